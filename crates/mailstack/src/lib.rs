@@ -1,0 +1,595 @@
+//! A private, real mail stack for integration tests and demos.
+//!
+//! [`MailStack::start`] launches a **Dovecot** (IMAP + LMTP) and a **Postfix**
+//! (SMTP) instance on free loopback ports, with all configuration, queues,
+//! mailboxes and logs in a temporary directory. Many stacks can run side by
+//! side (one per test; `cargo test` runs tests in parallel threads).
+//!
+//! * Postfix accepts mail from 127.0.0.1 for **any recipient in any domain**
+//!   and delivers it over LMTP into Dovecot.
+//! * Dovecot accepts **any user name** (the full address, e.g.
+//!   `kim@applicant.example`) with the password [`PASSWORD`]. A new address is
+//!   a new, empty mailbox. User names are lower-cased (Dovecot's default
+//!   `auth_username_format = %Lu`), so `Kim@Example` and `kim@example` are the
+//!   same mailbox. A `+detail` in an LMTP recipient is stripped by Dovecot
+//!   (`kim+x@a` is delivered to `kim@a`'s INBOX).
+//! * Mail lives in `DIR/mail/<user>/Maildir`, owned by the `dovecot` user.
+//!
+//! Requirements: running as root on Linux, with the Debian packages
+//! `dovecot-imapd dovecot-lmtpd postfix` installed (the system instances need
+//! not — and should not — be running; nothing under /etc is read or changed).
+//!
+//! ```no_run
+//! # async fn demo() -> anyhow::Result<()> {
+//! use std::time::Duration;
+//! use mailstack::{client, MailStack};
+//!
+//! let stack = MailStack::start()?;
+//! client::send_raw(stack.host(), stack.smtp_port(), "a@example.org", &["kim@applicant.example"],
+//!     b"Subject: hi\r\n\r\nhello\r\n").await?;
+//! let mails = client::wait_for_mail(stack.host(), stack.imap_port(), "kim@applicant.example", 1,
+//!     Duration::from_secs(10)).await?;
+//! assert_eq!(mails.len(), 1);
+//! # Ok(()) }
+//! ```
+//!
+//! Teardown: dropping the [`MailStack`] stops both servers (SIGTERM, then
+//! SIGKILL of their whole process groups) and removes the temporary directory.
+//! If the owning process dies without unwinding (SIGKILL, `panic = "abort"`,
+//! Ctrl-C), a small watchdog `sh` per server kills the server's process group.
+//! Set `MAILSTACK_KEEP=1` to keep the temporary directory of [`MailStack::start`]
+//! for inspection (its path is printed to stderr).
+
+#![warn(missing_docs)]
+
+pub mod client;
+mod config;
+mod process;
+
+use std::fs;
+use std::path::{Path, PathBuf};
+use std::process::Command;
+use std::thread;
+use std::time::{Duration, Instant};
+
+use anyhow::{bail, Context, Result};
+use tempfile::TempDir;
+
+use crate::config::{DovecotParams, PostfixParams};
+use crate::process::{ServerProcess, make_dir, port_accepts, read_greeting};
+
+/// The password of every Dovecot user.
+pub const PASSWORD: &str = "secret";
+
+/// The address every server listens on.
+pub const HOST: &str = "127.0.0.1";
+
+const DOVECOT_BIN: &str = "/usr/sbin/dovecot";
+const POSTFIX_MASTER_BIN: &str = "/usr/lib/postfix/sbin/master";
+
+/// How long a server may take to become ready.
+const START_TIMEOUT: Duration = Duration::from_secs(15);
+/// How long a server gets to shut down cleanly before it is SIGKILLed.
+const STOP_GRACE: Duration = Duration::from_secs(5);
+/// Attempts at starting with fresh ports when a port turned out to be taken.
+const PORT_ATTEMPTS: usize = 5;
+/// Log lines included in error messages.
+const LOG_TAIL_LINES: usize = 40;
+
+/// Where a stack's data lives: either a temporary directory (removed on drop)
+/// or a caller-provided one (kept).
+enum Root {
+    Temp(TempDir),
+    Given(PathBuf),
+}
+
+impl Root {
+    fn path(&self) -> &Path {
+        match self {
+            Root::Temp(t) => t.path(),
+            Root::Given(p) => p,
+        }
+    }
+}
+
+/// A running Dovecot + Postfix pair. See the [crate docs](crate).
+///
+/// Layout of [`dir()`](MailStack::dir):
+///
+/// ```text
+/// log/postfix.log        Postfix log (maillog_file = /dev/stdout) + stderr
+/// log/dovecot.log        Dovecot log_path + stdout/stderr
+/// postfix/etc/           main.cf, master.cf
+/// postfix/queue/         queue_directory
+/// postfix/data/          data_directory
+/// dovecot/dovecot.conf
+/// dovecot/run/           base_dir (wiped before each start)
+/// dovecot/state/         state_dir
+/// mail/<user>/Maildir/   mailboxes
+/// ports                  the ports of the current run, for humans
+/// ```
+pub struct MailStack {
+    /// Unique id of this stack; appears in greetings, banners and `ps`.
+    token: String,
+    imap_port: u16,
+    lmtp_port: u16,
+    smtp_port: u16,
+    dovecot: Option<ServerProcess>,
+    postfix: Option<ServerProcess>,
+    /// Dovecot's base_dir, if the data dir's path is too long for unix
+    /// socket names (kept alive here, removed on drop).
+    short_run_dir: Option<TempDir>,
+    // Declared last: dropped after the servers are stopped.
+    root: Root,
+}
+
+impl MailStack {
+    /// Starts a stack in a fresh temporary directory (removed on drop, unless
+    /// the environment variable `MAILSTACK_KEEP` is set).
+    pub fn start() -> Result<MailStack> {
+        let tmp = tempfile::Builder::new()
+            .prefix("mailstack-")
+            .tempdir()
+            .context("creating temporary directory")?;
+        let root = if std::env::var_os("MAILSTACK_KEEP").is_some() {
+            let kept = tmp.keep();
+            eprintln!("mailstack: keeping {}", kept.display());
+            Root::Given(kept)
+        } else {
+            Root::Temp(tmp)
+        };
+        Self::start_root(root)
+    }
+
+    /// Starts a stack whose data lives in `dir` (created if missing and kept
+    /// after drop). Mail from an earlier run in the same directory is still
+    /// there; the ports are new on every start.
+    ///
+    /// `dir` must be reachable by the `dovecot` and `postfix` users (every
+    /// ancestor directory needs the `o+x` bit); its own mode is set to 0755.
+    pub fn start_in(dir: &Path) -> Result<MailStack> {
+        fs::create_dir_all(dir).with_context(|| format!("creating {}", dir.display()))?;
+        let dir = dir.canonicalize().with_context(|| format!("resolving {}", dir.display()))?;
+        Self::start_root(Root::Given(dir))
+    }
+
+    fn start_root(root: Root) -> Result<MailStack> {
+        preflight(root.path())?;
+        let token = format!("{:012x}", process::random_u64() & 0xffff_ffff_ffff);
+        let mut stack = MailStack {
+            token,
+            imap_port: 0,
+            lmtp_port: 0,
+            smtp_port: 0,
+            dovecot: None,
+            postfix: None,
+            short_run_dir: None,
+            root,
+        };
+        stack.prepare_dirs()?;
+
+        // Dovecot first (Postfix needs its LMTP port), each with a few
+        // attempts on fresh ports in case another process grabbed one of
+        // ours between choosing and binding it.
+        let mut attempt = 0;
+        loop {
+            attempt += 1;
+            stack.imap_port = process::reserve_port()?;
+            stack.lmtp_port = process::reserve_port()?;
+            match stack.start_dovecot() {
+                Ok(()) => break,
+                Err(e) => {
+                    process::release_port(stack.imap_port);
+                    process::release_port(stack.lmtp_port);
+                    stack.imap_port = 0;
+                    stack.lmtp_port = 0;
+                    if attempt >= PORT_ATTEMPTS || !is_port_conflict(&e) {
+                        return Err(e);
+                    }
+                }
+            }
+        }
+        let mut attempt = 0;
+        loop {
+            attempt += 1;
+            stack.smtp_port = process::reserve_port()?;
+            match stack.start_postfix() {
+                Ok(()) => break,
+                Err(e) => {
+                    process::release_port(stack.smtp_port);
+                    stack.smtp_port = 0;
+                    if attempt >= PORT_ATTEMPTS || !is_port_conflict(&e) {
+                        return Err(e);
+                    }
+                }
+            }
+        }
+        let _ = fs::write(
+            stack.dir().join("ports"),
+            format!(
+                "host={HOST}\nimap={}\nsmtp={}\nlmtp={}\n",
+                stack.imap_port, stack.smtp_port, stack.lmtp_port
+            ),
+        );
+        Ok(stack)
+    }
+
+    /// The address all servers listen on: `"127.0.0.1"`.
+    pub fn host(&self) -> &str {
+        HOST
+    }
+
+    /// Dovecot's IMAP port (plain text, no TLS; login with any user name and
+    /// [`PASSWORD`]).
+    pub fn imap_port(&self) -> u16 {
+        self.imap_port
+    }
+
+    /// Postfix's SMTP port (plain text, no TLS, no authentication; relaying
+    /// is allowed from 127.0.0.0/8).
+    pub fn smtp_port(&self) -> u16 {
+        self.smtp_port
+    }
+
+    /// Dovecot's LMTP port (what Postfix delivers to).
+    pub fn lmtp_port(&self) -> u16 {
+        self.lmtp_port
+    }
+
+    /// The directory holding configuration, queues, mailboxes and logs.
+    pub fn dir(&self) -> &Path {
+        self.root.path()
+    }
+
+    /// The Maildir holding `user`'s INBOX (may not exist yet).
+    pub fn maildir(&self, user: &str) -> PathBuf {
+        // Dovecot lower-cases user names (auth_username_format = %Lu).
+        self.dir().join("mail").join(user.to_lowercase()).join("Maildir")
+    }
+
+    /// Stops Postfix and its worker processes. When this returns, the SMTP
+    /// port refuses connections. Mail already queued stays in the queue and
+    /// is delivered after [`start_postfix`](Self::start_postfix).
+    pub fn stop_postfix(&mut self) -> Result<()> {
+        if let Some(mut p) = self.postfix.take() {
+            p.stop(STOP_GRACE)?;
+        }
+        wait_port_closed(self.smtp_port, "postfix")
+    }
+
+    /// (Re)starts Postfix on the same SMTP port as before and waits until it
+    /// answers with its banner. A no-op if it is running.
+    pub fn start_postfix(&mut self) -> Result<()> {
+        if self.postfix.is_some() {
+            return Ok(());
+        }
+        let dir = self.dir().to_path_buf();
+        let etc = dir.join("postfix/etc");
+        let params = PostfixParams {
+            queue_dir: &dir.join("postfix/queue"),
+            data_dir: &dir.join("postfix/data"),
+            smtp_port: self.smtp_port,
+            lmtp_port: self.lmtp_port,
+            token: &self.token,
+        };
+        write_file(&etc.join("main.cf"), &config::postfix_main_cf(&params))?;
+        write_file(&etc.join("master.cf"), &config::postfix_master_cf(&params))?;
+
+        let log = self.postfix_log_path();
+        let offset = process::file_len(&log);
+        let master = process::require_binary(POSTFIX_MASTER_BIN, "postfix")?;
+        let mut cmd = Command::new(master);
+        // -s: stay in the foreground and keep stdout (for maillog_file =
+        // /dev/stdout); this is what `postfix start-fg` runs when not PID 1.
+        cmd.arg("-c").arg(&etc).arg("-s");
+        let marker = etc.to_string_lossy().into_owned();
+        let server = ServerProcess::spawn("postfix", cmd, &log, &marker)?;
+        let expected = format!("mailstack-{}", self.token);
+        let port = self.smtp_port;
+        let ready = wait_ready(&server, &log, offset, "postfix", || {
+            let line = read_greeting(port).ok()?;
+            Some(line.starts_with("220 ") && line.contains(&expected))
+        });
+        match ready {
+            Ok(()) => {
+                self.postfix = Some(server);
+                Ok(())
+            }
+            Err(e) => {
+                drop(server);
+                Err(e)
+            }
+        }
+    }
+
+    /// Stops Dovecot and all its processes. When this returns, the IMAP and
+    /// LMTP ports refuse connections; Postfix keeps mail for Dovecot queued
+    /// and retries every second or two.
+    pub fn stop_dovecot(&mut self) -> Result<()> {
+        if let Some(mut d) = self.dovecot.take() {
+            d.stop(STOP_GRACE)?;
+        }
+        wait_port_closed(self.imap_port, "dovecot (imap)")?;
+        wait_port_closed(self.lmtp_port, "dovecot (lmtp)")
+    }
+
+    /// (Re)starts Dovecot on the same ports and with the same mail as before
+    /// and waits until both IMAP and LMTP greet. A no-op if it is running.
+    pub fn start_dovecot(&mut self) -> Result<()> {
+        if self.dovecot.is_some() {
+            return Ok(());
+        }
+        let dir = self.dir().to_path_buf();
+        let run_dir = match &self.short_run_dir {
+            Some(t) => t.path().join("run"),
+            None => dir.join("dovecot/run"),
+        };
+        // Runtime state only; a stale master.pid or socket from a killed
+        // instance would otherwise confuse the new one.
+        if run_dir.exists() {
+            fs::remove_dir_all(&run_dir).with_context(|| format!("removing {}", run_dir.display()))?;
+        }
+        let conf = dir.join("dovecot/dovecot.conf");
+        let log = self.dovecot_log_path();
+        let params = DovecotParams {
+            run_dir: &run_dir,
+            state_dir: &dir.join("dovecot/state"),
+            mail_root: &dir.join("mail"),
+            log_file: &log,
+            imap_port: self.imap_port,
+            lmtp_port: self.lmtp_port,
+            token: &self.token,
+        };
+        write_file(&conf, &config::dovecot_conf(&params))?;
+
+        let offset = process::file_len(&log);
+        let bin = process::require_binary(DOVECOT_BIN, "dovecot-imapd dovecot-lmtpd")?;
+        let mut cmd = Command::new(bin);
+        cmd.arg("-F").arg("-c").arg(&conf);
+        let marker = conf.to_string_lossy().into_owned();
+        let server = ServerProcess::spawn("dovecot", cmd, &log, &marker)?;
+        let expected = format!("mailstack-{}", self.token);
+        let (imap, lmtp) = (self.imap_port, self.lmtp_port);
+        let ready = wait_ready(&server, &log, offset, "dovecot", || {
+            let line = read_greeting(imap).ok()?;
+            if !(line.starts_with("* OK") && line.contains(&expected)) {
+                return Some(false);
+            }
+            let line = read_greeting(lmtp).ok()?;
+            Some(line.starts_with("220 ") && line.contains(&expected))
+        });
+        match ready {
+            Ok(()) => {
+                self.dovecot = Some(server);
+                Ok(())
+            }
+            Err(e) => {
+                drop(server);
+                Err(e)
+            }
+        }
+    }
+
+    /// Polls `user`'s INBOX Maildir (`new/` + `cur/`) until it holds at least
+    /// `count` messages. On timeout, the error includes the tails of the
+    /// Postfix and Dovecot logs.
+    pub fn wait_for_delivery(&self, user: &str, count: usize, timeout: Duration) -> Result<()> {
+        let maildir = self.maildir(user);
+        let deadline = Instant::now() + timeout;
+        loop {
+            let n = count_messages(&maildir);
+            if n >= count {
+                return Ok(());
+            }
+            if Instant::now() >= deadline {
+                bail!(
+                    "timed out after {timeout:?} waiting for {count} message(s) for {user} in {} \
+                     (found {n})\n--- postfix log (tail) ---\n{}\n--- dovecot log (tail) ---\n{}",
+                    maildir.display(),
+                    process::tail(&self.postfix_log_path(), LOG_TAIL_LINES),
+                    process::tail(&self.dovecot_log_path(), LOG_TAIL_LINES),
+                );
+            }
+            thread::sleep(Duration::from_millis(25));
+        }
+    }
+
+    /// The whole Postfix log so far (all runs of this stack).
+    pub fn postfix_log(&self) -> String {
+        process::read_from(&self.postfix_log_path(), 0)
+    }
+
+    /// The whole Dovecot log so far (all runs of this stack).
+    pub fn dovecot_log(&self) -> String {
+        process::read_from(&self.dovecot_log_path(), 0)
+    }
+
+    fn postfix_log_path(&self) -> PathBuf {
+        self.dir().join("log/postfix.log")
+    }
+
+    fn dovecot_log_path(&self) -> PathBuf {
+        self.dir().join("log/dovecot.log")
+    }
+
+    /// Creates the directory tree with the owners and modes both servers
+    /// insist on. Idempotent (also fixes up a directory from an earlier run).
+    fn prepare_dirs(&mut self) -> Result<()> {
+        let (pf_uid, _pf_gid) = process::lookup_user("postfix")?;
+        let postdrop = process::lookup_group("postdrop")?;
+        let (dc_uid, dc_gid) = process::lookup_user("dovecot")?;
+        let dir = self.dir().to_path_buf();
+
+        // The temp dir is created 0700; the servers' unprivileged processes
+        // must be able to traverse it.
+        make_dir(&dir, 0, 0, 0o755)?;
+        make_dir(&dir.join("log"), 0, 0, 0o755)?;
+
+        // Postfix: the layout of /etc/postfix/postfix-files (what
+        // `post-install create-missing` would do).
+        let pf = dir.join("postfix");
+        make_dir(&pf, 0, 0, 0o755)?;
+        make_dir(&pf.join("etc"), 0, 0, 0o755)?;
+        let q = pf.join("queue");
+        make_dir(&q, 0, 0, 0o755)?;
+        for sub in [
+            "active", "bounce", "corrupt", "defer", "deferred", "flush", "hold", "incoming",
+            "private", "saved", "trace",
+        ] {
+            make_dir(&q.join(sub), pf_uid, 0, 0o700)?;
+        }
+        make_dir(&q.join("maildrop"), pf_uid, postdrop, 0o730)?;
+        make_dir(&q.join("public"), pf_uid, postdrop, 0o710)?;
+        make_dir(&q.join("pid"), 0, 0, 0o755)?;
+        make_dir(&pf.join("data"), pf_uid, 0, 0o700)?;
+
+        // Dovecot.
+        make_dir(&dir.join("dovecot"), 0, 0, 0o755)?;
+        make_dir(&dir.join("dovecot/state"), 0, 0, 0o755)?;
+        make_dir(&dir.join("mail"), dc_uid, dc_gid, 0o700)?;
+
+        // Unix socket paths are limited to 107 bytes; Dovecot's longest is
+        // about 30 bytes below base_dir.
+        if dir.join("dovecot/run").as_os_str().len() > 70 {
+            let t = tempfile::Builder::new()
+                .prefix("mstk")
+                .tempdir()
+                .context("creating short Dovecot run directory")?;
+            make_dir(t.path(), 0, 0, 0o755)?;
+            self.short_run_dir = Some(t);
+        }
+        Ok(())
+    }
+}
+
+impl Drop for MailStack {
+    fn drop(&mut self) {
+        // Postfix first, so it does not log delivery failures to a dying
+        // Dovecot. Errors cannot be reported from drop; ServerProcess::stop
+        // SIGKILLs whatever is left anyway.
+        if let Some(mut p) = self.postfix.take() {
+            let _ = p.stop(Duration::from_secs(3));
+        }
+        if let Some(mut d) = self.dovecot.take() {
+            let _ = d.stop(Duration::from_secs(3));
+        }
+        for port in [self.imap_port, self.lmtp_port, self.smtp_port] {
+            if port != 0 {
+                process::release_port(port);
+            }
+        }
+    }
+}
+
+/// Checks what can be checked before touching anything.
+fn preflight(dir: &Path) -> Result<()> {
+    // SAFETY: geteuid has no preconditions.
+    if unsafe { libc::geteuid() } != 0 {
+        bail!("mailstack must run as root (Dovecot and Postfix drop privileges to their own users)");
+    }
+    process::require_binary(DOVECOT_BIN, "dovecot-imapd dovecot-lmtpd")?;
+    process::require_binary(POSTFIX_MASTER_BIN, "postfix")?;
+    if !Path::new("/usr/lib/dovecot/lmtp").exists() {
+        bail!("/usr/lib/dovecot/lmtp not found; install the Debian package dovecot-lmtpd");
+    }
+    // Every ancestor must be traversable by the unprivileged server users.
+    use std::os::unix::fs::PermissionsExt;
+    let mut anc = dir.parent();
+    while let Some(a) = anc {
+        let mode = fs::metadata(a)
+            .with_context(|| format!("stat {}", a.display()))?
+            .permissions()
+            .mode();
+        if mode & 0o001 == 0 {
+            bail!(
+                "{} is not searchable by other users (mode {:o}); the dovecot and postfix users \
+                 cannot reach {}. Use a directory under /tmp or chmod o+x the ancestors.",
+                a.display(),
+                mode & 0o7777,
+                dir.display()
+            );
+        }
+        anc = a.parent();
+    }
+    Ok(())
+}
+
+/// Waits until `probe` returns `Some(true)` (server ready), failing early if
+/// the server process exits. `probe` returns `None` while the port does not
+/// answer yet and `Some(false)` if someone else's server answers.
+fn wait_ready(
+    server: &ServerProcess,
+    log: &Path,
+    log_offset: u64,
+    name: &str,
+    mut probe: impl FnMut() -> Option<bool>,
+) -> Result<()> {
+    let deadline = Instant::now() + START_TIMEOUT;
+    loop {
+        if server.leader_exited() {
+            // Give the log writer a moment to flush the reason.
+            thread::sleep(Duration::from_millis(100));
+            bail!(
+                "{name} exited during startup\n--- {name} log ---\n{}",
+                last_lines(&process::read_from(log, log_offset), LOG_TAIL_LINES)
+            );
+        }
+        match probe() {
+            Some(true) => return Ok(()),
+            Some(false) => {
+                // Someone else answers on our port: our bind must have failed
+                // (the server will exit shortly) -- or will, so keep polling.
+            }
+            None => {}
+        }
+        if Instant::now() >= deadline {
+            bail!(
+                "{name} did not become ready within {START_TIMEOUT:?}\n--- {name} log ---\n{}",
+                last_lines(&process::read_from(log, log_offset), LOG_TAIL_LINES)
+            );
+        }
+        thread::sleep(Duration::from_millis(20));
+    }
+}
+
+/// Whether a startup error was caused by a port being taken.
+fn is_port_conflict(e: &anyhow::Error) -> bool {
+    let s = format!("{e:#}");
+    s.contains("Address already in use") || s.contains("address already in use")
+}
+
+/// Waits (bounded) until nothing accepts connections on `port`.
+fn wait_port_closed(port: u16, name: &str) -> Result<()> {
+    let deadline = Instant::now() + Duration::from_secs(5);
+    while port_accepts(port) {
+        if Instant::now() >= deadline {
+            bail!("{name}: port {port} still accepts connections after stopping");
+        }
+        thread::sleep(Duration::from_millis(10));
+    }
+    Ok(())
+}
+
+/// Number of messages in a Maildir's `new/` and `cur/`.
+fn count_messages(maildir: &Path) -> usize {
+    ["new", "cur"]
+        .iter()
+        .filter_map(|sub| fs::read_dir(maildir.join(sub)).ok())
+        .flat_map(|rd| rd.flatten())
+        .filter(|e| !e.file_name().to_string_lossy().starts_with('.'))
+        .count()
+}
+
+fn last_lines(text: &str, n: usize) -> String {
+    let lines: Vec<&str> = text.lines().collect();
+    let s = lines[lines.len().saturating_sub(n)..].join("\n");
+    if s.is_empty() {
+        "(no output)".to_string()
+    } else {
+        s
+    }
+}
+
+fn write_file(path: &Path, contents: &str) -> Result<()> {
+    fs::write(path, contents).with_context(|| format!("writing {}", path.display()))
+}

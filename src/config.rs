@@ -1,0 +1,495 @@
+//! Configuration: the TOML file as written ([`RawConfig`]) and the validated [`Config`] the rest
+//! of the program uses.
+//!
+//! Everything that can be wrong with a configuration is found here, at load time: unknown keys
+//! (typos must not pass silently), unparseable addresses, dates and times, `security = "plain"`
+//! towards a host that is not on this machine, a secret given both inline-by-name and by file.
+//! Secrets are never in the file itself: the file names an environment variable or a file, and
+//! the secret is read only when a connection needs it ([`SecretSource::reveal`]).
+//!
+//! Relative paths in the file (database, templates, password and CA files) are taken relative to
+//! the directory that holds the configuration file, so the service behaves the same whatever its
+//! working directory.
+
+use std::fmt;
+use std::path::{Path, PathBuf};
+use std::str::FromStr;
+use std::time::Duration;
+
+use anyhow::{bail, Context, Result};
+use jiff::civil::Time;
+use jiff::tz::TimeZone;
+use jiff::Timestamp;
+use serde::Deserialize;
+
+use crate::domain::EmailAddress;
+
+/// Where the configuration is read from when `--config` is not given and
+/// `$SMEBRIDGE_CONFIG` is not set.
+pub const DEFAULT_PATH: &str = "config/smebridge.toml";
+
+// ---------------------------------------------------------------------------------------------
+// The file as written.
+
+#[derive(Debug, Deserialize)]
+#[serde(deny_unknown_fields)]
+struct RawConfig {
+    imap: RawImap,
+    smtp: RawSmtp,
+    event: RawEvent,
+    staff: RawStaff,
+    database: RawDatabase,
+    #[serde(default)]
+    replies: RawReplies,
+}
+
+#[derive(Debug, Deserialize)]
+#[serde(deny_unknown_fields)]
+struct RawImap {
+    host: String,
+    port: u16,
+    security: Security,
+    username: String,
+    password_env: Option<String>,
+    password_file: Option<PathBuf>,
+    #[serde(default = "default_mailbox")]
+    mailbox: String,
+    poll_interval: Option<RawDuration>,
+    idle_timeout: Option<RawDuration>,
+    timeout: Option<RawDuration>,
+    ca_file: Option<PathBuf>,
+}
+
+#[derive(Debug, Deserialize)]
+#[serde(deny_unknown_fields)]
+struct RawSmtp {
+    host: String,
+    port: u16,
+    security: Security,
+    username: Option<String>,
+    password_env: Option<String>,
+    password_file: Option<PathBuf>,
+    from: String,
+    envelope_from: Option<String>,
+    timeout: Option<RawDuration>,
+    ca_file: Option<PathBuf>,
+}
+
+#[derive(Debug, Deserialize)]
+#[serde(deny_unknown_fields)]
+struct RawEvent {
+    name: String,
+    deadline: String,
+    timezone: String,
+    starts_at: String,
+    venue: String,
+    contact: Option<String>,
+}
+
+#[derive(Debug, Deserialize)]
+#[serde(deny_unknown_fields)]
+struct RawStaff {
+    recipients: Vec<String>,
+    summary_time: String,
+}
+
+#[derive(Debug, Deserialize)]
+#[serde(deny_unknown_fields)]
+struct RawDatabase {
+    path: PathBuf,
+}
+
+#[derive(Debug, Default, Deserialize)]
+#[serde(deny_unknown_fields)]
+struct RawReplies {
+    templates_dir: Option<PathBuf>,
+}
+
+/// A duration written either as a number of seconds (`60`) or as text (`"90s"`, `"5m"`, `"1h"`).
+#[derive(Debug, Deserialize)]
+#[serde(untagged)]
+enum RawDuration {
+    Seconds(u64),
+    Text(String),
+}
+
+fn default_mailbox() -> String {
+    "INBOX".to_owned()
+}
+
+// ---------------------------------------------------------------------------------------------
+// The validated configuration.
+
+/// How a connection is protected.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Deserialize)]
+#[serde(rename_all = "lowercase")]
+pub enum Security {
+    /// TLS from the first byte (IMAPS 993, SMTPS 465).
+    Tls,
+    /// Plain connection upgraded with STARTTLS before login (IMAP 143, submission 587).
+    Starttls,
+    /// No encryption at all. Only accepted towards a loopback address.
+    Plain,
+}
+
+/// Where a secret comes from. The secret itself is read only when needed.
+#[derive(Clone, PartialEq, Eq)]
+pub enum SecretSource {
+    Env(String),
+    File(PathBuf),
+}
+
+impl fmt::Debug for SecretSource {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        match self {
+            SecretSource::Env(name) => write!(f, "env:{name}"),
+            SecretSource::File(path) => write!(f, "file:{}", path.display()),
+        }
+    }
+}
+
+/// A password in memory. Its `Debug` never shows the value.
+#[derive(Clone)]
+pub struct Secret(String);
+
+impl Secret {
+    pub fn expose(&self) -> &str {
+        &self.0
+    }
+}
+
+impl fmt::Debug for Secret {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str("Secret(***)")
+    }
+}
+
+impl SecretSource {
+    /// Read the secret: the environment variable's value, or the file's first line.
+    pub fn reveal(&self) -> Result<Secret> {
+        match self {
+            SecretSource::Env(name) => match std::env::var(name) {
+                Ok(value) if !value.is_empty() => Ok(Secret(value)),
+                Ok(_) => bail!("the environment variable {name} is empty"),
+                Err(_) => bail!("the environment variable {name} is not set"),
+            },
+            SecretSource::File(path) => {
+                let text = std::fs::read_to_string(path)
+                    .with_context(|| format!("cannot read the password file {}", path.display()))?;
+                let line = text.lines().next().unwrap_or("").trim_end_matches('\r');
+                if line.is_empty() {
+                    bail!("the password file {} is empty", path.display());
+                }
+                Ok(Secret(line.to_owned()))
+            }
+        }
+    }
+}
+
+#[derive(Debug, Clone)]
+pub struct Config {
+    /// The file this was loaded from.
+    pub path: PathBuf,
+    pub imap: ImapConfig,
+    pub smtp: SmtpConfig,
+    pub event: EventConfig,
+    pub staff: StaffConfig,
+    pub database: DatabaseConfig,
+    pub replies: RepliesConfig,
+}
+
+#[derive(Debug, Clone)]
+pub struct ImapConfig {
+    pub host: String,
+    pub port: u16,
+    pub security: Security,
+    pub username: String,
+    pub password: SecretSource,
+    pub mailbox: String,
+    /// Polling period when the server has no IDLE (or between IDLE rounds as a safety net).
+    pub poll_interval: Duration,
+    /// How long one IDLE command is left running before it is re-issued (RFC 2177: < 29 min).
+    pub idle_timeout: Duration,
+    /// Bound on connecting, logging in and every single command.
+    pub timeout: Duration,
+    pub ca_file: Option<PathBuf>,
+}
+
+#[derive(Debug, Clone)]
+pub struct SmtpConfig {
+    pub host: String,
+    pub port: u16,
+    pub security: Security,
+    pub credentials: Option<(String, SecretSource)>,
+    /// `From:` of every reply, e.g. `KAIST SME Center <smebridge@kaist.ac.kr>`.
+    pub from: lettre::message::Mailbox,
+    /// The SMTP envelope sender. `None` sends with `MAIL FROM:<>` (RFC 3834), so that a bounce
+    /// of a reply can never start a loop.
+    pub envelope_from: Option<EmailAddress>,
+    pub timeout: Duration,
+    pub ca_file: Option<PathBuf>,
+}
+
+#[derive(Debug, Clone)]
+pub struct EventConfig {
+    pub name: String,
+    /// Mail that arrived at the server after this instant is late.
+    pub deadline: Timestamp,
+    pub timezone: TimeZone,
+    pub timezone_name: String,
+    pub starts_at: Timestamp,
+    pub venue: String,
+    /// Who applicants can write to or call about a problem (shown in rejections).
+    pub contact: Option<String>,
+}
+
+#[derive(Debug, Clone)]
+pub struct StaffConfig {
+    pub recipients: Vec<EmailAddress>,
+    pub summary_time: Time,
+}
+
+#[derive(Debug, Clone)]
+pub struct DatabaseConfig {
+    pub path: PathBuf,
+}
+
+#[derive(Debug, Clone)]
+pub struct RepliesConfig {
+    pub templates_dir: PathBuf,
+}
+
+impl Config {
+    /// Read and validate the configuration file.
+    pub fn load(path: &Path) -> Result<Config> {
+        let text = std::fs::read_to_string(path)
+            .with_context(|| format!("cannot read the configuration file {}", path.display()))?;
+        let base = path.parent().unwrap_or(Path::new("."));
+        Config::from_toml(&text, path, base)
+            .with_context(|| format!("invalid configuration in {}", path.display()))
+    }
+
+    /// Validate configuration text. `base` is the directory relative paths are resolved from.
+    pub fn from_toml(text: &str, path: &Path, base: &Path) -> Result<Config> {
+        let raw: RawConfig = toml::from_str(text).map_err(|e| anyhow::anyhow!("{}", e.to_string().trim_end()))?;
+        let resolve = |p: PathBuf| if p.is_absolute() { p } else { base.join(p) };
+
+        let imap = {
+            let r = raw.imap;
+            require_safe_security("imap", r.security, &r.host)?;
+            non_empty("imap.username", &r.username)?;
+            non_empty("imap.mailbox", &r.mailbox)?;
+            ImapConfig {
+                password: secret_source("imap", r.password_env, r.password_file.map(resolve))?
+                    .context("[imap] needs password_env or password_file")?,
+                host: non_empty("imap.host", &r.host)?,
+                port: r.port,
+                security: r.security,
+                username: r.username,
+                mailbox: r.mailbox,
+                poll_interval: duration("imap.poll_interval", r.poll_interval, 60)?,
+                idle_timeout: duration("imap.idle_timeout", r.idle_timeout, 10 * 60)?,
+                timeout: duration("imap.timeout", r.timeout, 30)?,
+                ca_file: r.ca_file.map(resolve),
+            }
+        };
+        if imap.idle_timeout >= Duration::from_secs(29 * 60) {
+            bail!("imap.idle_timeout must be below 29 minutes (RFC 2177)");
+        }
+
+        let smtp = {
+            let r = raw.smtp;
+            require_safe_security("smtp", r.security, &r.host)?;
+            let secret = secret_source("smtp", r.password_env, r.password_file.map(resolve))?;
+            let credentials = match (r.username, secret) {
+                (Some(user), Some(secret)) => Some((user, secret)),
+                (None, None) => None,
+                (Some(_), None) => bail!("[smtp] username is set but neither password_env nor password_file"),
+                (None, Some(_)) => bail!("[smtp] a password is set but no username"),
+            };
+            let from = lettre::message::Mailbox::from_str(&r.from)
+                .map_err(|e| anyhow::anyhow!("smtp.from {:?} is not an address like \"Name <user@example.org>\": {e}", r.from))?;
+            SmtpConfig {
+                host: non_empty("smtp.host", &r.host)?,
+                port: r.port,
+                security: r.security,
+                credentials,
+                from,
+                envelope_from: r
+                    .envelope_from
+                    .map(|a| EmailAddress::parse(&a).context("smtp.envelope_from"))
+                    .transpose()?,
+                timeout: duration("smtp.timeout", r.timeout, 60)?,
+                ca_file: r.ca_file.map(resolve),
+            }
+        };
+
+        let event = {
+            let r = raw.event;
+            let timezone = jiff::tz::db()
+                .get(&r.timezone)
+                .with_context(|| format!("event.timezone {:?} is not a known time zone", r.timezone))?;
+            let deadline = timestamp("event.deadline", &r.deadline)?;
+            let starts_at = timestamp("event.starts_at", &r.starts_at)?;
+            EventConfig {
+                name: non_empty("event.name", &r.name)?,
+                deadline,
+                timezone,
+                timezone_name: r.timezone,
+                starts_at,
+                venue: non_empty("event.venue", &r.venue)?,
+                contact: r.contact,
+            }
+        };
+
+        let staff = StaffConfig {
+            recipients: raw
+                .staff
+                .recipients
+                .iter()
+                .map(|a| EmailAddress::parse(a).with_context(|| format!("staff.recipients: {a:?}")))
+                .collect::<Result<_>>()?,
+            summary_time: Time::strptime("%H:%M", &raw.staff.summary_time)
+                .with_context(|| format!("staff.summary_time {:?} is not HH:MM", raw.staff.summary_time))?,
+        };
+
+        let database = DatabaseConfig { path: resolve(raw.database.path) };
+        let replies = RepliesConfig {
+            templates_dir: resolve(raw.replies.templates_dir.unwrap_or_else(|| PathBuf::from("templates"))),
+        };
+
+        Ok(Config { path: path.to_owned(), imap, smtp, event, staff, database, replies })
+    }
+
+    /// The center's own address (`From:` of replies). Mail from it is never answered.
+    pub fn own_address(&self) -> EmailAddress {
+        EmailAddress::from_lettre(&self.smtp.from.email)
+    }
+}
+
+fn non_empty(key: &str, value: &str) -> Result<String> {
+    if value.trim().is_empty() {
+        bail!("{key} must not be empty");
+    }
+    Ok(value.trim().to_owned())
+}
+
+fn timestamp(key: &str, value: &str) -> Result<Timestamp> {
+    value
+        .parse::<Timestamp>()
+        .with_context(|| format!("{key} {value:?} is not an RFC 3339 time like \"2022-11-17T23:59:59+09:00\""))
+}
+
+fn duration(key: &str, value: Option<RawDuration>, default_secs: u64) -> Result<Duration> {
+    let d = match value {
+        None => Duration::from_secs(default_secs),
+        Some(RawDuration::Seconds(s)) => Duration::from_secs(s),
+        Some(RawDuration::Text(t)) => {
+            let signed: jiff::SignedDuration = t
+                .parse()
+                .with_context(|| format!("{key} {t:?} is not a duration like \"60s\" or \"5m\""))?;
+            Duration::try_from(signed).with_context(|| format!("{key} must not be negative"))?
+        }
+    };
+    if d.is_zero() {
+        bail!("{key} must be longer than zero");
+    }
+    Ok(d)
+}
+
+fn secret_source(section: &str, env: Option<String>, file: Option<PathBuf>) -> Result<Option<SecretSource>> {
+    match (env, file) {
+        (Some(_), Some(_)) => bail!("[{section}] has both password_env and password_file; keep one"),
+        (Some(name), None) => Ok(Some(SecretSource::Env(non_empty(&format!("{section}.password_env"), &name)?))),
+        (None, Some(path)) => Ok(Some(SecretSource::File(path))),
+        (None, None) => Ok(None),
+    }
+}
+
+fn require_safe_security(section: &str, security: Security, host: &str) -> Result<()> {
+    if security == Security::Plain && !is_loopback(host) {
+        bail!(
+            "{section}.security = \"plain\" would send the password unencrypted to {host}; \
+             it is only allowed towards this machine (127.0.0.1, ::1, localhost). Use \"tls\" or \"starttls\""
+        );
+    }
+    Ok(())
+}
+
+/// Is `host` this machine? Names other than `localhost` are not resolved: a name could point
+/// anywhere.
+pub fn is_loopback(host: &str) -> bool {
+    let host = host.trim_start_matches('[').trim_end_matches(']');
+    host.eq_ignore_ascii_case("localhost")
+        || host.parse::<std::net::IpAddr>().map(|ip| ip.is_loopback()).unwrap_or(false)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    pub(crate) const EXAMPLE: &str = include_str!("../config/smebridge.toml");
+
+    fn load(text: &str) -> Result<Config> {
+        Config::from_toml(text, Path::new("test.toml"), Path::new("/etc/smebridge"))
+    }
+
+    #[test]
+    fn the_shipped_example_is_valid_and_says_what_the_announcement_says() {
+        let config = load(EXAMPLE).expect("config/smebridge.toml must load");
+        let seoul = &config.event.timezone;
+        let deadline = config.event.deadline.to_zoned(seoul.clone());
+        assert_eq!(deadline.strftime("%Y-%m-%d %H:%M:%S").to_string(), "2022-11-17 23:59:59");
+        let starts = config.event.starts_at.to_zoned(seoul.clone());
+        assert_eq!(starts.strftime("%A %Y-%m-%d %H:%M").to_string(), "Friday 2022-11-18 13:30");
+        assert!(config.event.venue.contains("Banyan Tree"));
+        assert_eq!(config.own_address().as_str(), "smebridge@kaist.ac.kr");
+        assert_eq!(config.imap.mailbox, "INBOX");
+        assert!(config.database.path.is_absolute());
+    }
+
+    #[test]
+    fn unknown_keys_are_refused_and_named() {
+        let text = EXAMPLE.replace("[database]", "[database]\npaht = \"x\"");
+        let err = format!("{:#}", load(&text).unwrap_err());
+        assert!(err.contains("paht"), "{err}");
+    }
+
+    #[test]
+    fn plain_is_refused_towards_a_remote_host() {
+        let text = EXAMPLE.replacen("security = \"tls\"", "security = \"plain\"", 1);
+        let err = format!("{:#}", load(&text).unwrap_err());
+        assert!(err.contains("unencrypted"), "{err}");
+    }
+
+    #[test]
+    fn plain_is_accepted_on_loopback() {
+        assert!(is_loopback("127.0.0.1"));
+        assert!(is_loopback("::1"));
+        assert!(is_loopback("[::1]"));
+        assert!(is_loopback("localhost"));
+        assert!(!is_loopback("imap.kaist.ac.kr"));
+        assert!(!is_loopback("10.0.0.1"));
+    }
+
+    #[test]
+    fn a_bad_deadline_is_explained() {
+        let text = EXAMPLE.replace("2022-11-17T23:59:59+09:00", "17 Nov 2022");
+        let err = format!("{:#}", load(&text).unwrap_err());
+        assert!(err.contains("event.deadline"), "{err}");
+    }
+
+    #[test]
+    fn durations_accept_seconds_and_text() {
+        assert_eq!(duration("k", Some(RawDuration::Seconds(5)), 1).unwrap(), Duration::from_secs(5));
+        assert_eq!(duration("k", Some(RawDuration::Text("5m".into())), 1).unwrap(), Duration::from_secs(300));
+        assert!(duration("k", Some(RawDuration::Text("soon".into())), 1).is_err());
+        assert!(duration("k", Some(RawDuration::Seconds(0)), 1).is_err());
+    }
+
+    #[test]
+    fn secrets_never_show_in_debug_output() {
+        let secret = Secret("hunter2".into());
+        assert!(!format!("{secret:?}").contains("hunter2"));
+    }
+}

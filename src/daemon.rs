@@ -1,0 +1,236 @@
+//! The loop: wait for mail (IDLE, or polling), process what is new, send what is due.
+//!
+//! [`once`] is a single pass (for cron, the demo and tests); [`run`] is the daemon. Both are built
+//! from the same steps on [`Desk`]: [`Desk::sync`] (fetch → parse → decide → store every message
+//! not yet recorded) and [`Desk::send_due`] (drain the outbox). Shutdown is an injected future:
+//! when it completes, the message in hand is finished and the loop returns.
+
+use std::collections::HashSet;
+use std::future::Future;
+use std::time::Duration;
+
+use anyhow::{Context, Result};
+use jiff::Timestamp;
+use rand::Rng;
+use tokio_util::sync::CancellationToken;
+use tracing::{error, info, instrument, warn};
+
+use crate::config::Config;
+use crate::imap::{Connection, Woken, FETCH_BATCH};
+use crate::outbox::{self, Backoff, SendReport};
+use crate::pipeline::{process_message, Processed};
+use crate::reply::Replier;
+use crate::smtp::Smtp;
+use crate::store::{MailboxUid, Store};
+
+/// Everything a pass needs, opened once.
+pub struct Desk {
+    pub config: Config,
+    pub store: Store,
+    replier: Replier,
+    smtp: Smtp,
+}
+
+/// What one sync of the mailbox did.
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
+pub struct SyncReport {
+    /// Messages recorded now.
+    pub recorded: usize,
+    /// Messages whose bytes were already recorded (new UID for known bytes).
+    pub known: usize,
+    /// Replies queued.
+    pub replies_queued: usize,
+    /// UIDs listed but gone before they could be fetched.
+    pub vanished: usize,
+}
+
+/// What `smebridge once` did.
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
+pub struct PassReport {
+    pub sync: SyncReport,
+    pub send: SendReport,
+}
+
+impl Desk {
+    /// Open the database, load the templates and set up SMTP. Fails on any configuration problem.
+    pub fn open(config: Config) -> Result<Desk> {
+        let store = Store::open(&config.database.path)?;
+        let replier = Replier::new(&config)?;
+        let smtp = Smtp::new(&config.smtp)?;
+        let requeued = store.requeue_interrupted_sends()?;
+        if requeued > 0 {
+            warn!(requeued, "replies interrupted mid-send by an earlier stop are queued again");
+        }
+        Ok(Desk { config, store, replier, smtp })
+    }
+
+    /// Record every message in the selected mailbox that is not recorded yet, oldest UID first.
+    /// Stops between messages when `shutdown` is cancelled.
+    #[instrument(skip_all, fields(mailbox = %self.config.imap.mailbox))]
+    pub async fn sync(&mut self, conn: &mut Connection, uidvalidity: u32, shutdown: &CancellationToken) -> Result<SyncReport> {
+        let mailbox = self.config.imap.mailbox.clone();
+        match self.store.uidvalidity(&mailbox)? {
+            Some(known) if known != uidvalidity => {
+                warn!(old = known, new = uidvalidity, "UIDVALIDITY changed: rescanning; known messages are recognised by their bytes");
+            }
+            _ => {}
+        }
+        self.store.set_uidvalidity(&mailbox, uidvalidity, Timestamp::now())?;
+
+        let listed = conn.uids().await?;
+        let done = self.store.processed_uids(&mailbox, uidvalidity)?;
+        let mut todo: Vec<u32> = listed.difference(&done).copied().collect();
+        todo.sort_unstable();
+
+        let mut report = SyncReport::default();
+        for batch in todo.chunks(FETCH_BATCH) {
+            if shutdown.is_cancelled() {
+                break;
+            }
+            let fetched = conn.fetch(batch).await?;
+            let got: HashSet<u32> = fetched.iter().map(|f| f.uid).collect();
+            report.vanished += batch.iter().filter(|uid| !got.contains(uid)).count();
+            for message in fetched {
+                if shutdown.is_cancelled() {
+                    return Ok(report);
+                }
+                let at = MailboxUid { mailbox: &mailbox, uidvalidity, uid: message.uid };
+                match process_message(&mut self.store, &self.config, &self.replier, at, message.arrived_at, &message.raw)? {
+                    Processed::AlreadyRecorded => report.known += 1,
+                    Processed::Recorded { reply, .. } => {
+                        report.recorded += 1;
+                        report.replies_queued += usize::from(reply.is_some());
+                    }
+                }
+            }
+        }
+        if report != SyncReport::default() {
+            info!(recorded = report.recorded, known = report.known, replies = report.replies_queued, vanished = report.vanished, "mailbox synced");
+        }
+        Ok(report)
+    }
+
+    /// Send the replies that are due.
+    pub async fn send_due(&mut self, backoff: Backoff) -> Result<SendReport> {
+        outbox::send_due(&self.store, &self.smtp, Timestamp::now(), backoff).await
+    }
+
+    /// How long until the next reply retry is due (`None`: nothing pending).
+    fn until_next_reply(&self) -> Result<Option<Duration>> {
+        let Some(due) = self.store.next_reply_due()? else { return Ok(None) };
+        let wait = due.duration_since(Timestamp::now());
+        Ok(Some(Duration::try_from(wait).unwrap_or(Duration::ZERO)))
+    }
+}
+
+/// One pass: record every new message, then send every pending reply (retry times are ignored:
+/// whoever runs `once` wants the queue drained now). A mailbox that cannot be reached does not
+/// stop pending replies from going out; its error is returned after they have been tried.
+pub async fn once(config: Config) -> Result<PassReport> {
+    let mut desk = Desk::open(config)?;
+    let never = CancellationToken::new();
+    let synced = async {
+        let (mut conn, selected) = Connection::open(&desk.config.imap).await?;
+        let report = desk.sync(&mut conn, selected.uidvalidity, &never).await?;
+        conn.logout().await;
+        anyhow::Ok(report)
+    }
+    .await;
+    let send = desk.send_due(Backoff::Ignore).await?;
+    let sync = synced.context("cannot read the mailbox")?;
+    Ok(PassReport { sync, send })
+}
+
+/// The daemon. Returns when `shutdown` completes (after finishing the message in hand), or with
+/// an error only for problems a restart would not fix (e.g. the database cannot be opened).
+pub async fn run(config: Config, shutdown: impl Future<Output = ()> + Send + 'static) -> Result<()> {
+    let mut desk = Desk::open(config)?;
+    let token = CancellationToken::new();
+    let trigger = token.clone();
+    tokio::spawn(async move {
+        shutdown.await;
+        trigger.cancel();
+    });
+    info!(mailbox = %desk.config.imap.mailbox, "smebridge is running");
+
+    let mut failures: u32 = 0;
+    while !token.is_cancelled() {
+        match session(&mut desk, &token, &mut failures).await {
+            Ok(()) => break,
+            Err(e) => {
+                failures = failures.saturating_add(1);
+                let delay = reconnect_delay(failures, rand::thread_rng().gen_range(0.0..1.0));
+                warn!(error = %format!("{e:#}"), retry_in_s = delay.as_secs(), "mailbox connection lost; reconnecting");
+                // The outbox does not depend on IMAP: keep answering while the mailbox is away.
+                if let Err(e) = desk.send_due(Backoff::Respect).await {
+                    error!(error = %format!("{e:#}"), "cannot send replies");
+                }
+                tokio::select! {
+                    _ = tokio::time::sleep(delay) => {}
+                    _ = token.cancelled() => {}
+                }
+            }
+        }
+    }
+    info!("smebridge stopped");
+    Ok(())
+}
+
+/// One IMAP connection's life: sync, send, wait; until shutdown (Ok) or an error (Err).
+async fn session(desk: &mut Desk, shutdown: &CancellationToken, failures: &mut u32) -> Result<()> {
+    let (mut conn, selected) = Connection::open(&desk.config.imap).await?;
+    *failures = 0;
+    if !conn.has_idle() {
+        info!(poll_interval_s = desk.config.imap.poll_interval.as_secs(), "the server has no IDLE; polling");
+    }
+    loop {
+        desk.sync(&mut conn, selected.uidvalidity, shutdown).await?;
+        if shutdown.is_cancelled() {
+            conn.logout().await;
+            return Ok(());
+        }
+        desk.send_due(Backoff::Respect).await?;
+
+        let mut wait = if conn.has_idle() { desk.config.imap.idle_timeout } else { desk.config.imap.poll_interval };
+        if let Some(next) = desk.until_next_reply()? {
+            wait = wait.min(next.max(Duration::from_secs(1)));
+        }
+        let woken = if conn.has_idle() {
+            let (back, woken) = conn.idle(wait, shutdown).await?;
+            conn = back;
+            woken
+        } else {
+            tokio::select! {
+                _ = tokio::time::sleep(wait) => Woken::Timeout,
+                _ = shutdown.cancelled() => Woken::Shutdown,
+            }
+        };
+        if woken == Woken::Shutdown {
+            conn.logout().await;
+            return Ok(());
+        }
+    }
+}
+
+/// Jittered exponential backoff for reconnecting: 1 s, 2 s, 4 s … capped at 5 minutes, each
+/// stretched by up to half again by `jitter` (0..1), so that a fleet does not reconnect in step.
+pub fn reconnect_delay(failures: u32, jitter: f64) -> Duration {
+    let base = 1u64 << failures.saturating_sub(1).min(9);
+    let capped = base.min(300) as f64;
+    Duration::from_secs_f64(capped * (1.0 + 0.5 * jitter.clamp(0.0, 1.0)))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn reconnect_backoff_grows_is_capped_and_never_zero() {
+        assert_eq!(reconnect_delay(1, 0.0), Duration::from_secs(1));
+        assert_eq!(reconnect_delay(2, 0.0), Duration::from_secs(2));
+        assert_eq!(reconnect_delay(5, 0.0), Duration::from_secs(16));
+        assert_eq!(reconnect_delay(50, 0.0), Duration::from_secs(300));
+        assert_eq!(reconnect_delay(50, 1.0), Duration::from_secs(450));
+        assert!(reconnect_delay(0, 0.0) >= Duration::from_secs(1));
+    }
+}

@@ -1,0 +1,318 @@
+//! What to do with a message, decided from facts alone.
+//!
+//! The rules follow RFC 3834 (automatic responses) and RFC 5230 (vacation): never answer mail
+//! that is itself automatic, list traffic, a bounce or report, or our own; judge the deadline on
+//! the time the mail *arrived at the server* (IMAP INTERNALDATE), never the sender's `Date:`.
+
+use jiff::Timestamp;
+
+use super::{EmailAddress, Status};
+
+/// The envelope sender as the final server recorded it in `Return-Path:`.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum ReturnPath {
+    /// No `Return-Path:` header (e.g. a message put in the mailbox by APPEND).
+    Absent,
+    /// `Return-Path: <>`: a bounce or another message that must not be answered.
+    Null,
+    Address(String),
+}
+
+/// The header signals that mark a message as automatic.
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
+pub struct AutoSignals {
+    pub auto_submitted: Option<String>,
+    pub precedence: Option<String>,
+    /// The name of the first `List-*` header, if any.
+    pub list_header: Option<String>,
+    pub x_auto_response_suppress: Option<String>,
+    /// `X-Autoreply` or `X-Autorespond` is present.
+    pub autoreply_header: bool,
+    /// The top-level type is `multipart/report` (delivery, disposition or feedback report).
+    pub is_report: bool,
+    /// Our own loop-marker header is present: this is one of our replies coming back.
+    pub loop_marker: bool,
+}
+
+/// Why a message is recorded but never answered.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum Automatic {
+    AutoSubmitted(String),
+    Precedence(String),
+    MailingList(String),
+    SuppressAutoReply(String),
+    AutoReplyHeader,
+    Report,
+    NullReturnPath,
+    SystemSender(String),
+    OwnAddress,
+    OwnLoopMarker,
+    NoSender,
+}
+
+impl Automatic {
+    /// A short, stable label for the database and logs.
+    pub fn label(&self) -> String {
+        match self {
+            Automatic::AutoSubmitted(v) => format!("auto-submitted: {v}"),
+            Automatic::Precedence(v) => format!("precedence: {v}"),
+            Automatic::MailingList(h) => format!("list header: {h}"),
+            Automatic::SuppressAutoReply(v) => format!("x-auto-response-suppress: {v}"),
+            Automatic::AutoReplyHeader => "x-autoreply header".into(),
+            Automatic::Report => "multipart/report".into(),
+            Automatic::NullReturnPath => "empty return path".into(),
+            Automatic::SystemSender(s) => format!("system sender: {s}"),
+            Automatic::OwnAddress => "our own address".into(),
+            Automatic::OwnLoopMarker => "our own reply".into(),
+            Automatic::NoSender => "no usable sender address".into(),
+        }
+    }
+}
+
+/// Is this message automatic (and so must never be answered)? `None` means a person wrote it.
+pub fn automatic_reason(
+    signals: &AutoSignals,
+    return_path: &ReturnPath,
+    sender: Option<&EmailAddress>,
+    own: &EmailAddress,
+) -> Option<Automatic> {
+    if signals.loop_marker {
+        return Some(Automatic::OwnLoopMarker);
+    }
+    if let Some(value) = &signals.auto_submitted {
+        if !value.trim().eq_ignore_ascii_case("no") && !value.trim().is_empty() {
+            return Some(Automatic::AutoSubmitted(value.trim().to_ascii_lowercase()));
+        }
+    }
+    if let Some(value) = &signals.precedence {
+        let v = value.trim().to_ascii_lowercase();
+        if matches!(v.as_str(), "bulk" | "list" | "junk") {
+            return Some(Automatic::Precedence(v));
+        }
+    }
+    if let Some(header) = &signals.list_header {
+        return Some(Automatic::MailingList(header.clone()));
+    }
+    if let Some(value) = &signals.x_auto_response_suppress {
+        let suppresses = value
+            .split(',')
+            .map(|v| v.trim().to_ascii_lowercase())
+            .any(|v| matches!(v.as_str(), "all" | "oof" | "autoreply"));
+        if suppresses {
+            return Some(Automatic::SuppressAutoReply(value.trim().to_owned()));
+        }
+    }
+    if signals.autoreply_header {
+        return Some(Automatic::AutoReplyHeader);
+    }
+    if signals.is_report {
+        return Some(Automatic::Report);
+    }
+    match return_path {
+        ReturnPath::Null => return Some(Automatic::NullReturnPath),
+        ReturnPath::Address(a) if is_system_address(a) => return Some(Automatic::SystemSender(a.to_ascii_lowercase())),
+        _ => {}
+    }
+    let Some(sender) = sender else {
+        return Some(Automatic::NoSender);
+    };
+    if sender == own {
+        return Some(Automatic::OwnAddress);
+    }
+    if is_system_address(sender.as_str()) {
+        return Some(Automatic::SystemSender(sender.as_str().to_owned()));
+    }
+    None
+}
+
+/// Addresses that belong to software, not people: bounces, list managers, "do not reply".
+fn is_system_address(address: &str) -> bool {
+    let local = address.rsplit_once('@').map(|(l, _)| l).unwrap_or(address).to_ascii_lowercase();
+    let squashed: String = local.chars().filter(|c| c.is_ascii_alphanumeric()).collect();
+    matches!(local.as_str(), "mailer-daemon" | "postmaster" | "listserv" | "majordomo")
+        || squashed.starts_with("noreply")
+        || squashed.starts_with("donotreply")
+        || squashed.starts_with("donotrespond")
+        || local.ends_with("-request")
+        || local.starts_with("owner-")
+        || local.ends_with("-bounces")
+}
+
+/// Mail that arrived after the deadline is late. The deadline instant itself is on time.
+pub fn is_late(arrived_at: Timestamp, deadline: Timestamp) -> bool {
+    arrived_at > deadline
+}
+
+/// What we already know about this applicant, if anything.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct Existing {
+    pub status: Status,
+}
+
+/// Everything [`decide`] needs.
+#[derive(Debug, Clone)]
+pub struct Facts {
+    pub arrived_at: Timestamp,
+    pub deadline: Timestamp,
+    pub automatic: Option<Automatic>,
+    /// A different copy of a message with the same Message-ID was already recorded (the same mail
+    /// delivered twice, e.g. once to an alias and once directly).
+    pub duplicate_message_id: bool,
+    pub existing: Option<Existing>,
+}
+
+/// What happens to a message. Every message is recorded whatever the decision.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum Decision {
+    /// Automatic mail: recorded, never answered.
+    Ignore(Automatic),
+    /// Another copy of a message we already have: recorded, not processed again.
+    Duplicate,
+    /// The applicant's first mail: a new application with this status (accepted or late).
+    Register(Status),
+    /// On time, from someone already registered: their fields are updated.
+    Update,
+    /// Late, from someone registered on time: the registration stands, changes need staff.
+    AfterDeadline,
+    /// Late again, from someone already told they were late: recorded, no second rejection.
+    Repeat,
+}
+
+pub fn decide(facts: &Facts) -> Decision {
+    if let Some(reason) = &facts.automatic {
+        return Decision::Ignore(reason.clone());
+    }
+    if facts.duplicate_message_id {
+        return Decision::Duplicate;
+    }
+    let late = is_late(facts.arrived_at, facts.deadline);
+    match (facts.existing.map(|e| e.status), late) {
+        (None, false) => Decision::Register(Status::Accepted),
+        (None, true) => Decision::Register(Status::Late),
+        (Some(Status::Late), _) => Decision::Repeat,
+        (Some(_), false) => Decision::Update,
+        (Some(_), true) => Decision::AfterDeadline,
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn ts(s: &str) -> Timestamp {
+        s.parse().unwrap()
+    }
+
+    fn own() -> EmailAddress {
+        EmailAddress::parse("smebridge@kaist.ac.kr").unwrap()
+    }
+
+    fn applicant() -> EmailAddress {
+        EmailAddress::parse("kim@hanbit-tech.example").unwrap()
+    }
+
+    fn person(signals: AutoSignals) -> Option<Automatic> {
+        automatic_reason(&signals, &ReturnPath::Address("kim@hanbit-tech.example".into()), Some(&applicant()), &own())
+    }
+
+    fn facts(arrived: &str) -> Facts {
+        Facts {
+            arrived_at: ts(arrived),
+            deadline: ts("2022-11-17T23:59:59+09:00"),
+            automatic: None,
+            duplicate_message_id: false,
+            existing: None,
+        }
+    }
+
+    #[test]
+    fn one_minute_either_side_of_the_deadline_in_seoul() {
+        assert!(!is_late(ts("2022-11-17T23:58:59+09:00"), ts("2022-11-17T23:59:59+09:00")));
+        assert!(!is_late(ts("2022-11-17T23:59:59+09:00"), ts("2022-11-17T23:59:59+09:00")));
+        assert!(is_late(ts("2022-11-18T00:00:59+09:00"), ts("2022-11-17T23:59:59+09:00")));
+        // 15:00 UTC on the 17th is already midnight in Seoul.
+        assert!(is_late(ts("2022-11-17T15:00:00Z"), ts("2022-11-17T23:59:59+09:00")));
+    }
+
+    #[test]
+    fn first_mail_registers_on_time_or_late() {
+        assert_eq!(decide(&facts("2022-11-17T23:58:59+09:00")), Decision::Register(Status::Accepted));
+        assert_eq!(decide(&facts("2022-11-18T00:00:59+09:00")), Decision::Register(Status::Late));
+    }
+
+    #[test]
+    fn later_mail_from_a_known_applicant() {
+        let mut f = facts("2022-11-16T10:00:00+09:00");
+        f.existing = Some(Existing { status: Status::Accepted });
+        assert_eq!(decide(&f), Decision::Update);
+        f.arrived_at = ts("2022-11-18T10:00:00+09:00");
+        assert_eq!(decide(&f), Decision::AfterDeadline);
+        f.existing = Some(Existing { status: Status::Late });
+        assert_eq!(decide(&f), Decision::Repeat);
+    }
+
+    #[test]
+    fn automatic_mail_and_duplicates_are_never_answered() {
+        let mut f = facts("2022-11-16T10:00:00+09:00");
+        f.duplicate_message_id = true;
+        assert_eq!(decide(&f), Decision::Duplicate);
+        f.automatic = Some(Automatic::AutoReplyHeader);
+        assert_eq!(decide(&f), Decision::Ignore(Automatic::AutoReplyHeader));
+    }
+
+    #[test]
+    fn auto_submitted_other_than_no() {
+        let signals = |v: &str| AutoSignals { auto_submitted: Some(v.into()), ..Default::default() };
+        assert_eq!(person(signals("auto-replied")), Some(Automatic::AutoSubmitted("auto-replied".into())));
+        assert_eq!(person(signals("Auto-Generated")), Some(Automatic::AutoSubmitted("auto-generated".into())));
+        assert_eq!(person(signals("no")), None);
+        assert_eq!(person(signals(" No ")), None);
+    }
+
+    #[test]
+    fn precedence_lists_and_suppression() {
+        let p = |v: &str| AutoSignals { precedence: Some(v.into()), ..Default::default() };
+        assert!(person(p("bulk")).is_some());
+        assert!(person(p("List")).is_some());
+        assert!(person(p("junk")).is_some());
+        assert_eq!(person(p("first-class")), None);
+        let list = AutoSignals { list_header: Some("List-Id".into()), ..Default::default() };
+        assert_eq!(person(list), Some(Automatic::MailingList("List-Id".into())));
+        let s = |v: &str| AutoSignals { x_auto_response_suppress: Some(v.into()), ..Default::default() };
+        assert!(person(s("All")).is_some());
+        assert!(person(s("DR, OOF")).is_some());
+        assert!(person(s("AutoReply")).is_some());
+        assert_eq!(person(s("DR, RN")), None);
+        assert!(person(AutoSignals { autoreply_header: true, ..Default::default() }).is_some());
+        assert!(person(AutoSignals { is_report: true, ..Default::default() }).is_some());
+        assert_eq!(person(AutoSignals { loop_marker: true, ..Default::default() }), Some(Automatic::OwnLoopMarker));
+    }
+
+    #[test]
+    fn bounces_system_senders_and_ourselves() {
+        let signals = AutoSignals::default();
+        let me = own();
+        let check = |rp: ReturnPath, sender: &str| {
+            let s = EmailAddress::parse(sender).unwrap();
+            automatic_reason(&signals, &rp, Some(&s), &me)
+        };
+        assert_eq!(check(ReturnPath::Null, "kim@hanbit-tech.example"), Some(Automatic::NullReturnPath));
+        assert!(check(ReturnPath::Address("MAILER-DAEMON@mx.example".into()), "kim@hanbit-tech.example").is_some());
+        for system in [
+            "mailer-daemon@mx.example",
+            "postmaster@mx.example",
+            "noreply@shop.example",
+            "no-reply@shop.example",
+            "no_reply@shop.example",
+            "do-not-reply@shop.example",
+            "donotreply@shop.example",
+            "workshop-request@lists.example",
+            "owner-workshop@lists.example",
+        ] {
+            assert!(check(ReturnPath::Absent, system).is_some(), "{system} must not be answered");
+        }
+        assert_eq!(check(ReturnPath::Absent, "smebridge@kaist.ac.kr"), Some(Automatic::OwnAddress));
+        assert_eq!(check(ReturnPath::Absent, "noh.minji@hanbit-tech.example"), None, "a person named Noh is a person");
+        assert_eq!(automatic_reason(&signals, &ReturnPath::Absent, None, &me), Some(Automatic::NoSender));
+    }
+}

@@ -1,0 +1,298 @@
+//! The mailbox side: one IMAP connection ([`Connection`]) that lists UIDs, fetches raw messages
+//! and waits for new mail with IDLE.
+//!
+//! A connection is disposable: every command runs under a timeout, and on any error the caller
+//! drops the connection and makes a new one (see [`crate::daemon`]). Messages are fetched with
+//! `BODY.PEEK[]`, so nothing in the mailbox changes: staff read the same mailbox in webmail, and
+//! the database, not the `\Seen` flag, says what has been processed.
+
+use std::collections::HashSet;
+use std::fmt;
+use std::future::Future;
+use std::time::Duration;
+
+use anyhow::{anyhow, bail, Context, Result};
+use async_imap::extensions::idle::IdleResponse;
+use async_imap::Session;
+use futures::TryStreamExt;
+use jiff::Timestamp;
+use tokio::io::{AsyncRead, AsyncWrite};
+use tokio::net::TcpStream;
+use tokio_util::sync::CancellationToken;
+use tracing::{debug, info, warn};
+
+use crate::config::{ImapConfig, Security};
+
+/// Any byte stream IMAP can run over (plain TCP or TLS).
+pub trait ImapStream: AsyncRead + AsyncWrite + Unpin + Send + Sync + fmt::Debug {}
+impl<T: AsyncRead + AsyncWrite + Unpin + Send + Sync + fmt::Debug> ImapStream for T {}
+
+type Stream = Box<dyn ImapStream>;
+
+/// How many messages one `UID FETCH` asks for.
+pub const FETCH_BATCH: usize = 32;
+
+/// A logged-in connection with the configured mailbox selected.
+pub struct Connection {
+    session: Session<Stream>,
+    timeout: Duration,
+    has_idle: bool,
+}
+
+/// What `SELECT` told us.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct Selected {
+    pub uidvalidity: u32,
+    pub exists: u32,
+}
+
+/// One message as the server holds it.
+#[derive(Debug, Clone)]
+pub struct Fetched {
+    pub uid: u32,
+    /// INTERNALDATE: when the message arrived at the server.
+    pub arrived_at: Timestamp,
+    pub raw: Vec<u8>,
+}
+
+/// How an IDLE round ended.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Woken {
+    /// The server said something changed.
+    NewData,
+    /// The wait ran out (time to re-issue IDLE or to retry a reply).
+    Timeout,
+    /// Shutdown was asked for.
+    Shutdown,
+}
+
+/// Failures a person can act on, told apart for `smebridge check`.
+#[derive(Debug, thiserror::Error)]
+pub enum ConnectError {
+    #[error("cannot reach {host}:{port}: {source}")]
+    Unreachable { host: String, port: u16, source: std::io::Error },
+    #[error("no answer from {host}:{port} within {seconds} s")]
+    Timeout { host: String, port: u16, seconds: u64 },
+    #[error("TLS with {host} failed: {source}")]
+    Tls { host: String, source: std::io::Error },
+    #[error("the server refused the login for {username}: wrong username or password ({detail})")]
+    LoginRefused { username: String, detail: String },
+    #[error("the IMAP server misbehaved: {0}")]
+    Protocol(String),
+}
+
+async fn bounded<T, E: Into<anyhow::Error>>(
+    limit: Duration,
+    what: &str,
+    fut: impl Future<Output = std::result::Result<T, E>>,
+) -> Result<T> {
+    match tokio::time::timeout(limit, fut).await {
+        Ok(result) => result.map_err(Into::into).with_context(|| format!("IMAP {what} failed")),
+        Err(_) => bail!("IMAP {what} got no answer within {} s", limit.as_secs()),
+    }
+}
+
+impl Connection {
+    /// Connect, log in and select the mailbox.
+    pub async fn open(config: &ImapConfig) -> Result<(Connection, Selected)> {
+        let password = config.password.reveal().context("cannot read the IMAP password")?;
+        let session = login(config, password.expose()).await?;
+        let mut conn = Connection { session, timeout: config.timeout, has_idle: false };
+        let caps = bounded(conn.timeout, "CAPABILITY", conn.session.capabilities()).await?;
+        conn.has_idle = caps.has_str("IDLE");
+        let selected = conn.select(&config.mailbox).await?;
+        Ok((conn, selected))
+    }
+
+    pub fn has_idle(&self) -> bool {
+        self.has_idle
+    }
+
+    /// `SELECT` the mailbox (read-write, so that later stages may move messages; nothing here
+    /// changes flags: every fetch is a PEEK).
+    pub async fn select(&mut self, mailbox: &str) -> Result<Selected> {
+        let mb = bounded(self.timeout, "SELECT", self.session.select(mailbox))
+            .await
+            .with_context(|| format!("cannot open the mailbox {mailbox:?}"))?;
+        self.drain_unsolicited();
+        let uidvalidity = mb.uid_validity.ok_or_else(|| anyhow!("the server sent no UIDVALIDITY for {mailbox:?}"))?;
+        Ok(Selected { uidvalidity, exists: mb.exists })
+    }
+
+    /// Every UID in the selected mailbox.
+    pub async fn uids(&mut self) -> Result<HashSet<u32>> {
+        let uids = bounded(self.timeout, "UID SEARCH", self.session.uid_search("ALL")).await?;
+        self.drain_unsolicited();
+        Ok(uids)
+    }
+
+    /// Fetch these messages (raw bytes, arrival time), reading the response to its end. UIDs
+    /// the server did not return (expunged meanwhile) are simply absent from the result.
+    pub async fn fetch(&mut self, uids: &[u32]) -> Result<Vec<Fetched>> {
+        if uids.is_empty() {
+            return Ok(Vec::new());
+        }
+        let set = uid_set(uids);
+        let timeout = self.timeout;
+        let session = &mut self.session;
+        let responses = bounded(timeout, "UID FETCH", async {
+            let stream = session.uid_fetch(&set, "(UID INTERNALDATE BODY.PEEK[])").await?;
+            stream.try_collect::<Vec<_>>().await
+        })
+        .await?;
+        self.drain_unsolicited();
+
+        let wanted: HashSet<u32> = uids.iter().copied().collect();
+        let mut fetched = Vec::with_capacity(responses.len());
+        for response in responses {
+            let Some(uid) = response.uid else { continue };
+            if !wanted.contains(&uid) {
+                continue; // an unsolicited FETCH (e.g. a flag change) for another message
+            }
+            let Some(raw) = response.body() else {
+                warn!(uid, "the server returned no body for a message; it will be retried");
+                continue;
+            };
+            let arrived_at = match response.internal_date() {
+                Some(date) => Timestamp::from_second(date.timestamp()).context("INTERNALDATE out of range")?,
+                None => bail!("the server sent no INTERNALDATE for UID {uid}"),
+            };
+            fetched.push(Fetched { uid, arrived_at, raw: raw.to_vec() });
+        }
+        if fetched.len() < uids.len() {
+            debug!(asked = uids.len(), got = fetched.len(), "some messages vanished before they could be fetched");
+        }
+        Ok(fetched)
+    }
+
+    /// Wait for the server to report a change, for at most `wait`, or until `shutdown`.
+    /// Consumes and returns the connection (IDLE takes the session over while it runs).
+    pub async fn idle(self, wait: Duration, shutdown: &CancellationToken) -> Result<(Connection, Woken)> {
+        let Connection { session, timeout, has_idle } = self;
+        let mut handle = session.idle();
+        bounded(timeout, "IDLE", handle.init()).await?;
+        let woken = {
+            let (wait_fut, stop) = handle.wait_with_timeout(wait);
+            let woken = tokio::select! {
+                response = wait_fut => match response.context("IDLE failed")? {
+                    IdleResponse::NewData(_) => Woken::NewData,
+                    IdleResponse::Timeout => Woken::Timeout,
+                    IdleResponse::ManualInterrupt => Woken::Shutdown,
+                },
+                _ = shutdown.cancelled() => Woken::Shutdown,
+            };
+            drop(stop);
+            woken
+        };
+        let session = bounded(timeout, "DONE", handle.done()).await?;
+        let mut conn = Connection { session, timeout, has_idle };
+        conn.drain_unsolicited();
+        Ok((conn, woken))
+    }
+
+    /// Log out politely; errors are irrelevant at that point.
+    pub async fn logout(mut self) {
+        let _ = tokio::time::timeout(self.timeout, self.session.logout()).await;
+    }
+
+    /// Untagged responses we do not act on (EXISTS, EXPUNGE, FETCH flags) pile up in a bounded
+    /// channel; empty it after every command.
+    fn drain_unsolicited(&mut self) {
+        while self.session.unsolicited_responses.try_recv().is_ok() {}
+    }
+}
+
+/// Connect, read the greeting, upgrade to TLS as configured, and log in.
+async fn login(config: &ImapConfig, password: &str) -> Result<Session<Stream>> {
+    let host = config.host.as_str();
+    let port = config.port;
+    let limit = config.timeout;
+    let timeout_err = || ConnectError::Timeout { host: host.to_owned(), port, seconds: limit.as_secs() };
+
+    let tcp = tokio::time::timeout(limit, TcpStream::connect((host, port)))
+        .await
+        .map_err(|_| timeout_err())?
+        .map_err(|source| ConnectError::Unreachable { host: host.to_owned(), port, source })?;
+    tcp.set_nodelay(true).ok();
+
+    let stream: Stream = match config.security {
+        Security::Plain => Box::new(tcp),
+        Security::Tls => tls_wrap(config, tcp).await?,
+        Security::Starttls => {
+            let mut client = async_imap::Client::new(tcp);
+            read_greeting(&mut client, limit).await.map_err(|_| timeout_err())?;
+            bounded(limit, "STARTTLS", client.run_command_and_check_ok("STARTTLS", None))
+                .await
+                .map_err(|e| ConnectError::Protocol(format!("STARTTLS refused: {e:#}")))?;
+            tls_wrap(config, client.into_inner()).await?
+        }
+    };
+    let mut client = async_imap::Client::new(stream);
+    if config.security != Security::Starttls {
+        read_greeting(&mut client, limit).await.map_err(|_| timeout_err())?;
+    }
+    let session = tokio::time::timeout(limit, client.login(&config.username, password))
+        .await
+        .map_err(|_| timeout_err())?
+        .map_err(|(e, _)| match e {
+            async_imap::error::Error::No(detail) | async_imap::error::Error::Bad(detail) => {
+                ConnectError::LoginRefused { username: config.username.clone(), detail }
+            }
+            other => ConnectError::Protocol(other.to_string()),
+        })?;
+    info!(host, port, "logged in to IMAP");
+    Ok(session)
+}
+
+async fn read_greeting<T>(client: &mut async_imap::Client<T>, limit: Duration) -> Result<()>
+where
+    T: AsyncRead + AsyncWrite + Unpin + fmt::Debug + Send,
+{
+    match tokio::time::timeout(limit, client.read_response()).await {
+        Ok(Ok(Some(_))) => Ok(()),
+        Ok(Ok(None)) => bail!("the server closed the connection before greeting"),
+        Ok(Err(e)) => Err(e).context("reading the IMAP greeting"),
+        Err(_) => bail!("no IMAP greeting"),
+    }
+}
+
+async fn tls_wrap(config: &ImapConfig, tcp: TcpStream) -> Result<Stream> {
+    let tls = crate::tls::client_config(config.ca_file.as_deref())?;
+    let name = rustls::pki_types::ServerName::try_from(config.host.clone())
+        .with_context(|| format!("{:?} is not a valid TLS server name", config.host))?;
+    let stream = tokio::time::timeout(config.timeout, tokio_rustls::TlsConnector::from(tls).connect(name, tcp))
+        .await
+        .map_err(|_| ConnectError::Timeout { host: config.host.clone(), port: config.port, seconds: config.timeout.as_secs() })?
+        .map_err(|source| ConnectError::Tls { host: config.host.clone(), source })?;
+    Ok(Box::new(stream))
+}
+
+/// `1,2,3,5,7,8` → `1:3,5,7:8`.
+pub fn uid_set(uids: &[u32]) -> String {
+    let mut sorted = uids.to_vec();
+    sorted.sort_unstable();
+    sorted.dedup();
+    let mut parts = Vec::new();
+    let mut iter = sorted.into_iter().peekable();
+    while let Some(start) = iter.next() {
+        let mut end = start;
+        while iter.peek() == Some(&(end + 1)) {
+            end += 1;
+            iter.next();
+        }
+        parts.push(if start == end { start.to_string() } else { format!("{start}:{end}") });
+    }
+    parts.join(",")
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn uid_sets_are_compact_ranges() {
+        assert_eq!(uid_set(&[1, 2, 3, 5, 7, 8]), "1:3,5,7:8");
+        assert_eq!(uid_set(&[9, 4, 4, 5]), "4:5,9");
+        assert_eq!(uid_set(&[42]), "42");
+    }
+}

@@ -1,0 +1,40 @@
+//! smebridge runs a workshop registration desk out of an ordinary mailbox.
+//!
+//! The pipeline, one module per stage:
+//!
+//! ```text
+//! mailbox (IMAP) --fetch--> raw bytes --parse--> Inbound --decide--> Decision --store--> SQLite
+//!                                                                      |                   |
+//!                                                                      +--> outbox row ----+--send--> SMTP
+//! ```
+//!
+//! - [`imap`] connects to the mailbox, lists UIDs, fetches raw messages (`BODY.PEEK[]`) and waits
+//!   for new mail with IDLE (or polls).
+//! - [`parse`] turns raw bytes into an [`parse::Inbound`]: decoded headers, body text and the
+//!   applicant's fields. It never fails: what it cannot read it records as a problem.
+//! - [`domain`] holds the typed values (email addresses, applications) and the pure decisions
+//!   (is it late? is it automatic mail? is it a duplicate?), which take every input as an argument.
+//! - [`store`] is the SQLite database, the source of truth: every message with its raw bytes, the
+//!   applications, the outbox and the per-mailbox sync state. Writes that belong together share a
+//!   transaction.
+//! - [`reply`] renders acknowledgements and rejections from the templates in `config/templates/`.
+//! - [`outbox`] sends pending replies over SMTP, retrying with backoff, and records each outcome.
+//! - [`pipeline`] ties fetch → parse → decide → store together for one message.
+//! - [`daemon`] is the loop (`run`) and the single pass (`once`); shutdown is an injected future.
+//! - [`export`] writes the applications for staff; [`check`] verifies a configuration end to end.
+//! - [`config`] turns the TOML file into a validated [`config::Config`].
+
+pub mod check;
+pub mod config;
+pub mod daemon;
+pub mod domain;
+pub mod export;
+pub mod imap;
+pub mod logging;
+pub mod outbox;
+pub mod parse;
+pub mod pipeline;
+pub mod reply;
+pub mod smtp;
+pub mod store;
+pub mod tls;

@@ -1,0 +1,148 @@
+//! The `smebridge` command: parse the command line, load the configuration, call the library.
+
+use std::io::Write;
+use std::path::PathBuf;
+use std::process::ExitCode;
+
+use anyhow::{Context, Result};
+use clap::{Parser, Subcommand};
+
+use smebridge::config::{Config, DEFAULT_PATH};
+use smebridge::export::{self, Format};
+use smebridge::logging::{self, LogFormat};
+use smebridge::store::Store;
+use smebridge::{check, daemon};
+
+/// A registration desk run out of an ordinary mailbox: reads applications over IMAP, records
+/// them in SQLite, answers over SMTP.
+#[derive(Debug, Parser)]
+#[command(name = "smebridge", version)]
+struct Cli {
+    /// The configuration file.
+    #[arg(long, global = true, env = "SMEBRIDGE_CONFIG", default_value = DEFAULT_PATH)]
+    config: PathBuf,
+    /// Log format on standard error.
+    #[arg(long, global = true, value_enum, default_value = "text")]
+    log_format: LogFormat,
+    /// Log more (debug level for smebridge).
+    #[arg(short, long, global = true)]
+    verbose: bool,
+    #[command(subcommand)]
+    command: Command,
+}
+
+#[derive(Debug, Subcommand)]
+enum Command {
+    /// Run the daemon: wait for mail (IDLE, or polling), record it, answer it. Stops cleanly on
+    /// SIGTERM or SIGINT.
+    Run,
+    /// One pass: record every message not yet recorded, send every pending reply, exit.
+    Once,
+    /// Write every application, one row each, header first.
+    Export {
+        #[arg(long, value_enum, default_value = "csv")]
+        format: Format,
+        /// Write to this file instead of standard output.
+        #[arg(long)]
+        output: Option<PathBuf>,
+    },
+    /// Check the configuration, the templates, the database, and the IMAP and SMTP logins.
+    Check,
+}
+
+fn main() -> ExitCode {
+    let cli = Cli::parse();
+    logging::init(cli.log_format, cli.verbose);
+    match run(cli) {
+        Ok(code) => code,
+        Err(e) => {
+            eprintln!("smebridge: {e:#}");
+            ExitCode::FAILURE
+        }
+    }
+}
+
+fn run(cli: Cli) -> Result<ExitCode> {
+    let runtime = tokio::runtime::Builder::new_multi_thread()
+        .worker_threads(2)
+        .enable_all()
+        .build()
+        .context("cannot start the async runtime")?;
+    match cli.command {
+        Command::Run => {
+            let config = Config::load(&cli.config)?;
+            runtime.block_on(daemon::run(config, shutdown_signal()))?;
+        }
+        Command::Once => {
+            let config = Config::load(&cli.config)?;
+            let report = runtime.block_on(daemon::once(config))?;
+            println!(
+                "recorded {} new message(s) ({} already known, {} vanished); queued {} repl(ies); sent {}, retrying {}, failed {}",
+                report.sync.recorded,
+                report.sync.known,
+                report.sync.vanished,
+                report.sync.replies_queued,
+                report.send.sent,
+                report.send.retrying,
+                report.send.failed,
+            );
+        }
+        Command::Export { format: Format::Csv, output } => {
+            let config = Config::load(&cli.config)?;
+            let store = Store::open(&config.database.path)?;
+            let applications = store.applications()?;
+            match output {
+                Some(path) => {
+                    let file = std::fs::File::create(&path).with_context(|| format!("cannot create {}", path.display()))?;
+                    export::write_csv(file, &applications, &config.event.timezone)?;
+                }
+                None => {
+                    let stdout = std::io::stdout();
+                    let mut lock = stdout.lock();
+                    export::write_csv(&mut lock, &applications, &config.event.timezone)?;
+                    lock.flush()?;
+                }
+            }
+        }
+        Command::Check => {
+            let lines = runtime.block_on(check::check(&cli.config));
+            let mut all_ok = true;
+            for line in &lines {
+                match &line.problem {
+                    None => println!("ok      {}", line.what),
+                    Some(problem) => {
+                        all_ok = false;
+                        println!("FAILED  {}: {problem}", line.what);
+                    }
+                }
+            }
+            return Ok(if all_ok { ExitCode::SUCCESS } else { ExitCode::FAILURE });
+        }
+    }
+    Ok(ExitCode::SUCCESS)
+}
+
+/// Completes on SIGTERM or SIGINT.
+async fn shutdown_signal() {
+    let ctrl_c = async {
+        if tokio::signal::ctrl_c().await.is_err() {
+            std::future::pending::<()>().await;
+        }
+    };
+    #[cfg(unix)]
+    let term = async {
+        match tokio::signal::unix::signal(tokio::signal::unix::SignalKind::terminate()) {
+            Ok(mut s) => {
+                s.recv().await;
+            }
+            Err(_) => std::future::pending::<()>().await,
+        }
+    };
+    #[cfg(not(unix))]
+    let term = std::future::pending::<()>();
+    tokio::select! {
+        _ = ctrl_c => {}
+        _ = term => {}
+    }
+    tracing::info!("shutdown requested; finishing the message in hand");
+}

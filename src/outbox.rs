@@ -1,0 +1,167 @@
+//! Sending what the outbox holds: each pending reply is marked `sending` (its attempt counted)
+//! before it is handed to SMTP, then `sent`, back to `pending` with a later retry time, or
+//! `failed` when the server refused it for good or it kept failing for two days. Nothing is ever
+//! dropped silently: every outcome is written back to its row.
+
+use std::time::Duration;
+
+use anyhow::Result;
+use jiff::{SignedDuration, Timestamp};
+use tracing::{info, instrument, warn};
+
+use crate::domain::EmailAddress;
+use crate::smtp::{ReplyTransport, SendError};
+use crate::store::Store;
+
+/// After this many failed attempts a temporary failure counts as permanent (about two days with
+/// the delays of [`retry_delay`]).
+pub const MAX_ATTEMPTS: u32 = 60;
+
+/// Whether to wait for each reply's retry time.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Backoff {
+    /// The daemon: only replies whose retry time has come.
+    Respect,
+    /// `smebridge once`: every pending reply, now.
+    Ignore,
+}
+
+/// What one pass did.
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
+pub struct SendReport {
+    pub sent: usize,
+    pub retrying: usize,
+    pub failed: usize,
+}
+
+/// The wait before retry number `attempts + 1`: 1 min, 2, 4, … capped at 1 hour.
+pub fn retry_delay(attempts: u32) -> Duration {
+    let exponent = attempts.saturating_sub(1).min(6);
+    Duration::from_secs((60u64 << exponent).min(3600))
+}
+
+/// Send every due reply once.
+#[instrument(skip_all)]
+pub async fn send_due(store: &Store, transport: &impl ReplyTransport, now: Timestamp, backoff: Backoff) -> Result<SendReport> {
+    let mut report = SendReport::default();
+    for row in store.due_replies(now, backoff == Backoff::Ignore)? {
+        let recipient = match EmailAddress::parse(&row.recipient) {
+            Ok(r) => r,
+            Err(e) => {
+                store.mark_failed(row.id, &format!("bad recipient: {e:#}"))?;
+                report.failed += 1;
+                continue;
+            }
+        };
+        let envelope_from = row.envelope_from.as_deref().map(EmailAddress::parse).transpose()?;
+        store.mark_sending(row.id)?;
+        let attempts = row.attempts + 1;
+        match transport.send(envelope_from.as_ref(), &recipient, &row.raw).await {
+            Ok(()) => {
+                store.mark_sent(row.id, Timestamp::now())?;
+                info!(outbox = row.id, kind = %row.kind, "reply sent");
+                report.sent += 1;
+            }
+            Err(SendError::Transient(error)) if attempts < MAX_ATTEMPTS => {
+                let delay = retry_delay(attempts);
+                let next = now.saturating_add(SignedDuration::try_from(delay)?)?;
+                warn!(outbox = row.id, attempts, retry_in_s = delay.as_secs(), %error, "reply not sent; will retry");
+                store.mark_retry(row.id, next, &error)?;
+                report.retrying += 1;
+            }
+            Err(error) => {
+                warn!(outbox = row.id, attempts, %error, "reply failed for good");
+                store.mark_failed(row.id, &error.to_string())?;
+                report.failed += 1;
+            }
+        }
+    }
+    Ok(report)
+}
+
+#[cfg(test)]
+mod tests {
+    use std::sync::Mutex;
+
+    use super::*;
+    use crate::domain::ApplicantFields;
+    use crate::store::{ApplicationWrite, MailboxUid, NewMessage, NewReply};
+
+    /// A stand-in transport for unit tests: answers from a script and records what it was given.
+    struct Scripted {
+        answers: Mutex<Vec<Result<(), SendError>>>,
+        sent: Mutex<Vec<(Option<String>, String)>>,
+    }
+
+    impl ReplyTransport for Scripted {
+        async fn send(&self, from: Option<&EmailAddress>, to: &EmailAddress, _raw: &[u8]) -> Result<(), SendError> {
+            self.sent.lock().unwrap().push((from.map(|f| f.to_string()), to.to_string()));
+            self.answers.lock().unwrap().remove(0)
+        }
+    }
+
+    fn store_with_one_reply() -> (tempfile::TempDir, Store) {
+        let dir = tempfile::tempdir().unwrap();
+        let mut store = Store::open(&dir.path().join("db.sqlite")).unwrap();
+        let to = EmailAddress::parse("kim@hanbit-tech.example").unwrap();
+        let msg = NewMessage {
+            sha256: "s",
+            message_id: "m@x.example",
+            arrived_at: Timestamp::now(),
+            raw: b"x",
+            sender: Some(&to),
+            subject: None,
+            outcome: "registered",
+            outcome_detail: None,
+            problems: &[],
+        };
+        let write = ApplicationWrite::Insert { email: to.clone(), fields: ApplicantFields::default(), status: crate::domain::Status::Accepted };
+        store
+            .commit_message(MailboxUid { mailbox: "INBOX", uidvalidity: 1, uid: 1 }, &msg, &write, |_| {
+                Ok(Some(NewReply { kind: "ack", message_id: "r@kaist.ac.kr".into(), envelope_from: None, recipient: to.clone(), raw: b"r".to_vec() }))
+            })
+            .unwrap();
+        (dir, store)
+    }
+
+    fn scripted(answers: Vec<Result<(), SendError>>) -> Scripted {
+        Scripted { answers: Mutex::new(answers), sent: Mutex::new(Vec::new()) }
+    }
+
+    #[test]
+    fn delays_grow_and_are_capped() {
+        assert_eq!(retry_delay(1), Duration::from_secs(60));
+        assert_eq!(retry_delay(2), Duration::from_secs(120));
+        assert_eq!(retry_delay(4), Duration::from_secs(480));
+        assert_eq!(retry_delay(30), Duration::from_secs(3600));
+    }
+
+    #[tokio::test]
+    async fn a_temporary_failure_is_retried_later_then_sent_once() {
+        let (_dir, store) = store_with_one_reply();
+        let now = Timestamp::now();
+        let transport = scripted(vec![Err(SendError::Transient("421 busy".into())), Ok(())]);
+        let first = send_due(&store, &transport, now, Backoff::Respect).await.unwrap();
+        assert_eq!(first, SendReport { sent: 0, retrying: 1, failed: 0 });
+        let too_soon = send_due(&store, &transport, now, Backoff::Respect).await.unwrap();
+        assert_eq!(too_soon, SendReport::default(), "the retry waits for its time");
+        let later = now.checked_add(SignedDuration::from_secs(61)).unwrap();
+        let second = send_due(&store, &transport, later, Backoff::Respect).await.unwrap();
+        assert_eq!(second.sent, 1);
+        let again = send_due(&store, &transport, later, Backoff::Ignore).await.unwrap();
+        assert_eq!(again, SendReport::default(), "a sent reply is never sent again");
+        assert_eq!(transport.sent.lock().unwrap().len(), 2);
+        assert_eq!(transport.sent.lock().unwrap()[0], (None, "kim@hanbit-tech.example".to_owned()), "MAIL FROM:<>");
+    }
+
+    #[tokio::test]
+    async fn a_permanent_failure_is_recorded_not_retried() {
+        let (_dir, store) = store_with_one_reply();
+        let transport = scripted(vec![Err(SendError::Permanent("550 no such user".into()))]);
+        let report = send_due(&store, &transport, Timestamp::now(), Backoff::Ignore).await.unwrap();
+        assert_eq!(report.failed, 1);
+        assert_eq!(store.outbox_counts().unwrap(), vec![("failed".to_owned(), 1)]);
+        let report = send_due(&store, &transport, Timestamp::now(), Backoff::Ignore).await.unwrap();
+        assert_eq!(report, SendReport::default());
+    }
+}

@@ -1,0 +1,373 @@
+//! Replies to applicants: rendered from the templates in `config/templates/` (Korean first,
+//! English below) into a complete RFC 5322 message, ready for the outbox.
+//!
+//! Every reply carries `Auto-Submitted: auto-replied` (RFC 3834), `In-Reply-To` and `References`
+//! naming the applicant's message, our loop-marker header, and a Message-ID of ours that is fixed
+//! here, before the first send attempt. Text taken from the applicant's mail (subject, display
+//! name) was decoded by the parser and is stripped of control characters before lettre encodes
+//! it again, so a subject cannot smuggle in a header.
+//!
+//! Templates are loaded and test-rendered when the [`Replier`] is built, so a broken template is
+//! a configuration error (reported by `smebridge check` and at start-up), not a failure at send
+//! time.
+
+use std::path::Path;
+
+use anyhow::{Context, Result};
+use jiff::{Timestamp, Zoned};
+use lettre::message::header::{Header, HeaderName, HeaderValue};
+use lettre::message::{Mailbox, Message, SinglePart};
+use serde::Serialize;
+
+use crate::config::{Config, EventConfig};
+use crate::domain::{ApplicantFields, Change, EmailAddress};
+use crate::parse::{clean_header_text, LOOP_HEADER};
+use crate::store::NewReply;
+
+/// The kinds of reply, each with its template.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum ReplyKind {
+    /// An on-time application was registered.
+    Ack,
+    /// The application arrived after the deadline.
+    Late,
+    /// A registered applicant changed something.
+    Update,
+    /// A registered applicant wrote after the deadline: the registration stands.
+    AfterDeadline,
+}
+
+impl ReplyKind {
+    pub const ALL: [ReplyKind; 4] = [ReplyKind::Ack, ReplyKind::Late, ReplyKind::Update, ReplyKind::AfterDeadline];
+
+    pub fn as_str(self) -> &'static str {
+        match self {
+            ReplyKind::Ack => "ack",
+            ReplyKind::Late => "late",
+            ReplyKind::Update => "update",
+            ReplyKind::AfterDeadline => "after_deadline",
+        }
+    }
+
+    fn template(self) -> String {
+        format!("{}.txt.j2", self.as_str())
+    }
+}
+
+/// Whom a reply goes to and what it answers.
+#[derive(Debug, Clone)]
+pub struct Addressee<'a> {
+    pub to: &'a EmailAddress,
+    pub display_name: Option<&'a str>,
+    /// The applicant's subject, decoded.
+    pub subject: Option<&'a str>,
+    /// The Message-ID being answered, without angle brackets.
+    pub in_reply_to: &'a str,
+    /// SHA-256 of the message being answered: makes our Message-ID stable.
+    pub answers_sha256: &'a str,
+}
+
+/// What a reply says about the application.
+#[derive(Debug, Clone)]
+pub struct ReplyFacts<'a> {
+    pub application_id: Option<i64>,
+    pub fields: &'a ApplicantFields,
+    pub arrived_at: Timestamp,
+    pub changes: &'a [Change],
+}
+
+pub struct Replier {
+    env: minijinja::Environment<'static>,
+    from: Mailbox,
+    envelope_from: Option<EmailAddress>,
+    event: EventConfig,
+}
+
+impl Replier {
+    /// Load the templates and render each once with sample data.
+    pub fn new(config: &Config) -> Result<Replier> {
+        let dir = &config.replies.templates_dir;
+        let env = load_templates(dir)?;
+        let replier = Replier {
+            env,
+            from: config.smtp.from.clone(),
+            envelope_from: config.smtp.envelope_from.clone(),
+            event: config.event.clone(),
+        };
+        replier.self_test().with_context(|| format!("a reply template in {} does not render", dir.display()))?;
+        Ok(replier)
+    }
+
+    fn self_test(&self) -> Result<()> {
+        let fields = ApplicantFields {
+            name: Some("김민준".into()),
+            organization: Some("한빛테크".into()),
+            position: None,
+            phone: Some("010-1234-5678".into()),
+            attendees: Some(2),
+        };
+        let change = Change { field: "phone", before: None, after: "010-1234-5678".into() };
+        let facts = ReplyFacts { application_id: Some(1), fields: &fields, arrived_at: self.event.deadline, changes: &[change] };
+        for kind in ReplyKind::ALL {
+            self.body(kind, &facts).with_context(|| kind.template())?;
+        }
+        Ok(())
+    }
+
+    /// The text of a reply.
+    pub fn body(&self, kind: ReplyKind, facts: &ReplyFacts<'_>) -> Result<String> {
+        let context = TemplateContext::new(&self.event, facts);
+        let template = self.env.get_template(&kind.template())?;
+        Ok(template.render(&context)?)
+    }
+
+    /// A complete reply message for the outbox.
+    pub fn render(&self, kind: ReplyKind, to: &Addressee<'_>, facts: &ReplyFacts<'_>) -> Result<NewReply> {
+        let body = self.body(kind, facts)?;
+        let message_id = format!(
+            "smebridge.{}.{}@{}",
+            kind.as_str(),
+            &to.answers_sha256[..24.min(to.answers_sha256.len())],
+            self.from.email.domain()
+        );
+        let recipient = Mailbox::new(to.display_name.map(clean_header_text).filter(|n| !n.is_empty()), to.to.to_lettre());
+        let mut builder = Message::builder()
+            .from(self.from.clone())
+            .to(recipient)
+            .subject(reply_subject(to.subject, &self.event.name))
+            .message_id(Some(format!("<{message_id}>")))
+            .header(AutoSubmitted("auto-replied".into()))
+            .header(LoopMarker(self.from.email.to_string()));
+        if is_safe_message_id(to.in_reply_to) {
+            builder = builder
+                .in_reply_to(format!("<{}>", to.in_reply_to))
+                .references(format!("<{}>", to.in_reply_to));
+        }
+        let message = builder.singlepart(SinglePart::plain(body)).context("cannot build the reply")?;
+        Ok(NewReply {
+            kind: kind.as_str(),
+            message_id,
+            envelope_from: self.envelope_from.clone(),
+            recipient: to.to.clone(),
+            raw: message.formatted(),
+        })
+    }
+}
+
+fn load_templates(dir: &Path) -> Result<minijinja::Environment<'static>> {
+    let mut env = minijinja::Environment::new();
+    env.set_keep_trailing_newline(true);
+    env.set_undefined_behavior(minijinja::UndefinedBehavior::Strict);
+    for kind in ReplyKind::ALL {
+        let name = kind.template();
+        let path = dir.join(&name);
+        let source = std::fs::read_to_string(&path)
+            .with_context(|| format!("cannot read the reply template {}", path.display()))?;
+        env.add_template_owned(name.clone(), source)
+            .with_context(|| format!("the reply template {} has a syntax error", path.display()))?;
+    }
+    Ok(env)
+}
+
+/// `Re: ` and the applicant's subject on one line; the event's name when there was no subject.
+pub fn reply_subject(original: Option<&str>, event_name: &str) -> String {
+    let original = original.map(clean_header_text).unwrap_or_default();
+    if original.is_empty() {
+        return format!("Re: {}", clean_header_text(event_name));
+    }
+    let lower = original.to_lowercase();
+    if lower.starts_with("re:") || lower.starts_with("re :") || original.starts_with("회신:") || original.starts_with("답장:") {
+        original
+    } else {
+        format!("Re: {original}")
+    }
+}
+
+/// Only plain visible ASCII goes into `In-Reply-To`/`References`.
+fn is_safe_message_id(id: &str) -> bool {
+    !id.is_empty() && id.len() <= 250 && id.bytes().all(|b| b.is_ascii_graphic() && b != b'<' && b != b'>')
+}
+
+// --- headers -----------------------------------------------------------------------------------
+
+#[derive(Debug, Clone)]
+struct AutoSubmitted(String);
+
+impl Header for AutoSubmitted {
+    fn name() -> HeaderName {
+        HeaderName::new_from_ascii_str("Auto-Submitted")
+    }
+    fn parse(s: &str) -> Result<Self, Box<dyn std::error::Error + Send + Sync>> {
+        Ok(AutoSubmitted(s.to_owned()))
+    }
+    fn display(&self) -> HeaderValue {
+        HeaderValue::new(Self::name(), self.0.clone())
+    }
+}
+
+#[derive(Debug, Clone)]
+struct LoopMarker(String);
+
+impl Header for LoopMarker {
+    fn name() -> HeaderName {
+        HeaderName::new_from_ascii_str(LOOP_HEADER)
+    }
+    fn parse(s: &str) -> Result<Self, Box<dyn std::error::Error + Send + Sync>> {
+        Ok(LoopMarker(s.to_owned()))
+    }
+    fn display(&self) -> HeaderValue {
+        HeaderValue::new(Self::name(), self.0.clone())
+    }
+}
+
+// --- template context --------------------------------------------------------------------------
+
+#[derive(Serialize)]
+struct TemplateContext<'a> {
+    event: EventView<'a>,
+    application_no: Option<String>,
+    applicant: &'a ApplicantFields,
+    attendees: u32,
+    arrived_ko: String,
+    arrived_en: String,
+    missing: Vec<FieldLabel>,
+    changes: Vec<ChangeView<'a>>,
+}
+
+#[derive(Serialize)]
+struct EventView<'a> {
+    name: &'a str,
+    venue: &'a str,
+    contact: Option<&'a str>,
+    starts_ko: String,
+    starts_en: String,
+    deadline_ko: String,
+    deadline_en: String,
+}
+
+#[derive(Serialize)]
+struct FieldLabel {
+    ko: &'static str,
+    en: &'static str,
+}
+
+#[derive(Serialize)]
+struct ChangeView<'a> {
+    ko: &'static str,
+    en: &'static str,
+    before: Option<&'a str>,
+    after: &'a str,
+}
+
+impl<'a> TemplateContext<'a> {
+    fn new(event: &'a EventConfig, facts: &'a ReplyFacts<'a>) -> TemplateContext<'a> {
+        let zoned = |t: Timestamp| t.to_zoned(event.timezone.clone());
+        TemplateContext {
+            event: EventView {
+                name: &event.name,
+                venue: &event.venue,
+                contact: event.contact.as_deref(),
+                starts_ko: format_ko(&zoned(event.starts_at)),
+                starts_en: format_en(&zoned(event.starts_at)),
+                deadline_ko: format_ko(&zoned(event.deadline)),
+                deadline_en: format_en(&zoned(event.deadline)),
+            },
+            application_no: facts.application_id.map(application_number),
+            applicant: facts.fields,
+            attendees: facts.fields.attendees.unwrap_or(1),
+            arrived_ko: format_ko(&zoned(facts.arrived_at)),
+            arrived_en: format_en(&zoned(facts.arrived_at)),
+            missing: facts.fields.missing().into_iter().map(field_label).collect(),
+            changes: facts
+                .changes
+                .iter()
+                .map(|c| {
+                    let label = field_label(c.field);
+                    ChangeView { ko: label.ko, en: label.en, before: c.before.as_deref(), after: &c.after }
+                })
+                .collect(),
+        }
+    }
+}
+
+/// The number applicants quote when they write again, e.g. `SME-0007`.
+pub fn application_number(id: i64) -> String {
+    format!("SME-{id:04}")
+}
+
+fn field_label(field: &str) -> FieldLabel {
+    let (ko, en) = match field {
+        "name" => ("성명", "Name"),
+        "organization" => ("소속", "Organization"),
+        "position" => ("직위", "Position"),
+        "phone" => ("연락처", "Phone"),
+        "attendees" => ("참석 인원", "Attendees"),
+        _ => ("기타", "Other"),
+    };
+    FieldLabel { ko, en }
+}
+
+/// `2022년 11월 18일 (금) 오후 1:30`
+pub fn format_ko(t: &Zoned) -> String {
+    const DAYS: [&str; 7] = ["월", "화", "수", "목", "금", "토", "일"];
+    let day = DAYS[t.weekday().to_monday_zero_offset() as usize];
+    let (half, hour) = twelve_hour(t.hour());
+    let half = if half == "am" { "오전" } else { "오후" };
+    format!("{}년 {}월 {}일 ({day}) {half} {hour}:{:02}", t.year(), t.month(), t.day(), t.minute())
+}
+
+/// `Friday 18 November 2022, 1:30 pm`
+pub fn format_en(t: &Zoned) -> String {
+    let (half, hour) = twelve_hour(t.hour());
+    format!("{}, {hour}:{:02} {half}", t.strftime("%A %-d %B %Y"), t.minute())
+}
+
+fn twelve_hour(hour: i8) -> (&'static str, i8) {
+    let half = if hour < 12 { "am" } else { "pm" };
+    let h = match hour % 12 {
+        0 => 12,
+        h => h,
+    };
+    (half, h)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn seoul(s: &str) -> Zoned {
+        s.parse::<Timestamp>().unwrap().to_zoned(jiff::tz::db().get("Asia/Seoul").unwrap())
+    }
+
+    #[test]
+    fn dates_read_naturally_in_both_languages() {
+        let t = seoul("2022-11-18T13:30:00+09:00");
+        assert_eq!(format_ko(&t), "2022년 11월 18일 (금) 오후 1:30");
+        assert_eq!(format_en(&t), "Friday 18 November 2022, 1:30 pm");
+        let midnight = seoul("2022-11-17T23:59:59+09:00");
+        assert_eq!(format_ko(&midnight), "2022년 11월 17일 (목) 오후 11:59");
+        assert_eq!(format_en(&seoul("2022-11-18T00:05:00+09:00")), "Friday 18 November 2022, 12:05 am");
+    }
+
+    #[test]
+    fn subjects_are_one_line_and_not_re_re() {
+        assert_eq!(reply_subject(Some("워크숍 신청"), "W"), "Re: 워크숍 신청");
+        assert_eq!(reply_subject(Some("RE: 워크숍 신청"), "W"), "RE: 워크숍 신청");
+        assert_eq!(reply_subject(Some("Hi\r\nBcc: x@evil.example"), "W"), "Re: Hi Bcc: x@evil.example");
+        assert_eq!(reply_subject(None, "SME Workshop"), "Re: SME Workshop");
+        assert_eq!(reply_subject(Some("  "), "SME Workshop"), "Re: SME Workshop");
+    }
+
+    #[test]
+    fn only_clean_message_ids_are_referenced() {
+        assert!(is_safe_message_id("abc.123@mail.example"));
+        assert!(!is_safe_message_id("abc@x>\r\nBcc: y"));
+        assert!(!is_safe_message_id(""));
+    }
+
+    #[test]
+    fn application_numbers() {
+        assert_eq!(application_number(7), "SME-0007");
+        assert_eq!(application_number(12345), "SME-12345");
+    }
+}

@@ -1,0 +1,548 @@
+//! The SQLite database: the source of truth.
+//!
+//! - Every message is recorded with its raw bytes, keyed by the SHA-256 of those bytes; the
+//!   (mailbox, UIDVALIDITY, UID) it was seen under is recorded beside it. A UID counts as processed
+//!   only once that row is committed, in the same transaction as the application and the reply it
+//!   caused ([`Store::commit_message`]).
+//! - The schema lives in `migrations/`, one numbered file per change, applied in order and tracked
+//!   with `PRAGMA user_version`.
+//! - WAL journal, `synchronous = FULL`, a busy timeout, `BEGIN IMMEDIATE` for every write
+//!   transaction. The database file is created readable by its owner only (it holds personal
+//!   data).
+
+use std::collections::HashSet;
+use std::path::Path;
+use std::time::Duration;
+
+use anyhow::{Context, Result};
+use jiff::Timestamp;
+use rusqlite::{params, Connection, OptionalExtension, TransactionBehavior};
+
+use crate::domain::{ApplicantFields, EmailAddress, Status};
+
+const MIGRATIONS: &[&str] = &[include_str!("../migrations/0001_init.sql")];
+
+pub struct Store {
+    conn: Connection,
+}
+
+/// A message as recorded.
+#[derive(Debug, Clone)]
+pub struct NewMessage<'a> {
+    pub sha256: &'a str,
+    pub message_id: &'a str,
+    pub arrived_at: Timestamp,
+    pub raw: &'a [u8],
+    pub sender: Option<&'a EmailAddress>,
+    pub subject: Option<&'a str>,
+    pub outcome: &'a str,
+    pub outcome_detail: Option<String>,
+    pub problems: &'a [String],
+}
+
+/// Where a message was seen.
+#[derive(Debug, Clone, Copy)]
+pub struct MailboxUid<'a> {
+    pub mailbox: &'a str,
+    pub uidvalidity: u32,
+    pub uid: u32,
+}
+
+/// What a message does to the applications table.
+#[derive(Debug, Clone)]
+pub enum ApplicationWrite {
+    None,
+    Insert { email: EmailAddress, fields: ApplicantFields, status: Status },
+    Update { id: i64, fields: ApplicantFields },
+    /// Only note that this message belongs to the application.
+    Touch { id: i64 },
+}
+
+/// A reply to put in the outbox.
+#[derive(Debug, Clone)]
+pub struct NewReply {
+    pub kind: &'static str,
+    pub message_id: String,
+    pub envelope_from: Option<EmailAddress>,
+    pub recipient: EmailAddress,
+    pub raw: Vec<u8>,
+}
+
+/// An application as stored.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Application {
+    pub id: i64,
+    pub email: String,
+    pub fields: ApplicantFields,
+    pub status: Status,
+    pub received_at: Timestamp,
+}
+
+/// A reply waiting in (or gone through) the outbox.
+#[derive(Debug, Clone)]
+pub struct OutboxRow {
+    pub id: i64,
+    pub kind: String,
+    pub message_id: String,
+    pub envelope_from: Option<String>,
+    pub recipient: String,
+    pub raw: Vec<u8>,
+    pub state: String,
+    pub attempts: u32,
+}
+
+impl Store {
+    /// Open (creating if needed) and migrate the database.
+    pub fn open(path: &Path) -> Result<Store> {
+        if let Some(dir) = path.parent().filter(|d| !d.as_os_str().is_empty()) {
+            std::fs::create_dir_all(dir).with_context(|| format!("cannot create the directory {}", dir.display()))?;
+        }
+        create_private(path)?;
+        let conn = Connection::open(path).with_context(|| format!("cannot open the database {}", path.display()))?;
+        conn.busy_timeout(Duration::from_secs(10))?;
+        conn.pragma_update(None, "journal_mode", "WAL")?;
+        conn.pragma_update(None, "synchronous", "FULL")?;
+        conn.pragma_update(None, "foreign_keys", "ON")?;
+        let mut store = Store { conn };
+        store.migrate().context("cannot bring the database schema up to date")?;
+        Ok(store)
+    }
+
+    fn migrate(&mut self) -> Result<()> {
+        let version: usize = self.conn.pragma_query_value(None, "user_version", |r| r.get(0))?;
+        if version > MIGRATIONS.len() {
+            anyhow::bail!(
+                "the database is at schema version {version}, newer than this smebridge knows ({}); upgrade smebridge",
+                MIGRATIONS.len()
+            );
+        }
+        for (index, sql) in MIGRATIONS.iter().enumerate().skip(version) {
+            let tx = self.conn.transaction_with_behavior(TransactionBehavior::Immediate)?;
+            tx.execute_batch(sql).with_context(|| format!("migration {} failed", index + 1))?;
+            tx.pragma_update(None, "user_version", index + 1)?;
+            tx.commit()?;
+        }
+        Ok(())
+    }
+
+    // --- mailbox sync -------------------------------------------------------------------------
+
+    /// The UIDVALIDITY last seen for `mailbox`, if any.
+    pub fn uidvalidity(&self, mailbox: &str) -> Result<Option<u32>> {
+        Ok(self
+            .conn
+            .query_row("SELECT uidvalidity FROM mailbox_state WHERE mailbox = ?1", [mailbox], |r| r.get(0))
+            .optional()?)
+    }
+
+    pub fn set_uidvalidity(&self, mailbox: &str, uidvalidity: u32, now: Timestamp) -> Result<()> {
+        self.conn.execute(
+            "INSERT INTO mailbox_state (mailbox, uidvalidity, updated_at) VALUES (?1, ?2, ?3)
+             ON CONFLICT (mailbox) DO UPDATE SET uidvalidity = excluded.uidvalidity, updated_at = excluded.updated_at",
+            params![mailbox, uidvalidity, now.as_second()],
+        )?;
+        Ok(())
+    }
+
+    /// The UIDs already processed in this mailbox incarnation.
+    pub fn processed_uids(&self, mailbox: &str, uidvalidity: u32) -> Result<HashSet<u32>> {
+        let mut stmt = self.conn.prepare_cached("SELECT uid FROM mailbox_uids WHERE mailbox = ?1 AND uidvalidity = ?2")?;
+        let uids = stmt
+            .query_map(params![mailbox, uidvalidity], |r| r.get(0))?
+            .collect::<rusqlite::Result<HashSet<u32>>>()?;
+        Ok(uids)
+    }
+
+    /// If these exact bytes were recorded before (seen under another UID or UIDVALIDITY), note
+    /// the new UID and return true: the message must not be processed again.
+    pub fn record_known_bytes(&mut self, at: MailboxUid<'_>, sha256: &str) -> Result<bool> {
+        let tx = self.conn.transaction_with_behavior(TransactionBehavior::Immediate)?;
+        let existing: Option<i64> =
+            tx.query_row("SELECT id FROM messages WHERE sha256 = ?1", [sha256], |r| r.get(0)).optional()?;
+        let Some(message) = existing else {
+            return Ok(false);
+        };
+        insert_uid(&tx, at, message)?;
+        tx.commit()?;
+        Ok(true)
+    }
+
+    /// Was a message with this Message-ID recorded before?
+    pub fn message_id_seen(&self, message_id: &str) -> Result<bool> {
+        Ok(self
+            .conn
+            .query_row("SELECT 1 FROM messages WHERE message_id = ?1 LIMIT 1", [message_id], |_| Ok(()))
+            .optional()?
+            .is_some())
+    }
+
+    // --- applications -------------------------------------------------------------------------
+
+    pub fn application_by_email(&self, email: &EmailAddress) -> Result<Option<Application>> {
+        Ok(self
+            .conn
+            .query_row(
+                &format!("SELECT {APPLICATION_COLUMNS} FROM applications WHERE email = ?1"),
+                [email.as_str()],
+                application_from_row,
+            )
+            .optional()?)
+    }
+
+    /// Every application, oldest first.
+    pub fn applications(&self) -> Result<Vec<Application>> {
+        let mut stmt = self
+            .conn
+            .prepare(&format!("SELECT {APPLICATION_COLUMNS} FROM applications ORDER BY received_at, id"))?;
+        let rows = stmt.query_map([], application_from_row)?.collect::<rusqlite::Result<_>>()?;
+        Ok(rows)
+    }
+
+    /// Record one message and everything it causes, atomically: the message row, its UID, the
+    /// application change and the reply. `make_reply` is called inside the transaction with the
+    /// application's id, so the reply can quote the application number.
+    pub fn commit_message(
+        &mut self,
+        at: MailboxUid<'_>,
+        message: &NewMessage<'_>,
+        application: &ApplicationWrite,
+        make_reply: impl FnOnce(Option<i64>) -> Result<Option<NewReply>>,
+    ) -> Result<CommitResult> {
+        let now = Timestamp::now().as_second();
+        let tx = self.conn.transaction_with_behavior(TransactionBehavior::Immediate)?;
+        let inserted = tx.execute(
+            "INSERT INTO messages (sha256, message_id, arrived_at, size, raw, sender, subject, outcome, outcome_detail, problems, recorded_at)
+             VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11)
+             ON CONFLICT (sha256) DO NOTHING",
+            params![
+                message.sha256,
+                message.message_id,
+                message.arrived_at.as_second(),
+                message.raw.len() as i64,
+                message.raw,
+                message.sender.map(|s| s.as_str()),
+                message.subject,
+                message.outcome,
+                message.outcome_detail,
+                (!message.problems.is_empty()).then(|| message.problems.join("\n")),
+                now,
+            ],
+        )?;
+        let message_row: i64 = tx.query_row("SELECT id FROM messages WHERE sha256 = ?1", [message.sha256], |r| r.get(0))?;
+        insert_uid(&tx, at, message_row)?;
+        if inserted == 0 {
+            // The same bytes were recorded meanwhile: nothing more to do.
+            tx.commit()?;
+            return Ok(CommitResult { message: message_row, application: None, reply: None });
+        }
+
+        let application_id = match application {
+            ApplicationWrite::None => None,
+            ApplicationWrite::Insert { email, fields, status } => {
+                tx.execute(
+                    "INSERT INTO applications (email, name, organization, position, phone, attendees, status, received_at, updated_at, first_message, last_message)
+                     VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?8, ?9, ?9)",
+                    params![
+                        email.as_str(),
+                        fields.name,
+                        fields.organization,
+                        fields.position,
+                        fields.phone,
+                        fields.attendees.unwrap_or(1),
+                        status.as_str(),
+                        message.arrived_at.as_second(),
+                        message_row,
+                    ],
+                )?;
+                Some(tx.last_insert_rowid())
+            }
+            ApplicationWrite::Update { id, fields } => {
+                tx.execute(
+                    "UPDATE applications SET name = ?2, organization = ?3, position = ?4, phone = ?5, attendees = ?6,
+                            updated_at = ?7, last_message = ?8
+                     WHERE id = ?1",
+                    params![
+                        id,
+                        fields.name,
+                        fields.organization,
+                        fields.position,
+                        fields.phone,
+                        fields.attendees.unwrap_or(1),
+                        message.arrived_at.as_second(),
+                        message_row,
+                    ],
+                )?;
+                Some(*id)
+            }
+            ApplicationWrite::Touch { id } => {
+                tx.execute("UPDATE applications SET last_message = ?2 WHERE id = ?1", params![id, message_row])?;
+                Some(*id)
+            }
+        };
+
+        let reply = make_reply(application_id)?;
+        let reply_id = match &reply {
+            None => None,
+            Some(reply) => {
+                tx.execute(
+                    "INSERT INTO outbox (kind, answers, application, message_id, envelope_from, recipient, raw, state, attempts, next_attempt_at, created_at)
+                     VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, 'pending', 0, ?8, ?8)",
+                    params![
+                        reply.kind,
+                        message_row,
+                        application_id,
+                        reply.message_id,
+                        reply.envelope_from.as_ref().map(|a| a.as_str()),
+                        reply.recipient.as_str(),
+                        reply.raw,
+                        now,
+                    ],
+                )?;
+                Some(tx.last_insert_rowid())
+            }
+        };
+        tx.commit()?;
+        Ok(CommitResult { message: message_row, application: application_id, reply: reply_id })
+    }
+
+    // --- outbox -------------------------------------------------------------------------------
+
+    /// Replies to attempt now: pending ones whose retry time has come (or all pending ones when
+    /// `ignore_backoff`), oldest first.
+    pub fn due_replies(&self, now: Timestamp, ignore_backoff: bool) -> Result<Vec<OutboxRow>> {
+        let mut stmt = self.conn.prepare_cached(
+            "SELECT id, kind, message_id, envelope_from, recipient, raw, state, attempts FROM outbox
+             WHERE state = 'pending' AND (?1 OR next_attempt_at <= ?2) ORDER BY id",
+        )?;
+        let rows = stmt
+            .query_map(params![ignore_backoff, now.as_second()], outbox_from_row)?
+            .collect::<rusqlite::Result<_>>()?;
+        Ok(rows)
+    }
+
+    /// When the next pending reply is due, if any.
+    pub fn next_reply_due(&self) -> Result<Option<Timestamp>> {
+        let next: Option<i64> =
+            self.conn
+                .query_row("SELECT MIN(next_attempt_at) FROM outbox WHERE state = 'pending'", [], |r| r.get(0))?;
+        next.map(|s| Timestamp::from_second(s).context("bad time in outbox")).transpose()
+    }
+
+    /// Count the attempt before making it: a crash mid-send leaves the row in `sending`.
+    pub fn mark_sending(&self, id: i64) -> Result<()> {
+        self.conn
+            .execute("UPDATE outbox SET state = 'sending', attempts = attempts + 1 WHERE id = ?1", [id])?;
+        Ok(())
+    }
+
+    pub fn mark_sent(&self, id: i64, now: Timestamp) -> Result<()> {
+        self.conn.execute(
+            "UPDATE outbox SET state = 'sent', sent_at = ?2, last_error = NULL WHERE id = ?1",
+            params![id, now.as_second()],
+        )?;
+        Ok(())
+    }
+
+    pub fn mark_retry(&self, id: i64, next_attempt_at: Timestamp, error: &str) -> Result<()> {
+        self.conn.execute(
+            "UPDATE outbox SET state = 'pending', next_attempt_at = ?2, last_error = ?3 WHERE id = ?1",
+            params![id, next_attempt_at.as_second(), error],
+        )?;
+        Ok(())
+    }
+
+    pub fn mark_failed(&self, id: i64, error: &str) -> Result<()> {
+        self.conn
+            .execute("UPDATE outbox SET state = 'failed', last_error = ?2 WHERE id = ?1", params![id, error])?;
+        Ok(())
+    }
+
+    /// Replies left in `sending` by a process that died mid-send go back to `pending`.
+    /// Returns how many. (They may have reached the server: at-least-once, see the README.)
+    pub fn requeue_interrupted_sends(&self) -> Result<usize> {
+        Ok(self.conn.execute("UPDATE outbox SET state = 'pending' WHERE state = 'sending'", [])?)
+    }
+
+    /// Outbox rows by state, for reports and tests.
+    pub fn outbox_counts(&self) -> Result<Vec<(String, i64)>> {
+        let mut stmt = self.conn.prepare("SELECT state, COUNT(*) FROM outbox GROUP BY state ORDER BY state")?;
+        let rows = stmt.query_map([], |r| Ok((r.get(0)?, r.get(1)?)))?.collect::<rusqlite::Result<_>>()?;
+        Ok(rows)
+    }
+
+    /// How many messages are recorded.
+    pub fn message_count(&self) -> Result<i64> {
+        Ok(self.conn.query_row("SELECT COUNT(*) FROM messages", [], |r| r.get(0))?)
+    }
+}
+
+/// The ids a [`Store::commit_message`] wrote.
+#[derive(Debug, Clone, Copy)]
+pub struct CommitResult {
+    pub message: i64,
+    pub application: Option<i64>,
+    pub reply: Option<i64>,
+}
+
+fn insert_uid(tx: &rusqlite::Transaction<'_>, at: MailboxUid<'_>, message: i64) -> Result<()> {
+    tx.execute(
+        "INSERT INTO mailbox_uids (mailbox, uidvalidity, uid, message) VALUES (?1, ?2, ?3, ?4)
+         ON CONFLICT (mailbox, uidvalidity, uid) DO NOTHING",
+        params![at.mailbox, at.uidvalidity, at.uid, message],
+    )?;
+    Ok(())
+}
+
+const APPLICATION_COLUMNS: &str = "id, email, name, organization, position, phone, attendees, status, received_at";
+
+fn application_from_row(row: &rusqlite::Row<'_>) -> rusqlite::Result<Application> {
+    let status: String = row.get(7)?;
+    let received: i64 = row.get(8)?;
+    Ok(Application {
+        id: row.get(0)?,
+        email: row.get(1)?,
+        fields: ApplicantFields {
+            name: row.get(2)?,
+            organization: row.get(3)?,
+            position: row.get(4)?,
+            phone: row.get(5)?,
+            attendees: row.get(6)?,
+        },
+        status: Status::parse(&status).ok_or_else(|| {
+            rusqlite::Error::FromSqlConversionFailure(7, rusqlite::types::Type::Text, format!("unknown status {status:?}").into())
+        })?,
+        received_at: Timestamp::from_second(received).map_err(|e| {
+            rusqlite::Error::FromSqlConversionFailure(8, rusqlite::types::Type::Integer, Box::new(e))
+        })?,
+    })
+}
+
+fn outbox_from_row(row: &rusqlite::Row<'_>) -> rusqlite::Result<OutboxRow> {
+    Ok(OutboxRow {
+        id: row.get(0)?,
+        kind: row.get(1)?,
+        message_id: row.get(2)?,
+        envelope_from: row.get(3)?,
+        recipient: row.get(4)?,
+        raw: row.get(5)?,
+        state: row.get(6)?,
+        attempts: row.get(7)?,
+    })
+}
+
+/// Create the database file with mode 0600 before SQLite opens it (SQLite would use 0644).
+fn create_private(path: &Path) -> Result<()> {
+    #[cfg(unix)]
+    {
+        use std::os::unix::fs::OpenOptionsExt;
+        match std::fs::OpenOptions::new().write(true).create_new(true).mode(0o600).open(path) {
+            Ok(_) => {}
+            Err(e) if e.kind() == std::io::ErrorKind::AlreadyExists => {}
+            Err(e) => return Err(e).with_context(|| format!("cannot create the database {}", path.display())),
+        }
+    }
+    Ok(())
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn store() -> (tempfile::TempDir, Store) {
+        let dir = tempfile::tempdir().unwrap();
+        let store = Store::open(&dir.path().join("db.sqlite")).unwrap();
+        (dir, store)
+    }
+
+    fn message<'a>(sha: &'a str, raw: &'a [u8], sender: &'a EmailAddress) -> NewMessage<'a> {
+        NewMessage {
+            sha256: sha,
+            message_id: "m1@x.example",
+            arrived_at: "2022-11-16T01:00:00Z".parse().unwrap(),
+            raw,
+            sender: Some(sender),
+            subject: Some("신청"),
+            outcome: "registered",
+            outcome_detail: None,
+            problems: &[],
+        }
+    }
+
+    #[test]
+    fn the_database_file_is_private() {
+        let (dir, _store) = store();
+        #[cfg(unix)]
+        {
+            use std::os::unix::fs::PermissionsExt;
+            let mode = std::fs::metadata(dir.path().join("db.sqlite")).unwrap().permissions().mode();
+            assert_eq!(mode & 0o777, 0o600);
+        }
+    }
+
+    #[test]
+    fn reopening_does_not_migrate_twice() {
+        let dir = tempfile::tempdir().unwrap();
+        let path = dir.path().join("db.sqlite");
+        drop(Store::open(&path).unwrap());
+        let store = Store::open(&path).unwrap();
+        assert_eq!(store.message_count().unwrap(), 0);
+    }
+
+    #[test]
+    fn a_message_its_application_and_reply_commit_together_once() {
+        let (_dir, mut store) = store();
+        let sender = EmailAddress::parse("kim@hanbit-tech.example").unwrap();
+        let at = MailboxUid { mailbox: "INBOX", uidvalidity: 7, uid: 1 };
+        let write = ApplicationWrite::Insert {
+            email: sender.clone(),
+            fields: ApplicantFields { name: Some("김민준".into()), ..Default::default() },
+            status: Status::Accepted,
+        };
+        let reply = |id: Option<i64>| {
+            Ok(Some(NewReply {
+                kind: "ack",
+                message_id: format!("reply-{}@kaist.ac.kr", id.unwrap()),
+                envelope_from: None,
+                recipient: sender.clone(),
+                raw: b"reply".to_vec(),
+            }))
+        };
+        let first = store.commit_message(at, &message("aa", b"raw", &sender), &write, reply).unwrap();
+        assert!(first.reply.is_some());
+        // The same bytes again, e.g. under a new UIDVALIDITY: recorded once, answered once.
+        let at2 = MailboxUid { mailbox: "INBOX", uidvalidity: 8, uid: 1 };
+        assert!(store.record_known_bytes(at2, "aa").unwrap());
+        assert!(store.processed_uids("INBOX", 8).unwrap().contains(&1));
+        assert_eq!(store.message_count().unwrap(), 1);
+        assert_eq!(store.applications().unwrap().len(), 1);
+        assert_eq!(store.due_replies(Timestamp::now(), false).unwrap().len(), 1);
+        assert!(store.message_id_seen("m1@x.example").unwrap());
+    }
+
+    #[test]
+    fn outbox_retry_and_states() {
+        let (_dir, mut store) = store();
+        let sender = EmailAddress::parse("kim@hanbit-tech.example").unwrap();
+        let at = MailboxUid { mailbox: "INBOX", uidvalidity: 7, uid: 1 };
+        let reply = |_| {
+            Ok(Some(NewReply {
+                kind: "ack",
+                message_id: "r@kaist.ac.kr".into(),
+                envelope_from: None,
+                recipient: sender.clone(),
+                raw: b"reply".to_vec(),
+            }))
+        };
+        let id = store.commit_message(at, &message("bb", b"raw", &sender), &ApplicationWrite::None, reply).unwrap().reply.unwrap();
+        let now: Timestamp = "2022-11-16T01:00:00Z".parse().unwrap();
+        store.mark_sending(id).unwrap();
+        assert_eq!(store.requeue_interrupted_sends().unwrap(), 1);
+        let later = now.checked_add(jiff::SignedDuration::from_secs(60)).unwrap();
+        store.mark_retry(id, later, "connection refused").unwrap();
+        assert!(store.due_replies(now, false).unwrap().is_empty(), "backoff is respected");
+        assert_eq!(store.due_replies(now, true).unwrap().len(), 1, "a manual pass ignores backoff");
+        assert_eq!(store.next_reply_due().unwrap(), Some(later));
+        store.mark_sent(id, later).unwrap();
+        assert_eq!(store.outbox_counts().unwrap(), vec![("sent".to_owned(), 1)]);
+    }
+}
