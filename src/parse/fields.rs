@@ -1,27 +1,1859 @@
-//! TEMPORARY stand-in; replaced by the real extractor.
+//! Applicant details from `label: value` lines in an email body.
+//!
+//! Workshop applications usually arrive as a filled-in copy of the form from
+//! the announcement, in Korean or English:
+//!
+//! ```text
+//! ■ 성 명 : 김민준
+//! ■ 소 속 : 한빛테크
+//! ■ 연락처 : 010-1234-5678
+//! ```
+//!
+//! [`extract_fields`] first cuts the quoted or forwarded history off with
+//! [`strip_quoted`] (the quoted announcement usually carries the *empty* form),
+//! then reads every remaining line as: optional bullet or numbering, a known
+//! label, a separator, a value. A label standing alone on its line takes its
+//! value from the next non-empty line (tables rendered to text).
+//! [`normalize_phone`] and [`parse_attendees`] are public so callers can reuse
+//! them on values from elsewhere.
+//!
+//! The module is pure (no I/O, no state) and depends only on `serde`, for the
+//! derive on [`Fields`].
+
 use serde::Serialize;
+
+/// Applicant details found in an email body.
+///
+/// Every field is optional; the first usable value for a field wins.
 #[derive(Debug, Default, Clone, PartialEq, Eq, Serialize)]
 pub struct Fields {
+    /// The applicant's name, as written.
     pub name: Option<String>,
+    /// Company, institute or other affiliation, as written.
     pub organization: Option<String>,
+    /// Job title or rank, as written.
     pub position: Option<String>,
+    /// Phone number normalized by [`normalize_phone`] (e.g. `010-1234-5678`).
+    /// A labelled value with no recognisable Korean number leaves this `None`.
     pub phone: Option<String>,
+    /// An address written in the body under an email label.
     pub email: Option<String>,
+    /// Number of attendees, as parsed by [`parse_attendees`].
     pub attendees: Option<u32>,
 }
+
+/// Largest attendee count accepted by [`parse_attendees`].
+const MAX_ATTENDEES: u32 = 50;
+
+/// How many lines below a label without a value are searched for that value.
+const NEXT_LINE_LOOKAHEAD: usize = 3;
+
+/// Longest line (in characters) accepted as a value on the line below its label.
+const MAX_NEXT_LINE_CHARS: usize = 80;
+
+/// Most words accepted in a value on the line below its label.
+const MAX_NEXT_LINE_WORDS: usize = 8;
+
+// ---------------------------------------------------------------------------
+// Quote stripping
+// ---------------------------------------------------------------------------
+
+/// The part of a body the applicant wrote: everything above the first
+/// quote/forward marker.
+///
+/// Recognised markers (the cut is made at the start of the marker line):
+/// - `-----Original Message-----`, `-----원본 메시지-----`,
+///   `---------- Forwarded message ---------` and similar banners, any case
+///   and any number of dashes;
+/// - `On … wrote:` attributions, also when wrapped over two lines;
+/// - Korean attributions ending in `님이 작성:`, or in `작성:` with a date;
+/// - an Outlook header block: a line starting with `From:` or `보낸 사람:`
+///   followed within the next four non-empty lines by `Sent:`, `Date:`, `To:`,
+///   `보낸 날짜:`, `받는 사람:` and the like;
+/// - an Outlook separator of ten or more underscores;
+/// - the first line starting with `>`.
+#[must_use]
+pub fn strip_quoted(text: &str) -> &str {
+    let spans = line_spans(text);
+    let lines: Vec<&str> = spans
+        .iter()
+        .map(|&(_, line)| line.trim_matches(is_space))
+        .collect();
+    match (0..lines.len()).find(|&i| starts_quote(&lines, i)) {
+        Some(i) => &text[..spans[i].0],
+        None => text,
+    }
+}
+
+/// Every line of `text` with the byte offset where it starts.
+fn line_spans(text: &str) -> Vec<(usize, &str)> {
+    let mut start = 0;
+    text.split_inclusive('\n')
+        .map(|line| {
+            let span = (start, line);
+            start += line.len();
+            span
+        })
+        .collect()
+}
+
+/// Whether quoted or forwarded history begins at trimmed line `i`.
+fn starts_quote(lines: &[&str], i: usize) -> bool {
+    let line = lines[i];
+    let next = lines.get(i + 1).copied().unwrap_or("");
+    line.starts_with('>')
+        || is_banner(line)
+        || is_underscore_rule(line)
+        || is_english_attribution(line, next)
+        || is_korean_attribution(line, next)
+        || is_header_block(lines, i)
+}
+
+/// Banner texts of reply/forward separators, compared after the surrounding
+/// dashes are removed and the text is lowercased.
+const BANNERS: &[&str] = &[
+    "original message",
+    "forwarded message",
+    "begin forwarded message",
+    "원본 메시지",
+    "원본 메세지",
+    "원본 메일",
+    "원래 메시지",
+    "전달된 메시지",
+    "전달된 메일",
+    "전달 메시지",
+];
+
+/// `-----Original Message-----`, `---------- Forwarded message ---------`, ...
+fn is_banner(line: &str) -> bool {
+    let core = line
+        .trim_matches(|c: char| is_dash(c) || matches!(c, '=' | '─' | '*') || is_space(c))
+        .trim_end_matches(':')
+        .to_lowercase();
+    BANNERS.contains(&core.as_str())
+}
+
+/// Outlook's `________________________________` separator.
+fn is_underscore_rule(line: &str) -> bool {
+    line.chars().count() >= 10 && line.chars().all(|c| c == '_')
+}
+
+/// `On Tue, 5 Mar 2024 at 10:12, Jane Doe <jane@x.example> wrote:`, possibly
+/// wrapped so that `wrote:` ends the following line.
+fn is_english_attribution(line: &str, next: &str) -> bool {
+    starts_with_ci(line, "On ") && (ends_with_ci(line, "wrote:") || ends_with_ci(next, "wrote:"))
+}
+
+/// `2024년 3월 5일 (화) 오전 10:12, 사무국 <office@univ.example>님이 작성:`, or
+/// any line ending in `작성:` that carries a year; also when the attribution
+/// is wrapped so that `작성:` ends the line after the date.
+fn is_korean_attribution(line: &str, next: &str) -> bool {
+    let starts_with_date = line.starts_with(|c: char| c.is_ascii_digit()) && has_year(line);
+    line.ends_with("님이 작성:")
+        || (line.ends_with("작성:") && has_year(line))
+        || (starts_with_date && next.ends_with("작성:"))
+}
+
+/// Whether `line` contains a run of four digits (a year in a date), which
+/// tells `2024. 3. 5. … 작성:` from a numbered form item `2. … 작성:`.
+fn has_year(line: &str) -> bool {
+    line.split(|c: char| !c.is_ascii_digit())
+        .any(|run| run.len() == 4)
+}
+
+/// Line starts that open an Outlook-style header block.
+const HEADER_OPENERS: &[&str] = &["From:", "보낸 사람:", "보낸사람:"];
+
+/// Line starts that follow the opener inside such a block.
+const HEADER_FOLLOWERS: &[&str] = &[
+    "Sent:",
+    "Date:",
+    "To:",
+    "Cc:",
+    "Subject:",
+    "보낸 날짜:",
+    "보낸날짜:",
+    "날짜:",
+    "받는 사람:",
+    "받는사람:",
+    "참조:",
+    "제목:",
+];
+
+/// A `From:` / `보낸 사람:` line followed within four non-empty lines by
+/// another header line. Markdown-ish bold (`*From:*`) is tolerated.
+fn is_header_block(lines: &[&str], i: usize) -> bool {
+    let is_header = |line: &str, keys: &[&str]| {
+        let line = line.trim_start_matches(|c: char| c == '*' || is_space(c));
+        keys.iter().any(|key| starts_with_ci(line, key))
+    };
+    is_header(lines[i], HEADER_OPENERS)
+        && lines[i + 1..]
+            .iter()
+            .filter(|line| !line.is_empty())
+            .take(4)
+            .any(|line| is_header(line, HEADER_FOLLOWERS))
+}
+
+// ---------------------------------------------------------------------------
+// Field extraction
+// ---------------------------------------------------------------------------
+
+/// Extract fields from the applicant's own text (calls [`strip_quoted`] first).
+///
+/// A line is read only when it *starts* (after bullets or numbering) with a
+/// known label followed by a separator, so a label word inside a sentence is
+/// never taken. Several `label: value` pairs on one line, split by `/`, `,`,
+/// `;`, `|` or a tab, are all read. A label with an empty value takes the next
+/// non-empty line as its value unless that line is itself a label line or
+/// reads like a sentence.
+#[must_use]
 pub fn extract_fields(text: &str) -> Fields {
-    let mut f = Fields::default();
-    for line in text.lines() {
-        if let Some((k, v)) = line.split_once(':') {
-            let v = Some(v.trim().to_string()).filter(|v| !v.is_empty());
-            match k.trim() {
-                "성명" | "Name" => f.name = f.name.or(v),
-                "소속" | "Company" => f.organization = f.organization.or(v),
-                "직위" => f.position = f.position.or(v),
-                "연락처" => f.phone = f.phone.or(v),
-                _ => {}
+    let lines: Vec<&str> = strip_quoted(text).lines().collect();
+    let mut fields = Fields::default();
+    let mut i = 0;
+    while i < lines.len() {
+        let entries = parse_line(lines[i]);
+        if let [only] = entries.as_slice() {
+            if clean_value(only.value, false).is_none() {
+                if let Some(j) = next_line_value(&lines, i) {
+                    fields.offer(only.field, strip_list_marker(lines[j]));
+                    i = j + 1;
+                    continue;
+                }
             }
         }
+        for entry in &entries {
+            fields.offer(entry.field, entry.value);
+        }
+        i += 1;
     }
-    f
+    fields
+}
+
+impl Fields {
+    /// Stores the raw `value` found under a `field` label, unless that field
+    /// already has a value or `value` is unusable for it. A count under a
+    /// name label (`참석자: 2명`) is taken as the number of attendees.
+    fn offer(&mut self, field: Field, value: &str) {
+        let text = |keep_period| clean_value(value, keep_period).map(str::to_string);
+        match field {
+            Field::Name if parse_attendees(value).is_some() => {
+                fill(&mut self.attendees, parse_attendees(value));
+            }
+            Field::Name => fill(&mut self.name, text(false)),
+            Field::Organization => fill(&mut self.organization, text(true)),
+            Field::Position => fill(&mut self.position, text(false)),
+            Field::Phone => fill(&mut self.phone, find_phone(value)),
+            Field::Email => fill(&mut self.email, find_email(value)),
+            Field::Attendees => fill(&mut self.attendees, parse_attendees(value)),
+        }
+    }
+}
+
+/// Sets an empty `slot` to `value`; a filled slot is kept (first value wins).
+fn fill<T>(slot: &mut Option<T>, value: Option<T>) {
+    if slot.is_none() {
+        *slot = value;
+    }
+}
+
+/// Index of the line below line `i` holding the value of its empty label:
+/// the next non-empty line within [`NEXT_LINE_LOOKAHEAD`] lines, provided it
+/// is not a label line itself and looks like a value rather than prose.
+fn next_line_value(lines: &[&str], i: usize) -> Option<usize> {
+    let end = lines.len().min(i + 1 + NEXT_LINE_LOOKAHEAD);
+    let j = (i + 1..end).find(|&j| !lines[j].trim_matches(is_space).is_empty())?;
+    let usable = parse_line(lines[j]).is_empty() && looks_like_value(strip_list_marker(lines[j]));
+    usable.then_some(j)
+}
+
+/// Whether a line standing under a label reads like a form value: short, not
+/// an (unknown) `label:` line, not a sentence.
+fn looks_like_value(line: &str) -> bool {
+    let line = line.trim_matches(is_space);
+    let sentence_end = line.ends_with(['?', '!', '？', '！'])
+        || ["다", "다.", "요", "요."]
+            .iter()
+            .any(|end| line.ends_with(end));
+    clean_value(line, true).is_some()
+        && line.chars().count() <= MAX_NEXT_LINE_CHARS
+        && line.split_whitespace().count() <= MAX_NEXT_LINE_WORDS
+        && !line.contains([':', '：'])
+        && !sentence_end
+}
+
+/// Trims a raw value (including NBSP and ideographic spaces) and strips
+/// trailing `,` `;` `|` (and `.` unless `keep_period`). `None` when nothing
+/// is left or the value is an obvious blank (see [`is_placeholder`]).
+fn clean_value(raw: &str, keep_period: bool) -> Option<&str> {
+    let value = raw.trim_matches(is_space).trim_end_matches(|c: char| {
+        is_space(c)
+            || matches!(c, ',' | ';' | '，' | '；' | '、' | '|' | '│')
+            || (c == '.' && !keep_period)
+    });
+    (!is_placeholder(value)).then_some(value)
+}
+
+/// Blanks of an unfilled form: nothing, `( )`, `____`, `---`, `OOO`, `○○○`,
+/// `xxx`, `ㅇㅇㅇ`, `***`. Real-looking sample values are *not* blanks.
+fn is_placeholder(value: &str) -> bool {
+    let core: Vec<char> = value
+        .chars()
+        .filter(|&c| !is_space(c) && !is_bracket(c))
+        .collect();
+    let Some(&first) = core.first() else {
+        return true;
+    };
+    let all_rules = core
+        .iter()
+        .all(|&c| matches!(c, '_' | '＿' | '.' | '…') || is_dash(c));
+    let repeated_mark = core.len() >= 2
+        && matches!(
+            first.to_ascii_lowercase(),
+            'o' | 'x' | '○' | '◯' | 'ㅇ' | '*' | '△'
+        )
+        && core.iter().all(|c| c.eq_ignore_ascii_case(&first));
+    all_rules || repeated_mark
+}
+
+/// The first address-like token of `value` (`<>`, `mailto:` and trailing
+/// punctuation removed).
+fn find_email(value: &str) -> Option<String> {
+    let value: String = value.chars().map(to_halfwidth).collect();
+    value
+        .split(|c: char| {
+            is_space(c)
+                || matches!(
+                    c,
+                    '<' | '>' | '(' | ')' | '[' | ']' | ',' | ';' | '"' | '\''
+                )
+        })
+        .map(|token| {
+            let token = token.strip_prefix("mailto:").unwrap_or(token);
+            token.trim_end_matches(['.', ':'])
+        })
+        .find(|token| is_email(token))
+        .map(str::to_string)
+}
+
+/// A plausible `local@domain.tld`.
+fn is_email(token: &str) -> bool {
+    let Some((local, domain)) = token.split_once('@') else {
+        return false;
+    };
+    !local.is_empty()
+        && !domain.contains('@')
+        && domain.contains('.')
+        && !domain.starts_with('.')
+        && !domain.ends_with('.')
+}
+
+/// The first Korean phone number in `value`: the whole value, or else the
+/// first run of phone-like characters (`010-1234-5678 (휴대폰)`,
+/// `02-555-1234 / 010-1234-5678`).
+fn find_phone(value: &str) -> Option<String> {
+    normalize_phone(value).or_else(|| {
+        value
+            .split(|c: char| !is_phone_char(c))
+            .filter(|run| run.chars().any(|c| to_halfwidth(c).is_ascii_digit()))
+            .find_map(normalize_phone)
+    })
+}
+
+/// Characters that may appear in a written phone number.
+fn is_phone_char(c: char) -> bool {
+    let c = to_halfwidth(c);
+    c.is_ascii_digit() || matches!(c, '+' | '.' | '(' | ')') || is_dash(c) || is_space(c)
+}
+
+// ---------------------------------------------------------------------------
+// Line parsing
+// ---------------------------------------------------------------------------
+
+/// Which [`Fields`] slot a label fills.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+enum Field {
+    Name,
+    Organization,
+    Position,
+    Phone,
+    Email,
+    Attendees,
+}
+
+/// Recognised labels. Spaces inside a label are optional in the text (`성 명`,
+/// `Full name`, `Fullname` all match), letters compare ASCII
+/// case-insensitively, and the longest matching label wins.
+const LABELS: &[(&str, Field)] = &[
+    ("성명", Field::Name),
+    ("이름", Field::Name),
+    ("성함", Field::Name),
+    ("신청자", Field::Name),
+    ("신청자 성명", Field::Name),
+    ("신청자명", Field::Name),
+    ("참석자", Field::Name),
+    ("참석자 성명", Field::Name),
+    ("참석자명", Field::Name),
+    ("name", Field::Name),
+    ("full name", Field::Name),
+    ("your name", Field::Name),
+    ("applicant", Field::Name),
+    ("applicant name", Field::Name),
+    ("소속", Field::Organization),
+    ("소속기관", Field::Organization),
+    ("회사", Field::Organization),
+    ("회사명", Field::Organization),
+    ("기관", Field::Organization),
+    ("기관명", Field::Organization),
+    ("업체명", Field::Organization),
+    ("기업명", Field::Organization),
+    ("company", Field::Organization),
+    ("company name", Field::Organization),
+    ("organization", Field::Organization),
+    ("organisation", Field::Organization),
+    ("affiliation", Field::Organization),
+    ("직위", Field::Position),
+    ("직책", Field::Position),
+    ("직급", Field::Position),
+    ("직함", Field::Position),
+    ("position", Field::Position),
+    ("title", Field::Position),
+    ("job title", Field::Position),
+    ("연락처", Field::Phone),
+    ("전화", Field::Phone),
+    ("전화번호", Field::Phone),
+    ("휴대폰", Field::Phone),
+    ("휴대폰 번호", Field::Phone),
+    ("휴대전화", Field::Phone),
+    ("휴대전화 번호", Field::Phone),
+    ("핸드폰", Field::Phone),
+    ("핸드폰 번호", Field::Phone),
+    ("h.p", Field::Phone),
+    ("hp", Field::Phone),
+    ("phone", Field::Phone),
+    ("phone number", Field::Phone),
+    ("telephone", Field::Phone),
+    ("mobile", Field::Phone),
+    ("mobile phone", Field::Phone),
+    ("tel", Field::Phone),
+    ("cell", Field::Phone),
+    ("cell phone", Field::Phone),
+    ("contact number", Field::Phone),
+    ("이메일", Field::Email),
+    ("이메일 주소", Field::Email),
+    ("메일", Field::Email),
+    ("메일 주소", Field::Email),
+    ("e-mail", Field::Email),
+    ("e-mail address", Field::Email),
+    ("email", Field::Email),
+    ("email address", Field::Email),
+    ("참석인원", Field::Attendees),
+    ("참가인원", Field::Attendees),
+    ("신청인원", Field::Attendees),
+    ("인원", Field::Attendees),
+    ("인원수", Field::Attendees),
+    ("참석 인원수", Field::Attendees),
+    ("참가 인원수", Field::Attendees),
+    ("신청 인원수", Field::Attendees),
+    ("참석자 수", Field::Attendees),
+    ("참가자 수", Field::Attendees),
+    ("attendees", Field::Attendees),
+    ("number of attendees", Field::Attendees),
+    ("no. of attendees", Field::Attendees),
+    ("participants", Field::Attendees),
+    ("number of participants", Field::Attendees),
+    ("number of people", Field::Attendees),
+    ("headcount", Field::Attendees),
+];
+
+/// How a label is tied to its value.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+enum Sep {
+    /// `:`, `：` or `=`.
+    Colon,
+    /// A tab, `|`, or a dash with a space beside it (`성명 - 김민준`).
+    Other,
+    /// The label was wrapped (`[성명] 김민준`), which delimits it by itself.
+    Bracket,
+    /// No separator, but the value is plainly a phone number or an address
+    /// (`Tel. 02-555-1234`, `E-mail jane@x.example`).
+    Implied,
+    /// Nothing follows the label on its line.
+    Alone,
+}
+
+/// A label recognised at the start of some text, and what follows it.
+struct Head<'a> {
+    field: Field,
+    sep: Sep,
+    /// Everything after the separator (the value, maybe more pairs).
+    rest: &'a str,
+}
+
+/// One `label → value` pair read from a line; `value` is raw (uncleaned).
+struct Entry<'a> {
+    field: Field,
+    value: &'a str,
+}
+
+/// Every `label: value` pair on `line`, or nothing when the line does not
+/// start with a label and a separator.
+fn parse_line(line: &str) -> Vec<Entry<'_>> {
+    let mut entries = Vec::new();
+    let mut next = parse_head(strip_list_marker(line));
+    while let Some(head) = next {
+        let (value, tail) = split_off_next_label(head.rest);
+        entries.push(Entry {
+            field: head.field,
+            value,
+        });
+        next = tail;
+    }
+    entries
+}
+
+/// Cuts `value` before a further `label: value` pair on the same line
+/// (`김민준 / 소속: 한빛테크`), returning the value and the next pair.
+///
+/// After `/ , ; |` or a tab any separator is accepted; after a plain space
+/// only `:`/`=` (or a self-evident phone/email value) so that ordinary words
+/// in a value are never mistaken for labels.
+fn split_off_next_label(value: &str) -> (&str, Option<Head<'_>>) {
+    let mut prev_space = true;
+    for (i, c) in value.char_indices() {
+        let punct = matches!(c, '/' | ',' | ';' | '|' | '│' | '\t' | '，' | '；');
+        let space_start = is_inline_space(c) && !prev_space;
+        prev_space = is_inline_space(c);
+        if !punct && !space_start {
+            continue;
+        }
+        let candidate = value[i + c.len_utf8()..].trim_start_matches(is_space);
+        let accepted = |head: &Head| match head.sep {
+            Sep::Colon | Sep::Implied => true,
+            Sep::Other | Sep::Bracket => punct,
+            Sep::Alone => false,
+        };
+        if let Some(head) = parse_head(candidate).filter(accepted) {
+            return (&value[..i], Some(head));
+        }
+    }
+    (value, None)
+}
+
+/// Reads a label and its separator at the start of `s` (bullets already
+/// removed): `성명:`, `[성명]`, `성명(Name) :`, `Tel.`, `성명` alone.
+fn parse_head(s: &str) -> Option<Head<'_>> {
+    let (field, after, bracketed) = wrapped_label(s).or_else(|| bare_label(s))?;
+    let (sep, rest) = separator(field, after, bracketed)?;
+    Some(Head { field, sep, rest })
+}
+
+/// A label at the start of `s`, plus any annotation such as `(Name)`.
+/// Returns the field, the text after the label, and `false` (not wrapped).
+fn bare_label(s: &str) -> Option<(Field, &str, bool)> {
+    let (field, len) = find_label(s)?;
+    Some((field, skip_annotation(&s[len..]), false))
+}
+
+/// A label wrapped in brackets: `[성명]`, `<성명>`, `【성명(Name)】`.
+/// Returns the field, the text after the closing bracket, and `true`.
+fn wrapped_label(s: &str) -> Option<(Field, &str, bool)> {
+    let open = s.chars().next()?;
+    let close = closing_bracket(open)?;
+    let inner_start = open.len_utf8();
+    let inner_end = inner_start + s[inner_start..].find(close)?;
+    let inner = s[inner_start..inner_end].trim_matches(is_space);
+    let (field, len) = find_label(inner)?;
+    let leftover =
+        skip_annotation(&inner[len..]).trim_matches(|c: char| is_space(c) || is_colon(c));
+    leftover
+        .is_empty()
+        .then(|| (field, &s[inner_end + close.len_utf8()..], true))
+}
+
+/// The longest label at the start of `s` that ends on a word boundary, with
+/// the number of bytes it covers.
+fn find_label(s: &str) -> Option<(Field, usize)> {
+    LABELS
+        .iter()
+        .filter_map(|&(label, field)| match_label(s, label).map(|len| (field, len)))
+        .filter(|&(_, len)| !s[len..].starts_with(char::is_alphanumeric))
+        .max_by_key(|&(_, len)| len)
+}
+
+/// Byte length of `label` at the start of `s`, allowing spaces between its
+/// characters and ignoring ASCII case; spaces in `label` are optional.
+fn match_label(s: &str, label: &str) -> Option<usize> {
+    let mut rest = s;
+    for (k, want) in label.chars().filter(|&c| c != ' ').enumerate() {
+        if k > 0 {
+            rest = rest.trim_start_matches(is_inline_space);
+        }
+        let mut chars = rest.chars();
+        if !chars.next()?.eq_ignore_ascii_case(&want) {
+            return None;
+        }
+        rest = chars.as_str();
+    }
+    Some(s.len() - rest.len())
+}
+
+/// Skips what may sit between a label and its separator: an abbreviation
+/// dot (`Tel.`) and a parenthesised note without digits (`성명(Name)`,
+/// `연락처 (휴대폰)`, `Name(성명)`).
+fn skip_annotation(s: &str) -> &str {
+    let s = s.strip_prefix('.').unwrap_or(s);
+    let t = s.trim_start_matches(is_inline_space);
+    let Some(open @ ('(' | '（')) = t.chars().next() else {
+        return s;
+    };
+    let close = if open == '(' { ')' } else { '）' };
+    let Some(end) = t.find(close) else {
+        return s;
+    };
+    let note = &t[open.len_utf8()..end];
+    if note.chars().count() > 30 || note.chars().any(|c| to_halfwidth(c).is_ascii_digit()) {
+        return s;
+    }
+    &t[end + close.len_utf8()..]
+}
+
+/// Classifies what follows a label and returns the separator kind with the
+/// text after it; `None` when the label is not followed by a separator (it is
+/// then a word in a sentence, not a label).
+fn separator(field: Field, after: &str, bracketed: bool) -> Option<(Sep, &str)> {
+    let lead = after.trim_start_matches(is_space);
+    if lead.is_empty() {
+        return Some((Sep::Alone, ""));
+    }
+    let gap = &after[..after.len() - lead.len()];
+    let mut chars = lead.chars();
+    let first = chars.next()?;
+    let tail = chars.as_str();
+    if is_colon(first) {
+        Some((Sep::Colon, skip_separators(tail)))
+    } else if is_bar(first) || (is_dash(first) && (!gap.is_empty() || tail.starts_with(is_space))) {
+        Some((Sep::Other, skip_separators(tail)))
+    } else if gap.contains('\t') {
+        Some((Sep::Other, lead))
+    } else if bracketed {
+        Some((Sep::Bracket, lead))
+    } else if !gap.is_empty() && is_self_evident(field, lead) {
+        Some((Sep::Implied, lead))
+    } else {
+        None
+    }
+}
+
+/// Skips spaces and doubled separators after the first (`Name :- Jane`).
+fn skip_separators(s: &str) -> &str {
+    s.trim_start_matches(|c: char| is_space(c) || is_colon(c) || is_dash(c))
+}
+
+/// Whether a value following a label without separator can only be that
+/// label's value: a valid phone number, or an address.
+fn is_self_evident(field: Field, value: &str) -> bool {
+    match field {
+        Field::Phone => find_phone(value).is_some(),
+        Field::Email => value
+            .split_whitespace()
+            .next()
+            .is_some_and(|token| find_email(token).is_some()),
+        _ => false,
+    }
+}
+
+/// Removes leading bullets and list numbering, repeatedly:
+/// `■ □ ● ○ ◆ ▶ - * • ·`, `1.`, `1)`, `(1)`, `가.`, `①`, table bars.
+fn strip_list_marker(line: &str) -> &str {
+    let mut s = line.trim_matches(is_space);
+    loop {
+        let rest = strip_one_marker(s).trim_start_matches(is_space);
+        if rest.len() == s.len() {
+            return s;
+        }
+        s = rest;
+    }
+}
+
+/// Removes one bullet or numbering from the start of `s`, if any.
+fn strip_one_marker(s: &str) -> &str {
+    let mut chars = s.chars();
+    match chars.next() {
+        Some(c) if is_bullet(c) || is_enclosed_ordinal(c) => chars.as_str(),
+        Some(_) => numbering(s).unwrap_or(s),
+        None => s,
+    }
+}
+
+/// `1.`, `12)`, `(3)`, `가.`, `나)`, `(다)` at the start of `s`: returns what
+/// follows. Numbers starting with `0` or followed by a digit (`02.555`,
+/// `(02) 555`, `1.5`) are values, not numbering.
+fn numbering(s: &str) -> Option<&str> {
+    let (inner, wrapped) = match s.strip_prefix(['(', '（']) {
+        Some(inner) => (inner, true),
+        None => (s, false),
+    };
+    let after = &inner[ordinal_len(inner)?..];
+    let rest = if wrapped {
+        after.strip_prefix([')', '）'])?
+    } else {
+        after.strip_prefix(['.', ')'])?
+    };
+    (!rest.starts_with(|c: char| c.is_ascii_digit())).then_some(rest)
+}
+
+/// Byte length of a list ordinal at the start of `s`: one or two digits not
+/// starting with `0`, or one of the Hangul ordinals `가나다…하`.
+fn ordinal_len(s: &str) -> Option<usize> {
+    let first = s.chars().next()?;
+    if "가나다라마바사아자차카타파하".contains(first) {
+        return Some(first.len_utf8());
+    }
+    let digits = s.bytes().take_while(u8::is_ascii_digit).count();
+    ((1..=2).contains(&digits) && first != '0').then_some(digits)
+}
+
+/// Bullet symbols used before form labels (and table bars).
+fn is_bullet(c: char) -> bool {
+    "■□▪▫●○◎◆◇▶▷►▸★☆※☞✓✔√-*•·∙・ㆍ‣–—|│".contains(c)
+}
+
+/// Circled or parenthesised numbers and Hangul: `①`, `⑴`, `⒈`, `❶`, `㉮`, `㈎`.
+fn is_enclosed_ordinal(c: char) -> bool {
+    matches!(
+        c,
+        '\u{2460}'..='\u{249B}' | '\u{2776}'..='\u{2793}' | '\u{3200}'..='\u{321C}' | '\u{3260}'..='\u{327B}'
+    )
+}
+
+// ---------------------------------------------------------------------------
+// Phone numbers
+// ---------------------------------------------------------------------------
+
+/// Korean numbering plan: prefix, digits in the first group, allowed total
+/// digit counts of the national number.
+const NUMBER_PLANS: &[(&str, usize, &[usize])] = &[
+    ("010", 3, &[11]),
+    ("011", 3, &[10, 11]),
+    ("016", 3, &[10, 11]),
+    ("017", 3, &[10, 11]),
+    ("018", 3, &[10, 11]),
+    ("019", 3, &[10, 11]),
+    ("02", 2, &[9, 10]),
+    ("031", 3, &[10, 11]),
+    ("032", 3, &[10, 11]),
+    ("033", 3, &[10, 11]),
+    ("041", 3, &[10, 11]),
+    ("042", 3, &[10, 11]),
+    ("043", 3, &[10, 11]),
+    ("044", 3, &[10, 11]),
+    ("051", 3, &[10, 11]),
+    ("052", 3, &[10, 11]),
+    ("053", 3, &[10, 11]),
+    ("054", 3, &[10, 11]),
+    ("055", 3, &[10, 11]),
+    ("061", 3, &[10, 11]),
+    ("062", 3, &[10, 11]),
+    ("063", 3, &[10, 11]),
+    ("064", 3, &[10, 11]),
+    ("050", 4, &[11, 12]),
+    ("070", 3, &[10, 11]),
+    ("080", 3, &[10, 11]),
+    ("15", 4, &[8]),
+    ("16", 4, &[8]),
+    ("18", 4, &[8]),
+];
+
+/// Normalizes a Korean phone number to its dashed national form.
+///
+/// `"010 1234 5678"`, `"010.1234.5678"`, `"+82 10-1234-5678"`,
+/// `"+82-2-555-1234"`, full-width `"０１０－１２３４－５６７８"`,
+/// `"01012345678"`, `"02-555-1234"`, `"031-123-4567"` become
+/// `"010-1234-5678"` / `"02-555-1234"` / `"031-123-4567"`. Mobile (01x),
+/// Seoul (02) and regional area codes, 070, 080, 050x and 15xx/16xx/18xx
+/// service numbers are accepted. `None` when `raw` holds anything but digits
+/// and the usual separators (` `, `-`, `.`, `(`, `)`, leading `+`), or the
+/// digits are not a plausible Korean number.
+#[must_use]
+pub fn normalize_phone(raw: &str) -> Option<String> {
+    let (plus, digits) = scan_phone(raw)?;
+    let national = national_number(plus, &digits)?;
+    format_national(&national)
+}
+
+/// The digits of `raw` and whether it starts with `+`; `None` on any other
+/// character. Full-width forms and dash variants are accepted.
+fn scan_phone(raw: &str) -> Option<(bool, String)> {
+    let mut plus = false;
+    let mut digits = String::new();
+    for c in raw.chars().map(to_halfwidth) {
+        match c {
+            '0'..='9' => digits.push(c),
+            '+' if digits.is_empty() && !plus => plus = true,
+            '.' | '(' | ')' => {}
+            c if is_dash(c) || is_space(c) => {}
+            _ => return None,
+        }
+    }
+    Some((plus, digits))
+}
+
+/// Converts international forms (`+82…`, `0082…`) to the national number;
+/// other country codes give `None`.
+fn national_number(plus: bool, digits: &str) -> Option<String> {
+    let international = if plus {
+        Some(digits.strip_prefix("82")?)
+    } else {
+        digits.strip_prefix("0082")
+    };
+    match international {
+        None => Some(digits.to_string()),
+        Some(rest) if rest.starts_with('0') || is_service_number(rest) => Some(rest.to_string()),
+        Some(rest) => Some(format!("0{rest}")),
+    }
+}
+
+/// 15xx/16xx/18xx-xxxx numbers, which have no leading `0`.
+fn is_service_number(digits: &str) -> bool {
+    digits.len() == 8 && ["15", "16", "18"].iter().any(|p| digits.starts_with(p))
+}
+
+/// Dashes a national number according to [`NUMBER_PLANS`]; `None` when no
+/// plan fits or the middle group starts with `0`.
+fn format_national(digits: &str) -> Option<String> {
+    let &(_, head_len, lengths) = NUMBER_PLANS
+        .iter()
+        .find(|(prefix, ..)| digits.starts_with(prefix))?;
+    if !lengths.contains(&digits.len()) {
+        return None;
+    }
+    let (head, rest) = digits.split_at(head_len);
+    if rest.len() == 4 {
+        return Some(format!("{head}-{rest}"));
+    }
+    let (middle, last) = rest.split_at(rest.len() - 4);
+    (!middle.starts_with('0')).then(|| format!("{head}-{middle}-{last}"))
+}
+
+// ---------------------------------------------------------------------------
+// Attendee counts
+// ---------------------------------------------------------------------------
+
+/// Native Korean tens: word, value, whether it needs a counter (`스무 명`).
+const KO_TENS: &[(&str, u32, bool)] = &[("스물", 20, false), ("스무", 20, true), ("열", 10, false)];
+
+/// Native Korean units: word, value, whether it needs a counter. The
+/// attributive forms (`한`, `두`, `세`, `네`) are only numbers before `명`;
+/// alone, `네` means "yes".
+const KO_ONES: &[(&str, u32, bool)] = &[
+    ("하나", 1, false),
+    ("한", 1, true),
+    ("둘", 2, false),
+    ("두", 2, true),
+    ("셋", 3, false),
+    ("세", 3, true),
+    ("넷", 4, false),
+    ("네", 4, true),
+    ("다섯", 5, false),
+    ("여섯", 6, false),
+    ("일곱", 7, false),
+    ("여덟", 8, false),
+    ("아홉", 9, false),
+];
+
+/// English number words, `one` = 1 …
+const EN_NUMBERS: &[&str] = &[
+    "one",
+    "two",
+    "three",
+    "four",
+    "five",
+    "six",
+    "seven",
+    "eight",
+    "nine",
+    "ten",
+    "eleven",
+    "twelve",
+    "thirteen",
+    "fourteen",
+    "fifteen",
+    "sixteen",
+    "seventeen",
+    "eighteen",
+    "nineteen",
+    "twenty",
+];
+
+/// Counters that may follow the number.
+const COUNT_UNITS: &[&str] = &[
+    "명",
+    "분",
+    "인",
+    "사람",
+    "people",
+    "persons",
+    "person",
+    "pax",
+    "ppl",
+    "participants",
+    "participant",
+    "attendees",
+    "attendee",
+    "guests",
+    "guest",
+];
+
+/// Words that may precede the number (`총 2명`, `total 3`).
+const COUNT_PREFIXES: &[&str] = &["총", "약", "total", "about"];
+
+/// Parses an attendee count.
+///
+/// `"2"`, `"2명"`, `"2 명"`, `"두 명"`, `"세명"`, `"2 people"`, `"2 persons"`,
+/// `"two"`, `"총 3명"`, `"2명 (본인 포함)"` give `Some(n)`. Native Korean
+/// numerals up to 스물 and English words up to twenty are understood; a
+/// parenthesised note may follow. `None` for anything else and for counts
+/// outside `1..=50`.
+#[must_use]
+pub fn parse_attendees(raw: &str) -> Option<u32> {
+    let text: String = raw
+        .chars()
+        .map(to_halfwidth)
+        .collect::<String>()
+        .to_lowercase();
+    let text = clean_value(&text, false)?;
+    let text = strip_count_prefix(text);
+    let (count, rest, needs_unit) = leading_count(text)?;
+    let (has_unit, rest) = strip_unit(rest.trim_start_matches(is_space));
+    let rest = rest.trim_matches(is_space);
+    let note_only = rest.is_empty() || rest.starts_with(['(', '（', '[']);
+    let valid = note_only && (has_unit || !needs_unit) && (1..=MAX_ATTENDEES).contains(&count);
+    valid.then_some(count)
+}
+
+/// Removes a leading `총`/`약`/`total`/`about` (and a following `:`).
+fn strip_count_prefix(text: &str) -> &str {
+    COUNT_PREFIXES
+        .iter()
+        .find_map(|prefix| text.strip_prefix(prefix))
+        .filter(|rest| !rest.starts_with(|c: char| c.is_ascii_alphabetic()))
+        .map_or(text, |rest| {
+            rest.trim_start_matches(|c: char| is_space(c) || is_colon(c))
+        })
+}
+
+/// A number at the start of `text` (digits, native Korean or English word):
+/// its value, the text after it, and whether it must be followed by a counter.
+fn leading_count(text: &str) -> Option<(u32, &str, bool)> {
+    leading_digits(text)
+        .or_else(|| leading_korean_count(text))
+        .or_else(|| leading_english_count(text))
+}
+
+/// One to three ASCII digits.
+fn leading_digits(text: &str) -> Option<(u32, &str, bool)> {
+    let len = text.bytes().take_while(u8::is_ascii_digit).count();
+    if !(1..=3).contains(&len) {
+        return None;
+    }
+    Some((text[..len].parse().ok()?, &text[len..], false))
+}
+
+/// Native Korean numerals: `열`, `열두`, `스무`, `다섯` …
+fn leading_korean_count(text: &str) -> Option<(u32, &str, bool)> {
+    let (tens, rest, tens_needs_unit) = leading_word(text, KO_TENS).unwrap_or((0, text, false));
+    match leading_word(rest, KO_ONES) {
+        Some((ones, rest, needs_unit)) => Some((tens + ones, rest, needs_unit)),
+        None if tens > 0 => Some((tens, rest, tens_needs_unit)),
+        None => None,
+    }
+}
+
+/// The first of `words` that starts `text`: its value, the text after it,
+/// and its needs-a-counter flag.
+fn leading_word<'a>(text: &'a str, words: &[(&str, u32, bool)]) -> Option<(u32, &'a str, bool)> {
+    words.iter().find_map(|&(word, value, needs_unit)| {
+        text.strip_prefix(word)
+            .map(|rest| (value, rest, needs_unit))
+    })
+}
+
+/// English number words `one` … `twenty`.
+fn leading_english_count(text: &str) -> Option<(u32, &str, bool)> {
+    let len = text.bytes().take_while(u8::is_ascii_alphabetic).count();
+    let position = EN_NUMBERS.iter().position(|&word| word == &text[..len])?;
+    let value = u32::try_from(position + 1).ok()?;
+    Some((value, &text[len..], false))
+}
+
+/// Removes a counter (`명`, `people` …) from the start of `text`; reports
+/// whether there was one.
+fn strip_unit(text: &str) -> (bool, &str) {
+    COUNT_UNITS
+        .iter()
+        .filter_map(|unit| text.strip_prefix(unit))
+        .find(|rest| !rest.starts_with(|c: char| c.is_ascii_alphabetic()))
+        .map_or((false, text), |rest| (true, rest))
+}
+
+// ---------------------------------------------------------------------------
+// Character helpers
+// ---------------------------------------------------------------------------
+
+/// Whitespace of any kind (incl. NBSP, U+3000) and zero-width characters.
+fn is_space(c: char) -> bool {
+    c.is_whitespace()
+        || matches!(
+            c,
+            '\u{200B}' | '\u{200C}' | '\u{200D}' | '\u{2060}' | '\u{FEFF}'
+        )
+}
+
+/// [`is_space`] except tab, which separates label and value.
+fn is_inline_space(c: char) -> bool {
+    c != '\t' && is_space(c)
+}
+
+/// Label/value separators of the colon kind.
+fn is_colon(c: char) -> bool {
+    matches!(c, ':' | '：' | '﹕' | '∶' | '=' | '＝')
+}
+
+/// Table cell bars.
+fn is_bar(c: char) -> bool {
+    matches!(c, '|' | '│')
+}
+
+/// Hyphen, dash and minus variants.
+fn is_dash(c: char) -> bool {
+    matches!(
+        c,
+        '-' | '\u{2010}'..='\u{2015}' | '\u{2212}' | '\u{FE63}' | '\u{FF0D}'
+    )
+}
+
+/// The bracket closing `open`, for the brackets that may wrap a label.
+fn closing_bracket(open: char) -> Option<char> {
+    Some(match open {
+        '[' => ']',
+        '<' => '>',
+        '(' => ')',
+        '（' => '）',
+        '［' => '］',
+        '【' => '】',
+        '〈' => '〉',
+        '《' => '》',
+        '「' => '」',
+        '『' => '』',
+        '〔' => '〕',
+        _ => return None,
+    })
+}
+
+/// Whether `c` opens or closes one of the brackets known to [`closing_bracket`].
+fn is_bracket(c: char) -> bool {
+    closing_bracket(c).is_some()
+        || matches!(
+            c,
+            ']' | '>' | ')' | '）' | '］' | '】' | '〉' | '》' | '」' | '』' | '〕'
+        )
+}
+
+/// Full-width ASCII forms (`０`, `－`, `＋`, `：`…) to ASCII, U+3000 to space.
+fn to_halfwidth(c: char) -> char {
+    match c {
+        '\u{FF01}'..='\u{FF5E}' => char::from_u32(u32::from(c) - 0xFEE0).unwrap_or(c),
+        '\u{3000}' => ' ',
+        _ => c,
+    }
+}
+
+/// `s` starts with `prefix`, ignoring ASCII case.
+fn starts_with_ci(s: &str, prefix: &str) -> bool {
+    s.get(..prefix.len())
+        .is_some_and(|head| head.eq_ignore_ascii_case(prefix))
+}
+
+/// `s` ends with `suffix`, ignoring ASCII case.
+fn ends_with_ci(s: &str, suffix: &str) -> bool {
+    s.len()
+        .checked_sub(suffix.len())
+        .and_then(|start| s.get(start..))
+        .is_some_and(|tail| tail.eq_ignore_ascii_case(suffix))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    /// Shorthand for the expected value of an optional text field.
+    fn some(s: &str) -> Option<String> {
+        Some(s.to_string())
+    }
+
+    // -- label families ------------------------------------------------------
+
+    #[test]
+    fn korean_form_all_fields() {
+        let body = "안녕하세요. 워크숍 참가 신청합니다.\n\n\
+                    성명: 김민준\n\
+                    소속: 한빛테크\n\
+                    직위: 팀장\n\
+                    연락처: 010-1234-5678\n\
+                    이메일: minjun@hanbit.example\n\
+                    참석인원: 2명\n\n\
+                    감사합니다.";
+        assert_eq!(
+            extract_fields(body),
+            Fields {
+                name: some("김민준"),
+                organization: some("한빛테크"),
+                position: some("팀장"),
+                phone: some("010-1234-5678"),
+                email: some("minjun@hanbit.example"),
+                attendees: Some(2),
+            }
+        );
+    }
+
+    #[test]
+    fn english_form_all_fields() {
+        let body = "Hello,\n\nFull name: Jane Doe\nCompany: Example Robotics Co., Ltd.\nJob title: Research Engineer\n\
+                    Mobile: +82 10-9876-5432\nE-mail: jane.doe@robotics.example\nNumber of attendees: two\n\nBest regards,\nJane";
+        assert_eq!(
+            extract_fields(body),
+            Fields {
+                name: some("Jane Doe"),
+                organization: some("Example Robotics Co., Ltd."),
+                position: some("Research Engineer"),
+                phone: some("010-9876-5432"),
+                email: some("jane.doe@robotics.example"),
+                attendees: Some(2),
+            }
+        );
+    }
+
+    #[test]
+    fn every_name_label() {
+        for label in [
+            "성명",
+            "이름",
+            "신청자",
+            "참석자 성명",
+            "참석자",
+            "Name",
+            "Full name",
+            "Applicant",
+            "NAME",
+            "full NAME",
+        ] {
+            let fields = extract_fields(&format!("{label}: 이서연"));
+            assert_eq!(fields.name, some("이서연"), "label {label}");
+        }
+    }
+
+    #[test]
+    fn every_organization_label() {
+        for label in [
+            "소속",
+            "회사명",
+            "회사",
+            "기관명",
+            "기관",
+            "업체명",
+            "기업명",
+            "소속기관",
+            "Company",
+            "Organization",
+            "Organisation",
+            "Affiliation",
+            "AFFILIATION",
+        ] {
+            let fields = extract_fields(&format!("{label}: 한빛테크"));
+            assert_eq!(fields.organization, some("한빛테크"), "label {label}");
+        }
+    }
+
+    #[test]
+    fn every_position_label() {
+        for label in [
+            "직위",
+            "직책",
+            "직급",
+            "Position",
+            "Title",
+            "Job title",
+            "job TITLE",
+        ] {
+            let fields = extract_fields(&format!("{label}: 책임연구원"));
+            assert_eq!(fields.position, some("책임연구원"), "label {label}");
+        }
+    }
+
+    #[test]
+    fn every_phone_label() {
+        for label in [
+            "연락처",
+            "전화",
+            "전화번호",
+            "휴대폰",
+            "휴대전화",
+            "핸드폰",
+            "H.P",
+            "HP",
+            "Phone",
+            "Mobile",
+            "Tel",
+            "Cell",
+            "tel.",
+            "H.P.",
+            "휴대폰 번호",
+        ] {
+            let fields = extract_fields(&format!("{label}: 010-2222-3333"));
+            assert_eq!(fields.phone, some("010-2222-3333"), "label {label}");
+        }
+    }
+
+    #[test]
+    fn every_email_label() {
+        for label in [
+            "이메일",
+            "메일",
+            "E-mail",
+            "Email",
+            "EMAIL",
+            "e-mail address",
+            "이메일 주소",
+        ] {
+            let fields = extract_fields(&format!("{label}: seoyeon@lab.example"));
+            assert_eq!(fields.email, some("seoyeon@lab.example"), "label {label}");
+        }
+    }
+
+    #[test]
+    fn every_attendees_label() {
+        for label in [
+            "참석인원",
+            "참석 인원",
+            "인원",
+            "참가인원",
+            "인원수",
+            "Attendees",
+            "Number of attendees",
+            "Participants",
+            "Headcount",
+            "참석자 수",
+        ] {
+            let fields = extract_fields(&format!("{label}: 3"));
+            assert_eq!(fields.attendees, Some(3), "label {label}");
+        }
+    }
+
+    // -- separators, bullets, spacing ------------------------------------------
+
+    #[test]
+    fn separators() {
+        for line in [
+            "성명: 김민준",
+            "성명 : 김민준",
+            "성명：김민준",
+            "성명 ： 김민준",
+            "성명\t김민준",
+            "성명 - 김민준",
+            "성명 = 김민준",
+            "성명=김민준",
+            "Name :- 김민준",
+            "성명 | 김민준 |",
+        ] {
+            assert_eq!(extract_fields(line).name, some("김민준"), "line {line:?}");
+        }
+    }
+
+    #[test]
+    fn bullets_and_numbering_are_ignored() {
+        for prefix in [
+            "■", "□", "●", "○", "◆", "▶", "-", "*", "•", "·", "1.", "1)", "(1)", "가.", "①", "12.",
+            "- ■", "ㆍ", "1.■",
+        ] {
+            let fields = extract_fields(&format!("{prefix} 소속: 한빛테크"));
+            assert_eq!(fields.organization, some("한빛테크"), "prefix {prefix:?}");
+            let fields = extract_fields(&format!("{prefix}소속: 한빛테크"));
+            assert_eq!(
+                fields.organization,
+                some("한빛테크"),
+                "prefix {prefix:?} without space"
+            );
+        }
+    }
+
+    #[test]
+    fn spaced_korean_labels() {
+        let body = "성 명 : 김민준\n소  속 : 한빛테크\n직 위: 선임\n연 락 처 : 01012345678\n참석 인원 : 1명";
+        let fields = extract_fields(body);
+        assert_eq!(fields.name, some("김민준"));
+        assert_eq!(fields.organization, some("한빛테크"));
+        assert_eq!(fields.position, some("선임"));
+        assert_eq!(fields.phone, some("010-1234-5678"));
+        assert_eq!(fields.attendees, Some(1));
+    }
+
+    #[test]
+    fn wrapped_and_annotated_labels() {
+        let body = "[성명] 김민준\n<소속> 한빛테크\n【직위】: 대리\n연락처(휴대폰): 010-3333-4444\nE-mail(이메일) : mj@hanbit.example\n참석인원(본인 포함): 2";
+        let fields = extract_fields(body);
+        assert_eq!(fields.name, some("김민준"));
+        assert_eq!(fields.organization, some("한빛테크"));
+        assert_eq!(fields.position, some("대리"));
+        assert_eq!(fields.phone, some("010-3333-4444"));
+        assert_eq!(fields.email, some("mj@hanbit.example"));
+        assert_eq!(fields.attendees, Some(2));
+        assert_eq!(
+            extract_fields("성명(Name): Jane Doe").name,
+            some("Jane Doe")
+        );
+        assert_eq!(
+            extract_fields("Name(성명): Jane Doe").name,
+            some("Jane Doe")
+        );
+        assert_eq!(
+            extract_fields("[성명(Name)] Jane Doe").name,
+            some("Jane Doe")
+        );
+    }
+
+    #[test]
+    fn values_are_trimmed_of_spaces_and_trailing_punctuation() {
+        let body = "성명:\u{00A0}김민준\u{3000},\n직위: 팀장;\n소속:   Example Co., Ltd.  \n이메일: <mj@hanbit.example>.";
+        let fields = extract_fields(body);
+        assert_eq!(fields.name, some("김민준"));
+        assert_eq!(fields.position, some("팀장"));
+        assert_eq!(fields.organization, some("Example Co., Ltd."));
+        assert_eq!(fields.email, some("mj@hanbit.example"));
+    }
+
+    #[test]
+    fn crlf_input() {
+        let body = "성명: 김민준\r\n소속: 한빛테크\r\n연락처: 010-1234-5678\r\n\r\n-----Original Message-----\r\n성명:\r\n";
+        let fields = extract_fields(body);
+        assert_eq!(fields.name, some("김민준"));
+        assert_eq!(fields.organization, some("한빛테크"));
+        assert_eq!(fields.phone, some("010-1234-5678"));
+    }
+
+    #[test]
+    fn value_on_next_line_from_rendered_table() {
+        let body = "성명\n김민준\n소속\n\n한빛테크\n직위\n팀장\n연락처\n010 1234 5678\n이메일\nmj@hanbit.example\n참석인원\n2명";
+        let fields = extract_fields(body);
+        assert_eq!(fields.name, some("김민준"));
+        assert_eq!(fields.organization, some("한빛테크"));
+        assert_eq!(fields.position, some("팀장"));
+        assert_eq!(fields.phone, some("010-1234-5678"));
+        assert_eq!(fields.email, some("mj@hanbit.example"));
+        assert_eq!(fields.attendees, Some(2));
+    }
+
+    #[test]
+    fn empty_colon_value_takes_plain_next_line() {
+        let fields = extract_fields("Name:\nJane Doe\nCompany:\nExample Labs");
+        assert_eq!(fields.name, some("Jane Doe"));
+        assert_eq!(fields.organization, some("Example Labs"));
+    }
+
+    #[test]
+    fn unfilled_form_lines_are_none_and_do_not_swallow_labels() {
+        let body = "성명 :\n소속 : 한빛테크\n직위 : ____\n연락처 : ( )\n이메일 : OOO\n참석인원 :\n\n위와 같이 신청합니다.";
+        let fields = extract_fields(body);
+        assert_eq!(fields.name, None);
+        assert_eq!(fields.organization, some("한빛테크"));
+        assert_eq!(fields.position, None);
+        assert_eq!(fields.phone, None);
+        assert_eq!(fields.email, None);
+        assert_eq!(fields.attendees, None);
+    }
+
+    #[test]
+    fn placeholders() {
+        for blank in [
+            "",
+            "  ",
+            "( )",
+            "(   )",
+            "____",
+            "___ ___",
+            "OOO",
+            "ooo",
+            "○○○",
+            "xxx",
+            "XX",
+            "ㅇㅇㅇ",
+            "-",
+            "[ ]",
+        ] {
+            assert_eq!(
+                extract_fields(&format!("성명: {blank}")).name,
+                None,
+                "blank {blank:?}"
+            );
+        }
+        for value in ["(이름)", "홍길동", "O", "Oh Minji"] {
+            assert_eq!(
+                extract_fields(&format!("성명: {value}")).name,
+                some(value),
+                "value {value:?}"
+            );
+        }
+    }
+
+    #[test]
+    fn first_non_empty_value_wins() {
+        let body = "성명:\n이름: 김민준\n성명: 이서연\nTel: 02-555-1234\n휴대폰: 010-1234-5678";
+        let fields = extract_fields(body);
+        assert_eq!(fields.name, some("김민준"));
+        assert_eq!(fields.phone, some("02-555-1234"));
+    }
+
+    #[test]
+    fn unusable_value_leaves_room_for_a_later_one() {
+        let body = "연락처: 추후 안내\n휴대폰: 010-1234-5678\n참석인원: 미정\n인원: 3명";
+        let fields = extract_fields(body);
+        assert_eq!(fields.phone, some("010-1234-5678"));
+        assert_eq!(fields.attendees, Some(3));
+    }
+
+    #[test]
+    fn label_words_inside_sentences_are_not_taken() {
+        let body = "I would like to know the name of the venue.\nName of the venue is unclear.\n\
+                    이름은 김민준입니다.\n회사소개: 첨부 참조\nPhone me any time.\nThe title: is it final?";
+        let fields = extract_fields(body);
+        assert_eq!(fields.name, None);
+        assert_eq!(fields.organization, None);
+        assert_eq!(fields.phone, None);
+        assert_eq!(fields.position, None);
+    }
+
+    #[test]
+    fn standalone_label_does_not_take_prose_or_labels() {
+        let fields = extract_fields("신청자\n아래와 같이 신청합니다.\n성명: 김민준");
+        assert_eq!(fields.name, some("김민준"));
+        let fields = extract_fields("Name\nCompany: Example Labs");
+        assert_eq!(fields.name, None);
+        assert_eq!(fields.organization, some("Example Labs"));
+        let fields = extract_fields("성명:\n비고: 없음");
+        assert_eq!(fields.name, None);
+    }
+
+    #[test]
+    fn several_fields_on_one_line() {
+        let fields = extract_fields("성명: 김민준 / 소속: 한빛테크 / 직위: 팀장");
+        assert_eq!(fields.name, some("김민준"));
+        assert_eq!(fields.organization, some("한빛테크"));
+        assert_eq!(fields.position, some("팀장"));
+
+        let fields = extract_fields("Name: Jane Doe, Company: Example Labs | Phone: 010-1234-5678; Email: jane@labs.example");
+        assert_eq!(fields.name, some("Jane Doe"));
+        assert_eq!(fields.organization, some("Example Labs"));
+        assert_eq!(fields.phone, some("010-1234-5678"));
+        assert_eq!(fields.email, some("jane@labs.example"));
+
+        let fields =
+            extract_fields("| 성명 | 김민준 | 소속 | 한빛테크 |\n성명\t이서연\t직위\t연구원");
+        assert_eq!(fields.name, some("김민준"));
+        assert_eq!(fields.organization, some("한빛테크"));
+        assert_eq!(fields.position, some("연구원"));
+
+        let fields = extract_fields("Name: Jane Doe Title: CTO");
+        assert_eq!(fields.name, some("Jane Doe"));
+        assert_eq!(fields.position, some("CTO"));
+    }
+
+    #[test]
+    fn count_under_name_label_is_attendees() {
+        let fields = extract_fields("참석자: 2명\n성명: 김민준");
+        assert_eq!(fields.attendees, Some(2));
+        assert_eq!(fields.name, some("김민준"));
+        assert_eq!(extract_fields("참석 인원수: 4").attendees, Some(4));
+    }
+
+    #[test]
+    fn numbered_form_item_ending_in_jakseong_is_not_a_quote() {
+        let body = "1. 성명: 김민준\n2. 신청 사유 작성:\n자동화 공정 도입 검토";
+        assert_eq!(strip_quoted(body), body);
+        assert_eq!(extract_fields(body).name, some("김민준"));
+    }
+
+    #[test]
+    fn commas_inside_values_are_kept() {
+        let fields = extract_fields("참석자: 김민준, 이서연\n회사: Example Co., Ltd.");
+        assert_eq!(fields.name, some("김민준, 이서연"));
+        assert_eq!(fields.organization, some("Example Co., Ltd."));
+    }
+
+    #[test]
+    fn phone_and_email_without_separator() {
+        let body = "김민준 드림\n한빛테크 | 팀장\nTel. 02-555-1234\nHP 010-1234-5678\nE-mail mj@hanbit.example";
+        let fields = extract_fields(body);
+        assert_eq!(fields.phone, some("02-555-1234"));
+        assert_eq!(fields.email, some("mj@hanbit.example"));
+        assert_eq!(fields.name, None);
+    }
+
+    #[test]
+    fn phone_value_with_notes() {
+        assert_eq!(
+            extract_fields("연락처: 010-1234-5678 (휴대폰)").phone,
+            some("010-1234-5678")
+        );
+        assert_eq!(
+            extract_fields("연락처: 사무실 02-555-1234, 휴대폰 010-1234-5678").phone,
+            some("02-555-1234")
+        );
+        assert_eq!(
+            extract_fields("전화: 02)555-1234").phone,
+            some("02-555-1234")
+        );
+    }
+
+    #[test]
+    fn email_value_forms() {
+        assert_eq!(
+            extract_fields("Email: Jane Doe <jane@labs.example>").email,
+            some("jane@labs.example")
+        );
+        assert_eq!(
+            extract_fields("이메일: mailto:mj@hanbit.example").email,
+            some("mj@hanbit.example")
+        );
+        assert_eq!(extract_fields("이메일: 없음").email, None);
+        assert_eq!(
+            extract_fields("이메일: mj＠hanbit.example").email,
+            some("mj@hanbit.example")
+        );
+    }
+
+    // -- quote stripping -------------------------------------------------------
+
+    /// The announcement with an empty form, as quoted below a reply.
+    const EMPTY_FORM: &str =
+        "[2024 SME 워크숍 참가 신청서]\n성명:\n소속:\n직위:\n연락처:\n이메일:\n참석인원:\n";
+
+    /// Applicant part used with each quote marker.
+    const FILLED: &str = "참가 신청합니다.\n성명: 김민준\n소속: 한빛테크\n";
+
+    fn assert_cut_at(marker: &str) {
+        let body = format!("{FILLED}\n{marker}\n{EMPTY_FORM}직위: 교수\n연락처: 010-9999-8888\n");
+        assert_eq!(
+            strip_quoted(&body),
+            format!("{FILLED}\n"),
+            "marker {marker:?}"
+        );
+        let fields = extract_fields(&body);
+        assert_eq!(fields.name, some("김민준"), "marker {marker:?}");
+        assert_eq!(fields.organization, some("한빛테크"), "marker {marker:?}");
+        assert_eq!(fields.position, None, "marker {marker:?}");
+        assert_eq!(fields.phone, None, "marker {marker:?}");
+    }
+
+    #[test]
+    fn cut_at_original_message_banners() {
+        assert_cut_at("-----Original Message-----");
+        assert_cut_at("--- original message ---");
+        assert_cut_at("----------ORIGINAL MESSAGE----------");
+        assert_cut_at("-----원본 메시지-----");
+        assert_cut_at("---------- Forwarded message ---------");
+        assert_cut_at("Begin forwarded message:");
+    }
+
+    #[test]
+    fn cut_at_on_wrote() {
+        assert_cut_at("On Tue, Mar 5, 2024 at 10:12 AM SME Center <sme@univ.example> wrote:");
+        assert_cut_at("On Tue, Mar 5, 2024 at 10:12 AM SME Center <\nsme@univ.example> wrote:");
+    }
+
+    #[test]
+    fn cut_at_korean_attribution() {
+        assert_cut_at("2024년 3월 5일 (화) 오전 10:12, SME센터 <sme@univ.example>님이 작성:");
+        assert_cut_at("2024년 3월 5일 (화) 오전 10:12, SME센터 <\nsme@univ.example>님이 작성:");
+        assert_cut_at("2024. 3. 5. 오전 10:12에 SME센터 작성:");
+    }
+
+    #[test]
+    fn cut_at_outlook_header_block() {
+        assert_cut_at("From: SME Center <sme@univ.example>\nSent: Tuesday, March 5, 2024 10:12 AM\nTo: Jane Doe");
+        assert_cut_at("보낸 사람: SME센터 <sme@univ.example>\n보낸 날짜: 2024년 3월 5일 화요일 오전 10:12\n받는 사람: 김민준");
+        assert_cut_at("*From:* SME Center\n\n*Date:* Tue, 5 Mar 2024");
+    }
+
+    #[test]
+    fn cut_at_outlook_separator() {
+        assert_cut_at("________________________________");
+        assert_cut_at("__________");
+    }
+
+    #[test]
+    fn cut_at_first_quoted_line() {
+        assert_cut_at("> 안내드립니다.");
+        assert_cut_at("  >> nested");
+    }
+
+    #[test]
+    fn no_cut_without_marker() {
+        let body = "From: the applicant, see below.\nOn Monday we will attend.\nI wrote: nothing\n_____\n성명: 김민준";
+        assert_eq!(strip_quoted(body), body);
+        assert_eq!(extract_fields(body).name, some("김민준"));
+    }
+
+    #[test]
+    fn from_line_without_header_block_is_kept() {
+        let body = "From: 한빛테크\n1\n2\n3\n4\n5\nTo: 센터";
+        assert_eq!(strip_quoted(body), body);
+    }
+
+    #[test]
+    fn fields_only_below_the_quote_are_not_read() {
+        let body = "참석하겠습니다.\n\n-----Original Message-----\nFrom: Jane Doe\n성명: 이서연\n연락처: 010-1111-2222";
+        assert_eq!(extract_fields(body), Fields::default());
+        let body = "> 성명: 이서연\n> 소속: 한빛테크";
+        assert_eq!(extract_fields(body), Fields::default());
+    }
+
+    #[test]
+    fn forwarded_message_at_top_leaves_nothing() {
+        let body = "---------- Forwarded message ---------\nFrom: Jane Doe <jane@labs.example>\n성명: Jane Doe";
+        assert_eq!(strip_quoted(body), "");
+        assert_eq!(extract_fields(body), Fields::default());
+    }
+
+    #[test]
+    fn strip_quoted_keeps_crlf_prefix_intact() {
+        let body = "성명: 김민준\r\n\r\n> quoted\r\n";
+        assert_eq!(strip_quoted(body), "성명: 김민준\r\n\r\n");
+    }
+
+    #[test]
+    fn realistic_gmail_reply_in_korean() {
+        let body = "안녕하세요, 한빛테크 김민준입니다.\r\n워크숍 참가 신청서 보내드립니다.\r\n\r\n\
+                    ■ 성 명 : 김민준\r\n\
+                    ■ 소 속 : (주)한빛테크\r\n\
+                    ■ 직 위 : 책임연구원\r\n\
+                    ■ 연락처 : 010.1234.5678\r\n\
+                    ■ 이메일 : minjun@hanbit.example\r\n\
+                    ■ 참석인원 : 두 명\r\n\r\n\
+                    감사합니다.\r\n김민준 드림\r\n\r\n\
+                    2024년 3월 5일 (화) 오전 10:12, SME센터 <sme@univ.example>님이 작성:\r\n\
+                    > [참가 신청서]\r\n\
+                    > ■ 성 명 :\r\n\
+                    > ■ 소 속 :\r\n\
+                    > 문의: 02-555-1234\r\n";
+        assert_eq!(
+            extract_fields(body),
+            Fields {
+                name: some("김민준"),
+                organization: some("(주)한빛테크"),
+                position: some("책임연구원"),
+                phone: some("010-1234-5678"),
+                email: some("minjun@hanbit.example"),
+                attendees: Some(2),
+            }
+        );
+    }
+
+    #[test]
+    fn realistic_outlook_reply_with_rendered_table() {
+        let body = "Please find my registration below.\n\n\
+                    Name\tJane Doe\n\
+                    Organisation\tExample Bio Inc.\n\
+                    Position\tCTO\n\
+                    Phone\t+82-2-555-1234\n\
+                    Attendees\t1 person\n\n\
+                    Jane Doe | CTO | Example Bio Inc.\n\
+                    ________________________________\n\
+                    From: SME Center <sme@univ.example>\n\
+                    Sent: Tuesday, March 5, 2024 10:12 AM\n\
+                    Name:\nOrganisation:\nPhone:\nEmail: sme@univ.example\n";
+        assert_eq!(
+            extract_fields(body),
+            Fields {
+                name: some("Jane Doe"),
+                organization: some("Example Bio Inc."),
+                position: some("CTO"),
+                phone: some("02-555-1234"),
+                email: None,
+                attendees: Some(1),
+            }
+        );
+    }
+
+    // -- phone numbers -----------------------------------------------------------
+
+    #[test]
+    fn phone_normalization() {
+        let cases = [
+            ("010 1234 5678", "010-1234-5678"),
+            ("010.1234.5678", "010-1234-5678"),
+            ("010-1234-5678", "010-1234-5678"),
+            ("01012345678", "010-1234-5678"),
+            ("+82 10-1234-5678", "010-1234-5678"),
+            ("+82-10-1234-5678", "010-1234-5678"),
+            ("+82 (0)10 1234 5678", "010-1234-5678"),
+            ("+821012345678", "010-1234-5678"),
+            ("0082-10-1234-5678", "010-1234-5678"),
+            ("+82-2-555-1234", "02-555-1234"),
+            ("０１０－１２３４－５６７８", "010-1234-5678"),
+            ("＋８２ １０ １２３４ ５６７８", "010-1234-5678"),
+            ("02-555-1234", "02-555-1234"),
+            ("02-3555-1234", "02-3555-1234"),
+            ("(02) 555-1234", "02-555-1234"),
+            ("025551234", "02-555-1234"),
+            ("031-123-4567", "031-123-4567"),
+            ("031-1234-5678", "031-1234-5678"),
+            ("064 712 3456", "064-712-3456"),
+            ("011-234-5678", "011-234-5678"),
+            ("070-1234-5678", "070-1234-5678"),
+            ("080-123-4567", "080-123-4567"),
+            ("0505-123-4567", "0505-123-4567"),
+            ("0505-1234-5678", "0505-1234-5678"),
+            ("1588-1234", "1588-1234"),
+            ("1644 5678", "1644-5678"),
+            ("+82 1588 1234", "1588-1234"),
+            ("010–1234–5678", "010-1234-5678"),
+            (" 010-1234-5678 ", "010-1234-5678"),
+        ];
+        for (raw, want) in cases {
+            assert_eq!(normalize_phone(raw).as_deref(), Some(want), "raw {raw:?}");
+        }
+    }
+
+    #[test]
+    fn phone_rejections() {
+        for raw in [
+            "",
+            "hello",
+            "010-1234-567",
+            "010-1234-56789",
+            "555-1234",
+            "12345",
+            "+1 555 123 4567",
+            "+44 20 7946 0000",
+            "099-123-4567",
+            "02-055-1234",
+            "010-0000-0000",
+            "1234-5678",
+            "1588-12345",
+            "Tel: 010-1234-5678",
+            "010-1234-5678 (휴대폰)",
+            "010-1234-5678+1",
+            "2024-03-05",
+            "0212345678901",
+        ] {
+            assert_eq!(normalize_phone(raw), None, "raw {raw:?}");
+        }
+    }
+
+    // -- attendee counts ---------------------------------------------------------
+
+    #[test]
+    fn attendees_with_digits() {
+        let cases = [
+            ("2", 2),
+            ("2명", 2),
+            ("2 명", 2),
+            ("２명", 2),
+            ("10명", 10),
+            ("1인", 1),
+            ("2 people", 2),
+            ("2 persons", 2),
+            ("1 person", 1),
+            ("3 pax", 3),
+            ("2people", 2),
+            ("총 3명", 3),
+            ("총3명", 3),
+            ("Total: 4", 4),
+            ("2명 (본인 포함)", 2),
+            ("2명(본인포함)", 2),
+            ("2명.", 2),
+            ("50", 50),
+        ];
+        for (raw, want) in cases {
+            assert_eq!(parse_attendees(raw), Some(want), "raw {raw:?}");
+        }
+    }
+
+    #[test]
+    fn attendees_with_korean_numerals() {
+        let cases = [
+            ("한 명", 1),
+            ("한명", 1),
+            ("두 명", 2),
+            ("두명", 2),
+            ("세명", 3),
+            ("세 명", 3),
+            ("네 명", 4),
+            ("다섯 명", 5),
+            ("여섯명", 6),
+            ("일곱 명", 7),
+            ("여덟 명", 8),
+            ("아홉 명", 9),
+            ("열 명", 10),
+            ("열두 명", 12),
+            ("스무 명", 20),
+            ("하나", 1),
+            ("둘", 2),
+            ("셋", 3),
+            ("다섯", 5),
+            ("두 분", 2),
+            ("세 사람", 3),
+        ];
+        for (raw, want) in cases {
+            assert_eq!(parse_attendees(raw), Some(want), "raw {raw:?}");
+        }
+    }
+
+    #[test]
+    fn attendees_with_english_words() {
+        let words = [
+            "one", "two", "three", "four", "five", "six", "seven", "eight", "nine", "ten",
+        ];
+        for (n, word) in (1..).zip(words) {
+            assert_eq!(parse_attendees(word), Some(n), "word {word}");
+            assert_eq!(
+                parse_attendees(&format!("{} people", word.to_uppercase())),
+                Some(n),
+                "word {word}"
+            );
+        }
+        assert_eq!(parse_attendees("Two persons"), Some(2));
+        assert_eq!(parse_attendees("twelve"), Some(12));
+    }
+
+    #[test]
+    fn attendees_rejections() {
+        for raw in [
+            "",
+            "0",
+            "0명",
+            "51",
+            "100명",
+            "1000",
+            "many",
+            "미정",
+            "네",
+            "세",
+            "두",
+            "한빛테크",
+            "2~3명",
+            "2-3",
+            "2.5",
+            "010-1234-5678",
+            "2nd",
+            "2 명 참석합니다",
+            "people",
+            "twos",
+            "( )",
+            "___",
+        ] {
+            assert_eq!(parse_attendees(raw), None, "raw {raw:?}");
+        }
+    }
 }
