@@ -48,6 +48,12 @@ enum Command {
     },
     /// Check the configuration, the templates, the database, and the IMAP and SMTP logins.
     Check,
+    /// Show what smebridge reads in a message file (.eml): sender, subject, automatic-mail
+    /// signals and the applicant's fields. Needs no configuration.
+    Parse {
+        /// The raw message.
+        file: PathBuf,
+    },
 }
 
 fn main() -> ExitCode {
@@ -103,6 +109,11 @@ fn run(cli: Cli) -> Result<ExitCode> {
                     lock.flush()?;
                 }
             }
+        }
+        Command::Parse { file } => {
+            let raw = std::fs::read(&file).with_context(|| format!("cannot read {}", file.display()))?;
+            let inbound = smebridge::parse::parse(&raw, &smebridge::parse::sha256_hex(&raw));
+            println!("{}", smebridge::parse::explain(&inbound));
         }
         Command::Check => {
             let lines = runtime.block_on(check::check(&cli.config));

@@ -7,6 +7,7 @@
 //! its `full_encoding` feature.
 
 pub mod fields;
+pub mod html;
 
 use mail_parser::{MessageParser, MimeHeaders};
 use sha2::{Digest, Sha256};
@@ -86,15 +87,10 @@ pub fn parse(raw: &[u8], sha256: &str) -> Inbound {
     let signals = auto_signals(&message);
     let return_path = return_path(message.header_raw("Return-Path"));
 
-    let text = match message.body_text(0) {
-        Some(text) => text.into_owned(),
-        None => {
-            if message.text_body_count() == 0 && message.html_body_count() == 0 {
-                problems.push("no text body".to_owned());
-            }
-            String::new()
-        }
-    };
+    let text = body_text(&message);
+    if text.trim().is_empty() && message.text_body_count() == 0 && message.html_body_count() == 0 {
+        problems.push("no text body".to_owned());
+    }
     if text.contains('\u{FFFD}') {
         problems.push("the body contains characters that could not be decoded".to_owned());
     }
@@ -121,6 +117,41 @@ pub fn parse(raw: &[u8], sha256: &str) -> Inbound {
         fields,
         problems,
     }
+}
+
+/// The body as text: the first text/plain body; else the first HTML body converted with
+/// [`html::to_text`] (which keeps table rows and cells apart).
+fn body_text(message: &mail_parser::Message<'_>) -> String {
+    match message.text_part(0).map(|part| &part.body) {
+        Some(mail_parser::PartType::Text(text)) => text.to_string(),
+        Some(mail_parser::PartType::Html(html)) => html::to_text(html),
+        _ => match message.html_part(0).map(|part| &part.body) {
+            Some(mail_parser::PartType::Html(html)) => html::to_text(html),
+            _ => message.body_text(0).map(|t| t.into_owned()).unwrap_or_default(),
+        },
+    }
+}
+
+/// A readable account of what was read from a message, for `smebridge parse`.
+pub fn explain(inbound: &Inbound) -> String {
+    let opt = |v: &Option<String>| v.clone().unwrap_or_else(|| "-".to_owned());
+    let mut out = String::new();
+    let mut line = |label: &str, value: String| out.push_str(&format!("{label:<14}{value}\n"));
+    line("message-id", format!("{}{}", inbound.message_id, if inbound.message_id_synthesized { " (synthesized)" } else { "" }));
+    line("from", format!("{} {}", inbound.from.as_ref().map(|a| a.to_string()).unwrap_or_else(|| "-".into()), inbound.from_name.as_deref().map(|n| format!("({n})")).unwrap_or_default()));
+    line("reply-to", inbound.reply_to.as_ref().map(|a| a.to_string()).unwrap_or_else(|| "-".into()));
+    line("subject", opt(&inbound.subject));
+    line("return-path", format!("{:?}", inbound.return_path));
+    line("signals", format!("{:?}", inbound.signals));
+    line("name", opt(&inbound.fields.name));
+    line("organization", opt(&inbound.fields.organization));
+    line("position", opt(&inbound.fields.position));
+    line("phone", opt(&inbound.fields.phone));
+    line("attendees", inbound.fields.attendees.map(|a| a.to_string()).unwrap_or_else(|| "-".into()));
+    line("problems", if inbound.problems.is_empty() { "none".into() } else { inbound.problems.join("; ") });
+    out.push_str("--- body text as read ---\n");
+    out.push_str(inbound.text.trim_end());
+    out
 }
 
 fn auto_signals(message: &mail_parser::Message<'_>) -> AutoSignals {

@@ -1,0 +1,59 @@
+//! `smebridge check` against the real servers: it says in plain words what is wrong.
+
+mod common;
+
+use common::Desk;
+
+fn check(desk: &Desk) -> (bool, String) {
+    let out = desk.smebridge(&["check"]);
+    let text = format!("{}{}", String::from_utf8_lossy(&out.stdout), String::from_utf8_lossy(&out.stderr));
+    (out.status.success(), text)
+}
+
+fn edit_config(desk: &Desk, from: &str, to: &str) {
+    let text = std::fs::read_to_string(&desk.config).unwrap();
+    assert!(text.contains(from), "the test config should contain {from:?}");
+    std::fs::write(&desk.config, text.replacen(from, to, 1)).unwrap();
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn check_passes_on_a_good_configuration_and_explains_each_kind_of_problem() {
+    let desk = Desk::start();
+    let (ok, text) = check(&desk);
+    assert!(ok, "{text}");
+    assert!(text.contains("ok      IMAP login and mailbox"), "{text}");
+    assert!(text.contains("ok      SMTP connection"), "{text}");
+
+    // Wrong password.
+    std::fs::write(desk.dir.path().join("password"), "not-the-password\n").unwrap();
+    let (ok, text) = check(&desk);
+    assert!(!ok);
+    assert!(text.contains("wrong username or password"), "{text}");
+    std::fs::write(desk.dir.path().join("password"), format!("{}\n", mailstack::PASSWORD)).unwrap();
+
+    // Nothing listening on the IMAP port.
+    let port = desk.stack.imap_port().to_string();
+    let closed = free_port().to_string();
+    edit_config(&desk, &format!("port = {port}"), &format!("port = {closed}"));
+    let (ok, text) = check(&desk);
+    assert!(!ok);
+    assert!(text.contains("unreachable host") && text.contains("connection refused"), "{text}");
+    edit_config(&desk, &format!("port = {closed}"), &format!("port = {port}"));
+
+    // TLS towards a server that does not speak it.
+    edit_config(&desk, "security = \"plain\"", "security = \"tls\"");
+    let (ok, text) = check(&desk);
+    assert!(!ok);
+    assert!(text.contains("TLS"), "{text}");
+    edit_config(&desk, "security = \"tls\"", "security = \"plain\"");
+
+    // A typo in a key.
+    edit_config(&desk, "poll_interval", "pol_interval");
+    let (ok, text) = check(&desk);
+    assert!(!ok);
+    assert!(text.contains("FAILED  configuration") && text.contains("pol_interval"), "{text}");
+}
+
+fn free_port() -> u16 {
+    std::net::TcpListener::bind("127.0.0.1:0").unwrap().local_addr().unwrap().port()
+}

@@ -1,0 +1,193 @@
+//! Shared helpers for the end-to-end tests: a private mail stack (real Dovecot + Postfix, from
+//! the `mailstack` crate), a configuration pointing smebridge at it, and the real `smebridge`
+//! binary run as a user would run it.
+
+#![allow(dead_code)] // each test binary uses a different subset
+
+use std::path::{Path, PathBuf};
+use std::process::{Command, Output};
+use std::time::Duration;
+
+use mailstack::MailStack;
+use tempfile::TempDir;
+
+pub const CENTER: &str = "smebridge@kaist.ac.kr";
+pub const DEADLINE: &str = "2022-11-17T23:59:59+09:00";
+
+/// A mail stack plus a smebridge configuration and database for it.
+pub struct Desk {
+    pub stack: MailStack,
+    pub dir: TempDir,
+    pub config: PathBuf,
+}
+
+impl Desk {
+    /// A fresh stack and a configuration whose deadline is `deadline`.
+    pub fn start_with_deadline(deadline: &str) -> Desk {
+        let stack = MailStack::start().expect("the mail stack must start");
+        let dir = tempfile::tempdir().unwrap();
+        let config = write_config(dir.path(), &stack, deadline);
+        Desk { stack, dir, config }
+    }
+
+    /// A fresh stack whose deadline is far in the future (everything is on time).
+    pub fn start() -> Desk {
+        Desk::start_with_deadline("2099-12-31T23:59:59+09:00")
+    }
+
+    pub fn database(&self) -> PathBuf {
+        self.dir.path().join("smebridge.sqlite")
+    }
+
+    /// Run `smebridge ARGS --config …` and return its output.
+    pub fn smebridge(&self, args: &[&str]) -> Output {
+        Command::new(env!("CARGO_BIN_EXE_smebridge"))
+            .args(args)
+            .arg("--config")
+            .arg(&self.config)
+            .env_remove("SMEBRIDGE_CONFIG")
+            .env("RUST_LOG", "smebridge=debug,info")
+            .output()
+            .expect("smebridge must start")
+    }
+
+    /// `smebridge once`, which must succeed; returns its standard output.
+    pub fn once(&self) -> String {
+        let out = self.smebridge(&["once"]);
+        assert!(out.status.success(), "smebridge once failed:\n{}", String::from_utf8_lossy(&out.stderr));
+        String::from_utf8(out.stdout).unwrap()
+    }
+
+    /// `smebridge export --format csv`, parsed into header + rows.
+    pub fn export(&self) -> Vec<std::collections::HashMap<String, String>> {
+        let out = self.smebridge(&["export", "--format", "csv"]);
+        assert!(out.status.success(), "export failed:\n{}", String::from_utf8_lossy(&out.stderr));
+        let mut reader = csv::Reader::from_reader(out.stdout.as_slice());
+        let headers = reader.headers().unwrap().clone();
+        reader
+            .records()
+            .map(|r| {
+                let r = r.unwrap();
+                headers.iter().zip(r.iter()).map(|(h, v)| (h.to_owned(), v.to_owned())).collect()
+            })
+            .collect()
+    }
+
+    /// Send raw bytes over SMTP into Postfix, as an applicant's mail client does, and wait until
+    /// Dovecot has delivered them to the center's mailbox.
+    pub async fn send_to_center(&self, from: &str, raw: &str) {
+        let before = self.count(CENTER).await;
+        mailstack::client::send_raw(self.stack.host(), self.stack.smtp_port(), from, &[CENTER], crlf(raw).as_bytes())
+            .await
+            .expect("Postfix must accept the application");
+        self.stack
+            .wait_for_delivery(CENTER, before + 1, Duration::from_secs(30))
+            .expect("the application must reach the center's mailbox");
+    }
+
+    /// Put a message straight into the center's mailbox with a chosen arrival time.
+    pub async fn append_to_center(&self, raw: &str, internaldate: &str) {
+        mailstack::client::append(self.stack.host(), self.stack.imap_port(), CENTER, "INBOX", crlf(raw).as_bytes(), Some(internaldate))
+            .await
+            .expect("APPEND must work");
+    }
+
+    /// Every message in `user`'s INBOX.
+    pub async fn mailbox(&self, user: &str) -> Vec<mailstack::client::FetchedMail> {
+        mailstack::client::fetch_all(self.stack.host(), self.stack.imap_port(), user, "INBOX").await.expect("fetch")
+    }
+
+    pub async fn count(&self, user: &str) -> usize {
+        self.mailbox(user).await.len()
+    }
+
+    /// Wait until `user` has `n` messages; return them.
+    pub async fn wait_for_mail(&self, user: &str, n: usize) -> Vec<mailstack::client::FetchedMail> {
+        mailstack::client::wait_for_mail(self.stack.host(), self.stack.imap_port(), user, n, Duration::from_secs(30))
+            .await
+            .unwrap_or_else(|e| panic!("{user} should have {n} message(s): {e:#}\n{}", self.stack.postfix_log()))
+    }
+
+    /// Rows of the outbox by state, read from the database file directly.
+    pub fn outbox_states(&self) -> Vec<(String, i64)> {
+        let conn = rusqlite::Connection::open(self.database()).unwrap();
+        let mut stmt = conn.prepare("SELECT state, COUNT(*) FROM outbox GROUP BY state ORDER BY state").unwrap();
+        stmt.query_map([], |r| Ok((r.get(0)?, r.get(1)?))).unwrap().map(Result::unwrap).collect()
+    }
+
+    pub fn messages_recorded(&self) -> i64 {
+        let conn = rusqlite::Connection::open(self.database()).unwrap();
+        conn.query_row("SELECT COUNT(*) FROM messages", [], |r| r.get(0)).unwrap()
+    }
+}
+
+/// A configuration for smebridge against `stack`, written into `dir`.
+pub fn write_config(dir: &Path, stack: &MailStack, deadline: &str) -> PathBuf {
+    std::fs::write(dir.join("password"), format!("{}\n", mailstack::PASSWORD)).unwrap();
+    let templates = Path::new(env!("CARGO_MANIFEST_DIR")).join("config/templates");
+    let text = format!(
+        r#"
+[imap]
+host = "{host}"
+port = {imap}
+security = "plain"
+username = "{CENTER}"
+password_file = "password"
+poll_interval = "2s"
+timeout = "10s"
+
+[smtp]
+host = "{host}"
+port = {smtp}
+security = "plain"
+from = "KAIST SME Center <{CENTER}>"
+timeout = "5s"
+
+[event]
+name = "SME R&D Workshop"
+deadline = "{deadline}"
+timezone = "Asia/Seoul"
+starts_at = "2022-11-18T13:30:00+09:00"
+venue = "Banyan Tree Club & Spa Seoul, Festa Hall"
+contact = "{CENTER}"
+
+[staff]
+recipients = ["staff@kaist.ac.kr"]
+summary_time = "08:30"
+
+[database]
+path = "smebridge.sqlite"
+
+[replies]
+templates_dir = "{templates}"
+"#,
+        host = stack.host(),
+        imap = stack.imap_port(),
+        smtp = stack.smtp_port(),
+        templates = templates.display(),
+    );
+    let path = dir.join("smebridge.toml");
+    std::fs::write(&path, text).unwrap();
+    path
+}
+
+pub fn crlf(text: &str) -> String {
+    text.replace("\r\n", "\n").replace('\n', "\r\n")
+}
+
+/// The value of a header in a raw message (first occurrence, unfolded).
+pub fn header(raw: &[u8], name: &str) -> Option<String> {
+    let message = mail_parser::MessageParser::default().parse(raw)?;
+    message.header_raw(name).map(|v| v.split_whitespace().collect::<Vec<_>>().join(" "))
+}
+
+pub fn parsed(raw: &[u8]) -> mail_parser::Message<'_> {
+    mail_parser::MessageParser::default().parse(raw).expect("a parseable message")
+}
+
+/// A plain application as a mail client would send it.
+pub fn application(from_name: &str, from: &str, subject: &str, body: &str, message_id: &str) -> String {
+    format!(
+        "From: {from_name} <{from}>\nTo: {CENTER}\nSubject: {subject}\nDate: Wed, 16 Nov 2022 10:00:00 +0900\nMessage-ID: <{message_id}>\nMIME-Version: 1.0\nContent-Type: text/plain; charset=utf-8\nContent-Transfer-Encoding: 8bit\n\n{body}"
+    )
+}

@@ -1,0 +1,238 @@
+//! The whole loop against a real Dovecot and a real Postfix: mail goes in as an applicant's
+//! client sends it, `smebridge` (the real binary) processes it, and what comes back is read from
+//! the applicant's own mailbox over IMAP.
+
+mod common;
+
+use std::time::Duration;
+
+use common::{application, header, parsed, Desk, CENTER, DEADLINE};
+
+const KIM: &str = "kim.minjun@hanbit-tech.example";
+
+fn kim_application() -> String {
+    application(
+        "김민준",
+        KIM,
+        "워크숍 참가 신청합니다",
+        "안녕하세요. 아래와 같이 참가 신청합니다.\n\n성명: 김민준\n소속: (주)한빛테크\n직위: 책임연구원\n연락처: 010-1234-5678\n참석인원: 2명\n\n감사합니다.\n",
+        "kim-1@hanbit-tech.example",
+    )
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn an_application_sent_over_smtp_is_recorded_and_acknowledged() {
+    let desk = Desk::start();
+    desk.send_to_center(KIM, &kim_application()).await;
+
+    let report = desk.once();
+    assert!(report.contains("recorded 1 new message"), "{report}");
+    assert!(report.contains("sent 1"), "{report}");
+
+    // Stored as the applicant wrote it.
+    let rows = desk.export();
+    assert_eq!(rows.len(), 1);
+    let row = &rows[0];
+    assert_eq!(row["email"], KIM);
+    assert_eq!(row["name"], "김민준");
+    assert_eq!(row["organization"], "(주)한빛테크");
+    assert_eq!(row["position"], "책임연구원");
+    assert_eq!(row["phone"], "010-1234-5678");
+    assert_eq!(row["attendees"], "2");
+    assert_eq!(row["status"], "accepted");
+    assert!(row["received_at"].ends_with("+09:00"), "arrival time in Seoul time: {}", row["received_at"]);
+
+    // The acknowledgement, as it arrived in the applicant's mailbox.
+    let inbox = desk.wait_for_mail(KIM, 1).await;
+    let ack = &inbox[0].raw;
+    let message = parsed(ack);
+    assert_eq!(message.from().and_then(|f| f.first()).and_then(|a| a.address()), Some(CENTER));
+    assert_eq!(message.to().and_then(|t| t.first()).and_then(|a| a.address()), Some(KIM));
+    assert_eq!(message.subject(), Some("Re: 워크숍 참가 신청합니다"));
+    assert_eq!(header(ack, "In-Reply-To").as_deref(), Some("<kim-1@hanbit-tech.example>"));
+    assert_eq!(header(ack, "References").as_deref(), Some("<kim-1@hanbit-tech.example>"));
+    assert_eq!(header(ack, "Auto-Submitted").as_deref(), Some("auto-replied"));
+    assert!(message.message_id().is_some_and(|id| id.ends_with("@kaist.ac.kr")));
+    assert_eq!(header(ack, "Return-Path").as_deref(), Some("<>"), "replies go out with an empty envelope sender");
+    let body = message.body_text(0).unwrap();
+    for expected in ["김민준", "(주)한빛테크", "책임연구원", "010-1234-5678", "SME-0001", "Banyan Tree", "2022년 11월 18일 (금) 오후 1:30", "취소", "cancel"] {
+        assert!(body.contains(expected), "the acknowledgement should mention {expected:?}:\n{body}");
+    }
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn the_deadline_is_judged_on_arrival_in_seoul_not_on_the_date_header() {
+    let desk = Desk::start_with_deadline(DEADLINE);
+    // Arrived one minute before the deadline, but claims to be written after it.
+    let early = application(
+        "이서연",
+        "lee.seoyeon@daon.example",
+        "참가 신청",
+        "성명: 이서연\n소속: 다온소재\n연락처: 010-2222-3333\n",
+        "lee-1@daon.example",
+    )
+    .replace("Wed, 16 Nov 2022 10:00:00 +0900", "Sat, 19 Nov 2022 09:00:00 +0900");
+    // Arrived one minute after the deadline, but claims to be written the day before.
+    let late = application(
+        "박지훈",
+        "park.jihoon@saebyeok.example",
+        "참가 신청",
+        "성명: 박지훈\n소속: 새벽정밀\n연락처: 010-4444-5555\n",
+        "park-1@saebyeok.example",
+    );
+    desk.append_to_center(&early, "17-Nov-2022 23:58:59 +0900").await;
+    desk.append_to_center(&late, "18-Nov-2022 00:00:59 +0900").await;
+
+    let report = desk.once();
+    assert!(report.contains("recorded 2 new message"), "{report}");
+
+    let rows = desk.export();
+    let status_of = |email: &str| rows.iter().find(|r| r["email"] == email).map(|r| r["status"].clone());
+    assert_eq!(status_of("lee.seoyeon@daon.example").as_deref(), Some("accepted"));
+    assert_eq!(status_of("park.jihoon@saebyeok.example").as_deref(), Some("late"));
+    let late_row = rows.iter().find(|r| r["status"] == "late").unwrap();
+    assert_eq!(late_row["received_at"], "2022-11-18T00:00:59+09:00");
+
+    let ack = desk.wait_for_mail("lee.seoyeon@daon.example", 1).await;
+    assert!(parsed(&ack[0].raw).body_text(0).unwrap().contains("접수 번호"));
+
+    let rejection = desk.wait_for_mail("park.jihoon@saebyeok.example", 1).await;
+    let body = parsed(&rejection[0].raw).body_text(0).unwrap().into_owned();
+    assert!(body.contains("마감"), "{body}");
+    assert!(body.contains("2022년 11월 17일 (목) 오후 11:59"), "quotes the deadline in Seoul time:\n{body}");
+    assert!(body.contains("2022년 11월 18일 (금) 오전 12:00"), "quotes the arrival in Seoul time:\n{body}");
+    assert!(body.contains("after the deadline"), "{body}");
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn running_once_twice_sends_no_second_reply() {
+    let desk = Desk::start();
+    desk.send_to_center(KIM, &kim_application()).await;
+    let first = desk.once();
+    assert!(first.contains("sent 1"), "{first}");
+    desk.wait_for_mail(KIM, 1).await;
+
+    let second = desk.once();
+    assert!(second.contains("recorded 0 new message"), "{second}");
+    assert!(second.contains("queued 0"), "{second}");
+    assert!(second.contains("sent 0"), "{second}");
+
+    // Give Postfix time to deliver anything it might have been handed, then count.
+    tokio::time::sleep(Duration::from_secs(3)).await;
+    assert_eq!(desk.count(KIM).await, 1, "exactly one acknowledgement");
+    assert_eq!(desk.outbox_states(), vec![("sent".to_owned(), 1)]);
+    assert_eq!(desk.messages_recorded(), 1);
+    assert_eq!(desk.export().len(), 1);
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn an_auto_reply_is_recorded_but_never_answered() {
+    let desk = Desk::start();
+    let vacation = "From: Choi Out-of-office <choi@gachon-bio.example>\nTo: smebridge@kaist.ac.kr\nSubject: 부재중: 워크숍 안내\nAuto-Submitted: auto-replied\nMessage-ID: <ooo-1@gachon-bio.example>\nContent-Type: text/plain; charset=utf-8\n\n현재 부재중입니다. 성명: 최부재\n";
+    desk.send_to_center("choi@gachon-bio.example", vacation).await;
+    // A real application in the same pass proves the pass ran and its replies were delivered.
+    desk.send_to_center(KIM, &kim_application()).await;
+
+    let report = desk.once();
+    assert!(report.contains("recorded 2 new message"), "{report}");
+    assert!(report.contains("queued 1"), "{report}");
+    desk.wait_for_mail(KIM, 1).await;
+    tokio::time::sleep(Duration::from_secs(2)).await;
+
+    assert_eq!(desk.count("choi@gachon-bio.example").await, 0, "no reply to an auto-reply");
+    assert_eq!(desk.messages_recorded(), 2, "the auto-reply is still recorded");
+    let rows = desk.export();
+    assert_eq!(rows.len(), 1, "an auto-reply is not an application");
+    assert_eq!(rows[0]["email"], KIM);
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_reply_that_cannot_be_sent_stays_pending_and_goes_out_exactly_once_later() {
+    let mut desk = Desk::start();
+    desk.stack.stop_postfix().expect("stop Postfix");
+    // Postfix is down, so the application arrives the other way mail can: straight into the box.
+    desk.append_to_center(&kim_application(), "16-Nov-2022 10:00:00 +0900").await;
+
+    let first = desk.once();
+    assert!(first.contains("recorded 1 new message"), "{first}");
+    assert!(first.contains("sent 0, retrying 1"), "{first}");
+    assert_eq!(desk.outbox_states(), vec![("pending".to_owned(), 1)]);
+    assert_eq!(desk.export().len(), 1, "the application is stored although the reply is not out");
+
+    desk.stack.start_postfix().expect("start Postfix");
+    let second = desk.once();
+    assert!(second.contains("sent 1"), "{second}");
+    assert_eq!(desk.outbox_states(), vec![("sent".to_owned(), 1)]);
+    desk.wait_for_mail(KIM, 1).await;
+
+    let third = desk.once();
+    assert!(third.contains("sent 0"), "{third}");
+    tokio::time::sleep(Duration::from_secs(2)).await;
+    assert_eq!(desk.count(KIM).await, 1, "delivered exactly once");
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_second_mail_updates_the_application_instead_of_duplicating_it() {
+    let desk = Desk::start();
+    desk.send_to_center(KIM, &kim_application()).await;
+    desk.once();
+    desk.wait_for_mail(KIM, 1).await;
+
+    let correction = application(
+        "김민준",
+        KIM,
+        "RE: 워크숍 참가 신청합니다",
+        "연락처가 바뀌었습니다.\n연락처: 010-9876-5432\n\n-----Original Message-----\nFrom: smebridge@kaist.ac.kr\nSent: Wednesday, November 16, 2022 10:01 AM\n\n연락처: 010-1234-5678\n",
+        "kim-2@hanbit-tech.example",
+    );
+    desk.send_to_center(KIM, &correction).await;
+    let report = desk.once();
+    assert!(report.contains("queued 1"), "{report}");
+
+    let rows = desk.export();
+    assert_eq!(rows.len(), 1, "one application per applicant");
+    assert_eq!(rows[0]["phone"], "010-9876-5432");
+    assert_eq!(rows[0]["name"], "김민준", "fields the correction does not mention are kept");
+
+    let inbox = desk.wait_for_mail(KIM, 2).await;
+    let update = inbox.iter().map(|m| parsed(&m.raw).body_text(0).unwrap().into_owned()).find(|b| b.contains("→")).expect("an update confirmation");
+    assert!(update.contains("010-1234-5678 → 010-9876-5432"), "{update}");
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn the_daemon_answers_new_mail_as_it_arrives_and_stops_cleanly_on_sigterm() {
+    let desk = Desk::start();
+    let mut daemon = tokio::process::Command::new(env!("CARGO_BIN_EXE_smebridge"))
+        .args(["run", "--config"])
+        .arg(&desk.config)
+        .env("RUST_LOG", "info")
+        .stderr(std::process::Stdio::piped())
+        .kill_on_drop(true)
+        .spawn()
+        .expect("smebridge run starts");
+
+    // Mail that arrives while the daemon waits in IDLE is answered without any `once`.
+    tokio::time::sleep(Duration::from_secs(1)).await;
+    desk.send_to_center(KIM, &kim_application()).await;
+    let inbox = desk.wait_for_mail(KIM, 1).await;
+    assert_eq!(header(&inbox[0].raw, "Auto-Submitted").as_deref(), Some("auto-replied"));
+
+    let pid = daemon.id().expect("running") as i32;
+    // SAFETY: kill(2) on the child we spawned.
+    assert_eq!(unsafe { libc::kill(pid, libc::SIGTERM) }, 0);
+    let status = tokio::time::timeout(Duration::from_secs(20), daemon.wait())
+        .await
+        .expect("the daemon stops within 20 s of SIGTERM")
+        .unwrap();
+    let mut stderr = String::new();
+    if let Some(mut pipe) = daemon.stderr.take() {
+        use tokio::io::AsyncReadExt;
+        pipe.read_to_string(&mut stderr).await.unwrap();
+    }
+    assert!(status.success(), "exit status {status:?}\n{stderr}");
+    assert!(stderr.contains("smebridge stopped"), "{stderr}");
+    assert!(!stderr.contains(KIM), "no applicant address at info level:\n{stderr}");
+    assert!(!stderr.contains("김민준"), "no applicant name at info level:\n{stderr}");
+    assert!(!stderr.contains("010-1234-5678"), "no applicant phone at info level:\n{stderr}");
+    assert_eq!(desk.outbox_states(), vec![("sent".to_owned(), 1)]);
+}
