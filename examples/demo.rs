@@ -89,19 +89,35 @@ async fn main() -> Result<()> {
     println!("  (saved as {})", csv_path.display());
 
     step("What each applicant finds in their mailbox");
+    let mut applicants: Vec<String> = Vec::new();
     for entry in sorted_files(&samples)? {
         let from = sender_of(&std::fs::read(&entry)?).unwrap_or_default();
-        let inbox = mailstack::client::fetch_all(stack.host(), stack.imap_port(), &from, "INBOX").await?;
-        show_inbox(&from, &inbox);
+        if !applicants.contains(&from) {
+            applicants.push(from);
+        }
     }
-    // Give Postfix a moment for anything still in its queue, then show the first reply in full.
-    tokio::time::sleep(Duration::from_millis(500)).await;
-    if let Some(first) = sorted_files(&samples)?.first() {
-        let from = sender_of(&std::fs::read(first)?).unwrap_or_default();
-        let inbox = mailstack::client::fetch_all(stack.host(), stack.imap_port(), &from, "INBOX").await?;
+    // Replies are handed to Postfix by `once`; give it a moment to deliver them all.
+    let replies: usize = once_count(&once, "sent ");
+    let deadline = tokio::time::Instant::now() + Duration::from_secs(20);
+    loop {
+        let mut delivered = 0;
+        for a in &applicants {
+            delivered += mailstack::client::fetch_all(stack.host(), stack.imap_port(), a, "INBOX").await?.len();
+        }
+        if delivered >= replies || tokio::time::Instant::now() > deadline {
+            break;
+        }
+        tokio::time::sleep(Duration::from_millis(200)).await;
+    }
+    for a in &applicants {
+        let inbox = mailstack::client::fetch_all(stack.host(), stack.imap_port(), a, "INBOX").await?;
+        show_inbox(a, &inbox);
+    }
+    if let Some(first) = applicants.first() {
+        let inbox = mailstack::client::fetch_all(stack.host(), stack.imap_port(), first, "INBOX").await?;
         if let Some(reply) = inbox.first() {
-            step(&format!("The acknowledgement {from} received, in full"));
-            println!("{}", String::from_utf8_lossy(&reply.raw).replace("\r\n", "\n").trim_end());
+            step(&format!("The acknowledgement {first} received"));
+            show_message(&reply.raw);
         }
     }
 
@@ -146,6 +162,36 @@ fn run(smebridge: &Path, config: &Path, args: &[&str]) -> Result<String> {
         bail!("smebridge {} failed:\n{}", args.join(" "), String::from_utf8_lossy(&out.stderr));
     }
     Ok(String::from_utf8_lossy(&out.stdout).into_owned())
+}
+
+/// The number after `label` in smebridge's one-line report ("… sent 7, …").
+fn once_count(report: &str, label: &str) -> usize {
+    report
+        .split(label)
+        .nth(1)
+        .and_then(|rest| rest.split(|c: char| !c.is_ascii_digit()).next())
+        .and_then(|n| n.parse().ok())
+        .unwrap_or(0)
+}
+
+/// A message as a mail client shows it: decoded headers, then the text.
+fn show_message(raw: &[u8]) {
+    let Some(message) = mail_parser::MessageParser::default().parse(raw) else { return };
+    let addr = |a: Option<&mail_parser::Address>| {
+        a.and_then(|a| a.first())
+            .map(|a| format!("{} <{}>", a.name().unwrap_or(""), a.address().unwrap_or("")))
+            .unwrap_or_default()
+    };
+    println!("  From:           {}", addr(message.from()));
+    println!("  To:             {}", addr(message.to()));
+    println!("  Subject:        {}", message.subject().unwrap_or(""));
+    for name in ["Message-ID", "In-Reply-To", "References", "Auto-Submitted", "Return-Path"] {
+        println!("  {:<16}{}", format!("{name}:"), message.header_raw(name).unwrap_or("").trim());
+    }
+    println!();
+    for line in message.body_text(0).unwrap_or_default().lines() {
+        println!("  | {line}");
+    }
 }
 
 fn show_inbox(address: &str, inbox: &[mailstack::client::FetchedMail]) {

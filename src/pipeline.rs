@@ -55,6 +55,7 @@ pub fn process_message(
         deadline: config.event.deadline,
         automatic: automatic.clone(),
         duplicate_message_id,
+        cancel_requested: inbound.cancel_requested,
         existing: existing.as_ref().map(|a| Existing { status: a.status }),
     });
 
@@ -140,7 +141,7 @@ fn plan(decision: &Decision, inbound: &Inbound, existing: Option<&crate::store::
     match (decision, existing, &inbound.from) {
         (Decision::Ignore(_), _, _) => quiet("automatic", ApplicationWrite::None),
         (Decision::Duplicate, _, _) => quiet("duplicate", ApplicationWrite::None),
-        (Decision::Register(status), _, Some(from)) => Plan {
+        (Decision::Register(status), None, Some(from)) => Plan {
             outcome: "registered",
             write: ApplicationWrite::Insert { email: from.clone(), fields: inbound.fields.clone(), status: *status },
             reply: Some(if *status == Status::Late { ReplyKind::Late } else { ReplyKind::Ack }),
@@ -154,7 +155,7 @@ fn plan(decision: &Decision, inbound: &Inbound, existing: Option<&crate::store::
             } else {
                 Plan {
                     outcome: "updated",
-                    write: ApplicationWrite::Update { id: app.id, fields: merged.clone() },
+                    write: ApplicationWrite::Update { id: app.id, fields: merged.clone(), status: None },
                     reply: Some(ReplyKind::Update),
                     fields: merged,
                     changes,
@@ -169,6 +170,31 @@ fn plan(decision: &Decision, inbound: &Inbound, existing: Option<&crate::store::
             changes: Vec::new(),
         },
         (Decision::Repeat, Some(app), _) => quiet("repeat", ApplicationWrite::Touch { id: app.id }),
+        (Decision::Cancel, Some(app), _) => Plan {
+            outcome: "cancelled",
+            write: ApplicationWrite::Update { id: app.id, fields: app.fields.clone(), status: Some(Status::Cancelled) },
+            reply: Some(ReplyKind::Cancelled),
+            fields: app.fields.clone(),
+            changes: Vec::new(),
+        },
+        (Decision::Reopen, Some(app), _) => {
+            let (merged, _) = app.fields.merged_with(&updates_only(&inbound.fields, inbound.from_name.as_deref()));
+            Plan {
+                outcome: "reopened",
+                write: ApplicationWrite::Update { id: app.id, fields: merged.clone(), status: Some(Status::Accepted) },
+                reply: Some(ReplyKind::Ack),
+                fields: merged,
+                changes: Vec::new(),
+            }
+        }
+        (Decision::Register(Status::Late), Some(app), _) => Plan {
+            outcome: "late",
+            write: ApplicationWrite::Touch { id: app.id },
+            reply: Some(ReplyKind::Late),
+            fields: app.fields.clone(),
+            changes: Vec::new(),
+        },
+        (Decision::CancelUnknown, _, _) => quiet("cancel_without_application", ApplicationWrite::None),
         // decide() only registers mail with a sender and only updates known applicants.
         _ => quiet("unreadable", ApplicationWrite::None),
     }

@@ -35,10 +35,13 @@ pub enum ReplyKind {
     Update,
     /// A registered applicant wrote after the deadline: the registration stands.
     AfterDeadline,
+    /// A registration was cancelled at the applicant's request.
+    Cancelled,
 }
 
 impl ReplyKind {
-    pub const ALL: [ReplyKind; 4] = [ReplyKind::Ack, ReplyKind::Late, ReplyKind::Update, ReplyKind::AfterDeadline];
+    pub const ALL: [ReplyKind; 5] =
+        [ReplyKind::Ack, ReplyKind::Late, ReplyKind::Update, ReplyKind::AfterDeadline, ReplyKind::Cancelled];
 
     pub fn as_str(self) -> &'static str {
         match self {
@@ -46,6 +49,7 @@ impl ReplyKind {
             ReplyKind::Late => "late",
             ReplyKind::Update => "update",
             ReplyKind::AfterDeadline => "after_deadline",
+            ReplyKind::Cancelled => "cancelled",
         }
     }
 

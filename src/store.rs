@@ -53,7 +53,8 @@ pub struct MailboxUid<'a> {
 pub enum ApplicationWrite {
     None,
     Insert { email: EmailAddress, fields: ApplicantFields, status: Status },
-    Update { id: i64, fields: ApplicantFields },
+    /// New field values and, when `status` is set, a new status.
+    Update { id: i64, fields: ApplicantFields, status: Option<Status> },
     /// Only note that this message belongs to the application.
     Touch { id: i64 },
 }
@@ -256,10 +257,10 @@ impl Store {
                 )?;
                 Some(tx.last_insert_rowid())
             }
-            ApplicationWrite::Update { id, fields } => {
+            ApplicationWrite::Update { id, fields, status } => {
                 tx.execute(
                     "UPDATE applications SET name = ?2, organization = ?3, position = ?4, phone = ?5, attendees = ?6,
-                            updated_at = ?7, last_message = ?8
+                            updated_at = ?7, last_message = ?8, status = COALESCE(?9, status)
                      WHERE id = ?1",
                     params![
                         id,
@@ -270,6 +271,7 @@ impl Store {
                         fields.attendees.unwrap_or(1),
                         message.arrived_at.as_second(),
                         message_row,
+                        status.map(Status::as_str),
                     ],
                 )?;
                 Some(*id)

@@ -236,3 +236,34 @@ async fn the_daemon_answers_new_mail_as_it_arrives_and_stops_cleanly_on_sigterm(
     assert!(!stderr.contains("010-1234-5678"), "no applicant phone at info level:\n{stderr}");
     assert_eq!(desk.outbox_states(), vec![("sent".to_owned(), 1)]);
 }
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn an_applicant_can_cancel_by_replying_and_apply_again() {
+    let desk = Desk::start();
+    desk.send_to_center(KIM, &kim_application()).await;
+    desk.once();
+    let ack = desk.wait_for_mail(KIM, 1).await;
+    let ack_id = parsed(&ack[0].raw).message_id().unwrap().to_owned();
+
+    // A reply to the acknowledgement, quoting it as Gmail does.
+    let quoted: String = parsed(&ack[0].raw).body_text(0).unwrap().lines().map(|l| format!("> {l}\n")).collect();
+    let cancel = format!(
+        "From: 김민준 <{KIM}>\nTo: {CENTER}\nSubject: Re: Re: 워크숍 참가 신청합니다\nMessage-ID: <kim-cancel@hanbit-tech.example>\nIn-Reply-To: <{ack_id}>\nContent-Type: text/plain; charset=utf-8\nContent-Transfer-Encoding: 8bit\n\n사정이 생겨 참가를 취소합니다. 죄송합니다.\n\n2022년 11월 16일 (수) 오전 10:01, KAIST <{CENTER}>님이 작성:\n{quoted}"
+    );
+    desk.send_to_center(KIM, &cancel).await;
+    let report = desk.once();
+    assert!(report.contains("queued 1"), "{report}");
+    assert_eq!(desk.export()[0]["status"], "cancelled");
+    let inbox = desk.wait_for_mail(KIM, 2).await;
+    let bodies: Vec<String> = inbox.iter().map(|m| parsed(&m.raw).body_text(0).unwrap().into_owned()).collect();
+    assert!(bodies.iter().any(|b| b.contains("취소했습니다") && b.contains("SME-0001")), "{bodies:?}");
+
+    // Applying again reopens the same application.
+    desk.send_to_center(KIM, &kim_application().replace("kim-1@", "kim-3@")).await;
+    desk.once();
+    let rows = desk.export();
+    assert_eq!(rows.len(), 1);
+    assert_eq!(rows[0]["status"], "accepted");
+    assert_eq!(rows[0]["application_no"], "SME-0001");
+    desk.wait_for_mail(KIM, 3).await;
+}

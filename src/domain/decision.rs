@@ -158,6 +158,8 @@ pub struct Facts {
     /// A different copy of a message with the same Message-ID was already recorded (the same mail
     /// delivered twice, e.g. once to an alias and once directly).
     pub duplicate_message_id: bool,
+    /// The applicant asks to cancel (see [`wants_cancellation`]).
+    pub cancel_requested: bool,
     pub existing: Option<Existing>,
 }
 
@@ -176,6 +178,12 @@ pub enum Decision {
     AfterDeadline,
     /// Late again, from someone already told they were late: recorded, no second rejection.
     Repeat,
+    /// A registered applicant cancels (accepted at any time, also after the deadline).
+    Cancel,
+    /// A cancelled applicant applies again before the deadline: the application reopens.
+    Reopen,
+    /// A cancellation from an address with no application: recorded for staff, not answered.
+    CancelUnknown,
 }
 
 pub fn decide(facts: &Facts) -> Decision {
@@ -186,13 +194,43 @@ pub fn decide(facts: &Facts) -> Decision {
         return Decision::Duplicate;
     }
     let late = is_late(facts.arrived_at, facts.deadline);
-    match (facts.existing.map(|e| e.status), late) {
+    let existing = facts.existing.map(|e| e.status);
+    if facts.cancel_requested {
+        return match existing {
+            None => Decision::CancelUnknown,
+            Some(Status::Accepted | Status::Waitlisted) => Decision::Cancel,
+            Some(Status::Cancelled | Status::Late) => Decision::Repeat,
+        };
+    }
+    match (existing, late) {
         (None, false) => Decision::Register(Status::Accepted),
         (None, true) => Decision::Register(Status::Late),
         (Some(Status::Late), _) => Decision::Repeat,
+        (Some(Status::Cancelled), false) => Decision::Reopen,
+        (Some(Status::Cancelled), true) => Decision::Register(Status::Late),
         (Some(_), false) => Decision::Update,
         (Some(_), true) => Decision::AfterDeadline,
     }
+}
+
+/// Does the applicant ask to cancel? `subject` is the decoded subject; `own_text` is what they
+/// wrote above any quoted mail; `states_fields` says whether that text states application fields
+/// (then a cancel word in the body is more likely part of a sentence than a request).
+pub fn wants_cancellation(subject: Option<&str>, own_text: &str, states_fields: bool) -> bool {
+    const WORDS: [&str; 9] =
+        ["취소", "cancel", "불참", "참석하지 못", "참석 못", "참석이 어렵", "참가하지 못", "참가 못", "참가가 어렵"];
+    let has_word = |text: &str| {
+        let lower = text.to_lowercase();
+        WORDS.iter().any(|w| lower.contains(w))
+    };
+    if subject.is_some_and(has_word) {
+        return true;
+    }
+    if states_fields {
+        return false;
+    }
+    let lines: Vec<&str> = own_text.lines().map(str::trim).filter(|l| !l.is_empty()).collect();
+    lines.len() <= 10 && lines.iter().take(5).any(|l| has_word(l))
 }
 
 #[cfg(test)]
@@ -221,8 +259,35 @@ mod tests {
             deadline: ts("2022-11-17T23:59:59+09:00"),
             automatic: None,
             duplicate_message_id: false,
+            cancel_requested: false,
             existing: None,
         }
+    }
+
+    #[test]
+    fn cancellations() {
+        let mut f = facts("2022-11-18T09:00:00+09:00");
+        f.cancel_requested = true;
+        assert_eq!(decide(&f), Decision::CancelUnknown);
+        f.existing = Some(Existing { status: Status::Accepted });
+        assert_eq!(decide(&f), Decision::Cancel, "a cancellation after the deadline still counts");
+        f.existing = Some(Existing { status: Status::Cancelled });
+        assert_eq!(decide(&f), Decision::Repeat);
+        f.cancel_requested = false;
+        assert_eq!(decide(&f), Decision::Register(Status::Late), "reopening after the deadline is late");
+        f.arrived_at = ts("2022-11-16T09:00:00+09:00");
+        assert_eq!(decide(&f), Decision::Reopen);
+    }
+
+    #[test]
+    fn what_counts_as_asking_to_cancel() {
+        assert!(wants_cancellation(Some("참가 취소 요청"), "", false));
+        assert!(wants_cancellation(Some("Re: Cancel my registration"), "", true));
+        assert!(wants_cancellation(None, "취소합니다.\n김민준 드림", false));
+        assert!(wants_cancellation(None, "Hello,\nI am sorry but I cannot come. Please cancel.\nJane", false));
+        assert!(wants_cancellation(None, "사정이 생겨 불참하게 되었습니다.", false));
+        assert!(!wants_cancellation(Some("워크숍 신청"), "성명: 김민준\n취소 시 미리 연락드리겠습니다.", true));
+        assert!(!wants_cancellation(Some("워크숍 신청"), "참가 신청합니다.", false));
     }
 
     #[test]

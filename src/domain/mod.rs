@@ -6,5 +6,5 @@ mod decision;
 mod email_address;
 
 pub use application::{ApplicantFields, Change, Status};
-pub use decision::{automatic_reason, decide, is_late, AutoSignals, Automatic, Decision, Facts, Existing, ReturnPath};
+pub use decision::{automatic_reason, decide, is_late, wants_cancellation, AutoSignals, Automatic, Decision, Facts, Existing, ReturnPath};
 pub use email_address::EmailAddress;

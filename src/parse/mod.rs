@@ -12,7 +12,7 @@ pub mod html;
 use mail_parser::{MessageParser, MimeHeaders};
 use sha2::{Digest, Sha256};
 
-use crate::domain::{ApplicantFields, AutoSignals, EmailAddress, ReturnPath};
+use crate::domain::{wants_cancellation, ApplicantFields, AutoSignals, EmailAddress, ReturnPath};
 
 /// The header our replies carry so that a reply coming back is recognised as our own.
 pub const LOOP_HEADER: &str = "X-Smebridge-Loop";
@@ -33,6 +33,8 @@ pub struct Inbound {
     /// The body as plain text (HTML converted), as the applicant wrote it.
     pub text: String,
     pub fields: ApplicantFields,
+    /// The applicant asks to cancel their registration.
+    pub cancel_requested: bool,
     /// What could not be read, in words for staff.
     pub problems: Vec<String>,
 }
@@ -63,6 +65,7 @@ pub fn parse(raw: &[u8], sha256: &str) -> Inbound {
             signals: AutoSignals::default(),
             text: String::new(),
             fields: ApplicantFields::default(),
+            cancel_requested: false,
             problems,
         };
     };
@@ -96,6 +99,9 @@ pub fn parse(raw: &[u8], sha256: &str) -> Inbound {
     }
 
     let found = fields::extract_fields(&text);
+    let states_fields = found.name.is_some() || found.organization.is_some() || found.phone.is_some();
+    let subject = message.subject().map(clean_header_text);
+    let cancel_requested = wants_cancellation(subject.as_deref(), fields::strip_quoted(&text), states_fields);
     let fields = ApplicantFields {
         name: found.name.or_else(|| from_name.clone()),
         organization: found.organization,
@@ -107,7 +113,7 @@ pub fn parse(raw: &[u8], sha256: &str) -> Inbound {
     Inbound {
         message_id,
         message_id_synthesized,
-        subject: message.subject().map(clean_header_text),
+        subject,
         from,
         from_name,
         reply_to,
@@ -115,6 +121,7 @@ pub fn parse(raw: &[u8], sha256: &str) -> Inbound {
         signals,
         text,
         fields,
+        cancel_requested,
         problems,
     }
 }
@@ -148,6 +155,7 @@ pub fn explain(inbound: &Inbound) -> String {
     line("position", opt(&inbound.fields.position));
     line("phone", opt(&inbound.fields.phone));
     line("attendees", inbound.fields.attendees.map(|a| a.to_string()).unwrap_or_else(|| "-".into()));
+    line("cancel", if inbound.cancel_requested { "asks to cancel".into() } else { "no".into() });
     line("problems", if inbound.problems.is_empty() { "none".into() } else { inbound.problems.join("; ") });
     out.push_str("--- body text as read ---\n");
     out.push_str(inbound.text.trim_end());

@@ -37,18 +37,25 @@ pub async fn send_raw(host: &str, port: u16, from: &str, to: &[&str], raw: &[u8]
     let from = if from.is_empty() {
         None
     } else {
-        Some(from.parse::<Address>().with_context(|| format!("bad sender address {from:?}"))?)
+        Some(
+            from.parse::<Address>()
+                .with_context(|| format!("bad sender address {from:?}"))?,
+        )
     };
     let to = to
         .iter()
-        .map(|t| t.parse::<Address>().with_context(|| format!("bad recipient address {t:?}")))
+        .map(|t| {
+            t.parse::<Address>()
+                .with_context(|| format!("bad recipient address {t:?}"))
+        })
         .collect::<Result<Vec<_>>>()?;
     let envelope = Envelope::new(from, to).context("building SMTP envelope")?;
 
     let hello = ClientId::Domain("mailstack.client".to_string());
-    let mut conn = AsyncSmtpConnection::connect_tokio1((host, port), Some(IO_TIMEOUT), &hello, None, None)
-        .await
-        .with_context(|| format!("connecting to SMTP {host}:{port}"))?;
+    let mut conn =
+        AsyncSmtpConnection::connect_tokio1((host, port), Some(IO_TIMEOUT), &hello, None, None)
+            .await
+            .with_context(|| format!("connecting to SMTP {host}:{port}"))?;
     let sent = conn.send(&envelope, raw).await;
     // Always say goodbye, even after a rejected command.
     let _ = conn.quit().await;
@@ -112,7 +119,12 @@ pub async fn append(
 
 /// Fetches every message in `mailbox` of `user` (`UID`, `INTERNALDATE`,
 /// `BODY.PEEK[]`, so no `\Seen` flags are set), ordered by UID.
-pub async fn fetch_all(host: &str, port: u16, user: &str, mailbox: &str) -> Result<Vec<FetchedMail>> {
+pub async fn fetch_all(
+    host: &str,
+    port: u16,
+    user: &str,
+    mailbox: &str,
+) -> Result<Vec<FetchedMail>> {
     let mut session = login(host, port, user).await?;
     let res = fetch_all_in(&mut session, mailbox).await;
     let _ = session.logout().await;
@@ -135,7 +147,9 @@ async fn fetch_all_in(session: &mut Session<TcpStream>, mailbox: &str) -> Result
         out.push(FetchedMail {
             uid,
             raw: f.body().unwrap_or_default().to_vec(),
-            internaldate: f.internal_date().map(|d| d.format("%d-%b-%Y %H:%M:%S %z").to_string()),
+            internaldate: f
+                .internal_date()
+                .map(|d| d.format("%d-%b-%Y %H:%M:%S %z").to_string()),
         });
     }
     out.sort_by_key(|m| m.uid);

@@ -56,7 +56,7 @@ use anyhow::{bail, Context, Result};
 use tempfile::TempDir;
 
 use crate::config::{DovecotParams, PostfixParams};
-use crate::process::{ServerProcess, make_dir, port_accepts, read_greeting};
+use crate::process::{make_dir, port_accepts, read_greeting, ServerProcess};
 
 /// The password of every Dovecot user.
 pub const PASSWORD: &str = "secret";
@@ -149,7 +149,9 @@ impl MailStack {
     /// ancestor directory needs the `o+x` bit); its own mode is set to 0755.
     pub fn start_in(dir: &Path) -> Result<MailStack> {
         fs::create_dir_all(dir).with_context(|| format!("creating {}", dir.display()))?;
-        let dir = dir.canonicalize().with_context(|| format!("resolving {}", dir.display()))?;
+        let dir = dir
+            .canonicalize()
+            .with_context(|| format!("resolving {}", dir.display()))?;
         Self::start_root(Root::Given(dir))
     }
 
@@ -241,15 +243,29 @@ impl MailStack {
         self.root.path()
     }
 
-    /// The Maildir holding `user`'s INBOX (may not exist yet).
+    /// The Maildir holding the INBOX that mail for the recipient address
+    /// `user` is delivered to (it may not exist yet). Mirrors Dovecot: the
+    /// address is lower-cased and a `+detail` is dropped, so
+    /// `Kim+Reg@Applicant.example` maps to `mail/kim@applicant.example/Maildir`.
     pub fn maildir(&self, user: &str) -> PathBuf {
-        // Dovecot lower-cases user names (auth_username_format = %Lu).
-        self.dir().join("mail").join(user.to_lowercase()).join("Maildir")
+        let user = user.to_lowercase();
+        let (local, domain) = match user.rfind('@') {
+            Some(at) => (&user[..at], &user[at..]),
+            None => (user.as_str(), ""),
+        };
+        let local = local.split('+').next().unwrap_or(local);
+        self.dir()
+            .join("mail")
+            .join(format!("{local}{domain}"))
+            .join("Maildir")
     }
 
-    /// Stops Postfix and its worker processes. When this returns, the SMTP
-    /// port refuses connections. Mail already queued stays in the queue and
-    /// is delivered after [`start_postfix`](Self::start_postfix).
+    /// Stops Postfix and its worker processes (SIGTERM to the process group,
+    /// SIGKILL after 5 s). When this returns, the SMTP port refuses
+    /// connections. Mail already queued stays in the queue and is delivered
+    /// after [`start_postfix`](Self::start_postfix) -- possibly a second time
+    /// if it was being delivered at that very moment (see
+    /// [`wait_for_queue_empty`](Self::wait_for_queue_empty)).
     pub fn stop_postfix(&mut self) -> Result<()> {
         if let Some(mut p) = self.postfix.take() {
             p.stop(STOP_GRACE)?;
@@ -272,18 +288,28 @@ impl MailStack {
             lmtp_port: self.lmtp_port,
             token: &self.token,
         };
-        write_file(&etc.join("main.cf"), &config::postfix_main_cf(&params))?;
-        write_file(&etc.join("master.cf"), &config::postfix_master_cf(&params))?;
+        // Postfix re-reads (sleeping 300 ms each time, for up to ~2 s) any
+        // table or main.cf whose mtime is within the current second, to
+        // avoid reading a half-written file. Back-date ours.
+        write_file_backdated(&etc.join("main.cf"), &config::postfix_main_cf(&params))?;
+        write_file_backdated(&etc.join("master.cf"), &config::postfix_master_cf(&params))?;
 
+        // Fail fast, and with a clear message, if the port is taken: the
+        // master would exit silently (see below).
+        process::check_port_free(self.smtp_port, "postfix (smtp)")?;
         let log = self.postfix_log_path();
         let offset = process::file_len(&log);
         let master = process::require_binary(POSTFIX_MASTER_BIN, "postfix")?;
         let mut cmd = Command::new(master);
-        // -s: stay in the foreground and keep stdout (for maillog_file =
-        // /dev/stdout); this is what `postfix start-fg` runs when not PID 1.
-        cmd.arg("-c").arg(&etc).arg("-s");
+        // -d: no fork, no setsid, stdout kept (for maillog_file =
+        // /dev/stdout), so the master and all its workers stay in the
+        // process group we create. (`postfix start-fg` runs `master -s`
+        // when not PID 1, which forks a setsid()'d master out of our group.)
+        cmd.arg("-c").arg(&etc).arg("-d");
         let marker = etc.to_string_lossy().into_owned();
-        let server = ServerProcess::spawn("postfix", cmd, &log, &marker)?;
+        // SIGTERM to the master alone: it terminates its whole process group
+        // itself (that is what `postfix stop` does), within milliseconds.
+        let server = ServerProcess::spawn("postfix", cmd, &log, &marker, false)?;
         let expected = format!("mailstack-{}", self.token);
         let port = self.smtp_port;
         let ready = wait_ready(&server, &log, offset, "postfix", || {
@@ -297,6 +323,35 @@ impl MailStack {
             }
             Err(e) => {
                 drop(server);
+                // The master logs through postlogd, which is not running yet
+                // when it fails early (e.g. on a taken port): then its log is
+                // empty. `postfix check` at least reports configuration and
+                // permission problems.
+                if process::read_from(&log, offset).trim().is_empty() {
+                    let check = Command::new("/usr/sbin/postfix")
+                        .arg("-c")
+                        .arg(&etc)
+                        .arg("check")
+                        .output();
+                    let text = match check {
+                        Ok(o) => format!(
+                            "{}{}",
+                            String::from_utf8_lossy(&o.stdout),
+                            String::from_utf8_lossy(&o.stderr)
+                        ),
+                        Err(err) => format!("(could not run postfix check: {err})"),
+                    };
+                    return Err(e.context(format!(
+                        "postfix master failed before it could log anything; \
+                         `postfix -c {} check` says: {}",
+                        etc.display(),
+                        if text.trim().is_empty() {
+                            "nothing"
+                        } else {
+                            text.trim()
+                        }
+                    )));
+                }
                 Err(e)
             }
         }
@@ -327,7 +382,8 @@ impl MailStack {
         // Runtime state only; a stale master.pid or socket from a killed
         // instance would otherwise confuse the new one.
         if run_dir.exists() {
-            fs::remove_dir_all(&run_dir).with_context(|| format!("removing {}", run_dir.display()))?;
+            fs::remove_dir_all(&run_dir)
+                .with_context(|| format!("removing {}", run_dir.display()))?;
         }
         let conf = dir.join("dovecot/dovecot.conf");
         let log = self.dovecot_log_path();
@@ -342,12 +398,16 @@ impl MailStack {
         };
         write_file(&conf, &config::dovecot_conf(&params))?;
 
+        process::check_port_free(self.imap_port, "dovecot (imap)")?;
+        process::check_port_free(self.lmtp_port, "dovecot (lmtp)")?;
         let offset = process::file_len(&log);
         let bin = process::require_binary(DOVECOT_BIN, "dovecot-imapd dovecot-lmtpd")?;
         let mut cmd = Command::new(bin);
         cmd.arg("-F").arg("-c").arg(&conf);
         let marker = conf.to_string_lossy().into_owned();
-        let server = ServerProcess::spawn("dovecot", cmd, &log, &marker)?;
+        // SIGTERM to the whole group: with only the master signalled, it
+        // waits about a second for its `log` process to drain.
+        let server = ServerProcess::spawn("dovecot", cmd, &log, &marker, true)?;
         let expected = format!("mailstack-{}", self.token);
         let (imap, lmtp) = (self.imap_port, self.lmtp_port);
         let ready = wait_ready(&server, &log, offset, "dovecot", || {
@@ -370,9 +430,10 @@ impl MailStack {
         }
     }
 
-    /// Polls `user`'s INBOX Maildir (`new/` + `cur/`) until it holds at least
-    /// `count` messages. On timeout, the error includes the tails of the
-    /// Postfix and Dovecot logs.
+    /// Polls the INBOX Maildir (`new/` + `cur/`) of recipient `user` (see
+    /// [`maildir`](Self::maildir)) until it holds at least `count` messages,
+    /// counting everything there (APPENDed messages too). On timeout, the
+    /// error includes the tails of the Postfix and Dovecot logs.
     pub fn wait_for_delivery(&self, user: &str, count: usize, timeout: Duration) -> Result<()> {
         let maildir = self.maildir(user);
         let deadline = Instant::now() + timeout;
@@ -388,6 +449,37 @@ impl MailStack {
                     maildir.display(),
                     process::tail(&self.postfix_log_path(), LOG_TAIL_LINES),
                     process::tail(&self.dovecot_log_path(), LOG_TAIL_LINES),
+                );
+            }
+            thread::sleep(Duration::from_millis(25));
+        }
+    }
+
+    /// Waits until Postfix's queue (maildrop, incoming, active, deferred,
+    /// hold) is empty, i.e. every accepted message has been delivered (or
+    /// bounced) *and* Postfix has recorded that.
+    ///
+    /// A message shows up in the Maildir a moment before Postfix removes its
+    /// queue file; stopping Postfix in between (like a real `postfix stop`)
+    /// leaves it queued, and it is delivered a second time after a restart.
+    /// Call this before [`stop_postfix`](Self::stop_postfix) or dropping a
+    /// [`start_in`](Self::start_in) stack to rule that out.
+    pub fn wait_for_queue_empty(&self, timeout: Duration) -> Result<()> {
+        let queue = self.dir().join("postfix/queue");
+        let deadline = Instant::now() + timeout;
+        loop {
+            let n: usize = ["maildrop", "incoming", "active", "deferred", "hold"]
+                .iter()
+                .map(|d| count_files(&queue.join(d)))
+                .sum();
+            if n == 0 {
+                return Ok(());
+            }
+            if Instant::now() >= deadline {
+                bail!(
+                    "timed out after {timeout:?}: {n} message(s) still in the Postfix queue\n\
+                     --- postfix log (tail) ---\n{}",
+                    process::tail(&self.postfix_log_path(), LOG_TAIL_LINES),
                 );
             }
             thread::sleep(Duration::from_millis(25));
@@ -485,7 +577,9 @@ impl Drop for MailStack {
 fn preflight(dir: &Path) -> Result<()> {
     // SAFETY: geteuid has no preconditions.
     if unsafe { libc::geteuid() } != 0 {
-        bail!("mailstack must run as root (Dovecot and Postfix drop privileges to their own users)");
+        bail!(
+            "mailstack must run as root (Dovecot and Postfix drop privileges to their own users)"
+        );
     }
     process::require_binary(DOVECOT_BIN, "dovecot-imapd dovecot-lmtpd")?;
     process::require_binary(POSTFIX_MASTER_BIN, "postfix")?;
@@ -580,6 +674,19 @@ fn count_messages(maildir: &Path) -> usize {
         .count()
 }
 
+/// Number of regular files below `dir` (recursively; Postfix hashes some
+/// queues into subdirectories).
+fn count_files(dir: &Path) -> usize {
+    let Ok(rd) = fs::read_dir(dir) else { return 0 };
+    rd.flatten()
+        .map(|e| match e.file_type() {
+            Ok(t) if t.is_dir() => count_files(&e.path()),
+            Ok(t) if t.is_file() => 1,
+            _ => 0,
+        })
+        .sum()
+}
+
 fn last_lines(text: &str, n: usize) -> String {
     let lines: Vec<&str> = text.lines().collect();
     let s = lines[lines.len().saturating_sub(n)..].join("\n");
@@ -592,4 +699,15 @@ fn last_lines(text: &str, n: usize) -> String {
 
 fn write_file(path: &Path, contents: &str) -> Result<()> {
     fs::write(path, contents).with_context(|| format!("writing {}", path.display()))
+}
+
+/// Writes a file and sets its mtime a minute into the past.
+fn write_file_backdated(path: &Path, contents: &str) -> Result<()> {
+    write_file(path, contents)?;
+    let past = std::time::SystemTime::now() - Duration::from_secs(60);
+    fs::File::options()
+        .write(true)
+        .open(path)
+        .and_then(|f| f.set_modified(past))
+        .with_context(|| format!("setting mtime of {}", path.display()))
 }

@@ -75,7 +75,9 @@ pub(crate) fn reserve_port() -> Result<u16> {
         }
     }
     // Fall back to whatever the kernel hands out.
-    let port = TcpListener::bind((Ipv4Addr::LOCALHOST, 0))?.local_addr()?.port();
+    let port = TcpListener::bind((Ipv4Addr::LOCALHOST, 0))?
+        .local_addr()?
+        .port();
     reserved().get_or_insert_with(HashSet::new).insert(port);
     Ok(port)
 }
@@ -85,6 +87,14 @@ pub(crate) fn release_port(port: u16) {
     if let Some(set) = reserved().as_mut() {
         set.remove(&port);
     }
+}
+
+/// Fails with an "Address already in use" error if 127.0.0.1:`port` cannot
+/// be bound right now.
+pub(crate) fn check_port_free(port: u16, what: &str) -> Result<()> {
+    TcpListener::bind(SocketAddrV4::new(Ipv4Addr::LOCALHOST, port))
+        .map(drop)
+        .with_context(|| format!("{what}: cannot bind 127.0.0.1:{port}"))
 }
 
 /// Whether something accepts TCP connections on 127.0.0.1:`port`.
@@ -108,7 +118,11 @@ pub(crate) fn read_greeting(port: u16) -> io::Result<String> {
         }
     }
     // Be polite: both IMAP and SMTP servers log rude disconnects.
-    let quit: &[u8] = if buf.starts_with(b"*") { b"z LOGOUT\r\n" } else { b"QUIT\r\n" };
+    let quit: &[u8] = if buf.starts_with(b"*") {
+        b"z LOGOUT\r\n"
+    } else {
+        b"QUIT\r\n"
+    };
     let _ = s.write_all(quit);
     Ok(String::from_utf8_lossy(&buf).trim_end().to_string())
 }
@@ -209,6 +223,9 @@ pub(crate) struct ServerProcess {
     pgid: i32,
     /// `sh` process that SIGKILLs the group when our process dies.
     watchdog: Option<Child>,
+    /// Whether [`stop`](Self::stop) sends the first SIGTERM to the whole
+    /// group rather than just the leader.
+    term_group: bool,
     /// Whether `child` has been reaped (after which `pgid` must not be
     /// signalled any more: the number could be reused).
     reaped: bool,
@@ -218,16 +235,32 @@ impl ServerProcess {
     /// Spawns `cmd` in a new process group with stdout+stderr appended to
     /// `log`. `marker` is a string that appears in the leader's command line
     /// (the config path); the watchdog checks it before killing anything.
-    pub(crate) fn spawn(name: &'static str, mut cmd: Command, log: &Path, marker: &str) -> Result<Self> {
+    /// `term_group`: see [`stop`](Self::stop).
+    pub(crate) fn spawn(
+        name: &'static str,
+        mut cmd: Command,
+        log: &Path,
+        marker: &str,
+        term_group: bool,
+    ) -> Result<Self> {
         let out = open_log(log)?;
         let err = out.try_clone()?;
         cmd.stdin(Stdio::null())
             .stdout(Stdio::from(out))
             .stderr(Stdio::from(err))
             .process_group(0);
-        let child = cmd.spawn().with_context(|| format!("spawning {name}: {cmd:?}"))?;
+        let child = cmd
+            .spawn()
+            .with_context(|| format!("spawning {name}: {cmd:?}"))?;
         let pgid = i32::try_from(child.id()).map_err(|_| anyhow!("pid out of range"))?;
-        let mut server = ServerProcess { name, child, pgid, watchdog: None, reaped: false };
+        let mut server = ServerProcess {
+            name,
+            child,
+            pgid,
+            watchdog: None,
+            term_group,
+            reaped: false,
+        };
         // A missing watchdog only matters if the test process is killed, so it
         // is not worth failing the start for.
         server.watchdog = spawn_watchdog(pgid, marker).ok();
@@ -263,43 +296,57 @@ impl ServerProcess {
         live_group_members(self.pgid)
     }
 
-    fn signal_group(&self, sig: libc::c_int) {
+    /// Sends `sig` to the leader only (`group == false`) or to the whole
+    /// process group.
+    fn signal(&self, sig: libc::c_int, group: bool) {
         if !self.reaped {
-            // SAFETY: kill(2) on our own, not yet reaped, process group.
+            let target = if group { -self.pgid } else { self.pgid };
+            // SAFETY: kill(2) on our own, not yet reaped, child / its group
+            // (an unreaped child keeps its pid, and so the group id, reserved).
             unsafe {
-                libc::kill(-self.pgid, sig);
+                libc::kill(target, sig);
             }
         }
     }
 
-    /// Stops the server: SIGTERM to the whole group, up to `grace` for it to
-    /// shut down cleanly, then SIGKILL. Returns once no process of the group
-    /// is alive any more. Idempotent.
+    /// Stops the server: SIGTERM (to the leader, or to the whole group if
+    /// the server was spawned with `term_group`), up to `grace` for every
+    /// process to exit, then SIGKILL to the whole group. Returns once no
+    /// process of the group is alive any more. Idempotent.
     pub(crate) fn stop(&mut self, grace: Duration) -> Result<()> {
         if !self.reaped {
-            self.signal_group(libc::SIGTERM);
-            let deadline = Instant::now() + grace;
-            while Instant::now() < deadline && !(self.leader_exited() && self.live_members() == 0) {
-                thread::sleep(Duration::from_millis(10));
-            }
-            // Kill stragglers (or everything, if SIGTERM was not enough).
-            self.signal_group(libc::SIGKILL);
-            let deadline = Instant::now() + Duration::from_secs(10);
-            while !(self.leader_exited() && self.live_members() == 0) {
-                if Instant::now() > deadline {
+            self.signal(libc::SIGTERM, self.term_group);
+            if !self.wait_gone(Instant::now() + grace) {
+                self.signal(libc::SIGKILL, true);
+                if !self.wait_gone(Instant::now() + Duration::from_secs(10)) {
                     bail!(
                         "{}: processes of group {} still alive after SIGKILL",
                         self.name,
                         self.pgid
                     );
                 }
-                thread::sleep(Duration::from_millis(10));
             }
-            self.child.wait().with_context(|| format!("reaping {}", self.name))?;
+            self.child
+                .wait()
+                .with_context(|| format!("reaping {}", self.name))?;
             self.reaped = true;
         }
         self.kill_watchdog();
         Ok(())
+    }
+
+    /// Polls until the leader has exited and no other group member is alive,
+    /// or `deadline` passes. Returns whether everything is gone.
+    fn wait_gone(&self, deadline: Instant) -> bool {
+        loop {
+            if self.leader_exited() && self.live_members() == 0 {
+                return true;
+            }
+            if Instant::now() >= deadline {
+                return false;
+            }
+            thread::sleep(Duration::from_millis(5));
+        }
     }
 
     fn kill_watchdog(&mut self) {
@@ -318,7 +365,9 @@ impl Drop for ServerProcess {
 
 /// Counts non-zombie processes whose process group is `pgid` (via /proc).
 pub(crate) fn live_group_members(pgid: i32) -> usize {
-    let Ok(entries) = fs::read_dir("/proc") else { return 0 };
+    let Ok(entries) = fs::read_dir("/proc") else {
+        return 0;
+    };
     let mut n = 0;
     for e in entries.flatten() {
         let name = e.file_name();
@@ -326,10 +375,14 @@ pub(crate) fn live_group_members(pgid: i32) -> usize {
         if !name.bytes().all(|b| b.is_ascii_digit()) {
             continue;
         }
-        let Ok(stat) = fs::read_to_string(format!("/proc/{name}/stat")) else { continue };
+        let Ok(stat) = fs::read_to_string(format!("/proc/{name}/stat")) else {
+            continue;
+        };
         // "pid (comm) state ppid pgrp ..." -- comm may contain anything, so
         // parse from the last ')'.
-        let Some(close) = stat.rfind(')') else { continue };
+        let Some(close) = stat.rfind(')') else {
+            continue;
+        };
         let mut fields = stat[close + 1..].split_whitespace();
         let state = fields.next().unwrap_or("");
         let _ppid = fields.next();
@@ -350,7 +403,7 @@ fn spawn_watchdog(pgid: i32, marker: &str) -> Result<Child> {
     const SCRIPT: &str = r#"trap '' INT HUP TERM QUIT PIPE
 while read -r _; do :; done
 if grep -qF -- "$1" "/proc/$2/cmdline" 2>/dev/null; then
-  kill -KILL -- "-$2" 2>/dev/null
+  kill -KILL "-$2" 2>/dev/null
 fi"#;
     let child = Command::new("/bin/sh")
         .arg("-c")
