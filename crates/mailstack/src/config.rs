@@ -154,10 +154,15 @@ smtp_dns_support_level = disabled
 smtp_host_lookup = native
 lmtp_host_lookup = native
 
-# Retry deferred mail (e.g. while Dovecot is stopped) within a second or two.
+# Retry deferred mail (e.g. while Dovecot is stopped) within a few seconds.
+# Not less: with a 1 s backoff the deferred-queue scan can pick a message up
+# again while the lmtp agent that just deferred it still holds its lock; qmgr
+# then logs "skipped, still being delivered" and parks it for a hard-coded
+# 60 s. (MailStack also flushes the queue when Dovecot starts and while
+# waiting for delivery, which rescues such messages.)
 queue_run_delay = 1s
-minimal_backoff_time = 1s
-maximal_backoff_time = 2s
+minimal_backoff_time = 2s
+maximal_backoff_time = 4s
 transport_retry_time = 1s
 # Never slow down SMTP clients.
 in_flow_delay = 0

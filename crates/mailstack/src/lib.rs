@@ -16,8 +16,9 @@
 //! * Mail lives in `DIR/mail/<user>/Maildir`, owned by the `dovecot` user.
 //!
 //! Requirements: running as root on Linux, with the Debian packages
-//! `dovecot-imapd dovecot-lmtpd postfix` installed (the system instances need
-//! not — and should not — be running; nothing under /etc is read or changed).
+//! `dovecot-imapd dovecot-lmtpd postfix` installed. The system instances need
+//! not run (they do not get in the way either); nothing under /etc is read or
+//! changed.
 //!
 //! ```no_run
 //! # async fn demo() -> anyhow::Result<()> {
@@ -34,11 +35,15 @@
 //! ```
 //!
 //! Teardown: dropping the [`MailStack`] stops both servers (SIGTERM, then
-//! SIGKILL of their whole process groups) and removes the temporary directory.
-//! If the owning process dies without unwinding (SIGKILL, `panic = "abort"`,
-//! Ctrl-C), a small watchdog `sh` per server kills the server's process group.
+//! SIGKILL of their whole process groups; it takes some 10-30 ms) and removes
+//! the temporary directory. If the owning process dies without unwinding
+//! (SIGKILL, `panic = "abort"`, Ctrl-C), a small watchdog `sh` per server
+//! kills the server's process group and removes the temporary directory.
 //! Set `MAILSTACK_KEEP=1` to keep the temporary directory of [`MailStack::start`]
 //! for inspection (its path is printed to stderr).
+//!
+//! One stack per directory at a time: [`MailStack::start_in`] on a directory
+//! that a running stack uses breaks that stack.
 
 #![warn(missing_docs)]
 
@@ -66,6 +71,9 @@ pub const HOST: &str = "127.0.0.1";
 
 const DOVECOT_BIN: &str = "/usr/sbin/dovecot";
 const POSTFIX_MASTER_BIN: &str = "/usr/lib/postfix/sbin/master";
+const POSTQUEUE_BIN: &str = "/usr/sbin/postqueue";
+/// While waiting for delivery, flush the Postfix queue this often.
+const FLUSH_EVERY: Duration = Duration::from_secs(2);
 
 /// How long a server may take to become ready.
 const START_TIMEOUT: Duration = Duration::from_secs(15);
@@ -260,8 +268,9 @@ impl MailStack {
             .join("Maildir")
     }
 
-    /// Stops Postfix and its worker processes (SIGTERM to the process group,
-    /// SIGKILL after 5 s). When this returns, the SMTP port refuses
+    /// Stops Postfix and its worker processes (SIGTERM to the master, which
+    /// terminates its workers; SIGKILL to the whole process group if anything
+    /// is left after 5 s). When this returns, the SMTP port refuses
     /// connections. Mail already queued stays in the queue and is delivered
     /// after [`start_postfix`](Self::start_postfix) -- possibly a second time
     /// if it was being delivered at that very moment (see
@@ -309,7 +318,7 @@ impl MailStack {
         let marker = etc.to_string_lossy().into_owned();
         // SIGTERM to the master alone: it terminates its whole process group
         // itself (that is what `postfix stop` does), within milliseconds.
-        let server = ServerProcess::spawn("postfix", cmd, &log, &marker, false)?;
+        let server = ServerProcess::spawn("postfix", cmd, &log, &marker, false, self.temp_dir())?;
         let expected = format!("mailstack-{}", self.token);
         let port = self.smtp_port;
         let ready = wait_ready(&server, &log, offset, "postfix", || {
@@ -359,7 +368,8 @@ impl MailStack {
 
     /// Stops Dovecot and all its processes. When this returns, the IMAP and
     /// LMTP ports refuse connections; Postfix keeps mail for Dovecot queued
-    /// and retries every second or two.
+    /// (retrying every 2-4 s) and [`start_dovecot`](Self::start_dovecot)
+    /// flushes it through.
     pub fn stop_dovecot(&mut self) -> Result<()> {
         if let Some(mut d) = self.dovecot.take() {
             d.stop(STOP_GRACE)?;
@@ -369,7 +379,9 @@ impl MailStack {
     }
 
     /// (Re)starts Dovecot on the same ports and with the same mail as before
-    /// and waits until both IMAP and LMTP greet. A no-op if it is running.
+    /// and waits until both IMAP and LMTP greet; then asks Postfix (if
+    /// running) to deliver what it queued meanwhile. A no-op if Dovecot is
+    /// running.
     pub fn start_dovecot(&mut self) -> Result<()> {
         if self.dovecot.is_some() {
             return Ok(());
@@ -407,7 +419,7 @@ impl MailStack {
         let marker = conf.to_string_lossy().into_owned();
         // SIGTERM to the whole group: with only the master signalled, it
         // waits about a second for its `log` process to drain.
-        let server = ServerProcess::spawn("dovecot", cmd, &log, &marker, true)?;
+        let server = ServerProcess::spawn("dovecot", cmd, &log, &marker, true, self.temp_dir())?;
         let expected = format!("mailstack-{}", self.token);
         let (imap, lmtp) = (self.imap_port, self.lmtp_port);
         let ready = wait_ready(&server, &log, offset, "dovecot", || {
@@ -421,6 +433,11 @@ impl MailStack {
         match ready {
             Ok(()) => {
                 self.dovecot = Some(server);
+                // Deliver what Postfix deferred while Dovecot was down now,
+                // rather than at its next retry.
+                if self.postfix.is_some() {
+                    let _ = self.flush_queue();
+                }
                 Ok(())
             }
             Err(e) => {
@@ -430,17 +447,48 @@ impl MailStack {
         }
     }
 
+    /// Asks Postfix to retry all queued mail now (`postqueue -f`), including
+    /// deferred mail whose retry time has not come yet.
+    pub fn flush_queue(&self) -> Result<()> {
+        if self.postfix.is_none() {
+            bail!("postfix is not running");
+        }
+        let etc = self.dir().join("postfix/etc");
+        let out = Command::new(POSTQUEUE_BIN)
+            .arg("-c")
+            .arg(&etc)
+            .arg("-f")
+            .output()
+            .with_context(|| format!("running {POSTQUEUE_BIN}"))?;
+        if !out.status.success() {
+            bail!(
+                "postqueue -f failed ({}): {}",
+                out.status,
+                String::from_utf8_lossy(&out.stderr).trim()
+            );
+        }
+        Ok(())
+    }
+
     /// Polls the INBOX Maildir (`new/` + `cur/`) of recipient `user` (see
     /// [`maildir`](Self::maildir)) until it holds at least `count` messages,
-    /// counting everything there (APPENDed messages too). On timeout, the
-    /// error includes the tails of the Postfix and Dovecot logs.
+    /// counting everything there (APPENDed messages too). Every 2 s of
+    /// waiting it flushes the Postfix queue (see
+    /// [`flush_queue`](Self::flush_queue)). On timeout, the error includes
+    /// the tails of the Postfix and Dovecot logs.
     pub fn wait_for_delivery(&self, user: &str, count: usize, timeout: Duration) -> Result<()> {
         let maildir = self.maildir(user);
         let deadline = Instant::now() + timeout;
+        let mut next_flush = Instant::now() + FLUSH_EVERY;
         loop {
             let n = count_messages(&maildir);
             if n >= count {
                 return Ok(());
+            }
+            if Instant::now() >= next_flush {
+                // Rescues mail parked by a qmgr race (see config.rs).
+                let _ = self.flush_queue();
+                next_flush = Instant::now() + FLUSH_EVERY;
             }
             if Instant::now() >= deadline {
                 bail!(
@@ -467,6 +515,7 @@ impl MailStack {
     pub fn wait_for_queue_empty(&self, timeout: Duration) -> Result<()> {
         let queue = self.dir().join("postfix/queue");
         let deadline = Instant::now() + timeout;
+        let mut next_flush = Instant::now() + FLUSH_EVERY;
         loop {
             let n: usize = ["maildrop", "incoming", "active", "deferred", "hold"]
                 .iter()
@@ -474,6 +523,10 @@ impl MailStack {
                 .sum();
             if n == 0 {
                 return Ok(());
+            }
+            if Instant::now() >= next_flush {
+                let _ = self.flush_queue();
+                next_flush = Instant::now() + FLUSH_EVERY;
             }
             if Instant::now() >= deadline {
                 bail!(
@@ -494,6 +547,15 @@ impl MailStack {
     /// The whole Dovecot log so far (all runs of this stack).
     pub fn dovecot_log(&self) -> String {
         process::read_from(&self.dovecot_log_path(), 0)
+    }
+
+    /// The directory to remove if this process dies without running `Drop`
+    /// (only temporary ones, never a directory given to `start_in`).
+    fn temp_dir(&self) -> Option<&Path> {
+        match &self.root {
+            Root::Temp(t) => Some(t.path()),
+            Root::Given(_) => None,
+        }
     }
 
     fn postfix_log_path(&self) -> PathBuf {

@@ -7,7 +7,7 @@ use std::collections::HashSet;
 use std::fs::{self, File, OpenOptions};
 use std::hash::{BuildHasher, Hasher};
 use std::io::{self, Read, Seek, SeekFrom, Write};
-use std::net::{Ipv4Addr, SocketAddr, SocketAddrV4, TcpListener, TcpStream};
+use std::net::{Ipv4Addr, SocketAddr, TcpStream};
 use std::os::unix::process::CommandExt;
 use std::path::{Path, PathBuf};
 use std::process::{Child, Command, Stdio};
@@ -51,35 +51,41 @@ fn ephemeral_port_start() -> u16 {
         .unwrap_or(32768)
 }
 
+/// Whether 127.0.0.1:`port` can be bound right now.
+///
+/// The probe socket is bound (with `SO_REUSEADDR`, as both servers do) but
+/// never put into the listening state. A listening probe would be a hazard:
+/// if another thread of this process forks while it exists, the child holds a
+/// copy until it execs -- under load long enough to make the server's own
+/// bind fail. A bound, non-listening copy does not block the server.
+fn probe_bind(port: u16) -> io::Result<()> {
+    use socket2::{Domain, Socket, Type};
+    let socket = Socket::new(Domain::IPV4, Type::STREAM, None)?;
+    socket.set_reuse_address(true)?;
+    socket.bind(&SocketAddr::from((Ipv4Addr::LOCALHOST, port)).into())
+}
+
 /// Picks a port on 127.0.0.1 that is free right now and reserves it for this
 /// process until [`release_port`].
 ///
-/// Ports are chosen *below* the ephemeral range: a port from `bind(:0)` may be
-/// reused as the local port of some outgoing connection at any time, which
-/// would make a later restart of a server on the same port fail.
+/// Ports are chosen at random *below* the ephemeral range: a port from
+/// `bind(:0)` may become the local port of some outgoing connection at any
+/// time, which would make a later restart of a server on the same port fail.
 pub(crate) fn reserve_port() -> Result<u16> {
     let high = ephemeral_port_start().max(12000);
     let low: u16 = 10000;
     let span = u64::from(high - low);
-    for _ in 0..200 {
+    for _ in 0..1000 {
         // `span` > 0 and the result is < high, so the cast cannot truncate.
         let port = low + (random_u64() % span) as u16;
         let mut guard = reserved();
         let set = guard.get_or_insert_with(HashSet::new);
-        if set.contains(&port) {
-            continue;
-        }
-        if TcpListener::bind(SocketAddrV4::new(Ipv4Addr::LOCALHOST, port)).is_ok() {
+        if !set.contains(&port) && probe_bind(port).is_ok() {
             set.insert(port);
             return Ok(port);
         }
     }
-    // Fall back to whatever the kernel hands out.
-    let port = TcpListener::bind((Ipv4Addr::LOCALHOST, 0))?
-        .local_addr()?
-        .port();
-    reserved().get_or_insert_with(HashSet::new).insert(port);
-    Ok(port)
+    bail!("no free port found on 127.0.0.1 between {low} and {high}")
 }
 
 /// Returns a port taken by [`reserve_port`].
@@ -89,12 +95,21 @@ pub(crate) fn release_port(port: u16) {
     }
 }
 
-/// Fails with an "Address already in use" error if 127.0.0.1:`port` cannot
-/// be bound right now.
+/// Waits (up to 1 s) until 127.0.0.1:`port` can be bound; fails with an
+/// "Address already in use" error otherwise. The wait covers sockets that
+/// linger briefly, e.g. copies held by a process that has forked but not
+/// yet exec'd.
 pub(crate) fn check_port_free(port: u16, what: &str) -> Result<()> {
-    TcpListener::bind(SocketAddrV4::new(Ipv4Addr::LOCALHOST, port))
-        .map(drop)
-        .with_context(|| format!("{what}: cannot bind 127.0.0.1:{port}"))
+    let deadline = Instant::now() + Duration::from_secs(1);
+    loop {
+        match probe_bind(port) {
+            Ok(()) => return Ok(()),
+            Err(e) if Instant::now() >= deadline => {
+                return Err(e).with_context(|| format!("{what}: cannot bind 127.0.0.1:{port}"));
+            }
+            Err(_) => thread::sleep(Duration::from_millis(20)),
+        }
+    }
 }
 
 /// Whether something accepts TCP connections on 127.0.0.1:`port`.
@@ -235,13 +250,15 @@ impl ServerProcess {
     /// Spawns `cmd` in a new process group with stdout+stderr appended to
     /// `log`. `marker` is a string that appears in the leader's command line
     /// (the config path); the watchdog checks it before killing anything.
-    /// `term_group`: see [`stop`](Self::stop).
+    /// `term_group`: see [`stop`](Self::stop). `cleanup`: a directory the
+    /// watchdog removes after killing the server (the stack's temp dir).
     pub(crate) fn spawn(
         name: &'static str,
         mut cmd: Command,
         log: &Path,
         marker: &str,
         term_group: bool,
+        cleanup: Option<&Path>,
     ) -> Result<Self> {
         let out = open_log(log)?;
         let err = out.try_clone()?;
@@ -263,7 +280,7 @@ impl ServerProcess {
         };
         // A missing watchdog only matters if the test process is killed, so it
         // is not worth failing the start for.
-        server.watchdog = spawn_watchdog(pgid, marker).ok();
+        server.watchdog = spawn_watchdog(pgid, marker, cleanup).ok();
         Ok(server)
     }
 
@@ -360,6 +377,9 @@ impl ServerProcess {
 impl Drop for ServerProcess {
     fn drop(&mut self) {
         let _ = self.stop(Duration::from_secs(3));
+        // Even if stop failed: dropping a live watchdog's stdin would make it
+        // act as if this process had died.
+        self.kill_watchdog();
     }
 }
 
@@ -398,12 +418,18 @@ pub(crate) fn live_group_members(pgid: i32) -> usize {
 /// process holds. When this process dies for any reason (SIGKILL, abort,
 /// Ctrl-C), the pipe closes and the watchdog SIGKILLs the server's process
 /// group — provided the group leader is still the server (its command line
-/// contains `marker`), so a recycled pid is never hit.
-fn spawn_watchdog(pgid: i32, marker: &str) -> Result<Child> {
+/// contains `marker`), so a recycled pid is never hit — and then removes
+/// `cleanup`, if given.
+fn spawn_watchdog(pgid: i32, marker: &str, cleanup: Option<&Path>) -> Result<Child> {
+    // dash: no `--` for the kill builtin.
     const SCRIPT: &str = r#"trap '' INT HUP TERM QUIT PIPE
 while read -r _; do :; done
 if grep -qF -- "$1" "/proc/$2/cmdline" 2>/dev/null; then
   kill -KILL "-$2" 2>/dev/null
+fi
+if [ -n "$3" ]; then
+  sleep 0.5
+  rm -rf -- "$3"
 fi"#;
     let child = Command::new("/bin/sh")
         .arg("-c")
@@ -411,6 +437,7 @@ fi"#;
         .arg("mailstack-watchdog")
         .arg(marker)
         .arg(pgid.to_string())
+        .arg(cleanup.map(|p| p.as_os_str()).unwrap_or_default())
         .stdin(Stdio::piped())
         .stdout(Stdio::null())
         .stderr(Stdio::null())

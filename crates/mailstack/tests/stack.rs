@@ -355,7 +355,7 @@ fn count_processes_mentioning(needle: &str) -> usize {
 }
 
 #[test]
-fn restart_on_taken_port_fails_with_log() {
+fn restart_on_taken_port_fails_cleanly() {
     let mut stack = start();
     stack.stop_dovecot().expect("stop dovecot");
     let squatter =
@@ -384,4 +384,37 @@ fn restart_on_taken_port_fails_with_log() {
     stack
         .start_postfix()
         .expect("start postfix once the port is free");
+}
+
+/// A test process that dies without unwinding (abort, SIGKILL, Ctrl-C) must
+/// not leave servers or the temp dir behind: the watchdogs clean up.
+#[test]
+fn watchdog_cleans_up_after_abort() {
+    if std::env::var_os("MAILSTACK_ABORT_CHILD").is_some() {
+        let stack = MailStack::start().expect("start in child");
+        println!("STACKDIR={}", stack.dir().display());
+        std::process::abort();
+    }
+    let out = std::process::Command::new(std::env::current_exe().unwrap())
+        .args(["--exact", "watchdog_cleans_up_after_abort", "--nocapture", "--test-threads=1"])
+        .env("MAILSTACK_ABORT_CHILD", "1")
+        .output()
+        .expect("run child test process");
+    assert!(!out.status.success(), "child must have aborted");
+    let stdout = String::from_utf8_lossy(&out.stdout);
+    // The harness may print "test ... " on the same line.
+    let dir = stdout
+        .split("STACKDIR=")
+        .nth(1)
+        .and_then(|rest| rest.split_whitespace().next())
+        .unwrap_or_else(|| panic!("no STACKDIR in child output: {stdout}"))
+        .to_string();
+    let deadline = Instant::now() + Duration::from_secs(10);
+    while (count_processes_mentioning(&dir) > 0 || std::path::Path::new(&dir).exists())
+        && Instant::now() < deadline
+    {
+        std::thread::sleep(Duration::from_millis(50));
+    }
+    assert_eq!(count_processes_mentioning(&dir), 0, "servers survived the abort");
+    assert!(!std::path::Path::new(&dir).exists(), "temp dir survived the abort");
 }
