@@ -43,6 +43,7 @@ CREATE TABLE applications (
     phone         TEXT,
     attendees     INTEGER NOT NULL DEFAULT 1,
     status        TEXT    NOT NULL CHECK (status IN ('accepted', 'late', 'cancelled', 'waitlisted')),
+    review        TEXT,                         -- why staff should look at it, one reason per line
     received_at   INTEGER NOT NULL,             -- arrival of the first message
     updated_at    INTEGER NOT NULL,
     first_message INTEGER NOT NULL REFERENCES messages (id),
@@ -53,8 +54,8 @@ CREATE TABLE applications (
 -- message (with its fixed Message-ID) is rendered before the first attempt.
 CREATE TABLE outbox (
     id              INTEGER PRIMARY KEY,
-    kind            TEXT    NOT NULL,           -- ack | late | update | after_deadline
-    answers         INTEGER NOT NULL UNIQUE REFERENCES messages (id),
+    kind            TEXT    NOT NULL,           -- ack | late | update | after_deadline | cancelled | waitlisted | promoted | reopened | inquiry
+    answers         INTEGER NOT NULL REFERENCES messages (id),
     application     INTEGER REFERENCES applications (id),
     message_id      TEXT    NOT NULL UNIQUE,
     envelope_from   TEXT,                       -- NULL: MAIL FROM:<>
@@ -65,6 +66,9 @@ CREATE TABLE outbox (
     next_attempt_at INTEGER NOT NULL,
     last_error      TEXT,
     created_at      INTEGER NOT NULL,
-    sent_at         INTEGER
+    sent_at         INTEGER,
+    UNIQUE (answers, kind)
 ) STRICT;
 CREATE INDEX outbox_due ON outbox (state, next_attempt_at);
+CREATE INDEX outbox_by_recipient ON outbox (recipient, kind);
+CREATE INDEX outbox_sent ON outbox (sent_at);

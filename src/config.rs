@@ -22,7 +22,7 @@ use jiff::tz::TimeZone;
 use jiff::Timestamp;
 use serde::Deserialize;
 
-use crate::domain::EmailAddress;
+use crate::domain::{EmailAddress, ReplyLimits, RequireAuth};
 
 /// Where the configuration is read from when `--config` is not given and
 /// `$SMEBRIDGE_CONFIG` is not set.
@@ -41,6 +41,8 @@ struct RawConfig {
     database: RawDatabase,
     #[serde(default)]
     replies: RawReplies,
+    #[serde(default)]
+    security: RawSecurity,
 }
 
 #[derive(Debug, Deserialize)]
@@ -84,6 +86,7 @@ struct RawEvent {
     starts_at: String,
     venue: String,
     contact: Option<String>,
+    capacity: Option<u32>,
 }
 
 #[derive(Debug, Deserialize)]
@@ -103,6 +106,16 @@ struct RawDatabase {
 #[serde(deny_unknown_fields)]
 struct RawReplies {
     templates_dir: Option<PathBuf>,
+    max_per_sender_per_day: Option<u32>,
+    max_per_hour: Option<u32>,
+    answer_inquiries: Option<bool>,
+}
+
+#[derive(Debug, Default, Deserialize)]
+#[serde(deny_unknown_fields)]
+struct RawSecurity {
+    require_auth: Option<RequireAuth>,
+    authserv_id: Option<String>,
 }
 
 /// A duration written either as a number of seconds (`60`) or as text (`"90s"`, `"5m"`, `"1h"`).
@@ -196,6 +209,7 @@ pub struct Config {
     pub staff: StaffConfig,
     pub database: DatabaseConfig,
     pub replies: RepliesConfig,
+    pub security: SecurityConfig,
 }
 
 #[derive(Debug, Clone)]
@@ -241,6 +255,8 @@ pub struct EventConfig {
     pub venue: String,
     /// Who applicants can write to or call about a problem (shown in rejections).
     pub contact: Option<String>,
+    /// How many people the venue takes; past it, applications are waitlisted.
+    pub capacity: Option<u32>,
 }
 
 #[derive(Debug, Clone)]
@@ -257,6 +273,16 @@ pub struct DatabaseConfig {
 #[derive(Debug, Clone)]
 pub struct RepliesConfig {
     pub templates_dir: PathBuf,
+    pub limits: ReplyLimits,
+    /// Send inquiries a short "passed to staff" reply (off by default).
+    pub answer_inquiries: bool,
+}
+
+#[derive(Debug, Clone)]
+pub struct SecurityConfig {
+    pub require_auth: RequireAuth,
+    /// The authserv-id of the center's own server in `Authentication-Results`.
+    pub authserv_id: String,
 }
 
 impl Config {
@@ -339,6 +365,7 @@ impl Config {
                 starts_at,
                 venue: non_empty("event.venue", &r.venue)?,
                 contact: r.contact,
+                capacity: r.capacity,
             }
         };
 
@@ -354,11 +381,29 @@ impl Config {
         };
 
         let database = DatabaseConfig { path: resolve(raw.database.path) };
+        let r = raw.replies;
         let replies = RepliesConfig {
-            templates_dir: resolve(raw.replies.templates_dir.unwrap_or_else(|| PathBuf::from("templates"))),
+            templates_dir: resolve(r.templates_dir.unwrap_or_else(|| PathBuf::from("templates"))),
+            limits: ReplyLimits {
+                per_sender_per_day: r.max_per_sender_per_day.unwrap_or(5),
+                per_hour: r.max_per_hour.unwrap_or(200),
+            },
+            answer_inquiries: r.answer_inquiries.unwrap_or(false),
+        };
+        if replies.limits.per_sender_per_day == 0 || replies.limits.per_hour == 0 {
+            bail!("replies.max_per_sender_per_day and replies.max_per_hour must be at least 1");
+        }
+        let require_auth = raw.security.require_auth.unwrap_or(RequireAuth::Off);
+        let security = SecurityConfig {
+            require_auth,
+            authserv_id: match (require_auth, raw.security.authserv_id) {
+                (RequireAuth::Off, id) => id.unwrap_or_default(),
+                (_, Some(id)) if !id.trim().is_empty() => id.trim().to_owned(),
+                _ => bail!("security.require_auth needs security.authserv_id: the id your mail server writes in Authentication-Results"),
+            },
         };
 
-        Ok(Config { path: path.to_owned(), imap, smtp, event, staff, database, replies })
+        Ok(Config { path: path.to_owned(), imap, smtp, event, staff, database, replies, security })
     }
 
     /// The center's own address (`From:` of replies). Mail from it is never answered.

@@ -18,7 +18,7 @@ use tracing::{error, info, instrument, warn};
 use crate::config::Config;
 use crate::imap::{Connection, Woken, FETCH_BATCH};
 use crate::outbox::{self, Backoff, SendReport};
-use crate::pipeline::{process_message, Processed};
+use crate::pipeline::{process_message, promote_waitlisted, Processed};
 use crate::reply::Replier;
 use crate::smtp::Smtp;
 use crate::store::{MailboxUid, Store};
@@ -76,6 +76,7 @@ impl Desk {
             _ => {}
         }
         self.store.set_uidvalidity(&mailbox, uidvalidity, Timestamp::now())?;
+        promote_waitlisted(&mut self.store, &self.config, &self.replier)?;
 
         let listed = conn.uids().await?;
         let done = self.store.processed_uids(&mailbox, uidvalidity)?;
@@ -112,7 +113,7 @@ impl Desk {
 
     /// Send the replies that are due.
     pub async fn send_due(&mut self, backoff: Backoff) -> Result<SendReport> {
-        outbox::send_due(&self.store, &self.smtp, Timestamp::now(), backoff).await
+        outbox::send_due(&self.store, &self.smtp, Timestamp::now(), backoff, self.config.replies.limits).await
     }
 
     /// How long until the next reply retry is due (`None`: nothing pending).

@@ -66,6 +66,8 @@ mod tests {
             },
             status: Status::Accepted,
             received_at: "2022-11-17T14:58:59Z".parse().unwrap(),
+            review: None,
+            last_message: 1,
         }];
         let mut out = Vec::new();
         write_csv(&mut out, &apps, &seoul).unwrap();

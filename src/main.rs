@@ -83,7 +83,7 @@ fn run(cli: Cli) -> Result<ExitCode> {
             let config = Config::load(&cli.config)?;
             let report = runtime.block_on(daemon::once(config))?;
             println!(
-                "recorded {} new message(s) ({} already known, {} vanished); queued {} repl(ies); sent {}, retrying {}, failed {}",
+                "recorded {} new message(s) ({} already known, {} vanished); queued {} repl(ies); sent {}, retrying {}, failed {}, held {}",
                 report.sync.recorded,
                 report.sync.known,
                 report.sync.vanished,
@@ -91,6 +91,7 @@ fn run(cli: Cli) -> Result<ExitCode> {
                 report.send.sent,
                 report.send.retrying,
                 report.send.failed,
+                report.send.held,
             );
         }
         Command::Export { format: Format::Csv, output } => {

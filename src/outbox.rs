@@ -9,7 +9,7 @@ use anyhow::Result;
 use jiff::{SignedDuration, Timestamp};
 use tracing::{info, instrument, warn};
 
-use crate::domain::EmailAddress;
+use crate::domain::{rate_limit_wait, EmailAddress, ReplyLimits};
 use crate::smtp::{ReplyTransport, SendError};
 use crate::store::Store;
 
@@ -32,6 +32,8 @@ pub struct SendReport {
     pub sent: usize,
     pub retrying: usize,
     pub failed: usize,
+    /// Held back by a rate limit; they go out later.
+    pub held: usize,
 }
 
 /// The wait before retry number `attempts + 1`: 1 min, 2, 4, … capped at 1 hour.
@@ -40,11 +42,24 @@ pub fn retry_delay(attempts: u32) -> Duration {
     Duration::from_secs((60u64 << exponent).min(3600))
 }
 
-/// Send every due reply once.
+/// Send every due reply once, within the rate limits.
 #[instrument(skip_all)]
-pub async fn send_due(store: &Store, transport: &impl ReplyTransport, now: Timestamp, backoff: Backoff) -> Result<SendReport> {
+pub async fn send_due(
+    store: &Store,
+    transport: &impl ReplyTransport,
+    now: Timestamp,
+    backoff: Backoff,
+    limits: ReplyLimits,
+) -> Result<SendReport> {
     let mut report = SendReport::default();
     for row in store.due_replies(now, backoff == Backoff::Ignore)? {
+        if let Some(wait) = rate_limit_wait(limits, store.sent_counts(&row.recipient, now)?) {
+            let until = now.saturating_add(SignedDuration::try_from(wait)?)?;
+            warn!(outbox = row.id, hold_s = wait.as_secs(), "reply held back by the rate limit");
+            store.hold_reply(row.id, until, "held back by the reply rate limit")?;
+            report.held += 1;
+            continue;
+        }
         let recipient = match EmailAddress::parse(&row.recipient) {
             Ok(r) => r,
             Err(e) => {
@@ -84,7 +99,6 @@ mod tests {
     use std::sync::Mutex;
 
     use super::*;
-    use crate::domain::ApplicantFields;
     use crate::store::{ApplicationWrite, MailboxUid, NewMessage, NewReply};
 
     /// A stand-in transport for unit tests: answers from a script and records what it was given.
@@ -103,10 +117,17 @@ mod tests {
     fn store_with_one_reply() -> (tempfile::TempDir, Store) {
         let dir = tempfile::tempdir().unwrap();
         let mut store = Store::open(&dir.path().join("db.sqlite")).unwrap();
+        add_reply(&mut store, "s", 1);
+        (dir, store)
+    }
+
+    /// Record a message (bytes identified by `sha`, at `uid`) and queue a reply to it.
+    fn add_reply(store: &mut Store, sha: &str, uid: u32) {
         let to = EmailAddress::parse("kim@hanbit-tech.example").unwrap();
+        let message_id = format!("m{uid}@x.example");
         let msg = NewMessage {
-            sha256: "s",
-            message_id: "m@x.example",
+            sha256: sha,
+            message_id: &message_id,
             arrived_at: Timestamp::now(),
             raw: b"x",
             sender: Some(&to),
@@ -115,14 +136,20 @@ mod tests {
             outcome_detail: None,
             problems: &[],
         };
-        let write = ApplicationWrite::Insert { email: to.clone(), fields: ApplicantFields::default(), status: crate::domain::Status::Accepted };
         store
-            .commit_message(MailboxUid { mailbox: "INBOX", uidvalidity: 1, uid: 1 }, &msg, &write, |_| {
-                Ok(Some(NewReply { kind: "ack", message_id: "r@kaist.ac.kr".into(), envelope_from: None, recipient: to.clone(), raw: b"r".to_vec() }))
+            .commit_message(MailboxUid { mailbox: "INBOX", uidvalidity: 1, uid }, &msg, &ApplicationWrite::None, |_| {
+                Ok(Some(NewReply {
+                    kind: "ack",
+                    message_id: format!("r{uid}@kaist.ac.kr"),
+                    envelope_from: None,
+                    recipient: to.clone(),
+                    raw: b"r".to_vec(),
+                }))
             })
             .unwrap();
-        (dir, store)
     }
+
+    const LIMITS: ReplyLimits = ReplyLimits { per_sender_per_day: 5, per_hour: 100 };
 
     fn scripted(answers: Vec<Result<(), SendError>>) -> Scripted {
         Scripted { answers: Mutex::new(answers), sent: Mutex::new(Vec::new()) }
@@ -141,27 +168,44 @@ mod tests {
         let (_dir, store) = store_with_one_reply();
         let now = Timestamp::now();
         let transport = scripted(vec![Err(SendError::Transient("421 busy".into())), Ok(())]);
-        let first = send_due(&store, &transport, now, Backoff::Respect).await.unwrap();
-        assert_eq!(first, SendReport { sent: 0, retrying: 1, failed: 0 });
-        let too_soon = send_due(&store, &transport, now, Backoff::Respect).await.unwrap();
+        let first = send_due(&store, &transport, now, Backoff::Respect, LIMITS).await.unwrap();
+        assert_eq!(first, SendReport { sent: 0, retrying: 1, failed: 0, held: 0 });
+        let too_soon = send_due(&store, &transport, now, Backoff::Respect, LIMITS).await.unwrap();
         assert_eq!(too_soon, SendReport::default(), "the retry waits for its time");
         let later = now.checked_add(SignedDuration::from_secs(61)).unwrap();
-        let second = send_due(&store, &transport, later, Backoff::Respect).await.unwrap();
+        let second = send_due(&store, &transport, later, Backoff::Respect, LIMITS).await.unwrap();
         assert_eq!(second.sent, 1);
-        let again = send_due(&store, &transport, later, Backoff::Ignore).await.unwrap();
+        let again = send_due(&store, &transport, later, Backoff::Ignore, LIMITS).await.unwrap();
         assert_eq!(again, SendReport::default(), "a sent reply is never sent again");
         assert_eq!(transport.sent.lock().unwrap().len(), 2);
         assert_eq!(transport.sent.lock().unwrap()[0], (None, "kim@hanbit-tech.example".to_owned()), "MAIL FROM:<>");
     }
 
     #[tokio::test]
+    async fn the_rate_limit_holds_replies_back_without_counting_an_attempt() {
+        let (_dir, mut store) = store_with_one_reply();
+        add_reply(&mut store, "t", 2);
+        let transport = scripted(vec![Ok(())]);
+        let one_a_day = ReplyLimits { per_sender_per_day: 1, per_hour: 100 };
+        let now = Timestamp::now();
+        let report = send_due(&store, &transport, now, Backoff::Ignore, one_a_day).await.unwrap();
+        assert_eq!(report, SendReport { sent: 1, retrying: 0, failed: 0, held: 1 });
+        assert_eq!(transport.sent.lock().unwrap().len(), 1, "the second reply to the same address waits");
+        let held = store.due_replies(now, true).unwrap();
+        assert_eq!(held.len(), 1);
+        assert_eq!(held[0].attempts, 0, "holding is not an attempt");
+        let later = now.checked_add(SignedDuration::from_hours(25)).unwrap();
+        assert!(!store.due_replies(later, false).unwrap().is_empty(), "it goes out later");
+    }
+
+    #[tokio::test]
     async fn a_permanent_failure_is_recorded_not_retried() {
         let (_dir, store) = store_with_one_reply();
         let transport = scripted(vec![Err(SendError::Permanent("550 no such user".into()))]);
-        let report = send_due(&store, &transport, Timestamp::now(), Backoff::Ignore).await.unwrap();
+        let report = send_due(&store, &transport, Timestamp::now(), Backoff::Ignore, LIMITS).await.unwrap();
         assert_eq!(report.failed, 1);
         assert_eq!(store.outbox_counts().unwrap(), vec![("failed".to_owned(), 1)]);
-        let report = send_due(&store, &transport, Timestamp::now(), Backoff::Ignore).await.unwrap();
+        let report = send_due(&store, &transport, Timestamp::now(), Backoff::Ignore, LIMITS).await.unwrap();
         assert_eq!(report, SendReport::default());
     }
 }

@@ -10,10 +10,12 @@ use jiff::Timestamp;
 use tracing::{debug, error, info, instrument, Span};
 
 use crate::config::Config;
-use crate::domain::{automatic_reason, decide, ApplicantFields, Change, Decision, EmailAddress, Existing, Facts, Status};
+use crate::domain::{
+    auth_verdict, automatic_reason, decide, ApplicantFields, Change, Decision, EmailAddress, Existing, Facts, Status,
+};
 use crate::parse::{self, Inbound};
 use crate::reply::{Addressee, Replier, ReplyFacts, ReplyKind};
-use crate::store::{ApplicationWrite, MailboxUid, NewMessage, Store};
+use crate::store::{Application, ApplicationWrite, MailboxUid, NewMessage, NewReply, Store};
 
 /// What became of a message.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -50,18 +52,43 @@ pub fn process_message(
         Some(from) => store.application_by_email(from)?,
         None => None,
     };
+    let unauthenticated =
+        auth_verdict(&inbound.authentication_results, &config.security.authserv_id, config.security.require_auth);
+    let seats_left = match config.event.capacity {
+        Some(capacity) => Some(i64::from(capacity) - store.seats_taken()?),
+        None => None,
+    };
     let decision = decide(&Facts {
         arrived_at,
         deadline: config.event.deadline,
         automatic: automatic.clone(),
         duplicate_message_id,
+        unauthenticated: unauthenticated.clone(),
         cancel_requested: inbound.cancel_requested,
+        inquiry: inbound.inquiry,
         existing: existing.as_ref().map(|a| Existing { status: a.status }),
+        attendees: inbound.fields.attendees.unwrap_or(1),
+        seats_left,
     });
 
-    let plan = plan(&decision, &inbound, existing.as_ref());
+    let mut plan = plan(&decision, &inbound, existing.as_ref());
+    if plan.reply == Some(ReplyKind::Inquiry) && !config.replies.answer_inquiries {
+        plan.reply = None;
+    }
+    let recipient = reply_recipient(&inbound);
+    if let (Some(kind), Some(to)) = (plan.reply, recipient) {
+        if kind.once_per_applicant() && store.reply_kind_queued_for(to, kind.as_str())? {
+            debug!(kind = kind.as_str(), "a reply of this kind was already sent to this address");
+            plan.reply = None;
+        }
+    }
     Span::current().record("outcome", plan.outcome);
 
+    let detail = match (&automatic, &decision) {
+        (Some(a), _) => Some(a.label()),
+        (None, Decision::Hold(reason)) => Some(format!("sender not authenticated: {reason}")),
+        _ => None,
+    };
     let message = NewMessage {
         sha256: &sha256,
         message_id: &inbound.message_id,
@@ -70,10 +97,9 @@ pub fn process_message(
         sender: inbound.from.as_ref(),
         subject: inbound.subject.as_deref(),
         outcome: plan.outcome,
-        outcome_detail: automatic.map(|a| a.label()),
+        outcome_detail: detail,
         problems: &inbound.problems,
     };
-    let recipient = reply_recipient(&inbound);
     let reply_kind = plan.reply;
     let committed = store
         .commit_message(at, &message, &plan.write, |application_id| {
@@ -85,18 +111,20 @@ pub fn process_message(
                 in_reply_to: &inbound.message_id,
                 answers_sha256: &sha256,
             };
-            let facts = ReplyFacts { application_id, fields: &plan.fields, arrived_at, changes: &plan.changes };
-            match replier.render(kind, &addressee, &facts) {
-                Ok(reply) => Ok(Some(reply)),
-                Err(e) => {
-                    // Templates are test-rendered at start-up, so this is not expected; the
-                    // message and application are still recorded.
-                    error!(error = %format!("{e:#}"), "cannot render the reply; recorded without one");
-                    Ok(None)
-                }
-            }
+            let facts = ReplyFacts {
+                application_id,
+                english: inbound.english,
+                fields: &plan.fields,
+                arrived_at,
+                changes: &plan.changes,
+            };
+            Ok(render_or_log(replier, kind, &addressee, &facts))
         })
         .context("cannot record the message")?;
+
+    if plan.outcome == "cancelled" {
+        promote_waitlisted(store, config, replier)?;
+    }
 
     let reply = committed.reply.and(reply_kind);
     info!(
@@ -106,6 +134,48 @@ pub fn process_message(
         "message recorded"
     );
     Ok(Processed::Recorded { outcome: plan.outcome, reply })
+}
+
+/// Give freed places to the waiting list, first come first served, each with a reply. Runs
+/// after every cancellation and at the start of every pass (so a crash between a cancellation
+/// and the promotion only delays it).
+pub fn promote_waitlisted(store: &mut Store, config: &Config, replier: &Replier) -> Result<usize> {
+    let Some(capacity) = config.event.capacity else { return Ok(0) };
+    let promoted = store.promote_waitlisted(i64::from(capacity), |app| {
+        let Ok(to) = EmailAddress::parse(&app.email) else { return Ok(None) };
+        let answers = format!("promoted-{}-{}", app.id, Timestamp::now());
+        let addressee = Addressee {
+            to: &to,
+            display_name: app.fields.name.as_deref(),
+            subject: None,
+            in_reply_to: "",
+            answers_sha256: &crate::parse::sha256_hex(answers.as_bytes()),
+        };
+        let facts = ReplyFacts {
+            application_id: Some(app.id),
+            english: false,
+            fields: &app.fields,
+            arrived_at: app.received_at,
+            changes: &[],
+        };
+        Ok(render_or_log(replier, ReplyKind::Promoted, &addressee, &facts))
+    })?;
+    if promoted > 0 {
+        info!(promoted, "waitlisted applications moved up");
+    }
+    Ok(promoted)
+}
+
+fn render_or_log(replier: &Replier, kind: ReplyKind, to: &Addressee<'_>, facts: &ReplyFacts<'_>) -> Option<NewReply> {
+    match replier.render(kind, to, facts) {
+        Ok(reply) => Some(reply),
+        Err(e) => {
+            // Templates are test-rendered at start-up, so this is not expected; the message and
+            // application are still recorded.
+            error!(error = %format!("{e:#}"), kind = kind.as_str(), "cannot render the reply; recorded without one");
+            None
+        }
+    }
 }
 
 /// Replies go to `Reply-To` when the applicant set one, else to `From`.
@@ -136,67 +206,85 @@ struct Plan {
     changes: Vec<Change>,
 }
 
-fn plan(decision: &Decision, inbound: &Inbound, existing: Option<&crate::store::Application>) -> Plan {
-    let quiet = |outcome, write| Plan { outcome, write, reply: None, fields: ApplicantFields::default(), changes: Vec::new() };
+impl Plan {
+    fn quiet(outcome: &'static str, write: ApplicationWrite) -> Plan {
+        Plan { outcome, write, reply: None, fields: ApplicantFields::default(), changes: Vec::new() }
+    }
+
+    fn reply(outcome: &'static str, write: ApplicationWrite, kind: ReplyKind, fields: ApplicantFields) -> Plan {
+        Plan { outcome, write, reply: Some(kind), fields, changes: Vec::new() }
+    }
+}
+
+fn plan(decision: &Decision, inbound: &Inbound, existing: Option<&Application>) -> Plan {
+    let review = |extra: Option<&str>| -> Option<String> {
+        let mut reasons: Vec<String> = inbound.fields.missing().iter().map(|f| format!("missing: {f}")).collect();
+        reasons.extend(inbound.problems.iter().cloned());
+        reasons.extend(extra.map(str::to_owned));
+        (!reasons.is_empty()).then(|| reasons.join("\n"))
+    };
     match (decision, existing, &inbound.from) {
-        (Decision::Ignore(_), _, _) => quiet("automatic", ApplicationWrite::None),
-        (Decision::Duplicate, _, _) => quiet("duplicate", ApplicationWrite::None),
-        (Decision::Register(status), None, Some(from)) => Plan {
-            outcome: "registered",
-            write: ApplicationWrite::Insert { email: from.clone(), fields: inbound.fields.clone(), status: *status },
-            reply: Some(if *status == Status::Late { ReplyKind::Late } else { ReplyKind::Ack }),
-            fields: inbound.fields.clone(),
-            changes: Vec::new(),
-        },
+        (Decision::Ignore(_), _, _) => Plan::quiet("automatic", ApplicationWrite::None),
+        (Decision::Duplicate, _, _) => Plan::quiet("duplicate", ApplicationWrite::None),
+        (Decision::Inquiry, _, _) => Plan::reply("inquiry", ApplicationWrite::None, ReplyKind::Inquiry, ApplicantFields::default()),
+        (Decision::CancelUnknown, _, _) => Plan::quiet("cancel_without_application", ApplicationWrite::None),
+        (Decision::Hold(reason), None, Some(from)) => Plan::quiet(
+            "held",
+            ApplicationWrite::Insert {
+                email: from.clone(),
+                fields: inbound.fields.clone(),
+                status: Status::Accepted,
+                review: review(Some(&format!("sender not authenticated ({reason}): no reply was sent"))),
+            },
+        ),
+        (Decision::Register(status), None, Some(from)) => Plan::reply(
+            "registered",
+            ApplicationWrite::Insert { email: from.clone(), fields: inbound.fields.clone(), status: *status, review: review(None) },
+            match status {
+                Status::Late => ReplyKind::Late,
+                Status::Waitlisted => ReplyKind::Waitlisted,
+                _ => ReplyKind::Ack,
+            },
+            inbound.fields.clone(),
+        ),
         (Decision::Update, Some(app), _) => {
             let (merged, changes) = app.fields.merged_with(&updates_only(&inbound.fields, inbound.from_name.as_deref()));
             if changes.is_empty() {
-                quiet("repeat", ApplicationWrite::Touch { id: app.id })
-            } else {
-                Plan {
-                    outcome: "updated",
-                    write: ApplicationWrite::Update { id: app.id, fields: merged.clone(), status: None },
-                    reply: Some(ReplyKind::Update),
-                    fields: merged,
-                    changes,
-                }
+                return Plan::quiet("repeat", ApplicationWrite::Touch { id: app.id });
             }
-        }
-        (Decision::AfterDeadline, Some(app), _) => Plan {
-            outcome: "after_deadline",
-            write: ApplicationWrite::Touch { id: app.id },
-            reply: Some(ReplyKind::AfterDeadline),
-            fields: app.fields.clone(),
-            changes: Vec::new(),
-        },
-        (Decision::Repeat, Some(app), _) => quiet("repeat", ApplicationWrite::Touch { id: app.id }),
-        (Decision::Cancel, Some(app), _) => Plan {
-            outcome: "cancelled",
-            write: ApplicationWrite::Update { id: app.id, fields: app.fields.clone(), status: Some(Status::Cancelled) },
-            reply: Some(ReplyKind::Cancelled),
-            fields: app.fields.clone(),
-            changes: Vec::new(),
-        },
-        (Decision::Reopen, Some(app), _) => {
-            let (merged, _) = app.fields.merged_with(&updates_only(&inbound.fields, inbound.from_name.as_deref()));
             Plan {
-                outcome: "reopened",
-                write: ApplicationWrite::Update { id: app.id, fields: merged.clone(), status: Some(Status::Accepted) },
-                reply: Some(ReplyKind::Ack),
+                outcome: "updated",
+                write: ApplicationWrite::Update { id: app.id, fields: merged.clone(), status: None },
+                reply: Some(ReplyKind::Update),
                 fields: merged,
-                changes: Vec::new(),
+                changes,
             }
         }
-        (Decision::Register(Status::Late), Some(app), _) => Plan {
-            outcome: "late",
-            write: ApplicationWrite::Touch { id: app.id },
-            reply: Some(ReplyKind::Late),
-            fields: app.fields.clone(),
-            changes: Vec::new(),
-        },
-        (Decision::CancelUnknown, _, _) => quiet("cancel_without_application", ApplicationWrite::None),
+        (Decision::AfterDeadline, Some(app), _) => {
+            Plan::reply("after_deadline", ApplicationWrite::Touch { id: app.id }, ReplyKind::AfterDeadline, app.fields.clone())
+        }
+        (Decision::Repeat, Some(app), _) => Plan::quiet("repeat", ApplicationWrite::Touch { id: app.id }),
+        (Decision::Cancel, Some(app), _) => Plan::reply(
+            "cancelled",
+            ApplicationWrite::Update { id: app.id, fields: app.fields.clone(), status: Some(Status::Cancelled) },
+            ReplyKind::Cancelled,
+            app.fields.clone(),
+        ),
+        (Decision::Reopen(status), Some(app), _) => {
+            let (merged, _) = app.fields.merged_with(&updates_only(&inbound.fields, inbound.from_name.as_deref()));
+            let kind = if *status == Status::Waitlisted { ReplyKind::Waitlisted } else { ReplyKind::Reopened };
+            Plan::reply(
+                "reopened",
+                ApplicationWrite::Update { id: app.id, fields: merged.clone(), status: Some(*status) },
+                kind,
+                merged,
+            )
+        }
+        (Decision::ReopenLate, Some(app), _) => {
+            Plan::reply("late", ApplicationWrite::Touch { id: app.id }, ReplyKind::Late, app.fields.clone())
+        }
         // decide() only registers mail with a sender and only updates known applicants.
-        _ => quiet("unreadable", ApplicationWrite::None),
+        _ => Plan::quiet("unreadable", ApplicationWrite::None),
     }
 }
 

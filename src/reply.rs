@@ -24,7 +24,7 @@ use crate::domain::{ApplicantFields, Change, EmailAddress};
 use crate::parse::{clean_header_text, LOOP_HEADER};
 use crate::store::NewReply;
 
-/// The kinds of reply, each with its template.
+/// The kinds of reply, each with its templates (`<name>.ko.txt.j2` and `<name>.en.txt.j2`).
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum ReplyKind {
     /// An on-time application was registered.
@@ -37,12 +37,30 @@ pub enum ReplyKind {
     AfterDeadline,
     /// A registration was cancelled at the applicant's request.
     Cancelled,
+    /// The event is full: the application is on the waiting list.
+    Waitlisted,
+    /// A place opened up: a waitlisted application is now accepted.
+    Promoted,
+    /// A cancelled applicant applied again (the acknowledgement's text).
+    Reopened,
+    /// A question was passed to staff.
+    Inquiry,
 }
 
 impl ReplyKind {
-    pub const ALL: [ReplyKind; 5] =
-        [ReplyKind::Ack, ReplyKind::Late, ReplyKind::Update, ReplyKind::AfterDeadline, ReplyKind::Cancelled];
+    pub const ALL: [ReplyKind; 9] = [
+        ReplyKind::Ack,
+        ReplyKind::Late,
+        ReplyKind::Update,
+        ReplyKind::AfterDeadline,
+        ReplyKind::Cancelled,
+        ReplyKind::Waitlisted,
+        ReplyKind::Promoted,
+        ReplyKind::Reopened,
+        ReplyKind::Inquiry,
+    ];
 
+    /// The name stored in the outbox.
     pub fn as_str(self) -> &'static str {
         match self {
             ReplyKind::Ack => "ack",
@@ -50,11 +68,30 @@ impl ReplyKind {
             ReplyKind::Update => "update",
             ReplyKind::AfterDeadline => "after_deadline",
             ReplyKind::Cancelled => "cancelled",
+            ReplyKind::Waitlisted => "waitlisted",
+            ReplyKind::Promoted => "promoted",
+            ReplyKind::Reopened => "reopened",
+            ReplyKind::Inquiry => "inquiry",
         }
     }
 
-    fn template(self) -> String {
-        format!("{}.txt.j2", self.as_str())
+    /// At most one reply of these kinds goes to an address per event (RFC 5230's idea): a second
+    /// acknowledgement or rejection would only confuse. Replies that confirm an action the
+    /// applicant took (update, cancel, reopen) answer each action.
+    pub fn once_per_applicant(self) -> bool {
+        matches!(self, ReplyKind::Ack | ReplyKind::Late | ReplyKind::AfterDeadline | ReplyKind::Waitlisted | ReplyKind::Inquiry)
+    }
+
+    fn template_stem(self) -> &'static str {
+        match self {
+            ReplyKind::Reopened => "ack",
+            other => other.as_str(),
+        }
+    }
+
+    fn templates(self) -> [String; 2] {
+        let stem = self.template_stem();
+        [format!("{stem}.ko.txt.j2"), format!("{stem}.en.txt.j2")]
     }
 }
 
@@ -75,6 +112,8 @@ pub struct Addressee<'a> {
 #[derive(Debug, Clone)]
 pub struct ReplyFacts<'a> {
     pub application_id: Option<i64>,
+    /// English first (the applicant wrote in English); Korean first otherwise.
+    pub english: bool,
     pub fields: &'a ApplicantFields,
     pub arrived_at: Timestamp,
     pub changes: &'a [Change],
@@ -111,18 +150,23 @@ impl Replier {
             attendees: Some(2),
         };
         let change = Change { field: "phone", before: None, after: "010-1234-5678".into() };
-        let facts = ReplyFacts { application_id: Some(1), fields: &fields, arrived_at: self.event.deadline, changes: &[change] };
+        let facts =
+            ReplyFacts { application_id: Some(1), english: false, fields: &fields, arrived_at: self.event.deadline, changes: &[change] };
         for kind in ReplyKind::ALL {
-            self.body(kind, &facts).with_context(|| kind.template())?;
+            self.body(kind, &facts).with_context(|| kind.templates().join(" / "))?;
         }
         Ok(())
     }
 
-    /// The text of a reply.
+    /// The text of a reply: both languages, the applicant's first.
     pub fn body(&self, kind: ReplyKind, facts: &ReplyFacts<'_>) -> Result<String> {
         let context = TemplateContext::new(&self.event, facts);
-        let template = self.env.get_template(&kind.template())?;
-        Ok(template.render(&context)?)
+        let [ko, en] = kind.templates().map(|name| -> Result<String> {
+            let text = self.env.get_template(&name)?.render(&context).with_context(|| name.clone())?;
+            Ok(text.trim_end().to_owned())
+        });
+        let (first, second) = if facts.english { (en?, ko?) } else { (ko?, en?) };
+        Ok(format!("{first}\n\n------------------------------------------------------------\n\n{second}\n"))
     }
 
     /// A complete reply message for the outbox.
@@ -162,8 +206,10 @@ fn load_templates(dir: &Path) -> Result<minijinja::Environment<'static>> {
     let mut env = minijinja::Environment::new();
     env.set_keep_trailing_newline(true);
     env.set_undefined_behavior(minijinja::UndefinedBehavior::Strict);
-    for kind in ReplyKind::ALL {
-        let name = kind.template();
+    for name in ReplyKind::ALL.iter().flat_map(|kind| kind.templates()) {
+        if env.get_template(&name).is_ok() {
+            continue; // shared by two kinds
+        }
         let path = dir.join(&name);
         let source = std::fs::read_to_string(&path)
             .with_context(|| format!("cannot read the reply template {}", path.display()))?;

@@ -52,7 +52,7 @@ pub struct MailboxUid<'a> {
 #[derive(Debug, Clone)]
 pub enum ApplicationWrite {
     None,
-    Insert { email: EmailAddress, fields: ApplicantFields, status: Status },
+    Insert { email: EmailAddress, fields: ApplicantFields, status: Status, review: Option<String> },
     /// New field values and, when `status` is set, a new status.
     Update { id: i64, fields: ApplicantFields, status: Option<Status> },
     /// Only note that this message belongs to the application.
@@ -77,6 +77,10 @@ pub struct Application {
     pub fields: ApplicantFields,
     pub status: Status,
     pub received_at: Timestamp,
+    /// Why staff should look at it (one reason per line), if anything.
+    pub review: Option<String>,
+    /// The last message that belongs to this application.
+    pub last_message: i64,
 }
 
 /// A reply waiting in (or gone through) the outbox.
@@ -239,10 +243,10 @@ impl Store {
 
         let application_id = match application {
             ApplicationWrite::None => None,
-            ApplicationWrite::Insert { email, fields, status } => {
+            ApplicationWrite::Insert { email, fields, status, review } => {
                 tx.execute(
-                    "INSERT INTO applications (email, name, organization, position, phone, attendees, status, received_at, updated_at, first_message, last_message)
-                     VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?8, ?9, ?9)",
+                    "INSERT INTO applications (email, name, organization, position, phone, attendees, status, received_at, updated_at, first_message, last_message, review)
+                     VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?8, ?9, ?9, ?10)",
                     params![
                         email.as_str(),
                         fields.name,
@@ -253,6 +257,7 @@ impl Store {
                         status.as_str(),
                         message.arrived_at.as_second(),
                         message_row,
+                        review,
                     ],
                 )?;
                 Some(tx.last_insert_rowid())
@@ -285,29 +290,95 @@ impl Store {
         let reply = make_reply(application_id)?;
         let reply_id = match &reply {
             None => None,
-            Some(reply) => {
-                tx.execute(
-                    "INSERT INTO outbox (kind, answers, application, message_id, envelope_from, recipient, raw, state, attempts, next_attempt_at, created_at)
-                     VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, 'pending', 0, ?8, ?8)",
-                    params![
-                        reply.kind,
-                        message_row,
-                        application_id,
-                        reply.message_id,
-                        reply.envelope_from.as_ref().map(|a| a.as_str()),
-                        reply.recipient.as_str(),
-                        reply.raw,
-                        now,
-                    ],
-                )?;
-                Some(tx.last_insert_rowid())
-            }
+            Some(reply) => Some(insert_reply(&tx, reply, message_row, application_id, now)?),
         };
         tx.commit()?;
         Ok(CommitResult { message: message_row, application: application_id, reply: reply_id })
     }
 
+    /// People registered (sum of attendees over accepted applications).
+    pub fn seats_taken(&self) -> Result<i64> {
+        Ok(self.conn.query_row(
+            "SELECT COALESCE(SUM(attendees), 0) FROM applications WHERE status = 'accepted'",
+            [],
+            |r| r.get(0),
+        )?)
+    }
+
+    /// Move waitlisted applications up, first come first served, while they fit in `capacity`
+    /// people. Each promotion and its reply commit together. Safe to repeat: with no seats or no
+    /// waitlist it does nothing. Returns how many were promoted.
+    pub fn promote_waitlisted(
+        &mut self,
+        capacity: i64,
+        mut make_reply: impl FnMut(&Application) -> Result<Option<NewReply>>,
+    ) -> Result<usize> {
+        let mut promoted = 0;
+        loop {
+            let tx = self.conn.transaction_with_behavior(TransactionBehavior::Immediate)?;
+            let taken: i64 = tx.query_row(
+                "SELECT COALESCE(SUM(attendees), 0) FROM applications WHERE status = 'accepted'",
+                [],
+                |r| r.get(0),
+            )?;
+            let next = tx
+                .query_row(
+                    &format!(
+                        "SELECT {APPLICATION_COLUMNS} FROM applications WHERE status = 'waitlisted' ORDER BY received_at, id LIMIT 1"
+                    ),
+                    [],
+                    application_from_row,
+                )
+                .optional()?;
+            let Some(app) = next else { return Ok(promoted) };
+            if taken + i64::from(app.fields.attendees.unwrap_or(1)) > capacity {
+                return Ok(promoted);
+            }
+            tx.execute(
+                "UPDATE applications SET status = 'accepted', updated_at = ?2 WHERE id = ?1",
+                params![app.id, Timestamp::now().as_second()],
+            )?;
+            if let Some(reply) = make_reply(&app)? {
+                insert_reply(&tx, &reply, app.last_message, Some(app.id), Timestamp::now().as_second())?;
+            }
+            tx.commit()?;
+            promoted += 1;
+        }
+    }
+
     // --- outbox -------------------------------------------------------------------------------
+
+    /// Has a reply of this kind already been queued for this address (in any state)?
+    pub fn reply_kind_queued_for(&self, recipient: &EmailAddress, kind: &str) -> Result<bool> {
+        Ok(self
+            .conn
+            .query_row(
+                "SELECT 1 FROM outbox WHERE recipient = ?1 AND kind = ?2 LIMIT 1",
+                params![recipient.as_str(), kind],
+                |_| Ok(()),
+            )
+            .optional()?
+            .is_some())
+    }
+
+    /// Replies sent to `recipient` in the last day, and to anyone in the last hour.
+    pub fn sent_counts(&self, recipient: &str, now: Timestamp) -> Result<crate::domain::SentCounts> {
+        let now = now.as_second();
+        let to_recipient_24h = self.conn.query_row(
+            "SELECT COUNT(*) FROM outbox WHERE recipient = ?1 AND state = 'sent' AND sent_at > ?2",
+            params![recipient, now - 86_400],
+            |r| r.get(0),
+        )?;
+        let total_1h =
+            self.conn
+                .query_row("SELECT COUNT(*) FROM outbox WHERE state = 'sent' AND sent_at > ?1", [now - 3600], |r| r.get(0))?;
+        Ok(crate::domain::SentCounts { to_recipient_24h, total_1h })
+    }
+
+    /// Put a reply back in the queue without counting an attempt (e.g. held by a rate limit).
+    pub fn hold_reply(&self, id: i64, until: Timestamp, why: &str) -> Result<()> {
+        self.mark_retry(id, until, why)
+    }
 
     /// Replies to attempt now: pending ones whose retry time has come (or all pending ones when
     /// `ignore_backoff`), oldest first.
@@ -386,6 +457,30 @@ pub struct CommitResult {
     pub reply: Option<i64>,
 }
 
+fn insert_reply(
+    tx: &rusqlite::Transaction<'_>,
+    reply: &NewReply,
+    answers: i64,
+    application: Option<i64>,
+    now: i64,
+) -> Result<i64> {
+    tx.execute(
+        "INSERT INTO outbox (kind, answers, application, message_id, envelope_from, recipient, raw, state, attempts, next_attempt_at, created_at)
+         VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, 'pending', 0, ?8, ?8)",
+        params![
+            reply.kind,
+            answers,
+            application,
+            reply.message_id,
+            reply.envelope_from.as_ref().map(|a| a.as_str()),
+            reply.recipient.as_str(),
+            reply.raw,
+            now,
+        ],
+    )?;
+    Ok(tx.last_insert_rowid())
+}
+
 fn insert_uid(tx: &rusqlite::Transaction<'_>, at: MailboxUid<'_>, message: i64) -> Result<()> {
     tx.execute(
         "INSERT INTO mailbox_uids (mailbox, uidvalidity, uid, message) VALUES (?1, ?2, ?3, ?4)
@@ -395,7 +490,8 @@ fn insert_uid(tx: &rusqlite::Transaction<'_>, at: MailboxUid<'_>, message: i64) 
     Ok(())
 }
 
-const APPLICATION_COLUMNS: &str = "id, email, name, organization, position, phone, attendees, status, received_at";
+const APPLICATION_COLUMNS: &str =
+    "id, email, name, organization, position, phone, attendees, status, received_at, review, last_message";
 
 fn application_from_row(row: &rusqlite::Row<'_>) -> rusqlite::Result<Application> {
     let status: String = row.get(7)?;
@@ -416,6 +512,8 @@ fn application_from_row(row: &rusqlite::Row<'_>) -> rusqlite::Result<Application
         received_at: Timestamp::from_second(received).map_err(|e| {
             rusqlite::Error::FromSqlConversionFailure(8, rusqlite::types::Type::Integer, Box::new(e))
         })?,
+        review: row.get(9)?,
+        last_message: row.get(10)?,
     })
 }
 
@@ -499,6 +597,7 @@ mod tests {
             email: sender.clone(),
             fields: ApplicantFields { name: Some("김민준".into()), ..Default::default() },
             status: Status::Accepted,
+            review: None,
         };
         let reply = |id: Option<i64>| {
             Ok(Some(NewReply {

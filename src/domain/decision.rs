@@ -158,9 +158,17 @@ pub struct Facts {
     /// A different copy of a message with the same Message-ID was already recorded (the same mail
     /// delivered twice, e.g. once to an alias and once directly).
     pub duplicate_message_id: bool,
-    /// The applicant asks to cancel (see [`wants_cancellation`]).
+    /// The sender could not be authenticated as required (see [`super::auth_verdict`]): why.
+    pub unauthenticated: Option<String>,
+    /// The applicant asks to cancel (see [`super::wants_cancellation`]).
     pub cancel_requested: bool,
+    /// The mail asks a question rather than applying (see [`super::looks_like_inquiry`]).
+    pub inquiry: bool,
     pub existing: Option<Existing>,
+    /// How many people the mail registers (1 unless it says otherwise).
+    pub attendees: u32,
+    /// Places left under the event's capacity, if it has one.
+    pub seats_left: Option<i64>,
 }
 
 /// What happens to a message. Every message is recorded whatever the decision.
@@ -170,7 +178,13 @@ pub enum Decision {
     Ignore(Automatic),
     /// Another copy of a message we already have: recorded, not processed again.
     Duplicate,
-    /// The applicant's first mail: a new application with this status (accepted or late).
+    /// The sender failed the required authentication: the application is stored for staff to
+    /// review, and nothing is sent to an address that may be forged.
+    Hold(String),
+    /// A question for staff, not an application.
+    Inquiry,
+    /// The applicant's first mail: a new application with this status (accepted, waitlisted or
+    /// late).
     Register(Status),
     /// On time, from someone already registered: their fields are updated.
     Update,
@@ -180,8 +194,11 @@ pub enum Decision {
     Repeat,
     /// A registered applicant cancels (accepted at any time, also after the deadline).
     Cancel,
-    /// A cancelled applicant applies again before the deadline: the application reopens.
-    Reopen,
+    /// A cancelled applicant applies again before the deadline: the application reopens with this
+    /// status (accepted, or waitlisted when the event is full).
+    Reopen(Status),
+    /// A cancelled applicant applies again after the deadline: told it is too late.
+    ReopenLate,
     /// A cancellation from an address with no application: recorded for staff, not answered.
     CancelUnknown,
 }
@@ -202,35 +219,25 @@ pub fn decide(facts: &Facts) -> Decision {
             Some(Status::Cancelled | Status::Late) => Decision::Repeat,
         };
     }
+    if facts.inquiry {
+        return Decision::Inquiry;
+    }
+    if let Some(reason) = &facts.unauthenticated {
+        if existing.is_none() {
+            return Decision::Hold(reason.clone());
+        }
+    }
+    let fits = facts.seats_left.is_none_or(|left| i64::from(facts.attendees) <= left);
+    let on_time_status = if fits { Status::Accepted } else { Status::Waitlisted };
     match (existing, late) {
-        (None, false) => Decision::Register(Status::Accepted),
+        (None, false) => Decision::Register(on_time_status),
         (None, true) => Decision::Register(Status::Late),
         (Some(Status::Late), _) => Decision::Repeat,
-        (Some(Status::Cancelled), false) => Decision::Reopen,
-        (Some(Status::Cancelled), true) => Decision::Register(Status::Late),
+        (Some(Status::Cancelled), false) => Decision::Reopen(on_time_status),
+        (Some(Status::Cancelled), true) => Decision::ReopenLate,
         (Some(_), false) => Decision::Update,
         (Some(_), true) => Decision::AfterDeadline,
     }
-}
-
-/// Does the applicant ask to cancel? `subject` is the decoded subject; `own_text` is what they
-/// wrote above any quoted mail; `states_fields` says whether that text states application fields
-/// (then a cancel word in the body is more likely part of a sentence than a request).
-pub fn wants_cancellation(subject: Option<&str>, own_text: &str, states_fields: bool) -> bool {
-    const WORDS: [&str; 9] =
-        ["취소", "cancel", "불참", "참석하지 못", "참석 못", "참석이 어렵", "참가하지 못", "참가 못", "참가가 어렵"];
-    let has_word = |text: &str| {
-        let lower = text.to_lowercase();
-        WORDS.iter().any(|w| lower.contains(w))
-    };
-    if subject.is_some_and(has_word) {
-        return true;
-    }
-    if states_fields {
-        return false;
-    }
-    let lines: Vec<&str> = own_text.lines().map(str::trim).filter(|l| !l.is_empty()).collect();
-    lines.len() <= 10 && lines.iter().take(5).any(|l| has_word(l))
 }
 
 #[cfg(test)]
@@ -259,8 +266,12 @@ mod tests {
             deadline: ts("2022-11-17T23:59:59+09:00"),
             automatic: None,
             duplicate_message_id: false,
+            unauthenticated: None,
             cancel_requested: false,
+            inquiry: false,
             existing: None,
+            attendees: 1,
+            seats_left: None,
         }
     }
 
@@ -274,21 +285,40 @@ mod tests {
         f.existing = Some(Existing { status: Status::Cancelled });
         assert_eq!(decide(&f), Decision::Repeat);
         f.cancel_requested = false;
-        assert_eq!(decide(&f), Decision::Register(Status::Late), "reopening after the deadline is late");
+        assert_eq!(decide(&f), Decision::ReopenLate, "reopening after the deadline is late");
         f.arrived_at = ts("2022-11-16T09:00:00+09:00");
-        assert_eq!(decide(&f), Decision::Reopen);
+        assert_eq!(decide(&f), Decision::Reopen(Status::Accepted));
+        f.seats_left = Some(0);
+        assert_eq!(decide(&f), Decision::Reopen(Status::Waitlisted));
     }
 
     #[test]
-    fn what_counts_as_asking_to_cancel() {
-        assert!(wants_cancellation(Some("참가 취소 요청"), "", false));
-        assert!(wants_cancellation(Some("Re: Cancel my registration"), "", true));
-        assert!(wants_cancellation(None, "취소합니다.\n김민준 드림", false));
-        assert!(wants_cancellation(None, "Hello,\nI am sorry but I cannot come. Please cancel.\nJane", false));
-        assert!(wants_cancellation(None, "사정이 생겨 불참하게 되었습니다.", false));
-        assert!(!wants_cancellation(Some("워크숍 신청"), "성명: 김민준\n취소 시 미리 연락드리겠습니다.", true));
-        assert!(!wants_cancellation(Some("워크숍 신청"), "참가 신청합니다.", false));
+    fn capacity_waitlists_what_does_not_fit() {
+        let mut f = facts("2022-11-16T09:00:00+09:00");
+        f.seats_left = Some(2);
+        f.attendees = 2;
+        assert_eq!(decide(&f), Decision::Register(Status::Accepted));
+        f.attendees = 3;
+        assert_eq!(decide(&f), Decision::Register(Status::Waitlisted));
+        f.seats_left = None;
+        assert_eq!(decide(&f), Decision::Register(Status::Accepted), "no capacity, no limit");
+        f.arrived_at = ts("2022-11-18T09:00:00+09:00");
+        f.seats_left = Some(0);
+        assert_eq!(decide(&f), Decision::Register(Status::Late), "late is late, full or not");
     }
+
+    #[test]
+    fn inquiries_and_unauthenticated_senders() {
+        let mut f = facts("2022-11-16T09:00:00+09:00");
+        f.inquiry = true;
+        assert_eq!(decide(&f), Decision::Inquiry);
+        f.inquiry = false;
+        f.unauthenticated = Some("dmarc=fail".into());
+        assert_eq!(decide(&f), Decision::Hold("dmarc=fail".into()));
+        f.automatic = Some(Automatic::Report);
+        assert_eq!(decide(&f), Decision::Ignore(Automatic::Report), "automatic mail first");
+    }
+
 
     #[test]
     fn one_minute_either_side_of_the_deadline_in_seoul() {

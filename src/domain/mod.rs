@@ -2,9 +2,15 @@
 //! including "now", is an argument, so every rule is unit-tested.
 
 mod application;
+mod auth;
 mod decision;
 mod email_address;
+mod intent;
+mod limits;
 
 pub use application::{ApplicantFields, Change, Status};
-pub use decision::{automatic_reason, decide, is_late, wants_cancellation, AutoSignals, Automatic, Decision, Facts, Existing, ReturnPath};
+pub use auth::{auth_verdict, RequireAuth};
+pub use decision::{automatic_reason, decide, is_late, AutoSignals, Automatic, Decision, Existing, Facts, ReturnPath};
 pub use email_address::EmailAddress;
+pub use intent::{looks_like_inquiry, prefers_english, wants_cancellation};
+pub use limits::{rate_limit_wait, ReplyLimits, SentCounts};

@@ -12,7 +12,9 @@ pub mod html;
 use mail_parser::{MessageParser, MimeHeaders};
 use sha2::{Digest, Sha256};
 
-use crate::domain::{wants_cancellation, ApplicantFields, AutoSignals, EmailAddress, ReturnPath};
+use crate::domain::{
+    looks_like_inquiry, prefers_english, wants_cancellation, ApplicantFields, AutoSignals, EmailAddress, ReturnPath,
+};
 
 /// The header our replies carry so that a reply coming back is recognised as our own.
 pub const LOOP_HEADER: &str = "X-Smebridge-Loop";
@@ -35,6 +37,12 @@ pub struct Inbound {
     pub fields: ApplicantFields,
     /// The applicant asks to cancel their registration.
     pub cancel_requested: bool,
+    /// The mail asks staff a question instead of applying.
+    pub inquiry: bool,
+    /// The applicant wrote in English: answer in English first.
+    pub english: bool,
+    /// `Authentication-Results` header values, topmost first.
+    pub authentication_results: Vec<String>,
     /// What could not be read, in words for staff.
     pub problems: Vec<String>,
 }
@@ -66,6 +74,9 @@ pub fn parse(raw: &[u8], sha256: &str) -> Inbound {
             text: String::new(),
             fields: ApplicantFields::default(),
             cancel_requested: false,
+            inquiry: false,
+            english: false,
+            authentication_results: Vec::new(),
             problems,
         };
     };
@@ -101,7 +112,15 @@ pub fn parse(raw: &[u8], sha256: &str) -> Inbound {
     let found = fields::extract_fields(&text);
     let states_fields = found.name.is_some() || found.organization.is_some() || found.phone.is_some();
     let subject = message.subject().map(clean_header_text);
-    let cancel_requested = wants_cancellation(subject.as_deref(), fields::strip_quoted(&text), states_fields);
+    let own_text = fields::strip_quoted(&text);
+    let cancel_requested = wants_cancellation(subject.as_deref(), own_text, states_fields);
+    let inquiry = !cancel_requested && looks_like_inquiry(subject.as_deref(), own_text, states_fields);
+    let english = prefers_english(subject.as_deref(), own_text);
+    let authentication_results = message
+        .headers_raw()
+        .filter(|(name, _)| name.eq_ignore_ascii_case("Authentication-Results"))
+        .map(|(_, value)| clean_header_text(value))
+        .collect();
     let fields = ApplicantFields {
         name: found.name.or_else(|| from_name.clone()),
         organization: found.organization,
@@ -122,6 +141,9 @@ pub fn parse(raw: &[u8], sha256: &str) -> Inbound {
         text,
         fields,
         cancel_requested,
+        inquiry,
+        english,
+        authentication_results,
         problems,
     }
 }
@@ -155,7 +177,15 @@ pub fn explain(inbound: &Inbound) -> String {
     line("position", opt(&inbound.fields.position));
     line("phone", opt(&inbound.fields.phone));
     line("attendees", inbound.fields.attendees.map(|a| a.to_string()).unwrap_or_else(|| "-".into()));
-    line("cancel", if inbound.cancel_requested { "asks to cancel".into() } else { "no".into() });
+    let intent = if inbound.cancel_requested {
+        "asks to cancel"
+    } else if inbound.inquiry {
+        "asks a question (inquiry)"
+    } else {
+        "application"
+    };
+    line("intent", intent.into());
+    line("language", if inbound.english { "English first".into() } else { "Korean first".into() });
     line("problems", if inbound.problems.is_empty() { "none".into() } else { inbound.problems.join("; ") });
     out.push_str("--- body text as read ---\n");
     out.push_str(inbound.text.trim_end());
