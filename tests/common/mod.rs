@@ -24,9 +24,24 @@ pub struct Desk {
 impl Desk {
     /// A fresh stack and a configuration whose deadline is `deadline`.
     pub fn start_with_deadline(deadline: &str) -> Desk {
+        Desk::start_with(deadline, &[])
+    }
+
+    /// A fresh stack and a configuration with extra lines: each `(section, line)` puts `line`
+    /// right under the `[section]` header, e.g. `("event", "capacity = 2")`.
+    pub fn start_with(deadline: &str, extra: &[(&str, &str)]) -> Desk {
         let stack = MailStack::start().expect("the mail stack must start");
         let dir = tempfile::tempdir().unwrap();
         let config = write_config(dir.path(), &stack, deadline);
+        let mut text = std::fs::read_to_string(&config).unwrap();
+        for (section, line) in extra {
+            let header = format!("[{section}]\n");
+            if !text.contains(&header) {
+                text.push_str(&format!("\n{header}"));
+            }
+            text = text.replacen(&header, &format!("{header}{line}\n"), 1);
+        }
+        std::fs::write(&config, text).unwrap();
         Desk { stack, dir, config }
     }
 
@@ -85,6 +100,14 @@ impl Desk {
             .expect("the application must reach the center's mailbox");
     }
 
+    /// Send raw bytes over SMTP with this envelope sender (`""` for `MAIL FROM:<>`), without
+    /// waiting for delivery.
+    pub async fn submit(&self, envelope_from: &str, to: &[&str], raw: &str) {
+        mailstack::client::send_raw(self.stack.host(), self.stack.smtp_port(), envelope_from, to, crlf(raw).as_bytes())
+            .await
+            .expect("Postfix must accept the message");
+    }
+
     /// Put a message straight into the center's mailbox with a chosen arrival time.
     pub async fn append_to_center(&self, raw: &str, internaldate: &str) {
         mailstack::client::append(self.stack.host(), self.stack.imap_port(), CENTER, "INBOX", crlf(raw).as_bytes(), Some(internaldate))
@@ -112,6 +135,20 @@ impl Desk {
     pub fn outbox_states(&self) -> Vec<(String, i64)> {
         let conn = rusqlite::Connection::open(self.database()).unwrap();
         let mut stmt = conn.prepare("SELECT state, COUNT(*) FROM outbox GROUP BY state ORDER BY state").unwrap();
+        stmt.query_map([], |r| Ok((r.get(0)?, r.get(1)?))).unwrap().map(Result::unwrap).collect()
+    }
+
+    /// Outbox rows as (kind, recipient, state), oldest first.
+    pub fn outbox(&self) -> Vec<(String, String, String)> {
+        let conn = rusqlite::Connection::open(self.database()).unwrap();
+        let mut stmt = conn.prepare("SELECT kind, recipient, state FROM outbox ORDER BY id").unwrap();
+        stmt.query_map([], |r| Ok((r.get(0)?, r.get(1)?, r.get(2)?))).unwrap().map(Result::unwrap).collect()
+    }
+
+    /// Recorded messages as (sender, outcome), in the order recorded.
+    pub fn outcomes(&self) -> Vec<(Option<String>, String)> {
+        let conn = rusqlite::Connection::open(self.database()).unwrap();
+        let mut stmt = conn.prepare("SELECT sender, outcome FROM messages ORDER BY id").unwrap();
         stmt.query_map([], |r| Ok((r.get(0)?, r.get(1)?))).unwrap().map(Result::unwrap).collect()
     }
 
