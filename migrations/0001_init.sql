@@ -55,7 +55,7 @@ CREATE TABLE applications (
 CREATE TABLE outbox (
     id              INTEGER PRIMARY KEY,
     kind            TEXT    NOT NULL,           -- ack | late | update | after_deadline | cancelled | waitlisted | promoted | reopened | inquiry
-    answers         INTEGER NOT NULL REFERENCES messages (id),
+    answers         INTEGER REFERENCES messages (id),   -- NULL for mail we start (the staff summary)
     application     INTEGER REFERENCES applications (id),
     message_id      TEXT    NOT NULL UNIQUE,
     envelope_from   TEXT,                       -- NULL: MAIL FROM:<>
@@ -64,6 +64,7 @@ CREATE TABLE outbox (
     state           TEXT    NOT NULL CHECK (state IN ('pending', 'sending', 'sent', 'failed', 'unknown')),
     attempts        INTEGER NOT NULL DEFAULT 0,
     next_attempt_at INTEGER NOT NULL,
+    sending_since   INTEGER,                    -- when the current attempt began
     last_error      TEXT,
     created_at      INTEGER NOT NULL,
     sent_at         INTEGER,
@@ -72,3 +73,10 @@ CREATE TABLE outbox (
 CREATE INDEX outbox_due ON outbox (state, next_attempt_at);
 CREATE INDEX outbox_by_recipient ON outbox (recipient, kind);
 CREATE INDEX outbox_sent ON outbox (sent_at);
+
+-- One row per day a staff summary was made; written with its outbox rows, so a day is summarized
+-- exactly once, whatever restarts happen.
+CREATE TABLE summaries (
+    day         TEXT    PRIMARY KEY,            -- YYYY-MM-DD in the event's time zone
+    created_at  INTEGER NOT NULL
+) STRICT;

@@ -73,6 +73,8 @@ struct RawSmtp {
     password_file: Option<PathBuf>,
     from: String,
     envelope_from: Option<String>,
+    bcc_self: Option<bool>,
+    sending_grace: Option<RawDuration>,
     timeout: Option<RawDuration>,
     ca_file: Option<PathBuf>,
 }
@@ -94,6 +96,8 @@ struct RawEvent {
 struct RawStaff {
     recipients: Vec<String>,
     summary_time: String,
+    summary_from: Option<String>,
+    summary_until: Option<String>,
 }
 
 #[derive(Debug, Deserialize)]
@@ -240,6 +244,11 @@ pub struct SmtpConfig {
     /// The SMTP envelope sender. `None` sends with `MAIL FROM:<>` (RFC 3834), so that a bounce
     /// of a reply can never start a loop.
     pub envelope_from: Option<EmailAddress>,
+    /// Deliver a copy of every reply to the center's own mailbox (envelope Bcc). Staff see what
+    /// was answered, and after a crash mid-send the copy tells whether the server took the reply.
+    pub bcc_self: bool,
+    /// How long after a crash mid-send to wait before looking for that copy (delivery lag).
+    pub sending_grace: Duration,
     pub timeout: Duration,
     pub ca_file: Option<PathBuf>,
 }
@@ -263,6 +272,10 @@ pub struct EventConfig {
 pub struct StaffConfig {
     pub recipients: Vec<EmailAddress>,
     pub summary_time: Time,
+    /// Daily summaries are sent from this day (default: from the first run)…
+    pub summary_from: Option<jiff::civil::Date>,
+    /// …until this day (default: the day after the event starts), in the event's time zone.
+    pub summary_until: jiff::civil::Date,
 }
 
 #[derive(Debug, Clone)]
@@ -345,6 +358,8 @@ impl Config {
                     .envelope_from
                     .map(|a| EmailAddress::parse(&a).context("smtp.envelope_from"))
                     .transpose()?,
+                bcc_self: r.bcc_self.unwrap_or(true),
+                sending_grace: duration("smtp.sending_grace", r.sending_grace, 120)?,
                 timeout: duration("smtp.timeout", r.timeout, 60)?,
                 ca_file: r.ca_file.map(resolve),
             }
@@ -369,7 +384,16 @@ impl Config {
             }
         };
 
+        let date = |key: &str, value: &str| -> Result<jiff::civil::Date> {
+            value.parse().with_context(|| format!("{key} {value:?} is not a date like \"2022-11-07\""))
+        };
+        let event_day = event.starts_at.to_zoned(event.timezone.clone()).date();
         let staff = StaffConfig {
+            summary_from: raw.staff.summary_from.as_deref().map(|v| date("staff.summary_from", v)).transpose()?,
+            summary_until: match raw.staff.summary_until.as_deref() {
+                Some(v) => date("staff.summary_until", v)?,
+                None => event_day.tomorrow().context("event.starts_at is out of range")?,
+            },
             recipients: raw
                 .staff
                 .recipients
@@ -386,7 +410,7 @@ impl Config {
             templates_dir: resolve(r.templates_dir.unwrap_or_else(|| PathBuf::from("templates"))),
             limits: ReplyLimits {
                 per_sender_per_day: r.max_per_sender_per_day.unwrap_or(5),
-                per_hour: r.max_per_hour.unwrap_or(200),
+                per_hour: r.max_per_hour.unwrap_or(1000),
             },
             answer_inquiries: r.answer_inquiries.unwrap_or(false),
         };

@@ -16,6 +16,7 @@ use tokio_util::sync::CancellationToken;
 use tracing::{error, info, instrument, warn};
 
 use crate::config::Config;
+use crate::{clock, summary_job};
 use crate::imap::{Connection, Woken, FETCH_BATCH};
 use crate::outbox::{self, Backoff, SendReport};
 use crate::pipeline::{process_message, promote_waitlisted, Processed};
@@ -57,10 +58,6 @@ impl Desk {
         let store = Store::open(&config.database.path)?;
         let replier = Replier::new(&config)?;
         let smtp = Smtp::new(&config.smtp)?;
-        let requeued = store.requeue_interrupted_sends()?;
-        if requeued > 0 {
-            warn!(requeued, "replies interrupted mid-send by an earlier stop are queued again");
-        }
         Ok(Desk { config, store, replier, smtp })
     }
 
@@ -76,6 +73,7 @@ impl Desk {
             _ => {}
         }
         self.store.set_uidvalidity(&mailbox, uidvalidity, Timestamp::now())?;
+        self.resolve_interrupted_sends(conn).await?;
         promote_waitlisted(&mut self.store, &self.config, &self.replier)?;
 
         let listed = conn.uids().await?;
@@ -111,9 +109,39 @@ impl Desk {
         Ok(report)
     }
 
+    /// Replies an earlier process left in `sending` (it died mid-send) are not blindly resent:
+    /// with `bcc_self`, the copy in our own mailbox says whether the server took the reply
+    /// (then it counts as sent) or not (then it is sent again). Without it nobody can tell, so
+    /// the reply is marked `unknown` for staff. Only rows older than `sending_grace` are looked
+    /// at, so that a copy still on its way is not missed.
+    async fn resolve_interrupted_sends(&mut self, conn: &mut Connection) -> Result<()> {
+        let grace = jiff::SignedDuration::try_from(self.config.smtp.sending_grace)?;
+        let before = Timestamp::now().checked_sub(grace)?;
+        for (id, message_id) in self.store.interrupted_sends(before)? {
+            if !self.config.smtp.bcc_self {
+                warn!(outbox = id, "a reply was interrupted mid-send; whether it went out is unknown");
+                self.store.mark_unknown(id, "interrupted mid-send; no copy to check (bcc_self is off)")?;
+            } else if conn.has_message_id(&message_id).await? {
+                info!(outbox = id, "a reply interrupted mid-send had reached the server");
+                self.store.mark_sent(id, Timestamp::now())?;
+            } else {
+                info!(outbox = id, "a reply interrupted mid-send had not reached the server; sending it again");
+                self.store.mark_retry(id, Timestamp::now(), "interrupted mid-send before the server took it")?;
+            }
+        }
+        Ok(())
+    }
+
     /// Send the replies that are due.
     pub async fn send_due(&mut self, backoff: Backoff) -> Result<SendReport> {
-        outbox::send_due(&self.store, &self.smtp, Timestamp::now(), backoff, self.config.replies.limits).await
+        let own = self.config.own_address();
+        let bcc = self.config.smtp.bcc_self.then_some(&own);
+        outbox::send_due(&self.store, &self.smtp, Timestamp::now(), backoff, self.config.replies.limits, bcc).await
+    }
+
+    /// Make and queue the staff summary if it is due (on the daemon's clock).
+    pub fn summary_if_due(&mut self) -> Result<Option<jiff::civil::Date>> {
+        summary_job::summary_if_due(&mut self.store, &self.config, clock::now())
     }
 
     /// How long until the next reply retry is due (`None`: nothing pending).
@@ -137,6 +165,7 @@ pub async fn once(config: Config) -> Result<PassReport> {
         anyhow::Ok(report)
     }
     .await;
+    desk.summary_if_due()?;
     let send = desk.send_due(Backoff::Ignore).await?;
     let sync = synced.context("cannot read the mailbox")?;
     Ok(PassReport { sync, send })
@@ -190,12 +219,14 @@ async fn session(desk: &mut Desk, shutdown: &CancellationToken, failures: &mut u
             conn.logout().await;
             return Ok(());
         }
+        desk.summary_if_due()?;
         desk.send_due(Backoff::Respect).await?;
 
         let mut wait = if conn.has_idle() { desk.config.imap.idle_timeout } else { desk.config.imap.poll_interval };
         if let Some(next) = desk.until_next_reply()? {
             wait = wait.min(next.max(Duration::from_secs(1)));
         }
+        wait = wait.min(summary_job::until_next(&desk.config, clock::now()) + Duration::from_millis(200));
         let woken = if conn.has_idle() {
             let (back, woken) = conn.idle(wait, shutdown).await?;
             conn = back;

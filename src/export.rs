@@ -12,6 +12,8 @@ use crate::store::Application;
 #[derive(Debug, Clone, Copy, PartialEq, Eq, clap::ValueEnum)]
 pub enum Format {
     Csv,
+    Xlsx,
+    Json,
 }
 
 /// The CSV columns, in order. The first eight are the documented contract.
@@ -24,20 +26,54 @@ pub fn write_csv(out: impl Write, applications: &[Application], tz: &TimeZone) -
     let mut writer = csv::Writer::from_writer(out);
     writer.write_record(CSV_COLUMNS)?;
     for app in applications {
-        let f = &app.fields;
-        writer.write_record([
-            app.email.as_str(),
-            f.name.as_deref().unwrap_or(""),
-            f.organization.as_deref().unwrap_or(""),
-            f.position.as_deref().unwrap_or(""),
-            f.phone.as_deref().unwrap_or(""),
-            &f.attendees.unwrap_or(1).to_string(),
-            app.status.as_str(),
-            &rfc3339_in(app.received_at, tz),
-            &crate::reply::application_number(app.id),
-        ])?;
+        writer.write_record(row(app, tz).map(|cell| defuse_formula(&cell)))?;
     }
     writer.flush().context("cannot write the export")?;
+    Ok(())
+}
+
+/// One application as the export's cells, in [`CSV_COLUMNS`] order.
+pub fn row(app: &Application, tz: &TimeZone) -> [String; 9] {
+    let f = &app.fields;
+    let text = |v: &Option<String>| v.clone().unwrap_or_default();
+    [
+        app.email.clone(),
+        text(&f.name),
+        text(&f.organization),
+        text(&f.position),
+        text(&f.phone),
+        f.attendees.unwrap_or(1).to_string(),
+        app.status.as_str().to_owned(),
+        rfc3339_in(app.received_at, tz),
+        crate::reply::application_number(app.id),
+    ]
+}
+
+/// A cell an applicant wrote that starts like a spreadsheet formula (`=`, `+`, `-`, `@`) is
+/// prefixed with `'`, so that opening the CSV in Excel cannot run it (CSV injection).
+pub fn defuse_formula(cell: &str) -> String {
+    match cell.chars().next() {
+        Some('=' | '+' | '-' | '@' | '\t' | '\r') => format!("'{cell}"),
+        _ => cell.to_owned(),
+    }
+}
+
+/// Every application as a JSON array of objects keyed by [`CSV_COLUMNS`], plus `review`.
+pub fn write_json(out: impl Write, applications: &[Application], tz: &TimeZone) -> Result<()> {
+    let rows: Vec<serde_json::Value> = applications
+        .iter()
+        .map(|app| {
+            let mut object: serde_json::Map<String, serde_json::Value> = CSV_COLUMNS
+                .iter()
+                .zip(row(app, tz))
+                .map(|(k, v)| (k.to_string(), serde_json::Value::String(v)))
+                .collect();
+            object.insert("attendees".into(), serde_json::json!(app.fields.attendees.unwrap_or(1)));
+            object.insert("review".into(), serde_json::json!(app.review));
+            serde_json::Value::Object(object)
+        })
+        .collect();
+    serde_json::to_writer_pretty(out, &rows).context("cannot write the export")?;
     Ok(())
 }
 
@@ -49,6 +85,14 @@ pub fn rfc3339_in(t: Timestamp, tz: &TimeZone) -> String {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn formulas_from_applicants_are_defused() {
+        assert_eq!(defuse_formula("=HYPERLINK(\"http://x.example\")"), "'=HYPERLINK(\"http://x.example\")");
+        assert_eq!(defuse_formula("@SUM(A1)"), "'@SUM(A1)");
+        assert_eq!(defuse_formula("010-1234-5678"), "010-1234-5678");
+        assert_eq!(defuse_formula("(주)한빛테크"), "(주)한빛테크");
+    }
     use crate::domain::{ApplicantFields, Status};
 
     #[test]

@@ -126,6 +126,15 @@ impl Connection {
         Ok(uids)
     }
 
+    /// Is a message with this Message-ID (without angle brackets) in the selected mailbox?
+    pub async fn has_message_id(&mut self, message_id: &str) -> Result<bool> {
+        let quoted = message_id.replace('\\', "").replace('"', "");
+        let query = format!("HEADER Message-ID \"<{quoted}>\"");
+        let found = bounded(self.timeout, "UID SEARCH HEADER", self.session.uid_search(&query)).await?;
+        self.drain_unsolicited();
+        Ok(!found.is_empty())
+    }
+
     /// Fetch these messages (raw bytes, arrival time), reading the response to its end. UIDs
     /// the server did not return (expunged meanwhile) are simply absent from the result.
     pub async fn fetch(&mut self, uids: &[u32]) -> Result<Vec<Fetched>> {

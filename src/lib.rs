@@ -21,10 +21,13 @@
 //! - [`outbox`] sends pending replies over SMTP, retrying with backoff, and records each outcome.
 //! - [`pipeline`] ties fetch → parse → decide → store together for one message.
 //! - [`daemon`] is the loop (`run`) and the single pass (`once`); shutdown is an injected future.
+//! - [`summary`] renders the staff's daily summary mail and its XLSX/CSV attachments;
+//!   [`summary_job`] decides when it is due, gathers its data and queues it for staff.
 //! - [`export`] writes the applications for staff; [`check`] verifies a configuration end to end.
 //! - [`config`] turns the TOML file into a validated [`config::Config`].
 
 pub mod check;
+pub mod clock;
 pub mod config;
 pub mod daemon;
 pub mod domain;
@@ -37,4 +40,6 @@ pub mod pipeline;
 pub mod reply;
 pub mod smtp;
 pub mod store;
+pub mod summary;
+pub mod summary_job;
 pub mod tls;

@@ -11,7 +11,8 @@ use smebridge::config::{Config, DEFAULT_PATH};
 use smebridge::export::{self, Format};
 use smebridge::logging::{self, LogFormat};
 use smebridge::store::Store;
-use smebridge::{check, daemon};
+use smebridge::domain::Status;
+use smebridge::{check, daemon, summary_job};
 
 /// A registration desk run out of an ordinary mailbox: reads applications over IMAP, records
 /// them in SQLite, answers over SMTP.
@@ -38,14 +39,28 @@ enum Command {
     Run,
     /// One pass: record every message not yet recorded, send every pending reply, exit.
     Once,
-    /// Write every application, one row each, header first.
+    /// Write every application, one row each, header first (csv: UTF-8; xlsx: needs --output).
     Export {
         #[arg(long, value_enum, default_value = "csv")]
         format: Format,
         /// Write to this file instead of standard output.
         #[arg(long)]
         output: Option<PathBuf>,
+        /// Only applications with these statuses (accepted, late, cancelled, waitlisted).
+        #[arg(long, value_delimiter = ',')]
+        status: Vec<String>,
     },
+    /// Print the staff summary for a day (default: today), or send it to staff now.
+    Summary {
+        /// The day, YYYY-MM-DD in the event's time zone.
+        #[arg(long)]
+        date: Option<jiff::civil::Date>,
+        /// Send it to the staff recipients now instead of printing it.
+        #[arg(long)]
+        send: bool,
+    },
+    /// Print where registration stands.
+    Stats,
     /// Check the configuration, the templates, the database, and the IMAP and SMTP logins.
     Check,
     /// Show what smebridge reads in a message file (.eml): sender, subject, automatic-mail
@@ -94,22 +109,54 @@ fn run(cli: Cli) -> Result<ExitCode> {
                 report.send.held,
             );
         }
-        Command::Export { format: Format::Csv, output } => {
+        Command::Export { format, output, status } => {
             let config = Config::load(&cli.config)?;
             let store = Store::open(&config.database.path)?;
-            let applications = store.applications()?;
-            match output {
-                Some(path) => {
-                    let file = std::fs::File::create(&path).with_context(|| format!("cannot create {}", path.display()))?;
-                    export::write_csv(file, &applications, &config.event.timezone)?;
-                }
-                None => {
-                    let stdout = std::io::stdout();
-                    let mut lock = stdout.lock();
-                    export::write_csv(&mut lock, &applications, &config.event.timezone)?;
-                    lock.flush()?;
-                }
+            let wanted: Vec<Status> = status
+                .iter()
+                .map(|s| Status::parse(s.trim()).with_context(|| format!("unknown status {s:?} (accepted, late, cancelled, waitlisted)")))
+                .collect::<Result<_>>()?;
+            let applications: Vec<_> =
+                store.applications()?.into_iter().filter(|a| wanted.is_empty() || wanted.contains(&a.status)).collect();
+            let tz = &config.event.timezone;
+            let mut out: Box<dyn Write> = match &output {
+                Some(path) => Box::new(std::fs::File::create(path).with_context(|| format!("cannot create {}", path.display()))?),
+                None if format == Format::Xlsx => anyhow::bail!("--format xlsx needs --output FILE.xlsx"),
+                None => Box::new(std::io::stdout().lock()),
+            };
+            match format {
+                Format::Csv => export::write_csv(&mut out, &applications, tz)?,
+                Format::Json => export::write_json(&mut out, &applications, tz)?,
+                Format::Xlsx => out.write_all(&smebridge::summary::xlsx(&applications, &[], tz)?)?,
             }
+            out.flush()?;
+        }
+        Command::Summary { date, send } => {
+            let config = Config::load(&cli.config)?;
+            let now = smebridge::clock::now();
+            let day = date.unwrap_or_else(|| now.to_zoned(config.event.timezone.clone()).date());
+            if send {
+                let (queued, report) = runtime.block_on(async {
+                    let mut desk = daemon::Desk::open(config)?;
+                    let summary = summary_job::render_for(&desk.store, &desk.config, day, now)?;
+                    let queued = summary_job::queue_by_hand(&mut desk.store, &desk.config, &summary, now)?;
+                    let report = desk.send_due(smebridge::outbox::Backoff::Ignore).await?;
+                    anyhow::Ok((queued, report))
+                })?;
+                println!("queued {queued} summary mail(s); sent {}, retrying {}, failed {}", report.sent, report.retrying, report.failed);
+            } else {
+                let store = Store::open(&config.database.path)?;
+                let summary = summary_job::render_for(&store, &config, day, now)?;
+                println!("{}\n\n{}", summary.subject, summary.text.trim_end());
+            }
+        }
+        Command::Stats => {
+            let config = Config::load(&cli.config)?;
+            let store = Store::open(&config.database.path)?;
+            let now = smebridge::clock::now();
+            let day = now.to_zoned(config.event.timezone.clone()).date();
+            let summary_input_totals = summary_job::totals_now(&store, &config, day, now)?;
+            print!("{}", summary_input_totals);
         }
         Command::Parse { file } => {
             let raw = std::fs::read(&file).with_context(|| format!("cannot read {}", file.display()))?;

@@ -50,6 +50,7 @@ pub async fn send_due(
     now: Timestamp,
     backoff: Backoff,
     limits: ReplyLimits,
+    bcc: Option<&EmailAddress>,
 ) -> Result<SendReport> {
     let mut report = SendReport::default();
     for row in store.due_replies(now, backoff == Backoff::Ignore)? {
@@ -69,9 +70,9 @@ pub async fn send_due(
             }
         };
         let envelope_from = row.envelope_from.as_deref().map(EmailAddress::parse).transpose()?;
-        store.mark_sending(row.id)?;
+        store.mark_sending(row.id, now)?;
         let attempts = row.attempts + 1;
-        match transport.send(envelope_from.as_ref(), &recipient, &row.raw).await {
+        match transport.send(envelope_from.as_ref(), &recipient, bcc, &row.raw).await {
             Ok(()) => {
                 store.mark_sent(row.id, Timestamp::now())?;
                 info!(outbox = row.id, kind = %row.kind, "reply sent");
@@ -108,7 +109,7 @@ mod tests {
     }
 
     impl ReplyTransport for Scripted {
-        async fn send(&self, from: Option<&EmailAddress>, to: &EmailAddress, _raw: &[u8]) -> Result<(), SendError> {
+        async fn send(&self, from: Option<&EmailAddress>, to: &EmailAddress, _bcc: Option<&EmailAddress>, _raw: &[u8]) -> Result<(), SendError> {
             self.sent.lock().unwrap().push((from.map(|f| f.to_string()), to.to_string()));
             self.answers.lock().unwrap().remove(0)
         }
@@ -168,14 +169,14 @@ mod tests {
         let (_dir, store) = store_with_one_reply();
         let now = Timestamp::now();
         let transport = scripted(vec![Err(SendError::Transient("421 busy".into())), Ok(())]);
-        let first = send_due(&store, &transport, now, Backoff::Respect, LIMITS).await.unwrap();
+        let first = send_due(&store, &transport, now, Backoff::Respect, LIMITS, None).await.unwrap();
         assert_eq!(first, SendReport { sent: 0, retrying: 1, failed: 0, held: 0 });
-        let too_soon = send_due(&store, &transport, now, Backoff::Respect, LIMITS).await.unwrap();
+        let too_soon = send_due(&store, &transport, now, Backoff::Respect, LIMITS, None).await.unwrap();
         assert_eq!(too_soon, SendReport::default(), "the retry waits for its time");
         let later = now.checked_add(SignedDuration::from_secs(61)).unwrap();
-        let second = send_due(&store, &transport, later, Backoff::Respect, LIMITS).await.unwrap();
+        let second = send_due(&store, &transport, later, Backoff::Respect, LIMITS, None).await.unwrap();
         assert_eq!(second.sent, 1);
-        let again = send_due(&store, &transport, later, Backoff::Ignore, LIMITS).await.unwrap();
+        let again = send_due(&store, &transport, later, Backoff::Ignore, LIMITS, None).await.unwrap();
         assert_eq!(again, SendReport::default(), "a sent reply is never sent again");
         assert_eq!(transport.sent.lock().unwrap().len(), 2);
         assert_eq!(transport.sent.lock().unwrap()[0], (None, "kim@hanbit-tech.example".to_owned()), "MAIL FROM:<>");
@@ -188,7 +189,7 @@ mod tests {
         let transport = scripted(vec![Ok(())]);
         let one_a_day = ReplyLimits { per_sender_per_day: 1, per_hour: 100 };
         let now = Timestamp::now();
-        let report = send_due(&store, &transport, now, Backoff::Ignore, one_a_day).await.unwrap();
+        let report = send_due(&store, &transport, now, Backoff::Ignore, one_a_day, None).await.unwrap();
         assert_eq!(report, SendReport { sent: 1, retrying: 0, failed: 0, held: 1 });
         assert_eq!(transport.sent.lock().unwrap().len(), 1, "the second reply to the same address waits");
         let held = store.due_replies(now, true).unwrap();
@@ -202,10 +203,10 @@ mod tests {
     async fn a_permanent_failure_is_recorded_not_retried() {
         let (_dir, store) = store_with_one_reply();
         let transport = scripted(vec![Err(SendError::Permanent("550 no such user".into()))]);
-        let report = send_due(&store, &transport, Timestamp::now(), Backoff::Ignore, LIMITS).await.unwrap();
+        let report = send_due(&store, &transport, Timestamp::now(), Backoff::Ignore, LIMITS, None).await.unwrap();
         assert_eq!(report.failed, 1);
         assert_eq!(store.outbox_counts().unwrap(), vec![("failed".to_owned(), 1)]);
-        let report = send_due(&store, &transport, Timestamp::now(), Backoff::Ignore, LIMITS).await.unwrap();
+        let report = send_due(&store, &transport, Timestamp::now(), Backoff::Ignore, LIMITS, None).await.unwrap();
         assert_eq!(report, SendReport::default());
     }
 }

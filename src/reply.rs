@@ -241,7 +241,7 @@ fn is_safe_message_id(id: &str) -> bool {
 // --- headers -----------------------------------------------------------------------------------
 
 #[derive(Debug, Clone)]
-struct AutoSubmitted(String);
+pub(crate) struct AutoSubmitted(pub(crate) String);
 
 impl Header for AutoSubmitted {
     fn name() -> HeaderName {
@@ -256,7 +256,7 @@ impl Header for AutoSubmitted {
 }
 
 #[derive(Debug, Clone)]
-struct LoopMarker(String);
+pub(crate) struct LoopMarker(pub(crate) String);
 
 impl Header for LoopMarker {
     fn name() -> HeaderName {

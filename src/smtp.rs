@@ -32,6 +32,7 @@ pub trait ReplyTransport {
         &self,
         envelope_from: Option<&EmailAddress>,
         recipient: &EmailAddress,
+        bcc: Option<&EmailAddress>,
         raw: &[u8],
     ) -> impl Future<Output = Result<(), SendError>> + Send;
 }
@@ -77,8 +78,18 @@ impl Smtp {
 }
 
 impl ReplyTransport for Smtp {
-    async fn send(&self, envelope_from: Option<&EmailAddress>, recipient: &EmailAddress, raw: &[u8]) -> Result<(), SendError> {
-        let envelope = Envelope::new(envelope_from.map(EmailAddress::to_lettre), vec![recipient.to_lettre()])
+    async fn send(
+        &self,
+        envelope_from: Option<&EmailAddress>,
+        recipient: &EmailAddress,
+        bcc: Option<&EmailAddress>,
+        raw: &[u8],
+    ) -> Result<(), SendError> {
+        // A Bcc only in the envelope: the copy is delivered in the same SMTP transaction, so it
+        // exists if and only if the server accepted the reply.
+        let mut to = vec![recipient.to_lettre()];
+        to.extend(bcc.filter(|b| *b != recipient).map(EmailAddress::to_lettre));
+        let envelope = Envelope::new(envelope_from.map(EmailAddress::to_lettre), to)
             .map_err(|e| SendError::Permanent(format!("bad envelope: {e}")))?;
         // lettre's own timeout covers each socket operation, not the whole exchange: bound it.
         let limit = self.timeout * 2;

@@ -290,7 +290,7 @@ impl Store {
         let reply = make_reply(application_id)?;
         let reply_id = match &reply {
             None => None,
-            Some(reply) => Some(insert_reply(&tx, reply, message_row, application_id, now)?),
+            Some(reply) => Some(insert_reply(&tx, reply, Some(message_row), application_id, now)?),
         };
         tx.commit()?;
         Ok(CommitResult { message: message_row, application: application_id, reply: reply_id })
@@ -339,7 +339,7 @@ impl Store {
                 params![app.id, Timestamp::now().as_second()],
             )?;
             if let Some(reply) = make_reply(&app)? {
-                insert_reply(&tx, &reply, app.last_message, Some(app.id), Timestamp::now().as_second())?;
+                insert_reply(&tx, &reply, Some(app.last_message), Some(app.id), Timestamp::now().as_second())?;
             }
             tx.commit()?;
             promoted += 1;
@@ -402,9 +402,27 @@ impl Store {
     }
 
     /// Count the attempt before making it: a crash mid-send leaves the row in `sending`.
-    pub fn mark_sending(&self, id: i64) -> Result<()> {
+    pub fn mark_sending(&self, id: i64, now: Timestamp) -> Result<()> {
+        self.conn.execute(
+            "UPDATE outbox SET state = 'sending', attempts = attempts + 1, sending_since = ?2 WHERE id = ?1",
+            params![id, now.as_second()],
+        )?;
+        Ok(())
+    }
+
+    /// Replies an earlier process left in `sending` that started before `before`: (id, Message-ID).
+    pub fn interrupted_sends(&self, before: Timestamp) -> Result<Vec<(i64, String)>> {
+        let mut stmt = self
+            .conn
+            .prepare("SELECT id, message_id FROM outbox WHERE state = 'sending' AND sending_since < ?1 ORDER BY id")?;
+        let rows = stmt.query_map([before.as_second()], |r| Ok((r.get(0)?, r.get(1)?)))?.collect::<rusqlite::Result<_>>()?;
+        Ok(rows)
+    }
+
+    /// The server may or may not have the reply: staff must look.
+    pub fn mark_unknown(&self, id: i64, why: &str) -> Result<()> {
         self.conn
-            .execute("UPDATE outbox SET state = 'sending', attempts = attempts + 1 WHERE id = ?1", [id])?;
+            .execute("UPDATE outbox SET state = 'unknown', last_error = ?2 WHERE id = ?1", params![id, why])?;
         Ok(())
     }
 
@@ -430,11 +448,6 @@ impl Store {
         Ok(())
     }
 
-    /// Replies left in `sending` by a process that died mid-send go back to `pending`.
-    /// Returns how many. (They may have reached the server: at-least-once, see the README.)
-    pub fn requeue_interrupted_sends(&self) -> Result<usize> {
-        Ok(self.conn.execute("UPDATE outbox SET state = 'pending' WHERE state = 'sending'", [])?)
-    }
 
     /// Outbox rows by state, for reports and tests.
     pub fn outbox_counts(&self) -> Result<Vec<(String, i64)>> {
@@ -443,10 +456,99 @@ impl Store {
         Ok(rows)
     }
 
+    // --- the staff summary ----------------------------------------------------------------------
+
+    /// The last day summarized and when that summary was made.
+    pub fn last_summary(&self) -> Result<Option<(String, Timestamp)>> {
+        let row: Option<(String, i64)> = self
+            .conn
+            .query_row("SELECT day, created_at FROM summaries ORDER BY day DESC LIMIT 1", [], |r| Ok((r.get(0)?, r.get(1)?)))
+            .optional()?;
+        row.map(|(day, at)| Ok((day, Timestamp::from_second(at)?))).transpose()
+    }
+
+    /// Record that `day` is summarized and queue its mails, in one transaction: a day is
+    /// summarized exactly once, whatever restarts happen. Returns false (and queues nothing) if
+    /// the day was summarized already.
+    pub fn record_summary(&mut self, day: &str, now: Timestamp, mails: &[NewReply]) -> Result<bool> {
+        let tx = self.conn.transaction_with_behavior(TransactionBehavior::Immediate)?;
+        let inserted = tx.execute(
+            "INSERT INTO summaries (day, created_at) VALUES (?1, ?2) ON CONFLICT (day) DO NOTHING",
+            params![day, now.as_second()],
+        )?;
+        if inserted == 0 {
+            return Ok(false);
+        }
+        for mail in mails {
+            insert_reply(&tx, mail, None, None, now.as_second())?;
+        }
+        tx.commit()?;
+        Ok(true)
+    }
+
+    /// Queue mail that answers nothing (a summary sent by hand).
+    pub fn queue_mail(&mut self, mail: &NewReply, now: Timestamp) -> Result<i64> {
+        let tx = self.conn.transaction_with_behavior(TransactionBehavior::Immediate)?;
+        let id = insert_reply(&tx, mail, None, None, now.as_second())?;
+        tx.commit()?;
+        Ok(id)
+    }
+
+    /// Messages with one of these outcomes: (arrived_at, sender, subject, outcome, detail, raw).
+    pub fn messages_with_outcomes(&self, outcomes: &[&str]) -> Result<Vec<MessageNote>> {
+        let placeholders = vec!["?"; outcomes.len()].join(",");
+        let mut stmt = self.conn.prepare(&format!(
+            "SELECT arrived_at, sender, subject, outcome, outcome_detail, problems, raw, recorded_at FROM messages
+             WHERE outcome IN ({placeholders}) ORDER BY arrived_at, id"
+        ))?;
+        let rows = stmt
+            .query_map(rusqlite::params_from_iter(outcomes.iter()), |r| {
+                Ok(MessageNote {
+                    arrived_at: Timestamp::from_second(r.get(0)?).unwrap_or(Timestamp::UNIX_EPOCH),
+                    sender: r.get(1)?,
+                    subject: r.get(2)?,
+                    outcome: r.get(3)?,
+                    detail: r.get(4)?,
+                    problems: r.get(5)?,
+                    raw: r.get(6)?,
+                    recorded_at: Timestamp::from_second(r.get(7)?).unwrap_or(Timestamp::UNIX_EPOCH),
+                })
+            })?
+            .collect::<rusqlite::Result<_>>()?;
+        Ok(rows)
+    }
+
+    /// Replies that failed or whose fate is unknown: (recipient, kind, state, last_error, created_at).
+    pub fn troubled_replies(&self) -> Result<Vec<(String, String, String, Option<String>, Timestamp)>> {
+        let mut stmt = self.conn.prepare(
+            "SELECT recipient, kind, state, last_error, created_at FROM outbox
+             WHERE state IN ('failed', 'unknown') OR (state = 'pending' AND attempts > 0) ORDER BY id",
+        )?;
+        let rows = stmt
+            .query_map([], |r| {
+                Ok((r.get(0)?, r.get(1)?, r.get(2)?, r.get(3)?, Timestamp::from_second(r.get(4)?).unwrap_or(Timestamp::UNIX_EPOCH)))
+            })?
+            .collect::<rusqlite::Result<_>>()?;
+        Ok(rows)
+    }
+
     /// How many messages are recorded.
     pub fn message_count(&self) -> Result<i64> {
         Ok(self.conn.query_row("SELECT COUNT(*) FROM messages", [], |r| r.get(0))?)
     }
+}
+
+/// A recorded message, as the staff summary needs it.
+#[derive(Debug, Clone)]
+pub struct MessageNote {
+    pub arrived_at: Timestamp,
+    pub recorded_at: Timestamp,
+    pub sender: Option<String>,
+    pub subject: Option<String>,
+    pub outcome: String,
+    pub detail: Option<String>,
+    pub problems: Option<String>,
+    pub raw: Vec<u8>,
 }
 
 /// The ids a [`Store::commit_message`] wrote.
@@ -460,7 +562,7 @@ pub struct CommitResult {
 fn insert_reply(
     tx: &rusqlite::Transaction<'_>,
     reply: &NewReply,
-    answers: i64,
+    answers: Option<i64>,
     application: Option<i64>,
     now: i64,
 ) -> Result<i64> {
@@ -636,9 +738,10 @@ mod tests {
         };
         let id = store.commit_message(at, &message("bb", b"raw", &sender), &ApplicationWrite::None, reply).unwrap().reply.unwrap();
         let now: Timestamp = "2022-11-16T01:00:00Z".parse().unwrap();
-        store.mark_sending(id).unwrap();
-        assert_eq!(store.requeue_interrupted_sends().unwrap(), 1);
+        store.mark_sending(id, now).unwrap();
         let later = now.checked_add(jiff::SignedDuration::from_secs(60)).unwrap();
+        assert!(store.interrupted_sends(now).unwrap().is_empty(), "not before the grace time");
+        assert_eq!(store.interrupted_sends(later).unwrap(), vec![(id, "r@kaist.ac.kr".to_owned())]);
         store.mark_retry(id, later, "connection refused").unwrap();
         assert!(store.due_replies(now, false).unwrap().is_empty(), "backoff is respected");
         assert_eq!(store.due_replies(now, true).unwrap().len(), 1, "a manual pass ignores backoff");

@@ -7,6 +7,7 @@ mod decision;
 mod email_address;
 mod intent;
 mod limits;
+mod schedule;
 
 pub use application::{ApplicantFields, Change, Status};
 pub use auth::{auth_verdict, RequireAuth};
@@ -14,3 +15,4 @@ pub use decision::{automatic_reason, decide, is_late, AutoSignals, Automatic, De
 pub use email_address::EmailAddress;
 pub use intent::{looks_like_inquiry, prefers_english, wants_cancellation};
 pub use limits::{rate_limit_wait, ReplyLimits, SentCounts};
+pub use schedule::{next_summary_time, summary_due, SummaryWindow};

@@ -28,13 +28,16 @@ impl Desk {
     }
 
     /// A fresh stack and a configuration with extra lines: each `(section, line)` puts `line`
-    /// right under the `[section]` header, e.g. `("event", "capacity = 2")`.
+    /// right under the `[section]` header, e.g. `("event", "capacity = 2")`, replacing a line
+    /// that sets the same key there.
     pub fn start_with(deadline: &str, extra: &[(&str, &str)]) -> Desk {
         let stack = MailStack::start().expect("the mail stack must start");
         let dir = tempfile::tempdir().unwrap();
         let config = write_config(dir.path(), &stack, deadline);
         let mut text = std::fs::read_to_string(&config).unwrap();
         for (section, line) in extra {
+            let key = line.split('=').next().unwrap().trim();
+            text = text.lines().filter(|l| !l.trim_start().starts_with(&format!("{key} ="))).collect::<Vec<_>>().join("\n") + "\n";
             let header = format!("[{section}]\n");
             if !text.contains(&header) {
                 text.push_str(&format!("\n{header}"));
@@ -179,6 +182,8 @@ port = {smtp}
 security = "plain"
 from = "KAIST SME Center <{CENTER}>"
 timeout = "5s"
+bcc_self = false
+sending_grace = "1s"
 
 [event]
 name = "SME R&D Workshop"
@@ -191,6 +196,7 @@ contact = "{CENTER}"
 [staff]
 recipients = ["staff@kaist.ac.kr"]
 summary_time = "08:30"
+summary_from = "2099-01-01"   # no daily summary unless a test asks for one
 
 [database]
 path = "smebridge.sqlite"

@@ -1,0 +1,223 @@
+//! The staff's daily summary as a job: decide whether it is due, gather its data from the
+//! database, render it ([`crate::summary`]), build the mail and queue it in the outbox — the day
+//! and its mails in one transaction, so each day is summarized exactly once across restarts.
+
+use anyhow::{Context, Result};
+use jiff::civil::Date;
+use jiff::Timestamp;
+use lettre::message::{Attachment, Mailbox, Message, MultiPart};
+use tracing::info;
+
+use crate::config::Config;
+use crate::domain::{next_summary_time, summary_due, EmailAddress, SummaryWindow};
+use crate::reply::{application_number, AutoSubmitted, LoopMarker};
+use crate::store::{NewReply, Store};
+use crate::summary::{self, Attention, AttentionKind, ChangeNote, Summary, SummaryInput, CHART_CID, XLSX_MIME};
+
+/// The outbox kind of summary mails.
+pub const KIND: &str = "summary";
+
+/// If a summary is due at `now`, make it and queue it for every staff recipient. Returns the day
+/// summarized.
+pub fn summary_if_due(store: &mut Store, config: &Config, now: Timestamp) -> Result<Option<Date>> {
+    let tz = &config.event.timezone;
+    let last = store.last_summary()?;
+    let last_day = last.as_ref().map(|(day, _)| day.parse::<Date>()).transpose().context("bad day in summaries")?;
+    let window = SummaryWindow { from: config.staff.summary_from, until: config.staff.summary_until };
+    let local = now.to_zoned(tz.clone()).datetime();
+    let Some(day) = summary_due(local, config.staff.summary_time, last_day, window) else { return Ok(None) };
+
+    let input = gather(store, config, day, now, last.map(|(_, at)| at))?;
+    let rendered = summary::render(&input)?;
+    let mails = compose(config, &rendered, &format!("{day}"), None)?;
+    if store.record_summary(&day.to_string(), now, &mails)? {
+        info!(%day, recipients = mails.len(), "daily summary queued for staff");
+        Ok(Some(day))
+    } else {
+        Ok(None)
+    }
+}
+
+/// How long until a summary could next become due.
+pub fn until_next(config: &Config, now: Timestamp) -> std::time::Duration {
+    let tz = &config.event.timezone;
+    let local = now.to_zoned(tz.clone()).datetime();
+    let next = next_summary_time(local, config.staff.summary_time);
+    next.to_zoned(tz.clone())
+        .map(|z| z.timestamp().duration_since(now))
+        .ok()
+        .and_then(|d| std::time::Duration::try_from(d).ok())
+        .unwrap_or(std::time::Duration::from_secs(3600))
+}
+
+/// The summary for `day` as it would be made at `now` (for `smebridge summary`).
+pub fn render_for(store: &Store, config: &Config, day: Date, now: Timestamp) -> Result<Summary> {
+    let previous = store.last_summary()?.map(|(_, at)| at).filter(|at| *at < now);
+    summary::render(&gather(store, config, day, now, previous)?)
+}
+
+/// Queue `summary` for every staff recipient now, outside the daily schedule.
+pub fn queue_by_hand(store: &mut Store, config: &Config, summary: &Summary, now: Timestamp) -> Result<usize> {
+    let mails = compose(config, summary, &summary.xlsx_filename, Some(now))?;
+    for mail in &mails {
+        store.queue_mail(mail, now)?;
+    }
+    Ok(mails.len())
+}
+
+/// Where registration stands, as a small terminal table (for `smebridge stats`).
+pub fn totals_now(store: &Store, config: &Config, day: Date, now: Timestamp) -> Result<String> {
+    let input = gather(store, config, day, now, None)?;
+    let t = summary::totals(&input);
+    let mut rows = vec![
+        ("신청 (accepted)", t.accepted.to_string()),
+        ("참석 인원 (attendees)", t.attendees.to_string()),
+        ("대기 (waitlisted)", t.waitlisted.to_string()),
+        ("취소 (cancelled)", t.cancelled.to_string()),
+        ("마감 후 (late)", t.late.to_string()),
+        ("확인 필요 (needs a person)", input.needs_person.len().to_string()),
+    ];
+    if let Some(left) = t.capacity_left {
+        rows.push(("잔여 좌석 (seats left)", left.to_string()));
+    }
+    rows.push((
+        "마감까지 (days to deadline)",
+        t.days_to_deadline.map(|d| d.to_string()).unwrap_or_else(|| "마감 (closed)".to_owned()),
+    ));
+    // Hangul is two columns wide in a terminal.
+    let width = |s: &str| s.chars().map(|c| if c >= '\u{1100}' { 2 } else { 1 }).sum::<usize>();
+    let label_width = rows.iter().map(|(l, _)| width(l)).max().unwrap_or(0);
+    let mut out = String::new();
+    for (label, value) in rows {
+        out.push_str(&format!("{label}{}  {value:>6}\n", " ".repeat(label_width - width(label))));
+    }
+    Ok(out)
+}
+
+/// Everything the summary shows, read from the database.
+fn gather(store: &Store, config: &Config, day: Date, now: Timestamp, previous: Option<Timestamp>) -> Result<SummaryInput> {
+    let applications = store.applications()?;
+    let mut needs_person = Vec::new();
+    for app in &applications {
+        if let Some(review) = &app.review {
+            needs_person.push(Attention {
+                kind: if review.contains("not authenticated") { AttentionKind::ForgedSender } else { AttentionKind::Review },
+                at: app.received_at,
+                sender: Some(app.email.clone()),
+                subject: app.fields.name.clone(),
+                detail: format!("{}: {}", application_number(app.id), review.replace('\n', "; ")),
+            });
+        }
+    }
+    for note in store.messages_with_outcomes(&["inquiry", "unreadable", "cancel_without_application"])? {
+        let kind = if note.outcome == "inquiry" { AttentionKind::Inquiry } else { AttentionKind::Unclassified };
+        let excerpt = excerpt(&note.raw);
+        needs_person.push(Attention {
+            kind,
+            at: note.arrived_at,
+            sender: note.sender,
+            subject: note.subject,
+            detail: match note.outcome.as_str() {
+                "cancel_without_application" => format!("취소 요청, 신청 내역 없음 (cancellation without an application): {excerpt}"),
+                _ => excerpt,
+            },
+        });
+    }
+    for (recipient, kind, state, error, at) in store.troubled_replies()? {
+        if kind == KIND {
+            continue;
+        }
+        needs_person.push(Attention {
+            kind: AttentionKind::ReplyFailed,
+            at,
+            sender: Some(recipient),
+            subject: None,
+            detail: format!("{kind} reply {state}: {}", error.unwrap_or_default()),
+        });
+    }
+
+    let by_email: std::collections::HashMap<&str, &crate::store::Application> =
+        applications.iter().map(|a| (a.email.as_str(), a)).collect();
+    let mut changes = Vec::new();
+    for note in store.messages_with_outcomes(&["updated", "cancelled", "reopened"])? {
+        if previous.is_some_and(|p| note.arrived_at <= p) {
+            continue;
+        }
+        let Some(app) = note.sender.as_deref().and_then(|s| by_email.get(s)) else { continue };
+        changes.push(ChangeNote {
+            application_no: application_number(app.id),
+            name: app.fields.name.clone(),
+            at: note.arrived_at,
+            what: match note.outcome.as_str() {
+                "cancelled" => "취소 (Cancelled)".to_owned(),
+                "reopened" => "재신청 (Applied again)".to_owned(),
+                _ => "변경 (Updated)".to_owned(),
+            },
+        });
+    }
+
+    Ok(SummaryInput {
+        event_name: config.event.name.clone(),
+        timezone: config.event.timezone.clone(),
+        day,
+        generated_at: now,
+        previous,
+        deadline: config.event.deadline,
+        capacity: config.event.capacity,
+        applications,
+        needs_person,
+        changes,
+    })
+}
+
+/// The first lines the sender wrote, for a glance.
+fn excerpt(raw: &[u8]) -> String {
+    let inbound = crate::parse::parse(raw, &crate::parse::sha256_hex(raw));
+    let own = crate::parse::fields::strip_quoted(&inbound.text);
+    own.split_whitespace().collect::<Vec<_>>().join(" ").chars().take(200).collect()
+}
+
+/// One mail per staff recipient:
+/// mixed [ related [ alternative [text, html], chart.png ], applications.xlsx, applications.csv ].
+fn compose(config: &Config, summary: &Summary, tag: &str, manual: Option<Timestamp>) -> Result<Vec<NewReply>> {
+    let from = config.smtp.from.clone();
+    let domain = from.email.domain().to_owned();
+    let staff: Vec<Mailbox> = config.staff.recipients.iter().map(|r| Mailbox::new(None, r.to_lettre())).collect();
+    let mut mails = Vec::new();
+    for (index, recipient) in config.staff.recipients.iter().enumerate() {
+        let related = MultiPart::related()
+            .multipart(MultiPart::alternative_plain_html(summary.text.clone(), summary.html.clone()))
+            .singlepart(Attachment::new_inline(CHART_CID.to_owned()).body(summary.chart_png.clone(), "image/png".parse()?));
+        let mixed = MultiPart::mixed()
+            .multipart(related)
+            .singlepart(Attachment::new(summary.xlsx_filename.clone()).body(summary.xlsx.clone(), XLSX_MIME.parse()?))
+            .singlepart(
+                Attachment::new(summary.csv_filename.clone()).body(summary.csv.clone(), "text/csv; charset=utf-8".parse()?),
+            );
+        let unique = match manual {
+            Some(at) => format!("{}.{}", tag, at.as_millisecond()),
+            None => tag.to_owned(),
+        };
+        let message_id = format!("smebridge.summary.{unique}.{index}@{domain}");
+        let mut builder = Message::builder()
+            .from(from.clone())
+            .to(Mailbox::new(None, recipient.to_lettre()))
+            .subject(summary.subject.clone())
+            .message_id(Some(format!("<{message_id}>")))
+            .header(AutoSubmitted("auto-generated".into()))
+            .header(LoopMarker(from.email.to_string()));
+        // Staff replying to the summary reach each other, not the registration desk.
+        for mailbox in &staff {
+            builder = builder.reply_to(mailbox.clone());
+        }
+        let message = builder.multipart(mixed).context("cannot build the summary mail")?;
+        mails.push(NewReply {
+            kind: KIND,
+            message_id,
+            envelope_from: config.smtp.envelope_from.clone(),
+            recipient: EmailAddress::from_lettre(&recipient.to_lettre()),
+            raw: message.formatted(),
+        });
+    }
+    Ok(mails)
+}
