@@ -121,6 +121,14 @@ async fn main() -> Result<()> {
         }
     }
 
+    step("What staff get each morning: smebridge summary --send");
+    let sent = run(&args.smebridge, &config, &["summary", "--send"])?;
+    println!("  {}", sent.trim());
+    let staff_mail = mailstack::client::wait_for_mail(stack.host(), stack.imap_port(), STAFF, 1, Duration::from_secs(30)).await?;
+    if let Some(mail) = staff_mail.first() {
+        show_summary(&mail.raw, &data)?;
+    }
+
     step("Done");
     println!("  Database:      {}", data.join("smebridge.sqlite").display());
     println!("  Configuration: {}", config.display());
@@ -162,6 +170,43 @@ fn run(smebridge: &Path, config: &Path, args: &[&str]) -> Result<String> {
         bail!("smebridge {} failed:\n{}", args.join(" "), String::from_utf8_lossy(&out.stderr));
     }
     Ok(String::from_utf8_lossy(&out.stdout).into_owned())
+}
+
+/// The summary as staff see it: its text part here, its HTML (with the chart) saved next to the
+/// data, and a screenshot of it when Chromium is installed.
+fn show_summary(raw: &[u8], data: &Path) -> Result<()> {
+    use base64::Engine as _;
+    use mail_parser::MimeHeaders;
+    let Some(mail) = mail_parser::MessageParser::default().parse(raw) else { return Ok(()) };
+    println!("  Subject: {}", mail.subject().unwrap_or(""));
+    for part in mail.parts.iter().filter(|p| p.attachment_name().is_some()) {
+        println!("  Attached: {} ({} bytes)", part.attachment_name().unwrap_or(""), part.contents().len());
+    }
+    println!();
+    for line in mail.body_text(0).unwrap_or_default().lines() {
+        println!("  | {line}");
+    }
+    let chart = mail.parts.iter().find(|p| p.content_id() == Some("chart")).map(|p| p.contents().to_vec()).unwrap_or_default();
+    let html = mail.body_html(0).unwrap_or_default().replace(
+        "cid:chart",
+        &format!("data:image/png;base64,{}", base64::engine::general_purpose::STANDARD.encode(chart)),
+    );
+    let page = data.join("summary.html");
+    std::fs::write(&page, html)?;
+    println!("\n  The HTML summary: {}", page.display());
+    let shot = data.join("summary.png");
+    let profile = data.join("chromium-profile");
+    let rendered = Command::new("chromium")
+        .args(["--headless", "--no-sandbox", "--disable-gpu", "--no-first-run", "--disable-background-networking"])
+        .args(["--disable-component-update", "--disable-sync", "--window-size=900,1500"])
+        .arg(format!("--user-data-dir={}", profile.display()))
+        .arg(format!("--screenshot={}", shot.display()))
+        .arg(format!("file://{}", page.display()))
+        .output();
+    if rendered.is_ok_and(|o| o.status.success()) {
+        println!("  As a picture:     {}", shot.display());
+    }
+    Ok(())
 }
 
 /// The number after `label` in smebridge's one-line report ("… sent 7, …").
