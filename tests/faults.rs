@@ -1,0 +1,171 @@
+//! Breaking things on purpose, against the real Dovecot and Postfix: the IMAP server restarted
+//! under the daemon, the mailbox recreated (new UIDVALIDITY), and staff handling the mailbox in
+//! their mail client while smebridge works.
+
+mod common;
+
+use std::process::{Child, Command, Stdio};
+use std::time::{Duration, Instant};
+
+use common::{application, crlf, Desk, CENTER};
+use futures::TryStreamExt;
+
+fn applicant(i: usize) -> String {
+    format!("person{i}@faults.example")
+}
+
+fn raw(i: usize) -> String {
+    application("신청자", &applicant(i), "참가 신청", &format!("성명: 신청자{i}\n소속: 회사{i}\n연락처: 010-2000-{i:04}\n"), &format!("f{i}@faults.example"))
+}
+
+fn spawn_daemon(desk: &Desk) -> Child {
+    Command::new(env!("CARGO_BIN_EXE_smebridge"))
+        .args(["run", "--config"])
+        .arg(&desk.config)
+        .env("RUST_LOG", "warn")
+        .stderr(Stdio::null())
+        .spawn()
+        .unwrap()
+}
+
+fn stop(mut daemon: Child) {
+    // SAFETY: kill(2) on the child we spawned.
+    unsafe { libc::kill(daemon.id() as i32, libc::SIGTERM) };
+    let started = Instant::now();
+    while daemon.try_wait().unwrap().is_none() {
+        assert!(started.elapsed() < Duration::from_secs(20), "the daemon must stop on SIGTERM");
+        std::thread::sleep(Duration::from_millis(50));
+    }
+}
+
+fn registered(desk: &Desk) -> i64 {
+    let conn = rusqlite::Connection::open(desk.database()).unwrap();
+    conn.query_row("SELECT COUNT(*) FROM messages WHERE outcome = 'registered'", [], |r| r.get(0)).unwrap_or(0)
+}
+
+fn wait_until(what: &str, timeout: Duration, mut done: impl FnMut() -> bool) {
+    let started = Instant::now();
+    while !done() {
+        assert!(started.elapsed() < timeout, "timed out waiting for {what}");
+        std::thread::sleep(Duration::from_millis(100));
+    }
+}
+
+fn delivered(desk: &Desk, user: &str) -> usize {
+    let dir = desk.stack.maildir(user);
+    ["new", "cur"].iter().map(|d| std::fs::read_dir(dir.join(d)).map(|e| e.count()).unwrap_or(0)).sum()
+}
+
+async fn append_all(desk: &Desk, range: std::ops::Range<usize>) {
+    let mut session = mailstack::client::login(desk.stack.host(), desk.stack.imap_port(), CENTER).await.unwrap();
+    for i in range {
+        session.append("INBOX", None, Some("\"16-Nov-2022 10:00:00 +0900\""), crlf(&raw(i)).as_bytes()).await.unwrap();
+    }
+    session.logout().await.unwrap();
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn the_daemon_rides_out_imap_server_restarts_mid_fetch_and_during_idle() {
+    let mut desk = Desk::start();
+    append_all(&desk, 0..300).await;
+    let daemon = spawn_daemon(&desk);
+
+    // Restart Dovecot while the backlog is being fetched.
+    wait_until("the first messages to be recorded", Duration::from_secs(30), || registered(&desk) > 0);
+    desk.stack.stop_dovecot().unwrap();
+    let during = registered(&desk);
+    std::thread::sleep(Duration::from_millis(500));
+    desk.stack.start_dovecot().unwrap();
+    wait_until("the whole backlog", Duration::from_secs(90), || registered(&desk) == 300);
+
+    // Restart it again while the daemon waits in IDLE, then send new mail.
+    std::thread::sleep(Duration::from_secs(1));
+    desk.stack.stop_dovecot().unwrap();
+    std::thread::sleep(Duration::from_millis(500));
+    desk.stack.start_dovecot().unwrap();
+    desk.send_to_center(&applicant(300), &raw(300)).await;
+    wait_until("the mail sent after the restart", Duration::from_secs(60), || registered(&desk) == 301);
+    wait_until("every reply", Duration::from_secs(60), || desk.outbox_states() == vec![("sent".to_owned(), 301)]);
+    stop(daemon);
+    desk.stack.wait_for_queue_empty(Duration::from_secs(60)).unwrap();
+
+    eprintln!("{during} of 300 were recorded when Dovecot was stopped");
+    assert!(during < 300, "the first restart really hit the backlog");
+    assert_eq!(registered(&desk), 301, "nothing missed, nothing twice");
+    let wrong: Vec<usize> = (0..=300).filter(|&i| delivered(&desk, &applicant(i)) != 1).collect();
+    assert!(wrong.is_empty(), "applicants without exactly one acknowledgement: {wrong:?}");
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_recreated_mailbox_with_a_new_uidvalidity_duplicates_nothing() {
+    let desk = Desk::start_with("2099-12-31T23:59:59+09:00", &[("imap", "mailbox = \"Applications\"")]);
+    let host = desk.stack.host();
+    let port = desk.stack.imap_port();
+    for i in 0..5 {
+        mailstack::client::append(host, port, CENTER, "Applications", crlf(&raw(i)).as_bytes(), Some("16-Nov-2022 10:00:00 +0900")).await.unwrap();
+    }
+    let first = desk.once();
+    assert!(first.contains("recorded 5 new message") && first.contains("sent 5"), "{first}");
+    let validity = |desk: &Desk| -> i64 {
+        let conn = rusqlite::Connection::open(desk.database()).unwrap();
+        conn.query_row("SELECT uidvalidity FROM mailbox_state", [], |r| r.get(0)).unwrap()
+    };
+    let before = validity(&desk);
+
+    // Someone deletes the folder and puts the same messages back (e.g. a restore from backup).
+    let saved = mailstack::client::fetch_all(host, port, CENTER, "Applications").await.unwrap();
+    let mut session = mailstack::client::login(host, port, CENTER).await.unwrap();
+    session.delete("Applications").await.unwrap();
+    session.logout().await.unwrap();
+    std::thread::sleep(Duration::from_millis(1100)); // a new second, so a new UIDVALIDITY
+    for mail in &saved {
+        mailstack::client::append(host, port, CENTER, "Applications", &mail.raw, Some("16-Nov-2022 10:00:00 +0900")).await.unwrap();
+    }
+    // And one genuinely new application arrives in it.
+    mailstack::client::append(host, port, CENTER, "Applications", crlf(&raw(5)).as_bytes(), None).await.unwrap();
+
+    let second = desk.once();
+    assert_ne!(validity(&desk), before, "the UIDVALIDITY really changed");
+    assert!(second.contains("recorded 1 new message(s) (5 already known"), "{second}");
+    assert!(second.contains("queued 1 repl"), "only the new one is answered: {second}");
+    assert_eq!(desk.export().len(), 6);
+    desk.stack.wait_for_queue_empty(Duration::from_secs(30)).unwrap();
+    for i in 0..6 {
+        assert_eq!(delivered(&desk, &applicant(i)), 1, "applicant {i}");
+    }
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn staff_reading_flagging_moving_and_deleting_mail_makes_nothing_skipped() {
+    let desk = Desk::start();
+    append_all(&desk, 0..10).await;
+    // Staff open the mailbox in their client before smebridge gets to it.
+    let mut session = mailstack::client::login(desk.stack.host(), desk.stack.imap_port(), CENTER).await.unwrap();
+    session.create("Archive").await.ok();
+    session.select("INBOX").await.unwrap();
+    session.uid_store("1:5", "+FLAGS (\\Seen)").await.unwrap().try_collect::<Vec<_>>().await.unwrap();
+    session.uid_store("6", "+FLAGS (\\Flagged \\Answered)").await.unwrap().try_collect::<Vec<_>>().await.unwrap();
+    session.uid_store("2", "-FLAGS (\\Seen)").await.unwrap().try_collect::<Vec<_>>().await.unwrap();
+    session.uid_mv("7", "Archive").await.unwrap();
+    session.uid_store("8", "+FLAGS (\\Deleted)").await.unwrap().try_collect::<Vec<_>>().await.unwrap();
+    session.expunge().await.unwrap().try_collect::<Vec<_>>().await.unwrap();
+    session.logout().await.unwrap();
+
+    let out = desk.once();
+    assert!(out.contains("recorded 8 new message"), "read, unread and flagged mail is all processed: {out}");
+    let emails: Vec<String> = desk.export().into_iter().map(|r| r["email"].clone()).collect();
+    for i in [0, 1, 2, 3, 4, 5, 8, 9] {
+        assert!(emails.contains(&applicant(i)), "applicant {i} was skipped");
+    }
+
+    // smebridge changed no flag: what staff marked stays as they left it.
+    let mut session = mailstack::client::login(desk.stack.host(), desk.stack.imap_port(), CENTER).await.unwrap();
+    session.select("INBOX").await.unwrap();
+    let fetched: Vec<_> = session.uid_fetch("1:*", "(UID FLAGS)").await.unwrap().try_collect().await.unwrap();
+    for f in &fetched {
+        let seen = f.flags().any(|flag| matches!(flag, async_imap::types::Flag::Seen));
+        let uid = f.uid.unwrap();
+        assert_eq!(seen, [1, 3, 4, 5].contains(&uid), "UID {uid}: \\Seen must be exactly as staff left it");
+    }
+    session.logout().await.unwrap();
+}
