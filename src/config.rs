@@ -60,6 +60,8 @@ struct RawImap {
     idle_timeout: Option<RawDuration>,
     timeout: Option<RawDuration>,
     ca_file: Option<PathBuf>,
+    /// Bytes; larger messages are recorded with their headers only.
+    max_message_size: Option<u64>,
 }
 
 #[derive(Debug, Deserialize)]
@@ -231,6 +233,8 @@ pub struct ImapConfig {
     /// Bound on connecting, logging in and every single command.
     pub timeout: Duration,
     pub ca_file: Option<PathBuf>,
+    /// Larger messages (by `RFC822.SIZE`) are recorded with their headers only, for staff.
+    pub max_message_size: u64,
 }
 
 #[derive(Debug, Clone)]
@@ -330,6 +334,7 @@ impl Config {
                 idle_timeout: duration("imap.idle_timeout", r.idle_timeout, 10 * 60)?,
                 timeout: duration("imap.timeout", r.timeout, 30)?,
                 ca_file: r.ca_file.map(resolve),
+                max_message_size: r.max_message_size.unwrap_or(40 * 1024 * 1024),
             }
         };
         if imap.idle_timeout >= Duration::from_secs(29 * 60) {

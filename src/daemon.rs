@@ -86,7 +86,7 @@ impl Desk {
             if shutdown.is_cancelled() {
                 break;
             }
-            let fetched = conn.fetch(batch).await?;
+            let fetched = conn.fetch(batch, self.config.imap.max_message_size).await?;
             let got: HashSet<u32> = fetched.iter().map(|f| f.uid).collect();
             report.vanished += batch.iter().filter(|uid| !got.contains(uid)).count();
             for message in fetched {
@@ -94,7 +94,7 @@ impl Desk {
                     return Ok(report);
                 }
                 let at = MailboxUid { mailbox: &mailbox, uidvalidity, uid: message.uid };
-                match process_message(&mut self.store, &self.config, &self.replier, at, message.arrived_at, &message.raw)? {
+                match process_message(&mut self.store, &self.config, &self.replier, at, message.arrived_at, &message.raw, message.original_size)? {
                     Processed::AlreadyRecorded => report.known += 1,
                     Processed::Recorded { reply, .. } => {
                         report.recorded += 1;

@@ -53,6 +53,8 @@ pub struct Fetched {
     /// INTERNALDATE: when the message arrived at the server.
     pub arrived_at: Timestamp,
     pub raw: Vec<u8>,
+    /// Set when the message was over the size limit and `raw` holds its headers only.
+    pub original_size: Option<u64>,
 }
 
 /// How an IDLE round ended.
@@ -135,9 +137,45 @@ impl Connection {
         Ok(!found.is_empty())
     }
 
-    /// Fetch these messages (raw bytes, arrival time), reading the response to its end. UIDs
-    /// the server did not return (expunged meanwhile) are simply absent from the result.
-    pub async fn fetch(&mut self, uids: &[u32]) -> Result<Vec<Fetched>> {
+    /// Fetch these messages (raw bytes, arrival time), reading every response to its end.
+    /// Messages larger than `max_size` (by `RFC822.SIZE`, asked first) are fetched as headers
+    /// only. UIDs the server did not return (expunged meanwhile) are absent from the result.
+    pub async fn fetch(&mut self, uids: &[u32], max_size: u64) -> Result<Vec<Fetched>> {
+        if uids.is_empty() {
+            return Ok(Vec::new());
+        }
+        let mut sizes = Vec::with_capacity(uids.len());
+        for response in self.fetch_items(uids, "(UID RFC822.SIZE)").await? {
+            if let (Some(uid), Some(size)) = (response.uid, response.size) {
+                sizes.push((uid, u64::from(size)));
+            }
+        }
+        let (small, large): (Vec<_>, Vec<_>) = sizes.into_iter().partition(|&(_, size)| size <= max_size);
+        let small: Vec<u32> = small.into_iter().map(|(uid, _)| uid).collect();
+        let mut fetched = Vec::with_capacity(uids.len());
+        for response in self.fetch_items(&small, "(UID INTERNALDATE BODY.PEEK[])").await? {
+            if let Some(message) = fetched_from(&response, response.body(), None)? {
+                fetched.push(message);
+            }
+        }
+        for (uid, size) in large {
+            warn!(uid, size, max_size, "message larger than the limit: recording its headers only");
+            for response in self.fetch_items(&[uid], "(UID INTERNALDATE BODY.PEEK[HEADER])").await? {
+                if let Some(message) = fetched_from(&response, response.header(), Some(size))? {
+                    fetched.push(message);
+                }
+            }
+        }
+        fetched.sort_by_key(|f| f.uid);
+        if fetched.len() < uids.len() {
+            debug!(asked = uids.len(), got = fetched.len(), "some messages vanished before they could be fetched");
+        }
+        Ok(fetched)
+    }
+
+    /// One `UID FETCH`, collected to the end, keeping only responses for the UIDs asked for
+    /// (the server may interleave unsolicited FETCHes, e.g. flag changes by staff).
+    async fn fetch_items(&mut self, uids: &[u32], items: &str) -> Result<Vec<async_imap::types::Fetch>> {
         if uids.is_empty() {
             return Ok(Vec::new());
         }
@@ -145,33 +183,13 @@ impl Connection {
         let timeout = self.timeout;
         let session = &mut self.session;
         let responses = bounded(timeout, "UID FETCH", async {
-            let stream = session.uid_fetch(&set, "(UID INTERNALDATE BODY.PEEK[])").await?;
+            let stream = session.uid_fetch(&set, items).await?;
             stream.try_collect::<Vec<_>>().await
         })
         .await?;
         self.drain_unsolicited();
-
         let wanted: HashSet<u32> = uids.iter().copied().collect();
-        let mut fetched = Vec::with_capacity(responses.len());
-        for response in responses {
-            let Some(uid) = response.uid else { continue };
-            if !wanted.contains(&uid) {
-                continue; // an unsolicited FETCH (e.g. a flag change) for another message
-            }
-            let Some(raw) = response.body() else {
-                warn!(uid, "the server returned no body for a message; it will be retried");
-                continue;
-            };
-            let arrived_at = match response.internal_date() {
-                Some(date) => Timestamp::from_second(date.timestamp()).context("INTERNALDATE out of range")?,
-                None => bail!("the server sent no INTERNALDATE for UID {uid}"),
-            };
-            fetched.push(Fetched { uid, arrived_at, raw: raw.to_vec() });
-        }
-        if fetched.len() < uids.len() {
-            debug!(asked = uids.len(), got = fetched.len(), "some messages vanished before they could be fetched");
-        }
-        Ok(fetched)
+        Ok(responses.into_iter().filter(|r| r.uid.is_some_and(|uid| wanted.contains(&uid))).collect())
     }
 
     /// Wait for the server to report a change, for at most `wait`, or until `shutdown`.
@@ -274,6 +292,19 @@ async fn tls_wrap(config: &ImapConfig, tcp: TcpStream) -> Result<Stream> {
         .map_err(|_| ConnectError::Timeout { host: config.host.clone(), port: config.port, seconds: config.timeout.as_secs() })?
         .map_err(|source| ConnectError::Tls { host: config.host.clone(), source })?;
     Ok(Box::new(stream))
+}
+
+fn fetched_from(response: &async_imap::types::Fetch, bytes: Option<&[u8]>, original_size: Option<u64>) -> Result<Option<Fetched>> {
+    let Some(uid) = response.uid else { return Ok(None) };
+    let Some(raw) = bytes else {
+        warn!(uid, "the server returned no content for a message; it will be retried");
+        return Ok(None);
+    };
+    let arrived_at = match response.internal_date() {
+        Some(date) => Timestamp::from_second(date.timestamp()).context("INTERNALDATE out of range")?,
+        None => bail!("the server sent no INTERNALDATE for UID {uid}"),
+    };
+    Ok(Some(Fetched { uid, arrived_at, raw: raw.to_vec(), original_size }))
 }
 
 /// `1,2,3,5,7,8` → `1:3,5,7:8`.

@@ -35,6 +35,7 @@ pub fn process_message(
     at: MailboxUid<'_>,
     arrived_at: Timestamp,
     raw: &[u8],
+    too_large: Option<u64>,
 ) -> Result<Processed> {
     let sha256 = parse::sha256_hex(raw);
     if store.record_known_bytes(at, &sha256)? {
@@ -42,7 +43,26 @@ pub fn process_message(
         return Ok(Processed::AlreadyRecorded);
     }
 
-    let inbound = parse_isolated(raw, &sha256);
+    let mut inbound = parse_isolated(raw, &sha256);
+    if let Some(size) = too_large {
+        // Only the headers were fetched: record it for staff, decide nothing from a body we
+        // do not have.
+        inbound.problems.push(format!("too large ({size} bytes): only the headers were kept"));
+        let message = NewMessage {
+            sha256: &sha256,
+            message_id: &inbound.message_id,
+            arrived_at,
+            raw,
+            sender: inbound.from.as_ref(),
+            subject: inbound.subject.as_deref(),
+            outcome: "too_large",
+            outcome_detail: Some(format!("{size} bytes")),
+            problems: &inbound.problems,
+        };
+        store.commit_message(at, &message, &ApplicationWrite::None, |_| Ok(None))?;
+        info!(outcome = "too_large", size, "message recorded (headers only)");
+        return Ok(Processed::Recorded { outcome: "too_large", reply: None });
+    }
     Span::current().record("message_id", inbound.message_id.as_str());
 
     let own = config.own_address();

@@ -109,8 +109,12 @@ fn gather(store: &Store, config: &Config, day: Date, now: Timestamp, previous: O
             });
         }
     }
-    for note in store.messages_with_outcomes(&["inquiry", "unreadable", "cancel_without_application"])? {
-        let kind = if note.outcome == "inquiry" { AttentionKind::Inquiry } else { AttentionKind::Unclassified };
+    for note in store.messages_with_outcomes(&["inquiry", "unreadable", "cancel_without_application", "too_large"])? {
+        let kind = match note.outcome.as_str() {
+            "inquiry" => AttentionKind::Inquiry,
+            "too_large" => AttentionKind::TooLarge,
+            _ => AttentionKind::Unclassified,
+        };
         let excerpt = excerpt(&note.raw);
         needs_person.push(Attention {
             kind,
@@ -119,6 +123,10 @@ fn gather(store: &Store, config: &Config, day: Date, now: Timestamp, previous: O
             subject: note.subject,
             detail: match note.outcome.as_str() {
                 "cancel_without_application" => format!("취소 요청, 신청 내역 없음 (cancellation without an application): {excerpt}"),
+                "too_large" => format!(
+                    "크기 제한 초과, 머리글만 보관 (over the size limit, headers kept): {}",
+                    note.detail.unwrap_or_default()
+                ),
                 _ => excerpt,
             },
         });

@@ -169,3 +169,27 @@ async fn staff_reading_flagging_moving_and_deleting_mail_makes_nothing_skipped()
     }
     session.logout().await.unwrap();
 }
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_message_over_the_size_limit_is_recorded_with_its_headers_for_staff() {
+    let desk = Desk::start_with("2099-12-31T23:59:59+09:00", &[("imap", "max_message_size = 200000")]);
+    let attachment = "QUFBQUFBQUFBQUFBQUFBQUFBQUFBQUFBQUFBQUFBQUFBQUFBQUFBQUFBQUFBQUFBQUFBQUFBQUFB\n".repeat(14_000);
+    let big = format!(
+        "From: 큰메일 <big@faults.example>\nTo: {CENTER}\nSubject: =?UTF-8?B?7Iug7LKt7ISc?=\nMessage-ID: <big-1@faults.example>\nMIME-Version: 1.0\nContent-Type: multipart/mixed; boundary=\"b\"\n\n--b\nContent-Type: text/plain; charset=utf-8\n\n성명: 큰메일\n--b\nContent-Type: application/octet-stream; name=\"scan.pdf\"\nContent-Transfer-Encoding: base64\n\n{attachment}--b--\n"
+    );
+    desk.append_to_center(&big, "16-Nov-2022 09:00:00 +0900").await;
+    desk.append_to_center(&raw(1), "16-Nov-2022 09:01:00 +0900").await;
+
+    let out = desk.once();
+    assert!(out.contains("recorded 2 new message") && out.contains("queued 1 repl"), "{out}");
+    let conn = rusqlite::Connection::open(desk.database()).unwrap();
+    let (outcome, size, subject): (String, i64, String) = conn
+        .query_row("SELECT outcome, size, subject FROM messages WHERE sender = 'big@faults.example'", [], |r| Ok((r.get(0)?, r.get(1)?, r.get(2)?)))
+        .unwrap();
+    assert_eq!(outcome, "too_large");
+    assert!(size < 10_000, "only the headers are kept ({size} bytes)");
+    assert_eq!(subject, "신청서");
+    let summary = desk.smebridge(&["summary", "--date", "2022-11-16"]);
+    let text = String::from_utf8_lossy(&summary.stdout);
+    assert!(text.contains("Too large") && text.contains("big@faults.example"), "staff are told:\n{text}");
+}
