@@ -98,7 +98,7 @@ fn run(cli: Cli) -> Result<ExitCode> {
             let config = Config::load(&cli.config)?;
             let report = runtime.block_on(daemon::once(config))?;
             println!(
-                "recorded {} new message(s) ({} already known, {} vanished); queued {} repl(ies); sent {}, retrying {}, failed {}, held {}",
+                "recorded {} new message(s) ({} already known, {} vanished); queued {} repl(ies); sent {}, retrying {}, failed {}, held {}, in doubt {}",
                 report.sync.recorded,
                 report.sync.known,
                 report.sync.vanished,
@@ -107,6 +107,7 @@ fn run(cli: Cli) -> Result<ExitCode> {
                 report.send.retrying,
                 report.send.failed,
                 report.send.held,
+                report.send.in_doubt,
             );
         }
         Command::Export { format, output, status } => {

@@ -34,6 +34,8 @@ pub struct SendReport {
     pub failed: usize,
     /// Held back by a rate limit; they go out later.
     pub held: usize,
+    /// Timed out with the outcome unknown: left in `sending` for the next pass to resolve.
+    pub in_doubt: usize,
 }
 
 /// The wait before retry number `attempts + 1`: 1 min, 2, 4, … capped at 1 hour.
@@ -77,6 +79,13 @@ pub async fn send_due(
                 store.mark_sent(row.id, Timestamp::now())?;
                 info!(outbox = row.id, kind = %row.kind, "reply sent");
                 report.sent += 1;
+            }
+            Err(SendError::Ambiguous(error)) => {
+                // Left in `sending`: after the grace time the next pass looks for the copy in
+                // our own mailbox (bcc_self) or marks it unknown — never a blind resend.
+                warn!(outbox = row.id, attempts, %error, "the server did not answer; whether the reply went out will be checked");
+                store.note_error(row.id, &error)?;
+                report.in_doubt += 1;
             }
             Err(SendError::Transient(error)) if attempts < MAX_ATTEMPTS => {
                 let delay = retry_delay(attempts);
@@ -170,7 +179,7 @@ mod tests {
         let now = Timestamp::now();
         let transport = scripted(vec![Err(SendError::Transient("421 busy".into())), Ok(())]);
         let first = send_due(&store, &transport, now, Backoff::Respect, LIMITS, None).await.unwrap();
-        assert_eq!(first, SendReport { sent: 0, retrying: 1, failed: 0, held: 0 });
+        assert_eq!(first, SendReport { sent: 0, retrying: 1, failed: 0, held: 0, in_doubt: 0 });
         let too_soon = send_due(&store, &transport, now, Backoff::Respect, LIMITS, None).await.unwrap();
         assert_eq!(too_soon, SendReport::default(), "the retry waits for its time");
         let later = now.checked_add(SignedDuration::from_secs(61)).unwrap();
@@ -190,13 +199,27 @@ mod tests {
         let one_a_day = ReplyLimits { per_sender_per_day: 1, per_hour: 100 };
         let now = Timestamp::now();
         let report = send_due(&store, &transport, now, Backoff::Ignore, one_a_day, None).await.unwrap();
-        assert_eq!(report, SendReport { sent: 1, retrying: 0, failed: 0, held: 1 });
+        assert_eq!(report, SendReport { sent: 1, retrying: 0, failed: 0, held: 1, in_doubt: 0 });
         assert_eq!(transport.sent.lock().unwrap().len(), 1, "the second reply to the same address waits");
         let held = store.due_replies(now, true).unwrap();
         assert_eq!(held.len(), 1);
         assert_eq!(held[0].attempts, 0, "holding is not an attempt");
         let later = now.checked_add(SignedDuration::from_hours(25)).unwrap();
         assert!(!store.due_replies(later, false).unwrap().is_empty(), "it goes out later");
+    }
+
+    #[tokio::test]
+    async fn a_timeout_is_never_resent_blindly() {
+        let (_dir, store) = store_with_one_reply();
+        let transport = scripted(vec![Err(SendError::Ambiguous("no answer within 10 s".into()))]);
+        let now = Timestamp::now();
+        let report = send_due(&store, &transport, now, Backoff::Ignore, LIMITS, None).await.unwrap();
+        assert_eq!(report.in_doubt, 1);
+        assert_eq!(store.outbox_counts().unwrap(), vec![("sending".to_owned(), 1)]);
+        let again = send_due(&store, &transport, now, Backoff::Ignore, LIMITS, None).await.unwrap();
+        assert_eq!(again, SendReport::default(), "not picked up again by the sender");
+        let later = now.checked_add(SignedDuration::from_secs(1)).unwrap();
+        assert_eq!(store.interrupted_sends(later).unwrap().len(), 1, "left for the resolver");
     }
 
     #[tokio::test]

@@ -24,6 +24,10 @@ pub enum SendError {
     /// The server refused for good (5xx): retrying will not help.
     #[error("permanent failure: {0}")]
     Permanent(String),
+    /// No answer in time: the server may or may not have taken the message (a timeout after
+    /// the data was sent). Resending blindly could answer twice; see `crate::daemon`.
+    #[error("no answer in time, outcome unknown: {0}")]
+    Ambiguous(String),
 }
 
 /// Hands one finished message to a mail server.
@@ -94,9 +98,10 @@ impl ReplyTransport for Smtp {
         // lettre's own timeout covers each socket operation, not the whole exchange: bound it.
         let limit = self.timeout * 2;
         match tokio::time::timeout(limit, self.transport.send_raw(&envelope, raw)).await {
-            Err(_) => Err(SendError::Transient(format!("no answer within {} s", limit.as_secs()))),
+            Err(_) => Err(SendError::Ambiguous(format!("no answer within {} s", limit.as_secs()))),
             Ok(Ok(_)) => Ok(()),
             Ok(Err(e)) if e.is_permanent() => Err(SendError::Permanent(e.to_string())),
+            Ok(Err(e)) if e.is_timeout() => Err(SendError::Ambiguous(e.to_string())),
             Ok(Err(e)) => Err(SendError::Transient(e.to_string())),
         }
     }

@@ -419,6 +419,12 @@ impl Store {
         Ok(rows)
     }
 
+    /// Record an error without changing the state.
+    pub fn note_error(&self, id: i64, error: &str) -> Result<()> {
+        self.conn.execute("UPDATE outbox SET last_error = ?2 WHERE id = ?1", params![id, error])?;
+        Ok(())
+    }
+
     /// The server may or may not have the reply: staff must look.
     pub fn mark_unknown(&self, id: i64, why: &str) -> Result<()> {
         self.conn

@@ -193,3 +193,106 @@ async fn a_message_over_the_size_limit_is_recorded_with_its_headers_for_staff() 
     let text = String::from_utf8_lossy(&summary.stdout);
     assert!(text.contains("Too large") && text.contains("big@faults.example"), "staff are told:\n{text}");
 }
+
+/// Postfix's own test server, answering as told: `args` e.g. `-r MAIL` (4xx), `-f RCPT` (5xx),
+/// `-W .:60` (takes the data, never answers in time).
+struct Sink(Child, u16);
+
+impl Sink {
+    fn start(args: &[&str]) -> Sink {
+        let port = std::net::TcpListener::bind("127.0.0.1:0").unwrap().local_addr().unwrap().port();
+        let child = Command::new("/usr/sbin/smtp-sink")
+            .args(["-u", "postfix"])
+            .args(args)
+            .arg(format!("127.0.0.1:{port}"))
+            .arg("10")
+            .stdout(Stdio::null())
+            .stderr(Stdio::null())
+            .spawn()
+            .expect("smtp-sink (from the postfix package)");
+        let started = Instant::now();
+        while std::net::TcpStream::connect(("127.0.0.1", port)).is_err() {
+            assert!(started.elapsed() < Duration::from_secs(10), "smtp-sink did not start");
+            std::thread::sleep(Duration::from_millis(50));
+        }
+        Sink(child, port)
+    }
+}
+
+impl Drop for Sink {
+    fn drop(&mut self) {
+        let _ = self.0.kill();
+        let _ = self.0.wait();
+    }
+}
+
+/// Point smebridge's SMTP at `port`.
+fn smtp_port(desk: &Desk, port: u16) {
+    let text = std::fs::read_to_string(&desk.config).unwrap();
+    let mut out = String::new();
+    let mut in_smtp = false;
+    for line in text.lines() {
+        if line.starts_with('[') {
+            in_smtp = line == "[smtp]";
+        }
+        if in_smtp && line.starts_with("port =") {
+            out.push_str(&format!("port = {port}\n"));
+        } else {
+            out.push_str(line);
+            out.push('\n');
+        }
+    }
+    std::fs::write(&desk.config, out).unwrap();
+}
+
+fn outbox_of(desk: &Desk, email: &str) -> (String, i64) {
+    let conn = rusqlite::Connection::open(desk.database()).unwrap();
+    conn.query_row("SELECT state, attempts FROM outbox WHERE recipient = ?1", [email], |r| Ok((r.get(0)?, r.get(1)?))).unwrap()
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn smtp_faults_temporary_permanent_and_silent() {
+    let desk = Desk::start_with("2099-12-31T23:59:59+09:00", &[("smtp", "timeout = \"2s\"")]);
+    let postfix = desk.stack.smtp_port();
+
+    // 4xx on every MAIL FROM: retried later, never dropped.
+    let sink = Sink::start(&["-r", "MAIL,RCPT,DATA"]);
+    smtp_port(&desk, sink.1);
+    desk.append_to_center(&raw(1), "16-Nov-2022 09:00:00 +0900").await;
+    let out = desk.once();
+    assert!(out.contains("retrying 1"), "{out}");
+    assert_eq!(outbox_of(&desk, &applicant(1)), ("pending".to_owned(), 1));
+    drop(sink);
+
+    // 5xx: failed for good, and staff are told.
+    let sink = Sink::start(&["-f", "RCPT"]);
+    smtp_port(&desk, sink.1);
+    desk.append_to_center(&raw(2), "16-Nov-2022 09:01:00 +0900").await;
+    let out = desk.once();
+    assert!(out.contains("failed 2"), "both replies are refused for good: {out}");
+    assert_eq!(outbox_of(&desk, &applicant(2)).0, "failed");
+    let summary = desk.smebridge(&["summary", "--date", "2022-11-16"]);
+    let text = String::from_utf8_lossy(&summary.stdout);
+    assert!(text.contains("Reply failed") && text.contains(&applicant(2)), "staff are told:\n{text}");
+    drop(sink);
+
+    // A server that takes the data and never answers: the outcome is unknown, so no resend.
+    let sink = Sink::start(&["-W", ".:60"]);
+    smtp_port(&desk, sink.1);
+    desk.append_to_center(&raw(3), "16-Nov-2022 09:02:00 +0900").await;
+    let out = desk.once();
+    assert!(out.contains("in doubt 1"), "{out}");
+    assert_eq!(outbox_of(&desk, &applicant(3)).0, "sending");
+    drop(sink);
+
+    // A working server is back.
+    smtp_port(&desk, postfix);
+    std::thread::sleep(Duration::from_millis(1200)); // the sending grace
+    desk.once();
+    assert_eq!(outbox_of(&desk, &applicant(3)).0, "unknown", "without a copy to check, staff decide (no blind resend)");
+    assert_eq!(outbox_of(&desk, &applicant(1)).0, "failed", "it met the 5xx server on its retry");
+    let states: Vec<String> = desk.outbox().into_iter().map(|(_, _, state)| state).collect();
+    assert!(!states.iter().any(|s| s == "pending" || s == "sending"), "nothing pending: {states:?}");
+    desk.stack.wait_for_queue_empty(Duration::from_secs(30)).unwrap();
+    assert_eq!(delivered(&desk, &applicant(3)), 0, "the unknown reply was not sent again");
+}
