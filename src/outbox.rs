@@ -17,6 +17,9 @@ use crate::store::Store;
 /// the delays of [`retry_delay`]).
 pub const MAX_ATTEMPTS: u32 = 60;
 
+/// The note on a reply waiting because of the rate limit.
+pub const HELD: &str = "held back by the reply rate limit";
+
 /// Whether to wait for each reply's retry time.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum Backoff {
@@ -59,7 +62,7 @@ pub async fn send_due(
         if let Some(wait) = rate_limit_wait(limits, store.sent_counts(&row.recipient, now)?) {
             let until = now.saturating_add(SignedDuration::try_from(wait)?)?;
             warn!(outbox = row.id, hold_s = wait.as_secs(), "reply held back by the rate limit");
-            store.hold_reply(row.id, until, "held back by the reply rate limit")?;
+            store.hold_reply(row.id, until, HELD)?;
             report.held += 1;
             continue;
         }

@@ -524,6 +524,15 @@ impl Store {
         Ok(rows)
     }
 
+    /// Replies waiting because of the rate limit: (how many, to how many addresses).
+    pub fn held_replies(&self) -> Result<(i64, i64)> {
+        Ok(self.conn.query_row(
+            "SELECT COUNT(*), COUNT(DISTINCT recipient) FROM outbox WHERE state = 'pending' AND last_error = ?1",
+            [crate::outbox::HELD],
+            |r| Ok((r.get(0)?, r.get(1)?)),
+        )?)
+    }
+
     /// Replies that failed or whose fate is unknown: (recipient, kind, state, last_error, created_at).
     pub fn troubled_replies(&self) -> Result<Vec<(String, String, String, Option<String>, Timestamp)>> {
         let mut stmt = self.conn.prepare(

@@ -14,6 +14,9 @@ use crate::reply::{application_number, AutoSubmitted, LoopMarker};
 use crate::store::{NewReply, Store};
 use crate::summary::{self, Attention, AttentionKind, ChangeNote, Summary, SummaryInput, CHART_CID, XLSX_MIME};
 
+/// How many forged-sender holds the summary lists one by one.
+const FORGED_SHOWN: usize = 10;
+
 /// The outbox kind of summary mails.
 pub const KIND: &str = "summary";
 
@@ -98,17 +101,37 @@ pub fn totals_now(store: &Store, config: &Config, day: Date, now: Timestamp) -> 
 fn gather(store: &Store, config: &Config, day: Date, now: Timestamp, previous: Option<Timestamp>) -> Result<SummaryInput> {
     let applications = store.applications()?;
     let mut needs_person = Vec::new();
+    let mut forged = Vec::new();
     for app in &applications {
         if let Some(review) = &app.review {
-            needs_person.push(Attention {
+            let item = Attention {
                 kind: if review.contains("not authenticated") { AttentionKind::ForgedSender } else { AttentionKind::Review },
                 at: app.received_at,
                 sender: Some(app.email.clone()),
                 subject: app.fields.name.clone(),
                 detail: format!("{}: {}", application_number(app.id), review.replace('\n', "; ")),
-            });
+            };
+            if item.kind == AttentionKind::ForgedSender {
+                forged.push(item);
+            } else {
+                needs_person.push(item);
+            }
         }
     }
+    // A flood of forged senders must not bury everything else: the first few, then a count.
+    if forged.len() > FORGED_SHOWN {
+        let more = forged.len() - FORGED_SHOWN;
+        let last_at = forged.last().map(|f| f.at).unwrap_or(now);
+        forged.truncate(FORGED_SHOWN);
+        forged.push(Attention {
+            kind: AttentionKind::ForgedSender,
+            at: last_at,
+            sender: None,
+            subject: None,
+            detail: format!("외 {more}건 (and {more} more): 발신자 인증 실패로 보류 (held: sender not authenticated); 전체 목록은 첨부 파일 (full list attached)"),
+        });
+    }
+    needs_person.extend(forged);
     for note in store.messages_with_outcomes(&["inquiry", "unreadable", "cancel_without_application", "too_large"])? {
         let kind = match note.outcome.as_str() {
             "inquiry" => AttentionKind::Inquiry,
@@ -131,8 +154,20 @@ fn gather(store: &Store, config: &Config, day: Date, now: Timestamp, previous: O
             },
         });
     }
+    let (held, held_recipients) = store.held_replies()?;
+    if held > 0 {
+        needs_person.push(Attention {
+            kind: AttentionKind::Other,
+            at: now,
+            sender: None,
+            subject: None,
+            detail: format!(
+                "회신 {held}건이 발송 한도로 대기 중 ({held_recipients}개 주소) — {held} replies held back by the rate limit, to {held_recipients} address(es)"
+            ),
+        });
+    }
     for (recipient, kind, state, error, at) in store.troubled_replies()? {
-        if kind == KIND {
+        if kind == KIND || error.as_deref().is_some_and(|e| e.starts_with(crate::outbox::HELD)) {
             continue;
         }
         needs_person.push(Attention {
