@@ -48,17 +48,7 @@ pub fn process_message(
         // Only the headers were fetched: record it for staff, decide nothing from a body we
         // do not have.
         inbound.problems.push(format!("too large ({size} bytes): only the headers were kept"));
-        let message = NewMessage {
-            sha256: &sha256,
-            message_id: &inbound.message_id,
-            arrived_at,
-            raw,
-            sender: inbound.from.as_ref(),
-            subject: inbound.subject.as_deref(),
-            outcome: "too_large",
-            outcome_detail: Some(format!("{size} bytes")),
-            problems: &inbound.problems,
-        };
+        let message = new_message(&inbound, &sha256, arrived_at, raw, "too_large", Some(format!("{size} bytes")));
         store.commit_message(at, &message, &ApplicationWrite::None, |_| Ok(None))?;
         info!(outcome = "too_large", size, "message recorded (headers only)");
         return Ok(Processed::Recorded { outcome: "too_large", reply: None });
@@ -109,17 +99,7 @@ pub fn process_message(
         (None, Decision::Hold(reason)) => Some(format!("sender not authenticated: {reason}")),
         _ => None,
     };
-    let message = NewMessage {
-        sha256: &sha256,
-        message_id: &inbound.message_id,
-        arrived_at,
-        raw,
-        sender: inbound.from.as_ref(),
-        subject: inbound.subject.as_deref(),
-        outcome: plan.outcome,
-        outcome_detail: detail,
-        problems: &inbound.problems,
-    };
+    let message = new_message(&inbound, &sha256, arrived_at, raw, plan.outcome, detail);
     let reply_kind = plan.reply;
     let committed = store
         .commit_message(at, &message, &plan.write, |application_id| {
@@ -154,6 +134,28 @@ pub fn process_message(
         "message recorded"
     );
     Ok(Processed::Recorded { outcome: plan.outcome, reply })
+}
+
+/// The message row for `inbound`.
+fn new_message<'a>(
+    inbound: &'a Inbound,
+    sha256: &'a str,
+    arrived_at: Timestamp,
+    raw: &'a [u8],
+    outcome: &'static str,
+    outcome_detail: Option<String>,
+) -> NewMessage<'a> {
+    NewMessage {
+        sha256,
+        message_id: &inbound.message_id,
+        arrived_at,
+        raw,
+        sender: inbound.from.as_ref(),
+        subject: inbound.subject.as_deref(),
+        outcome,
+        outcome_detail,
+        problems: &inbound.problems,
+    }
 }
 
 /// Give freed places to the waiting list, first come first served, each with a reply. Runs

@@ -231,6 +231,7 @@ async fn the_daemon_answers_new_mail_as_it_arrives_and_stops_cleanly_on_sigterm(
     }
     assert!(status.success(), "exit status {status:?}\n{stderr}");
     assert!(stderr.contains("smebridge stopped"), "{stderr}");
+    assert!(!stderr.contains(mailstack::PASSWORD), "no password in the log:\n{stderr}");
     assert!(!stderr.contains(KIM), "no applicant address at info level:\n{stderr}");
     assert!(!stderr.contains("김민준"), "no applicant name at info level:\n{stderr}");
     assert!(!stderr.contains("010-1234-5678"), "no applicant phone at info level:\n{stderr}");
