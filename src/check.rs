@@ -90,6 +90,10 @@ fn explain_smtp(e: &lettre::transport::smtp::Error, config: &Config) -> String {
     let mut source = e.source();
     while let Some(s) = source {
         if let Some(io) = s.downcast_ref::<std::io::Error>() {
+            // rustls reports a failed handshake as an I/O error wrapping its own.
+            if io.get_ref().is_some_and(|inner| inner.is::<rustls::Error>()) {
+                return format!("TLS failure with {at}: {io}");
+            }
             return format!("unreachable host: cannot connect to {at} ({})", io_words(io));
         }
         source = s.source();

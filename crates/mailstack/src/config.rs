@@ -19,7 +19,10 @@ pub(crate) struct DovecotParams<'a> {
     /// `log_path` / `info_log_path`.
     pub log_file: &'a Path,
     pub imap_port: u16,
+    pub imaps_port: u16,
     pub lmtp_port: u16,
+    /// Holds `server.pem` and `server.key`.
+    pub tls_dir: &'a Path,
     /// Unique per stack; shows up in the greetings and in `ps`.
     pub token: &'a str,
 }
@@ -30,6 +33,8 @@ pub(crate) struct PostfixParams<'a> {
     pub data_dir: &'a Path,
     pub smtp_port: u16,
     pub lmtp_port: u16,
+    /// Holds `server.pem` and `server.key`.
+    pub tls_dir: &'a Path,
     /// Unique per stack; shows up in the SMTP banner.
     pub token: &'a str,
 }
@@ -48,7 +53,11 @@ state_dir = {state_dir}
 log_path = {log_file}
 info_log_path = {log_file}
 
-ssl = no
+# TLS: IMAPS on its own port, STARTTLS on the plain one; plain logins stay
+# allowed (the tests log in without TLS too).
+ssl = yes
+ssl_cert = <{tls_dir}/server.pem
+ssl_key = <{tls_dir}/server.key
 disable_plaintext_auth = no
 auth_mechanisms = plain login
 auth_failure_delay = 0
@@ -81,7 +90,9 @@ service imap-login {{
     port = {imap_port}
   }}
   inet_listener imaps {{
-    port = 0
+    address = 127.0.0.1
+    port = {imaps_port}
+    ssl = yes
   }}
 }}
 service lmtp {{
@@ -108,7 +119,9 @@ service anvil {{
         password = PASSWORD,
         mail_root = p.mail_root.display(),
         imap_port = p.imap_port,
+        imaps_port = p.imaps_port,
         lmtp_port = p.lmtp_port,
+        tls_dir = p.tls_dir.display(),
     )
 }
 
@@ -147,6 +160,11 @@ virtual_transport = lmtp:inet:127.0.0.1:{lmtp_port}
 
 smtputf8_enable = yes
 message_size_limit = 104857600
+
+# STARTTLS offered, not required.
+smtpd_tls_security_level = may
+smtpd_tls_cert_file = {tls_dir}/server.pem
+smtpd_tls_key_file = {tls_dir}/server.key
 mailbox_size_limit = 0
 
 # No DNS in the sandbox.
@@ -172,6 +190,7 @@ smtpd_error_sleep_time = 0
         data_dir = p.data_dir.display(),
         token = p.token,
         lmtp_port = p.lmtp_port,
+        tls_dir = p.tls_dir.display(),
     )
 }
 

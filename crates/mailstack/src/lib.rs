@@ -50,6 +50,7 @@
 pub mod client;
 mod config;
 mod process;
+mod tls;
 
 use std::fs;
 use std::path::{Path, PathBuf};
@@ -120,6 +121,8 @@ pub struct MailStack {
     /// Unique id of this stack; appears in greetings, banners and `ps`.
     token: String,
     imap_port: u16,
+    /// IMAP over TLS from the first byte (the plain `imap_port` also offers STARTTLS).
+    imaps_port: u16,
     lmtp_port: u16,
     smtp_port: u16,
     dovecot: Option<ServerProcess>,
@@ -169,6 +172,7 @@ impl MailStack {
         let mut stack = MailStack {
             token,
             imap_port: 0,
+            imaps_port: 0,
             lmtp_port: 0,
             smtp_port: 0,
             dovecot: None,
@@ -185,13 +189,16 @@ impl MailStack {
         loop {
             attempt += 1;
             stack.imap_port = process::reserve_port()?;
+            stack.imaps_port = process::reserve_port()?;
             stack.lmtp_port = process::reserve_port()?;
             match stack.start_dovecot() {
                 Ok(()) => break,
                 Err(e) => {
                     process::release_port(stack.imap_port);
+                    process::release_port(stack.imaps_port);
                     process::release_port(stack.lmtp_port);
                     stack.imap_port = 0;
+                    stack.imaps_port = 0;
                     stack.lmtp_port = 0;
                     if attempt >= PORT_ATTEMPTS || !is_port_conflict(&e) {
                         return Err(e);
@@ -217,8 +224,8 @@ impl MailStack {
         let _ = fs::write(
             stack.dir().join("ports"),
             format!(
-                "host={HOST}\nimap={}\nsmtp={}\nlmtp={}\n",
-                stack.imap_port, stack.smtp_port, stack.lmtp_port
+                "host={HOST}\nimap={}\nimaps={}\nsmtp={}\nlmtp={}\n",
+                stack.imap_port, stack.imaps_port, stack.smtp_port, stack.lmtp_port
             ),
         );
         Ok(stack)
@@ -229,10 +236,22 @@ impl MailStack {
         HOST
     }
 
-    /// Dovecot's IMAP port (plain text, no TLS; login with any user name and
-    /// [`PASSWORD`]).
+    /// Dovecot's IMAP port (plain text, STARTTLS offered; login with any user
+    /// name and [`PASSWORD`]).
     pub fn imap_port(&self) -> u16 {
         self.imap_port
+    }
+
+    /// Dovecot's IMAPS port (TLS from the first byte, certificate for
+    /// `localhost` and 127.0.0.1 signed by [`MailStack::ca_file`]).
+    pub fn imaps_port(&self) -> u16 {
+        self.imaps_port
+    }
+
+    /// The PEM file of the private CA that signed both servers' certificate
+    /// (Postfix offers STARTTLS on its SMTP port with it).
+    pub fn ca_file(&self) -> PathBuf {
+        self.dir().join("tls/ca.pem")
     }
 
     /// Postfix's SMTP port (plain text, no TLS, no authentication; relaying
@@ -295,6 +314,7 @@ impl MailStack {
             data_dir: &dir.join("postfix/data"),
             smtp_port: self.smtp_port,
             lmtp_port: self.lmtp_port,
+            tls_dir: &dir.join("tls"),
             token: &self.token,
         };
         // Postfix re-reads (sleeping 300 ms each time, for up to ~2 s) any
@@ -375,6 +395,7 @@ impl MailStack {
             d.stop(STOP_GRACE)?;
         }
         wait_port_closed(self.imap_port, "dovecot (imap)")?;
+        wait_port_closed(self.imaps_port, "dovecot (imaps)")?;
         wait_port_closed(self.lmtp_port, "dovecot (lmtp)")
     }
 
@@ -405,12 +426,15 @@ impl MailStack {
             mail_root: &dir.join("mail"),
             log_file: &log,
             imap_port: self.imap_port,
+            imaps_port: self.imaps_port,
             lmtp_port: self.lmtp_port,
+            tls_dir: &dir.join("tls"),
             token: &self.token,
         };
         write_file(&conf, &config::dovecot_conf(&params))?;
 
         process::check_port_free(self.imap_port, "dovecot (imap)")?;
+        process::check_port_free(self.imaps_port, "dovecot (imaps)")?;
         process::check_port_free(self.lmtp_port, "dovecot (lmtp)")?;
         let offset = process::file_len(&log);
         let bin = process::require_binary(DOVECOT_BIN, "dovecot-imapd dovecot-lmtpd")?;
@@ -597,6 +621,11 @@ impl MailStack {
         make_dir(&q.join("pid"), 0, 0, 0o755)?;
         make_dir(&pf.join("data"), pf_uid, 0, 0o700)?;
 
+        // A private CA and a certificate for localhost / 127.0.0.1, shared by
+        // both servers (made once per directory).
+        make_dir(&dir.join("tls"), 0, 0, 0o755)?;
+        tls::ensure_certificates(&dir.join("tls"))?;
+
         // Dovecot.
         make_dir(&dir.join("dovecot"), 0, 0, 0o755)?;
         make_dir(&dir.join("dovecot/state"), 0, 0, 0o755)?;
@@ -627,7 +656,7 @@ impl Drop for MailStack {
         if let Some(mut d) = self.dovecot.take() {
             let _ = d.stop(Duration::from_secs(3));
         }
-        for port in [self.imap_port, self.lmtp_port, self.smtp_port] {
+        for port in [self.imap_port, self.imaps_port, self.lmtp_port, self.smtp_port] {
             if port != 0 {
                 process::release_port(port);
             }
