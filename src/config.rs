@@ -62,6 +62,7 @@ struct RawImap {
     ca_file: Option<PathBuf>,
     /// Bytes; larger messages are recorded with their headers only.
     max_message_size: Option<u64>,
+    processed_mailbox: Option<String>,
 }
 
 #[derive(Debug, Deserialize)]
@@ -235,6 +236,8 @@ pub struct ImapConfig {
     pub ca_file: Option<PathBuf>,
     /// Larger messages (by `RFC822.SIZE`) are recorded with their headers only, for staff.
     pub max_message_size: u64,
+    /// Where recorded messages are moved (e.g. `Applications/2022-11`); `None` leaves them.
+    pub processed_mailbox: Option<String>,
 }
 
 #[derive(Debug, Clone)]
@@ -335,8 +338,12 @@ impl Config {
                 timeout: duration("imap.timeout", r.timeout, 30)?,
                 ca_file: r.ca_file.map(resolve),
                 max_message_size: r.max_message_size.unwrap_or(40 * 1024 * 1024),
+                processed_mailbox: r.processed_mailbox.map(|m| non_empty("imap.processed_mailbox", &m)).transpose()?,
             }
         };
+        if imap.processed_mailbox.as_deref().is_some_and(|p| p.eq_ignore_ascii_case(&imap.mailbox)) {
+            bail!("imap.processed_mailbox must differ from imap.mailbox");
+        }
         if imap.idle_timeout >= Duration::from_secs(29 * 60) {
             bail!("imap.idle_timeout must be below 29 minutes (RFC 2177)");
         }

@@ -106,6 +106,15 @@ impl Desk {
         if report != SyncReport::default() {
             info!(recorded = report.recorded, known = report.known, replies = report.replies_queued, vanished = report.vanished, "mailbox synced");
         }
+        if let Some(target) = &self.config.imap.processed_mailbox {
+            // Only what is committed moves; a crash before the move just means it moves next time.
+            let recorded = self.store.processed_uids(&mailbox, uidvalidity)?;
+            let mut to_move: Vec<u32> = listed.intersection(&recorded).copied().collect();
+            to_move.sort_unstable();
+            for chunk in to_move.chunks(500) {
+                conn.move_to(chunk, target).await?;
+            }
+        }
         Ok(report)
     }
 

@@ -37,6 +37,7 @@ pub struct Connection {
     session: Session<Stream>,
     timeout: Duration,
     has_idle: bool,
+    has_move: bool,
 }
 
 /// What `SELECT` told us.
@@ -99,9 +100,10 @@ impl Connection {
     pub async fn open(config: &ImapConfig) -> Result<(Connection, Selected)> {
         let password = config.password.reveal().context("cannot read the IMAP password")?;
         let session = login(config, password.expose()).await?;
-        let mut conn = Connection { session, timeout: config.timeout, has_idle: false };
+        let mut conn = Connection { session, timeout: config.timeout, has_idle: false, has_move: false };
         let caps = bounded(conn.timeout, "CAPABILITY", conn.session.capabilities()).await?;
         conn.has_idle = caps.has_str("IDLE");
+        conn.has_move = caps.has_str("MOVE");
         let selected = conn.select(&config.mailbox).await?;
         Ok((conn, selected))
     }
@@ -126,6 +128,41 @@ impl Connection {
         let uids = bounded(self.timeout, "UID SEARCH", self.session.uid_search("ALL")).await?;
         self.drain_unsolicited();
         Ok(uids)
+    }
+
+    /// Move messages to `target` (created if missing): `UID MOVE`, or COPY + `\Deleted` +
+    /// `UID EXPUNGE` where the server has no MOVE. Safe to repeat: UIDs already gone are ignored
+    /// by the server.
+    pub async fn move_to(&mut self, uids: &[u32], target: &str) -> Result<()> {
+        if uids.is_empty() {
+            return Ok(());
+        }
+        // Configured with '/', spelled with the server's hierarchy delimiter (Dovecot's maildir
+        // uses '.').
+        let session = &mut self.session;
+        let names = bounded(self.timeout, "LIST", async { session.list(Some(""), Some("\"\"")).await?.try_collect::<Vec<_>>().await })
+            .await?;
+        let delimiter = names.first().and_then(|n| n.delimiter()).unwrap_or("/").to_owned();
+        let target = target.replace('/', &delimiter);
+        let target = target.as_str();
+        // Fails harmlessly with [ALREADYEXISTS] when it is there.
+        let _ = tokio::time::timeout(self.timeout, self.session.create(target)).await;
+        let set = uid_set(uids);
+        if self.has_move {
+            bounded(self.timeout, "UID MOVE", self.session.uid_mv(&set, target)).await?;
+        } else {
+            bounded(self.timeout, "UID COPY", self.session.uid_copy(&set, target)).await?;
+            let session = &mut self.session;
+            bounded(self.timeout, "UID STORE", async {
+                session.uid_store(&set, "+FLAGS.SILENT (\\Deleted)").await?.try_collect::<Vec<_>>().await
+            })
+            .await?;
+            let session = &mut self.session;
+            bounded(self.timeout, "UID EXPUNGE", async { session.uid_expunge(&set).await?.try_collect::<Vec<_>>().await })
+                .await?;
+        }
+        self.drain_unsolicited();
+        Ok(())
     }
 
     /// Is a message with this Message-ID (without angle brackets) in the selected mailbox?
@@ -195,7 +232,7 @@ impl Connection {
     /// Wait for the server to report a change, for at most `wait`, or until `shutdown`.
     /// Consumes and returns the connection (IDLE takes the session over while it runs).
     pub async fn idle(self, wait: Duration, shutdown: &CancellationToken) -> Result<(Connection, Woken)> {
-        let Connection { session, timeout, has_idle } = self;
+        let Connection { session, timeout, has_idle, has_move } = self;
         let mut handle = session.idle();
         bounded(timeout, "IDLE", handle.init()).await?;
         let woken = {
@@ -212,7 +249,7 @@ impl Connection {
             woken
         };
         let session = bounded(timeout, "DONE", handle.done()).await?;
-        let mut conn = Connection { session, timeout, has_idle };
+        let mut conn = Connection { session, timeout, has_idle, has_move };
         conn.drain_unsolicited();
         Ok((conn, woken))
     }

@@ -296,3 +296,27 @@ async fn smtp_faults_temporary_permanent_and_silent() {
     desk.stack.wait_for_queue_empty(Duration::from_secs(30)).unwrap();
     assert_eq!(delivered(&desk, &applicant(3)), 0, "the unknown reply was not sent again");
 }
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn recorded_mail_moves_to_the_processed_folder_and_the_move_is_safe_to_repeat() {
+    let desk = Desk::start();
+    for i in 0..3 {
+        desk.append_to_center(&raw(i), "16-Nov-2022 09:00:00 +0900").await;
+    }
+    // First without a processed folder: recorded, left in place (as after a crash before the move).
+    desk.once();
+    assert_eq!(desk.count(CENTER).await, 3);
+    let text = std::fs::read_to_string(&desk.config).unwrap().replacen("[imap]\n", "[imap]\nprocessed_mailbox = \"Applications/2022-11\"\n", 1);
+    std::fs::write(&desk.config, text).unwrap();
+    desk.append_to_center(&raw(3), "16-Nov-2022 09:05:00 +0900").await;
+
+    let out = desk.once();
+    assert!(out.contains("recorded 1 new message"), "only the new one is processed: {out}");
+    assert_eq!(desk.count(CENTER).await, 0, "everything recorded has left the INBOX");
+    // Dovecot's maildir hierarchy delimiter is '.': the configured '/' is spelled that way.
+    let moved = mailstack::client::fetch_all(desk.stack.host(), desk.stack.imap_port(), CENTER, "Applications.2022-11").await.unwrap();
+    assert_eq!(moved.len(), 4);
+    let again = desk.once();
+    assert!(again.contains("recorded 0 new message"), "{again}");
+    assert_eq!(desk.export().len(), 4);
+}
