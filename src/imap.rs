@@ -167,7 +167,7 @@ impl Connection {
 
     /// Is a message with this Message-ID (without angle brackets) in the selected mailbox?
     pub async fn has_message_id(&mut self, message_id: &str) -> Result<bool> {
-        let quoted = message_id.replace('\\', "").replace('"', "");
+        let quoted = message_id.replace(['\\', '"'], "");
         let query = format!("HEADER Message-ID \"<{quoted}>\"");
         let found = bounded(self.timeout, "UID SEARCH HEADER", self.session.uid_search(&query)).await?;
         self.drain_unsolicited();

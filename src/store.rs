@@ -533,15 +533,21 @@ impl Store {
         )?)
     }
 
-    /// Replies that failed or whose fate is unknown: (recipient, kind, state, last_error, created_at).
-    pub fn troubled_replies(&self) -> Result<Vec<(String, String, String, Option<String>, Timestamp)>> {
+    /// Replies that failed, whose fate is unknown, or that are being retried.
+    pub fn troubled_replies(&self) -> Result<Vec<TroubledReply>> {
         let mut stmt = self.conn.prepare(
             "SELECT recipient, kind, state, last_error, created_at FROM outbox
              WHERE state IN ('failed', 'unknown') OR (state = 'pending' AND attempts > 0) ORDER BY id",
         )?;
         let rows = stmt
             .query_map([], |r| {
-                Ok((r.get(0)?, r.get(1)?, r.get(2)?, r.get(3)?, Timestamp::from_second(r.get(4)?).unwrap_or(Timestamp::UNIX_EPOCH)))
+                Ok(TroubledReply {
+                    recipient: r.get(0)?,
+                    kind: r.get(1)?,
+                    state: r.get(2)?,
+                    last_error: r.get(3)?,
+                    created_at: Timestamp::from_second(r.get(4)?).unwrap_or(Timestamp::UNIX_EPOCH),
+                })
             })?
             .collect::<rusqlite::Result<_>>()?;
         Ok(rows)
@@ -564,6 +570,16 @@ pub struct MessageNote {
     pub detail: Option<String>,
     pub problems: Option<String>,
     pub raw: Vec<u8>,
+}
+
+/// A reply staff should know about.
+#[derive(Debug, Clone)]
+pub struct TroubledReply {
+    pub recipient: String,
+    pub kind: String,
+    pub state: String,
+    pub last_error: Option<String>,
+    pub created_at: Timestamp,
 }
 
 /// The ids a [`Store::commit_message`] wrote.

@@ -166,16 +166,16 @@ fn gather(store: &Store, config: &Config, day: Date, now: Timestamp, previous: O
             ),
         });
     }
-    for (recipient, kind, state, error, at) in store.troubled_replies()? {
-        if kind == KIND || error.as_deref().is_some_and(|e| e.starts_with(crate::outbox::HELD)) {
+    for reply in store.troubled_replies()? {
+        if reply.kind == KIND || reply.last_error.as_deref().is_some_and(|e| e.starts_with(crate::outbox::HELD)) {
             continue;
         }
         needs_person.push(Attention {
             kind: AttentionKind::ReplyFailed,
-            at,
-            sender: Some(recipient),
+            at: reply.created_at,
+            sender: Some(reply.recipient),
             subject: None,
-            detail: format!("{kind} reply {state}: {}", error.unwrap_or_default()),
+            detail: format!("{} reply {}: {}", reply.kind, reply.state, reply.last_error.unwrap_or_default()),
         });
     }
 
