@@ -15,12 +15,22 @@
 //! label, a separator, a value. A label standing alone on its line takes its
 //! value from the next non-empty line (tables rendered to text).
 //! [`normalize_phone`] and [`parse_attendees`] are public so callers can reuse
-//! them on values from elsewhere.
+//! them on values from elsewhere; [`organization_key`] gives the form of an
+//! organization's name to match on.
 //!
-//! The module is pure (no I/O, no state) and depends only on `serde`, for the
-//! derive on [`Fields`].
+//! Beyond `label: value` lines, three layouts name several people: a name
+//! label with a list (`참석자: 김민준, 이서연`), a table whose first row holds
+//! the labels (`성명 | 소속 | 직위` then one row per person), and numbered
+//! rows (`1. 김민준 / 한빛테크 / 팀장 / 010-…`). Everyone named is listed in
+//! [`Fields::people`]; the first person's details are the applicant's. A count
+//! in a sentence (`저 포함 3명 참석합니다`) is read when no label states one.
+//!
+//! The module is pure (no I/O, no state); it uses [`super::guess`] to tell
+//! names and titles apart in unlabelled text.
 
 use serde::Serialize;
+
+use super::guess;
 
 /// Applicant details found in an email body.
 ///
@@ -38,8 +48,12 @@ pub struct Fields {
     pub phone: Option<String>,
     /// An address written in the body under an email label.
     pub email: Option<String>,
-    /// Number of attendees, as parsed by [`parse_attendees`].
+    /// Number of attendees, as parsed by [`parse_attendees`]; else as stated in
+    /// a sentence; else the number of [`Fields::people`] when several are named.
     pub attendees: Option<u32>,
+    /// Everyone named as applicant or attendee, in order, without repeats
+    /// (usually just the applicant).
+    pub people: Vec<String>,
 }
 
 /// Largest attendee count accepted by [`parse_attendees`].
@@ -211,44 +225,552 @@ fn is_header_block(lines: &[&str], i: usize) -> bool {
 pub fn extract_fields(text: &str) -> Fields {
     let lines: Vec<&str> = strip_quoted(text).lines().collect();
     let mut fields = Fields::default();
+    let mut hints = Hints::default();
     let mut i = 0;
     while i < lines.len() {
+        if let Some(columns) = header_row(lines[i]) {
+            let rows = fields.read_column_table(&lines[i + 1..], &columns, &mut hints);
+            i += 1 + rows;
+            continue;
+        }
         let entries = parse_line(lines[i]);
+        if entries.is_empty() {
+            if let Some(record) = record_row(lines[i]) {
+                fields.offer_record(&record, &mut hints);
+            }
+            i += 1;
+            continue;
+        }
         if let [only] = entries.as_slice() {
             if clean_value(only.value, false).is_none() {
                 if let Some(j) = next_line_value(&lines, i) {
-                    fields.offer(only.field, strip_list_marker(lines[j]));
+                    fields.offer(only.field, strip_list_marker(lines[j]), &mut hints);
                     i = j + 1;
                     continue;
                 }
             }
         }
         for entry in &entries {
-            fields.offer(entry.field, entry.value);
+            fields.offer(entry.field, entry.value, &mut hints);
         }
         i += 1;
     }
+    fields.finish(hints, &lines);
     fields
+}
+
+/// What a value said about another field: `김민준 (팀장)` and `한빛테크 / 팀장`
+/// name a position, `김민준 (010-1234-5678)` a phone, `김민준 외 1명` a number
+/// of attendees. Used only when no label states them.
+#[derive(Debug, Default)]
+struct Hints {
+    position: Option<String>,
+    phone: Option<String>,
+    attendees: Option<u32>,
 }
 
 impl Fields {
     /// Stores the raw `value` found under a `field` label, unless that field
     /// already has a value or `value` is unusable for it. A count under a
     /// name label (`참석자: 2명`) is taken as the number of attendees.
-    fn offer(&mut self, field: Field, value: &str) {
-        let text = |keep_period| clean_value(value, keep_period).map(str::to_string);
+    fn offer(&mut self, field: Field, value: &str, hints: &mut Hints) {
+        let cell = first_cell(value);
+        let text = |keep_period| {
+            clean_value(cell, keep_period)
+                .filter(|v| !is_bare_label(v))
+                .map(str::to_string)
+        };
         match field {
             Field::Name if parse_attendees(value).is_some() => {
                 fill(&mut self.attendees, parse_attendees(value));
             }
-            Field::Name => fill(&mut self.name, text(false)),
-            Field::Organization => fill(&mut self.organization, text(true)),
+            Field::Name => self.offer_name(value, hints),
+            Field::Organization => {
+                let (organization, title) = split_trailing_title(cell);
+                fill(
+                    &mut self.organization,
+                    clean_value(organization, true)
+                        .filter(|v| !is_bare_label(v))
+                        .map(str::to_string),
+                );
+                fill(&mut hints.position, title.map(str::to_string));
+            }
             Field::Position => fill(&mut self.position, text(false)),
-            Field::Phone => fill(&mut self.phone, find_phone(value)),
+            Field::Phone => fill(&mut self.phone, find_phone(cell)),
             Field::Email => fill(&mut self.email, find_email(value)),
-            Field::Attendees => fill(&mut self.attendees, parse_attendees(value)),
+            Field::Attendees => fill(&mut self.attendees, parse_attendees(cell)),
         }
     }
+
+    /// A value under a name label: one name, a list of names, or a name
+    /// with a title or a count of companions (see [`split_people`]).
+    fn offer_name(&mut self, value: &str, hints: &mut Hints) {
+        let Some(value) = clean_value(value, false).filter(|v| !is_bare_label(v)) else {
+            return;
+        };
+        let named = split_people(value);
+        if named.names.is_empty() {
+            fill(&mut self.name, Some(value.to_string()));
+            self.add_person(value);
+            return;
+        }
+        fill(&mut self.name, named.names.first().cloned());
+        for name in &named.names {
+            self.add_person(name);
+        }
+        fill(&mut hints.position, named.title);
+        fill(&mut hints.phone, named.phone);
+        fill(&mut hints.attendees, named.companions.map(|n| n + 1));
+    }
+
+    fn add_person(&mut self, name: &str) {
+        if !self.people.iter().any(|p| p == name) {
+            self.people.push(name.to_string());
+        }
+    }
+
+    /// Reads the rows under a header row of labels (`성명 | 소속 | 직위`):
+    /// the first row is the applicant's, every row's name is a person.
+    /// Returns the number of rows read.
+    fn read_column_table(
+        &mut self,
+        lines: &[&str],
+        columns: &[Option<Field>],
+        hints: &mut Hints,
+    ) -> usize {
+        let mut rows = 0;
+        for line in lines {
+            let Some(cells) = split_cells(line).filter(|c| c.len() >= 2) else {
+                break;
+            };
+            if header_row(line).is_some() {
+                break;
+            }
+            for (&column, cell) in columns.iter().zip(&cells) {
+                match column {
+                    Some(field) if rows == 0 => self.offer(field, cell, hints),
+                    Some(Field::Name) => {
+                        if let Some(value) = clean_value(cell, false) {
+                            let named = split_people(value);
+                            if named.names.is_empty() {
+                                self.add_person(value);
+                            }
+                            for name in &named.names {
+                                self.add_person(name);
+                            }
+                        }
+                    }
+                    _ => {}
+                }
+            }
+            rows += 1;
+        }
+        rows
+    }
+
+    /// A numbered row naming a person (see [`record_row`]).
+    fn offer_record(&mut self, record: &Record, hints: &mut Hints) {
+        fill(&mut self.name, Some(record.name.clone()));
+        self.add_person(&record.name);
+        fill(&mut self.organization, record.organization.clone());
+        fill(&mut self.phone, record.phone.clone());
+        fill(&mut hints.position, record.position.clone());
+    }
+
+    /// After every line: hints fill what no label stated; the count comes
+    /// from a sentence, else from the people named.
+    fn finish(&mut self, hints: Hints, lines: &[&str]) {
+        fill(&mut self.position, hints.position);
+        fill(&mut self.phone, hints.phone);
+        fill(&mut self.attendees, hints.attendees);
+        if self.attendees.is_none() {
+            self.attendees = attendees_in_sentences(lines);
+        }
+        if self.attendees.is_none() && self.people.len() >= 2 {
+            self.attendees = u32::try_from(self.people.len())
+                .ok()
+                .filter(|&n| n <= MAX_ATTENDEES);
+        }
+    }
+}
+
+// ---------------------------------------------------------------------------
+// People, tables of people, counts in sentences
+// ---------------------------------------------------------------------------
+
+/// The people in a name value.
+#[derive(Debug, Default, PartialEq, Eq)]
+struct Named {
+    /// Each name, in order; empty when the value is not recognisably names
+    /// (it is then kept as written).
+    names: Vec<String>,
+    /// A title written with the (first) name: `김민준 (팀장)`, `김민준 팀장`.
+    title: Option<String>,
+    /// A phone number written with the (first) name: `김민준 (010-1234-5678)`.
+    phone: Option<String>,
+    /// `김민준 외 1명`: people coming along besides the named one.
+    companions: Option<u32>,
+}
+
+/// Reads a name value: `김민준`, `김민준, 이서연`, `김민준 및 이서연`,
+/// `배서준 (책임연구원)`, `김민준 팀장`, `김민준 외 1명`, `Jane Doe`. Every
+/// piece must be a name (with at most a title or a note), else nothing is
+/// split and `names` is empty.
+fn split_people(value: &str) -> Named {
+    let mut named = Named::default();
+    for piece in split_name_list(value) {
+        let (base, note) = split_note(piece);
+        let (base, companions) = split_companions(base);
+        let (name, title) = if guess::is_person_name(base) {
+            (base, None)
+        } else if let Some((name, title)) = guess::name_and_title(base) {
+            (name, Some(title))
+        } else {
+            return Named::default();
+        };
+        if named.names.is_empty() {
+            named.title = title
+                .or(note.filter(|n| guess::is_title(n)))
+                .map(str::to_string);
+            named.phone = note.and_then(find_phone);
+        }
+        named.companions = named.companions.or(companions);
+        named.names.push(name.to_string());
+    }
+    named
+}
+
+/// Splits a list of names at `,` `、` `/` `;` and the words `및`, `와`, `and`, `&`.
+fn split_name_list(value: &str) -> Vec<&str> {
+    let mut pieces = vec![value];
+    for separator in [" 및 ", " 와 ", " and ", " & "] {
+        pieces = pieces
+            .into_iter()
+            .flat_map(|p| p.split(separator))
+            .collect();
+    }
+    pieces
+        .into_iter()
+        .flat_map(|p| p.split([',', '、', '，', '/', ';', '\t']))
+        .map(|p| p.trim_matches(is_space))
+        .filter(|p| !p.is_empty())
+        .collect()
+}
+
+/// The first non-empty cell of a value that runs on into more table cells
+/// (`한빛테크\t한빛테크` under a label with one column per person).
+fn first_cell(value: &str) -> &str {
+    if !value.contains('\t') {
+        return value;
+    }
+    value
+        .split('\t')
+        .map(|c| c.trim_matches(is_space))
+        .find(|c| !c.is_empty())
+        .unwrap_or("")
+}
+
+/// `한빛테크 / 팀장` → (`한빛테크`, `팀장`): an organization value ending in a
+/// title after `/` or `|`.
+fn split_trailing_title(value: &str) -> (&str, Option<&str>) {
+    match value.rsplit_once(['/', '|', '│']) {
+        Some((organization, title))
+            if guess::is_title(title.trim_matches(is_space))
+                && !organization.trim_matches(is_space).is_empty() =>
+        {
+            (
+                organization.trim_matches(is_space),
+                Some(title.trim_matches(is_space)),
+            )
+        }
+        _ => (value, None),
+    }
+}
+
+/// `배서준 (책임연구원)` → (`배서준`, `책임연구원`).
+fn split_note(piece: &str) -> (&str, Option<&str>) {
+    let Some(inner) = piece.strip_suffix([')', '）']) else {
+        return (piece, None);
+    };
+    match inner.rfind(['(', '（']) {
+        Some(open) => {
+            let note = inner[open..]
+                .trim_start_matches(['(', '（'])
+                .trim_matches(is_space);
+            (inner[..open].trim_matches(is_space), Some(note))
+        }
+        None => (piece, None),
+    }
+}
+
+/// `김민준 외 1명` → (`김민준`, 1).
+fn split_companions(piece: &str) -> (&str, Option<u32>) {
+    match piece.split_once(" 외 ") {
+        Some((name, rest)) => match parse_attendees(rest) {
+            Some(n) => (name.trim_matches(is_space), Some(n)),
+            None => (piece, None),
+        },
+        None => (piece, None),
+    }
+}
+
+/// The cells of a table row rendered as text: split at tabs, or at `|` when
+/// the line has no tab; `None` for a line with neither.
+fn split_cells(line: &str) -> Option<Vec<&str>> {
+    let line = line.trim_matches(|c: char| c == ' ' || c == '\u{a0}');
+    let cells: Vec<&str> = if line.contains('\t') {
+        line.split('\t').collect()
+    } else if line.contains(['|', '│']) {
+        line.trim_matches(['|', '│']).split(['|', '│']).collect()
+    } else {
+        return None;
+    };
+    Some(
+        cells
+            .into_iter()
+            .map(|c| c.trim_matches(is_space))
+            .collect(),
+    )
+}
+
+/// Index-column headings allowed in a header row (`No.`, `번호`).
+const INDEX_HEADINGS: &[&str] = &["no", "no.", "#", "번호", "순번", "연번", "구분"];
+
+/// A header row: at least two cells that are labels and nothing else (an
+/// index heading or an empty cell aside). Returns each column's field.
+fn header_row(line: &str) -> Option<Vec<Option<Field>>> {
+    let cells = split_cells(line)?;
+    let mut columns = Vec::with_capacity(cells.len());
+    let mut labels = 0;
+    for cell in cells {
+        if let Some(field) = label_only(cell) {
+            columns.push(Some(field));
+            labels += 1;
+        } else if cell.is_empty() || INDEX_HEADINGS.contains(&cell.to_lowercase().as_str()) {
+            columns.push(None);
+        } else {
+            return None;
+        }
+    }
+    (labels >= 2).then_some(columns)
+}
+
+/// The field of a cell that holds a label and nothing else (`성 명`,
+/// `연락처(휴대폰)`, `Name:`).
+fn label_only(cell: &str) -> Option<Field> {
+    let cell = strip_list_marker(cell);
+    let (field, len) = find_label(cell)?;
+    let rest = skip_annotation(&cell[len..]).trim_matches(|c: char| is_space(c) || is_colon(c));
+    rest.is_empty().then_some(field)
+}
+
+/// Whether a value is itself just a label (a misread header row).
+fn is_bare_label(value: &str) -> bool {
+    label_only(value).is_some()
+}
+
+/// One person's details from a numbered row.
+#[derive(Debug, PartialEq, Eq)]
+struct Record {
+    name: String,
+    organization: Option<String>,
+    position: Option<String>,
+    phone: Option<String>,
+}
+
+/// A numbered or bulleted row of at least three segments naming a person
+/// and at least one of a phone number, title or organization:
+/// `1. 김민준 / 한빛테크 / 팀장 / 010-1234-5678`.
+fn record_row(line: &str) -> Option<Record> {
+    let trimmed = line.trim_matches(is_space);
+    let stripped = strip_list_marker(trimmed);
+    if stripped.len() == trimmed.len() {
+        return None;
+    }
+    let segments: Vec<&str> = stripped
+        .split(['/', '|', '│', '\t', ',', '，'])
+        .map(|s| s.trim_matches(is_space))
+        .filter(|s| !s.is_empty())
+        .collect();
+    if segments.len() < 3 {
+        return None;
+    }
+    let first = segments[0];
+    let starts_with_name = guess::is_person_name(first) || guess::name_and_title(first).is_some();
+    if !starts_with_name {
+        return None;
+    }
+    let mut record = Record {
+        name: String::new(),
+        organization: None,
+        position: None,
+        phone: None,
+    };
+    let mut unknown = Vec::new();
+    for segment in segments {
+        if record.phone.is_none() {
+            if let Some(phone) = find_phone(segment) {
+                record.phone = Some(phone);
+                continue;
+            }
+        }
+        if record.name.is_empty() && guess::is_person_name(segment) {
+            record.name = segment.to_string();
+        } else if let (true, Some((name, title))) =
+            (record.name.is_empty(), guess::name_and_title(segment))
+        {
+            record.name = name.to_string();
+            record.position = Some(title.to_string());
+        } else if record.position.is_none() && guess::is_title(segment) {
+            record.position = Some(segment.to_string());
+        } else if guess::has_org_marker(segment) || guess::has_org_suffix(segment) {
+            fill(&mut record.organization, Some(segment.to_string()));
+        } else {
+            unknown.push(segment);
+        }
+    }
+    let plain_words = |s: &str| !s.contains('@') && !s.chars().any(|c| c.is_ascii_digit());
+    if record.organization.is_none() && unknown.len() == 1 && plain_words(unknown[0]) {
+        record.organization = unknown.first().map(|s| s.to_string());
+    }
+    let details =
+        record.phone.is_some() || record.position.is_some() || record.organization.is_some();
+    (!record.name.is_empty() && details).then_some(record)
+}
+
+/// A count of attendees in a sentence of the applicant's own lines:
+/// `저 포함 3명 참석합니다`, `김민준 외 1명 참가`, `두 명이 참석할 예정입니다`,
+/// `2 people will attend`, `a table for 3 people`.
+fn attendees_in_sentences(lines: &[&str]) -> Option<u32> {
+    lines
+        .iter()
+        .filter(|line| parse_line(line).is_empty())
+        .find_map(|line| {
+            let text: String = line
+                .chars()
+                .map(to_halfwidth)
+                .collect::<String>()
+                .to_lowercase();
+            korean_count_sentence(&text).or_else(|| english_count_sentence(&text))
+        })
+        .filter(|n| (1..=MAX_ATTENDEES).contains(n))
+}
+
+/// Verbs that, after `N명`, make the number a count of attendees.
+const ATTEND_VERBS_KO: &[&str] = &["참석", "참가", "신청", "방문", "갑니다", "가겠", "함께"];
+
+fn korean_count_sentence(text: &str) -> Option<u32> {
+    text.char_indices().find_map(|(i, _)| {
+        let before = &text[..i];
+        let word_start = before.is_empty()
+            || before.ends_with(|c: char| is_space(c) || matches!(c, ',' | '(' | '.' | '총'));
+        if !word_start {
+            return None;
+        }
+        let (count, rest, _) = leading_count(&text[i..])?;
+        let rest = rest
+            .trim_start_matches(is_inline_space)
+            .strip_prefix('명')?;
+        let rest = rest.trim_start_matches(|c: char| {
+            is_space(c) || matches!(c, '이' | '가' | '은' | '는' | '도' | '서')
+        });
+        if !ATTEND_VERBS_KO.iter().any(|verb| rest.starts_with(verb)) {
+            return None;
+        }
+        let besides = before.trim_end_matches(is_space).ends_with('외');
+        Some(count + u32::from(besides))
+    })
+}
+
+fn english_count_sentence(text: &str) -> Option<u32> {
+    let words: Vec<&str> = text
+        .split_whitespace()
+        .map(|w| w.trim_matches(|c: char| !c.is_alphanumeric()))
+        .collect();
+    (0..words.len()).find_map(|k| {
+        let (count, rest, _) = leading_count(words[k])?;
+        if !rest.is_empty() {
+            return None;
+        }
+        let next = *words.get(k + 1)?;
+        let people = [
+            "people",
+            "persons",
+            "attendees",
+            "participants",
+            "guests",
+            "of",
+        ]
+        .contains(&next);
+        let verb_follows = words.iter().skip(k + 2).take(4).any(|w| {
+            ["attend", "join", "come", "participat", "register"]
+                .iter()
+                .any(|v| w.starts_with(v))
+        });
+        let for_people = k > 0 && words[k - 1] == "for" && next != "of";
+        (people && (verb_follows || for_people)).then_some(count)
+    })
+}
+
+// ---------------------------------------------------------------------------
+// Organizations
+// ---------------------------------------------------------------------------
+
+/// Legal-form marks removed by [`organization_key`].
+const LEGAL_FORMS_KO: &[&str] = &[
+    "주식회사",
+    "(주)",
+    "㈜",
+    "유한회사",
+    "(유)",
+    "재단법인",
+    "(재)",
+    "사단법인",
+    "(사)",
+    "합자회사",
+    "(합)",
+];
+
+/// Legal-form words removed by [`organization_key`] (compared without dots
+/// and commas).
+const LEGAL_FORMS_EN: &[&str] = &[
+    "inc",
+    "co",
+    "ltd",
+    "coltd",
+    "corp",
+    "corporation",
+    "llc",
+    "limited",
+    "company",
+    "gmbh",
+    "plc",
+];
+
+/// The form of an organization's name to match on: the name as written,
+/// without legal forms (`(주)`, `㈜`, `주식회사`, `Inc.`, `Co., Ltd.`, …),
+/// spaces and punctuation, lower-cased, full-width forms made ASCII.
+/// `(주)한빛테크`, `㈜ 한빛테크`, `주식회사 한빛테크` and `한빛테크(주)` all give
+/// `한빛테크`; `Example Co., Ltd.` gives `example`. Only for matching: the
+/// organization is always stored as written.
+#[must_use]
+pub fn organization_key(organization: &str) -> String {
+    let mut text: String = organization
+        .chars()
+        .map(to_halfwidth)
+        .collect::<String>()
+        .to_lowercase();
+    for form in LEGAL_FORMS_KO {
+        text = text.replace(form, " ");
+    }
+    text.split(|c: char| is_space(c) || c == ',')
+        .filter(|word| {
+            let bare: String = word.chars().filter(|c| c.is_alphanumeric()).collect();
+            !LEGAL_FORMS_EN.contains(&bare.as_str())
+        })
+        .flat_map(str::chars)
+        .filter(|c| c.is_alphanumeric())
+        .collect()
 }
 
 /// Sets an empty `slot` to `value`; a filled slot is kept (first value wins).
@@ -352,7 +874,7 @@ fn is_email(token: &str) -> bool {
 /// The first Korean phone number in `value`: the whole value, or else the
 /// first run of phone-like characters (`010-1234-5678 (휴대폰)`,
 /// `02-555-1234 / 010-1234-5678`).
-fn find_phone(value: &str) -> Option<String> {
+pub(crate) fn find_phone(value: &str) -> Option<String> {
     normalize_phone(value).or_else(|| {
         value
             .split(|c: char| !is_phone_char(c))
@@ -395,6 +917,13 @@ const LABELS: &[(&str, Field)] = &[
     ("참석자", Field::Name),
     ("참석자 성명", Field::Name),
     ("참석자명", Field::Name),
+    ("참석자 명단", Field::Name),
+    ("참가자", Field::Name),
+    ("참가자 성명", Field::Name),
+    ("참가자명", Field::Name),
+    ("참가자 명단", Field::Name),
+    ("담당자", Field::Name),
+    ("담당자 성명", Field::Name),
     ("name", Field::Name),
     ("full name", Field::Name),
     ("your name", Field::Name),
@@ -500,8 +1029,11 @@ struct Entry<'a> {
 /// Every `label: value` pair on `line`, or nothing when the line does not
 /// start with a label and a separator.
 fn parse_line(line: &str) -> Vec<Entry<'_>> {
+    if let Some(entries) = combined_labels(line) {
+        return entries;
+    }
     let mut entries = Vec::new();
-    let mut next = parse_head(strip_list_marker(line));
+    let mut next = parse_head(strip_list_marker(line)).or_else(|| head_after_sentence(line));
     while let Some(head) = next {
         let (value, tail) = split_off_next_label(head.rest);
         entries.push(Entry {
@@ -511,6 +1043,59 @@ fn parse_line(line: &str) -> Vec<Entry<'_>> {
         next = tail;
     }
     entries
+}
+
+/// Labels joined into one (`소속/직위: 한빛테크 / 팀장`, `성명·소속 : 김민준·한빛테크`): the
+/// value is split the same way, and only a value with as many pieces as
+/// there are labels is read.
+fn combined_labels(line: &str) -> Option<Vec<Entry<'_>>> {
+    const JOINERS: &[char] = &['/', '·', 'ㆍ', ',', '，', '･'];
+    let mut rest = strip_list_marker(line);
+    let mut fields = Vec::new();
+    let mut joiner = None;
+    loop {
+        let (field, len) = find_label(rest)?;
+        fields.push(field);
+        let after = skip_annotation(&rest[len..]).trim_start_matches(is_inline_space);
+        let next = after.chars().next()?;
+        if is_colon(next) && fields.len() >= 2 {
+            rest = after[next.len_utf8()..].trim_start_matches(is_space);
+            break;
+        }
+        if !JOINERS.contains(&next) || joiner.is_some_and(|j| j != next) || fields.len() >= 4 {
+            return None;
+        }
+        joiner = Some(next);
+        rest = after[next.len_utf8()..].trim_start_matches(is_inline_space);
+    }
+    let joiner = joiner?;
+    let values = std::iter::once(joiner)
+        .chain(['/', ',', '·'])
+        .map(|j| rest.split(j).collect::<Vec<&str>>())
+        .find(|values| values.len() == fields.len())?;
+    Some(
+        fields
+            .into_iter()
+            .zip(values)
+            .map(|(field, value)| Entry { field, value })
+            .collect(),
+    )
+}
+
+/// A `label: value` pair after a sentence on the same line, as phone mail
+/// runs them together (`신청합니다. 성명: 김도윤 / 소속: …`): only after a
+/// sentence end and only with a colon.
+fn head_after_sentence(line: &str) -> Option<Head<'_>> {
+    line.char_indices()
+        .filter(|&(_, c)| matches!(c, '.' | '!' | '?' | '。'))
+        .find_map(|(i, c)| {
+            let after = &line[i + c.len_utf8()..];
+            let rest = after.trim_start_matches(is_inline_space);
+            if rest.len() == after.len() {
+                return None;
+            }
+            parse_head(rest).filter(|head| head.sep == Sep::Colon)
+        })
 }
 
 /// Cuts `value` before a further `label: value` pair on the same line
@@ -553,7 +1138,29 @@ fn parse_head(s: &str) -> Option<Head<'_>> {
 /// Returns the field, the text after the label, and `false` (not wrapped).
 fn bare_label(s: &str) -> Option<(Field, &str, bool)> {
     let (field, len) = find_label(s)?;
-    Some((field, skip_annotation(&s[len..]), false))
+    Some((field, skip_annotation(skip_ordinal(&s[len..])), false))
+}
+
+/// Skips the number of a numbered label (`참석자 1:`, `성명2 :`): one or two
+/// digits or a circled number, followed by a colon.
+fn skip_ordinal(s: &str) -> &str {
+    let t = s.trim_start_matches(is_inline_space);
+    let len = match t.chars().next() {
+        Some(c) if is_enclosed_ordinal(c) => c.len_utf8(),
+        _ => t.bytes().take_while(u8::is_ascii_digit).count(),
+    };
+    if !(1..=3).contains(&len) {
+        return s;
+    }
+    let after = &t[len..];
+    if after
+        .trim_start_matches(is_inline_space)
+        .starts_with(is_colon)
+    {
+        after
+    } else {
+        s
+    }
 }
 
 /// A label wrapped in brackets: `[성명]`, `<성명>`, `【성명(Name)】`.
@@ -578,7 +1185,10 @@ fn find_label(s: &str) -> Option<(Field, usize)> {
     LABELS
         .iter()
         .filter_map(|&(label, field)| match_label(s, label).map(|len| (field, len)))
-        .filter(|&(_, len)| !s[len..].starts_with(char::is_alphanumeric))
+        .filter(|&(_, len)| {
+            let rest = &s[len..];
+            !rest.starts_with(char::is_alphanumeric) || skip_ordinal(rest).len() != rest.len()
+        })
         .max_by_key(|&(_, len)| len)
 }
 
@@ -924,13 +1534,48 @@ pub fn parse_attendees(raw: &str) -> Option<u32> {
         .collect::<String>()
         .to_lowercase();
     let text = clean_value(&text, false)?;
+    let (besides, text) = strip_self(text);
     let text = strip_count_prefix(text);
     let (count, rest, needs_unit) = leading_count(text)?;
     let (has_unit, rest) = strip_unit(rest.trim_start_matches(is_space));
     let rest = rest.trim_matches(is_space);
     let note_only = rest.is_empty() || rest.starts_with(['(', '（', '[']);
-    let valid = note_only && (has_unit || !needs_unit) && (1..=MAX_ATTENDEES).contains(&count);
-    valid.then_some(count)
+    let total = count + besides;
+    let valid = note_only
+        && (has_unit || !needs_unit)
+        && count >= 1
+        && (1..=MAX_ATTENDEES).contains(&total);
+    valid.then_some(total)
+}
+
+/// The applicant counted apart: `본인 외 1명` (one more than the number),
+/// `본인 포함 2명` (the number), `me + 1`. Returns how many to add and the
+/// rest of the text.
+fn strip_self(text: &str) -> (u32, &str) {
+    const SELF: &[(&str, u32)] = &[
+        ("본인 외", 1),
+        ("본인외", 1),
+        ("저 외", 1),
+        ("저외", 1),
+        ("본인 포함", 0),
+        ("본인포함", 0),
+        ("저 포함", 0),
+        ("저포함", 0),
+        ("me +", 1),
+        ("me and", 1),
+        ("myself +", 1),
+        ("myself and", 1),
+    ];
+    SELF.iter()
+        .find_map(|&(prefix, besides)| {
+            text.strip_prefix(prefix).map(|rest| {
+                (
+                    besides,
+                    rest.trim_start_matches(|c: char| is_space(c) || is_colon(c)),
+                )
+            })
+        })
+        .unwrap_or((0, text))
 }
 
 /// Removes a leading `총`/`약`/`total`/`about` (and a following `:`).
@@ -1114,6 +1759,7 @@ mod tests {
                 phone: some("010-1234-5678"),
                 email: some("minjun@hanbit.example"),
                 attendees: Some(2),
+                people: vec!["김민준".to_string()],
             }
         );
     }
@@ -1131,6 +1777,7 @@ mod tests {
                 phone: some("010-9876-5432"),
                 email: some("jane.doe@robotics.example"),
                 attendees: Some(2),
+                people: vec!["Jane Doe".to_string()],
             }
         );
     }
@@ -1485,9 +2132,209 @@ mod tests {
 
     #[test]
     fn commas_inside_values_are_kept() {
-        let fields = extract_fields("참석자: 김민준, 이서연\n회사: Example Co., Ltd.");
-        assert_eq!(fields.name, some("김민준, 이서연"));
+        let fields = extract_fields("성명: Doe, Jane\n회사: Example Co., Ltd.");
+        assert_eq!(fields.name, some("Doe, Jane"));
         assert_eq!(fields.organization, some("Example Co., Ltd."));
+    }
+
+    // -- several people ----------------------------------------------------------
+
+    fn people(names: &[&str]) -> Vec<String> {
+        names.iter().map(|n| n.to_string()).collect()
+    }
+
+    #[test]
+    fn a_list_of_names_is_people_and_a_count() {
+        let fields = extract_fields("참석자: 김민준, 이서연\n소속: 한빛테크");
+        assert_eq!(fields.name, some("김민준"));
+        assert_eq!(fields.people, people(&["김민준", "이서연"]));
+        assert_eq!(fields.attendees, Some(2));
+        let fields = extract_fields("참석자: 김민준 및 이서연 / 소속: 한빛테크");
+        assert_eq!(fields.people, people(&["김민준", "이서연"]));
+        assert_eq!(fields.organization, some("한빛테크"));
+        let fields =
+            extract_fields("Attendees' names: x\nName: Jane Doe and John Roe\nAttendees: 3");
+        assert_eq!(fields.people, people(&["Jane Doe", "John Roe"]));
+        assert_eq!(
+            fields.attendees,
+            Some(3),
+            "a stated count wins over the names counted"
+        );
+    }
+
+    #[test]
+    fn a_title_or_companions_after_a_name() {
+        let fields = extract_fields("성명: 배서준 (책임연구원)\n소속: 미래로봇");
+        assert_eq!(
+            (fields.name, fields.position),
+            (some("배서준"), some("책임연구원"))
+        );
+        let fields = extract_fields("성명: 김민준 팀장\n직위: 연구소장");
+        assert_eq!(
+            (fields.name, fields.position),
+            (some("김민준"), some("연구소장")),
+            "a label wins over the hint"
+        );
+        let fields = extract_fields("성명: 김민준 외 1명");
+        assert_eq!((fields.name, fields.attendees), (some("김민준"), Some(2)));
+        let fields = extract_fields("성명: 김민준 (010-1234-5678)");
+        assert_eq!(
+            (fields.name, fields.phone),
+            (some("김민준"), some("010-1234-5678"))
+        );
+        assert_eq!(fields.position, None);
+        let fields = extract_fields("소속: 한빛테크 / 팀장");
+        assert_eq!(
+            (fields.organization, fields.position),
+            (some("한빛테크"), some("팀장"))
+        );
+        let fields = extract_fields("소속: 한빛테크 / 기술연구소");
+        assert_eq!(
+            (fields.organization, fields.position),
+            (some("한빛테크 / 기술연구소"), None)
+        );
+    }
+
+    #[test]
+    fn combined_labels_split_their_value() {
+        let fields =
+            extract_fields("소속/직위: 한빛테크 / 팀장\n성명 · 연락처 : 김민준 · 010-1234-5678");
+        assert_eq!(fields.organization, some("한빛테크"));
+        assert_eq!(fields.position, some("팀장"));
+        assert_eq!(fields.name, some("김민준"));
+        assert_eq!(fields.phone, some("010-1234-5678"));
+        let fields = extract_fields("소속/직위: 한빛테크");
+        assert_eq!(
+            (fields.organization, fields.position),
+            (None, None),
+            "one value for two labels is ambiguous"
+        );
+        let fields = extract_fields("Name/Company: Jane Doe, Example Bio Inc.");
+        assert_eq!(
+            (fields.name, fields.organization),
+            (some("Jane Doe"), some("Example Bio Inc."))
+        );
+    }
+
+    #[test]
+    fn numbered_name_labels() {
+        let fields = extract_fields(
+            "참석자 1: 배서준\n참석자2 : 신유나\n참석자 ③: 오세린\n연락처 010-2231-8890",
+        );
+        assert_eq!(fields.name, some("배서준"));
+        assert_eq!(fields.people, people(&["배서준", "신유나", "오세린"]));
+        assert_eq!(fields.attendees, Some(3));
+        assert_eq!(fields.phone, some("010-2231-8890"));
+    }
+
+    #[test]
+    fn a_table_with_a_header_row() {
+        let body = "아래와 같이 신청합니다.\nNo.\t성명\t소속\t직위\t연락처\n1\t송하준\t누리소프트\t팀장\t010-3928-1174\n\
+                    2\t류승우\t누리소프트\t선임\t010-5530-7719\n감사합니다.";
+        let fields = extract_fields(body);
+        assert_eq!(fields.name, some("송하준"));
+        assert_eq!(fields.organization, some("누리소프트"));
+        assert_eq!(fields.position, some("팀장"));
+        assert_eq!(fields.phone, some("010-3928-1174"));
+        assert_eq!(fields.people, people(&["송하준", "류승우"]));
+        assert_eq!(fields.attendees, Some(2));
+        let fields = extract_fields("| 성명 | 소속 |\n| 김민준 | 한빛테크 |");
+        assert_eq!(
+            (fields.name, fields.organization),
+            (some("김민준"), some("한빛테크"))
+        );
+    }
+
+    #[test]
+    fn a_table_with_one_column_per_person() {
+        let fields = extract_fields(
+            "성명\t김민준\t이서연\n소속\t한빛테크\t한빛테크\n연락처\t010-1234-5678\t010-2345-6789",
+        );
+        assert_eq!(fields.name, some("김민준"));
+        assert_eq!(fields.organization, some("한빛테크"));
+        assert_eq!(fields.phone, some("010-1234-5678"));
+        assert_eq!(fields.people, people(&["김민준", "이서연"]));
+    }
+
+    #[test]
+    fn a_header_row_alone_gives_no_values() {
+        let fields = extract_fields("성명\t소속\t직위\n\n감사합니다.");
+        assert_eq!(fields, Fields::default());
+    }
+
+    #[test]
+    fn numbered_rows_of_people() {
+        let body = "참석자 명단은 아래와 같습니다.\n1. 강하준 / 세움엔지니어링 / 부장 / 010-1111-2323\n\
+                    2. 임소연 / 세움엔지니어링 / 대리 / 010-4545-6767\n3) 조민호, 사원, 010-8989-1010";
+        let fields = extract_fields(body);
+        assert_eq!(fields.name, some("강하준"));
+        assert_eq!(fields.organization, some("세움엔지니어링"));
+        assert_eq!(fields.position, some("부장"));
+        assert_eq!(fields.phone, some("010-1111-2323"));
+        assert_eq!(fields.people, people(&["강하준", "임소연", "조민호"]));
+        assert_eq!(fields.attendees, Some(3));
+        let fields =
+            extract_fields("1. 일시 / 장소 / 문의\n2. 2022년 11월 18일 / 서울 / 02-555-1234");
+        assert_eq!(fields, Fields::default());
+    }
+
+    #[test]
+    fn counts_in_sentences() {
+        for (body, want) in [
+            ("저 포함 3명 참석 예정입니다.", 3),
+            ("김민준 외 1명 참석합니다", 2),
+            ("두 명이 참석하겠습니다.", 2),
+            ("저희 회사에서 총2명 참가 신청드립니다.", 2),
+            ("Two of us will attend.", 2),
+            ("Please reserve seats for 3 people.", 3),
+            ("3 people will join from our lab.", 3),
+        ] {
+            assert_eq!(extract_fields(body).attendees, Some(want), "{body}");
+        }
+        for body in [
+            "2022년 11월 18일 참석",
+            "2명의 연구원이 있습니다.",
+            "We have 10 engineers.",
+            "참석인원: 미정",
+        ] {
+            assert_eq!(extract_fields(body).attendees, None, "{body}");
+        }
+        assert_eq!(
+            extract_fields("참석인원: 1명\n저 포함 3명 참석합니다.").attendees,
+            Some(1),
+            "the label wins"
+        );
+    }
+
+    #[test]
+    fn attendees_counted_apart_from_the_applicant() {
+        assert_eq!(parse_attendees("본인 외 1명"), Some(2));
+        assert_eq!(parse_attendees("본인외 2명"), Some(3));
+        assert_eq!(parse_attendees("본인 포함 2명"), Some(2));
+        assert_eq!(parse_attendees("저 포함 3명"), Some(3));
+        assert_eq!(parse_attendees("me + 1"), Some(2));
+        assert_eq!(parse_attendees("본인 외 0명"), None);
+        assert_eq!(parse_attendees("본인 외 50명"), None);
+    }
+
+    #[test]
+    fn organization_keys() {
+        for (written, key) in [
+            ("(주)한빛테크", "한빛테크"),
+            ("㈜한빛테크", "한빛테크"),
+            ("주식회사 한빛테크", "한빛테크"),
+            ("한빛테크(주)", "한빛테크"),
+            ("（주） 한빛 테크", "한빛테크"),
+            ("Example Co., Ltd.", "example"),
+            ("Example Co.,Ltd", "example"),
+            ("Example Bio Inc.", "examplebio"),
+            ("EXAMPLE BIO, INC", "examplebio"),
+            ("Example Robotics Corp.", "examplerobotics"),
+            ("(재)한국정밀소재연구원", "한국정밀소재연구원"),
+            ("Cobalt Labs", "cobaltlabs"),
+        ] {
+            assert_eq!(organization_key(written), key, "{written}");
+        }
     }
 
     #[test]
@@ -1655,6 +2502,7 @@ mod tests {
                 phone: some("010-1234-5678"),
                 email: some("minjun@hanbit.example"),
                 attendees: Some(2),
+                people: vec!["김민준".to_string()],
             }
         );
     }
@@ -1681,6 +2529,7 @@ mod tests {
                 phone: some("02-555-1234"),
                 email: None,
                 attendees: Some(1),
+                people: vec!["Jane Doe".to_string()],
             }
         );
     }

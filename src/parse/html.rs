@@ -1,14 +1,26 @@
 //! HTML bodies to text that keeps the shape field extraction needs: each table row on its own
 //! line with its cells separated by tabs, line breaks for `<br>`, paragraphs, divs and list items,
-//! entities decoded, scripts, styles and comments dropped. (mail-parser's own conversion runs
-//! table cells together, which loses "label | value" structure.)
+//! quoted mail (`<blockquote>`) prefixed with `> ` as a plain-text reply would be, entities
+//! decoded, scripts, styles and comments dropped. (mail-parser's own conversion runs table cells
+//! together, which loses "label | value" structure.)
+//!
+//! Tables are rendered row by row: a row of several cells becomes one line, each cell's own line
+//! breaks (`<td><p>김민준</p><p>(대표)</p></td>`) folded into spaces so the cells stay aligned;
+//! a one-cell row, or a cell holding a nested table (layout tables of groupware mail), keeps its
+//! lines. Nesting deeper than `MAX_TABLE_DEPTH` (32) is flattened.
+
+/// Deepest table nesting rendered as tables; deeper `<table>` tags only break lines.
+const MAX_TABLE_DEPTH: usize = 32;
+
+/// Deepest `<blockquote>` nesting shown with `>` marks.
+const MAX_QUOTE_DEPTH: usize = 16;
 
 /// Convert an HTML body to plain text.
 pub fn to_text(html: &str) -> String {
-    let mut out = String::with_capacity(html.len() / 2);
+    let mut renderer = Renderer::new();
     let mut rest = html;
     while let Some(lt) = rest.find('<') {
-        push_text(&mut out, &rest[..lt]);
+        renderer.text(&rest[..lt]);
         rest = &rest[lt..];
         if let Some(after) = rest.strip_prefix("<!--") {
             rest = after.find("-->").map(|end| &after[end + 3..]).unwrap_or("");
@@ -16,7 +28,7 @@ pub fn to_text(html: &str) -> String {
         }
         let Some(gt) = rest.find('>') else {
             // A lone '<' in text.
-            push_text(&mut out, rest);
+            renderer.text(rest);
             rest = "";
             break;
         };
@@ -24,26 +36,238 @@ pub fn to_text(html: &str) -> String {
         rest = &rest[gt + 1..];
         let name = tag_name(tag);
         match name.as_str() {
-            "script" | "style" | "head" | "title" => {
+            "script" | "style" | "head" | "title" | "xml" => {
                 let close = format!("</{name}");
                 rest = find_ascii_ci(rest, &close)
                     .map(|i| rest[i..].find('>').map(|g| &rest[i + g + 1..]).unwrap_or(""))
                     .unwrap_or("");
             }
-            "br" | "/p" | "p" | "div" | "/div" | "tr" | "/tr" | "li" | "/li" | "/h1" | "/h2" | "/h3" | "/h4" | "/h5"
-            | "/h6" | "table" | "/table" | "ul" | "/ul" | "ol" | "/ol" | "hr" | "blockquote" | "/blockquote" => {
-                newline(&mut out);
-            }
+            _ => renderer.tag(&name),
+        }
+    }
+    renderer.text(rest);
+    renderer.finish()
+}
+
+/// Where text goes: the document or a table cell (both hold text), or a table (holds the cells
+/// of its current row).
+enum Frame {
+    Text { buf: String, has_table: bool },
+    Table { cells: Vec<Cell> },
+}
+
+/// A finished table cell.
+struct Cell {
+    text: String,
+    has_table: bool,
+}
+
+struct Renderer {
+    /// The document first, then open tables and cells, innermost last.
+    stack: Vec<Frame>,
+    quote_depth: usize,
+    table_depth: usize,
+    /// Never written in practice: what [`Renderer::buf`] returns if the stack held no text frame.
+    spill: String,
+}
+
+impl Renderer {
+    fn new() -> Renderer {
+        Renderer {
+            stack: vec![Frame::Text {
+                buf: String::new(),
+                has_table: false,
+            }],
+            quote_depth: 0,
+            table_depth: 0,
+            spill: String::new(),
+        }
+    }
+
+    fn tag(&mut self, name: &str) {
+        match name {
+            "table" if self.table_depth < MAX_TABLE_DEPTH => self.open_table(),
+            "/table" if self.table_depth > 0 => self.close_table(),
+            "tr" | "/tr" if self.table_depth > 0 => self.end_row(),
+            "td" | "th" if self.table_depth > 0 => self.open_cell(),
+            "/td" | "/th" if self.table_depth > 0 => self.close_cell(),
             "td" | "th" => {
-                if !out.ends_with('\n') && !out.is_empty() {
-                    out.push('\t');
+                let buf = self.buf();
+                if !buf.ends_with('\n') && !buf.is_empty() {
+                    buf.push('\t');
                 }
             }
+            "blockquote" => {
+                self.newline();
+                self.quote_depth = (self.quote_depth + 1).min(MAX_QUOTE_DEPTH);
+            }
+            "/blockquote" => {
+                self.newline();
+                self.quote_depth = self.quote_depth.saturating_sub(1);
+            }
+            "br" | "/p" | "p" | "div" | "/div" | "li" | "/li" | "h1" | "h2" | "h3" | "h4" | "h5" | "h6" | "/h1"
+            | "/h2" | "/h3" | "/h4" | "/h5" | "/h6" | "ul" | "/ul" | "ol" | "/ol" | "hr" | "pre" | "/pre" | "table"
+            | "/table" | "tr" | "/tr" | "dt" | "dd" => self.newline(),
             _ => {}
         }
     }
-    push_text(&mut out, rest);
-    tidy(&out)
+
+    /// The innermost text buffer, opening an implicit cell when text stands directly in a table.
+    fn buf(&mut self) -> &mut String {
+        if !matches!(self.stack.last(), Some(Frame::Text { .. })) {
+            self.stack.push(Frame::Text {
+                buf: String::new(),
+                has_table: false,
+            });
+        }
+        let Renderer { stack, spill, .. } = self;
+        match stack.last_mut() {
+            Some(Frame::Text { buf, .. }) => buf,
+            _ => spill,
+        }
+    }
+
+    fn text(&mut self, text: &str) {
+        if text.is_empty() {
+            return;
+        }
+        let decoded = decode_entities(text);
+        if matches!(self.stack.last(), Some(Frame::Table { .. })) && decoded.chars().all(char::is_whitespace) {
+            return;
+        }
+        let prefix = "> ".repeat(self.quote_depth);
+        let buf = self.buf();
+        for c in decoded.chars() {
+            if buf.is_empty() || buf.ends_with('\n') {
+                if c.is_whitespace() && c != '\u{a0}' {
+                    continue;
+                }
+                buf.push_str(&prefix);
+            }
+            if c == '\u{a0}' {
+                buf.push(' ');
+            } else if c.is_whitespace() {
+                if !buf.ends_with([' ', '\n', '\t']) {
+                    buf.push(' ');
+                }
+            } else {
+                buf.push(c);
+            }
+        }
+    }
+
+    fn newline(&mut self) {
+        if let Some(Frame::Text { buf, .. }) = self.stack.last_mut() {
+            newline(buf);
+        }
+    }
+
+    fn open_table(&mut self) {
+        self.newline();
+        if let Some(Frame::Text { has_table, .. }) = self.stack.last_mut() {
+            *has_table = true;
+        }
+        self.table_depth += 1;
+        self.stack.push(Frame::Table { cells: Vec::new() });
+    }
+
+    fn close_table(&mut self) {
+        self.end_row();
+        if matches!(self.stack.last(), Some(Frame::Table { .. })) {
+            self.stack.pop();
+            self.table_depth -= 1;
+        }
+        self.newline();
+    }
+
+    fn open_cell(&mut self) {
+        self.close_cell();
+        if matches!(self.stack.last(), Some(Frame::Table { .. })) {
+            self.stack.push(Frame::Text {
+                buf: String::new(),
+                has_table: false,
+            });
+        }
+    }
+
+    /// Ends the open cell of the innermost table, if any, adding it to the table's row.
+    fn close_cell(&mut self) {
+        let is_cell = self.stack.len() >= 2
+            && matches!(self.stack.last(), Some(Frame::Text { .. }))
+            && matches!(self.stack.get(self.stack.len() - 2), Some(Frame::Table { .. }));
+        if !is_cell {
+            return;
+        }
+        if let Some(Frame::Text { buf, has_table }) = self.stack.pop() {
+            if let Some(Frame::Table { cells }) = self.stack.last_mut() {
+                cells.push(Cell {
+                    text: tidy(&buf),
+                    has_table,
+                });
+            }
+        }
+    }
+
+    /// Ends the current row of the innermost table: its cells become a line (or lines) of the
+    /// text around the table.
+    fn end_row(&mut self) {
+        self.close_cell();
+        let Some(Frame::Table { cells }) = self.stack.last_mut() else {
+            return;
+        };
+        let cells = std::mem::take(cells);
+        if cells.is_empty() {
+            return;
+        }
+        let row = render_row(&cells);
+        let depth = self.stack.len();
+        if let Some(Frame::Text { buf, .. }) = self.stack.get_mut(depth.wrapping_sub(2)) {
+            newline(buf);
+            buf.push_str(&row);
+            buf.push('\n');
+        }
+    }
+
+    fn finish(mut self) -> String {
+        while self.stack.len() > 1 {
+            let before = self.stack.len();
+            match self.stack.last() {
+                Some(Frame::Table { .. }) => self.close_table(),
+                _ => self.close_cell(),
+            }
+            if self.stack.len() == before {
+                self.stack.pop();
+            }
+        }
+        match self.stack.pop() {
+            Some(Frame::Text { buf, .. }) => tidy(&buf),
+            _ => String::new(),
+        }
+    }
+}
+
+/// A row's cells as text: one cell as it is; several cells on one line, tab-separated, each
+/// cell's line breaks folded into spaces unless it holds a nested table.
+fn render_row(cells: &[Cell]) -> String {
+    if let [only] = cells {
+        return only.text.clone();
+    }
+    let rendered: Vec<String> = cells
+        .iter()
+        .map(|cell| {
+            if cell.has_table {
+                cell.text.clone()
+            } else {
+                cell.text
+                    .lines()
+                    .map(str::trim)
+                    .filter(|l| !l.is_empty())
+                    .collect::<Vec<_>>()
+                    .join(" ")
+            }
+        })
+        .collect();
+    rendered.join("\t")
 }
 
 /// `td class="x"` → `td`; `/TR` → `/tr`.
@@ -59,7 +283,10 @@ fn tag_name(tag: &str) -> String {
 
 fn find_ascii_ci(haystack: &str, needle: &str) -> Option<usize> {
     let needle = needle.as_bytes();
-    haystack.as_bytes().windows(needle.len()).position(|w| w.eq_ignore_ascii_case(needle))
+    haystack
+        .as_bytes()
+        .windows(needle.len())
+        .position(|w| w.eq_ignore_ascii_case(needle))
 }
 
 fn newline(out: &mut String) {
@@ -68,22 +295,6 @@ fn newline(out: &mut String) {
     }
     if !out.is_empty() && !out.ends_with('\n') {
         out.push('\n');
-    }
-}
-
-/// Append text content: whitespace collapsed as a browser would, entities decoded.
-fn push_text(out: &mut String, text: &str) {
-    let decoded = decode_entities(text);
-    for c in decoded.chars() {
-        if c == '\u{a0}' {
-            out.push(' ');
-        } else if c.is_whitespace() {
-            if !out.ends_with([' ', '\n', '\t']) && !out.is_empty() {
-                out.push(' ');
-            }
-        } else {
-            out.push(c);
-        }
     }
 }
 
@@ -128,6 +339,17 @@ fn entity(name: &str) -> Option<char> {
         "nbsp" => '\u{a0}',
         "middot" => '·',
         "bull" => '•',
+        "ndash" => '–',
+        "mdash" => '—',
+        "lsquo" => '‘',
+        "rsquo" => '’',
+        "ldquo" => '“',
+        "rdquo" => '”',
+        "hellip" => '…',
+        "times" => '×',
+        "copy" => '©',
+        "reg" => '®',
+        "ensp" | "emsp" | "thinsp" => ' ',
         _ => return None,
     })
 }
@@ -158,7 +380,8 @@ mod tests {
 
     #[test]
     fn table_rows_become_lines_with_tab_separated_cells() {
-        let html = "<table><tr><td>성명</td><td>박지훈</td></tr>\n<tr><TD class=x>소속</TD><td>새벽정밀</td></tr></table>";
+        let html =
+            "<table><tr><td>성명</td><td>박지훈</td></tr>\n<tr><TD class=x>소속</TD><td>새벽정밀</td></tr></table>";
         assert_eq!(to_text(html), "성명\t박지훈\n소속\t새벽정밀");
     }
 
@@ -175,8 +398,64 @@ mod tests {
     }
 
     #[test]
+    fn paragraphs_inside_cells_stay_in_their_row() {
+        let html = "<table><tr><td><div>성명</div></td><td><p>김민준</p><p>(대표)</p></td></tr>\
+                    <tr><td><p>연락처</p></td><td><div>010-1234-5678</div></td></tr></table>";
+        assert_eq!(to_text(html), "성명\t김민준 (대표)\n연락처\t010-1234-5678");
+    }
+
+    #[test]
+    fn layout_tables_keep_their_lines_and_nested_tables_their_rows() {
+        let html = "<table width=100%><tr><td>안녕하세요.<br>신청합니다.\
+                    <table><tr><th>성명</th><th>소속</th></tr><tr><td>김민준</td><td>한빛테크</td></tr></table>\
+                    김민준 드림</td></tr></table>";
+        assert_eq!(
+            to_text(html),
+            "안녕하세요.\n신청합니다.\n성명\t소속\n김민준\t한빛테크\n김민준 드림"
+        );
+    }
+
+    #[test]
+    fn a_one_cell_row_of_a_form_keeps_empty_cells_apart() {
+        let html = "<table><tr><td></td><td>성명</td><td>김민준</td></tr></table>";
+        assert_eq!(to_text(html), "성명\t김민준");
+    }
+
+    #[test]
+    fn blockquotes_are_marked_as_quoted() {
+        let html = "<div>성명: 김민준</div><div class=gmail_quote><blockquote>성명:<br>소속:<blockquote>깊이</blockquote></blockquote></div><div>끝</div>";
+        assert_eq!(to_text(html), "성명: 김민준\n> 성명:\n> 소속:\n> > 깊이\n끝");
+    }
+
+    #[test]
+    fn unclosed_tables_and_cells_are_closed_at_the_end() {
+        assert_eq!(to_text("<table><tr><td>성명<td>김민준"), "성명\t김민준");
+        assert_eq!(to_text("</td></tr></table>끝"), "끝");
+        assert_eq!(to_text("<table>직접 <b>글</b></table>"), "직접 글");
+    }
+
+    #[test]
+    fn absurd_nesting_is_flattened_not_recursed() {
+        let html = "<table><tr><td>".repeat(10_000) + "깊음";
+        assert_eq!(to_text(&html), "깊음");
+        let html = "<blockquote>".repeat(10_000) + "인용";
+        assert!(to_text(&html).ends_with("인용"));
+    }
+
+    #[test]
     fn broken_html_does_not_panic() {
-        for html in ["<", "<td", "&", "&#xZZ;", "<!-- never closed", "<style>never closed", "a < b & c > d", "&#99999999;"] {
+        for html in [
+            "<",
+            "<td",
+            "&",
+            "&#xZZ;",
+            "<!-- never closed",
+            "<style>never closed",
+            "a < b & c > d",
+            "&#99999999;",
+            "<td></td>",
+            "</table></table><tr>",
+        ] {
             let _ = to_text(html);
         }
         assert_eq!(to_text("a < b"), "a < b");

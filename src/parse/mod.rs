@@ -3,18 +3,40 @@
 //!
 //! Parsing never fails. A message that cannot be read still yields an `Inbound` (with whatever
 //! could be recovered) and a list of `problems`, so that it is recorded and shown to staff.
-//! Charsets (including EUC-KR/CP949 labelled `ks_c_5601-1987`) are decoded by mail-parser with
-//! its `full_encoding` feature.
+//!
+//! The steps, each in its own module:
+//!
+//! 1. [`limits`]: absurd structure (thousands of parts, deep nesting) is cut before parsing;
+//! 2. [`headers`]: raw 8-bit EUC-KR in the header block, encoded words split inside a character
+//!    and ISO-2022-KR words are rewritten as UTF-8 so mail-parser reads them;
+//! 3. mail-parser finds the parts; [`body`] decodes the text bodies again from their bytes with
+//!    [`charset`] (unlabelled, mislabelled and ISO-2022-KR Korean), unwraps `format=flowed`,
+//!    converts HTML with [`html`], and picks the plain or HTML body that states more;
+//! 4. [`fields`] reads the applicant's `label: value` lines (and tables and lists of people) above
+//!    any quoted mail; [`forward`] recognises a forwarded application, whose fields and sender
+//!    then count; [`signature`] and [`guess`] fill what no label states from the signature block
+//!    and the display name.
 
+pub mod body;
+pub mod charset;
 pub mod fields;
+pub mod forward;
+pub mod guess;
+pub mod headers;
 pub mod html;
+pub mod limits;
+pub mod signature;
 
-use mail_parser::{MessageParser, MimeHeaders};
+use std::panic::catch_unwind;
+
+use mail_parser::{MessageParser, MimeHeaders, PartType};
 use sha2::{Digest, Sha256};
 
 use crate::domain::{
     looks_like_inquiry, prefers_english, wants_cancellation, ApplicantFields, AutoSignals, EmailAddress, ReturnPath,
 };
+
+pub use fields::organization_key;
 
 /// The header our replies carry so that a reply coming back is recognised as our own.
 pub const LOOP_HEADER: &str = "X-Smebridge-Loop";
@@ -34,7 +56,20 @@ pub struct Inbound {
     pub signals: AutoSignals,
     /// The body as plain text (HTML converted), as the applicant wrote it.
     pub text: String,
+    /// The applicant's fields: what the mail states, completed from the signature block and
+    /// the display name where it states nothing.
     pub fields: ApplicantFields,
+    /// The fields the mail states in so many words (labels, tables, lists of people), without
+    /// the guesses `fields` adds: what a follow-up mail should be taken to change.
+    pub stated: ApplicantFields,
+    /// Everyone the mail names as applicant or attendee, in order (usually just the applicant;
+    /// empty when no name is stated).
+    pub people: Vec<String>,
+    /// For a forwarded application (inline or attached as message/rfc822) whose fields are in
+    /// the forwarded mail: its original sender, whose application it is.
+    pub forwarded_from: Option<EmailAddress>,
+    /// The original sender's display name, with `forwarded_from`.
+    pub forwarded_from_name: Option<String>,
     /// The applicant asks to cancel their registration.
     pub cancel_requested: bool,
     /// The mail asks staff a question instead of applying.
@@ -59,60 +94,52 @@ pub fn synthesized_message_id(sha256: &str) -> String {
 
 /// Parse raw bytes. Never panics on its own account and never fails; see the module docs.
 pub fn parse(raw: &[u8], sha256: &str) -> Inbound {
+    parse_at_depth(raw, sha256, 0)
+}
+
+/// [`parse`] for the top message (`depth` 0) or a forwarded message attached to it (1), which is
+/// never searched for further forwards.
+fn parse_at_depth(raw: &[u8], sha256: &str, depth: usize) -> Inbound {
     let mut problems = Vec::new();
-    let Some(message) = MessageParser::default().parse(raw) else {
+    let (raw, limit_problem) = limits::limit(raw);
+    problems.extend(limit_problem);
+    let repaired = headers::repair(raw);
+    let Some((message, structure_readable)) = mime_parse(&repaired) else {
         problems.push("the message could not be parsed as MIME".to_owned());
-        return Inbound {
-            message_id: synthesized_message_id(sha256),
-            message_id_synthesized: true,
-            subject: None,
-            from: None,
-            from_name: None,
-            reply_to: None,
-            return_path: ReturnPath::Absent,
-            signals: AutoSignals::default(),
-            text: String::new(),
-            fields: ApplicantFields::default(),
-            cancel_requested: false,
-            inquiry: false,
-            english: false,
-            authentication_results: Vec::new(),
-            problems,
-        };
+        return unreadable(sha256, problems);
     };
 
-    let (message_id, message_id_synthesized) = match message.message_id().map(str::trim).filter(|id| !id.is_empty()) {
-        Some(id) => (clean_header_text(id), false),
+    // Cleaned before the emptiness check: a Message-ID of control characters alone is none.
+    let (message_id, message_id_synthesized) = match message.message_id().map(clean_header_text).filter(|id| !id.is_empty()) {
+        Some(id) => (id, false),
         None => (synthesized_message_id(sha256), true),
     };
 
-    let first_addr = |address: Option<&mail_parser::Address>| -> (Option<EmailAddress>, Option<String>) {
-        let Some(addr) = address.and_then(|a| a.first()) else { return (None, None) };
-        let email = addr.address().and_then(|a| EmailAddress::parse(a).ok());
-        let name = addr.name().map(clean_header_text).filter(|n| !n.is_empty());
-        (email, name)
-    };
-    let (from, from_name) = first_addr(message.from());
+    let (from, from_name) = first_address(message.from());
     if from.is_none() {
         problems.push("no readable From address".to_owned());
     }
-    let (reply_to, _) = first_addr(message.reply_to());
+    let (reply_to, _) = first_address(message.reply_to());
 
     let signals = auto_signals(&message);
     let return_path = return_path(message.header_raw("Return-Path"));
 
-    let text = body_text(&message);
-    if text.trim().is_empty() && message.text_body_count() == 0 && message.html_body_count() == 0 {
+    let body = if structure_readable { body::read(&message) } else { body::raw(&repaired) };
+    problems.extend(body.problems);
+    let text = body.text;
+    if text.trim().is_empty() {
         problems.push("no text body".to_owned());
     }
-    if text.contains('\u{FFFD}') {
+    if body.lossy || text.contains('\u{FFFD}') {
         problems.push("the body contains characters that could not be decoded".to_owned());
     }
 
-    let found = fields::extract_fields(&text);
-    let states_fields = found.name.is_some() || found.organization.is_some() || found.phone.is_some();
     let subject = message.subject().map(clean_header_text);
-    let own_text = fields::strip_quoted(&text);
+    let (field_text, _) = limits::truncate_text(&text, limits::MAX_FIELD_TEXT_BYTES);
+    let applicant = read_applicant(&message, field_text, subject.as_deref(), from_name.as_deref(), depth);
+    let stated = &applicant.stated;
+    let states_fields = stated.name.is_some() || stated.organization.is_some() || stated.phone.is_some();
+    let own_text = fields::strip_quoted(field_text);
     let cancel_requested = wants_cancellation(subject.as_deref(), own_text, states_fields);
     let inquiry = !cancel_requested && looks_like_inquiry(subject.as_deref(), own_text, states_fields);
     let english = prefers_english(subject.as_deref(), own_text);
@@ -121,13 +148,9 @@ pub fn parse(raw: &[u8], sha256: &str) -> Inbound {
         .filter(|(name, _)| name.eq_ignore_ascii_case("Authentication-Results"))
         .map(|(_, value)| clean_header_text(value))
         .collect();
-    let fields = ApplicantFields {
-        name: found.name.or_else(|| from_name.clone()),
-        organization: found.organization,
-        position: found.position,
-        phone: found.phone,
-        attendees: found.attendees,
-    };
+    let fields = applicant.completed();
+    let mut seen = std::collections::HashSet::new();
+    problems.retain(|problem| seen.insert(problem.clone()));
 
     Inbound {
         message_id,
@@ -140,6 +163,10 @@ pub fn parse(raw: &[u8], sha256: &str) -> Inbound {
         signals,
         text,
         fields,
+        stated: applicant.stated,
+        people: applicant.people,
+        forwarded_from: applicant.forwarded_from,
+        forwarded_from_name: applicant.forwarded_from_name,
         cancel_requested,
         inquiry,
         english,
@@ -148,17 +175,191 @@ pub fn parse(raw: &[u8], sha256: &str) -> Inbound {
     }
 }
 
-/// The body as text: the first text/plain body; else the first HTML body converted with
-/// [`html::to_text`] (which keeps table rows and cells apart).
-fn body_text(message: &mail_parser::Message<'_>) -> String {
-    match message.text_part(0).map(|part| &part.body) {
-        Some(mail_parser::PartType::Text(text)) => text.to_string(),
-        Some(mail_parser::PartType::Html(html)) => html::to_text(html),
-        _ => match message.html_part(0).map(|part| &part.body) {
-            Some(mail_parser::PartType::Html(html)) => html::to_text(html),
-            _ => message.body_text(0).map(|t| t.into_owned()).unwrap_or_default(),
-        },
+/// mail-parser's reading of the message, and whether its MIME structure could be read.
+///
+/// mail-parser 0.11 has debug assertions that malformed MIME can reach (fuzzing found one:
+/// `Invalid part ID, could not find multipart.`); in a debug build they panic. Such a panic is
+/// caught here and the message is read again for its headers alone (`false`: the caller reads
+/// the body as raw text). Release builds do not have the assertions.
+fn mime_parse(raw: &[u8]) -> Option<(mail_parser::Message<'_>, bool)> {
+    match catch_unwind(|| MessageParser::default().parse(raw)) {
+        Ok(parsed) => parsed.map(|message| (message, true)),
+        Err(_) => catch_unwind(|| MessageParser::default().parse_headers(raw)).ok().flatten().map(|message| (message, false)),
     }
+}
+
+/// An `Inbound` for bytes mail-parser cannot read at all.
+fn unreadable(sha256: &str, problems: Vec<String>) -> Inbound {
+    Inbound {
+        message_id: synthesized_message_id(sha256),
+        message_id_synthesized: true,
+        subject: None,
+        from: None,
+        from_name: None,
+        reply_to: None,
+        return_path: ReturnPath::Absent,
+        signals: AutoSignals::default(),
+        text: String::new(),
+        fields: ApplicantFields::default(),
+        stated: ApplicantFields::default(),
+        people: Vec::new(),
+        forwarded_from: None,
+        forwarded_from_name: None,
+        cancel_requested: false,
+        inquiry: false,
+        english: false,
+        authentication_results: Vec::new(),
+        problems,
+    }
+}
+
+/// The first address of an address header, and its display name.
+fn first_address(address: Option<&mail_parser::Address>) -> (Option<EmailAddress>, Option<String>) {
+    let Some(addr) = address.and_then(|a| a.first()) else { return (None, None) };
+    let email = addr.address().and_then(|a| EmailAddress::parse(a).ok());
+    let name = addr.name().map(clean_header_text).filter(|n| !n.is_empty());
+    (email, name)
+}
+
+/// Whose application a message carries and what it says.
+struct Applicant {
+    /// What the mail states (labels, tables, lists).
+    stated: ApplicantFields,
+    people: Vec<String>,
+    /// Guesses from the signature block and the display name.
+    guess: signature::Guess,
+    /// The display name as written: the last resort for the name.
+    display_name: Option<String>,
+    forwarded_from: Option<EmailAddress>,
+    forwarded_from_name: Option<String>,
+}
+
+impl Applicant {
+    /// The stated fields, completed with the guesses where they say nothing.
+    fn completed(&self) -> ApplicantFields {
+        let stated = self.stated.clone();
+        let guess = self.guess.clone();
+        ApplicantFields {
+            name: stated.name.or(guess.name).or_else(|| self.display_name.clone()),
+            organization: stated.organization.or(guess.organization),
+            position: stated.position.or(guess.position),
+            phone: stated.phone.or(guess.phone),
+            attendees: stated.attendees,
+        }
+    }
+}
+
+/// Reads the applicant from the sender's own text, or — when that states no fields and the mail
+/// forwards one that does — from the forwarded mail (inline, or attached as message/rfc822).
+fn read_applicant(
+    message: &mail_parser::Message<'_>,
+    text: &str,
+    subject: Option<&str>,
+    from_name: Option<&str>,
+    depth: usize,
+) -> Applicant {
+    let own = fields::extract_fields(text);
+    let own_guess = || {
+        let display = from_name.map(signature::from_display_name).unwrap_or_default();
+        signature::from_signature(fields::strip_quoted(text)).or(display)
+    };
+    if depth > 0 || states(&own) {
+        return Applicant::own(own, own_guess(), from_name);
+    }
+    if let Some(forward) = forward::find_inline(text, subject) {
+        let theirs = fields::extract_fields(&forward.body);
+        if states(&theirs) {
+            let display = forward.name.as_deref().map(signature::from_display_name).unwrap_or_default();
+            let guess = signature::from_signature(fields::strip_quoted(&forward.body)).or(display);
+            let (stated, people) = merged(&own, &theirs);
+            return Applicant {
+                stated,
+                people,
+                guess,
+                display_name: forward.name.clone(),
+                forwarded_from: forward.from,
+                forwarded_from_name: forward.name,
+            };
+        }
+    }
+    if let Some(inner) = attached_message(message) {
+        let inner_states = inner.stated.name.is_some() || inner.stated.organization.is_some() || inner.stated.phone.is_some();
+        if inner_states {
+            let own_fields = stated_fields(&own);
+            let guess = signature::Guess {
+                name: inner.fields.name.clone(),
+                organization: inner.fields.organization.clone(),
+                position: inner.fields.position.clone(),
+                phone: inner.fields.phone.clone(),
+            };
+            return Applicant {
+                stated: merge_fields(own_fields, inner.stated),
+                people: if own.people.is_empty() { inner.people } else { own.people },
+                guess,
+                display_name: inner.from_name.clone(),
+                forwarded_from: inner.from,
+                forwarded_from_name: inner.from_name,
+            };
+        }
+    }
+    Applicant::own(own, own_guess(), from_name)
+}
+
+impl Applicant {
+    fn own(found: fields::Fields, guess: signature::Guess, display_name: Option<&str>) -> Applicant {
+        Applicant {
+            stated: stated_fields(&found),
+            people: found.people,
+            guess,
+            display_name: display_name.map(str::to_owned),
+            forwarded_from: None,
+            forwarded_from_name: None,
+        }
+    }
+}
+
+/// Whether extracted fields state anything that makes an application: a name, an organization
+/// or a phone number.
+fn states(found: &fields::Fields) -> bool {
+    found.name.is_some() || found.organization.is_some() || found.phone.is_some()
+}
+
+fn stated_fields(found: &fields::Fields) -> ApplicantFields {
+    ApplicantFields {
+        name: found.name.clone(),
+        organization: found.organization.clone(),
+        position: found.position.clone(),
+        phone: found.phone.clone(),
+        attendees: found.attendees,
+    }
+}
+
+/// The forwarder's own statements first, then the forwarded mail's.
+fn merged(own: &fields::Fields, theirs: &fields::Fields) -> (ApplicantFields, Vec<String>) {
+    let people = if own.people.is_empty() { theirs.people.clone() } else { own.people.clone() };
+    (merge_fields(stated_fields(own), stated_fields(theirs)), people)
+}
+
+fn merge_fields(first: ApplicantFields, then: ApplicantFields) -> ApplicantFields {
+    ApplicantFields {
+        name: first.name.or(then.name),
+        organization: first.organization.or(then.organization),
+        position: first.position.or(then.position),
+        phone: first.phone.or(then.phone),
+        attendees: first.attendees.or(then.attendees),
+    }
+}
+
+/// The first message attached as message/rfc822 (Outlook's "forward as attachment"), parsed on
+/// its own.
+fn attached_message(message: &mail_parser::Message<'_>) -> Option<Inbound> {
+    let part = message
+        .attachments
+        .iter()
+        .filter_map(|&id| message.parts.get(usize::try_from(id).ok()?))
+        .find(|part| matches!(part.body, PartType::Message(_)))?;
+    let bytes = body::part_bytes(message, part)?;
+    Some(parse_at_depth(&bytes, &sha256_hex(&bytes), 1))
 }
 
 /// A readable account of what was read from a message, for `smebridge parse`.
@@ -177,6 +378,25 @@ pub fn explain(inbound: &Inbound) -> String {
     line("position", opt(&inbound.fields.position));
     line("phone", opt(&inbound.fields.phone));
     line("attendees", inbound.fields.attendees.map(|a| a.to_string()).unwrap_or_else(|| "-".into()));
+    line("people", if inbound.people.is_empty() { "-".into() } else { inbound.people.join(", ") });
+    if inbound.forwarded_from.is_some() || inbound.forwarded_from_name.is_some() {
+        let address = inbound.forwarded_from.as_ref().map(|a| a.to_string()).unwrap_or_else(|| "-".into());
+        let name = inbound.forwarded_from_name.as_deref().map(|n| format!(" ({n})")).unwrap_or_default();
+        line("forwarded", format!("{address}{name}"));
+    }
+    let guessed: Vec<&str> = [
+        ("name", &inbound.fields.name, &inbound.stated.name),
+        ("organization", &inbound.fields.organization, &inbound.stated.organization),
+        ("position", &inbound.fields.position, &inbound.stated.position),
+        ("phone", &inbound.fields.phone, &inbound.stated.phone),
+    ]
+    .iter()
+    .filter(|(_, shown, stated)| shown.is_some() && stated.is_none())
+    .map(|(label, _, _)| *label)
+    .collect();
+    if !guessed.is_empty() {
+        line("guessed", format!("{} (from the signature or display name)", guessed.join(", ")));
+    }
     let intent = if inbound.cancel_requested {
         "asks to cancel"
     } else if inbound.inquiry {
@@ -292,6 +512,28 @@ mod tests {
         assert!(msg.message_id_synthesized);
         assert!(msg.message_id.ends_with("@smebridge.invalid"));
         assert_eq!(inbound("From: a@b.example\nSubject: x\n\nhello\n").message_id, msg.message_id);
+    }
+
+    #[test]
+    fn a_message_id_of_control_characters_is_synthesized() {
+        // Found by fuzzing: `Message-ID: NUL` gave an empty id.
+        for raw in [&b"From: a@b.example\r\nMessage-ID:\0\r\n\r\nhi"[..], b"Message-ID: <\x01\x02>\r\n\r\nhi", b"Message-ID: \x7f\r\n\r\n"] {
+            let msg = parse(raw, &sha256_hex(raw));
+            assert!(msg.message_id_synthesized, "{raw:?}");
+            assert!(msg.message_id.ends_with("@smebridge.invalid"));
+        }
+    }
+
+    #[test]
+    fn mime_that_trips_mail_parser_is_read_as_headers_and_raw_text() {
+        // Found by fuzzing: reaches a debug assertion inside mail-parser 0.11.
+        let raw = b"From: a@b.example\nContent-Type:multipart/ix\n\tboundary=\"=_P_1\"n\n\r\nCen--=_P_1Content-Type:message/rfc822\n\x01\x05\r\n\nContent-Type:message/rfc822;\n\n\r\n-----=_P_1--\r\n";
+        let msg = parse(raw, &sha256_hex(raw));
+        assert_eq!(msg.from.as_ref().map(|a| a.as_str()), Some("a@b.example"));
+        if cfg!(debug_assertions) {
+            assert!(msg.problems.iter().any(|p| p.contains("too damaged")), "{:?}", msg.problems);
+            assert!(msg.text.contains("-----=_P_1--"));
+        }
     }
 
     #[test]
