@@ -58,7 +58,7 @@ pub fn process_message(
     let own = config.own_address();
     let automatic = automatic_reason(&inbound.signals, &inbound.return_path, inbound.from.as_ref(), &own);
     let duplicate_message_id = !inbound.message_id_synthesized && store.message_id_seen(&inbound.message_id)?;
-    let existing = match &inbound.from {
+    let existing = match applicant(&inbound) {
         Some(from) => store.application_by_email(from)?,
         None => None,
     };
@@ -106,7 +106,7 @@ pub fn process_message(
             let (Some(kind), Some(to)) = (reply_kind, recipient) else { return Ok(None) };
             let addressee = Addressee {
                 to,
-                display_name: inbound.from_name.as_deref(),
+                display_name: applicant_name(&inbound),
                 subject: inbound.subject.as_deref(),
                 in_reply_to: &inbound.message_id,
                 answers_sha256: &sha256,
@@ -200,9 +200,22 @@ fn render_or_log(replier: &Replier, kind: ReplyKind, to: &Addressee<'_>, facts: 
     }
 }
 
-/// Replies go to `Reply-To` when the applicant set one, else to `From`.
+/// Whose application this is: the original sender of a forwarded application, else the sender.
+fn applicant(inbound: &Inbound) -> Option<&EmailAddress> {
+    inbound.forwarded_from.as_ref().or(inbound.from.as_ref())
+}
+
+fn applicant_name(inbound: &Inbound) -> Option<&str> {
+    match &inbound.forwarded_from {
+        Some(_) => inbound.forwarded_from_name.as_deref(),
+        None => inbound.from_name.as_deref(),
+    }
+}
+
+/// Replies go to the applicant: for a forwarded application its original sender; otherwise the
+/// `Reply-To` when the sender set one, else `From`.
 fn reply_recipient(inbound: &Inbound) -> Option<&EmailAddress> {
-    inbound.reply_to.as_ref().or(inbound.from.as_ref())
+    inbound.forwarded_from.as_ref().or(inbound.reply_to.as_ref()).or(inbound.from.as_ref())
 }
 
 /// The parser must never take the daemon down: a panic in it becomes a recorded problem.
@@ -245,7 +258,7 @@ fn plan(decision: &Decision, inbound: &Inbound, existing: Option<&Application>) 
         reasons.extend(extra.map(str::to_owned));
         (!reasons.is_empty()).then(|| reasons.join("\n"))
     };
-    match (decision, existing, &inbound.from) {
+    match (decision, existing, applicant(inbound)) {
         (Decision::Ignore(_), _, _) => Plan::quiet("automatic", ApplicationWrite::None),
         (Decision::Duplicate, _, _) => Plan::quiet("duplicate", ApplicationWrite::None),
         (Decision::Inquiry, _, _) => Plan::reply("inquiry", ApplicationWrite::None, ReplyKind::Inquiry, ApplicantFields::default()),
@@ -270,7 +283,8 @@ fn plan(decision: &Decision, inbound: &Inbound, existing: Option<&Application>) 
             inbound.fields.clone(),
         ),
         (Decision::Update, Some(app), _) => {
-            let (merged, changes) = app.fields.merged_with(&updates_only(&inbound.fields, inbound.from_name.as_deref()));
+            // Only what the mail states counts as a change, not guesses from a signature.
+            let (merged, changes) = app.fields.merged_with(&inbound.stated);
             if changes.is_empty() {
                 return Plan::quiet("repeat", ApplicationWrite::Touch { id: app.id });
             }
@@ -293,7 +307,7 @@ fn plan(decision: &Decision, inbound: &Inbound, existing: Option<&Application>) 
             app.fields.clone(),
         ),
         (Decision::Reopen(status), Some(app), _) => {
-            let (merged, _) = app.fields.merged_with(&updates_only(&inbound.fields, inbound.from_name.as_deref()));
+            let (merged, _) = app.fields.merged_with(&inbound.stated);
             let kind = if *status == Status::Waitlisted { ReplyKind::Waitlisted } else { ReplyKind::Reopened };
             Plan::reply(
                 "reopened",
@@ -308,14 +322,4 @@ fn plan(decision: &Decision, inbound: &Inbound, existing: Option<&Application>) 
         // decide() only registers mail with a sender and only updates known applicants.
         _ => Plan::quiet("unreadable", ApplicationWrite::None),
     }
-}
-
-/// In a follow-up mail the display name is not a statement of a new name: only fields the
-/// applicant wrote count as changes.
-fn updates_only(fields: &ApplicantFields, display_name: Option<&str>) -> ApplicantFields {
-    let mut fields = fields.clone();
-    if fields.name.as_deref() == display_name {
-        fields.name = None;
-    }
-    fields
 }

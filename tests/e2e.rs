@@ -268,3 +268,19 @@ async fn an_applicant_can_cancel_by_replying_and_apply_again() {
     assert_eq!(rows[0]["application_no"], "SME-0001");
     desk.wait_for_mail(KIM, 3).await;
 }
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_forwarded_application_is_the_original_senders() {
+    let desk = Desk::start();
+    let forward = format!(
+        "From: 비서 <assistant@hanbit-tech.example>\nTo: {CENTER}\nSubject: Fwd: 워크숍 참가 신청\nMessage-ID: <fwd-1@hanbit-tech.example>\nContent-Type: text/plain; charset=utf-8\nContent-Transfer-Encoding: 8bit\n\n전달합니다.\n\n---------- Forwarded message ---------\nFrom: 김민준 <{KIM}>\nDate: 2022년 11월 15일 (화) 오전 9:00\nSubject: 워크숍 참가 신청\nTo: 비서 <assistant@hanbit-tech.example>\n\n성명: 김민준\n소속: (주)한빛테크\n연락처: 010-1234-5678\n"
+    );
+    desk.send_to_center("assistant@hanbit-tech.example", &forward).await;
+    desk.once();
+    let rows = desk.export();
+    assert_eq!(rows.len(), 1);
+    assert_eq!(rows[0]["email"], KIM, "the applicant, not the forwarder");
+    assert_eq!(rows[0]["name"], "김민준");
+    desk.wait_for_mail(KIM, 1).await;
+    assert_eq!(desk.count("assistant@hanbit-tech.example").await, 0);
+}
