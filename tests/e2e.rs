@@ -284,3 +284,35 @@ async fn a_forwarded_application_is_the_original_senders() {
     desk.wait_for_mail(KIM, 1).await;
     assert_eq!(desk.count("assistant@hanbit-tech.example").await, 0);
 }
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn the_application_form_attached_as_hwp_docx_or_pdf_is_read() {
+    use base64::Engine as _;
+    let desk = Desk::start();
+    let fixtures = std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("tests/fixtures/attachments");
+    for (i, (file, ctype)) in [
+        ("application-form.hwp", "application/x-hwp"),
+        ("application-form.docx", "application/vnd.openxmlformats-officedocument.wordprocessingml.document"),
+        ("application-form.pdf", "application/pdf"),
+    ]
+    .iter()
+    .enumerate()
+    {
+        let bytes = std::fs::read(fixtures.join(file)).unwrap();
+        let encoded = base64::engine::general_purpose::STANDARD.encode(bytes);
+        let wrapped: String = encoded.as_bytes().chunks(76).map(|c| format!("{}\n", std::str::from_utf8(c).unwrap())).collect();
+        let from = format!("form{i}@forms.example");
+        let mail = format!(
+            "From: <{from}>\nTo: {CENTER}\nSubject: =?UTF-8?B?7Iug7LKt7IScIOyyqOu2gA==?=\nMessage-ID: <form-{i}@forms.example>\nMIME-Version: 1.0\nContent-Type: multipart/mixed; boundary=\"b\"\n\n--b\nContent-Type: text/plain; charset=utf-8\n\n신청서를 첨부합니다.\n--b\nContent-Type: {ctype}; name=\"{file}\"\nContent-Disposition: attachment; filename=\"{file}\"\nContent-Transfer-Encoding: base64\n\n{wrapped}--b--\n"
+        );
+        desk.send_to_center(&from, &mail).await;
+    }
+    desk.once();
+    let rows = desk.export();
+    assert_eq!(rows.len(), 3);
+    for row in &rows {
+        assert_eq!(row["name"], "김민준", "{row:?}");
+        assert_eq!(row["phone"], "010-1234-5678", "{row:?}");
+        assert!(row["organization"].contains("한빛테크"), "{row:?}");
+    }
+}

@@ -19,6 +19,7 @@
 
 pub mod body;
 pub mod charset;
+pub mod attachments;
 pub mod fields;
 pub mod forward;
 pub mod guess;
@@ -302,7 +303,44 @@ fn read_applicant(
             };
         }
     }
+    if let Some(form) = attached_form(message) {
+        // The application form filled in and attached: its fields, completed by what the mail
+        // itself says.
+        let (stated, people) = merged(&own, &form);
+        return Applicant { stated, people, ..Applicant::own(own, own_guess(), from_name) };
+    }
     Applicant::own(own, own_guess(), from_name)
+}
+
+/// The fields of the first attached form (HWP, HWPX, DOCX, XLSX, PDF, text; also inside an
+/// Outlook `winmail.dat`) that states any.
+fn attached_form(message: &mail_parser::Message<'_>) -> Option<fields::Fields> {
+    let limits = attachments::Limits::default();
+    let read = |name: Option<&str>, content_type: Option<&str>, bytes: &[u8]| -> Option<fields::Fields> {
+        let kind = attachments::kind_of(name, content_type, bytes)?;
+        let text = attachments::extract_text(&kind, bytes, &limits).ok()?;
+        let found = fields::extract_fields(&text);
+        states(&found).then_some(found)
+    };
+    for part in message.attachments() {
+        let name = part.attachment_name();
+        let content_type = part.content_type().map(|c| format!("{}/{}", c.ctype(), c.subtype().unwrap_or("")));
+        let bytes = part.contents();
+        let is_tnef = content_type.as_deref().is_some_and(|t| t.eq_ignore_ascii_case("application/ms-tnef"))
+            || name.is_some_and(|n| n.eq_ignore_ascii_case("winmail.dat"));
+        if is_tnef {
+            for (inner_name, inner) in attachments::unwrap_tnef(bytes, &limits).unwrap_or_default() {
+                if let Some(found) = read(Some(&inner_name), None, &inner) {
+                    return Some(found);
+                }
+            }
+            continue;
+        }
+        if let Some(found) = read(name, content_type.as_deref(), bytes) {
+            return Some(found);
+        }
+    }
+    None
 }
 
 impl Applicant {
