@@ -264,6 +264,9 @@ fn personalize(raw: &[u8], i: usize, tag: &str) -> Vec<u8> {
     let text = String::from_utf8_lossy(raw).replace("\r\n", "\n");
     let (head, body) = text.split_once("\n\n").unwrap_or((&text, ""));
     let mut out = String::with_capacity(raw.len() + 64);
+    // Distinct bytes for every applicant, even for a sample with no Message-ID or From address
+    // to rewrite (smebridge rightly records identical bytes only once).
+    let _ = writeln!(out, "X-Bench-Seq: {tag}{i}");
     let mut current = String::new();
     for line in head.lines() {
         if !line.starts_with([' ', '\t']) {
