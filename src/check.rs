@@ -10,7 +10,7 @@ use anyhow::Result;
 use crate::config::Config;
 use crate::imap::{ConnectError, Connection};
 use crate::reply::Replier;
-use crate::smtp::Smtp;
+use crate::smtp::{self, Smtp};
 use crate::store::Store;
 
 /// One line of the check's report.
@@ -76,8 +76,14 @@ fn explain_imap(e: &anyhow::Error) -> String {
     }
 }
 
-fn explain_smtp(e: &lettre::transport::smtp::Error, config: &Config) -> String {
+fn explain_smtp(e: &smtp::ConnectError, config: &Config) -> String {
     let at = format!("{}:{}", config.smtp.host, config.smtp.port);
+    let e = match e {
+        smtp::ConnectError::Timeout => return format!("no answer from {at}"),
+        smtp::ConnectError::Tls(io) => return format!("TLS failure with {at}: {}", chain(io)),
+        smtp::ConnectError::Io(io) => return format!("unreachable host: cannot connect to {at} ({})", io_words(io)),
+        smtp::ConnectError::Smtp(e) => e,
+    };
     if e.is_tls() {
         return format!("TLS failure with {at}: {}", chain(e));
     }

@@ -89,18 +89,31 @@ impl Desk {
             let fetched = conn.fetch(batch, self.config.imap.max_message_size).await?;
             let got: HashSet<u32> = fetched.iter().map(|f| f.uid).collect();
             report.vanished += batch.iter().filter(|uid| !got.contains(uid)).count();
-            for message in fetched {
-                if shutdown.is_cancelled() {
-                    return Ok(report);
-                }
-                let at = MailboxUid { mailbox: &mailbox, uidvalidity, uid: message.uid };
-                match process_message(&mut self.store, &self.config, &self.replier, at, message.arrived_at, &message.raw, message.original_size)? {
-                    Processed::AlreadyRecorded => report.known += 1,
-                    Processed::Recorded { reply, .. } => {
-                        report.recorded += 1;
-                        report.replies_queued += usize::from(reply.is_some());
+            // Group commit: the batch is recorded in one transaction (each message still all or
+            // nothing within it), and no UID of it counts as processed before that commit.
+            let (config, replier) = (&self.config, &self.replier);
+            let mut batch_report = SyncReport::default();
+            let interrupted = self.store.group(|store| {
+                for message in fetched {
+                    if shutdown.is_cancelled() {
+                        return Ok(true);
+                    }
+                    let at = MailboxUid { mailbox: &mailbox, uidvalidity, uid: message.uid };
+                    match process_message(store, config, replier, at, message.arrived_at, &message.raw, message.original_size)? {
+                        Processed::AlreadyRecorded => batch_report.known += 1,
+                        Processed::Recorded { reply, .. } => {
+                            batch_report.recorded += 1;
+                            batch_report.replies_queued += usize::from(reply.is_some());
+                        }
                     }
                 }
+                Ok(false)
+            })?;
+            report.known += batch_report.known;
+            report.recorded += batch_report.recorded;
+            report.replies_queued += batch_report.replies_queued;
+            if interrupted {
+                return Ok(report);
             }
         }
         if report != SyncReport::default() {
@@ -145,7 +158,7 @@ impl Desk {
     pub async fn send_due(&mut self, backoff: Backoff) -> Result<SendReport> {
         let own = self.config.own_address();
         let bcc = self.config.smtp.bcc_self.then_some(&own);
-        outbox::send_due(&self.store, &self.smtp, Timestamp::now(), backoff, self.config.replies.limits, bcc).await
+        outbox::send_due(&mut self.store, &self.smtp, Timestamp::now(), backoff, self.config.replies.limits, bcc).await
     }
 
     /// Make and queue the staff summary if it is due (on the daemon's clock).

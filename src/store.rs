@@ -26,6 +26,31 @@ pub struct Store {
     conn: Connection,
 }
 
+/// See [`Store::write`].
+enum Write<'c> {
+    Transaction(rusqlite::Transaction<'c>),
+    Savepoint(rusqlite::Savepoint<'c>),
+}
+
+impl std::ops::Deref for Write<'_> {
+    type Target = Connection;
+    fn deref(&self) -> &Connection {
+        match self {
+            Write::Transaction(tx) => tx,
+            Write::Savepoint(sp) => sp,
+        }
+    }
+}
+
+impl Write<'_> {
+    fn commit(self) -> rusqlite::Result<()> {
+        match self {
+            Write::Transaction(tx) => tx.commit(),
+            Write::Savepoint(sp) => sp.commit(),
+        }
+    }
+}
+
 /// A message as recorded.
 #[derive(Debug, Clone)]
 pub struct NewMessage<'a> {
@@ -130,6 +155,43 @@ impl Store {
         Ok(())
     }
 
+    /// A write transaction: `BEGIN IMMEDIATE` on its own, or a savepoint inside a [`Store::group`]
+    /// (so that each message still commits or rolls back as a whole within the group).
+    fn write(&mut self) -> Result<Write<'_>> {
+        Ok(if self.conn.is_autocommit() {
+            Write::Transaction(self.conn.transaction_with_behavior(TransactionBehavior::Immediate)?)
+        } else {
+            Write::Savepoint(self.conn.savepoint()?)
+        })
+    }
+
+    /// Run `f` as one transaction: every write in it becomes durable with one commit (one
+    /// fsync) at the end, or not at all. This is the group commit of the backlog: a batch of
+    /// messages is recorded together, and none of them counts as processed (its UID row is part
+    /// of the same transaction) before the commit. Nothing outside the database may happen on
+    /// the strength of a write inside `f` (no reply is sent, no message moved) until it returns.
+    /// Nested calls join the outer group.
+    pub fn group<T>(&mut self, f: impl FnOnce(&mut Store) -> Result<T>) -> Result<T> {
+        if !self.conn.is_autocommit() {
+            return f(self);
+        }
+        self.conn.execute_batch("BEGIN IMMEDIATE")?;
+        match f(self) {
+            Ok(value) => {
+                self.conn.execute_batch("COMMIT").context("cannot commit to the database")?;
+                Ok(value)
+            }
+            Err(e) => {
+                // SQLite may already have rolled back (e.g. disk full); the error that matters
+                // is `e`.
+                if !self.conn.is_autocommit() {
+                    let _ = self.conn.execute_batch("ROLLBACK");
+                }
+                Err(e)
+            }
+        }
+    }
+
     // --- mailbox sync -------------------------------------------------------------------------
 
     /// The UIDVALIDITY last seen for `mailbox`, if any.
@@ -161,7 +223,7 @@ impl Store {
     /// If these exact bytes were recorded before (seen under another UID or UIDVALIDITY), note
     /// the new UID and return true: the message must not be processed again.
     pub fn record_known_bytes(&mut self, at: MailboxUid<'_>, sha256: &str) -> Result<bool> {
-        let tx = self.conn.transaction_with_behavior(TransactionBehavior::Immediate)?;
+        let tx = self.write()?;
         let existing: Option<i64> =
             tx.query_row("SELECT id FROM messages WHERE sha256 = ?1", [sha256], |r| r.get(0)).optional()?;
         let Some(message) = existing else {
@@ -214,7 +276,7 @@ impl Store {
         make_reply: impl FnOnce(Option<i64>) -> Result<Option<NewReply>>,
     ) -> Result<CommitResult> {
         let now = Timestamp::now().as_second();
-        let tx = self.conn.transaction_with_behavior(TransactionBehavior::Immediate)?;
+        let tx = self.write()?;
         let inserted = tx.execute(
             "INSERT INTO messages (sha256, message_id, arrived_at, size, raw, sender, subject, outcome, outcome_detail, problems, recorded_at)
              VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11)
@@ -315,7 +377,7 @@ impl Store {
     ) -> Result<usize> {
         let mut promoted = 0;
         loop {
-            let tx = self.conn.transaction_with_behavior(TransactionBehavior::Immediate)?;
+            let tx = self.write()?;
             let taken: i64 = tx.query_row(
                 "SELECT COALESCE(SUM(attendees), 0) FROM applications WHERE status = 'accepted'",
                 [],
@@ -361,17 +423,21 @@ impl Store {
             .is_some())
     }
 
-    /// Replies sent to `recipient` in the last day, and to anyone in the last hour.
+    /// Replies sent (or being sent: several go out at once) to `recipient` in the last day, and
+    /// to anyone in the last hour.
     pub fn sent_counts(&self, recipient: &str, now: Timestamp) -> Result<crate::domain::SentCounts> {
         let now = now.as_second();
         let to_recipient_24h = self.conn.query_row(
-            "SELECT COUNT(*) FROM outbox WHERE recipient = ?1 AND state = 'sent' AND sent_at > ?2",
+            "SELECT COUNT(*) FROM outbox WHERE recipient = ?1 AND state IN ('sent', 'sending')
+               AND COALESCE(sent_at, sending_since) > ?2",
             params![recipient, now - 86_400],
             |r| r.get(0),
         )?;
-        let total_1h =
-            self.conn
-                .query_row("SELECT COUNT(*) FROM outbox WHERE state = 'sent' AND sent_at > ?1", [now - 3600], |r| r.get(0))?;
+        let total_1h = self.conn.query_row(
+            "SELECT COUNT(*) FROM outbox WHERE state IN ('sent', 'sending') AND COALESCE(sent_at, sending_since) > ?1",
+            [now - 3600],
+            |r| r.get(0),
+        )?;
         Ok(crate::domain::SentCounts { to_recipient_24h, total_1h })
     }
 
@@ -381,14 +447,14 @@ impl Store {
     }
 
     /// Replies to attempt now: pending ones whose retry time has come (or all pending ones when
-    /// `ignore_backoff`), oldest first.
-    pub fn due_replies(&self, now: Timestamp, ignore_backoff: bool) -> Result<Vec<OutboxRow>> {
+    /// `ignore_backoff`), oldest first, at most `limit` of them with an id above `after_id`.
+    pub fn due_replies(&self, now: Timestamp, ignore_backoff: bool, after_id: i64, limit: usize) -> Result<Vec<OutboxRow>> {
         let mut stmt = self.conn.prepare_cached(
             "SELECT id, kind, message_id, envelope_from, recipient, raw, state, attempts FROM outbox
-             WHERE state = 'pending' AND (?1 OR next_attempt_at <= ?2) ORDER BY id",
+             WHERE state = 'pending' AND (?1 OR next_attempt_at <= ?2) AND id > ?3 ORDER BY id LIMIT ?4",
         )?;
         let rows = stmt
-            .query_map(params![ignore_backoff, now.as_second()], outbox_from_row)?
+            .query_map(params![ignore_backoff, now.as_second(), after_id, limit as i64], outbox_from_row)?
             .collect::<rusqlite::Result<_>>()?;
         Ok(rows)
     }
@@ -477,7 +543,7 @@ impl Store {
     /// summarized exactly once, whatever restarts happen. Returns false (and queues nothing) if
     /// the day was summarized already.
     pub fn record_summary(&mut self, day: &str, now: Timestamp, mails: &[NewReply]) -> Result<bool> {
-        let tx = self.conn.transaction_with_behavior(TransactionBehavior::Immediate)?;
+        let tx = self.write()?;
         let inserted = tx.execute(
             "INSERT INTO summaries (day, created_at) VALUES (?1, ?2) ON CONFLICT (day) DO NOTHING",
             params![day, now.as_second()],
@@ -494,7 +560,7 @@ impl Store {
 
     /// Queue mail that answers nothing (a summary sent by hand).
     pub fn queue_mail(&mut self, mail: &NewReply, now: Timestamp) -> Result<i64> {
-        let tx = self.conn.transaction_with_behavior(TransactionBehavior::Immediate)?;
+        let tx = self.write()?;
         let id = insert_reply(&tx, mail, None, None, now.as_second())?;
         tx.commit()?;
         Ok(id)
@@ -591,7 +657,7 @@ pub struct CommitResult {
 }
 
 fn insert_reply(
-    tx: &rusqlite::Transaction<'_>,
+    tx: &Connection,
     reply: &NewReply,
     answers: Option<i64>,
     application: Option<i64>,
@@ -614,7 +680,7 @@ fn insert_reply(
     Ok(tx.last_insert_rowid())
 }
 
-fn insert_uid(tx: &rusqlite::Transaction<'_>, at: MailboxUid<'_>, message: i64) -> Result<()> {
+fn insert_uid(tx: &Connection, at: MailboxUid<'_>, message: i64) -> Result<()> {
     tx.execute(
         "INSERT INTO mailbox_uids (mailbox, uidvalidity, uid, message) VALUES (?1, ?2, ?3, ?4)
          ON CONFLICT (mailbox, uidvalidity, uid) DO NOTHING",
@@ -722,6 +788,37 @@ mod tests {
     }
 
     #[test]
+    fn a_group_commits_all_its_messages_together_or_none() {
+        let (dir, mut store) = store();
+        let sender = EmailAddress::parse("kim@hanbit-tech.example").unwrap();
+        let none = |_: Option<i64>| Ok(None);
+        let at = |uid| MailboxUid { mailbox: "INBOX", uidvalidity: 7, uid };
+        // A failing group leaves nothing behind, not even the messages before the failure.
+        let failed: Result<()> = store.group(|store| {
+            store.commit_message(at(1), &message("a1", b"one", &sender), &ApplicationWrite::None, none)?;
+            store.commit_message(at(2), &message("a2", b"two", &sender), &ApplicationWrite::None, none)?;
+            anyhow::bail!("the disk is full")
+        });
+        assert!(failed.is_err());
+        assert_eq!(store.message_count().unwrap(), 0);
+        assert!(store.processed_uids("INBOX", 7).unwrap().is_empty(), "no UID counts before the commit");
+
+        // A group that succeeds: both messages, visible inside the group and durable after it.
+        store
+            .group(|store| {
+                store.commit_message(at(1), &message("a1", b"one", &sender), &ApplicationWrite::None, none)?;
+                assert!(store.record_known_bytes(at(3), "a1")?, "a write earlier in the group is seen");
+                store.commit_message(at(2), &message("a2", b"two", &sender), &ApplicationWrite::None, none)?;
+                Ok(())
+            })
+            .unwrap();
+        drop(store);
+        let reopened = Store::open(&dir.path().join("db.sqlite")).unwrap();
+        assert_eq!(reopened.message_count().unwrap(), 2);
+        assert_eq!(reopened.processed_uids("INBOX", 7).unwrap(), HashSet::from([1, 2, 3]));
+    }
+
+    #[test]
     fn a_message_its_application_and_reply_commit_together_once() {
         let (_dir, mut store) = store();
         let sender = EmailAddress::parse("kim@hanbit-tech.example").unwrap();
@@ -749,7 +846,7 @@ mod tests {
         assert!(store.processed_uids("INBOX", 8).unwrap().contains(&1));
         assert_eq!(store.message_count().unwrap(), 1);
         assert_eq!(store.applications().unwrap().len(), 1);
-        assert_eq!(store.due_replies(Timestamp::now(), false).unwrap().len(), 1);
+        assert_eq!(store.due_replies(Timestamp::now(), false, 0, 100).unwrap().len(), 1);
         assert!(store.message_id_seen("m1@x.example").unwrap());
     }
 
@@ -774,8 +871,8 @@ mod tests {
         assert!(store.interrupted_sends(now).unwrap().is_empty(), "not before the grace time");
         assert_eq!(store.interrupted_sends(later).unwrap(), vec![(id, "r@kaist.ac.kr".to_owned())]);
         store.mark_retry(id, later, "connection refused").unwrap();
-        assert!(store.due_replies(now, false).unwrap().is_empty(), "backoff is respected");
-        assert_eq!(store.due_replies(now, true).unwrap().len(), 1, "a manual pass ignores backoff");
+        assert!(store.due_replies(now, false, 0, 100).unwrap().is_empty(), "backoff is respected");
+        assert_eq!(store.due_replies(now, true, 0, 100).unwrap().len(), 1, "a manual pass ignores backoff");
         assert_eq!(store.next_reply_due().unwrap(), Some(later));
         store.mark_sent(id, later).unwrap();
         assert_eq!(store.outbox_counts().unwrap(), vec![("sent".to_owned(), 1)]);
