@@ -85,6 +85,10 @@ pub struct Application {
     pub review: Option<String>,
     /// The last message that belongs to this application.
     pub last_message: i64,
+    /// The attachments of every message that belongs to it, in the order they arrived. Filled by
+    /// [`Store::applications`] (what exports and the summary list); empty where the pipeline
+    /// looks up one application to decide about a message.
+    pub attachments: Vec<StoredAttachment>,
 }
 
 /// A reply waiting in (or gone through) the outbox.
@@ -270,12 +274,16 @@ impl Store {
         Ok(out)
     }
 
-    /// Every application, oldest first.
+    /// Every application, oldest first, with its attachments.
     pub fn applications(&self) -> Result<Vec<Application>> {
         let mut stmt = self
             .conn
             .prepare(&format!("SELECT {APPLICATION_COLUMNS} FROM applications ORDER BY received_at, id"))?;
-        let rows = stmt.query_map([], application_from_row)?.collect::<rusqlite::Result<_>>()?;
+        let mut rows: Vec<Application> = stmt.query_map([], application_from_row)?.collect::<rusqlite::Result<_>>()?;
+        let mut attachments = self.attachments_by_application()?;
+        for app in &mut rows {
+            app.attachments = attachments.remove(&app.id).unwrap_or_default();
+        }
         Ok(rows)
     }
 
@@ -774,6 +782,7 @@ fn application_from_row(row: &rusqlite::Row<'_>) -> rusqlite::Result<Application
         })?,
         review: row.get(9)?,
         last_message: row.get(10)?,
+        attachments: Vec::new(),
     })
 }
 
@@ -960,6 +969,8 @@ mod tests {
         assert_eq!(names, ["신청서.hwpx", "명함.png", "신청서-수정.pdf"]);
         assert_eq!(listed[&app][0].size, 34_000);
         assert_eq!(listed.len(), 1);
+        let apps = store.applications().unwrap();
+        assert_eq!(apps[0].attachments, listed[&app]);
         let stored: i64 = store.conn.query_row("SELECT COUNT(*) FROM attachments", [], |r| r.get(0)).unwrap();
         assert_eq!(stored, 4, "every message's attachments are recorded, linked or not");
     }
