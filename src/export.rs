@@ -76,10 +76,12 @@ pub fn attachments_cell(attachments: &[StoredAttachment]) -> String {
 
 /// `512 B`, `34 kB`, `2.5 MB` (decimal units, as file managers show them).
 fn human_size(bytes: i64) -> String {
-    match bytes {
-        ..1_000 => format!("{bytes} B"),
-        ..1_000_000 => format!("{} kB", (bytes + 500) / 1_000),
-        _ => format!("{:.1} MB", bytes as f64 / 1e6),
+    if bytes < 1_000 {
+        format!("{bytes} B")
+    } else if bytes < 1_000_000 {
+        format!("{} kB", (bytes + 500) / 1_000)
+    } else {
+        format!("{:.1} MB", bytes as f64 / 1e6)
     }
 }
 
@@ -199,7 +201,7 @@ mod tests {
         let mut out = Vec::new();
         write_csv(&mut out, std::slice::from_ref(&app), &seoul).unwrap();
         let mut reader = csv::Reader::from_reader(out.as_slice());
-        assert_eq!(reader.headers().unwrap().iter().last(), Some("attachments"));
+        assert_eq!(reader.headers().unwrap().iter().next_back(), Some("attachments"));
         let record = reader.records().next().unwrap().unwrap();
         assert_eq!(
             &record[9],
