@@ -6,7 +6,7 @@ use anyhow::{Context, Result};
 use jiff::tz::TimeZone;
 use jiff::Timestamp;
 
-use crate::store::Application;
+use crate::store::{Application, StoredAttachment};
 
 /// The export formats.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, clap::ValueEnum)]
@@ -16,9 +16,20 @@ pub enum Format {
     Json,
 }
 
-/// The CSV columns, in order. The first eight are the documented contract.
-pub const CSV_COLUMNS: [&str; 9] =
-    ["email", "name", "organization", "position", "phone", "attendees", "status", "received_at", "application_no"];
+/// The CSV columns, in order. The first nine are the documented contract; new columns are only
+/// ever appended, so a spreadsheet or script reading by position keeps working.
+pub const CSV_COLUMNS: [&str; 10] = [
+    "email",
+    "name",
+    "organization",
+    "position",
+    "phone",
+    "attendees",
+    "status",
+    "received_at",
+    "application_no",
+    "attachments",
+];
 
 /// Write every application as CSV. `received_at` is the arrival time at the server, RFC 3339 in
 /// the event's time zone.
@@ -33,7 +44,7 @@ pub fn write_csv(out: impl Write, applications: &[Application], tz: &TimeZone) -
 }
 
 /// One application as the export's cells, in [`CSV_COLUMNS`] order.
-pub fn row(app: &Application, tz: &TimeZone) -> [String; 9] {
+pub fn row(app: &Application, tz: &TimeZone) -> [String; 10] {
     let f = &app.fields;
     let text = |v: &Option<String>| v.clone().unwrap_or_default();
     [
@@ -46,7 +57,32 @@ pub fn row(app: &Application, tz: &TimeZone) -> [String; 9] {
         app.status.as_str().to_owned(),
         rfc3339_in(app.received_at, tz),
         crate::reply::application_number(app.id),
+        attachments_cell(&app.attachments),
     ]
+}
+
+/// The attachments in one cell, for people: `신청서.hwpx (application/hwp+zip, 34 kB); …`, with
+/// `in winmail.dat` for a file found inside another attachment. Empty when there are none.
+pub fn attachments_cell(attachments: &[StoredAttachment]) -> String {
+    attachments
+        .iter()
+        .map(|a| {
+            let within = a.within.as_deref().map(|w| format!(", in {w}")).unwrap_or_default();
+            format!("{} ({}, {}{within})", a.name, a.content_type, human_size(a.size))
+        })
+        .collect::<Vec<_>>()
+        .join("; ")
+}
+
+/// `512 B`, `34 kB`, `2.5 MB` (decimal units, as file managers show them).
+fn human_size(bytes: i64) -> String {
+    if bytes < 1_000 {
+        format!("{bytes} B")
+    } else if bytes < 1_000_000 {
+        format!("{} kB", (bytes + 500) / 1_000)
+    } else {
+        format!("{:.1} MB", bytes as f64 / 1e6)
+    }
 }
 
 /// A cell an applicant wrote that starts like a spreadsheet formula (`=`, `+`, `-`, `@`) is
@@ -58,7 +94,9 @@ pub fn defuse_formula(cell: &str) -> String {
     }
 }
 
-/// Every application as a JSON array of objects keyed by [`CSV_COLUMNS`], plus `review`.
+/// Every application as a JSON array of objects keyed by [`CSV_COLUMNS`], plus `review`;
+/// `attachments` is an array of objects (`name`, `type`, `size` in bytes, `sha256`, and
+/// `within` for a file found inside another attachment).
 pub fn write_json(out: impl Write, applications: &[Application], tz: &TimeZone) -> Result<()> {
     let rows: Vec<serde_json::Value> = applications
         .iter()
@@ -70,6 +108,7 @@ pub fn write_json(out: impl Write, applications: &[Application], tz: &TimeZone) 
                 .collect();
             object.insert("attendees".into(), serde_json::json!(app.fields.attendees.unwrap_or(1)));
             object.insert("review".into(), serde_json::json!(app.review));
+            object.insert("attachments".into(), serde_json::json!(app.attachments));
             serde_json::Value::Object(object)
         })
         .collect();
@@ -112,15 +151,83 @@ mod tests {
             received_at: "2022-11-17T14:58:59Z".parse().unwrap(),
             review: None,
             last_message: 1,
+            attachments: Vec::new(),
         }];
         let mut out = Vec::new();
         write_csv(&mut out, &apps, &seoul).unwrap();
         let text = String::from_utf8(out).unwrap();
         let mut lines = text.lines();
-        assert_eq!(lines.next().unwrap(), "email,name,organization,position,phone,attendees,status,received_at,application_no");
         assert_eq!(
             lines.next().unwrap(),
-            "kim@hanbit-tech.example,김민준,\"(주)한빛테크, 연구소\",,010-1234-5678,2,accepted,2022-11-17T23:58:59+09:00,SME-0003"
+            "email,name,organization,position,phone,attendees,status,received_at,application_no,attachments"
         );
+        assert_eq!(
+            lines.next().unwrap(),
+            "kim@hanbit-tech.example,김민준,\"(주)한빛테크, 연구소\",,010-1234-5678,2,accepted,2022-11-17T23:58:59+09:00,SME-0003,"
+        );
+    }
+
+    fn with_attachments(attachments: Vec<StoredAttachment>) -> Application {
+        Application {
+            id: 4,
+            email: "lee@daon.example".into(),
+            fields: ApplicantFields { name: Some("이서연".into()), ..Default::default() },
+            status: Status::Accepted,
+            received_at: "2022-11-16T01:00:00Z".parse().unwrap(),
+            review: None,
+            last_message: 1,
+            attachments,
+        }
+    }
+
+    fn listed(name: &str, content_type: &str, size: i64, within: Option<&str>) -> StoredAttachment {
+        StoredAttachment {
+            name: name.into(),
+            content_type: content_type.into(),
+            size,
+            sha256: "ab".repeat(32),
+            within: within.map(str::to_owned),
+        }
+    }
+
+    #[test]
+    fn attachments_are_listed_in_the_last_column_and_in_json() {
+        let seoul = jiff::tz::db().get("Asia/Seoul").unwrap();
+        let app = with_attachments(vec![
+            listed("신청서.hwpx", "application/hwp+zip", 34_123, None),
+            listed("winmail.dat", "application/ms-tnef", 2_500_000, None),
+            listed("참가신청서.docx", "application/msword", 999, Some("winmail.dat")),
+        ]);
+        let mut out = Vec::new();
+        write_csv(&mut out, std::slice::from_ref(&app), &seoul).unwrap();
+        let mut reader = csv::Reader::from_reader(out.as_slice());
+        assert_eq!(reader.headers().unwrap().iter().next_back(), Some("attachments"));
+        let record = reader.records().next().unwrap().unwrap();
+        assert_eq!(
+            &record[9],
+            "신청서.hwpx (application/hwp+zip, 34 kB); winmail.dat (application/ms-tnef, 2.5 MB); \
+             참가신청서.docx (application/msword, 999 B, in winmail.dat)"
+        );
+
+        let mut out = Vec::new();
+        write_json(&mut out, &[app], &seoul).unwrap();
+        let json: serde_json::Value = serde_json::from_slice(&out).unwrap();
+        assert_eq!(
+            json[0]["attachments"][0],
+            serde_json::json!({"name": "신청서.hwpx", "type": "application/hwp+zip", "size": 34_123, "sha256": "ab".repeat(32)})
+        );
+        assert_eq!(json[0]["attachments"][2]["within"], "winmail.dat");
+        assert_eq!(json[0]["application_no"], "SME-0004");
+    }
+
+    #[test]
+    fn an_attachment_name_that_starts_like_a_formula_is_defused_in_csv() {
+        let seoul = jiff::tz::db().get("Asia/Seoul").unwrap();
+        let app = with_attachments(vec![listed("=HYPERLINK(\"http://x.example\").pdf", "application/pdf", 10, None)]);
+        let mut out = Vec::new();
+        write_csv(&mut out, &[app], &seoul).unwrap();
+        let mut reader = csv::Reader::from_reader(out.as_slice());
+        let record = reader.records().next().unwrap().unwrap();
+        assert_eq!(&record[9], "'=HYPERLINK(\"http://x.example\").pdf (application/pdf, 10 B)");
     }
 }

@@ -200,6 +200,7 @@ mod tests {
             outcome: "registered",
             outcome_detail: None,
             problems: &[],
+            attachments: &[],
         };
         store
             .commit_message(MailboxUid { mailbox: "INBOX", uidvalidity: 1, uid }, &msg, &ApplicationWrite::None, |_| {

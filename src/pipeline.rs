@@ -58,12 +58,9 @@ pub fn process_message(
     let own = config.own_address();
     let automatic = automatic_reason(&inbound.signals, &inbound.return_path, inbound.from.as_ref(), &own);
     let duplicate_message_id = !inbound.message_id_synthesized && store.message_id_seen(&inbound.message_id)?;
-    let existing = match applicant(&inbound) {
-        Some(from) => store.application_by_email(from)?,
-        None => None,
-    };
     let unauthenticated =
         auth_verdict(&inbound.authentication_results, &config.security.authserv_id, config.security.require_auth);
+    let existing = existing_application(store, &inbound, unauthenticated.is_some())?;
     let seats_left = match config.event.capacity {
         Some(capacity) => Some(i64::from(capacity) - store.seats_taken()?),
         None => None,
@@ -155,6 +152,7 @@ fn new_message<'a>(
         outcome,
         outcome_detail,
         problems: &inbound.problems,
+        attachments: &inbound.attachments,
     }
 }
 
@@ -198,6 +196,27 @@ fn render_or_log(replier: &Replier, kind: ReplyKind, to: &Addressee<'_>, facts: 
             None
         }
     }
+}
+
+/// The application this mail belongs to: the applicant's address first; else (see
+/// [`crate::domain::same_applicant`]) the only one with the same name and organization, so that
+/// a colleague, an assistant or the applicant's personal address updates the application
+/// instead of duplicating it. The application keeps its address; the message is linked to it
+/// and the reply goes to whoever wrote. A mail that fails the required sender authentication is
+/// matched by address only: it must not reach someone else's application just by naming them.
+fn existing_application(store: &Store, inbound: &Inbound, unauthenticated: bool) -> Result<Option<Application>> {
+    let Some(from) = applicant(inbound) else { return Ok(None) };
+    if let Some(application) = store.application_by_email(from)? {
+        return Ok(Some(application));
+    }
+    if unauthenticated {
+        return Ok(None);
+    }
+    let found = store.application_by_name_and_organization(&inbound.fields)?;
+    if let Some(application) = &found {
+        debug!(application = application.id, "no application for this address; matched by name and organization");
+    }
+    Ok(found)
 }
 
 /// Whose application this is: the original sender of a forwarded application, else the sender.

@@ -18,9 +18,11 @@ use anyhow::{Context, Result};
 use jiff::Timestamp;
 use rusqlite::{params, Connection, OptionalExtension, TransactionBehavior};
 
-use crate::domain::{ApplicantFields, EmailAddress, Status};
+use crate::domain::{match_key, same_applicant, ApplicantFields, EmailAddress, Status};
+use crate::parse::attachments::Attachment;
 
-const MIGRATIONS: &[&str] = &[include_str!("../migrations/0001_init.sql")];
+const MIGRATIONS: &[&str] =
+    &[include_str!("../migrations/0001_init.sql"), include_str!("../migrations/0002_attachments.sql")];
 
 pub struct Store {
     conn: Connection,
@@ -63,6 +65,8 @@ pub struct NewMessage<'a> {
     pub outcome: &'a str,
     pub outcome_detail: Option<String>,
     pub problems: &'a [String],
+    /// Listed in the `attachments` table, in the same transaction as the message.
+    pub attachments: &'a [Attachment],
 }
 
 /// Where a message was seen.
@@ -106,6 +110,10 @@ pub struct Application {
     pub review: Option<String>,
     /// The last message that belongs to this application.
     pub last_message: i64,
+    /// The attachments of every message that belongs to it, in the order they arrived. Filled by
+    /// [`Store::applications`] (what exports and the summary list); empty where the pipeline
+    /// looks up one application to decide about a message.
+    pub attachments: Vec<StoredAttachment>,
 }
 
 /// A reply waiting in (or gone through) the outbox.
@@ -135,6 +143,7 @@ impl Store {
         conn.pragma_update(None, "foreign_keys", "ON")?;
         let mut store = Store { conn };
         store.migrate().context("cannot bring the database schema up to date")?;
+        store.refresh_match_keys().context("cannot update the applications' name and organization keys")?;
         Ok(store)
     }
 
@@ -190,6 +199,35 @@ impl Store {
                 Err(e)
             }
         }
+    }
+
+    /// Bring every application's `match_key` up to date: rows from before migration 2 have none,
+    /// and a change to the normalization ([`match_key`]) must not leave stale keys behind.
+    /// Computed here rather than in SQL because the normalization is Rust; only rows whose key
+    /// differs are written, so an up-to-date database is only read.
+    fn refresh_match_keys(&mut self) -> Result<()> {
+        let tx = self.write()?;
+        let stale: Vec<(i64, Option<String>)> = {
+            let mut stmt = tx.prepare("SELECT id, name, organization, match_key FROM applications")?;
+            let rows = stmt.query_map([], |r| {
+                let fields =
+                    ApplicantFields { name: r.get(1)?, organization: r.get(2)?, ..ApplicantFields::default() };
+                Ok((r.get::<_, i64>(0)?, match_key(&fields), r.get::<_, Option<String>>(3)?))
+            })?;
+            let mut stale = Vec::new();
+            for row in rows {
+                let (id, key, stored) = row?;
+                if key != stored {
+                    stale.push((id, key));
+                }
+            }
+            stale
+        };
+        for (id, key) in &stale {
+            tx.execute("UPDATE applications SET match_key = ?2 WHERE id = ?1", params![id, key])?;
+        }
+        tx.commit()?;
+        Ok(())
     }
 
     // --- mailbox sync -------------------------------------------------------------------------
@@ -256,12 +294,58 @@ impl Store {
             .optional()?)
     }
 
-    /// Every application, oldest first.
+    /// The application of an applicant writing from an address no application has: the only one
+    /// with the same name and organization (see [`crate::domain::same_applicant`]), if any.
+    pub fn application_by_name_and_organization(&self, fields: &ApplicantFields) -> Result<Option<Application>> {
+        let Some(key) = match_key(fields) else { return Ok(None) };
+        let mut stmt =
+            self.conn.prepare_cached(&format!("SELECT {APPLICATION_COLUMNS} FROM applications WHERE match_key = ?1"))?;
+        let candidates: Vec<Application> =
+            stmt.query_map([key], application_from_row)?.collect::<rusqlite::Result<_>>()?;
+        let id = same_applicant(fields, candidates.iter().map(|app| (app.id, &app.fields)));
+        Ok(id.and_then(|id| candidates.into_iter().find(|app| app.id == id)))
+    }
+
+    /// The attachments of every message that belongs to each application, by application id;
+    /// in the order the messages arrived, and within a message in the order listed.
+    pub fn attachments_by_application(&self) -> Result<std::collections::HashMap<i64, Vec<StoredAttachment>>> {
+        let mut stmt = self.conn.prepare(
+            "SELECT am.application, a.name, a.content_type, a.size, a.sha256, a.within
+             FROM application_messages am
+             JOIN attachments a ON a.message = am.message
+             JOIN messages m ON m.id = am.message
+             ORDER BY am.application, m.arrived_at, m.id, a.position",
+        )?;
+        let mut out: std::collections::HashMap<i64, Vec<StoredAttachment>> = std::collections::HashMap::new();
+        let rows = stmt.query_map([], |r| {
+            Ok((
+                r.get::<_, i64>(0)?,
+                StoredAttachment {
+                    name: r.get(1)?,
+                    content_type: r.get(2)?,
+                    size: r.get(3)?,
+                    sha256: r.get(4)?,
+                    within: r.get(5)?,
+                },
+            ))
+        })?;
+        for row in rows {
+            let (application, attachment) = row?;
+            out.entry(application).or_default().push(attachment);
+        }
+        Ok(out)
+    }
+
+    /// Every application, oldest first, with its attachments.
     pub fn applications(&self) -> Result<Vec<Application>> {
         let mut stmt = self
             .conn
             .prepare(&format!("SELECT {APPLICATION_COLUMNS} FROM applications ORDER BY received_at, id"))?;
-        let rows = stmt.query_map([], application_from_row)?.collect::<rusqlite::Result<_>>()?;
+        let mut rows: Vec<Application> = stmt.query_map([], application_from_row)?.collect::<rusqlite::Result<_>>()?;
+        let mut attachments = self.attachments_by_application()?;
+        for app in &mut rows {
+            app.attachments = attachments.remove(&app.id).unwrap_or_default();
+        }
         Ok(rows)
     }
 
@@ -348,6 +432,8 @@ impl Store {
                 Some(*id)
             }
         };
+
+        record_attachments_and_links(&tx, message_row, message.attachments, application, application_id)?;
 
         let reply = make_reply(application_id)?;
         let reply_id = match &reply {
@@ -648,6 +734,19 @@ pub struct TroubledReply {
     pub created_at: Timestamp,
 }
 
+/// An attachment as listed with an application.
+#[derive(Debug, Clone, PartialEq, Eq, serde::Serialize)]
+pub struct StoredAttachment {
+    pub name: String,
+    #[serde(rename = "type")]
+    pub content_type: String,
+    pub size: i64,
+    pub sha256: String,
+    /// The `winmail.dat` or attached message it was found in, if any.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub within: Option<String>,
+}
+
 /// The ids a [`Store::commit_message`] wrote.
 #[derive(Debug, Clone, Copy)]
 pub struct CommitResult {
@@ -678,6 +777,42 @@ fn insert_reply(
         ],
     )?;
     Ok(tx.last_insert_rowid())
+}
+
+/// The rows that go with a newly recorded message: its attachments, its link to the application
+/// it belongs to, and that application's name + organization key when its fields changed.
+fn record_attachments_and_links(
+    tx: &Connection,
+    message: i64,
+    attachments: &[Attachment],
+    write: &ApplicationWrite,
+    application: Option<i64>,
+) -> Result<()> {
+    for (position, attachment) in attachments.iter().enumerate() {
+        tx.execute(
+            "INSERT INTO attachments (message, position, name, content_type, size, sha256, within)
+             VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7)",
+            params![
+                message,
+                position as i64,
+                attachment.name,
+                attachment.content_type,
+                i64::try_from(attachment.size).unwrap_or(i64::MAX),
+                attachment.sha256,
+                attachment.within,
+            ],
+        )?;
+    }
+    let Some(application) = application else { return Ok(()) };
+    tx.execute(
+        "INSERT INTO application_messages (application, message) VALUES (?1, ?2)
+         ON CONFLICT (application, message) DO NOTHING",
+        params![application, message],
+    )?;
+    if let ApplicationWrite::Insert { fields, .. } | ApplicationWrite::Update { fields, .. } = write {
+        tx.execute("UPDATE applications SET match_key = ?2 WHERE id = ?1", params![application, match_key(fields)])?;
+    }
+    Ok(())
 }
 
 fn insert_uid(tx: &Connection, at: MailboxUid<'_>, message: i64) -> Result<()> {
@@ -713,6 +848,7 @@ fn application_from_row(row: &rusqlite::Row<'_>) -> rusqlite::Result<Application
         })?,
         review: row.get(9)?,
         last_message: row.get(10)?,
+        attachments: Vec::new(),
     })
 }
 
@@ -764,6 +900,7 @@ mod tests {
             outcome: "registered",
             outcome_detail: None,
             problems: &[],
+            attachments: &[],
         }
     }
 
@@ -876,5 +1013,148 @@ mod tests {
         assert_eq!(store.next_reply_due().unwrap(), Some(later));
         store.mark_sent(id, later).unwrap();
         assert_eq!(store.outbox_counts().unwrap(), vec![("sent".to_owned(), 1)]);
+    }
+    fn attachment(name: &str, size: u64) -> Attachment {
+        Attachment {
+            name: name.into(),
+            content_type: "application/pdf".into(),
+            size,
+            sha256: format!("{:064x}", size),
+            within: None,
+        }
+    }
+
+    fn insert(email: &EmailAddress, name: &str, organization: &str) -> ApplicationWrite {
+        ApplicationWrite::Insert {
+            email: email.clone(),
+            fields: ApplicantFields {
+                name: Some(name.into()),
+                organization: Some(organization.into()),
+                ..Default::default()
+            },
+            status: Status::Accepted,
+            review: None,
+        }
+    }
+
+    #[test]
+    fn attachments_of_every_message_of_an_application_are_listed_with_it() {
+        let (_dir, mut store) = store();
+        let kim = EmailAddress::parse("kim@hanbit-tech.example").unwrap();
+        let other = EmailAddress::parse("lee@daon.example").unwrap();
+        let at = |uid| MailboxUid { mailbox: "INBOX", uidvalidity: 7, uid };
+        let first = [attachment("신청서.hwpx", 34_000), attachment("명함.png", 20)];
+        let mut msg = message("s1", b"raw1", &kim);
+        msg.attachments = &first;
+        let app = store.commit_message(at(1), &msg, &insert(&kim, "김민준", "한빛테크"), |_| Ok(None)).unwrap();
+        let app = app.application.unwrap();
+        // A second message (e.g. the corrected form) touches the same application.
+        let second = [attachment("신청서-수정.pdf", 9)];
+        let mut msg = message("s2", b"raw2", &kim);
+        msg.message_id = "m2@x.example";
+        msg.attachments = &second;
+        store.commit_message(at(2), &msg, &ApplicationWrite::Touch { id: app }, |_| Ok(None)).unwrap();
+        // A message that belongs to no application keeps its list, shown with nothing.
+        let stray = [attachment("광고.pdf", 5)];
+        let mut msg = message("s3", b"raw3", &other);
+        msg.message_id = "m3@x.example";
+        msg.attachments = &stray;
+        store.commit_message(at(3), &msg, &ApplicationWrite::None, |_| Ok(None)).unwrap();
+
+        let listed = store.attachments_by_application().unwrap();
+        let names: Vec<&str> = listed[&app].iter().map(|a| a.name.as_str()).collect();
+        assert_eq!(names, ["신청서.hwpx", "명함.png", "신청서-수정.pdf"]);
+        assert_eq!(listed[&app][0].size, 34_000);
+        assert_eq!(listed.len(), 1);
+        let apps = store.applications().unwrap();
+        assert_eq!(apps[0].attachments, listed[&app]);
+        let stored: i64 = store.conn.query_row("SELECT COUNT(*) FROM attachments", [], |r| r.get(0)).unwrap();
+        assert_eq!(stored, 4, "every message's attachments are recorded, linked or not");
+    }
+
+    #[test]
+    fn the_same_bytes_again_add_no_second_attachment_list() {
+        let (_dir, mut store) = store();
+        let kim = EmailAddress::parse("kim@hanbit-tech.example").unwrap();
+        let list = [attachment("신청서.hwpx", 34_000)];
+        let mut msg = message("same", b"raw", &kim);
+        msg.attachments = &list;
+        let write = insert(&kim, "김민준", "한빛테크");
+        store.commit_message(MailboxUid { mailbox: "INBOX", uidvalidity: 1, uid: 1 }, &msg, &write, |_| Ok(None)).unwrap();
+        store.commit_message(MailboxUid { mailbox: "INBOX", uidvalidity: 2, uid: 1 }, &msg, &write, |_| Ok(None)).unwrap();
+        let listed = store.attachments_by_application().unwrap();
+        assert_eq!(listed.values().map(Vec::len).sum::<usize>(), 1);
+    }
+
+    #[test]
+    fn an_application_is_found_by_name_and_organization_only_when_unambiguous() {
+        let (_dir, mut store) = store();
+        let at = |uid| MailboxUid { mailbox: "INBOX", uidvalidity: 1, uid };
+        let kim = EmailAddress::parse("kim@hanbit-tech.example").unwrap();
+        let id = store
+            .commit_message(at(1), &message("k1", b"k1", &kim), &insert(&kim, "김민준", "(주)한빛테크"), |_| Ok(None))
+            .unwrap()
+            .application
+            .unwrap();
+        let asking = |name: &str, organization: Option<&str>| ApplicantFields {
+            name: Some(name.into()),
+            organization: organization.map(str::to_owned),
+            ..Default::default()
+        };
+        let found = store.application_by_name_and_organization(&asking("김민준", Some("주식회사 한빛테크"))).unwrap();
+        assert_eq!(found.map(|a| (a.id, a.email)), Some((id, "kim@hanbit-tech.example".to_owned())));
+        assert!(store.application_by_name_and_organization(&asking("김민준", None)).unwrap().is_none());
+        assert!(store.application_by_name_and_organization(&asking("김민준", Some("한빛소재"))).unwrap().is_none());
+
+        // An update that changes the organization moves the key with it.
+        let mut msg = message("k2", b"k2", &kim);
+        msg.message_id = "k2@x.example";
+        let fields = ApplicantFields { name: Some("김민준".into()), organization: Some("한빛소재".into()), ..Default::default() };
+        store.commit_message(at(2), &msg, &ApplicationWrite::Update { id, fields, status: None }, |_| Ok(None)).unwrap();
+        assert!(store.application_by_name_and_organization(&asking("김민준", Some("한빛테크"))).unwrap().is_none());
+        assert!(store.application_by_name_and_organization(&asking("김민준", Some("한빛소재"))).unwrap().is_some());
+
+        // A second 김민준 at 한빛소재 makes the name ambiguous: nothing matches.
+        let other = EmailAddress::parse("minjun@other.example").unwrap();
+        let mut msg = message("k3", b"k3", &other);
+        msg.message_id = "k3@x.example";
+        store.commit_message(at(3), &msg, &insert(&other, "김 민준", "㈜한빛소재"), |_| Ok(None)).unwrap();
+        assert!(store.application_by_name_and_organization(&asking("김민준", Some("한빛소재"))).unwrap().is_none());
+    }
+
+    #[test]
+    fn a_version_1_database_gets_keys_and_message_links_when_migrated() {
+        let dir = tempfile::tempdir().unwrap();
+        let path = dir.path().join("db.sqlite");
+        {
+            let conn = Connection::open(&path).unwrap();
+            conn.execute_batch(MIGRATIONS[0]).unwrap();
+            conn.pragma_update(None, "user_version", 1).unwrap();
+            conn.execute_batch(
+                "INSERT INTO messages (id, sha256, message_id, arrived_at, size, raw, outcome, recorded_at)
+                   VALUES (1, 'a', 'a@x.example', 0, 1, x'00', 'registered', 0),
+                          (2, 'b', 'b@x.example', 1, 1, x'00', 'updated', 1);
+                 INSERT INTO applications (email, name, organization, status, received_at, updated_at, first_message, last_message)
+                   VALUES ('kim@hanbit-tech.example', '김민준', '(주)한빛테크', 'accepted', 0, 1, 1, 2),
+                          ('jane@acme.example', 'Jane Doe', NULL, 'accepted', 0, 0, 1, 1);",
+            )
+            .unwrap();
+        }
+        let store = Store::open(&path).unwrap();
+        let version: i64 = store.conn.pragma_query_value(None, "user_version", |r| r.get(0)).unwrap();
+        assert_eq!(version, 2);
+        let keys: Vec<Option<String>> = store
+            .conn
+            .prepare("SELECT match_key FROM applications ORDER BY id")
+            .unwrap()
+            .query_map([], |r| r.get(0))
+            .unwrap()
+            .map(Result::unwrap)
+            .collect();
+        assert_eq!(keys, [Some("김민준\u{1f}한빛테크".to_owned()), None]);
+        let links: i64 = store.conn.query_row("SELECT COUNT(*) FROM application_messages", [], |r| r.get(0)).unwrap();
+        assert_eq!(links, 3, "first and last message of the first application, the one of the second");
+        let found = ApplicantFields { name: Some("김민준".into()), organization: Some("한빛테크".into()), ..Default::default() };
+        assert!(store.application_by_name_and_organization(&found).unwrap().is_some());
     }
 }

@@ -878,7 +878,7 @@ smebridge가 자동으로 보낸 메일입니다 (sent automatically by smebridg
 // --- attachments ---------------------------------------------------------------------------------
 
 /// The XLSX headers of the applications sheet; see [`xlsx`].
-const XLSX_COLUMNS: [&str; 9] = [
+const XLSX_COLUMNS: [&str; 10] = [
     "신청번호 (No.)",
     "성명 (Name)",
     "소속 (Organization)",
@@ -888,6 +888,7 @@ const XLSX_COLUMNS: [&str; 9] = [
     "인원 (Attendees)",
     "상태 (Status)",
     "접수 시각 (Received)",
+    "첨부 (Attachments)",
 ];
 
 const REVIEW_COLUMNS: [&str; 5] =
@@ -923,6 +924,7 @@ pub fn xlsx(apps: &[Application], needs_person: &[Attention], tz: &TimeZone) -> 
             (4, f.phone.clone().unwrap_or_default()),
             (5, app.email.clone()),
             (7, format!("{ko} ({en})")),
+            (9, crate::export::attachments_cell(&app.attachments)),
         ];
         for (col, value) in texts {
             write_text(sheet, &mut widths, row, col, &value, &plain)?;
@@ -1217,6 +1219,7 @@ mod tests {
             received_at: at(a.received),
             review: None,
             last_message: a.id,
+            attachments: Vec::new(),
         }
     }
 
@@ -1449,7 +1452,8 @@ mod tests {
                 "2",
                 "accepted",
                 "2022-11-10T10:12:00+09:00",
-                "SME-0001"
+                "SME-0001",
+                "" // attachments: none
             ]
         );
         assert_eq!(&records[3][1], "<script>alert(1)</script>");

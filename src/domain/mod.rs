@@ -7,6 +7,7 @@ mod decision;
 mod email_address;
 mod intent;
 mod limits;
+mod matching;
 mod schedule;
 
 pub use application::{ApplicantFields, Change, Status};
@@ -15,4 +16,5 @@ pub use decision::{automatic_reason, decide, is_late, AutoSignals, Automatic, De
 pub use email_address::EmailAddress;
 pub use intent::{looks_like_inquiry, prefers_english, wants_cancellation};
 pub use limits::{rate_limit_wait, ReplyLimits, SentCounts};
+pub use matching::{match_key, same_applicant};
 pub use schedule::{next_summary_time, summary_due, SummaryWindow};

@@ -79,6 +79,9 @@ pub struct Inbound {
     pub english: bool,
     /// `Authentication-Results` header values, topmost first.
     pub authentication_results: Vec<String>,
+    /// Every attachment (name, type, size, hash), including the files in a `winmail.dat` and
+    /// the attachments of an attached forward; see [`attachments::list`].
+    pub attachments: Vec<attachments::Attachment>,
     /// What could not be read, in words for staff.
     pub problems: Vec<String>,
 }
@@ -126,6 +129,9 @@ fn parse_at_depth(raw: &[u8], sha256: &str, depth: usize) -> Inbound {
     let return_path = return_path(message.header_raw("Return-Path"));
 
     let body = if structure_readable { body::read(&message) } else { body::raw(&repaired) };
+    // Structure mail-parser could not read has no attachments to list; the raw bytes are kept.
+    let attachments =
+        if structure_readable { attachments::list(&message, &attachments::Limits::default()) } else { Vec::new() };
     problems.extend(body.problems);
     let text = body.text;
     if text.trim().is_empty() {
@@ -172,6 +178,7 @@ fn parse_at_depth(raw: &[u8], sha256: &str, depth: usize) -> Inbound {
         inquiry,
         english,
         authentication_results,
+        attachments,
         problems,
     }
 }
@@ -210,6 +217,7 @@ fn unreadable(sha256: &str, problems: Vec<String>) -> Inbound {
         inquiry: false,
         english: false,
         authentication_results: Vec::new(),
+        attachments: Vec::new(),
         problems,
     }
 }
