@@ -1245,6 +1245,12 @@ fn separator(field: Field, after: &str, bracketed: bool) -> Option<(Sep, &str)> 
         Some((Sep::Colon, skip_separators(tail)))
     } else if is_bar(first) || (is_dash(first) && (!gap.is_empty() || tail.starts_with(is_space))) {
         Some((Sep::Other, skip_separators(tail)))
+    } else if gap.matches('\t').count() >= 2 {
+        // An empty cell after the label (`직위\t\t소속\t한빛정밀`): the value starts after the
+        // first tab, so that it is empty when the next cell is another label, instead of that
+        // label being taken for the value and its own value lost.
+        let first_tab = after.find('\t').map_or(0, |at| at + 1);
+        Some((Sep::Other, &after[first_tab..]))
     } else if gap.contains('\t') {
         Some((Sep::Other, lead))
     } else if bracketed {
@@ -2704,5 +2710,28 @@ mod tests {
         ] {
             assert_eq!(parse_attendees(raw), None, "raw {raw:?}");
         }
+    }
+
+    // -- empty cells ---------------------------------------------------------
+
+    #[test]
+    fn an_empty_cell_between_label_cells_leaves_the_next_pair_intact() {
+        // A form row with an empty 직위 cell: 직위 must stay empty and 소속 keep its value.
+        let fields = extract_fields("성명\t김민준\t직위\t\t소속\t한빛정밀\n연락처\t010-2345-6789\n");
+        assert_eq!(fields.name, some("김민준"));
+        assert_eq!(fields.position, None);
+        assert_eq!(fields.organization, some("한빛정밀"));
+        assert_eq!(fields.phone, some("010-2345-6789"));
+
+        let fields = extract_fields("성명\t김민준\t직위\t\t\t소속\t한빛정밀\n");
+        assert_eq!((fields.position, fields.organization), (None, some("한빛정밀")));
+    }
+
+    #[test]
+    fn a_value_after_an_empty_cell_is_still_the_labels_value() {
+        // The fix must not lose a value that sits one empty cell away from its label.
+        let fields = extract_fields("성명\t\t김민준\t소속\t한빛정밀\n");
+        assert_eq!(fields.name, some("김민준"));
+        assert_eq!(fields.organization, some("한빛정밀"));
     }
 }
