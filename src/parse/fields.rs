@@ -2899,4 +2899,92 @@ mod tests {
         assert_eq!(fields.name, some("김민준"));
         assert_eq!(fields.organization, some("한빛정밀"));
     }
+
+    // -- where each value was read ---------------------------------------------
+
+    fn label(line: usize, label: &str) -> Option<Source> {
+        Some(Source::Label { line, label: label.to_string() })
+    }
+
+    fn cell(line: usize, label: &str) -> Option<Source> {
+        Some(Source::TableCell { line, label: label.to_string(), html: false })
+    }
+
+    #[test]
+    fn labelled_lines_record_their_line_and_label_as_written() {
+        let reading = read("안녕하세요.\n\n■ 성 명 : 김민준\n[소속] 한빛테크\nTel. 02-555-1234\n이메일: mj@hanbit.example\n참석인원: 2명\n");
+        assert_eq!(reading.sources.name, label(3, "성 명"));
+        assert_eq!(reading.sources.organization, label(4, "소속"));
+        assert_eq!(reading.sources.phone, label(5, "Tel"));
+        assert_eq!(reading.sources.stated_email, label(6, "이메일"));
+        assert_eq!(reading.sources.attendees, label(7, "참석인원"));
+        assert_eq!(reading.sources.position, None, "no position, no source");
+        assert_eq!(reading.sources.email, None, "the sender's address is not the text's to give");
+    }
+
+    #[test]
+    fn a_value_below_its_label_is_sourced_to_the_label() {
+        let reading = read("성명\n김하율\n\n소속\n미래로봇\n");
+        assert_eq!(reading.sources.name, label(1, "성명"));
+        assert_eq!(reading.sources.organization, label(4, "소속"));
+    }
+
+    #[test]
+    fn table_cells_beside_and_under_labels_are_cells() {
+        let beside = read("Name\tJane Doe\nCompany | Example Bio Inc.\n연락처: 010-1234-5678\n");
+        assert_eq!(beside.sources.name, cell(1, "Name"));
+        assert_eq!(beside.sources.organization, cell(2, "Company"));
+        assert_eq!(beside.sources.phone, label(3, "연락처"), "a colon is a label, not a cell");
+
+        let under = read("2명 신청합니다.\n성명\t소속\t연락처\n송하준\t누리소프트\t010-3928-1174\n류승우\t누리소프트\t010-5530-7719\n");
+        assert_eq!(under.sources.name, cell(3, "성명"));
+        assert_eq!(under.sources.organization, cell(3, "소속"));
+        assert_eq!(under.sources.phone, cell(3, "연락처"));
+        assert_eq!(under.sources.attendees, Some(Source::Sentence { line: 1 }));
+    }
+
+    #[test]
+    fn the_empty_cell_row_sources_each_value_to_its_own_label() {
+        let reading = read("성명\t김민준\t직위\t\t소속\t한빛정밀\n");
+        assert_eq!(reading.sources.name, cell(1, "성명"));
+        assert_eq!(reading.sources.organization, cell(1, "소속"));
+        assert_eq!(reading.sources.position, None);
+    }
+
+    #[test]
+    fn values_written_with_another_label_numbered_rows_and_counts() {
+        let with_name = read("참석자 1: 배서준 (책임연구원)\n참석자 2: 신유나\n소속: 미래로봇\n");
+        assert_eq!(with_name.sources.name, label(1, "참석자"));
+        assert_eq!(with_name.sources.position, Some(Source::WithLabel { line: 1, label: "참석자".to_string() }));
+        assert_eq!(with_name.sources.attendees, Some(Source::PeopleList { count: 2 }));
+
+        let rows = read("명단입니다.\n1. 강하준 / 세움엔지니어링 / 부장 / 010-1111-2323\n2. 임소연 / 세움엔지니어링 / 대리\n");
+        assert_eq!(rows.sources.name, Some(Source::PersonRow { line: 2 }));
+        assert_eq!(rows.sources.position, Some(Source::PersonRow { line: 2 }));
+        assert_eq!(rows.sources.phone, Some(Source::PersonRow { line: 2 }));
+
+        let sentence = read("성명: 유지환\n저 포함 3명 참석 예정입니다.\n");
+        assert_eq!(sentence.sources.attendees, Some(Source::Sentence { line: 2 }));
+
+        let count_under_a_name_label = read("참석자: 2명\n");
+        assert_eq!(count_under_a_name_label.fields.attendees, Some(2));
+        assert_eq!(count_under_a_name_label.sources.attendees, label(1, "참석자"));
+    }
+
+    #[test]
+    fn the_first_value_keeps_its_source() {
+        let reading = read("성명: 김민준\n성명: 이서연\n");
+        assert_eq!(reading.fields.name, some("김민준"));
+        assert_eq!(reading.sources.name, label(1, "성명"));
+    }
+
+    #[test]
+    fn labelled_values_that_cannot_be_used_are_kept_for_doubts() {
+        let reading = read("연락처: 010-12-34\n참석인원: 120명\n");
+        assert_eq!((reading.fields.phone, reading.fields.attendees), (None, None));
+        assert_eq!(reading.unreadable_phone, some("010-12-34"));
+        assert_eq!(reading.unreadable_attendees, some("120명"));
+        let words = read("연락처: 추후 안내\n참석인원: 미정\n");
+        assert_eq!((words.unreadable_phone, words.unreadable_attendees), (None, None), "no digits, nothing doubtful");
+    }
 }

@@ -800,4 +800,52 @@ mod tests {
         assert_eq!(msg.fields.name.as_deref(), Some("Jane Doe"));
         assert_eq!(msg.fields.organization.as_deref(), Some("Acme Robotics"));
     }
+
+    #[test]
+    fn sources_of_labels_the_sender_and_the_default_count() {
+        let msg = inbound("From: =?UTF-8?B?6rmA66+87KSA?= <kim@hanbit.example>\nSubject: apply\nContent-Type: text/plain; charset=utf-8\n\n신청합니다.\n성명: 김민준\n소속: 한빛테크\n");
+        assert_eq!(msg.sources.name, Some(Source::Label { line: 2, label: "성명".into() }));
+        assert_eq!(msg.sources.organization, Some(Source::Label { line: 3, label: "소속".into() }));
+        assert_eq!(msg.sources.email, Some(Source::Sender));
+        assert_eq!(msg.sources.attendees, Some(Source::Default));
+        assert_eq!(msg.sources.phone, None);
+    }
+
+    #[test]
+    fn cells_of_an_html_body_are_html_table_cells() {
+        let msg = inbound("From: a@b.example\nContent-Type: text/html; charset=utf-8\n\n<p>신청서</p><table><tr><td>성명</td><td>김민준</td></tr><tr><td>소속</td><td>한빛테크</td></tr></table>\n");
+        assert_eq!(msg.sources.name, Some(Source::TableCell { line: 2, label: "성명".into(), html: true }));
+        assert_eq!(msg.sources.organization.map(|s| s.to_string()).as_deref(), Some("HTML table, line 3, cell '소속'"));
+    }
+
+    #[test]
+    fn guesses_are_sourced_to_the_signature_or_the_display_name() {
+        let msg = inbound("From: \"Jane Doe\" <jane@acme.example>\nSubject: Registration\n\nI would like to attend.\n\nBest regards,\nJane Doe\nAcme Robotics Inc.\n");
+        assert_eq!(msg.sources.name, Some(Source::Signature));
+        assert_eq!(msg.sources.organization, Some(Source::Signature));
+        let msg = inbound("From: \"Jane Doe\" <jane@acme.example>\nSubject: Registration\n\nI would like to attend.\nCompany: Acme Robotics\n");
+        assert_eq!(msg.sources.name, Some(Source::DisplayName));
+        assert_eq!(msg.sources.organization, Some(Source::Label { line: 2, label: "Company".into() }));
+    }
+
+    #[test]
+    fn an_inline_forward_counts_lines_of_the_whole_body() {
+        let msg = inbound(
+            "From: assistant@hanbit.example\nSubject: Fwd: apply\nContent-Type: text/plain; charset=utf-8\n\n전달합니다.\n\n---------- Forwarded message ---------\nFrom: 김민준 <kim@hanbit.example>\nDate: Wed, 9 Nov 2022\n\n성명: 김민준\n소속: 한빛테크\n",
+        );
+        let line_of = |needle: &str| msg.text.lines().position(|l| l == needle).map(|i| i + 1);
+        let name_line = line_of("성명: 김민준").unwrap();
+        assert_eq!(msg.sources.name, Some(Source::Label { line: name_line, label: "성명".into() }.forwarded(false)));
+        assert_eq!(msg.sources.email, Some(Source::Sender.forwarded(false)));
+        assert_eq!(msg.sources.name.unwrap().to_string(), format!("forwarded mail, line {name_line}, label '성명'"));
+    }
+
+    #[test]
+    fn doubts_are_on_the_inbound_and_in_explain() {
+        let msg = inbound("From: kim@hanbit.example\nContent-Type: text/plain; charset=utf-8\n\n성명: 김민준\n소속: info@hanbit.example\n");
+        assert_eq!(msg.doubts, ["doubtful: organization \"info@hanbit.example\" is an email or web address, not a name"]);
+        let explained = explain(&msg);
+        assert!(explained.contains("organization  info@hanbit.example  ← line 2, label '소속'\n"), "{explained}");
+        assert!(explained.contains("doubts        doubtful: organization"), "{explained}");
+    }
 }
