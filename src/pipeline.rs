@@ -273,6 +273,8 @@ impl Plan {
 fn plan(decision: &Decision, inbound: &Inbound, existing: Option<&Application>) -> Plan {
     let review = |extra: Option<&str>| -> Option<String> {
         let mut reasons: Vec<String> = inbound.fields.missing().iter().map(|f| format!("missing: {f}")).collect();
+        // Values that were read but look wrong: stored as read, for staff to check.
+        reasons.extend(inbound.doubts.iter().cloned());
         reasons.extend(inbound.problems.iter().cloned());
         reasons.extend(extra.map(str::to_owned));
         (!reasons.is_empty()).then(|| reasons.join("\n"))

@@ -8,8 +8,13 @@
 //! applicant's `name`, `organization`, `position`, `phone`, `attendees` (always compared; `null`
 //! means "not found"), and optionally `people`, `subject`, `from_name`, `forwarded_from`,
 //! `forwarded_from_name`, `english`, `message_id_synthesized`, `problems` (whether any are
-//! recorded), `guessed` (the fields taken from the signature or display name rather than stated)
-//! and `clean` (default `true`: no U+FFFD anywhere in the text read).
+//! recorded), `guessed` (the fields taken from the signature or display name rather than stated),
+//! `sources` (where each field came from, as `smebridge parse` words it; an absent key means no
+//! source), `stated_email`, `doubts` (the doubtful values, in order) and `clean` (default
+//! `true`: no U+FFFD anywhere in the text read).
+//!
+//! Whatever the JSON says, every field with a value must have a source and no field without one
+//! may have one.
 
 use std::path::{Path, PathBuf};
 use std::time::{Duration, Instant};
@@ -108,7 +113,42 @@ fn actual_json(inbound: &Inbound) -> Value {
         "problems": !inbound.problems.is_empty(),
         "guessed": guessed(inbound),
         "message_id_synthesized": inbound.message_id_synthesized,
+        "sources": sources(inbound),
+        "stated_email": inbound.stated_email,
+        "doubts": inbound.doubts,
     })
+}
+
+/// Each field's source as staff read it, only for the fields that have one.
+fn sources(inbound: &Inbound) -> Value {
+    let mut out = serde_json::Map::new();
+    for (field, source) in inbound.sources.iter() {
+        if let Some(source) = source {
+            out.insert(field.to_owned(), Value::String(source.to_string()));
+        }
+    }
+    Value::Object(out)
+}
+
+/// Fields whose value and source disagree: a value without a source or a source without a value.
+fn unsourced(inbound: &Inbound) -> Vec<String> {
+    let fields = &inbound.fields;
+    let sources = &inbound.sources;
+    let email = inbound.forwarded_from.as_ref().or(inbound.from.as_ref());
+    [
+        ("name", fields.name.is_some(), sources.name.is_some()),
+        ("organization", fields.organization.is_some(), sources.organization.is_some()),
+        ("position", fields.position.is_some(), sources.position.is_some()),
+        ("phone", fields.phone.is_some(), sources.phone.is_some()),
+        ("email", email.is_some(), sources.email.is_some()),
+        ("stated_email", inbound.stated_email.is_some(), sources.stated_email.is_some()),
+        // No count stated is a source too: the default of one.
+        ("attendees", true, sources.attendees.is_some()),
+    ]
+    .into_iter()
+    .filter(|(_, has_value, has_source)| has_value != has_source)
+    .map(|(field, has_value, _)| format!("{field}: {}", if has_value { "a value without a source" } else { "a source without a value" }))
+    .collect()
 }
 
 /// The fields shown that the mail does not state: guessed from its signature or display name.
@@ -158,6 +198,9 @@ fn mismatches(name: &str, endings: &str, raw: &[u8], expected: &Value) -> Vec<St
         if want != got {
             out.push(format!("{name} ({endings}): {key}: expected {want}, got {got}"));
         }
+    }
+    for wrong in unsourced(&inbound) {
+        out.push(format!("{name} ({endings}): {wrong}"));
     }
     if expected.get("people").is_none() && inbound.people.len() > 1 {
         out.push(format!(
@@ -230,6 +273,72 @@ fn the_corpus_is_large_enough_and_complete() {
             "no fixture is classified {kind}"
         );
     }
+}
+
+#[test]
+fn sources_are_expected_for_every_kind_of_source() {
+    let fixtures = fixtures();
+    let with_sources: Vec<&Value> = fixtures.iter().filter_map(|(_, _, e)| e.get("sources")).collect();
+    assert!(with_sources.len() >= 15, "only {} fixtures expect sources", with_sources.len());
+    let all: Vec<&str> = with_sources.iter().filter_map(|s| s.as_object()).flat_map(|o| o.values()).filter_map(Value::as_str).collect();
+    for kind in [
+        ", label '",
+        "table, line",
+        "HTML table, line",
+        "numbered row of a person",
+        "written with label",
+        "sentence on line",
+        "people named",
+        "signature block",
+        "sender's display name",
+        "From address",
+        "forwarded mail, line",
+        "attached forwarded mail, line",
+        "attached form ",
+        "default (1)",
+    ] {
+        assert!(all.iter().any(|s| s.contains(kind)), "no fixture expects a source like {kind:?}");
+    }
+}
+
+/// `smebridge parse` prints, for each field of a fixture that expects sources, the value and the
+/// source the fixture expects, on the field's own line.
+#[test]
+fn explain_shows_each_value_with_its_expected_source() {
+    for (name, raw, expected) in fixtures() {
+        let Some(sources) = expected.get("sources").and_then(Value::as_object) else { continue };
+        let inbound = parse_bytes(&raw);
+        let explained = smebridge::parse::explain(&inbound);
+        for (field, source) in sources {
+            let label = if field == "stated_email" { "stated email" } else { field.as_str() };
+            let value = match field.as_str() {
+                "email" => inbound.forwarded_from.as_ref().or(inbound.from.as_ref()).map(|a| a.to_string()),
+                "stated_email" => inbound.stated_email.clone(),
+                "attendees" => Some(inbound.fields.attendees.map_or("-".to_owned(), |n| n.to_string())),
+                _ => expected[field.as_str()].as_str().map(str::to_owned),
+            };
+            let value = value.unwrap_or_else(|| panic!("{name}: {field} has a source but no value"));
+            let source = source.as_str().unwrap();
+            let line = format!("{label:<14}{value}  ← {source}");
+            assert!(explained.lines().any(|l| l == line), "{name}: no line {line:?} in\n{explained}");
+        }
+    }
+}
+
+#[test]
+fn explain_names_doubts_and_numbers_the_body_lines_the_sources_count() {
+    let raw = std::fs::read(fixture_dir().join("doubtful-values-are-kept-and-named.eml")).unwrap();
+    let explained = smebridge::parse::explain(&parse_bytes(&raw));
+    let doubts = explained.lines().find(|l| l.starts_with("doubts")).unwrap_or_default();
+    assert!(doubts.contains(r#"doubtful: phone "010-12-34" is not a phone number"#), "{explained}");
+    assert!(explained.contains("organization  새벽정밀  ← line 4, label '소속'"), "{explained}");
+    assert!(explained.contains("\n   4  소속: 새벽정밀\n"), "line 4 of the body is the one the source names:\n{explained}");
+
+    let raw = std::fs::read(fixture_dir().join("gmail-forwarded-application.eml")).unwrap();
+    let explained = smebridge::parse::explain(&parse_bytes(&raw));
+    assert!(explained.contains("name          정하늘  ← forwarded mail, line 12, label '성명'"), "{explained}");
+    assert!(explained.contains("\n  12  성명: 정하늘\n"), "{explained}");
+    assert!(explained.contains("forwarded     haneul.jung@bluewave.example (정하늘)"), "{explained}");
 }
 
 /// `smebridge parse` on a fixture, for debugging: `FIXTURE=name cargo test --test golden show -- --nocapture`.

@@ -25,6 +25,8 @@ pub struct Body {
     pub text: String,
     /// Whether any character had to be replaced because it could not be decoded.
     pub lossy: bool,
+    /// Whether the text is the HTML body converted (its tables are HTML tables).
+    pub html: bool,
     pub problems: Vec<String>,
 }
 
@@ -45,14 +47,14 @@ pub fn read(message: &Message<'_>) -> Body {
         plain = join(message, &damaged, Kind::Plain, &mut problems);
         html = join(message, &damaged, Kind::Html, &mut problems);
     }
-    let (text, lossy) = match (plain, html) {
-        (Some(plain), Some(html)) if score(&html.0) > score(&plain.0) => html,
-        (Some(plain), _) => plain,
-        (None, Some(html)) => html,
+    let ((text, lossy), from_html) = match (plain, html) {
+        (Some(plain), Some(html)) if score(&html.0) > score(&plain.0) => (html, true),
+        (Some(plain), _) => (plain, false),
+        (None, Some(html)) => (html, true),
         (None, None) => {
             let text = message.body_text(0).map(|t| t.into_owned()).unwrap_or_default();
             let lossy = text.contains('\u{FFFD}');
-            (text, lossy)
+            ((text, lossy), false)
         }
     };
     let text = clean_controls(&text);
@@ -66,6 +68,7 @@ pub fn read(message: &Message<'_>) -> Body {
     Body {
         text: kept.to_owned(),
         lossy,
+        html: from_html,
         problems,
     }
 }
@@ -101,6 +104,7 @@ pub fn raw(message: &[u8]) -> Body {
     Body {
         text: kept.trim_start_matches('\n').to_owned(),
         lossy: decoded.lossy,
+        html: false,
         problems: vec![
             "the MIME structure of the message is too damaged to read; its body is shown as raw text".to_owned(),
         ],

@@ -31,6 +31,7 @@
 use serde::Serialize;
 
 use super::guess;
+use super::source::{FieldSources, Source};
 
 /// Applicant details found in an email body.
 ///
@@ -223,20 +224,42 @@ fn is_header_block(lines: &[&str], i: usize) -> bool {
 /// reads like a sentence.
 #[must_use]
 pub fn extract_fields(text: &str) -> Fields {
+    read(text).fields
+}
+
+/// What [`read`] finds in a text: the fields, where each was read, and labelled
+/// values that could not be used.
+#[derive(Debug, Default, Clone, PartialEq, Eq)]
+pub struct Reading {
+    pub fields: Fields,
+    /// Where each field of `fields` was read; `email` is left empty and
+    /// `stated_email` is the source of [`Fields::email`].
+    pub sources: FieldSources,
+    /// The first value under a phone label in which no phone number could be
+    /// found, though it has digits (`010-12-34`).
+    pub unreadable_phone: Option<String>,
+    /// The first value under an attendees label that is not a usable count,
+    /// though it has digits (`0명`, `120명`).
+    pub unreadable_attendees: Option<String>,
+}
+
+/// [`extract_fields`], and where each value was read.
+#[must_use]
+pub fn read(text: &str) -> Reading {
     let lines: Vec<&str> = strip_quoted(text).lines().collect();
-    let mut fields = Fields::default();
-    let mut hints = Hints::default();
+    let mut reader = Reader::default();
     let mut i = 0;
     while i < lines.len() {
+        let line = i + 1;
         if let Some(columns) = header_row(lines[i]) {
-            let rows = fields.read_column_table(&lines[i + 1..], &columns, &mut hints);
+            let rows = reader.read_column_table(&lines[i + 1..], line + 1, &columns);
             i += 1 + rows;
             continue;
         }
         let entries = parse_line(lines[i]);
         if entries.is_empty() {
             if let Some(record) = record_row(lines[i]) {
-                fields.offer_record(&record, &mut hints);
+                reader.offer_record(&record, line);
             }
             i += 1;
             continue;
@@ -244,19 +267,198 @@ pub fn extract_fields(text: &str) -> Fields {
         if let [only] = entries.as_slice() {
             if clean_value(only.value, false).is_none() {
                 if let Some(j) = next_line_value(&lines, i) {
-                    fields.offer(only.field, strip_list_marker(lines[j]), &mut hints);
+                    let at = Source::Label { line, label: only.label.to_owned() };
+                    reader.offer(only.field, strip_list_marker(lines[j]), at);
                     i = j + 1;
                     continue;
                 }
             }
         }
         for entry in &entries {
-            fields.offer(entry.field, entry.value, &mut hints);
+            let label = entry.label.to_owned();
+            let at = if entry.cell {
+                Source::TableCell { line, label, html: false }
+            } else {
+                Source::Label { line, label }
+            };
+            reader.offer(entry.field, entry.value, at);
         }
         i += 1;
     }
-    fields.finish(hints, &lines);
-    fields
+    reader.finish(&lines)
+}
+
+/// The state of [`read`]: the fields so far, the hints, and where each was
+/// found.
+#[derive(Debug, Default)]
+struct Reader {
+    fields: Fields,
+    hints: Hints,
+    /// Indexed by [`Slot`].
+    sources: [Option<Source>; 6],
+    /// Where each hint was found, indexed by [`Slot`].
+    hint_sources: [Option<Source>; 6],
+    unreadable_phone: Option<String>,
+    unreadable_attendees: Option<String>,
+}
+
+/// The fields that have a [`Source`], as indexes.
+#[derive(Debug, Clone, Copy)]
+enum Slot {
+    Name,
+    Organization,
+    Position,
+    Phone,
+    Email,
+    Attendees,
+}
+
+impl Slot {
+    const ALL: [Slot; 6] = [Slot::Name, Slot::Organization, Slot::Position, Slot::Phone, Slot::Email, Slot::Attendees];
+}
+
+/// Which fields have a value.
+fn filled(fields: &Fields) -> [bool; 6] {
+    [
+        fields.name.is_some(),
+        fields.organization.is_some(),
+        fields.position.is_some(),
+        fields.phone.is_some(),
+        fields.email.is_some(),
+        fields.attendees.is_some(),
+    ]
+}
+
+/// Which hints have a value (same indexes as [`filled`]).
+fn hinted(hints: &Hints) -> [bool; 6] {
+    [false, false, hints.position.is_some(), hints.phone.is_some(), false, hints.attendees.is_some()]
+}
+
+impl Reader {
+    /// Runs `act` and records `at` as the source of every field it filled and
+    /// `hint_at` as the source of every hint it filled.
+    fn traced(&mut self, at: &Source, hint_at: &Source, act: impl FnOnce(&mut Fields, &mut Hints)) {
+        let (fields_before, hints_before) = (filled(&self.fields), hinted(&self.hints));
+        act(&mut self.fields, &mut self.hints);
+        let (fields_after, hints_after) = (filled(&self.fields), hinted(&self.hints));
+        for slot in Slot::ALL {
+            let k = slot as usize;
+            if fields_after[k] && !fields_before[k] {
+                self.sources[k] = Some(at.clone());
+            }
+            if hints_after[k] && !hints_before[k] {
+                self.hint_sources[k] = Some(hint_at.clone());
+            }
+        }
+    }
+
+    /// [`Fields::offer`] with its source; a labelled phone or count that
+    /// cannot be used is kept for [`Reading`].
+    fn offer(&mut self, field: Field, value: &str, at: Source) {
+        let label = match &at {
+            Source::Label { label, .. } | Source::TableCell { label, .. } => label.clone(),
+            _ => String::new(),
+        };
+        let line = match &at {
+            Source::Label { line, .. } | Source::TableCell { line, .. } => *line,
+            _ => 0,
+        };
+        let hint_at = Source::WithLabel { line, label };
+        self.traced(&at, &hint_at, |fields, hints| fields.offer(field, value, hints));
+        let cell = first_cell(value);
+        let has_digit = cell.chars().any(|c| to_halfwidth(c).is_ascii_digit());
+        let kept = || clean_value(cell, true).map(str::to_string);
+        match field {
+            Field::Phone if has_digit && find_phone(cell).is_none() => fill(&mut self.unreadable_phone, kept()),
+            Field::Attendees if has_digit && parse_attendees(cell).is_none() => {
+                fill(&mut self.unreadable_attendees, kept());
+            }
+            _ => {}
+        }
+    }
+
+    /// Reads the rows under a header row of labels (`성명 | 소속 | 직위`):
+    /// the first row is the applicant's, every row's name is a person.
+    /// `first_line` is the line number of the first row. Returns the number
+    /// of rows read.
+    fn read_column_table(&mut self, lines: &[&str], first_line: usize, columns: &[Option<(Field, &str)>]) -> usize {
+        let mut rows = 0;
+        for line in lines {
+            let Some(cells) = split_cells(line).filter(|c| c.len() >= 2) else {
+                break;
+            };
+            if header_row(line).is_some() {
+                break;
+            }
+            for (&column, cell) in columns.iter().zip(&cells) {
+                match column {
+                    Some((field, label)) if rows == 0 => {
+                        let at = Source::TableCell { line: first_line, label: label.to_owned(), html: false };
+                        self.offer(field, cell, at);
+                    }
+                    Some((Field::Name, _)) => {
+                        if let Some(value) = clean_value(cell, false) {
+                            let named = split_people(value);
+                            if named.names.is_empty() {
+                                self.fields.add_person(value);
+                            }
+                            for name in &named.names {
+                                self.fields.add_person(name);
+                            }
+                        }
+                    }
+                    _ => {}
+                }
+            }
+            rows += 1;
+        }
+        rows
+    }
+
+    /// A numbered row naming a person (see [`record_row`]) on `line`.
+    fn offer_record(&mut self, record: &Record, line: usize) {
+        let at = Source::PersonRow { line };
+        self.traced(&at, &at, |fields, hints| fields.offer_record(record, hints));
+    }
+
+    /// After every line: hints fill what no label stated; the count comes
+    /// from a sentence, else from the people named.
+    fn finish(mut self, lines: &[&str]) -> Reading {
+        let fields = &mut self.fields;
+        let hints = std::mem::take(&mut self.hints);
+        let before = filled(fields);
+        fill(&mut fields.position, hints.position);
+        fill(&mut fields.phone, hints.phone);
+        fill(&mut fields.attendees, hints.attendees);
+        for slot in [Slot::Position, Slot::Phone, Slot::Attendees] {
+            let k = slot as usize;
+            if filled(fields)[k] && !before[k] {
+                self.sources[k] = self.hint_sources[k].take();
+            }
+        }
+        if fields.attendees.is_none() {
+            if let Some((index, count)) = attendees_in_sentences(lines) {
+                fields.attendees = Some(count);
+                self.sources[Slot::Attendees as usize] = Some(Source::Sentence { line: index + 1 });
+            }
+        }
+        if fields.attendees.is_none() && fields.people.len() >= 2 {
+            fields.attendees = u32::try_from(fields.people.len())
+                .ok()
+                .filter(|&n| n <= MAX_ATTENDEES);
+            if fields.attendees.is_some() {
+                let count = fields.people.len();
+                self.sources[Slot::Attendees as usize] = Some(Source::PeopleList { count });
+            }
+        }
+        let [name, organization, position, phone, stated_email, attendees] = self.sources;
+        Reading {
+            fields: self.fields,
+            sources: FieldSources { name, organization, position, phone, email: None, stated_email, attendees },
+            unreadable_phone: self.unreadable_phone,
+            unreadable_attendees: self.unreadable_attendees,
+        }
+    }
 }
 
 /// What a value said about another field: `김민준 (팀장)` and `한빛테크 / 팀장`
@@ -329,45 +531,6 @@ impl Fields {
         }
     }
 
-    /// Reads the rows under a header row of labels (`성명 | 소속 | 직위`):
-    /// the first row is the applicant's, every row's name is a person.
-    /// Returns the number of rows read.
-    fn read_column_table(
-        &mut self,
-        lines: &[&str],
-        columns: &[Option<Field>],
-        hints: &mut Hints,
-    ) -> usize {
-        let mut rows = 0;
-        for line in lines {
-            let Some(cells) = split_cells(line).filter(|c| c.len() >= 2) else {
-                break;
-            };
-            if header_row(line).is_some() {
-                break;
-            }
-            for (&column, cell) in columns.iter().zip(&cells) {
-                match column {
-                    Some(field) if rows == 0 => self.offer(field, cell, hints),
-                    Some(Field::Name) => {
-                        if let Some(value) = clean_value(cell, false) {
-                            let named = split_people(value);
-                            if named.names.is_empty() {
-                                self.add_person(value);
-                            }
-                            for name in &named.names {
-                                self.add_person(name);
-                            }
-                        }
-                    }
-                    _ => {}
-                }
-            }
-            rows += 1;
-        }
-        rows
-    }
-
     /// A numbered row naming a person (see [`record_row`]).
     fn offer_record(&mut self, record: &Record, hints: &mut Hints) {
         fill(&mut self.name, Some(record.name.clone()));
@@ -375,22 +538,6 @@ impl Fields {
         fill(&mut self.organization, record.organization.clone());
         fill(&mut self.phone, record.phone.clone());
         fill(&mut hints.position, record.position.clone());
-    }
-
-    /// After every line: hints fill what no label stated; the count comes
-    /// from a sentence, else from the people named.
-    fn finish(&mut self, hints: Hints, lines: &[&str]) {
-        fill(&mut self.position, hints.position);
-        fill(&mut self.phone, hints.phone);
-        fill(&mut self.attendees, hints.attendees);
-        if self.attendees.is_none() {
-            self.attendees = attendees_in_sentences(lines);
-        }
-        if self.attendees.is_none() && self.people.len() >= 2 {
-            self.attendees = u32::try_from(self.people.len())
-                .ok()
-                .filter(|&n| n <= MAX_ATTENDEES);
-        }
     }
 }
 
@@ -538,13 +685,13 @@ const INDEX_HEADINGS: &[&str] = &["no", "no.", "#", "번호", "순번", "연번"
 
 /// A header row: at least two cells that are labels and nothing else (an
 /// index heading or an empty cell aside). Returns each column's field.
-fn header_row(line: &str) -> Option<Vec<Option<Field>>> {
+fn header_row(line: &str) -> Option<Vec<Option<(Field, &str)>>> {
     let cells = split_cells(line)?;
     let mut columns = Vec::with_capacity(cells.len());
     let mut labels = 0;
     for cell in cells {
-        if let Some(field) = label_only(cell) {
-            columns.push(Some(field));
+        if let Some(column) = label_only(cell) {
+            columns.push(Some(column));
             labels += 1;
         } else if cell.is_empty() || INDEX_HEADINGS.contains(&cell.to_lowercase().as_str()) {
             columns.push(None);
@@ -556,12 +703,12 @@ fn header_row(line: &str) -> Option<Vec<Option<Field>>> {
 }
 
 /// The field of a cell that holds a label and nothing else (`성 명`,
-/// `연락처(휴대폰)`, `Name:`).
-fn label_only(cell: &str) -> Option<Field> {
+/// `연락처(휴대폰)`, `Name:`), and the label as written.
+fn label_only(cell: &str) -> Option<(Field, &str)> {
     let cell = strip_list_marker(cell);
     let (field, len) = find_label(cell)?;
     let rest = skip_annotation(&cell[len..]).trim_matches(|c: char| is_space(c) || is_colon(c));
-    rest.is_empty().then_some(field)
+    rest.is_empty().then_some((field, &cell[..len]))
 }
 
 /// Whether a value is itself just a label (a misread header row).
@@ -641,19 +788,23 @@ fn record_row(line: &str) -> Option<Record> {
 /// A count of attendees in a sentence of the applicant's own lines:
 /// `저 포함 3명 참석합니다`, `김민준 외 1명 참가`, `두 명이 참석할 예정입니다`,
 /// `2 people will attend`, `a table for 3 people`.
-fn attendees_in_sentences(lines: &[&str]) -> Option<u32> {
+/// Returns the index of the line and the count.
+fn attendees_in_sentences(lines: &[&str]) -> Option<(usize, u32)> {
     lines
         .iter()
-        .filter(|line| parse_line(line).is_empty())
-        .find_map(|line| {
+        .enumerate()
+        .filter(|(_, line)| parse_line(line).is_empty())
+        .find_map(|(index, line)| {
             let text: String = line
                 .chars()
                 .map(to_halfwidth)
                 .collect::<String>()
                 .to_lowercase();
-            korean_count_sentence(&text).or_else(|| english_count_sentence(&text))
+            korean_count_sentence(&text)
+                .or_else(|| english_count_sentence(&text))
+                .map(|count| (index, count))
         })
-        .filter(|n| (1..=MAX_ATTENDEES).contains(n))
+        .filter(|(_, n)| (1..=MAX_ATTENDEES).contains(n))
 }
 
 /// Verbs that, after `N명`, make the number a count of attendees.
@@ -1015,7 +1166,11 @@ enum Sep {
 /// A label recognised at the start of some text, and what follows it.
 struct Head<'a> {
     field: Field,
+    /// The label as written (`성 명`, `Tel`), for [`Source`].
+    label: &'a str,
     sep: Sep,
+    /// The label and its value are cells of a table row (a tab or `|` between them).
+    cell: bool,
     /// Everything after the separator (the value, maybe more pairs).
     rest: &'a str,
 }
@@ -1024,6 +1179,10 @@ struct Head<'a> {
 struct Entry<'a> {
     field: Field,
     value: &'a str,
+    /// The label as written.
+    label: &'a str,
+    /// The value is the table cell beside the label's cell.
+    cell: bool,
 }
 
 /// Every `label: value` pair on `line`, or nothing when the line does not
@@ -1039,6 +1198,8 @@ fn parse_line(line: &str) -> Vec<Entry<'_>> {
         entries.push(Entry {
             field: head.field,
             value,
+            label: head.label,
+            cell: head.cell,
         });
         next = tail;
     }
@@ -1055,7 +1216,7 @@ fn combined_labels(line: &str) -> Option<Vec<Entry<'_>>> {
     let mut joiner = None;
     loop {
         let (field, len) = find_label(rest)?;
-        fields.push(field);
+        fields.push((field, rest[..len].trim_matches(is_space)));
         let after = skip_annotation(&rest[len..]).trim_start_matches(is_inline_space);
         let next = after.chars().next()?;
         if is_colon(next) && fields.len() >= 2 {
@@ -1077,7 +1238,7 @@ fn combined_labels(line: &str) -> Option<Vec<Entry<'_>>> {
         fields
             .into_iter()
             .zip(values)
-            .map(|(field, value)| Entry { field, value })
+            .map(|((field, label), value)| Entry { field, value, label, cell: false })
             .collect(),
     )
 }
@@ -1129,16 +1290,19 @@ fn split_off_next_label(value: &str) -> (&str, Option<Head<'_>>) {
 /// Reads a label and its separator at the start of `s` (bullets already
 /// removed): `성명:`, `[성명]`, `성명(Name) :`, `Tel.`, `성명` alone.
 fn parse_head(s: &str) -> Option<Head<'_>> {
-    let (field, after, bracketed) = wrapped_label(s).or_else(|| bare_label(s))?;
+    let (field, label, after, bracketed) = wrapped_label(s).or_else(|| bare_label(s))?;
     let (sep, rest) = separator(field, after, bracketed)?;
-    Some(Head { field, sep, rest })
+    let lead = after.trim_start_matches(is_inline_space);
+    let cell = sep == Sep::Other && (lead.starts_with('\t') || lead.starts_with(is_bar));
+    Some(Head { field, label, sep, rest, cell })
 }
 
 /// A label at the start of `s`, plus any annotation such as `(Name)`.
-/// Returns the field, the text after the label, and `false` (not wrapped).
-fn bare_label(s: &str) -> Option<(Field, &str, bool)> {
+/// Returns the field, the label as written, the text after the label, and
+/// `false` (not wrapped).
+fn bare_label(s: &str) -> Option<(Field, &str, &str, bool)> {
     let (field, len) = find_label(s)?;
-    Some((field, skip_annotation(skip_ordinal(&s[len..])), false))
+    Some((field, &s[..len], skip_annotation(skip_ordinal(&s[len..])), false))
 }
 
 /// Skips the number of a numbered label (`참석자 1:`, `성명2 :`): one or two
@@ -1164,8 +1328,9 @@ fn skip_ordinal(s: &str) -> &str {
 }
 
 /// A label wrapped in brackets: `[성명]`, `<성명>`, `【성명(Name)】`.
-/// Returns the field, the text after the closing bracket, and `true`.
-fn wrapped_label(s: &str) -> Option<(Field, &str, bool)> {
+/// Returns the field, the label as written, the text after the closing
+/// bracket, and `true`.
+fn wrapped_label(s: &str) -> Option<(Field, &str, &str, bool)> {
     let open = s.chars().next()?;
     let close = closing_bracket(open)?;
     let inner_start = open.len_utf8();
@@ -1176,7 +1341,7 @@ fn wrapped_label(s: &str) -> Option<(Field, &str, bool)> {
         skip_annotation(&inner[len..]).trim_matches(|c: char| is_space(c) || is_colon(c));
     leftover
         .is_empty()
-        .then(|| (field, &s[inner_end + close.len_utf8()..], true))
+        .then(|| (field, &inner[..len], &s[inner_end + close.len_utf8()..], true))
 }
 
 /// The longest label at the start of `s` that ends on a word boundary, with
@@ -1245,6 +1410,12 @@ fn separator(field: Field, after: &str, bracketed: bool) -> Option<(Sep, &str)> 
         Some((Sep::Colon, skip_separators(tail)))
     } else if is_bar(first) || (is_dash(first) && (!gap.is_empty() || tail.starts_with(is_space))) {
         Some((Sep::Other, skip_separators(tail)))
+    } else if gap.matches('\t').count() >= 2 {
+        // An empty cell after the label (`직위\t\t소속\t한빛정밀`): the value starts after the
+        // first tab, so that it is empty when the next cell is another label, instead of that
+        // label being taken for the value and its own value lost.
+        let first_tab = after.find('\t').map_or(0, |at| at + 1);
+        Some((Sep::Other, &after[first_tab..]))
     } else if gap.contains('\t') {
         Some((Sep::Other, lead))
     } else if bracketed {
@@ -2704,5 +2875,116 @@ mod tests {
         ] {
             assert_eq!(parse_attendees(raw), None, "raw {raw:?}");
         }
+    }
+
+    // -- empty cells ---------------------------------------------------------
+
+    #[test]
+    fn an_empty_cell_between_label_cells_leaves_the_next_pair_intact() {
+        // A form row with an empty 직위 cell: 직위 must stay empty and 소속 keep its value.
+        let fields = extract_fields("성명\t김민준\t직위\t\t소속\t한빛정밀\n연락처\t010-2345-6789\n");
+        assert_eq!(fields.name, some("김민준"));
+        assert_eq!(fields.position, None);
+        assert_eq!(fields.organization, some("한빛정밀"));
+        assert_eq!(fields.phone, some("010-2345-6789"));
+
+        let fields = extract_fields("성명\t김민준\t직위\t\t\t소속\t한빛정밀\n");
+        assert_eq!((fields.position, fields.organization), (None, some("한빛정밀")));
+    }
+
+    #[test]
+    fn a_value_after_an_empty_cell_is_still_the_labels_value() {
+        // The fix must not lose a value that sits one empty cell away from its label.
+        let fields = extract_fields("성명\t\t김민준\t소속\t한빛정밀\n");
+        assert_eq!(fields.name, some("김민준"));
+        assert_eq!(fields.organization, some("한빛정밀"));
+    }
+
+    // -- where each value was read ---------------------------------------------
+
+    fn label(line: usize, label: &str) -> Option<Source> {
+        Some(Source::Label { line, label: label.to_string() })
+    }
+
+    fn cell(line: usize, label: &str) -> Option<Source> {
+        Some(Source::TableCell { line, label: label.to_string(), html: false })
+    }
+
+    #[test]
+    fn labelled_lines_record_their_line_and_label_as_written() {
+        let reading = read("안녕하세요.\n\n■ 성 명 : 김민준\n[소속] 한빛테크\nTel. 02-555-1234\n이메일: mj@hanbit.example\n참석인원: 2명\n");
+        assert_eq!(reading.sources.name, label(3, "성 명"));
+        assert_eq!(reading.sources.organization, label(4, "소속"));
+        assert_eq!(reading.sources.phone, label(5, "Tel"));
+        assert_eq!(reading.sources.stated_email, label(6, "이메일"));
+        assert_eq!(reading.sources.attendees, label(7, "참석인원"));
+        assert_eq!(reading.sources.position, None, "no position, no source");
+        assert_eq!(reading.sources.email, None, "the sender's address is not the text's to give");
+    }
+
+    #[test]
+    fn a_value_below_its_label_is_sourced_to_the_label() {
+        let reading = read("성명\n김하율\n\n소속\n미래로봇\n");
+        assert_eq!(reading.sources.name, label(1, "성명"));
+        assert_eq!(reading.sources.organization, label(4, "소속"));
+    }
+
+    #[test]
+    fn table_cells_beside_and_under_labels_are_cells() {
+        let beside = read("Name\tJane Doe\nCompany | Example Bio Inc.\n연락처: 010-1234-5678\n");
+        assert_eq!(beside.sources.name, cell(1, "Name"));
+        assert_eq!(beside.sources.organization, cell(2, "Company"));
+        assert_eq!(beside.sources.phone, label(3, "연락처"), "a colon is a label, not a cell");
+
+        let under = read("2명 신청합니다.\n성명\t소속\t연락처\n송하준\t누리소프트\t010-3928-1174\n류승우\t누리소프트\t010-5530-7719\n");
+        assert_eq!(under.sources.name, cell(3, "성명"));
+        assert_eq!(under.sources.organization, cell(3, "소속"));
+        assert_eq!(under.sources.phone, cell(3, "연락처"));
+        assert_eq!(under.sources.attendees, Some(Source::Sentence { line: 1 }));
+    }
+
+    #[test]
+    fn the_empty_cell_row_sources_each_value_to_its_own_label() {
+        let reading = read("성명\t김민준\t직위\t\t소속\t한빛정밀\n");
+        assert_eq!(reading.sources.name, cell(1, "성명"));
+        assert_eq!(reading.sources.organization, cell(1, "소속"));
+        assert_eq!(reading.sources.position, None);
+    }
+
+    #[test]
+    fn values_written_with_another_label_numbered_rows_and_counts() {
+        let with_name = read("참석자 1: 배서준 (책임연구원)\n참석자 2: 신유나\n소속: 미래로봇\n");
+        assert_eq!(with_name.sources.name, label(1, "참석자"));
+        assert_eq!(with_name.sources.position, Some(Source::WithLabel { line: 1, label: "참석자".to_string() }));
+        assert_eq!(with_name.sources.attendees, Some(Source::PeopleList { count: 2 }));
+
+        let rows = read("명단입니다.\n1. 강하준 / 세움엔지니어링 / 부장 / 010-1111-2323\n2. 임소연 / 세움엔지니어링 / 대리\n");
+        assert_eq!(rows.sources.name, Some(Source::PersonRow { line: 2 }));
+        assert_eq!(rows.sources.position, Some(Source::PersonRow { line: 2 }));
+        assert_eq!(rows.sources.phone, Some(Source::PersonRow { line: 2 }));
+
+        let sentence = read("성명: 유지환\n저 포함 3명 참석 예정입니다.\n");
+        assert_eq!(sentence.sources.attendees, Some(Source::Sentence { line: 2 }));
+
+        let count_under_a_name_label = read("참석자: 2명\n");
+        assert_eq!(count_under_a_name_label.fields.attendees, Some(2));
+        assert_eq!(count_under_a_name_label.sources.attendees, label(1, "참석자"));
+    }
+
+    #[test]
+    fn the_first_value_keeps_its_source() {
+        let reading = read("성명: 김민준\n성명: 이서연\n");
+        assert_eq!(reading.fields.name, some("김민준"));
+        assert_eq!(reading.sources.name, label(1, "성명"));
+    }
+
+    #[test]
+    fn labelled_values_that_cannot_be_used_are_kept_for_doubts() {
+        let reading = read("연락처: 010-12-34\n참석인원: 120명\n");
+        assert_eq!((reading.fields.phone, reading.fields.attendees), (None, None));
+        assert_eq!(reading.unreadable_phone, some("010-12-34"));
+        assert_eq!(reading.unreadable_attendees, some("120명"));
+        let words = read("연락처: 추후 안내\n참석인원: 미정\n");
+        assert_eq!((words.unreadable_phone, words.unreadable_attendees), (None, None), "no digits, nothing doubtful");
     }
 }

@@ -32,6 +32,9 @@ pub struct Forward {
     pub name: Option<String>,
     /// The forwarded message's body (de-quoted if it was quoted).
     pub body: String,
+    /// How many lines of the text come before the body's first line, so that a line number in
+    /// `body` plus this is the line in the text the forward was found in.
+    pub lines_before: usize,
 }
 
 /// Banners that always introduce a forwarded message.
@@ -62,6 +65,7 @@ const MAX_HEADER_LINES: usize = 12;
 /// Finds a forwarded message at the end of the sender's own text.
 pub fn find_inline(text: &str, subject: Option<&str>) -> Option<Forward> {
     let quote_at = fields::strip_quoted(text).len();
+    let own_lines = text[..quote_at].matches('\n').count();
     let rest = &text[quote_at..];
     let lines: Vec<&str> = rest.lines().collect();
     let first = lines.first()?.trim();
@@ -74,7 +78,9 @@ pub fn find_inline(text: &str, subject: Option<&str>) -> Option<Forward> {
         } else {
             return None;
         };
-    read_forward(&lines[header_start..])
+    let mut forward = read_forward(&lines[header_start..])?;
+    forward.lines_before += own_lines + header_start;
+    Some(forward)
 }
 
 /// `Fwd:`, `FW:`, `Fw :`, `[Fwd: …]`, `전달:`, `[전달]` at the start of a subject.
@@ -128,9 +134,10 @@ fn read_forward(lines: &[&str]) -> Option<Forward> {
         .iter()
         .map(|l| if quoted { dequote_keep(l) } else { l })
         .collect();
+    let blank_lines = body.iter().take_while(|l| l.trim_matches('\r').is_empty()).count();
     let body = body.join("\n").trim_start_matches(['\n', '\r']).to_owned();
     let (from, name) = from.unwrap_or((None, None));
-    Some(Forward { from, name, body })
+    Some(Forward { from, name, body, lines_before: i + blank_lines })
 }
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -239,6 +246,15 @@ mod tests {
         assert_eq!(fwd.from, addr("haneul@bluewave.example"));
         assert_eq!(fwd.name.as_deref(), Some("정하늘"));
         assert_eq!(fwd.body, "성명: 정하늘");
+    }
+
+    #[test]
+    fn the_forwarded_body_knows_where_it_starts_in_the_text() {
+        let text = "전달드립니다.\n\n---------- Forwarded message ---------\n보낸사람: 정하늘 <haneul@bluewave.example>\nDate: 2022년 11월 10일\n\n\n성명: 정하늘\n소속: 블루웨이브\n";
+        let fwd = find_inline(text, Some("Fwd: 신청")).unwrap();
+        let line_of = |needle: &str| text.lines().position(|l| l == needle).unwrap() + 1;
+        assert_eq!(fwd.lines_before + 1, line_of("성명: 정하늘"));
+        assert_eq!(fwd.lines_before + 2, line_of("소속: 블루웨이브"));
     }
 
     #[test]

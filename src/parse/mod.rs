@@ -20,6 +20,7 @@
 pub mod body;
 pub mod charset;
 pub mod attachments;
+pub mod doubts;
 pub mod fields;
 pub mod forward;
 pub mod guess;
@@ -27,6 +28,7 @@ pub mod headers;
 pub mod html;
 pub mod limits;
 pub mod signature;
+pub mod source;
 
 use std::panic::catch_unwind;
 
@@ -38,6 +40,7 @@ use crate::domain::{
 };
 
 pub use fields::organization_key;
+pub use source::{FieldSources, Source};
 
 /// The header our replies carry so that a reply coming back is recognised as our own.
 pub const LOOP_HEADER: &str = "X-Smebridge-Loop";
@@ -63,6 +66,14 @@ pub struct Inbound {
     /// The fields the mail states in so many words (labels, tables, lists of people), without
     /// the guesses `fields` adds: what a follow-up mail should be taken to change.
     pub stated: ApplicantFields,
+    /// Where each of `fields` (and the applicant's email) came from, for staff.
+    pub sources: FieldSources,
+    /// An address the mail states under an email label (`이메일: …`); replies still go to the
+    /// sender.
+    pub stated_email: Option<String>,
+    /// Values that were found but look wrong, in words for staff (see [`doubts`]); the
+    /// application is stored for review with them.
+    pub doubts: Vec<String>,
     /// Everyone the mail names as applicant or attendee, in order (usually just the applicant;
     /// empty when no name is stated).
     pub people: Vec<String>,
@@ -143,7 +154,7 @@ fn parse_at_depth(raw: &[u8], sha256: &str, depth: usize) -> Inbound {
 
     let subject = message.subject().map(clean_header_text);
     let (field_text, _) = limits::truncate_text(&text, limits::MAX_FIELD_TEXT_BYTES);
-    let applicant = read_applicant(&message, field_text, subject.as_deref(), from_name.as_deref(), depth);
+    let applicant = read_applicant(&message, field_text, body.html, subject.as_deref(), from_name.as_deref(), depth);
     let stated = &applicant.stated;
     let states_fields = stated.name.is_some() || stated.organization.is_some() || stated.phone.is_some();
     let own_text = fields::strip_quoted(field_text);
@@ -155,7 +166,19 @@ fn parse_at_depth(raw: &[u8], sha256: &str, depth: usize) -> Inbound {
         .filter(|(name, _)| name.eq_ignore_ascii_case("Authentication-Results"))
         .map(|(_, value)| clean_header_text(value))
         .collect();
-    let fields = applicant.completed();
+    let (fields, mut sources) = applicant.completed();
+    sources.email = match (&applicant.forwarded_from, &from) {
+        (Some(_), _) => applicant.sender_source.clone(),
+        (None, Some(_)) => Some(Source::Sender),
+        (None, None) => None,
+    };
+    let doubts = doubts::doubts(&doubts::Extracted {
+        fields: &fields,
+        stated_email: applicant.stated_email.as_deref(),
+        applicant_email: applicant.forwarded_from.as_ref().or(from.as_ref()),
+        unreadable_phone: applicant.unreadable_phone.as_deref(),
+        unreadable_attendees: applicant.unreadable_attendees.as_deref(),
+    });
     let mut seen = std::collections::HashSet::new();
     problems.retain(|problem| seen.insert(problem.clone()));
 
@@ -171,6 +194,9 @@ fn parse_at_depth(raw: &[u8], sha256: &str, depth: usize) -> Inbound {
         text,
         fields,
         stated: applicant.stated,
+        sources,
+        stated_email: applicant.stated_email,
+        doubts,
         people: applicant.people,
         forwarded_from: applicant.forwarded_from,
         forwarded_from_name: applicant.forwarded_from_name,
@@ -210,6 +236,9 @@ fn unreadable(sha256: &str, problems: Vec<String>) -> Inbound {
         text: String::new(),
         fields: ApplicantFields::default(),
         stated: ApplicantFields::default(),
+        sources: FieldSources::default(),
+        stated_email: None,
+        doubts: Vec::new(),
         people: Vec::new(),
         forwarded_from: None,
         forwarded_from_name: None,
@@ -234,101 +263,197 @@ fn first_address(address: Option<&mail_parser::Address>) -> (Option<EmailAddress
 struct Applicant {
     /// What the mail states (labels, tables, lists).
     stated: ApplicantFields,
+    /// Where each stated field was read.
+    stated_sources: FieldSources,
+    /// An address stated under an email label.
+    stated_email: Option<String>,
     people: Vec<String>,
     /// Guesses from the signature block and the display name.
     guess: signature::Guess,
+    /// Where each guess came from.
+    guess_sources: FieldSources,
     /// The display name as written: the last resort for the name.
     display_name: Option<String>,
+    /// Where the display name is (the sender's, or a forwarded mail's sender's).
+    display_source: Source,
     forwarded_from: Option<EmailAddress>,
     forwarded_from_name: Option<String>,
+    /// With `forwarded_from`: the source of the applicant's email.
+    sender_source: Option<Source>,
+    /// A phone label whose value holds no phone number (see [`fields::Reading`]).
+    unreadable_phone: Option<String>,
+    /// An attendees label whose value is no usable count.
+    unreadable_attendees: Option<String>,
 }
 
 impl Applicant {
-    /// The stated fields, completed with the guesses where they say nothing.
-    fn completed(&self) -> ApplicantFields {
+    /// The stated fields, completed with the guesses where they say nothing, and where each
+    /// came from.
+    fn completed(&self) -> (ApplicantFields, FieldSources) {
         let stated = self.stated.clone();
         let guess = self.guess.clone();
-        ApplicantFields {
+        // A source only where its value is used: the first of stated, guessed, display name.
+        let pick = |stated: &Option<String>, stated_source: &Option<Source>, guess: &Option<String>, guess_source: &Option<Source>| {
+            match (stated, guess) {
+                (Some(_), _) => stated_source.clone(),
+                (None, Some(_)) => guess_source.clone(),
+                (None, None) => None,
+            }
+        };
+        let (s, g) = (&self.stated_sources, &self.guess_sources);
+        let name_source = pick(&stated.name, &s.name, &guess.name, &g.name)
+            .or_else(|| self.display_name.as_ref().map(|_| self.display_source.clone()));
+        let sources = FieldSources {
+            name: name_source,
+            organization: pick(&stated.organization, &s.organization, &guess.organization, &g.organization),
+            position: pick(&stated.position, &s.position, &guess.position, &g.position),
+            phone: pick(&stated.phone, &s.phone, &guess.phone, &g.phone),
+            email: None,
+            stated_email: self.stated_email.as_ref().and(s.stated_email.clone()),
+            attendees: if stated.attendees.is_some() { s.attendees.clone() } else { Some(Source::Default) },
+        };
+        let fields = ApplicantFields {
             name: stated.name.or(guess.name).or_else(|| self.display_name.clone()),
             organization: stated.organization.or(guess.organization),
             position: stated.position.or(guess.position),
             phone: stated.phone.or(guess.phone),
             attendees: stated.attendees,
-        }
+        };
+        (fields, sources)
     }
+}
+
+/// Guesses from the signature block of `text` and from the display name, the signature first,
+/// with where each came from.
+fn guesses(text: &str, display_name: Option<&str>) -> (signature::Guess, FieldSources) {
+    let signed = signature::from_signature(fields::strip_quoted(text));
+    let display = display_name.map(signature::from_display_name).unwrap_or_default();
+    let source = |in_signature: bool, in_display: bool| {
+        if in_signature {
+            Some(Source::Signature)
+        } else if in_display {
+            Some(Source::DisplayName)
+        } else {
+            None
+        }
+    };
+    let sources = FieldSources {
+        name: source(signed.name.is_some(), display.name.is_some()),
+        organization: source(signed.organization.is_some(), display.organization.is_some()),
+        position: source(signed.position.is_some(), display.position.is_some()),
+        phone: source(signed.phone.is_some(), display.phone.is_some()),
+        ..FieldSources::default()
+    };
+    (signed.or(display), sources)
 }
 
 /// Reads the applicant from the sender's own text, or — when that states no fields and the mail
 /// forwards one that does — from the forwarded mail (inline, or attached as message/rfc822).
+/// `html`: the text is the HTML body converted.
 fn read_applicant(
     message: &mail_parser::Message<'_>,
     text: &str,
+    html: bool,
     subject: Option<&str>,
     from_name: Option<&str>,
     depth: usize,
 ) -> Applicant {
-    let own = fields::extract_fields(text);
-    let own_guess = || {
-        let display = from_name.map(signature::from_display_name).unwrap_or_default();
-        signature::from_signature(fields::strip_quoted(text)).or(display)
-    };
-    if depth > 0 || states(&own) {
-        return Applicant::own(own, own_guess(), from_name);
+    let mut own = fields::read(text);
+    if html {
+        own.sources = own.sources.map(Source::in_html);
+    }
+    if depth > 0 || states(&own.fields) {
+        return Applicant::own(own, guesses(text, from_name), from_name);
     }
     if let Some(forward) = forward::find_inline(text, subject) {
-        let theirs = fields::extract_fields(&forward.body);
-        if states(&theirs) {
-            let display = forward.name.as_deref().map(signature::from_display_name).unwrap_or_default();
-            let guess = signature::from_signature(fields::strip_quoted(&forward.body)).or(display);
-            let (stated, people) = merged(&own, &theirs);
+        let mut theirs = fields::read(&forward.body);
+        if states(&theirs.fields) {
+            // Line numbers in the forwarded body are lines of the body as read.
+            let inside = |source: Source| {
+                let source = source.shifted(forward.lines_before);
+                if html { source.in_html() } else { source }.forwarded(false)
+            };
+            theirs.sources = theirs.sources.map(inside);
+            let (guess, guess_sources) = guesses(&forward.body, forward.name.as_deref());
+            let sender_source = forward.from.as_ref().map(|_| Source::Sender.forwarded(false));
+            let forwarded_from = forward.from.clone();
+            let forwarded_from_name = forward.name.clone();
             return Applicant {
-                stated,
-                people,
                 guess,
+                guess_sources: guess_sources.map(|s| s.forwarded(false)),
                 display_name: forward.name.clone(),
-                forwarded_from: forward.from,
-                forwarded_from_name: forward.name,
+                display_source: Source::DisplayName.forwarded(false),
+                forwarded_from,
+                forwarded_from_name,
+                sender_source,
+                ..merged(own, theirs)
             };
         }
     }
     if let Some(inner) = attached_message(message) {
         let inner_states = inner.stated.name.is_some() || inner.stated.organization.is_some() || inner.stated.phone.is_some();
         if inner_states {
-            let own_fields = stated_fields(&own);
+            let inside = |source: Source| source.forwarded(true);
             let guess = signature::Guess {
                 name: inner.fields.name.clone(),
                 organization: inner.fields.organization.clone(),
                 position: inner.fields.position.clone(),
                 phone: inner.fields.phone.clone(),
             };
+            // The inner mail's stated fields are those whose source is stated; its completed
+            // fields are the guesses, with their own sources.
+            let inner_sources = inner.sources.clone().map(inside);
+            let stated_sources = FieldSources {
+                name: inner.stated.name.as_ref().and(inner_sources.name.clone()),
+                organization: inner.stated.organization.as_ref().and(inner_sources.organization.clone()),
+                position: inner.stated.position.as_ref().and(inner_sources.position.clone()),
+                phone: inner.stated.phone.as_ref().and(inner_sources.phone.clone()),
+                email: None,
+                stated_email: inner_sources.stated_email.clone(),
+                attendees: inner.stated.attendees.and(inner_sources.attendees.clone()),
+            };
+            let theirs = Applicant {
+                stated: inner.stated,
+                stated_sources,
+                stated_email: inner.stated_email,
+                people: inner.people,
+                ..Applicant::own(fields::Reading::default(), (signature::Guess::default(), FieldSources::default()), None)
+            };
+            let none = (signature::Guess::default(), FieldSources::default());
+            let statements = Applicant::own(own, none, None).then(theirs);
             return Applicant {
-                stated: merge_fields(own_fields, inner.stated),
-                people: if own.people.is_empty() { inner.people } else { own.people },
                 guess,
+                guess_sources: inner_sources,
                 display_name: inner.from_name.clone(),
+                display_source: Source::DisplayName.forwarded(true),
+                sender_source: inner.from.as_ref().map(|_| Source::Sender.forwarded(true)),
                 forwarded_from: inner.from,
                 forwarded_from_name: inner.from_name,
+                ..statements
             };
         }
     }
-    if let Some(form) = attached_form(message) {
+    if let Some((attachment, mut form)) = attached_form(message) {
         // The application form filled in and attached: its fields, completed by what the mail
         // itself says.
-        let (stated, people) = merged(&own, &form);
-        return Applicant { stated, people, ..Applicant::own(own, own_guess(), from_name) };
+        form.sources = form.sources.map(|source| source.in_form(&attachment));
+        let guessed = guesses(text, from_name);
+        let mine = Applicant::own(own, guessed, from_name);
+        return mine.then(Applicant::own(form, (signature::Guess::default(), FieldSources::default()), None));
     }
-    Applicant::own(own, own_guess(), from_name)
+    Applicant::own(own, guesses(text, from_name), from_name)
 }
 
 /// The fields of the first attached form (HWP, HWPX, DOCX, XLSX, PDF, text; also inside an
-/// Outlook `winmail.dat`) that states any.
-fn attached_form(message: &mail_parser::Message<'_>) -> Option<fields::Fields> {
+/// Outlook `winmail.dat`) that states any, and the form's file name.
+fn attached_form(message: &mail_parser::Message<'_>) -> Option<(String, fields::Reading)> {
     let limits = attachments::Limits::default();
-    let read = |name: Option<&str>, content_type: Option<&str>, bytes: &[u8]| -> Option<fields::Fields> {
+    let read = |name: Option<&str>, content_type: Option<&str>, bytes: &[u8]| -> Option<(String, fields::Reading)> {
         let kind = attachments::kind_of(name, content_type, bytes)?;
         let text = attachments::extract_text(&kind, bytes, &limits).ok()?;
-        let found = fields::extract_fields(&text);
-        states(&found).then_some(found)
+        let found = fields::read(&text);
+        let shown_name = name.map(clean_header_text).filter(|n| !n.is_empty()).unwrap_or_else(|| "(no file name)".to_owned());
+        states(&found.fields).then_some((shown_name, found))
     };
     for part in message.attachments() {
         let name = part.attachment_name();
@@ -352,14 +477,40 @@ fn attached_form(message: &mail_parser::Message<'_>) -> Option<fields::Fields> {
 }
 
 impl Applicant {
-    fn own(found: fields::Fields, guess: signature::Guess, display_name: Option<&str>) -> Applicant {
+    /// The applicant of the sender's own text, with the guesses `guessed` and the sender's
+    /// display name.
+    fn own(found: fields::Reading, guessed: (signature::Guess, FieldSources), display_name: Option<&str>) -> Applicant {
+        let (guess, guess_sources) = guessed;
         Applicant {
-            stated: stated_fields(&found),
-            people: found.people,
+            stated: stated_fields(&found.fields),
+            stated_sources: found.sources,
+            stated_email: found.fields.email,
+            people: found.fields.people,
             guess,
+            guess_sources,
             display_name: display_name.map(str::to_owned),
+            display_source: Source::DisplayName,
             forwarded_from: None,
             forwarded_from_name: None,
+            sender_source: None,
+            unreadable_phone: found.unreadable_phone,
+            unreadable_attendees: found.unreadable_attendees,
+        }
+    }
+
+    /// `self`'s statements first, then `then`'s (the forwarder's own words before the forwarded
+    /// mail's, the mail's before its attached form's); the people `self` names, else `then`'s;
+    /// `self`'s guesses and everything else.
+    fn then(self, then: Applicant) -> Applicant {
+        let merged = merged_reading(self.stated, self.stated_sources, then.stated, then.stated_sources);
+        Applicant {
+            stated: merged.0,
+            stated_sources: merged.1,
+            stated_email: self.stated_email.or(then.stated_email),
+            people: if self.people.is_empty() { then.people } else { self.people },
+            unreadable_phone: self.unreadable_phone.or(then.unreadable_phone),
+            unreadable_attendees: self.unreadable_attendees.or(then.unreadable_attendees),
+            ..self
         }
     }
 }
@@ -380,10 +531,32 @@ fn stated_fields(found: &fields::Fields) -> ApplicantFields {
     }
 }
 
-/// The forwarder's own statements first, then the forwarded mail's.
-fn merged(own: &fields::Fields, theirs: &fields::Fields) -> (ApplicantFields, Vec<String>) {
-    let people = if own.people.is_empty() { theirs.people.clone() } else { own.people.clone() };
-    (merge_fields(stated_fields(own), stated_fields(theirs)), people)
+/// The forwarder's own statements first, then the forwarded mail's (people likewise), as an
+/// applicant whose other parts the caller fills in.
+fn merged(own: fields::Reading, theirs: fields::Reading) -> Applicant {
+    let none = || (signature::Guess::default(), FieldSources::default());
+    Applicant::own(own, none(), None).then(Applicant::own(theirs, none(), None))
+}
+
+/// Two sets of stated fields merged, first statement wins, with their sources.
+fn merged_reading(
+    first: ApplicantFields,
+    first_sources: FieldSources,
+    then: ApplicantFields,
+    then_sources: FieldSources,
+) -> (ApplicantFields, FieldSources) {
+    // A field's source goes with its value: take each from the side whose value is used.
+    let side = |first_has: bool, a: Option<Source>, b: Option<Source>| if first_has { a } else { b };
+    let sources = FieldSources {
+        name: side(first.name.is_some(), first_sources.name, then_sources.name),
+        organization: side(first.organization.is_some(), first_sources.organization, then_sources.organization),
+        position: side(first.position.is_some(), first_sources.position, then_sources.position),
+        phone: side(first.phone.is_some(), first_sources.phone, then_sources.phone),
+        email: None,
+        stated_email: first_sources.stated_email.or(then_sources.stated_email),
+        attendees: side(first.attendees.is_some(), first_sources.attendees, then_sources.attendees),
+    };
+    (merge_fields(first, then), sources)
 }
 
 fn merge_fields(first: ApplicantFields, then: ApplicantFields) -> ApplicantFields {
@@ -408,7 +581,9 @@ fn attached_message(message: &mail_parser::Message<'_>) -> Option<Inbound> {
     Some(parse_at_depth(&bytes, &sha256_hex(&bytes), 1))
 }
 
-/// A readable account of what was read from a message, for `smebridge parse`.
+/// A readable account of what was read from a message and from where, for `smebridge parse`:
+/// each field with its value and its source, the doubts and problems, then the body text as
+/// read (the lines that the sources count).
 pub fn explain(inbound: &Inbound) -> String {
     let opt = |v: &Option<String>| v.clone().unwrap_or_else(|| "-".to_owned());
     let mut out = String::new();
@@ -419,29 +594,30 @@ pub fn explain(inbound: &Inbound) -> String {
     line("subject", opt(&inbound.subject));
     line("return-path", format!("{:?}", inbound.return_path));
     line("signals", format!("{:?}", inbound.signals));
-    line("name", opt(&inbound.fields.name));
-    line("organization", opt(&inbound.fields.organization));
-    line("position", opt(&inbound.fields.position));
-    line("phone", opt(&inbound.fields.phone));
-    line("attendees", inbound.fields.attendees.map(|a| a.to_string()).unwrap_or_else(|| "-".into()));
+    let applicant_email = inbound.forwarded_from.as_ref().or(inbound.from.as_ref()).map(|a| a.to_string());
+    let fields = &inbound.fields;
+    let sources = &inbound.sources;
+    let attendees = fields.attendees.map(|a| a.to_string());
+    for (label, value, source) in [
+        ("name", &fields.name, &sources.name),
+        ("organization", &fields.organization, &sources.organization),
+        ("position", &fields.position, &sources.position),
+        ("phone", &fields.phone, &sources.phone),
+        ("email", &applicant_email, &sources.email),
+        ("stated email", &inbound.stated_email, &sources.stated_email),
+        ("attendees", &attendees, &sources.attendees),
+    ] {
+        if label == "stated email" && value.is_none() {
+            continue;
+        }
+        let from = source.as_ref().map(|s| format!("  ← {s}")).unwrap_or_default();
+        line(label, format!("{}{from}", opt(value)));
+    }
     line("people", if inbound.people.is_empty() { "-".into() } else { inbound.people.join(", ") });
     if inbound.forwarded_from.is_some() || inbound.forwarded_from_name.is_some() {
         let address = inbound.forwarded_from.as_ref().map(|a| a.to_string()).unwrap_or_else(|| "-".into());
         let name = inbound.forwarded_from_name.as_deref().map(|n| format!(" ({n})")).unwrap_or_default();
         line("forwarded", format!("{address}{name}"));
-    }
-    let guessed: Vec<&str> = [
-        ("name", &inbound.fields.name, &inbound.stated.name),
-        ("organization", &inbound.fields.organization, &inbound.stated.organization),
-        ("position", &inbound.fields.position, &inbound.stated.position),
-        ("phone", &inbound.fields.phone, &inbound.stated.phone),
-    ]
-    .iter()
-    .filter(|(_, shown, stated)| shown.is_some() && stated.is_none())
-    .map(|(label, _, _)| *label)
-    .collect();
-    if !guessed.is_empty() {
-        line("guessed", format!("{} (from the signature or display name)", guessed.join(", ")));
     }
     let intent = if inbound.cancel_requested {
         "asks to cancel"
@@ -452,9 +628,13 @@ pub fn explain(inbound: &Inbound) -> String {
     };
     line("intent", intent.into());
     line("language", if inbound.english { "English first".into() } else { "Korean first".into() });
+    line("doubts", if inbound.doubts.is_empty() { "none".into() } else { inbound.doubts.join("; ") });
     line("problems", if inbound.problems.is_empty() { "none".into() } else { inbound.problems.join("; ") });
-    out.push_str("--- body text as read ---\n");
-    out.push_str(inbound.text.trim_end());
+    out.push_str("--- body text as read (line numbers as in the sources) ---\n");
+    for (number, text) in inbound.text.trim_end().lines().enumerate() {
+        out.push_str(&format!("{:>4}  {text}\n", number + 1));
+    }
+    out.truncate(out.trim_end().len());
     out
 }
 
@@ -627,5 +807,53 @@ mod tests {
         let msg = inbound("From: \"Jane Doe\" <jane@acme.example>\nSubject: Registration\n\nI would like to attend.\nCompany: Acme Robotics\n");
         assert_eq!(msg.fields.name.as_deref(), Some("Jane Doe"));
         assert_eq!(msg.fields.organization.as_deref(), Some("Acme Robotics"));
+    }
+
+    #[test]
+    fn sources_of_labels_the_sender_and_the_default_count() {
+        let msg = inbound("From: =?UTF-8?B?6rmA66+87KSA?= <kim@hanbit.example>\nSubject: apply\nContent-Type: text/plain; charset=utf-8\n\n신청합니다.\n성명: 김민준\n소속: 한빛테크\n");
+        assert_eq!(msg.sources.name, Some(Source::Label { line: 2, label: "성명".into() }));
+        assert_eq!(msg.sources.organization, Some(Source::Label { line: 3, label: "소속".into() }));
+        assert_eq!(msg.sources.email, Some(Source::Sender));
+        assert_eq!(msg.sources.attendees, Some(Source::Default));
+        assert_eq!(msg.sources.phone, None);
+    }
+
+    #[test]
+    fn cells_of_an_html_body_are_html_table_cells() {
+        let msg = inbound("From: a@b.example\nContent-Type: text/html; charset=utf-8\n\n<p>신청서</p><table><tr><td>성명</td><td>김민준</td></tr><tr><td>소속</td><td>한빛테크</td></tr></table>\n");
+        assert_eq!(msg.sources.name, Some(Source::TableCell { line: 2, label: "성명".into(), html: true }));
+        assert_eq!(msg.sources.organization.map(|s| s.to_string()).as_deref(), Some("HTML table, line 3, cell '소속'"));
+    }
+
+    #[test]
+    fn guesses_are_sourced_to_the_signature_or_the_display_name() {
+        let msg = inbound("From: \"Jane Doe\" <jane@acme.example>\nSubject: Registration\n\nI would like to attend.\n\nBest regards,\nJane Doe\nAcme Robotics Inc.\n");
+        assert_eq!(msg.sources.name, Some(Source::Signature));
+        assert_eq!(msg.sources.organization, Some(Source::Signature));
+        let msg = inbound("From: \"Jane Doe\" <jane@acme.example>\nSubject: Registration\n\nI would like to attend.\nCompany: Acme Robotics\n");
+        assert_eq!(msg.sources.name, Some(Source::DisplayName));
+        assert_eq!(msg.sources.organization, Some(Source::Label { line: 2, label: "Company".into() }));
+    }
+
+    #[test]
+    fn an_inline_forward_counts_lines_of_the_whole_body() {
+        let msg = inbound(
+            "From: assistant@hanbit.example\nSubject: Fwd: apply\nContent-Type: text/plain; charset=utf-8\n\n전달합니다.\n\n---------- Forwarded message ---------\nFrom: 김민준 <kim@hanbit.example>\nDate: Wed, 9 Nov 2022\n\n성명: 김민준\n소속: 한빛테크\n",
+        );
+        let line_of = |needle: &str| msg.text.lines().position(|l| l == needle).map(|i| i + 1);
+        let name_line = line_of("성명: 김민준").unwrap();
+        assert_eq!(msg.sources.name, Some(Source::Label { line: name_line, label: "성명".into() }.forwarded(false)));
+        assert_eq!(msg.sources.email, Some(Source::Sender.forwarded(false)));
+        assert_eq!(msg.sources.name.unwrap().to_string(), format!("forwarded mail, line {name_line}, label '성명'"));
+    }
+
+    #[test]
+    fn doubts_are_on_the_inbound_and_in_explain() {
+        let msg = inbound("From: kim@hanbit.example\nContent-Type: text/plain; charset=utf-8\n\n성명: 김민준\n소속: info@hanbit.example\n");
+        assert_eq!(msg.doubts, ["doubtful: organization \"info@hanbit.example\" is an email or web address, not a name"]);
+        let explained = explain(&msg);
+        assert!(explained.contains("organization  info@hanbit.example  ← line 2, label '소속'\n"), "{explained}");
+        assert!(explained.contains("doubts        doubtful: organization"), "{explained}");
     }
 }
