@@ -58,6 +58,7 @@ struct RawImap {
     mailbox: String,
     poll_interval: Option<RawDuration>,
     idle_timeout: Option<RawDuration>,
+    idle_keepalive: Option<RawDuration>,
     timeout: Option<RawDuration>,
     ca_file: Option<PathBuf>,
     /// Bytes; larger messages are recorded with their headers only.
@@ -231,6 +232,10 @@ pub struct ImapConfig {
     pub poll_interval: Duration,
     /// How long one IDLE command is left running before it is re-issued (RFC 2177: < 29 min).
     pub idle_timeout: Duration,
+    /// Within an IDLE, how often the connection must prove it is alive: IDLE is ended with
+    /// `DONE` (which the server must answer within `timeout`) and started again. A connection
+    /// that died silently is noticed after at most `idle_keepalive + timeout`.
+    pub idle_keepalive: Duration,
     /// Bound on connecting, logging in and every single command.
     pub timeout: Duration,
     pub ca_file: Option<PathBuf>,
@@ -335,6 +340,7 @@ impl Config {
                 mailbox: r.mailbox,
                 poll_interval: duration("imap.poll_interval", r.poll_interval, 60)?,
                 idle_timeout: duration("imap.idle_timeout", r.idle_timeout, 10 * 60)?,
+                idle_keepalive: duration("imap.idle_keepalive", r.idle_keepalive, 2 * 60)?,
                 timeout: duration("imap.timeout", r.timeout, 30)?,
                 ca_file: r.ca_file.map(resolve),
                 max_message_size: r.max_message_size.unwrap_or(40 * 1024 * 1024),

@@ -22,7 +22,7 @@ use crate::outbox::{self, Backoff, SendReport};
 use crate::pipeline::{process_message, promote_waitlisted, Processed};
 use crate::reply::Replier;
 use crate::smtp::Smtp;
-use crate::store::{MailboxUid, Store};
+use crate::store::{MailboxUid, Store, Synced};
 
 /// Everything a pass needs, opened once.
 pub struct Desk {
@@ -41,7 +41,8 @@ pub struct SyncReport {
     pub known: usize,
     /// Replies queued.
     pub replies_queued: usize,
-    /// UIDs listed but gone before they could be fetched.
+    /// Messages gone before they could be fetched (listed, then gone; or handed a UID and gone
+    /// before the mailbox was listed). Staff are told in the summary.
     pub vanished: usize,
 }
 
@@ -66,13 +67,9 @@ impl Desk {
     #[instrument(skip_all, fields(mailbox = %self.config.imap.mailbox))]
     pub async fn sync(&mut self, conn: &mut Connection, uidvalidity: u32, shutdown: &CancellationToken) -> Result<SyncReport> {
         let mailbox = self.config.imap.mailbox.clone();
-        match self.store.uidvalidity(&mailbox)? {
-            Some(known) if known != uidvalidity => {
-                warn!(old = known, new = uidvalidity, "UIDVALIDITY changed: rescanning; known messages are recognised by their bytes");
-            }
-            _ => {}
-        }
-        self.store.set_uidvalidity(&mailbox, uidvalidity, Timestamp::now())?;
+        // A renumbered mailbox is rescanned whole (nothing is recorded under the new numbers) and
+        // staff are told; see `Store::note_selected`.
+        let (_, rescan) = self.store.note_selected(&mailbox, uidvalidity, conn.uid_next(), Timestamp::now())?;
         self.resolve_interrupted_sends(conn).await?;
         promote_waitlisted(&mut self.store, &self.config, &self.replier)?;
 
@@ -116,6 +113,8 @@ impl Desk {
                 return Ok(report);
             }
         }
+        let synced = Synced { listed: &listed, vanished_at_fetch: report.vanished, known: report.known, recorded: report.recorded };
+        report.vanished += self.store.note_synced(&mailbox, uidvalidity, rescan, &synced, Timestamp::now())?;
         if report != SyncReport::default() {
             info!(recorded = report.recorded, known = report.known, replies = report.replies_queued, vanished = report.vanished, "mailbox synced");
         }

@@ -36,8 +36,12 @@ pub const FETCH_BATCH: usize = 32;
 pub struct Connection {
     session: Session<Stream>,
     timeout: Duration,
+    /// The IDLE watchdog period; see [`Connection::idle`].
+    keepalive: Duration,
     has_idle: bool,
     has_move: bool,
+    /// What the last `SELECT` said.
+    selected: Option<Selected>,
 }
 
 /// What `SELECT` told us.
@@ -45,6 +49,41 @@ pub struct Connection {
 pub struct Selected {
     pub uidvalidity: u32,
     pub exists: u32,
+    /// The UID the next message will get, if the server said (it should, RFC 3501).
+    pub uid_next: Option<u32>,
+}
+
+/// What a `SELECT` says about the mailbox, compared with what was remembered from before.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum MailboxChange {
+    /// Nothing unusual (or nothing remembered yet: the first look at this mailbox).
+    None,
+    /// A new UIDVALIDITY: the server renumbered the mailbox (recreated, restored, migrated). Every
+    /// UID recorded before is meaningless now.
+    UidvalidityChanged { old: u32, new: u32 },
+    /// Same UIDVALIDITY but a smaller UIDNEXT than seen before. RFC 3501 forbids it; it happens
+    /// when a server restores a mailbox from a backup without changing UIDVALIDITY, and then
+    /// UIDs may be reused for other messages: the UIDs recorded before cannot be trusted.
+    UidnextBackwards { old: u32, new: u32 },
+}
+
+/// Classify a `SELECT` against the remembered (UIDVALIDITY, UIDNEXT) of the same mailbox.
+/// Either anomaly means the mailbox must be rescanned as if never seen; known messages are
+/// then recognised by the SHA-256 of their bytes.
+pub fn classify_mailbox(
+    old_uidvalidity: Option<u32>,
+    old_uid_next: Option<u32>,
+    new_uidvalidity: u32,
+    new_uid_next: Option<u32>,
+) -> MailboxChange {
+    match old_uidvalidity {
+        None => MailboxChange::None,
+        Some(old) if old != new_uidvalidity => MailboxChange::UidvalidityChanged { old, new: new_uidvalidity },
+        Some(_) => match (old_uid_next, new_uid_next) {
+            (Some(old), Some(new)) if new < old => MailboxChange::UidnextBackwards { old, new },
+            _ => MailboxChange::None,
+        },
+    }
 }
 
 /// One message as the server holds it.
@@ -100,7 +139,14 @@ impl Connection {
     pub async fn open(config: &ImapConfig) -> Result<(Connection, Selected)> {
         let password = config.password.reveal().context("cannot read the IMAP password")?;
         let session = login(config, password.expose()).await?;
-        let mut conn = Connection { session, timeout: config.timeout, has_idle: false, has_move: false };
+        let mut conn = Connection {
+            session,
+            timeout: config.timeout,
+            keepalive: config.idle_keepalive,
+            has_idle: false,
+            has_move: false,
+            selected: None,
+        };
         let caps = bounded(conn.timeout, "CAPABILITY", conn.session.capabilities()).await?;
         conn.has_idle = caps.has_str("IDLE");
         conn.has_move = caps.has_str("MOVE");
@@ -112,6 +158,11 @@ impl Connection {
         self.has_idle
     }
 
+    /// UIDNEXT as the last `SELECT` reported it.
+    pub fn uid_next(&self) -> Option<u32> {
+        self.selected.and_then(|s| s.uid_next)
+    }
+
     /// `SELECT` the mailbox (read-write, so that later stages may move messages; nothing here
     /// changes flags: every fetch is a PEEK).
     pub async fn select(&mut self, mailbox: &str) -> Result<Selected> {
@@ -120,7 +171,9 @@ impl Connection {
             .with_context(|| format!("cannot open the mailbox {mailbox:?}"))?;
         self.drain_unsolicited();
         let uidvalidity = mb.uid_validity.ok_or_else(|| anyhow!("the server sent no UIDVALIDITY for {mailbox:?}"))?;
-        Ok(Selected { uidvalidity, exists: mb.exists })
+        let selected = Selected { uidvalidity, exists: mb.exists, uid_next: mb.uid_next };
+        self.selected = Some(selected);
+        Ok(selected)
     }
 
     /// Every UID in the selected mailbox.
@@ -231,27 +284,75 @@ impl Connection {
 
     /// Wait for the server to report a change, for at most `wait`, or until `shutdown`.
     /// Consumes and returns the connection (IDLE takes the session over while it runs).
+    ///
+    /// The watchdog: a connection can die without a sound (a NAT or firewall drops it, the
+    /// server process hangs), and IDLE would then wait the whole `wait` for nothing. So the wait
+    /// is cut into rounds of at most `keepalive`; each round ends with `DONE`, which a live
+    /// server must answer (bounded by `timeout`), and the next round issues IDLE again. A dead
+    /// connection therefore fails within `keepalive + timeout` and the caller reconnects.
+    /// Silence alone is not taken as death: RFC 2177 does not oblige a server to send anything
+    /// while idling (Dovecot's `* OK Still here` is a courtesy, Gmail sends nothing), so a quiet
+    /// server must be asked. The round trip every few minutes also keeps NAT mappings alive.
     pub async fn idle(self, wait: Duration, shutdown: &CancellationToken) -> Result<(Connection, Woken)> {
-        let Connection { session, timeout, has_idle, has_move } = self;
+        let deadline = tokio::time::Instant::now() + wait;
+        let mut conn = self;
+        loop {
+            let round = deadline.saturating_duration_since(tokio::time::Instant::now()).min(conn.keepalive);
+            let (back, woken) = conn.idle_round(round, shutdown).await?;
+            conn = back;
+            if woken != Woken::Timeout {
+                return Ok((conn, woken));
+            }
+            // Something may have arrived between the end of the round and DONE: such responses
+            // land among the unsolicited ones, so look there before idling again.
+            if conn.saw_changes() {
+                return Ok((conn, Woken::NewData));
+            }
+            if tokio::time::Instant::now() >= deadline {
+                return Ok((conn, Woken::Timeout));
+            }
+            debug!(keepalive_s = conn.keepalive.as_secs(), "IDLE keepalive: the server answered DONE; idling again");
+        }
+    }
+
+    /// One IDLE command, for at most `limit`.
+    async fn idle_round(self, limit: Duration, shutdown: &CancellationToken) -> Result<(Connection, Woken)> {
+        let Connection { session, timeout, keepalive, has_idle, has_move, selected } = self;
         let mut handle = session.idle();
         bounded(timeout, "IDLE", handle.init()).await?;
         let woken = {
-            let (wait_fut, stop) = handle.wait_with_timeout(wait);
+            // async-imap restarts its own timer on every untagged `OK` (keepalives), so a
+            // chatty server would stretch the wait forever: the round is bounded from outside.
+            let (wait_fut, stop) = handle.wait_with_timeout(limit);
             let woken = tokio::select! {
                 response = wait_fut => match response.context("IDLE failed")? {
                     IdleResponse::NewData(_) => Woken::NewData,
                     IdleResponse::Timeout => Woken::Timeout,
                     IdleResponse::ManualInterrupt => Woken::Shutdown,
                 },
+                _ = tokio::time::sleep(limit) => Woken::Timeout,
                 _ = shutdown.cancelled() => Woken::Shutdown,
             };
             drop(stop);
             woken
         };
-        let session = bounded(timeout, "DONE", handle.done()).await?;
-        let mut conn = Connection { session, timeout, has_idle, has_move };
-        conn.drain_unsolicited();
+        let session = bounded(timeout, "DONE", handle.done()).await.context("the IMAP connection did not answer: treating it as dead")?;
+        let mut conn = Connection { session, timeout, keepalive, has_idle, has_move, selected };
+        if woken != Woken::Timeout {
+            conn.drain_unsolicited();
+        }
         Ok((conn, woken))
+    }
+
+    /// Did the server report new or removed messages (EXISTS, RECENT, EXPUNGE) since the last
+    /// command? Empties the unsolicited responses.
+    fn saw_changes(&mut self) -> bool {
+        use async_imap::types::UnsolicitedResponse as U;
+        let mut changed = false;
+        while let Ok(response) = self.session.unsolicited_responses.try_recv() {
+            changed |= matches!(response, U::Exists(_) | U::Recent(_) | U::Expunge(_));
+        }
+        changed
     }
 
     /// Log out politely; errors are irrelevant at that point.
@@ -365,6 +466,23 @@ pub fn uid_set(uids: &[u32]) -> String {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn a_renumbered_mailbox_is_told_apart_from_an_ordinary_one() {
+        use MailboxChange as C;
+        assert_eq!(classify_mailbox(None, None, 7, Some(10)), C::None, "first look: nothing to compare");
+        assert_eq!(classify_mailbox(Some(7), Some(10), 7, Some(10)), C::None);
+        assert_eq!(classify_mailbox(Some(7), Some(10), 7, Some(15)), C::None, "new mail moves UIDNEXT up");
+        assert_eq!(classify_mailbox(Some(7), Some(10), 8, Some(3)), C::UidvalidityChanged { old: 7, new: 8 });
+        assert_eq!(
+            classify_mailbox(Some(7), Some(10), 8, Some(30)),
+            C::UidvalidityChanged { old: 7, new: 8 },
+            "a new UIDVALIDITY wins whatever UIDNEXT does"
+        );
+        assert_eq!(classify_mailbox(Some(7), Some(10), 7, Some(9)), C::UidnextBackwards { old: 10, new: 9 });
+        assert_eq!(classify_mailbox(Some(7), None, 7, Some(1)), C::None, "nothing remembered to compare");
+        assert_eq!(classify_mailbox(Some(7), Some(10), 7, None), C::None, "the server did not say");
+    }
 
     #[test]
     fn uid_sets_are_compact_ranges() {

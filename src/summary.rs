@@ -67,6 +67,9 @@ pub struct SummaryInput {
     pub needs_person: Vec<Attention>,
     /// Updates and cancellations since the previous summary.
     pub changes: Vec<ChangeNote>,
+    /// What the daemon noticed about the mailbox (any time; those since the previous summary
+    /// are shown).
+    pub mailbox: Vec<MailboxNote>,
 }
 
 /// One thing a person has to look at.
@@ -158,6 +161,95 @@ pub struct ChangeNote {
     pub at: Timestamp,
     /// e.g. `연락처 010-1234-5678 → 010-9876-5432` or `취소 (cancelled)`.
     pub what: String,
+}
+
+/// Something that happened to the mailbox itself, which staff should know about.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct MailboxNote {
+    pub at: Timestamp,
+    /// The folder, e.g. `INBOX`.
+    pub mailbox: String,
+    pub what: MailboxHappening,
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum MailboxHappening {
+    /// The server renumbered the mailbox (UIDVALIDITY changed); it was read again whole.
+    /// The counts are those of the rescan (`None` while it has not finished).
+    Reset { recognised: Option<u64>, recorded: Option<u64> },
+    /// The server's numbering went backwards (UIDNEXT decreased); read again whole.
+    NumberingWentBack { recognised: Option<u64>, recorded: Option<u64> },
+    /// Messages were gone (moved or deleted) before they could be read.
+    Vanished { count: u64 },
+}
+
+/// What a [`MailboxNote`] means, in plain words: (Korean, English).
+pub fn mailbox_sentence(note: &MailboxNote) -> (String, String) {
+    let is_inbox = note.mailbox.eq_ignore_ascii_case("INBOX");
+    let (where_ko, where_en) = if is_inbox {
+        ("받은편지함".to_owned(), "the inbox".to_owned())
+    } else {
+        let name = one_line(&note.mailbox, 80);
+        (format!("메일함 '{name}'"), format!("the folder '{name}'"))
+    };
+    let rescan = |recognised: Option<u64>, recorded: Option<u64>| match (recognised, recorded) {
+        (Some(r), Some(n)) => (
+            format!(
+                "모든 메일을 다시 확인했습니다: {r}건은 이미 기록된 메일로 확인되어 다시 처리하지 않았고, 새 메일 {n}건을 기록했습니다. 이미 기록된 메일은 하나도 잃지 않았습니다."
+            ),
+            format!(
+                "Every message in it was checked again: {r} {} recognised as already recorded (not processed or answered again), {n} new {} recorded. Nothing recorded before was lost.",
+                plural(r, "message was", "messages were"),
+                plural(n, "message was", "messages were"),
+            ),
+        ),
+        _ => (
+            "모든 메일을 다시 확인하는 중입니다. 이미 기록된 메일은 내용으로 알아보고 다시 처리하지 않습니다.".to_owned(),
+            "Every message in it is being checked again; already recorded ones are recognised by their content and not processed again.".to_owned(),
+        ),
+    };
+    match note.what {
+        MailboxHappening::Reset { recognised, recorded } => {
+            let (ko, en) = rescan(recognised, recorded);
+            (
+                format!("서버가 {where_ko}을(를) 초기화했습니다 (UIDVALIDITY 변경). {ko}"),
+                format!("{} was reset by the server (UIDVALIDITY changed). {en}", capitalized(&where_en)),
+            )
+        }
+        MailboxHappening::NumberingWentBack { recognised, recorded } => {
+            let (ko, en) = rescan(recognised, recorded);
+            (
+                format!("{where_ko}의 메일 번호가 뒤로 돌아갔습니다 (UIDNEXT 감소, 예: 백업에서 복원). {ko}"),
+                format!(
+                    "The message numbering of {where_en} went backwards (UIDNEXT decreased, e.g. restored from a backup). {en}"
+                ),
+            )
+        }
+        MailboxHappening::Vanished { count } => (
+            format!(
+                "메일 {count}건이 읽기 전에 {where_ko}에서 사라졌습니다 (누군가 옮기거나 삭제함). 다른 폴더나 휴지통을 확인해 주세요."
+            ),
+            format!(
+                "{count} {} from {where_en} before {} could be read (moved or deleted by someone). Look for {} in the other folders or the trash.",
+                plural(count, "message disappeared", "messages disappeared"),
+                plural(count, "it", "they"),
+                plural(count, "it", "them"),
+            ),
+        ),
+    }
+}
+
+fn plural(n: u64, one: &'static str, many: &'static str) -> &'static str {
+    if n == 1 {
+        one
+    } else {
+        many
+    }
+}
+
+fn capitalized(s: &str) -> String {
+    let mut chars = s.chars();
+    chars.next().map(|c| c.to_uppercase().chain(chars).collect()).unwrap_or_default()
 }
 
 /// Where registration stands.
@@ -269,6 +361,12 @@ pub fn render(input: &SummaryInput) -> Result<Summary> {
     attention.sort_by_key(|a| a.at);
     let mut changes: Vec<&ChangeNote> = input.changes.iter().collect();
     changes.sort_by_key(|c| c.at);
+    let mut mailbox: Vec<&MailboxNote> = input
+        .mailbox
+        .iter()
+        .filter(|m| input.previous.is_none_or(|p| m.at > p) && m.at <= input.generated_at)
+        .collect();
+    mailbox.sort_by_key(|m| m.at);
 
     let mut per_day = applications_per_day(&input.applications, tz);
     pad_to(&mut per_day, input.day);
@@ -294,6 +392,8 @@ pub fn render(input: &SummaryInput) -> Result<Summary> {
         changes_count: changes.len(),
         changes_more: changes.len().saturating_sub(MAX_ROWS),
         changes: changes.iter().take(MAX_ROWS).map(|c| ChangeView::new(c, tz)).collect(),
+        mailbox_more: mailbox.len().saturating_sub(MAX_ROWS),
+        mailbox: mailbox.iter().take(MAX_ROWS).map(|m| MailboxView::new(m, tz)).collect(),
         chart: ChartView::new(per_day, input.generated_at, tz),
         xlsx_filename: format!("smebridge-applications-{day}.xlsx"),
         csv_filename: format!("smebridge-applications-{day}.csv"),
@@ -451,6 +551,9 @@ struct View {
     changes_count: usize,
     changes_more: usize,
     changes: Vec<ChangeView>,
+    /// Omitted from the mail when empty.
+    mailbox: Vec<MailboxView>,
+    mailbox_more: usize,
     chart: ChartView,
     xlsx_filename: String,
     csv_filename: String,
@@ -591,6 +694,20 @@ impl ChangeView {
             at: short_time_ko(c.at, tz),
             what: one_line(&c.what, MAX_EXCERPT),
         }
+    }
+}
+
+#[derive(Serialize)]
+struct MailboxView {
+    at: String,
+    ko: String,
+    en: String,
+}
+
+impl MailboxView {
+    fn new(m: &MailboxNote, tz: &TimeZone) -> MailboxView {
+        let (ko, en) = mailbox_sentence(m);
+        MailboxView { at: short_time_ko(m.at, tz), ko, en }
     }
 }
 
@@ -791,6 +908,21 @@ const HTML_TEMPLATE: &str = r##"<!DOCTYPE html>
 <div style="font-size:13px;color:#4b5563;">변경 없음 (No changes).</div>
 {% endif %}
 </td></tr>
+{% if mailbox %}
+
+<tr><td style="padding:22px 24px 4px 24px;$FONT font-size:14px;line-height:1.5;color:#1f2937;">
+<div style="font-size:16px;font-weight:bold;color:#b45309;margin:0 0 6px 0;">메일함 (Mailbox) · {{ mailbox|length + mailbox_more }}건</div>
+<table role="presentation" width="100%" cellpadding="0" cellspacing="0" border="0" style="border-collapse:collapse;">
+{% for m in mailbox %}
+<tr>
+<td valign="top" width="110" style="width:110px;padding:7px 6px 7px 0;border-top:1px solid #e5e7eb;$FONT font-size:12px;color:#4b5563;white-space:nowrap;">{{ m.at }}</td>
+<td valign="top" style="padding:7px 0 7px 6px;border-top:1px solid #e5e7eb;$FONT font-size:13px;color:#1f2937;">{{ m.ko }}<div style="font-size:12px;color:#6b7280;">{{ m.en }}</div></td>
+</tr>
+{% endfor %}
+</table>
+{% if mailbox_more %}<div style="font-size:12px;color:#6b7280;margin:4px 0 0 0;">외 {{ mailbox_more }}건 (and {{ mailbox_more }} more).</div>{% endif %}
+</td></tr>
+{% endif %}
 
 <tr><td style="padding:22px 24px 20px 24px;$FONT font-size:12px;line-height:1.6;color:#6b7280;">
 <div style="border-top:1px solid #e5e7eb;padding:12px 0 0 0;">
@@ -860,6 +992,17 @@ const TEXT_TEMPLATE: &str = r#"{{ event_name }} — 신청 현황 (Registration 
 {% endfor %}
 {% if changes_more %}
   … 외 {{ changes_more }}건 (and {{ changes_more }} more)
+{% endif %}
+{% if mailbox %}
+
+■ 메일함 (Mailbox): {{ mailbox|length + mailbox_more }}건
+{% for m in mailbox %}
+  {{ loop.index }}. {{ m.at }} · {{ m.ko }}
+     {{ m.en }}
+{% endfor %}
+{% if mailbox_more %}
+  … 외 {{ mailbox_more }}건 (and {{ mailbox_more }} more)
+{% endif %}
 {% endif %}
 
 ■ 일별 신청 (Applications per day), {{ chart.first }} – {{ chart.last }}: 합계 (Total) {{ chart.total }}건
@@ -1250,6 +1393,7 @@ mod tests {
             applications,
             needs_person: Vec::new(),
             changes: Vec::new(),
+            mailbox: Vec::new(),
         }
     }
 
@@ -1532,6 +1676,41 @@ mod tests {
         let empty = render(&SummaryInput { applications: Vec::new(), previous: None, ..input }).unwrap();
         assert!(empty.text.contains("신청 (Accepted): 0건"));
         assert!(empty.html.contains("새 신청 없음"));
+    }
+
+    #[test]
+    fn mailbox_events_are_told_in_plain_words_and_the_section_is_omitted_without_them() {
+        let quiet = render(&sample()).unwrap();
+        assert!(!quiet.html.contains("메일함 (Mailbox)") && !quiet.text.contains("메일함 (Mailbox)"));
+
+        let mut input = sample();
+        let note = |at_: &str, what| MailboxNote { at: at(at_), mailbox: "INBOX".into(), what };
+        input.mailbox = vec![
+            note("2022-11-16T07:00:00+09:00", MailboxHappening::Vanished { count: 2 }),
+            note("2022-11-15T23:10:00+09:00", MailboxHappening::Reset { recognised: Some(12), recorded: Some(1) }),
+            // Before the previous summary: already told.
+            note("2022-11-15T08:00:00+09:00", MailboxHappening::Vanished { count: 9 }),
+        ];
+        let summary = render(&input).unwrap();
+        for part in [&summary.text, &summary.html] {
+            assert!(part.contains("메일함 (Mailbox) · 2건") || part.contains("메일함 (Mailbox): 2건"), "{part}");
+            assert!(part.contains("2 messages disappeared from the inbox before they could be read (moved or deleted by someone)"), "{part}");
+            assert!(part.contains("The inbox was reset by the server (UIDVALIDITY changed). Every message in it was checked again: 12 messages were recognised as already recorded"), "{part}");
+            assert!(part.contains("1 new message was recorded. Nothing recorded before was lost."), "{part}");
+            assert!(part.contains("메일 2건이 읽기 전에 받은편지함에서 사라졌습니다"), "{part}");
+            assert!(!part.contains("9 messages"), "events before the previous summary are not repeated");
+        }
+        // Oldest first.
+        let text = &summary.text;
+        assert!(text.find("was reset").unwrap() < text.find("disappeared").unwrap());
+
+        let one = MailboxNote { at: at("2022-11-16T07:00:00+09:00"), mailbox: "Applications".into(), what: MailboxHappening::Vanished { count: 1 } };
+        let (ko, en) = mailbox_sentence(&one);
+        assert_eq!(en, "1 message disappeared from the folder 'Applications' before it could be read (moved or deleted by someone). Look for it in the other folders or the trash.");
+        assert!(ko.contains("메일 1건") && ko.contains("'Applications'"));
+        let back = MailboxNote { what: MailboxHappening::NumberingWentBack { recognised: None, recorded: None }, ..one };
+        assert!(mailbox_sentence(&back).1.contains("went backwards (UIDNEXT decreased"));
+        assert!(mailbox_sentence(&back).1.contains("is being checked again"));
     }
 
     #[test]

@@ -12,7 +12,9 @@ use crate::config::Config;
 use crate::domain::{next_summary_time, summary_due, EmailAddress, SummaryWindow};
 use crate::reply::{application_number, AutoSubmitted, LoopMarker};
 use crate::store::{NewReply, Store};
-use crate::summary::{self, Attention, AttentionKind, ChangeNote, Summary, SummaryInput, CHART_CID, XLSX_MIME};
+use crate::summary::{
+    self, Attention, AttentionKind, ChangeNote, MailboxHappening, MailboxNote, Summary, SummaryInput, CHART_CID, XLSX_MIME,
+};
 
 /// How many forged-sender holds the summary lists one by one.
 const FORGED_SHOWN: usize = 10;
@@ -199,6 +201,20 @@ fn gather(store: &Store, config: &Config, day: Date, now: Timestamp, previous: O
         });
     }
 
+    let mailbox = store
+        .mailbox_events(previous)?
+        .into_iter()
+        .map(|e| {
+            let d = &e.details;
+            let what = match e.kind.as_str() {
+                crate::store::EVENT_UIDVALIDITY => MailboxHappening::Reset { recognised: d.recognised, recorded: d.recorded },
+                crate::store::EVENT_UIDNEXT => MailboxHappening::NumberingWentBack { recognised: d.recognised, recorded: d.recorded },
+                _ => MailboxHappening::Vanished { count: d.count.unwrap_or(0) },
+            };
+            MailboxNote { at: e.at, mailbox: e.mailbox, what }
+        })
+        .collect();
+
     Ok(SummaryInput {
         event_name: config.event.name.clone(),
         timezone: config.event.timezone.clone(),
@@ -210,6 +226,7 @@ fn gather(store: &Store, config: &Config, day: Date, now: Timestamp, previous: O
         applications,
         needs_person,
         changes,
+        mailbox,
     })
 }
 

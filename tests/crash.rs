@@ -70,13 +70,7 @@ async fn sigkill_at_random_moments_loses_nothing_and_answers_nothing_twice() {
     let mut rng = rand::rngs::StdRng::seed_from_u64(20221117);
     let mut phases: BTreeMap<&'static str, usize> = BTreeMap::new();
     for _ in 0..KILLS {
-        let mut daemon = std::process::Command::new(env!("CARGO_BIN_EXE_smebridge"))
-            .args(["run", "--config"])
-            .arg(&desk.config)
-            .env("RUST_LOG", "warn")
-            .stderr(std::process::Stdio::null())
-            .spawn()
-            .unwrap();
+        let (mut daemon, _log) = desk.spawn(&["run"], &[]);
         std::thread::sleep(Duration::from_millis(rng.gen_range(30..1200)));
         daemon.kill().unwrap(); // SIGKILL
         daemon.wait().unwrap();

@@ -202,14 +202,8 @@ async fn a_second_mail_updates_the_application_instead_of_duplicating_it() {
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn the_daemon_answers_new_mail_as_it_arrives_and_stops_cleanly_on_sigterm() {
     let desk = Desk::start();
-    let mut daemon = tokio::process::Command::new(env!("CARGO_BIN_EXE_smebridge"))
-        .args(["run", "--config"])
-        .arg(&desk.config)
-        .env("RUST_LOG", "info")
-        .stderr(std::process::Stdio::piped())
-        .kill_on_drop(true)
-        .spawn()
-        .expect("smebridge run starts");
+    let (command, log) = desk.command(&["run"]);
+    let mut daemon = tokio::process::Command::from(command).kill_on_drop(true).spawn().expect("smebridge run starts");
 
     // Mail that arrives while the daemon waits in IDLE is answered without any `once`.
     tokio::time::sleep(Duration::from_secs(1)).await;
@@ -224,11 +218,7 @@ async fn the_daemon_answers_new_mail_as_it_arrives_and_stops_cleanly_on_sigterm(
         .await
         .expect("the daemon stops within 20 s of SIGTERM")
         .unwrap();
-    let mut stderr = String::new();
-    if let Some(mut pipe) = daemon.stderr.take() {
-        use tokio::io::AsyncReadExt;
-        pipe.read_to_string(&mut stderr).await.unwrap();
-    }
+    let stderr = std::fs::read_to_string(log).unwrap();
     assert!(status.success(), "exit status {status:?}\n{stderr}");
     assert!(stderr.contains("smebridge stopped"), "{stderr}");
     assert!(!stderr.contains(mailstack::PASSWORD), "no password in the log:\n{stderr}");

@@ -5,6 +5,7 @@
 mod common;
 
 use std::process::{Child, Command, Stdio};
+use std::path::Path;
 use std::time::{Duration, Instant};
 
 use common::{application, crlf, Desk, CENTER};
@@ -19,13 +20,7 @@ fn raw(i: usize) -> String {
 }
 
 fn spawn_daemon(desk: &Desk) -> Child {
-    Command::new(env!("CARGO_BIN_EXE_smebridge"))
-        .args(["run", "--config"])
-        .arg(&desk.config)
-        .env("RUST_LOG", "warn")
-        .stderr(Stdio::null())
-        .spawn()
-        .unwrap()
+    desk.spawn(&["run"], &[]).0
 }
 
 fn stop(mut daemon: Child) {
@@ -143,11 +138,28 @@ async fn a_recreated_mailbox_with_a_new_uidvalidity_duplicates_nothing() {
     for i in 0..6 {
         assert_eq!(delivered(&desk, &applicant(i)), 1, "applicant {i}");
     }
+
+    // Staff are told, in words, with the counts of the rescan.
+    let text = staff_summary(&desk);
+    assert!(text.contains("■ 메일함 (Mailbox): 1건"), "{text}");
+    assert!(
+        text.contains("The folder 'Applications' was reset by the server (UIDVALIDITY changed). Every message in it was checked again: 5 messages were recognised as already recorded (not processed or answered again), 1 new message was recorded."),
+        "{text}"
+    );
+}
+
+/// Today's staff summary as `smebridge summary` prints it (the plain-text part).
+fn staff_summary(desk: &Desk) -> String {
+    let out = desk.smebridge(&["summary"]);
+    assert!(out.status.success(), "{}", String::from_utf8_lossy(&out.stderr));
+    String::from_utf8(out.stdout).unwrap()
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn staff_reading_flagging_moving_and_deleting_mail_makes_nothing_skipped() {
     let desk = Desk::start();
+    // smebridge watches the mailbox from before the mail arrives.
+    assert!(desk.once().contains("recorded 0 new message"));
     append_all(&desk, 0..10).await;
     // Staff open the mailbox in their client before smebridge gets to it.
     let mut session = mailstack::client::login(desk.stack.host(), desk.stack.imap_port(), CENTER).await.unwrap();
@@ -162,7 +174,7 @@ async fn staff_reading_flagging_moving_and_deleting_mail_makes_nothing_skipped()
     session.logout().await.unwrap();
 
     let out = desk.once();
-    assert!(out.contains("recorded 8 new message"), "read, unread and flagged mail is all processed: {out}");
+    assert!(out.contains("recorded 8 new message(s) (0 already known, 2 vanished)"), "read, unread and flagged mail is all processed: {out}");
     let emails: Vec<String> = desk.export().into_iter().map(|r| r["email"].clone()).collect();
     for i in [0, 1, 2, 3, 4, 5, 8, 9] {
         assert!(emails.contains(&applicant(i)), "applicant {i} was skipped");
@@ -178,6 +190,140 @@ async fn staff_reading_flagging_moving_and_deleting_mail_makes_nothing_skipped()
         assert_eq!(seen, [1, 3, 4, 5].contains(&uid), "UID {uid}: \\Seen must be exactly as staff left it");
     }
     session.logout().await.unwrap();
+
+    // What vanished before it could be read (one moved, one deleted) is reported to staff, once.
+    assert!(desk.once().contains("recorded 0 new message(s) (0 already known, 0 vanished)"));
+    let text = staff_summary(&desk);
+    assert!(text.contains("■ 메일함 (Mailbox): 1건"), "{text}");
+    assert!(text.contains("2 messages disappeared from the inbox before they could be read (moved or deleted by someone)"), "{text}");
+}
+
+/// The `imap` processes of this stack's Dovecot (children of its master, found by its
+/// configuration path): one per IMAP session.
+fn imap_processes(desk: &Desk) -> Vec<i32> {
+    let conf = desk.stack.dir().join("dovecot/dovecot.conf");
+    let conf = conf.to_string_lossy();
+    let procs: Vec<(i32, i32, String, String)> = std::fs::read_dir("/proc")
+        .unwrap()
+        .flatten()
+        .filter_map(|e| {
+            let pid: i32 = e.file_name().to_str()?.parse().ok()?;
+            let stat = std::fs::read_to_string(format!("/proc/{pid}/stat")).ok()?;
+            let (comm, rest) = stat.split_once(" (")?.1.rsplit_once(") ")?;
+            let ppid: i32 = rest.split_whitespace().nth(1)?.parse().ok()?;
+            let cmdline = std::fs::read_to_string(format!("/proc/{pid}/cmdline")).unwrap_or_default().replace('\0', " ");
+            Some((pid, ppid, comm.to_owned(), cmdline))
+        })
+        .collect();
+    let master = procs.iter().find(|p| p.2 == "dovecot" && p.3.contains(conf.as_ref())).expect("this stack's dovecot master").0;
+    procs.iter().filter(|p| p.1 == master && p.2 == "imap").map(|p| p.0).collect()
+}
+
+/// Stopped processes, continued when dropped (also when the test fails).
+struct Frozen(Vec<i32>);
+
+impl Frozen {
+    fn stop(pids: Vec<i32>) -> Frozen {
+        for &pid in &pids {
+            // SAFETY: kill(2) on a Dovecot process of this test's own stack.
+            assert_eq!(unsafe { libc::kill(pid, libc::SIGSTOP) }, 0, "SIGSTOP {pid}");
+        }
+        Frozen(pids)
+    }
+}
+
+impl Drop for Frozen {
+    fn drop(&mut self) {
+        for &pid in &self.0 {
+            // SAFETY: as above.
+            unsafe { libc::kill(pid, libc::SIGCONT) };
+        }
+    }
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_frozen_imap_connection_is_noticed_by_the_idle_watchdog_and_nothing_is_missed() {
+    // IDLE would run 20 minutes; the watchdog checks the connection every 2 s (DONE must be
+    // answered within the 10 s command timeout).
+    let desk = Desk::start_with(
+        "2099-12-31T23:59:59+09:00",
+        &[("imap", "idle_timeout = \"20m\""), ("imap", "idle_keepalive = \"2s\"")],
+    );
+    let (daemon, log) = desk.spawn(&["run"], &[]);
+    desk.send_to_center(&applicant(1), &raw(1)).await;
+    wait_until("the first application", Duration::from_secs(30), || registered(&desk) == 1);
+    wait_until("its reply", Duration::from_secs(30), || desk.outbox_states() == vec![("sent".to_owned(), 1)]);
+    std::thread::sleep(Duration::from_secs(1)); // the daemon is idling now
+
+    // The server process of the daemon's session hangs: the TCP connection stays open, but
+    // nothing will ever come back on it (a NAT that dropped the mapping looks the same).
+    let session = imap_processes(&desk);
+    assert_eq!(session.len(), 1, "only the daemon's session is open: {session:?}");
+    let frozen = Frozen::stop(session);
+    let started = Instant::now();
+    desk.send_to_center(&applicant(2), &raw(2)).await;
+    wait_until("the mail sent while the connection was frozen", Duration::from_secs(40), || registered(&desk) == 2);
+    let noticed = started.elapsed();
+    drop(frozen);
+
+    wait_until("its reply", Duration::from_secs(30), || desk.outbox_states() == vec![("sent".to_owned(), 2)]);
+    stop(daemon);
+    eprintln!("the frozen connection was replaced and the new mail recorded after {noticed:?}");
+    // keepalive 2 s + DONE timeout 10 s + reconnect backoff ≤ 1.5 s, plus delivery and slack;
+    // without the watchdog this would take the whole 20-minute IDLE.
+    assert!(noticed < Duration::from_secs(25), "noticed after {noticed:?}");
+    let text = std::fs::read_to_string(&log).unwrap();
+    assert!(text.contains("treating it as dead"), "the watchdog, not something else, noticed:\n{text}");
+    desk.stack.wait_for_queue_empty(Duration::from_secs(30)).unwrap();
+    for i in [1, 2] {
+        assert_eq!(delivered(&desk, &applicant(i)), 1, "applicant {i}: exactly one acknowledgement");
+    }
+}
+
+#[test]
+fn the_log_scanner_finds_a_planted_leak_and_nothing_in_a_clean_log() {
+    let needles = vec!["person7@faults.example".to_owned(), "010-2000-0007".to_owned(), "신청자7".to_owned()];
+    let clean = ("000-once.log".to_owned(), "2022-11-16T01:00:00Z  INFO smebridge::daemon: mailbox synced recorded=1\n".to_owned());
+    assert!(common::leaks(std::slice::from_ref(&clean), &needles).is_empty());
+    let leaky = ("001-run.log".to_owned(), "INFO recorded\nWARN smebridge: from=신청자7 <person7@faults.example>\n".to_owned());
+    let found = common::leaks(&[clean, leaky], &needles);
+    assert_eq!(found.len(), 2, "{found:?}");
+    assert!(found.iter().all(|f| f.starts_with("001-run.log: ")), "{found:?}");
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_desk_scans_its_logs_when_dropped_and_fails_the_test_on_a_leak() {
+    let desk = Desk::start();
+    desk.append_to_center(&raw(7), "16-Nov-2022 09:00:00 +0900").await;
+    desk.once();
+    let needles = desk.log_needles();
+    for wanted in [applicant(7), "010-2000-0007".to_owned(), "신청자7".to_owned(), mailstack::PASSWORD.to_owned()] {
+        assert!(needles.contains(&wanted), "{wanted} is looked for: {needles:?}");
+    }
+    assert!(desk.scan_logs().is_empty(), "the real logs are clean: {:?}", desk.scan_logs());
+    // Plant a leak in a log, as a careless info! would.
+    std::fs::write(desk.new_log(&["run"]), format!("2022-11-16T01:00:00Z  INFO smebridge: reply to {}\n", applicant(7))).unwrap();
+    let dropped = std::panic::catch_unwind(std::panic::AssertUnwindSafe(move || drop(desk)));
+    let message = dropped.expect_err("dropping the desk must fail the test");
+    let message = message.downcast_ref::<String>().cloned().unwrap_or_default();
+    assert!(message.contains("personal data") && message.contains(&applicant(7)), "{message}");
+}
+
+#[test]
+fn every_smebridge_process_in_the_tests_is_started_through_the_logged_desk() {
+    let tests = Path::new(env!("CARGO_MANIFEST_DIR")).join("tests");
+    let mut offenders = Vec::new();
+    for entry in std::fs::read_dir(&tests).unwrap().flatten() {
+        let path = entry.path();
+        if path.extension().is_some_and(|e| e == "rs") {
+            let text = std::fs::read_to_string(&path).unwrap();
+            // Spelled in two halves so that this file does not match itself.
+            if text.contains(concat!("CARGO_BIN_EXE_", "smebridge")) {
+                offenders.push(path.display().to_string());
+            }
+        }
+    }
+    assert!(offenders.is_empty(), "start smebridge with Desk::command/spawn/smebridge (its log is scanned): {offenders:?}");
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]

@@ -8,7 +8,7 @@ use std::time::{Duration, Instant};
 use common::{crlf, Desk, CENTER};
 
 fn header(from: &str, id: &str) -> String {
-    format!("From: <{from}>\nTo: {CENTER}\nSubject: hostile\nMessage-ID: <{id}@hostile.example>\nMIME-Version: 1.0\n")
+    format!("From: <{from}>\nTo: {CENTER}\nSubject: hostile\nMessage-ID: <{id}-msg@hostile.example>\nMIME-Version: 1.0\n")
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
@@ -33,7 +33,7 @@ async fn hostile_mail_is_recorded_without_stalling_or_eating_memory() {
         + "Content-Type: multipart/mixed; boundary=\"a\"\n\n--a\nContent-Type: multipart/mixed; boundary=\"ab\"\n\n--ab\nContent-Type: text/plain\n\n성명: 접두사\n--a\n--ab\n";
     cases.push(("prefix boundaries", crlf(&prefix).into_bytes()));
     // NUL bytes and invalid UTF-8 in headers.
-    let mut bad = b"From: <nul@hostile.example>\r\nTo: smebridge@kaist.ac.kr\r\nSubject: \xff\xfe\x00\x00 broken\r\nMessage-ID: <nul@hostile.example>\r\n\r\n".to_vec();
+    let mut bad = b"From: <nul@hostile.example>\r\nTo: smebridge@kaist.ac.kr\r\nSubject: \xff\xfe\x00\x00 broken\r\nMessage-ID: <nul-msg@hostile.example>\r\n\r\n".to_vec();
     bad.extend_from_slice(b"\x00\x00\xc3(\xa0\xa1 \x00 \xe2\x82 body\r\n");
     cases.push(("NUL bytes and invalid UTF-8", bad));
     // 100 KB of encoded words in a header.

@@ -5,8 +5,7 @@
 
 mod common;
 
-use std::io::Read;
-use std::process::{Command, Stdio};
+use std::process::Command;
 use std::time::{Duration, Instant};
 
 use common::{application, parsed, Desk, DEADLINE};
@@ -17,14 +16,7 @@ const STAFF: &str = "staff@kaist.ac.kr";
 
 /// Run the daemon with its clock started at `clock_start`, for `run_for`, then SIGTERM it.
 fn run_daemon(desk: &Desk, clock_start: &str, run_for: Duration) {
-    let mut daemon = Command::new(env!("CARGO_BIN_EXE_smebridge"))
-        .args(["run", "--config"])
-        .arg(&desk.config)
-        .env("SMEBRIDGE_CLOCK_START", clock_start)
-        .env("RUST_LOG", "info")
-        .stderr(Stdio::piped())
-        .spawn()
-        .unwrap();
+    let (mut daemon, log) = desk.spawn(&["run"], &[("SMEBRIDGE_CLOCK_START", clock_start)]);
     std::thread::sleep(run_for);
     // SAFETY: kill(2) on the child we spawned.
     unsafe { libc::kill(daemon.id() as i32, libc::SIGTERM) };
@@ -36,9 +28,7 @@ fn run_daemon(desk: &Desk, clock_start: &str, run_for: Duration) {
         assert!(started.elapsed() < Duration::from_secs(20), "the daemon must stop on SIGTERM");
         std::thread::sleep(Duration::from_millis(50));
     };
-    let mut log = String::new();
-    daemon.stderr.take().unwrap().read_to_string(&mut log).unwrap();
-    assert!(status.success(), "{log}");
+    assert!(status.success(), "{}", std::fs::read_to_string(log).unwrap_or_default());
 }
 
 fn summaries(desk: &Desk) -> usize {

@@ -1,11 +1,19 @@
 //! Shared helpers for the end-to-end tests: a private mail stack (real Dovecot + Postfix, from
 //! the `mailstack` crate), a configuration pointing smebridge at it, and the real `smebridge`
 //! binary run as a user would run it.
+//!
+//! Every smebridge process a test starts goes through [`Desk::command`] (or [`Desk::smebridge`],
+//! [`Desk::spawn`]), which runs it at info level and keeps its log under the desk's directory.
+//! When the desk is dropped at the end of the test, every log is scanned for the passwords and
+//! for every applicant address, name and phone the test sent ([`Desk::log_needles`]): personal
+//! data at info level fails the test, whichever test it is.
 
 #![allow(dead_code)] // each test binary uses a different subset
 
 use std::path::{Path, PathBuf};
-use std::process::{Command, Output};
+use std::process::{Child, Command, Output, Stdio};
+use std::sync::atomic::{AtomicUsize, Ordering};
+use std::sync::Mutex;
 use std::time::Duration;
 
 use mailstack::MailStack;
@@ -19,6 +27,10 @@ pub struct Desk {
     pub stack: MailStack,
     pub dir: TempDir,
     pub config: PathBuf,
+    /// How many smebridge processes were started (numbers their log files).
+    runs: AtomicUsize,
+    /// Raw mails the test sent through the desk's helpers (their senders are scanned for).
+    sent: Mutex<Vec<Vec<u8>>>,
 }
 
 impl Desk {
@@ -45,7 +57,8 @@ impl Desk {
             text = text.replacen(&header, &format!("{header}{line}\n"), 1);
         }
         std::fs::write(&config, text).unwrap();
-        Desk { stack, dir, config }
+        std::fs::create_dir_all(dir.path().join("logs")).unwrap();
+        Desk { stack, dir, config, runs: AtomicUsize::new(0), sent: Mutex::new(Vec::new()) }
     }
 
     /// A fresh stack whose deadline is far in the future (everything is on time).
@@ -57,16 +70,50 @@ impl Desk {
         self.dir.path().join("smebridge.sqlite")
     }
 
-    /// Run `smebridge ARGS --config …` and return its output.
-    pub fn smebridge(&self, args: &[&str]) -> Output {
-        Command::new(env!("CARGO_BIN_EXE_smebridge"))
+    /// Where the smebridge processes of this desk write their logs.
+    pub fn log_dir(&self) -> PathBuf {
+        self.dir.path().join("logs")
+    }
+
+    /// A new log file for the next smebridge process.
+    pub fn new_log(&self, args: &[&str]) -> PathBuf {
+        let n = self.runs.fetch_add(1, Ordering::SeqCst);
+        let what = args.first().copied().unwrap_or("smebridge");
+        self.log_dir().join(format!("{n:03}-{what}.log"))
+    }
+
+    /// `smebridge ARGS --config …` at info level (as in production), its log (standard error)
+    /// going to a fresh file under [`Desk::log_dir`], which the desk scans when dropped. Every
+    /// smebridge process a test starts is made here.
+    pub fn command(&self, args: &[&str]) -> (Command, PathBuf) {
+        let log = self.new_log(args);
+        let file = std::fs::File::create(&log).unwrap();
+        let mut command = Command::new(env!("CARGO_BIN_EXE_smebridge"));
+        command
             .args(args)
             .arg("--config")
             .arg(&self.config)
             .env_remove("SMEBRIDGE_CONFIG")
-            .env("RUST_LOG", "smebridge=debug,info")
-            .output()
-            .expect("smebridge must start")
+            .env("RUST_LOG", "info")
+            .stderr(Stdio::from(file));
+        (command, log)
+    }
+
+    /// Start `smebridge ARGS` in the background (see [`Desk::command`]); returns the child and
+    /// its log file.
+    pub fn spawn(&self, args: &[&str], env: &[(&str, &str)]) -> (Child, PathBuf) {
+        let (mut command, log) = self.command(args);
+        command.envs(env.iter().copied()).stdout(Stdio::null());
+        (command.spawn().expect("smebridge must start"), log)
+    }
+
+    /// Run `smebridge ARGS --config …` and return its output (standard error too, which is also
+    /// kept as its log).
+    pub fn smebridge(&self, args: &[&str]) -> Output {
+        let (mut command, log) = self.command(args);
+        let out = command.stderr(Stdio::piped()).output().expect("smebridge must start");
+        std::fs::write(log, &out.stderr).unwrap();
+        out
     }
 
     /// `smebridge once`, which must succeed; returns its standard output.
@@ -94,6 +141,7 @@ impl Desk {
     /// Send raw bytes over SMTP into Postfix, as an applicant's mail client does, and wait until
     /// Dovecot has delivered them to the center's mailbox.
     pub async fn send_to_center(&self, from: &str, raw: &str) {
+        self.sent.lock().unwrap().push(raw.as_bytes().to_vec());
         let before = self.count(CENTER).await;
         mailstack::client::send_raw(self.stack.host(), self.stack.smtp_port(), from, &[CENTER], crlf(raw).as_bytes())
             .await
@@ -106,6 +154,7 @@ impl Desk {
     /// Send raw bytes over SMTP with this envelope sender (`""` for `MAIL FROM:<>`), without
     /// waiting for delivery.
     pub async fn submit(&self, envelope_from: &str, to: &[&str], raw: &str) {
+        self.sent.lock().unwrap().push(raw.as_bytes().to_vec());
         mailstack::client::send_raw(self.stack.host(), self.stack.smtp_port(), envelope_from, to, crlf(raw).as_bytes())
             .await
             .expect("Postfix must accept the message");
@@ -113,6 +162,7 @@ impl Desk {
 
     /// Put a message straight into the center's mailbox with a chosen arrival time.
     pub async fn append_to_center(&self, raw: &str, internaldate: &str) {
+        self.sent.lock().unwrap().push(raw.as_bytes().to_vec());
         mailstack::client::append(self.stack.host(), self.stack.imap_port(), CENTER, "INBOX", crlf(raw).as_bytes(), Some(internaldate))
             .await
             .expect("APPEND must work");
@@ -159,6 +209,81 @@ impl Desk {
         let conn = rusqlite::Connection::open(self.database()).unwrap();
         conn.query_row("SELECT COUNT(*) FROM messages", [], |r| r.get(0)).unwrap()
     }
+}
+
+impl Desk {
+    /// What must never appear in a log at info level: the passwords, and every applicant
+    /// address, name and phone the test sent — read from the database (everything smebridge
+    /// recorded, however the mail got into the mailbox) and from the mails sent through the
+    /// desk's helpers. Our own addresses are not personal data; very short strings are skipped
+    /// (they would match ordinary words).
+    pub fn log_needles(&self) -> Vec<String> {
+        let mut needles = vec![mailstack::PASSWORD.to_owned()];
+        if let Ok(password) = std::fs::read_to_string(self.dir.path().join("password")) {
+            needles.push(password.trim().to_owned());
+        }
+        if let Ok(conn) = rusqlite::Connection::open_with_flags(self.database(), rusqlite::OpenFlags::SQLITE_OPEN_READ_ONLY) {
+            let mut column = |sql: &str| {
+                if let Ok(mut stmt) = conn.prepare(sql) {
+                    if let Ok(rows) = stmt.query_map([], |r| r.get::<_, Option<String>>(0)) {
+                        needles.extend(rows.flatten().flatten());
+                    }
+                }
+            };
+            column("SELECT email FROM applications");
+            column("SELECT name FROM applications");
+            column("SELECT phone FROM applications");
+            column("SELECT sender FROM messages");
+            column("SELECT recipient FROM outbox");
+        }
+        for raw in self.sent.lock().unwrap().iter() {
+            if let Some(message) = mail_parser::MessageParser::default().parse(raw) {
+                for from in message.from().into_iter().flat_map(|a| a.iter()) {
+                    needles.extend(from.address().map(str::to_owned));
+                    needles.extend(from.name().map(str::to_owned));
+                }
+            }
+        }
+        let ours = [CENTER.to_owned(), "staff@kaist.ac.kr".to_owned()];
+        needles.retain(|n| n.trim().len() >= 4 && !ours.iter().any(|o| o.eq_ignore_ascii_case(n.trim())));
+        needles.sort();
+        needles.dedup();
+        needles
+    }
+
+    /// Scan every log of this desk; see [`leaks`].
+    pub fn scan_logs(&self) -> Vec<String> {
+        let mut logs = Vec::new();
+        for entry in std::fs::read_dir(self.log_dir()).into_iter().flatten().flatten() {
+            let text = String::from_utf8_lossy(&std::fs::read(entry.path()).unwrap_or_default()).into_owned();
+            logs.push((entry.file_name().to_string_lossy().into_owned(), text));
+        }
+        leaks(&logs, &self.log_needles())
+    }
+}
+
+impl Drop for Desk {
+    fn drop(&mut self) {
+        // A failing test has already said what is wrong; do not turn it into an abort.
+        if std::thread::panicking() {
+            return;
+        }
+        let found = self.scan_logs();
+        assert!(found.is_empty(), "personal data or a password in smebridge's logs at info level:\n{}", found.join("\n"));
+    }
+}
+
+/// Every (log, needle) where a needle occurs in a log, as `"file: line"` (the line cut short).
+pub fn leaks(logs: &[(String, String)], needles: &[String]) -> Vec<String> {
+    let mut found = Vec::new();
+    for (name, text) in logs {
+        for needle in needles.iter().filter(|n| text.contains(n.as_str())) {
+            for line in text.lines().filter(|l| l.contains(needle.as_str())) {
+                found.push(format!("{name}: {needle:?} in {:?}", line.chars().take(300).collect::<String>()));
+            }
+        }
+    }
+    found
 }
 
 /// A configuration for smebridge against `stack`, written into `dir`.
