@@ -315,7 +315,10 @@ fn every_smebridge_process_in_the_tests_is_started_through_the_logged_desk() {
     let mut offenders = Vec::new();
     for entry in std::fs::read_dir(&tests).unwrap().flatten() {
         let path = entry.path();
-        if path.extension().is_some_and(|e| e == "rs") {
+        // `smebridge parse` needs no configuration, mailbox or database: it prints what it read
+        // from a fixture to stdout, for staff, by design. Nothing there is a log.
+        let exempt = ["parse_cli.rs"];
+        if path.extension().is_some_and(|e| e == "rs") && !path.file_name().is_some_and(|n| exempt.iter().any(|e| n == *e)) {
             let text = std::fs::read_to_string(&path).unwrap();
             // Spelled in two halves so that this file does not match itself.
             if text.contains(concat!("CARGO_BIN_EXE_", "smebridge")) {
