@@ -32,6 +32,9 @@
 //! Usage: bench --smebridge PATH [--n 5000] [--scale 1000,5000] [--latency 50] [--json FILE]
 //!              [--bcc-self] [--sequential-floor] [--keep DIR] [--wrap 'PROFILER ARGS']
 //!
+//! `BENCH_LOG_DIR=DIR` keeps smebridge's JSON logs (`once.log`, `run.log`) in DIR, and
+//! `BENCH_RUST_LOG=smebridge=debug` raises their level, for finding where time goes.
+//!
 //! `--wrap` runs every `smebridge once` under a profiler (`--wrap 'strace -f -c -o FILE'`); its
 //! times and RSS are then the wrapper's, not a measurement.
 
@@ -817,7 +820,11 @@ struct Exited {
 
 impl Child {
     fn spawn(args: &Args, desk: &DeskDir, command: &str, name: &str) -> Result<Child> {
-        let log = desk.dir.path().join(format!("{name}.log"));
+        // `BENCH_LOG_DIR` keeps smebridge's logs there (the desk directory is removed at the end).
+        let log = match std::env::var_os("BENCH_LOG_DIR") {
+            Some(dir) => PathBuf::from(dir).join(format!("{name}.log")),
+            None => desk.dir.path().join(format!("{name}.log")),
+        };
         let stdout = desk.dir.path().join(format!("{name}.out"));
         let spawned = Timestamp::now();
         let started = Instant::now();
@@ -834,7 +841,8 @@ impl Child {
             .args([command, "--log-format", "json", "--config"])
             .arg(&desk.config)
             .env_remove("SMEBRIDGE_CONFIG")
-            .env_remove("RUST_LOG")
+            // Info, as in production, unless `BENCH_RUST_LOG` asks for more (for a diagnosis).
+            .env("RUST_LOG", std::env::var("BENCH_RUST_LOG").unwrap_or_else(|_| "info".into()))
             .stdin(Stdio::null())
             .stdout(std::fs::File::create(&stdout)?)
             .stderr(std::fs::File::create(&log)?)

@@ -69,7 +69,7 @@ impl Desk {
         let mailbox = self.config.imap.mailbox.clone();
         // A renumbered mailbox is rescanned whole (nothing is recorded under the new numbers) and
         // staff are told; see `Store::note_selected`.
-        let (_, rescan) = self.store.note_selected(&mailbox, uidvalidity, conn.uid_next(), Timestamp::now())?;
+        let (_, rescan) = self.store.note_selected(&mailbox, uidvalidity, conn.take_uid_next(), Timestamp::now())?;
         self.resolve_interrupted_sends(conn).await?;
         promote_waitlisted(&mut self.store, &self.config, &self.replier)?;
 

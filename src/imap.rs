@@ -158,9 +158,12 @@ impl Connection {
         self.has_idle
     }
 
-    /// UIDNEXT as the last `SELECT` reported it.
-    pub fn uid_next(&self) -> Option<u32> {
-        self.selected.and_then(|s| s.uid_next)
+    /// UIDNEXT as the `SELECT` of this connection reported it, the first time it is asked for;
+    /// `None` afterwards. The value is a snapshot from the moment of the `SELECT`: a later sync
+    /// on the same connection has seen newer UIDs since, and comparing them with the stale
+    /// snapshot would look like UIDNEXT going backwards.
+    pub fn take_uid_next(&mut self) -> Option<u32> {
+        self.selected.as_mut().and_then(|s| s.uid_next.take())
     }
 
     /// `SELECT` the mailbox (read-write, so that later stages may move messages; nothing here

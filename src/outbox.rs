@@ -10,7 +10,7 @@ use futures::stream::{self, StreamExt};
 use jiff::{SignedDuration, Timestamp};
 use tracing::{info, instrument, warn};
 
-use crate::domain::{rate_limit_wait, EmailAddress, ReplyLimits};
+use crate::domain::{rate_limit_wait, EmailAddress, ReplyLimits, SentCounts};
 use crate::smtp::{ReplyTransport, SendError, POOL_SIZE};
 use crate::store::{OutboxRow, Store};
 
@@ -103,8 +103,11 @@ pub async fn send_due(
 /// `sending` (their attempt counted).
 fn claim(store: &mut Store, rows: Vec<OutboxRow>, now: Timestamp, limits: ReplyLimits, report: &mut SendReport) -> Result<Vec<Claimed>> {
     let mut claimed = Vec::with_capacity(rows.len());
+    // Counted once per group (the count is over the whole last hour), then kept up to date here.
+    let mut total_1h = store.sent_last_hour(now)?;
     for row in rows {
-        if let Some(wait) = rate_limit_wait(limits, store.sent_counts(&row.recipient, now)?) {
+        let counts = SentCounts { to_recipient_24h: store.sent_to(&row.recipient, now)?, total_1h };
+        if let Some(wait) = rate_limit_wait(limits, counts) {
             let until = now.saturating_add(SignedDuration::try_from(wait)?)?;
             warn!(outbox = row.id, hold_s = wait.as_secs(), "reply held back by the rate limit");
             store.hold_reply(row.id, until, HELD)?;
@@ -116,6 +119,7 @@ fn claim(store: &mut Store, rows: Vec<OutboxRow>, now: Timestamp, limits: ReplyL
         match addresses {
             Ok((recipient, envelope_from)) => {
                 store.mark_sending(row.id, now)?;
+                total_1h += 1;
                 claimed.push(Claimed { row, recipient, envelope_from });
             }
             Err(e) => {

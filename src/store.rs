@@ -642,22 +642,28 @@ impl Store {
             .is_some())
     }
 
-    /// Replies sent (or being sent: several go out at once) to `recipient` in the last day, and
-    /// to anyone in the last hour.
-    pub fn sent_counts(&self, recipient: &str, now: Timestamp) -> Result<crate::domain::SentCounts> {
-        let now = now.as_second();
-        let to_recipient_24h = self.conn.query_row(
-            "SELECT COUNT(*) FROM outbox WHERE recipient = ?1 AND state IN ('sent', 'sending')
-               AND COALESCE(sent_at, sending_since) > ?2",
-            params![recipient, now - 86_400],
+    /// Replies sent (or being sent: several go out at once) to `recipient` in the last day.
+    pub fn sent_to(&self, recipient: &str, now: Timestamp) -> Result<u32> {
+        let since = now.as_second() - 86_400;
+        Ok(self.conn.query_row(
+            "SELECT COUNT(*) FROM outbox WHERE recipient = ?1
+               AND ((state = 'sent' AND sent_at > ?2) OR (state = 'sending' AND sending_since > ?2))",
+            params![recipient, since],
+            |r| r.get(0),
+        )?)
+    }
+
+    /// Replies sent (or being sent) to anyone in the last hour. Two indexed counts: `sent_at`
+    /// is set only on sent rows, and rows in `sending` are few.
+    pub fn sent_last_hour(&self, now: Timestamp) -> Result<u32> {
+        let since = now.as_second() - 3600;
+        let sent: u32 = self.conn.query_row("SELECT COUNT(*) FROM outbox WHERE sent_at > ?1", [since], |r| r.get(0))?;
+        let sending: u32 = self.conn.query_row(
+            "SELECT COUNT(*) FROM outbox WHERE state = 'sending' AND sending_since > ?1",
+            [since],
             |r| r.get(0),
         )?;
-        let total_1h = self.conn.query_row(
-            "SELECT COUNT(*) FROM outbox WHERE state IN ('sent', 'sending') AND COALESCE(sent_at, sending_since) > ?1",
-            [now - 3600],
-            |r| r.get(0),
-        )?;
-        Ok(crate::domain::SentCounts { to_recipient_24h, total_1h })
+        Ok(sent + sending)
     }
 
     /// Put a reply back in the queue without counting an attempt (e.g. held by a rate limit).

@@ -210,6 +210,19 @@ async fn the_daemon_answers_new_mail_as_it_arrives_and_stops_cleanly_on_sigterm(
     desk.send_to_center(KIM, &kim_application()).await;
     let inbox = desk.wait_for_mail(KIM, 1).await;
     assert_eq!(header(&inbox[0].raw, "Auto-Submitted").as_deref(), Some("auto-replied"));
+    // Two more, one after the other, on the same IMAP connection: each answered, and the
+    // mailbox seen as it is (one connection, many syncs: no false "UIDNEXT went backwards").
+    for (name, org, to) in [("이하은", "다온바이오", "lee@daon-bio.example"), ("박도윤", "새솔소프트", "park@saesol-soft.example")] {
+        let body = format!("성명: {name}\n소속: {org}\n연락처: 010-2222-3333\n");
+        let mail = application(name, to, "참가 신청", &body, &format!("apply@{}", to.split('@').nth(1).unwrap()));
+        desk.send_to_center(to, &mail).await;
+        desk.wait_for_mail(to, 1).await;
+    }
+    let events: i64 = rusqlite::Connection::open(desk.database())
+        .unwrap()
+        .query_row("SELECT COUNT(*) FROM mailbox_events", [], |r| r.get(0))
+        .unwrap();
+    assert_eq!(events, 0, "nothing unusual happened to the mailbox");
 
     let pid = daemon.id().expect("running") as i32;
     // SAFETY: kill(2) on the child we spawned.
@@ -225,7 +238,7 @@ async fn the_daemon_answers_new_mail_as_it_arrives_and_stops_cleanly_on_sigterm(
     assert!(!stderr.contains(KIM), "no applicant address at info level:\n{stderr}");
     assert!(!stderr.contains("김민준"), "no applicant name at info level:\n{stderr}");
     assert!(!stderr.contains("010-1234-5678"), "no applicant phone at info level:\n{stderr}");
-    assert_eq!(desk.outbox_states(), vec![("sent".to_owned(), 1)]);
+    assert_eq!(desk.outbox_states(), vec![("sent".to_owned(), 3)]);
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
