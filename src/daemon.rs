@@ -7,6 +7,7 @@
 
 use std::collections::HashSet;
 use std::future::Future;
+use std::sync::Arc;
 use std::time::Duration;
 
 use anyhow::{Context, Result};
@@ -18,7 +19,7 @@ use tracing::{error, info, instrument, warn};
 use crate::config::Config;
 use crate::{clock, summary_job};
 use crate::imap::{Connection, Woken, FETCH_BATCH};
-use crate::outbox::{self, Backoff, SendReport};
+use crate::outbox::{Backoff, SendReport, Sender};
 use crate::pipeline::{process_message, promote_waitlisted, Processed};
 use crate::reply::Replier;
 use crate::smtp::Smtp;
@@ -29,7 +30,7 @@ pub struct Desk {
     pub config: Config,
     pub store: Store,
     replier: Replier,
-    smtp: Smtp,
+    sender: Sender<Smtp>,
 }
 
 /// What one sync of the mailbox did.
@@ -58,8 +59,10 @@ impl Desk {
     pub fn open(config: Config) -> Result<Desk> {
         let store = Store::open(&config.database.path)?;
         let replier = Replier::new(&config)?;
-        let smtp = Smtp::new(&config.smtp)?;
-        Ok(Desk { config, store, replier, smtp })
+        let smtp = Arc::new(Smtp::new(&config.smtp)?);
+        let bcc = config.smtp.bcc_self.then(|| config.own_address());
+        let sender = Sender::new(smtp, config.replies.limits, bcc);
+        Ok(Desk { config, store, replier, sender })
     }
 
     /// Record every message in the selected mailbox that is not recorded yet, oldest UID first.
@@ -109,6 +112,8 @@ impl Desk {
             report.known += batch_report.known;
             report.recorded += batch_report.recorded;
             report.replies_queued += batch_report.replies_queued;
+            // The batch is committed: its replies may go out while the next batch is read.
+            self.sender.pump(&mut self.store, Timestamp::now(), Backoff::Respect)?;
             if interrupted {
                 return Ok(report);
             }
@@ -136,6 +141,7 @@ impl Desk {
     /// the reply is marked `unknown` for staff. Only rows older than `sending_grace` are looked
     /// at, so that a copy still on its way is not missed.
     async fn resolve_interrupted_sends(&mut self, conn: &mut Connection) -> Result<()> {
+        self.sender.settle(&mut self.store, Timestamp::now()).await?;
         let grace = jiff::SignedDuration::try_from(self.config.smtp.sending_grace)?;
         let before = Timestamp::now().checked_sub(grace)?;
         for (id, message_id) in self.store.interrupted_sends(before)? {
@@ -155,9 +161,7 @@ impl Desk {
 
     /// Send the replies that are due.
     pub async fn send_due(&mut self, backoff: Backoff) -> Result<SendReport> {
-        let own = self.config.own_address();
-        let bcc = self.config.smtp.bcc_self.then_some(&own);
-        outbox::send_due(&mut self.store, &self.smtp, Timestamp::now(), backoff, self.config.replies.limits, bcc).await
+        self.sender.finish(&mut self.store, Timestamp::now(), backoff).await
     }
 
     /// Make and queue the staff summary if it is due (on the daemon's clock).

@@ -5,10 +5,12 @@
 
 use std::time::Duration;
 
+use std::sync::Arc;
+
 use anyhow::Result;
-use futures::stream::{self, StreamExt};
 use jiff::{SignedDuration, Timestamp};
-use tracing::{info, instrument, warn};
+use tokio::task::JoinSet;
+use tracing::{error, info, instrument, warn};
 
 use crate::domain::{rate_limit_wait, EmailAddress, ReplyLimits, SentCounts};
 use crate::smtp::{ReplyTransport, SendError, POOL_SIZE};
@@ -48,9 +50,12 @@ pub fn retry_delay(attempts: u32) -> Duration {
     Duration::from_secs((60u64 << exponent).min(3600))
 }
 
-/// How many due replies are claimed (marked `sending`, in one transaction) at a time: enough to
-/// keep every pooled connection busy, few enough that a crash leaves only a handful in doubt.
-const CLAIM: usize = 32;
+/// How many replies may be claimed (marked `sending`) and handed to the SMTP tasks at once (the
+/// transport itself sends [`POOL_SIZE`] at a time). Two fetch batches' worth: the daemon tops the
+/// window up only between batches (a reply can be claimed only once the batch that caused it has
+/// committed), so a smaller window would leave the connections idle while a batch is recorded.
+/// A crash leaves at most this many replies in doubt, each resolved by the interrupted-send check.
+const WINDOW: usize = 2 * crate::imap::FETCH_BATCH;
 
 /// A reply marked `sending`, ready to go.
 struct Claimed {
@@ -59,44 +64,120 @@ struct Claimed {
     envelope_from: Option<EmailAddress>,
 }
 
-/// Send every due reply once, within the rate limits, [`POOL_SIZE`] at a time.
+type Outcome = (Claimed, Result<(), SendError>);
+
+/// Hands replies to SMTP in the background while the daemon goes on recording mail.
 ///
-/// Each group of due replies is claimed in one transaction (rate limits checked, attempt
-/// counted, state `sending`) before any of them is handed to SMTP; their outcomes are written
-/// back in one transaction when the group is done. A crash in between leaves them in `sending`,
-/// which the next pass resolves without a blind resend (see `crate::daemon`).
-#[instrument(skip_all)]
-pub async fn send_due(
+/// [`Sender::pump`] never waits: it writes back the outcomes of sends that have finished, then
+/// claims due replies (rate limits checked, attempt counted, state `sending`, in one transaction)
+/// and starts them as tasks, up to [`WINDOW`] in flight. [`Sender::finish`] pumps until nothing
+/// is due and nothing is in flight. Only the caller's task touches the database (one writer);
+/// the tasks only talk SMTP. A crash while replies are in flight leaves them in `sending`, which
+/// the next pass resolves without a blind resend (see `crate::daemon`).
+pub struct Sender<T> {
+    transport: Arc<T>,
+    limits: ReplyLimits,
+    bcc: Option<EmailAddress>,
+    in_flight: JoinSet<Outcome>,
+    /// Rows with an id up to this one were looked at in this pass (see [`Store::due_replies`]).
+    after: i64,
+    report: SendReport,
+}
+
+impl<T: ReplyTransport + Send + Sync + 'static> Sender<T> {
+    pub fn new(transport: Arc<T>, limits: ReplyLimits, bcc: Option<EmailAddress>) -> Sender<T> {
+        Sender { transport, limits, bcc, in_flight: JoinSet::new(), after: 0, report: SendReport::default() }
+    }
+
+    /// Write back what has finished, then start due replies up to the window. Never waits.
+    pub fn pump(&mut self, store: &mut Store, now: Timestamp, backoff: Backoff) -> Result<()> {
+        let mut done = Vec::new();
+        while let Some(joined) = self.in_flight.try_join_next() {
+            done.extend(finished(joined));
+        }
+        self.record(store, &done, now)?;
+        while self.in_flight.len() < WINDOW {
+            let room = WINDOW - self.in_flight.len();
+            let rows = store.due_replies(now, backoff == Backoff::Ignore, self.after, room)?;
+            let Some(last) = rows.last() else { break };
+            self.after = last.id;
+            let limits = self.limits;
+            let report = &mut self.report;
+            for claimed in store.group(|store| claim(store, rows, now, limits, report))? {
+                let transport = Arc::clone(&self.transport);
+                let bcc = self.bcc.clone();
+                self.in_flight.spawn(async move {
+                    let result = transport.send(claimed.envelope_from.as_ref(), &claimed.recipient, bcc.as_ref(), &claimed.row.raw).await;
+                    (claimed, result)
+                });
+            }
+        }
+        Ok(())
+    }
+
+    /// Send every due reply once (`Backoff::Ignore`: every pending one), wait for all of them,
+    /// and return what this pass did.
+    #[instrument(skip_all)]
+    pub async fn finish(&mut self, store: &mut Store, now: Timestamp, backoff: Backoff) -> Result<SendReport> {
+        // A fresh look at the whole queue: rows passed over while pumping (not yet due then) count.
+        self.after = 0;
+        loop {
+            self.pump(store, now, backoff)?;
+            let Some(joined) = self.in_flight.join_next().await else { break };
+            let done: Vec<Outcome> = finished(joined).into_iter().collect();
+            self.record(store, &done, now)?;
+        }
+        self.after = 0;
+        Ok(std::mem::take(&mut self.report))
+    }
+
+    /// Wait for the replies in flight and write back their outcomes, starting no new ones: after
+    /// this, a row in `sending` is one an earlier process left there, not one of ours.
+    pub async fn settle(&mut self, store: &mut Store, now: Timestamp) -> Result<()> {
+        while let Some(joined) = self.in_flight.join_next().await {
+            let done: Vec<Outcome> = finished(joined).into_iter().collect();
+            self.record(store, &done, now)?;
+        }
+        Ok(())
+    }
+
+    fn record(&mut self, store: &mut Store, done: &[Outcome], now: Timestamp) -> Result<()> {
+        if done.is_empty() {
+            return Ok(());
+        }
+        let report = &mut self.report;
+        store.group(|store| {
+            for (claimed, result) in done {
+                write_outcome(store, &claimed.row, result, now, report)?;
+            }
+            Ok(())
+        })
+    }
+}
+
+/// The outcome of a send task. A task that panicked gives none: its reply stays in `sending`,
+/// for the resolver, like one interrupted by a crash.
+fn finished(joined: Result<Outcome, tokio::task::JoinError>) -> Option<Outcome> {
+    match joined {
+        Ok(outcome) => Some(outcome),
+        Err(e) => {
+            error!(error = %e, "a send task failed; its reply is left for the interrupted-send check");
+            None
+        }
+    }
+}
+
+/// Send every due reply once, within the rate limits, [`POOL_SIZE`] at a time (a one-off
+/// [`Sender`]).
+pub async fn send_due<T: ReplyTransport + Send + Sync + 'static>(
     store: &mut Store,
-    transport: &impl ReplyTransport,
+    transport: Arc<T>,
     now: Timestamp,
     backoff: Backoff,
     limits: ReplyLimits,
     bcc: Option<&EmailAddress>,
 ) -> Result<SendReport> {
-    let mut report = SendReport::default();
-    let mut after = 0;
-    loop {
-        let rows = store.due_replies(now, backoff == Backoff::Ignore, after, CLAIM)?;
-        let Some(last) = rows.last() else { break };
-        after = last.id;
-        let claimed = store.group(|store| claim(store, rows, now, limits, &mut report))?;
-        let outcomes: Vec<(Claimed, Result<(), SendError>)> = stream::iter(claimed)
-            .map(|c| async move {
-                let result = transport.send(c.envelope_from.as_ref(), &c.recipient, bcc, &c.row.raw).await;
-                (c, result)
-            })
-            .buffer_unordered(POOL_SIZE)
-            .collect()
-            .await;
-        store.group(|store| {
-            for (claimed, result) in &outcomes {
-                record(store, &claimed.row, result, now, &mut report)?;
-            }
-            Ok(())
-        })?;
-    }
-    Ok(report)
+    Sender::new(transport, limits, bcc.cloned()).finish(store, now, backoff).await
 }
 
 /// Check each row against the rate limits and its addresses, and mark the ones to send now
@@ -132,7 +213,7 @@ fn claim(store: &mut Store, rows: Vec<OutboxRow>, now: Timestamp, limits: ReplyL
 }
 
 /// Write one send's outcome back to its row.
-fn record(store: &Store, row: &OutboxRow, result: &Result<(), SendError>, now: Timestamp, report: &mut SendReport) -> Result<()> {
+fn write_outcome(store: &Store, row: &OutboxRow, result: &Result<(), SendError>, now: Timestamp, report: &mut SendReport) -> Result<()> {
     let attempts = row.attempts + 1;
     match result {
         Ok(()) => {
@@ -237,15 +318,15 @@ mod tests {
     async fn a_temporary_failure_is_retried_later_then_sent_once() {
         let (_dir, mut store) = store_with_one_reply();
         let now = Timestamp::now();
-        let transport = scripted(vec![Err(SendError::Transient("421 busy".into())), Ok(())]);
-        let first = send_due(&mut store, &transport, now, Backoff::Respect, LIMITS, None).await.unwrap();
+        let transport = Arc::new(scripted(vec![Err(SendError::Transient("421 busy".into())), Ok(())]));
+        let first = send_due(&mut store, transport.clone(), now, Backoff::Respect, LIMITS, None).await.unwrap();
         assert_eq!(first, SendReport { sent: 0, retrying: 1, failed: 0, held: 0, in_doubt: 0 });
-        let too_soon = send_due(&mut store, &transport, now, Backoff::Respect, LIMITS, None).await.unwrap();
+        let too_soon = send_due(&mut store, transport.clone(), now, Backoff::Respect, LIMITS, None).await.unwrap();
         assert_eq!(too_soon, SendReport::default(), "the retry waits for its time");
         let later = now.checked_add(SignedDuration::from_secs(61)).unwrap();
-        let second = send_due(&mut store, &transport, later, Backoff::Respect, LIMITS, None).await.unwrap();
+        let second = send_due(&mut store, transport.clone(), later, Backoff::Respect, LIMITS, None).await.unwrap();
         assert_eq!(second.sent, 1);
-        let again = send_due(&mut store, &transport, later, Backoff::Ignore, LIMITS, None).await.unwrap();
+        let again = send_due(&mut store, transport.clone(), later, Backoff::Ignore, LIMITS, None).await.unwrap();
         assert_eq!(again, SendReport::default(), "a sent reply is never sent again");
         assert_eq!(transport.sent.lock().unwrap().len(), 2);
         assert_eq!(transport.sent.lock().unwrap()[0], (None, "kim@hanbit-tech.example".to_owned()), "MAIL FROM:<>");
@@ -255,10 +336,10 @@ mod tests {
     async fn the_rate_limit_holds_replies_back_without_counting_an_attempt() {
         let (_dir, mut store) = store_with_one_reply();
         add_reply(&mut store, "t", 2);
-        let transport = scripted(vec![Ok(())]);
+        let transport = Arc::new(scripted(vec![Ok(())]));
         let one_a_day = ReplyLimits { per_sender_per_day: 1, per_hour: 100 };
         let now = Timestamp::now();
-        let report = send_due(&mut store, &transport, now, Backoff::Ignore, one_a_day, None).await.unwrap();
+        let report = send_due(&mut store, transport.clone(), now, Backoff::Ignore, one_a_day, None).await.unwrap();
         assert_eq!(report, SendReport { sent: 1, retrying: 0, failed: 0, held: 1, in_doubt: 0 });
         assert_eq!(transport.sent.lock().unwrap().len(), 1, "the second reply to the same address waits");
         let held = store.due_replies(now, true, 0, 100).unwrap();
@@ -274,9 +355,9 @@ mod tests {
         for uid in 2..=7 {
             add_reply(&mut store, &format!("s{uid}"), uid);
         }
-        let transport = scripted((0..7).map(|_| Ok(())).collect());
+        let transport = Arc::new(scripted((0..7).map(|_| Ok(())).collect()));
         let five_a_day = ReplyLimits { per_sender_per_day: 5, per_hour: 100 };
-        let report = send_due(&mut store, &transport, Timestamp::now(), Backoff::Ignore, five_a_day, None).await.unwrap();
+        let report = send_due(&mut store, transport.clone(), Timestamp::now(), Backoff::Ignore, five_a_day, None).await.unwrap();
         assert_eq!(report, SendReport { sent: 5, retrying: 0, failed: 0, held: 2, in_doubt: 0 });
         assert_eq!(transport.sent.lock().unwrap().len(), 5, "sent concurrently, still at most five");
     }
@@ -284,12 +365,12 @@ mod tests {
     #[tokio::test]
     async fn a_timeout_is_never_resent_blindly() {
         let (_dir, mut store) = store_with_one_reply();
-        let transport = scripted(vec![Err(SendError::Ambiguous("no answer within 10 s".into()))]);
+        let transport = Arc::new(scripted(vec![Err(SendError::Ambiguous("no answer within 10 s".into()))]));
         let now = Timestamp::now();
-        let report = send_due(&mut store, &transport, now, Backoff::Ignore, LIMITS, None).await.unwrap();
+        let report = send_due(&mut store, transport.clone(), now, Backoff::Ignore, LIMITS, None).await.unwrap();
         assert_eq!(report.in_doubt, 1);
         assert_eq!(store.outbox_counts().unwrap(), vec![("sending".to_owned(), 1)]);
-        let again = send_due(&mut store, &transport, now, Backoff::Ignore, LIMITS, None).await.unwrap();
+        let again = send_due(&mut store, transport.clone(), now, Backoff::Ignore, LIMITS, None).await.unwrap();
         assert_eq!(again, SendReport::default(), "not picked up again by the sender");
         let later = now.checked_add(SignedDuration::from_secs(1)).unwrap();
         assert_eq!(store.interrupted_sends(later).unwrap().len(), 1, "left for the resolver");
@@ -298,11 +379,11 @@ mod tests {
     #[tokio::test]
     async fn a_permanent_failure_is_recorded_not_retried() {
         let (_dir, mut store) = store_with_one_reply();
-        let transport = scripted(vec![Err(SendError::Permanent("550 no such user".into()))]);
-        let report = send_due(&mut store, &transport, Timestamp::now(), Backoff::Ignore, LIMITS, None).await.unwrap();
+        let transport = Arc::new(scripted(vec![Err(SendError::Permanent("550 no such user".into()))]));
+        let report = send_due(&mut store, transport.clone(), Timestamp::now(), Backoff::Ignore, LIMITS, None).await.unwrap();
         assert_eq!(report.failed, 1);
         assert_eq!(store.outbox_counts().unwrap(), vec![("failed".to_owned(), 1)]);
-        let report = send_due(&mut store, &transport, Timestamp::now(), Backoff::Ignore, LIMITS, None).await.unwrap();
+        let report = send_due(&mut store, transport.clone(), Timestamp::now(), Backoff::Ignore, LIMITS, None).await.unwrap();
         assert_eq!(report, SendReport::default());
     }
 }

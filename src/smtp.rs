@@ -114,6 +114,8 @@ struct Idle {
 pub struct Smtp {
     dial: Arc<Dial>,
     idle: Mutex<Vec<Idle>>,
+    /// At most [`POOL_SIZE`] sends at once, so at most that many connections.
+    slots: tokio::sync::Semaphore,
 }
 
 impl Smtp {
@@ -152,7 +154,7 @@ impl Smtp {
             hello: ClientId::default(),
             timeout: config.timeout,
         };
-        Ok(Smtp { dial: Arc::new(dial), idle: Mutex::new(Vec::with_capacity(POOL_SIZE)) })
+        Ok(Smtp { dial: Arc::new(dial), idle: Mutex::new(Vec::with_capacity(POOL_SIZE)), slots: tokio::sync::Semaphore::new(POOL_SIZE) })
     }
 
     /// Connect, greet and (if configured) log in, without sending anything.
@@ -238,6 +240,7 @@ impl ReplyTransport for Smtp {
         to.extend(bcc.filter(|b| *b != recipient).map(EmailAddress::to_lettre));
         let envelope = Envelope::new(envelope_from.map(EmailAddress::to_lettre), to)
             .map_err(|e| SendError::Permanent(format!("bad envelope: {e}")))?;
+        let _slot = self.slots.acquire().await.map_err(|e| SendError::Transient(e.to_string()))?;
         let mut conn = self.checkout().await.map_err(ConnectError::into_send_error)?;
         // lettre's own timeout covers each socket operation, not the whole exchange: bound it.
         let limit = self.dial.timeout * 2;
