@@ -11,12 +11,14 @@
 //! 3. **smebridge**: `smebridge once` (the release binary) from a fresh database, repeated until
 //!    every message is recorded and the outbox is all `sent`; wall time and peak RSS (wait4);
 //! 4. **floor, send**: the very acknowledgements smebridge wrote (read from its outbox) handed to
-//!    Postfix again with lettre's pooled `AsyncSmtpTransport` (pool size 4, as in src/smtp.rs),
-//!    4 in flight. For reference, once more one after the other on one connection with
-//!    `TCP_NODELAY` (which lettre 0.11.23 does not set), and with `--sequential-floor` one after
-//!    the other through the pool, exactly as smebridge sends.
+//!    Postfix again over 4 connections with `TCP_NODELAY` at once (smebridge's pool size, see
+//!    src/smtp.rs). For reference, once more with lettre's pooled `AsyncSmtpTransport` (4 in
+//!    flight, no `TCP_NODELAY`: what smebridge used before), one after the other on one
+//!    `TCP_NODELAY` connection, and with `--sequential-floor` one after the other through
+//!    lettre's pool.
 //!
-//! smebridge records everything first and sends afterwards, so its floor is fetch + send.
+//! smebridge sends the acknowledgements of each recorded batch while it fetches and records the
+//! next (src/outbox.rs `Sender`), so its floor is the larger of fetch and send, not their sum.
 //!
 //! Then, on the main stack (the backlog recorded): **latency** with `smebridge run` idle on IDLE:
 //! applications sent one at a time over SMTP; for each, the time from Postfix accepting it to
@@ -436,8 +438,10 @@ struct Backlog {
 }
 
 impl Backlog {
+    /// smebridge sends the replies of each recorded batch while it reads the next, so its floor
+    /// is the larger of the two paths, not their sum.
     fn floor_s(&self) -> f64 {
-        self.floor_fetch_s + self.floor_send_s
+        self.floor_fetch_s.max(self.floor_send_s)
     }
     fn ratio(&self) -> f64 {
         self.smebridge_s / self.floor_s()
@@ -603,7 +607,7 @@ async fn backlog(args: &Args, corpus: &Corpus, n: usize) -> Result<(Backlog, Mai
         }
         let s = t.elapsed().as_secs_f64();
         result.floor_send_sequential_s = Some(s);
-        println!("  for reference, one at a time through the pool (as smebridge sends): {s:.2} s");
+        println!("  for reference, one at a time through the pool (as smebridge sent before it had its own pool): {s:.2} s");
         stack.wait_for_queue_empty(Duration::from_secs(300))?;
     }
     drop(transport);
@@ -1279,7 +1283,7 @@ impl Report<'_> {
         row(&mut t, "acknowledgements (avg size)", format!("{} ({:.1} kB)", m.acks, m.ack_bytes as f64 / m.acks.max(1) as f64 / 1000.0), "");
         row(&mut t, "floor (a): fetch all over one IMAP connection", format!("{:.2} s", m.floor_fetch_s), "");
         row(&mut t, &format!("floor (b): hand all acks to Postfix, {SMTP_POOL} connections (TCP_NODELAY)"), format!("{:.2} s", m.floor_send_s), "");
-        row(&mut t, "floor = (a) + (b) (smebridge records, then sends)", format!("{:.2} s", m.floor_s()), "");
+        row(&mut t, "floor = max((a), (b)) (smebridge sends while it records)", format!("{:.2} s", m.floor_s()), "");
         row(&mut t, "  reference: (b) by lettre's pooled transport (no TCP_NODELAY)", format!("{:.2} s", m.floor_send_lettre_pool_s), "");
         row(&mut t, "  reference: (b) with TCP_NODELAY, one at a time", format!("{:.2} s", m.floor_send_nodelay_s), "");
         if let Some(s) = m.floor_send_sequential_s {
@@ -1362,6 +1366,7 @@ impl Report<'_> {
                 "floor_fetch_s": b.floor_fetch_s,
                 "floor_send_s": b.floor_send_s,
                 "floor_s": b.floor_s(),
+                "floor_rule": "max(fetch, send): smebridge sends while it records",
                 "floor_send_sequential_s": b.floor_send_sequential_s,
                 "floor_send_nodelay_one_connection_s": b.floor_send_nodelay_s,
                 "floor_send_lettre_pool_s": b.floor_send_lettre_pool_s,

@@ -5,6 +5,7 @@
 
 use std::time::Duration;
 
+use std::collections::HashSet;
 use std::sync::Arc;
 
 use anyhow::Result;
@@ -13,7 +14,7 @@ use tokio::task::JoinSet;
 use tracing::{error, info, instrument, warn};
 
 use crate::domain::{rate_limit_wait, EmailAddress, ReplyLimits, SentCounts};
-use crate::smtp::{ReplyTransport, SendError, POOL_SIZE};
+use crate::smtp::{ReplyTransport, SendError};
 use crate::store::{OutboxRow, Store};
 
 /// After this many failed attempts a temporary failure counts as permanent (about two days with
@@ -51,7 +52,7 @@ pub fn retry_delay(attempts: u32) -> Duration {
 }
 
 /// How many replies may be claimed (marked `sending`) and handed to the SMTP tasks at once (the
-/// transport itself sends [`POOL_SIZE`] at a time). Two fetch batches' worth: the daemon tops the
+/// transport itself sends [`crate::smtp::POOL_SIZE`] at a time). Two fetch batches' worth: the daemon tops the
 /// window up only between batches (a reply can be claimed only once the batch that caused it has
 /// committed), so a smaller window would leave the connections idle while a batch is recorded.
 /// A crash leaves at most this many replies in doubt, each resolved by the interrupted-send check.
@@ -81,12 +82,15 @@ pub struct Sender<T> {
     in_flight: JoinSet<Outcome>,
     /// Rows with an id up to this one were looked at in this pass (see [`Store::due_replies`]).
     after: i64,
+    /// Replies attempted in this pass: one attempt per reply per pass, also when a pass that
+    /// ignores retry times (`once`) follows the pumping during its sync.
+    attempted: HashSet<i64>,
     report: SendReport,
 }
 
 impl<T: ReplyTransport + Send + Sync + 'static> Sender<T> {
     pub fn new(transport: Arc<T>, limits: ReplyLimits, bcc: Option<EmailAddress>) -> Sender<T> {
-        Sender { transport, limits, bcc, in_flight: JoinSet::new(), after: 0, report: SendReport::default() }
+        Sender { transport, limits, bcc, in_flight: JoinSet::new(), after: 0, attempted: HashSet::new(), report: SendReport::default() }
     }
 
     /// Write back what has finished, then start due replies up to the window. Never waits.
@@ -98,9 +102,10 @@ impl<T: ReplyTransport + Send + Sync + 'static> Sender<T> {
         self.record(store, &done, now)?;
         while self.in_flight.len() < WINDOW {
             let room = WINDOW - self.in_flight.len();
-            let rows = store.due_replies(now, backoff == Backoff::Ignore, self.after, room)?;
+            let mut rows = store.due_replies(now, backoff == Backoff::Ignore, self.after, room)?;
             let Some(last) = rows.last() else { break };
             self.after = last.id;
+            rows.retain(|row| self.attempted.insert(row.id));
             let limits = self.limits;
             let report = &mut self.report;
             for claimed in store.group(|store| claim(store, rows, now, limits, report))? {
@@ -128,6 +133,7 @@ impl<T: ReplyTransport + Send + Sync + 'static> Sender<T> {
             self.record(store, &done, now)?;
         }
         self.after = 0;
+        self.attempted.clear();
         Ok(std::mem::take(&mut self.report))
     }
 
@@ -167,7 +173,7 @@ fn finished(joined: Result<Outcome, tokio::task::JoinError>) -> Option<Outcome> 
     }
 }
 
-/// Send every due reply once, within the rate limits, [`POOL_SIZE`] at a time (a one-off
+/// Send every due reply once, within the rate limits, [`crate::smtp::POOL_SIZE`] at a time (a one-off
 /// [`Sender`]).
 pub async fn send_due<T: ReplyTransport + Send + Sync + 'static>(
     store: &mut Store,
