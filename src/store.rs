@@ -20,8 +20,7 @@ use rusqlite::{params, Connection, OptionalExtension, TransactionBehavior};
 use serde::{Deserialize, Serialize};
 use tracing::warn;
 
-use crate::domain::{match_key, same_applicant, ApplicantFields, EmailAddress, Status};
-use crate::imap::{classify_mailbox, MailboxChange};
+use crate::domain::{classify_mailbox, match_key, same_applicant, ApplicantFields, EmailAddress, MailboxChange, Status};
 use crate::parse::attachments::Attachment;
 
 const MIGRATIONS: &[&str] = &[

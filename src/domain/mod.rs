@@ -7,6 +7,7 @@ mod decision;
 mod email_address;
 mod intent;
 mod limits;
+mod mailbox;
 mod matching;
 mod schedule;
 
@@ -16,5 +17,6 @@ pub use decision::{automatic_reason, decide, is_late, AutoSignals, Automatic, De
 pub use email_address::EmailAddress;
 pub use intent::{looks_like_inquiry, prefers_english, wants_cancellation};
 pub use limits::{rate_limit_wait, ReplyLimits, SentCounts};
+pub use mailbox::{classify_mailbox, MailboxChange};
 pub use matching::{match_key, same_applicant};
 pub use schedule::{next_summary_time, summary_due, SummaryWindow};
