@@ -89,8 +89,8 @@ impl Desk {
             let fetched = conn.fetch(batch, self.config.imap.max_message_size).await?;
             let got: HashSet<u32> = fetched.iter().map(|f| f.uid).collect();
             report.vanished += batch.iter().filter(|uid| !got.contains(uid)).count();
-            // Group commit: the batch is recorded in one transaction (each message still all or
-            // nothing within it), and no UID of it counts as processed before that commit.
+            // Group commit: the batch is recorded in one transaction (all of it or, on any error,
+            // none of it), and no UID of it counts as processed before that commit.
             let (config, replier) = (&self.config, &self.replier);
             let mut batch_report = SyncReport::default();
             let interrupted = self.store.group(|store| {

@@ -36,7 +36,10 @@ pub struct Store {
 /// See [`Store::write`].
 enum Write<'c> {
     Transaction(rusqlite::Transaction<'c>),
-    Savepoint(rusqlite::Savepoint<'c>),
+    /// Inside a [`Store::group`]: the group's transaction is the unit. No savepoint per write:
+    /// nothing inside a group catches an error and carries on (every error ends the group,
+    /// which rolls back whole), so a savepoint would only cost a statement journal per write.
+    InGroup(&'c Connection),
 }
 
 impl std::ops::Deref for Write<'_> {
@@ -44,7 +47,7 @@ impl std::ops::Deref for Write<'_> {
     fn deref(&self) -> &Connection {
         match self {
             Write::Transaction(tx) => tx,
-            Write::Savepoint(sp) => sp,
+            Write::InGroup(conn) => conn,
         }
     }
 }
@@ -53,8 +56,35 @@ impl Write<'_> {
     fn commit(self) -> rusqlite::Result<()> {
         match self {
             Write::Transaction(tx) => tx.commit(),
-            Write::Savepoint(sp) => sp.commit(),
+            Write::InGroup(_) => Ok(()),
         }
+    }
+}
+
+/// Statements through rusqlite's statement cache: the same few statements run for every
+/// message, and preparing them anew each time was a tenth of smebridge's CPU (perf, N = 5,000).
+trait Cached {
+    fn exec<P: rusqlite::Params>(&self, sql: &str, params: P) -> rusqlite::Result<usize>;
+    fn row<T, P: rusqlite::Params, F: FnOnce(&rusqlite::Row<'_>) -> rusqlite::Result<T>>(
+        &self,
+        sql: &str,
+        params: P,
+        f: F,
+    ) -> rusqlite::Result<T>;
+}
+
+impl Cached for Connection {
+    fn exec<P: rusqlite::Params>(&self, sql: &str, params: P) -> rusqlite::Result<usize> {
+        self.prepare_cached(sql)?.execute(params)
+    }
+
+    fn row<T, P: rusqlite::Params, F: FnOnce(&rusqlite::Row<'_>) -> rusqlite::Result<T>>(
+        &self,
+        sql: &str,
+        params: P,
+        f: F,
+    ) -> rusqlite::Result<T> {
+        self.prepare_cached(sql)?.query_row(params, f)
     }
 }
 
@@ -146,6 +176,7 @@ impl Store {
         conn.pragma_update(None, "journal_mode", "WAL")?;
         conn.pragma_update(None, "synchronous", "FULL")?;
         conn.pragma_update(None, "foreign_keys", "ON")?;
+        conn.set_prepared_statement_cache_capacity(64);
         let mut store = Store { conn };
         store.migrate().context("cannot bring the database schema up to date")?;
         store.refresh_match_keys().context("cannot update the applications' name and organization keys")?;
@@ -169,13 +200,13 @@ impl Store {
         Ok(())
     }
 
-    /// A write transaction: `BEGIN IMMEDIATE` on its own, or a savepoint inside a [`Store::group`]
-    /// (so that each message still commits or rolls back as a whole within the group).
+    /// A write transaction: `BEGIN IMMEDIATE` on its own, or part of the group's transaction
+    /// inside a [`Store::group`].
     fn write(&mut self) -> Result<Write<'_>> {
         Ok(if self.conn.is_autocommit() {
             Write::Transaction(self.conn.transaction_with_behavior(TransactionBehavior::Immediate)?)
         } else {
-            Write::Savepoint(self.conn.savepoint()?)
+            Write::InGroup(&self.conn)
         })
     }
 
@@ -184,7 +215,8 @@ impl Store {
     /// messages is recorded together, and none of them counts as processed (its UID row is part
     /// of the same transaction) before the commit. Nothing outside the database may happen on
     /// the strength of a write inside `f` (no reply is sent, no message moved) until it returns.
-    /// Nested calls join the outer group.
+    /// Any error inside `f` must end it (it rolls the whole group back). Nested calls join the
+    /// outer group.
     pub fn group<T>(&mut self, f: impl FnOnce(&mut Store) -> Result<T>) -> Result<T> {
         if !self.conn.is_autocommit() {
             return f(self);
@@ -229,7 +261,7 @@ impl Store {
             stale
         };
         for (id, key) in &stale {
-            tx.execute("UPDATE applications SET match_key = ?2 WHERE id = ?1", params![id, key])?;
+            tx.exec("UPDATE applications SET match_key = ?2 WHERE id = ?1", params![id, key])?;
         }
         tx.commit()?;
         Ok(())
@@ -241,12 +273,12 @@ impl Store {
     pub fn uidvalidity(&self, mailbox: &str) -> Result<Option<u32>> {
         Ok(self
             .conn
-            .query_row("SELECT uidvalidity FROM mailbox_state WHERE mailbox = ?1", [mailbox], |r| r.get(0))
+            .row("SELECT uidvalidity FROM mailbox_state WHERE mailbox = ?1", [mailbox], |r| r.get(0))
             .optional()?)
     }
 
     pub fn set_uidvalidity(&self, mailbox: &str, uidvalidity: u32, now: Timestamp) -> Result<()> {
-        self.conn.execute(
+        self.conn.exec(
             "INSERT INTO mailbox_state (mailbox, uidvalidity, updated_at) VALUES (?1, ?2, ?3)
              ON CONFLICT (mailbox) DO UPDATE SET uidvalidity = excluded.uidvalidity, updated_at = excluded.updated_at",
             params![mailbox, uidvalidity, now.as_second()],
@@ -264,16 +296,16 @@ impl Store {
     pub fn note_selected(&mut self, mailbox: &str, uidvalidity: u32, uid_next: Option<u32>, now: Timestamp) -> Result<(MailboxChange, Option<i64>)> {
         let tx = self.write()?;
         let old_validity: Option<u32> =
-            tx.query_row("SELECT uidvalidity FROM mailbox_state WHERE mailbox = ?1", [mailbox], |r| r.get(0)).optional()?;
+            tx.row("SELECT uidvalidity FROM mailbox_state WHERE mailbox = ?1", [mailbox], |r| r.get(0)).optional()?;
         let remembered: Option<Option<u32>> = tx
-            .query_row(
+            .row(
                 "SELECT uid_next FROM mailbox_uidnext WHERE mailbox = ?1 AND uidvalidity = ?2",
                 params![mailbox, uidvalidity],
                 |r| r.get(0),
             )
             .optional()?;
         let change = classify_mailbox(old_validity, remembered.flatten(), uidvalidity, uid_next);
-        tx.execute(
+        tx.exec(
             "INSERT INTO mailbox_state (mailbox, uidvalidity, updated_at) VALUES (?1, ?2, ?3)
              ON CONFLICT (mailbox) DO UPDATE SET uidvalidity = excluded.uidvalidity, updated_at = excluded.updated_at",
             params![mailbox, uidvalidity, now.as_second()],
@@ -287,7 +319,7 @@ impl Store {
             MailboxChange::UidnextBackwards { new, .. } => new,
         };
         let reset = change != MailboxChange::None;
-        tx.execute(
+        tx.exec(
             "INSERT INTO mailbox_uidnext (mailbox, uidvalidity, uid_next, accounted, updated_at) VALUES (?1, ?2, ?3, ?4, ?5)
              ON CONFLICT (mailbox, uidvalidity) DO UPDATE SET
                  uid_next = CASE WHEN ?6 THEN excluded.uid_next ELSE max(coalesce(uid_next, 0), coalesce(excluded.uid_next, 0)) END,
@@ -304,7 +336,7 @@ impl Store {
             }
             MailboxChange::UidnextBackwards { old, new } => {
                 warn!(old, new, "UIDNEXT went backwards: forgetting this mailbox's UIDs and rescanning");
-                tx.execute("DELETE FROM mailbox_uids WHERE mailbox = ?1 AND uidvalidity = ?2", params![mailbox, uidvalidity])?;
+                tx.exec("DELETE FROM mailbox_uids WHERE mailbox = ?1 AND uidvalidity = ?2", params![mailbox, uidvalidity])?;
                 let details = EventDetails { old: Some(old), new: Some(new), ..EventDetails::default() };
                 Some(insert_event(&tx, EVENT_UIDNEXT, mailbox, &details, now)?)
             }
@@ -321,7 +353,7 @@ impl Store {
     pub fn note_synced(&mut self, mailbox: &str, uidvalidity: u32, rescan: Option<i64>, synced: &Synced<'_>, now: Timestamp) -> Result<usize> {
         let tx = self.write()?;
         let (uid_next, accounted): (Option<u32>, u32) = tx
-            .query_row(
+            .row(
                 "SELECT uid_next, accounted FROM mailbox_uidnext WHERE mailbox = ?1 AND uidvalidity = ?2",
                 params![mailbox, uidvalidity],
                 |r| Ok((r.get(0)?, r.get(1)?)),
@@ -342,18 +374,18 @@ impl Store {
             insert_event(&tx, EVENT_VANISHED, mailbox, &details, now)?;
         }
         if high > 0 {
-            tx.execute(
+            tx.exec(
                 "UPDATE mailbox_uidnext SET accounted = ?3, uid_next = max(coalesce(uid_next, 0), ?3), updated_at = ?4
                  WHERE mailbox = ?1 AND uidvalidity = ?2",
                 params![mailbox, uidvalidity, high, now.as_second()],
             )?;
         }
         if let Some(id) = rescan {
-            let text: String = tx.query_row("SELECT details FROM mailbox_events WHERE id = ?1", [id], |r| r.get(0))?;
+            let text: String = tx.row("SELECT details FROM mailbox_events WHERE id = ?1", [id], |r| r.get(0))?;
             let mut details: EventDetails = serde_json::from_str(&text).unwrap_or_default();
             details.recognised = Some(synced.known as u64);
             details.recorded = Some(synced.recorded as u64);
-            tx.execute("UPDATE mailbox_events SET details = ?2 WHERE id = ?1", params![id, serde_json::to_string(&details)?])?;
+            tx.exec("UPDATE mailbox_events SET details = ?2 WHERE id = ?1", params![id, serde_json::to_string(&details)?])?;
         }
         tx.commit()?;
         Ok(unseen.count)
@@ -395,7 +427,7 @@ impl Store {
     pub fn record_known_bytes(&mut self, at: MailboxUid<'_>, sha256: &str) -> Result<bool> {
         let tx = self.write()?;
         let existing: Option<i64> =
-            tx.query_row("SELECT id FROM messages WHERE sha256 = ?1", [sha256], |r| r.get(0)).optional()?;
+            tx.row("SELECT id FROM messages WHERE sha256 = ?1", [sha256], |r| r.get(0)).optional()?;
         let Some(message) = existing else {
             return Ok(false);
         };
@@ -408,7 +440,7 @@ impl Store {
     pub fn message_id_seen(&self, message_id: &str) -> Result<bool> {
         Ok(self
             .conn
-            .query_row("SELECT 1 FROM messages WHERE message_id = ?1 LIMIT 1", [message_id], |_| Ok(()))
+            .row("SELECT 1 FROM messages WHERE message_id = ?1 LIMIT 1", [message_id], |_| Ok(()))
             .optional()?
             .is_some())
     }
@@ -418,7 +450,7 @@ impl Store {
     pub fn application_by_email(&self, email: &EmailAddress) -> Result<Option<Application>> {
         Ok(self
             .conn
-            .query_row(
+            .row(
                 &format!("SELECT {APPLICATION_COLUMNS} FROM applications WHERE email = ?1"),
                 [email.as_str()],
                 application_from_row,
@@ -493,7 +525,7 @@ impl Store {
     ) -> Result<CommitResult> {
         let now = Timestamp::now().as_second();
         let tx = self.write()?;
-        let inserted = tx.execute(
+        let inserted = tx.exec(
             "INSERT INTO messages (sha256, message_id, arrived_at, size, raw, sender, subject, outcome, outcome_detail, problems, recorded_at)
              VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11)
              ON CONFLICT (sha256) DO NOTHING",
@@ -511,7 +543,7 @@ impl Store {
                 now,
             ],
         )?;
-        let message_row: i64 = tx.query_row("SELECT id FROM messages WHERE sha256 = ?1", [message.sha256], |r| r.get(0))?;
+        let message_row: i64 = tx.row("SELECT id FROM messages WHERE sha256 = ?1", [message.sha256], |r| r.get(0))?;
         insert_uid(&tx, at, message_row)?;
         if inserted == 0 {
             // The same bytes were recorded meanwhile: nothing more to do.
@@ -522,7 +554,7 @@ impl Store {
         let application_id = match application {
             ApplicationWrite::None => None,
             ApplicationWrite::Insert { email, fields, status, review } => {
-                tx.execute(
+                tx.exec(
                     "INSERT INTO applications (email, name, organization, position, phone, attendees, status, received_at, updated_at, first_message, last_message, review)
                      VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?8, ?9, ?9, ?10)",
                     params![
@@ -541,7 +573,7 @@ impl Store {
                 Some(tx.last_insert_rowid())
             }
             ApplicationWrite::Update { id, fields, status } => {
-                tx.execute(
+                tx.exec(
                     "UPDATE applications SET name = ?2, organization = ?3, position = ?4, phone = ?5, attendees = ?6,
                             updated_at = ?7, last_message = ?8, status = COALESCE(?9, status)
                      WHERE id = ?1",
@@ -560,7 +592,7 @@ impl Store {
                 Some(*id)
             }
             ApplicationWrite::Touch { id } => {
-                tx.execute("UPDATE applications SET last_message = ?2 WHERE id = ?1", params![id, message_row])?;
+                tx.exec("UPDATE applications SET last_message = ?2 WHERE id = ?1", params![id, message_row])?;
                 Some(*id)
             }
         };
@@ -578,7 +610,7 @@ impl Store {
 
     /// People registered (sum of attendees over accepted applications).
     pub fn seats_taken(&self) -> Result<i64> {
-        Ok(self.conn.query_row(
+        Ok(self.conn.row(
             "SELECT COALESCE(SUM(attendees), 0) FROM applications WHERE status = 'accepted'",
             [],
             |r| r.get(0),
@@ -596,13 +628,13 @@ impl Store {
         let mut promoted = 0;
         loop {
             let tx = self.write()?;
-            let taken: i64 = tx.query_row(
+            let taken: i64 = tx.row(
                 "SELECT COALESCE(SUM(attendees), 0) FROM applications WHERE status = 'accepted'",
                 [],
                 |r| r.get(0),
             )?;
             let next = tx
-                .query_row(
+                .row(
                     &format!(
                         "SELECT {APPLICATION_COLUMNS} FROM applications WHERE status = 'waitlisted' ORDER BY received_at, id LIMIT 1"
                     ),
@@ -614,7 +646,7 @@ impl Store {
             if taken + i64::from(app.fields.attendees.unwrap_or(1)) > capacity {
                 return Ok(promoted);
             }
-            tx.execute(
+            tx.exec(
                 "UPDATE applications SET status = 'accepted', updated_at = ?2 WHERE id = ?1",
                 params![app.id, Timestamp::now().as_second()],
             )?;
@@ -632,7 +664,7 @@ impl Store {
     pub fn reply_kind_queued_for(&self, recipient: &EmailAddress, kind: &str) -> Result<bool> {
         Ok(self
             .conn
-            .query_row(
+            .row(
                 "SELECT 1 FROM outbox WHERE recipient = ?1 AND kind = ?2 LIMIT 1",
                 params![recipient.as_str(), kind],
                 |_| Ok(()),
@@ -644,7 +676,7 @@ impl Store {
     /// Replies sent (or being sent: several go out at once) to `recipient` in the last day.
     pub fn sent_to(&self, recipient: &str, now: Timestamp) -> Result<u32> {
         let since = now.as_second() - 86_400;
-        Ok(self.conn.query_row(
+        Ok(self.conn.row(
             "SELECT COUNT(*) FROM outbox WHERE recipient = ?1
                AND ((state = 'sent' AND sent_at > ?2) OR (state = 'sending' AND sending_since > ?2))",
             params![recipient, since],
@@ -656,8 +688,8 @@ impl Store {
     /// is set only on sent rows, and rows in `sending` are few.
     pub fn sent_last_hour(&self, now: Timestamp) -> Result<u32> {
         let since = now.as_second() - 3600;
-        let sent: u32 = self.conn.query_row("SELECT COUNT(*) FROM outbox WHERE sent_at > ?1", [since], |r| r.get(0))?;
-        let sending: u32 = self.conn.query_row(
+        let sent: u32 = self.conn.row("SELECT COUNT(*) FROM outbox WHERE sent_at > ?1", [since], |r| r.get(0))?;
+        let sending: u32 = self.conn.row(
             "SELECT COUNT(*) FROM outbox WHERE state = 'sending' AND sending_since > ?1",
             [since],
             |r| r.get(0),
@@ -687,13 +719,13 @@ impl Store {
     pub fn next_reply_due(&self) -> Result<Option<Timestamp>> {
         let next: Option<i64> =
             self.conn
-                .query_row("SELECT MIN(next_attempt_at) FROM outbox WHERE state = 'pending'", [], |r| r.get(0))?;
+                .row("SELECT MIN(next_attempt_at) FROM outbox WHERE state = 'pending'", [], |r| r.get(0))?;
         next.map(|s| Timestamp::from_second(s).context("bad time in outbox")).transpose()
     }
 
     /// Count the attempt before making it: a crash mid-send leaves the row in `sending`.
     pub fn mark_sending(&self, id: i64, now: Timestamp) -> Result<()> {
-        self.conn.execute(
+        self.conn.exec(
             "UPDATE outbox SET state = 'sending', attempts = attempts + 1, sending_since = ?2 WHERE id = ?1",
             params![id, now.as_second()],
         )?;
@@ -711,19 +743,19 @@ impl Store {
 
     /// Record an error without changing the state.
     pub fn note_error(&self, id: i64, error: &str) -> Result<()> {
-        self.conn.execute("UPDATE outbox SET last_error = ?2 WHERE id = ?1", params![id, error])?;
+        self.conn.exec("UPDATE outbox SET last_error = ?2 WHERE id = ?1", params![id, error])?;
         Ok(())
     }
 
     /// The server may or may not have the reply: staff must look.
     pub fn mark_unknown(&self, id: i64, why: &str) -> Result<()> {
         self.conn
-            .execute("UPDATE outbox SET state = 'unknown', last_error = ?2 WHERE id = ?1", params![id, why])?;
+            .exec("UPDATE outbox SET state = 'unknown', last_error = ?2 WHERE id = ?1", params![id, why])?;
         Ok(())
     }
 
     pub fn mark_sent(&self, id: i64, now: Timestamp) -> Result<()> {
-        self.conn.execute(
+        self.conn.exec(
             "UPDATE outbox SET state = 'sent', sent_at = ?2, last_error = NULL WHERE id = ?1",
             params![id, now.as_second()],
         )?;
@@ -731,7 +763,7 @@ impl Store {
     }
 
     pub fn mark_retry(&self, id: i64, next_attempt_at: Timestamp, error: &str) -> Result<()> {
-        self.conn.execute(
+        self.conn.exec(
             "UPDATE outbox SET state = 'pending', next_attempt_at = ?2, last_error = ?3 WHERE id = ?1",
             params![id, next_attempt_at.as_second(), error],
         )?;
@@ -740,7 +772,7 @@ impl Store {
 
     pub fn mark_failed(&self, id: i64, error: &str) -> Result<()> {
         self.conn
-            .execute("UPDATE outbox SET state = 'failed', last_error = ?2 WHERE id = ?1", params![id, error])?;
+            .exec("UPDATE outbox SET state = 'failed', last_error = ?2 WHERE id = ?1", params![id, error])?;
         Ok(())
     }
 
@@ -758,7 +790,7 @@ impl Store {
     pub fn last_summary(&self) -> Result<Option<(String, Timestamp)>> {
         let row: Option<(String, i64)> = self
             .conn
-            .query_row("SELECT day, created_at FROM summaries ORDER BY day DESC LIMIT 1", [], |r| Ok((r.get(0)?, r.get(1)?)))
+            .row("SELECT day, created_at FROM summaries ORDER BY day DESC LIMIT 1", [], |r| Ok((r.get(0)?, r.get(1)?)))
             .optional()?;
         row.map(|(day, at)| Ok((day, Timestamp::from_second(at)?))).transpose()
     }
@@ -768,7 +800,7 @@ impl Store {
     /// the day was summarized already.
     pub fn record_summary(&mut self, day: &str, now: Timestamp, mails: &[NewReply]) -> Result<bool> {
         let tx = self.write()?;
-        let inserted = tx.execute(
+        let inserted = tx.exec(
             "INSERT INTO summaries (day, created_at) VALUES (?1, ?2) ON CONFLICT (day) DO NOTHING",
             params![day, now.as_second()],
         )?;
@@ -816,7 +848,7 @@ impl Store {
 
     /// Replies waiting because of the rate limit: (how many, to how many addresses).
     pub fn held_replies(&self) -> Result<(i64, i64)> {
-        Ok(self.conn.query_row(
+        Ok(self.conn.row(
             "SELECT COUNT(*), COUNT(DISTINCT recipient) FROM outbox WHERE state = 'pending' AND last_error = ?1",
             [crate::outbox::HELD],
             |r| Ok((r.get(0)?, r.get(1)?)),
@@ -845,7 +877,7 @@ impl Store {
 
     /// How many messages are recorded.
     pub fn message_count(&self) -> Result<i64> {
-        Ok(self.conn.query_row("SELECT COUNT(*) FROM messages", [], |r| r.get(0))?)
+        Ok(self.conn.row("SELECT COUNT(*) FROM messages", [], |r| r.get(0))?)
     }
 }
 
@@ -914,7 +946,7 @@ fn vanished_unseen(from: u32, to: u32, listed: &HashSet<u32>, recorded: &HashSet
 }
 
 fn insert_event(tx: &Connection, kind: &str, mailbox: &str, details: &EventDetails, now: Timestamp) -> Result<i64> {
-    tx.execute(
+    tx.exec(
         "INSERT INTO mailbox_events (kind, mailbox, details, at) VALUES (?1, ?2, ?3, ?4)",
         params![kind, mailbox, serde_json::to_string(details)?, now.as_second()],
     )?;
@@ -972,7 +1004,7 @@ fn insert_reply(
     application: Option<i64>,
     now: i64,
 ) -> Result<i64> {
-    tx.execute(
+    tx.exec(
         "INSERT INTO outbox (kind, answers, application, message_id, envelope_from, recipient, raw, state, attempts, next_attempt_at, created_at)
          VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, 'pending', 0, ?8, ?8)",
         params![
@@ -999,7 +1031,7 @@ fn record_attachments_and_links(
     application: Option<i64>,
 ) -> Result<()> {
     for (position, attachment) in attachments.iter().enumerate() {
-        tx.execute(
+        tx.exec(
             "INSERT INTO attachments (message, position, name, content_type, size, sha256, within)
              VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7)",
             params![
@@ -1014,19 +1046,19 @@ fn record_attachments_and_links(
         )?;
     }
     let Some(application) = application else { return Ok(()) };
-    tx.execute(
+    tx.exec(
         "INSERT INTO application_messages (application, message) VALUES (?1, ?2)
          ON CONFLICT (application, message) DO NOTHING",
         params![application, message],
     )?;
     if let ApplicationWrite::Insert { fields, .. } | ApplicationWrite::Update { fields, .. } = write {
-        tx.execute("UPDATE applications SET match_key = ?2 WHERE id = ?1", params![application, match_key(fields)])?;
+        tx.exec("UPDATE applications SET match_key = ?2 WHERE id = ?1", params![application, match_key(fields)])?;
     }
     Ok(())
 }
 
 fn insert_uid(tx: &Connection, at: MailboxUid<'_>, message: i64) -> Result<()> {
-    tx.execute(
+    tx.exec(
         "INSERT INTO mailbox_uids (mailbox, uidvalidity, uid, message) VALUES (?1, ?2, ?3, ?4)
          ON CONFLICT (mailbox, uidvalidity, uid) DO NOTHING",
         params![at.mailbox, at.uidvalidity, at.uid, message],
