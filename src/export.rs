@@ -18,7 +18,7 @@ pub enum Format {
 
 /// The CSV columns, in order. The first nine are the documented contract; new columns are only
 /// ever appended, so a spreadsheet or script reading by position keeps working.
-pub const CSV_COLUMNS: [&str; 10] = [
+pub const CSV_COLUMNS: [&str; 12] = [
     "email",
     "name",
     "organization",
@@ -29,6 +29,8 @@ pub const CSV_COLUMNS: [&str; 10] = [
     "received_at",
     "application_no",
     "attachments",
+    "people",
+    "sources",
 ];
 
 /// Write every application as CSV. `received_at` is the arrival time at the server, RFC 3339 in
@@ -44,7 +46,7 @@ pub fn write_csv(out: impl Write, applications: &[Application], tz: &TimeZone) -
 }
 
 /// One application as the export's cells, in [`CSV_COLUMNS`] order.
-pub fn row(app: &Application, tz: &TimeZone) -> [String; 10] {
+pub fn row(app: &Application, tz: &TimeZone) -> [String; 12] {
     let f = &app.fields;
     let text = |v: &Option<String>| v.clone().unwrap_or_default();
     [
@@ -58,7 +60,19 @@ pub fn row(app: &Application, tz: &TimeZone) -> [String; 10] {
         rfc3339_in(app.received_at, tz),
         crate::reply::application_number(app.id),
         attachments_cell(&app.attachments),
+        app.people.join("; "),
+        sources_cell(app),
     ]
+}
+
+/// Where each field's value was read, in one cell: `name: line 4, label '성 명'; phone: signature
+/// block`, in the order of the columns.
+pub fn sources_cell(app: &Application) -> String {
+    ["name", "organization", "position", "phone", "email", "attendees"]
+        .iter()
+        .filter_map(|field| app.sources.get(*field).map(|source| format!("{field}: {source}")))
+        .collect::<Vec<_>>()
+        .join("; ")
 }
 
 /// The attachments in one cell, for people: `신청서.hwpx (application/hwp+zip, 34 kB); …`, with
@@ -96,7 +110,8 @@ pub fn defuse_formula(cell: &str) -> String {
 
 /// Every application as a JSON array of objects keyed by [`CSV_COLUMNS`], plus `review`;
 /// `attachments` is an array of objects (`name`, `type`, `size` in bytes, `sha256`, and
-/// `within` for a file found inside another attachment).
+/// `within` for a file found inside another attachment), `people` an array of names and
+/// `sources` an object (field → where its value was read).
 pub fn write_json(out: impl Write, applications: &[Application], tz: &TimeZone) -> Result<()> {
     let rows: Vec<serde_json::Value> = applications
         .iter()
@@ -109,6 +124,8 @@ pub fn write_json(out: impl Write, applications: &[Application], tz: &TimeZone) 
             object.insert("attendees".into(), serde_json::json!(app.fields.attendees.unwrap_or(1)));
             object.insert("review".into(), serde_json::json!(app.review));
             object.insert("attachments".into(), serde_json::json!(app.attachments));
+            object.insert("people".into(), serde_json::json!(app.people));
+            object.insert("sources".into(), serde_json::json!(app.sources));
             serde_json::Value::Object(object)
         })
         .collect();
@@ -151,6 +168,11 @@ mod tests {
             received_at: "2022-11-17T14:58:59Z".parse().unwrap(),
             review: None,
             last_message: 1,
+            people: vec!["김민준".into(), "이하은".into()],
+            sources: [("name", "line 4, label '성 명'"), ("phone", "signature block")]
+                .into_iter()
+                .map(|(k, v)| (k.to_owned(), v.to_owned()))
+                .collect(),
             attachments: Vec::new(),
         }];
         let mut out = Vec::new();
@@ -159,11 +181,12 @@ mod tests {
         let mut lines = text.lines();
         assert_eq!(
             lines.next().unwrap(),
-            "email,name,organization,position,phone,attendees,status,received_at,application_no,attachments"
+            "email,name,organization,position,phone,attendees,status,received_at,application_no,attachments,people,sources"
         );
         assert_eq!(
             lines.next().unwrap(),
-            "kim@hanbit-tech.example,김민준,\"(주)한빛테크, 연구소\",,010-1234-5678,2,accepted,2022-11-17T23:58:59+09:00,SME-0003,"
+            "kim@hanbit-tech.example,김민준,\"(주)한빛테크, 연구소\",,010-1234-5678,2,accepted,2022-11-17T23:58:59+09:00,SME-0003,,\
+             김민준; 이하은,\"name: line 4, label '성 명'; phone: signature block\""
         );
     }
 
@@ -176,6 +199,8 @@ mod tests {
             received_at: "2022-11-16T01:00:00Z".parse().unwrap(),
             review: None,
             last_message: 1,
+            people: Vec::new(),
+            sources: Default::default(),
             attachments,
         }
     }
@@ -191,7 +216,7 @@ mod tests {
     }
 
     #[test]
-    fn attachments_are_listed_in_the_last_column_and_in_json() {
+    fn attachments_are_listed_in_their_column_and_in_json() {
         let seoul = jiff::tz::db().get("Asia/Seoul").unwrap();
         let app = with_attachments(vec![
             listed("신청서.hwpx", "application/hwp+zip", 34_123, None),
@@ -201,7 +226,7 @@ mod tests {
         let mut out = Vec::new();
         write_csv(&mut out, std::slice::from_ref(&app), &seoul).unwrap();
         let mut reader = csv::Reader::from_reader(out.as_slice());
-        assert_eq!(reader.headers().unwrap().iter().next_back(), Some("attachments"));
+        assert_eq!(reader.headers().unwrap().get(9), Some("attachments"));
         let record = reader.records().next().unwrap().unwrap();
         assert_eq!(
             &record[9],

@@ -292,6 +292,7 @@ mod tests {
             outcome_detail: None,
             problems: &[],
             attachments: &[],
+            details: &crate::store::NO_DETAILS,
         };
         store
             .commit_message(MailboxUid { mailbox: "INBOX", uidvalidity: 1, uid }, &msg, &ApplicationWrite::None, |_| {

@@ -15,7 +15,7 @@ use crate::domain::{
 };
 use crate::parse::{self, Inbound};
 use crate::reply::{Addressee, Replier, ReplyFacts, ReplyKind};
-use crate::store::{Application, ApplicationWrite, MailboxUid, NewMessage, NewReply, Store};
+use crate::store::{Application, ApplicationWrite, Details, MailboxUid, NewMessage, NewReply, Store, NO_DETAILS};
 
 /// What became of a message.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -48,7 +48,7 @@ pub fn process_message(
         // Only the headers were fetched: record it for staff, decide nothing from a body we
         // do not have.
         inbound.problems.push(format!("too large ({size} bytes): only the headers were kept"));
-        let message = new_message(&inbound, &sha256, arrived_at, raw, "too_large", Some(format!("{size} bytes")));
+        let message = new_message(&inbound, &sha256, arrived_at, raw, "too_large", Some(format!("{size} bytes")), &NO_DETAILS);
         store.commit_message(at, &message, &ApplicationWrite::None, |_| Ok(None))?;
         info!(outcome = "too_large", size, "message recorded (headers only)");
         return Ok(Processed::Recorded { outcome: "too_large", reply: None });
@@ -96,7 +96,8 @@ pub fn process_message(
         (None, Decision::Hold(reason)) => Some(format!("sender not authenticated: {reason}")),
         _ => None,
     };
-    let message = new_message(&inbound, &sha256, arrived_at, raw, plan.outcome, detail);
+    let details = details(&inbound, &plan.write);
+    let message = new_message(&inbound, &sha256, arrived_at, raw, plan.outcome, detail, &details);
     let reply_kind = plan.reply;
     let committed = store
         .commit_message(at, &message, &plan.write, |application_id| {
@@ -141,6 +142,7 @@ fn new_message<'a>(
     raw: &'a [u8],
     outcome: &'static str,
     outcome_detail: Option<String>,
+    details: &'a Details,
 ) -> NewMessage<'a> {
     NewMessage {
         sha256,
@@ -153,7 +155,35 @@ fn new_message<'a>(
         outcome_detail,
         problems: &inbound.problems,
         attachments: &inbound.attachments,
+        details,
     }
+}
+
+/// Who the mail names and where each field came from, for the application it writes: every
+/// field for a new application; for an update only the fields the mail states (those are what
+/// change), so the other fields keep their earlier sources.
+fn details(inbound: &Inbound, write: &ApplicationWrite) -> Details {
+    let stated_only = match write {
+        ApplicationWrite::Insert { .. } => false,
+        ApplicationWrite::Update { .. } => true,
+        ApplicationWrite::None | ApplicationWrite::Touch { .. } => return Details::default(),
+    };
+    let s = &inbound.sources;
+    let st = &inbound.stated;
+    let fields = [
+        ("name", &s.name, st.name.is_some()),
+        ("organization", &s.organization, st.organization.is_some()),
+        ("position", &s.position, st.position.is_some()),
+        ("phone", &s.phone, st.phone.is_some()),
+        ("email", &s.email, false),
+        ("attendees", &s.attendees, st.attendees.is_some()),
+    ];
+    let sources = fields
+        .into_iter()
+        .filter(|(_, _, stated)| *stated || !stated_only)
+        .filter_map(|(field, source, _)| source.as_ref().map(|source| (field.to_owned(), source.to_string())))
+        .collect();
+    Details { people: inbound.people.clone(), sources }
 }
 
 /// Give freed places to the waiting list, first come first served, each with a reply. Runs

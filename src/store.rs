@@ -10,7 +10,7 @@
 //!   transaction. The database file is created readable by its owner only (it holds personal
 //!   data).
 
-use std::collections::HashSet;
+use std::collections::{BTreeMap, HashSet};
 use std::path::Path;
 use std::time::Duration;
 
@@ -27,6 +27,7 @@ const MIGRATIONS: &[&str] = &[
     include_str!("../migrations/0001_init.sql"),
     include_str!("../migrations/0002_attachments.sql"),
     include_str!("../migrations/0003_mailbox_events.sql"),
+    include_str!("../migrations/0004_application_details.sql"),
 ];
 
 pub struct Store {
@@ -102,6 +103,21 @@ pub struct NewMessage<'a> {
     pub problems: &'a [String],
     /// Listed in the `attachments` table, in the same transaction as the message.
     pub attachments: &'a [Attachment],
+    /// What the message says beyond the fields, for the application it inserts or updates.
+    pub details: &'a Details,
+}
+
+/// For a message that names nobody and gives no field (automatic mail, tests).
+pub static NO_DETAILS: Details = Details { people: Vec::new(), sources: BTreeMap::new() };
+
+/// Who the message names and where each field it gives was read.
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
+pub struct Details {
+    /// Everyone the mail names as applicant or attendee (empty: nobody by name).
+    pub people: Vec<String>,
+    /// Field name → where its value was read, in words for staff. For an update, only the
+    /// fields the mail states (they replace the earlier entries).
+    pub sources: BTreeMap<String, String>,
 }
 
 /// Where a message was seen.
@@ -145,6 +161,10 @@ pub struct Application {
     pub review: Option<String>,
     /// The last message that belongs to this application.
     pub last_message: i64,
+    /// Everyone named as applicant or attendee.
+    pub people: Vec<String>,
+    /// Field name → where its current value was read.
+    pub sources: BTreeMap<String, String>,
     /// The attachments of every message that belongs to it, in the order they arrived. Filled by
     /// [`Store::applications`] (what exports and the summary list); empty where the pipeline
     /// looks up one application to decide about a message.
@@ -555,8 +575,8 @@ impl Store {
             ApplicationWrite::None => None,
             ApplicationWrite::Insert { email, fields, status, review } => {
                 tx.exec(
-                    "INSERT INTO applications (email, name, organization, position, phone, attendees, status, received_at, updated_at, first_message, last_message, review)
-                     VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?8, ?9, ?9, ?10)",
+                    "INSERT INTO applications (email, name, organization, position, phone, attendees, status, received_at, updated_at, first_message, last_message, review, people, sources)
+                     VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?8, ?9, ?9, ?10, ?11, ?12)",
                     params![
                         email.as_str(),
                         fields.name,
@@ -568,6 +588,8 @@ impl Store {
                         message.arrived_at.as_second(),
                         message_row,
                         review,
+                        people_json(&message.details.people),
+                        sources_json(&message.details.sources),
                     ],
                 )?;
                 Some(tx.last_insert_rowid())
@@ -575,7 +597,8 @@ impl Store {
             ApplicationWrite::Update { id, fields, status } => {
                 tx.exec(
                     "UPDATE applications SET name = ?2, organization = ?3, position = ?4, phone = ?5, attendees = ?6,
-                            updated_at = ?7, last_message = ?8, status = COALESCE(?9, status)
+                            updated_at = ?7, last_message = ?8, status = COALESCE(?9, status),
+                            people = COALESCE(?10, people), sources = json_patch(COALESCE(sources, '{}'), ?11)
                      WHERE id = ?1",
                     params![
                         id,
@@ -587,6 +610,8 @@ impl Store {
                         message.arrived_at.as_second(),
                         message_row,
                         status.map(Status::as_str),
+                        people_json(&message.details.people),
+                        sources_json(&message.details.sources),
                     ],
                 )?;
                 Some(*id)
@@ -1067,7 +1092,25 @@ fn insert_uid(tx: &Connection, at: MailboxUid<'_>, message: i64) -> Result<()> {
 }
 
 const APPLICATION_COLUMNS: &str =
-    "id, email, name, organization, position, phone, attendees, status, received_at, review, last_message";
+    "id, email, name, organization, position, phone, attendees, status, received_at, review, last_message, people, sources";
+
+/// A JSON column, `None` when NULL.
+fn json_column<T: serde::de::DeserializeOwned>(row: &rusqlite::Row<'_>, index: usize) -> rusqlite::Result<Option<T>> {
+    let Some(text) = row.get::<_, Option<String>>(index)? else { return Ok(None) };
+    serde_json::from_str(&text)
+        .map(Some)
+        .map_err(|e| rusqlite::Error::FromSqlConversionFailure(index, rusqlite::types::Type::Text, Box::new(e)))
+}
+
+/// `people` as stored: a JSON array, or NULL for nobody.
+fn people_json(people: &[String]) -> Option<String> {
+    (!people.is_empty()).then(|| serde_json::Value::from(people.to_vec()).to_string())
+}
+
+/// `sources` as stored: a JSON object (`{}` when nothing is known).
+fn sources_json(sources: &BTreeMap<String, String>) -> String {
+    serde_json::to_string(sources).unwrap_or_else(|_| "{}".to_owned())
+}
 
 fn application_from_row(row: &rusqlite::Row<'_>) -> rusqlite::Result<Application> {
     let status: String = row.get(7)?;
@@ -1090,6 +1133,8 @@ fn application_from_row(row: &rusqlite::Row<'_>) -> rusqlite::Result<Application
         })?,
         review: row.get(9)?,
         last_message: row.get(10)?,
+        people: json_column(row, 11)?.unwrap_or_default(),
+        sources: json_column(row, 12)?.unwrap_or_default(),
         attachments: Vec::new(),
     })
 }
@@ -1143,6 +1188,7 @@ mod tests {
             outcome_detail: None,
             problems: &[],
             attachments: &[],
+            details: &NO_DETAILS,
         }
     }
 
@@ -1251,6 +1297,34 @@ mod tests {
         drop(Store::open(&path).unwrap());
         let store = Store::open(&path).unwrap();
         assert_eq!(store.message_count().unwrap(), 0);
+    }
+
+    #[test]
+    fn people_and_sources_are_kept_and_an_update_replaces_only_the_sources_it_states() {
+        let (_dir, mut store) = store();
+        let kim = EmailAddress::parse("kim@hanbit-tech.example").unwrap();
+        let at = |uid| MailboxUid { mailbox: "INBOX", uidvalidity: 7, uid };
+        let sources = |pairs: &[(&str, &str)]| pairs.iter().map(|(k, v)| (k.to_string(), v.to_string())).collect();
+        let first = Details {
+            people: vec!["김민준".into(), "이하은".into()],
+            sources: sources(&[("name", "line 3, label '성명'"), ("phone", "signature block")]),
+        };
+        let mut msg = message("p1", b"p1", &kim);
+        msg.details = &first;
+        let fields = ApplicantFields { name: Some("김민준".into()), phone: Some("010-1234-5678".into()), ..Default::default() };
+        let insert = ApplicationWrite::Insert { email: kim.clone(), fields: fields.clone(), status: Status::Accepted, review: None };
+        let id = store.commit_message(at(1), &msg, &insert, |_| Ok(None)).unwrap().application.unwrap();
+
+        let later = Details { people: Vec::new(), sources: sources(&[("phone", "line 1, label '연락처'")]) };
+        let mut msg = message("p2", b"p2", &kim);
+        msg.message_id = "p2@x.example";
+        msg.details = &later;
+        let fields = ApplicantFields { phone: Some("010-9876-5432".into()), ..fields };
+        store.commit_message(at(2), &msg, &ApplicationWrite::Update { id, fields, status: None }, |_| Ok(None)).unwrap();
+
+        let app = store.application_by_email(&kim).unwrap().unwrap();
+        assert_eq!(app.people, ["김민준", "이하은"], "a mail naming nobody keeps the people");
+        assert_eq!(app.sources, sources(&[("name", "line 3, label '성명'"), ("phone", "line 1, label '연락처'")]));
     }
 
     #[test]

@@ -1362,6 +1362,8 @@ mod tests {
             received_at: at(a.received),
             review: None,
             last_message: a.id,
+            people: Vec::new(),
+            sources: Default::default(),
             attachments: Vec::new(),
         }
     }
@@ -1597,7 +1599,9 @@ mod tests {
                 "accepted",
                 "2022-11-10T10:12:00+09:00",
                 "SME-0001",
-                "" // attachments: none
+                "", // attachments: none
+                "", // people: none named
+                "", // sources: not known in this sample
             ]
         );
         assert_eq!(&records[3][1], "<script>alert(1)</script>");

@@ -165,6 +165,18 @@ async fn the_corpus_through_postfix_and_dovecot_shows_the_expected_fields_in_the
                 failures.push(format!("{name}: {key}: expected {want}, exported {got}"));
             }
         }
+        // Where each value came from, as the parser said for the fixture itself.
+        if let Some(want) = expected.get("sources") {
+            if want != &row["sources"] {
+                failures.push(format!("{name}: sources: expected {want}, exported {}", row["sources"]));
+            }
+        }
+        // And every value has a source.
+        for key in ["name", "organization", "position", "phone"] {
+            if row[key] != "" && row["sources"].get(key).is_none() {
+                failures.push(format!("{name}: {key} has no source in the export: {}", row["sources"]));
+            }
+        }
     }
     assert!(failures.is_empty(), "{} mismatch(es):\n{}", failures.len(), failures.join("\n"));
 
@@ -232,8 +244,15 @@ async fn the_corpus_through_postfix_and_dovecot_shows_the_expected_fields_in_the
         )
     );
     let out = desk.smebridge(&["export", "--format", "csv"]);
-    let header = String::from_utf8(out.stdout).unwrap().lines().next().unwrap().to_owned();
-    assert_eq!(header, "email,name,organization,position,phone,attendees,status,received_at,application_no,attachments");
+    let mut csv = csv::Reader::from_reader(out.stdout.as_slice());
+    let header: Vec<String> = csv.headers().unwrap().iter().map(str::to_owned).collect();
+    assert_eq!(
+        header.join(","),
+        "email,name,organization,position,phone,attendees,status,received_at,application_no,attachments,people,sources"
+    );
+    // The sources column in words, for staff in Excel: the HTML-table fixture's, for one.
+    let table = csv.records().map(Result::unwrap).find(|r| &r[0] == "subin.jang@naver.example").unwrap();
+    assert!(table[11].starts_with("name: HTML table, line 2, cell '성 명'; organization: HTML table"), "{}", &table[11]);
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
