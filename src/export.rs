@@ -18,7 +18,7 @@ pub enum Format {
 
 /// The CSV columns, in order. The first nine are the documented contract; new columns are only
 /// ever appended, so a spreadsheet or script reading by position keeps working.
-pub const CSV_COLUMNS: [&str; 12] = [
+pub const CSV_COLUMNS: [&str; 13] = [
     "email",
     "name",
     "organization",
@@ -30,6 +30,7 @@ pub const CSV_COLUMNS: [&str; 12] = [
     "application_no",
     "attachments",
     "people",
+    "notes",
     "sources",
 ];
 
@@ -46,7 +47,7 @@ pub fn write_csv(out: impl Write, applications: &[Application], tz: &TimeZone) -
 }
 
 /// One application as the export's cells, in [`CSV_COLUMNS`] order.
-pub fn row(app: &Application, tz: &TimeZone) -> [String; 12] {
+pub fn row(app: &Application, tz: &TimeZone) -> [String; 13] {
     let f = &app.fields;
     let text = |v: &Option<String>| v.clone().unwrap_or_default();
     [
@@ -61,6 +62,7 @@ pub fn row(app: &Application, tz: &TimeZone) -> [String; 12] {
         crate::reply::application_number(app.id),
         attachments_cell(&app.attachments),
         app.people.join("; "),
+        app.notes.clone().unwrap_or_default(),
         sources_cell(app),
     ]
 }
@@ -110,7 +112,8 @@ pub fn defuse_formula(cell: &str) -> String {
 
 /// Every application as a JSON array of objects keyed by [`CSV_COLUMNS`], plus `review`;
 /// `attachments` is an array of objects (`name`, `type`, `size` in bytes, `sha256`, and
-/// `within` for a file found inside another attachment), `people` an array of names and
+/// `within` for a file found inside another attachment), `people` an array of names, `notes`
+/// the applicant's remarks (or null), and
 /// `sources` an object (field → where its value was read).
 pub fn write_json(out: impl Write, applications: &[Application], tz: &TimeZone) -> Result<()> {
     let rows: Vec<serde_json::Value> = applications
@@ -125,6 +128,7 @@ pub fn write_json(out: impl Write, applications: &[Application], tz: &TimeZone) 
             object.insert("review".into(), serde_json::json!(app.review));
             object.insert("attachments".into(), serde_json::json!(app.attachments));
             object.insert("people".into(), serde_json::json!(app.people));
+            object.insert("notes".into(), serde_json::json!(app.notes));
             object.insert("sources".into(), serde_json::json!(app.sources));
             serde_json::Value::Object(object)
         })
@@ -169,6 +173,7 @@ mod tests {
             review: None,
             last_message: 1,
             people: vec!["김민준".into(), "이하은".into()],
+            notes: Some("=주차 필요".into()),
             sources: [("name", "line 4, label '성 명'"), ("phone", "signature block")]
                 .into_iter()
                 .map(|(k, v)| (k.to_owned(), v.to_owned()))
@@ -181,12 +186,12 @@ mod tests {
         let mut lines = text.lines();
         assert_eq!(
             lines.next().unwrap(),
-            "email,name,organization,position,phone,attendees,status,received_at,application_no,attachments,people,sources"
+            "email,name,organization,position,phone,attendees,status,received_at,application_no,attachments,people,notes,sources"
         );
         assert_eq!(
             lines.next().unwrap(),
             "kim@hanbit-tech.example,김민준,\"(주)한빛테크, 연구소\",,010-1234-5678,2,accepted,2022-11-17T23:58:59+09:00,SME-0003,,\
-             김민준; 이하은,\"name: line 4, label '성 명'; phone: signature block\""
+             김민준; 이하은,'=주차 필요,\"name: line 4, label '성 명'; phone: signature block\""
         );
     }
 
@@ -200,6 +205,7 @@ mod tests {
             review: None,
             last_message: 1,
             people: Vec::new(),
+            notes: None,
             sources: Default::default(),
             attachments,
         }

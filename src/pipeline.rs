@@ -183,7 +183,7 @@ fn details(inbound: &Inbound, write: &ApplicationWrite) -> Details {
         .filter(|(_, _, stated)| *stated || !stated_only)
         .filter_map(|(field, source, _)| source.as_ref().map(|source| (field.to_owned(), source.to_string())))
         .collect();
-    Details { people: inbound.people.clone(), sources }
+    Details { people: inbound.people.clone(), notes: inbound.notes.clone(), sources }
 }
 
 /// Give freed places to the waiting list, first come first served, each with a reply. Runs

@@ -108,13 +108,15 @@ pub struct NewMessage<'a> {
 }
 
 /// For a message that names nobody and gives no field (automatic mail, tests).
-pub static NO_DETAILS: Details = Details { people: Vec::new(), sources: BTreeMap::new() };
+pub static NO_DETAILS: Details = Details { people: Vec::new(), notes: None, sources: BTreeMap::new() };
 
 /// Who the message names and where each field it gives was read.
 #[derive(Debug, Clone, Default, PartialEq, Eq)]
 pub struct Details {
     /// Everyone the mail names as applicant or attendee (empty: nobody by name).
     pub people: Vec<String>,
+    /// What the applicant wrote under a remarks label.
+    pub notes: Option<String>,
     /// Field name → where its value was read, in words for staff. For an update, only the
     /// fields the mail states (they replace the earlier entries).
     pub sources: BTreeMap<String, String>,
@@ -163,6 +165,8 @@ pub struct Application {
     pub last_message: i64,
     /// Everyone named as applicant or attendee.
     pub people: Vec<String>,
+    /// What the applicant wrote under a remarks label (the latest mail's, if it has any).
+    pub notes: Option<String>,
     /// Field name → where its current value was read.
     pub sources: BTreeMap<String, String>,
     /// The attachments of every message that belongs to it, in the order they arrived. Filled by
@@ -575,8 +579,8 @@ impl Store {
             ApplicationWrite::None => None,
             ApplicationWrite::Insert { email, fields, status, review } => {
                 tx.exec(
-                    "INSERT INTO applications (email, name, organization, position, phone, attendees, status, received_at, updated_at, first_message, last_message, review, people, sources)
-                     VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?8, ?9, ?9, ?10, ?11, ?12)",
+                    "INSERT INTO applications (email, name, organization, position, phone, attendees, status, received_at, updated_at, first_message, last_message, review, people, sources, notes)
+                     VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?8, ?9, ?9, ?10, ?11, ?12, ?13)",
                     params![
                         email.as_str(),
                         fields.name,
@@ -590,6 +594,7 @@ impl Store {
                         review,
                         people_json(&message.details.people),
                         sources_json(&message.details.sources),
+                        message.details.notes,
                     ],
                 )?;
                 Some(tx.last_insert_rowid())
@@ -598,7 +603,8 @@ impl Store {
                 tx.exec(
                     "UPDATE applications SET name = ?2, organization = ?3, position = ?4, phone = ?5, attendees = ?6,
                             updated_at = ?7, last_message = ?8, status = COALESCE(?9, status),
-                            people = COALESCE(?10, people), sources = json_patch(COALESCE(sources, '{}'), ?11)
+                            people = COALESCE(?10, people), sources = json_patch(COALESCE(sources, '{}'), ?11),
+                            notes = COALESCE(?12, notes)
                      WHERE id = ?1",
                     params![
                         id,
@@ -612,6 +618,7 @@ impl Store {
                         status.map(Status::as_str),
                         people_json(&message.details.people),
                         sources_json(&message.details.sources),
+                        message.details.notes,
                     ],
                 )?;
                 Some(*id)
@@ -1092,7 +1099,7 @@ fn insert_uid(tx: &Connection, at: MailboxUid<'_>, message: i64) -> Result<()> {
 }
 
 const APPLICATION_COLUMNS: &str =
-    "id, email, name, organization, position, phone, attendees, status, received_at, review, last_message, people, sources";
+    "id, email, name, organization, position, phone, attendees, status, received_at, review, last_message, people, sources, notes";
 
 /// A JSON column, `None` when NULL.
 fn json_column<T: serde::de::DeserializeOwned>(row: &rusqlite::Row<'_>, index: usize) -> rusqlite::Result<Option<T>> {
@@ -1135,6 +1142,7 @@ fn application_from_row(row: &rusqlite::Row<'_>) -> rusqlite::Result<Application
         last_message: row.get(10)?,
         people: json_column(row, 11)?.unwrap_or_default(),
         sources: json_column(row, 12)?.unwrap_or_default(),
+        notes: row.get(13)?,
         attachments: Vec::new(),
     })
 }
@@ -1306,6 +1314,7 @@ mod tests {
         let at = |uid| MailboxUid { mailbox: "INBOX", uidvalidity: 7, uid };
         let sources = |pairs: &[(&str, &str)]| pairs.iter().map(|(k, v)| (k.to_string(), v.to_string())).collect();
         let first = Details {
+            notes: Some("주차 필요".into()),
             people: vec!["김민준".into(), "이하은".into()],
             sources: sources(&[("name", "line 3, label '성명'"), ("phone", "signature block")]),
         };
@@ -1315,7 +1324,7 @@ mod tests {
         let insert = ApplicationWrite::Insert { email: kim.clone(), fields: fields.clone(), status: Status::Accepted, review: None };
         let id = store.commit_message(at(1), &msg, &insert, |_| Ok(None)).unwrap().application.unwrap();
 
-        let later = Details { people: Vec::new(), sources: sources(&[("phone", "line 1, label '연락처'")]) };
+        let later = Details { people: Vec::new(), notes: None, sources: sources(&[("phone", "line 1, label '연락처'")]) };
         let mut msg = message("p2", b"p2", &kim);
         msg.message_id = "p2@x.example";
         msg.details = &later;
@@ -1324,6 +1333,7 @@ mod tests {
 
         let app = store.application_by_email(&kim).unwrap().unwrap();
         assert_eq!(app.people, ["김민준", "이하은"], "a mail naming nobody keeps the people");
+        assert_eq!(app.notes.as_deref(), Some("주차 필요"), "a mail without notes keeps the notes");
         assert_eq!(app.sources, sources(&[("name", "line 3, label '성명'"), ("phone", "line 1, label '연락처'")]));
     }
 

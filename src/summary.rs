@@ -1363,6 +1363,7 @@ mod tests {
             review: None,
             last_message: a.id,
             people: Vec::new(),
+            notes: None,
             sources: Default::default(),
             attachments: Vec::new(),
         }
@@ -1601,6 +1602,7 @@ mod tests {
                 "SME-0001",
                 "", // attachments: none
                 "", // people: none named
+                "", // notes: none
                 "", // sources: not known in this sample
             ]
         );

@@ -248,11 +248,11 @@ async fn the_corpus_through_postfix_and_dovecot_shows_the_expected_fields_in_the
     let header: Vec<String> = csv.headers().unwrap().iter().map(str::to_owned).collect();
     assert_eq!(
         header.join(","),
-        "email,name,organization,position,phone,attendees,status,received_at,application_no,attachments,people,sources"
+        "email,name,organization,position,phone,attendees,status,received_at,application_no,attachments,people,notes,sources"
     );
     // The sources column in words, for staff in Excel: the HTML-table fixture's, for one.
     let table = csv.records().map(Result::unwrap).find(|r| &r[0] == "subin.jang@naver.example").unwrap();
-    assert!(table[11].starts_with("name: HTML table, line 2, cell '성 명'; organization: HTML table"), "{}", &table[11]);
+    assert!(table[12].starts_with("name: HTML table, line 2, cell '성 명'; organization: HTML table"), "{}", &table[12]);
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]

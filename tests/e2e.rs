@@ -15,7 +15,7 @@ fn kim_application() -> String {
         "김민준",
         KIM,
         "워크숍 참가 신청합니다",
-        "안녕하세요. 아래와 같이 참가 신청합니다.\n\n성명: 김민준\n소속: (주)한빛테크\n직위: 책임연구원\n연락처: 010-1234-5678\n참석인원: 2명\n\n감사합니다.\n",
+        "안녕하세요. 아래와 같이 참가 신청합니다.\n\n성명: 김민준\n소속: (주)한빛테크\n직위: 책임연구원\n연락처: 010-1234-5678\n참석인원: 2명\n비고: 주차 지원 부탁드립니다\n\n감사합니다.\n",
         "kim-1@hanbit-tech.example",
     )
 }
@@ -39,6 +39,8 @@ async fn an_application_sent_over_smtp_is_recorded_and_acknowledged() {
     assert_eq!(row["position"], "책임연구원");
     assert_eq!(row["phone"], "010-1234-5678");
     assert_eq!(row["attendees"], "2");
+    assert_eq!(row["notes"], "주차 지원 부탁드립니다", "the applicant's remarks are kept for staff");
+    assert!(row["sources"].contains("name: line "), "where each value was read: {}", row["sources"]);
     assert_eq!(row["status"], "accepted");
     assert!(row["received_at"].ends_with("+09:00"), "arrival time in Seoul time: {}", row["received_at"]);
 

@@ -27,6 +27,7 @@ pub mod guess;
 pub mod headers;
 pub mod html;
 pub mod limits;
+pub mod notes;
 pub mod signature;
 pub mod source;
 
@@ -77,6 +78,8 @@ pub struct Inbound {
     /// Everyone the mail names as applicant or attendee, in order (usually just the applicant;
     /// empty when no name is stated).
     pub people: Vec<String>,
+    /// What the applicant wrote under a remarks label (`비고`, `Notes`), for staff.
+    pub notes: Option<String>,
     /// For a forwarded application (inline or attached as message/rfc822) whose fields are in
     /// the forwarded mail: its original sender, whose application it is.
     pub forwarded_from: Option<EmailAddress>,
@@ -181,6 +184,7 @@ fn parse_at_depth(raw: &[u8], sha256: &str, depth: usize) -> Inbound {
     });
     let mut seen = std::collections::HashSet::new();
     problems.retain(|problem| seen.insert(problem.clone()));
+    let notes = notes::find_notes(field_text);
 
     Inbound {
         message_id,
@@ -198,6 +202,7 @@ fn parse_at_depth(raw: &[u8], sha256: &str, depth: usize) -> Inbound {
         stated_email: applicant.stated_email,
         doubts,
         people: applicant.people,
+        notes,
         forwarded_from: applicant.forwarded_from,
         forwarded_from_name: applicant.forwarded_from_name,
         cancel_requested,
@@ -240,6 +245,7 @@ fn unreadable(sha256: &str, problems: Vec<String>) -> Inbound {
         stated_email: None,
         doubts: Vec::new(),
         people: Vec::new(),
+        notes: None,
         forwarded_from: None,
         forwarded_from_name: None,
         cancel_requested: false,
@@ -614,6 +620,7 @@ pub fn explain(inbound: &Inbound) -> String {
         line(label, format!("{}{from}", opt(value)));
     }
     line("people", if inbound.people.is_empty() { "-".into() } else { inbound.people.join(", ") });
+    line("notes", inbound.notes.clone().unwrap_or_else(|| "-".into()));
     if inbound.forwarded_from.is_some() || inbound.forwarded_from_name.is_some() {
         let address = inbound.forwarded_from.as_ref().map(|a| a.to_string()).unwrap_or_else(|| "-".into());
         let name = inbound.forwarded_from_name.as_deref().map(|n| format!(" ({n})")).unwrap_or_default();
