@@ -212,9 +212,12 @@ impl Corpus {
         Ok(Corpus { files })
     }
 
-    /// Mail number `i` of a backlog of `n`, from applicant address variant `tag`: mostly the
-    /// sample mails, 10 % Gmail-style multipart/alternative, 5 % with a photo attached
-    /// (60–300 kB), and max(3, n / 1000) with a 2–5 MB PDF, spread evenly.
+    /// Mail number `i` of a backlog of `n`, from applicant address variant `tag`: 10 % the
+    /// sample mails (every shape of the parsing corpus; they repeat their applicants' names and
+    /// organizations, so beyond the first round smebridge takes them as the same applicants
+    /// writing again), 10 % Gmail-style multipart/alternative, 5 % with a photo attached
+    /// (60–300 kB), max(3, n / 1000) with a 2–5 MB PDF, spread evenly, and the rest Outlook-style
+    /// plain text in `ks_c_5601-1987` — every synthetic mail a distinct applicant.
     fn mail(&self, i: usize, n: usize, tag: &str) -> Mail {
         let big = (n / 1000).max(3).min(n);
         let slot = big_slot(i, n, big);
@@ -227,8 +230,10 @@ impl Corpus {
             ("photo-attachment", synthetic(i, tag, Some(("image/jpeg", "namecard.jpg", size)), &mut rng))
         } else if i % 10 == 3 {
             ("gmail-alternative", synthetic(i, tag, None, &mut rng))
+        } else if i % 10 != 0 {
+            ("outlook-ks_c_5601", outlook(i, tag))
         } else {
-            let (name, text) = &self.files[i % self.files.len()];
+            let (name, text) = &self.files[(i / 10) % self.files.len()];
             (leak(name), personalize(text, i, tag))
         };
         Mail { raw: crlf(&raw), shape }
@@ -383,6 +388,36 @@ fn synthetic(i: usize, tag: &str, attachment: Option<(&str, &str, usize)>, rng: 
             }
             let _ = writeln!(mail, "--mix{i}--");
         }
+    }
+    mail.into_bytes()
+}
+
+/// An Outlook-style application: text/plain labelled `ks_c_5601-1987` (EUC-KR bytes, base64),
+/// Korean headers as encoded words in the same charset.
+fn outlook(i: usize, tag: &str) -> Vec<u8> {
+    let b64 = base64::engine::general_purpose::STANDARD;
+    let euckr = |s: &str| encoding_rs::EUC_KR.encode(s).0.into_owned();
+    let (name, org, title, local) = NAMES[(i / 3) % NAMES.len()];
+    let org = format!("{org} {}연구소 {}", i + 1, tag.to_uppercase());
+    let from = format!("{local}.{tag}{i}@{}", ["company.example", "corp.example"][i % 2]);
+    let phone = format!("02-{:03}-{:04}", 200 + i % 700, (i * 104_729) % 10000);
+    let body = format!(
+        "안녕하십니까.\n\n공고하신 워크숍에 아래와 같이 참가를 신청합니다.\n\n1. 성 명 : {name}\n2. 소 속 : {org}\n3. 직 위 : {title}\n\
+         4. 연락처 : {phone}\n5. 참석인원 : {}명\n\n감사합니다.\n\n{name} 올림\n",
+        1 + i % 2
+    );
+    let subject = format!("워크숍 참가 신청 ({org})");
+    let mut mail = format!(
+        "From: =?ks_c_5601-1987?B?{}?= <{from}>\nTo: {CENTER}\nSubject: =?ks_c_5601-1987?B?{}?=\n\
+         Date: Wed, 16 Nov 2022 11:{:02}:00 +0900\nMessage-ID: <bench{tag}{i}@outlook.example>\nMIME-Version: 1.0\n\
+         X-Mailer: Microsoft Outlook 16.0\nContent-Type: text/plain; charset=\"ks_c_5601-1987\"\nContent-Transfer-Encoding: base64\n\n",
+        b64.encode(euckr(name)),
+        b64.encode(euckr(&subject)),
+        i % 60,
+    );
+    for chunk in b64.encode(euckr(&body)).as_bytes().chunks(76) {
+        mail.push_str(std::str::from_utf8(chunk).unwrap_or_default());
+        mail.push('\n');
     }
     mail.into_bytes()
 }
