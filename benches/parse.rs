@@ -108,7 +108,9 @@ fn bench_parse(c: &mut Criterion) {
         let hashes: Vec<String> = mails.iter().map(|(_, raw)| sha256_hex(raw)).collect();
         let total: u64 = mails.iter().map(|(_, raw)| raw.len() as u64).sum();
         let mut group = c.benchmark_group(format!("parse/all-{set}"));
-        for (label, throughput) in [("messages", Throughput::Elements(mails.len() as u64)), ("bytes", Throughput::Bytes(total))] {
+        for (label, throughput) in
+            [("messages", Throughput::Elements(mails.len() as u64)), ("bytes", Throughput::Bytes(total))]
+        {
             group.throughput(throughput);
             group.bench_function(label, |b| {
                 b.iter(|| {
@@ -126,7 +128,9 @@ fn bench_parse(c: &mut Criterion) {
     let texts: Vec<String> = fixtures.iter().chain(&demo).map(|(_, raw)| parse(raw, &sha256_hex(raw)).text).collect();
     let text_bytes: u64 = texts.iter().map(|t| t.len() as u64).sum();
     let mut extraction = c.benchmark_group("fields/read");
-    for (label, throughput) in [("texts", Throughput::Elements(texts.len() as u64)), ("bytes", Throughput::Bytes(text_bytes))] {
+    for (label, throughput) in
+        [("texts", Throughput::Elements(texts.len() as u64)), ("bytes", Throughput::Bytes(text_bytes))]
+    {
         extraction.throughput(throughput);
         extraction.bench_function(label, |b| {
             b.iter(|| {

@@ -114,7 +114,10 @@ fn args() -> Result<Args> {
             "--bcc-self" => a.bcc_self = true,
             "--sequential-floor" => a.sequential_floor = true,
             "--keep" => a.keep = Some(it.next().map(PathBuf::from).context("--keep needs a directory")?),
-            "--wrap" => a.wrap = it.next().context("--wrap needs a command line")?.split_whitespace().map(str::to_owned).collect(),
+            "--wrap" => {
+                a.wrap =
+                    it.next().context("--wrap needs a command line")?.split_whitespace().map(str::to_owned).collect()
+            }
             "-h" | "--help" => {
                 println!("bench --smebridge PATH [--n 5000] [--scale 1000,5000,20000] [--latency 50] [--json FILE] [--bcc-self] [--sequential-floor] [--keep DIR] [--wrap 'strace -f -c -o FILE']");
                 std::process::exit(0);
@@ -122,7 +125,8 @@ fn args() -> Result<Args> {
             other => bail!("unknown argument {other:?} (try --help)"),
         }
     }
-    a.smebridge = smebridge.context("--smebridge PATH is required")?.canonicalize().context("--smebridge: no such file")?;
+    a.smebridge =
+        smebridge.context("--smebridge PATH is required")?.canonicalize().context("--smebridge: no such file")?;
     if a.n == 0 {
         bail!("--n must be at least 1");
     }
@@ -137,16 +141,17 @@ async fn main() -> Result<()> {
     let machine = machine();
     println!(
         "smebridge benchmark: N = {}, scaling {:?}, {} latency samples; {} cores ({}); smebridge {}",
-        args.n, args.scale, args.latency, machine["cores"], machine["cpu"].as_str().unwrap_or("?"), machine["commit"].as_str().unwrap_or("?")
+        args.n,
+        args.scale,
+        args.latency,
+        machine["cores"],
+        machine["cpu"].as_str().unwrap_or("?"),
+        machine["commit"].as_str().unwrap_or("?")
     );
 
     // The main backlog, whose stack the latency run then reuses.
     let (main, stack, desk) = backlog(&args, &corpus, args.n).await?;
-    let latency = if args.latency > 0 {
-        Some(latency(&args, &corpus, &stack, &desk).await?)
-    } else {
-        None
-    };
+    let latency = if args.latency > 0 { Some(latency(&args, &corpus, &stack, &desk).await?) } else { None };
     drop(stack);
     drop(desk);
 
@@ -224,7 +229,10 @@ impl Corpus {
         let mut rng = rand::rngs::StdRng::seed_from_u64(i as u64 ^ 0x5eed);
         let (shape, raw): (&'static str, Vec<u8>) = if let Some(k) = slot {
             let mb = [2usize, 3, 5][k % 3];
-            ("pdf-attachment", synthetic(i, tag, Some(("application/pdf", "business-registration.pdf", mb << 20)), &mut rng))
+            (
+                "pdf-attachment",
+                synthetic(i, tag, Some(("application/pdf", "business-registration.pdf", mb << 20)), &mut rng),
+            )
         } else if i % 20 == 7 {
             let size = rng.gen_range(60_000..300_000);
             ("photo-attachment", synthetic(i, tag, Some(("image/jpeg", "namecard.jpg", size)), &mut rng))
@@ -332,14 +340,17 @@ fn synthetic(i: usize, tag: &str, attachment: Option<(&str, &str, usize)>, rng: 
     // A distinct organization for every applicant: smebridge matches applicants by name and
     // organization too, and 5,000 people from 8 companies would rightly be merged.
     let org = &format!("{org} 제{}공장 {}", i + 1, tag.to_uppercase());
-    let from = format!("{local}.{tag}{i}@{}", ["gmail.example", "naver.example", "daum.example", "company.example"][i % 4]);
+    let from =
+        format!("{local}.{tag}{i}@{}", ["gmail.example", "naver.example", "daum.example", "company.example"][i % 4]);
     let phone = format!("010-{:04}-{:04}", 1000 + i % 9000, (i * 7919) % 10000);
     let attendees = 1 + i % 3;
     let text = format!(
         "안녕하세요.\n중소기업 R&D 역량강화 워크숍에 참가 신청합니다.\n\n성명: {name}\n소속: {org}\n직위: {title}\n연락처: {phone}\n\
          참석인원: {attendees}명\n\n감사합니다.\n{name} 드림\n\n--\n{name} | {title}\n{org}\n{phone}\n"
     );
-    let mut html = String::from("<div dir=\"ltr\"><div>안녕하세요.</div><div>중소기업 R&amp;D 역량강화 워크숍에 참가 신청합니다.</div><br>");
+    let mut html = String::from(
+        "<div dir=\"ltr\"><div>안녕하세요.</div><div>중소기업 R&amp;D 역량강화 워크숍에 참가 신청합니다.</div><br>",
+    );
     for (label, value) in [("성명", name), ("소속", org), ("직위", title), ("연락처", phone.as_str())] {
         let _ = write!(html, "<div style=\"font-family:arial,sans-serif\">{label}: {value}</div>");
     }
@@ -536,7 +547,11 @@ async fn backlog(args: &Args, corpus: &Corpus, n: usize) -> Result<(Backlog, Mai
     let t = Instant::now();
     let bytes = floor_fetch(&stack, n).await?;
     result.floor_fetch_s = t.elapsed().as_secs_f64();
-    println!("  floor, fetch: {n} messages, {:.1} MB over one IMAP connection in {:.2} s", mb(bytes), result.floor_fetch_s);
+    println!(
+        "  floor, fetch: {n} messages, {:.1} MB over one IMAP connection in {:.2} s",
+        mb(bytes),
+        result.floor_fetch_s
+    );
 
     // 3. smebridge once, until everything is recorded and sent.
     let limit = Duration::from_secs(120 + n as u64 / 10);
@@ -559,7 +574,11 @@ async fn backlog(args: &Args, corpus: &Corpus, n: usize) -> Result<(Backlog, Mai
         }
         let (recorded, states) = db_state(&desk.database())?;
         let unsent: i64 = states.iter().filter(|(s, _)| s != "sent").map(|(_, c)| c).sum();
-        println!("  smebridge once (pass {passes}): {:.2} s, {}; db: {recorded} messages, outbox {states:?}", run.elapsed.as_secs_f64(), run.stdout.trim());
+        println!(
+            "  smebridge once (pass {passes}): {:.2} s, {}; db: {recorded} messages, outbox {states:?}",
+            run.elapsed.as_secs_f64(),
+            run.stdout.trim()
+        );
         if recorded as usize >= n && unsent == 0 {
             break;
         }
@@ -580,10 +599,8 @@ async fn backlog(args: &Args, corpus: &Corpus, n: usize) -> Result<(Backlog, Mai
         .timeout(Some(Duration::from_secs(30)))
         .pool_config(PoolConfig::new().max_size(SMTP_POOL).idle_timeout(Duration::from_secs(30)))
         .build();
-    let envelopes: Vec<Envelope> = acks
-        .iter()
-        .map(|(to, _)| Ok(Envelope::new(None, vec![to.parse::<Address>()?])?))
-        .collect::<Result<_>>()?;
+    let envelopes: Vec<Envelope> =
+        acks.iter().map(|(to, _)| Ok(Envelope::new(None, vec![to.parse::<Address>()?])?)).collect::<Result<_>>()?;
     let t = Instant::now();
     futures::stream::iter(envelopes.iter().zip(&acks))
         .map(|(envelope, (_, raw))| transport.send_raw(envelope, raw))
@@ -633,7 +650,10 @@ async fn backlog(args: &Args, corpus: &Corpus, n: usize) -> Result<(Backlog, Mai
     for mut conn in conns {
         let _ = conn.quit().await;
     }
-    println!("  floor, send: {SMTP_POOL} connections with TCP_NODELAY at once (smebridge's pool): {:.2} s", result.floor_send_s);
+    println!(
+        "  floor, send: {SMTP_POOL} connections with TCP_NODELAY at once (smebridge's pool): {:.2} s",
+        result.floor_send_s
+    );
     stack.wait_for_queue_empty(Duration::from_secs(300))?;
     if args.sequential_floor {
         let t = Instant::now();
@@ -642,7 +662,9 @@ async fn backlog(args: &Args, corpus: &Corpus, n: usize) -> Result<(Backlog, Mai
         }
         let s = t.elapsed().as_secs_f64();
         result.floor_send_sequential_s = Some(s);
-        println!("  for reference, one at a time through the pool (as smebridge sent before it had its own pool): {s:.2} s");
+        println!(
+            "  for reference, one at a time through the pool (as smebridge sent before it had its own pool): {s:.2} s"
+        );
         stack.wait_for_queue_empty(Duration::from_secs(300))?;
     }
     drop(transport);
@@ -918,7 +940,9 @@ impl Child {
         self.reaped = true;
         let (failed, status, usage, ended, exited) = match received {
             Ok(v) => v,
-            Err(_) => bail!("smebridge did not finish within {} s; killed. Log: {}", limit.as_secs(), self.log.display()),
+            Err(_) => {
+                bail!("smebridge did not finish within {} s; killed. Log: {}", limit.as_secs(), self.log.display())
+            }
         };
         if let Some(e) = failed {
             bail!("wait4 failed: {e}");
@@ -926,8 +950,12 @@ impl Child {
         let log = read_log(&self.log)?;
         let stdout = std::fs::read_to_string(&self.stdout).unwrap_or_default();
         if !(libc::WIFEXITED(status) && libc::WEXITSTATUS(status) == 0) {
-            let tail: Vec<String> = std::fs::read_to_string(&self.log)?.lines().rev().take(20).map(str::to_owned).collect();
-            bail!("smebridge exited with status {status:#x}:\n{}", tail.into_iter().rev().collect::<Vec<_>>().join("\n"));
+            let tail: Vec<String> =
+                std::fs::read_to_string(&self.log)?.lines().rev().take(20).map(str::to_owned).collect();
+            bail!(
+                "smebridge exited with status {status:#x}:\n{}",
+                tail.into_iter().rev().collect::<Vec<_>>().join("\n")
+            );
         }
         Ok(Exited {
             elapsed: ended - self.started,
@@ -1010,7 +1038,10 @@ struct Latency {
 }
 
 /// A bare IDLE client on the center's mailbox, recording when the server wakes it.
-async fn idle_watcher(stack: &MailStack, stop: tokio_util::sync::CancellationToken) -> Result<tokio::task::JoinHandle<Result<Vec<Timestamp>>>> {
+async fn idle_watcher(
+    stack: &MailStack,
+    stop: tokio_util::sync::CancellationToken,
+) -> Result<tokio::task::JoinHandle<Result<Vec<Timestamp>>>> {
     use async_imap::extensions::idle::IdleResponse;
     let mut session = imap_login(stack).await?;
     session.select("INBOX").await?;
@@ -1040,7 +1071,10 @@ async fn idle_watcher(stack: &MailStack, stop: tokio_util::sync::CancellationTok
 }
 
 async fn latency(args: &Args, corpus: &Corpus, stack: &MailStack, desk: &DeskDir) -> Result<Latency> {
-    println!("\n== latency: {} applications, one at a time, to `smebridge run` on IDLE (mailbox of {})", args.latency, args.n);
+    println!(
+        "\n== latency: {} applications, one at a time, to `smebridge run` on IDLE (mailbox of {})",
+        args.latency, args.n
+    );
     let daemon = Child::spawn(args, desk, "run", "run")?;
     // Wait until it has logged in, synced (nothing new) and gone idle.
     let ready = Instant::now();
@@ -1082,7 +1116,10 @@ async fn latency(args: &Args, corpus: &Corpus, stack: &MailStack, desk: &DeskDir
                 break at;
             }
             if waiting.elapsed() > Duration::from_secs(30) {
-                bail!("no acknowledgement for application {i} ({from}) within 30 s; daemon log: {}", daemon.log.display());
+                bail!(
+                    "no acknowledgement for application {i} ({from}) within 30 s; daemon log: {}",
+                    daemon.log.display()
+                );
             }
             tokio::time::sleep(Duration::from_millis(2)).await;
         };
@@ -1128,7 +1165,10 @@ async fn latency(args: &Args, corpus: &Corpus, stack: &MailStack, desk: &DeskDir
                 result.after_wake.push(secs(*wake, rec));
             }
         }
-        let sent = *reply_sent.get(&from.to_lowercase()).or_else(|| reply_sent.get(from)).with_context(|| format!("no `reply sent` logged for {from}"))?;
+        let sent = *reply_sent
+            .get(&from.to_lowercase())
+            .or_else(|| reply_sent.get(from))
+            .with_context(|| format!("no `reply sent` logged for {from}"))?;
         result.accepted.push(secs(*accepted, sent));
         result.delivered.push(secs(*accepted, *delivered));
         result.send.push(secs(recorded.get(id).copied().unwrap_or(sent), sent));
@@ -1194,7 +1234,8 @@ fn delivery_time(name: &str) -> Option<Timestamp> {
 
 /// When each latency application landed in the center's maildir, by Message-ID.
 fn center_arrivals(stack: &MailStack, sent: &[(String, String, Timestamp)]) -> Result<HashMap<String, Timestamp>> {
-    let since = sent.first().map(|s| s.2).unwrap_or_else(Timestamp::now).checked_sub(jiff::SignedDuration::from_secs(5))?;
+    let since =
+        sent.first().map(|s| s.2).unwrap_or_else(Timestamp::now).checked_sub(jiff::SignedDuration::from_secs(5))?;
     let wanted: std::collections::HashSet<&str> = sent.iter().map(|s| s.1.as_str()).collect();
     let maildir = stack.maildir(CENTER);
     let mut found = HashMap::new();
@@ -1248,7 +1289,12 @@ fn machine() -> Value {
     let cores = std::thread::available_parallelism().map(|n| n.get()).unwrap_or(0);
     let cpu = std::fs::read_to_string("/proc/cpuinfo")
         .ok()
-        .and_then(|c| c.lines().find(|l| l.starts_with("model name")).and_then(|l| l.split(':').nth(1)).map(|s| s.trim().to_owned()))
+        .and_then(|c| {
+            c.lines()
+                .find(|l| l.starts_with("model name"))
+                .and_then(|l| l.split(':').nth(1))
+                .map(|s| s.trim().to_owned())
+        })
         .unwrap_or_default();
     let mem_gib = std::fs::read_to_string("/proc/meminfo")
         .ok()
@@ -1280,7 +1326,12 @@ fn machine() -> Value {
 
 /// The 1-, 5- and 15-minute load averages: other work on the machine skews CPU-bound phases.
 fn loadavg() -> String {
-    std::fs::read_to_string("/proc/loadavg").unwrap_or_default().split_whitespace().take(3).collect::<Vec<_>>().join(" ")
+    std::fs::read_to_string("/proc/loadavg")
+        .unwrap_or_default()
+        .split_whitespace()
+        .take(3)
+        .collect::<Vec<_>>()
+        .join(" ")
 }
 
 struct Report<'a> {
@@ -1313,20 +1364,55 @@ impl Report<'_> {
         let _ = writeln!(t);
         let _ = writeln!(t, "| {:<58} | {:>28} | {:<16} |", "measure", "value", "target");
         let _ = writeln!(t, "|{}|{}|{}|", "-".repeat(60), "-".repeat(30), "-".repeat(18));
-        row(&mut t, "backlog N, of which with a 2–5 MB attachment", format!("{} ({})", m.n, shape_count(m, "pdf-attachment")), "");
-        row(&mut t, "mailbox size (largest message)", format!("{:.1} MB ({:.1} MB)", mb(m.bytes), mb(m.largest as u64)), "");
-        row(&mut t, "acknowledgements (avg size)", format!("{} ({:.1} kB)", m.acks, m.ack_bytes as f64 / m.acks.max(1) as f64 / 1000.0), "");
+        row(
+            &mut t,
+            "backlog N, of which with a 2–5 MB attachment",
+            format!("{} ({})", m.n, shape_count(m, "pdf-attachment")),
+            "",
+        );
+        row(
+            &mut t,
+            "mailbox size (largest message)",
+            format!("{:.1} MB ({:.1} MB)", mb(m.bytes), mb(m.largest as u64)),
+            "",
+        );
+        row(
+            &mut t,
+            "acknowledgements (avg size)",
+            format!("{} ({:.1} kB)", m.acks, m.ack_bytes as f64 / m.acks.max(1) as f64 / 1000.0),
+            "",
+        );
         row(&mut t, "floor (a): fetch all over one IMAP connection", format!("{:.2} s", m.floor_fetch_s), "");
-        row(&mut t, &format!("floor (b): hand all acks to Postfix, {SMTP_POOL} connections (TCP_NODELAY)"), format!("{:.2} s", m.floor_send_s), "");
+        row(
+            &mut t,
+            &format!("floor (b): hand all acks to Postfix, {SMTP_POOL} connections (TCP_NODELAY)"),
+            format!("{:.2} s", m.floor_send_s),
+            "",
+        );
         row(&mut t, "floor = max((a), (b)) (smebridge sends while it records)", format!("{:.2} s", m.floor_s()), "");
-        row(&mut t, "  reference: (b) by lettre's pooled transport (no TCP_NODELAY)", format!("{:.2} s", m.floor_send_lettre_pool_s), "");
+        row(
+            &mut t,
+            "  reference: (b) by lettre's pooled transport (no TCP_NODELAY)",
+            format!("{:.2} s", m.floor_send_lettre_pool_s),
+            "",
+        );
         row(&mut t, "  reference: (b) with TCP_NODELAY, one at a time", format!("{:.2} s", m.floor_send_nodelay_s), "");
         if let Some(s) = m.floor_send_sequential_s {
             row(&mut t, "  reference: (b) one at a time through the pool", format!("{s:.2} s"), "");
         }
-        row(&mut t, "smebridge once: recorded and every ack accepted", format!("{:.2} s ({} pass)", m.smebridge_s, m.passes), "");
+        row(
+            &mut t,
+            "smebridge once: recorded and every ack accepted",
+            format!("{:.2} s ({} pass)", m.smebridge_s, m.passes),
+            "",
+        );
         if let (Some(a), Some(b), Some(c)) = (m.startup_s, m.record_s, m.send_s) {
-            row(&mut t, "  start + login / fetch + record / send (from its log)", format!("{a:.2} / {b:.2} / {c:.2} s"), "");
+            row(
+                &mut t,
+                "  start + login / fetch + record / send (from its log)",
+                format!("{a:.2} / {b:.2} / {c:.2} s"),
+                "",
+            );
         }
         row(&mut t, "  CPU time of smebridge (user + system)", format!("{:.2} s", m.smebridge_cpu_s), "");
         row(&mut t, "smebridge throughput", format!("{:.0} messages/s", m.n as f64 / m.smebridge_s), "");
@@ -1335,19 +1421,34 @@ impl Report<'_> {
         row(&mut t, "peak RSS of smebridge once", format!("{rss:.1} MB"), &verdict(rss <= 64.0, "≤ 64 MB"));
         if let Some(l) = &self.latency {
             let (p50, p95, max) = (pct(&l.accepted, 0.5), pct(&l.accepted, 0.95), pct(&l.accepted, 1.0));
-            row(&mut t, &format!("latency, {} mails on IDLE: to ack accepted, p50", l.samples), format!("{p50:.3} s"), &verdict(p50 <= 0.5, "≤ 0.5 s"));
+            row(
+                &mut t,
+                &format!("latency, {} mails on IDLE: to ack accepted, p50", l.samples),
+                format!("{p50:.3} s"),
+                &verdict(p50 <= 0.5, "≤ 0.5 s"),
+            );
             row(&mut t, "  p95", format!("{p95:.3} s"), &verdict(p95 <= 1.0, "≤ 1 s"));
             row(&mut t, "  max", format!("{max:.3} s"), "");
             row(
                 &mut t,
                 "  floor: bare IDLE client woken, p50 / p95 / max",
-                format!("{:.3} / {:.3} / {:.3} s", pct(&l.idle_floor, 0.5), pct(&l.idle_floor, 0.95), pct(&l.idle_floor, 1.0)),
+                format!(
+                    "{:.3} / {:.3} / {:.3} s",
+                    pct(&l.idle_floor, 0.5),
+                    pct(&l.idle_floor, 0.95),
+                    pct(&l.idle_floor, 1.0)
+                ),
                 "",
             );
             row(
                 &mut t,
                 "  to ack in the applicant's maildir: p50 / p95 / max",
-                format!("{:.3} / {:.3} / {:.3} s", pct(&l.delivered, 0.5), pct(&l.delivered, 0.95), pct(&l.delivered, 1.0)),
+                format!(
+                    "{:.3} / {:.3} / {:.3} s",
+                    pct(&l.delivered, 0.5),
+                    pct(&l.delivered, 0.95),
+                    pct(&l.delivered, 1.0)
+                ),
                 "",
             );
             row(
@@ -1371,14 +1472,24 @@ impl Report<'_> {
         for s in &self.scaling {
             row(
                 &mut t,
-                &format!("scaling: N = {} (floor {:.2} s, RSS {:.0} MB)", s.n, s.floor_s(), s.peak_rss_kb as f64 / 1024.0),
+                &format!(
+                    "scaling: N = {} (floor {:.2} s, RSS {:.0} MB)",
+                    s.n,
+                    s.floor_s(),
+                    s.peak_rss_kb as f64 / 1024.0
+                ),
                 format!("{:.2} s, {:.2} ms/msg", s.smebridge_s, s.per_message_ms()),
                 "",
             );
         }
         if self.scaling.len() > 1 {
             let spread = (hi - lo) / 2.0 / mid * 100.0;
-            row(&mut t, "time per message across N: ± around the midpoint", format!("± {spread:.0} %"), &verdict(spread <= 20.0, "± 20 %"));
+            row(
+                &mut t,
+                "time per message across N: ± around the midpoint",
+                format!("± {spread:.0} %"),
+                &verdict(spread <= 20.0, "± 20 %"),
+            );
         }
         let _ = writeln!(
             t,

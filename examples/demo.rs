@@ -66,7 +66,10 @@ async fn main() -> Result<()> {
         let from = sender_of(&raw).with_context(|| format!("{name} has no From address"))?;
         if name.contains("late") {
             let arrival = deadline.checked_add(SignedDuration::from_mins(3))?;
-            let date = arrival.to_zoned(jiff::tz::TimeZone::fixed(jiff::tz::offset(9))).strftime("%d-%b-%Y %H:%M:%S %z").to_string();
+            let date = arrival
+                .to_zoned(jiff::tz::TimeZone::fixed(jiff::tz::offset(9)))
+                .strftime("%d-%b-%Y %H:%M:%S %z")
+                .to_string();
             mailstack::client::append(stack.host(), stack.imap_port(), CENTER, "INBOX", &raw, Some(&date)).await?;
             println!("  {name:<40} arrives 3 minutes after the deadline");
         } else {
@@ -124,7 +127,8 @@ async fn main() -> Result<()> {
     step("What staff get each morning: smebridge summary --send");
     let sent = run(&args.smebridge, &config, &["summary", "--send"])?;
     println!("  {}", sent.trim());
-    let staff_mail = mailstack::client::wait_for_mail(stack.host(), stack.imap_port(), STAFF, 1, Duration::from_secs(30)).await?;
+    let staff_mail =
+        mailstack::client::wait_for_mail(stack.host(), stack.imap_port(), STAFF, 1, Duration::from_secs(30)).await?;
     if let Some(mail) = staff_mail.first() {
         show_summary(&mail.raw, &data)?;
     }
@@ -133,7 +137,11 @@ async fn main() -> Result<()> {
     println!("  Database:      {}", data.join("smebridge.sqlite").display());
     println!("  Configuration: {}", config.display());
     if args.keep_running {
-        println!("  The mail stack keeps running; try `{} run --config {}` in another terminal. Ctrl-C stops it.", args.smebridge.display(), config.display());
+        println!(
+            "  The mail stack keeps running; try `{} run --config {}` in another terminal. Ctrl-C stops it.",
+            args.smebridge.display(),
+            config.display()
+        );
         tokio::signal::ctrl_c().await?;
     }
     drop(stack);
@@ -186,7 +194,8 @@ fn show_summary(raw: &[u8], data: &Path) -> Result<()> {
     for line in mail.body_text(0).unwrap_or_default().lines() {
         println!("  | {line}");
     }
-    let chart = mail.parts.iter().find(|p| p.content_id() == Some("chart")).map(|p| p.contents().to_vec()).unwrap_or_default();
+    let chart =
+        mail.parts.iter().find(|p| p.content_id() == Some("chart")).map(|p| p.contents().to_vec()).unwrap_or_default();
     let html = mail.body_html(0).unwrap_or_default().replace(
         "cid:chart",
         &format!("data:image/png;base64,{}", base64::engine::general_purpose::STANDARD.encode(chart)),
@@ -260,7 +269,8 @@ fn print_table(csv_text: &str) {
         reader.records().filter_map(|r| r.ok()).map(|r| r.iter().map(str::to_owned).collect()).collect();
     let keep = ["email", "name", "organization", "position", "phone", "attendees", "status", "received_at"];
     let Some(header) = rows.first() else { return };
-    let columns: Vec<usize> = header.iter().enumerate().filter(|(_, h)| keep.contains(&h.as_str())).map(|(i, _)| i).collect();
+    let columns: Vec<usize> =
+        header.iter().enumerate().filter(|(_, h)| keep.contains(&h.as_str())).map(|(i, _)| i).collect();
     let width = |s: &str| s.chars().map(|c| if c >= '\u{1100}' { 2 } else { 1 }).sum::<usize>();
     let widths: Vec<usize> = columns.iter().map(|&c| rows.iter().map(|r| width(&r[c])).max().unwrap_or(0)).collect();
     for row in &rows {

@@ -316,8 +316,7 @@ impl Config {
         let text = std::fs::read_to_string(path)
             .with_context(|| format!("cannot read the configuration file {}", path.display()))?;
         let base = path.parent().unwrap_or(Path::new("."));
-        Config::from_toml(&text, path, base)
-            .with_context(|| format!("invalid configuration in {}", path.display()))
+        Config::from_toml(&text, path, base).with_context(|| format!("invalid configuration in {}", path.display()))
     }
 
     /// Validate configuration text. `base` is the directory relative paths are resolved from.
@@ -364,8 +363,9 @@ impl Config {
                 (Some(_), None) => bail!("[smtp] username is set but neither password_env nor password_file"),
                 (None, Some(_)) => bail!("[smtp] a password is set but no username"),
             };
-            let from = lettre::message::Mailbox::from_str(&r.from)
-                .map_err(|e| anyhow::anyhow!("smtp.from {:?} is not an address like \"Name <user@example.org>\": {e}", r.from))?;
+            let from = lettre::message::Mailbox::from_str(&r.from).map_err(|e| {
+                anyhow::anyhow!("smtp.from {:?} is not an address like \"Name <user@example.org>\": {e}", r.from)
+            })?;
             SmtpConfig {
                 host: non_empty("smtp.host", &r.host)?,
                 port: r.port,
@@ -472,9 +472,8 @@ fn duration(key: &str, value: Option<RawDuration>, default_secs: u64) -> Result<
         None => Duration::from_secs(default_secs),
         Some(RawDuration::Seconds(s)) => Duration::from_secs(s),
         Some(RawDuration::Text(t)) => {
-            let signed: jiff::SignedDuration = t
-                .parse()
-                .with_context(|| format!("{key} {t:?} is not a duration like \"60s\" or \"5m\""))?;
+            let signed: jiff::SignedDuration =
+                t.parse().with_context(|| format!("{key} {t:?} is not a duration like \"60s\" or \"5m\""))?;
             Duration::try_from(signed).with_context(|| format!("{key} must not be negative"))?
         }
     };

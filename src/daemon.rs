@@ -17,13 +17,13 @@ use tokio_util::sync::CancellationToken;
 use tracing::{error, info, instrument, warn};
 
 use crate::config::Config;
-use crate::{clock, summary_job};
 use crate::imap::{Connection, Woken, FETCH_BATCH};
 use crate::outbox::{Backoff, SendReport, Sender};
 use crate::pipeline::{process_message, promote_waitlisted, Processed};
 use crate::reply::Replier;
 use crate::smtp::Smtp;
 use crate::store::{MailboxUid, Store, Synced};
+use crate::{clock, summary_job};
 
 /// Everything a pass needs, opened once.
 pub struct Desk {
@@ -68,7 +68,12 @@ impl Desk {
     /// Record every message in the selected mailbox that is not recorded yet, oldest UID first.
     /// Stops between messages when `shutdown` is cancelled.
     #[instrument(skip_all, fields(mailbox = %self.config.imap.mailbox))]
-    pub async fn sync(&mut self, conn: &mut Connection, uidvalidity: u32, shutdown: &CancellationToken) -> Result<SyncReport> {
+    pub async fn sync(
+        &mut self,
+        conn: &mut Connection,
+        uidvalidity: u32,
+        shutdown: &CancellationToken,
+    ) -> Result<SyncReport> {
         let mailbox = self.config.imap.mailbox.clone();
         // A renumbered mailbox is rescanned whole (nothing is recorded under the new numbers) and
         // staff are told; see `Store::note_selected`.
@@ -99,7 +104,15 @@ impl Desk {
                         return Ok(true);
                     }
                     let at = MailboxUid { mailbox: &mailbox, uidvalidity, uid: message.uid };
-                    match process_message(store, config, replier, at, message.arrived_at, &message.raw, message.original_size)? {
+                    match process_message(
+                        store,
+                        config,
+                        replier,
+                        at,
+                        message.arrived_at,
+                        &message.raw,
+                        message.original_size,
+                    )? {
                         Processed::AlreadyRecorded => batch_report.known += 1,
                         Processed::Recorded { reply, .. } => {
                             batch_report.recorded += 1;
@@ -118,10 +131,21 @@ impl Desk {
                 return Ok(report);
             }
         }
-        let synced = Synced { listed: &listed, vanished_at_fetch: report.vanished, known: report.known, recorded: report.recorded };
+        let synced = Synced {
+            listed: &listed,
+            vanished_at_fetch: report.vanished,
+            known: report.known,
+            recorded: report.recorded,
+        };
         report.vanished += self.store.note_synced(&mailbox, uidvalidity, rescan, &synced, Timestamp::now())?;
         if report != SyncReport::default() {
-            info!(recorded = report.recorded, known = report.known, replies = report.replies_queued, vanished = report.vanished, "mailbox synced");
+            info!(
+                recorded = report.recorded,
+                known = report.known,
+                replies = report.replies_queued,
+                vanished = report.vanished,
+                "mailbox synced"
+            );
         }
         if let Some(target) = &self.config.imap.processed_mailbox {
             // Only what is committed moves; a crash before the move just means it moves next time.

@@ -163,8 +163,10 @@ impl Connection {
         // Configured with '/', spelled with the server's hierarchy delimiter (Dovecot's maildir
         // uses '.').
         let session = &mut self.session;
-        let names = bounded(self.timeout, "LIST", async { session.list(Some(""), Some("\"\"")).await?.try_collect::<Vec<_>>().await })
-            .await?;
+        let names = bounded(self.timeout, "LIST", async {
+            session.list(Some(""), Some("\"\"")).await?.try_collect::<Vec<_>>().await
+        })
+        .await?;
         let delimiter = names.first().and_then(|n| n.delimiter()).unwrap_or("/").to_owned();
         let target = target.replace('/', &delimiter);
         let target = target.as_str();
@@ -181,8 +183,10 @@ impl Connection {
             })
             .await?;
             let session = &mut self.session;
-            bounded(self.timeout, "UID EXPUNGE", async { session.uid_expunge(&set).await?.try_collect::<Vec<_>>().await })
-                .await?;
+            bounded(self.timeout, "UID EXPUNGE", async {
+                session.uid_expunge(&set).await?.try_collect::<Vec<_>>().await
+            })
+            .await?;
         }
         self.drain_unsolicited();
         Ok(())
@@ -306,7 +310,9 @@ impl Connection {
             drop(stop);
             woken
         };
-        let session = bounded(timeout, "DONE", handle.done()).await.context("the IMAP connection did not answer: treating it as dead")?;
+        let session = bounded(timeout, "DONE", handle.done())
+            .await
+            .context("the IMAP connection did not answer: treating it as dead")?;
         let mut conn = Connection { session, timeout, keepalive, has_idle, has_move, selected };
         if woken != Woken::Timeout {
             conn.drain_unsolicited();
@@ -397,12 +403,20 @@ async fn tls_wrap(config: &ImapConfig, tcp: TcpStream) -> Result<Stream> {
         .with_context(|| format!("{:?} is not a valid TLS server name", config.host))?;
     let stream = tokio::time::timeout(config.timeout, tokio_rustls::TlsConnector::from(tls).connect(name, tcp))
         .await
-        .map_err(|_| ConnectError::Timeout { host: config.host.clone(), port: config.port, seconds: config.timeout.as_secs() })?
+        .map_err(|_| ConnectError::Timeout {
+            host: config.host.clone(),
+            port: config.port,
+            seconds: config.timeout.as_secs(),
+        })?
         .map_err(|source| ConnectError::Tls { host: config.host.clone(), source })?;
     Ok(Box::new(stream))
 }
 
-fn fetched_from(response: &async_imap::types::Fetch, bytes: Option<&[u8]>, original_size: Option<u64>) -> Result<Option<Fetched>> {
+fn fetched_from(
+    response: &async_imap::types::Fetch,
+    bytes: Option<&[u8]>,
+    original_size: Option<u64>,
+) -> Result<Option<Fetched>> {
     let Some(uid) = response.uid else { return Ok(None) };
     let Some(raw) = bytes else {
         warn!(uid, "the server returned no content for a message; it will be retried");

@@ -8,10 +8,10 @@ use anyhow::{Context, Result};
 use clap::{Parser, Subcommand};
 
 use smebridge::config::{Config, DEFAULT_PATH};
+use smebridge::domain::Status;
 use smebridge::export::{self, Format};
 use smebridge::logging::{self, LogFormat};
 use smebridge::store::Store;
-use smebridge::domain::Status;
 use smebridge::{check, daemon, summary_job};
 
 /// A registration desk run out of an ordinary mailbox: reads applications over IMAP, records
@@ -115,13 +115,18 @@ fn run(cli: Cli) -> Result<ExitCode> {
             let store = Store::open(&config.database.path)?;
             let wanted: Vec<Status> = status
                 .iter()
-                .map(|s| Status::parse(s.trim()).with_context(|| format!("unknown status {s:?} (accepted, late, cancelled, waitlisted)")))
+                .map(|s| {
+                    Status::parse(s.trim())
+                        .with_context(|| format!("unknown status {s:?} (accepted, late, cancelled, waitlisted)"))
+                })
                 .collect::<Result<_>>()?;
             let applications: Vec<_> =
                 store.applications()?.into_iter().filter(|a| wanted.is_empty() || wanted.contains(&a.status)).collect();
             let tz = &config.event.timezone;
             let mut out: Box<dyn Write> = match &output {
-                Some(path) => Box::new(std::fs::File::create(path).with_context(|| format!("cannot create {}", path.display()))?),
+                Some(path) => {
+                    Box::new(std::fs::File::create(path).with_context(|| format!("cannot create {}", path.display()))?)
+                }
                 None if format == Format::Xlsx => anyhow::bail!("--format xlsx needs --output FILE.xlsx"),
                 None => Box::new(std::io::stdout().lock()),
             };
@@ -144,7 +149,10 @@ fn run(cli: Cli) -> Result<ExitCode> {
                     let report = desk.send_due(smebridge::outbox::Backoff::Ignore).await?;
                     anyhow::Ok((queued, report))
                 })?;
-                println!("queued {queued} summary mail(s); sent {}, retrying {}, failed {}", report.sent, report.retrying, report.failed);
+                println!(
+                    "queued {queued} summary mail(s); sent {}, retrying {}, failed {}",
+                    report.sent, report.retrying, report.failed
+                );
             } else {
                 let store = Store::open(&config.database.path)?;
                 let summary = summary_job::render_for(&store, &config, day, now)?;

@@ -90,7 +90,15 @@ pub struct Sender<T> {
 
 impl<T: ReplyTransport + Send + Sync + 'static> Sender<T> {
     pub fn new(transport: Arc<T>, limits: ReplyLimits, bcc: Option<EmailAddress>) -> Sender<T> {
-        Sender { transport, limits, bcc, in_flight: JoinSet::new(), after: 0, attempted: HashSet::new(), report: SendReport::default() }
+        Sender {
+            transport,
+            limits,
+            bcc,
+            in_flight: JoinSet::new(),
+            after: 0,
+            attempted: HashSet::new(),
+            report: SendReport::default(),
+        }
     }
 
     /// Write back what has finished, then start due replies up to the window. Never waits.
@@ -112,7 +120,9 @@ impl<T: ReplyTransport + Send + Sync + 'static> Sender<T> {
                 let transport = Arc::clone(&self.transport);
                 let bcc = self.bcc.clone();
                 self.in_flight.spawn(async move {
-                    let result = transport.send(claimed.envelope_from.as_ref(), &claimed.recipient, bcc.as_ref(), &claimed.row.raw).await;
+                    let result = transport
+                        .send(claimed.envelope_from.as_ref(), &claimed.recipient, bcc.as_ref(), &claimed.row.raw)
+                        .await;
                     (claimed, result)
                 });
             }
@@ -188,7 +198,13 @@ pub async fn send_due<T: ReplyTransport + Send + Sync + 'static>(
 
 /// Check each row against the rate limits and its addresses, and mark the ones to send now
 /// `sending` (their attempt counted).
-fn claim(store: &mut Store, rows: Vec<OutboxRow>, now: Timestamp, limits: ReplyLimits, report: &mut SendReport) -> Result<Vec<Claimed>> {
+fn claim(
+    store: &mut Store,
+    rows: Vec<OutboxRow>,
+    now: Timestamp,
+    limits: ReplyLimits,
+    report: &mut SendReport,
+) -> Result<Vec<Claimed>> {
     let mut claimed = Vec::with_capacity(rows.len());
     // Counted once per group (the count is over the whole last hour), then kept up to date here.
     let mut total_1h = store.sent_last_hour(now)?;
@@ -219,7 +235,13 @@ fn claim(store: &mut Store, rows: Vec<OutboxRow>, now: Timestamp, limits: ReplyL
 }
 
 /// Write one send's outcome back to its row.
-fn write_outcome(store: &Store, row: &OutboxRow, result: &Result<(), SendError>, now: Timestamp, report: &mut SendReport) -> Result<()> {
+fn write_outcome(
+    store: &Store,
+    row: &OutboxRow,
+    result: &Result<(), SendError>,
+    now: Timestamp,
+    report: &mut SendReport,
+) -> Result<()> {
     let attempts = row.attempts + 1;
     match result {
         Ok(()) => {
@@ -264,7 +286,13 @@ mod tests {
     }
 
     impl ReplyTransport for Scripted {
-        async fn send(&self, from: Option<&EmailAddress>, to: &EmailAddress, _bcc: Option<&EmailAddress>, _raw: &[u8]) -> Result<(), SendError> {
+        async fn send(
+            &self,
+            from: Option<&EmailAddress>,
+            to: &EmailAddress,
+            _bcc: Option<&EmailAddress>,
+            _raw: &[u8],
+        ) -> Result<(), SendError> {
             self.sent.lock().unwrap().push((from.map(|f| f.to_string()), to.to_string()));
             self.answers.lock().unwrap().remove(0)
         }
@@ -364,7 +392,8 @@ mod tests {
         }
         let transport = Arc::new(scripted((0..7).map(|_| Ok(())).collect()));
         let five_a_day = ReplyLimits { per_sender_per_day: 5, per_hour: 100 };
-        let report = send_due(&mut store, transport.clone(), Timestamp::now(), Backoff::Ignore, five_a_day, None).await.unwrap();
+        let report =
+            send_due(&mut store, transport.clone(), Timestamp::now(), Backoff::Ignore, five_a_day, None).await.unwrap();
         assert_eq!(report, SendReport { sent: 5, retrying: 0, failed: 0, held: 2, in_doubt: 0 });
         assert_eq!(transport.sent.lock().unwrap().len(), 5, "sent concurrently, still at most five");
     }
@@ -387,10 +416,12 @@ mod tests {
     async fn a_permanent_failure_is_recorded_not_retried() {
         let (_dir, mut store) = store_with_one_reply();
         let transport = Arc::new(scripted(vec![Err(SendError::Permanent("550 no such user".into()))]));
-        let report = send_due(&mut store, transport.clone(), Timestamp::now(), Backoff::Ignore, LIMITS, None).await.unwrap();
+        let report =
+            send_due(&mut store, transport.clone(), Timestamp::now(), Backoff::Ignore, LIMITS, None).await.unwrap();
         assert_eq!(report.failed, 1);
         assert_eq!(store.outbox_counts().unwrap(), vec![("failed".to_owned(), 1)]);
-        let report = send_due(&mut store, transport.clone(), Timestamp::now(), Backoff::Ignore, LIMITS, None).await.unwrap();
+        let report =
+            send_due(&mut store, transport.clone(), Timestamp::now(), Backoff::Ignore, LIMITS, None).await.unwrap();
         assert_eq!(report, SendReport::default());
     }
 }

@@ -48,7 +48,8 @@ pub fn process_message(
         // Only the headers were fetched: record it for staff, decide nothing from a body we
         // do not have.
         inbound.problems.push(format!("too large ({size} bytes): only the headers were kept"));
-        let message = new_message(&inbound, &sha256, arrived_at, raw, "too_large", Some(format!("{size} bytes")), &NO_DETAILS);
+        let message =
+            new_message(&inbound, &sha256, arrived_at, raw, "too_large", Some(format!("{size} bytes")), &NO_DETAILS);
         store.commit_message(at, &message, &ApplicationWrite::None, |_| Ok(None))?;
         info!(outcome = "too_large", size, "message recorded (headers only)");
         return Ok(Processed::Recorded { outcome: "too_large", reply: None });
@@ -312,7 +313,9 @@ fn plan(decision: &Decision, inbound: &Inbound, existing: Option<&Application>) 
     match (decision, existing, applicant(inbound)) {
         (Decision::Ignore(_), _, _) => Plan::quiet("automatic", ApplicationWrite::None),
         (Decision::Duplicate, _, _) => Plan::quiet("duplicate", ApplicationWrite::None),
-        (Decision::Inquiry, _, _) => Plan::reply("inquiry", ApplicationWrite::None, ReplyKind::Inquiry, ApplicantFields::default()),
+        (Decision::Inquiry, _, _) => {
+            Plan::reply("inquiry", ApplicationWrite::None, ReplyKind::Inquiry, ApplicantFields::default())
+        }
         (Decision::CancelUnknown, _, _) => Plan::quiet("cancel_without_application", ApplicationWrite::None),
         (Decision::Hold(reason), None, Some(from)) => Plan::quiet(
             "held",
@@ -325,7 +328,12 @@ fn plan(decision: &Decision, inbound: &Inbound, existing: Option<&Application>) 
         ),
         (Decision::Register(status), None, Some(from)) => Plan::reply(
             "registered",
-            ApplicationWrite::Insert { email: from.clone(), fields: inbound.fields.clone(), status: *status, review: review(None) },
+            ApplicationWrite::Insert {
+                email: from.clone(),
+                fields: inbound.fields.clone(),
+                status: *status,
+                review: review(None),
+            },
             match status {
                 Status::Late => ReplyKind::Late,
                 Status::Waitlisted => ReplyKind::Waitlisted,
@@ -347,9 +355,12 @@ fn plan(decision: &Decision, inbound: &Inbound, existing: Option<&Application>) 
                 changes,
             }
         }
-        (Decision::AfterDeadline, Some(app), _) => {
-            Plan::reply("after_deadline", ApplicationWrite::Touch { id: app.id }, ReplyKind::AfterDeadline, app.fields.clone())
-        }
+        (Decision::AfterDeadline, Some(app), _) => Plan::reply(
+            "after_deadline",
+            ApplicationWrite::Touch { id: app.id },
+            ReplyKind::AfterDeadline,
+            app.fields.clone(),
+        ),
         (Decision::Repeat, Some(app), _) => Plan::quiet("repeat", ApplicationWrite::Touch { id: app.id }),
         (Decision::Cancel, Some(app), _) => Plan::reply(
             "cancelled",

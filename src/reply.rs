@@ -79,7 +79,10 @@ impl ReplyKind {
     /// acknowledgement or rejection would only confuse. Replies that confirm an action the
     /// applicant took (update, cancel, reopen) answer each action.
     pub fn once_per_applicant(self) -> bool {
-        matches!(self, ReplyKind::Ack | ReplyKind::Late | ReplyKind::AfterDeadline | ReplyKind::Waitlisted | ReplyKind::Inquiry)
+        matches!(
+            self,
+            ReplyKind::Ack | ReplyKind::Late | ReplyKind::AfterDeadline | ReplyKind::Waitlisted | ReplyKind::Inquiry
+        )
     }
 
     fn template_stem(self) -> &'static str {
@@ -150,8 +153,13 @@ impl Replier {
             attendees: Some(2),
         };
         let change = Change { field: "phone", before: None, after: "010-1234-5678".into() };
-        let facts =
-            ReplyFacts { application_id: Some(1), english: false, fields: &fields, arrived_at: self.event.deadline, changes: &[change] };
+        let facts = ReplyFacts {
+            application_id: Some(1),
+            english: false,
+            fields: &fields,
+            arrived_at: self.event.deadline,
+            changes: &[change],
+        };
         for kind in ReplyKind::ALL {
             self.body(kind, &facts).with_context(|| kind.templates().join(" / "))?;
         }
@@ -178,7 +186,8 @@ impl Replier {
             &to.answers_sha256[..24.min(to.answers_sha256.len())],
             self.from.email.domain()
         );
-        let recipient = Mailbox::new(to.display_name.map(clean_header_text).filter(|n| !n.is_empty()), to.to.to_lettre());
+        let recipient =
+            Mailbox::new(to.display_name.map(clean_header_text).filter(|n| !n.is_empty()), to.to.to_lettre());
         let mut builder = Message::builder()
             .from(self.from.clone())
             .to(recipient)
@@ -187,9 +196,7 @@ impl Replier {
             .header(AutoSubmitted("auto-replied".into()))
             .header(LoopMarker(self.from.email.to_string()));
         if is_safe_message_id(to.in_reply_to) {
-            builder = builder
-                .in_reply_to(format!("<{}>", to.in_reply_to))
-                .references(format!("<{}>", to.in_reply_to));
+            builder = builder.in_reply_to(format!("<{}>", to.in_reply_to)).references(format!("<{}>", to.in_reply_to));
         }
         let message = builder.singlepart(SinglePart::plain(body)).context("cannot build the reply")?;
         Ok(NewReply {
@@ -226,7 +233,11 @@ pub fn reply_subject(original: Option<&str>, event_name: &str) -> String {
         return format!("Re: {}", clean_header_text(event_name));
     }
     let lower = original.to_lowercase();
-    if lower.starts_with("re:") || lower.starts_with("re :") || original.starts_with("회신:") || original.starts_with("답장:") {
+    if lower.starts_with("re:")
+        || lower.starts_with("re :")
+        || original.starts_with("회신:")
+        || original.starts_with("답장:")
+    {
         original
     } else {
         format!("Re: {original}")

@@ -125,9 +125,10 @@ impl Smtp {
             Security::Starttls => {
                 let mut builder = TlsParameters::builder(config.host.clone());
                 if let Some(path) = &config.ca_file {
-                    let pem = std::fs::read(path).with_context(|| format!("cannot read the CA file {}", path.display()))?;
-                    let cert =
-                        Certificate::from_pem(&pem).with_context(|| format!("the CA file {} is not valid PEM", path.display()))?;
+                    let pem =
+                        std::fs::read(path).with_context(|| format!("cannot read the CA file {}", path.display()))?;
+                    let cert = Certificate::from_pem(&pem)
+                        .with_context(|| format!("the CA file {} is not valid PEM", path.display()))?;
                     builder = builder.add_root_certificate(cert);
                 }
                 (None, Some(builder.build_rustls().context("TLS setup for SMTP failed")?))
@@ -154,7 +155,11 @@ impl Smtp {
             hello: ClientId::default(),
             timeout: config.timeout,
         };
-        Ok(Smtp { dial: Arc::new(dial), idle: Mutex::new(Vec::with_capacity(POOL_SIZE)), slots: tokio::sync::Semaphore::new(POOL_SIZE) })
+        Ok(Smtp {
+            dial: Arc::new(dial),
+            idle: Mutex::new(Vec::with_capacity(POOL_SIZE)),
+            slots: tokio::sync::Semaphore::new(POOL_SIZE),
+        })
     }
 
     /// Connect, greet and (if configured) log in, without sending anything.
@@ -175,7 +180,9 @@ impl Smtp {
                 let _ = tokio::time::timeout(self.dial.timeout, conn.abort()).await;
                 continue;
             }
-            if idled > CHECK_IDLE && !tokio::time::timeout(self.dial.timeout, conn.test_connected()).await.unwrap_or(false) {
+            if idled > CHECK_IDLE
+                && !tokio::time::timeout(self.dial.timeout, conn.test_connected()).await.unwrap_or(false)
+            {
                 debug!("an idle SMTP connection was closed by the server; opening another");
                 continue;
             }

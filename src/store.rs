@@ -20,7 +20,9 @@ use rusqlite::{params, Connection, OptionalExtension, TransactionBehavior};
 use serde::{Deserialize, Serialize};
 use tracing::warn;
 
-use crate::domain::{classify_mailbox, match_key, same_applicant, ApplicantFields, EmailAddress, MailboxChange, Status};
+use crate::domain::{
+    classify_mailbox, match_key, same_applicant, ApplicantFields, EmailAddress, MailboxChange, Status,
+};
 use crate::parse::attachments::Attachment;
 
 const MIGRATIONS: &[&str] = &[
@@ -134,11 +136,22 @@ pub struct MailboxUid<'a> {
 #[derive(Debug, Clone)]
 pub enum ApplicationWrite {
     None,
-    Insert { email: EmailAddress, fields: ApplicantFields, status: Status, review: Option<String> },
+    Insert {
+        email: EmailAddress,
+        fields: ApplicantFields,
+        status: Status,
+        review: Option<String>,
+    },
     /// New field values and, when `status` is set, a new status.
-    Update { id: i64, fields: ApplicantFields, status: Option<Status> },
+    Update {
+        id: i64,
+        fields: ApplicantFields,
+        status: Option<Status>,
+    },
     /// Only note that this message belongs to the application.
-    Touch { id: i64 },
+    Touch {
+        id: i64,
+    },
 }
 
 /// A reply to put in the outbox.
@@ -271,8 +284,7 @@ impl Store {
         let stale: Vec<(i64, Option<String>)> = {
             let mut stmt = tx.prepare("SELECT id, name, organization, match_key FROM applications")?;
             let rows = stmt.query_map([], |r| {
-                let fields =
-                    ApplicantFields { name: r.get(1)?, organization: r.get(2)?, ..ApplicantFields::default() };
+                let fields = ApplicantFields { name: r.get(1)?, organization: r.get(2)?, ..ApplicantFields::default() };
                 Ok((r.get::<_, i64>(0)?, match_key(&fields), r.get::<_, Option<String>>(3)?))
             })?;
             let mut stale = Vec::new();
@@ -317,7 +329,13 @@ impl Store {
     /// looks at every message again; known ones are recognised by their bytes. After a new
     /// UIDVALIDITY nothing is recorded under it yet, so the same holds. Returns the change and
     /// the id of the event, to be completed by [`Store::note_synced`].
-    pub fn note_selected(&mut self, mailbox: &str, uidvalidity: u32, uid_next: Option<u32>, now: Timestamp) -> Result<(MailboxChange, Option<i64>)> {
+    pub fn note_selected(
+        &mut self,
+        mailbox: &str,
+        uidvalidity: u32,
+        uid_next: Option<u32>,
+        now: Timestamp,
+    ) -> Result<(MailboxChange, Option<i64>)> {
         let tx = self.write()?;
         let old_validity: Option<u32> =
             tx.row("SELECT uidvalidity FROM mailbox_state WHERE mailbox = ?1", [mailbox], |r| r.get(0)).optional()?;
@@ -360,7 +378,10 @@ impl Store {
             }
             MailboxChange::UidnextBackwards { old, new } => {
                 warn!(old, new, "UIDNEXT went backwards: forgetting this mailbox's UIDs and rescanning");
-                tx.exec("DELETE FROM mailbox_uids WHERE mailbox = ?1 AND uidvalidity = ?2", params![mailbox, uidvalidity])?;
+                tx.exec(
+                    "DELETE FROM mailbox_uids WHERE mailbox = ?1 AND uidvalidity = ?2",
+                    params![mailbox, uidvalidity],
+                )?;
                 let details = EventDetails { old: Some(old), new: Some(new), ..EventDetails::default() };
                 Some(insert_event(&tx, EVENT_UIDNEXT, mailbox, &details, now)?)
             }
@@ -374,7 +395,14 @@ impl Store {
     /// someone; plus those listed but gone at FETCH), complete the rescan event with its counts,
     /// and advance what is accounted for. Returns how many vanished unseen (not counting
     /// `synced.vanished_at_fetch`).
-    pub fn note_synced(&mut self, mailbox: &str, uidvalidity: u32, rescan: Option<i64>, synced: &Synced<'_>, now: Timestamp) -> Result<usize> {
+    pub fn note_synced(
+        &mut self,
+        mailbox: &str,
+        uidvalidity: u32,
+        rescan: Option<i64>,
+        synced: &Synced<'_>,
+        now: Timestamp,
+    ) -> Result<usize> {
         let tx = self.write()?;
         let (uid_next, accounted): (Option<u32>, u32) = tx
             .row(
@@ -393,7 +421,10 @@ impl Store {
         let unseen = vanished_unseen(accounted, high, synced.listed, &recorded);
         let vanished = unseen.count + synced.vanished_at_fetch;
         if vanished > 0 {
-            warn!(vanished, "messages vanished from the mailbox before they could be read (moved or deleted by someone)");
+            warn!(
+                vanished,
+                "messages vanished from the mailbox before they could be read (moved or deleted by someone)"
+            );
             let details = EventDetails { count: Some(vanished as u64), uids: unseen.first, ..EventDetails::default() };
             insert_event(&tx, EVENT_VANISHED, mailbox, &details, now)?;
         }
@@ -409,7 +440,10 @@ impl Store {
             let mut details: EventDetails = serde_json::from_str(&text).unwrap_or_default();
             details.recognised = Some(synced.known as u64);
             details.recorded = Some(synced.recorded as u64);
-            tx.exec("UPDATE mailbox_events SET details = ?2 WHERE id = ?1", params![id, serde_json::to_string(&details)?])?;
+            tx.exec(
+                "UPDATE mailbox_events SET details = ?2 WHERE id = ?1",
+                params![id, serde_json::to_string(&details)?],
+            )?;
         }
         tx.commit()?;
         Ok(unseen.count)
@@ -417,11 +451,17 @@ impl Store {
 
     /// Mailbox events recorded at or after `since` (all of them for `None`), oldest first.
     pub fn mailbox_events(&self, since: Option<Timestamp>) -> Result<Vec<MailboxEvent>> {
-        let mut stmt = self
-            .conn
-            .prepare_cached("SELECT id, kind, mailbox, details, at FROM mailbox_events WHERE at >= ?1 ORDER BY at, id")?;
+        let mut stmt = self.conn.prepare_cached(
+            "SELECT id, kind, mailbox, details, at FROM mailbox_events WHERE at >= ?1 ORDER BY at, id",
+        )?;
         let rows = stmt.query_map([since.map_or(i64::MIN, |t| t.as_second())], |r| {
-            Ok((r.get::<_, i64>(0)?, r.get::<_, String>(1)?, r.get::<_, String>(2)?, r.get::<_, String>(3)?, r.get::<_, i64>(4)?))
+            Ok((
+                r.get::<_, i64>(0)?,
+                r.get::<_, String>(1)?,
+                r.get::<_, String>(2)?,
+                r.get::<_, String>(3)?,
+                r.get::<_, i64>(4)?,
+            ))
         })?;
         let mut events = Vec::new();
         for row in rows {
@@ -430,7 +470,8 @@ impl Store {
                 id,
                 kind,
                 mailbox,
-                details: serde_json::from_str(&details).with_context(|| format!("bad details in mailbox event {id}"))?,
+                details: serde_json::from_str(&details)
+                    .with_context(|| format!("bad details in mailbox event {id}"))?,
                 at: Timestamp::from_second(at).context("bad time in mailbox_events")?,
             });
         }
@@ -439,10 +480,10 @@ impl Store {
 
     /// The UIDs already processed in this mailbox incarnation.
     pub fn processed_uids(&self, mailbox: &str, uidvalidity: u32) -> Result<HashSet<u32>> {
-        let mut stmt = self.conn.prepare_cached("SELECT uid FROM mailbox_uids WHERE mailbox = ?1 AND uidvalidity = ?2")?;
-        let uids = stmt
-            .query_map(params![mailbox, uidvalidity], |r| r.get(0))?
-            .collect::<rusqlite::Result<HashSet<u32>>>()?;
+        let mut stmt =
+            self.conn.prepare_cached("SELECT uid FROM mailbox_uids WHERE mailbox = ?1 AND uidvalidity = ?2")?;
+        let uids =
+            stmt.query_map(params![mailbox, uidvalidity], |r| r.get(0))?.collect::<rusqlite::Result<HashSet<u32>>>()?;
         Ok(uids)
     }
 
@@ -486,8 +527,9 @@ impl Store {
     /// with the same name and organization (see [`crate::domain::same_applicant`]), if any.
     pub fn application_by_name_and_organization(&self, fields: &ApplicantFields) -> Result<Option<Application>> {
         let Some(key) = match_key(fields) else { return Ok(None) };
-        let mut stmt =
-            self.conn.prepare_cached(&format!("SELECT {APPLICATION_COLUMNS} FROM applications WHERE match_key = ?1"))?;
+        let mut stmt = self
+            .conn
+            .prepare_cached(&format!("SELECT {APPLICATION_COLUMNS} FROM applications WHERE match_key = ?1"))?;
         let candidates: Vec<Application> =
             stmt.query_map([key], application_from_row)?.collect::<rusqlite::Result<_>>()?;
         let id = same_applicant(fields, candidates.iter().map(|app| (app.id, &app.fields)));
@@ -526,9 +568,8 @@ impl Store {
 
     /// Every application, oldest first, with its attachments.
     pub fn applications(&self) -> Result<Vec<Application>> {
-        let mut stmt = self
-            .conn
-            .prepare(&format!("SELECT {APPLICATION_COLUMNS} FROM applications ORDER BY received_at, id"))?;
+        let mut stmt =
+            self.conn.prepare(&format!("SELECT {APPLICATION_COLUMNS} FROM applications ORDER BY received_at, id"))?;
         let mut rows: Vec<Application> = stmt.query_map([], application_from_row)?.collect::<rusqlite::Result<_>>()?;
         let mut attachments = self.attachments_by_application()?;
         for app in &mut rows {
@@ -660,11 +701,10 @@ impl Store {
         let mut promoted = 0;
         loop {
             let tx = self.write()?;
-            let taken: i64 = tx.row(
-                "SELECT COALESCE(SUM(attendees), 0) FROM applications WHERE status = 'accepted'",
-                [],
-                |r| r.get(0),
-            )?;
+            let taken: i64 =
+                tx.row("SELECT COALESCE(SUM(attendees), 0) FROM applications WHERE status = 'accepted'", [], |r| {
+                    r.get(0)
+                })?;
             let next = tx
                 .row(
                     &format!(
@@ -736,7 +776,13 @@ impl Store {
 
     /// Replies to attempt now: pending ones whose retry time has come (or all pending ones when
     /// `ignore_backoff`), oldest first, at most `limit` of them with an id above `after_id`.
-    pub fn due_replies(&self, now: Timestamp, ignore_backoff: bool, after_id: i64, limit: usize) -> Result<Vec<OutboxRow>> {
+    pub fn due_replies(
+        &self,
+        now: Timestamp,
+        ignore_backoff: bool,
+        after_id: i64,
+        limit: usize,
+    ) -> Result<Vec<OutboxRow>> {
         let mut stmt = self.conn.prepare_cached(
             "SELECT id, kind, message_id, envelope_from, recipient, raw, state, attempts FROM outbox
              WHERE state = 'pending' AND (?1 OR next_attempt_at <= ?2) AND id > ?3 ORDER BY id LIMIT ?4",
@@ -750,8 +796,7 @@ impl Store {
     /// When the next pending reply is due, if any.
     pub fn next_reply_due(&self) -> Result<Option<Timestamp>> {
         let next: Option<i64> =
-            self.conn
-                .row("SELECT MIN(next_attempt_at) FROM outbox WHERE state = 'pending'", [], |r| r.get(0))?;
+            self.conn.row("SELECT MIN(next_attempt_at) FROM outbox WHERE state = 'pending'", [], |r| r.get(0))?;
         next.map(|s| Timestamp::from_second(s).context("bad time in outbox")).transpose()
     }
 
@@ -769,7 +814,8 @@ impl Store {
         let mut stmt = self
             .conn
             .prepare("SELECT id, message_id FROM outbox WHERE state = 'sending' AND sending_since < ?1 ORDER BY id")?;
-        let rows = stmt.query_map([before.as_second()], |r| Ok((r.get(0)?, r.get(1)?)))?.collect::<rusqlite::Result<_>>()?;
+        let rows =
+            stmt.query_map([before.as_second()], |r| Ok((r.get(0)?, r.get(1)?)))?.collect::<rusqlite::Result<_>>()?;
         Ok(rows)
     }
 
@@ -781,8 +827,7 @@ impl Store {
 
     /// The server may or may not have the reply: staff must look.
     pub fn mark_unknown(&self, id: i64, why: &str) -> Result<()> {
-        self.conn
-            .exec("UPDATE outbox SET state = 'unknown', last_error = ?2 WHERE id = ?1", params![id, why])?;
+        self.conn.exec("UPDATE outbox SET state = 'unknown', last_error = ?2 WHERE id = ?1", params![id, why])?;
         Ok(())
     }
 
@@ -803,11 +848,9 @@ impl Store {
     }
 
     pub fn mark_failed(&self, id: i64, error: &str) -> Result<()> {
-        self.conn
-            .exec("UPDATE outbox SET state = 'failed', last_error = ?2 WHERE id = ?1", params![id, error])?;
+        self.conn.exec("UPDATE outbox SET state = 'failed', last_error = ?2 WHERE id = ?1", params![id, error])?;
         Ok(())
     }
-
 
     /// Outbox rows by state, for reports and tests.
     pub fn outbox_counts(&self) -> Result<Vec<(String, i64)>> {
@@ -1133,11 +1176,14 @@ fn application_from_row(row: &rusqlite::Row<'_>) -> rusqlite::Result<Application
             attendees: row.get(6)?,
         },
         status: Status::parse(&status).ok_or_else(|| {
-            rusqlite::Error::FromSqlConversionFailure(7, rusqlite::types::Type::Text, format!("unknown status {status:?}").into())
+            rusqlite::Error::FromSqlConversionFailure(
+                7,
+                rusqlite::types::Type::Text,
+                format!("unknown status {status:?}").into(),
+            )
         })?,
-        received_at: Timestamp::from_second(received).map_err(|e| {
-            rusqlite::Error::FromSqlConversionFailure(8, rusqlite::types::Type::Integer, Box::new(e))
-        })?,
+        received_at: Timestamp::from_second(received)
+            .map_err(|e| rusqlite::Error::FromSqlConversionFailure(8, rusqlite::types::Type::Integer, Box::new(e)))?,
         review: row.get(9)?,
         last_message: row.get(10)?,
         people: json_column(row, 11)?.unwrap_or_default(),
@@ -1258,8 +1304,14 @@ mod tests {
         let events = store.mailbox_events(None).unwrap();
         assert_eq!(events.len(), 1);
         assert_eq!(events[0].kind, EVENT_UIDVALIDITY);
-        assert_eq!(events[0].details, EventDetails { old: Some(7), new: Some(9), recognised: Some(3), recorded: Some(1), ..Default::default() });
-        assert!(store.mailbox_events(Some(now.checked_add(jiff::SignedDuration::from_secs(1)).unwrap())).unwrap().is_empty());
+        assert_eq!(
+            events[0].details,
+            EventDetails { old: Some(7), new: Some(9), recognised: Some(3), recorded: Some(1), ..Default::default() }
+        );
+        assert!(store
+            .mailbox_events(Some(now.checked_add(jiff::SignedDuration::from_secs(1)).unwrap()))
+            .unwrap()
+            .is_empty());
     }
 
     #[test]
@@ -1320,16 +1372,27 @@ mod tests {
         };
         let mut msg = message("p1", b"p1", &kim);
         msg.details = &first;
-        let fields = ApplicantFields { name: Some("김민준".into()), phone: Some("010-1234-5678".into()), ..Default::default() };
-        let insert = ApplicationWrite::Insert { email: kim.clone(), fields: fields.clone(), status: Status::Accepted, review: None };
+        let fields =
+            ApplicantFields {
+                name: Some("김민준".into()), phone: Some("010-1234-5678".into()), ..Default::default()
+            };
+        let insert = ApplicationWrite::Insert {
+            email: kim.clone(),
+            fields: fields.clone(),
+            status: Status::Accepted,
+            review: None,
+        };
         let id = store.commit_message(at(1), &msg, &insert, |_| Ok(None)).unwrap().application.unwrap();
 
-        let later = Details { people: Vec::new(), notes: None, sources: sources(&[("phone", "line 1, label '연락처'")]) };
+        let later =
+            Details { people: Vec::new(), notes: None, sources: sources(&[("phone", "line 1, label '연락처'")]) };
         let mut msg = message("p2", b"p2", &kim);
         msg.message_id = "p2@x.example";
         msg.details = &later;
         let fields = ApplicantFields { phone: Some("010-9876-5432".into()), ..fields };
-        store.commit_message(at(2), &msg, &ApplicationWrite::Update { id, fields, status: None }, |_| Ok(None)).unwrap();
+        store
+            .commit_message(at(2), &msg, &ApplicationWrite::Update { id, fields, status: None }, |_| Ok(None))
+            .unwrap();
 
         let app = store.application_by_email(&kim).unwrap().unwrap();
         assert_eq!(app.people, ["김민준", "이하은"], "a mail naming nobody keeps the people");
@@ -1414,7 +1477,11 @@ mod tests {
                 raw: b"reply".to_vec(),
             }))
         };
-        let id = store.commit_message(at, &message("bb", b"raw", &sender), &ApplicationWrite::None, reply).unwrap().reply.unwrap();
+        let id = store
+            .commit_message(at, &message("bb", b"raw", &sender), &ApplicationWrite::None, reply)
+            .unwrap()
+            .reply
+            .unwrap();
         let now: Timestamp = "2022-11-16T01:00:00Z".parse().unwrap();
         store.mark_sending(id, now).unwrap();
         let later = now.checked_add(jiff::SignedDuration::from_secs(60)).unwrap();
@@ -1493,8 +1560,12 @@ mod tests {
         let mut msg = message("same", b"raw", &kim);
         msg.attachments = &list;
         let write = insert(&kim, "김민준", "한빛테크");
-        store.commit_message(MailboxUid { mailbox: "INBOX", uidvalidity: 1, uid: 1 }, &msg, &write, |_| Ok(None)).unwrap();
-        store.commit_message(MailboxUid { mailbox: "INBOX", uidvalidity: 2, uid: 1 }, &msg, &write, |_| Ok(None)).unwrap();
+        store
+            .commit_message(MailboxUid { mailbox: "INBOX", uidvalidity: 1, uid: 1 }, &msg, &write, |_| Ok(None))
+            .unwrap();
+        store
+            .commit_message(MailboxUid { mailbox: "INBOX", uidvalidity: 2, uid: 1 }, &msg, &write, |_| Ok(None))
+            .unwrap();
         let listed = store.attachments_by_application().unwrap();
         assert_eq!(listed.values().map(Vec::len).sum::<usize>(), 1);
     }
@@ -1505,7 +1576,9 @@ mod tests {
         let at = |uid| MailboxUid { mailbox: "INBOX", uidvalidity: 1, uid };
         let kim = EmailAddress::parse("kim@hanbit-tech.example").unwrap();
         let id = store
-            .commit_message(at(1), &message("k1", b"k1", &kim), &insert(&kim, "김민준", "(주)한빛테크"), |_| Ok(None))
+            .commit_message(at(1), &message("k1", b"k1", &kim), &insert(&kim, "김민준", "(주)한빛테크"), |_| {
+                Ok(None)
+            })
             .unwrap()
             .application
             .unwrap();
@@ -1522,8 +1595,14 @@ mod tests {
         // An update that changes the organization moves the key with it.
         let mut msg = message("k2", b"k2", &kim);
         msg.message_id = "k2@x.example";
-        let fields = ApplicantFields { name: Some("김민준".into()), organization: Some("한빛소재".into()), ..Default::default() };
-        store.commit_message(at(2), &msg, &ApplicationWrite::Update { id, fields, status: None }, |_| Ok(None)).unwrap();
+        let fields = ApplicantFields {
+            name: Some("김민준".into()),
+            organization: Some("한빛소재".into()),
+            ..Default::default()
+        };
+        store
+            .commit_message(at(2), &msg, &ApplicationWrite::Update { id, fields, status: None }, |_| Ok(None))
+            .unwrap();
         assert!(store.application_by_name_and_organization(&asking("김민준", Some("한빛테크"))).unwrap().is_none());
         assert!(store.application_by_name_and_organization(&asking("김민준", Some("한빛소재"))).unwrap().is_some());
 
@@ -1567,7 +1646,11 @@ mod tests {
         assert_eq!(keys, [Some("김민준\u{1f}한빛테크".to_owned()), None]);
         let links: i64 = store.conn.query_row("SELECT COUNT(*) FROM application_messages", [], |r| r.get(0)).unwrap();
         assert_eq!(links, 3, "first and last message of the first application, the one of the second");
-        let found = ApplicantFields { name: Some("김민준".into()), organization: Some("한빛테크".into()), ..Default::default() };
+        let found = ApplicantFields {
+            name: Some("김민준".into()),
+            organization: Some("한빛테크".into()),
+            ..Default::default()
+        };
         assert!(store.application_by_name_and_organization(&found).unwrap().is_some());
     }
 }

@@ -192,7 +192,8 @@ pub fn mailbox_sentence(note: &MailboxNote) -> (String, String) {
         let name = one_line(&note.mailbox, 80);
         (format!("메일함 '{name}'"), format!("the folder '{name}'"))
     };
-    let rescan = |recognised: Option<u64>, recorded: Option<u64>| match (recognised, recorded) {
+    let rescan = |recognised: Option<u64>, recorded: Option<u64>| {
+        match (recognised, recorded) {
         (Some(r), Some(n)) => (
             format!(
                 "모든 메일을 다시 확인했습니다: {r}건은 이미 기록된 메일로 확인되어 다시 처리하지 않았고, 새 메일 {n}건을 기록했습니다. 이미 기록된 메일은 하나도 잃지 않았습니다."
@@ -207,6 +208,7 @@ pub fn mailbox_sentence(note: &MailboxNote) -> (String, String) {
             "모든 메일을 다시 확인하는 중입니다. 이미 기록된 메일은 내용으로 알아보고 다시 처리하지 않습니다.".to_owned(),
             "Every message in it is being checked again; already recorded ones are recognised by their content and not processed again.".to_owned(),
         ),
+    }
     };
     match note.what {
         MailboxHappening::Reset { recognised, recorded } => {
@@ -1700,7 +1702,12 @@ mod tests {
         let summary = render(&input).unwrap();
         for part in [&summary.text, &summary.html] {
             assert!(part.contains("메일함 (Mailbox) · 2건") || part.contains("메일함 (Mailbox): 2건"), "{part}");
-            assert!(part.contains("2 messages disappeared from the inbox before they could be read (moved or deleted by someone)"), "{part}");
+            assert!(
+                part.contains(
+                    "2 messages disappeared from the inbox before they could be read (moved or deleted by someone)"
+                ),
+                "{part}"
+            );
             assert!(part.contains("The inbox was reset by the server (UIDVALIDITY changed). Every message in it was checked again: 12 messages were recognised as already recorded"), "{part}");
             assert!(part.contains("1 new message was recorded. Nothing recorded before was lost."), "{part}");
             assert!(part.contains("메일 2건이 읽기 전에 받은편지함에서 사라졌습니다"), "{part}");
@@ -1710,11 +1717,16 @@ mod tests {
         let text = &summary.text;
         assert!(text.find("was reset").unwrap() < text.find("disappeared").unwrap());
 
-        let one = MailboxNote { at: at("2022-11-16T07:00:00+09:00"), mailbox: "Applications".into(), what: MailboxHappening::Vanished { count: 1 } };
+        let one = MailboxNote {
+            at: at("2022-11-16T07:00:00+09:00"),
+            mailbox: "Applications".into(),
+            what: MailboxHappening::Vanished { count: 1 },
+        };
         let (ko, en) = mailbox_sentence(&one);
         assert_eq!(en, "1 message disappeared from the folder 'Applications' before it could be read (moved or deleted by someone). Look for it in the other folders or the trash.");
         assert!(ko.contains("메일 1건") && ko.contains("'Applications'"));
-        let back = MailboxNote { what: MailboxHappening::NumberingWentBack { recognised: None, recorded: None }, ..one };
+        let back =
+            MailboxNote { what: MailboxHappening::NumberingWentBack { recognised: None, recorded: None }, ..one };
         assert!(mailbox_sentence(&back).1.contains("went backwards (UIDNEXT decreased"));
         assert!(mailbox_sentence(&back).1.contains("is being checked again"));
     }

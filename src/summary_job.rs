@@ -13,7 +13,8 @@ use crate::domain::{next_summary_time, summary_due, EmailAddress, SummaryWindow}
 use crate::reply::{application_number, AutoSubmitted, LoopMarker};
 use crate::store::{NewReply, Store};
 use crate::summary::{
-    self, Attention, AttentionKind, ChangeNote, MailboxHappening, MailboxNote, Summary, SummaryInput, CHART_CID, XLSX_MIME,
+    self, Attention, AttentionKind, ChangeNote, MailboxHappening, MailboxNote, Summary, SummaryInput, CHART_CID,
+    XLSX_MIME,
 };
 
 /// How many forged-sender holds the summary lists one by one.
@@ -100,14 +101,24 @@ pub fn totals_now(store: &Store, config: &Config, day: Date, now: Timestamp) -> 
 }
 
 /// Everything the summary shows, read from the database.
-fn gather(store: &Store, config: &Config, day: Date, now: Timestamp, previous: Option<Timestamp>) -> Result<SummaryInput> {
+fn gather(
+    store: &Store,
+    config: &Config,
+    day: Date,
+    now: Timestamp,
+    previous: Option<Timestamp>,
+) -> Result<SummaryInput> {
     let applications = store.applications()?;
     let mut needs_person = Vec::new();
     let mut forged = Vec::new();
     for app in &applications {
         if let Some(review) = &app.review {
             let item = Attention {
-                kind: if review.contains("not authenticated") { AttentionKind::ForgedSender } else { AttentionKind::Review },
+                kind: if review.contains("not authenticated") {
+                    AttentionKind::ForgedSender
+                } else {
+                    AttentionKind::Review
+                },
                 at: app.received_at,
                 sender: Some(app.email.clone()),
                 subject: app.fields.name.clone(),
@@ -147,7 +158,9 @@ fn gather(store: &Store, config: &Config, day: Date, now: Timestamp, previous: O
             sender: note.sender,
             subject: note.subject,
             detail: match note.outcome.as_str() {
-                "cancel_without_application" => format!("취소 요청, 신청 내역 없음 (cancellation without an application): {excerpt}"),
+                "cancel_without_application" => {
+                    format!("취소 요청, 신청 내역 없음 (cancellation without an application): {excerpt}")
+                }
                 "too_large" => format!(
                     "크기 제한 초과, 머리글만 보관 (over the size limit, headers kept): {}",
                     note.detail.unwrap_or_default()
@@ -207,8 +220,12 @@ fn gather(store: &Store, config: &Config, day: Date, now: Timestamp, previous: O
         .map(|e| {
             let d = &e.details;
             let what = match e.kind.as_str() {
-                crate::store::EVENT_UIDVALIDITY => MailboxHappening::Reset { recognised: d.recognised, recorded: d.recorded },
-                crate::store::EVENT_UIDNEXT => MailboxHappening::NumberingWentBack { recognised: d.recognised, recorded: d.recorded },
+                crate::store::EVENT_UIDVALIDITY => {
+                    MailboxHappening::Reset { recognised: d.recognised, recorded: d.recorded }
+                }
+                crate::store::EVENT_UIDNEXT => {
+                    MailboxHappening::NumberingWentBack { recognised: d.recognised, recorded: d.recorded }
+                }
                 _ => MailboxHappening::Vanished { count: d.count.unwrap_or(0) },
             };
             MailboxNote { at: e.at, mailbox: e.mailbox, what }
@@ -247,12 +264,15 @@ fn compose(config: &Config, summary: &Summary, tag: &str, manual: Option<Timesta
     for (index, recipient) in config.staff.recipients.iter().enumerate() {
         let related = MultiPart::related()
             .multipart(MultiPart::alternative_plain_html(summary.text.clone(), summary.html.clone()))
-            .singlepart(Attachment::new_inline(CHART_CID.to_owned()).body(summary.chart_png.clone(), "image/png".parse()?));
+            .singlepart(
+                Attachment::new_inline(CHART_CID.to_owned()).body(summary.chart_png.clone(), "image/png".parse()?),
+            );
         let mixed = MultiPart::mixed()
             .multipart(related)
             .singlepart(Attachment::new(summary.xlsx_filename.clone()).body(summary.xlsx.clone(), XLSX_MIME.parse()?))
             .singlepart(
-                Attachment::new(summary.csv_filename.clone()).body(summary.csv.clone(), "text/csv; charset=utf-8".parse()?),
+                Attachment::new(summary.csv_filename.clone())
+                    .body(summary.csv.clone(), "text/csv; charset=utf-8".parse()?),
             );
         let unique = match manual {
             Some(at) => format!("{}.{}", tag, at.as_millisecond()),

@@ -68,7 +68,11 @@ async fn a_broken_reply_template_is_a_configuration_error_not_a_crash_at_send_ti
         std::fs::copy(entry.path(), templates.join(entry.file_name())).unwrap();
     }
     let text = std::fs::read_to_string(&desk.config).unwrap();
-    let text = text.lines().map(|l| if l.starts_with("templates_dir") { "templates_dir = \"templates\"".to_owned() } else { l.to_owned() }).collect::<Vec<_>>().join("\n");
+    let text = text
+        .lines()
+        .map(|l| if l.starts_with("templates_dir") { "templates_dir = \"templates\"".to_owned() } else { l.to_owned() })
+        .collect::<Vec<_>>()
+        .join("\n");
     std::fs::write(&desk.config, text).unwrap();
     let (ok, text) = check(&desk);
     assert!(ok, "the copied templates are fine: {text}");

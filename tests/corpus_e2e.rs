@@ -34,11 +34,7 @@ const SUBSET: [(&str, &str, Option<&str>); 20] = [
     ("naver-euckr-html-table", "subin.jang@naver.example", Some("subin.jang@naver.example")),
     ("outlook-html-only-table", "yerin.jo@seum-eng.example", Some("yerin.jo@seum-eng.example")),
     ("gmail-reply-korean-attribution", "jian.seo@greenenergylab.example", Some("jian.seo@greenenergylab.example")),
-    (
-        "reply-naver-original-message-with-sample-values",
-        "eunbyeol.ko@naver.example",
-        Some("eunbyeol.ko@naver.example"),
-    ),
+    ("reply-naver-original-message-with-sample-values", "eunbyeol.ko@naver.example", Some("eunbyeol.ko@naver.example")),
     ("gmail-forwarded-application", "nayeon.kwon@bluewave.example", Some("haneul.jung@bluewave.example")),
     ("forwarded-as-attachment-rfc822", "assistant@hmsol.example", Some("seoyoung.moon@hmsol.example")),
     ("attachment-only-with-a-signature", "jaeyun.byun@daon.example", Some("jaeyun.byun@daon.example")),
@@ -91,7 +87,8 @@ fn sha256_hex(bytes: &[u8]) -> String {
 /// A mail with `file` attached, as a mail client writes it.
 fn form_mail(from: &str, i: usize, file: &str, content_type: &str, bytes: &[u8]) -> Vec<u8> {
     let encoded = base64::engine::general_purpose::STANDARD.encode(bytes);
-    let wrapped: String = encoded.as_bytes().chunks(76).map(|c| format!("{}\r\n", std::str::from_utf8(c).unwrap())).collect();
+    let wrapped: String =
+        encoded.as_bytes().chunks(76).map(|c| format!("{}\r\n", std::str::from_utf8(c).unwrap())).collect();
     format!(
         "From: <{from}>\r\nTo: {CENTER}\r\nSubject: =?UTF-8?B?7Iug7LKt7IScIOyyqOu2gA==?=\r\nMessage-ID: <form-{i}@forms.example>\r\n\
          MIME-Version: 1.0\r\nContent-Type: multipart/mixed; boundary=\"b\"\r\n\r\n--b\r\nContent-Type: text/plain; charset=utf-8\r\n\r\n\
@@ -210,8 +207,10 @@ async fn the_corpus_through_postfix_and_dovecot_shows_the_expected_fields_in_the
             )
         })
         .collect();
-    let expected: Vec<(String, String, u64, String)> =
-        form_files.iter().map(|(file, ty, bytes)| (file.clone(), ty.clone(), bytes.len() as u64, sha256_hex(bytes))).collect();
+    let expected: Vec<(String, String, u64, String)> = form_files
+        .iter()
+        .map(|(file, ty, bytes)| (file.clone(), ty.clone(), bytes.len() as u64, sha256_hex(bytes)))
+        .collect();
     assert_eq!(listed, expected);
 
     // The attachments of the corpus mails: the HWP form (its name an RFC 2047 word) and the
@@ -224,7 +223,10 @@ async fn the_corpus_through_postfix_and_dovecot_shows_the_expected_fields_in_the
             .map(|a| (a["name"].as_str().unwrap().to_owned(), a["type"].as_str().unwrap().to_owned()))
             .collect()
     };
-    assert_eq!(names("jaeyun.byun@daon.example"), [("참가신청서_변재윤.hwp".to_owned(), "application/x-hwp".to_owned())]);
+    assert_eq!(
+        names("jaeyun.byun@daon.example"),
+        [("참가신청서_변재윤.hwp".to_owned(), "application/x-hwp".to_owned())]
+    );
     assert_eq!(names("seoyoung.moon@hmsol.example"), [("msg.eml".to_owned(), "message/rfc822".to_owned())]);
     assert!(names("chaewon.lim@nurisoft.example").is_empty());
 
@@ -252,7 +254,11 @@ async fn the_corpus_through_postfix_and_dovecot_shows_the_expected_fields_in_the
     );
     // The sources column in words, for staff in Excel: the HTML-table fixture's, for one.
     let table = csv.records().map(Result::unwrap).find(|r| &r[0] == "subin.jang@naver.example").unwrap();
-    assert!(table[12].starts_with("name: HTML table, line 2, cell '성 명'; organization: HTML table"), "{}", &table[12]);
+    assert!(
+        table[12].starts_with("name: HTML table, line 2, cell '성 명'; organization: HTML table"),
+        "{}",
+        &table[12]
+    );
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
@@ -264,7 +270,12 @@ async fn a_mail_from_another_address_with_the_same_name_and_organization_updates
     let mail = |from: &str, id: &str, body: &str| {
         common::crlf(&common::application("김민준", from, "워크숍 참가 신청", body, id)).into_bytes()
     };
-    send(&desk, work, &mail(work, "m1@hanbit-tech.example", "성명: 김민준\n소속: (주)한빛테크\n연락처: 010-1234-5678\n")).await;
+    send(
+        &desk,
+        work,
+        &mail(work, "m1@hanbit-tech.example", "성명: 김민준\n소속: (주)한빛테크\n연락처: 010-1234-5678\n"),
+    )
+    .await;
     desk.stack.wait_for_delivery(CENTER, 1, Duration::from_secs(30)).unwrap();
     desk.once();
 

@@ -38,9 +38,8 @@ fn sending(desk: &Desk) -> BTreeSet<i64> {
 /// `sending` make it a kill mid-send.
 fn phase(desk: &Desk, before: &BTreeSet<i64>) -> &'static str {
     let Ok(conn) = rusqlite::Connection::open(desk.database()) else { return "starting" };
-    let recorded: i64 = conn
-        .query_row("SELECT COUNT(*) FROM messages WHERE outcome = 'registered'", [], |r| r.get(0))
-        .unwrap_or(0);
+    let recorded: i64 =
+        conn.query_row("SELECT COUNT(*) FROM messages WHERE outcome = 'registered'", [], |r| r.get(0)).unwrap_or(0);
     let pending: i64 =
         conn.query_row("SELECT COUNT(*) FROM outbox WHERE state = 'pending'", [], |r| r.get(0)).unwrap_or(0);
     let mid_send = !sending(desk).is_subset(before);
@@ -76,7 +75,10 @@ async fn sigkill_at_random_moments_loses_nothing_and_answers_nothing_twice() {
             &format!("성명: 신청자{i}\n소속: 회사{i}\n연락처: 010-1000-{i:04}\n"),
             &format!("crash-{i}@crash.example"),
         );
-        session.append("INBOX", None, Some("\"16-Nov-2022 10:00:00 +0900\""), common::crlf(&raw).as_bytes()).await.unwrap();
+        session
+            .append("INBOX", None, Some("\"16-Nov-2022 10:00:00 +0900\""), common::crlf(&raw).as_bytes())
+            .await
+            .unwrap();
     }
     session.logout().await.unwrap();
 
@@ -119,7 +121,11 @@ async fn sigkill_at_random_moments_loses_nothing_and_answers_nothing_twice() {
     assert_eq!(registered, APPLICANTS as i64, "every application recorded exactly once");
     assert_eq!(uids, APPLICANTS as i64);
     assert_eq!(desk.export().len(), APPLICANTS);
-    assert_eq!(desk.outbox_states(), vec![("sent".to_owned(), APPLICANTS as i64)], "no pending, sending or unknown row");
+    assert_eq!(
+        desk.outbox_states(),
+        vec![("sent".to_owned(), APPLICANTS as i64)],
+        "no pending, sending or unknown row"
+    );
     let wrong: Vec<(usize, usize)> = (0..APPLICANTS)
         .map(|i| (i, delivered(&desk, &format!("applicant{i}@crash.example"))))
         .filter(|&(_, n)| n != 1)

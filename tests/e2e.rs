@@ -57,7 +57,17 @@ async fn an_application_sent_over_smtp_is_recorded_and_acknowledged() {
     assert!(message.message_id().is_some_and(|id| id.ends_with("@kaist.ac.kr")));
     assert_eq!(header(ack, "Return-Path").as_deref(), Some("<>"), "replies go out with an empty envelope sender");
     let body = message.body_text(0).unwrap();
-    for expected in ["김민준", "(주)한빛테크", "책임연구원", "010-1234-5678", "SME-0001", "Banyan Tree", "2022년 11월 18일 (금) 오후 1:30", "취소", "cancel"] {
+    for expected in [
+        "김민준",
+        "(주)한빛테크",
+        "책임연구원",
+        "010-1234-5678",
+        "SME-0001",
+        "Banyan Tree",
+        "2022년 11월 18일 (금) 오후 1:30",
+        "취소",
+        "cancel",
+    ] {
         assert!(body.contains(expected), "the acknowledgement should mention {expected:?}:\n{body}");
     }
 }
@@ -197,7 +207,11 @@ async fn a_second_mail_updates_the_application_instead_of_duplicating_it() {
     assert_eq!(rows[0]["name"], "김민준", "fields the correction does not mention are kept");
 
     let inbox = desk.wait_for_mail(KIM, 2).await;
-    let update = inbox.iter().map(|m| parsed(&m.raw).body_text(0).unwrap().into_owned()).find(|b| b.contains("→")).expect("an update confirmation");
+    let update = inbox
+        .iter()
+        .map(|m| parsed(&m.raw).body_text(0).unwrap().into_owned())
+        .find(|b| b.contains("→"))
+        .expect("an update confirmation");
     assert!(update.contains("010-1234-5678 → 010-9876-5432"), "{update}");
 }
 
@@ -214,7 +228,9 @@ async fn the_daemon_answers_new_mail_as_it_arrives_and_stops_cleanly_on_sigterm(
     assert_eq!(header(&inbox[0].raw, "Auto-Submitted").as_deref(), Some("auto-replied"));
     // Two more, one after the other, on the same IMAP connection: each answered, and the
     // mailbox seen as it is (one connection, many syncs: no false "UIDNEXT went backwards").
-    for (name, org, to) in [("이하은", "다온바이오", "lee@daon-bio.example"), ("박도윤", "새솔소프트", "park@saesol-soft.example")] {
+    for (name, org, to) in
+        [("이하은", "다온바이오", "lee@daon-bio.example"), ("박도윤", "새솔소프트", "park@saesol-soft.example")]
+    {
         let body = format!("성명: {name}\n소속: {org}\n연락처: 010-2222-3333\n");
         let mail = application(name, to, "참가 신청", &body, &format!("apply@{}", to.split('@').nth(1).unwrap()));
         desk.send_to_center(to, &mail).await;
@@ -305,7 +321,8 @@ async fn the_application_form_attached_as_hwp_docx_or_pdf_is_read() {
     {
         let bytes = std::fs::read(fixtures.join(file)).unwrap();
         let encoded = base64::engine::general_purpose::STANDARD.encode(bytes);
-        let wrapped: String = encoded.as_bytes().chunks(76).map(|c| format!("{}\n", std::str::from_utf8(c).unwrap())).collect();
+        let wrapped: String =
+            encoded.as_bytes().chunks(76).map(|c| format!("{}\n", std::str::from_utf8(c).unwrap())).collect();
         let from = format!("form{i}@forms.example");
         let mail = format!(
             "From: <{from}>\nTo: {CENTER}\nSubject: =?UTF-8?B?7Iug7LKt7IScIOyyqOu2gA==?=\nMessage-ID: <form-{i}@forms.example>\nMIME-Version: 1.0\nContent-Type: multipart/mixed; boundary=\"b\"\n\n--b\nContent-Type: text/plain; charset=utf-8\n\n신청서를 첨부합니다.\n--b\nContent-Type: {ctype}; name=\"{file}\"\nContent-Disposition: attachment; filename=\"{file}\"\nContent-Transfer-Encoding: base64\n\n{wrapped}--b--\n"

@@ -4,8 +4,8 @@
 
 mod common;
 
-use std::process::{Child, Command, Stdio};
 use std::path::Path;
+use std::process::{Child, Command, Stdio};
 use std::time::{Duration, Instant};
 
 use common::{application, crlf, Desk, CENTER};
@@ -16,7 +16,13 @@ fn applicant(i: usize) -> String {
 }
 
 fn raw(i: usize) -> String {
-    application("신청자", &applicant(i), "참가 신청", &format!("성명: 신청자{i}\n소속: 회사{i}\n연락처: 010-2000-{i:04}\n"), &format!("f{i}@faults.example"))
+    application(
+        "신청자",
+        &applicant(i),
+        "참가 신청",
+        &format!("성명: 신청자{i}\n소속: 회사{i}\n연락처: 010-2000-{i:04}\n"),
+        &format!("f{i}@faults.example"),
+    )
 }
 
 fn spawn_daemon(desk: &Desk) -> Child {
@@ -81,7 +87,9 @@ async fn the_daemon_rides_out_imap_server_restarts_mid_fetch_and_during_idle() {
     // acknowledgements reach their mailboxes: Dovecot killed in the middle of an LMTP delivery
     // makes Postfix deliver that mail again (at-least-once), which would be a second copy of one
     // reply, not a second reply — and not what this test is about.
-    wait_until("the backlog's replies", Duration::from_secs(60), || desk.outbox_states() == vec![("sent".to_owned(), BACKLOG as i64)]);
+    wait_until("the backlog's replies", Duration::from_secs(60), || {
+        desk.outbox_states() == vec![("sent".to_owned(), BACKLOG as i64)]
+    });
     desk.stack.wait_for_queue_empty(Duration::from_secs(60)).unwrap();
     std::thread::sleep(Duration::from_secs(1));
     desk.stack.stop_dovecot().unwrap();
@@ -89,7 +97,9 @@ async fn the_daemon_rides_out_imap_server_restarts_mid_fetch_and_during_idle() {
     desk.stack.start_dovecot().unwrap();
     desk.send_to_center(&applicant(BACKLOG), &raw(BACKLOG)).await;
     wait_until("the mail sent after the restart", Duration::from_secs(60), || registered(&desk) == BACKLOG as i64 + 1);
-    wait_until("every reply", Duration::from_secs(60), || desk.outbox_states() == vec![("sent".to_owned(), BACKLOG as i64 + 1)]);
+    wait_until("every reply", Duration::from_secs(60), || {
+        desk.outbox_states() == vec![("sent".to_owned(), BACKLOG as i64 + 1)]
+    });
     stop(daemon);
     desk.stack.wait_for_queue_empty(Duration::from_secs(60)).unwrap();
 
@@ -107,7 +117,16 @@ async fn a_recreated_mailbox_with_a_new_uidvalidity_duplicates_nothing() {
     let host = desk.stack.host();
     let port = desk.stack.imap_port();
     for i in 0..5 {
-        mailstack::client::append(host, port, CENTER, "Applications", crlf(&raw(i)).as_bytes(), Some("16-Nov-2022 10:00:00 +0900")).await.unwrap();
+        mailstack::client::append(
+            host,
+            port,
+            CENTER,
+            "Applications",
+            crlf(&raw(i)).as_bytes(),
+            Some("16-Nov-2022 10:00:00 +0900"),
+        )
+        .await
+        .unwrap();
     }
     let first = desk.once();
     assert!(first.contains("recorded 5 new message") && first.contains("sent 5"), "{first}");
@@ -124,7 +143,9 @@ async fn a_recreated_mailbox_with_a_new_uidvalidity_duplicates_nothing() {
     session.logout().await.unwrap();
     std::thread::sleep(Duration::from_millis(1100)); // a new second, so a new UIDVALIDITY
     for mail in &saved {
-        mailstack::client::append(host, port, CENTER, "Applications", &mail.raw, Some("16-Nov-2022 10:00:00 +0900")).await.unwrap();
+        mailstack::client::append(host, port, CENTER, "Applications", &mail.raw, Some("16-Nov-2022 10:00:00 +0900"))
+            .await
+            .unwrap();
     }
     // And one genuinely new application arrives in it.
     mailstack::client::append(host, port, CENTER, "Applications", crlf(&raw(5)).as_bytes(), None).await.unwrap();
@@ -174,7 +195,10 @@ async fn staff_reading_flagging_moving_and_deleting_mail_makes_nothing_skipped()
     session.logout().await.unwrap();
 
     let out = desk.once();
-    assert!(out.contains("recorded 8 new message(s) (0 already known, 2 vanished)"), "read, unread and flagged mail is all processed: {out}");
+    assert!(
+        out.contains("recorded 8 new message(s) (0 already known, 2 vanished)"),
+        "read, unread and flagged mail is all processed: {out}"
+    );
     let emails: Vec<String> = desk.export().into_iter().map(|r| r["email"].clone()).collect();
     for i in [0, 1, 2, 3, 4, 5, 8, 9] {
         assert!(emails.contains(&applicant(i)), "applicant {i} was skipped");
@@ -195,7 +219,10 @@ async fn staff_reading_flagging_moving_and_deleting_mail_makes_nothing_skipped()
     assert!(desk.once().contains("recorded 0 new message(s) (0 already known, 0 vanished)"));
     let text = staff_summary(&desk);
     assert!(text.contains("■ 메일함 (Mailbox): 1건"), "{text}");
-    assert!(text.contains("2 messages disappeared from the inbox before they could be read (moved or deleted by someone)"), "{text}");
+    assert!(
+        text.contains("2 messages disappeared from the inbox before they could be read (moved or deleted by someone)"),
+        "{text}"
+    );
 }
 
 /// The `imap` processes of this stack's Dovecot (children of its master, found by its
@@ -211,11 +238,13 @@ fn imap_processes(desk: &Desk) -> Vec<i32> {
             let stat = std::fs::read_to_string(format!("/proc/{pid}/stat")).ok()?;
             let (comm, rest) = stat.split_once(" (")?.1.rsplit_once(") ")?;
             let ppid: i32 = rest.split_whitespace().nth(1)?.parse().ok()?;
-            let cmdline = std::fs::read_to_string(format!("/proc/{pid}/cmdline")).unwrap_or_default().replace('\0', " ");
+            let cmdline =
+                std::fs::read_to_string(format!("/proc/{pid}/cmdline")).unwrap_or_default().replace('\0', " ");
             Some((pid, ppid, comm.to_owned(), cmdline))
         })
         .collect();
-    let master = procs.iter().find(|p| p.2 == "dovecot" && p.3.contains(conf.as_ref())).expect("this stack's dovecot master").0;
+    let master =
+        procs.iter().find(|p| p.2 == "dovecot" && p.3.contains(conf.as_ref())).expect("this stack's dovecot master").0;
     procs.iter().filter(|p| p.1 == master && p.2 == "imap").map(|p| p.0).collect()
 }
 
@@ -283,9 +312,13 @@ async fn a_frozen_imap_connection_is_noticed_by_the_idle_watchdog_and_nothing_is
 #[test]
 fn the_log_scanner_finds_a_planted_leak_and_nothing_in_a_clean_log() {
     let needles = vec!["person7@faults.example".to_owned(), "010-2000-0007".to_owned(), "신청자7".to_owned()];
-    let clean = ("000-once.log".to_owned(), "2022-11-16T01:00:00Z  INFO smebridge::daemon: mailbox synced recorded=1\n".to_owned());
+    let clean = (
+        "000-once.log".to_owned(),
+        "2022-11-16T01:00:00Z  INFO smebridge::daemon: mailbox synced recorded=1\n".to_owned(),
+    );
     assert!(common::leaks(std::slice::from_ref(&clean), &needles).is_empty());
-    let leaky = ("001-run.log".to_owned(), "INFO recorded\nWARN smebridge: from=신청자7 <person7@faults.example>\n".to_owned());
+    let leaky =
+        ("001-run.log".to_owned(), "INFO recorded\nWARN smebridge: from=신청자7 <person7@faults.example>\n".to_owned());
     let found = common::leaks(&[clean, leaky], &needles);
     assert_eq!(found.len(), 2, "{found:?}");
     assert!(found.iter().all(|f| f.starts_with("001-run.log: ")), "{found:?}");
@@ -302,7 +335,11 @@ async fn a_desk_scans_its_logs_when_dropped_and_fails_the_test_on_a_leak() {
     }
     assert!(desk.scan_logs().is_empty(), "the real logs are clean: {:?}", desk.scan_logs());
     // Plant a leak in a log, as a careless info! would.
-    std::fs::write(desk.new_log(&["run"]), format!("2022-11-16T01:00:00Z  INFO smebridge: reply to {}\n", applicant(7))).unwrap();
+    std::fs::write(
+        desk.new_log(&["run"]),
+        format!("2022-11-16T01:00:00Z  INFO smebridge: reply to {}\n", applicant(7)),
+    )
+    .unwrap();
     let dropped = std::panic::catch_unwind(std::panic::AssertUnwindSafe(move || drop(desk)));
     let message = dropped.expect_err("dropping the desk must fail the test");
     let message = message.downcast_ref::<String>().cloned().unwrap_or_default();
@@ -318,7 +355,9 @@ fn every_smebridge_process_in_the_tests_is_started_through_the_logged_desk() {
         // `smebridge parse` needs no configuration, mailbox or database: it prints what it read
         // from a fixture to stdout, for staff, by design. Nothing there is a log.
         let exempt = ["parse_cli.rs"];
-        if path.extension().is_some_and(|e| e == "rs") && !path.file_name().is_some_and(|n| exempt.iter().any(|e| n == *e)) {
+        if path.extension().is_some_and(|e| e == "rs")
+            && !path.file_name().is_some_and(|n| exempt.iter().any(|e| n == *e))
+        {
             let text = std::fs::read_to_string(&path).unwrap();
             // Spelled in two halves so that this file does not match itself.
             if text.contains(concat!("CARGO_BIN_EXE_", "smebridge")) {
@@ -326,7 +365,10 @@ fn every_smebridge_process_in_the_tests_is_started_through_the_logged_desk() {
             }
         }
     }
-    assert!(offenders.is_empty(), "start smebridge with Desk::command/spawn/smebridge (its log is scanned): {offenders:?}");
+    assert!(
+        offenders.is_empty(),
+        "start smebridge with Desk::command/spawn/smebridge (its log is scanned): {offenders:?}"
+    );
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
@@ -343,7 +385,9 @@ async fn a_message_over_the_size_limit_is_recorded_with_its_headers_for_staff() 
     assert!(out.contains("recorded 2 new message") && out.contains("queued 1 repl"), "{out}");
     let conn = rusqlite::Connection::open(desk.database()).unwrap();
     let (outcome, size, subject): (String, i64, String) = conn
-        .query_row("SELECT outcome, size, subject FROM messages WHERE sender = 'big@faults.example'", [], |r| Ok((r.get(0)?, r.get(1)?, r.get(2)?)))
+        .query_row("SELECT outcome, size, subject FROM messages WHERE sender = 'big@faults.example'", [], |r| {
+            Ok((r.get(0)?, r.get(1)?, r.get(2)?))
+        })
         .unwrap();
     assert_eq!(outcome, "too_large");
     assert!(size < 10_000, "only the headers are kept ({size} bytes)");
@@ -406,7 +450,8 @@ fn smtp_port(desk: &Desk, port: u16) {
 
 fn outbox_of(desk: &Desk, email: &str) -> (String, i64) {
     let conn = rusqlite::Connection::open(desk.database()).unwrap();
-    conn.query_row("SELECT state, attempts FROM outbox WHERE recipient = ?1", [email], |r| Ok((r.get(0)?, r.get(1)?))).unwrap()
+    conn.query_row("SELECT state, attempts FROM outbox WHERE recipient = ?1", [email], |r| Ok((r.get(0)?, r.get(1)?)))
+        .unwrap()
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
@@ -465,7 +510,11 @@ async fn recorded_mail_moves_to_the_processed_folder_and_the_move_is_safe_to_rep
     // First without a processed folder: recorded, left in place (as after a crash before the move).
     desk.once();
     assert_eq!(desk.count(CENTER).await, 3);
-    let text = std::fs::read_to_string(&desk.config).unwrap().replacen("[imap]\n", "[imap]\nprocessed_mailbox = \"Applications/2022-11\"\n", 1);
+    let text = std::fs::read_to_string(&desk.config).unwrap().replacen(
+        "[imap]\n",
+        "[imap]\nprocessed_mailbox = \"Applications/2022-11\"\n",
+        1,
+    );
     std::fs::write(&desk.config, text).unwrap();
     desk.append_to_center(&raw(3), "16-Nov-2022 09:05:00 +0900").await;
 
@@ -473,7 +522,9 @@ async fn recorded_mail_moves_to_the_processed_folder_and_the_move_is_safe_to_rep
     assert!(out.contains("recorded 1 new message"), "only the new one is processed: {out}");
     assert_eq!(desk.count(CENTER).await, 0, "everything recorded has left the INBOX");
     // Dovecot's maildir hierarchy delimiter is '.': the configured '/' is spelled that way.
-    let moved = mailstack::client::fetch_all(desk.stack.host(), desk.stack.imap_port(), CENTER, "Applications.2022-11").await.unwrap();
+    let moved = mailstack::client::fetch_all(desk.stack.host(), desk.stack.imap_port(), CENTER, "Applications.2022-11")
+        .await
+        .unwrap();
     assert_eq!(moved.len(), 4);
     let again = desk.once();
     assert!(again.contains("recorded 0 new message"), "{again}");

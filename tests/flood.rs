@@ -38,13 +38,25 @@ async fn a_flood_is_recorded_whole_and_answered_within_the_caps() {
     };
     for i in 0..FROM_ONE {
         // The same person, changing their phone number again and again (each a real update).
-        let raw = application("김반복", "loop@flood.example", "신청", &format!("연락처: 010-7000-{:04}\n", i % 10_000), &format!("one-{i}@flood.example"))
-            .replace("From:", "Authentication-Results: mx.kaist.ac.kr; dmarc=pass header.from=flood.example\nFrom:");
+        let raw = application(
+            "김반복",
+            "loop@flood.example",
+            "신청",
+            &format!("연락처: 010-7000-{:04}\n", i % 10_000),
+            &format!("one-{i}@flood.example"),
+        )
+        .replace("From:", "Authentication-Results: mx.kaist.ac.kr; dmarc=pass header.from=flood.example\nFrom:");
         deliver(i, raw);
     }
     for i in 0..FORGED {
-        let raw = application("위조", &format!("victim{i}@forged.example"), "신청", "성명: 위조\n연락처: 010-1234-5678\n", &format!("forged-{i}@forged.example"))
-            .replace("From:", "Authentication-Results: mx.kaist.ac.kr; dmarc=fail header.from=forged.example\nFrom:");
+        let raw = application(
+            "위조",
+            &format!("victim{i}@forged.example"),
+            "신청",
+            "성명: 위조\n연락처: 010-1234-5678\n",
+            &format!("forged-{i}@forged.example"),
+        )
+        .replace("From:", "Authentication-Results: mx.kaist.ac.kr; dmarc=fail header.from=forged.example\nFrom:");
         deliver(FROM_ONE + i, raw);
     }
     eprintln!("seeded {} messages in {:?}", FROM_ONE + FORGED, started.elapsed());
@@ -69,5 +81,8 @@ async fn a_flood_is_recorded_whole_and_answered_within_the_caps() {
     let summary = desk.smebridge(&["summary", "--date", "2022-11-16"]);
     let text = String::from_utf8_lossy(&summary.stdout);
     assert!(text.contains("held back by the rate limit"), "staff are told about held replies:\n{text}");
-    assert!(text.contains("Forged sender") && text.contains("and 990 more"), "staff are told about forged senders:\n{text}");
+    assert!(
+        text.contains("Forged sender") && text.contains("and 990 more"),
+        "staff are told about forged senders:\n{text}"
+    );
 }

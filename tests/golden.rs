@@ -147,7 +147,9 @@ fn unsourced(inbound: &Inbound) -> Vec<String> {
     ]
     .into_iter()
     .filter(|(_, has_value, has_source)| has_value != has_source)
-    .map(|(field, has_value, _)| format!("{field}: {}", if has_value { "a value without a source" } else { "a source without a value" }))
+    .map(|(field, has_value, _)| {
+        format!("{field}: {}", if has_value { "a value without a source" } else { "a source without a value" })
+    })
     .collect()
 }
 
@@ -167,29 +169,15 @@ fn guessed(inbound: &Inbound) -> Vec<&'static str> {
 }
 
 /// Always compared, whether the JSON states them or not.
-const ALWAYS: [&str; 6] = [
-    "classification",
-    "name",
-    "organization",
-    "position",
-    "phone",
-    "attendees",
-];
+const ALWAYS: [&str; 6] = ["classification", "name", "organization", "position", "phone", "attendees"];
 
 /// Differences between what `raw` parses to and `expected`, one line each.
 fn mismatches(name: &str, endings: &str, raw: &[u8], expected: &Value) -> Vec<String> {
     let inbound = parse_bytes(raw);
     let actual = actual_json(&inbound);
     let mut out = Vec::new();
-    let keys = expected
-        .as_object()
-        .map(|o| o.keys().cloned().collect::<Vec<_>>())
-        .unwrap_or_default();
-    for key in ALWAYS
-        .iter()
-        .map(|k| k.to_string())
-        .chain(keys.into_iter().filter(|k| !ALWAYS.contains(&k.as_str())))
-    {
+    let keys = expected.as_object().map(|o| o.keys().cloned().collect::<Vec<_>>()).unwrap_or_default();
+    for key in ALWAYS.iter().map(|k| k.to_string()).chain(keys.into_iter().filter(|k| !ALWAYS.contains(&k.as_str()))) {
         if key == "clean" {
             continue;
         }
@@ -203,41 +191,23 @@ fn mismatches(name: &str, endings: &str, raw: &[u8], expected: &Value) -> Vec<St
         out.push(format!("{name} ({endings}): {wrong}"));
     }
     if expected.get("people").is_none() && inbound.people.len() > 1 {
-        out.push(format!(
-            "{name} ({endings}): people: expected at most one, got {:?}",
-            inbound.people
-        ));
+        out.push(format!("{name} ({endings}): people: expected at most one, got {:?}", inbound.people));
     }
     let clean = expected.get("clean").and_then(Value::as_bool).unwrap_or(true);
-    let fields = [
-        &inbound.fields.name,
-        &inbound.fields.organization,
-        &inbound.fields.position,
-        &inbound.fields.phone,
-    ];
-    if fields
-        .iter()
-        .any(|f| f.as_deref().is_some_and(|v| v.contains('\u{FFFD}')))
-    {
-        out.push(format!(
-            "{name} ({endings}): U+FFFD in an extracted field: {:?}",
-            inbound.fields
-        ));
+    let fields = [&inbound.fields.name, &inbound.fields.organization, &inbound.fields.position, &inbound.fields.phone];
+    if fields.iter().any(|f| f.as_deref().is_some_and(|v| v.contains('\u{FFFD}'))) {
+        out.push(format!("{name} ({endings}): U+FFFD in an extracted field: {:?}", inbound.fields));
     }
     if clean {
         let header_text = [&inbound.subject, &inbound.from_name, &inbound.forwarded_from_name];
         if inbound.text.contains('\u{FFFD}')
-            || header_text
-                .iter()
-                .any(|h| h.as_deref().is_some_and(|v| v.contains('\u{FFFD}')))
+            || header_text.iter().any(|h| h.as_deref().is_some_and(|v| v.contains('\u{FFFD}')))
         {
             out.push(format!("{name} ({endings}): U+FFFD in the text read"));
         }
         let hangul_in_raw = raw.iter().any(|&b| b >= 0x80) || raw.windows(4).any(|w| w == b"\x1b$)C");
         if hangul_in_raw && !inbound.text.chars().any(is_hangul) && expected["english"] != Value::Bool(true) {
-            out.push(format!(
-                "{name} ({endings}): 8-bit or ISO-2022-KR body but no Hangul read"
-            ));
+            out.push(format!("{name} ({endings}): 8-bit or ISO-2022-KR body but no Hangul read"));
         }
     }
     out
@@ -255,12 +225,7 @@ fn every_fixture_parses_as_expected_with_lf_and_crlf() {
         failures.extend(mismatches(name, "LF", &with_lf(raw), expected));
         failures.extend(mismatches(name, "CRLF", &with_crlf(raw), expected));
     }
-    assert!(
-        failures.is_empty(),
-        "{} mismatches:\n{}",
-        failures.len(),
-        failures.join("\n")
-    );
+    assert!(failures.is_empty(), "{} mismatches:\n{}", failures.len(), failures.join("\n"));
 }
 
 #[test]
@@ -268,10 +233,7 @@ fn the_corpus_is_large_enough_and_complete() {
     let fixtures = fixtures();
     assert!(fixtures.len() >= 60, "only {} fixtures", fixtures.len());
     for kind in ["application", "cancellation", "inquiry", "automatic"] {
-        assert!(
-            fixtures.iter().any(|(_, _, e)| e["classification"] == kind),
-            "no fixture is classified {kind}"
-        );
+        assert!(fixtures.iter().any(|(_, _, e)| e["classification"] == kind), "no fixture is classified {kind}");
     }
 }
 
@@ -280,7 +242,8 @@ fn sources_are_expected_for_every_kind_of_source() {
     let fixtures = fixtures();
     let with_sources: Vec<&Value> = fixtures.iter().filter_map(|(_, _, e)| e.get("sources")).collect();
     assert!(with_sources.len() >= 15, "only {} fixtures expect sources", with_sources.len());
-    let all: Vec<&str> = with_sources.iter().filter_map(|s| s.as_object()).flat_map(|o| o.values()).filter_map(Value::as_str).collect();
+    let all: Vec<&str> =
+        with_sources.iter().filter_map(|s| s.as_object()).flat_map(|o| o.values()).filter_map(Value::as_str).collect();
     for kind in [
         ", label '",
         "table, line",
@@ -332,7 +295,10 @@ fn explain_names_doubts_and_numbers_the_body_lines_the_sources_count() {
     let doubts = explained.lines().find(|l| l.starts_with("doubts")).unwrap_or_default();
     assert!(doubts.contains(r#"doubtful: phone "010-12-34" is not a phone number"#), "{explained}");
     assert!(explained.contains("organization  새벽정밀  ← line 4, label '소속'"), "{explained}");
-    assert!(explained.contains("\n   4  소속: 새벽정밀\n"), "line 4 of the body is the one the source names:\n{explained}");
+    assert!(
+        explained.contains("\n   4  소속: 새벽정밀\n"),
+        "line 4 of the body is the one the source names:\n{explained}"
+    );
 
     let raw = std::fs::read(fixture_dir().join("gmail-forwarded-application.eml")).unwrap();
     let explained = smebridge::parse::explain(&parse_bytes(&raw));
@@ -381,33 +347,17 @@ fn assert_sane(what: &str, inbound: &Inbound) {
     .into_iter()
     .flatten()
     {
-        assert!(
-            !header.chars().any(char::is_control),
-            "{what}: control character in {header:?}"
-        );
+        assert!(!header.chars().any(char::is_control), "{what}: control character in {header:?}");
     }
     assert!(!inbound.text.contains('\0'), "{what}: NUL in the text");
     let fields = &inbound.fields;
-    for value in [&fields.name, &fields.organization, &fields.position, &fields.phone]
-        .into_iter()
-        .flatten()
-    {
-        assert!(
-            !value.contains(['\0', '\n', '\r']),
-            "{what}: line break or NUL in field {value:?}"
-        );
+    for value in [&fields.name, &fields.organization, &fields.position, &fields.phone].into_iter().flatten() {
+        assert!(!value.contains(['\0', '\n', '\r']), "{what}: line break or NUL in field {value:?}");
     }
     if let Some(phone) = &fields.phone {
-        assert!(
-            phone.chars().all(|c| c.is_ascii_digit() || c == '-'),
-            "{what}: phone {phone:?}"
-        );
+        assert!(phone.chars().all(|c| c.is_ascii_digit() || c == '-'), "{what}: phone {phone:?}");
     }
-    assert!(
-        fields.attendees.is_none_or(|n| (1..=50).contains(&n)),
-        "{what}: attendees {:?}",
-        fields.attendees
-    );
+    assert!(fields.attendees.is_none_or(|n| (1..=50).contains(&n)), "{what}: attendees {:?}", fields.attendees);
 }
 
 fn has_problem(inbound: &Inbound, words: &str) -> bool {
@@ -442,15 +392,9 @@ fn absurd_nesting_is_cut_with_a_problem() {
     let depth = 10_000;
     let mut multipart = String::from("From: a@b.example\r\nContent-Type: multipart/mixed; boundary=\"b0\"\r\n\r\n");
     for i in 1..depth {
-        multipart.push_str(&format!(
-            "--b{}\r\nContent-Type: multipart/mixed; boundary=\"b{i}\"\r\n\r\n",
-            i - 1
-        ));
+        multipart.push_str(&format!("--b{}\r\nContent-Type: multipart/mixed; boundary=\"b{i}\"\r\n\r\n", i - 1));
     }
-    multipart.push_str(&format!(
-        "--b{}\r\nContent-Type: text/plain\r\n\r\n{APPLICATION}",
-        depth - 1
-    ));
+    multipart.push_str(&format!("--b{}\r\nContent-Type: text/plain\r\n\r\n{APPLICATION}", depth - 1));
     let inbound = parse_bounded("nested multiparts", multipart.as_bytes());
     assert!(has_problem(&inbound, "nests more than"), "{:?}", inbound.problems);
 
@@ -476,9 +420,7 @@ fn absurd_nesting_is_cut_with_a_problem() {
 #[test]
 fn ten_thousand_parts_are_cut_with_a_problem() {
     let mut raw = String::from("From: a@b.example\r\nContent-Type: multipart/mixed; boundary=\"b\"\r\n\r\n");
-    raw.push_str(&format!(
-        "--b\r\nContent-Type: text/plain; charset=utf-8\r\n\r\n{APPLICATION}"
-    ));
+    raw.push_str(&format!("--b\r\nContent-Type: text/plain; charset=utf-8\r\n\r\n{APPLICATION}"));
     for i in 0..10_000 {
         raw.push_str(&format!("--b\r\nContent-Type: text/plain\r\nContent-Disposition: attachment; filename=\"{i}.txt\"\r\n\r\npart {i}\r\n"));
     }
@@ -508,11 +450,7 @@ fn a_30_mb_attachment_and_huge_bodies() {
         text.push_str("성명: 가나다, 소속: 라마바 / 연락처: 010-1234-5678 ; 이름 | 회사 | ,,,, ::::\r\n");
     }
     let inbound = parse_bounded("30 MB text body", text.as_bytes());
-    assert!(
-        has_problem(&inbound, "only the beginning was read"),
-        "{:?}",
-        inbound.problems
-    );
+    assert!(has_problem(&inbound, "only the beginning was read"), "{:?}", inbound.problems);
     assert_eq!(inbound.fields.name.as_deref(), Some("김민준"));
 
     let mut html = String::from("From: a@b.example\r\nContent-Type: text/html; charset=utf-8\r\n\r\n<table><tr><td>성명</td><td>김민준</td></tr>");
@@ -524,11 +462,7 @@ fn a_30_mb_attachment_and_huge_bodies() {
     let inbound = parse_bounded("8 MB of HTML", html.as_bytes());
     assert_eq!(inbound.fields.name.as_deref(), Some("김민준"));
 
-    let long_line = format!(
-        "From: a@b.example\r\nSubject: {}\r\n\r\n{}",
-        "가".repeat(1 << 20),
-        "x".repeat(4 << 20)
-    );
+    let long_line = format!("From: a@b.example\r\nSubject: {}\r\n\r\n{}", "가".repeat(1 << 20), "x".repeat(4 << 20));
     parse_bounded("megabyte lines", long_line.as_bytes());
 }
 
@@ -549,10 +483,7 @@ fn a_hundred_kilobytes_of_encoded_words() {
     }
     subject.push_str("\r\n성명: 김민준\r\n");
     let inbound = parse_bounded("100 KB subject", subject.as_bytes());
-    assert!(inbound
-        .subject
-        .as_deref()
-        .is_some_and(|s| s.starts_with("워크숍 참가워크숍 참가")));
+    assert!(inbound.subject.as_deref().is_some_and(|s| s.starts_with("워크숍 참가워크숍 참가")));
 
     // Split inside characters and mislabelled, so that every word goes through the repair.
     let bytes = "김민준".repeat(12_000).into_bytes();
@@ -565,15 +496,9 @@ fn a_hundred_kilobytes_of_encoded_words() {
     from.push_str("?=\r\n\r\nhi\r\n");
     let inbound = parse_bounded("100 KB of split words", from.as_bytes());
     assert!(
-        inbound
-            .from_name
-            .as_deref()
-            .is_some_and(|n| n.starts_with("김민준김민준")),
+        inbound.from_name.as_deref().is_some_and(|n| n.starts_with("김민준김민준")),
         "{:?}",
-        inbound
-            .from_name
-            .as_deref()
-            .map(|n| n.chars().take(10).collect::<String>())
+        inbound.from_name.as_deref().map(|n| n.chars().take(10).collect::<String>())
     );
 }
 
@@ -602,16 +527,9 @@ fn base64(bytes: &[u8]) -> String {
         if n > 0 && n % 19 == 0 {
             out.push_str("\r\n");
         }
-        let v = chunk
-            .iter()
-            .enumerate()
-            .fold(0u32, |acc, (i, &b)| acc | (u32::from(b) << (16 - 8 * i)));
+        let v = chunk.iter().enumerate().fold(0u32, |acc, (i, &b)| acc | (u32::from(b) << (16 - 8 * i)));
         for i in 0..4 {
-            out.push(if i <= chunk.len() {
-                char::from(ALPHABET[((v >> (18 - 6 * i)) & 63) as usize])
-            } else {
-                '='
-            });
+            out.push(if i <= chunk.len() { char::from(ALPHABET[((v >> (18 - 6 * i)) & 63) as usize]) } else { '=' });
         }
     }
     out
@@ -722,10 +640,7 @@ fn mutate(rng: &mut Rng, input: &[u8]) -> Vec<u8> {
 
 #[test]
 fn mutated_fixtures_never_panic() {
-    let iterations: usize = std::env::var("MUTATIONS")
-        .ok()
-        .and_then(|n| n.parse().ok())
-        .unwrap_or(40);
+    let iterations: usize = std::env::var("MUTATIONS").ok().and_then(|n| n.parse().ok()).unwrap_or(40);
     let mut rng = Rng(0x5EED_CAFE_F00D_1234);
     let fixtures = fixtures();
     for (name, raw, _) in &fixtures {
@@ -737,10 +652,7 @@ fn mutated_fixtures_never_panic() {
                 Err(_) => {
                     let path = std::env::temp_dir().join(format!("smebridge-crash-{name}-{i}.eml"));
                     let _ = std::fs::write(&path, &mutated);
-                    panic!(
-                        "parse panicked on a mutation of {name}; input saved to {}",
-                        path.display()
-                    );
+                    panic!("parse panicked on a mutation of {name}; input saved to {}", path.display());
                 }
             }
         }

@@ -8,7 +8,9 @@ use std::time::{Duration, Instant};
 use common::{crlf, Desk, CENTER};
 
 fn header(from: &str, id: &str) -> String {
-    format!("From: <{from}>\nTo: {CENTER}\nSubject: hostile\nMessage-ID: <{id}-msg@hostile.example>\nMIME-Version: 1.0\n")
+    format!(
+        "From: <{from}>\nTo: {CENTER}\nSubject: hostile\nMessage-ID: <{id}-msg@hostile.example>\nMIME-Version: 1.0\n"
+    )
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
@@ -38,9 +40,19 @@ async fn hostile_mail_is_recorded_without_stalling_or_eating_memory() {
     cases.push(("NUL bytes and invalid UTF-8", bad));
     // 100 KB of encoded words in a header.
     let words = "=?UTF-8?B?7JWI64WV?= ".repeat(5_000);
-    cases.push(("100 KB of encoded words", crlf(&(header("words@hostile.example", "words").replacen("Subject: hostile", &format!("Subject: {words}"), 1) + "\n성명: 단어\n")).into_bytes()));
+    cases.push((
+        "100 KB of encoded words",
+        crlf(
+            &(header("words@hostile.example", "words").replacen("Subject: hostile", &format!("Subject: {words}"), 1)
+                + "\n성명: 단어\n"),
+        )
+        .into_bytes(),
+    ));
     // A 30 MB message: over the 20 MB limit, so headers only.
-    let big = header("big@hostile.example", "big") + "Content-Type: application/octet-stream\nContent-Transfer-Encoding: base64\n\n" + &"QUJD".repeat(19) + "\n";
+    let big = header("big@hostile.example", "big")
+        + "Content-Type: application/octet-stream\nContent-Transfer-Encoding: base64\n\n"
+        + &"QUJD".repeat(19)
+        + "\n";
     let mut big = crlf(&big).into_bytes();
     let line = b"QUJDQUJDQUJDQUJDQUJDQUJDQUJDQUJDQUJDQUJDQUJDQUJDQUJDQUJDQUJDQUJDQUJDQUJDQUJD\r\n";
     while big.len() < 30_000_000 {

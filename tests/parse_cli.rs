@@ -44,7 +44,10 @@ fn parse_names_guesses_forwards_defaults_and_doubts() {
     assert!(out.contains("attendees     -  ← default (1): no count stated\n"), "{out}");
 
     let out = parse(&fixture("forwarded-as-attachment-rfc822.eml"));
-    assert!(out.contains("email         seoyoung.moon@hmsol.example  ← attached forwarded mail, From address\n"), "{out}");
+    assert!(
+        out.contains("email         seoyoung.moon@hmsol.example  ← attached forwarded mail, From address\n"),
+        "{out}"
+    );
 
     let out = parse(&fixture("doubtful-values-are-kept-and-named.eml"));
     let doubts = out.lines().find(|l| l.starts_with("doubts")).unwrap_or_default();
@@ -55,7 +58,15 @@ fn parse_names_guesses_forwards_defaults_and_doubts() {
 #[test]
 fn parse_of_a_missing_file_fails_with_the_file_named() {
     let missing = fixture("no-such-mail.eml");
-    let out = Command::new(env!("CARGO_BIN_EXE_smebridge")).arg("parse").arg(&missing).output().expect("smebridge must start");
+    let out = Command::new(env!("CARGO_BIN_EXE_smebridge"))
+        .arg("parse")
+        .arg(&missing)
+        .output()
+        .expect("smebridge must start");
     assert!(!out.status.success());
-    assert!(String::from_utf8_lossy(&out.stderr).contains("no-such-mail.eml"), "{}", String::from_utf8_lossy(&out.stderr));
+    assert!(
+        String::from_utf8_lossy(&out.stderr).contains("no-such-mail.eml"),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
 }

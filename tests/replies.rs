@@ -8,7 +8,13 @@ use std::time::Duration;
 use common::{application, header, parsed, Desk, CENTER};
 
 fn apply(name: &str, email: &str, id: &str) -> String {
-    application(name, email, "워크숍 참가 신청", &format!("성명: {name}\n소속: 테스트상사\n연락처: 010-1111-2222\n"), id)
+    application(
+        name,
+        email,
+        "워크숍 참가 신청",
+        &format!("성명: {name}\n소속: 테스트상사\n연락처: 010-1111-2222\n"),
+        id,
+    )
 }
 
 fn body_of(raw: &[u8]) -> String {
@@ -39,7 +45,8 @@ async fn automatic_mail_of_every_kind_gets_no_reply() {
         ("mailer-daemon@mx.example", "X-Mailer: mx".into()),
     ];
     for (i, (from, extra)) in cases.iter().enumerate() {
-        let raw = apply("자동메일", from, &format!("auto-{i}@auto.example")).replace("MIME-Version: 1.0\n", &format!("MIME-Version: 1.0\n{extra}\n"));
+        let raw = apply("자동메일", from, &format!("auto-{i}@auto.example"))
+            .replace("MIME-Version: 1.0\n", &format!("MIME-Version: 1.0\n{extra}\n"));
         desk.send_to_center(from, &raw).await;
     }
     // An empty envelope sender: Dovecot records `Return-Path: <>`.
@@ -80,7 +87,11 @@ async fn our_own_reply_coming_back_is_not_answered() {
     desk.once();
     let ack = desk.wait_for_mail("kim@loop.example", 1).await.remove(0);
     // The applicant's server bounces it back to the center (with our headers still in it).
-    let returned = String::from_utf8(ack.raw).unwrap().replace("To: ", "X-Original-To: ").replacen("From:", &format!("To: {CENTER}\nFrom:"), 1);
+    let returned = String::from_utf8(ack.raw).unwrap().replace("To: ", "X-Original-To: ").replacen(
+        "From:",
+        &format!("To: {CENTER}\nFrom:"),
+        1,
+    );
     desk.submit("", &[CENTER], &returned).await;
     desk.stack.wait_for_delivery(CENTER, 2, Duration::from_secs(30)).unwrap();
     let out = desk.once();
@@ -110,7 +121,8 @@ async fn an_encoded_header_injection_adds_no_recipient() {
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn replies_go_to_reply_to() {
     let desk = Desk::start();
-    let raw = apply("이비서", "ceo@firm.example", "rt-1@firm.example").replace("MIME-Version", "Reply-To: assistant@firm.example\nMIME-Version");
+    let raw = apply("이비서", "ceo@firm.example", "rt-1@firm.example")
+        .replace("MIME-Version", "Reply-To: assistant@firm.example\nMIME-Version");
     desk.send_to_center("ceo@firm.example", &raw).await;
     desk.once();
     desk.wait_for_mail("assistant@firm.example", 1).await;
@@ -132,7 +144,13 @@ async fn english_mail_gets_english_first() {
     desk.send_to_center("jane@acme.example", &raw).await;
     desk.send_to_center(
         "kim@korean.example",
-        &application("김민준", "kim@korean.example", "신청", "성명: 김민준\n소속: 한빛\n연락처: 010-1234-5678\n", "ko-1@korean.example"),
+        &application(
+            "김민준",
+            "kim@korean.example",
+            "신청",
+            "성명: 김민준\n소속: 한빛\n연락처: 010-1234-5678\n",
+            "ko-1@korean.example",
+        ),
     )
     .await;
     desk.once();
@@ -147,7 +165,12 @@ async fn english_mail_gets_english_first() {
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn a_full_event_waitlists_and_a_cancellation_promotes_the_first_in_line() {
     let desk = Desk::start_with("2099-12-31T23:59:59+09:00", &[("event", "capacity = 2")]);
-    for (name, email) in [("가나다", "a@cap.example"), ("라마바", "b@cap.example"), ("사아자", "c@cap.example"), ("차카타", "d@cap.example")] {
+    for (name, email) in [
+        ("가나다", "a@cap.example"),
+        ("라마바", "b@cap.example"),
+        ("사아자", "c@cap.example"),
+        ("차카타", "d@cap.example"),
+    ] {
         desk.send_to_center(email, &apply(name, email, &format!("{}-1@cap.example", &email[..1]))).await;
     }
     desk.once();
@@ -182,7 +205,8 @@ async fn replies_to_one_address_are_rate_limited() {
     desk.send_to_center(email, &apply("박수다", email, "r-1@rate.example")).await;
     desk.once();
     for (i, phone) in ["010-3333-0001", "010-3333-0002"].iter().enumerate() {
-        let change = application("박수다", email, "변경", &format!("연락처: {phone}\n"), &format!("r-{}@rate.example", i + 2));
+        let change =
+            application("박수다", email, "변경", &format!("연락처: {phone}\n"), &format!("r-{}@rate.example", i + 2));
         desk.send_to_center(email, &change).await;
         desk.once();
     }
@@ -213,7 +237,9 @@ async fn a_forged_sender_is_held_for_review_without_a_reply() {
     assert_eq!(desk.count("victim@bank.example").await, 0, "no backscatter to a forged address");
     assert_eq!(desk.export().len(), 2, "the held application is stored");
     let conn = rusqlite::Connection::open(desk.database()).unwrap();
-    let review: String = conn.query_row("SELECT review FROM applications WHERE email = 'victim@bank.example'", [], |r| r.get(0)).unwrap();
+    let review: String = conn
+        .query_row("SELECT review FROM applications WHERE email = 'victim@bank.example'", [], |r| r.get(0))
+        .unwrap();
     assert!(review.contains("dmarc=fail"), "{review}");
 }
 
@@ -221,7 +247,13 @@ async fn a_forged_sender_is_held_for_review_without_a_reply() {
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn an_inquiry_is_not_an_application() {
     let desk = Desk::start_with("2099-12-31T23:59:59+09:00", &[("replies", "answer_inquiries = true")]);
-    let question = application("문의자", "ask@question.example", "주차 문의", "행사장에 주차가 가능한가요?\n", "q-1@question.example");
+    let question = application(
+        "문의자",
+        "ask@question.example",
+        "주차 문의",
+        "행사장에 주차가 가능한가요?\n",
+        "q-1@question.example",
+    );
     desk.send_to_center("ask@question.example", &question).await;
     desk.once();
     assert!(desk.export().is_empty(), "no application for a question");

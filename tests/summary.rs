@@ -8,8 +8,8 @@ mod common;
 use std::process::Command;
 use std::time::{Duration, Instant};
 
-use common::{application, parsed, Desk, DEADLINE};
 use base64::Engine as _;
+use common::{application, parsed, Desk, DEADLINE};
 use mail_parser::MimeHeaders;
 
 const STAFF: &str = "staff@kaist.ac.kr";
@@ -43,7 +43,13 @@ async fn seed(desk: &Desk) {
         ("Jane Doe", "jane@acme.example", "Acme Robotics", "1", "16-Nov-2022 07:10:00 +0900"),
     ];
     for (i, (name, email, org, n, at)) in people.iter().enumerate() {
-        let raw = application(name, email, "참가 신청", &format!("성명: {name}\n소속: {org}\n연락처: 010-5555-000{i}\n참석인원: {n}명\n"), &format!("s{i}@x.example"));
+        let raw = application(
+            name,
+            email,
+            "참가 신청",
+            &format!("성명: {name}\n소속: {org}\n연락처: 010-5555-000{i}\n참석인원: {n}명\n"),
+            &format!("s{i}@x.example"),
+        );
         desk.append_to_center(&raw, at).await;
     }
     // One question for staff.
@@ -94,7 +100,8 @@ async fn the_summary_has_both_parts_the_chart_and_attachments_that_match_the_dat
     let html = mail.body_html(0).unwrap().into_owned();
     let export = desk.export();
     let accepted = export.iter().filter(|r| r["status"] == "accepted").count();
-    let people: u32 = export.iter().filter(|r| r["status"] == "accepted").map(|r| r["attendees"].parse::<u32>().unwrap()).sum();
+    let people: u32 =
+        export.iter().filter(|r| r["status"] == "accepted").map(|r| r["attendees"].parse::<u32>().unwrap()).sum();
     assert_eq!((accepted, people), (3, 4));
     for part in [&text, &html] {
         assert!(part.contains("신청") && part.contains("Accepted"), "Korean labels with English");
@@ -108,13 +115,16 @@ async fn the_summary_has_both_parts_the_chart_and_attachments_that_match_the_dat
     let mut xlsx = None;
     let mut csv = None;
     for part in mail.parts.iter() {
-        let ctype = part.content_type().map(|c| format!("{}/{}", c.ctype(), c.subtype().unwrap_or(""))).unwrap_or_default();
+        let ctype =
+            part.content_type().map(|c| format!("{}/{}", c.ctype(), c.subtype().unwrap_or(""))).unwrap_or_default();
         match ctype.as_str() {
             "image/png" => {
                 assert_eq!(part.content_id(), Some("chart"));
                 chart = Some(part.contents().to_vec());
             }
-            "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet" => xlsx = Some(part.contents().to_vec()),
+            "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet" => {
+                xlsx = Some(part.contents().to_vec())
+            }
             "text/csv" => csv = Some(part.contents().to_vec()),
             _ => {}
         }
@@ -128,7 +138,11 @@ async fn the_summary_has_both_parts_the_chart_and_attachments_that_match_the_dat
     let rows: Vec<Vec<String>> = sheet.rows().map(|r| r.iter().map(|c| c.to_string()).collect()).collect();
     assert_eq!(rows.len(), export.len() + 1, "header + one row per application");
     for app in &export {
-        assert!(rows.iter().any(|r| r.contains(&app["email"]) && r.contains(&app["name"])), "{} in the XLSX: {rows:?}", app["email"]);
+        assert!(
+            rows.iter().any(|r| r.contains(&app["email"]) && r.contains(&app["name"])),
+            "{} in the XLSX: {rows:?}",
+            app["email"]
+        );
     }
     assert!(book.sheet_names().len() >= 2, "a second sheet with the review list");
 
@@ -155,14 +169,13 @@ async fn the_html_summary_renders_in_a_real_browser_and_shows_the_totals() {
     let raw = desk.wait_for_mail(STAFF, 1).await.remove(0).raw;
     let mail = parsed(&raw);
     let html = mail.body_html(0).unwrap().into_owned();
-    let chart = mail
-        .parts
-        .iter()
-        .find(|p| p.content_id() == Some("chart"))
-        .map(|p| p.contents().to_vec())
-        .expect("chart");
+    let chart =
+        mail.parts.iter().find(|p| p.content_id() == Some("chart")).map(|p| p.contents().to_vec()).expect("chart");
     // A browser has no cid: resolver; give it the same image as a data: URI.
-    let page = html.replace("cid:chart", &format!("data:image/png;base64,{}", base64::engine::general_purpose::STANDARD.encode(&chart)));
+    let page = html.replace(
+        "cid:chart",
+        &format!("data:image/png;base64,{}", base64::engine::general_purpose::STANDARD.encode(&chart)),
+    );
     let dir = tempfile::tempdir().unwrap();
     let page_path = dir.path().join("summary.html");
     std::fs::write(&page_path, page).unwrap();

@@ -44,7 +44,17 @@ async fn imaps_and_smtp_starttls_with_a_private_ca_carry_the_whole_loop() {
     let (ok, text) = check(&desk);
     assert!(ok, "{text}");
 
-    desk.send_to_center("tls@secure.example", &application("김보안", "tls@secure.example", "신청", "성명: 김보안\n소속: 보안상사\n연락처: 010-4444-1234\n", "tls-1@secure.example")).await;
+    desk.send_to_center(
+        "tls@secure.example",
+        &application(
+            "김보안",
+            "tls@secure.example",
+            "신청",
+            "성명: 김보안\n소속: 보안상사\n연락처: 010-4444-1234\n",
+            "tls-1@secure.example",
+        ),
+    )
+    .await;
     let out = desk.once();
     assert!(out.contains("recorded 1 new message") && out.contains("sent 1"), "{out}");
     desk.wait_for_mail("tls@secure.example", 1).await;
@@ -64,7 +74,12 @@ async fn imap_starttls_works_and_an_unknown_ca_is_a_plain_tls_failure() {
     assert!(ok, "{text}");
 
     // Without the private CA, neither server's certificate is trusted.
-    let without: String = std::fs::read_to_string(&desk.config).unwrap().lines().filter(|l| !l.starts_with("ca_file")).map(|l| format!("{l}\n")).collect();
+    let without: String = std::fs::read_to_string(&desk.config)
+        .unwrap()
+        .lines()
+        .filter(|l| !l.starts_with("ca_file"))
+        .map(|l| format!("{l}\n"))
+        .collect();
     std::fs::write(&desk.config, without).unwrap();
     let (ok, text) = check(&desk);
     assert!(!ok);

@@ -26,7 +26,10 @@ impl RequireAuth {
 pub fn auth_verdict(headers: &[String], authserv_id: &str, require: RequireAuth) -> Option<String> {
     let method = require.method()?;
     let ours = headers.iter().find(|h| {
-        h.split(';').next().and_then(|id| id.split_whitespace().next()).is_some_and(|id| id.eq_ignore_ascii_case(authserv_id))
+        h.split(';')
+            .next()
+            .and_then(|id| id.split_whitespace().next())
+            .is_some_and(|id| id.eq_ignore_ascii_case(authserv_id))
     });
     let Some(ours) = ours else {
         return Some(format!("no Authentication-Results from {authserv_id}"));
@@ -34,7 +37,9 @@ pub fn auth_verdict(headers: &[String], authserv_id: &str, require: RequireAuth)
     let result = ours.split(';').skip(1).find_map(|clause| {
         let clause = clause.trim();
         let (name, rest) = clause.split_once('=')?;
-        name.trim().eq_ignore_ascii_case(method).then(|| rest.split_whitespace().next().unwrap_or("").to_ascii_lowercase())
+        name.trim()
+            .eq_ignore_ascii_case(method)
+            .then(|| rest.split_whitespace().next().unwrap_or("").to_ascii_lowercase())
     });
     match result.as_deref() {
         Some("pass") => None,

@@ -319,7 +319,6 @@ mod tests {
         assert_eq!(decide(&f), Decision::Ignore(Automatic::Report), "automatic mail first");
     }
 
-
     #[test]
     fn one_minute_either_side_of_the_deadline_in_seoul() {
         assert!(!is_late(ts("2022-11-17T23:58:59+09:00"), ts("2022-11-17T23:59:59+09:00")));

@@ -12,9 +12,8 @@ impl EmailAddress {
     /// Parse a bare address (`user@example.org`, optionally in angle brackets).
     pub fn parse(input: &str) -> Result<EmailAddress> {
         let trimmed = input.trim().trim_start_matches('<').trim_end_matches('>').trim();
-        let address: lettre::Address = trimmed
-            .parse()
-            .map_err(|e| anyhow!("{trimmed:?} is not an email address ({e})"))?;
+        let address: lettre::Address =
+            trimmed.parse().map_err(|e| anyhow!("{trimmed:?} is not an email address ({e})"))?;
         Ok(EmailAddress::from_lettre(&address))
     }
 

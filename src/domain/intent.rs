@@ -32,11 +32,34 @@ pub fn wants_cancellation(subject: Option<&str>, own_text: &str, states_fields: 
 /// fields, asks something, and does not also say it applies.
 pub fn looks_like_inquiry(subject: Option<&str>, own_text: &str, states_fields: bool) -> bool {
     const ASKS: [&str; 14] = [
-        "?", "？", "문의", "궁금", "question", "inquiry", "enquiry", "가능한가요", "있나요", "인가요", "될까요", "되나요",
-        "알려주", "알려 주",
+        "?",
+        "？",
+        "문의",
+        "궁금",
+        "question",
+        "inquiry",
+        "enquiry",
+        "가능한가요",
+        "있나요",
+        "인가요",
+        "될까요",
+        "되나요",
+        "알려주",
+        "알려 주",
     ];
-    const APPLIES: [&str; 11] =
-        ["신청", "참가하겠", "참석하겠", "참가 희망", "참석 희망", "register", "registration", "apply", "application", "sign up", "attend"];
+    const APPLIES: [&str; 11] = [
+        "신청",
+        "참가하겠",
+        "참석하겠",
+        "참가 희망",
+        "참석 희망",
+        "register",
+        "registration",
+        "apply",
+        "application",
+        "sign up",
+        "attend",
+    ];
     if states_fields {
         return false;
     }
@@ -80,7 +103,10 @@ mod tests {
     fn questions_are_inquiries_applications_are_not() {
         assert!(looks_like_inquiry(Some("주차 문의"), "행사장에 주차가 가능한가요?", false));
         assert!(looks_like_inquiry(Some("Question"), "Is there parking at the venue?", false));
-        assert!(!looks_like_inquiry(Some("참가 신청"), "참가 신청합니다. 주차 가능한가요?", false), "applies and asks: an application");
+        assert!(
+            !looks_like_inquiry(Some("참가 신청"), "참가 신청합니다. 주차 가능한가요?", false),
+            "applies and asks: an application"
+        );
         assert!(!looks_like_inquiry(Some("문의"), "성명: 김민준", true), "states fields: an application");
         assert!(!looks_like_inquiry(Some("워크숍"), "참석하겠습니다.", false));
     }

@@ -80,9 +80,20 @@ mod tests {
     fn the_window_bounds_the_summaries() {
         let w = SummaryWindow { from: Some(d("2022-11-07")), until: d("2022-11-19") };
         assert_eq!(summary_due(dt("2022-11-06T09:00:00"), AT, None, w), None, "before registration opens");
-        assert_eq!(summary_due(dt("2022-11-25T09:00:00"), AT, Some(d("2022-11-18")), w), Some(d("2022-11-19")), "the last one, late");
-        assert_eq!(summary_due(dt("2022-11-06T09:00:00"), AT, None, SummaryWindow { from: None, until: d("2022-11-19") }), Some(d("2022-11-06")));
-        assert_eq!(summary_due(dt("2022-11-25T09:00:00"), AT, Some(d("2022-11-19")), w), None, "nothing after the window");
+        assert_eq!(
+            summary_due(dt("2022-11-25T09:00:00"), AT, Some(d("2022-11-18")), w),
+            Some(d("2022-11-19")),
+            "the last one, late"
+        );
+        assert_eq!(
+            summary_due(dt("2022-11-06T09:00:00"), AT, None, SummaryWindow { from: None, until: d("2022-11-19") }),
+            Some(d("2022-11-06"))
+        );
+        assert_eq!(
+            summary_due(dt("2022-11-25T09:00:00"), AT, Some(d("2022-11-19")), w),
+            None,
+            "nothing after the window"
+        );
     }
 
     #[test]

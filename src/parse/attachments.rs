@@ -107,11 +107,7 @@ const TNEF_SIGNATURE: u32 = 0x223E_9F78;
 /// then by the file name's extension, then by the content type. `None` for anything else
 /// (images, legacy `.doc`/`.xls`, archives).
 #[must_use]
-pub fn kind_of(
-    filename: Option<&str>,
-    content_type: Option<&str>,
-    bytes: &[u8],
-) -> Option<FormKind> {
+pub fn kind_of(filename: Option<&str>, content_type: Option<&str>, bytes: &[u8]) -> Option<FormKind> {
     kind_by_content(bytes)
         .or_else(|| filename.and_then(kind_by_extension))
         .or_else(|| content_type.and_then(kind_by_content_type))
@@ -138,8 +134,7 @@ fn kind_by_content(bytes: &[u8]) -> Option<FormKind> {
     }
     if bytes.starts_with(CFB_MAGIC) {
         let is_hwp = guarded(|| {
-            let mut cfb =
-                cfb::CompoundFile::open(Cursor::new(bytes)).map_err(|e| Broken(e.to_string()))?;
+            let mut cfb = cfb::CompoundFile::open(Cursor::new(bytes)).map_err(|e| Broken(e.to_string()))?;
             let head = read_cfb_stream(&mut cfb, "/FileHeader", 64)?;
             Ok(head.starts_with(HWP_SIGNATURE))
         });
@@ -170,23 +165,13 @@ fn kind_by_extension(filename: &str) -> Option<FormKind> {
 }
 
 fn kind_by_content_type(content_type: &str) -> Option<FormKind> {
-    let mime = content_type
-        .split(';')
-        .next()
-        .unwrap_or("")
-        .trim()
-        .to_ascii_lowercase();
+    let mime = content_type.split(';').next().unwrap_or("").trim().to_ascii_lowercase();
     match mime.as_str() {
-        "application/vnd.openxmlformats-officedocument.wordprocessingml.document" => {
-            Some(FormKind::Docx)
+        "application/vnd.openxmlformats-officedocument.wordprocessingml.document" => Some(FormKind::Docx),
+        "application/hwp+zip" | "application/vnd.hancom.hwpx" | "application/haansofthwpx" => Some(FormKind::Hwpx),
+        "application/x-hwp" | "application/hwp" | "application/haansofthwp" | "application/vnd.hancom.hwp" => {
+            Some(FormKind::Hwp)
         }
-        "application/hwp+zip" | "application/vnd.hancom.hwpx" | "application/haansofthwpx" => {
-            Some(FormKind::Hwpx)
-        }
-        "application/x-hwp"
-        | "application/hwp"
-        | "application/haansofthwp"
-        | "application/vnd.hancom.hwp" => Some(FormKind::Hwp),
         "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet" => Some(FormKind::Xlsx),
         "application/pdf" | "application/x-pdf" => Some(FormKind::Pdf),
         "text/plain" => Some(FormKind::Text),
@@ -199,17 +184,11 @@ fn kind_by_content_type(content_type: &str) -> Option<FormKind> {
 // ---------------------------------------------------------------------------
 
 /// The text of an attached form of the given kind; see the module docs for its layout.
-pub fn extract_text(
-    kind: &FormKind,
-    bytes: &[u8],
-    limits: &Limits,
-) -> Result<String, ExtractError> {
+pub fn extract_text(kind: &FormKind, bytes: &[u8], limits: &Limits) -> Result<String, ExtractError> {
     if bytes.len() > limits.max_input_bytes {
         return Err(TooLarge);
     }
-    let mut budget = Budget {
-        left: limits.max_decompressed_bytes,
-    };
+    let mut budget = Budget { left: limits.max_decompressed_bytes };
     if let FormKind::Text = kind {
         return Ok(truncate_chars(plain_text(bytes), limits.max_text_chars));
     }
@@ -227,8 +206,7 @@ pub fn extract_text(
 
 /// Runs a parser, turning a panic inside a third-party crate into [`ExtractError::Broken`].
 fn guarded<T>(run: impl FnOnce() -> Result<T, ExtractError>) -> Result<T, ExtractError> {
-    catch_unwind(AssertUnwindSafe(run))
-        .unwrap_or_else(|_| Err(Broken("the reader failed on malformed data".into())))
+    catch_unwind(AssertUnwindSafe(run)).unwrap_or_else(|_| Err(Broken("the reader failed on malformed data".into())))
 }
 
 /// What is left of [`Limits::max_decompressed_bytes`].
@@ -281,15 +259,7 @@ struct Builder {
 
 impl Builder {
     fn new(max_chars: usize) -> Self {
-        Self {
-            root: Vec::new(),
-            stack: Vec::new(),
-            para: String::new(),
-            chars: 0,
-            max_chars,
-            nodes: 0,
-            too_deep: 0,
-        }
+        Self { root: Vec::new(), stack: Vec::new(), para: String::new(), chars: 0, max_chars, nodes: 0, too_deep: 0 }
     }
 
     /// Whether the text limit (or the node limit) is reached: readers may stop.
@@ -304,8 +274,7 @@ impl Builder {
                 return;
             }
             self.chars += 1;
-            self.para
-                .push(if c.is_control() && c != '\t' { ' ' } else { c });
+            self.para.push(if c.is_control() && c != '\t' { ' ' } else { c });
         }
     }
 
@@ -331,19 +300,12 @@ impl Builder {
 
     fn table_start(&mut self) {
         self.para_end();
-        let depth = self
-            .stack
-            .iter()
-            .filter(|f| matches!(f, Frame::Table { .. }))
-            .count();
+        let depth = self.stack.iter().filter(|f| matches!(f, Frame::Table { .. })).count();
         if self.too_deep > 0 || depth >= MAX_TABLE_DEPTH {
             self.too_deep += 1;
             return;
         }
-        self.stack.push(Frame::Table {
-            rows: Vec::new(),
-            row: None,
-        });
+        self.stack.push(Frame::Table { rows: Vec::new(), row: None });
     }
 
     fn row_start(&mut self) {
@@ -486,10 +448,7 @@ fn flush_cells(cells: &mut Vec<String>, out: &mut String) {
 
 /// Cell text on one line: tabs, line breaks and runs of spaces become one space.
 fn collapse_spaces(text: &str) -> String {
-    text.split([' ', '\t', '\n', '\r'])
-        .filter(|word| !word.is_empty())
-        .collect::<Vec<_>>()
-        .join(" ")
+    text.split([' ', '\t', '\n', '\r']).filter(|word| !word.is_empty()).collect::<Vec<_>>().join(" ")
 }
 
 fn push_line(out: &mut String, line: &str) {
@@ -536,16 +495,14 @@ type Zip<'a> = zip::ZipArchive<Cursor<&'a [u8]>>;
 fn open_zip<'a>(bytes: &'a [u8], limits: &Limits) -> Result<Zip<'a>, ExtractError> {
     if bytes.starts_with(CFB_MAGIC) {
         // Office wraps password-protected DOCX/XLSX in an OLE file ("EncryptedPackage").
-        let encrypted = cfb::CompoundFile::open(Cursor::new(bytes))
-            .is_ok_and(|cfb| cfb.is_stream("/EncryptedPackage"));
+        let encrypted = cfb::CompoundFile::open(Cursor::new(bytes)).is_ok_and(|cfb| cfb.is_stream("/EncryptedPackage"));
         return Err(if encrypted {
             Encrypted
         } else {
             Unsupported("a legacy binary (OLE) document, not a zip-based one".into())
         });
     }
-    let zip = zip::ZipArchive::new(Cursor::new(bytes))
-        .map_err(|e| Broken(format!("not a readable zip file: {e}")))?;
+    let zip = zip::ZipArchive::new(Cursor::new(bytes)).map_err(|e| Broken(format!("not a readable zip file: {e}")))?;
     if zip.len() > limits.max_zip_entries {
         return Err(TooLarge);
     }
@@ -554,9 +511,7 @@ fn open_zip<'a>(bytes: &'a [u8], limits: &Limits) -> Result<Zip<'a>, ExtractErro
 
 /// Zip entry names compared the way Office does: `/` separators, ASCII case ignored.
 fn normalize_zip_name(name: &str) -> String {
-    name.replace('\\', "/")
-        .trim_start_matches('/')
-        .to_ascii_lowercase()
+    name.replace('\\', "/").trim_start_matches('/').to_ascii_lowercase()
 }
 
 fn is_hwpx_section(name: &str) -> bool {
@@ -565,24 +520,15 @@ fn is_hwpx_section(name: &str) -> bool {
 
 /// `contents/section12.xml` → 12.
 fn section_number(name: &str) -> Option<u32> {
-    name.strip_prefix("contents/section")?
-        .strip_suffix(".xml")?
-        .parse()
-        .ok()
+    name.strip_prefix("contents/section")?.strip_suffix(".xml")?.parse().ok()
 }
 
 /// The entry called `name` (compared as by [`normalize_zip_name`]), inflated within the budget;
 /// `None` when there is no such entry.
-fn read_zip_entry(
-    zip: &mut Zip<'_>,
-    name: &str,
-    budget: &mut Budget,
-) -> Result<Option<Vec<u8>>, ExtractError> {
+fn read_zip_entry(zip: &mut Zip<'_>, name: &str, budget: &mut Budget) -> Result<Option<Vec<u8>>, ExtractError> {
     let wanted = normalize_zip_name(name);
-    let Some(index) = (0..zip.len()).find(|&i| {
-        zip.name_for_index(i)
-            .is_some_and(|n| normalize_zip_name(n) == wanted)
-    }) else {
+    let Some(index) = (0..zip.len()).find(|&i| zip.name_for_index(i).is_some_and(|n| normalize_zip_name(n) == wanted))
+    else {
         return Ok(None);
     };
     let entry = zip.by_index(index).map_err(|e| match e.to_string() {
@@ -640,8 +586,8 @@ fn docx_tag(local: &[u8]) -> Tag {
         b"tbl" => Tag::Table,
         b"tr" => Tag::Row,
         b"tc" => Tag::Cell,
-        b"pPr" | b"rPr" | b"tblPr" | b"trPr" | b"tcPr" | b"tblGrid" | b"sectPr" | b"Fallback"
-        | b"instrText" | b"delText" => Tag::Skip,
+        b"pPr" | b"rPr" | b"tblPr" | b"trPr" | b"tcPr" | b"tblGrid" | b"sectPr" | b"Fallback" | b"instrText"
+        | b"delText" => Tag::Skip,
         _ => Tag::Other,
     }
 }
@@ -657,8 +603,7 @@ fn hwpx_tag(local: &[u8]) -> Tag {
         b"tbl" => Tag::Table,
         b"tr" => Tag::Row,
         b"tc" => Tag::Cell,
-        b"secPr" | b"linesegarray" | b"default" | b"cellAddr" | b"cellSpan" | b"cellSz"
-        | b"cellMargin" => Tag::Skip,
+        b"secPr" | b"linesegarray" | b"default" | b"cellAddr" | b"cellSpan" | b"cellSz" | b"cellMargin" => Tag::Skip,
         _ => Tag::Other,
     }
 }
@@ -676,9 +621,7 @@ fn walk_xml(xml: &[u8], classify: fn(&[u8]) -> Tag, doc: &mut Builder) -> Result
     let mut text_depth = 0usize;
     let mut buf = Vec::new();
     loop {
-        let event = reader
-            .read_event_into(&mut buf)
-            .map_err(|e| Broken(format!("bad XML: {e}")))?;
+        let event = reader.read_event_into(&mut buf).map_err(|e| Broken(format!("bad XML: {e}")))?;
         match event {
             Event::Eof => return Ok(()),
             Event::Start(ref e) | Event::Empty(ref e) => {
@@ -722,9 +665,7 @@ fn walk_xml(xml: &[u8], classify: fn(&[u8]) -> Tag, doc: &mut Builder) -> Result
                 }
             }
             Event::Text(ref e) if skip_depth == 0 && text_depth > 0 => {
-                let text = e
-                    .xml10_content()
-                    .map_err(|e| Broken(format!("bad XML text: {e}")))?;
+                let text = e.xml10_content().map_err(|e| Broken(format!("bad XML text: {e}")))?;
                 doc.text(&text);
             }
             Event::CData(ref e) if skip_depth == 0 && text_depth > 0 => {
@@ -733,10 +674,8 @@ fn walk_xml(xml: &[u8], classify: fn(&[u8]) -> Tag, doc: &mut Builder) -> Result
             Event::GeneralRef(ref e) if skip_depth == 0 && text_depth > 0 => {
                 if let Ok(Some(c)) = e.resolve_char_ref() {
                     doc.text(c.encode_utf8(&mut [0; 4]));
-                } else if let Some(text) = e
-                    .decode()
-                    .ok()
-                    .and_then(|name| quick_xml::escape::resolve_predefined_entity(&name))
+                } else if let Some(text) =
+                    e.decode().ok().and_then(|name| quick_xml::escape::resolve_predefined_entity(&name))
                 {
                     doc.text(text);
                 }
@@ -750,12 +689,7 @@ fn walk_xml(xml: &[u8], classify: fn(&[u8]) -> Tag, doc: &mut Builder) -> Result
     }
 }
 
-fn docx(
-    bytes: &[u8],
-    limits: &Limits,
-    budget: &mut Budget,
-    doc: &mut Builder,
-) -> Result<(), ExtractError> {
+fn docx(bytes: &[u8], limits: &Limits, budget: &mut Budget, doc: &mut Builder) -> Result<(), ExtractError> {
     let mut zip = open_zip(bytes, limits)?;
     let part = match read_zip_entry(&mut zip, "word/document.xml", budget)? {
         Some(xml) => xml,
@@ -775,12 +709,7 @@ fn docx(
     walk_xml(&part, docx_tag, doc)
 }
 
-fn hwpx(
-    bytes: &[u8],
-    limits: &Limits,
-    budget: &mut Budget,
-    doc: &mut Builder,
-) -> Result<(), ExtractError> {
+fn hwpx(bytes: &[u8], limits: &Limits, budget: &mut Budget, doc: &mut Builder) -> Result<(), ExtractError> {
     let mut zip = open_zip(bytes, limits)?;
     let mut sections: Vec<(u32, String)> = zip
         .file_names()
@@ -809,9 +738,7 @@ fn relationship_targets(xml: &[u8]) -> Vec<(String, String, String)> {
     while let Ok(event) = reader.read_event_into(&mut buf) {
         match event {
             Event::Eof => break,
-            Event::Start(ref e) | Event::Empty(ref e)
-                if local_name(e.name().as_ref()) == b"Relationship" =>
-            {
+            Event::Start(ref e) | Event::Empty(ref e) if local_name(e.name().as_ref()) == b"Relationship" => {
                 out.push((attr(e, b"Id"), attr(e, b"Type"), attr(e, b"Target")));
             }
             _ => {}
@@ -840,12 +767,7 @@ fn attr(e: &BytesStart<'_>, name: &[u8]) -> String {
 /// Most empty cells inserted for a gap between two cells of a row.
 const MAX_CELL_GAP: usize = 64;
 
-fn xlsx(
-    bytes: &[u8],
-    limits: &Limits,
-    budget: &mut Budget,
-    doc: &mut Builder,
-) -> Result<(), ExtractError> {
+fn xlsx(bytes: &[u8], limits: &Limits, budget: &mut Budget, doc: &mut Builder) -> Result<(), ExtractError> {
     let mut zip = open_zip(bytes, limits)?;
     let shared = match read_zip_entry(&mut zip, "xl/sharedStrings.xml", budget)? {
         Some(xml) => shared_strings(&xml)?,
@@ -869,19 +791,15 @@ fn xlsx(
 fn sheet_paths(zip: &mut Zip<'_>, budget: &mut Budget) -> Result<Vec<String>, ExtractError> {
     let workbook = read_zip_entry(zip, "xl/workbook.xml", budget)?.unwrap_or_default();
     let rels = read_zip_entry(zip, "xl/_rels/workbook.xml.rels", budget)?.unwrap_or_default();
-    let targets: HashMap<String, String> = relationship_targets(&rels)
-        .into_iter()
-        .map(|(id, _, target)| (id, target))
-        .collect();
+    let targets: HashMap<String, String> =
+        relationship_targets(&rels).into_iter().map(|(id, _, target)| (id, target)).collect();
     let mut paths = Vec::new();
     let mut reader = quick_xml::Reader::from_reader(&workbook[..]);
     let mut buf = Vec::new();
     while let Ok(event) = reader.read_event_into(&mut buf) {
         match event {
             Event::Eof => break,
-            Event::Start(ref e) | Event::Empty(ref e)
-                if local_name(e.name().as_ref()) == b"sheet" =>
-            {
+            Event::Start(ref e) | Event::Empty(ref e) if local_name(e.name().as_ref()) == b"sheet" => {
                 if let Some(target) = targets.get(&attr(e, b"id")) {
                     paths.push(match target.strip_prefix('/') {
                         Some(absolute) => absolute.to_owned(),
@@ -898,11 +816,7 @@ fn sheet_paths(zip: &mut Zip<'_>, budget: &mut Budget) -> Result<Vec<String>, Ex
             .file_names()
             .filter_map(|name| {
                 let n = normalize_zip_name(name);
-                let number = n
-                    .strip_prefix("xl/worksheets/sheet")?
-                    .strip_suffix(".xml")?
-                    .parse()
-                    .ok()?;
+                let number = n.strip_prefix("xl/worksheets/sheet")?.strip_suffix(".xml")?.parse().ok()?;
                 Some((number, name.to_owned()))
             })
             .collect();
@@ -921,10 +835,7 @@ fn shared_strings(xml: &[u8]) -> Result<Vec<String>, ExtractError> {
     reader.config_mut().check_end_names = false;
     let mut buf = Vec::new();
     loop {
-        match reader
-            .read_event_into(&mut buf)
-            .map_err(|e| Broken(format!("bad XML: {e}")))?
-        {
+        match reader.read_event_into(&mut buf).map_err(|e| Broken(format!("bad XML: {e}")))? {
             Event::Eof => return Ok(out),
             Event::Start(ref e) => match local_name(e.name().as_ref()) {
                 b"si" => current.clear(),
@@ -938,12 +849,8 @@ fn shared_strings(xml: &[u8]) -> Result<Vec<String>, ExtractError> {
                 b"rPh" => in_phonetic = false,
                 _ => {}
             },
-            Event::Empty(ref e) if local_name(e.name().as_ref()) == b"si" => {
-                out.push(String::new())
-            }
-            Event::Text(ref e) if in_t && !in_phonetic => {
-                current.push_str(&e.xml10_content().unwrap_or_default())
-            }
+            Event::Empty(ref e) if local_name(e.name().as_ref()) == b"si" => out.push(String::new()),
+            Event::Text(ref e) if in_t && !in_phonetic => current.push_str(&e.xml10_content().unwrap_or_default()),
             Event::GeneralRef(ref e) if in_t && !in_phonetic => current.push_str(&resolve_ref(e)),
             _ => {}
         }
@@ -955,27 +862,16 @@ fn resolve_ref(e: &quick_xml::events::BytesRef<'_>) -> String {
     if let Ok(Some(c)) = e.resolve_char_ref() {
         return c.to_string();
     }
-    e.decode()
-        .ok()
-        .and_then(|name| quick_xml::escape::resolve_predefined_entity(&name))
-        .unwrap_or_default()
-        .to_owned()
+    e.decode().ok().and_then(|name| quick_xml::escape::resolve_predefined_entity(&name)).unwrap_or_default().to_owned()
 }
 
 /// `C12` → column index 2 (zero-based).
 fn column_index(reference: &str) -> Option<usize> {
-    let letters: Vec<u8> = reference
-        .bytes()
-        .take_while(u8::is_ascii_alphabetic)
-        .collect();
+    let letters: Vec<u8> = reference.bytes().take_while(u8::is_ascii_alphabetic).collect();
     if letters.is_empty() || letters.len() > 3 {
         return None;
     }
-    Some(
-        letters.iter().fold(0usize, |acc, &b| {
-            acc * 26 + usize::from(b.to_ascii_uppercase() - b'A') + 1
-        }) - 1,
-    )
+    Some(letters.iter().fold(0usize, |acc, &b| acc * 26 + usize::from(b.to_ascii_uppercase() - b'A') + 1) - 1)
 }
 
 fn sheet_rows(xml: &[u8], shared: &[String], doc: &mut Builder) -> Result<(), ExtractError> {
@@ -987,10 +883,7 @@ fn sheet_rows(xml: &[u8], shared: &[String], doc: &mut Builder) -> Result<(), Ex
     let mut cell: Option<(Option<usize>, String, String)> = None;
     let (mut in_value, mut in_phonetic) = (false, false);
     loop {
-        match reader
-            .read_event_into(&mut buf)
-            .map_err(|e| Broken(format!("bad XML: {e}")))?
-        {
+        match reader.read_event_into(&mut buf).map_err(|e| Broken(format!("bad XML: {e}")))? {
             Event::Eof => return Ok(()),
             Event::Start(ref e) => match local_name(e.name().as_ref()) {
                 b"row" => {
@@ -1042,13 +935,7 @@ fn sheet_rows(xml: &[u8], shared: &[String], doc: &mut Builder) -> Result<(), Ex
 
 fn cell_value(kind: &str, raw: &str, shared: &[String]) -> String {
     match kind {
-        "s" => raw
-            .trim()
-            .parse::<usize>()
-            .ok()
-            .and_then(|i| shared.get(i))
-            .cloned()
-            .unwrap_or_default(),
+        "s" => raw.trim().parse::<usize>().ok().and_then(|i| shared.get(i)).cloned().unwrap_or_default(),
         "b" => if raw.trim() == "1" { "TRUE" } else { "FALSE" }.to_owned(),
         _ => raw.to_owned(),
     }
@@ -1071,17 +958,11 @@ const HWP_PROTECTED: u32 = 1 << 1 | 1 << 2 | 1 << 4 | 1 << 8 | 1 << 10;
 /// Most `BodyText/Section*` streams read.
 const MAX_HWP_SECTIONS: usize = 1000;
 
-fn hwp(
-    bytes: &[u8],
-    limits: &Limits,
-    budget: &mut Budget,
-    doc: &mut Builder,
-) -> Result<(), ExtractError> {
+fn hwp(bytes: &[u8], limits: &Limits, budget: &mut Budget, doc: &mut Builder) -> Result<(), ExtractError> {
     if bytes.starts_with(HWP_SIGNATURE) {
         return Err(Unsupported("an HWP 3.0 (or older) document".into()));
     }
-    let mut cfb = cfb::CompoundFile::open(Cursor::new(bytes))
-        .map_err(|e| Broken(format!("not an OLE file: {e}")))?;
+    let mut cfb = cfb::CompoundFile::open(Cursor::new(bytes)).map_err(|e| Broken(format!("not an OLE file: {e}")))?;
     let header = read_cfb_stream(&mut cfb, "/FileHeader", 256)?;
     if header.len() < 40 || !header.starts_with(HWP_SIGNATURE) {
         return Err(Broken("no HWP file header".into()));
@@ -1124,14 +1005,9 @@ fn read_cfb_stream(
     path: &str,
     max: usize,
 ) -> Result<Vec<u8>, ExtractError> {
-    let stream = cfb
-        .open_stream(path)
-        .map_err(|e| Broken(format!("{path}: {e}")))?;
+    let stream = cfb.open_stream(path).map_err(|e| Broken(format!("{path}: {e}")))?;
     let mut out = Vec::new();
-    stream
-        .take(max as u64)
-        .read_to_end(&mut out)
-        .map_err(|e| Broken(format!("{path}: {e}")))?;
+    stream.take(max as u64).read_to_end(&mut out).map_err(|e| Broken(format!("{path}: {e}")))?;
     Ok(out)
 }
 
@@ -1147,9 +1023,7 @@ fn u32_le(data: &[u8], at: usize) -> Option<u32> {
 /// ends early gives what was inflated so far.
 fn inflate(data: &[u8], zlib_header: bool, budget: &mut Budget) -> Result<Vec<u8>, ExtractError> {
     let mut out = Vec::new();
-    inflate_each(data, zlib_header, budget, |chunk| {
-        out.extend_from_slice(chunk)
-    })?;
+    inflate_each(data, zlib_header, budget, |chunk| out.extend_from_slice(chunk))?;
     Ok(out)
 }
 
@@ -1166,9 +1040,7 @@ fn inflate_each(
     let mut chunk = vec![0u8; 32 * 1024];
     loop {
         let (in_before, out_before) = (inflater.total_in(), inflater.total_out());
-        let input = data
-            .get(usize::try_from(in_before).unwrap_or(usize::MAX)..)
-            .unwrap_or_default();
+        let input = data.get(usize::try_from(in_before).unwrap_or(usize::MAX)..).unwrap_or_default();
         let status = match inflater.decompress(input, &mut chunk, FlushDecompress::None) {
             Ok(status) => status,
             Err(e) if out_before == 0 => return Err(Broken(format!("bad compressed data: {e}"))),
@@ -1241,17 +1113,11 @@ fn hwp_records(data: &[u8], doc: &mut Builder) {
                 hwp_para_text(record.data, doc);
                 doc.para_end();
             }
-            HWPTAG_CTRL_HEADER if u32_le(record.data, 0) == Some(CTRL_TABLE) => {
-                table_control = Some(record.level)
-            }
+            HWPTAG_CTRL_HEADER if u32_le(record.data, 0) == Some(CTRL_TABLE) => table_control = Some(record.level),
             HWPTAG_TABLE if table_control.is_some_and(|level| record.level == level + 1) => {
                 let level = table_control.take().unwrap_or_default();
                 doc.table_start();
-                tables.push(HwpTable {
-                    level,
-                    row: None,
-                    in_cell: false,
-                });
+                tables.push(HwpTable { level, row: None, in_cell: false });
             }
             HWPTAG_LIST_HEADER => {
                 let Some(table) = tables.last_mut().filter(|t| record.level == t.level + 1) else {
@@ -1284,15 +1150,10 @@ fn hwp_records(data: &[u8], doc: &mut Builder) {
 /// code units (the code, 6 units of parameters, the code again); 0, 10 (line break), 13
 /// (paragraph end) and 24-31 take one. 9 is a tab, 24 a hyphen, 30 and 31 special spaces.
 fn hwp_para_text(data: &[u8], doc: &mut Builder) {
-    let units: Vec<u16> = data
-        .chunks_exact(2)
-        .map(|pair| u16::from_le_bytes([pair[0], pair[1]]))
-        .collect();
+    let units: Vec<u16> = data.chunks_exact(2).map(|pair| u16::from_le_bytes([pair[0], pair[1]])).collect();
     let mut text: Vec<u16> = Vec::new();
     let flush = |text: &mut Vec<u16>, doc: &mut Builder| {
-        let decoded: String = char::decode_utf16(text.drain(..))
-            .map(|c| c.unwrap_or('\u{FFFD}'))
-            .collect();
+        let decoded: String = char::decode_utf16(text.drain(..)).map(|c| c.unwrap_or('\u{FFFD}')).collect();
         doc.text(&decoded);
     };
     let mut i = 0;
@@ -1332,9 +1193,9 @@ fn pdf(bytes: &[u8], budget: &mut Budget, doc: &mut Builder) -> Result<(), Extra
     }
     measure_pdf_streams(bytes, budget)?;
     let document = lopdf::Document::load_mem(bytes).map_err(|e| match e {
-        lopdf::Error::Decryption(_)
-        | lopdf::Error::InvalidPassword
-        | lopdf::Error::UnsupportedSecurityHandler(_) => Encrypted,
+        lopdf::Error::Decryption(_) | lopdf::Error::InvalidPassword | lopdf::Error::UnsupportedSecurityHandler(_) => {
+            Encrypted
+        }
         e => Broken(format!("not a readable PDF: {e}")),
     })?;
     if document.is_encrypted() || document.was_encrypted() {
@@ -1410,10 +1271,7 @@ fn stream_filters(dict: &[u8]) -> Vec<Vec<u8>> {
         return Vec::new();
     };
     let rest = &dict[i + 7..];
-    let rest = &rest[rest
-        .iter()
-        .position(|b| !b.is_ascii_whitespace())
-        .unwrap_or(rest.len())..];
+    let rest = &rest[rest.iter().position(|b| !b.is_ascii_whitespace()).unwrap_or(rest.len())..];
     let end = if rest.first() == Some(&b'[') {
         rest.iter().position(|&b| b == b']').unwrap_or(rest.len())
     } else {
@@ -1425,12 +1283,7 @@ fn stream_filters(dict: &[u8]) -> Vec<Vec<u8>> {
     rest[..end]
         .split(|&b| b == b'/')
         .skip(1)
-        .map(|name| {
-            name.iter()
-                .take_while(|b| b.is_ascii_alphanumeric())
-                .copied()
-                .collect()
-        })
+        .map(|name| name.iter().take_while(|b| b.is_ascii_alphanumeric()).copied().collect())
         .take(MAX_PDF_FILTERS)
         .collect()
 }
@@ -1438,14 +1291,9 @@ fn stream_filters(dict: &[u8]) -> Vec<Vec<u8>> {
 /// Decodes `data` through `filters` (as lopdf would), spending the budget on every byte
 /// produced; the last step's output is counted, not kept. Returns how much of `data` was used
 /// (a guess where the first filter is not Flate).
-fn decode_counted(
-    data: &[u8],
-    filters: &[Vec<u8>],
-    budget: &mut Budget,
-) -> Result<usize, ExtractError> {
-    let looks_like_zlib = |d: &[u8]| {
-        d.len() >= 2 && d[0] & 0x0F == 8 && (u16::from(d[0]) << 8 | u16::from(d[1])) % 31 == 0
-    };
+fn decode_counted(data: &[u8], filters: &[Vec<u8>], budget: &mut Budget) -> Result<usize, ExtractError> {
+    let looks_like_zlib =
+        |d: &[u8]| d.len() >= 2 && d[0] & 0x0F == 8 && (u16::from(d[0]) << 8 | u16::from(d[1])) % 31 == 0;
     let filters: Vec<&[u8]> = if filters.is_empty() && looks_like_zlib(data) {
         vec![b"FlateDecode".as_slice()]
     } else {
@@ -1466,20 +1314,12 @@ fn decode_counted(
                 }) {
                     Ok(consumed) => consumed,
                     // lopdf retries without the zlib header.
-                    Err(Broken(_)) if current.len() > 2 => {
-                        inflate_each(&current[2..], false, budget, |chunk| {
-                            if !last {
-                                kept.extend_from_slice(chunk);
-                            }
-                        })
-                        .or_else(|e| {
-                            if matches!(e, Broken(_)) {
-                                Ok(0)
-                            } else {
-                                Err(e)
-                            }
-                        })?
-                    }
+                    Err(Broken(_)) if current.len() > 2 => inflate_each(&current[2..], false, budget, |chunk| {
+                        if !last {
+                            kept.extend_from_slice(chunk);
+                        }
+                    })
+                    .or_else(|e| if matches!(e, Broken(_)) { Ok(0) } else { Err(e) })?,
                     Err(Broken(_)) => 0,
                     Err(e) => return Err(e),
                 };
@@ -1570,47 +1410,25 @@ impl PdfFont<'_> {
     fn decode(&self, bytes: &[u8]) -> String {
         match &self.decode {
             FontDecode::Lopdf(encoding) => encoding.bytes_to_string(bytes).unwrap_or_default(),
-            FontDecode::Utf16Be => encoding_rs::UTF_16BE
-                .decode_without_bom_handling(bytes)
-                .0
-                .into_owned(),
-            FontDecode::EucKr => encoding_rs::EUC_KR
-                .decode_without_bom_handling(bytes)
-                .0
-                .into_owned(),
+            FontDecode::Utf16Be => encoding_rs::UTF_16BE.decode_without_bom_handling(bytes).0.into_owned(),
+            FontDecode::EucKr => encoding_rs::EUC_KR.decode_without_bom_handling(bytes).0.into_owned(),
         }
     }
 
     /// The advance of `bytes` in text space (before the font size and horizontal scaling),
     /// plus the count of single-byte spaces (for word spacing).
     fn advance(&self, bytes: &[u8], text: &str) -> (f64, usize) {
-        let codes: Vec<u32> = bytes
-            .chunks(self.code_len)
-            .map(|code| code.iter().fold(0u32, |acc, &b| acc << 8 | u32::from(b)))
-            .collect();
-        let spaces = if self.code_len == 1 {
-            codes.iter().filter(|&&c| c == 32).count()
-        } else {
-            0
-        };
+        let codes: Vec<u32> =
+            bytes.chunks(self.code_len).map(|code| code.iter().fold(0u32, |acc, &b| acc << 8 | u32::from(b))).collect();
+        let spaces = if self.code_len == 1 { codes.iter().filter(|&&c| c == 32).count() } else { 0 };
         if self.widths.is_empty() && self.default_width.is_none() {
             // No metrics: estimate half an em for narrow characters, a full em for wide ones.
-            let em: f64 = text
-                .chars()
-                .map(|c| if (c as u32) < 0x1100 { 0.5 } else { 1.0 })
-                .sum();
+            let em: f64 = text.chars().map(|c| if (c as u32) < 0x1100 { 0.5 } else { 1.0 }).sum();
             return (em, spaces);
         }
         let width: f64 = codes
             .iter()
-            .map(|code| {
-                self.widths
-                    .get(code)
-                    .copied()
-                    .or(self.default_width)
-                    .unwrap_or(500.0)
-                    / 1000.0
-            })
+            .map(|code| self.widths.get(code).copied().or(self.default_width).unwrap_or(500.0) / 1000.0)
             .sum();
         (width, spaces)
     }
@@ -1623,16 +1441,11 @@ fn pdf_fonts<'a>(
     use lopdf::Object;
     let mut out = HashMap::new();
     for (name, font) in fonts {
-        let subtype = font
-            .get(b"Subtype")
-            .and_then(Object::as_name)
-            .unwrap_or_default();
+        let subtype = font.get(b"Subtype").and_then(Object::as_name).unwrap_or_default();
         let composite = subtype == b"Type0";
         let encoding_name = font.get(b"Encoding").and_then(Object::as_name).ok();
         let decode = match encoding_name {
-            Some(name) if composite && (contains(name, b"UCS2") || contains(name, b"UTF16")) => {
-                Ok(FontDecode::Utf16Be)
-            }
+            Some(name) if composite && (contains(name, b"UCS2") || contains(name, b"UTF16")) => Ok(FontDecode::Utf16Be),
             Some(name) if composite && (name.starts_with(b"KSC") || name.starts_with(b"KSCms")) => {
                 Ok(FontDecode::EucKr)
             }
@@ -1646,23 +1459,16 @@ fn pdf_fonts<'a>(
                 .get(b"DescendantFonts")
                 .and_then(|o| deref(document, o).as_array().cloned())
                 .ok()
-                .and_then(|kids| {
-                    kids.first()
-                        .and_then(|kid| deref(document, kid).as_dict().ok().cloned())
-                });
+                .and_then(|kids| kids.first().and_then(|kid| deref(document, kid).as_dict().ok().cloned()));
             if let Some(cid_font) = descendant {
                 default_width = Some(cid_font.get(b"DW").ok().and_then(number).unwrap_or(1000.0));
-                if let Ok(w) = cid_font
-                    .get(b"W")
-                    .and_then(|o| deref(document, o).as_array())
-                {
+                if let Ok(w) = cid_font.get(b"W").and_then(|o| deref(document, o).as_array()) {
                     read_cid_widths(document, w, &mut widths);
                 }
             }
         } else if let (Ok(first), Ok(list)) = (
             font.get(b"FirstChar").and_then(Object::as_i64),
-            font.get(b"Widths")
-                .and_then(|o| deref(document, o).as_array()),
+            font.get(b"Widths").and_then(|o| deref(document, o).as_array()),
         ) {
             for (i, w) in list.iter().enumerate().take(256) {
                 if let Some(w) = number(deref(document, w)) {
@@ -1670,25 +1476,13 @@ fn pdf_fonts<'a>(
                 }
             }
         }
-        out.insert(
-            name.clone(),
-            PdfFont {
-                decode,
-                code_len: if composite { 2 } else { 1 },
-                widths,
-                default_width,
-            },
-        );
+        out.insert(name.clone(), PdfFont { decode, code_len: if composite { 2 } else { 1 }, widths, default_width });
     }
     out
 }
 
 /// A CID font's `/W` array: `c [w1 w2 ...]` or `c_first c_last w`.
-fn read_cid_widths(
-    document: &lopdf::Document,
-    w: &[lopdf::Object],
-    widths: &mut HashMap<u32, f64>,
-) {
+fn read_cid_widths(document: &lopdf::Document, w: &[lopdf::Object], widths: &mut HashMap<u32, f64>) {
     const MAX_CIDS: u32 = 65_536;
     let mut i = 0;
     while i < w.len() && widths.len() < MAX_CIDS as usize {
@@ -1706,10 +1500,8 @@ fn read_cid_widths(
                 i += 2;
             }
             Some(last) => {
-                let (Some(last), Some(width)) = (
-                    number(last),
-                    w.get(i + 2).and_then(|o| number(deref(document, o))),
-                ) else {
+                let (Some(last), Some(width)) = (number(last), w.get(i + 2).and_then(|o| number(deref(document, o))))
+                else {
                     return;
                 };
                 let last = (last.max(0.0) as u32).min(first.saturating_add(MAX_CIDS));
@@ -1819,25 +1611,14 @@ impl<'a> Resources<'a> {
     }
 
     /// The resources of a form XObject or appearance stream, falling back on `outer`.
-    fn of_stream(
-        document: &'a lopdf::Document,
-        stream: &'a lopdf::Stream,
-        outer: &Resources<'a>,
-    ) -> Self {
-        let mut dicts: Vec<&lopdf::Dictionary> = document
-            .get_dict_in_dict(&stream.dict, b"Resources")
-            .into_iter()
-            .collect();
+    fn of_stream(document: &'a lopdf::Document, stream: &'a lopdf::Stream, outer: &Resources<'a>) -> Self {
+        let mut dicts: Vec<&lopdf::Dictionary> =
+            document.get_dict_in_dict(&stream.dict, b"Resources").into_iter().collect();
         dicts.extend(outer.dicts.iter().copied());
         Resources { dicts }
     }
 
-    fn lookup(
-        &self,
-        document: &'a lopdf::Document,
-        category: &[u8],
-        name: &[u8],
-    ) -> Option<&'a lopdf::Object> {
+    fn lookup(&self, document: &'a lopdf::Document, category: &[u8], name: &[u8]) -> Option<&'a lopdf::Object> {
         self.dicts.iter().find_map(|dict| {
             let entries = document.get_dict_in_dict(dict, category).ok()?;
             entries.get(name).ok().map(|o| deref(document, o))
@@ -1870,13 +1651,8 @@ impl<'a> Resources<'a> {
 
     fn xobject(&self, document: &'a lopdf::Document, name: &[u8]) -> Option<&'a lopdf::Stream> {
         let stream = self.lookup(document, b"XObject", name)?.as_stream().ok()?;
-        (stream
-            .dict
-            .get(b"Subtype")
-            .and_then(lopdf::Object::as_name)
-            .ok()
-            == Some(b"Form".as_slice()))
-        .then_some(stream)
+        (stream.dict.get(b"Subtype").and_then(lopdf::Object::as_name).ok() == Some(b"Form".as_slice()))
+            .then_some(stream)
     }
 }
 
@@ -1906,15 +1682,7 @@ fn pdf_page(
     let mut marks = PageMarks::default();
     if let Ok(content) = document.get_page_content(page_id) {
         budget.spend(content.len() as u64)?;
-        run_content(
-            document,
-            &content,
-            &resources,
-            Matrix::IDENTITY,
-            0,
-            budget,
-            &mut marks,
-        )?;
+        run_content(document, &content, &resources, Matrix::IDENTITY, 0, budget, &mut marks)?;
     }
     for annotation in document.get_page_annotations(page_id).unwrap_or_default() {
         annotation_marks(document, annotation, &resources, budget, &mut marks)?;
@@ -1985,12 +1753,7 @@ fn run_content(
                 point = to;
             }
             "re" => {
-                let (x, y, w, h) = (
-                    num(operands, 0),
-                    num(operands, 1),
-                    num(operands, 2),
-                    num(operands, 3),
-                );
+                let (x, y, w, h) = (num(operands, 0), num(operands, 1), num(operands, 2), num(operands, 3));
                 add_rule(&mut marks.rules, state.ctm, (x, y), (x, y + h));
                 add_rule(&mut marks.rules, state.ctm, (x + w, y), (x + w, y + h));
             }
@@ -2005,10 +1768,7 @@ fn run_content(
                 state.line = Matrix::IDENTITY;
             }
             "Tf" => {
-                state.font = operands
-                    .first()
-                    .and_then(|o| o.as_name().ok())
-                    .map(<[u8]>::to_vec);
+                state.font = operands.first().and_then(|o| o.as_name().ok()).map(<[u8]>::to_vec);
                 state.size = num(operands, 1);
             }
             "Tc" => state.char_spacing = num(operands, 0),
@@ -2028,23 +1788,13 @@ fn run_content(
             }
             "T*" => next_line(&mut state),
             "Do" => {
-                let Some(form) = operands
-                    .first()
-                    .and_then(|o| o.as_name().ok())
-                    .and_then(|name| resources.xobject(document, name))
+                let Some(form) =
+                    operands.first().and_then(|o| o.as_name().ok()).and_then(|name| resources.xobject(document, name))
                 else {
                     continue;
                 };
                 let matrix = matrix_of(document, &form.dict, b"Matrix").unwrap_or(Matrix::IDENTITY);
-                run_form(
-                    document,
-                    form,
-                    resources,
-                    matrix.then(state.ctm),
-                    depth + 1,
-                    budget,
-                    marks,
-                )?;
+                run_form(document, form, resources, matrix.then(state.ctm), depth + 1, budget, marks)?;
             }
             "Tj" | "'" | "\"" | "TJ" => {
                 if op.operator == "'" || op.operator == "\"" {
@@ -2057,11 +1807,9 @@ fn run_content(
                 let font = state.font.as_ref().and_then(|name| fonts.get(name));
                 let Some(font) = font else { continue };
                 let parts: Vec<&Object> = match op.operator.as_str() {
-                    "TJ" => operands
-                        .first()
-                        .and_then(|o| o.as_array().ok())
-                        .map(|a| a.iter().collect())
-                        .unwrap_or_default(),
+                    "TJ" => {
+                        operands.first().and_then(|o| o.as_array().ok()).map(|a| a.iter().collect()).unwrap_or_default()
+                    }
                     "\"" => operands.get(2).into_iter().collect(),
                     _ => operands.first().into_iter().collect(),
                 };
@@ -2084,10 +1832,7 @@ fn annotation_marks(
     marks: &mut PageMarks,
 ) -> Result<(), ExtractError> {
     use lopdf::Object;
-    let subtype = annotation
-        .get(b"Subtype")
-        .and_then(Object::as_name)
-        .unwrap_or_default();
+    let subtype = annotation.get(b"Subtype").and_then(Object::as_name).unwrap_or_default();
     let hidden = annotation.get(b"F").and_then(Object::as_i64).unwrap_or(0) & 2 != 0;
     if hidden || matches!(subtype, b"Link" | b"Popup") {
         return Ok(());
@@ -2095,11 +1840,8 @@ fn annotation_marks(
     let Some(rect) = rectangle(document, annotation, b"Rect") else {
         return Ok(());
     };
-    let normal = document
-        .get_dict_in_dict(annotation, b"AP")
-        .ok()
-        .and_then(|ap| ap.get(b"N").ok())
-        .map(|n| deref(document, n));
+    let normal =
+        document.get_dict_in_dict(annotation, b"AP").ok().and_then(|ap| ap.get(b"N").ok()).map(|n| deref(document, n));
     let appearance = match normal {
         Some(Object::Stream(stream)) => Some(stream),
         Some(Object::Dictionary(states)) => annotation
@@ -2113,24 +1855,14 @@ fn annotation_marks(
     if let Some(stream) = appearance {
         // Map the appearance's bounding box (after its /Matrix) onto the rectangle.
         let matrix = matrix_of(document, &stream.dict, b"Matrix").unwrap_or(Matrix::IDENTITY);
-        let [bx0, by0, bx1, by1] = rectangle(document, &stream.dict, b"BBox").unwrap_or([
-            0.0,
-            0.0,
-            rect[2] - rect[0],
-            rect[3] - rect[1],
-        ]);
+        let [bx0, by0, bx1, by1] =
+            rectangle(document, &stream.dict, b"BBox").unwrap_or([0.0, 0.0, rect[2] - rect[0], rect[3] - rect[1]]);
         let corners = [(bx0, by0), (bx1, by0), (bx0, by1), (bx1, by1)]
             .map(|(x, y)| Matrix::translate(x, y).then(matrix).origin());
         let min_x = corners.iter().map(|c| c.0).fold(f64::INFINITY, f64::min);
-        let max_x = corners
-            .iter()
-            .map(|c| c.0)
-            .fold(f64::NEG_INFINITY, f64::max);
+        let max_x = corners.iter().map(|c| c.0).fold(f64::NEG_INFINITY, f64::max);
         let min_y = corners.iter().map(|c| c.1).fold(f64::INFINITY, f64::min);
-        let max_y = corners
-            .iter()
-            .map(|c| c.1)
-            .fold(f64::NEG_INFINITY, f64::max);
+        let max_y = corners.iter().map(|c| c.1).fold(f64::NEG_INFINITY, f64::max);
         let ratio = |to: f64, from: f64| if from.abs() > 1e-6 { to / from } else { 1.0 };
         let fit = Matrix::translate(-min_x, -min_y)
             .then(Matrix([
@@ -2142,30 +1874,14 @@ fn annotation_marks(
                 0.0,
             ]))
             .then(Matrix::translate(rect[0], rect[1]));
-        return run_form(
-            document,
-            stream,
-            resources,
-            matrix.then(fit),
-            1,
-            budget,
-            marks,
-        );
+        return run_form(document, stream, resources, matrix.then(fit), 1, budget, marks);
     }
-    let value = field_value(document, annotation).or_else(|| {
-        annotation
-            .get(b"Contents")
-            .ok()
-            .and_then(|v| lopdf::decode_text_string(v).ok())
-    });
+    let value = field_value(document, annotation)
+        .or_else(|| annotation.get(b"Contents").ok().and_then(|v| lopdf::decode_text_string(v).ok()));
     if let Some(value) = value.filter(|v| !v.trim().is_empty()) {
         let size = default_font_size(annotation).unwrap_or(10.0);
         let text = value.replace(['\r', '\n'], " ");
-        let width = text
-            .chars()
-            .map(|c| if (c as u32) < 0x1100 { 0.5 } else { 1.0 })
-            .sum::<f64>()
-            * size;
+        let width = text.chars().map(|c| if (c as u32) < 0x1100 { 0.5 } else { 1.0 }).sum::<f64>() * size;
         marks.fragments.push(Fragment {
             x: rect[0] + 2.0,
             y: rect[1] + (rect[3] - rect[1] - size).max(0.0) / 2.0,
@@ -2183,9 +1899,7 @@ fn field_value(document: &lopdf::Document, field: &lopdf::Dictionary) -> Option<
     for _ in 0..16 {
         if let Ok(value) = node.get(b"V") {
             let value = deref(document, value);
-            return matches!(value, lopdf::Object::String(..))
-                .then(|| lopdf::decode_text_string(value).ok())
-                .flatten();
+            return matches!(value, lopdf::Object::String(..)).then(|| lopdf::decode_text_string(value).ok()).flatten();
         }
         node = document.get_dict_in_dict(node, b"Parent").ok()?;
     }
@@ -2198,30 +1912,20 @@ fn default_font_size(field: &lopdf::Dictionary) -> Option<f64> {
     let da = String::from_utf8_lossy(da);
     let words: Vec<&str> = da.split_whitespace().collect();
     let tf = words.iter().position(|w| *w == "Tf")?;
-    words
-        .get(tf.checked_sub(1)?)?
-        .parse()
-        .ok()
-        .filter(|size: &f64| *size > 0.0)
+    words.get(tf.checked_sub(1)?)?.parse().ok().filter(|size: &f64| *size > 0.0)
 }
 
 /// A `[x0 y0 x1 y1]` entry, normalised so that x0 ≤ x1 and y0 ≤ y1.
 fn rectangle(document: &lopdf::Document, dict: &lopdf::Dictionary, key: &[u8]) -> Option<[f64; 4]> {
     let array = deref(document, dict.get(key).ok()?).as_array().ok()?;
-    let n: Vec<f64> = array
-        .iter()
-        .filter_map(|o| number(deref(document, o)))
-        .collect();
+    let n: Vec<f64> = array.iter().filter_map(|o| number(deref(document, o))).collect();
     let [x0, y0, x1, y1] = n[..] else { return None };
     Some([x0.min(x1), y0.min(y1), x0.max(x1), y0.max(y1)])
 }
 
 fn matrix_of(document: &lopdf::Document, dict: &lopdf::Dictionary, key: &[u8]) -> Option<Matrix> {
     let array = deref(document, dict.get(key).ok()?).as_array().ok()?;
-    let n: Vec<f64> = array
-        .iter()
-        .filter_map(|o| number(deref(document, o)))
-        .collect();
+    let n: Vec<f64> = array.iter().filter_map(|o| number(deref(document, o))).collect();
     let [a, b, c, d, e, f] = n[..] else {
         return None;
     };
@@ -2245,13 +1949,8 @@ const MAX_FRAGMENTS: usize = 100_000;
 fn add_rule(rules: &mut Vec<Rule>, ctm: Matrix, from: (f64, f64), to: (f64, f64)) {
     let place = |(x, y): (f64, f64)| Matrix::translate(x, y).then(ctm).origin();
     let ((x0, y0), (x1, y1)) = (place(from), place(to));
-    if rules.len() < MAX_RULES && (x0 - x1).abs() < 1.0 && (y0 - y1).abs() >= 1.0 && x0.is_finite()
-    {
-        rules.push(Rule {
-            x: (x0 + x1) / 2.0,
-            bottom: y0.min(y1),
-            top: y0.max(y1),
-        });
+    if rules.len() < MAX_RULES && (x0 - x1).abs() < 1.0 && (y0 - y1).abs() >= 1.0 && x0.is_finite() {
+        rules.push(Rule { x: (x0 + x1) / 2.0, bottom: y0.min(y1), top: y0.max(y1) });
     }
 }
 
@@ -2261,12 +1960,7 @@ fn next_line(state: &mut TextState) {
 }
 
 /// Places the strings of a `Tj`/`TJ` and advances the text matrix past them.
-fn show_text(
-    parts: &[&lopdf::Object],
-    font: &PdfFont<'_>,
-    state: &mut TextState,
-    fragments: &mut Vec<Fragment>,
-) {
+fn show_text(parts: &[&lopdf::Object], font: &PdfFont<'_>, state: &mut TextState, fragments: &mut Vec<Fragment>) {
     for part in parts {
         match part {
             lopdf::Object::String(bytes, _) => {
@@ -2274,22 +1968,14 @@ fn show_text(
                 let start = state.tm.then(state.ctm);
                 let (width, spaces) = font.advance(bytes, &text);
                 let codes = bytes.len().div_ceil(font.code_len) as f64;
-                let advance = (width * state.size
-                    + state.char_spacing * codes
-                    + state.word_spacing * spaces as f64)
+                let advance = (width * state.size + state.char_spacing * codes + state.word_spacing * spaces as f64)
                     * state.scale;
                 state.tm = Matrix::translate(advance, 0.0).then(state.tm);
                 let end = state.tm.then(state.ctm);
                 let (x, y) = start.origin();
                 let size = (state.size * start.vertical_scale()).abs().max(0.1);
                 if !text.is_empty() && fragments.len() < MAX_FRAGMENTS {
-                    fragments.push(Fragment {
-                        x,
-                        y,
-                        end: end.origin().0,
-                        size,
-                        text,
-                    });
+                    fragments.push(Fragment { x, y, end: end.origin().0, size, text });
                 }
             }
             other => {
@@ -2314,9 +2000,7 @@ fn page_lines(mut fragments: Vec<Fragment>, mut rules: Vec<Rule>, doc: &mut Buil
     let mut lines: Vec<Vec<Fragment>> = Vec::new();
     for fragment in fragments {
         match lines.last_mut() {
-            Some(line)
-                if (line[0].y - fragment.y).abs() <= 0.4 * line[0].size.max(fragment.size) =>
-            {
+            Some(line) if (line[0].y - fragment.y).abs() <= 0.4 * line[0].size.max(fragment.size) => {
                 line.push(fragment)
             }
             _ => lines.push(vec![fragment]),
@@ -2340,8 +2024,7 @@ fn page_lines(mut fragments: Vec<Fragment>, mut rules: Vec<Rule>, doc: &mut Buil
                 if ruled || gap >= 0.4 * em {
                     cell_text(doc, &cell);
                     cell.clear();
-                } else if gap > 0.15 * em && !cell.ends_with(' ') && !fragment.text.starts_with(' ')
-                {
+                } else if gap > 0.15 * em && !cell.ends_with(' ') && !fragment.text.starts_with(' ') {
                     cell.push(' ');
                 }
             }
@@ -2410,15 +2093,8 @@ pub fn unwrap_tnef(bytes: &[u8], limits: &Limits) -> Result<Vec<(String, Vec<u8>
         .enumerate()
         .filter_map(|(i, a)| {
             let data = a.data?;
-            let name = a
-                .long_name
-                .or(a.title)
-                .map(|n| base_name(&n))
-                .filter(|n| !n.is_empty());
-            Some((
-                name.unwrap_or_else(|| format!("attachment-{}", i + 1)),
-                data,
-            ))
+            let name = a.long_name.or(a.title).map(|n| base_name(&n)).filter(|n| !n.is_empty());
+            Some((name.unwrap_or_else(|| format!("attachment-{}", i + 1)), data))
         })
         .collect())
 }
@@ -2427,19 +2103,12 @@ pub fn unwrap_tnef(bytes: &[u8], limits: &Limits) -> Result<Vec<(String, Vec<u8>
 /// usually sends only an RTF body, which is not read here.
 #[must_use]
 pub fn tnef_body(bytes: &[u8], limits: &Limits) -> Option<String> {
-    read_tnef(bytes, limits)
-        .ok()?
-        .body
-        .filter(|b| !b.trim().is_empty())
+    read_tnef(bytes, limits).ok()?.body.filter(|b| !b.trim().is_empty())
 }
 
 fn base_name(name: &str) -> String {
     let name = name.trim_end_matches('\0');
-    name.rsplit(['/', '\\'])
-        .next()
-        .unwrap_or(name)
-        .trim()
-        .to_owned()
+    name.rsplit(['/', '\\']).next().unwrap_or(name).trim().to_owned()
 }
 
 fn read_tnef(bytes: &[u8], limits: &Limits) -> Result<Tnef, ExtractError> {
@@ -2453,11 +2122,8 @@ fn read_tnef(bytes: &[u8], limits: &Limits) -> Result<Tnef, ExtractError> {
     let mut codepage: &'static encoding_rs::Encoding = encoding_rs::WINDOWS_1252;
     let mut pos = 6; // signature, legacy key
     while pos < bytes.len() {
-        let (Some(&level), Some(tag), Some(len)) = (
-            bytes.get(pos),
-            u32_le(bytes, pos + 1),
-            u32_le(bytes, pos + 5),
-        ) else {
+        let (Some(&level), Some(tag), Some(len)) = (bytes.get(pos), u32_le(bytes, pos + 1), u32_le(bytes, pos + 5))
+        else {
             return Err(Broken("truncated TNEF attribute".into()));
         };
         let start = pos + 9;
@@ -2468,9 +2134,7 @@ fn read_tnef(bytes: &[u8], limits: &Limits) -> Result<Tnef, ExtractError> {
         pos = start + data.len() + 2; // checksum
         let id = tag & 0xFFFF;
         match (level, id) {
-            (LVL_MESSAGE, ATT_OEM_CODEPAGE) => {
-                codepage = windows_codepage(u32_le(data, 0).unwrap_or(0))
-            }
+            (LVL_MESSAGE, ATT_OEM_CODEPAGE) => codepage = windows_codepage(u32_le(data, 0).unwrap_or(0)),
             (LVL_MESSAGE, ATT_BODY) => tnef.body = Some(decode_string8(data, codepage)),
             (LVL_MESSAGE, ATT_MSG_PROPS) => {
                 for prop in mapi_properties(data, codepage) {
@@ -2498,17 +2162,13 @@ fn read_tnef(bytes: &[u8], limits: &Limits) -> Result<Tnef, ExtractError> {
                     ATT_ATTACHMENT => {
                         for prop in mapi_properties(data, codepage) {
                             match (prop.id, prop.value) {
-                                (PR_ATTACH_LONG_FILENAME, MapiValue::Text(name)) => {
-                                    current.long_name = Some(name)
-                                }
+                                (PR_ATTACH_LONG_FILENAME, MapiValue::Text(name)) => current.long_name = Some(name),
                                 (PR_ATTACH_FILENAME | PR_DISPLAY_NAME, MapiValue::Text(name))
                                     if current.title.is_none() =>
                                 {
                                     current.title = Some(name);
                                 }
-                                (PR_ATTACH_DATA_BIN, MapiValue::Binary(data))
-                                    if current.data.is_none() =>
-                                {
+                                (PR_ATTACH_DATA_BIN, MapiValue::Binary(data)) if current.data.is_none() => {
                                     current.data = Some(data)
                                 }
                                 _ => {}
@@ -2539,10 +2199,7 @@ fn windows_codepage(codepage: u32) -> &'static encoding_rs::Encoding {
 
 fn decode_string8(data: &[u8], codepage: &'static encoding_rs::Encoding) -> String {
     let end = data.iter().position(|&b| b == 0).unwrap_or(data.len());
-    codepage
-        .decode_without_bom_handling(&data[..end])
-        .0
-        .into_owned()
+    codepage.decode_without_bom_handling(&data[..end]).0.into_owned()
 }
 
 enum MapiValue {
@@ -2608,10 +2265,7 @@ fn mapi_properties(data: &[u8], codepage: &'static encoding_rs::Encoding) -> Vec
                         return out;
                     };
                     let start = pos + 4;
-                    let Some(bytes) = start
-                        .checked_add(len as usize)
-                        .and_then(|end| data.get(start..end))
-                    else {
+                    let Some(bytes) = start.checked_add(len as usize).and_then(|end| data.get(start..end)) else {
                         return out;
                     };
                     if matches!(value, MapiValue::Other) {
@@ -2689,7 +2343,13 @@ fn list_into(message: &mail_parser::Message<'_>, within: Option<&str>, limits: &
             })
             .map(|t| t.trim().to_ascii_lowercase())
             .filter(|t| !t.is_empty())
-            .unwrap_or_else(|| if is_message { "message/rfc822".to_owned() } else { "application/octet-stream".to_owned() });
+            .unwrap_or_else(|| {
+                if is_message {
+                    "message/rfc822".to_owned()
+                } else {
+                    "application/octet-stream".to_owned()
+                }
+            });
         let bytes = super::body::part_bytes(message, part).unwrap_or(std::borrow::Cow::Borrowed(part.contents()));
         let name = part_name(message, part, index, is_message);
         out.push(Attachment {
@@ -2727,7 +2387,12 @@ fn list_into(message: &mail_parser::Message<'_>, within: Option<&str>, limits: &
 }
 
 /// The file name of an attachment part, as staff should read it.
-fn part_name(message: &mail_parser::Message<'_>, part: &mail_parser::MessagePart<'_>, index: usize, is_message: bool) -> String {
+fn part_name(
+    message: &mail_parser::Message<'_>,
+    part: &mail_parser::MessagePart<'_>,
+    index: usize,
+    is_message: bool,
+) -> String {
     use mail_parser::{MimeHeaders, PartType};
     let declared = part.attachment_name().and_then(clean_file_name);
     // mail-parser reads raw 8-bit header bytes as UTF-8; an EUC-KR file name comes out as
@@ -2824,30 +2489,23 @@ mod tests {
     use super::*;
     use crate::parse::fields::extract_fields;
 
-    const FIXTURE_DOCX: &[u8] =
-        include_bytes!("../../tests/fixtures/attachments/application-form.docx");
+    const FIXTURE_DOCX: &[u8] = include_bytes!("../../tests/fixtures/attachments/application-form.docx");
     /// LibreOffice 7.4 (HTML → DOCX → PDF): TrueType subsets, "WinAnsiEncoding" + ToUnicode.
-    const FIXTURE_PDF: &[u8] =
-        include_bytes!("../../tests/fixtures/attachments/application-form.pdf");
+    const FIXTURE_PDF: &[u8] = include_bytes!("../../tests/fixtures/attachments/application-form.pdf");
     /// fpdf2 with NanumGothic: a CID font, Identity-H + ToUnicode, table with borders.
-    const FIXTURE_PDF_CID: &[u8] =
-        include_bytes!("../../tests/fixtures/attachments/application-form-cid.pdf");
-    const FIXTURE_XLSX: &[u8] =
-        include_bytes!("../../tests/fixtures/attachments/application-form.xlsx");
+    const FIXTURE_PDF_CID: &[u8] = include_bytes!("../../tests/fixtures/attachments/application-form-cid.pdf");
+    const FIXTURE_XLSX: &[u8] = include_bytes!("../../tests/fixtures/attachments/application-form.xlsx");
     /// Written by hwp-converter-ai 0.2.0 (MIT) from Markdown, on its bundled Hancom template;
     /// reduced to FileHeader, DocInfo and BodyText/Section0.
-    const FIXTURE_HWP: &[u8] =
-        include_bytes!("../../tests/fixtures/attachments/application-form.hwp");
+    const FIXTURE_HWP: &[u8] = include_bytes!("../../tests/fixtures/attachments/application-form.hwp");
     /// Written by the same tool; author and dates removed from Contents/content.hpf.
-    const FIXTURE_HWPX: &[u8] =
-        include_bytes!("../../tests/fixtures/attachments/application-form.hwpx");
+    const FIXTURE_HWPX: &[u8] = include_bytes!("../../tests/fixtures/attachments/application-form.hwpx");
 
     // -- builders for small real documents ---------------------------------
 
     fn zip_of(entries: &[(&str, &[u8])]) -> Vec<u8> {
         let mut writer = zip::ZipWriter::new(Cursor::new(Vec::new()));
-        let options = zip::write::SimpleFileOptions::default()
-            .compression_method(zip::CompressionMethod::Deflated);
+        let options = zip::write::SimpleFileOptions::default().compression_method(zip::CompressionMethod::Deflated);
         for (name, data) in entries {
             writer.start_file(*name, options).unwrap();
             writer.write_all(data).unwrap();
@@ -2864,10 +2522,7 @@ mod tests {
     }
 
     fn docx_row(cells: &[&str]) -> String {
-        format!(
-            "<w:tr>{}</w:tr>",
-            cells.iter().map(|c| docx_cell(c)).collect::<String>()
-        )
+        format!("<w:tr>{}</w:tr>", cells.iter().map(|c| docx_cell(c)).collect::<String>())
     }
 
     fn docx_form() -> Vec<u8> {
@@ -2886,12 +2541,7 @@ mod tests {
 <w:sectPr/></w:body></w:document>"#,
             docx_row(&["성명", "김민준", "직위", "책임연구원"]),
             docx_row(&["소속", "(주)한빛테크"]),
-            docx_row(&[
-                "연락처",
-                "010-1234-5678",
-                "이메일",
-                "minjun.kim@hanbit-tech.example"
-            ]),
+            docx_row(&["연락처", "010-1234-5678", "이메일", "minjun.kim@hanbit-tech.example"]),
         );
         zip_of(&[
             ("[Content_Types].xml", br#"<?xml version="1.0"?><Types xmlns="http://schemas.openxmlformats.org/package/2006/content-types"/>"#),
@@ -2906,12 +2556,7 @@ mod tests {
     }
 
     fn hwpx_form() -> Vec<u8> {
-        let row = |cells: &[&str]| {
-            format!(
-                "<hp:tr>{}</hp:tr>",
-                cells.iter().map(|c| hwpx_cell(c)).collect::<String>()
-            )
-        };
+        let row = |cells: &[&str]| format!("<hp:tr>{}</hp:tr>", cells.iter().map(|c| hwpx_cell(c)).collect::<String>());
         let section = format!(
             r#"<?xml version="1.0" encoding="UTF-8" standalone="yes"?>
 <hs:sec xmlns:hs="http://www.hancom.co.kr/hwpml/2011/section" xmlns:hp="http://www.hancom.co.kr/hwpml/2011/paragraph">
@@ -2924,7 +2569,8 @@ mod tests {
             row(&["연락처", "010-1234-5678", "참석인원", "2명"]),
             row(&["이메일", "minjun.kim@hanbit-tech.example"]),
         );
-        let section1 = r#"<hs:sec xmlns:hs="x" xmlns:hp="y"><hp:p><hp:run><hp:t>둘째 구역</hp:t></hp:run></hp:p></hs:sec>"#;
+        let section1 =
+            r#"<hs:sec xmlns:hs="x" xmlns:hp="y"><hp:p><hp:run><hp:t>둘째 구역</hp:t></hp:run></hp:p></hs:sec>"#;
         zip_of(&[
             ("mimetype", b"application/hwp+zip"),
             ("Contents/content.hpf", b"<opf:package/>"),
@@ -2958,14 +2604,9 @@ mod tests {
     fn record(tag: u16, level: u16, data: &[u8]) -> Vec<u8> {
         let mut out = Vec::new();
         if data.len() < 0xFFF {
-            out.extend_from_slice(
-                &(u32::from(tag) | u32::from(level) << 10 | (data.len() as u32) << 20)
-                    .to_le_bytes(),
-            );
+            out.extend_from_slice(&(u32::from(tag) | u32::from(level) << 10 | (data.len() as u32) << 20).to_le_bytes());
         } else {
-            out.extend_from_slice(
-                &(u32::from(tag) | u32::from(level) << 10 | 0xFFF << 20).to_le_bytes(),
-            );
+            out.extend_from_slice(&(u32::from(tag) | u32::from(level) << 10 | 0xFFF << 20).to_le_bytes());
             out.extend_from_slice(&(data.len() as u32).to_le_bytes());
         }
         out.extend_from_slice(data);
@@ -2992,27 +2633,14 @@ mod tests {
     /// An extended control character (8 code units) with a control id.
     fn hwp_control(code: u16, id: &[u8; 4]) -> Vec<u16> {
         let id = u32::from_be_bytes(*id);
-        vec![
-            code,
-            (id & 0xFFFF) as u16,
-            (id >> 16) as u16,
-            0,
-            0,
-            0,
-            0,
-            code,
-        ]
+        vec![code, (id & 0xFFFF) as u16, (id >> 16) as u16, 0, 0, 0, 0, code]
     }
 
     /// A table paragraph at level 0: the control in the text, CTRL_HEADER, TABLE, and per cell a
     /// LIST_HEADER and one paragraph.
     fn hwp_table(rows: &[&[&str]]) -> Vec<u8> {
         let mut out = record(66, 0, &[0; 4]);
-        out.extend(record(
-            HWPTAG_PARA_TEXT,
-            1,
-            &le(&[hwp_control(11, b"tbl "), vec![13]].concat()),
-        ));
+        out.extend(record(HWPTAG_PARA_TEXT, 1, &le(&[hwp_control(11, b"tbl "), vec![13]].concat())));
         out.extend(record(HWPTAG_CTRL_HEADER, 1, &CTRL_TABLE.to_le_bytes()));
         let mut table = vec![0u8; 4];
         table.extend_from_slice(&(rows.len() as u16).to_le_bytes());
@@ -3060,27 +2688,17 @@ mod tests {
         header[..HWP_SIGNATURE.len()].copy_from_slice(HWP_SIGNATURE);
         header[32..36].copy_from_slice(&0x0501_0100u32.to_le_bytes());
         header[36..40].copy_from_slice(&properties.to_le_bytes());
-        cfb.create_stream("/FileHeader")
-            .unwrap()
-            .write_all(&header)
-            .unwrap();
-        cfb.create_stream("/DocInfo")
-            .unwrap()
-            .write_all(&[0; 16])
-            .unwrap();
+        cfb.create_stream("/FileHeader").unwrap().write_all(&header).unwrap();
+        cfb.create_stream("/DocInfo").unwrap().write_all(&[0; 16]).unwrap();
         cfb.create_storage("/BodyText").unwrap();
         let body = if properties & HWP_COMPRESSED != 0 {
-            let mut encoder =
-                flate2::write::DeflateEncoder::new(Vec::new(), flate2::Compression::default());
+            let mut encoder = flate2::write::DeflateEncoder::new(Vec::new(), flate2::Compression::default());
             encoder.write_all(section).unwrap();
             encoder.finish().unwrap()
         } else {
             section.to_vec()
         };
-        cfb.create_stream("/BodyText/Section0")
-            .unwrap()
-            .write_all(&body)
-            .unwrap();
+        cfb.create_stream("/BodyText/Section0").unwrap().write_all(&body).unwrap();
         cfb.flush().unwrap();
         cfb.into_inner().into_inner()
     }
@@ -3103,10 +2721,7 @@ mod tests {
     }
 
     fn pdf_stream(dict: &str, content: &str) -> String {
-        format!(
-            "<< /Length {} {dict} >>\nstream\n{content}endstream",
-            content.len()
-        )
+        format!("<< /Length {} {dict} >>\nstream\n{content}endstream", content.len())
     }
 
     /// A PDF of the given objects (numbered from 1; the first is the catalog).
@@ -3118,9 +2733,7 @@ mod tests {
             pdf.extend_from_slice(format!("{} 0 obj\n{object}\nendobj\n", i + 1).as_bytes());
         }
         let xref = pdf.len();
-        pdf.extend_from_slice(
-            format!("xref\n0 {}\n0000000000 65535 f \n", objects.len() + 1).as_bytes(),
-        );
+        pdf.extend_from_slice(format!("xref\n0 {}\n0000000000 65535 f \n", objects.len() + 1).as_bytes());
         for offset in offsets {
             pdf.extend_from_slice(format!("{offset:010} 00000 n \n").as_bytes());
         }
@@ -3155,18 +2768,12 @@ mod tests {
         out.extend_from_slice(&tag.to_le_bytes());
         out.extend_from_slice(&(data.len() as u32).to_le_bytes());
         out.extend_from_slice(data);
-        let checksum = data
-            .iter()
-            .fold(0u16, |acc, &b| acc.wrapping_add(u16::from(b)));
+        let checksum = data.iter().fold(0u16, |acc, &b| acc.wrapping_add(u16::from(b)));
         out.extend_from_slice(&checksum.to_le_bytes());
     }
 
     fn mapi_unicode(id: u16, text: &str) -> Vec<u8> {
-        let mut value: Vec<u8> = text
-            .encode_utf16()
-            .chain([0])
-            .flat_map(u16::to_le_bytes)
-            .collect();
+        let mut value: Vec<u8> = text.encode_utf16().chain([0]).flat_map(u16::to_le_bytes).collect();
         let len = value.len() as u32;
         value.resize(value.len().div_ceil(4) * 4, 0);
         let mut out = Vec::new();
@@ -3181,25 +2788,14 @@ mod tests {
     fn tnef_file(form: &[u8]) -> Vec<u8> {
         let mut out = TNEF_SIGNATURE.to_le_bytes().to_vec();
         out.extend_from_slice(&0x1234u16.to_le_bytes());
-        tnef_attr(
-            &mut out,
-            LVL_MESSAGE,
-            0x0008_9006,
-            &0x0001_0000u32.to_le_bytes(),
-        ); // attTnefVersion
+        tnef_attr(&mut out, LVL_MESSAGE, 0x0008_9006, &0x0001_0000u32.to_le_bytes()); // attTnefVersion
         let mut codepage = 949u32.to_le_bytes().to_vec();
         codepage.extend_from_slice(&0u32.to_le_bytes());
         tnef_attr(&mut out, LVL_MESSAGE, 0x0006_9007, &codepage);
-        let (body, _, _) =
-            encoding_rs::EUC_KR.encode("성명: 김민준\r\n첨부 파일을 확인해 주세요.\0");
+        let (body, _, _) = encoding_rs::EUC_KR.encode("성명: 김민준\r\n첨부 파일을 확인해 주세요.\0");
         tnef_attr(&mut out, LVL_MESSAGE, 0x0002_800C, &body);
         // First attachment: title in CP949, long name among the MAPI properties.
-        tnef_attr(
-            &mut out,
-            LVL_ATTACHMENT,
-            0x0006_9002,
-            &[1, 0, 0xFF, 0xFF, 0xFF, 0xFF, 0, 0, 0, 0, 0, 0, 0, 0],
-        );
+        tnef_attr(&mut out, LVL_ATTACHMENT, 0x0006_9002, &[1, 0, 0xFF, 0xFF, 0xFF, 0xFF, 0, 0, 0, 0, 0, 0, 0, 0]);
         let (title, _, _) = encoding_rs::EUC_KR.encode("신청서~1.DOC\0");
         tnef_attr(&mut out, LVL_ATTACHMENT, 0x0001_8010, &title);
         tnef_attr(&mut out, LVL_ATTACHMENT, 0x0006_800F, form);
@@ -3207,28 +2803,12 @@ mod tests {
         props.extend_from_slice(&0x0003u16.to_le_bytes()); // PT_LONG PR_ATTACH_METHOD
         props.extend_from_slice(&0x3705u16.to_le_bytes());
         props.extend_from_slice(&1u32.to_le_bytes());
-        props.extend(mapi_unicode(
-            PR_ATTACH_LONG_FILENAME,
-            "참가신청서_김민준.docx",
-        ));
-        props.extend(mapi_unicode(
-            0x370E,
-            "application/vnd.openxmlformats-officedocument.wordprocessingml.document",
-        ));
+        props.extend(mapi_unicode(PR_ATTACH_LONG_FILENAME, "참가신청서_김민준.docx"));
+        props.extend(mapi_unicode(0x370E, "application/vnd.openxmlformats-officedocument.wordprocessingml.document"));
         tnef_attr(&mut out, LVL_ATTACHMENT, 0x0006_9005, &props);
         // Second attachment: a title only.
-        tnef_attr(
-            &mut out,
-            LVL_ATTACHMENT,
-            0x0006_9002,
-            &[1, 0, 0xFF, 0xFF, 0xFF, 0xFF, 0, 0, 0, 0, 0, 0, 0, 0],
-        );
-        tnef_attr(
-            &mut out,
-            LVL_ATTACHMENT,
-            0x0001_8010,
-            b"C:\\temp\\memo.txt\0",
-        );
+        tnef_attr(&mut out, LVL_ATTACHMENT, 0x0006_9002, &[1, 0, 0xFF, 0xFF, 0xFF, 0xFF, 0, 0, 0, 0, 0, 0, 0, 0]);
+        tnef_attr(&mut out, LVL_ATTACHMENT, 0x0001_8010, b"C:\\temp\\memo.txt\0");
         tnef_attr(&mut out, LVL_ATTACHMENT, 0x0006_800F, "메모".as_bytes());
         out
     }
@@ -3242,43 +2822,23 @@ mod tests {
     fn assert_korean_form(text: &str) {
         let fields = extract_fields(text);
         assert_eq!(fields.name.as_deref(), Some("김민준"), "{text}");
-        assert_eq!(
-            fields.organization.as_deref(),
-            Some("(주)한빛테크"),
-            "{text}"
-        );
+        assert_eq!(fields.organization.as_deref(), Some("(주)한빛테크"), "{text}");
         assert_eq!(fields.position.as_deref(), Some("책임연구원"), "{text}");
         assert_eq!(fields.phone.as_deref(), Some("010-1234-5678"), "{text}");
     }
 
     fn small_limits() -> Limits {
-        Limits {
-            max_decompressed_bytes: 1024 * 1024,
-            ..Limits::default()
-        }
+        Limits { max_decompressed_bytes: 1024 * 1024, ..Limits::default() }
     }
 
     // -- kinds -------------------------------------------------------------
 
     #[test]
     fn kinds_are_recognised_by_content_first() {
-        assert_eq!(
-            kind_of(Some("form.bin"), None, &docx_form()),
-            Some(FormKind::Docx)
-        );
+        assert_eq!(kind_of(Some("form.bin"), None, &docx_form()), Some(FormKind::Docx));
         assert_eq!(kind_of(None, None, &hwpx_form()), Some(FormKind::Hwpx));
-        assert_eq!(
-            kind_of(Some("form.pdf"), None, &xlsx_form()),
-            Some(FormKind::Xlsx)
-        );
-        assert_eq!(
-            kind_of(
-                None,
-                Some("application/octet-stream"),
-                &hwp_file(1, &hwp_section())
-            ),
-            Some(FormKind::Hwp)
-        );
+        assert_eq!(kind_of(Some("form.pdf"), None, &xlsx_form()), Some(FormKind::Xlsx));
+        assert_eq!(kind_of(None, Some("application/octet-stream"), &hwp_file(1, &hwp_section())), Some(FormKind::Hwp));
         assert_eq!(kind_of(None, None, &pdf_form()), Some(FormKind::Pdf));
         assert_eq!(kind_of(None, None, FIXTURE_DOCX), Some(FormKind::Docx));
         assert_eq!(kind_of(None, None, FIXTURE_XLSX), Some(FormKind::Xlsx));
@@ -3287,38 +2847,16 @@ mod tests {
 
     #[test]
     fn kinds_fall_back_to_the_name_then_the_content_type() {
-        assert_eq!(
-            kind_of(Some("신청서.HWP"), None, b"garbage"),
-            Some(FormKind::Hwp)
-        );
-        assert_eq!(
-            kind_of(Some("\"form.hwpx\""), None, b""),
-            Some(FormKind::Hwpx)
-        );
-        assert_eq!(
-            kind_of(Some("memo.txt"), None, "성명: 김민준".as_bytes()),
-            Some(FormKind::Text)
-        );
-        assert_eq!(
-            kind_of(None, Some("text/plain; charset=utf-8"), b"hi"),
-            Some(FormKind::Text)
-        );
-        assert_eq!(
-            kind_of(None, Some("application/x-hwp"), b"??"),
-            Some(FormKind::Hwp)
-        );
-        assert_eq!(
-            kind_of(Some("photo.jpg"), Some("image/jpeg"), b"\xFF\xD8\xFF"),
-            None
-        );
+        assert_eq!(kind_of(Some("신청서.HWP"), None, b"garbage"), Some(FormKind::Hwp));
+        assert_eq!(kind_of(Some("\"form.hwpx\""), None, b""), Some(FormKind::Hwpx));
+        assert_eq!(kind_of(Some("memo.txt"), None, "성명: 김민준".as_bytes()), Some(FormKind::Text));
+        assert_eq!(kind_of(None, Some("text/plain; charset=utf-8"), b"hi"), Some(FormKind::Text));
+        assert_eq!(kind_of(None, Some("application/x-hwp"), b"??"), Some(FormKind::Hwp));
+        assert_eq!(kind_of(Some("photo.jpg"), Some("image/jpeg"), b"\xFF\xD8\xFF"), None);
         assert_eq!(kind_of(None, None, &zip_of(&[("a.txt", b"x")])), None);
         // An OLE file that is not HWP (a legacy .doc, say) is not guessed at.
         let mut other = cfb::CompoundFile::create(Cursor::new(Vec::new())).unwrap();
-        other
-            .create_stream("/WordDocument")
-            .unwrap()
-            .write_all(b"x")
-            .unwrap();
+        other.create_stream("/WordDocument").unwrap().write_all(b"x").unwrap();
         assert_eq!(kind_of(None, None, &other.into_inner().into_inner()), None);
     }
 
@@ -3339,10 +2877,7 @@ mod tests {
         );
         assert_korean_form(&text);
         let fields = extract_fields(&text);
-        assert_eq!(
-            fields.email.as_deref(),
-            Some("minjun.kim@hanbit-tech.example")
-        );
+        assert_eq!(fields.email.as_deref(), Some("minjun.kim@hanbit-tech.example"));
         assert_eq!(fields.attendees, Some(2));
     }
 
@@ -3351,10 +2886,7 @@ mod tests {
         let text = text_of(FormKind::Docx, FIXTURE_DOCX);
         assert!(text.contains("성명\t김민준\t직위\t책임연구원\n"), "{text}");
         assert!(text.contains("소속\t(주)한빛테크\n"), "{text}");
-        assert!(
-            text.starts_with("2025 스마트제조 워크숍 참가 신청서\n"),
-            "{text}"
-        );
+        assert!(text.starts_with("2025 스마트제조 워크숍 참가 신청서\n"), "{text}");
         assert_korean_form(&text);
         assert_eq!(extract_fields(&text).attendees, Some(2));
     }
@@ -3428,10 +2960,7 @@ mod tests {
                         소속\t(주)한빛테크\t참석인원\t2명\n\
                         연락처\t010-1234-5678\t이메일\tminjun.kim@hanbit-tech.example\n\
                         위와 같이 신청합니다.\n";
-        assert_eq!(
-            kind_of(Some("form.hwp"), None, FIXTURE_HWP),
-            Some(FormKind::Hwp)
-        );
+        assert_eq!(kind_of(Some("form.hwp"), None, FIXTURE_HWP), Some(FormKind::Hwp));
         assert_eq!(kind_of(None, None, FIXTURE_HWPX), Some(FormKind::Hwpx));
         for (kind, bytes) in [(FormKind::Hwp, FIXTURE_HWP), (FormKind::Hwpx, FIXTURE_HWPX)] {
             let text = text_of(kind, bytes);
@@ -3445,64 +2974,40 @@ mod tests {
     fn hwp5_nested_tables_get_lines_of_their_own() {
         // An outer table whose second cell holds an inner two-row table.
         let inner = hwp_table(&[&["성명", "김민준"], &["소속", "(주)한빛테크"]]);
-        let shifted: Vec<u8> = hwp_record_iter(&inner)
-            .flat_map(|r| record(r.tag, r.level + 3, r.data))
-            .collect();
+        let shifted: Vec<u8> = hwp_record_iter(&inner).flat_map(|r| record(r.tag, r.level + 3, r.data)).collect();
         let mut section = hwp_table(&[&["신청자", "x"]]);
         // Replace the last cell's paragraph ("x") by the inner table, which sits one level
         // below the cell's paragraph.
-        let cut = hwp_record_iter(&section)
-            .map(|r| r.data.len() + 4)
-            .collect::<Vec<_>>();
+        let cut = hwp_record_iter(&section).map(|r| r.data.len() + 4).collect::<Vec<_>>();
         let keep: usize = cut[..cut.len() - 2].iter().sum();
         section.truncate(keep);
         section.extend(record(66, 2, &[0; 4]));
-        section.extend(record(
-            HWPTAG_PARA_TEXT,
-            3,
-            &le(&[hwp_control(11, b"tbl "), vec![13]].concat()),
-        ));
+        section.extend(record(HWPTAG_PARA_TEXT, 3, &le(&[hwp_control(11, b"tbl "), vec![13]].concat())));
         section.extend(record(HWPTAG_CTRL_HEADER, 3, &CTRL_TABLE.to_le_bytes()));
         section.extend(shifted);
         let text = text_of(FormKind::Hwp, &hwp_file(HWP_COMPRESSED, &section));
-        assert!(
-            text.contains("신청자\n성명\t김민준\n소속\t(주)한빛테크\n"),
-            "{text:?}"
-        );
+        assert!(text.contains("신청자\n성명\t김민준\n소속\t(주)한빛테크\n"), "{text:?}");
     }
 
     #[test]
     fn a_protected_hwp_is_reported_as_encrypted() {
         for flag in [1 << 1, 1 << 2, 1 << 4] {
-            let err = extract_text(
-                &FormKind::Hwp,
-                &hwp_file(HWP_COMPRESSED | flag, &hwp_section()),
-                &Limits::default(),
-            );
-            assert!(
-                matches!(err, Err(ExtractError::Encrypted)),
-                "{flag}: {err:?}"
-            );
+            let err =
+                extract_text(&FormKind::Hwp, &hwp_file(HWP_COMPRESSED | flag, &hwp_section()), &Limits::default());
+            assert!(matches!(err, Err(ExtractError::Encrypted)), "{flag}: {err:?}");
         }
     }
 
     #[test]
     fn old_hwp_versions_are_unsupported() {
-        let err = extract_text(
-            &FormKind::Hwp,
-            b"HWP Document File V3.00 \x1a\x01\x02\x03\x04\x05",
-            &Limits::default(),
-        );
+        let err = extract_text(&FormKind::Hwp, b"HWP Document File V3.00 \x1a\x01\x02\x03\x04\x05", &Limits::default());
         assert!(matches!(err, Err(ExtractError::Unsupported(_))), "{err:?}");
     }
 
     #[test]
     fn pdf_text_is_placed_in_lines_and_cells() {
         let text = text_of(FormKind::Pdf, &pdf_form());
-        assert_eq!(
-            text,
-            "Workshop registration form\nName\tJane Doe\nCompany\tAcme Robotics\nPhone\t010-1234-5678\n"
-        );
+        assert_eq!(text, "Workshop registration form\nName\tJane Doe\nCompany\tAcme Robotics\nPhone\t010-1234-5678\n");
         let fields = extract_fields(&text);
         assert_eq!(fields.name.as_deref(), Some("Jane Doe"));
         assert_eq!(fields.organization.as_deref(), Some("Acme Robotics"));
@@ -3514,17 +3019,12 @@ mod tests {
         // A borderless table with narrow cells: the cells are told apart by their gaps alone.
         let text = text_of(FormKind::Pdf, FIXTURE_PDF);
         assert!(
-            text.starts_with(
-                "2025 스마트제조 워크숍 참가 신청서\n아래 양식을 작성하여 회신해 주십시오.\n"
-            ),
+            text.starts_with("2025 스마트제조 워크숍 참가 신청서\n아래 양식을 작성하여 회신해 주십시오.\n"),
             "{text}"
         );
         assert!(text.contains("성명\t김민준\t직위\t책임연구원\n"), "{text}");
         assert!(text.contains("소속\t(주)한빛테크\n"), "{text}");
-        assert!(
-            text.contains("연락처\t010-1234-5678\t이메일\tminjun.kim@hanbit-tech.example\n"),
-            "{text}"
-        );
+        assert!(text.contains("연락처\t010-1234-5678\t이메일\tminjun.kim@hanbit-tech.example\n"), "{text}");
         assert_korean_form(&text);
         assert_eq!(extract_fields(&text).attendees, Some(2));
     }
@@ -3577,12 +3077,8 @@ mod tests {
         // "Name" ends near x=96 (no font metrics: half an em a letter); the value starts at
         // x=100, a gap of a third of an em, which alone reads as a space. A border at x=98
         // (a line, and the side of a cell rectangle) makes it a cell boundary.
-        let lines = [
-            (72.0, 720.0, "Name"),
-            (100.0, 720.0, "Jane Doe"),
-            (80.0, 700.0, "Tel"),
-            (101.0, 700.0, "02-555-1234"),
-        ];
+        let lines =
+            [(72.0, 720.0, "Name"), (100.0, 720.0, "Jane Doe"), (80.0, 700.0, "Tel"), (101.0, 700.0, "02-555-1234")];
         // A line beside the first row; a cell rectangle (its right side) beside the second.
         let borders = "0.5 w 98 712 m 98 735 l S 60 710 38 0.5 re f 60 695 38 15 re S";
         let text = text_of(FormKind::Pdf, &pdf_with(&lines, borders, ""));
@@ -3603,24 +3099,15 @@ mod tests {
             "",
             "/Encrypt << /Filter /Standard /V 1 /R 2 /O <00> /U <00> /P -4 >> ",
         );
-        assert!(matches!(
-            extract_text(&FormKind::Pdf, &pdf, &Limits::default()),
-            Err(ExtractError::Encrypted)
-        ));
+        assert!(matches!(extract_text(&FormKind::Pdf, &pdf, &Limits::default()), Err(ExtractError::Encrypted)));
     }
 
     #[test]
     fn plain_text_in_utf8_utf16_and_cp949() {
-        assert_eq!(
-            text_of(FormKind::Text, "성명: 김민준\r\n".as_bytes()),
-            "성명: 김민준\n"
-        );
+        assert_eq!(text_of(FormKind::Text, "성명: 김민준\r\n".as_bytes()), "성명: 김민준\n");
         let (cp949, _, _) = encoding_rs::EUC_KR.encode("소속: 한빛테크");
         assert_eq!(text_of(FormKind::Text, &cp949), "소속: 한빛테크");
-        let utf16: Vec<u8> = [0xFF, 0xFE]
-            .into_iter()
-            .chain("직위".encode_utf16().flat_map(u16::to_le_bytes))
-            .collect();
+        let utf16: Vec<u8> = [0xFF, 0xFE].into_iter().chain("직위".encode_utf16().flat_map(u16::to_le_bytes)).collect();
         assert_eq!(text_of(FormKind::Text, &utf16), "직위");
     }
 
@@ -3633,10 +3120,7 @@ mod tests {
         assert_eq!(files.len(), 2);
         assert_eq!(files[0].0, "참가신청서_김민준.docx");
         assert_eq!(files[0].1, form);
-        assert_eq!(
-            files[1],
-            ("memo.txt".to_owned(), "메모".as_bytes().to_vec())
-        );
+        assert_eq!(files[1], ("memo.txt".to_owned(), "메모".as_bytes().to_vec()));
         // And the attachment reads like any other.
         let kind = kind_of(Some(&files[0].0), None, &files[0].1).unwrap();
         assert_korean_form(&extract_text(&kind, &files[0].1, &Limits::default()).unwrap());
@@ -3648,16 +3132,10 @@ mod tests {
 
     #[test]
     fn tnef_garbage_is_an_error() {
-        assert!(matches!(
-            unwrap_tnef(b"not tnef", &Limits::default()),
-            Err(ExtractError::Broken(_))
-        ));
+        assert!(matches!(unwrap_tnef(b"not tnef", &Limits::default()), Err(ExtractError::Broken(_))));
         let mut file = tnef_file(b"data");
         file.truncate(file.len() - 5);
-        assert!(matches!(
-            unwrap_tnef(&file, &Limits::default()),
-            Err(ExtractError::Broken(_))
-        ));
+        assert!(matches!(unwrap_tnef(&file, &Limits::default()), Err(ExtractError::Broken(_))));
     }
 
     // -- limits and garbage ------------------------------------------------
@@ -3672,42 +3150,20 @@ mod tests {
         assert!(matches!(err, Err(ExtractError::TooLarge)), "{err:?}");
         assert!(started.elapsed() < std::time::Duration::from_secs(2));
         // Many small parts add up too.
-        let parts: Vec<(String, Vec<u8>)> = (0..8)
-            .map(|i| (format!("Contents/section{i}.xml"), vec![b' '; 200 * 1024]))
-            .collect();
-        let parts: Vec<(&str, &[u8])> = parts
-            .iter()
-            .map(|(n, d)| (n.as_str(), d.as_slice()))
-            .collect();
-        assert!(matches!(
-            extract_text(&FormKind::Hwpx, &zip_of(&parts), &small_limits()),
-            Err(ExtractError::TooLarge)
-        ));
+        let parts: Vec<(String, Vec<u8>)> =
+            (0..8).map(|i| (format!("Contents/section{i}.xml"), vec![b' '; 200 * 1024])).collect();
+        let parts: Vec<(&str, &[u8])> = parts.iter().map(|(n, d)| (n.as_str(), d.as_slice())).collect();
+        assert!(matches!(extract_text(&FormKind::Hwpx, &zip_of(&parts), &small_limits()), Err(ExtractError::TooLarge)));
     }
 
     #[test]
     fn too_many_zip_entries_or_too_many_bytes_are_refused() {
         let names: Vec<String> = (0..30).map(|i| format!("f{i}")).collect();
-        let entries: Vec<(&str, &[u8])> = names
-            .iter()
-            .map(|n| (n.as_str(), b"x".as_slice()))
-            .collect();
-        let limits = Limits {
-            max_zip_entries: 10,
-            ..Limits::default()
-        };
-        assert!(matches!(
-            extract_text(&FormKind::Docx, &zip_of(&entries), &limits),
-            Err(ExtractError::TooLarge)
-        ));
-        let limits = Limits {
-            max_input_bytes: 100,
-            ..Limits::default()
-        };
-        assert!(matches!(
-            extract_text(&FormKind::Docx, &docx_form(), &limits),
-            Err(ExtractError::TooLarge)
-        ));
+        let entries: Vec<(&str, &[u8])> = names.iter().map(|n| (n.as_str(), b"x".as_slice())).collect();
+        let limits = Limits { max_zip_entries: 10, ..Limits::default() };
+        assert!(matches!(extract_text(&FormKind::Docx, &zip_of(&entries), &limits), Err(ExtractError::TooLarge)));
+        let limits = Limits { max_input_bytes: 100, ..Limits::default() };
+        assert!(matches!(extract_text(&FormKind::Docx, &docx_form(), &limits), Err(ExtractError::TooLarge)));
     }
 
     #[test]
@@ -3716,11 +3172,7 @@ mod tests {
         while section.len() < 4 * 1024 * 1024 {
             section.extend(hwp_para(0, &[0x20; 2000]));
         }
-        let err = extract_text(
-            &FormKind::Hwp,
-            &hwp_file(HWP_COMPRESSED, &section),
-            &small_limits(),
-        );
+        let err = extract_text(&FormKind::Hwp, &hwp_file(HWP_COMPRESSED, &section), &small_limits());
         assert!(matches!(err, Err(ExtractError::TooLarge)), "{err:?}");
     }
 
@@ -3731,11 +3183,7 @@ mod tests {
         let data = encoder.finish().unwrap();
         let mut pdf = pdf_form();
         pdf.extend_from_slice(
-            format!(
-                "9 0 obj\n<< /Length {} /Filter /FlateDecode >>\nstream\n",
-                data.len()
-            )
-            .as_bytes(),
+            format!("9 0 obj\n<< /Length {} /Filter /FlateDecode >>\nstream\n", data.len()).as_bytes(),
         );
         pdf.extend_from_slice(&data);
         pdf.extend_from_slice(b"\nendstream\nendobj\n");
@@ -3770,10 +3218,7 @@ mod tests {
 
     #[test]
     fn long_text_is_cut_at_the_limit() {
-        let limits = Limits {
-            max_text_chars: 10,
-            ..Limits::default()
-        };
+        let limits = Limits { max_text_chars: 10, ..Limits::default() };
         let text = extract_text(&FormKind::Docx, &docx_form(), &limits).unwrap();
         assert!(text.chars().count() <= 10, "{text:?}");
         assert!(text.starts_with("워크숍 참가"), "{text:?}");
@@ -3782,23 +3227,11 @@ mod tests {
     #[test]
     fn encrypted_office_files_are_reported() {
         let mut ole = cfb::CompoundFile::create(Cursor::new(Vec::new())).unwrap();
-        ole.create_stream("/EncryptionInfo")
-            .unwrap()
-            .write_all(b"x")
-            .unwrap();
-        ole.create_stream("/EncryptedPackage")
-            .unwrap()
-            .write_all(b"x")
-            .unwrap();
+        ole.create_stream("/EncryptionInfo").unwrap().write_all(b"x").unwrap();
+        ole.create_stream("/EncryptedPackage").unwrap().write_all(b"x").unwrap();
         let bytes = ole.into_inner().into_inner();
-        assert_eq!(
-            kind_of(Some("form.docx"), None, &bytes),
-            Some(FormKind::Docx)
-        );
-        assert!(matches!(
-            extract_text(&FormKind::Docx, &bytes, &Limits::default()),
-            Err(ExtractError::Encrypted)
-        ));
+        assert_eq!(kind_of(Some("form.docx"), None, &bytes), Some(FormKind::Docx));
+        assert!(matches!(extract_text(&FormKind::Docx, &bytes, &Limits::default()), Err(ExtractError::Encrypted)));
     }
 
     #[test]
@@ -3811,25 +3244,14 @@ mod tests {
         xml.push_str("<w:p><w:r><w:t>성명: 김민준</w:t></w:r></w:p>");
         xml.push_str(&"</w:tc></w:tr></w:tbl>".repeat(depth));
         xml.push_str("</w:body></w:document>");
-        let text = text_of(
-            FormKind::Docx,
-            &zip_of(&[("word/document.xml", xml.as_bytes())]),
-        );
-        assert!(
-            text.contains("성명: 김민준"),
-            "{}",
-            &text[..text.len().min(200)]
-        );
+        let text = text_of(FormKind::Docx, &zip_of(&[("word/document.xml", xml.as_bytes())]));
+        assert!(text.contains("성명: 김민준"), "{}", &text[..text.len().min(200)]);
         // The same in HWP: each table inside a cell of the one before.
         let mut section = Vec::new();
         for level in 0..300u16 {
             let base = level * 2;
             section.extend(record(66, base, &[0; 4]));
-            section.extend(record(
-                HWPTAG_CTRL_HEADER,
-                base + 1,
-                &CTRL_TABLE.to_le_bytes(),
-            ));
+            section.extend(record(HWPTAG_CTRL_HEADER, base + 1, &CTRL_TABLE.to_le_bytes()));
             section.extend(record(HWPTAG_TABLE, base + 2, &[0; 8]));
             section.extend(record(HWPTAG_LIST_HEADER, base + 2, &[0; 12]));
         }
@@ -3841,16 +3263,8 @@ mod tests {
         pdf.extend(b"stream\n".repeat(200_000));
         let _ = extract_text(&FormKind::Pdf, &pdf, &Limits::default());
         let nested = format!("{}1{}", "[".repeat(100_000), "]".repeat(100_000));
-        let _ = extract_text(
-            &FormKind::Pdf,
-            &pdf_with(&[(72.0, 700.0, "x")], &nested, ""),
-            &Limits::default(),
-        );
-        assert!(
-            started.elapsed() < std::time::Duration::from_secs(20),
-            "{:?}",
-            started.elapsed()
-        );
+        let _ = extract_text(&FormKind::Pdf, &pdf_with(&[(72.0, 700.0, "x")], &nested, ""), &Limits::default());
+        assert!(started.elapsed() < std::time::Duration::from_secs(20), "{:?}", started.elapsed());
     }
 
     /// Truncations, byte flips and random bytes for every format: an error or some text,
@@ -3916,36 +3330,17 @@ mod tests {
         for _ in 0..200 {
             let len = (random() % 4096) as usize;
             let mut bytes: Vec<u8> = (0..len).map(|_| random() as u8).collect();
-            for (i, magic) in [
-                ZIP_MAGIC,
-                CFB_MAGIC,
-                b"%PDF-1.4\n",
-                &TNEF_SIGNATURE.to_le_bytes(),
-            ]
-            .iter()
-            .enumerate()
-            {
+            for (i, magic) in [ZIP_MAGIC, CFB_MAGIC, b"%PDF-1.4\n", &TNEF_SIGNATURE.to_le_bytes()].iter().enumerate() {
                 if random() % 5 == i as u64 && bytes.len() >= magic.len() {
                     bytes[..magic.len()].copy_from_slice(magic);
                 }
             }
-            for kind in [
-                FormKind::Docx,
-                FormKind::Hwp,
-                FormKind::Pdf,
-                FormKind::Xlsx,
-                FormKind::Hwpx,
-                FormKind::Text,
-            ] {
+            for kind in [FormKind::Docx, FormKind::Hwp, FormKind::Pdf, FormKind::Xlsx, FormKind::Hwpx, FormKind::Text] {
                 try_all(&bytes, &kind);
             }
         }
         let _ = std::panic::take_hook();
-        assert_eq!(
-            PANICS.load(std::sync::atomic::Ordering::SeqCst),
-            0,
-            "parsers panicked (caught by the guard)"
-        );
+        assert_eq!(PANICS.load(std::sync::atomic::Ordering::SeqCst), 0, "parsers panicked (caught by the guard)");
     }
 
     // -- listing -----------------------------------------------------------

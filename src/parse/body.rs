@@ -65,12 +65,7 @@ pub fn read(message: &Message<'_>) -> Body {
             limits::MAX_TEXT_BYTES
         ));
     }
-    Body {
-        text: kept.to_owned(),
-        lossy,
-        html: from_html,
-        problems,
-    }
+    Body { text: kept.to_owned(), lossy, html: from_html, problems }
 }
 
 /// Text parts mail-parser could not decode that are not attachments.
@@ -83,10 +78,7 @@ fn damaged_text_parts(message: &Message<'_>) -> Vec<u32> {
         .iter()
         .enumerate()
         .filter(|(_, part)| part.is_encoding_problem && !is_attachment(part))
-        .filter(|(_, part)| {
-            part.content_type()
-                .is_none_or(|ct| ct.ctype().eq_ignore_ascii_case("text"))
-        })
+        .filter(|(_, part)| part.content_type().is_none_or(|ct| ct.ctype().eq_ignore_ascii_case("text")))
         .filter_map(|(id, _)| u32::try_from(id).ok())
         .take(MAX_BODY_PARTS)
         .collect()
@@ -106,7 +98,7 @@ pub fn raw(message: &[u8]) -> Body {
         lossy: decoded.lossy,
         html: false,
         problems: vec![
-            "the MIME structure of the message is too damaged to read; its body is shown as raw text".to_owned(),
+            "the MIME structure of the message is too damaged to read; its body is shown as raw text".to_owned()
         ],
     }
 }
@@ -167,14 +159,8 @@ fn part_text(message: &Message<'_>, part: &MessagePart<'_>, problems: &mut Vec<S
         }
     };
     match &part.body {
-        PartType::Html(_) => charset::Decoded {
-            text: html::to_text(&decoded.text),
-            lossy: decoded.lossy,
-        },
-        _ if is_flowed(part) => charset::Decoded {
-            text: unflow(&decoded.text, delsp(part)),
-            lossy: decoded.lossy,
-        },
+        PartType::Html(_) => charset::Decoded { text: html::to_text(&decoded.text), lossy: decoded.lossy },
+        _ if is_flowed(part) => charset::Decoded { text: unflow(&decoded.text, delsp(part)), lossy: decoded.lossy },
         _ => decoded,
     }
 }
@@ -188,9 +174,9 @@ pub fn part_bytes<'a>(message: &'a Message<'_>, part: &MessagePart<'_>) -> Optio
     let raw = message.raw_message().get(start..end)?;
     let declared = part.content_transfer_encoding().map(|e| e.trim().to_ascii_lowercase());
     match (part.encoding, declared.as_deref()) {
-        (Encoding::Base64, _) => mail_parser::decoders::base64::base64_decode(raw)
-            .or_else(|| Some(lenient_base64(raw)))
-            .map(Cow::Owned),
+        (Encoding::Base64, _) => {
+            mail_parser::decoders::base64::base64_decode(raw).or_else(|| Some(lenient_base64(raw))).map(Cow::Owned)
+        }
         (Encoding::QuotedPrintable, _) => {
             mail_parser::decoders::quoted_printable::quoted_printable_decode(raw).map(Cow::Owned)
         }
@@ -227,15 +213,11 @@ fn lenient_base64(raw: &[u8]) -> Vec<u8> {
 }
 
 fn is_flowed(part: &MessagePart<'_>) -> bool {
-    part.content_type()
-        .and_then(|ct| ct.attribute("format"))
-        .is_some_and(|f| f.trim().eq_ignore_ascii_case("flowed"))
+    part.content_type().and_then(|ct| ct.attribute("format")).is_some_and(|f| f.trim().eq_ignore_ascii_case("flowed"))
 }
 
 fn delsp(part: &MessagePart<'_>) -> bool {
-    part.content_type()
-        .and_then(|ct| ct.attribute("delsp"))
-        .is_some_and(|d| d.trim().eq_ignore_ascii_case("yes"))
+    part.content_type().and_then(|ct| ct.attribute("delsp")).is_some_and(|d| d.trim().eq_ignore_ascii_case("yes"))
 }
 
 /// How many application fields a candidate text states (above any quote).
@@ -330,19 +312,13 @@ mod tests {
 
     #[test]
     fn damaged_base64_is_read_as_far_as_it_goes() {
-        assert_eq!(
-            lenient_base64(b"7ISx66qF\r\nOiDrp4j!!!@@spIDshJw===="),
-            "성명: 마준서".as_bytes()
-        );
+        assert_eq!(lenient_base64(b"7ISx66qF\r\nOiDrp4j!!!@@spIDshJw===="), "성명: 마준서".as_bytes());
         assert_eq!(lenient_base64(b""), b"");
         assert_eq!(lenient_base64(b"Q"), b"");
     }
 
     #[test]
     fn control_characters_are_removed() {
-        assert_eq!(
-            clean_controls("성명:\0 김민준\r\n\x07끝\t\r다음\u{0C}쪽"),
-            "성명: 김민준\n끝\t\n다음\n쪽"
-        );
+        assert_eq!(clean_controls("성명:\0 김민준\r\n\x07끝\t\r다음\u{0C}쪽"), "성명: 김민준\n끝\t\n다음\n쪽");
     }
 }

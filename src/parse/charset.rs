@@ -32,10 +32,7 @@ pub struct Decoded {
 
 impl Decoded {
     fn clean(text: impl Into<String>) -> Decoded {
-        Decoded {
-            text: text.into(),
-            lossy: false,
-        }
+        Decoded { text: text.into(), lossy: false }
     }
 }
 
@@ -74,14 +71,8 @@ const KOREAN_LABELS: &[&str] = &[
     "uhc",
 ];
 
-const UTF8_LABELS: &[&str] = &[
-    "utf_8",
-    "utf8",
-    "unicode_1_1_utf_8",
-    "unicode11utf8",
-    "unicode20utf8",
-    "x_unicode20utf8",
-];
+const UTF8_LABELS: &[&str] =
+    &["utf_8", "utf8", "unicode_1_1_utf_8", "unicode11utf8", "unicode20utf8", "x_unicode20utf8"];
 
 const ISO_2022_KR_LABELS: &[&str] = &["iso_2022_kr", "csiso2022kr"];
 
@@ -115,10 +106,7 @@ const WEAK_LABELS: &[&str] = &[
 ];
 
 fn classify(label: Option<&str>) -> Label {
-    let Some(label) = label
-        .map(|l| l.trim().trim_matches('"').trim())
-        .filter(|l| !l.is_empty())
-    else {
+    let Some(label) = label.map(|l| l.trim().trim_matches('"').trim()).filter(|l| !l.is_empty()) else {
         return Label::Weak;
     };
     let key = label.to_ascii_lowercase().replace('-', "_");
@@ -151,16 +139,13 @@ pub fn decode(bytes: &[u8], label: Option<&str>) -> Decoded {
         return Decoded::clean(String::from_utf8_lossy(bytes));
     }
     match class {
-        Label::Korean => korean(bytes)
-            .or_else(|| utf8(bytes))
-            .unwrap_or_else(|| by_mail_parser(bytes, "euc-kr")),
-        Label::Utf8 => utf8(bytes).or_else(|| korean_hangul(bytes)).unwrap_or_else(|| Decoded {
-            text: String::from_utf8_lossy(bytes).into_owned(),
-            lossy: true,
-        }),
-        Label::Weak => utf8(bytes)
+        Label::Korean => korean(bytes).or_else(|| utf8(bytes)).unwrap_or_else(|| by_mail_parser(bytes, "euc-kr")),
+        Label::Utf8 => utf8(bytes)
             .or_else(|| korean_hangul(bytes))
-            .unwrap_or_else(|| by_mail_parser(bytes, "windows-1252")),
+            .unwrap_or_else(|| Decoded { text: String::from_utf8_lossy(bytes).into_owned(), lossy: true }),
+        Label::Weak => {
+            utf8(bytes).or_else(|| korean_hangul(bytes)).unwrap_or_else(|| by_mail_parser(bytes, "windows-1252"))
+        }
         Label::Other | Label::Iso2022Kr => {
             let by_label = by_mail_parser(bytes, label.unwrap_or_default());
             if !by_label.lossy {
@@ -311,11 +296,7 @@ mod tests {
         let decoded = decode_iso_2022_kr(bytes);
         assert_eq!(decoded, Decoded::clean("성명: 김민준\r\n소속: 한빛테크\r\n"));
         assert_eq!(decode(bytes, Some("ISO-2022-KR")), decoded);
-        assert_eq!(
-            decode(bytes, None),
-            decoded,
-            "recognised by its designator without a label"
-        );
+        assert_eq!(decode(bytes, None), decoded, "recognised by its designator without a label");
     }
 
     #[test]
@@ -326,14 +307,7 @@ mod tests {
 
     #[test]
     fn broken_iso_2022_kr_is_lossy_not_a_panic() {
-        for bytes in [
-            &b"\x0e1"[..],
-            b"\x1b$)C\x0e\xff\xfe",
-            b"\x1b(B",
-            b"\x0e\x7e\x7e",
-            b"\x1b",
-            b"\x1b$)",
-        ] {
+        for bytes in [&b"\x0e1"[..], b"\x1b$)C\x0e\xff\xfe", b"\x1b(B", b"\x0e\x7e\x7e", b"\x1b", b"\x1b$)"] {
             let decoded = decode_iso_2022_kr(bytes);
             assert!(decoded.lossy, "{bytes:?} → {decoded:?}");
         }
@@ -342,15 +316,7 @@ mod tests {
     #[test]
     fn korean_labels_read_cp949() {
         let bytes = euc_kr("샾테크 강똠이");
-        for label in [
-            "ks_c_5601-1987",
-            "KS_C_5601-1987",
-            "euc-kr",
-            "\"euc-kr\"",
-            "cp949",
-            "x-windows-949",
-            "korean",
-        ] {
+        for label in ["ks_c_5601-1987", "KS_C_5601-1987", "euc-kr", "\"euc-kr\"", "cp949", "x-windows-949", "korean"] {
             assert_eq!(decode(&bytes, Some(label)), Decoded::clean("샾테크 강똠이"), "{label}");
         }
     }
@@ -358,19 +324,10 @@ mod tests {
     #[test]
     fn unlabelled_or_mislabelled_euc_kr_is_recognised() {
         let bytes = euc_kr("성명: 류승우\n소속: 누리소프트");
-        for label in [
-            None,
-            Some("us-ascii"),
-            Some("iso-8859-1"),
-            Some("windows-1252"),
-            Some("x-unknown"),
-            Some("utf-8"),
-        ] {
-            assert_eq!(
-                decode(&bytes, label).text,
-                "성명: 류승우\n소속: 누리소프트",
-                "{label:?}"
-            );
+        for label in
+            [None, Some("us-ascii"), Some("iso-8859-1"), Some("windows-1252"), Some("x-unknown"), Some("utf-8")]
+        {
+            assert_eq!(decode(&bytes, label).text, "성명: 류승우\n소속: 누리소프트", "{label:?}");
         }
     }
 
@@ -381,16 +338,9 @@ mod tests {
 
     #[test]
     fn latin1_stays_latin1() {
-        let bytes = encoding_rs::WINDOWS_1252
-            .encode("Zoë Müller, Präzision GmbH, café")
-            .0
-            .into_owned();
+        let bytes = encoding_rs::WINDOWS_1252.encode("Zoë Müller, Präzision GmbH, café").0.into_owned();
         for label in [None, Some("iso-8859-1"), Some("us-ascii")] {
-            assert_eq!(
-                decode(&bytes, label),
-                Decoded::clean("Zoë Müller, Präzision GmbH, café"),
-                "{label:?}"
-            );
+            assert_eq!(decode(&bytes, label), Decoded::clean("Zoë Müller, Präzision GmbH, café"), "{label:?}");
         }
     }
 

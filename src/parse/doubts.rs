@@ -49,7 +49,13 @@ impl<'a> Extracted<'a> {
     /// Just the fields, nothing else known.
     #[must_use]
     pub fn new(fields: &'a ApplicantFields) -> Extracted<'a> {
-        Extracted { fields, stated_email: None, applicant_email: None, unreadable_phone: None, unreadable_attendees: None }
+        Extracted {
+            fields,
+            stated_email: None,
+            applicant_email: None,
+            unreadable_phone: None,
+            unreadable_attendees: None,
+        }
     }
 }
 
@@ -73,7 +79,10 @@ pub fn doubts(found: &Extracted<'_>) -> Vec<String> {
     }
     if let Some(organization) = &fields.organization {
         if is_address(organization) {
-            out.push(format!("doubtful: organization \"{}\" is an email or web address, not a name", shown(organization)));
+            out.push(format!(
+                "doubtful: organization \"{}\" is an email or web address, not a name",
+                shown(organization)
+            ));
         }
     }
     match (fields.attendees, found.unreadable_attendees) {
@@ -81,7 +90,10 @@ pub fn doubts(found: &Extracted<'_>) -> Vec<String> {
             out.push(format!("doubtful: attendees {n} is not a believable count (1–{MAX_ATTENDEES})"));
         }
         (None, Some(raw)) => {
-            out.push(format!("doubtful: attendees \"{}\" is not a usable count (1–{MAX_ATTENDEES}); counted as 1", shown(raw)));
+            out.push(format!(
+                "doubtful: attendees \"{}\" is not a usable count (1–{MAX_ATTENDEES}); counted as 1",
+                shown(raw)
+            ));
         }
         _ => {}
     }
@@ -194,7 +206,10 @@ mod tests {
 
     #[test]
     fn stored_phones_of_no_valid_shape_are_doubtful() {
-        assert_eq!(check(&fields("김민준", "한빛테크", Some("010-12-34"), None)), ["doubtful: phone \"010-12-34\" is not a phone number"]);
+        assert_eq!(
+            check(&fields("김민준", "한빛테크", Some("010-12-34"), None)),
+            ["doubtful: phone \"010-12-34\" is not a phone number"]
+        );
         assert_eq!(
             check(&fields("김민준", "한빛테크", Some("010-0000-0000"), None)),
             ["doubtful: phone \"010-0000-0000\" is not a phone number"]
@@ -205,8 +220,14 @@ mod tests {
     fn names_with_digits_addresses_or_sentences_are_doubtful() {
         let reason = |name: &str| check(&fields(name, "한빛테크", None, None));
         assert_eq!(reason("김민준2"), ["doubtful: name \"김민준2\" contains digits"]);
-        assert_eq!(reason("minjun@hanbit.example"), ["doubtful: name \"minjun@hanbit.example\" contains an email or web address"]);
-        assert_eq!(reason("www.hanbit.example"), ["doubtful: name \"www.hanbit.example\" contains an email or web address"]);
+        assert_eq!(
+            reason("minjun@hanbit.example"),
+            ["doubtful: name \"minjun@hanbit.example\" contains an email or web address"]
+        );
+        assert_eq!(
+            reason("www.hanbit.example"),
+            ["doubtful: name \"www.hanbit.example\" contains an email or web address"]
+        );
         let sentence = "워크숍에 참가하고 싶습니다 그런데 주차가 가능한지 궁금합니다 답변 부탁드립니다";
         assert_eq!(reason(sentence), [format!("doubtful: name \"{sentence}\" is too long for a name")]);
         assert!(reason("Maria de los Angeles Garcia").is_empty());
@@ -215,15 +236,27 @@ mod tests {
     #[test]
     fn an_organization_that_is_only_an_address_is_doubtful() {
         let reason = |organization: &str| check(&fields("김민준", organization, None, None));
-        assert_eq!(reason("info@hanbit.example"), ["doubtful: organization \"info@hanbit.example\" is an email or web address, not a name"]);
-        assert_eq!(reason("https://hanbit.example"), ["doubtful: organization \"https://hanbit.example\" is an email or web address, not a name"]);
+        assert_eq!(
+            reason("info@hanbit.example"),
+            ["doubtful: organization \"info@hanbit.example\" is an email or web address, not a name"]
+        );
+        assert_eq!(
+            reason("https://hanbit.example"),
+            ["doubtful: organization \"https://hanbit.example\" is an email or web address, not a name"]
+        );
         assert!(reason("한빛테크 (www.hanbit.example)").is_empty(), "a name with its site is a name");
     }
 
     #[test]
     fn absurd_or_unusable_counts_are_doubtful() {
-        assert_eq!(check(&fields("김민준", "한빛테크", None, Some(0))), ["doubtful: attendees 0 is not a believable count (1–50)"]);
-        assert_eq!(check(&fields("김민준", "한빛테크", None, Some(51))), ["doubtful: attendees 51 is not a believable count (1–50)"]);
+        assert_eq!(
+            check(&fields("김민준", "한빛테크", None, Some(0))),
+            ["doubtful: attendees 0 is not a believable count (1–50)"]
+        );
+        assert_eq!(
+            check(&fields("김민준", "한빛테크", None, Some(51))),
+            ["doubtful: attendees 51 is not a believable count (1–50)"]
+        );
         assert!(check(&fields("김민준", "한빛테크", None, Some(50))).is_empty());
         let none = fields("김민준", "한빛테크", None, None);
         let found = Extracted { fields: &none, unreadable_attendees: Some("120명"), ..Extracted::new(&none) };
@@ -234,7 +267,14 @@ mod tests {
     fn only_an_unrelated_stated_email_is_doubtful() {
         let plain = fields("김민준", "한빛테크", None, None);
         let applicant = EmailAddress::parse("minjun@hanbit.example").unwrap();
-        let with = |stated| doubts(&Extracted { fields: &plain, stated_email: Some(stated), applicant_email: Some(&applicant), ..Extracted::new(&plain) });
+        let with = |stated| {
+            doubts(&Extracted {
+                fields: &plain,
+                stated_email: Some(stated),
+                applicant_email: Some(&applicant),
+                ..Extracted::new(&plain)
+            })
+        };
         assert!(with("Minjun@Hanbit.Example").is_empty(), "the same address");
         assert!(with("minjun@mail.example").is_empty(), "the same name elsewhere");
         assert!(with("office@hanbit.example").is_empty(), "the same domain");

@@ -90,10 +90,7 @@ const MAX_NEXT_LINE_WORDS: usize = 8;
 #[must_use]
 pub fn strip_quoted(text: &str) -> &str {
     let spans = line_spans(text);
-    let lines: Vec<&str> = spans
-        .iter()
-        .map(|&(_, line)| line.trim_matches(is_space))
-        .collect();
+    let lines: Vec<&str> = spans.iter().map(|&(_, line)| line.trim_matches(is_space)).collect();
     match (0..lines.len()).find(|&i| starts_quote(&lines, i)) {
         Some(i) => &text[..spans[i].0],
         None => text,
@@ -172,8 +169,7 @@ fn is_korean_attribution(line: &str, next: &str) -> bool {
 /// Whether `line` contains a run of four digits (a year in a date), which
 /// tells `2024. 3. 5. … 작성:` from a numbered form item `2. … 작성:`.
 fn has_year(line: &str) -> bool {
-    line.split(|c: char| !c.is_ascii_digit())
-        .any(|run| run.len() == 4)
+    line.split(|c: char| !c.is_ascii_digit()).any(|run| run.len() == 4)
 }
 
 /// Line starts that open an Outlook-style header block.
@@ -203,11 +199,7 @@ fn is_header_block(lines: &[&str], i: usize) -> bool {
         keys.iter().any(|key| starts_with_ci(line, key))
     };
     is_header(lines[i], HEADER_OPENERS)
-        && lines[i + 1..]
-            .iter()
-            .filter(|line| !line.is_empty())
-            .take(4)
-            .any(|line| is_header(line, HEADER_FOLLOWERS))
+        && lines[i + 1..].iter().filter(|line| !line.is_empty()).take(4).any(|line| is_header(line, HEADER_FOLLOWERS))
 }
 
 // ---------------------------------------------------------------------------
@@ -276,11 +268,8 @@ pub fn read(text: &str) -> Reading {
         }
         for entry in &entries {
             let label = entry.label.to_owned();
-            let at = if entry.cell {
-                Source::TableCell { line, label, html: false }
-            } else {
-                Source::Label { line, label }
-            };
+            let at =
+                if entry.cell { Source::TableCell { line, label, html: false } } else { Source::Label { line, label } };
             reader.offer(entry.field, entry.value, at);
         }
         i += 1;
@@ -443,9 +432,7 @@ impl Reader {
             }
         }
         if fields.attendees.is_none() && fields.people.len() >= 2 {
-            fields.attendees = u32::try_from(fields.people.len())
-                .ok()
-                .filter(|&n| n <= MAX_ATTENDEES);
+            fields.attendees = u32::try_from(fields.people.len()).ok().filter(|&n| n <= MAX_ATTENDEES);
             if fields.attendees.is_some() {
                 let count = fields.people.len();
                 self.sources[Slot::Attendees as usize] = Some(Source::PeopleList { count });
@@ -477,11 +464,7 @@ impl Fields {
     /// name label (`참석자: 2명`) is taken as the number of attendees.
     fn offer(&mut self, field: Field, value: &str, hints: &mut Hints) {
         let cell = first_cell(value);
-        let text = |keep_period| {
-            clean_value(cell, keep_period)
-                .filter(|v| !is_bare_label(v))
-                .map(str::to_string)
-        };
+        let text = |keep_period| clean_value(cell, keep_period).filter(|v| !is_bare_label(v)).map(str::to_string);
         match field {
             Field::Name if parse_attendees(value).is_some() => {
                 fill(&mut self.attendees, parse_attendees(value));
@@ -491,9 +474,7 @@ impl Fields {
                 let (organization, title) = split_trailing_title(cell);
                 fill(
                     &mut self.organization,
-                    clean_value(organization, true)
-                        .filter(|v| !is_bare_label(v))
-                        .map(str::to_string),
+                    clean_value(organization, true).filter(|v| !is_bare_label(v)).map(str::to_string),
                 );
                 fill(&mut hints.position, title.map(str::to_string));
             }
@@ -576,9 +557,7 @@ fn split_people(value: &str) -> Named {
             return Named::default();
         };
         if named.names.is_empty() {
-            named.title = title
-                .or(note.filter(|n| guess::is_title(n)))
-                .map(str::to_string);
+            named.title = title.or(note.filter(|n| guess::is_title(n))).map(str::to_string);
             named.phone = note.and_then(find_phone);
         }
         named.companions = named.companions.or(companions);
@@ -591,10 +570,7 @@ fn split_people(value: &str) -> Named {
 fn split_name_list(value: &str) -> Vec<&str> {
     let mut pieces = vec![value];
     for separator in [" 및 ", " 와 ", " and ", " & "] {
-        pieces = pieces
-            .into_iter()
-            .flat_map(|p| p.split(separator))
-            .collect();
+        pieces = pieces.into_iter().flat_map(|p| p.split(separator)).collect();
     }
     pieces
         .into_iter()
@@ -610,11 +586,7 @@ fn first_cell(value: &str) -> &str {
     if !value.contains('\t') {
         return value;
     }
-    value
-        .split('\t')
-        .map(|c| c.trim_matches(is_space))
-        .find(|c| !c.is_empty())
-        .unwrap_or("")
+    value.split('\t').map(|c| c.trim_matches(is_space)).find(|c| !c.is_empty()).unwrap_or("")
 }
 
 /// `한빛테크 / 팀장` → (`한빛테크`, `팀장`): an organization value ending in a
@@ -622,13 +594,9 @@ fn first_cell(value: &str) -> &str {
 fn split_trailing_title(value: &str) -> (&str, Option<&str>) {
     match value.rsplit_once(['/', '|', '│']) {
         Some((organization, title))
-            if guess::is_title(title.trim_matches(is_space))
-                && !organization.trim_matches(is_space).is_empty() =>
+            if guess::is_title(title.trim_matches(is_space)) && !organization.trim_matches(is_space).is_empty() =>
         {
-            (
-                organization.trim_matches(is_space),
-                Some(title.trim_matches(is_space)),
-            )
+            (organization.trim_matches(is_space), Some(title.trim_matches(is_space)))
         }
         _ => (value, None),
     }
@@ -641,9 +609,7 @@ fn split_note(piece: &str) -> (&str, Option<&str>) {
     };
     match inner.rfind(['(', '（']) {
         Some(open) => {
-            let note = inner[open..]
-                .trim_start_matches(['(', '（'])
-                .trim_matches(is_space);
+            let note = inner[open..].trim_start_matches(['(', '（']).trim_matches(is_space);
             (inner[..open].trim_matches(is_space), Some(note))
         }
         None => (piece, None),
@@ -672,12 +638,7 @@ fn split_cells(line: &str) -> Option<Vec<&str>> {
     } else {
         return None;
     };
-    Some(
-        cells
-            .into_iter()
-            .map(|c| c.trim_matches(is_space))
-            .collect(),
-    )
+    Some(cells.into_iter().map(|c| c.trim_matches(is_space)).collect())
 }
 
 /// Index-column headings allowed in a header row (`No.`, `번호`).
@@ -747,12 +708,7 @@ fn record_row(line: &str) -> Option<Record> {
     if !starts_with_name {
         return None;
     }
-    let mut record = Record {
-        name: String::new(),
-        organization: None,
-        position: None,
-        phone: None,
-    };
+    let mut record = Record { name: String::new(), organization: None, position: None, phone: None };
     let mut unknown = Vec::new();
     for segment in segments {
         if record.phone.is_none() {
@@ -763,9 +719,7 @@ fn record_row(line: &str) -> Option<Record> {
         }
         if record.name.is_empty() && guess::is_person_name(segment) {
             record.name = segment.to_string();
-        } else if let (true, Some((name, title))) =
-            (record.name.is_empty(), guess::name_and_title(segment))
-        {
+        } else if let (true, Some((name, title))) = (record.name.is_empty(), guess::name_and_title(segment)) {
             record.name = name.to_string();
             record.position = Some(title.to_string());
         } else if record.position.is_none() && guess::is_title(segment) {
@@ -780,8 +734,7 @@ fn record_row(line: &str) -> Option<Record> {
     if record.organization.is_none() && unknown.len() == 1 && plain_words(unknown[0]) {
         record.organization = unknown.first().map(|s| s.to_string());
     }
-    let details =
-        record.phone.is_some() || record.position.is_some() || record.organization.is_some();
+    let details = record.phone.is_some() || record.position.is_some() || record.organization.is_some();
     (!record.name.is_empty() && details).then_some(record)
 }
 
@@ -795,14 +748,8 @@ fn attendees_in_sentences(lines: &[&str]) -> Option<(usize, u32)> {
         .enumerate()
         .filter(|(_, line)| parse_line(line).is_empty())
         .find_map(|(index, line)| {
-            let text: String = line
-                .chars()
-                .map(to_halfwidth)
-                .collect::<String>()
-                .to_lowercase();
-            korean_count_sentence(&text)
-                .or_else(|| english_count_sentence(&text))
-                .map(|count| (index, count))
+            let text: String = line.chars().map(to_halfwidth).collect::<String>().to_lowercase();
+            korean_count_sentence(&text).or_else(|| english_count_sentence(&text)).map(|count| (index, count))
         })
         .filter(|(_, n)| (1..=MAX_ATTENDEES).contains(n))
 }
@@ -813,18 +760,15 @@ const ATTEND_VERBS_KO: &[&str] = &["참석", "참가", "신청", "방문", "갑�
 fn korean_count_sentence(text: &str) -> Option<u32> {
     text.char_indices().find_map(|(i, _)| {
         let before = &text[..i];
-        let word_start = before.is_empty()
-            || before.ends_with(|c: char| is_space(c) || matches!(c, ',' | '(' | '.' | '총'));
+        let word_start =
+            before.is_empty() || before.ends_with(|c: char| is_space(c) || matches!(c, ',' | '(' | '.' | '총'));
         if !word_start {
             return None;
         }
         let (count, rest, _) = leading_count(&text[i..])?;
-        let rest = rest
-            .trim_start_matches(is_inline_space)
-            .strip_prefix('명')?;
-        let rest = rest.trim_start_matches(|c: char| {
-            is_space(c) || matches!(c, '이' | '가' | '은' | '는' | '도' | '서')
-        });
+        let rest = rest.trim_start_matches(is_inline_space).strip_prefix('명')?;
+        let rest =
+            rest.trim_start_matches(|c: char| is_space(c) || matches!(c, '이' | '가' | '은' | '는' | '도' | '서'));
         if !ATTEND_VERBS_KO.iter().any(|verb| rest.starts_with(verb)) {
             return None;
         }
@@ -834,30 +778,19 @@ fn korean_count_sentence(text: &str) -> Option<u32> {
 }
 
 fn english_count_sentence(text: &str) -> Option<u32> {
-    let words: Vec<&str> = text
-        .split_whitespace()
-        .map(|w| w.trim_matches(|c: char| !c.is_alphanumeric()))
-        .collect();
+    let words: Vec<&str> = text.split_whitespace().map(|w| w.trim_matches(|c: char| !c.is_alphanumeric())).collect();
     (0..words.len()).find_map(|k| {
         let (count, rest, _) = leading_count(words[k])?;
         if !rest.is_empty() {
             return None;
         }
         let next = *words.get(k + 1)?;
-        let people = [
-            "people",
-            "persons",
-            "attendees",
-            "participants",
-            "guests",
-            "of",
-        ]
-        .contains(&next);
-        let verb_follows = words.iter().skip(k + 2).take(4).any(|w| {
-            ["attend", "join", "come", "participat", "register"]
-                .iter()
-                .any(|v| w.starts_with(v))
-        });
+        let people = ["people", "persons", "attendees", "participants", "guests", "of"].contains(&next);
+        let verb_follows = words
+            .iter()
+            .skip(k + 2)
+            .take(4)
+            .any(|w| ["attend", "join", "come", "participat", "register"].iter().any(|v| w.starts_with(v)));
         let for_people = k > 0 && words[k - 1] == "for" && next != "of";
         (people && (verb_follows || for_people)).then_some(count)
     })
@@ -868,35 +801,13 @@ fn english_count_sentence(text: &str) -> Option<u32> {
 // ---------------------------------------------------------------------------
 
 /// Legal-form marks removed by [`organization_key`].
-const LEGAL_FORMS_KO: &[&str] = &[
-    "주식회사",
-    "(주)",
-    "㈜",
-    "유한회사",
-    "(유)",
-    "재단법인",
-    "(재)",
-    "사단법인",
-    "(사)",
-    "합자회사",
-    "(합)",
-];
+const LEGAL_FORMS_KO: &[&str] =
+    &["주식회사", "(주)", "㈜", "유한회사", "(유)", "재단법인", "(재)", "사단법인", "(사)", "합자회사", "(합)"];
 
 /// Legal-form words removed by [`organization_key`] (compared without dots
 /// and commas).
-const LEGAL_FORMS_EN: &[&str] = &[
-    "inc",
-    "co",
-    "ltd",
-    "coltd",
-    "corp",
-    "corporation",
-    "llc",
-    "limited",
-    "company",
-    "gmbh",
-    "plc",
-];
+const LEGAL_FORMS_EN: &[&str] =
+    &["inc", "co", "ltd", "coltd", "corp", "corporation", "llc", "limited", "company", "gmbh", "plc"];
 
 /// The form of an organization's name to match on: the name as written,
 /// without legal forms (`(주)`, `㈜`, `주식회사`, `Inc.`, `Co., Ltd.`, …),
@@ -906,11 +817,7 @@ const LEGAL_FORMS_EN: &[&str] = &[
 /// organization is always stored as written.
 #[must_use]
 pub fn organization_key(organization: &str) -> String {
-    let mut text: String = organization
-        .chars()
-        .map(to_halfwidth)
-        .collect::<String>()
-        .to_lowercase();
+    let mut text: String = organization.chars().map(to_halfwidth).collect::<String>().to_lowercase();
     for form in LEGAL_FORMS_KO {
         text = text.replace(form, " ");
     }
@@ -945,10 +852,8 @@ fn next_line_value(lines: &[&str], i: usize) -> Option<usize> {
 /// an (unknown) `label:` line, not a sentence.
 fn looks_like_value(line: &str) -> bool {
     let line = line.trim_matches(is_space);
-    let sentence_end = line.ends_with(['?', '!', '？', '！'])
-        || ["다", "다.", "요", "요."]
-            .iter()
-            .any(|end| line.ends_with(end));
+    let sentence_end =
+        line.ends_with(['?', '!', '？', '！']) || ["다", "다.", "요", "요."].iter().any(|end| line.ends_with(end));
     clean_value(line, true).is_some()
         && line.chars().count() <= MAX_NEXT_LINE_CHARS
         && line.split_whitespace().count() <= MAX_NEXT_LINE_WORDS
@@ -961,9 +866,7 @@ fn looks_like_value(line: &str) -> bool {
 /// is left or the value is an obvious blank (see [`is_placeholder`]).
 fn clean_value(raw: &str, keep_period: bool) -> Option<&str> {
     let value = raw.trim_matches(is_space).trim_end_matches(|c: char| {
-        is_space(c)
-            || matches!(c, ',' | ';' | '，' | '；' | '、' | '|' | '│')
-            || (c == '.' && !keep_period)
+        is_space(c) || matches!(c, ',' | ';' | '，' | '；' | '、' | '|' | '│') || (c == '.' && !keep_period)
     });
     (!is_placeholder(value)).then_some(value)
 }
@@ -971,21 +874,13 @@ fn clean_value(raw: &str, keep_period: bool) -> Option<&str> {
 /// Blanks of an unfilled form: nothing, `( )`, `____`, `---`, `OOO`, `○○○`,
 /// `xxx`, `ㅇㅇㅇ`, `***`. Real-looking sample values are *not* blanks.
 fn is_placeholder(value: &str) -> bool {
-    let core: Vec<char> = value
-        .chars()
-        .filter(|&c| !is_space(c) && !is_bracket(c))
-        .collect();
+    let core: Vec<char> = value.chars().filter(|&c| !is_space(c) && !is_bracket(c)).collect();
     let Some(&first) = core.first() else {
         return true;
     };
-    let all_rules = core
-        .iter()
-        .all(|&c| matches!(c, '_' | '＿' | '.' | '…') || is_dash(c));
+    let all_rules = core.iter().all(|&c| matches!(c, '_' | '＿' | '.' | '…') || is_dash(c));
     let repeated_mark = core.len() >= 2
-        && matches!(
-            first.to_ascii_lowercase(),
-            'o' | 'x' | '○' | '◯' | 'ㅇ' | '*' | '△'
-        )
+        && matches!(first.to_ascii_lowercase(), 'o' | 'x' | '○' | '◯' | 'ㅇ' | '*' | '△')
         && core.iter().all(|c| c.eq_ignore_ascii_case(&first));
     all_rules || repeated_mark
 }
@@ -995,13 +890,7 @@ fn is_placeholder(value: &str) -> bool {
 fn find_email(value: &str) -> Option<String> {
     let value: String = value.chars().map(to_halfwidth).collect();
     value
-        .split(|c: char| {
-            is_space(c)
-                || matches!(
-                    c,
-                    '<' | '>' | '(' | ')' | '[' | ']' | ',' | ';' | '"' | '\''
-                )
-        })
+        .split(|c: char| is_space(c) || matches!(c, '<' | '>' | '(' | ')' | '[' | ']' | ',' | ';' | '"' | '\''))
         .map(|token| {
             let token = token.strip_prefix("mailto:").unwrap_or(token);
             token.trim_end_matches(['.', ':'])
@@ -1195,12 +1084,7 @@ fn parse_line(line: &str) -> Vec<Entry<'_>> {
     let mut next = parse_head(strip_list_marker(line)).or_else(|| head_after_sentence(line));
     while let Some(head) = next {
         let (value, tail) = split_off_next_label(head.rest);
-        entries.push(Entry {
-            field: head.field,
-            value,
-            label: head.label,
-            cell: head.cell,
-        });
+        entries.push(Entry { field: head.field, value, label: head.label, cell: head.cell });
         next = tail;
     }
     entries
@@ -1247,16 +1131,14 @@ fn combined_labels(line: &str) -> Option<Vec<Entry<'_>>> {
 /// runs them together (`신청합니다. 성명: 김도윤 / 소속: …`): only after a
 /// sentence end and only with a colon.
 fn head_after_sentence(line: &str) -> Option<Head<'_>> {
-    line.char_indices()
-        .filter(|&(_, c)| matches!(c, '.' | '!' | '?' | '。'))
-        .find_map(|(i, c)| {
-            let after = &line[i + c.len_utf8()..];
-            let rest = after.trim_start_matches(is_inline_space);
-            if rest.len() == after.len() {
-                return None;
-            }
-            parse_head(rest).filter(|head| head.sep == Sep::Colon)
-        })
+    line.char_indices().filter(|&(_, c)| matches!(c, '.' | '!' | '?' | '。')).find_map(|(i, c)| {
+        let after = &line[i + c.len_utf8()..];
+        let rest = after.trim_start_matches(is_inline_space);
+        if rest.len() == after.len() {
+            return None;
+        }
+        parse_head(rest).filter(|head| head.sep == Sep::Colon)
+    })
 }
 
 /// Cuts `value` before a further `label: value` pair on the same line
@@ -1317,10 +1199,7 @@ fn skip_ordinal(s: &str) -> &str {
         return s;
     }
     let after = &t[len..];
-    if after
-        .trim_start_matches(is_inline_space)
-        .starts_with(is_colon)
-    {
+    if after.trim_start_matches(is_inline_space).starts_with(is_colon) {
         after
     } else {
         s
@@ -1337,11 +1216,8 @@ fn wrapped_label(s: &str) -> Option<(Field, &str, &str, bool)> {
     let inner_end = inner_start + s[inner_start..].find(close)?;
     let inner = s[inner_start..inner_end].trim_matches(is_space);
     let (field, len) = find_label(inner)?;
-    let leftover =
-        skip_annotation(&inner[len..]).trim_matches(|c: char| is_space(c) || is_colon(c));
-    leftover
-        .is_empty()
-        .then(|| (field, &inner[..len], &s[inner_end + close.len_utf8()..], true))
+    let leftover = skip_annotation(&inner[len..]).trim_matches(|c: char| is_space(c) || is_colon(c));
+    leftover.is_empty().then(|| (field, &inner[..len], &s[inner_end + close.len_utf8()..], true))
 }
 
 /// The longest label at the start of `s` that ends on a word boundary, with
@@ -1437,10 +1313,7 @@ fn skip_separators(s: &str) -> &str {
 fn is_self_evident(field: Field, value: &str) -> bool {
     match field {
         Field::Phone => find_phone(value).is_some(),
-        Field::Email => value
-            .split_whitespace()
-            .next()
-            .is_some_and(|token| find_email(token).is_some()),
+        Field::Email => value.split_whitespace().next().is_some_and(|token| find_email(token).is_some()),
         _ => false,
     }
 }
@@ -1477,11 +1350,7 @@ fn numbering(s: &str) -> Option<&str> {
         None => (s, false),
     };
     let after = &inner[ordinal_len(inner)?..];
-    let rest = if wrapped {
-        after.strip_prefix([')', '）'])?
-    } else {
-        after.strip_prefix(['.', ')'])?
-    };
+    let rest = if wrapped { after.strip_prefix([')', '）'])? } else { after.strip_prefix(['.', ')'])? };
     (!rest.starts_with(|c: char| c.is_ascii_digit())).then_some(rest)
 }
 
@@ -1584,11 +1453,7 @@ fn scan_phone(raw: &str) -> Option<(bool, String)> {
 /// Converts international forms (`+82…`, `0082…`) to the national number;
 /// other country codes give `None`.
 fn national_number(plus: bool, digits: &str) -> Option<String> {
-    let international = if plus {
-        Some(digits.strip_prefix("82")?)
-    } else {
-        digits.strip_prefix("0082")
-    };
+    let international = if plus { Some(digits.strip_prefix("82")?) } else { digits.strip_prefix("0082") };
     match international {
         None => Some(digits.to_string()),
         Some(rest) if rest.starts_with('0') || is_service_number(rest) => Some(rest.to_string()),
@@ -1604,9 +1469,7 @@ fn is_service_number(digits: &str) -> bool {
 /// Dashes a national number according to [`NUMBER_PLANS`]; `None` when no
 /// plan fits or the middle group starts with `0`.
 fn format_national(digits: &str) -> Option<String> {
-    let &(_, head_len, lengths) = NUMBER_PLANS
-        .iter()
-        .find(|(prefix, ..)| digits.starts_with(prefix))?;
+    let &(_, head_len, lengths) = NUMBER_PLANS.iter().find(|(prefix, ..)| digits.starts_with(prefix))?;
     if !lengths.contains(&digits.len()) {
         return None;
     }
@@ -1699,11 +1562,7 @@ const COUNT_PREFIXES: &[&str] = &["총", "약", "total", "about"];
 /// outside `1..=50`.
 #[must_use]
 pub fn parse_attendees(raw: &str) -> Option<u32> {
-    let text: String = raw
-        .chars()
-        .map(to_halfwidth)
-        .collect::<String>()
-        .to_lowercase();
+    let text: String = raw.chars().map(to_halfwidth).collect::<String>().to_lowercase();
     let text = clean_value(&text, false)?;
     let (besides, text) = strip_self(text);
     let text = strip_count_prefix(text);
@@ -1712,10 +1571,7 @@ pub fn parse_attendees(raw: &str) -> Option<u32> {
     let rest = rest.trim_matches(is_space);
     let note_only = rest.is_empty() || rest.starts_with(['(', '（', '[']);
     let total = count + besides;
-    let valid = note_only
-        && (has_unit || !needs_unit)
-        && count >= 1
-        && (1..=MAX_ATTENDEES).contains(&total);
+    let valid = note_only && (has_unit || !needs_unit) && count >= 1 && (1..=MAX_ATTENDEES).contains(&total);
     valid.then_some(total)
 }
 
@@ -1739,12 +1595,8 @@ fn strip_self(text: &str) -> (u32, &str) {
     ];
     SELF.iter()
         .find_map(|&(prefix, besides)| {
-            text.strip_prefix(prefix).map(|rest| {
-                (
-                    besides,
-                    rest.trim_start_matches(|c: char| is_space(c) || is_colon(c)),
-                )
-            })
+            text.strip_prefix(prefix)
+                .map(|rest| (besides, rest.trim_start_matches(|c: char| is_space(c) || is_colon(c))))
         })
         .unwrap_or((0, text))
 }
@@ -1755,17 +1607,13 @@ fn strip_count_prefix(text: &str) -> &str {
         .iter()
         .find_map(|prefix| text.strip_prefix(prefix))
         .filter(|rest| !rest.starts_with(|c: char| c.is_ascii_alphabetic()))
-        .map_or(text, |rest| {
-            rest.trim_start_matches(|c: char| is_space(c) || is_colon(c))
-        })
+        .map_or(text, |rest| rest.trim_start_matches(|c: char| is_space(c) || is_colon(c)))
 }
 
 /// A number at the start of `text` (digits, native Korean or English word):
 /// its value, the text after it, and whether it must be followed by a counter.
 fn leading_count(text: &str) -> Option<(u32, &str, bool)> {
-    leading_digits(text)
-        .or_else(|| leading_korean_count(text))
-        .or_else(|| leading_english_count(text))
+    leading_digits(text).or_else(|| leading_korean_count(text)).or_else(|| leading_english_count(text))
 }
 
 /// One to three ASCII digits.
@@ -1790,10 +1638,7 @@ fn leading_korean_count(text: &str) -> Option<(u32, &str, bool)> {
 /// The first of `words` that starts `text`: its value, the text after it,
 /// and its needs-a-counter flag.
 fn leading_word<'a>(text: &'a str, words: &[(&str, u32, bool)]) -> Option<(u32, &'a str, bool)> {
-    words.iter().find_map(|&(word, value, needs_unit)| {
-        text.strip_prefix(word)
-            .map(|rest| (value, rest, needs_unit))
-    })
+    words.iter().find_map(|&(word, value, needs_unit)| text.strip_prefix(word).map(|rest| (value, rest, needs_unit)))
 }
 
 /// English number words `one` … `twenty`.
@@ -1820,11 +1665,7 @@ fn strip_unit(text: &str) -> (bool, &str) {
 
 /// Whitespace of any kind (incl. NBSP, U+3000) and zero-width characters.
 fn is_space(c: char) -> bool {
-    c.is_whitespace()
-        || matches!(
-            c,
-            '\u{200B}' | '\u{200C}' | '\u{200D}' | '\u{2060}' | '\u{FEFF}'
-        )
+    c.is_whitespace() || matches!(c, '\u{200B}' | '\u{200C}' | '\u{200D}' | '\u{2060}' | '\u{FEFF}')
 }
 
 /// [`is_space`] except tab, which separates label and value.
@@ -1844,10 +1685,7 @@ fn is_bar(c: char) -> bool {
 
 /// Hyphen, dash and minus variants.
 fn is_dash(c: char) -> bool {
-    matches!(
-        c,
-        '-' | '\u{2010}'..='\u{2015}' | '\u{2212}' | '\u{FE63}' | '\u{FF0D}'
-    )
+    matches!(c, '-' | '\u{2010}'..='\u{2015}' | '\u{2212}' | '\u{FE63}' | '\u{FF0D}')
 }
 
 /// The bracket closing `open`, for the brackets that may wrap a label.
@@ -1870,11 +1708,7 @@ fn closing_bracket(open: char) -> Option<char> {
 
 /// Whether `c` opens or closes one of the brackets known to [`closing_bracket`].
 fn is_bracket(c: char) -> bool {
-    closing_bracket(c).is_some()
-        || matches!(
-            c,
-            ']' | '>' | ')' | '）' | '］' | '】' | '〉' | '》' | '」' | '』' | '〕'
-        )
+    closing_bracket(c).is_some() || matches!(c, ']' | '>' | ')' | '）' | '］' | '】' | '〉' | '》' | '」' | '』' | '〕')
 }
 
 /// Full-width ASCII forms (`０`, `－`, `＋`, `：`…) to ASCII, U+3000 to space.
@@ -1888,8 +1722,7 @@ fn to_halfwidth(c: char) -> char {
 
 /// `s` starts with `prefix`, ignoring ASCII case.
 fn starts_with_ci(s: &str, prefix: &str) -> bool {
-    s.get(..prefix.len())
-        .is_some_and(|head| head.eq_ignore_ascii_case(prefix))
+    s.get(..prefix.len()).is_some_and(|head| head.eq_ignore_ascii_case(prefix))
 }
 
 /// `s` ends with `suffix`, ignoring ASCII case.
@@ -1955,18 +1788,9 @@ mod tests {
 
     #[test]
     fn every_name_label() {
-        for label in [
-            "성명",
-            "이름",
-            "신청자",
-            "참석자 성명",
-            "참석자",
-            "Name",
-            "Full name",
-            "Applicant",
-            "NAME",
-            "full NAME",
-        ] {
+        for label in
+            ["성명", "이름", "신청자", "참석자 성명", "참석자", "Name", "Full name", "Applicant", "NAME", "full NAME"]
+        {
             let fields = extract_fields(&format!("{label}: 이서연"));
             assert_eq!(fields.name, some("이서연"), "label {label}");
         }
@@ -1996,15 +1820,7 @@ mod tests {
 
     #[test]
     fn every_position_label() {
-        for label in [
-            "직위",
-            "직책",
-            "직급",
-            "Position",
-            "Title",
-            "Job title",
-            "job TITLE",
-        ] {
+        for label in ["직위", "직책", "직급", "Position", "Title", "Job title", "job TITLE"] {
             let fields = extract_fields(&format!("{label}: 책임연구원"));
             assert_eq!(fields.position, some("책임연구원"), "label {label}");
         }
@@ -2036,15 +1852,7 @@ mod tests {
 
     #[test]
     fn every_email_label() {
-        for label in [
-            "이메일",
-            "메일",
-            "E-mail",
-            "Email",
-            "EMAIL",
-            "e-mail address",
-            "이메일 주소",
-        ] {
+        for label in ["이메일", "메일", "E-mail", "Email", "EMAIL", "e-mail address", "이메일 주소"] {
             let fields = extract_fields(&format!("{label}: seoyeon@lab.example"));
             assert_eq!(fields.email, some("seoyeon@lab.example"), "label {label}");
         }
@@ -2091,18 +1899,13 @@ mod tests {
 
     #[test]
     fn bullets_and_numbering_are_ignored() {
-        for prefix in [
-            "■", "□", "●", "○", "◆", "▶", "-", "*", "•", "·", "1.", "1)", "(1)", "가.", "①", "12.",
-            "- ■", "ㆍ", "1.■",
-        ] {
+        for prefix in
+            ["■", "□", "●", "○", "◆", "▶", "-", "*", "•", "·", "1.", "1)", "(1)", "가.", "①", "12.", "- ■", "ㆍ", "1.■"]
+        {
             let fields = extract_fields(&format!("{prefix} 소속: 한빛테크"));
             assert_eq!(fields.organization, some("한빛테크"), "prefix {prefix:?}");
             let fields = extract_fields(&format!("{prefix}소속: 한빛테크"));
-            assert_eq!(
-                fields.organization,
-                some("한빛테크"),
-                "prefix {prefix:?} without space"
-            );
+            assert_eq!(fields.organization, some("한빛테크"), "prefix {prefix:?} without space");
         }
     }
 
@@ -2127,23 +1930,15 @@ mod tests {
         assert_eq!(fields.phone, some("010-3333-4444"));
         assert_eq!(fields.email, some("mj@hanbit.example"));
         assert_eq!(fields.attendees, Some(2));
-        assert_eq!(
-            extract_fields("성명(Name): Jane Doe").name,
-            some("Jane Doe")
-        );
-        assert_eq!(
-            extract_fields("Name(성명): Jane Doe").name,
-            some("Jane Doe")
-        );
-        assert_eq!(
-            extract_fields("[성명(Name)] Jane Doe").name,
-            some("Jane Doe")
-        );
+        assert_eq!(extract_fields("성명(Name): Jane Doe").name, some("Jane Doe"));
+        assert_eq!(extract_fields("Name(성명): Jane Doe").name, some("Jane Doe"));
+        assert_eq!(extract_fields("[성명(Name)] Jane Doe").name, some("Jane Doe"));
     }
 
     #[test]
     fn values_are_trimmed_of_spaces_and_trailing_punctuation() {
-        let body = "성명:\u{00A0}김민준\u{3000},\n직위: 팀장;\n소속:   Example Co., Ltd.  \n이메일: <mj@hanbit.example>.";
+        let body =
+            "성명:\u{00A0}김민준\u{3000},\n직위: 팀장;\n소속:   Example Co., Ltd.  \n이메일: <mj@hanbit.example>.";
         let fields = extract_fields(body);
         assert_eq!(fields.name, some("김민준"));
         assert_eq!(fields.position, some("팀장"));
@@ -2153,7 +1948,8 @@ mod tests {
 
     #[test]
     fn crlf_input() {
-        let body = "성명: 김민준\r\n소속: 한빛테크\r\n연락처: 010-1234-5678\r\n\r\n-----Original Message-----\r\n성명:\r\n";
+        let body =
+            "성명: 김민준\r\n소속: 한빛테크\r\n연락처: 010-1234-5678\r\n\r\n-----Original Message-----\r\n성명:\r\n";
         let fields = extract_fields(body);
         assert_eq!(fields.name, some("김민준"));
         assert_eq!(fields.organization, some("한빛테크"));
@@ -2181,7 +1977,8 @@ mod tests {
 
     #[test]
     fn unfilled_form_lines_are_none_and_do_not_swallow_labels() {
-        let body = "성명 :\n소속 : 한빛테크\n직위 : ____\n연락처 : ( )\n이메일 : OOO\n참석인원 :\n\n위와 같이 신청합니다.";
+        let body =
+            "성명 :\n소속 : 한빛테크\n직위 : ____\n연락처 : ( )\n이메일 : OOO\n참석인원 :\n\n위와 같이 신청합니다.";
         let fields = extract_fields(body);
         assert_eq!(fields.name, None);
         assert_eq!(fields.organization, some("한빛테크"));
@@ -2193,34 +1990,13 @@ mod tests {
 
     #[test]
     fn placeholders() {
-        for blank in [
-            "",
-            "  ",
-            "( )",
-            "(   )",
-            "____",
-            "___ ___",
-            "OOO",
-            "ooo",
-            "○○○",
-            "xxx",
-            "XX",
-            "ㅇㅇㅇ",
-            "-",
-            "[ ]",
-        ] {
-            assert_eq!(
-                extract_fields(&format!("성명: {blank}")).name,
-                None,
-                "blank {blank:?}"
-            );
+        for blank in
+            ["", "  ", "( )", "(   )", "____", "___ ___", "OOO", "ooo", "○○○", "xxx", "XX", "ㅇㅇㅇ", "-", "[ ]"]
+        {
+            assert_eq!(extract_fields(&format!("성명: {blank}")).name, None, "blank {blank:?}");
         }
         for value in ["(이름)", "홍길동", "O", "Oh Minji"] {
-            assert_eq!(
-                extract_fields(&format!("성명: {value}")).name,
-                some(value),
-                "value {value:?}"
-            );
+            assert_eq!(extract_fields(&format!("성명: {value}")).name, some(value), "value {value:?}");
         }
     }
 
@@ -2269,14 +2045,14 @@ mod tests {
         assert_eq!(fields.organization, some("한빛테크"));
         assert_eq!(fields.position, some("팀장"));
 
-        let fields = extract_fields("Name: Jane Doe, Company: Example Labs | Phone: 010-1234-5678; Email: jane@labs.example");
+        let fields =
+            extract_fields("Name: Jane Doe, Company: Example Labs | Phone: 010-1234-5678; Email: jane@labs.example");
         assert_eq!(fields.name, some("Jane Doe"));
         assert_eq!(fields.organization, some("Example Labs"));
         assert_eq!(fields.phone, some("010-1234-5678"));
         assert_eq!(fields.email, some("jane@labs.example"));
 
-        let fields =
-            extract_fields("| 성명 | 김민준 | 소속 | 한빛테크 |\n성명\t이서연\t직위\t연구원");
+        let fields = extract_fields("| 성명 | 김민준 | 소속 | 한빛테크 |\n성명\t이서연\t직위\t연구원");
         assert_eq!(fields.name, some("김민준"));
         assert_eq!(fields.organization, some("한빛테크"));
         assert_eq!(fields.position, some("연구원"));
@@ -2323,75 +2099,44 @@ mod tests {
         let fields = extract_fields("참석자: 김민준 및 이서연 / 소속: 한빛테크");
         assert_eq!(fields.people, people(&["김민준", "이서연"]));
         assert_eq!(fields.organization, some("한빛테크"));
-        let fields =
-            extract_fields("Attendees' names: x\nName: Jane Doe and John Roe\nAttendees: 3");
+        let fields = extract_fields("Attendees' names: x\nName: Jane Doe and John Roe\nAttendees: 3");
         assert_eq!(fields.people, people(&["Jane Doe", "John Roe"]));
-        assert_eq!(
-            fields.attendees,
-            Some(3),
-            "a stated count wins over the names counted"
-        );
+        assert_eq!(fields.attendees, Some(3), "a stated count wins over the names counted");
     }
 
     #[test]
     fn a_title_or_companions_after_a_name() {
         let fields = extract_fields("성명: 배서준 (책임연구원)\n소속: 미래로봇");
-        assert_eq!(
-            (fields.name, fields.position),
-            (some("배서준"), some("책임연구원"))
-        );
+        assert_eq!((fields.name, fields.position), (some("배서준"), some("책임연구원")));
         let fields = extract_fields("성명: 김민준 팀장\n직위: 연구소장");
-        assert_eq!(
-            (fields.name, fields.position),
-            (some("김민준"), some("연구소장")),
-            "a label wins over the hint"
-        );
+        assert_eq!((fields.name, fields.position), (some("김민준"), some("연구소장")), "a label wins over the hint");
         let fields = extract_fields("성명: 김민준 외 1명");
         assert_eq!((fields.name, fields.attendees), (some("김민준"), Some(2)));
         let fields = extract_fields("성명: 김민준 (010-1234-5678)");
-        assert_eq!(
-            (fields.name, fields.phone),
-            (some("김민준"), some("010-1234-5678"))
-        );
+        assert_eq!((fields.name, fields.phone), (some("김민준"), some("010-1234-5678")));
         assert_eq!(fields.position, None);
         let fields = extract_fields("소속: 한빛테크 / 팀장");
-        assert_eq!(
-            (fields.organization, fields.position),
-            (some("한빛테크"), some("팀장"))
-        );
+        assert_eq!((fields.organization, fields.position), (some("한빛테크"), some("팀장")));
         let fields = extract_fields("소속: 한빛테크 / 기술연구소");
-        assert_eq!(
-            (fields.organization, fields.position),
-            (some("한빛테크 / 기술연구소"), None)
-        );
+        assert_eq!((fields.organization, fields.position), (some("한빛테크 / 기술연구소"), None));
     }
 
     #[test]
     fn combined_labels_split_their_value() {
-        let fields =
-            extract_fields("소속/직위: 한빛테크 / 팀장\n성명 · 연락처 : 김민준 · 010-1234-5678");
+        let fields = extract_fields("소속/직위: 한빛테크 / 팀장\n성명 · 연락처 : 김민준 · 010-1234-5678");
         assert_eq!(fields.organization, some("한빛테크"));
         assert_eq!(fields.position, some("팀장"));
         assert_eq!(fields.name, some("김민준"));
         assert_eq!(fields.phone, some("010-1234-5678"));
         let fields = extract_fields("소속/직위: 한빛테크");
-        assert_eq!(
-            (fields.organization, fields.position),
-            (None, None),
-            "one value for two labels is ambiguous"
-        );
+        assert_eq!((fields.organization, fields.position), (None, None), "one value for two labels is ambiguous");
         let fields = extract_fields("Name/Company: Jane Doe, Example Bio Inc.");
-        assert_eq!(
-            (fields.name, fields.organization),
-            (some("Jane Doe"), some("Example Bio Inc."))
-        );
+        assert_eq!((fields.name, fields.organization), (some("Jane Doe"), some("Example Bio Inc.")));
     }
 
     #[test]
     fn numbered_name_labels() {
-        let fields = extract_fields(
-            "참석자 1: 배서준\n참석자2 : 신유나\n참석자 ③: 오세린\n연락처 010-2231-8890",
-        );
+        let fields = extract_fields("참석자 1: 배서준\n참석자2 : 신유나\n참석자 ③: 오세린\n연락처 010-2231-8890");
         assert_eq!(fields.name, some("배서준"));
         assert_eq!(fields.people, people(&["배서준", "신유나", "오세린"]));
         assert_eq!(fields.attendees, Some(3));
@@ -2400,7 +2145,8 @@ mod tests {
 
     #[test]
     fn a_table_with_a_header_row() {
-        let body = "아래와 같이 신청합니다.\nNo.\t성명\t소속\t직위\t연락처\n1\t송하준\t누리소프트\t팀장\t010-3928-1174\n\
+        let body =
+            "아래와 같이 신청합니다.\nNo.\t성명\t소속\t직위\t연락처\n1\t송하준\t누리소프트\t팀장\t010-3928-1174\n\
                     2\t류승우\t누리소프트\t선임\t010-5530-7719\n감사합니다.";
         let fields = extract_fields(body);
         assert_eq!(fields.name, some("송하준"));
@@ -2410,17 +2156,13 @@ mod tests {
         assert_eq!(fields.people, people(&["송하준", "류승우"]));
         assert_eq!(fields.attendees, Some(2));
         let fields = extract_fields("| 성명 | 소속 |\n| 김민준 | 한빛테크 |");
-        assert_eq!(
-            (fields.name, fields.organization),
-            (some("김민준"), some("한빛테크"))
-        );
+        assert_eq!((fields.name, fields.organization), (some("김민준"), some("한빛테크")));
     }
 
     #[test]
     fn a_table_with_one_column_per_person() {
-        let fields = extract_fields(
-            "성명\t김민준\t이서연\n소속\t한빛테크\t한빛테크\n연락처\t010-1234-5678\t010-2345-6789",
-        );
+        let fields =
+            extract_fields("성명\t김민준\t이서연\n소속\t한빛테크\t한빛테크\n연락처\t010-1234-5678\t010-2345-6789");
         assert_eq!(fields.name, some("김민준"));
         assert_eq!(fields.organization, some("한빛테크"));
         assert_eq!(fields.phone, some("010-1234-5678"));
@@ -2444,8 +2186,7 @@ mod tests {
         assert_eq!(fields.phone, some("010-1111-2323"));
         assert_eq!(fields.people, people(&["강하준", "임소연", "조민호"]));
         assert_eq!(fields.attendees, Some(3));
-        let fields =
-            extract_fields("1. 일시 / 장소 / 문의\n2. 2022년 11월 18일 / 서울 / 02-555-1234");
+        let fields = extract_fields("1. 일시 / 장소 / 문의\n2. 2022년 11월 18일 / 서울 / 02-555-1234");
         assert_eq!(fields, Fields::default());
     }
 
@@ -2462,19 +2203,11 @@ mod tests {
         ] {
             assert_eq!(extract_fields(body).attendees, Some(want), "{body}");
         }
-        for body in [
-            "2022년 11월 18일 참석",
-            "2명의 연구원이 있습니다.",
-            "We have 10 engineers.",
-            "참석인원: 미정",
-        ] {
+        for body in ["2022년 11월 18일 참석", "2명의 연구원이 있습니다.", "We have 10 engineers.", "참석인원: 미정"]
+        {
             assert_eq!(extract_fields(body).attendees, None, "{body}");
         }
-        assert_eq!(
-            extract_fields("참석인원: 1명\n저 포함 3명 참석합니다.").attendees,
-            Some(1),
-            "the label wins"
-        );
+        assert_eq!(extract_fields("참석인원: 1명\n저 포함 3명 참석합니다.").attendees, Some(1), "the label wins");
     }
 
     #[test]
@@ -2519,53 +2252,30 @@ mod tests {
 
     #[test]
     fn phone_value_with_notes() {
-        assert_eq!(
-            extract_fields("연락처: 010-1234-5678 (휴대폰)").phone,
-            some("010-1234-5678")
-        );
-        assert_eq!(
-            extract_fields("연락처: 사무실 02-555-1234, 휴대폰 010-1234-5678").phone,
-            some("02-555-1234")
-        );
-        assert_eq!(
-            extract_fields("전화: 02)555-1234").phone,
-            some("02-555-1234")
-        );
+        assert_eq!(extract_fields("연락처: 010-1234-5678 (휴대폰)").phone, some("010-1234-5678"));
+        assert_eq!(extract_fields("연락처: 사무실 02-555-1234, 휴대폰 010-1234-5678").phone, some("02-555-1234"));
+        assert_eq!(extract_fields("전화: 02)555-1234").phone, some("02-555-1234"));
     }
 
     #[test]
     fn email_value_forms() {
-        assert_eq!(
-            extract_fields("Email: Jane Doe <jane@labs.example>").email,
-            some("jane@labs.example")
-        );
-        assert_eq!(
-            extract_fields("이메일: mailto:mj@hanbit.example").email,
-            some("mj@hanbit.example")
-        );
+        assert_eq!(extract_fields("Email: Jane Doe <jane@labs.example>").email, some("jane@labs.example"));
+        assert_eq!(extract_fields("이메일: mailto:mj@hanbit.example").email, some("mj@hanbit.example"));
         assert_eq!(extract_fields("이메일: 없음").email, None);
-        assert_eq!(
-            extract_fields("이메일: mj＠hanbit.example").email,
-            some("mj@hanbit.example")
-        );
+        assert_eq!(extract_fields("이메일: mj＠hanbit.example").email, some("mj@hanbit.example"));
     }
 
     // -- quote stripping -------------------------------------------------------
 
     /// The announcement with an empty form, as quoted below a reply.
-    const EMPTY_FORM: &str =
-        "[2024 SME 워크숍 참가 신청서]\n성명:\n소속:\n직위:\n연락처:\n이메일:\n참석인원:\n";
+    const EMPTY_FORM: &str = "[2024 SME 워크숍 참가 신청서]\n성명:\n소속:\n직위:\n연락처:\n이메일:\n참석인원:\n";
 
     /// Applicant part used with each quote marker.
     const FILLED: &str = "참가 신청합니다.\n성명: 김민준\n소속: 한빛테크\n";
 
     fn assert_cut_at(marker: &str) {
         let body = format!("{FILLED}\n{marker}\n{EMPTY_FORM}직위: 교수\n연락처: 010-9999-8888\n");
-        assert_eq!(
-            strip_quoted(&body),
-            format!("{FILLED}\n"),
-            "marker {marker:?}"
-        );
+        assert_eq!(strip_quoted(&body), format!("{FILLED}\n"), "marker {marker:?}");
         let fields = extract_fields(&body);
         assert_eq!(fields.name, some("김민준"), "marker {marker:?}");
         assert_eq!(fields.organization, some("한빛테크"), "marker {marker:?}");
@@ -2599,7 +2309,9 @@ mod tests {
     #[test]
     fn cut_at_outlook_header_block() {
         assert_cut_at("From: SME Center <sme@univ.example>\nSent: Tuesday, March 5, 2024 10:12 AM\nTo: Jane Doe");
-        assert_cut_at("보낸 사람: SME센터 <sme@univ.example>\n보낸 날짜: 2024년 3월 5일 화요일 오전 10:12\n받는 사람: 김민준");
+        assert_cut_at(
+            "보낸 사람: SME센터 <sme@univ.example>\n보낸 날짜: 2024년 3월 5일 화요일 오전 10:12\n받는 사람: 김민준",
+        );
         assert_cut_at("*From:* SME Center\n\n*Date:* Tue, 5 Mar 2024");
     }
 
@@ -2832,16 +2544,10 @@ mod tests {
 
     #[test]
     fn attendees_with_english_words() {
-        let words = [
-            "one", "two", "three", "four", "five", "six", "seven", "eight", "nine", "ten",
-        ];
+        let words = ["one", "two", "three", "four", "five", "six", "seven", "eight", "nine", "ten"];
         for (n, word) in (1..).zip(words) {
             assert_eq!(parse_attendees(word), Some(n), "word {word}");
-            assert_eq!(
-                parse_attendees(&format!("{} people", word.to_uppercase())),
-                Some(n),
-                "word {word}"
-            );
+            assert_eq!(parse_attendees(&format!("{} people", word.to_uppercase())), Some(n), "word {word}");
         }
         assert_eq!(parse_attendees("Two persons"), Some(2));
         assert_eq!(parse_attendees("twelve"), Some(12));
@@ -2958,7 +2664,8 @@ mod tests {
         assert_eq!(with_name.sources.position, Some(Source::WithLabel { line: 1, label: "참석자".to_string() }));
         assert_eq!(with_name.sources.attendees, Some(Source::PeopleList { count: 2 }));
 
-        let rows = read("명단입니다.\n1. 강하준 / 세움엔지니어링 / 부장 / 010-1111-2323\n2. 임소연 / 세움엔지니어링 / 대리\n");
+        let rows =
+            read("명단입니다.\n1. 강하준 / 세움엔지니어링 / 부장 / 010-1111-2323\n2. 임소연 / 세움엔지니어링 / 대리\n");
         assert_eq!(rows.sources.name, Some(Source::PersonRow { line: 2 }));
         assert_eq!(rows.sources.position, Some(Source::PersonRow { line: 2 }));
         assert_eq!(rows.sources.phone, Some(Source::PersonRow { line: 2 }));

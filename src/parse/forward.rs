@@ -51,13 +51,7 @@ const FORWARD_BANNERS: &[&str] = &[
 ];
 
 /// Banners that introduce a forward only when the subject says it is one.
-const REPLY_BANNERS: &[&str] = &[
-    "original message",
-    "원본 메시지",
-    "원본 메세지",
-    "원본 메일",
-    "원래 메시지",
-];
+const REPLY_BANNERS: &[&str] = &["original message", "원본 메시지", "원본 메세지", "원본 메일", "원래 메시지"];
 
 /// Most lines of a forwarded header block.
 const MAX_HEADER_LINES: usize = 12;
@@ -86,11 +80,9 @@ pub fn find_inline(text: &str, subject: Option<&str>) -> Option<Forward> {
 /// `Fwd:`, `FW:`, `Fw :`, `[Fwd: …]`, `전달:`, `[전달]` at the start of a subject.
 pub fn is_forward_subject(subject: &str) -> bool {
     let lower = subject.trim().to_lowercase();
-    [
-        "fw:", "fwd:", "fw :", "fwd :", "[fw", "[fwd", "(fwd)", "전달:", "전달 :", "[전달]", "(전달)",
-    ]
-    .iter()
-    .any(|p| lower.starts_with(p))
+    ["fw:", "fwd:", "fw :", "fwd :", "[fw", "[fwd", "(fwd)", "전달:", "전달 :", "[전달]", "(전달)"]
+        .iter()
+        .any(|p| lower.starts_with(p))
 }
 
 fn is_banner(line: &str, banners: &[&str]) -> bool {
@@ -126,14 +118,8 @@ fn read_forward(lines: &[&str]) -> Option<Forward> {
     if headers == 0 {
         return None;
     }
-    let quoted = lines[i..]
-        .iter()
-        .filter(|l| !l.trim().is_empty())
-        .all(|l| l.trim_start().starts_with('>'));
-    let body: Vec<&str> = lines[i..]
-        .iter()
-        .map(|l| if quoted { dequote_keep(l) } else { l })
-        .collect();
+    let quoted = lines[i..].iter().filter(|l| !l.trim().is_empty()).all(|l| l.trim_start().starts_with('>'));
+    let body: Vec<&str> = lines[i..].iter().map(|l| if quoted { dequote_keep(l) } else { l }).collect();
     let blank_lines = body.iter().take_while(|l| l.trim_matches('\r').is_empty()).count();
     let body = body.join("\n").trim_start_matches(['\n', '\r']).to_owned();
     let (from, name) = from.unwrap_or((None, None));
@@ -170,11 +156,8 @@ fn header_key(line: &str) -> Option<(HeaderKey, &str)> {
     ];
     let line = line.trim_start_matches(['*', ' ']);
     let colon = line.find([':', '：'])?;
-    let key: String = line[..colon]
-        .chars()
-        .filter(|c| !c.is_whitespace() && *c != '*')
-        .collect::<String>()
-        .to_lowercase();
+    let key: String =
+        line[..colon].chars().filter(|c| !c.is_whitespace() && *c != '*').collect::<String>().to_lowercase();
     if key.is_empty() || line[..colon].chars().count() > 20 {
         return None;
     }
@@ -207,9 +190,7 @@ fn sender(value: &str) -> (Option<EmailAddress>, Option<String>) {
         (address, value.replacen(address, "", 1))
     };
     let address = address.trim().trim_matches(['<', '>', '"', '\'', ';', ',']);
-    let name = name
-        .trim()
-        .trim_matches(|c: char| matches!(c, '"' | '\'' | ';' | ',') || c.is_whitespace());
+    let name = name.trim().trim_matches(|c: char| matches!(c, '"' | '\'' | ';' | ',') || c.is_whitespace());
     let name = name.strip_prefix('(').and_then(|n| n.strip_suffix(')')).unwrap_or(name);
     let email = EmailAddress::parse(address).ok();
     let name = super::clean_header_text(name);
@@ -219,9 +200,7 @@ fn sender(value: &str) -> (Option<EmailAddress>, Option<String>) {
 
 /// A line without its quote marks and surrounding space.
 fn dequote(line: &str) -> &str {
-    line.trim()
-        .trim_start_matches(|c: char| c == '>' || c.is_whitespace())
-        .trim()
+    line.trim().trim_start_matches(|c: char| c == '>' || c.is_whitespace()).trim()
 }
 
 /// A line with one level of quoting removed (`> text` → `text`).
@@ -278,30 +257,18 @@ mod tests {
     #[test]
     fn senders_in_every_shape() {
         assert_eq!(sender("jane@x.example"), (addr("jane@x.example"), None));
-        assert_eq!(
-            sender("jane@x.example (Jane Roe)"),
-            (addr("jane@x.example"), Some("Jane Roe".into()))
-        );
-        assert_eq!(
-            sender("\"Roe, Jane\" <jane@x.example>"),
-            (addr("jane@x.example"), Some("Roe, Jane".into()))
-        );
+        assert_eq!(sender("jane@x.example (Jane Roe)"), (addr("jane@x.example"), Some("Jane Roe".into())));
+        assert_eq!(sender("\"Roe, Jane\" <jane@x.example>"), (addr("jane@x.example"), Some("Roe, Jane".into())));
         assert_eq!(sender("Jane Roe"), (None, Some("Jane Roe".into())));
         assert_eq!(sender(""), (None, None));
         // Found by fuzzing: a tab (or any control character) in the name must not survive.
-        assert_eq!(
-            sender("최유진\t(하늘)\u{7} <y@x.example>"),
-            (addr("y@x.example"), Some("최유진 (하늘)".into()))
-        );
+        assert_eq!(sender("최유진\t(하늘)\u{7} <y@x.example>"), (addr("y@x.example"), Some("최유진 (하늘)".into())));
     }
 
     #[test]
     fn no_forward() {
         assert_eq!(find_inline("성명: 김민준\n\n> 인용\n", None), None);
         assert_eq!(find_inline("성명: 김민준\n", Some("Fwd: x")), None);
-        assert_eq!(
-            find_inline("---------- Forwarded message ---------\n\n본문만\n", None),
-            None
-        );
+        assert_eq!(find_inline("---------- Forwarded message ---------\n\n본문만\n", None), None);
     }
 }

@@ -409,21 +409,8 @@ const ORG_SUFFIXES_KO: &[&str] = &[
 ];
 
 /// Department endings: `마케팅팀 과장` is one position, not an organization and a title.
-const DEPARTMENT_ENDINGS: &[&str] = &[
-    "팀",
-    "부",
-    "실",
-    "본부",
-    "센터",
-    "연구소",
-    "사업부",
-    "그룹",
-    "파트",
-    "과",
-    "랩",
-    "Team",
-    "Dept.",
-];
+const DEPARTMENT_ENDINGS: &[&str] =
+    &["팀", "부", "실", "본부", "센터", "연구소", "사업부", "그룹", "파트", "과", "랩", "Team", "Dept."];
 
 /// Closings that follow a Korean name in a sign-off (`김민준 드림`).
 pub const NAME_CLOSINGS: &[&str] = &["드림", "올림", "배상", "拜上", "드립니다", "올립니다"];
@@ -433,15 +420,11 @@ pub fn is_korean_name(text: &str) -> bool {
     let count = text.chars().count();
     (2..=4).contains(&count)
         && text.chars().all(is_hangul)
-        && SURNAMES
-            .iter()
-            .any(|s| text.starts_with(s) && text.chars().count() > s.chars().count())
+        && SURNAMES.iter().any(|s| text.starts_with(s) && text.chars().count() > s.chars().count())
         && !NOT_NAMES.contains(&text)
         && !is_title(text)
         && !is_department(text)
-        && !ORG_SUFFIXES_KO
-            .iter()
-            .any(|s| text.len() > s.len() && text.ends_with(s))
+        && !ORG_SUFFIXES_KO.iter().any(|s| text.len() > s.len() && text.ends_with(s))
 }
 
 /// A Latin-script personal name: two or three capitalised words (`Jane Doe`, `Gil-dong Hong`,
@@ -481,15 +464,10 @@ pub fn is_title(text: &str) -> bool {
         return words[..words.len() - 1].iter().all(|w| is_department(w));
     }
     words.len() <= 5
-        && words.iter().all(|w| {
-            w.chars()
-                .all(|c| c.is_ascii_alphabetic() || matches!(c, '-' | '&' | '.' | ',' | '/'))
-        })
+        && words.iter().all(|w| w.chars().all(|c| c.is_ascii_alphabetic() || matches!(c, '-' | '&' | '.' | ',' | '/')))
         && words.iter().any(|w| {
             TITLES_EN.contains(
-                &w.trim_matches(|c: char| !c.is_ascii_alphanumeric() && c != '-')
-                    .to_ascii_lowercase()
-                    .as_str(),
+                &w.trim_matches(|c: char| !c.is_ascii_alphanumeric() && c != '-').to_ascii_lowercase().as_str(),
             )
         })
 }
@@ -504,17 +482,13 @@ pub fn has_org_marker(text: &str) -> bool {
     ORG_MARKERS.iter().any(|m| text.contains(m))
         || text
             .split(|c: char| c.is_whitespace() || c == ',')
-            .map(|w| {
-                w.trim_matches(|c: char| matches!(c, '.' | '(' | ')'))
-                    .to_ascii_lowercase()
-            })
+            .map(|w| w.trim_matches(|c: char| matches!(c, '.' | '(' | ')')).to_ascii_lowercase())
             .any(|w| ORG_WORDS_EN.contains(&w.as_str()))
 }
 
 /// Weaker evidence: a Korean word ending like a company name.
 pub fn has_org_suffix(text: &str) -> bool {
-    text.split_whitespace()
-        .any(|w| ORG_SUFFIXES_KO.iter().any(|s| w.len() > s.len() && w.ends_with(s)))
+    text.split_whitespace().any(|w| ORG_SUFFIXES_KO.iter().any(|s| w.len() > s.len() && w.ends_with(s)))
 }
 
 /// Sign-off phrases: `감사합니다`, `Best regards,` …
@@ -597,13 +571,7 @@ mod tests {
 
     #[test]
     fn latin_names() {
-        for name in [
-            "Jane Doe",
-            "Gil-dong Hong",
-            "Jonas Müller",
-            "Daniel Kim",
-            "Mary O'Neil Smith",
-        ] {
+        for name in ["Jane Doe", "Gil-dong Hong", "Jonas Müller", "Daniel Kim", "Mary O'Neil Smith"] {
             assert!(is_latin_name(name), "{name}");
         }
         for not in [
@@ -634,28 +602,18 @@ mod tests {
         ] {
             assert!(is_title(title), "{title}");
         }
-        for not in [
-            "한빛테크",
-            "한국기계연구원",
-            "세움엔지니어링 대표",
-            "Example Bio Inc.",
-            "010-1234-5678",
-            "Jane Doe",
-        ] {
+        for not in
+            ["한빛테크", "한국기계연구원", "세움엔지니어링 대표", "Example Bio Inc.", "010-1234-5678", "Jane Doe"]
+        {
             assert!(!is_title(not), "{not}");
         }
     }
 
     #[test]
     fn organizations() {
-        for org in [
-            "(주)한빛테크",
-            "㈜다온소재",
-            "주식회사 세움",
-            "Example Bio Inc.",
-            "Example Co., Ltd.",
-            "KAIST 연구소",
-        ] {
+        for org in
+            ["(주)한빛테크", "㈜다온소재", "주식회사 세움", "Example Bio Inc.", "Example Co., Ltd.", "KAIST 연구소"]
+        {
             assert!(has_org_marker(org), "{org}");
         }
         assert!(!has_org_marker("김민준"));

@@ -18,18 +18,8 @@ use std::borrow::Cow;
 use super::charset;
 
 /// Header fields whose display names need quoting when decoded text is written back raw.
-const ADDRESS_HEADERS: &[&str] = &[
-    "from",
-    "to",
-    "cc",
-    "bcc",
-    "reply-to",
-    "sender",
-    "resent-from",
-    "resent-to",
-    "resent-cc",
-    "resent-sender",
-];
+const ADDRESS_HEADERS: &[&str] =
+    &["from", "to", "cc", "bcc", "reply-to", "sender", "resent-from", "resent-to", "resent-cc", "resent-sender"];
 
 /// Characters that may not stand unquoted in a display name.
 const SPECIALS: &[char] = &['"', '\\', '<', '>', ',', ';', ':', '@', '[', ']', '(', ')'];
@@ -60,10 +50,7 @@ pub fn repair(raw: &[u8]) -> Cow<'_, [u8]> {
 pub(crate) fn header_block_end(raw: &[u8]) -> usize {
     let mut start = 0;
     while start < raw.len() {
-        let line_end = raw[start..]
-            .iter()
-            .position(|&b| b == b'\n')
-            .map_or(raw.len(), |i| start + i + 1);
+        let line_end = raw[start..].iter().position(|&b| b == b'\n').map_or(raw.len(), |i| start + i + 1);
         let line = &raw[start..line_end];
         if line == b"\n" || line == b"\r\n" {
             return start;
@@ -79,10 +66,7 @@ fn fields(block: &[u8]) -> Vec<&[u8]> {
     let mut field_start = 0;
     let mut line_start = 0;
     while line_start < block.len() {
-        let line_end = block[line_start..]
-            .iter()
-            .position(|&b| b == b'\n')
-            .map_or(block.len(), |i| line_start + i + 1);
+        let line_end = block[line_start..].iter().position(|&b| b == b'\n').map_or(block.len(), |i| line_start + i + 1);
         let next = block.get(line_end).copied();
         if !matches!(next, Some(b' ' | b'\t')) {
             fields.push(&block[field_start..line_end]);
@@ -101,10 +85,8 @@ fn repair_field(field: &[u8]) -> Cow<'_, [u8]> {
     if !contains(&raw_fixed, b"=?") {
         return raw_fixed;
     }
-    let name = field
-        .iter()
-        .position(|&b| b == b':')
-        .map(|i| String::from_utf8_lossy(&field[..i]).trim().to_ascii_lowercase());
+    let name =
+        field.iter().position(|&b| b == b':').map(|i| String::from_utf8_lossy(&field[..i]).trim().to_ascii_lowercase());
     let address = name.as_deref().is_some_and(|n| ADDRESS_HEADERS.contains(&n));
     match repair_encoded_words(&raw_fixed, address) {
         Some(fixed) => Cow::Owned(fixed),
@@ -194,12 +176,7 @@ fn parse_word(field: &[u8], start: usize) -> Option<Word> {
         _ => return None,
     };
     let end = start + 2 + charset_len + 3 + payload_len + 2;
-    Some(Word {
-        start,
-        end,
-        charset,
-        bytes,
-    })
+    Some(Word { start, end, charset, bytes })
 }
 
 /// RFC 2047 "Q": `_` is a space, `=XX` a byte; a broken escape stays as it is.
@@ -210,9 +187,7 @@ fn q_decode(payload: &[u8]) -> Vec<u8> {
         match payload[i] {
             b'_' => out.push(b' '),
             b'=' if i + 2 < payload.len() => {
-                let hex = std::str::from_utf8(&payload[i + 1..i + 3])
-                    .ok()
-                    .and_then(|h| u8::from_str_radix(h, 16).ok());
+                let hex = std::str::from_utf8(&payload[i + 1..i + 3]).ok().and_then(|h| u8::from_str_radix(h, 16).ok());
                 match hex {
                     Some(byte) => {
                         out.push(byte);
@@ -233,10 +208,7 @@ fn runs<'w>(field: &[u8], words: &'w [Word]) -> Vec<&'w [Word]> {
     let mut runs = Vec::new();
     let mut start = 0;
     for i in 1..=words.len() {
-        let joined = i < words.len()
-            && field[words[i - 1].end..words[i].start]
-                .iter()
-                .all(u8::is_ascii_whitespace);
+        let joined = i < words.len() && field[words[i - 1].end..words[i].start].iter().all(u8::is_ascii_whitespace);
         if !joined {
             runs.push(&words[start..i]);
             start = i;
@@ -255,10 +227,7 @@ fn run_text(run: &[Word]) -> Option<String> {
     let mut i = 0;
     while i < run.len() {
         let label = run[i].charset.as_str();
-        let same = run[i..]
-            .iter()
-            .take_while(|w| w.charset.eq_ignore_ascii_case(label))
-            .count();
+        let same = run[i..].iter().take_while(|w| w.charset.eq_ignore_ascii_case(label)).count();
         let group = &run[i..i + same];
         let bytes: Vec<u8> = group.iter().flat_map(|w| w.bytes.iter().copied()).collect();
         let decoded = charset::decode(&bytes, Some(label));
@@ -349,11 +318,7 @@ mod tests {
     fn a_character_split_between_words_is_joined() {
         let data = "워크숍 참가".as_bytes();
         let b64 = |b: &[u8]| String::from_utf8(base64(b)).unwrap();
-        let raw = format!(
-            "Subject: =?UTF-8?B?{}?=\r\n =?utf-8?B?{}?=\r\n\r\n",
-            b64(&data[..4]),
-            b64(&data[4..])
-        );
+        let raw = format!("Subject: =?UTF-8?B?{}?=\r\n =?utf-8?B?{}?=\r\n\r\n", b64(&data[..4]), b64(&data[4..]));
         assert_eq!(repaired(raw.as_bytes()), "Subject: 워크숍 참가\r\n\r\n");
     }
 
@@ -362,10 +327,7 @@ mod tests {
         const ALPHABET: &[u8] = b"ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789+/";
         let mut out = Vec::new();
         for chunk in bytes.chunks(3) {
-            let n = chunk
-                .iter()
-                .enumerate()
-                .fold(0u32, |acc, (i, &b)| acc | (u32::from(b) << (16 - 8 * i)));
+            let n = chunk.iter().enumerate().fold(0u32, |acc, (i, &b)| acc | (u32::from(b) << (16 - 8 * i)));
             for i in 0..4 {
                 if i <= chunk.len() {
                     out.push(ALPHABET[((n >> (18 - 6 * i)) & 63) as usize]);
@@ -387,10 +349,7 @@ mod tests {
     #[test]
     fn mislabelled_q_words_are_decoded_and_quoted_in_addresses() {
         let raw = "From: =?us-ascii?Q?=B1=E8=B9=CE=C1=D8_=28=C7=D1=BA=FB=29?= <a@b.example>\r\n\r\n";
-        assert_eq!(
-            repaired(raw.as_bytes()),
-            "From: \"김민준 (한빛)\" <a@b.example>\r\n\r\n"
-        );
+        assert_eq!(repaired(raw.as_bytes()), "From: \"김민준 (한빛)\" <a@b.example>\r\n\r\n");
         let raw = "From: \"=?us-ascii?Q?=B1=E8=22?=\" <a@b.example>\r\n\r\n";
         assert_eq!(repaired(raw.as_bytes()), "From: \"김\\\"\" <a@b.example>\r\n\r\n");
     }

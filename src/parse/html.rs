@@ -74,10 +74,7 @@ struct Renderer {
 impl Renderer {
     fn new() -> Renderer {
         Renderer {
-            stack: vec![Frame::Text {
-                buf: String::new(),
-                has_table: false,
-            }],
+            stack: vec![Frame::Text { buf: String::new(), has_table: false }],
             quote_depth: 0,
             table_depth: 0,
             spill: String::new(),
@@ -115,10 +112,7 @@ impl Renderer {
     /// The innermost text buffer, opening an implicit cell when text stands directly in a table.
     fn buf(&mut self) -> &mut String {
         if !matches!(self.stack.last(), Some(Frame::Text { .. })) {
-            self.stack.push(Frame::Text {
-                buf: String::new(),
-                has_table: false,
-            });
+            self.stack.push(Frame::Text { buf: String::new(), has_table: false });
         }
         let Renderer { stack, spill, .. } = self;
         match stack.last_mut() {
@@ -183,10 +177,7 @@ impl Renderer {
     fn open_cell(&mut self) {
         self.close_cell();
         if matches!(self.stack.last(), Some(Frame::Table { .. })) {
-            self.stack.push(Frame::Text {
-                buf: String::new(),
-                has_table: false,
-            });
+            self.stack.push(Frame::Text { buf: String::new(), has_table: false });
         }
     }
 
@@ -200,10 +191,7 @@ impl Renderer {
         }
         if let Some(Frame::Text { buf, has_table }) = self.stack.pop() {
             if let Some(Frame::Table { cells }) = self.stack.last_mut() {
-                cells.push(Cell {
-                    text: tidy(&buf),
-                    has_table,
-                });
+                cells.push(Cell { text: tidy(&buf), has_table });
             }
         }
     }
@@ -258,12 +246,7 @@ fn render_row(cells: &[Cell]) -> String {
             if cell.has_table {
                 cell.text.clone()
             } else {
-                cell.text
-                    .lines()
-                    .map(str::trim)
-                    .filter(|l| !l.is_empty())
-                    .collect::<Vec<_>>()
-                    .join(" ")
+                cell.text.lines().map(str::trim).filter(|l| !l.is_empty()).collect::<Vec<_>>().join(" ")
             }
         })
         .collect();
@@ -283,10 +266,7 @@ fn tag_name(tag: &str) -> String {
 
 fn find_ascii_ci(haystack: &str, needle: &str) -> Option<usize> {
     let needle = needle.as_bytes();
-    haystack
-        .as_bytes()
-        .windows(needle.len())
-        .position(|w| w.eq_ignore_ascii_case(needle))
+    haystack.as_bytes().windows(needle.len()).position(|w| w.eq_ignore_ascii_case(needle))
 }
 
 fn newline(out: &mut String) {
@@ -409,10 +389,7 @@ mod tests {
         let html = "<table width=100%><tr><td>안녕하세요.<br>신청합니다.\
                     <table><tr><th>성명</th><th>소속</th></tr><tr><td>김민준</td><td>한빛테크</td></tr></table>\
                     김민준 드림</td></tr></table>";
-        assert_eq!(
-            to_text(html),
-            "안녕하세요.\n신청합니다.\n성명\t소속\n김민준\t한빛테크\n김민준 드림"
-        );
+        assert_eq!(to_text(html), "안녕하세요.\n신청합니다.\n성명\t소속\n김민준\t한빛테크\n김민준 드림");
     }
 
     #[test]

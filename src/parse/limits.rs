@@ -28,10 +28,7 @@ pub fn limit(raw: &[u8]) -> (&[u8], Option<String>) {
     let mut containers = 0;
     let mut start = 0;
     while start < raw.len() {
-        let end = raw[start..]
-            .iter()
-            .position(|&b| b == b'\n')
-            .map_or(raw.len(), |i| start + i + 1);
+        let end = raw[start..].iter().position(|&b| b == b'\n').map_or(raw.len(), |i| start + i + 1);
         let line = &raw[start..end];
         if starts_with_ci(line, b"content-type:") {
             parts += 1;
@@ -58,24 +55,15 @@ pub fn limit(raw: &[u8]) -> (&[u8], Option<String>) {
 /// Whether the `Content-Type:` header at `start..end` (with its folded lines) names a container.
 fn is_container(raw: &[u8], start: usize, mut end: usize) -> bool {
     while matches!(raw.get(end), Some(b' ' | b'\t')) && end - start < 4096 {
-        end = raw[end..]
-            .iter()
-            .position(|&b| b == b'\n')
-            .map_or(raw.len(), |i| end + i + 1);
+        end = raw[end..].iter().position(|&b| b == b'\n').map_or(raw.len(), |i| end + i + 1);
     }
     let value = &raw[start + b"content-type:".len()..end];
-    let value = value
-        .iter()
-        .skip_while(|b| b.is_ascii_whitespace())
-        .copied()
-        .take(16)
-        .collect::<Vec<u8>>();
+    let value = value.iter().skip_while(|b| b.is_ascii_whitespace()).copied().take(16).collect::<Vec<u8>>();
     starts_with_ci(&value, b"multipart/") || starts_with_ci(&value, b"message/")
 }
 
 fn starts_with_ci(s: &[u8], prefix: &[u8]) -> bool {
-    s.get(..prefix.len())
-        .is_some_and(|head| head.eq_ignore_ascii_case(prefix))
+    s.get(..prefix.len()).is_some_and(|head| head.eq_ignore_ascii_case(prefix))
 }
 
 /// `text` cut to at most `max` bytes at a line break (or a character boundary), and whether it
@@ -129,16 +117,11 @@ mod tests {
     fn deep_nesting_is_cut() {
         let mut raw = String::new();
         for i in 0..MAX_CONTAINERS + 1 {
-            raw.push_str(&format!(
-                "Content-Type: multipart/mixed;\r\n boundary=b{i}\r\n\r\n--b{i}\r\n"
-            ));
+            raw.push_str(&format!("Content-Type: multipart/mixed;\r\n boundary=b{i}\r\n\r\n--b{i}\r\n"));
         }
         let (kept, problem) = limit(raw.as_bytes());
         assert!(problem.unwrap().contains("nests"));
-        assert_eq!(
-            std::str::from_utf8(kept).unwrap().matches("multipart").count(),
-            MAX_CONTAINERS
-        );
+        assert_eq!(std::str::from_utf8(kept).unwrap().matches("multipart").count(), MAX_CONTAINERS);
     }
 
     #[test]

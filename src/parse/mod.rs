@@ -17,9 +17,9 @@
 //!    then count; [`signature`] and [`guess`] fill what no label states from the signature block
 //!    and the display name.
 
+pub mod attachments;
 pub mod body;
 pub mod charset;
-pub mod attachments;
 pub mod doubts;
 pub mod fields;
 pub mod forward;
@@ -128,10 +128,11 @@ fn parse_at_depth(raw: &[u8], sha256: &str, depth: usize) -> Inbound {
     };
 
     // Cleaned before the emptiness check: a Message-ID of control characters alone is none.
-    let (message_id, message_id_synthesized) = match message.message_id().map(clean_header_text).filter(|id| !id.is_empty()) {
-        Some(id) => (id, false),
-        None => (synthesized_message_id(sha256), true),
-    };
+    let (message_id, message_id_synthesized) =
+        match message.message_id().map(clean_header_text).filter(|id| !id.is_empty()) {
+            Some(id) => (id, false),
+            None => (synthesized_message_id(sha256), true),
+        };
 
     let (from, from_name) = first_address(message.from());
     if from.is_none() {
@@ -223,7 +224,9 @@ fn parse_at_depth(raw: &[u8], sha256: &str, depth: usize) -> Inbound {
 fn mime_parse(raw: &[u8]) -> Option<(mail_parser::Message<'_>, bool)> {
     match catch_unwind(|| MessageParser::default().parse(raw)) {
         Ok(parsed) => parsed.map(|message| (message, true)),
-        Err(_) => catch_unwind(|| MessageParser::default().parse_headers(raw)).ok().flatten().map(|message| (message, false)),
+        Err(_) => {
+            catch_unwind(|| MessageParser::default().parse_headers(raw)).ok().flatten().map(|message| (message, false))
+        }
     }
 }
 
@@ -299,7 +302,10 @@ impl Applicant {
         let stated = self.stated.clone();
         let guess = self.guess.clone();
         // A source only where its value is used: the first of stated, guessed, display name.
-        let pick = |stated: &Option<String>, stated_source: &Option<Source>, guess: &Option<String>, guess_source: &Option<Source>| {
+        let pick = |stated: &Option<String>,
+                    stated_source: &Option<Source>,
+                    guess: &Option<String>,
+                    guess_source: &Option<Source>| {
             match (stated, guess) {
                 (Some(_), _) => stated_source.clone(),
                 (None, Some(_)) => guess_source.clone(),
@@ -397,7 +403,8 @@ fn read_applicant(
         }
     }
     if let Some(inner) = attached_message(message) {
-        let inner_states = inner.stated.name.is_some() || inner.stated.organization.is_some() || inner.stated.phone.is_some();
+        let inner_states =
+            inner.stated.name.is_some() || inner.stated.organization.is_some() || inner.stated.phone.is_some();
         if inner_states {
             let inside = |source: Source| source.forwarded(true);
             let guess = signature::Guess {
@@ -423,7 +430,11 @@ fn read_applicant(
                 stated_sources,
                 stated_email: inner.stated_email,
                 people: inner.people,
-                ..Applicant::own(fields::Reading::default(), (signature::Guess::default(), FieldSources::default()), None)
+                ..Applicant::own(
+                    fields::Reading::default(),
+                    (signature::Guess::default(), FieldSources::default()),
+                    None,
+                )
             };
             let none = (signature::Guess::default(), FieldSources::default());
             let statements = Applicant::own(own, none, None).then(theirs);
@@ -458,7 +469,8 @@ fn attached_form(message: &mail_parser::Message<'_>) -> Option<(String, fields::
         let kind = attachments::kind_of(name, content_type, bytes)?;
         let text = attachments::extract_text(&kind, bytes, &limits).ok()?;
         let found = fields::read(&text);
-        let shown_name = name.map(clean_header_text).filter(|n| !n.is_empty()).unwrap_or_else(|| "(no file name)".to_owned());
+        let shown_name =
+            name.map(clean_header_text).filter(|n| !n.is_empty()).unwrap_or_else(|| "(no file name)".to_owned());
         states(&found.fields).then_some((shown_name, found))
     };
     for part in message.attachments() {
@@ -594,8 +606,18 @@ pub fn explain(inbound: &Inbound) -> String {
     let opt = |v: &Option<String>| v.clone().unwrap_or_else(|| "-".to_owned());
     let mut out = String::new();
     let mut line = |label: &str, value: String| out.push_str(&format!("{label:<14}{value}\n"));
-    line("message-id", format!("{}{}", inbound.message_id, if inbound.message_id_synthesized { " (synthesized)" } else { "" }));
-    line("from", format!("{} {}", inbound.from.as_ref().map(|a| a.to_string()).unwrap_or_else(|| "-".into()), inbound.from_name.as_deref().map(|n| format!("({n})")).unwrap_or_default()));
+    line(
+        "message-id",
+        format!("{}{}", inbound.message_id, if inbound.message_id_synthesized { " (synthesized)" } else { "" }),
+    );
+    line(
+        "from",
+        format!(
+            "{} {}",
+            inbound.from.as_ref().map(|a| a.to_string()).unwrap_or_else(|| "-".into()),
+            inbound.from_name.as_deref().map(|n| format!("({n})")).unwrap_or_default()
+        ),
+    );
     line("reply-to", inbound.reply_to.as_ref().map(|a| a.to_string()).unwrap_or_else(|| "-".into()));
     line("subject", opt(&inbound.subject));
     line("return-path", format!("{:?}", inbound.return_path));
@@ -667,7 +689,10 @@ fn auto_signals(message: &mail_parser::Message<'_>) -> AutoSignals {
     }
     signals.is_report = message
         .content_type()
-        .map(|ct| ct.ctype().eq_ignore_ascii_case("multipart") && ct.subtype().is_some_and(|s| s.eq_ignore_ascii_case("report")))
+        .map(|ct| {
+            ct.ctype().eq_ignore_ascii_case("multipart")
+                && ct.subtype().is_some_and(|s| s.eq_ignore_ascii_case("report"))
+        })
         .unwrap_or(false);
     signals
 }
@@ -750,7 +775,11 @@ mod tests {
     #[test]
     fn a_message_id_of_control_characters_is_synthesized() {
         // Found by fuzzing: `Message-ID: NUL` gave an empty id.
-        for raw in [&b"From: a@b.example\r\nMessage-ID:\0\r\n\r\nhi"[..], b"Message-ID: <\x01\x02>\r\n\r\nhi", b"Message-ID: \x7f\r\n\r\n"] {
+        for raw in [
+            &b"From: a@b.example\r\nMessage-ID:\0\r\n\r\nhi"[..],
+            b"Message-ID: <\x01\x02>\r\n\r\nhi",
+            b"Message-ID: \x7f\r\n\r\n",
+        ] {
             let msg = parse(raw, &sha256_hex(raw));
             assert!(msg.message_id_synthesized, "{raw:?}");
             assert!(msg.message_id.ends_with("@smebridge.invalid"));
@@ -793,7 +822,8 @@ mod tests {
     #[test]
     fn an_injected_line_break_in_the_subject_is_removed() {
         // "Hello\r\nBcc: victim@evil.example" as an encoded word.
-        let msg = inbound("From: a@b.example\nSubject: =?UTF-8?B?SGVsbG8NCkJjYzogdmljdGltQGV2aWwuZXhhbXBsZQ==?=\n\nhi\n");
+        let msg =
+            inbound("From: a@b.example\nSubject: =?UTF-8?B?SGVsbG8NCkJjYzogdmljdGltQGV2aWwuZXhhbXBsZQ==?=\n\nhi\n");
         let subject = msg.subject.unwrap();
         assert!(!subject.contains('\r') && !subject.contains('\n'), "{subject:?}");
         assert_eq!(subject, "Hello Bcc: victim@evil.example");
@@ -801,7 +831,9 @@ mod tests {
 
     #[test]
     fn garbage_is_recorded_with_a_problem_not_a_panic() {
-        for raw in [&b""[..], b"\0\0\0", b"\xff\xfe garbage", b"Content-Type: multipart/mixed; boundary=x\r\n\r\n--x\r\n--x"] {
+        for raw in
+            [&b""[..], b"\0\0\0", b"\xff\xfe garbage", b"Content-Type: multipart/mixed; boundary=x\r\n\r\n--x\r\n--x"]
+        {
             let msg = parse(raw, &sha256_hex(raw));
             assert!(!msg.message_id.is_empty());
             assert!(msg.from.is_none());
@@ -858,7 +890,10 @@ mod tests {
     #[test]
     fn doubts_are_on_the_inbound_and_in_explain() {
         let msg = inbound("From: kim@hanbit.example\nContent-Type: text/plain; charset=utf-8\n\n성명: 김민준\n소속: info@hanbit.example\n");
-        assert_eq!(msg.doubts, ["doubtful: organization \"info@hanbit.example\" is an email or web address, not a name"]);
+        assert_eq!(
+            msg.doubts,
+            ["doubtful: organization \"info@hanbit.example\" is an email or web address, not a name"]
+        );
         let explained = explain(&msg);
         assert!(explained.contains("organization  info@hanbit.example  ← line 2, label '소속'\n"), "{explained}");
         assert!(explained.contains("doubts        doubtful: organization"), "{explained}");

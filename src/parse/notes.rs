@@ -9,8 +9,20 @@ use super::fields::strip_quoted;
 
 /// Labels that introduce notes. Compared without spaces; ASCII case-insensitively.
 const LABELS: &[&str] = &[
-    "비고", "기타", "기타사항", "요청사항", "문의사항", "참고사항", "메모", "특이사항", "notes", "note", "remarks",
-    "remark", "comments", "comment",
+    "비고",
+    "기타",
+    "기타사항",
+    "요청사항",
+    "문의사항",
+    "참고사항",
+    "메모",
+    "특이사항",
+    "notes",
+    "note",
+    "remarks",
+    "remark",
+    "comments",
+    "comment",
 ];
 
 /// What counts as "no notes".
@@ -34,7 +46,9 @@ pub fn find_notes(text: &str) -> Option<String> {
 
 /// The note a line gives, if it starts with a notes label.
 fn note_on_line(line: &str) -> Option<&str> {
-    let line = line.trim_start_matches(|c: char| c.is_whitespace() || matches!(c, '■' | '□' | '●' | '○' | '•' | '-' | '*' | '·' | '※' | '▶' | '>'));
+    let line = line.trim_start_matches(|c: char| {
+        c.is_whitespace() || matches!(c, '■' | '□' | '●' | '○' | '•' | '-' | '*' | '·' | '※' | '▶' | '>')
+    });
     let line = line.trim_start_matches(|c: char| c.is_ascii_digit()).trim_start_matches(['.', ')']).trim_start();
     let (label, rest) = split_label(line)?;
     let compact: String = label.chars().filter(|c| !c.is_whitespace()).collect::<String>().to_lowercase();
@@ -63,7 +77,10 @@ mod tests {
     fn notes_under_a_remarks_label_are_kept() {
         let text = "성명: 김민준\n소속: (주)한빛테크\n비고: 주차 지원 부탁드립니다\n";
         assert_eq!(find_notes(text).as_deref(), Some("주차 지원 부탁드립니다"));
-        assert_eq!(find_notes("Name: Jane Doe\nNotes: vegetarian meal, please").as_deref(), Some("vegetarian meal, please"));
+        assert_eq!(
+            find_notes("Name: Jane Doe\nNotes: vegetarian meal, please").as_deref(),
+            Some("vegetarian meal, please")
+        );
         assert_eq!(find_notes("■ 요청 사항： 휠체어 접근 가능한 좌석").as_deref(), Some("휠체어 접근 가능한 좌석"));
         assert_eq!(find_notes("성명\t김민준\n비고\t오후 세션만 참석").as_deref(), Some("오후 세션만 참석"));
         assert_eq!(find_notes("[비고] : 발표자료 사전 공유 요청").as_deref(), Some("발표자료 사전 공유 요청"));

@@ -79,12 +79,7 @@ fn signature_region<'a>(lines: &'a [&'a str]) -> &'a [&'a str] {
     if let Some(i) = sign_off {
         return cap(&lines[i..]);
     }
-    let bare = lines
-        .iter()
-        .rev()
-        .take_while(|l| is_bare_signature_line(l))
-        .count()
-        .min(MAX_SIGNATURE_LINES);
+    let bare = lines.iter().rev().take_while(|l| is_bare_signature_line(l)).count().min(MAX_SIGNATURE_LINES);
     &lines[lines.len() - bare..]
 }
 
@@ -94,13 +89,11 @@ fn cap<'a>(lines: &'a [&'a str]) -> &'a [&'a str] {
 
 /// `감사합니다. 김민준 드림` and the like: a sign-off followed by more on the same line.
 fn starts_with_closing(line: &str) -> bool {
-    ["감사합니다", "고맙습니다", "Best regards", "Regards", "Thanks"]
-        .iter()
-        .any(|c| {
-            line.starts_with(c)
-                && line.len() > c.len()
-                && guess::name_before_closing(line[c.len()..].trim_start_matches(['.', ',', ' '])).is_some()
-        })
+    ["감사합니다", "고맙습니다", "Best regards", "Regards", "Thanks"].iter().any(|c| {
+        line.starts_with(c)
+            && line.len() > c.len()
+            && guess::name_before_closing(line[c.len()..].trim_start_matches(['.', ',', ' '])).is_some()
+    })
 }
 
 /// A short line that is not a sentence and holds at least two segments or a phone number.
@@ -370,12 +363,7 @@ mod tests {
         let text = "신청합니다.\n\n감사합니다.\n\n오세린 드림\n하늘소프트 | 마케팅팀 과장\nT. 02-555-0142 | M. 010-6678-1203\n";
         assert_eq!(
             from_signature(text),
-            guess(
-                Some("오세린"),
-                Some("하늘소프트"),
-                Some("마케팅팀 과장"),
-                Some("010-6678-1203")
-            )
+            guess(Some("오세린"), Some("하늘소프트"), Some("마케팅팀 과장"), Some("010-6678-1203"))
         );
     }
 
@@ -399,12 +387,7 @@ mod tests {
             "참가하고 싶습니다.\n\n--\n한지민 | 책임연구원\n(주)그린에너지랩\nM. 010-5521-3390\nE. jimin@x.example\n";
         assert_eq!(
             from_signature(text),
-            guess(
-                Some("한지민"),
-                Some("(주)그린에너지랩"),
-                Some("책임연구원"),
-                Some("010-5521-3390")
-            )
+            guess(Some("한지민"), Some("(주)그린에너지랩"), Some("책임연구원"), Some("010-5521-3390"))
         );
     }
 
@@ -413,25 +396,14 @@ mod tests {
         let text = "워크숍 참가 신청합니다.\n이준호, 세움엔지니어링 대표, 010-4455-6677\n";
         assert_eq!(
             from_signature(text),
-            guess(
-                Some("이준호"),
-                Some("세움엔지니어링"),
-                Some("대표"),
-                Some("010-4455-6677")
-            )
+            guess(Some("이준호"), Some("세움엔지니어링"), Some("대표"), Some("010-4455-6677"))
         );
     }
 
     #[test]
     fn prose_is_not_a_signature() {
-        assert_eq!(
-            from_signature("안녕하세요.\n행사장에 주차가 가능한가요?\n"),
-            Guess::default()
-        );
-        assert_eq!(
-            from_signature("급한 용무는 010-1234-5678으로 연락 바랍니다.\n"),
-            Guess::default()
-        );
+        assert_eq!(from_signature("안녕하세요.\n행사장에 주차가 가능한가요?\n"), Guess::default());
+        assert_eq!(from_signature("급한 용무는 010-1234-5678으로 연락 바랍니다.\n"), Guess::default());
         assert_eq!(from_signature(""), Guess::default());
     }
 
@@ -447,18 +419,9 @@ mod tests {
             from_display_name("김서준/책임연구원/한빛테크"),
             guess(Some("김서준"), Some("한빛테크"), Some("책임연구원"), None)
         );
-        assert_eq!(
-            from_display_name("박혜린 [다온소재]"),
-            guess(Some("박혜린"), Some("다온소재"), None, None)
-        );
-        assert_eq!(
-            from_display_name("김민준 팀장"),
-            guess(Some("김민준"), None, Some("팀장"), None)
-        );
-        assert_eq!(
-            from_display_name("Daniel Reyes"),
-            guess(Some("Daniel Reyes"), None, None, None)
-        );
+        assert_eq!(from_display_name("박혜린 [다온소재]"), guess(Some("박혜린"), Some("다온소재"), None, None));
+        assert_eq!(from_display_name("김민준 팀장"), guess(Some("김민준"), None, Some("팀장"), None));
+        assert_eq!(from_display_name("Daniel Reyes"), guess(Some("Daniel Reyes"), None, None, None));
         assert_eq!(from_display_name("jimin.han"), Guess::default());
         assert_eq!(from_display_name("SME 뉴스레터"), Guess::default());
     }

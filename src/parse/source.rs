@@ -181,7 +181,10 @@ mod tests {
         let cell = Source::TableCell { line: 2, label: "소속".into(), html: false };
         assert_eq!(cell.clone().in_html().to_string(), "HTML table, line 2, cell '소속'");
         assert_eq!(cell.to_string(), "table, line 2, cell '소속'");
-        assert_eq!(label.clone().in_form("신청서.hwpx").to_string(), "attached form 신청서.hwpx, line 4, label '성 명'");
+        assert_eq!(
+            label.clone().in_form("신청서.hwpx").to_string(),
+            "attached form 신청서.hwpx, line 4, label '성 명'"
+        );
         assert_eq!(Source::Sender.forwarded(false).to_string(), "forwarded mail, From address");
         assert_eq!(Source::Signature.forwarded(true).to_string(), "attached forwarded mail, signature block");
         assert_eq!(Source::DisplayName.to_string(), "sender's display name");

@@ -49,7 +49,12 @@ impl Desk {
         let mut text = std::fs::read_to_string(&config).unwrap();
         for (section, line) in extra {
             let key = line.split('=').next().unwrap().trim();
-            text = text.lines().filter(|l| !l.trim_start().starts_with(&format!("{key} ="))).collect::<Vec<_>>().join("\n") + "\n";
+            text = text
+                .lines()
+                .filter(|l| !l.trim_start().starts_with(&format!("{key} =")))
+                .collect::<Vec<_>>()
+                .join("\n")
+                + "\n";
             let header = format!("[{section}]\n");
             if !text.contains(&header) {
                 text.push_str(&format!("\n{header}"));
@@ -163,9 +168,16 @@ impl Desk {
     /// Put a message straight into the center's mailbox with a chosen arrival time.
     pub async fn append_to_center(&self, raw: &str, internaldate: &str) {
         self.sent.lock().unwrap().push(raw.as_bytes().to_vec());
-        mailstack::client::append(self.stack.host(), self.stack.imap_port(), CENTER, "INBOX", crlf(raw).as_bytes(), Some(internaldate))
-            .await
-            .expect("APPEND must work");
+        mailstack::client::append(
+            self.stack.host(),
+            self.stack.imap_port(),
+            CENTER,
+            "INBOX",
+            crlf(raw).as_bytes(),
+            Some(internaldate),
+        )
+        .await
+        .expect("APPEND must work");
     }
 
     /// Every message in `user`'s INBOX.
@@ -222,7 +234,9 @@ impl Desk {
         if let Ok(password) = std::fs::read_to_string(self.dir.path().join("password")) {
             needles.push(password.trim().to_owned());
         }
-        if let Ok(conn) = rusqlite::Connection::open_with_flags(self.database(), rusqlite::OpenFlags::SQLITE_OPEN_READ_ONLY) {
+        if let Ok(conn) =
+            rusqlite::Connection::open_with_flags(self.database(), rusqlite::OpenFlags::SQLITE_OPEN_READ_ONLY)
+        {
             let mut column = |sql: &str| {
                 if let Ok(mut stmt) = conn.prepare(sql) {
                     if let Ok(rows) = stmt.query_map([], |r| r.get::<_, Option<String>>(0)) {
@@ -269,7 +283,11 @@ impl Drop for Desk {
             return;
         }
         let found = self.scan_logs();
-        assert!(found.is_empty(), "personal data or a password in smebridge's logs at info level:\n{}", found.join("\n"));
+        assert!(
+            found.is_empty(),
+            "personal data or a password in smebridge's logs at info level:\n{}",
+            found.join("\n")
+        );
     }
 }
 

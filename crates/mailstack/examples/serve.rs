@@ -12,12 +12,7 @@ fn main() -> anyhow::Result<()> {
         None => mailstack::MailStack::start()?,
     };
     println!("dir:  {}", stack.dir().display());
-    println!(
-        "imap: {}:{} (any user, password {:?})",
-        stack.host(),
-        stack.imap_port(),
-        mailstack::PASSWORD
-    );
+    println!("imap: {}:{} (any user, password {:?})", stack.host(), stack.imap_port(), mailstack::PASSWORD);
     println!("smtp: {}:{}", stack.host(), stack.smtp_port());
     println!("Press Ctrl-C to stop.");
     loop {

@@ -18,7 +18,10 @@ fn main() -> anyhow::Result<()> {
         let restart = t.elapsed();
         let t = Instant::now();
         drop(s);
-        println!("start {up:?}  stop postfix {pf:?}  stop dovecot {dc:?}  restart both {restart:?}  drop {:?}", t.elapsed());
+        println!(
+            "start {up:?}  stop postfix {pf:?}  stop dovecot {dc:?}  restart both {restart:?}  drop {:?}",
+            t.elapsed()
+        );
     }
     Ok(())
 }

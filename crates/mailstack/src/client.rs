@@ -37,25 +37,18 @@ pub async fn send_raw(host: &str, port: u16, from: &str, to: &[&str], raw: &[u8]
     let from = if from.is_empty() {
         None
     } else {
-        Some(
-            from.parse::<Address>()
-                .with_context(|| format!("bad sender address {from:?}"))?,
-        )
+        Some(from.parse::<Address>().with_context(|| format!("bad sender address {from:?}"))?)
     };
     let to = to
         .iter()
-        .map(|t| {
-            t.parse::<Address>()
-                .with_context(|| format!("bad recipient address {t:?}"))
-        })
+        .map(|t| t.parse::<Address>().with_context(|| format!("bad recipient address {t:?}")))
         .collect::<Result<Vec<_>>>()?;
     let envelope = Envelope::new(from, to).context("building SMTP envelope")?;
 
     let hello = ClientId::Domain("mailstack.client".to_string());
-    let mut conn =
-        AsyncSmtpConnection::connect_tokio1((host, port), Some(IO_TIMEOUT), &hello, None, None)
-            .await
-            .with_context(|| format!("connecting to SMTP {host}:{port}"))?;
+    let mut conn = AsyncSmtpConnection::connect_tokio1((host, port), Some(IO_TIMEOUT), &hello, None, None)
+        .await
+        .with_context(|| format!("connecting to SMTP {host}:{port}"))?;
     let sent = conn.send(&envelope, raw).await;
     // Always say goodbye, even after a rejected command.
     let _ = conn.quit().await;
@@ -78,11 +71,7 @@ pub async fn login(host: &str, port: u16, user: &str) -> Result<Session<TcpStrea
     if greeting.is_none() {
         bail!("IMAP server {host}:{port} closed the connection before greeting");
     }
-    client
-        .login(user, PASSWORD)
-        .await
-        .map_err(|(e, _)| anyhow!(e))
-        .with_context(|| format!("IMAP LOGIN as {user}"))
+    client.login(user, PASSWORD).await.map_err(|(e, _)| anyhow!(e)).with_context(|| format!("IMAP LOGIN as {user}"))
 }
 
 /// IMAP `APPEND`s `raw` to `mailbox` of `user` (creating the mailbox if it
@@ -119,12 +108,7 @@ pub async fn append(
 
 /// Fetches every message in `mailbox` of `user` (`UID`, `INTERNALDATE`,
 /// `BODY.PEEK[]`, so no `\Seen` flags are set), ordered by UID.
-pub async fn fetch_all(
-    host: &str,
-    port: u16,
-    user: &str,
-    mailbox: &str,
-) -> Result<Vec<FetchedMail>> {
+pub async fn fetch_all(host: &str, port: u16, user: &str, mailbox: &str) -> Result<Vec<FetchedMail>> {
     let mut session = login(host, port, user).await?;
     let res = fetch_all_in(&mut session, mailbox).await;
     let _ = session.logout().await;
@@ -136,20 +120,14 @@ async fn fetch_all_in(session: &mut Session<TcpStream>, mailbox: &str) -> Result
     if mb.exists == 0 {
         return Ok(Vec::new());
     }
-    let fetches: Vec<_> = session
-        .uid_fetch("1:*", "(UID INTERNALDATE BODY.PEEK[])")
-        .await?
-        .try_collect()
-        .await?;
+    let fetches: Vec<_> = session.uid_fetch("1:*", "(UID INTERNALDATE BODY.PEEK[])").await?.try_collect().await?;
     let mut out = Vec::with_capacity(fetches.len());
     for f in &fetches {
         let Some(uid) = f.uid else { continue };
         out.push(FetchedMail {
             uid,
             raw: f.body().unwrap_or_default().to_vec(),
-            internaldate: f
-                .internal_date()
-                .map(|d| d.format("%d-%b-%Y %H:%M:%S %z").to_string()),
+            internaldate: f.internal_date().map(|d| d.format("%d-%b-%Y %H:%M:%S %z").to_string()),
         });
     }
     out.sort_by_key(|m| m.uid);

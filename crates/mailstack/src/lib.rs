@@ -138,10 +138,7 @@ impl MailStack {
     /// Starts a stack in a fresh temporary directory (removed on drop, unless
     /// the environment variable `MAILSTACK_KEEP` is set).
     pub fn start() -> Result<MailStack> {
-        let tmp = tempfile::Builder::new()
-            .prefix("mailstack-")
-            .tempdir()
-            .context("creating temporary directory")?;
+        let tmp = tempfile::Builder::new().prefix("mailstack-").tempdir().context("creating temporary directory")?;
         let root = if std::env::var_os("MAILSTACK_KEEP").is_some() {
             let kept = tmp.keep();
             eprintln!("mailstack: keeping {}", kept.display());
@@ -160,9 +157,7 @@ impl MailStack {
     /// ancestor directory needs the `o+x` bit); its own mode is set to 0755.
     pub fn start_in(dir: &Path) -> Result<MailStack> {
         fs::create_dir_all(dir).with_context(|| format!("creating {}", dir.display()))?;
-        let dir = dir
-            .canonicalize()
-            .with_context(|| format!("resolving {}", dir.display()))?;
+        let dir = dir.canonicalize().with_context(|| format!("resolving {}", dir.display()))?;
         Self::start_root(Root::Given(dir))
     }
 
@@ -281,10 +276,7 @@ impl MailStack {
             None => (user.as_str(), ""),
         };
         let local = local.split('+').next().unwrap_or(local);
-        self.dir()
-            .join("mail")
-            .join(format!("{local}{domain}"))
-            .join("Maildir")
+        self.dir().join("mail").join(format!("{local}{domain}")).join("Maildir")
     }
 
     /// Stops Postfix and its worker processes (SIGTERM to the master, which
@@ -357,28 +349,18 @@ impl MailStack {
                 // empty. `postfix check` at least reports configuration and
                 // permission problems.
                 if process::read_from(&log, offset).trim().is_empty() {
-                    let check = Command::new("/usr/sbin/postfix")
-                        .arg("-c")
-                        .arg(&etc)
-                        .arg("check")
-                        .output();
+                    let check = Command::new("/usr/sbin/postfix").arg("-c").arg(&etc).arg("check").output();
                     let text = match check {
-                        Ok(o) => format!(
-                            "{}{}",
-                            String::from_utf8_lossy(&o.stdout),
-                            String::from_utf8_lossy(&o.stderr)
-                        ),
+                        Ok(o) => {
+                            format!("{}{}", String::from_utf8_lossy(&o.stdout), String::from_utf8_lossy(&o.stderr))
+                        }
                         Err(err) => format!("(could not run postfix check: {err})"),
                     };
                     return Err(e.context(format!(
                         "postfix master failed before it could log anything; \
                          `postfix -c {} check` says: {}",
                         etc.display(),
-                        if text.trim().is_empty() {
-                            "nothing"
-                        } else {
-                            text.trim()
-                        }
+                        if text.trim().is_empty() { "nothing" } else { text.trim() }
                     )));
                 }
                 Err(e)
@@ -415,8 +397,7 @@ impl MailStack {
         // Runtime state only; a stale master.pid or socket from a killed
         // instance would otherwise confuse the new one.
         if run_dir.exists() {
-            fs::remove_dir_all(&run_dir)
-                .with_context(|| format!("removing {}", run_dir.display()))?;
+            fs::remove_dir_all(&run_dir).with_context(|| format!("removing {}", run_dir.display()))?;
         }
         let conf = dir.join("dovecot/dovecot.conf");
         let log = self.dovecot_log_path();
@@ -485,11 +466,7 @@ impl MailStack {
             .output()
             .with_context(|| format!("running {POSTQUEUE_BIN}"))?;
         if !out.status.success() {
-            bail!(
-                "postqueue -f failed ({}): {}",
-                out.status,
-                String::from_utf8_lossy(&out.stderr).trim()
-            );
+            bail!("postqueue -f failed ({}): {}", out.status, String::from_utf8_lossy(&out.stderr).trim());
         }
         Ok(())
     }
@@ -611,8 +588,8 @@ impl MailStack {
         let q = pf.join("queue");
         make_dir(&q, 0, 0, 0o755)?;
         for sub in [
-            "active", "bounce", "corrupt", "defer", "deferred", "flush", "hold", "incoming",
-            "private", "saved", "trace",
+            "active", "bounce", "corrupt", "defer", "deferred", "flush", "hold", "incoming", "private", "saved",
+            "trace",
         ] {
             make_dir(&q.join(sub), pf_uid, 0, 0o700)?;
         }
@@ -634,10 +611,8 @@ impl MailStack {
         // Unix socket paths are limited to 107 bytes; Dovecot's longest is
         // about 30 bytes below base_dir.
         if dir.join("dovecot/run").as_os_str().len() > 70 {
-            let t = tempfile::Builder::new()
-                .prefix("mstk")
-                .tempdir()
-                .context("creating short Dovecot run directory")?;
+            let t =
+                tempfile::Builder::new().prefix("mstk").tempdir().context("creating short Dovecot run directory")?;
             make_dir(t.path(), 0, 0, 0o755)?;
             self.short_run_dir = Some(t);
         }
@@ -668,9 +643,7 @@ impl Drop for MailStack {
 fn preflight(dir: &Path) -> Result<()> {
     // SAFETY: geteuid has no preconditions.
     if unsafe { libc::geteuid() } != 0 {
-        bail!(
-            "mailstack must run as root (Dovecot and Postfix drop privileges to their own users)"
-        );
+        bail!("mailstack must run as root (Dovecot and Postfix drop privileges to their own users)");
     }
     process::require_binary(DOVECOT_BIN, "dovecot-imapd dovecot-lmtpd")?;
     process::require_binary(POSTFIX_MASTER_BIN, "postfix")?;
@@ -681,10 +654,7 @@ fn preflight(dir: &Path) -> Result<()> {
     use std::os::unix::fs::PermissionsExt;
     let mut anc = dir.parent();
     while let Some(a) = anc {
-        let mode = fs::metadata(a)
-            .with_context(|| format!("stat {}", a.display()))?
-            .permissions()
-            .mode();
+        let mode = fs::metadata(a).with_context(|| format!("stat {}", a.display()))?.permissions().mode();
         if mode & 0o001 == 0 {
             bail!(
                 "{} is not searchable by other users (mode {:o}); the dovecot and postfix users \

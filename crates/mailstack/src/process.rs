@@ -20,12 +20,7 @@ use anyhow::{anyhow, bail, Context, Result};
 /// A random `u64` (std's `RandomState` is seeded from the OS).
 pub(crate) fn random_u64() -> u64 {
     let mut h = RandomState::new().build_hasher();
-    h.write_u128(
-        std::time::SystemTime::now()
-            .duration_since(std::time::UNIX_EPOCH)
-            .map(|d| d.as_nanos())
-            .unwrap_or(0),
-    );
+    h.write_u128(std::time::SystemTime::now().duration_since(std::time::UNIX_EPOCH).map(|d| d.as_nanos()).unwrap_or(0));
     h.finish()
 }
 
@@ -133,11 +128,7 @@ pub(crate) fn read_greeting(port: u16) -> io::Result<String> {
         }
     }
     // Be polite: both IMAP and SMTP servers log rude disconnects.
-    let quit: &[u8] = if buf.starts_with(b"*") {
-        b"z LOGOUT\r\n"
-    } else {
-        b"QUIT\r\n"
-    };
+    let quit: &[u8] = if buf.starts_with(b"*") { b"z LOGOUT\r\n" } else { b"QUIT\r\n" };
     let _ = s.write_all(quit);
     Ok(String::from_utf8_lossy(&buf).trim_end().to_string())
 }
@@ -176,10 +167,8 @@ pub(crate) fn lookup_group(name: &str) -> Result<u32> {
 pub(crate) fn make_dir(path: &Path, uid: u32, gid: u32, mode: u32) -> Result<()> {
     use std::os::unix::fs::PermissionsExt;
     fs::create_dir_all(path).with_context(|| format!("creating {}", path.display()))?;
-    std::os::unix::fs::chown(path, Some(uid), Some(gid))
-        .with_context(|| format!("chown {}", path.display()))?;
-    fs::set_permissions(path, fs::Permissions::from_mode(mode))
-        .with_context(|| format!("chmod {}", path.display()))?;
+    std::os::unix::fs::chown(path, Some(uid), Some(gid)).with_context(|| format!("chown {}", path.display()))?;
+    fs::set_permissions(path, fs::Permissions::from_mode(mode)).with_context(|| format!("chmod {}", path.display()))?;
     Ok(())
 }
 
@@ -262,22 +251,10 @@ impl ServerProcess {
     ) -> Result<Self> {
         let out = open_log(log)?;
         let err = out.try_clone()?;
-        cmd.stdin(Stdio::null())
-            .stdout(Stdio::from(out))
-            .stderr(Stdio::from(err))
-            .process_group(0);
-        let child = cmd
-            .spawn()
-            .with_context(|| format!("spawning {name}: {cmd:?}"))?;
+        cmd.stdin(Stdio::null()).stdout(Stdio::from(out)).stderr(Stdio::from(err)).process_group(0);
+        let child = cmd.spawn().with_context(|| format!("spawning {name}: {cmd:?}"))?;
         let pgid = i32::try_from(child.id()).map_err(|_| anyhow!("pid out of range"))?;
-        let mut server = ServerProcess {
-            name,
-            child,
-            pgid,
-            watchdog: None,
-            term_group,
-            reaped: false,
-        };
+        let mut server = ServerProcess { name, child, pgid, watchdog: None, term_group, reaped: false };
         // A missing watchdog only matters if the test process is killed, so it
         // is not worth failing the start for.
         server.watchdog = spawn_watchdog(pgid, marker, cleanup).ok();
@@ -293,12 +270,7 @@ impl ServerProcess {
         let mut info: libc::siginfo_t = unsafe { std::mem::zeroed() };
         // SAFETY: plain syscall on our own child with a zeroed out-parameter.
         let rc = unsafe {
-            libc::waitid(
-                libc::P_PID,
-                self.pgid as libc::id_t,
-                &mut info,
-                libc::WEXITED | libc::WNOHANG | libc::WNOWAIT,
-            )
+            libc::waitid(libc::P_PID, self.pgid as libc::id_t, &mut info, libc::WEXITED | libc::WNOHANG | libc::WNOWAIT)
         };
         if rc != 0 {
             // ECHILD: already reaped elsewhere; treat as exited.
@@ -336,16 +308,10 @@ impl ServerProcess {
             if !self.wait_gone(Instant::now() + grace) {
                 self.signal(libc::SIGKILL, true);
                 if !self.wait_gone(Instant::now() + Duration::from_secs(10)) {
-                    bail!(
-                        "{}: processes of group {} still alive after SIGKILL",
-                        self.name,
-                        self.pgid
-                    );
+                    bail!("{}: processes of group {} still alive after SIGKILL", self.name, self.pgid);
                 }
             }
-            self.child
-                .wait()
-                .with_context(|| format!("reaping {}", self.name))?;
+            self.child.wait().with_context(|| format!("reaping {}", self.name))?;
             self.reaped = true;
         }
         self.kill_watchdog();

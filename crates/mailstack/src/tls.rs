@@ -17,11 +17,53 @@ pub(crate) fn ensure_certificates(dir: &Path) -> Result<()> {
         .context("writing server.ext")?;
     let d = |name: &str| dir.join(name).to_string_lossy().into_owned();
     // EC keys: made in milliseconds, unlike RSA.
-    openssl(&["req", "-x509", "-newkey", "ec", "-pkeyopt", "ec_paramgen_curve:prime256v1", "-nodes", "-days", "3650", "-subj", "/CN=mailstack test CA", "-keyout", &d("ca.key"), "-out", &d("ca.pem")])?;
-    openssl(&["req", "-newkey", "ec", "-pkeyopt", "ec_paramgen_curve:prime256v1", "-nodes", "-subj", "/CN=localhost", "-keyout", &d("server.key"), "-out", &d("server.csr")])?;
     openssl(&[
-        "x509", "-req", "-in", &d("server.csr"), "-CA", &d("ca.pem"), "-CAkey", &d("ca.key"), "-CAcreateserial", "-days", "3650",
-        "-extfile", &d("server.ext"), "-out", &d("server.pem"),
+        "req",
+        "-x509",
+        "-newkey",
+        "ec",
+        "-pkeyopt",
+        "ec_paramgen_curve:prime256v1",
+        "-nodes",
+        "-days",
+        "3650",
+        "-subj",
+        "/CN=mailstack test CA",
+        "-keyout",
+        &d("ca.key"),
+        "-out",
+        &d("ca.pem"),
+    ])?;
+    openssl(&[
+        "req",
+        "-newkey",
+        "ec",
+        "-pkeyopt",
+        "ec_paramgen_curve:prime256v1",
+        "-nodes",
+        "-subj",
+        "/CN=localhost",
+        "-keyout",
+        &d("server.key"),
+        "-out",
+        &d("server.csr"),
+    ])?;
+    openssl(&[
+        "x509",
+        "-req",
+        "-in",
+        &d("server.csr"),
+        "-CA",
+        &d("ca.pem"),
+        "-CAkey",
+        &d("ca.key"),
+        "-CAcreateserial",
+        "-days",
+        "3650",
+        "-extfile",
+        &d("server.ext"),
+        "-out",
+        &d("server.pem"),
     ])?;
     Ok(())
 }
