@@ -183,19 +183,6 @@ fn finished(joined: Result<Outcome, tokio::task::JoinError>) -> Option<Outcome> 
     }
 }
 
-/// Send every due reply once, within the rate limits, [`crate::smtp::POOL_SIZE`] at a time (a one-off
-/// [`Sender`]).
-pub async fn send_due<T: ReplyTransport + Send + Sync + 'static>(
-    store: &mut Store,
-    transport: Arc<T>,
-    now: Timestamp,
-    backoff: Backoff,
-    limits: ReplyLimits,
-    bcc: Option<&EmailAddress>,
-) -> Result<SendReport> {
-    Sender::new(transport, limits, bcc.cloned()).finish(store, now, backoff).await
-}
-
 /// Check each row against the rate limits and its addresses, and mark the ones to send now
 /// `sending` (their attempt counted).
 fn claim(
@@ -277,6 +264,19 @@ mod tests {
     use std::sync::Mutex;
 
     use super::*;
+
+    /// One pass of a one-off [`Sender`], as the daemon makes them.
+    async fn send_due<T: ReplyTransport + Send + Sync + 'static>(
+        store: &mut Store,
+        transport: Arc<T>,
+        now: Timestamp,
+        backoff: Backoff,
+        limits: ReplyLimits,
+        bcc: Option<&EmailAddress>,
+    ) -> Result<SendReport> {
+        Sender::new(transport, limits, bcc.cloned()).finish(store, now, backoff).await
+    }
+
     use crate::store::{ApplicationWrite, MailboxUid, NewMessage, NewReply};
 
     /// A stand-in transport for unit tests: answers from a script and records what it was given.
