@@ -169,6 +169,64 @@ async fn a_recreated_mailbox_with_a_new_uidvalidity_duplicates_nothing() {
     );
 }
 
+/// A mailbox restored from a backup keeps its UIDVALIDITY but hands out UIDs again: the UIDs
+/// recorded since the backup now name other messages. smebridge sees UIDNEXT go backwards,
+/// forgets its UIDs for the folder, looks at every message again (known bytes are recognised),
+/// records the new one that got a reused UID, and tells staff.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_mailbox_restored_from_a_backup_reuses_uids_and_nothing_is_missed_or_answered_twice() {
+    let mut desk = Desk::start();
+    append_all(&desk, 0..3).await;
+    assert!(desk.once().contains("recorded 3 new message"));
+    desk.stack.wait_for_queue_empty(Duration::from_secs(30)).unwrap();
+
+    // The backup: Dovecot's maildir as it is now (messages, dovecot-uidlist, indexes).
+    let maildir = desk.stack.maildir(CENTER);
+    let backup = tempfile::tempdir().unwrap();
+    let copy = |from: &Path, to: &Path| {
+        let status = Command::new("cp").arg("-a").arg(from).arg(to).status().unwrap();
+        assert!(status.success(), "cp -a {} {}", from.display(), to.display());
+    };
+    desk.stack.stop_dovecot().unwrap();
+    copy(&maildir, &backup.path().join("Maildir"));
+    desk.stack.start_dovecot().unwrap();
+
+    // Two more arrive and are answered (UIDs 4 and 5, UIDNEXT 6).
+    append_all(&desk, 3..5).await;
+    assert!(desk.once().contains("recorded 2 new message"));
+    // (Their acknowledgements delivered first: Dovecot stopped mid-LMTP makes Postfix deliver a
+    // reply twice, which is not what this test is about.)
+    desk.stack.wait_for_queue_empty(Duration::from_secs(30)).unwrap();
+
+    // The server is restored from the backup (UIDNEXT 4 again, same UIDVALIDITY), and a new
+    // application arrives: it gets UID 4, which smebridge recorded for another message.
+    desk.stack.stop_dovecot().unwrap();
+    std::fs::remove_dir_all(&maildir).unwrap();
+    copy(&backup.path().join("Maildir"), &maildir);
+    desk.stack.start_dovecot().unwrap();
+    append_all(&desk, 5..6).await;
+
+    let report = desk.once();
+    assert!(report.contains("recorded 1 new message(s) (3 already known"), "{report}");
+    assert!(report.contains("queued 1 repl"), "only the new one is answered: {report}");
+    let conn = rusqlite::Connection::open(desk.database()).unwrap();
+    let events: Vec<String> = conn
+        .prepare("SELECT kind FROM mailbox_events ORDER BY id")
+        .unwrap()
+        .query_map([], |r| r.get(0))
+        .unwrap()
+        .map(Result::unwrap)
+        .collect();
+    assert!(events.contains(&"uidnext_backwards".to_owned()), "{events:?}");
+    assert_eq!(desk.export().len(), 6, "every application recorded once");
+    desk.stack.wait_for_queue_empty(Duration::from_secs(30)).unwrap();
+    for i in 0..6 {
+        assert_eq!(delivered(&desk, &applicant(i)), 1, "applicant {i}: exactly one acknowledgement");
+    }
+    let text = staff_summary(&desk);
+    assert!(text.contains("went backwards (UIDNEXT decreased"), "staff are told:\n{text}");
+}
+
 /// Today's staff summary as `smebridge summary` prints it (the plain-text part).
 fn staff_summary(desk: &Desk) -> String {
     let out = desk.smebridge(&["summary"]);
