@@ -11,6 +11,7 @@
 //!
 //! `cargo bench --bench parse` (add `-- --quick` for a short run). See BENCHMARKS.md.
 
+use mailstack::client::crlf;
 use std::path::{Path, PathBuf};
 
 use base64::Engine as _;
@@ -36,17 +37,6 @@ fn samples(dir: &str) -> Vec<(String, Vec<u8>)> {
             (name, crlf(&raw))
         })
         .collect()
-}
-
-fn crlf(raw: &[u8]) -> Vec<u8> {
-    let mut out = Vec::with_capacity(raw.len() + raw.len() / 20);
-    for (i, &b) in raw.iter().enumerate() {
-        if b == b'\n' && (i == 0 || raw[i - 1] != b'\r') {
-            out.push(b'\r');
-        }
-        out.push(b);
-    }
-    out
 }
 
 /// An application (Korean, plain text) with a `size`-byte PDF attachment, base64 in 76-column lines.

@@ -40,6 +40,7 @@
 //! `--wrap` runs every `smebridge once` under a profiler (`--wrap 'strace -f -c -o FILE'`); its
 //! times and RSS are then the wrapper's, not a measurement.
 
+use mailstack::client::crlf;
 use std::collections::HashMap;
 use std::fmt::Write as _;
 use std::path::{Path, PathBuf};
@@ -431,17 +432,6 @@ fn outlook(i: usize, tag: &str) -> Vec<u8> {
         mail.push('\n');
     }
     mail.into_bytes()
-}
-
-fn crlf(raw: &[u8]) -> Vec<u8> {
-    let mut out = Vec::with_capacity(raw.len() + raw.len() / 30);
-    for (i, &b) in raw.iter().enumerate() {
-        if b == b'\n' && (i == 0 || raw[i - 1] != b'\r') {
-            out.push(b'\r');
-        }
-        out.push(b);
-    }
-    out
 }
 
 // --- the backlog ----------------------------------------------------------------------------------

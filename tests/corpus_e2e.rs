@@ -66,18 +66,7 @@ fn fixture_dir() -> PathBuf {
 fn fixture(name: &str) -> (Vec<u8>, Value) {
     let raw = std::fs::read(fixture_dir().join(format!("{name}.eml"))).unwrap();
     let json = std::fs::read_to_string(fixture_dir().join(format!("{name}.json"))).unwrap();
-    (with_crlf(&raw), serde_json::from_str(&json).unwrap_or_else(|e| panic!("{name}.json: {e}")))
-}
-
-fn with_crlf(raw: &[u8]) -> Vec<u8> {
-    let mut out = Vec::with_capacity(raw.len() + raw.len() / 20);
-    for (i, &b) in raw.iter().enumerate() {
-        if b == b'\n' && (i == 0 || raw[i - 1] != b'\r') {
-            out.push(b'\r');
-        }
-        out.push(b);
-    }
-    out
+    (mailstack::client::crlf(&raw), serde_json::from_str(&json).unwrap_or_else(|e| panic!("{name}.json: {e}")))
 }
 
 fn sha256_hex(bytes: &[u8]) -> String {

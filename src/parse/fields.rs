@@ -283,27 +283,18 @@ pub fn read(text: &str) -> Reading {
 struct Reader {
     fields: Fields,
     hints: Hints,
-    /// Indexed by [`Slot`].
+    /// Indexed by [`Field`].
     sources: [Option<Source>; 6],
-    /// Where each hint was found, indexed by [`Slot`].
+    /// Where each hint was found, indexed by [`Field`].
     hint_sources: [Option<Source>; 6],
     unreadable_phone: Option<String>,
     unreadable_attendees: Option<String>,
 }
 
-/// The fields that have a [`Source`], as indexes.
-#[derive(Debug, Clone, Copy)]
-enum Slot {
-    Name,
-    Organization,
-    Position,
-    Phone,
-    Email,
-    Attendees,
-}
-
-impl Slot {
-    const ALL: [Slot; 6] = [Slot::Name, Slot::Organization, Slot::Position, Slot::Phone, Slot::Email, Slot::Attendees];
+impl Field {
+    /// Every field, in the order of the indexes of [`Reader::sources`] and [`filled`].
+    const ALL: [Field; 6] =
+        [Field::Name, Field::Organization, Field::Position, Field::Phone, Field::Email, Field::Attendees];
 }
 
 /// Which fields have a value.
@@ -330,7 +321,7 @@ impl Reader {
         let (fields_before, hints_before) = (filled(&self.fields), hinted(&self.hints));
         act(&mut self.fields, &mut self.hints);
         let (fields_after, hints_after) = (filled(&self.fields), hinted(&self.hints));
-        for slot in Slot::ALL {
+        for slot in Field::ALL {
             let k = slot as usize;
             if fields_after[k] && !fields_before[k] {
                 self.sources[k] = Some(at.clone());
@@ -419,7 +410,7 @@ impl Reader {
         fill(&mut fields.position, hints.position);
         fill(&mut fields.phone, hints.phone);
         fill(&mut fields.attendees, hints.attendees);
-        for slot in [Slot::Position, Slot::Phone, Slot::Attendees] {
+        for slot in [Field::Position, Field::Phone, Field::Attendees] {
             let k = slot as usize;
             if filled(fields)[k] && !before[k] {
                 self.sources[k] = self.hint_sources[k].take();
@@ -428,14 +419,14 @@ impl Reader {
         if fields.attendees.is_none() {
             if let Some((index, count)) = attendees_in_sentences(lines) {
                 fields.attendees = Some(count);
-                self.sources[Slot::Attendees as usize] = Some(Source::Sentence { line: index + 1 });
+                self.sources[Field::Attendees as usize] = Some(Source::Sentence { line: index + 1 });
             }
         }
         if fields.attendees.is_none() && fields.people.len() >= 2 {
             fields.attendees = u32::try_from(fields.people.len()).ok().filter(|&n| n <= MAX_ATTENDEES);
             if fields.attendees.is_some() {
                 let count = fields.people.len();
-                self.sources[Slot::Attendees as usize] = Some(Source::PeopleList { count });
+                self.sources[Field::Attendees as usize] = Some(Source::PeopleList { count });
             }
         }
         let [name, organization, position, phone, stated_email, attendees] = self.sources;
@@ -933,7 +924,7 @@ fn is_phone_char(c: char) -> bool {
 // Line parsing
 // ---------------------------------------------------------------------------
 
-/// Which [`Fields`] slot a label fills.
+/// Which [`Fields`] slot a label fills (and, as an index, which slot of [`Reader::sources`]).
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 enum Field {
     Name,

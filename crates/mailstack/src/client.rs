@@ -30,6 +30,18 @@ pub struct FetchedMail {
     pub internaldate: Option<String>,
 }
 
+/// `raw` with every bare LF made CRLF, as mail travels over SMTP and IMAP (existing CRLFs kept).
+pub fn crlf(raw: &[u8]) -> Vec<u8> {
+    let mut out = Vec::with_capacity(raw.len() + raw.len() / 20);
+    for (i, &b) in raw.iter().enumerate() {
+        if b == b'\n' && (i == 0 || raw[i - 1] != b'\r') {
+            out.push(b'\r');
+        }
+        out.push(b);
+    }
+    out
+}
+
 /// Submits `raw` (a complete RFC 5322 message) over plain SMTP, with the
 /// envelope sender `from` (empty for the null sender `<>`) and recipients
 /// `to`. Fails if the server refuses the connection or any command.
