@@ -21,6 +21,8 @@ pub(crate) struct DovecotParams<'a> {
     pub imap_port: u16,
     pub imaps_port: u16,
     pub lmtp_port: u16,
+    /// Dovecot's SASL service for Postfix (loopback TCP).
+    pub auth_port: u16,
     /// Holds `server.pem` and `server.key`.
     pub tls_dir: &'a Path,
     /// Unique per stack; shows up in the greetings and in `ps`.
@@ -33,6 +35,8 @@ pub(crate) struct PostfixParams<'a> {
     pub data_dir: &'a Path,
     pub smtp_port: u16,
     pub lmtp_port: u16,
+    /// Dovecot's SASL service, for SMTP AUTH.
+    pub auth_port: u16,
     /// Holds `server.pem` and `server.key`.
     pub tls_dir: &'a Path,
     /// Unique per stack; shows up in the SMTP banner.
@@ -104,6 +108,13 @@ service lmtp {{
     mode = 0
   }}
 }}
+# SASL for Postfix's SMTP AUTH (smtpd_sasl_type = dovecot).
+service auth {{
+  inet_listener auth-smtp {{
+    address = 127.0.0.1
+    port = {auth_port}
+  }}
+}}
 # Disable the per-IP auth penalty (every client is 127.0.0.1, so a test that
 # checks a wrong password would otherwise slow down all later logins).
 service anvil {{
@@ -121,6 +132,7 @@ service anvil {{
         imap_port = p.imap_port,
         imaps_port = p.imaps_port,
         lmtp_port = p.lmtp_port,
+        auth_port = p.auth_port,
         tls_dir = p.tls_dir.display(),
     )
 }
@@ -143,7 +155,11 @@ biff = no
 inet_interfaces = 127.0.0.1
 inet_protocols = ipv4
 mynetworks = 127.0.0.0/8
-smtpd_relay_restrictions = permit_mynetworks, reject
+smtpd_relay_restrictions = permit_mynetworks, permit_sasl_authenticated, reject
+# SMTP AUTH, optional, checked by Dovecot (any user, the one password).
+smtpd_sasl_auth_enable = yes
+smtpd_sasl_type = dovecot
+smtpd_sasl_path = inet:127.0.0.1:{auth_port}
 smtpd_reject_unlisted_recipient = no
 
 # No local delivery at all: every domain is a "virtual mailbox domain" whose
@@ -190,6 +206,7 @@ smtpd_error_sleep_time = 0
         data_dir = p.data_dir.display(),
         token = p.token,
         lmtp_port = p.lmtp_port,
+        auth_port = p.auth_port,
         tls_dir = p.tls_dir.display(),
     )
 }

@@ -14,6 +14,9 @@
 //!   same mailbox. A `+detail` in an LMTP recipient is stripped by Dovecot
 //!   (`kim+x@a` is delivered to `kim@a`'s INBOX).
 //! * Mail lives in `DIR/mail/<user>/Maildir`, owned by the `dovecot` user.
+//! * Postfix also offers SMTP AUTH (PLAIN, LOGIN; checked by Dovecot over SASL,
+//!   so any user name with [`PASSWORD`]); it is optional: mail from loopback
+//!   is relayed without it.
 //!
 //! Requirements: running as root on Linux, with the Debian packages
 //! `dovecot-imapd dovecot-lmtpd postfix` installed. The system instances need
@@ -124,6 +127,8 @@ pub struct MailStack {
     /// IMAP over TLS from the first byte (the plain `imap_port` also offers STARTTLS).
     imaps_port: u16,
     lmtp_port: u16,
+    /// Dovecot's SASL authentication service, for Postfix's SMTP AUTH.
+    auth_port: u16,
     smtp_port: u16,
     dovecot: Option<ServerProcess>,
     postfix: Option<ServerProcess>,
@@ -169,6 +174,7 @@ impl MailStack {
             imap_port: 0,
             imaps_port: 0,
             lmtp_port: 0,
+            auth_port: 0,
             smtp_port: 0,
             dovecot: None,
             postfix: None,
@@ -186,15 +192,18 @@ impl MailStack {
             stack.imap_port = process::reserve_port()?;
             stack.imaps_port = process::reserve_port()?;
             stack.lmtp_port = process::reserve_port()?;
+            stack.auth_port = process::reserve_port()?;
             match stack.start_dovecot() {
                 Ok(()) => break,
                 Err(e) => {
                     process::release_port(stack.imap_port);
                     process::release_port(stack.imaps_port);
                     process::release_port(stack.lmtp_port);
+                    process::release_port(stack.auth_port);
                     stack.imap_port = 0;
                     stack.imaps_port = 0;
                     stack.lmtp_port = 0;
+                    stack.auth_port = 0;
                     if attempt >= PORT_ATTEMPTS || !is_port_conflict(&e) {
                         return Err(e);
                     }
@@ -306,6 +315,7 @@ impl MailStack {
             data_dir: &dir.join("postfix/data"),
             smtp_port: self.smtp_port,
             lmtp_port: self.lmtp_port,
+            auth_port: self.auth_port,
             tls_dir: &dir.join("tls"),
             token: &self.token,
         };
@@ -409,6 +419,7 @@ impl MailStack {
             imap_port: self.imap_port,
             imaps_port: self.imaps_port,
             lmtp_port: self.lmtp_port,
+            auth_port: self.auth_port,
             tls_dir: &dir.join("tls"),
             token: &self.token,
         };
@@ -417,6 +428,7 @@ impl MailStack {
         process::check_port_free(self.imap_port, "dovecot (imap)")?;
         process::check_port_free(self.imaps_port, "dovecot (imaps)")?;
         process::check_port_free(self.lmtp_port, "dovecot (lmtp)")?;
+        process::check_port_free(self.auth_port, "dovecot (auth)")?;
         let offset = process::file_len(&log);
         let bin = process::require_binary(DOVECOT_BIN, "dovecot-imapd dovecot-lmtpd")?;
         let mut cmd = Command::new(bin);
@@ -631,7 +643,7 @@ impl Drop for MailStack {
         if let Some(mut d) = self.dovecot.take() {
             let _ = d.stop(Duration::from_secs(3));
         }
-        for port in [self.imap_port, self.imaps_port, self.lmtp_port, self.smtp_port] {
+        for port in [self.imap_port, self.imaps_port, self.lmtp_port, self.auth_port, self.smtp_port] {
             if port != 0 {
                 process::release_port(port);
             }
