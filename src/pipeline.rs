@@ -11,7 +11,8 @@ use tracing::{debug, error, info, instrument, Span};
 
 use crate::config::Config;
 use crate::domain::{
-    auth_verdict, automatic_reason, decide, ApplicantFields, Change, Decision, EmailAddress, Existing, Facts, Status,
+    auth_verdict, automatic_reason, decide, reply_address, ApplicantFields, Change, Decision, EmailAddress, Existing,
+    Facts, ReplyAddress, Status,
 };
 use crate::parse::{self, Inbound};
 use crate::reply::{Addressee, Replier, ReplyFacts, ReplyKind};
@@ -79,6 +80,9 @@ pub fn process_message(
         seats_left,
     });
 
+    if let Some(note) = reply_address_of(&inbound).and_then(|r| r.note()) {
+        inbound.problems.push(note); // for staff: with the application's review, and on the message
+    }
     let mut plan = plan(&decision, &inbound, existing.as_ref());
     if plan.reply == Some(ReplyKind::Inquiry) && !config.replies.answer_inquiries {
         plan.reply = None;
@@ -262,10 +266,15 @@ fn applicant_name(inbound: &Inbound) -> Option<&str> {
     }
 }
 
-/// Replies go to the applicant: for a forwarded application its original sender; otherwise the
-/// `Reply-To` when the sender set one, else `From`.
+/// Replies go to the applicant only (see [`crate::domain::reply_address`]): for a forwarded
+/// application its original sender, otherwise `From`; a `Reply-To` naming anyone else is not
+/// mailed, staff get a note.
 fn reply_recipient(inbound: &Inbound) -> Option<&EmailAddress> {
-    inbound.forwarded_from.as_ref().or(inbound.reply_to.as_ref()).or(inbound.from.as_ref())
+    reply_address_of(inbound).map(|r| r.to)
+}
+
+fn reply_address_of(inbound: &Inbound) -> Option<ReplyAddress<'_>> {
+    reply_address(inbound.from.as_ref(), inbound.forwarded_from.as_ref(), inbound.reply_to.as_ref())
 }
 
 /// The parser must never take the daemon down: a panic in it becomes a recorded problem.

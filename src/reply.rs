@@ -226,22 +226,38 @@ fn load_templates(dir: &Path) -> Result<minijinja::Environment<'static>> {
     Ok(env)
 }
 
+/// The longest reply subject, in characters: a sender's 100,000-character subject must not make
+/// a 100 KB header (RFC 5322 asks for lines under 998 bytes; mail clients show far less).
+pub const MAX_SUBJECT_CHARS: usize = 200;
+
 /// `Re: ` and the applicant's subject on one line; the event's name when there was no subject.
+/// At most [`MAX_SUBJECT_CHARS`] characters, a longer one cut with `…`.
 pub fn reply_subject(original: Option<&str>, event_name: &str) -> String {
     let original = original.map(clean_header_text).unwrap_or_default();
-    if original.is_empty() {
-        return format!("Re: {}", clean_header_text(event_name));
-    }
-    let lower = original.to_lowercase();
-    if lower.starts_with("re:")
-        || lower.starts_with("re :")
-        || original.starts_with("회신:")
-        || original.starts_with("답장:")
-    {
-        original
+    let subject = if original.is_empty() {
+        format!("Re: {}", clean_header_text(event_name))
     } else {
-        format!("Re: {original}")
+        let lower = original.to_lowercase();
+        if lower.starts_with("re:")
+            || lower.starts_with("re :")
+            || original.starts_with("회신:")
+            || original.starts_with("답장:")
+        {
+            original
+        } else {
+            format!("Re: {original}")
+        }
+    };
+    shortened(subject, MAX_SUBJECT_CHARS)
+}
+
+/// `text` cut to at most `max` characters (on a character boundary), ending with `…` when cut.
+fn shortened(text: String, max: usize) -> String {
+    if text.chars().count() <= max {
+        return text;
     }
+    let kept: String = text.chars().take(max.saturating_sub(1)).collect();
+    format!("{}…", kept.trim_end())
 }
 
 /// Only plain visible ASCII goes into `In-Reply-To`/`References`.
@@ -417,6 +433,22 @@ mod tests {
         assert_eq!(reply_subject(Some("Hi\r\nBcc: x@evil.example"), "W"), "Re: Hi Bcc: x@evil.example");
         assert_eq!(reply_subject(None, "SME Workshop"), "Re: SME Workshop");
         assert_eq!(reply_subject(Some("  "), "SME Workshop"), "Re: SME Workshop");
+    }
+
+    #[test]
+    fn a_huge_subject_is_cut_on_a_character_boundary_and_stays_one_line() {
+        // 100,000 characters of Hangul (three bytes each) with line breaks sprinkled in.
+        let huge = "신청\r\n합니다 ".repeat(12_500);
+        let subject = reply_subject(Some(&huge), "W");
+        assert_eq!(subject.chars().count(), MAX_SUBJECT_CHARS);
+        assert!(subject.starts_with("Re: 신청 합니다 신청"), "{subject}");
+        assert!(subject.ends_with('…'));
+        assert!(!subject.contains(['\r', '\n']));
+        // Exactly at the limit: kept whole.
+        let fits = "가".repeat(MAX_SUBJECT_CHARS - 4);
+        assert_eq!(reply_subject(Some(&fits), "W"), format!("Re: {fits}"));
+        let over = "가".repeat(MAX_SUBJECT_CHARS - 3);
+        assert!(reply_subject(Some(&over), "W").ends_with("가…"));
     }
 
     #[test]

@@ -117,17 +117,65 @@ async fn an_encoded_header_injection_adds_no_recipient() {
     assert_eq!(parsed(&reply.raw).subject(), Some("Re: Hello Bcc: victim@target.example"), "one line, decoded text");
 }
 
-/// Replies go to Reply-To when there is one.
+/// A Reply-To naming someone else is not mailed: the reply goes to the sender (the applicant),
+/// and staff are told what the Reply-To asked for.
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
-async fn replies_go_to_reply_to() {
+async fn a_reply_to_naming_someone_else_is_not_mailed_the_sender_is_answered_and_staff_told() {
     let desk = Desk::start();
     let raw = apply("이비서", "ceo@firm.example", "rt-1@firm.example")
         .replace("MIME-Version", "Reply-To: assistant@firm.example\nMIME-Version");
     desk.send_to_center("ceo@firm.example", &raw).await;
     desk.once();
-    desk.wait_for_mail("assistant@firm.example", 1).await;
-    assert_eq!(desk.count("ceo@firm.example").await, 0);
+    let reply = desk.wait_for_mail("ceo@firm.example", 1).await.remove(0);
+    tokio::time::sleep(Duration::from_secs(2)).await;
+    assert_eq!(desk.count("assistant@firm.example").await, 0, "the Reply-To address gets nothing");
+    let to: Vec<String> = parsed(&reply.raw)
+        .to()
+        .into_iter()
+        .flat_map(|a| a.iter())
+        .filter_map(|a| a.address().map(str::to_owned))
+        .collect();
+    assert_eq!(to, ["ceo@firm.example"]);
+    assert_eq!(header(&reply.raw, "Cc"), None);
     assert_eq!(desk.export()[0]["email"], "ceo@firm.example", "the application is the sender's");
+    let review = review_of(&desk, "ceo@firm.example");
+    assert!(review.contains("Reply-To names another address (assistant@firm.example)"), "{review}");
+}
+
+/// Ten applicants each naming the same third party in Reply-To: each applicant gets their own
+/// acknowledgement, the third party gets nothing, and staff see it in the summary.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn ten_applicants_naming_one_third_party_in_reply_to_cannot_make_it_a_target() {
+    let desk = Desk::start();
+    let target = "target@third-party.example";
+    let applicants: Vec<String> = (0..10).map(|i| format!("applicant{i}@many.example")).collect();
+    for (i, email) in applicants.iter().enumerate() {
+        let raw = apply(&format!("신청자{i}"), email, &format!("rt-many-{i}@many.example"))
+            .replace("MIME-Version", &format!("Reply-To: {target}\nMIME-Version"));
+        desk.send_to_center(email, &raw).await;
+    }
+    let out = desk.once();
+    assert!(out.contains("queued 10 repl") && out.contains("sent 10"), "{out}");
+    for email in &applicants {
+        let mails = desk.wait_for_mail(email, 1).await;
+        assert_eq!(mails.len(), 1, "{email} gets exactly their acknowledgement");
+        assert!(body_of(&mails[0].raw).contains("접수 번호"), "an acknowledgement");
+    }
+    tokio::time::sleep(Duration::from_secs(2)).await;
+    assert_eq!(desk.count(target).await, 0, "the third party is no target");
+    assert!(desk.outbox().iter().all(|(_, to, _)| to != target), "{:?}", desk.outbox());
+    for email in &applicants {
+        assert!(review_of(&desk, email).contains(target), "staff are told for {email}");
+    }
+    let summary = desk.smebridge(&["summary"]);
+    let text = String::from_utf8_lossy(&summary.stdout);
+    assert!(summary.status.success(), "{text}");
+    assert_eq!(text.matches(&format!("Reply-To names another address ({target})")).count(), 10, "{text}");
+}
+
+fn review_of(desk: &Desk, email: &str) -> String {
+    let conn = rusqlite::Connection::open(desk.database()).unwrap();
+    conn.query_row("SELECT COALESCE(review, '') FROM applications WHERE email = ?1", [email], |r| r.get(0)).unwrap()
 }
 
 /// Mail written in English is answered in English first.
@@ -229,18 +277,25 @@ async fn a_forged_sender_is_held_for_review_without_a_reply() {
         .replace("From:", "Authentication-Results: mx.kaist.ac.kr; spf=fail smtp.mailfrom=bank.example; dmarc=fail header.from=bank.example\nFrom:");
     let genuine = apply("진짜", "real@genuine.example", "genuine-1@genuine.example")
         .replace("From:", "Authentication-Results: mx.kaist.ac.kr; spf=pass smtp.mailfrom=genuine.example; dmarc=pass header.from=genuine.example\nFrom:");
+    // A "dmarc=pass" the sender smuggled in through the envelope sender, which our server
+    // quoted in a comment and a property: still a DMARC failure.
+    let spoof = apply("위조둘", "other@bank.example", "forged-2@bank.example").replace(
+        "From:",
+        "Authentication-Results: mx.kaist.ac.kr; spf=softfail (mx: domain of \"x; dmarc=pass y\"@evil.example does\n not designate 192.0.2.7 as permitted sender) smtp.mailfrom=\"x; dmarc=pass y\"@evil.example;\n dmarc=fail header.from=bank.example\nFrom:",
+    );
     desk.send_to_center("victim@bank.example", &forged).await;
+    desk.send_to_center("other@bank.example", &spoof).await;
     desk.send_to_center("real@genuine.example", &genuine).await;
     desk.once();
     desk.wait_for_mail("real@genuine.example", 1).await;
     tokio::time::sleep(Duration::from_secs(2)).await;
     assert_eq!(desk.count("victim@bank.example").await, 0, "no backscatter to a forged address");
-    assert_eq!(desk.export().len(), 2, "the held application is stored");
-    let conn = rusqlite::Connection::open(desk.database()).unwrap();
-    let review: String = conn
-        .query_row("SELECT review FROM applications WHERE email = 'victim@bank.example'", [], |r| r.get(0))
-        .unwrap();
-    assert!(review.contains("dmarc=fail"), "{review}");
+    assert_eq!(desk.count("other@bank.example").await, 0, "the smuggled pass does not count");
+    assert_eq!(desk.export().len(), 3, "the held applications are stored");
+    for forged in ["victim@bank.example", "other@bank.example"] {
+        let review = review_of(&desk, forged);
+        assert!(review.contains("dmarc=fail"), "{forged}: {review}");
+    }
 }
 
 /// A question is passed to staff, not registered; the short reply is off by default.
