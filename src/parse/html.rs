@@ -1,13 +1,22 @@
 //! HTML bodies to text that keeps the shape field extraction needs: each table row on its own
 //! line with its cells separated by tabs, line breaks for `<br>`, paragraphs, divs and list items,
-//! quoted mail (`<blockquote>`) prefixed with `> ` as a plain-text reply would be, entities
-//! decoded, scripts, styles and comments dropped. (mail-parser's own conversion runs table cells
-//! together, which loses "label | value" structure.)
+//! quoted mail (`<blockquote>`) prefixed with `> ` as a plain-text reply would be, scripts, styles,
+//! the head and comments dropped. (mail-parser's own conversion runs table cells together, which
+//! loses "label | value" structure.)
+//!
+//! The markup is read by html5gum, a WHATWG-compliant tokenizer (it passes html5lib's tokenizer
+//! tests): attribute values never become text, whatever they hold (`<td title="a>b">`, `alt`),
+//! character references are decoded as a browser does (`&eacute;`, `&rarr;`, `&nbsp` without
+//! `;`, `&#0;` as U+FFFD), and `<script>`, `<style>`, `<title>` and `<textarea>` contents are
+//! read as the raw text they are. What remains ours is the rendering below.
 //!
 //! Tables are rendered row by row: a row of several cells becomes one line, each cell's own line
 //! breaks (`<td><p>김민준</p><p>(대표)</p></td>`) folded into spaces so the cells stay aligned;
 //! a one-cell row, or a cell holding a nested table (layout tables of groupware mail), keeps its
 //! lines. Nesting deeper than `MAX_TABLE_DEPTH` (32) is flattened.
+
+use html5gum::emitters::callback::{CallbackEmitter, CallbackEvent};
+use html5gum::{Span, Tokenizer};
 
 /// Deepest table nesting rendered as tables; deeper `<table>` tags only break lines.
 const MAX_TABLE_DEPTH: usize = 32;
@@ -15,38 +24,75 @@ const MAX_TABLE_DEPTH: usize = 32;
 /// Deepest `<blockquote>` nesting shown with `>` marks.
 const MAX_QUOTE_DEPTH: usize = 16;
 
+/// Elements whose content is never shown: the document's head, scripts and styles, and what a
+/// mail client does not display either.
+const HIDDEN: &[&[u8]] =
+    &[b"head", b"script", b"style", b"title", b"xml", b"template", b"noscript", b"iframe", b"noembed", b"noframes"];
+
 /// Convert an HTML body to plain text.
 pub fn to_text(html: &str) -> String {
     let mut renderer = Renderer::new();
-    let mut rest = html;
-    while let Some(lt) = rest.find('<') {
-        renderer.text(&rest[..lt]);
-        rest = &rest[lt..];
-        if let Some(after) = rest.strip_prefix("<!--") {
-            rest = after.find("-->").map(|end| &after[end + 3..]).unwrap_or("");
-            continue;
-        }
-        let Some(gt) = rest.find('>') else {
-            // A lone '<' in text.
-            renderer.text(rest);
-            rest = "";
-            break;
-        };
-        let tag = &rest[1..gt];
-        rest = &rest[gt + 1..];
-        let name = tag_name(tag);
-        match name.as_str() {
-            "script" | "style" | "head" | "title" | "xml" => {
-                let close = format!("</{name}");
-                rest = find_ascii_ci(rest, &close)
-                    .map(|i| rest[i..].find('>').map(|g| &rest[i + g + 1..]).unwrap_or(""))
-                    .unwrap_or("");
+    let mut reader = Reader::default();
+    {
+        let mut emitter = CallbackEmitter::new(|event: CallbackEvent<'_>, _: Span<()>| -> Option<()> {
+            reader.event(event, &mut renderer);
+            None
+        });
+        // Switch to raw text after <script>, <style>, <title>, <textarea>…, as a browser does.
+        emitter.naively_switch_states(true);
+        // The reader of a &str cannot fail (its error type is Infallible): draining the
+        // tokenizer only runs the callback above.
+        for _ in Tokenizer::new_with_emitter(html, emitter) {}
+    }
+    renderer.finish()
+}
+
+/// Turns tokenizer events into renderer calls, leaving out what is hidden.
+#[derive(Default)]
+struct Reader {
+    /// The hidden element being skipped, and how deeply it nests in itself.
+    hidden: Option<(Vec<u8>, usize)>,
+    /// The start tag being read (its attributes are ignored).
+    tag: Vec<u8>,
+}
+
+impl Reader {
+    fn event(&mut self, event: CallbackEvent<'_>, renderer: &mut Renderer) {
+        match event {
+            CallbackEvent::OpenStartTag { name } => {
+                self.tag.clear();
+                self.tag.extend_from_slice(name);
             }
-            _ => renderer.tag(&name),
+            CallbackEvent::CloseStartTag { .. } => {
+                let name = std::mem::take(&mut self.tag);
+                match &mut self.hidden {
+                    Some((hidden, depth)) if *hidden == name => *depth += 1,
+                    // An unclosed <head> ends where the body begins.
+                    Some((hidden, _)) if hidden.as_slice() == b"head" && name.as_slice() == b"body" => {
+                        self.hidden = None;
+                    }
+                    Some(_) => {}
+                    None if HIDDEN.contains(&name.as_slice()) => self.hidden = Some((name, 1)),
+                    None => renderer.tag(&String::from_utf8_lossy(&name)),
+                }
+            }
+            CallbackEvent::EndTag { name } => match &mut self.hidden {
+                Some((hidden, depth)) if hidden.as_slice() == name => {
+                    *depth -= 1;
+                    if *depth == 0 {
+                        self.hidden = None;
+                    }
+                }
+                Some(_) => {}
+                None => renderer.tag(&format!("/{}", String::from_utf8_lossy(name))),
+            },
+            CallbackEvent::String { value } if self.hidden.is_none() => {
+                renderer.text(&String::from_utf8_lossy(value));
+            }
+            // Attribute names and values, comments, doctypes and parse errors show nothing.
+            _ => {}
         }
     }
-    renderer.text(rest);
-    renderer.finish()
 }
 
 /// Where text goes: the document or a table cell (both hold text), or a table (holds the cells
@@ -121,17 +167,18 @@ impl Renderer {
         }
     }
 
+    /// Text as the tokenizer gives it (character references decoded).
     fn text(&mut self, text: &str) {
         if text.is_empty() {
             return;
         }
-        let decoded = decode_entities(text);
-        if matches!(self.stack.last(), Some(Frame::Table { .. })) && decoded.chars().all(char::is_whitespace) {
+        if matches!(self.stack.last(), Some(Frame::Table { .. })) && text.chars().all(char::is_whitespace) {
             return;
         }
         let prefix = "> ".repeat(self.quote_depth);
         let buf = self.buf();
-        for c in decoded.chars() {
+        // NUL and other control characters are not text (a browser drops U+0000 too).
+        for c in text.chars().filter(|c| !c.is_control() || c.is_whitespace()) {
             if buf.is_empty() || buf.ends_with('\n') {
                 if c.is_whitespace() && c != '\u{a0}' {
                     continue;
@@ -253,22 +300,6 @@ fn render_row(cells: &[Cell]) -> String {
     rendered.join("\t")
 }
 
-/// `td class="x"` → `td`; `/TR` → `/tr`.
-fn tag_name(tag: &str) -> String {
-    let tag = tag.trim();
-    let (slash, body) = match tag.strip_prefix('/') {
-        Some(b) => ("/", b.trim_start()),
-        None => ("", tag),
-    };
-    let name: String = body.chars().take_while(|c| c.is_ascii_alphanumeric()).collect();
-    format!("{slash}{}", name.to_ascii_lowercase())
-}
-
-fn find_ascii_ci(haystack: &str, needle: &str) -> Option<usize> {
-    let needle = needle.as_bytes();
-    haystack.as_bytes().windows(needle.len()).position(|w| w.eq_ignore_ascii_case(needle))
-}
-
 fn newline(out: &mut String) {
     while out.ends_with([' ', '\t']) {
         out.pop();
@@ -276,62 +307,6 @@ fn newline(out: &mut String) {
     if !out.is_empty() && !out.ends_with('\n') {
         out.push('\n');
     }
-}
-
-/// `&amp;` `&lt;` `&gt;` `&quot;` `&apos;` `&nbsp;` and numeric references.
-pub fn decode_entities(text: &str) -> String {
-    let mut out = String::with_capacity(text.len());
-    let mut rest = text;
-    while let Some(amp) = rest.find('&') {
-        out.push_str(&rest[..amp]);
-        rest = &rest[amp..];
-        let end = rest.find(';').filter(|&e| e <= 10);
-        let replacement = end.and_then(|e| entity(&rest[1..e]));
-        match (end, replacement) {
-            (Some(e), Some(c)) => {
-                out.push(c);
-                rest = &rest[e + 1..];
-            }
-            _ => {
-                out.push('&');
-                rest = &rest[1..];
-            }
-        }
-    }
-    out.push_str(rest);
-    out
-}
-
-fn entity(name: &str) -> Option<char> {
-    if let Some(num) = name.strip_prefix('#') {
-        let code = match num.strip_prefix(['x', 'X']) {
-            Some(hex) => u32::from_str_radix(hex, 16).ok()?,
-            None => num.parse().ok()?,
-        };
-        return char::from_u32(code);
-    }
-    Some(match name {
-        "amp" => '&',
-        "lt" => '<',
-        "gt" => '>',
-        "quot" => '"',
-        "apos" => '\'',
-        "nbsp" => '\u{a0}',
-        "middot" => '·',
-        "bull" => '•',
-        "ndash" => '–',
-        "mdash" => '—',
-        "lsquo" => '‘',
-        "rsquo" => '’',
-        "ldquo" => '“',
-        "rdquo" => '”',
-        "hellip" => '…',
-        "times" => '×',
-        "copy" => '©',
-        "reg" => '®',
-        "ensp" | "emsp" | "thinsp" => ' ',
-        _ => return None,
-    })
 }
 
 /// Trim each line, drop runs of blank lines.
@@ -417,6 +392,32 @@ mod tests {
         assert_eq!(to_text(&html), "깊음");
         let html = "<blockquote>".repeat(10_000) + "인용";
         assert!(to_text(&html).ends_with("인용"));
+    }
+
+    #[test]
+    fn attribute_values_never_become_text() {
+        assert_eq!(to_text(r#"<table><tr><td title="a>b">성명</td><td>김민준</td></tr></table>"#), "성명\t김민준");
+        assert_eq!(to_text(r#"<p><img alt="로고 LOGO" src="x.png">신청서</p>"#), "신청서");
+        assert_eq!(to_text(r#"<a href='http://x.example/?a=1&b=<2>' title="성명: 가짜">링크</a>"#), "링크");
+        assert_eq!(to_text("<div data-x=\"<td>\" class=a>본문</div>"), "본문");
+    }
+
+    #[test]
+    fn character_references_are_decoded_as_a_browser_does() {
+        assert_eq!(to_text("caf&eacute; &rarr; &nbsp;x&nbspy &amp;c &lt;b&gt;"), "café →  x y &c <b>");
+        assert_eq!(to_text("&#54620;&#xBE5B; &copy &notit; &bogus;"), "한빛 © ¬it; &bogus;");
+        // &#0; is U+FFFD, never a NUL; raw NULs and other controls are dropped.
+        let text = to_text("a&#0;b\0c\u{1}d&#x80;");
+        assert!(!text.contains('\0') && !text.contains('\u{1}'), "{text:?}");
+        assert_eq!(text, "a\u{FFFD}bcd€");
+    }
+
+    #[test]
+    fn hidden_elements_show_nothing_and_an_unclosed_head_ends_at_the_body() {
+        assert_eq!(to_text("<script>if (a < b) { x = '</td>'; }</script>보임"), "보임");
+        assert_eq!(to_text("<head><meta charset=utf-8><title>제목</title><body>본문"), "본문");
+        assert_eq!(to_text("<xml><o:OfficeDocumentSettings>x</o:OfficeDocumentSettings></xml>본문"), "본문");
+        assert_eq!(to_text("<textarea>성명: 김민준</textarea>"), "성명: 김민준");
     }
 
     #[test]
