@@ -819,7 +819,7 @@ sending_grace = "1s"
 name = "SME R&D Workshop"
 deadline = "2099-12-31T23:59:59+09:00"
 timezone = "Asia/Seoul"
-starts_at = "2022-11-18T13:30:00+09:00"
+starts_at = "2100-01-01T13:30:00+09:00"
 venue = "Banyan Tree Club & Spa Seoul, Festa Hall"
 contact = "{CENTER}"
 

@@ -390,6 +390,13 @@ impl Config {
                 .with_context(|| format!("event.timezone {:?} is not a known time zone", r.timezone))?;
             let deadline = timestamp("event.deadline", &r.deadline)?;
             let starts_at = timestamp("event.starts_at", &r.starts_at)?;
+            if starts_at < deadline {
+                bail!(
+                    "event.starts_at ({}) is before event.deadline ({}): applications would still be taken after the workshop began; check both dates",
+                    r.starts_at,
+                    r.deadline
+                );
+            }
             EventConfig {
                 name: non_empty("event.name", &r.name)?,
                 deadline,
@@ -421,6 +428,22 @@ impl Config {
             summary_time: Time::strptime("%H:%M", &raw.staff.summary_time)
                 .with_context(|| format!("staff.summary_time {:?} is not HH:MM", raw.staff.summary_time))?,
         };
+
+        if staff.recipients.is_empty() {
+            bail!("staff.recipients is empty: the daily summary, and what needs a person, must go to at least one address");
+        }
+        if let Some(from) = staff.summary_from {
+            if staff.summary_until < from {
+                let until = match raw.staff.summary_until {
+                    Some(_) => "staff.summary_until",
+                    None => "the default staff.summary_until (the day after event.starts_at)",
+                };
+                bail!(
+                    "{until} ({}) is before staff.summary_from ({from}): no summary would ever be sent",
+                    staff.summary_until
+                );
+            }
+        }
 
         let database = DatabaseConfig { path: resolve(raw.database.path) };
         let r = raw.replies;
@@ -563,6 +586,42 @@ mod tests {
         let text = EXAMPLE.replace("2022-11-17T23:59:59+09:00", "17 Nov 2022");
         let err = format!("{:#}", load(&text).unwrap_err());
         assert!(err.contains("event.deadline"), "{err}");
+    }
+
+    #[test]
+    fn a_workshop_that_starts_before_the_deadline_is_refused() {
+        let text = EXAMPLE.replace("2022-11-18T13:30:00+09:00", "2022-11-17T13:30:00+09:00");
+        let err = format!("{:#}", load(&text).unwrap_err());
+        assert!(err.contains("event.starts_at") && err.contains("before event.deadline"), "{err}");
+        // Starting right at the deadline is fine.
+        let text = EXAMPLE.replace("2022-11-18T13:30:00+09:00", "2022-11-17T23:59:59+09:00");
+        assert!(load(&text).is_ok());
+    }
+
+    #[test]
+    fn summaries_that_would_end_before_they_begin_are_refused() {
+        let text = EXAMPLE
+            .replace("# summary_from = \"2022-11-07\"", "summary_from = \"2022-11-10\"")
+            .replace("# summary_until = \"2022-11-19\"", "summary_until = \"2022-11-09\"");
+        let err = format!("{:#}", load(&text).unwrap_err());
+        assert!(err.contains("staff.summary_until (2022-11-09) is before staff.summary_from (2022-11-10)"), "{err}");
+        // The default end (the day after the event) counts too.
+        let text = EXAMPLE.replace("# summary_from = \"2022-11-07\"", "summary_from = \"2022-12-01\"");
+        let err = format!("{:#}", load(&text).unwrap_err());
+        assert!(err.contains("default staff.summary_until"), "{err}");
+        // One day is a window.
+        let text = EXAMPLE
+            .replace("# summary_from = \"2022-11-07\"", "summary_from = \"2022-11-10\"")
+            .replace("# summary_until = \"2022-11-19\"", "summary_until = \"2022-11-10\"");
+        assert!(load(&text).is_ok());
+    }
+
+    #[test]
+    fn staff_recipients_must_not_be_empty() {
+        let line = EXAMPLE.lines().find(|l| l.trim_start().starts_with("recipients")).unwrap();
+        let text = EXAMPLE.replace(line, "recipients = []");
+        let err = format!("{:#}", load(&text).unwrap_err());
+        assert!(err.contains("staff.recipients is empty"), "{err}");
     }
 
     #[test]

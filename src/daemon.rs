@@ -57,9 +57,10 @@ pub struct PassReport {
 impl Desk {
     /// Open the database, load the templates and set up SMTP. Fails on any configuration problem.
     pub fn open(config: Config) -> Result<Desk> {
-        let store = Store::open(&config.database.path)?;
+        // Templates and SMTP settings first: a configuration that cannot run creates no database.
         let replier = Replier::new(&config)?;
         let smtp = Arc::new(Smtp::new(&config.smtp)?);
+        let store = Store::open(&config.database.path)?;
         let bcc = config.smtp.bcc_self.then(|| config.own_address());
         let sender = Sender::new(smtp, config.replies.limits, bcc);
         Ok(Desk { config, store, replier, sender })

@@ -1,6 +1,8 @@
 //! Applications for staff: one row per application, header first, UTF-8.
 
+use std::fs::File;
 use std::io::Write;
+use std::path::Path;
 
 use anyhow::{Context, Result};
 use jiff::tz::TimeZone;
@@ -33,6 +35,26 @@ pub const CSV_COLUMNS: [&str; 13] = [
     "notes",
     "sources",
 ];
+
+/// Create (or truncate) an export file that only its owner can read (mode 0600): it holds
+/// personal data. An existing file with a wider mode is narrowed first.
+pub fn create_private_file(path: &Path) -> Result<File> {
+    let mut options = std::fs::OpenOptions::new();
+    options.write(true).create(true).truncate(true);
+    #[cfg(unix)]
+    {
+        use std::os::unix::fs::{OpenOptionsExt, PermissionsExt};
+        options.mode(0o600);
+        let file = options.open(path).with_context(|| format!("cannot create {}", path.display()))?;
+        file.set_permissions(std::fs::Permissions::from_mode(0o600))
+            .with_context(|| format!("cannot make {} private (mode 0600)", path.display()))?;
+        Ok(file)
+    }
+    #[cfg(not(unix))]
+    {
+        options.open(path).with_context(|| format!("cannot create {}", path.display()))
+    }
+}
 
 /// Write every application as CSV. `received_at` is the arrival time at the server, RFC 3339 in
 /// the event's time zone.
@@ -145,6 +167,24 @@ pub fn rfc3339_in(t: Timestamp, tz: &TimeZone) -> String {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[cfg(unix)]
+    #[test]
+    fn export_files_are_created_private_and_existing_ones_are_narrowed() {
+        use std::os::unix::fs::PermissionsExt;
+        let dir = tempfile::tempdir().unwrap();
+        let mode = |p: &Path| std::fs::metadata(p).unwrap().permissions().mode() & 0o777;
+        let new = dir.path().join("new.csv");
+        write_csv(create_private_file(&new).unwrap(), &[], &TimeZone::UTC).unwrap();
+        assert_eq!(mode(&new), 0o600);
+        assert!(std::fs::read_to_string(&new).unwrap().starts_with("email,"));
+        let old = dir.path().join("old.csv");
+        std::fs::write(&old, "old contents that are longer than the new ones").unwrap();
+        std::fs::set_permissions(&old, std::fs::Permissions::from_mode(0o644)).unwrap();
+        create_private_file(&old).unwrap().write_all(b"x").unwrap();
+        assert_eq!(mode(&old), 0o600);
+        assert_eq!(std::fs::read_to_string(&old).unwrap(), "x");
+    }
 
     #[test]
     fn formulas_from_applicants_are_defused() {

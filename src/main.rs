@@ -124,9 +124,7 @@ fn run(cli: Cli) -> Result<ExitCode> {
                 store.applications()?.into_iter().filter(|a| wanted.is_empty() || wanted.contains(&a.status)).collect();
             let tz = &config.event.timezone;
             let mut out: Box<dyn Write> = match &output {
-                Some(path) => {
-                    Box::new(std::fs::File::create(path).with_context(|| format!("cannot create {}", path.display()))?)
-                }
+                Some(path) => Box::new(export::create_private_file(path)?),
                 None if format == Format::Xlsx => anyhow::bail!("--format xlsx needs --output FILE.xlsx"),
                 None => Box::new(std::io::stdout().lock()),
             };
@@ -182,6 +180,9 @@ fn run(cli: Cli) -> Result<ExitCode> {
                         all_ok = false;
                         println!("FAILED  {}: {problem}", line.what);
                     }
+                }
+                if let Some(warning) = &line.warning {
+                    println!("WARNING {}: {warning}", line.what);
                 }
             }
             return Ok(if all_ok { ExitCode::SUCCESS } else { ExitCode::FAILURE });

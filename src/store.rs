@@ -25,6 +25,9 @@ use crate::domain::{
 };
 use crate::parse::attachments::Attachment;
 
+/// The schema version this smebridge brings a database to (`PRAGMA user_version`).
+pub const SCHEMA_VERSION: usize = MIGRATIONS.len();
+
 const MIGRATIONS: &[&str] = &[
     include_str!("../migrations/0001_init.sql"),
     include_str!("../migrations/0002_attachments.sql"),
@@ -208,6 +211,9 @@ impl Store {
             std::fs::create_dir_all(dir).with_context(|| format!("cannot create the directory {}", dir.display()))?;
         }
         create_private(path)?;
+        if let Some(mode) = open_to_others(path) {
+            warn!(path = %path.display(), mode = %format!("{mode:04o}"), "the database file is open to other users of this machine; it holds personal data: chmod 600 it");
+        }
         let conn = Connection::open(path).with_context(|| format!("cannot open the database {}", path.display()))?;
         conn.busy_timeout(Duration::from_secs(10))?;
         conn.pragma_update(None, "journal_mode", "WAL")?;
@@ -679,6 +685,16 @@ impl Store {
         };
         tx.commit()?;
         Ok(CommitResult { message: message_row, application: application_id, reply: reply_id })
+    }
+
+    /// The subject of the mail that made each application, by application id (for staff).
+    pub fn application_subjects(&self) -> Result<std::collections::HashMap<i64, String>> {
+        let mut stmt = self.conn.prepare(
+            "SELECT a.id, m.subject FROM applications a JOIN messages m ON m.id = a.first_message
+             WHERE m.subject IS NOT NULL",
+        )?;
+        let rows = stmt.query_map([], |r| Ok((r.get(0)?, r.get(1)?)))?;
+        Ok(rows.collect::<rusqlite::Result<_>>()?)
     }
 
     /// People registered (sum of attendees over accepted applications).
@@ -1207,6 +1223,22 @@ fn outbox_from_row(row: &rusqlite::Row<'_>) -> rusqlite::Result<OutboxRow> {
 }
 
 /// Create the database file with mode 0600 before SQLite opens it (SQLite would use 0644).
+/// The permission bits of `path` when its group or others may read or write it, else `None`
+/// (also when it cannot be looked at).
+pub fn open_to_others(path: &Path) -> Option<u32> {
+    #[cfg(unix)]
+    {
+        use std::os::unix::fs::PermissionsExt;
+        let mode = std::fs::metadata(path).ok()?.permissions().mode() & 0o777;
+        (mode & 0o077 != 0).then_some(mode)
+    }
+    #[cfg(not(unix))]
+    {
+        let _ = path;
+        None
+    }
+}
+
 fn create_private(path: &Path) -> Result<()> {
     #[cfg(unix)]
     {

@@ -109,6 +109,7 @@ fn gather(
     previous: Option<Timestamp>,
 ) -> Result<SummaryInput> {
     let applications = store.applications()?;
+    let subjects = store.application_subjects()?;
     let mut needs_person = Vec::new();
     let mut forged = Vec::new();
     for app in &applications {
@@ -121,7 +122,8 @@ fn gather(
                 },
                 at: app.received_at,
                 sender: Some(app.email.clone()),
-                subject: app.fields.name.clone(),
+                // The subject of the mail that made the application (not the applicant's name).
+                subject: subjects.get(&app.id).cloned(),
                 detail: format!("{}: {}", application_number(app.id), review.replace('\n', "; ")),
             };
             if item.kind == AttentionKind::ForgedSender {
@@ -300,4 +302,62 @@ fn compose(config: &Config, summary: &Summary, tag: &str, manual: Option<Timesta
         });
     }
     Ok(mails)
+}
+
+#[cfg(test)]
+mod tests {
+    use std::io::Cursor;
+    use std::path::Path;
+
+    use calamine::{open_workbook_from_rs, Data, Reader, Xlsx};
+
+    use super::*;
+    use crate::domain::{ApplicantFields, Status};
+    use crate::store::{ApplicationWrite, MailboxUid, NewMessage, NO_DETAILS};
+
+    #[test]
+    fn the_subject_column_shows_the_mails_subject_not_the_applicants_name() {
+        let dir = tempfile::tempdir().unwrap();
+        let mut store = Store::open(&dir.path().join("db.sqlite")).unwrap();
+        let config =
+            Config::from_toml(include_str!("../config/smebridge.toml"), Path::new("t.toml"), dir.path()).unwrap();
+        let sender = EmailAddress::parse("kim@hanbit.example").unwrap();
+        let arrived_at: Timestamp = "2022-11-16T01:00:00Z".parse().unwrap();
+        let message = NewMessage {
+            sha256: "aa",
+            message_id: "m1@hanbit.example",
+            arrived_at,
+            raw: b"raw",
+            sender: Some(&sender),
+            subject: Some("워크숍 참가 신청서 제출"),
+            outcome: "registered",
+            outcome_detail: None,
+            problems: &[],
+            attachments: &[],
+            details: &NO_DETAILS,
+        };
+        let write = ApplicationWrite::Insert {
+            email: sender.clone(),
+            fields: ApplicantFields { name: Some("김민준".into()), ..ApplicantFields::default() },
+            status: Status::Accepted,
+            review: Some("missing: organization".into()),
+        };
+        let at = MailboxUid { mailbox: "INBOX", uidvalidity: 1, uid: 1 };
+        store.commit_message(at, &message, &write, |_| Ok(None)).unwrap();
+
+        let day: Date = "2022-11-16".parse().unwrap();
+        let input = gather(&store, &config, day, arrived_at, None).unwrap();
+        assert_eq!(input.needs_person.len(), 1);
+        assert_eq!(input.needs_person[0].subject.as_deref(), Some("워크숍 참가 신청서 제출"));
+
+        let summary = summary::render(&input).unwrap();
+        assert!(summary.text.contains("제목 (Subject): 워크숍 참가 신청서 제출"), "{}", summary.text);
+        assert!(!summary.text.contains("제목 (Subject): 김민준"), "{}", summary.text);
+        assert!(summary.html.contains(">워크숍 참가 신청서 제출</div>"), "{}", summary.html);
+        let mut book: Xlsx<_> = open_workbook_from_rs(Cursor::new(summary.xlsx)).unwrap();
+        let review = book.worksheet_range("확인 필요").unwrap();
+        let rows: Vec<&[Data]> = review.rows().collect();
+        assert_eq!(rows[0][3].to_string(), "제목 (Subject)");
+        assert_eq!(rows[1][3].to_string(), "워크숍 참가 신청서 제출");
+    }
 }

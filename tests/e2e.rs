@@ -64,7 +64,8 @@ async fn an_application_sent_over_smtp_is_recorded_and_acknowledged() {
         "010-1234-5678",
         "SME-0001",
         "Banyan Tree",
-        "2022년 11월 18일 (금) 오후 1:30",
+        // The workshop's start (the test configuration's: the day after its deadline).
+        "2100년 1월 1일 (금) 오후 1:30",
         "취소",
         "cancel",
     ] {

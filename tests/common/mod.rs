@@ -332,7 +332,7 @@ sending_grace = "1s"
 name = "SME R&D Workshop"
 deadline = "{deadline}"
 timezone = "Asia/Seoul"
-starts_at = "2022-11-18T13:30:00+09:00"
+starts_at = "{starts_at}"
 venue = "Banyan Tree Club & Spa Seoul, Festa Hall"
 contact = "{CENTER}"
 
@@ -340,6 +340,7 @@ contact = "{CENTER}"
 recipients = ["staff@kaist.ac.kr"]
 summary_time = "08:30"
 summary_from = "2099-01-01"   # no daily summary unless a test asks for one
+summary_until = "2100-12-31"
 
 [database]
 path = "smebridge.sqlite"
@@ -351,10 +352,21 @@ templates_dir = "{templates}"
         imap = stack.imap_port(),
         smtp = stack.smtp_port(),
         templates = templates.display(),
+        starts_at = workshop_start(deadline),
     );
     let path = dir.join("smebridge.toml");
     std::fs::write(&path, text).unwrap();
     path
+}
+
+/// When the workshop begins: the day after the deadline, 1:30 pm Seoul time (for [`DEADLINE`],
+/// Friday 18 November 2022, as announced). smebridge refuses a workshop that starts before its
+/// deadline.
+pub fn workshop_start(deadline: &str) -> String {
+    let seoul = jiff::tz::db().get("Asia/Seoul").unwrap();
+    let deadline: jiff::Timestamp = deadline.parse().expect("an RFC 3339 deadline");
+    let day = deadline.to_zoned(seoul.clone()).date().tomorrow().unwrap();
+    day.at(13, 30, 0, 0).to_zoned(seoul).unwrap().strftime("%Y-%m-%dT%H:%M:%S%:z").to_string()
 }
 
 pub fn crlf(text: &str) -> String {
