@@ -1,21 +1,40 @@
-//! One message through the pipeline: raw bytes → parse → decide → store (+ reply in the outbox).
+//! Messages through the pipeline: fetch → record → parse → decide → store (+ reply in the outbox).
+//!
+//! The stages, as [`crate::daemon`] runs them for each batch fetched:
+//!
+//! 1. **fetch** (IMAP, in the daemon): the batch's raw bytes, [`Incoming`];
+//! 2. [`sort`]: what each message needs, from what the database knows of its bytes
+//!    ([`crate::domain::read_plan`]): nothing (known bytes), reading with the batch, or — when an
+//!    earlier attempt to read it never finished, because the process died — reading on its own
+//!    ([`read_suspect`]);
+//! 3. [`record`]: the raw bytes of the batch, marked as being read, in one transaction, before
+//!    anything is parsed;
+//! 4. [`parse`]: each message read ([`read_message`]), outside any write transaction; attached
+//!    forms in child processes (`crate::isolate`);
+//! 5. [`decide_and_store`]: the decision and everything it causes, in the batch's group
+//!    transaction, which turns each marker into the message's outcome and counts its UID.
 //!
 //! Everything here is synchronous and local: the IMAP fetch before it and the SMTP send after it
 //! live in [`crate::daemon`] and [`crate::outbox`].
 
+use std::collections::HashSet;
 use std::panic::{catch_unwind, AssertUnwindSafe};
 
 use anyhow::{Context, Result};
 use jiff::Timestamp;
-use tracing::{debug, error, info, instrument, Span};
+use tokio_util::sync::CancellationToken;
+use tracing::{debug, error, info, instrument, warn, Span};
 
 use crate::config::Config;
 use crate::domain::{
-    auth_verdict, automatic_reason, decide, ApplicantFields, Change, Decision, EmailAddress, Existing, Facts, Status,
+    auth_verdict, automatic_reason, decide, hold_reason, read_plan, ApplicantFields, Change, Decision, EmailAddress,
+    Existing, Facts, HoldCause, ReadPlan, Status, Stopped,
 };
-use crate::parse::{self, Inbound};
+use crate::parse::{self, FormReader, Inbound};
 use crate::reply::{Addressee, Replier, ReplyFacts, ReplyKind};
-use crate::store::{Application, ApplicationWrite, Details, MailboxUid, NewMessage, NewReply, Store, NO_DETAILS};
+use crate::store::{
+    Application, ApplicationWrite, Arriving, Details, MailboxUid, MessageOutcome, NewReply, Reading, Store, NO_DETAILS,
+};
 
 /// What became of a message.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -24,33 +43,226 @@ pub enum Processed {
     AlreadyRecorded,
     /// Recorded now, with this outcome; `reply` says whether a reply was queued.
     Recorded { outcome: &'static str, reply: Option<ReplyKind> },
+    /// Not processed: the pass stopped first. Its UID is left for the next pass.
+    Left,
 }
 
-/// Record one message and everything that follows from it, in one transaction.
-#[instrument(skip_all, fields(uid = at.uid, message_id, outcome))]
-pub fn process_message(
+/// The outcome of a message held for staff unread, because reading it stops smebridge.
+pub const QUARANTINED: &str = "quarantined";
+
+/// A message as fetched.
+#[derive(Debug)]
+pub struct Incoming {
+    pub uid: u32,
+    /// When it arrived at the server (INTERNALDATE).
+    pub arrived_at: Timestamp,
+    pub raw: Vec<u8>,
+    /// Set when the message was over the size limit and `raw` holds its headers only.
+    pub too_large: Option<u64>,
+}
+
+/// A fetched message and what it needs ([`sort`]).
+#[derive(Debug)]
+pub struct Arrival {
+    pub incoming: Incoming,
+    pub sha256: String,
+    pub plan: ReadPlan,
+}
+
+impl Arrival {
+    fn arriving(&self) -> Arriving<'_> {
+        Arriving { sha256: &self.sha256, arrived_at: self.incoming.arrived_at, raw: &self.incoming.raw }
+    }
+
+    fn reading(&self) -> Reading<'_> {
+        Reading { sha256: &self.sha256, arrived_at: self.incoming.arrived_at }
+    }
+}
+
+/// A message after [`parse`]: what it says, without its bytes (they are recorded).
+#[derive(Debug)]
+pub struct Parsed {
+    pub uid: u32,
+    pub arrived_at: Timestamp,
+    pub sha256: String,
+    pub too_large: Option<u64>,
+    pub read: Read,
+}
+
+/// What the parse stage did with a message.
+#[derive(Debug)]
+pub enum Read {
+    /// Its bytes are recorded with an outcome already: nothing to read.
+    Known,
+    Read(Box<Inbound>),
+    /// The pass stopped before it was read.
+    NotRead,
+}
+
+/// Stage 2: what each message of a fetched batch needs. Bytes met earlier in the same batch
+/// count as known (the first one is read; the next finds it recorded).
+pub fn sort(store: &Store, batch: Vec<Incoming>) -> Result<Vec<Arrival>> {
+    let mut seen = HashSet::new();
+    let mut sorted = Vec::with_capacity(batch.len());
+    for incoming in batch {
+        let sha256 = parse::sha256_hex(&incoming.raw);
+        let plan = if seen.insert(sha256.clone()) { read_plan(store.read_state(&sha256)?) } else { ReadPlan::Known };
+        sorted.push(Arrival { incoming, sha256, plan });
+    }
+    Ok(sorted)
+}
+
+/// Stage 3: the raw bytes of every message to be read with the batch, marked as being read, in
+/// one transaction, before anything is parsed.
+pub fn record(store: &mut Store, batch: &[Arrival]) -> Result<()> {
+    let arriving: Vec<Arriving<'_>> =
+        batch.iter().filter(|a| a.plan == ReadPlan::WithBatch).map(Arrival::arriving).collect();
+    if arriving.is_empty() {
+        return Ok(());
+    }
+    store.mark_reading(&arriving).context("cannot record the messages before reading them")
+}
+
+/// Stage 4: read each message of the batch, in order, until `shutdown`; no write transaction is
+/// open meanwhile. The bytes are let go as soon as the message is read.
+pub fn parse(batch: Vec<Arrival>, forms: &dyn FormReader, shutdown: &CancellationToken) -> Vec<Parsed> {
+    batch
+        .into_iter()
+        .map(|arrival| {
+            let read = match arrival.plan {
+                ReadPlan::Known => Read::Known,
+                _ if shutdown.is_cancelled() => Read::NotRead,
+                _ => Read::Read(Box::new(read_message(&arrival.incoming.raw, &arrival.sha256, forms))),
+            };
+            Parsed {
+                uid: arrival.incoming.uid,
+                arrived_at: arrival.incoming.arrived_at,
+                sha256: arrival.sha256,
+                too_large: arrival.incoming.too_large,
+                read,
+            }
+        })
+        .collect()
+}
+
+/// The messages the parse stage left unread (the pass stopped first).
+pub fn unread(parsed: &[Parsed]) -> Vec<String> {
+    parsed.iter().filter(|p| matches!(p.read, Read::NotRead)).map(|p| p.sha256.clone()).collect()
+}
+
+/// Take back the attempt counted for messages left unread: it is no sign against them.
+pub fn release(store: &mut Store, unread: &[String]) -> Result<()> {
+    if unread.is_empty() {
+        return Ok(());
+    }
+    let unread: Vec<&str> = unread.iter().map(String::as_str).collect();
+    store.release_reading(&unread)
+}
+
+/// A message whose earlier reading never finished ([`ReadPlan::Alone`]) or stopped smebridge
+/// too often ([`ReadPlan::Hold`]), through every stage on its own: its attempt counted in its
+/// own commit; a trial read in a child process (`trial`) before it is read here; held for staff
+/// unread, with the reason, if the trial fails or it has stopped smebridge too often.
+pub fn read_suspect(
     store: &mut Store,
     config: &Config,
     replier: &Replier,
     at: MailboxUid<'_>,
-    arrived_at: Timestamp,
-    raw: &[u8],
-    too_large: Option<u64>,
+    arrival: Arrival,
+    forms: &dyn FormReader,
+    trial: impl FnOnce(&[u8]) -> Result<(), Stopped>,
 ) -> Result<Processed> {
-    let sha256 = parse::sha256_hex(raw);
+    match arrival.plan {
+        ReadPlan::Known | ReadPlan::WithBatch => {
+            anyhow::bail!("read_suspect is for messages whose reading never finished")
+        }
+        ReadPlan::Hold { attempts } => hold(store, at, &arrival, HoldCause::Attempts(attempts)),
+        ReadPlan::Alone => {
+            store.mark_reading(&[arrival.arriving()]).context("cannot record the message before reading it")?;
+            if let Err(stopped) = trial(&arrival.incoming.raw) {
+                return hold(store, at, &arrival, HoldCause::Trial(stopped));
+            }
+            info!(uid = at.uid, "an earlier attempt to read this message never finished; its trial read passed");
+            let inbound = read_message(&arrival.incoming.raw, &arrival.sha256, forms);
+            let parsed = Parsed {
+                uid: arrival.incoming.uid,
+                arrived_at: arrival.incoming.arrived_at,
+                sha256: arrival.sha256,
+                too_large: arrival.incoming.too_large,
+                read: Read::Read(Box::new(inbound)),
+            };
+            decide_and_store(store, config, replier, at, parsed)
+        }
+    }
+}
+
+/// Record `arrival` as held for staff, unread: the outcome `quarantined` with the reason, its UID
+/// counted, no reply. Its bytes stay in the database for staff.
+fn hold(store: &mut Store, at: MailboxUid<'_>, arrival: &Arrival, cause: HoldCause) -> Result<Processed> {
+    let reason = hold_reason(cause);
+    warn!(uid = at.uid, reason = %reason, "a message is held for staff unread: reading it stops smebridge");
+    let message_id = parse::synthesized_message_id(&arrival.sha256);
+    let problems = [reason.clone()];
+    let outcome = MessageOutcome {
+        message_id: &message_id,
+        sender: None,
+        subject: None,
+        outcome: QUARANTINED,
+        outcome_detail: Some(reason),
+        problems: &problems,
+        attachments: &[],
+        details: &NO_DETAILS,
+    };
+    store
+        .finish_reading(at, arrival.reading(), &outcome, &ApplicationWrite::None, |_| Ok(None))
+        .context("cannot record the message as held")?;
+    Ok(Processed::Recorded { outcome: QUARANTINED, reply: None })
+}
+
+/// Read one message: the parse stage's work for one message, here and in the trial child
+/// (`crate::isolate::trial_read`). A panic in the parser becomes a recorded problem; what a
+/// panic cannot catch is what the marker, the trial and the child processes are for.
+pub fn read_message(raw: &[u8], sha256: &str, forms: &dyn FormReader) -> Inbound {
+    crate::isolate::fault::reading(raw);
+    match catch_unwind(AssertUnwindSafe(|| parse::parse(raw, sha256, forms))) {
+        Ok(inbound) => inbound,
+        Err(_) => {
+            error!("the parser panicked on a message; it is recorded unparsed");
+            let mut inbound = parse::parse(b"", sha256, &parse::NoForms);
+            inbound.problems = vec!["the parser crashed on this message".to_owned()];
+            inbound
+        }
+    }
+}
+
+/// Stage 5: decide about one parsed message and record the outcome and everything that follows
+/// from it (application, reply) in one transaction (the batch's group, when inside one).
+#[instrument(skip_all, fields(uid = at.uid, message_id, outcome))]
+pub fn decide_and_store(
+    store: &mut Store,
+    config: &Config,
+    replier: &Replier,
+    at: MailboxUid<'_>,
+    parsed: Parsed,
+) -> Result<Processed> {
+    let Parsed { arrived_at, sha256, too_large, read, .. } = parsed;
     if store.record_known_bytes(at, &sha256)? {
         debug!("already recorded (same bytes)");
         return Ok(Processed::AlreadyRecorded);
     }
-
-    let mut inbound = parse_isolated(raw, &sha256);
+    let mut inbound = match read {
+        Read::Read(inbound) => *inbound,
+        // Known bytes not recorded with an outcome after all: the same bytes earlier in the
+        // batch were left unread. Left for the next pass, like them.
+        Read::Known | Read::NotRead => return Ok(Processed::Left),
+    };
+    let reading = Reading { sha256: &sha256, arrived_at };
     if let Some(size) = too_large {
         // Only the headers were fetched: record it for staff, decide nothing from a body we
         // do not have.
         inbound.problems.push(format!("too large ({size} bytes): only the headers were kept"));
-        let message =
-            new_message(&inbound, &sha256, arrived_at, raw, "too_large", Some(format!("{size} bytes")), &NO_DETAILS);
-        store.commit_message(at, &message, &ApplicationWrite::None, |_| Ok(None))?;
+        let message = outcome_of(&inbound, "too_large", Some(format!("{size} bytes")), &NO_DETAILS);
+        store.finish_reading(at, reading, &message, &ApplicationWrite::None, |_| Ok(None))?;
         info!(outcome = "too_large", size, "message recorded (headers only)");
         return Ok(Processed::Recorded { outcome: "too_large", reply: None });
     }
@@ -98,10 +310,10 @@ pub fn process_message(
         _ => None,
     };
     let details = details(&inbound, &plan.write);
-    let message = new_message(&inbound, &sha256, arrived_at, raw, plan.outcome, detail, &details);
+    let message = outcome_of(&inbound, plan.outcome, detail, &details);
     let reply_kind = plan.reply;
     let committed = store
-        .commit_message(at, &message, &plan.write, |application_id| {
+        .finish_reading(at, reading, &message, &plan.write, |application_id| {
             let (Some(kind), Some(to)) = (reply_kind, recipient) else { return Ok(None) };
             let addressee = Addressee {
                 to,
@@ -135,21 +347,15 @@ pub fn process_message(
     Ok(Processed::Recorded { outcome: plan.outcome, reply })
 }
 
-/// The message row for `inbound`.
-fn new_message<'a>(
+/// What the message row records for `inbound`.
+fn outcome_of<'a>(
     inbound: &'a Inbound,
-    sha256: &'a str,
-    arrived_at: Timestamp,
-    raw: &'a [u8],
     outcome: &'static str,
     outcome_detail: Option<String>,
     details: &'a Details,
-) -> NewMessage<'a> {
-    NewMessage {
-        sha256,
+) -> MessageOutcome<'a> {
+    MessageOutcome {
         message_id: &inbound.message_id,
-        arrived_at,
-        raw,
         sender: inbound.from.as_ref(),
         subject: inbound.subject.as_deref(),
         outcome,
@@ -266,19 +472,6 @@ fn applicant_name(inbound: &Inbound) -> Option<&str> {
 /// `Reply-To` when the sender set one, else `From`.
 fn reply_recipient(inbound: &Inbound) -> Option<&EmailAddress> {
     inbound.forwarded_from.as_ref().or(inbound.reply_to.as_ref()).or(inbound.from.as_ref())
-}
-
-/// The parser must never take the daemon down: a panic in it becomes a recorded problem.
-fn parse_isolated(raw: &[u8], sha256: &str) -> Inbound {
-    match catch_unwind(AssertUnwindSafe(|| parse::parse(raw, sha256))) {
-        Ok(inbound) => inbound,
-        Err(_) => {
-            error!("the parser panicked on a message; it is recorded unparsed");
-            let mut inbound = parse::parse(b"", sha256);
-            inbound.problems = vec!["the parser crashed on this message".to_owned()];
-            inbound
-        }
-    }
 }
 
 /// What to write and whether to answer, for a decision.

@@ -9,6 +9,7 @@ mod intent;
 mod limits;
 mod mailbox;
 mod matching;
+mod reading;
 mod schedule;
 
 pub use application::{ApplicantFields, Change, Status};
@@ -19,4 +20,7 @@ pub use intent::{looks_like_inquiry, prefers_english, wants_cancellation};
 pub use limits::{rate_limit_wait, ReplyLimits, SentCounts};
 pub use mailbox::{classify_mailbox, MailboxChange};
 pub use matching::{match_key, same_applicant};
+pub use reading::{
+    hold_reason, read_plan, stopped_by, Ending, HoldCause, ReadPlan, ReadState, Stopped, MAX_UNFINISHED,
+};
 pub use schedule::{next_summary_time, summary_due, SummaryWindow};
