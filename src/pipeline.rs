@@ -578,3 +578,209 @@ fn plan(decision: &Decision, inbound: &Inbound, existing: Option<&Application>) 
         _ => Plan::quiet("unreadable", ApplicationWrite::None),
     }
 }
+
+#[cfg(test)]
+mod tests {
+    use std::cell::Cell;
+    use std::path::Path;
+
+    use super::*;
+    use crate::domain::{ReadState, MAX_UNFINISHED};
+    use crate::parse::InProcess;
+
+    struct Desk {
+        _dir: tempfile::TempDir,
+        store: Store,
+        config: Config,
+        replier: Replier,
+    }
+
+    fn desk() -> Desk {
+        let dir = tempfile::tempdir().unwrap();
+        let store = Store::open(&dir.path().join("db.sqlite")).unwrap();
+        let base = Path::new(env!("CARGO_MANIFEST_DIR")).join("config");
+        let text = std::fs::read_to_string(base.join("smebridge.toml")).unwrap();
+        let config = Config::from_toml(&text, &base.join("smebridge.toml"), &base).unwrap();
+        let replier = Replier::new(&config).unwrap();
+        Desk { _dir: dir, store, config, replier }
+    }
+
+    fn application(i: u32) -> Incoming {
+        let raw = format!(
+            "From: Kim <kim{i}@pipeline.example>\r\nSubject: apply\r\nMessage-ID: <p{i}@pipeline.example>\r\nContent-Type: text/plain; charset=utf-8\r\n\r\n성명: 김민준{i}\r\n소속: 한빛테크{i}\r\n"
+        );
+        Incoming {
+            uid: i,
+            arrived_at: "2022-11-16T01:00:00Z".parse().unwrap(),
+            raw: raw.into_bytes(),
+            too_large: None,
+        }
+    }
+
+    fn at(uid: u32) -> MailboxUid<'static> {
+        MailboxUid { mailbox: "INBOX", uidvalidity: 1, uid }
+    }
+
+    /// The batch through record, parse, decide and store, as the daemon runs it.
+    fn through(desk: &mut Desk, batch: Vec<Arrival>, shutdown: &CancellationToken) -> Vec<Processed> {
+        record(&mut desk.store, &batch).unwrap();
+        let parsed = parse(batch, &InProcess, shutdown);
+        let unread = unread(&parsed);
+        let (config, replier) = (&desk.config, &desk.replier);
+        let stored = desk
+            .store
+            .group(|store| parsed.into_iter().map(|p| decide_and_store(store, config, replier, at(p.uid), p)).collect())
+            .unwrap();
+        release(&mut desk.store, &unread).unwrap();
+        stored
+    }
+
+    fn sha(incoming: &Incoming) -> String {
+        parse::sha256_hex(&incoming.raw)
+    }
+
+    #[test]
+    fn the_bytes_are_committed_as_being_read_before_parsing_and_the_outcome_replaces_the_marker() {
+        let mut desk = desk();
+        let batch = sort(&desk.store, vec![application(1), application(2)]).unwrap();
+        let shas: Vec<String> = batch.iter().map(|a| a.sha256.clone()).collect();
+        assert!(batch.iter().all(|a| a.plan == ReadPlan::WithBatch));
+        record(&mut desk.store, &batch).unwrap();
+        for sha in &shas {
+            assert_eq!(desk.store.read_state(sha).unwrap(), ReadState::Unfinished { attempts: 1 });
+        }
+        assert!(desk.store.processed_uids("INBOX", 1).unwrap().is_empty(), "no UID counts before its outcome");
+        assert_eq!(desk.store.message_count().unwrap(), 2, "the raw bytes are recorded");
+
+        let parsed = parse(batch, &InProcess, &CancellationToken::new());
+        let (config, replier) = (&desk.config, &desk.replier);
+        let stored: Vec<Processed> = desk
+            .store
+            .group(|store| parsed.into_iter().map(|p| decide_and_store(store, config, replier, at(p.uid), p)).collect())
+            .unwrap();
+        assert!(stored.iter().all(|p| matches!(p, Processed::Recorded { outcome: "registered", reply: Some(_) })));
+        for sha in &shas {
+            assert_eq!(desk.store.read_state(sha).unwrap(), ReadState::Finished);
+        }
+        assert_eq!(desk.store.processed_uids("INBOX", 1).unwrap(), [1, 2].into_iter().collect());
+        assert_eq!(desk.store.message_count().unwrap(), 2, "each message recorded once");
+    }
+
+    #[test]
+    fn the_same_bytes_twice_in_a_batch_are_read_once() {
+        let mut desk = desk();
+        let mut twin = application(1);
+        twin.uid = 2;
+        let batch = sort(&desk.store, vec![application(1), twin]).unwrap();
+        assert_eq!(batch[1].plan, ReadPlan::Known);
+        let stored = through(&mut desk, batch, &CancellationToken::new());
+        assert!(matches!(stored[0], Processed::Recorded { outcome: "registered", .. }));
+        assert_eq!(stored[1], Processed::AlreadyRecorded);
+        assert_eq!(desk.store.processed_uids("INBOX", 1).unwrap(), [1, 2].into_iter().collect());
+    }
+
+    #[test]
+    fn a_pass_stopped_before_reading_leaves_the_uid_and_takes_the_attempt_back() {
+        let mut desk = desk();
+        let stopped = CancellationToken::new();
+        stopped.cancel();
+        let message = application(1);
+        let sha = sha(&message);
+        let batch = sort(&desk.store, vec![message]).unwrap();
+        assert_eq!(through(&mut desk, batch, &stopped), [Processed::Left]);
+        assert!(desk.store.processed_uids("INBOX", 1).unwrap().is_empty());
+        assert_eq!(desk.store.read_state(&sha).unwrap(), ReadState::Unfinished { attempts: 0 });
+        let again = sort(&desk.store, vec![application(1)]).unwrap();
+        assert_eq!(again[0].plan, ReadPlan::WithBatch, "read with its batch next time, no trial");
+    }
+
+    /// The process "dies" after an attempt was marked (with a batch, or alone): the marker stays.
+    fn die_while_reading(desk: &mut Desk, message: Incoming) {
+        let arrival = sort(&desk.store, vec![message]).unwrap().remove(0);
+        desk.store.mark_reading(&[arrival.arriving()]).unwrap();
+    }
+
+    #[test]
+    fn a_message_whose_reading_never_finished_is_tried_in_a_child_first_and_read_if_the_trial_passes() {
+        let mut desk = desk();
+        die_while_reading(&mut desk, application(1));
+        let sorted = sort(&desk.store, vec![application(1)]).unwrap();
+        assert_eq!(sorted[0].plan, ReadPlan::Alone);
+        let sha = sorted[0].sha256.clone();
+        let tried = Cell::new(false);
+        let (d, config, replier) = (&mut desk.store, &desk.config, &desk.replier);
+        let arrival = sorted.into_iter().next().unwrap();
+        let processed = read_suspect(d, config, replier, at(1), arrival, &InProcess, |raw| {
+            assert!(!raw.is_empty());
+            tried.set(true);
+            Ok(())
+        })
+        .unwrap();
+        assert!(tried.get());
+        assert!(matches!(processed, Processed::Recorded { outcome: "registered", reply: Some(ReplyKind::Ack) }));
+        assert_eq!(desk.store.read_state(&sha).unwrap(), ReadState::Finished);
+        assert_eq!(desk.store.applications().unwrap().len(), 1);
+    }
+
+    #[test]
+    fn a_message_that_kills_its_trial_is_held_unread_with_the_reason_and_its_uid_counted() {
+        let mut desk = desk();
+        die_while_reading(&mut desk, application(1));
+        let arrival = sort(&desk.store, vec![application(1)]).unwrap().remove(0);
+        let sha = arrival.sha256.clone();
+        let (d, config, replier) = (&mut desk.store, &desk.config, &desk.replier);
+        let processed = read_suspect(d, config, replier, at(1), arrival, &InProcess, |_| {
+            Err(Stopped::Crashed { signal: 6 })
+        })
+        .unwrap();
+        assert_eq!(processed, Processed::Recorded { outcome: QUARANTINED, reply: None });
+        assert_eq!(desk.store.read_state(&sha).unwrap(), ReadState::Finished);
+        assert_eq!(desk.store.processed_uids("INBOX", 1).unwrap(), [1].into_iter().collect());
+        assert!(desk.store.applications().unwrap().is_empty(), "nothing decided from a message not read");
+        let held = desk.store.messages_with_outcomes(&[QUARANTINED]).unwrap();
+        assert_eq!(held.len(), 1);
+        let detail = held[0].detail.clone().unwrap();
+        assert!(detail.contains("stopped smebridge") && detail.contains("the reader crashed (signal 6)"), "{detail}");
+        assert!(!held[0].raw.is_empty(), "the raw bytes are kept for staff");
+        assert!(desk.store.outbox_counts().unwrap().is_empty(), "no reply");
+    }
+
+    #[test]
+    fn a_message_that_stopped_the_desk_too_often_is_held_without_another_try() {
+        let mut desk = desk();
+        for _ in 0..MAX_UNFINISHED {
+            die_while_reading(&mut desk, application(1));
+        }
+        let arrival = sort(&desk.store, vec![application(1)]).unwrap().remove(0);
+        assert_eq!(arrival.plan, ReadPlan::Hold { attempts: MAX_UNFINISHED });
+        let (d, config, replier) = (&mut desk.store, &desk.config, &desk.replier);
+        let processed = read_suspect(d, config, replier, at(1), arrival, &InProcess, |_| {
+            panic!("no trial for a message held already")
+        })
+        .unwrap();
+        assert_eq!(processed, Processed::Recorded { outcome: QUARANTINED, reply: None });
+        let held = desk.store.messages_with_outcomes(&[QUARANTINED]).unwrap();
+        assert_eq!(held[0].detail.as_deref(), Some("smebridge stopped 3 times while reading this message"));
+    }
+
+    #[test]
+    fn later_mail_in_the_same_batch_is_read_normally_after_a_suspect() {
+        let mut desk = desk();
+        die_while_reading(&mut desk, application(1));
+        let sorted = sort(&desk.store, vec![application(1), application(2), application(3)]).unwrap();
+        let plans: Vec<ReadPlan> = sorted.iter().map(|a| a.plan).collect();
+        assert_eq!(plans, [ReadPlan::Alone, ReadPlan::WithBatch, ReadPlan::WithBatch]);
+        let (suspects, batch): (Vec<_>, Vec<_>) = sorted.into_iter().partition(|a| a.plan == ReadPlan::Alone);
+        for arrival in suspects {
+            let (d, config, replier) = (&mut desk.store, &desk.config, &desk.replier);
+            read_suspect(d, config, replier, at(arrival.incoming.uid), arrival, &InProcess, |_| {
+                Err(Stopped::Memory { limit_mib: 256 })
+            })
+            .unwrap();
+        }
+        let stored = through(&mut desk, batch, &CancellationToken::new());
+        assert!(stored.iter().all(|p| matches!(p, Processed::Recorded { outcome: "registered", reply: Some(_) })));
+        assert_eq!(desk.store.processed_uids("INBOX", 1).unwrap(), [1, 2, 3].into_iter().collect());
+        assert_eq!(desk.store.applications().unwrap().len(), 2);
+    }
+}

@@ -1426,6 +1426,62 @@ mod tests {
         store.commit_message(at, &m, &ApplicationWrite::None, |_| Ok(None)).unwrap();
     }
 
+    fn arriving<'a>(sha: &'a str, raw: &'a [u8]) -> Arriving<'a> {
+        Arriving { sha256: sha, arrived_at: "2022-11-16T01:00:00Z".parse().unwrap(), raw }
+    }
+
+    #[test]
+    fn bytes_marked_as_being_read_are_not_known_bytes_until_their_outcome_is_recorded() {
+        let (_dir, mut store) = store();
+        assert_eq!(store.read_state("aa").unwrap(), ReadState::New);
+        store.mark_reading(&[arriving("aa", b"raw one"), arriving("bb", b"raw two")]).unwrap();
+        assert_eq!(store.read_state("aa").unwrap(), ReadState::Unfinished { attempts: 1 });
+        assert_eq!(store.message_count().unwrap(), 2);
+        let at = MailboxUid { mailbox: "INBOX", uidvalidity: 1, uid: 1 };
+        assert!(!store.record_known_bytes(at, "aa").unwrap(), "being read is not recorded");
+        assert!(store.processed_uids("INBOX", 1).unwrap().is_empty());
+        assert!(store.messages_with_outcomes(&["registered"]).unwrap().is_empty());
+
+        let sender = EmailAddress::parse("kim@x.example").unwrap();
+        let message = message("aa", b"raw one", &sender);
+        let reading = Reading { sha256: "aa", arrived_at: message.arrived_at };
+        let committed = store.finish_reading(at, reading, &message.outcome(), &ApplicationWrite::None, |_| Ok(None));
+        committed.unwrap();
+        assert_eq!(store.read_state("aa").unwrap(), ReadState::Finished);
+        assert_eq!(store.processed_uids("INBOX", 1).unwrap(), listed(&[1]));
+        let recorded = store.messages_with_outcomes(&["registered"]).unwrap();
+        assert_eq!(recorded.len(), 1);
+        assert_eq!(recorded[0].raw, b"raw one", "the bytes recorded before reading are the message's");
+        assert_eq!(recorded[0].sender.as_deref(), Some("kim@x.example"));
+        // Marking finished bytes again changes nothing.
+        store.mark_reading(&[arriving("aa", b"raw one")]).unwrap();
+        assert_eq!(store.read_state("aa").unwrap(), ReadState::Finished);
+    }
+
+    #[test]
+    fn every_unfinished_attempt_is_counted_and_one_given_up_cleanly_is_taken_back() {
+        let (_dir, mut store) = store();
+        store.mark_reading(&[arriving("aa", b"raw")]).unwrap();
+        store.mark_reading(&[arriving("aa", b"raw")]).unwrap();
+        assert_eq!(store.read_state("aa").unwrap(), ReadState::Unfinished { attempts: 2 });
+        store.release_reading(&["aa"]).unwrap();
+        assert_eq!(store.read_state("aa").unwrap(), ReadState::Unfinished { attempts: 1 });
+        store.release_reading(&["aa", "aa", "unknown"]).unwrap();
+        assert_eq!(store.read_state("aa").unwrap(), ReadState::Unfinished { attempts: 0 }, "never below zero");
+    }
+
+    #[test]
+    fn an_outcome_for_bytes_never_recorded_is_refused() {
+        let (_dir, mut store) = store();
+        let sender = EmailAddress::parse("kim@x.example").unwrap();
+        let message = message("zz", b"raw", &sender);
+        let at = MailboxUid { mailbox: "INBOX", uidvalidity: 1, uid: 1 };
+        let reading = Reading { sha256: "zz", arrived_at: message.arrived_at };
+        let refused = store.finish_reading(at, reading, &message.outcome(), &ApplicationWrite::None, |_| Ok(None));
+        assert!(format!("{:#}", refused.unwrap_err()).contains("not recorded before it was read"));
+        assert!(store.processed_uids("INBOX", 1).unwrap().is_empty());
+    }
+
     #[test]
     fn a_uidnext_going_backwards_forgets_the_uids_so_everything_is_rescanned_and_recognised_by_bytes() {
         let (_dir, mut store) = store();
