@@ -609,12 +609,7 @@ mod tests {
         let raw = format!(
             "From: Kim <kim{i}@pipeline.example>\r\nSubject: apply\r\nMessage-ID: <p{i}@pipeline.example>\r\nContent-Type: text/plain; charset=utf-8\r\n\r\n성명: 김민준{i}\r\n소속: 한빛테크{i}\r\n"
         );
-        Incoming {
-            uid: i,
-            arrived_at: "2022-11-16T01:00:00Z".parse().unwrap(),
-            raw: raw.into_bytes(),
-            too_large: None,
-        }
+        Incoming { uid: i, arrived_at: "2022-11-16T01:00:00Z".parse().unwrap(), raw: raw.into_bytes(), too_large: None }
     }
 
     fn at(uid: u32) -> MailboxUid<'static> {
@@ -729,10 +724,9 @@ mod tests {
         let arrival = sort(&desk.store, vec![application(1)]).unwrap().remove(0);
         let sha = arrival.sha256.clone();
         let (d, config, replier) = (&mut desk.store, &desk.config, &desk.replier);
-        let processed = read_suspect(d, config, replier, at(1), arrival, &InProcess, |_| {
-            Err(Stopped::Crashed { signal: 6 })
-        })
-        .unwrap();
+        let processed =
+            read_suspect(d, config, replier, at(1), arrival, &InProcess, |_| Err(Stopped::Crashed { signal: 6 }))
+                .unwrap();
         assert_eq!(processed, Processed::Recorded { outcome: QUARANTINED, reply: None });
         assert_eq!(desk.store.read_state(&sha).unwrap(), ReadState::Finished);
         assert_eq!(desk.store.processed_uids("INBOX", 1).unwrap(), [1].into_iter().collect());
