@@ -160,9 +160,10 @@ pub fn release(store: &mut Store, unread: &[String]) -> Result<()> {
 }
 
 /// A message whose earlier reading never finished ([`ReadPlan::Alone`]) or stopped smebridge
-/// too often ([`ReadPlan::Hold`]), through every stage on its own: its attempt counted in its
-/// own commit; a trial read in a child process (`trial`) before it is read here; held for staff
-/// unread, with the reason, if the trial fails or it has stopped smebridge too often.
+/// too often ([`ReadPlan::Hold`]), through every stage on its own: a trial read in a child
+/// process (`trial`); if it passes, the attempt counted in its own commit, then the message read
+/// here and stored in a commit of its own. Held for staff unread, with the reason, if the trial
+/// fails or it has stopped smebridge too often.
 pub fn read_suspect(
     store: &mut Store,
     config: &Config,
@@ -178,11 +179,20 @@ pub fn read_suspect(
         }
         ReadPlan::Hold { attempts } => hold(store, at, &arrival, HoldCause::Attempts(attempts)),
         ReadPlan::Alone => {
-            store.mark_reading(&[arrival.arriving()]).context("cannot record the message before reading it")?;
-            if let Err(stopped) = trial(&arrival.incoming.raw) {
-                return hold(store, at, &arrival, HoldCause::Trial(stopped));
+            // The trial first: its child can die without taking this process along, so it needs
+            // no marker; a kill meanwhile counts no attempt against the message.
+            match trial(&arrival.incoming.raw) {
+                Ok(()) => {
+                    info!(uid = at.uid, "an earlier attempt to read this message never finished; its trial read passed")
+                }
+                Err(stopped) if stopped.convicts() => return hold(store, at, &arrival, HoldCause::Trial(stopped)),
+                Err(stopped) => warn!(
+                    uid = at.uid,
+                    reason = %stopped,
+                    "an earlier attempt to read this message never finished and no trial read could be made; reading it"
+                ),
             }
-            info!(uid = at.uid, "an earlier attempt to read this message never finished; its trial read passed");
+            store.mark_reading(&[arrival.arriving()]).context("cannot record the message before reading it")?;
             let inbound = read_message(&arrival.incoming.raw, &arrival.sha256, forms);
             let parsed = Parsed {
                 uid: arrival.incoming.uid,
@@ -740,6 +750,21 @@ mod tests {
     }
 
     #[test]
+    fn a_trial_that_could_not_be_made_is_no_evidence_and_the_message_is_read() {
+        let mut desk = desk();
+        die_while_reading(&mut desk, application(1));
+        let arrival = sort(&desk.store, vec![application(1)]).unwrap().remove(0);
+        let sha = arrival.sha256.clone();
+        let (d, config, replier) = (&mut desk.store, &desk.config, &desk.replier);
+        let processed = read_suspect(d, config, replier, at(1), arrival, &InProcess, |_| {
+            Err(Stopped::NotStarted("Resource temporarily unavailable".to_owned()))
+        })
+        .unwrap();
+        assert!(matches!(processed, Processed::Recorded { outcome: "registered", .. }));
+        assert_eq!(desk.store.read_state(&sha).unwrap(), ReadState::Finished);
+    }
+
+    #[test]
     fn a_message_that_stopped_the_desk_too_often_is_held_without_another_try() {
         let mut desk = desk();
         for _ in 0..MAX_UNFINISHED {
@@ -754,7 +779,8 @@ mod tests {
         .unwrap();
         assert_eq!(processed, Processed::Recorded { outcome: QUARANTINED, reply: None });
         let held = desk.store.messages_with_outcomes(&[QUARANTINED]).unwrap();
-        assert_eq!(held[0].detail.as_deref(), Some("smebridge stopped 3 times while reading this message"));
+        let expected = format!("smebridge stopped {MAX_UNFINISHED} times while reading this message");
+        assert_eq!(held[0].detail.as_deref(), Some(expected.as_str()));
     }
 
     #[test]

@@ -29,7 +29,6 @@ use std::sync::mpsc;
 use std::time::{Duration, Instant};
 
 use anyhow::{Context, Result};
-use rustix::process::{getrlimit, setrlimit, Resource, Rlimit};
 
 use crate::domain::{stopped_by, Ending, Stopped};
 
@@ -157,22 +156,40 @@ fn contains(haystack: &[u8], needle: &[u8]) -> bool {
 }
 
 /// The child's side, first thing: no core files, `limits.seconds` of CPU time (then SIGXCPU,
-/// and SIGKILL a second later), `limits.memory_mib` of data. Limits already lower (inherited)
-/// are kept.
+/// and SIGKILL a second later), `limits.memory_mib` of data; limits already lower (inherited)
+/// are kept. SIGTERM, SIGINT and SIGHUP are ignored: a stop of the service (systemd signals
+/// every process of the unit) or a Ctrl-C lets the daemon finish the message in hand, and the
+/// child's answer with it, instead of making a reader killed from outside look like one the
+/// input killed. The child is bounded by its limits, and the parent kills it with SIGKILL.
 pub(crate) fn confine(limits: Limits) -> Result<()> {
-    lower(Resource::Core, 0, 0)?;
-    lower(Resource::Cpu, limits.seconds, limits.seconds + 1)?;
+    lower(libc::RLIMIT_CORE, 0, 0)?;
+    lower(libc::RLIMIT_CPU, limits.seconds, limits.seconds + 1)?;
     let bytes = limits.memory_mib << 20;
-    lower(Resource::Data, bytes, bytes)?;
+    lower(libc::RLIMIT_DATA, bytes, bytes)?;
+    for signal in [libc::SIGTERM, libc::SIGINT, libc::SIGHUP] {
+        // SAFETY: signal(2) with SIG_IGN installs no handler; this process is single-threaded.
+        if unsafe { libc::signal(signal, libc::SIG_IGN) } == libc::SIG_ERR {
+            return Err(std::io::Error::last_os_error()).context("cannot ignore the stop signals");
+        }
+    }
     Ok(())
 }
 
-fn lower(resource: Resource, soft: u64, hard: u64) -> Result<()> {
-    let now = getrlimit(resource);
-    let hard = now.maximum.map_or(hard, |max| max.min(hard));
-    let soft = soft.min(hard);
-    setrlimit(resource, Rlimit { current: Some(soft), maximum: Some(hard) })
-        .with_context(|| format!("cannot set the resource limit {resource:?}"))
+fn lower(resource: libc::__rlimit_resource_t, soft: u64, hard: u64) -> Result<()> {
+    let mut now = libc::rlimit { rlim_cur: 0, rlim_max: 0 };
+    // SAFETY: getrlimit(2) and setrlimit(2) with valid pointers to an rlimit.
+    unsafe {
+        if libc::getrlimit(resource, &mut now) != 0 {
+            return Err(std::io::Error::last_os_error()).context("cannot read a resource limit");
+        }
+        let hard = now.rlim_max.min(hard);
+        let new = libc::rlimit { rlim_cur: soft.min(hard), rlim_max: hard };
+        if libc::setrlimit(resource, &new) != 0 {
+            return Err(std::io::Error::last_os_error())
+                .with_context(|| format!("cannot set resource limit {resource}"));
+        }
+    }
+    Ok(())
 }
 
 /// Exactly `size` bytes from standard input, in one allocation.
