@@ -2,8 +2,9 @@
 //!
 //! [`once`] is a single pass (for cron, the demo and tests); [`run`] is the daemon. Both are built
 //! from the same steps on [`Desk`]: [`Desk::sync`] (fetch → record → parse → decide → store every
-//! message not yet recorded; see [`crate::pipeline`]) and [`Desk::send_due`] (drain the outbox). Shutdown is an injected future:
-//! when it completes, the message in hand is finished and the loop returns.
+//! message not yet recorded; see [`crate::pipeline`]) and [`Desk::send_due`] (drain the outbox).
+//! Shutdown is an injected future: when it completes, the message in hand is finished and the
+//! loop returns.
 
 use std::collections::HashSet;
 use std::future::Future;

@@ -610,11 +610,16 @@ impl Store {
         Ok(())
     }
 
-    /// Was a message with this Message-ID recorded before?
+    /// Was a message with this Message-ID recorded before (with an outcome: bytes still being
+    /// read carry a synthesized one)?
     pub fn message_id_seen(&self, message_id: &str) -> Result<bool> {
         Ok(self
             .conn
-            .row("SELECT 1 FROM messages WHERE message_id = ?1 LIMIT 1", [message_id], |_| Ok(()))
+            .row(
+                "SELECT 1 FROM messages WHERE message_id = ?1 AND outcome <> ?2 LIMIT 1",
+                [message_id, READING],
+                |_| Ok(()),
+            )
             .optional()?
             .is_some())
     }
