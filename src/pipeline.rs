@@ -9,7 +9,7 @@
 //!    ([`read_suspect`]);
 //! 3. [`record`]: the raw bytes of the batch, marked as being read, in one transaction, before
 //!    anything is parsed;
-//! 4. [`parse`]: each message read ([`read_message`]), outside any write transaction; attached
+//! 4. [`parse()`]: each message read ([`read_message`]), outside any write transaction; attached
 //!    forms in child processes (`crate::isolate`);
 //! 5. [`decide_and_store`]: the decision and everything it causes, in the batch's group
 //!    transaction, which turns each marker into the message's outcome and counts its UID.

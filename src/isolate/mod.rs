@@ -4,8 +4,8 @@
 //! steps in takes its whole process with it, and `catch_unwind` cannot stop that. So the risky
 //! reading runs in a child: smebridge itself, started again with a hidden subcommand, the input
 //! on its standard input and the answer on its standard output. The child limits itself before
-//! it reads anything ([`confine`]: `RLIMIT_DATA`, `RLIMIT_CPU`, `RLIMIT_CORE` = 0); the parent
-//! ([`run`]) kills it at a wall-clock limit. A child that dies, overruns or answers nonsense
+//! it reads anything (`confine`: `RLIMIT_DATA`, `RLIMIT_CPU`, `RLIMIT_CORE` = 0); the parent
+//! (`run`) kills it at a wall-clock limit. A child that dies, overruns or answers nonsense
 //! gives a [`Stopped`] saying why in words, and the parent carries on.
 //!
 //! Two children:
