@@ -79,7 +79,7 @@ impl Arrival {
     }
 }
 
-/// A message after [`parse`]: what it says, without its bytes (they are recorded).
+/// A message after [`parse()`]: what it says, without its bytes (they are recorded).
 #[derive(Debug)]
 pub struct Parsed {
     pub uid: u32,
