@@ -217,6 +217,32 @@ mod tests {
     }
 
     #[test]
+    fn a_form_stopped_by_its_budget_is_reported_not_left_as_missing_fields() {
+        // A DOCX whose document inflates past the 50 MiB budget (issue #11: staff saw only
+        // "missing: organization").
+        use std::io::Write;
+        let mut zip = zip::ZipWriter::new(std::io::Cursor::new(Vec::new()));
+        let options = zip::write::SimpleFileOptions::default().compression_method(zip::CompressionMethod::Deflated);
+        zip.start_file("word/document.xml", options).unwrap();
+        let zeros = vec![b' '; 1 << 20];
+        for _ in 0..51 {
+            zip.write_all(&zeros).unwrap();
+        }
+        let docx = zip.finish().unwrap().into_inner();
+        use base64::Engine as _;
+        let encoded = base64::engine::general_purpose::STANDARD.encode(&docx);
+        let raw = format!(
+            "From: Kim <kim@forms.example>\r\nSubject: apply\r\nMIME-Version: 1.0\r\nContent-Type: multipart/mixed; boundary=\"b\"\r\n\r\n--b\r\nContent-Type: text/plain\r\n\r\nThe form is attached.\r\n--b\r\nContent-Type: application/octet-stream; name=\"form.docx\"\r\nContent-Transfer-Encoding: base64\r\n\r\n{encoded}\r\n--b--\r\n"
+        );
+        let inbound = parse(raw.as_bytes(), &sha256_hex(raw.as_bytes()), &InProcess);
+        assert!(
+            inbound.problems.iter().any(|p| p.starts_with("the form 'form.docx' could not be read: ")),
+            "{:?}",
+            inbound.problems
+        );
+    }
+
+    #[test]
     fn no_forms_reads_nothing_and_reports_nothing() {
         let raw = with_pdfs(3);
         let inbound = parse(&raw, &sha256_hex(&raw), &NoForms);
