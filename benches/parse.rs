@@ -17,7 +17,7 @@ use std::path::{Path, PathBuf};
 use base64::Engine as _;
 use criterion::{black_box, criterion_group, criterion_main, BenchmarkId, Criterion, Throughput};
 use smebridge::parse::fields::read;
-use smebridge::parse::{parse, sha256_hex};
+use smebridge::parse::{parse, sha256_hex, InProcess};
 
 /// Every `.eml` in `dir`, as (name, CRLF bytes), sorted by name.
 fn samples(dir: &str) -> Vec<(String, Vec<u8>)> {
@@ -84,7 +84,9 @@ fn bench_parse(c: &mut Criterion) {
     for (name, raw) in &demo {
         let sha = sha256_hex(raw);
         each.throughput(Throughput::Bytes(raw.len() as u64));
-        each.bench_with_input(BenchmarkId::from_parameter(name), raw, |b, raw| b.iter(|| parse(black_box(raw), &sha)));
+        each.bench_with_input(BenchmarkId::from_parameter(name), raw, |b, raw| {
+            b.iter(|| parse(black_box(raw), &sha, &InProcess))
+        });
     }
     each.finish();
 
@@ -105,7 +107,7 @@ fn bench_parse(c: &mut Criterion) {
             group.bench_function(label, |b| {
                 b.iter(|| {
                     for ((_, raw), sha) in mails.iter().zip(&hashes) {
-                        black_box(parse(black_box(raw), sha));
+                        black_box(parse(black_box(raw), sha, &InProcess));
                     }
                 })
             });
@@ -115,7 +117,8 @@ fn bench_parse(c: &mut Criterion) {
 
     // Field extraction alone, on the bodies as the parser decoded them (charset, HTML, quotes
     // already dealt with): how much of parsing is reading the labels.
-    let texts: Vec<String> = fixtures.iter().chain(&demo).map(|(_, raw)| parse(raw, &sha256_hex(raw)).text).collect();
+    let texts: Vec<String> =
+        fixtures.iter().chain(&demo).map(|(_, raw)| parse(raw, &sha256_hex(raw), &InProcess).text).collect();
     let text_bytes: u64 = texts.iter().map(|t| t.len() as u64).sum();
     let mut extraction = c.benchmark_group("fields/read");
     for (label, throughput) in
@@ -139,7 +142,7 @@ fn bench_parse(c: &mut Criterion) {
     let mut large = c.benchmark_group("parse/3MB-attachment");
     large.sample_size(20);
     large.throughput(Throughput::Bytes(big.len() as u64));
-    large.bench_function("parse", |b| b.iter(|| parse(black_box(&big), &sha)));
+    large.bench_function("parse", |b| b.iter(|| parse(black_box(&big), &sha, &InProcess)));
     large.bench_function("sha256", |b| b.iter(|| sha256_hex(black_box(&big))));
     large.finish();
 }

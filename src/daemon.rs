@@ -1,9 +1,10 @@
 //! The loop: wait for mail (IDLE, or polling), process what is new, send what is due.
 //!
 //! [`once`] is a single pass (for cron, the demo and tests); [`run`] is the daemon. Both are built
-//! from the same steps on [`Desk`]: [`Desk::sync`] (fetch → parse → decide → store every message
-//! not yet recorded) and [`Desk::send_due`] (drain the outbox). Shutdown is an injected future:
-//! when it completes, the message in hand is finished and the loop returns.
+//! from the same steps on [`Desk`]: [`Desk::sync`] (fetch → record → parse → decide → store every
+//! message not yet recorded; see [`crate::pipeline`]) and [`Desk::send_due`] (drain the outbox).
+//! Shutdown is an injected future: when it completes, the message in hand is finished and the
+//! loop returns.
 
 use std::collections::HashSet;
 use std::future::Future;
@@ -17,9 +18,11 @@ use tokio_util::sync::CancellationToken;
 use tracing::{error, info, instrument, warn};
 
 use crate::config::Config;
-use crate::imap::{Connection, Woken, FETCH_BATCH};
+use crate::domain::ReadPlan;
+use crate::imap::{Connection, Fetched, Woken, FETCH_BATCH};
+use crate::isolate::{trial_read, ChildForms};
 use crate::outbox::{Backoff, SendReport, Sender};
-use crate::pipeline::{process_message, promote_waitlisted, Processed};
+use crate::pipeline::{self, promote_waitlisted, Incoming, Processed};
 use crate::reply::Replier;
 use crate::smtp::Smtp;
 use crate::store::{MailboxUid, Store, Synced};
@@ -42,6 +45,8 @@ pub struct SyncReport {
     pub known: usize,
     /// Replies queued.
     pub replies_queued: usize,
+    /// Of `recorded`, messages held for staff unread because reading them stops smebridge.
+    pub quarantined: usize,
     /// Messages gone before they could be fetched (listed, then gone; or handed a UID and gone
     /// before the mailbox was listed). Staff are told in the summary.
     pub vanished: usize,
@@ -92,40 +97,11 @@ impl Desk {
             if shutdown.is_cancelled() {
                 break;
             }
+            // 1. fetch
             let fetched = conn.fetch(batch, self.config.imap.max_message_size).await?;
             let got: HashSet<u32> = fetched.iter().map(|f| f.uid).collect();
             report.vanished += batch.iter().filter(|uid| !got.contains(uid)).count();
-            // Group commit: the batch is recorded in one transaction (all of it or, on any error,
-            // none of it), and no UID of it counts as processed before that commit.
-            let (config, replier) = (&self.config, &self.replier);
-            let mut batch_report = SyncReport::default();
-            let interrupted = self.store.group(|store| {
-                for message in fetched {
-                    if shutdown.is_cancelled() {
-                        return Ok(true);
-                    }
-                    let at = MailboxUid { mailbox: &mailbox, uidvalidity, uid: message.uid };
-                    match process_message(
-                        store,
-                        config,
-                        replier,
-                        at,
-                        message.arrived_at,
-                        &message.raw,
-                        message.original_size,
-                    )? {
-                        Processed::AlreadyRecorded => batch_report.known += 1,
-                        Processed::Recorded { reply, .. } => {
-                            batch_report.recorded += 1;
-                            batch_report.replies_queued += usize::from(reply.is_some());
-                        }
-                    }
-                }
-                Ok(false)
-            })?;
-            report.known += batch_report.known;
-            report.recorded += batch_report.recorded;
-            report.replies_queued += batch_report.replies_queued;
+            let interrupted = self.read_batch(&mailbox, uidvalidity, fetched, shutdown, &mut report)?;
             // The batch is committed: its replies may go out while the next batch is read.
             self.sender.pump(&mut self.store, Timestamp::now(), Backoff::Respect)?;
             if interrupted {
@@ -142,6 +118,7 @@ impl Desk {
         if report != SyncReport::default() {
             info!(
                 recorded = report.recorded,
+                held_unread = report.quarantined,
                 known = report.known,
                 replies = report.replies_queued,
                 vanished = report.vanished,
@@ -158,6 +135,60 @@ impl Desk {
             }
         }
         Ok(report)
+    }
+
+    /// A fetched batch through the rest of the pipeline. Messages whose earlier reading never
+    /// finished go first, each on its own; then the batch: 2. record (the raw bytes, marked as
+    /// being read, one commit) → 3. parse (no transaction open) → 4. decide and 5. store (one
+    /// group commit, which turns the markers into outcomes; no UID of it counts as processed
+    /// before that commit). Returns whether `shutdown` stopped it.
+    fn read_batch(
+        &mut self,
+        mailbox: &str,
+        uidvalidity: u32,
+        fetched: Vec<Fetched>,
+        shutdown: &CancellationToken,
+        report: &mut SyncReport,
+    ) -> Result<bool> {
+        let incoming = fetched.into_iter().map(incoming).collect();
+        let (suspects, batch): (Vec<_>, Vec<_>) = pipeline::sort(&self.store, incoming)?
+            .into_iter()
+            .partition(|a| matches!(a.plan, ReadPlan::Alone | ReadPlan::Hold { .. }));
+        for arrival in suspects {
+            if shutdown.is_cancelled() {
+                return Ok(true);
+            }
+            let at = MailboxUid { mailbox, uidvalidity, uid: arrival.incoming.uid };
+            let processed = pipeline::read_suspect(
+                &mut self.store,
+                &self.config,
+                &self.replier,
+                at,
+                arrival,
+                &ChildForms,
+                trial_read,
+            )?;
+            report.count(&processed);
+        }
+
+        pipeline::record(&mut self.store, &batch)?;
+        let parsed = pipeline::parse(batch, &ChildForms, shutdown);
+        let unread = pipeline::unread(&parsed);
+        let (config, replier) = (&self.config, &self.replier);
+        let stored = self.store.group(|store| {
+            let mut stored = Vec::with_capacity(parsed.len());
+            for message in parsed {
+                let at = MailboxUid { mailbox, uidvalidity, uid: message.uid };
+                stored.push(pipeline::decide_and_store(store, config, replier, at, message)?);
+            }
+            Ok(stored)
+        });
+        // What the pass stopped before reading is no sign against it, whatever else happened.
+        pipeline::release(&mut self.store, &unread)?;
+        for processed in stored? {
+            report.count(&processed);
+        }
+        Ok(shutdown.is_cancelled())
     }
 
     /// Replies an earlier process left in `sending` (it died mid-send) are not blindly resent:
@@ -292,6 +323,24 @@ async fn session(desk: &mut Desk, shutdown: &CancellationToken, failures: &mut u
             return Ok(());
         }
     }
+}
+
+impl SyncReport {
+    fn count(&mut self, processed: &Processed) {
+        match processed {
+            Processed::AlreadyRecorded => self.known += 1,
+            Processed::Recorded { outcome, reply } => {
+                self.recorded += 1;
+                self.replies_queued += usize::from(reply.is_some());
+                self.quarantined += usize::from(*outcome == pipeline::QUARANTINED);
+            }
+            Processed::Left => {}
+        }
+    }
+}
+
+fn incoming(fetched: Fetched) -> Incoming {
+    Incoming { uid: fetched.uid, arrived_at: fetched.arrived_at, raw: fetched.raw, too_large: fetched.original_size }
 }
 
 /// Jittered exponential backoff for reconnecting: 1 s, 2 s, 4 s … capped at 5 minutes, each

@@ -19,7 +19,10 @@
 //!   transaction.
 //! - [`reply`] renders acknowledgements and rejections from the templates in `config/templates/`.
 //! - [`outbox`] sends pending replies over SMTP, retrying with backoff, and records each outcome.
-//! - [`pipeline`] ties fetch → parse → decide → store together for one message.
+//! - [`pipeline`] ties fetch → record → parse → decide → store together: raw bytes are recorded
+//!   before anything is parsed, so a message that kills the parser is recognised at the next start.
+//! - [`isolate`] runs the third-party file parsers (attached forms) in child processes with
+//!   memory, CPU and wall-clock limits, and tries a suspect message in one before reading it.
 //! - [`daemon`] is the loop (`run`) and the single pass (`once`); shutdown is an injected future.
 //! - [`summary`] renders the staff's daily summary mail and its XLSX/CSV attachments;
 //!   [`summary_job`] decides when it is due, gathers its data and queues it for staff.
@@ -33,6 +36,7 @@ pub mod daemon;
 pub mod domain;
 pub mod export;
 pub mod imap;
+pub mod isolate;
 pub mod logging;
 pub mod outbox;
 pub mod parse;

@@ -12,7 +12,7 @@ use smebridge::domain::Status;
 use smebridge::export::{self, Format};
 use smebridge::logging::{self, LogFormat};
 use smebridge::store::Store;
-use smebridge::{check, daemon, summary_job};
+use smebridge::{check, daemon, isolate, summary_job};
 
 /// A registration desk run out of an ordinary mailbox: reads applications over IMAP, records
 /// them in SQLite, answers over SMTP.
@@ -69,10 +69,40 @@ enum Command {
         /// The raw message.
         file: PathBuf,
     },
+    /// Internal: read one attached form from standard input in a confined child process (see
+    /// `smebridge::isolate`).
+    #[command(hide = true)]
+    ReadForm {
+        #[arg(long)]
+        kind: String,
+        #[arg(long)]
+        size: usize,
+    },
+    /// Internal: a trial read of one message from standard input in a confined child process.
+    #[command(hide = true)]
+    ReadMessage {
+        #[arg(long)]
+        size: usize,
+    },
 }
 
 fn main() -> ExitCode {
     let cli = Cli::parse();
+    // The confined children start nothing: no logging, no runtime, no configuration.
+    let child = match &cli.command {
+        Command::ReadForm { kind, size } => Some(isolate::serve_form(kind, *size)),
+        Command::ReadMessage { size } => Some(isolate::serve_message(*size)),
+        _ => None,
+    };
+    if let Some(served) = child {
+        return match served {
+            Ok(()) => ExitCode::SUCCESS,
+            Err(e) => {
+                eprintln!("smebridge: {e:#}");
+                ExitCode::FAILURE
+            }
+        };
+    }
     logging::init(cli.log_format, cli.verbose);
     match run(cli) {
         Ok(code) => code,
@@ -167,9 +197,11 @@ fn run(cli: Cli) -> Result<ExitCode> {
         }
         Command::Parse { file } => {
             let raw = std::fs::read(&file).with_context(|| format!("cannot read {}", file.display()))?;
-            let inbound = smebridge::parse::parse(&raw, &smebridge::parse::sha256_hex(&raw));
+            let inbound = smebridge::parse::parse(&raw, &smebridge::parse::sha256_hex(&raw), &isolate::ChildForms);
             println!("{}", smebridge::parse::explain(&inbound));
         }
+        // Served in main(), before anything else starts.
+        Command::ReadForm { .. } | Command::ReadMessage { .. } => {}
         Command::Check => {
             let lines = runtime.block_on(check::check(&cli.config));
             let mut all_ok = true;

@@ -1,9 +1,10 @@
 //! The SQLite database: the source of truth.
 //!
-//! - Every message is recorded with its raw bytes, keyed by the SHA-256 of those bytes; the
-//!   (mailbox, UIDVALIDITY, UID) it was seen under is recorded beside it. A UID counts as processed
-//!   only once that row is committed, in the same transaction as the application and the reply it
-//!   caused ([`Store::commit_message`]).
+//! - Every message is recorded with its raw bytes, keyed by the SHA-256 of those bytes, before it
+//!   is read: with the outcome `reading` and an attempt counter ([`Store::mark_reading`]). The
+//!   transaction that records what reading it concluded replaces that outcome, and records the
+//!   (mailbox, UIDVALIDITY, UID) it was seen under, the application and the reply it caused
+//!   ([`Store::finish_reading`]). A UID counts as processed only once that transaction committed.
 //! - The schema lives in `migrations/`, one numbered file per change, applied in order and tracked
 //!   with `PRAGMA user_version`.
 //! - WAL journal, `synchronous = FULL`, a busy timeout, `BEGIN IMMEDIATE` for every write
@@ -21,7 +22,7 @@ use serde::{Deserialize, Serialize};
 use tracing::warn;
 
 use crate::domain::{
-    classify_mailbox, match_key, same_applicant, ApplicantFields, EmailAddress, MailboxChange, Status,
+    classify_mailbox, match_key, same_applicant, ApplicantFields, EmailAddress, MailboxChange, ReadState, Status,
 };
 use crate::parse::attachments::Attachment;
 
@@ -33,7 +34,11 @@ const MIGRATIONS: &[&str] = &[
     include_str!("../migrations/0002_attachments.sql"),
     include_str!("../migrations/0003_mailbox_events.sql"),
     include_str!("../migrations/0004_application_details.sql"),
+    include_str!("../migrations/0005_record_before_reading.sql"),
 ];
+
+/// The outcome of a message whose bytes are recorded and whose reading has not finished.
+pub const READING: &str = "reading";
 
 pub struct Store {
     conn: Connection,
@@ -110,6 +115,52 @@ pub struct NewMessage<'a> {
     pub attachments: &'a [Attachment],
     /// What the message says beyond the fields, for the application it inserts or updates.
     pub details: &'a Details,
+}
+
+impl<'a> NewMessage<'a> {
+    /// Everything but the bytes.
+    fn outcome(&self) -> MessageOutcome<'a> {
+        MessageOutcome {
+            message_id: self.message_id,
+            sender: self.sender,
+            subject: self.subject,
+            outcome: self.outcome,
+            outcome_detail: self.outcome_detail.clone(),
+            problems: self.problems,
+            attachments: self.attachments,
+            details: self.details,
+        }
+    }
+}
+
+/// A message's raw bytes, recorded before it is read ([`Store::mark_reading`]).
+#[derive(Debug, Clone, Copy)]
+pub struct Arriving<'a> {
+    pub sha256: &'a str,
+    pub arrived_at: Timestamp,
+    pub raw: &'a [u8],
+}
+
+/// What reading a message concluded: a [`NewMessage`] without the bytes, which are recorded
+/// already ([`Store::finish_reading`]).
+#[derive(Debug, Clone)]
+pub struct MessageOutcome<'a> {
+    pub message_id: &'a str,
+    pub sender: Option<&'a EmailAddress>,
+    pub subject: Option<&'a str>,
+    pub outcome: &'a str,
+    pub outcome_detail: Option<String>,
+    pub problems: &'a [String],
+    pub attachments: &'a [Attachment],
+    pub details: &'a Details,
+}
+
+/// Which recorded bytes a [`Store::finish_reading`] is about.
+#[derive(Debug, Clone, Copy)]
+pub struct Reading<'a> {
+    pub sha256: &'a str,
+    /// When the message arrived (an application it makes was received then).
+    pub arrived_at: Timestamp,
 }
 
 /// For a message that names nobody and gives no field (automatic mail, tests).
@@ -493,12 +544,13 @@ impl Store {
         Ok(uids)
     }
 
-    /// If these exact bytes were recorded before (seen under another UID or UIDVALIDITY), note
-    /// the new UID and return true: the message must not be processed again.
+    /// If these exact bytes were recorded before with an outcome (seen under another UID or
+    /// UIDVALIDITY), note the new UID and return true: the message must not be processed again.
     pub fn record_known_bytes(&mut self, at: MailboxUid<'_>, sha256: &str) -> Result<bool> {
         let tx = self.write()?;
-        let existing: Option<i64> =
-            tx.row("SELECT id FROM messages WHERE sha256 = ?1", [sha256], |r| r.get(0)).optional()?;
+        let existing: Option<i64> = tx
+            .row("SELECT id FROM messages WHERE sha256 = ?1 AND outcome <> ?2", [sha256, READING], |r| r.get(0))
+            .optional()?;
         let Some(message) = existing else {
             return Ok(false);
         };
@@ -507,11 +559,73 @@ impl Store {
         Ok(true)
     }
 
-    /// Was a message with this Message-ID recorded before?
+    /// What is known of these bytes before reading them: never seen, recorded with an outcome,
+    /// or recorded with attempts to read them that never finished.
+    pub fn read_state(&self, sha256: &str) -> Result<ReadState> {
+        let found: Option<(String, u32)> = self
+            .conn
+            .row("SELECT outcome, read_attempts FROM messages WHERE sha256 = ?1", [sha256], |r| {
+                Ok((r.get(0)?, r.get(1)?))
+            })
+            .optional()?;
+        Ok(match found {
+            None => ReadState::New,
+            Some((outcome, attempts)) if outcome == READING => ReadState::Unfinished { attempts },
+            Some(_) => ReadState::Finished,
+        })
+    }
+
+    /// Record these messages' raw bytes as being read, in one transaction, before they are read:
+    /// new bytes with the outcome `reading` and one attempt, bytes already being read with one
+    /// attempt more. Bytes recorded with an outcome are left alone.
+    pub fn mark_reading(&mut self, messages: &[Arriving<'_>]) -> Result<()> {
+        let now = Timestamp::now().as_second();
+        let tx = self.write()?;
+        for message in messages {
+            tx.exec(
+                "INSERT INTO messages (sha256, message_id, arrived_at, size, raw, outcome, read_attempts, recorded_at)
+                 VALUES (?1, ?2, ?3, ?4, ?5, ?6, 1, ?7)
+                 ON CONFLICT (sha256) DO UPDATE SET read_attempts = read_attempts + 1 WHERE outcome = ?6",
+                params![
+                    message.sha256,
+                    crate::parse::synthesized_message_id(message.sha256),
+                    message.arrived_at.as_second(),
+                    message.raw.len() as i64,
+                    message.raw,
+                    READING,
+                    now,
+                ],
+            )?;
+        }
+        tx.commit()?;
+        Ok(())
+    }
+
+    /// Take back the attempt [`Store::mark_reading`] counted for messages that were not read
+    /// after all (the pass stopped cleanly first): it is no sign that they stop the reader.
+    pub fn release_reading(&mut self, sha256s: &[&str]) -> Result<()> {
+        let tx = self.write()?;
+        for sha256 in sha256s {
+            tx.exec(
+                "UPDATE messages SET read_attempts = read_attempts - 1
+                 WHERE sha256 = ?1 AND outcome = ?2 AND read_attempts > 0",
+                params![sha256, READING],
+            )?;
+        }
+        tx.commit()?;
+        Ok(())
+    }
+
+    /// Was a message with this Message-ID recorded before (with an outcome: bytes still being
+    /// read carry a synthesized one)?
     pub fn message_id_seen(&self, message_id: &str) -> Result<bool> {
         Ok(self
             .conn
-            .row("SELECT 1 FROM messages WHERE message_id = ?1 LIMIT 1", [message_id], |_| Ok(()))
+            .row(
+                "SELECT 1 FROM messages WHERE message_id = ?1 AND outcome <> ?2 LIMIT 1",
+                [message_id, READING],
+                |_| Ok(()),
+            )
             .optional()?
             .is_some())
     }
@@ -584,9 +698,9 @@ impl Store {
         Ok(rows)
     }
 
-    /// Record one message and everything it causes, atomically: the message row, its UID, the
-    /// application change and the reply. `make_reply` is called inside the transaction with the
-    /// application's id, so the reply can quote the application number.
+    /// Record one message and everything it causes, atomically: the message row with its bytes,
+    /// its UID, the application change and the reply. [`Store::finish_reading`] for bytes not
+    /// recorded yet (or recorded as being read).
     pub fn commit_message(
         &mut self,
         at: MailboxUid<'_>,
@@ -596,9 +710,9 @@ impl Store {
     ) -> Result<CommitResult> {
         let now = Timestamp::now().as_second();
         let tx = self.write()?;
-        let inserted = tx.exec(
-            "INSERT INTO messages (sha256, message_id, arrived_at, size, raw, sender, subject, outcome, outcome_detail, problems, recorded_at)
-             VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11)
+        tx.exec(
+            "INSERT INTO messages (sha256, message_id, arrived_at, size, raw, outcome, read_attempts, recorded_at)
+             VALUES (?1, ?2, ?3, ?4, ?5, ?6, 1, ?7)
              ON CONFLICT (sha256) DO NOTHING",
             params![
                 message.sha256,
@@ -606,85 +720,14 @@ impl Store {
                 message.arrived_at.as_second(),
                 message.raw.len() as i64,
                 message.raw,
-                message.sender.map(|s| s.as_str()),
-                message.subject,
-                message.outcome,
-                message.outcome_detail,
-                (!message.problems.is_empty()).then(|| message.problems.join("\n")),
+                READING,
                 now,
             ],
         )?;
-        let message_row: i64 = tx.row("SELECT id FROM messages WHERE sha256 = ?1", [message.sha256], |r| r.get(0))?;
-        insert_uid(&tx, at, message_row)?;
-        if inserted == 0 {
-            // The same bytes were recorded meanwhile: nothing more to do.
-            tx.commit()?;
-            return Ok(CommitResult { message: message_row, application: None, reply: None });
-        }
-
-        let application_id = match application {
-            ApplicationWrite::None => None,
-            ApplicationWrite::Insert { email, fields, status, review } => {
-                tx.exec(
-                    "INSERT INTO applications (email, name, organization, position, phone, attendees, status, received_at, updated_at, first_message, last_message, review, people, sources, notes)
-                     VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?8, ?9, ?9, ?10, ?11, ?12, ?13)",
-                    params![
-                        email.as_str(),
-                        fields.name,
-                        fields.organization,
-                        fields.position,
-                        fields.phone,
-                        fields.attendees.unwrap_or(1),
-                        status.as_str(),
-                        message.arrived_at.as_second(),
-                        message_row,
-                        review,
-                        people_json(&message.details.people),
-                        sources_json(&message.details.sources),
-                        message.details.notes,
-                    ],
-                )?;
-                Some(tx.last_insert_rowid())
-            }
-            ApplicationWrite::Update { id, fields, status } => {
-                tx.exec(
-                    "UPDATE applications SET name = ?2, organization = ?3, position = ?4, phone = ?5, attendees = ?6,
-                            updated_at = ?7, last_message = ?8, status = COALESCE(?9, status),
-                            people = COALESCE(?10, people), sources = json_patch(COALESCE(sources, '{}'), ?11),
-                            notes = COALESCE(?12, notes)
-                     WHERE id = ?1",
-                    params![
-                        id,
-                        fields.name,
-                        fields.organization,
-                        fields.position,
-                        fields.phone,
-                        fields.attendees.unwrap_or(1),
-                        message.arrived_at.as_second(),
-                        message_row,
-                        status.map(Status::as_str),
-                        people_json(&message.details.people),
-                        sources_json(&message.details.sources),
-                        message.details.notes,
-                    ],
-                )?;
-                Some(*id)
-            }
-            ApplicationWrite::Touch { id } => {
-                tx.exec("UPDATE applications SET last_message = ?2 WHERE id = ?1", params![id, message_row])?;
-                Some(*id)
-            }
-        };
-
-        record_attachments_and_links(&tx, message_row, message.attachments, application, application_id)?;
-
-        let reply = make_reply(application_id)?;
-        let reply_id = match &reply {
-            None => None,
-            Some(reply) => Some(insert_reply(&tx, reply, Some(message_row), application_id, now)?),
-        };
+        let reading = Reading { sha256: message.sha256, arrived_at: message.arrived_at };
+        let committed = finish(&tx, at, reading, &message.outcome(), application, make_reply, now)?;
         tx.commit()?;
-        Ok(CommitResult { message: message_row, application: application_id, reply: reply_id })
+        Ok(committed)
     }
 
     /// The subject of the mail that made each application, by application id (for staff).
@@ -697,6 +740,29 @@ impl Store {
         Ok(rows.collect::<rusqlite::Result<_>>()?)
     }
 
+    /// Record what reading a message concluded, and everything it causes, atomically: the outcome
+    /// replaces the `reading` marker of the row [`Store::mark_reading`] wrote; its UID, the
+    /// application change and the reply are written beside it. `make_reply` is called inside the
+    /// transaction with the application's id, so the reply can quote the application number. If
+    /// the bytes were recorded with an outcome meanwhile (the same bytes under another UID), only
+    /// the UID is noted.
+    pub fn finish_reading(
+        &mut self,
+        at: MailboxUid<'_>,
+        reading: Reading<'_>,
+        message: &MessageOutcome<'_>,
+        application: &ApplicationWrite,
+        make_reply: impl FnOnce(Option<i64>) -> Result<Option<NewReply>>,
+    ) -> Result<CommitResult> {
+        let now = Timestamp::now().as_second();
+        let tx = self.write()?;
+        let committed = finish(&tx, at, reading, message, application, make_reply, now)?;
+        tx.commit()?;
+        Ok(committed)
+    }
+}
+
+impl Store {
     /// People registered (sum of attendees over accepted applications).
     pub fn seats_taken(&self) -> Result<i64> {
         Ok(self.conn.row(
@@ -1148,6 +1214,107 @@ fn record_attachments_and_links(
     Ok(())
 }
 
+/// See [`Store::finish_reading`].
+fn finish(
+    tx: &Connection,
+    at: MailboxUid<'_>,
+    reading: Reading<'_>,
+    message: &MessageOutcome<'_>,
+    application: &ApplicationWrite,
+    make_reply: impl FnOnce(Option<i64>) -> Result<Option<NewReply>>,
+    now: i64,
+) -> Result<CommitResult> {
+    let finished = tx.exec(
+        "UPDATE messages SET message_id = ?2, sender = ?3, subject = ?4, outcome = ?5, outcome_detail = ?6,
+                    problems = ?7, recorded_at = ?8
+             WHERE sha256 = ?1 AND outcome = ?9",
+        params![
+            reading.sha256,
+            message.message_id,
+            message.sender.map(|s| s.as_str()),
+            message.subject,
+            message.outcome,
+            message.outcome_detail,
+            (!message.problems.is_empty()).then(|| message.problems.join("\n")),
+            now,
+            READING,
+        ],
+    )?;
+    let message_row: i64 = tx
+        .row("SELECT id FROM messages WHERE sha256 = ?1", [reading.sha256], |r| r.get(0))
+        .optional()?
+        .context("the message's bytes were not recorded before it was read")?;
+    insert_uid(tx, at, message_row)?;
+    if finished == 0 {
+        // The same bytes were recorded with an outcome meanwhile: nothing more to do.
+        return Ok(CommitResult { message: message_row, application: None, reply: None });
+    }
+    let arrived_at = reading.arrived_at;
+
+    let application_id = match application {
+        ApplicationWrite::None => None,
+        ApplicationWrite::Insert { email, fields, status, review } => {
+            tx.exec(
+                    "INSERT INTO applications (email, name, organization, position, phone, attendees, status, received_at, updated_at, first_message, last_message, review, people, sources, notes)
+                     VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?8, ?9, ?9, ?10, ?11, ?12, ?13)",
+                    params![
+                        email.as_str(),
+                        fields.name,
+                        fields.organization,
+                        fields.position,
+                        fields.phone,
+                        fields.attendees.unwrap_or(1),
+                        status.as_str(),
+                        arrived_at.as_second(),
+                        message_row,
+                        review,
+                        people_json(&message.details.people),
+                        sources_json(&message.details.sources),
+                        message.details.notes,
+                    ],
+                )?;
+            Some(tx.last_insert_rowid())
+        }
+        ApplicationWrite::Update { id, fields, status } => {
+            tx.exec(
+                "UPDATE applications SET name = ?2, organization = ?3, position = ?4, phone = ?5, attendees = ?6,
+                            updated_at = ?7, last_message = ?8, status = COALESCE(?9, status),
+                            people = COALESCE(?10, people), sources = json_patch(COALESCE(sources, '{}'), ?11),
+                            notes = COALESCE(?12, notes)
+                     WHERE id = ?1",
+                params![
+                    id,
+                    fields.name,
+                    fields.organization,
+                    fields.position,
+                    fields.phone,
+                    fields.attendees.unwrap_or(1),
+                    arrived_at.as_second(),
+                    message_row,
+                    status.map(Status::as_str),
+                    people_json(&message.details.people),
+                    sources_json(&message.details.sources),
+                    message.details.notes,
+                ],
+            )?;
+            Some(*id)
+        }
+        ApplicationWrite::Touch { id } => {
+            tx.exec("UPDATE applications SET last_message = ?2 WHERE id = ?1", params![id, message_row])?;
+            Some(*id)
+        }
+    };
+
+    record_attachments_and_links(tx, message_row, message.attachments, application, application_id)?;
+
+    let reply = make_reply(application_id)?;
+    let reply_id = match &reply {
+        None => None,
+        Some(reply) => Some(insert_reply(tx, reply, Some(message_row), application_id, now)?),
+    };
+    Ok(CommitResult { message: message_row, application: application_id, reply: reply_id })
+}
+
 fn insert_uid(tx: &Connection, at: MailboxUid<'_>, message: i64) -> Result<()> {
     tx.exec(
         "INSERT INTO mailbox_uids (mailbox, uidvalidity, uid, message) VALUES (?1, ?2, ?3, ?4)
@@ -1294,6 +1461,62 @@ mod tests {
         let mid = format!("{sha}@x.example");
         m.message_id = &mid;
         store.commit_message(at, &m, &ApplicationWrite::None, |_| Ok(None)).unwrap();
+    }
+
+    fn arriving<'a>(sha: &'a str, raw: &'a [u8]) -> Arriving<'a> {
+        Arriving { sha256: sha, arrived_at: "2022-11-16T01:00:00Z".parse().unwrap(), raw }
+    }
+
+    #[test]
+    fn bytes_marked_as_being_read_are_not_known_bytes_until_their_outcome_is_recorded() {
+        let (_dir, mut store) = store();
+        assert_eq!(store.read_state("aa").unwrap(), ReadState::New);
+        store.mark_reading(&[arriving("aa", b"raw one"), arriving("bb", b"raw two")]).unwrap();
+        assert_eq!(store.read_state("aa").unwrap(), ReadState::Unfinished { attempts: 1 });
+        assert_eq!(store.message_count().unwrap(), 2);
+        let at = MailboxUid { mailbox: "INBOX", uidvalidity: 1, uid: 1 };
+        assert!(!store.record_known_bytes(at, "aa").unwrap(), "being read is not recorded");
+        assert!(store.processed_uids("INBOX", 1).unwrap().is_empty());
+        assert!(store.messages_with_outcomes(&["registered"]).unwrap().is_empty());
+
+        let sender = EmailAddress::parse("kim@x.example").unwrap();
+        let message = message("aa", b"raw one", &sender);
+        let reading = Reading { sha256: "aa", arrived_at: message.arrived_at };
+        let committed = store.finish_reading(at, reading, &message.outcome(), &ApplicationWrite::None, |_| Ok(None));
+        committed.unwrap();
+        assert_eq!(store.read_state("aa").unwrap(), ReadState::Finished);
+        assert_eq!(store.processed_uids("INBOX", 1).unwrap(), listed(&[1]));
+        let recorded = store.messages_with_outcomes(&["registered"]).unwrap();
+        assert_eq!(recorded.len(), 1);
+        assert_eq!(recorded[0].raw, b"raw one", "the bytes recorded before reading are the message's");
+        assert_eq!(recorded[0].sender.as_deref(), Some("kim@x.example"));
+        // Marking finished bytes again changes nothing.
+        store.mark_reading(&[arriving("aa", b"raw one")]).unwrap();
+        assert_eq!(store.read_state("aa").unwrap(), ReadState::Finished);
+    }
+
+    #[test]
+    fn every_unfinished_attempt_is_counted_and_one_given_up_cleanly_is_taken_back() {
+        let (_dir, mut store) = store();
+        store.mark_reading(&[arriving("aa", b"raw")]).unwrap();
+        store.mark_reading(&[arriving("aa", b"raw")]).unwrap();
+        assert_eq!(store.read_state("aa").unwrap(), ReadState::Unfinished { attempts: 2 });
+        store.release_reading(&["aa"]).unwrap();
+        assert_eq!(store.read_state("aa").unwrap(), ReadState::Unfinished { attempts: 1 });
+        store.release_reading(&["aa", "aa", "unknown"]).unwrap();
+        assert_eq!(store.read_state("aa").unwrap(), ReadState::Unfinished { attempts: 0 }, "never below zero");
+    }
+
+    #[test]
+    fn an_outcome_for_bytes_never_recorded_is_refused() {
+        let (_dir, mut store) = store();
+        let sender = EmailAddress::parse("kim@x.example").unwrap();
+        let message = message("zz", b"raw", &sender);
+        let at = MailboxUid { mailbox: "INBOX", uidvalidity: 1, uid: 1 };
+        let reading = Reading { sha256: "zz", arrived_at: message.arrived_at };
+        let refused = store.finish_reading(at, reading, &message.outcome(), &ApplicationWrite::None, |_| Ok(None));
+        assert!(format!("{:#}", refused.unwrap_err()).contains("not recorded before it was read"));
+        assert!(store.processed_uids("INBOX", 1).unwrap().is_empty());
     }
 
     #[test]

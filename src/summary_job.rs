@@ -147,19 +147,30 @@ fn gather(
         });
     }
     needs_person.extend(forged);
-    for note in store.messages_with_outcomes(&["inquiry", "unreadable", "cancel_without_application", "too_large"])? {
+    for note in store.messages_with_outcomes(&[
+        "inquiry",
+        "unreadable",
+        "cancel_without_application",
+        "too_large",
+        crate::pipeline::QUARANTINED,
+    ])? {
         let kind = match note.outcome.as_str() {
             "inquiry" => AttentionKind::Inquiry,
             "too_large" => AttentionKind::TooLarge,
             _ => AttentionKind::Unclassified,
         };
-        let excerpt = excerpt(&note.raw);
+        // Never read again what stops the reader.
+        let excerpt = if note.outcome == crate::pipeline::QUARANTINED { String::new() } else { excerpt(&note.raw) };
         needs_person.push(Attention {
             kind,
             at: note.arrived_at,
             sender: note.sender,
             subject: note.subject,
             detail: match note.outcome.as_str() {
+                crate::pipeline::QUARANTINED => format!(
+                    "읽지 않고 보류, 원본 보관 (held unread, raw message kept): {}",
+                    note.detail.unwrap_or_default()
+                ),
                 "cancel_without_application" => {
                     format!("취소 요청, 신청 내역 없음 (cancellation without an application): {excerpt}")
                 }
@@ -251,7 +262,8 @@ fn gather(
 
 /// The first lines the sender wrote, for a glance.
 fn excerpt(raw: &[u8]) -> String {
-    let inbound = crate::parse::parse(raw, &crate::parse::sha256_hex(raw));
+    // Only the text is wanted: no attached form is read (here, in the daemon's own process).
+    let inbound = crate::parse::parse(raw, &crate::parse::sha256_hex(raw), &crate::parse::NoForms);
     let own = crate::parse::fields::strip_quoted(&inbound.text);
     own.split_whitespace().collect::<Vec<_>>().join(" ").chars().take(200).collect()
 }

@@ -21,7 +21,7 @@ use std::time::{Duration, Instant};
 
 use serde_json::{json, Value};
 use smebridge::domain::{automatic_reason, EmailAddress};
-use smebridge::parse::{parse, sha256_hex, Inbound};
+use smebridge::parse::{parse, sha256_hex, InProcess, Inbound};
 
 const CENTER: &str = "smebridge@kaist.ac.kr";
 
@@ -78,7 +78,7 @@ fn with_crlf(raw: &[u8]) -> Vec<u8> {
 }
 
 fn parse_bytes(raw: &[u8]) -> Inbound {
-    parse(raw, &sha256_hex(raw))
+    parse(raw, &sha256_hex(raw), &InProcess)
 }
 
 /// What the desk would make of the message, in the words of the fixtures.

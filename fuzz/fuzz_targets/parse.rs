@@ -5,7 +5,7 @@
 use libfuzzer_sys::fuzz_target;
 
 fuzz_target!(|data: &[u8]| {
-    let inbound = smebridge::parse::parse(data, &smebridge::parse::sha256_hex(data));
+    let inbound = smebridge::parse::parse(data, &smebridge::parse::sha256_hex(data), &smebridge::parse::InProcess);
     assert!(!inbound.message_id.is_empty());
     for header in [
         inbound.subject.as_deref(),

@@ -15,13 +15,17 @@
 //! 4. [`fields`] reads the applicant's `label: value` lines (and tables and lists of people) above
 //!    any quoted mail; [`forward`] recognises a forwarded application, whose fields and sender
 //!    then count; [`signature`] and [`guess`] fill what no label states from the signature block
-//!    and the display name.
+//!    and the display name;
+//! 5. when the mail's own text states no fields, [`forms`] reads the attached application form
+//!    through the [`FormReader`] the caller passes: in a child process with resource limits in
+//!    the daemon (`crate::isolate`), in-process in tests ([`InProcess`]).
 
 pub mod attachments;
 pub mod body;
 pub mod charset;
 pub mod doubts;
 pub mod fields;
+pub mod forms;
 pub mod forward;
 pub mod guess;
 pub mod headers;
@@ -41,6 +45,7 @@ use crate::domain::{
 };
 
 pub use fields::organization_key;
+pub use forms::{FormReader, InProcess, NoForms, Unreadable, MAX_FORMS_READ};
 pub use source::{FieldSources, Source};
 
 /// The header our replies carry so that a reply coming back is recognised as our own.
@@ -110,14 +115,15 @@ pub fn synthesized_message_id(sha256: &str) -> String {
     format!("{}@smebridge.invalid", &sha256[..32.min(sha256.len())])
 }
 
-/// Parse raw bytes. Never panics on its own account and never fails; see the module docs.
-pub fn parse(raw: &[u8], sha256: &str) -> Inbound {
-    parse_at_depth(raw, sha256, 0)
+/// Parse raw bytes, reading attached forms with `forms`. Never panics on its own account and
+/// never fails; see the module docs.
+pub fn parse(raw: &[u8], sha256: &str, forms: &dyn FormReader) -> Inbound {
+    parse_at_depth(raw, sha256, 0, forms)
 }
 
 /// [`parse`] for the top message (`depth` 0) or a forwarded message attached to it (1), which is
-/// never searched for further forwards.
-fn parse_at_depth(raw: &[u8], sha256: &str, depth: usize) -> Inbound {
+/// never searched for further forwards (nor for forms).
+fn parse_at_depth(raw: &[u8], sha256: &str, depth: usize, forms: &dyn FormReader) -> Inbound {
     let mut problems = Vec::new();
     let (raw, limit_problem) = limits::limit(raw);
     problems.extend(limit_problem);
@@ -158,7 +164,9 @@ fn parse_at_depth(raw: &[u8], sha256: &str, depth: usize) -> Inbound {
 
     let subject = message.subject().map(clean_header_text);
     let (field_text, _) = limits::truncate_text(&text, limits::MAX_FIELD_TEXT_BYTES);
-    let applicant = read_applicant(&message, field_text, body.html, subject.as_deref(), from_name.as_deref(), depth);
+    let mut read = Reading { depth, forms, problems: &mut problems };
+    let applicant =
+        read_applicant(&message, field_text, body.html, subject.as_deref(), from_name.as_deref(), &mut read);
     let stated = &applicant.stated;
     let states_fields = stated.name.is_some() || stated.organization.is_some() || stated.phone.is_some();
     let own_text = fields::strip_quoted(field_text);
@@ -359,22 +367,30 @@ fn guesses(text: &str, display_name: Option<&str>) -> (signature::Guess, FieldSo
     (signed.or(display), sources)
 }
 
+/// How [`read_applicant`] reads: at which depth, with which form reader, and where to put what
+/// it cannot read.
+struct Reading<'a> {
+    depth: usize,
+    forms: &'a dyn FormReader,
+    problems: &'a mut Vec<String>,
+}
+
 /// Reads the applicant from the sender's own text, or — when that states no fields and the mail
-/// forwards one that does — from the forwarded mail (inline, or attached as message/rfc822).
-/// `html`: the text is the HTML body converted.
+/// forwards one that does — from the forwarded mail (inline, or attached as message/rfc822), or
+/// from an attached form. `html`: the text is the HTML body converted.
 fn read_applicant(
     message: &mail_parser::Message<'_>,
     text: &str,
     html: bool,
     subject: Option<&str>,
     from_name: Option<&str>,
-    depth: usize,
+    read: &mut Reading<'_>,
 ) -> Applicant {
     let mut own = fields::read(text);
     if html {
         own.sources = own.sources.map(Source::in_html);
     }
-    if depth > 0 || states(&own.fields) {
+    if read.depth > 0 || states(&own.fields) {
         return Applicant::own(own, guesses(text, from_name), from_name);
     }
     if let Some(forward) = forward::find_inline(text, subject) {
@@ -402,7 +418,7 @@ fn read_applicant(
             };
         }
     }
-    if let Some(inner) = attached_message(message) {
+    if let Some(inner) = attached_message(message, read.forms) {
         let inner_states =
             inner.stated.name.is_some() || inner.stated.organization.is_some() || inner.stated.phone.is_some();
         if inner_states {
@@ -450,7 +466,9 @@ fn read_applicant(
             };
         }
     }
-    if let Some((attachment, mut form)) = attached_form(message) {
+    let forms = forms::attached_form(message, read.forms);
+    read.problems.extend(forms.problems);
+    if let Some((attachment, mut form)) = forms.found {
         // The application form filled in and attached: its fields, completed by what the mail
         // itself says.
         form.sources = form.sources.map(|source| source.in_form(&attachment));
@@ -459,39 +477,6 @@ fn read_applicant(
         return mine.then(Applicant::own(form, (signature::Guess::default(), FieldSources::default()), None));
     }
     Applicant::own(own, guesses(text, from_name), from_name)
-}
-
-/// The fields of the first attached form (HWP, HWPX, DOCX, XLSX, PDF, text; also inside an
-/// Outlook `winmail.dat`) that states any, and the form's file name.
-fn attached_form(message: &mail_parser::Message<'_>) -> Option<(String, fields::Reading)> {
-    let limits = attachments::Limits::default();
-    let read = |name: Option<&str>, content_type: Option<&str>, bytes: &[u8]| -> Option<(String, fields::Reading)> {
-        let kind = attachments::kind_of(name, content_type, bytes)?;
-        let text = attachments::extract_text(&kind, bytes, &limits).ok()?;
-        let found = fields::read(&text);
-        let shown_name =
-            name.map(clean_header_text).filter(|n| !n.is_empty()).unwrap_or_else(|| "(no file name)".to_owned());
-        states(&found.fields).then_some((shown_name, found))
-    };
-    for part in message.attachments() {
-        let name = part.attachment_name();
-        let content_type = part.content_type().map(|c| format!("{}/{}", c.ctype(), c.subtype().unwrap_or("")));
-        let bytes = part.contents();
-        let is_tnef = content_type.as_deref().is_some_and(|t| t.eq_ignore_ascii_case("application/ms-tnef"))
-            || name.is_some_and(|n| n.eq_ignore_ascii_case("winmail.dat"));
-        if is_tnef {
-            for (inner_name, inner) in attachments::unwrap_tnef(bytes, &limits).unwrap_or_default() {
-                if let Some(found) = read(Some(&inner_name), None, &inner) {
-                    return Some(found);
-                }
-            }
-            continue;
-        }
-        if let Some(found) = read(name, content_type.as_deref(), bytes) {
-            return Some(found);
-        }
-    }
-    None
 }
 
 impl Applicant {
@@ -589,14 +574,14 @@ fn merge_fields(first: ApplicantFields, then: ApplicantFields) -> ApplicantField
 
 /// The first message attached as message/rfc822 (Outlook's "forward as attachment"), parsed on
 /// its own.
-fn attached_message(message: &mail_parser::Message<'_>) -> Option<Inbound> {
+fn attached_message(message: &mail_parser::Message<'_>, forms: &dyn FormReader) -> Option<Inbound> {
     let part = message
         .attachments
         .iter()
         .filter_map(|&id| message.parts.get(usize::try_from(id).ok()?))
         .find(|part| matches!(part.body, PartType::Message(_)))?;
     let bytes = body::part_bytes(message, part)?;
-    Some(parse_at_depth(&bytes, &sha256_hex(&bytes), 1))
+    Some(parse_at_depth(&bytes, &sha256_hex(&bytes), 1, forms))
 }
 
 /// A readable account of what was read from a message and from where, for `smebridge parse`:
@@ -725,7 +710,7 @@ mod tests {
 
     fn inbound(raw: &str) -> Inbound {
         let raw = raw.replace('\n', "\r\n");
-        parse(raw.as_bytes(), &sha256_hex(raw.as_bytes()))
+        parse(raw.as_bytes(), &sha256_hex(raw.as_bytes()), &InProcess)
     }
 
     #[test]
@@ -759,7 +744,7 @@ mod tests {
         let (body, _, _) = encoding_rs::EUC_KR.encode("성명: 이서연\r\n소속: 다온소재\r\n");
         let mut raw = b"From: lee@daon.example\r\nSubject: apply\r\nContent-Type: text/plain; charset=ks_c_5601-1987\r\nContent-Transfer-Encoding: 8bit\r\n\r\n".to_vec();
         raw.extend_from_slice(&body);
-        let msg = parse(&raw, &sha256_hex(&raw));
+        let msg = parse(&raw, &sha256_hex(&raw), &InProcess);
         assert_eq!(msg.fields.name.as_deref(), Some("이서연"));
         assert_eq!(msg.fields.organization.as_deref(), Some("다온소재"));
     }
@@ -780,7 +765,7 @@ mod tests {
             b"Message-ID: <\x01\x02>\r\n\r\nhi",
             b"Message-ID: \x7f\r\n\r\n",
         ] {
-            let msg = parse(raw, &sha256_hex(raw));
+            let msg = parse(raw, &sha256_hex(raw), &InProcess);
             assert!(msg.message_id_synthesized, "{raw:?}");
             assert!(msg.message_id.ends_with("@smebridge.invalid"));
         }
@@ -790,7 +775,7 @@ mod tests {
     fn mime_that_trips_mail_parser_is_read_as_headers_and_raw_text() {
         // Found by fuzzing: reaches a debug assertion inside mail-parser 0.11.
         let raw = b"From: a@b.example\nContent-Type:multipart/ix\n\tboundary=\"=_P_1\"n\n\r\nCen--=_P_1Content-Type:message/rfc822\n\x01\x05\r\n\nContent-Type:message/rfc822;\n\n\r\n-----=_P_1--\r\n";
-        let msg = parse(raw, &sha256_hex(raw));
+        let msg = parse(raw, &sha256_hex(raw), &InProcess);
         assert_eq!(msg.from.as_ref().map(|a| a.as_str()), Some("a@b.example"));
         if cfg!(debug_assertions) {
             assert!(msg.problems.iter().any(|p| p.contains("too damaged")), "{:?}", msg.problems);
@@ -834,7 +819,7 @@ mod tests {
         for raw in
             [&b""[..], b"\0\0\0", b"\xff\xfe garbage", b"Content-Type: multipart/mixed; boundary=x\r\n\r\n--x\r\n--x"]
         {
-            let msg = parse(raw, &sha256_hex(raw));
+            let msg = parse(raw, &sha256_hex(raw), &InProcess);
             assert!(!msg.message_id.is_empty());
             assert!(msg.from.is_none());
             assert!(!msg.problems.is_empty());

@@ -121,6 +121,31 @@ impl Desk {
         out
     }
 
+    /// [`Desk::smebridge`] with extra environment variables (e.g. the debug-build fault hooks of
+    /// `src/isolate/fault.rs`), no core file if it dies.
+    pub fn smebridge_with_env(&self, args: &[&str], env: &[(&str, &str)]) -> Output {
+        use std::os::unix::process::CommandExt;
+        let (mut command, log) = self.command(args);
+        command.envs(env.iter().copied());
+        // SAFETY: setrlimit(2) is async-signal-safe; nothing else runs between fork and exec.
+        unsafe {
+            command.pre_exec(|| {
+                let none = libc::rlimit { rlim_cur: 0, rlim_max: 0 };
+                libc::setrlimit(libc::RLIMIT_CORE, &none);
+                Ok(())
+            });
+        }
+        let out = command.stderr(Stdio::piped()).output().expect("smebridge must start");
+        std::fs::write(log, &out.stderr).unwrap();
+        out
+    }
+
+    /// Messages delivered to `user` so far, read from the maildir on disk.
+    pub fn delivered(&self, user: &str) -> usize {
+        let dir = self.stack.maildir(user);
+        ["new", "cur"].iter().map(|d| std::fs::read_dir(dir.join(d)).map(|e| e.count()).unwrap_or(0)).sum()
+    }
+
     /// `smebridge once`, which must succeed; returns its standard output.
     pub fn once(&self) -> String {
         let out = self.smebridge(&["once"]);
