@@ -34,7 +34,7 @@ pub async fn check(path: &Path) -> Vec<Line> {
         }
     };
     lines.push(outcome("reply templates", Replier::new(&config).map(drop)));
-    lines.push(outcome("database", Store::open(&config.database.path).map(drop)));
+    lines.push(outcome("database", Store::probe(&config.database.path)));
 
     let imap = match Connection::open(&config.imap).await {
         Ok((conn, selected)) => {
