@@ -450,6 +450,24 @@ mod tests {
     }
 
     #[tokio::test]
+    async fn a_reply_taken_by_another_writer_between_reading_and_claiming_is_not_sent() {
+        let (_dir, mut store) = store_with_one_reply();
+        let now = Timestamp::now();
+        // This sender reads the row as due…
+        let rows = store.due_replies(now, true, 0, 10).unwrap();
+        assert_eq!(rows.len(), 1);
+        // …someone else claims it before this sender does…
+        let theirs = store.claim_reply(rows[0].id, now).unwrap().expect("theirs");
+        // …so this sender's claim gets nothing and nothing is handed to SMTP.
+        let mut report = SendReport::default();
+        let claimed = store.group(|store| claim(store, rows, now, LIMITS, &mut report)).unwrap();
+        assert!(claimed.is_empty());
+        assert_eq!(report, SendReport::default());
+        assert_eq!(store.interrupted_sends(now.checked_add(SignedDuration::from_secs(1)).unwrap()).unwrap().len(), 1);
+        assert!(store.mark_sent(theirs, now).unwrap(), "their claim still holds");
+    }
+
+    #[tokio::test]
     async fn a_permanent_failure_is_recorded_not_retried() {
         let (_dir, mut store) = store_with_one_reply();
         let transport = Arc::new(scripted(vec![Err(SendError::Permanent("550 no such user".into()))]));

@@ -1825,6 +1825,64 @@ mod tests {
     }
 
     #[test]
+    fn new_applications_are_those_recorded_since_the_previous_summary_whenever_their_mail_arrived() {
+        let mut input = input(vec![
+            simple(1, "김민준", None, Status::Accepted, "2022-11-14T10:00:00+09:00"),
+            // Arrived before the previous summary (08:30 on the 15th) but recorded after it: the
+            // mailbox could not be read then, or it was recorded in the same second.
+            simple(2, "이서연", None, Status::Accepted, "2022-11-15T08:10:00+09:00"),
+        ]);
+        input.previous = Some(Previous { at: at("2022-11-15T08:30:00+09:00"), last_application: 1 });
+        let summary = render(&input).unwrap();
+        assert!(summary.subject.contains("(신규 1건·1명)"), "{}", summary.subject);
+        assert!(summary.text.contains("1. 이서연"), "{}", summary.text);
+        assert!(!summary.text.contains("1. 김민준"), "{}", summary.text);
+    }
+
+    #[test]
+    fn the_summary_says_when_the_mailbox_was_last_read_and_warns_loudly_when_that_is_stale() {
+        let fresh = render(&sample()).unwrap();
+        assert!(fresh.text.contains("메일함 확인 (mailbox last read): 2022-11-16 (수) 08:29"), "{}", fresh.text);
+        assert!(fresh.html.contains("메일함 확인 (mailbox last read) 2022-11-16 (수) 08:29"));
+        assert!(!fresh.text.contains("WARNING") && !fresh.subject.contains("⚠"));
+
+        // Two hours before the summary.
+        let mut old = sample();
+        old.last_read = Some(at("2022-11-16T06:25:00+09:00"));
+        let summary = render(&old).unwrap();
+        assert!(
+            summary.subject.starts_with("[smebridge] ⚠ 메일함 미확인 (mailbox not read) · "),
+            "{}",
+            summary.subject
+        );
+        for part in [&summary.text, &summary.html] {
+            assert!(
+                part.contains("The mailbox was last read at 2022-11-16 (수) 06:25, 2 h 5 min before this summary."),
+                "{part}"
+            );
+            assert!(part.contains("Mail that arrived after that is not in this summary."), "{part}");
+            assert!(part.contains("(2시간 5분 전)"), "{part}");
+        }
+        assert!(summary.text.contains("!!! 경고 (WARNING) !!!"));
+        assert!(summary.html.contains("메일함을 읽지 못했습니다 (The mailbox has not been read)"));
+
+        // Recent, but not since the previous summary.
+        let mut input = sample();
+        input.previous = Some(Previous { at: at("2022-11-16T08:10:00+09:00"), last_application: 2 });
+        input.last_read = Some(at("2022-11-16T08:05:00+09:00"));
+        let summary = render(&input).unwrap();
+        assert!(summary.text.contains("It has not been read since the previous summary."), "{}", summary.text);
+        assert!(summary.subject.contains("⚠"));
+
+        // Never.
+        let mut input = sample();
+        input.last_read = None;
+        let summary = render(&input).unwrap();
+        assert!(summary.text.contains("메일함 확인 (mailbox last read): 없음 (never)"), "{}", summary.text);
+        assert!(summary.text.contains("smebridge has never read the mailbox"), "{}", summary.text);
+    }
+
+    #[test]
     fn the_first_summary_lists_everything() {
         let mut input = sample();
         input.previous = None;
