@@ -10,7 +10,9 @@
 //! The lock belongs to the open file, not to the file's name: the kernel drops it when the process
 //! ends, however it ends (`kill -9` included), so a lock file left behind never blocks a restart.
 //! For the same reason the file is never removed: a process could otherwise lock a file that
-//! another has just unlinked, and two would hold "the" lock at once.
+//! another has just unlinked, and two would hold "the" lock at once. The pid in it is only what
+//! the error message says; a holder clears it when it lets go, and a pid left by one that crashed
+//! is not named (no such process).
 //!
 //! Only [`crate::store::Store::open`] opens the database for writing, and it takes an [`Instance`]
 //! (and keeps it: the claim lasts as long as the store). A new command that writes gets the rule
@@ -29,8 +31,16 @@ use anyhow::{Context, Result};
 #[derive(Debug)]
 pub struct Instance {
     /// Holds the lock while it is open.
-    _file: File,
+    file: File,
     database: PathBuf,
+}
+
+impl Drop for Instance {
+    /// The pid is cleared before the lock goes (with the file), so that the next claimant's
+    /// rivals do not read a pid that is gone. After a crash it stays; see [`Instance::claim`].
+    fn drop(&mut self) {
+        let _ = self.file.set_len(0);
+    }
 }
 
 /// Another process holds the database. Callers branch on it (a reader that would have to bring
@@ -67,13 +77,24 @@ impl Instance {
         }
         let path = lock_path(database);
         let mut file = open_lock_file(&path)?;
-        match file.try_lock() {
-            Ok(()) => {}
-            Err(TryLockError::WouldBlock) => {
-                return Err(Busy { pid: holder_pid(&mut file), database: database.to_path_buf() }.into());
-            }
-            Err(TryLockError::Error(e)) => {
-                return Err(e).with_context(|| format!("cannot lock {}", path.display()));
+        // The holder writes its pid right after taking the lock: for a moment the file may be
+        // empty, or still name a holder that crashed. Then look again (the lock may be free by
+        // then, too); after half a second say so without a pid.
+        let mut looks = 0;
+        loop {
+            match file.try_lock() {
+                Ok(()) => break,
+                Err(TryLockError::WouldBlock) => {
+                    looks += 1;
+                    let pid = written_pid(&mut file).filter(|&pid| alive(pid));
+                    if pid.is_some() || looks >= 50 {
+                        return Err(Busy { pid, database: database.to_path_buf() }.into());
+                    }
+                    std::thread::sleep(Duration::from_millis(10));
+                }
+                Err(TryLockError::Error(e)) => {
+                    return Err(e).with_context(|| format!("cannot lock {}", path.display()));
+                }
             }
         }
         // Ours now: say who holds it.
@@ -81,7 +102,7 @@ impl Instance {
             .and_then(|()| file.seek(SeekFrom::Start(0)))
             .and_then(|_| file.write_all(format!("{}\n", std::process::id()).as_bytes()))
             .with_context(|| format!("cannot write to {}", path.display()))?;
-        Ok(Instance { _file: file, database: database.to_path_buf() })
+        Ok(Instance { file, database: database.to_path_buf() })
     }
 
     /// The database this claim is for.
@@ -101,19 +122,18 @@ fn open_lock_file(path: &Path) -> Result<File> {
     options.open(path).with_context(|| format!("cannot open the lock file {}", path.display()))
 }
 
-/// The pid the holder wrote. It writes it right after taking the lock; a claimant that comes in
-/// between finds the file empty and looks again for a moment.
-fn holder_pid(file: &mut File) -> Option<u32> {
-    for _ in 0..50 {
-        let mut text = String::new();
-        if file.seek(SeekFrom::Start(0)).is_ok() && file.read_to_string(&mut text).is_ok() {
-            if let Ok(pid) = text.trim().parse() {
-                return Some(pid);
-            }
-        }
-        std::thread::sleep(Duration::from_millis(10));
-    }
-    None
+/// The pid in the lock file, if it holds one.
+fn written_pid(file: &mut File) -> Option<u32> {
+    let mut text = String::new();
+    file.seek(SeekFrom::Start(0)).ok()?;
+    file.read_to_string(&mut text).ok()?;
+    text.trim().parse().ok()
+}
+
+/// Is there a process with this pid? Where `/proc` cannot tell, assume so.
+fn alive(pid: u32) -> bool {
+    let proc = Path::new("/proc");
+    !proc.join("self").exists() || proc.join(pid.to_string()).exists()
 }
 
 #[cfg(test)]
@@ -139,8 +159,26 @@ mod tests {
         );
 
         drop(first);
+        let lock = std::fs::read_to_string(dir.path().join("new/smebridge.sqlite.lock")).unwrap();
+        assert_eq!(lock, "", "a holder that is gone names no pid");
         let again = Instance::claim(&database).expect("free again once the holder is gone");
         assert_eq!(again.database(), database);
+    }
+
+    #[test]
+    fn a_pid_left_by_a_holder_that_crashed_is_not_named() {
+        let dir = tempfile::tempdir().unwrap();
+        let database = dir.path().join("smebridge.sqlite");
+        // A holder killed with SIGKILL leaves its pid; pid_max is at most 2^22 on Linux.
+        std::fs::write(lock_path(&database), "4194305\n").unwrap();
+        let first = Instance::claim(&database).expect("a stale pid does not hold the lock");
+        // Before the new holder had written its pid, a rival would have found the stale one:
+        // it must not be named as the holder.
+        std::fs::write(lock_path(&database), "4194305\n").unwrap();
+        let err = Instance::claim(&database).unwrap_err();
+        assert_eq!(err.downcast_ref::<Busy>().unwrap().pid, None);
+        assert!(err.to_string().starts_with("another smebridge (pid unknown) is using"), "{err}");
+        drop(first);
     }
 
     #[test]
