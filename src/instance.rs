@@ -61,7 +61,7 @@ fn pid_words(pid: Option<u32>) -> String {
 }
 
 /// `smebridge.sqlite` → `smebridge.sqlite.lock`, in the same directory.
-pub fn lock_path(database: &Path) -> PathBuf {
+fn lock_path(database: &Path) -> PathBuf {
     let mut name = database.file_name().map(|n| n.to_os_string()).unwrap_or_default();
     name.push(".lock");
     database.with_file_name(name)
