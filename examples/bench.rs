@@ -239,7 +239,7 @@ impl Corpus {
             ("photo-attachment", synthetic(i, tag, Some(("image/jpeg", "namecard.jpg", size)), &mut rng))
         } else if i % 10 == 3 {
             ("gmail-alternative", synthetic(i, tag, None, &mut rng))
-        } else if i % 10 != 0 {
+        } else if !i.is_multiple_of(10) {
             ("outlook-ks_c_5601", outlook(i, tag))
         } else {
             let (name, text) = &self.files[(i / 10) % self.files.len()];

@@ -11,7 +11,7 @@ use std::future::Future;
 use std::sync::Arc;
 use std::time::Duration;
 
-use anyhow::{Context, Result};
+use anyhow::Result;
 use jiff::Timestamp;
 use rand::Rng;
 use tokio_util::sync::CancellationToken;
@@ -19,7 +19,8 @@ use tracing::{error, info, instrument, warn};
 
 use crate::config::Config;
 use crate::domain::ReadPlan;
-use crate::imap::{Connection, Fetched, Woken, FETCH_BATCH};
+use crate::imap::{ConnectError, Connection, Fetched, Woken, FETCH_BATCH};
+use crate::instance::Instance;
 use crate::isolate::{trial_read, ChildForms};
 use crate::outbox::{Backoff, SendReport, Sender};
 use crate::pipeline::{self, promote_waitlisted, Incoming, Processed};
@@ -60,12 +61,13 @@ pub struct PassReport {
 }
 
 impl Desk {
-    /// Open the database, load the templates and set up SMTP. Fails on any configuration problem.
+    /// Load the templates, set up SMTP, claim the database (one smebridge per database: a second
+    /// one fails here, at once, with [`crate::instance::Busy`]) and open it. Fails on any
+    /// configuration problem before the database is touched.
     pub fn open(config: Config) -> Result<Desk> {
-        // Templates and SMTP settings first: a configuration that cannot run creates no database.
         let replier = Replier::new(&config)?;
         let smtp = Arc::new(Smtp::new(&config.smtp)?);
-        let store = Store::open(&config.database.path)?;
+        let store = Store::open(Instance::claim(&config.database.path)?)?;
         let bcc = config.smtp.bcc_self.then(|| config.own_address());
         let sender = Sender::new(smtp, config.replies.limits, bcc);
         Ok(Desk { config, store, replier, sender })
@@ -200,16 +202,21 @@ impl Desk {
         self.sender.settle(&mut self.store, Timestamp::now()).await?;
         let grace = jiff::SignedDuration::try_from(self.config.smtp.sending_grace)?;
         let before = Timestamp::now().checked_sub(grace)?;
-        for (id, message_id) in self.store.interrupted_sends(before)? {
-            if !self.config.smtp.bcc_self {
+        for (claim, message_id) in self.store.interrupted_sends(before)? {
+            let id = claim.id;
+            // Each change is conditional on the row still being in `sending` under that attempt.
+            let changed = if !self.config.smtp.bcc_self {
                 warn!(outbox = id, "a reply was interrupted mid-send; whether it went out is unknown");
-                self.store.mark_unknown(id, "interrupted mid-send; no copy to check (bcc_self is off)")?;
+                self.store.mark_unknown(claim, "interrupted mid-send; no copy to check (bcc_self is off)")?
             } else if conn.has_message_id(&message_id).await? {
                 info!(outbox = id, "a reply interrupted mid-send had reached the server");
-                self.store.mark_sent(id, Timestamp::now())?;
+                self.store.mark_sent(claim, Timestamp::now())?
             } else {
                 info!(outbox = id, "a reply interrupted mid-send had not reached the server; sending it again");
-                self.store.mark_retry(id, Timestamp::now(), "interrupted mid-send before the server took it")?;
+                self.store.mark_retry(claim, Timestamp::now(), "interrupted mid-send before the server took it")?
+            };
+            if !changed {
+                warn!(outbox = id, "an interrupted reply was changed by someone else meanwhile; left as it is");
             }
         }
         Ok(())
@@ -220,7 +227,15 @@ impl Desk {
         self.sender.finish(&mut self.store, Timestamp::now(), backoff).await
     }
 
-    /// Make and queue the staff summary if it is due (on the daemon's clock).
+    /// Remember that the mailbox was read whole, by a sync that began at `began` (on the daemon's
+    /// clock): the staff summary states it.
+    pub fn note_read(&mut self, began: Timestamp) -> Result<()> {
+        self.store.note_mailbox_read(&self.config.imap.mailbox, began)
+    }
+
+    /// Make and queue the staff summary if it is due (on the daemon's clock). Only after a sync
+    /// that read the mailbox whole: a summary from a mailbox that was not read would tell staff
+    /// that nothing came in.
     pub fn summary_if_due(&mut self) -> Result<Option<jiff::civil::Date>> {
         summary_job::summary_if_due(&mut self.store, &self.config, clock::now())
     }
@@ -233,12 +248,20 @@ impl Desk {
     }
 }
 
-/// One pass: record every new message, then send every pending reply (retry times are ignored:
-/// whoever runs `once` wants the queue drained now). A mailbox that cannot be reached does not
-/// stop pending replies from going out; its error is returned after they have been tried.
+/// One pass: record every new message, make the staff summary if it is due, then send every
+/// pending reply (retry times are ignored: whoever runs `once` wants the queue drained now).
+///
+/// Only a pass that read the mailbox makes a summary. When the mailbox cannot be read:
+/// - the server refused the login (a wrong username or password: the configuration is wrong):
+///   nothing at all is sent and the error says so;
+/// - anything else (unreachable, timeouts, a connection lost mid-sync): pending replies still go
+///   out, as in the daemon, but no summary; the error says so.
+///
+/// Both return an error (`smebridge once` exits non-zero).
 pub async fn once(config: Config) -> Result<PassReport> {
     let mut desk = Desk::open(config)?;
     let never = CancellationToken::new();
+    let began = clock::now();
     let synced = async {
         let (mut conn, selected) = Connection::open(&desk.config.imap).await?;
         let report = desk.sync(&mut conn, selected.uidvalidity, &never).await?;
@@ -246,9 +269,23 @@ pub async fn once(config: Config) -> Result<PassReport> {
         anyhow::Ok(report)
     }
     .await;
+    let sync = match synced {
+        Ok(sync) => sync,
+        Err(e) if matches!(e.downcast_ref::<ConnectError>(), Some(ConnectError::LoginRefused { .. })) => {
+            // Nothing was synced, so nothing was handed to SMTP either.
+            return Err(e.context("cannot log in to the mailbox; nothing was sent (no reply, no staff summary)"));
+        }
+        Err(e) => {
+            let send = desk.send_due(Backoff::Ignore).await?;
+            return Err(e.context(format!(
+                "cannot read the mailbox; no staff summary was made; pending replies: sent {}, retrying {}, failed {}",
+                send.sent, send.retrying, send.failed
+            )));
+        }
+    };
+    desk.note_read(began)?;
     desk.summary_if_due()?;
     let send = desk.send_due(Backoff::Ignore).await?;
-    let sync = synced.context("cannot read the mailbox")?;
     Ok(PassReport { sync, send })
 }
 
@@ -295,11 +332,14 @@ async fn session(desk: &mut Desk, shutdown: &CancellationToken, failures: &mut u
         info!(poll_interval_s = desk.config.imap.poll_interval.as_secs(), "the server has no IDLE; polling");
     }
     loop {
+        let began = clock::now();
         desk.sync(&mut conn, selected.uidvalidity, shutdown).await?;
         if shutdown.is_cancelled() {
             conn.logout().await;
             return Ok(());
         }
+        // Read whole: only now may a summary be made.
+        desk.note_read(began)?;
         desk.summary_if_due()?;
         desk.send_due(Backoff::Respect).await?;
 

@@ -28,6 +28,8 @@
 //!   [`summary_job`] decides when it is due, gathers its data and queues it for staff.
 //! - [`export`] writes the applications for staff; [`check`] verifies a configuration end to end.
 //! - [`config`] turns the TOML file into a validated [`config::Config`].
+//! - [`instance`] keeps it to one smebridge per database: every command that writes claims the
+//!   database first (a lock file beside it); readers open it read-only.
 
 pub mod check;
 pub mod clock;
@@ -36,6 +38,7 @@ pub mod daemon;
 pub mod domain;
 pub mod export;
 pub mod imap;
+pub mod instance;
 pub mod isolate;
 pub mod logging;
 pub mod outbox;

@@ -142,7 +142,7 @@ fn run(cli: Cli) -> Result<ExitCode> {
         }
         Command::Export { format, output, status } => {
             let config = Config::load(&cli.config)?;
-            let store = Store::open(&config.database.path)?;
+            let store = Store::open_read(&config.database.path)?;
             let wanted: Vec<Status> = status
                 .iter()
                 .map(|s| {
@@ -182,14 +182,14 @@ fn run(cli: Cli) -> Result<ExitCode> {
                     report.sent, report.retrying, report.failed
                 );
             } else {
-                let store = Store::open(&config.database.path)?;
+                let store = Store::open_read(&config.database.path)?;
                 let summary = summary_job::render_for(&store, &config, day, now)?;
                 println!("{}\n\n{}", summary.subject, summary.text.trim_end());
             }
         }
         Command::Stats => {
             let config = Config::load(&cli.config)?;
-            let store = Store::open(&config.database.path)?;
+            let store = Store::open_read(&config.database.path)?;
             let now = smebridge::clock::now();
             let day = now.to_zoned(config.event.timezone.clone()).date();
             let summary_input_totals = summary_job::totals_now(&store, &config, day, now)?;

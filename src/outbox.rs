@@ -15,7 +15,7 @@ use tracing::{error, info, instrument, warn};
 
 use crate::domain::{rate_limit_wait, EmailAddress, ReplyLimits, SentCounts};
 use crate::smtp::{ReplyTransport, SendError};
-use crate::store::{OutboxRow, Store};
+use crate::store::{Claim, OutboxRow, Store};
 
 /// After this many failed attempts a temporary failure counts as permanent (about two days with
 /// the delays of [`retry_delay`]).
@@ -60,6 +60,7 @@ const WINDOW: usize = 2 * crate::imap::FETCH_BATCH;
 
 /// A reply marked `sending`, ready to go.
 struct Claimed {
+    claim: Claim,
     row: OutboxRow,
     recipient: EmailAddress,
     envelope_from: Option<EmailAddress>,
@@ -164,7 +165,7 @@ impl<T: ReplyTransport + Send + Sync + 'static> Sender<T> {
         let report = &mut self.report;
         store.group(|store| {
             for (claimed, result) in done {
-                write_outcome(store, &claimed.row, result, now, report)?;
+                write_outcome(store, claimed, result, now, report)?;
             }
             Ok(())
         })
@@ -183,8 +184,9 @@ fn finished(joined: Result<Outcome, tokio::task::JoinError>) -> Option<Outcome> 
     }
 }
 
-/// Check each row against the rate limits and its addresses, and mark the ones to send now
-/// `sending` (their attempt counted).
+/// Check each row against the rate limits and its addresses, and claim the ones to send now
+/// (`pending → sending`, their attempt counted). A row that is no longer pending when it is
+/// claimed (someone else took it since it was read) is left alone and not sent.
 fn claim(
     store: &mut Store,
     rows: Vec<OutboxRow>,
@@ -199,62 +201,97 @@ fn claim(
         let counts = SentCounts { to_recipient_24h: store.sent_to(&row.recipient, now)?, total_1h };
         if let Some(wait) = rate_limit_wait(limits, counts) {
             let until = now.saturating_add(SignedDuration::try_from(wait)?)?;
-            warn!(outbox = row.id, hold_s = wait.as_secs(), "reply held back by the rate limit");
-            store.hold_reply(row.id, until, HELD)?;
-            report.held += 1;
+            if store.hold_reply(row.id, until, HELD)? {
+                warn!(outbox = row.id, hold_s = wait.as_secs(), "reply held back by the rate limit");
+                report.held += 1;
+            } else {
+                taken_meanwhile(row.id);
+            }
             continue;
         }
         let addresses = EmailAddress::parse(&row.recipient)
             .and_then(|to| Ok((to, row.envelope_from.as_deref().map(EmailAddress::parse).transpose()?)));
         match addresses {
-            Ok((recipient, envelope_from)) => {
-                store.mark_sending(row.id, now)?;
-                total_1h += 1;
-                claimed.push(Claimed { row, recipient, envelope_from });
-            }
+            Ok((recipient, envelope_from)) => match store.claim_reply(row.id, now)? {
+                Some(claim) => {
+                    total_1h += 1;
+                    claimed.push(Claimed { claim, row, recipient, envelope_from });
+                }
+                None => taken_meanwhile(row.id),
+            },
             Err(e) => {
-                store.mark_failed(row.id, &format!("bad address: {e:#}"))?;
-                report.failed += 1;
+                if store.fail_unsendable(row.id, &format!("bad address: {e:#}"))? {
+                    report.failed += 1;
+                } else {
+                    taken_meanwhile(row.id);
+                }
             }
         }
     }
     Ok(claimed)
 }
 
-/// Write one send's outcome back to its row.
+/// A row read as pending was no longer pending when it was to be claimed.
+fn taken_meanwhile(id: i64) {
+    warn!(outbox = id, "a reply was no longer pending when it was to be sent (taken by another writer?); left alone");
+}
+
+/// Write one send's outcome back to its row. If the claim no longer holds (someone else changed
+/// the row meanwhile), nothing is written over their change and the mismatch is logged.
 fn write_outcome(
     store: &Store,
-    row: &OutboxRow,
+    claimed: &Claimed,
     result: &Result<(), SendError>,
     now: Timestamp,
     report: &mut SendReport,
 ) -> Result<()> {
-    let attempts = row.attempts + 1;
-    match result {
+    let (claim, row) = (claimed.claim, &claimed.row);
+    let attempts = claim.attempt;
+    let held = match result {
         Ok(()) => {
-            store.mark_sent(row.id, Timestamp::now())?;
-            info!(outbox = row.id, kind = %row.kind, "reply sent");
-            report.sent += 1;
+            let held = store.mark_sent(claim, Timestamp::now())?;
+            if held {
+                info!(outbox = row.id, kind = %row.kind, "reply sent");
+                report.sent += 1;
+            }
+            held
         }
         Err(SendError::Ambiguous(error)) => {
             // Left in `sending`: after the grace time the next pass looks for the copy in our
             // own mailbox (bcc_self) or marks it unknown — never a blind resend.
-            warn!(outbox = row.id, attempts, %error, "the server did not answer; whether the reply went out will be checked");
-            store.note_error(row.id, error)?;
-            report.in_doubt += 1;
+            let held = store.note_error(claim, error)?;
+            if held {
+                warn!(outbox = row.id, attempts, %error, "the server did not answer; whether the reply went out will be checked");
+                report.in_doubt += 1;
+            }
+            held
         }
         Err(SendError::Transient(error)) if attempts < MAX_ATTEMPTS => {
             let delay = retry_delay(attempts);
             let next = now.saturating_add(SignedDuration::try_from(delay)?)?;
-            warn!(outbox = row.id, attempts, retry_in_s = delay.as_secs(), %error, "reply not sent; will retry");
-            store.mark_retry(row.id, next, error)?;
-            report.retrying += 1;
+            let held = store.mark_retry(claim, next, error)?;
+            if held {
+                warn!(outbox = row.id, attempts, retry_in_s = delay.as_secs(), %error, "reply not sent; will retry");
+                report.retrying += 1;
+            }
+            held
         }
         Err(error) => {
-            warn!(outbox = row.id, attempts, %error, "reply failed for good");
-            store.mark_failed(row.id, &error.to_string())?;
-            report.failed += 1;
+            let held = store.mark_failed(claim, &error.to_string())?;
+            if held {
+                warn!(outbox = row.id, attempts, %error, "reply failed for good");
+                report.failed += 1;
+            }
+            held
         }
+    };
+    if !held {
+        error!(
+            outbox = row.id,
+            attempts,
+            sent = result.is_ok(),
+            "a reply's row was changed by someone else while it was being sent; its outcome is not recorded"
+        );
     }
     Ok(())
 }
@@ -300,7 +337,7 @@ mod tests {
 
     fn store_with_one_reply() -> (tempfile::TempDir, Store) {
         let dir = tempfile::tempdir().unwrap();
-        let mut store = Store::open(&dir.path().join("db.sqlite")).unwrap();
+        let mut store = Store::open(crate::instance::Instance::claim(&dir.path().join("db.sqlite")).unwrap()).unwrap();
         add_reply(&mut store, "s", 1);
         (dir, store)
     }
@@ -410,6 +447,24 @@ mod tests {
         assert_eq!(again, SendReport::default(), "not picked up again by the sender");
         let later = now.checked_add(SignedDuration::from_secs(1)).unwrap();
         assert_eq!(store.interrupted_sends(later).unwrap().len(), 1, "left for the resolver");
+    }
+
+    #[tokio::test]
+    async fn a_reply_taken_by_another_writer_between_reading_and_claiming_is_not_sent() {
+        let (_dir, mut store) = store_with_one_reply();
+        let now = Timestamp::now();
+        // This sender reads the row as due…
+        let rows = store.due_replies(now, true, 0, 10).unwrap();
+        assert_eq!(rows.len(), 1);
+        // …someone else claims it before this sender does…
+        let theirs = store.claim_reply(rows[0].id, now).unwrap().expect("theirs");
+        // …so this sender's claim gets nothing and nothing is handed to SMTP.
+        let mut report = SendReport::default();
+        let claimed = store.group(|store| claim(store, rows, now, LIMITS, &mut report)).unwrap();
+        assert!(claimed.is_empty());
+        assert_eq!(report, SendReport::default());
+        assert_eq!(store.interrupted_sends(now.checked_add(SignedDuration::from_secs(1)).unwrap()).unwrap().len(), 1);
+        assert!(store.mark_sent(theirs, now).unwrap(), "their claim still holds");
     }
 
     #[tokio::test]

@@ -615,7 +615,7 @@ mod tests {
 
     fn desk() -> Desk {
         let dir = tempfile::tempdir().unwrap();
-        let store = Store::open(&dir.path().join("db.sqlite")).unwrap();
+        let store = Store::open(crate::instance::Instance::claim(&dir.path().join("db.sqlite")).unwrap()).unwrap();
         let base = Path::new(env!("CARGO_MANIFEST_DIR")).join("config");
         let text = std::fs::read_to_string(base.join("smebridge.toml")).unwrap();
         let config = Config::from_toml(&text, &base.join("smebridge.toml"), &base).unwrap();

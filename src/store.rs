@@ -17,13 +17,14 @@ use std::time::Duration;
 
 use anyhow::{Context, Result};
 use jiff::Timestamp;
-use rusqlite::{params, Connection, OptionalExtension, TransactionBehavior};
+use rusqlite::{params, Connection, OpenFlags, OptionalExtension, TransactionBehavior};
 use serde::{Deserialize, Serialize};
 use tracing::warn;
 
 use crate::domain::{
     classify_mailbox, match_key, same_applicant, ApplicantFields, EmailAddress, MailboxChange, ReadState, Status,
 };
+use crate::instance::{Busy, Instance};
 use crate::parse::attachments::Attachment;
 
 /// The schema version this smebridge brings a database to (`PRAGMA user_version`).
@@ -35,6 +36,7 @@ const MIGRATIONS: &[&str] = &[
     include_str!("../migrations/0003_mailbox_events.sql"),
     include_str!("../migrations/0004_application_details.sql"),
     include_str!("../migrations/0005_record_before_reading.sql"),
+    include_str!("../migrations/0006_summary_coverage_and_mailbox_reads.sql"),
 ];
 
 /// The outcome of a message whose bytes are recorded and whose reading has not finished.
@@ -42,6 +44,8 @@ pub const READING: &str = "reading";
 
 pub struct Store {
     conn: Connection,
+    /// The claim on the database of a store open for writing; `None` when read-only.
+    _instance: Option<Instance>,
 }
 
 /// See [`Store::write`].
@@ -255,9 +259,22 @@ pub struct OutboxRow {
     pub attempts: u32,
 }
 
+/// A reply claimed for sending ([`Store::claim_reply`]): its row and the attempt it was claimed
+/// for. Every later change of the row names the claim and happens only while the row is still in
+/// `sending` under that attempt, so an outcome can never be written over someone else's.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct Claim {
+    pub id: i64,
+    pub attempt: u32,
+}
+
 impl Store {
-    /// Open (creating if needed) and migrate the database.
-    pub fn open(path: &Path) -> Result<Store> {
+    /// Open the database for writing, creating it if needed, bring its schema up to date and
+    /// refresh the applications' match keys. Only with the database claimed ([`Instance`]): the
+    /// store keeps the claim, so no other smebridge can write while it is open.
+    pub fn open(instance: Instance) -> Result<Store> {
+        let path = instance.database().to_path_buf();
+        let path = path.as_path();
         if let Some(dir) = path.parent().filter(|d| !d.as_os_str().is_empty()) {
             std::fs::create_dir_all(dir).with_context(|| format!("cannot create the directory {}", dir.display()))?;
         }
@@ -271,10 +288,53 @@ impl Store {
         conn.pragma_update(None, "synchronous", "FULL")?;
         conn.pragma_update(None, "foreign_keys", "ON")?;
         conn.set_prepared_statement_cache_capacity(64);
-        let mut store = Store { conn };
+        let mut store = Store { conn, _instance: Some(instance) };
         store.migrate().context("cannot bring the database schema up to date")?;
         store.refresh_match_keys().context("cannot update the applications' name and organization keys")?;
         Ok(store)
+    }
+
+    /// Open the database for reading only (`export`, `stats`, `summary`): nothing is written, no
+    /// claim is taken, so it works while the daemon runs. A database whose schema is older than
+    /// this smebridge is brought up to date first, which needs the claim: when another smebridge
+    /// holds it, that is said plainly.
+    pub fn open_read(path: &Path) -> Result<Store> {
+        let (conn, version) = read_only(path)?;
+        if version == MIGRATIONS.len() {
+            return Ok(Store { conn, _instance: None });
+        }
+        drop(conn);
+        match Instance::claim(path) {
+            Ok(instance) => drop(Store::open(instance)?),
+            Err(e) => match e.downcast_ref::<Busy>() {
+                Some(busy) => anyhow::bail!(
+                    "the database {} is at schema version {version} and this smebridge needs version {}; it cannot be \
+                     brought up to date now because {busy} (an older smebridge, probably): stop it and start this one",
+                    path.display(),
+                    MIGRATIONS.len(),
+                ),
+                None => return Err(e),
+            },
+        }
+        let (conn, _) = read_only(path)?;
+        Ok(Store { conn, _instance: None })
+    }
+
+    /// Can the database be used? For `smebridge check`; writes nothing and creates nothing. A
+    /// database that does not exist yet is fine when its directory exists (the first run creates
+    /// it); one with an older schema is fine (the next run brings it up to date).
+    pub fn probe(path: &Path) -> Result<()> {
+        if !path.exists() {
+            let dir = path.parent().filter(|d| !d.as_os_str().is_empty()).unwrap_or(Path::new("."));
+            if !dir.is_dir() {
+                anyhow::bail!("the directory {} does not exist", dir.display());
+            }
+            return Ok(());
+        }
+        let (conn, _) = read_only(path)?;
+        conn.query_row("SELECT COUNT(*) FROM sqlite_master", [], |r| r.get::<_, i64>(0))
+            .with_context(|| format!("cannot read the database {}", path.display()))?;
+        Ok(())
     }
 
     fn migrate(&mut self) -> Result<()> {
@@ -851,9 +911,29 @@ impl Store {
         Ok(sent + sending)
     }
 
-    /// Put a reply back in the queue without counting an attempt (e.g. held by a rate limit).
-    pub fn hold_reply(&self, id: i64, until: Timestamp, why: &str) -> Result<()> {
-        self.mark_retry(id, until, why)
+    // Every change of an outbox row's state below is conditional on the state it expects
+    // (`… WHERE id = ? AND state = 'pending'`; leaving `sending`, also the attempt that claimed
+    // the row) and says whether it happened. Even two writers on one database (which the
+    // instance lock prevents) could then never both claim, and so both send, one reply.
+
+    /// Put a pending reply back in the queue for later without counting an attempt (e.g. held by
+    /// a rate limit). False when the row is no longer pending.
+    #[must_use = "false means the row was not pending: someone else has it"]
+    pub fn hold_reply(&self, id: i64, until: Timestamp, why: &str) -> Result<bool> {
+        Ok(self.conn.exec(
+            "UPDATE outbox SET next_attempt_at = ?2, last_error = ?3 WHERE id = ?1 AND state = 'pending'",
+            params![id, until.as_second(), why],
+        )? == 1)
+    }
+
+    /// A pending reply that cannot be sent at all (e.g. its address does not parse): `failed`.
+    /// False when the row is no longer pending.
+    #[must_use = "false means the row was not pending: someone else has it"]
+    pub fn fail_unsendable(&self, id: i64, error: &str) -> Result<bool> {
+        Ok(self.conn.exec(
+            "UPDATE outbox SET state = 'failed', last_error = ?2 WHERE id = ?1 AND state = 'pending'",
+            params![id, error],
+        )? == 1)
     }
 
     /// Replies to attempt now: pending ones whose retry time has come (or all pending ones when
@@ -882,56 +962,84 @@ impl Store {
         next.map(|s| Timestamp::from_second(s).context("bad time in outbox")).transpose()
     }
 
-    /// Count the attempt before making it: a crash mid-send leaves the row in `sending`.
-    pub fn mark_sending(&self, id: i64, now: Timestamp) -> Result<()> {
-        self.conn.exec(
-            "UPDATE outbox SET state = 'sending', attempts = attempts + 1, sending_since = ?2 WHERE id = ?1",
-            params![id, now.as_second()],
-        )?;
-        Ok(())
+    /// Claim a pending reply for sending: `pending → sending`, the attempt counted before it is
+    /// made (a crash mid-send leaves the row in `sending`). `None` when the row is no longer
+    /// pending (claimed, sent or given up by someone else since it was read): then it must not
+    /// be sent.
+    pub fn claim_reply(&self, id: i64, now: Timestamp) -> Result<Option<Claim>> {
+        let attempt: Option<u32> = self
+            .conn
+            .row(
+                "UPDATE outbox SET state = 'sending', attempts = attempts + 1, sending_since = ?2
+                 WHERE id = ?1 AND state = 'pending' RETURNING attempts",
+                params![id, now.as_second()],
+                |r| r.get(0),
+            )
+            .optional()?;
+        Ok(attempt.map(|attempt| Claim { id, attempt }))
     }
 
-    /// Replies an earlier process left in `sending` that started before `before`: (id, Message-ID).
-    pub fn interrupted_sends(&self, before: Timestamp) -> Result<Vec<(i64, String)>> {
-        let mut stmt = self
-            .conn
-            .prepare("SELECT id, message_id FROM outbox WHERE state = 'sending' AND sending_since < ?1 ORDER BY id")?;
-        let rows =
-            stmt.query_map([before.as_second()], |r| Ok((r.get(0)?, r.get(1)?)))?.collect::<rusqlite::Result<_>>()?;
+    /// Replies an earlier process left in `sending` that started before `before`, with the
+    /// Message-ID to look for.
+    pub fn interrupted_sends(&self, before: Timestamp) -> Result<Vec<(Claim, String)>> {
+        let mut stmt = self.conn.prepare(
+            "SELECT id, attempts, message_id FROM outbox WHERE state = 'sending' AND sending_since < ?1 ORDER BY id",
+        )?;
+        let rows = stmt
+            .query_map([before.as_second()], |r| Ok((Claim { id: r.get(0)?, attempt: r.get(1)? }, r.get(2)?)))?
+            .collect::<rusqlite::Result<_>>()?;
         Ok(rows)
     }
 
-    /// Record an error without changing the state.
-    pub fn note_error(&self, id: i64, error: &str) -> Result<()> {
-        self.conn.exec("UPDATE outbox SET last_error = ?2 WHERE id = ?1", params![id, error])?;
-        Ok(())
+    /// Record an error on a claimed reply without changing its state (it stays `sending`, in
+    /// doubt). False when the claim no longer holds.
+    #[must_use = "false means the claim no longer holds"]
+    pub fn note_error(&self, claim: Claim, error: &str) -> Result<bool> {
+        Ok(self.conn.exec(
+            "UPDATE outbox SET last_error = ?3 WHERE id = ?1 AND state = 'sending' AND attempts = ?2",
+            params![claim.id, claim.attempt, error],
+        )? == 1)
     }
 
-    /// The server may or may not have the reply: staff must look.
-    pub fn mark_unknown(&self, id: i64, why: &str) -> Result<()> {
-        self.conn.exec("UPDATE outbox SET state = 'unknown', last_error = ?2 WHERE id = ?1", params![id, why])?;
-        Ok(())
+    /// The server may or may not have the reply: `sending → unknown`, for staff. False when the
+    /// claim no longer holds.
+    #[must_use = "false means the claim no longer holds"]
+    pub fn mark_unknown(&self, claim: Claim, why: &str) -> Result<bool> {
+        Ok(self.conn.exec(
+            "UPDATE outbox SET state = 'unknown', last_error = ?3 WHERE id = ?1 AND state = 'sending' AND attempts = ?2",
+            params![claim.id, claim.attempt, why],
+        )? == 1)
     }
 
-    pub fn mark_sent(&self, id: i64, now: Timestamp) -> Result<()> {
-        self.conn.exec(
-            "UPDATE outbox SET state = 'sent', sent_at = ?2, last_error = NULL WHERE id = ?1",
-            params![id, now.as_second()],
-        )?;
-        Ok(())
+    /// `sending → sent`. False when the claim no longer holds.
+    #[must_use = "false means the claim no longer holds"]
+    pub fn mark_sent(&self, claim: Claim, now: Timestamp) -> Result<bool> {
+        Ok(self.conn.exec(
+            "UPDATE outbox SET state = 'sent', sent_at = ?3, last_error = NULL
+             WHERE id = ?1 AND state = 'sending' AND attempts = ?2",
+            params![claim.id, claim.attempt, now.as_second()],
+        )? == 1)
     }
 
-    pub fn mark_retry(&self, id: i64, next_attempt_at: Timestamp, error: &str) -> Result<()> {
-        self.conn.exec(
-            "UPDATE outbox SET state = 'pending', next_attempt_at = ?2, last_error = ?3 WHERE id = ?1",
-            params![id, next_attempt_at.as_second(), error],
-        )?;
-        Ok(())
+    /// `sending → pending`, to be tried again at `next_attempt_at`. False when the claim no
+    /// longer holds.
+    #[must_use = "false means the claim no longer holds"]
+    pub fn mark_retry(&self, claim: Claim, next_attempt_at: Timestamp, error: &str) -> Result<bool> {
+        Ok(self.conn.exec(
+            "UPDATE outbox SET state = 'pending', next_attempt_at = ?3, last_error = ?4
+             WHERE id = ?1 AND state = 'sending' AND attempts = ?2",
+            params![claim.id, claim.attempt, next_attempt_at.as_second(), error],
+        )? == 1)
     }
 
-    pub fn mark_failed(&self, id: i64, error: &str) -> Result<()> {
-        self.conn.exec("UPDATE outbox SET state = 'failed', last_error = ?2 WHERE id = ?1", params![id, error])?;
-        Ok(())
+    /// `sending → failed`: refused for good, or tried too often. False when the claim no longer
+    /// holds.
+    #[must_use = "false means the claim no longer holds"]
+    pub fn mark_failed(&self, claim: Claim, error: &str) -> Result<bool> {
+        Ok(self.conn.exec(
+            "UPDATE outbox SET state = 'failed', last_error = ?3 WHERE id = ?1 AND state = 'sending' AND attempts = ?2",
+            params![claim.id, claim.attempt, error],
+        )? == 1)
     }
 
     /// Outbox rows by state, for reports and tests.
@@ -943,23 +1051,42 @@ impl Store {
 
     // --- the staff summary ----------------------------------------------------------------------
 
-    /// The last day summarized and when that summary was made.
-    pub fn last_summary(&self) -> Result<Option<(String, Timestamp)>> {
-        let row: Option<(String, i64)> = self
+    /// The last day summarized, when and what that summary covered.
+    pub fn last_summary(&self) -> Result<Option<LastSummary>> {
+        let row: Option<(String, i64, Covered)> = self
             .conn
-            .row("SELECT day, created_at FROM summaries ORDER BY day DESC LIMIT 1", [], |r| Ok((r.get(0)?, r.get(1)?)))
+            .row(
+                "SELECT day, created_at, COALESCE(last_application, 0), COALESCE(last_message, 0)
+                 FROM summaries ORDER BY day DESC LIMIT 1",
+                [],
+                |r| Ok((r.get(0)?, r.get(1)?, Covered { last_application: r.get(2)?, last_message: r.get(3)? })),
+            )
             .optional()?;
-        row.map(|(day, at)| Ok((day, Timestamp::from_second(at)?))).transpose()
+        row.map(|(day, at, covered)| Ok(LastSummary { day, at: Timestamp::from_second(at)?, covered })).transpose()
     }
 
-    /// Record that `day` is summarized and queue its mails, in one transaction: a day is
-    /// summarized exactly once, whatever restarts happen. Returns false (and queues nothing) if
-    /// the day was summarized already.
-    pub fn record_summary(&mut self, day: &str, now: Timestamp, mails: &[NewReply]) -> Result<bool> {
+    /// The highest message id recorded so far (0: none). Read before what a summary shows, it
+    /// bounds what the summary covers ([`Covered`]).
+    /// A summary covers messages up to this id: the last one, or, while a message is still being
+    /// read (its row is written before its outcome), the one before the first such message, so
+    /// that what it turns out to be is told in the next summary.
+    pub fn last_message_id(&self) -> Result<i64> {
+        Ok(self.conn.row(
+            "SELECT COALESCE((SELECT MIN(id) - 1 FROM messages WHERE outcome = ?1), (SELECT MAX(id) FROM messages), 0)",
+            [READING],
+            |r| r.get(0),
+        )?)
+    }
+
+    /// Record that `day` is summarized, with what the summary covered, and queue its mails, in
+    /// one transaction: a day is summarized exactly once, whatever restarts happen. Returns false
+    /// (and queues nothing) if the day was summarized already.
+    pub fn record_summary(&mut self, day: &str, now: Timestamp, covered: Covered, mails: &[NewReply]) -> Result<bool> {
         let tx = self.write()?;
         let inserted = tx.exec(
-            "INSERT INTO summaries (day, created_at) VALUES (?1, ?2) ON CONFLICT (day) DO NOTHING",
-            params![day, now.as_second()],
+            "INSERT INTO summaries (day, created_at, last_application, last_message) VALUES (?1, ?2, ?3, ?4)
+             ON CONFLICT (day) DO NOTHING",
+            params![day, now.as_second(), covered.last_application, covered.last_message],
         )?;
         if inserted == 0 {
             return Ok(false);
@@ -969,6 +1096,28 @@ impl Store {
         }
         tx.commit()?;
         Ok(true)
+    }
+
+    /// Remember that `mailbox` was read whole: listed, and every message in it recorded. `at`
+    /// is when that read began, on the daemon's clock.
+    pub fn note_mailbox_read(&mut self, mailbox: &str, at: Timestamp) -> Result<()> {
+        let tx = self.write()?;
+        tx.exec(
+            "INSERT INTO mailbox_reads (mailbox, read_at) VALUES (?1, ?2)
+             ON CONFLICT (mailbox) DO UPDATE SET read_at = excluded.read_at",
+            params![mailbox, at.as_second()],
+        )?;
+        tx.commit()?;
+        Ok(())
+    }
+
+    /// When `mailbox` was last read whole (`None`: never).
+    pub fn mailbox_read(&self, mailbox: &str) -> Result<Option<Timestamp>> {
+        let at: Option<i64> = self
+            .conn
+            .row("SELECT read_at FROM mailbox_reads WHERE mailbox = ?1", [mailbox], |r| r.get(0))
+            .optional()?;
+        at.map(|s| Timestamp::from_second(s).context("bad time in mailbox_reads")).transpose()
     }
 
     /// Queue mail that answers nothing (a summary sent by hand).
@@ -983,7 +1132,7 @@ impl Store {
     pub fn messages_with_outcomes(&self, outcomes: &[&str]) -> Result<Vec<MessageNote>> {
         let placeholders = vec!["?"; outcomes.len()].join(",");
         let mut stmt = self.conn.prepare(&format!(
-            "SELECT arrived_at, sender, subject, outcome, outcome_detail, problems, raw, recorded_at FROM messages
+            "SELECT arrived_at, sender, subject, outcome, outcome_detail, problems, raw, recorded_at, id FROM messages
              WHERE outcome IN ({placeholders}) ORDER BY arrived_at, id"
         ))?;
         let rows = stmt
@@ -997,6 +1146,7 @@ impl Store {
                     problems: r.get(5)?,
                     raw: r.get(6)?,
                     recorded_at: Timestamp::from_second(r.get(7)?).unwrap_or(Timestamp::UNIX_EPOCH),
+                    id: r.get(8)?,
                 })
             })?
             .collect::<rusqlite::Result<_>>()?;
@@ -1113,6 +1263,8 @@ fn insert_event(tx: &Connection, kind: &str, mailbox: &str, details: &EventDetai
 /// A recorded message, as the staff summary needs it.
 #[derive(Debug, Clone)]
 pub struct MessageNote {
+    /// Grows in the order messages are recorded.
+    pub id: i64,
     pub arrived_at: Timestamp,
     pub recorded_at: Timestamp,
     pub sender: Option<String>,
@@ -1121,6 +1273,25 @@ pub struct MessageNote {
     pub detail: Option<String>,
     pub problems: Option<String>,
     pub raw: Vec<u8>,
+}
+
+/// What a daily summary covered: the last application and the last message recorded when it
+/// was made. Ids grow in the order smebridge records rows, so whatever has a higher id is new
+/// for the next summary, whenever its mail arrived.
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
+pub struct Covered {
+    pub last_application: i64,
+    pub last_message: i64,
+}
+
+/// The last daily summary made.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct LastSummary {
+    /// `YYYY-MM-DD`, the day summarized.
+    pub day: String,
+    /// When it was made, on the daemon's clock.
+    pub at: Timestamp,
+    pub covered: Covered,
 }
 
 /// A reply staff should know about.
@@ -1389,7 +1560,28 @@ fn outbox_from_row(row: &rusqlite::Row<'_>) -> rusqlite::Result<OutboxRow> {
     })
 }
 
-/// Create the database file with mode 0600 before SQLite opens it (SQLite would use 0644).
+/// A read-only connection to an existing database and its schema version; an error for a
+/// database newer than this smebridge.
+fn read_only(path: &Path) -> Result<(Connection, usize)> {
+    if !path.exists() {
+        anyhow::bail!(
+            "there is no database at {} yet (`smebridge once` or `smebridge run` creates it)",
+            path.display()
+        );
+    }
+    let conn = Connection::open_with_flags(path, OpenFlags::SQLITE_OPEN_READ_ONLY | OpenFlags::SQLITE_OPEN_NO_MUTEX)
+        .with_context(|| format!("cannot open the database {}", path.display()))?;
+    conn.busy_timeout(Duration::from_secs(10))?;
+    let version: usize = conn.pragma_query_value(None, "user_version", |r| r.get(0))?;
+    if version > MIGRATIONS.len() {
+        anyhow::bail!(
+            "the database is at schema version {version}, newer than this smebridge knows ({}); upgrade smebridge",
+            MIGRATIONS.len()
+        );
+    }
+    Ok((conn, version))
+}
+
 /// The permission bits of `path` when its group or others may read or write it, else `None`
 /// (also when it cannot be looked at).
 pub fn open_to_others(path: &Path) -> Option<u32> {
@@ -1406,6 +1598,7 @@ pub fn open_to_others(path: &Path) -> Option<u32> {
     }
 }
 
+/// Create the database file with mode 0600 before SQLite opens it (SQLite would use 0644).
 fn create_private(path: &Path) -> Result<()> {
     #[cfg(unix)]
     {
@@ -1423,9 +1616,14 @@ fn create_private(path: &Path) -> Result<()> {
 mod tests {
     use super::*;
 
+    /// A store open for writing, the database claimed.
+    fn open(path: &Path) -> Store {
+        Store::open(Instance::claim(path).unwrap()).unwrap()
+    }
+
     fn store() -> (tempfile::TempDir, Store) {
         let dir = tempfile::tempdir().unwrap();
-        let store = Store::open(&dir.path().join("db.sqlite")).unwrap();
+        let store = open(&dir.path().join("db.sqlite"));
         (dir, store)
     }
 
@@ -1609,8 +1807,8 @@ mod tests {
     fn reopening_does_not_migrate_twice() {
         let dir = tempfile::tempdir().unwrap();
         let path = dir.path().join("db.sqlite");
-        drop(Store::open(&path).unwrap());
-        let store = Store::open(&path).unwrap();
+        drop(open(&path));
+        let store = open(&path);
         assert_eq!(store.message_count().unwrap(), 0);
     }
 
@@ -1681,7 +1879,7 @@ mod tests {
             })
             .unwrap();
         drop(store);
-        let reopened = Store::open(&dir.path().join("db.sqlite")).unwrap();
+        let reopened = open(&dir.path().join("db.sqlite"));
         assert_eq!(reopened.message_count().unwrap(), 2);
         assert_eq!(reopened.processed_uids("INBOX", 7).unwrap(), HashSet::from([1, 2, 3]));
     }
@@ -1738,17 +1936,170 @@ mod tests {
             .reply
             .unwrap();
         let now: Timestamp = "2022-11-16T01:00:00Z".parse().unwrap();
-        store.mark_sending(id, now).unwrap();
+        let first = store.claim_reply(id, now).unwrap().expect("a pending reply can be claimed");
+        assert_eq!(first, Claim { id, attempt: 1 });
         let later = now.checked_add(jiff::SignedDuration::from_secs(60)).unwrap();
         assert!(store.interrupted_sends(now).unwrap().is_empty(), "not before the grace time");
-        assert_eq!(store.interrupted_sends(later).unwrap(), vec![(id, "r@kaist.ac.kr".to_owned())]);
-        store.mark_retry(id, later, "connection refused").unwrap();
+        assert_eq!(store.interrupted_sends(later).unwrap(), vec![(first, "r@kaist.ac.kr".to_owned())]);
+        assert!(store.mark_retry(first, later, "connection refused").unwrap());
         assert!(store.due_replies(now, false, 0, 100).unwrap().is_empty(), "backoff is respected");
         assert_eq!(store.due_replies(now, true, 0, 100).unwrap().len(), 1, "a manual pass ignores backoff");
         assert_eq!(store.next_reply_due().unwrap(), Some(later));
-        store.mark_sent(id, later).unwrap();
+        let second = store.claim_reply(id, later).unwrap().unwrap();
+        assert_eq!(second.attempt, 2);
+        assert!(store.mark_sent(second, later).unwrap());
         assert_eq!(store.outbox_counts().unwrap(), vec![("sent".to_owned(), 1)]);
     }
+
+    /// A second connection to the same database, as a second writer would have (the instance
+    /// lock keeps a second smebridge out; the outbox must hold even without it).
+    fn second_writer(path: &Path) -> Store {
+        let conn = Connection::open(path).unwrap();
+        conn.busy_timeout(Duration::from_secs(10)).unwrap();
+        Store { conn, _instance: None }
+    }
+
+    fn queue_one_reply(store: &mut Store) -> i64 {
+        let sender = EmailAddress::parse("kim@hanbit-tech.example").unwrap();
+        let at = MailboxUid { mailbox: "INBOX", uidvalidity: 7, uid: 1 };
+        let reply = |_| {
+            Ok(Some(NewReply {
+                kind: "ack",
+                message_id: "r@kaist.ac.kr".into(),
+                envelope_from: None,
+                recipient: sender.clone(),
+                raw: b"reply".to_vec(),
+            }))
+        };
+        store
+            .commit_message(at, &message("cc", b"raw", &sender), &ApplicationWrite::None, reply)
+            .unwrap()
+            .reply
+            .unwrap()
+    }
+
+    #[test]
+    fn a_second_claim_of_the_same_row_gets_nothing_even_from_another_writer() {
+        let (dir, mut store) = store();
+        let id = queue_one_reply(&mut store);
+        let other = second_writer(&dir.path().join("db.sqlite"));
+        let now = Timestamp::now();
+        // Both writers read the row as due before either claims it.
+        assert_eq!(store.due_replies(now, true, 0, 10).unwrap().len(), 1);
+        assert_eq!(other.due_replies(now, true, 0, 10).unwrap().len(), 1);
+        let claim = store.claim_reply(id, now).unwrap().expect("the first claim gets the row");
+        assert_eq!(other.claim_reply(id, now).unwrap(), None, "the second claim gets nothing");
+        assert_eq!(store.claim_reply(id, now).unwrap(), None, "nor does claiming again on the same connection");
+        // Nothing but the claim's own outcome moves a row in `sending`.
+        assert!(!other.hold_reply(id, now, "held").unwrap());
+        assert!(!other.fail_unsendable(id, "bad address").unwrap());
+        assert!(store.mark_sent(claim, now).unwrap());
+        assert!(!other.mark_sent(claim, now).unwrap(), "sent once, recorded once");
+        assert_eq!(store.outbox_counts().unwrap(), vec![("sent".to_owned(), 1)]);
+    }
+
+    #[test]
+    fn an_outcome_under_a_stale_claim_is_not_written_over_a_newer_one() {
+        let (_dir, mut store) = store();
+        let id = queue_one_reply(&mut store);
+        let now = Timestamp::now();
+        let stale = store.claim_reply(id, now).unwrap().unwrap();
+        // The resolver of an interrupted send put it back, and it was claimed again.
+        assert!(store.mark_retry(stale, now, "interrupted").unwrap());
+        let fresh = store.claim_reply(id, now).unwrap().unwrap();
+        assert_eq!(fresh.attempt, stale.attempt + 1);
+        for (what, moved) in [
+            ("sent", store.mark_sent(stale, now).unwrap()),
+            ("retry", store.mark_retry(stale, now, "x").unwrap()),
+            ("failed", store.mark_failed(stale, "x").unwrap()),
+            ("unknown", store.mark_unknown(stale, "x").unwrap()),
+            ("note", store.note_error(stale, "x").unwrap()),
+        ] {
+            assert!(!moved, "a stale claim must not write {what}");
+        }
+        assert_eq!(store.outbox_counts().unwrap(), vec![("sending".to_owned(), 1)]);
+        assert!(store.mark_failed(fresh, "550 no such user").unwrap());
+        assert_eq!(store.outbox_counts().unwrap(), vec![("failed".to_owned(), 1)]);
+    }
+
+    #[test]
+    fn readers_open_read_only_and_write_nothing_while_the_database_is_claimed() {
+        let (dir, mut writer) = store();
+        let path = dir.path().join("db.sqlite");
+        queue_one_reply(&mut writer);
+        let reader = Store::open_read(&path).expect("a reader works while a writer holds the database");
+        assert_eq!(reader.message_count().unwrap(), 1);
+        let write = reader.conn.execute("UPDATE outbox SET state = 'failed'", []);
+        assert!(write.is_err(), "the reader's connection cannot write");
+        assert_eq!(writer.outbox_counts().unwrap(), vec![("pending".to_owned(), 1)]);
+
+        let missing = dir.path().join("none.sqlite");
+        let err = Store::open_read(&missing).err().expect("no database to read");
+        assert!(err.to_string().contains("there is no database at"), "{err:#}");
+        assert!(!missing.exists(), "a reader creates nothing");
+    }
+
+    #[test]
+    fn a_reader_brings_an_old_schema_up_to_date_only_when_no_one_holds_the_database() {
+        let dir = tempfile::tempdir().unwrap();
+        let path = dir.path().join("db.sqlite");
+        let old = MIGRATIONS.len() - 1;
+        {
+            let conn = Connection::open(&path).unwrap();
+            for sql in &MIGRATIONS[..old] {
+                conn.execute_batch(sql).unwrap();
+            }
+            conn.pragma_update(None, "user_version", old).unwrap();
+        }
+        let holder = Instance::claim(&path).unwrap();
+        let err = Store::open_read(&path).err().expect("cannot migrate while another instance holds it");
+        let text = format!("{err:#}");
+        assert!(
+            text.contains(&format!("at schema version {old} and this smebridge needs version {}", old + 1)),
+            "{text}"
+        );
+        assert!(text.contains(&format!("another smebridge (pid {})", std::process::id())), "{text}");
+        assert!(text.contains("stop it and start this one"), "{text}");
+        drop(holder);
+
+        let reader = Store::open_read(&path).expect("brought up to date, then read");
+        let version: usize = reader.conn.pragma_query_value(None, "user_version", |r| r.get(0)).unwrap();
+        assert_eq!(version, MIGRATIONS.len());
+        drop(reader);
+        let _writer = Instance::claim(&path).expect("the reader let go of its claim");
+    }
+
+    #[test]
+    fn probing_for_check_creates_nothing() {
+        let dir = tempfile::tempdir().unwrap();
+        let fresh = dir.path().join("db.sqlite");
+        Store::probe(&fresh).expect("a database not made yet, in a directory that exists, is fine");
+        assert!(!fresh.exists());
+        let nowhere = dir.path().join("no/such/dir/db.sqlite");
+        let err = Store::probe(&nowhere).unwrap_err();
+        assert!(err.to_string().contains("does not exist"), "{err:#}");
+        assert!(!dir.path().join("no").exists(), "the directory is not created");
+        drop(open(&fresh));
+        Store::probe(&fresh).unwrap();
+    }
+
+    #[test]
+    fn a_summary_remembers_what_it_covered_and_a_read_is_remembered() {
+        let (_dir, mut store) = store();
+        assert_eq!(store.last_summary().unwrap(), None);
+        assert_eq!(store.mailbox_read("INBOX").unwrap(), None);
+        let at: Timestamp = "2022-11-16T08:30:00+09:00".parse().unwrap();
+        let covered = Covered { last_application: 7, last_message: 12 };
+        assert!(store.record_summary("2022-11-16", at, covered, &[]).unwrap());
+        assert!(!store.record_summary("2022-11-16", at, Covered::default(), &[]).unwrap(), "once a day");
+        assert_eq!(store.last_summary().unwrap(), Some(LastSummary { day: "2022-11-16".into(), at, covered }));
+        store.note_mailbox_read("INBOX", at).unwrap();
+        let later = at.checked_add(jiff::SignedDuration::from_secs(60)).unwrap();
+        store.note_mailbox_read("INBOX", later).unwrap();
+        assert_eq!(store.mailbox_read("INBOX").unwrap(), Some(later));
+        assert_eq!(store.mailbox_read("Other").unwrap(), None);
+    }
+
     fn attachment(name: &str, size: u64) -> Attachment {
         Attachment {
             name: name.into(),
@@ -1883,11 +2234,12 @@ mod tests {
                           (2, 'b', 'b@x.example', 1, 1, x'00', 'updated', 1);
                  INSERT INTO applications (email, name, organization, status, received_at, updated_at, first_message, last_message)
                    VALUES ('kim@hanbit-tech.example', '김민준', '(주)한빛테크', 'accepted', 0, 1, 1, 2),
-                          ('jane@acme.example', 'Jane Doe', NULL, 'accepted', 0, 0, 1, 1);",
+                          ('jane@acme.example', 'Jane Doe', NULL, 'accepted', 0, 0, 1, 1);
+                 INSERT INTO summaries (day, created_at) VALUES ('2022-11-16', 0);",
             )
             .unwrap();
         }
-        let store = Store::open(&path).unwrap();
+        let store = open(&path);
         let version: i64 = store.conn.pragma_query_value(None, "user_version", |r| r.get(0)).unwrap();
         assert_eq!(version, MIGRATIONS.len() as i64, "every migration applied");
         let keys: Vec<Option<String>> = store
@@ -1907,5 +2259,9 @@ mod tests {
             ..Default::default()
         };
         assert!(store.application_by_name_and_organization(&found).unwrap().is_some());
+        // A summary made before migration 6 covered what had been recorded by then (message 1,
+        // recorded at 0, and both applications it made; not message 2, recorded at 1).
+        let last = store.last_summary().unwrap().unwrap();
+        assert_eq!(last.covered, Covered { last_application: 2, last_message: 1 });
     }
 }

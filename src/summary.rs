@@ -56,8 +56,12 @@ pub struct SummaryInput {
     /// The day the summary is for (its date in the subject and heading).
     pub day: Date,
     pub generated_at: Timestamp,
-    /// When the previous summary was made; `None` for the first one (then everything is new).
-    pub previous: Option<Timestamp>,
+    /// The previous summary; `None` for the first one (then everything is new).
+    pub previous: Option<Previous>,
+    /// When the mailbox was last read whole (`None`: never). The summary states it, and warns
+    /// when it is older than [`STALE_AFTER`] or not after the previous summary: then mail that
+    /// arrived since is missing from this summary.
+    pub last_read: Option<Timestamp>,
     pub deadline: Timestamp,
     /// Seats, counted in people (the sum of `attendees` over accepted applications).
     pub capacity: Option<u32>,
@@ -71,6 +75,21 @@ pub struct SummaryInput {
     /// are shown).
     pub mailbox: Vec<MailboxNote>,
 }
+
+/// What the previous summary covered.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct Previous {
+    /// When it was made ("since …"; mailbox events after it are told).
+    pub at: Timestamp,
+    /// The last application it counted. Application ids grow in the order smebridge records
+    /// them, so those with a higher id are new: judged by when smebridge recorded them, not by
+    /// when their mail arrived (a mail read late, or recorded in the same second as the previous
+    /// summary, is still new).
+    pub last_application: i64,
+}
+
+/// A summary made this long after the mailbox was last read warns staff.
+pub const STALE_AFTER: jiff::SignedDuration = jiff::SignedDuration::from_hours(1);
 
 /// One thing a person has to look at.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -344,19 +363,16 @@ pub fn applications_per_day(apps: &[Application], tz: &TimeZone) -> Vec<(Date, u
 
 /// Render the whole summary.
 ///
-/// New applications are those received after `previous` (all of them when there is none) and
-/// no later than `generated_at`.
+/// New applications are those recorded after the previous summary's last one (all of them when
+/// there is no previous summary).
 pub fn render(input: &SummaryInput) -> Result<Summary> {
     let tz = &input.timezone;
     let totals = totals(input);
 
     let mut apps: Vec<&Application> = input.applications.iter().collect();
     apps.sort_by_key(|a| (a.received_at, a.id));
-    let new: Vec<&Application> = apps
-        .iter()
-        .copied()
-        .filter(|a| input.previous.is_none_or(|p| a.received_at > p) && a.received_at <= input.generated_at)
-        .collect();
+    let new: Vec<&Application> =
+        apps.iter().copied().filter(|a| input.previous.is_none_or(|p| a.id > p.last_application)).collect();
     let new_people = new.iter().fold(0u32, |n, a| n.saturating_add(attendees(a)));
 
     let mut attention: Vec<&Attention> = input.needs_person.iter().collect();
@@ -366,7 +382,7 @@ pub fn render(input: &SummaryInput) -> Result<Summary> {
     let mut mailbox: Vec<&MailboxNote> = input
         .mailbox
         .iter()
-        .filter(|m| input.previous.is_none_or(|p| m.at > p) && m.at <= input.generated_at)
+        .filter(|m| input.previous.is_none_or(|p| m.at > p.at) && m.at <= input.generated_at)
         .collect();
     mailbox.sort_by_key(|m| m.at);
 
@@ -375,14 +391,20 @@ pub fn render(input: &SummaryInput) -> Result<Summary> {
     let per_day = &per_day[per_day.len().saturating_sub(CHART_DAYS)..];
 
     let day = input.day.strftime("%Y-%m-%d").to_string();
-    let subject = subject(&input.event_name, &day, new.len(), new_people, attention.len());
+    let stale = stale_mailbox(input);
+    let mut subject = subject(&input.event_name, &day, new.len(), new_people, attention.len());
+    if stale.is_some() {
+        subject = subject.replacen("[smebridge] ", "[smebridge] ⚠ 메일함 미확인 (mailbox not read) · ", 1);
+    }
     let view = View {
         subject: subject.clone(),
         event_name: one_line(&input.event_name, MAX_EXCERPT),
         day: date_ko(input.day),
         as_of: as_of(input.day, input.generated_at, tz),
         tz_name: tz.iana_name().unwrap_or("UTC").to_string(),
-        since: input.previous.map(|p| time_ko(p, tz)),
+        since: input.previous.map(|p| time_ko(p.at, tz)),
+        last_read: input.last_read.map_or_else(|| "없음 (never)".to_owned(), |t| time_ko(t, tz)),
+        stale,
         totals: TotalsView::new(&totals, input, tz),
         attention_count: attention.len(),
         attention_more: attention.len().saturating_sub(MAX_ROWS),
@@ -414,6 +436,50 @@ pub fn render(input: &SummaryInput) -> Result<Summary> {
         xlsx_filename: view.xlsx_filename,
         csv_filename: view.csv_filename,
     })
+}
+
+/// The loud warning of a summary made from a mailbox not read lately: never read, read more
+/// than [`STALE_AFTER`] before the summary, or not read since the previous summary.
+fn stale_mailbox(input: &SummaryInput) -> Option<StaleView> {
+    let tz = &input.timezone;
+    let Some(read) = input.last_read else {
+        return Some(StaleView {
+            ko: "smebridge가 메일함을 아직 한 번도 읽지 못했습니다. 받은편지함의 신청이 이 요약에 빠져 있을 수 있습니다. smebridge가 메일함에 로그인할 수 있는지 확인해 주세요 (smebridge check).".to_owned(),
+            en: "smebridge has never read the mailbox: applications in the inbox may be missing from this summary. Check that smebridge can log in to the mailbox (smebridge check).".to_owned(),
+        });
+    };
+    let age = input.generated_at.duration_since(read);
+    let before_previous = input.previous.is_some_and(|p| read <= p.at);
+    if age <= STALE_AFTER && !before_previous {
+        return None;
+    }
+    let when = time_ko(read, tz);
+    let (ago_ko, ago_en) = span_words(age);
+    let (also_ko, also_en) = if before_previous {
+        (" 지난 요약 이후로는 한 번도 읽지 못했습니다.", " It has not been read since the previous summary.")
+    } else {
+        ("", "")
+    };
+    Some(StaleView {
+        ko: format!(
+            "메일함을 마지막으로 읽은 때는 {when} ({ago_ko} 전)입니다.{also_ko} 그 뒤에 온 메일은 이 요약에 없습니다. smebridge가 메일함에 로그인할 수 있는지 확인해 주세요 (smebridge check)."
+        ),
+        en: format!(
+            "The mailbox was last read at {when}, {ago_en} before this summary.{also_en} Mail that arrived after that is not in this summary. Check that smebridge can log in to the mailbox (smebridge check)."
+        ),
+    })
+}
+
+/// `3시간 5분`, `3 h 5 min`; whole days past two days.
+fn span_words(d: jiff::SignedDuration) -> (String, String) {
+    let minutes = d.as_secs().max(0) / 60;
+    let (days, hours, mins) = (minutes / 1440, minutes / 60 % 24, minutes % 60);
+    if days >= 2 {
+        (format!("{days}일"), format!("{days} days"))
+    } else {
+        let hours = hours + days * 24;
+        (format!("{hours}시간 {mins}분"), format!("{hours} h {mins} min"))
+    }
 }
 
 /// `[smebridge] 중소기업 R&D 워크숍 신청 현황 2022-11-16 (신규 3건·4명, 확인 필요 2건)`
@@ -542,6 +608,10 @@ struct View {
     as_of: String,
     tz_name: String,
     since: Option<String>,
+    /// When the mailbox was last read whole, or `없음 (never)`.
+    last_read: String,
+    /// Set when that is too long ago: a loud warning at the top.
+    stale: Option<StaleView>,
     totals: TotalsView,
     attention_count: usize,
     attention_more: usize,
@@ -559,6 +629,12 @@ struct View {
     chart: ChartView,
     xlsx_filename: String,
     csv_filename: String,
+}
+
+#[derive(Serialize)]
+struct StaleView {
+    ko: String,
+    en: String,
 }
 
 #[derive(Serialize)]
@@ -795,8 +871,15 @@ const HTML_TEMPLATE: &str = r##"<!DOCTYPE html>
 <tr><td bgcolor="#1f3a68" style="background-color:#1f3a68;padding:18px 24px;$FONT color:#ffffff;">
 <div style="font-size:13px;color:#c9d4e8;">smebridge · 신청 현황 (Registration summary)</div>
 <div style="font-size:21px;font-weight:bold;line-height:1.35;color:#ffffff;margin:2px 0;">{{ event_name }}</div>
-<div style="font-size:13px;color:#c9d4e8;">{{ day }} · {{ as_of }} 기준 (as of)</div>
+<div style="font-size:13px;color:#c9d4e8;">{{ day }} · {{ as_of }} 기준 (as of) · 메일함 확인 (mailbox last read) {{ last_read }}</div>
 </td></tr>
+{% if stale %}
+<tr><td bgcolor="#b42318" style="background-color:#b42318;padding:14px 24px;$FONT font-size:14px;line-height:1.5;color:#ffffff;">
+<div style="font-size:17px;font-weight:bold;color:#ffffff;">⚠ 메일함을 읽지 못했습니다 (The mailbox has not been read)</div>
+<div style="color:#ffffff;">{{ stale.ko }}</div>
+<div style="font-size:13px;color:#fde2e1;">{{ stale.en }}</div>
+</td></tr>
+{% endif %}
 
 <tr><td style="padding:20px 24px 4px 24px;$FONT font-size:14px;line-height:1.5;color:#1f2937;">
 <div style="font-size:16px;font-weight:bold;color:#1f3a68;margin:0 0 10px 0;">현황 (Where registration stands)</div>
@@ -940,7 +1023,13 @@ const HTML_TEMPLATE: &str = r##"<!DOCTYPE html>
 "##;
 
 const TEXT_TEMPLATE: &str = r#"{{ event_name }} — 신청 현황 (Registration summary)
-{{ day }} · {{ as_of }} 기준 (as of)
+{{ day }} · {{ as_of }} 기준 (as of) · 메일함 확인 (mailbox last read): {{ last_read }}
+{% if stale %}
+
+!!! 경고 (WARNING) !!!
+{{ stale.ko }}
+{{ stale.en }}
+{% endif %}
 
 ■ 현황 (Where registration stands)
   신청 (Accepted): {{ totals.accepted }}건
@@ -1392,7 +1481,8 @@ mod tests {
             timezone: seoul(),
             day: jiff::civil::date(2022, 11, 16),
             generated_at: at("2022-11-16T08:30:00+09:00"),
-            previous: Some(at("2022-11-15T08:30:00+09:00")),
+            previous: Some(Previous { at: at("2022-11-15T08:30:00+09:00"), last_application: 0 }),
+            last_read: Some(at("2022-11-16T08:29:58+09:00")),
             deadline: at("2022-11-17T23:59:59+09:00"),
             capacity: Some(40),
             applications,
@@ -1463,6 +1553,8 @@ mod tests {
             at: at("2022-11-15T13:00:00+09:00"),
             what: "참석 인원 1 → 2".into(),
         }];
+        // The previous summary had counted the first two.
+        input.previous = Some(Previous { at: at("2022-11-15T08:30:00+09:00"), last_application: 2 });
         input
     }
 
@@ -1669,7 +1761,8 @@ mod tests {
         let mut input = input(vec![simple(1, "김민준", Some(2), Status::Accepted, "2022-11-10T10:12:00+09:00")]);
         input.generated_at = at("2022-11-18T08:30:00+09:00");
         input.day = jiff::civil::date(2022, 11, 18);
-        input.previous = Some(at("2022-11-17T08:30:00+09:00"));
+        input.previous = Some(Previous { at: at("2022-11-17T08:30:00+09:00"), last_application: 1 });
+        input.last_read = Some(at("2022-11-18T08:29:00+09:00"));
         let summary = render(&input).unwrap();
         assert_eq!(summary.subject, "[smebridge] 중소기업 R&D 워크숍 신청 현황 2022-11-18 (새 신청 없음)");
         assert!(summary.html.contains("새 신청 없음 (Nothing new)"));
@@ -1729,6 +1822,64 @@ mod tests {
             MailboxNote { what: MailboxHappening::NumberingWentBack { recognised: None, recorded: None }, ..one };
         assert!(mailbox_sentence(&back).1.contains("went backwards (UIDNEXT decreased"));
         assert!(mailbox_sentence(&back).1.contains("is being checked again"));
+    }
+
+    #[test]
+    fn new_applications_are_those_recorded_since_the_previous_summary_whenever_their_mail_arrived() {
+        let mut input = input(vec![
+            simple(1, "김민준", None, Status::Accepted, "2022-11-14T10:00:00+09:00"),
+            // Arrived before the previous summary (08:30 on the 15th) but recorded after it: the
+            // mailbox could not be read then, or it was recorded in the same second.
+            simple(2, "이서연", None, Status::Accepted, "2022-11-15T08:10:00+09:00"),
+        ]);
+        input.previous = Some(Previous { at: at("2022-11-15T08:30:00+09:00"), last_application: 1 });
+        let summary = render(&input).unwrap();
+        assert!(summary.subject.contains("(신규 1건·1명)"), "{}", summary.subject);
+        assert!(summary.text.contains("1. 이서연"), "{}", summary.text);
+        assert!(!summary.text.contains("1. 김민준"), "{}", summary.text);
+    }
+
+    #[test]
+    fn the_summary_says_when_the_mailbox_was_last_read_and_warns_loudly_when_that_is_stale() {
+        let fresh = render(&sample()).unwrap();
+        assert!(fresh.text.contains("메일함 확인 (mailbox last read): 2022-11-16 (수) 08:29"), "{}", fresh.text);
+        assert!(fresh.html.contains("메일함 확인 (mailbox last read) 2022-11-16 (수) 08:29"));
+        assert!(!fresh.text.contains("WARNING") && !fresh.subject.contains("⚠"));
+
+        // Two hours before the summary.
+        let mut old = sample();
+        old.last_read = Some(at("2022-11-16T06:25:00+09:00"));
+        let summary = render(&old).unwrap();
+        assert!(
+            summary.subject.starts_with("[smebridge] ⚠ 메일함 미확인 (mailbox not read) · "),
+            "{}",
+            summary.subject
+        );
+        for part in [&summary.text, &summary.html] {
+            assert!(
+                part.contains("The mailbox was last read at 2022-11-16 (수) 06:25, 2 h 5 min before this summary."),
+                "{part}"
+            );
+            assert!(part.contains("Mail that arrived after that is not in this summary."), "{part}");
+            assert!(part.contains("(2시간 5분 전)"), "{part}");
+        }
+        assert!(summary.text.contains("!!! 경고 (WARNING) !!!"));
+        assert!(summary.html.contains("메일함을 읽지 못했습니다 (The mailbox has not been read)"));
+
+        // Recent, but not since the previous summary.
+        let mut input = sample();
+        input.previous = Some(Previous { at: at("2022-11-16T08:10:00+09:00"), last_application: 2 });
+        input.last_read = Some(at("2022-11-16T08:05:00+09:00"));
+        let summary = render(&input).unwrap();
+        assert!(summary.text.contains("It has not been read since the previous summary."), "{}", summary.text);
+        assert!(summary.subject.contains("⚠"));
+
+        // Never.
+        let mut input = sample();
+        input.last_read = None;
+        let summary = render(&input).unwrap();
+        assert!(summary.text.contains("메일함 확인 (mailbox last read): 없음 (never)"), "{}", summary.text);
+        assert!(summary.text.contains("smebridge has never read the mailbox"), "{}", summary.text);
     }
 
     #[test]

@@ -11,10 +11,10 @@ use tracing::info;
 use crate::config::Config;
 use crate::domain::{next_summary_time, summary_due, EmailAddress, SummaryWindow};
 use crate::reply::{application_number, AutoSubmitted, LoopMarker};
-use crate::store::{NewReply, Store};
+use crate::store::{Covered, LastSummary, NewReply, Store};
 use crate::summary::{
-    self, Attention, AttentionKind, ChangeNote, MailboxHappening, MailboxNote, Summary, SummaryInput, CHART_CID,
-    XLSX_MIME,
+    self, Attention, AttentionKind, ChangeNote, MailboxHappening, MailboxNote, Previous, Summary, SummaryInput,
+    CHART_CID, XLSX_MIME,
 };
 
 /// How many forged-sender holds the summary lists one by one.
@@ -24,19 +24,20 @@ const FORGED_SHOWN: usize = 10;
 pub const KIND: &str = "summary";
 
 /// If a summary is due at `now`, make it and queue it for every staff recipient. Returns the day
-/// summarized.
+/// summarized. Call it only right after the mailbox was read whole: a pass that could not read
+/// the mailbox makes no summary (it would tell staff that nothing came in).
 pub fn summary_if_due(store: &mut Store, config: &Config, now: Timestamp) -> Result<Option<Date>> {
     let tz = &config.event.timezone;
     let last = store.last_summary()?;
-    let last_day = last.as_ref().map(|(day, _)| day.parse::<Date>()).transpose().context("bad day in summaries")?;
+    let last_day = last.as_ref().map(|l| l.day.parse::<Date>()).transpose().context("bad day in summaries")?;
     let window = SummaryWindow { from: config.staff.summary_from, until: config.staff.summary_until };
     let local = now.to_zoned(tz.clone()).datetime();
     let Some(day) = summary_due(local, config.staff.summary_time, last_day, window) else { return Ok(None) };
 
-    let input = gather(store, config, day, now, last.map(|(_, at)| at))?;
+    let (input, covered) = gather(store, config, day, now, last.as_ref())?;
     let rendered = summary::render(&input)?;
     let mails = compose(config, &rendered, &format!("{day}"), None)?;
-    if store.record_summary(&day.to_string(), now, &mails)? {
+    if store.record_summary(&day.to_string(), now, covered, &mails)? {
         info!(%day, recipients = mails.len(), "daily summary queued for staff");
         Ok(Some(day))
     } else {
@@ -58,8 +59,8 @@ pub fn until_next(config: &Config, now: Timestamp) -> std::time::Duration {
 
 /// The summary for `day` as it would be made at `now` (for `smebridge summary`).
 pub fn render_for(store: &Store, config: &Config, day: Date, now: Timestamp) -> Result<Summary> {
-    let previous = store.last_summary()?.map(|(_, at)| at).filter(|at| *at < now);
-    summary::render(&gather(store, config, day, now, previous)?)
+    let previous = store.last_summary()?.filter(|last| last.at < now);
+    summary::render(&gather(store, config, day, now, previous.as_ref())?.0)
 }
 
 /// Queue `summary` for every staff recipient now, outside the daily schedule.
@@ -73,7 +74,7 @@ pub fn queue_by_hand(store: &mut Store, config: &Config, summary: &Summary, now:
 
 /// Where registration stands, as a small terminal table (for `smebridge stats`).
 pub fn totals_now(store: &Store, config: &Config, day: Date, now: Timestamp) -> Result<String> {
-    let input = gather(store, config, day, now, None)?;
+    let (input, _) = gather(store, config, day, now, None)?;
     let t = summary::totals(&input);
     let mut rows = vec![
         ("신청 (accepted)", t.accepted.to_string()),
@@ -100,16 +101,21 @@ pub fn totals_now(store: &Store, config: &Config, day: Date, now: Timestamp) -> 
     Ok(out)
 }
 
-/// Everything the summary shows, read from the database.
+/// Everything the summary shows, read from the database, and what it covers: the last
+/// application and message it saw (read first, so nothing recorded meanwhile is counted as
+/// covered without being shown).
 fn gather(
     store: &Store,
     config: &Config,
     day: Date,
     now: Timestamp,
-    previous: Option<Timestamp>,
-) -> Result<SummaryInput> {
+    previous: Option<&LastSummary>,
+) -> Result<(SummaryInput, Covered)> {
+    let last_message = store.last_message_id()?;
     let applications = store.applications()?;
     let subjects = store.application_subjects()?;
+    let covered = Covered { last_application: applications.iter().map(|a| a.id).max().unwrap_or(0), last_message };
+    let told = previous.map_or(Covered::default(), |p| p.covered);
     let mut needs_person = Vec::new();
     let mut forged = Vec::new();
     for app in &applications {
@@ -211,7 +217,8 @@ fn gather(
         applications.iter().map(|a| (a.email.as_str(), a)).collect();
     let mut changes = Vec::new();
     for note in store.messages_with_outcomes(&["updated", "cancelled", "reopened"])? {
-        if previous.is_some_and(|p| note.arrived_at <= p) {
+        // New since the previous summary by when smebridge recorded it, not by arrival.
+        if note.id <= told.last_message || note.id > covered.last_message {
             continue;
         }
         let Some(app) = note.sender.as_deref().and_then(|s| by_email.get(s)) else { continue };
@@ -228,7 +235,7 @@ fn gather(
     }
 
     let mailbox = store
-        .mailbox_events(previous)?
+        .mailbox_events(previous.map(|p| p.at))?
         .into_iter()
         .map(|e| {
             let d = &e.details;
@@ -245,19 +252,21 @@ fn gather(
         })
         .collect();
 
-    Ok(SummaryInput {
+    let input = SummaryInput {
         event_name: config.event.name.clone(),
         timezone: config.event.timezone.clone(),
         day,
         generated_at: now,
-        previous,
+        previous: previous.map(|p| Previous { at: p.at, last_application: p.covered.last_application }),
+        last_read: store.mailbox_read(&config.imap.mailbox)?,
         deadline: config.event.deadline,
         capacity: config.event.capacity,
         applications,
         needs_person,
         changes,
         mailbox,
-    })
+    };
+    Ok((input, covered))
 }
 
 /// The first lines the sender wrote, for a glance.
@@ -330,7 +339,7 @@ mod tests {
     #[test]
     fn the_subject_column_shows_the_mails_subject_not_the_applicants_name() {
         let dir = tempfile::tempdir().unwrap();
-        let mut store = Store::open(&dir.path().join("db.sqlite")).unwrap();
+        let mut store = Store::open(crate::instance::Instance::claim(&dir.path().join("db.sqlite")).unwrap()).unwrap();
         let config =
             Config::from_toml(include_str!("../config/smebridge.toml"), Path::new("t.toml"), dir.path()).unwrap();
         let sender = EmailAddress::parse("kim@hanbit.example").unwrap();
@@ -358,7 +367,7 @@ mod tests {
         store.commit_message(at, &message, &write, |_| Ok(None)).unwrap();
 
         let day: Date = "2022-11-16".parse().unwrap();
-        let input = gather(&store, &config, day, arrived_at, None).unwrap();
+        let (input, _) = gather(&store, &config, day, arrived_at, None).unwrap();
         assert_eq!(input.needs_person.len(), 1);
         assert_eq!(input.needs_person[0].subject.as_deref(), Some("워크숍 참가 신청서 제출"));
 

@@ -214,3 +214,112 @@ async fn the_html_summary_renders_in_a_real_browser_and_shows_the_totals() {
         assert!(squashed.contains(shown), "the rendered page should show {shown:?}:\n{squashed}");
     }
 }
+
+/// `smebridge ARGS` with the daemon's clock started at `clock` (see [`Desk::command`]).
+fn smebridge_at(desk: &Desk, args: &[&str], clock: &str) -> std::process::Output {
+    let (mut command, log) = desk.command(args);
+    let out = command
+        .env("SMEBRIDGE_CLOCK_START", clock)
+        .stderr(std::process::Stdio::piped())
+        .output()
+        .expect("smebridge must start");
+    std::fs::write(log, &out.stderr).unwrap();
+    out
+}
+
+fn once_at(desk: &Desk, clock: &str) -> String {
+    let out = smebridge_at(desk, &["once"], clock);
+    assert!(out.status.success(), "once at {clock}:\n{}", String::from_utf8_lossy(&out.stderr));
+    String::from_utf8(out.stdout).unwrap()
+}
+
+fn summaries_recorded(desk: &Desk) -> i64 {
+    let conn = rusqlite::Connection::open(desk.database()).unwrap();
+    conn.query_row("SELECT COUNT(*) FROM summaries", [], |r| r.get(0)).unwrap()
+}
+
+/// (subject, text part) of a staff mail.
+fn subject_and_text(raw: &[u8]) -> (String, String) {
+    let mail = parsed(raw);
+    (mail.subject().unwrap().to_owned(), mail.body_text(0).unwrap().into_owned())
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_pass_that_cannot_log_in_sends_nothing_and_the_next_good_pass_answers_and_summarizes() {
+    let mut desk = Desk::start_with(DEADLINE, &[("staff", "summary_from = \"2022-11-07\"")]);
+    let kim = "kim@hanbit.example";
+    let lee = "lee@daon.example";
+    // Kim's application is recorded while Postfix is down: its acknowledgement waits in the
+    // outbox. No summary yet (before the first summary time nothing was missed).
+    desk.stack.stop_postfix().expect("stop Postfix");
+    let raw = application("김민준", kim, "참가 신청", "성명: 김민준\n소속: (주)한빛테크\n", "k1@hanbit.example");
+    desk.append_to_center(&raw, "16-Nov-2022 06:50:00 +0900").await;
+    let first = once_at(&desk, "2022-11-16T07:00:00+09:00");
+    assert!(first.contains("recorded 1 new message") && first.contains("retrying 1"), "{first}");
+    desk.stack.start_postfix().expect("start Postfix");
+    // Lee applies; then the password is wrong when the summary is due.
+    let raw = application("이서연", lee, "참가 신청", "성명: 이서연\n소속: 다온소재\n", "l1@daon.example");
+    desk.append_to_center(&raw, "16-Nov-2022 08:00:00 +0900").await;
+    let password = desk.dir.path().join("password");
+    let good = std::fs::read_to_string(&password).unwrap();
+    std::fs::write(&password, "not-the-password\n").unwrap();
+
+    let out = smebridge_at(&desk, &["once"], "2022-11-16T09:00:00+09:00");
+    let stderr = String::from_utf8_lossy(&out.stderr);
+    assert!(!out.status.success(), "a pass that cannot log in fails:\n{stderr}");
+    assert!(stderr.contains("cannot log in to the mailbox; nothing was sent"), "{stderr}");
+    assert!(stderr.contains("wrong username or password"), "{stderr}");
+    desk.stack.wait_for_queue_empty(Duration::from_secs(30)).unwrap();
+    assert_eq!(desk.count(STAFF).await, 0, "no staff summary from a mailbox that was not read");
+    assert_eq!(desk.count(kim).await, 0, "nothing sent at all, not even a pending reply");
+    assert_eq!(desk.count(lee).await, 0);
+    assert_eq!(summaries_recorded(&desk), 0, "the day's summary is not used up");
+    assert_eq!(desk.outbox_states(), vec![("pending".to_owned(), 1)]);
+
+    // The password fixed: the next pass reads the mailbox, answers both and summarizes.
+    std::fs::write(&password, good).unwrap();
+    let second = once_at(&desk, "2022-11-16T09:00:00+09:00");
+    assert!(second.contains("recorded 1 new message"), "{second}");
+    assert_eq!(desk.wait_for_mail(kim, 1).await.len(), 1);
+    assert_eq!(desk.wait_for_mail(lee, 1).await.len(), 1);
+    let (subject, text) = subject_and_text(&desk.wait_for_mail(STAFF, 1).await[0].raw);
+    assert!(subject.contains("2022-11-16") && subject.contains("신규 2건"), "{subject}");
+    assert!(!subject.contains("⚠"), "the mailbox was just read: {subject}");
+    assert!(text.contains("1. 김민준") && text.contains("2. 이서연"), "both are new:\n{text}");
+    assert!(text.contains("메일함 확인 (mailbox last read): 2022-11-16 (수) 09:00"), "{text}");
+    desk.stack.wait_for_queue_empty(Duration::from_secs(30)).unwrap();
+    assert_eq!(desk.count(kim).await, 1, "one acknowledgement each");
+    assert_eq!(desk.count(lee).await, 1);
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn an_application_recorded_after_a_summary_it_arrived_before_is_new_in_the_next_summary() {
+    let desk = Desk::start_with(DEADLINE, &[("staff", "summary_from = \"2022-11-07\"")]);
+    let raw = application("김민준", "kim@hanbit.example", "참가 신청", "성명: 김민준\n소속: 한빛테크\n", "k@h.example");
+    desk.append_to_center(&raw, "15-Nov-2022 10:00:00 +0900").await;
+    once_at(&desk, "2022-11-16T08:31:00+09:00");
+    let (subject, _) = subject_and_text(&desk.wait_for_mail(STAFF, 1).await[0].raw);
+    assert!(subject.contains("2022-11-16") && subject.contains("신규 1건"), "{subject}");
+
+    // Lee's mail arrived at 08:00, before that summary, but smebridge records it only later (the
+    // mailbox was not read in between).
+    let raw = application("이서연", "lee@daon.example", "참가 신청", "성명: 이서연\n소속: 다온소재\n", "l@d.example");
+    desk.append_to_center(&raw, "16-Nov-2022 08:00:00 +0900").await;
+
+    // A summary sent by hand an hour and a half after the last read warns that it is stale.
+    let out = smebridge_at(&desk, &["summary", "--send"], "2022-11-16T10:05:00+09:00");
+    assert!(out.status.success(), "{}", String::from_utf8_lossy(&out.stderr));
+    let (subject, text) = subject_and_text(&desk.wait_for_mail(STAFF, 2).await[1].raw);
+    assert!(subject.starts_with("[smebridge] ⚠ 메일함 미확인 (mailbox not read)"), "{subject}");
+    assert!(
+        text.contains("The mailbox was last read at 2022-11-16 (수) 08:31, 1 h 34 min before this summary"),
+        "{text}"
+    );
+
+    once_at(&desk, "2022-11-17T08:31:00+09:00");
+    let mails = desk.wait_for_mail(STAFF, 3).await;
+    let (subject, text) = subject_and_text(&mails[2].raw);
+    assert!(subject.contains("2022-11-17") && subject.contains("신규 1건"), "{subject}");
+    assert!(text.contains("1. 이서연"), "recorded after the previous summary, so new in this one:\n{text}");
+    assert!(!text.contains("1. 김민준"), "{text}");
+}
