@@ -215,6 +215,10 @@ struct Budget {
 }
 
 impl Budget {
+    fn left_usize(&self) -> usize {
+        usize::try_from(self.left).unwrap_or(usize::MAX)
+    }
+
     fn spend(&mut self, bytes: u64) -> Result<(), ExtractError> {
         self.left = self.left.checked_sub(bytes).ok_or(TooLarge)?;
         Ok(())
@@ -1680,7 +1684,7 @@ fn pdf_page(
 ) -> Result<(), ExtractError> {
     let resources = Resources::of_page(document, page_id);
     let mut marks = PageMarks::default();
-    if let Ok(content) = document.get_page_content(page_id) {
+    if let Ok(content) = document.get_page_content_with_limit(page_id, budget.left_usize()) {
         budget.spend(content.len() as u64)?;
         run_content(document, &content, &resources, Matrix::IDENTITY, 0, budget, &mut marks)?;
     }
