@@ -105,7 +105,8 @@ pub fn many_header_fields(bytes: usize) -> Vec<u8> {
         let _ = write!(fields, "X-F{i}: v\r\n");
         i += 1;
     }
-    let mut raw = head("manyfields", "text/plain; charset=utf-8").replacen("MIME-Version", &(fields + "MIME-Version"), 1);
+    let mut raw =
+        head("manyfields", "text/plain; charset=utf-8").replacen("MIME-Version", &(fields + "MIME-Version"), 1);
     raw.push_str("성명: 머리\r\n");
     raw.into_bytes()
 }
@@ -181,11 +182,19 @@ pub fn pdf_xref_terabyte() -> Vec<u8> {
 
 /// A PDF of `objects` (numbered from 1, the first the catalog) with a correct xref table.
 pub fn pdf_of(objects: &[String]) -> Vec<u8> {
-    let mut pdf = b"%PDF-1.4\n".to_vec();
+    let objects: Vec<Vec<u8>> = objects.iter().map(|o| o.as_bytes().to_vec()).collect();
+    pdf_of_bytes("1.4", &objects)
+}
+
+/// [`pdf_of`] for objects that hold binary data.
+fn pdf_of_bytes(version: &str, objects: &[Vec<u8>]) -> Vec<u8> {
+    let mut pdf = format!("%PDF-{version}\n").into_bytes();
     let mut offsets = Vec::with_capacity(objects.len());
     for (i, object) in objects.iter().enumerate() {
         offsets.push(pdf.len());
-        pdf.extend_from_slice(format!("{} 0 obj\n{object}\nendobj\n", i + 1).as_bytes());
+        pdf.extend_from_slice(format!("{} 0 obj\n", i + 1).as_bytes());
+        pdf.extend_from_slice(object);
+        pdf.extend_from_slice(b"\nendobj\n");
     }
     let xref = pdf.len();
     pdf.extend_from_slice(format!("xref\n0 {}\n0000000000 65535 f \n", objects.len() + 1).as_bytes());
@@ -253,16 +262,44 @@ pub fn pdf_cyclic() -> Vec<u8> {
 }
 
 /// A page whose resources chain through `objects` form XObjects: each one's resources name
-/// the next, and each draws the next.
+/// the next, and each draws the next. Written compactly (a PDF 1.5 cross-reference stream, no
+/// bounding boxes), so that 260,000 of them fit in a message under the limit.
 pub fn pdf_resource_chain(objects: usize) -> Vec<u8> {
-    let forms = (0..objects)
-        .map(|i| {
-            let next = 6 + i + 1;
-            let link = if i + 1 < objects { format!("/Resources<</XObject<</X {next} 0 R>>>>") } else { String::new() };
-            format!("<</Subtype/Form/BBox[0 0 9 9]{link}/Length 6>>stream\n/X Do\nendstream")
-        })
-        .collect();
-    pdf_of(&pdf_page_drawing(forms))
+    let mut pdf = b"%PDF-1.5\n".to_vec();
+    let mut offsets = Vec::with_capacity(objects + 5);
+    let mut add = |pdf: &mut Vec<u8>, text: String| {
+        offsets.push(pdf.len());
+        pdf.extend_from_slice(text.as_bytes());
+    };
+    for (i, object) in pdf_page_drawing(Vec::new()).into_iter().enumerate() {
+        add(&mut pdf, format!("{} 0 obj\n{object}\nendobj\n", i + 1));
+    }
+    for i in 0..objects {
+        let id = 6 + i;
+        let link = if i + 1 < objects { format!("/Resources<</XObject<</X {} 0 R>>>>", id + 1) } else { String::new() };
+        add(&mut pdf, format!("{id} 0 obj<</Subtype/Form{link}/Length 5>>stream\n/X Do\nendstream endobj\n"));
+    }
+    let xref_id = offsets.len() + 1;
+    let xref_at = pdf.len();
+    let mut entries = vec![0u8, 0, 0, 0, 0];
+    for offset in &offsets {
+        entries.push(1);
+        entries.extend_from_slice(&u32::try_from(*offset).unwrap_or(u32::MAX).to_be_bytes());
+    }
+    entries.push(1);
+    entries.extend_from_slice(&u32::try_from(xref_at).unwrap_or(u32::MAX).to_be_bytes());
+    let data = zlib(&entries);
+    pdf.extend_from_slice(
+        format!(
+            "{xref_id} 0 obj\n<< /Type /XRef /Size {} /W [1 4 0] /Root 1 0 R /Filter /FlateDecode /Length {} >>\nstream\n",
+            xref_id + 1,
+            data.len()
+        )
+        .as_bytes(),
+    );
+    pdf.extend_from_slice(&data);
+    pdf.extend_from_slice(format!("\nendstream\nendobj\nstartxref\n{xref_at}\n%%EOF\n").as_bytes());
+    pdf
 }
 
 /// A page tree of `pages` empty pages.
@@ -282,12 +319,12 @@ pub fn pdf_many_pages(pages: usize) -> Vec<u8> {
 pub fn pdf_operand_flood(operands: usize) -> Vec<u8> {
     let content = format!("{}n", "0 ".repeat(operands));
     let objects = vec![
-        "<< /Type /Catalog /Pages 2 0 R >>".to_owned(),
-        "<< /Type /Pages /Kids [3 0 R] /Count 1 >>".to_owned(),
-        "<< /Type /Page /Parent 2 0 R /MediaBox [0 0 9 9] /Contents 4 0 R >>".to_owned(),
+        b"<< /Type /Catalog /Pages 2 0 R >>".to_vec(),
+        b"<< /Type /Pages /Kids [3 0 R] /Count 1 >>".to_vec(),
+        b"<< /Type /Page /Parent 2 0 R /MediaBox [0 0 9 9] /Contents 4 0 R >>".to_vec(),
         deflated_stream(content.as_bytes()),
     ];
-    pdf_of(&objects)
+    pdf_of_bytes("1.4", &objects)
 }
 
 /// An object (not a stream) that is an array of `elements` zeros: small on disk per element,
@@ -312,40 +349,28 @@ pub fn pdf_object_stream_flood(pairs: usize, elements: usize) -> Vec<u8> {
     let first = index.len();
     let body = format!("{index}[{}]", "0 ".repeat(elements));
     let mut compressed = zlib(body.as_bytes());
-    let dict = format!("<< /Type /ObjStm /N {pairs} /First {first} /Filter /FlateDecode /Length {} >>\nstream\n", compressed.len());
+    let dict = format!(
+        "<< /Type /ObjStm /N {pairs} /First {first} /Filter /FlateDecode /Length {} >>\nstream\n",
+        compressed.len()
+    );
     let mut stream = dict.into_bytes();
     stream.append(&mut compressed);
     stream.extend_from_slice(b"\nendstream");
     let objects = [
-        "<< /Type /Catalog /Pages 2 0 R >>".as_bytes().to_vec(),
-        "<< /Type /Pages /Kids [3 0 R] /Count 1 >>".as_bytes().to_vec(),
-        "<< /Type /Page /Parent 2 0 R /MediaBox [0 0 9 9] >>".as_bytes().to_vec(),
+        b"<< /Type /Catalog /Pages 2 0 R >>".to_vec(),
+        b"<< /Type /Pages /Kids [3 0 R] /Count 1 >>".to_vec(),
+        b"<< /Type /Page /Parent 2 0 R /MediaBox [0 0 9 9] >>".to_vec(),
         stream,
     ];
-    let mut pdf = b"%PDF-1.5\n".to_vec();
-    let mut offsets = Vec::new();
-    for (i, object) in objects.iter().enumerate() {
-        offsets.push(pdf.len());
-        pdf.extend_from_slice(format!("{} 0 obj\n", i + 1).as_bytes());
-        pdf.extend_from_slice(object);
-        pdf.extend_from_slice(b"\nendobj\n");
-    }
-    let xref = pdf.len();
-    pdf.extend_from_slice(format!("xref\n0 {}\n0000000000 65535 f \n", objects.len() + 1).as_bytes());
-    for offset in offsets {
-        pdf.extend_from_slice(format!("{offset:010} 00000 n \n").as_bytes());
-    }
-    pdf.extend_from_slice(
-        format!("trailer\n<< /Size {} /Root 1 0 R >>\nstartxref\n{xref}\n%%EOF\n", objects.len() + 1).as_bytes(),
-    );
-    pdf
+    pdf_of_bytes("1.5", &objects)
 }
 
-fn deflated_stream(content: &[u8]) -> String {
-    // Latin-1 round trip keeps the compressed bytes intact inside a String-built PDF.
+fn deflated_stream(content: &[u8]) -> Vec<u8> {
     let data = zlib(content);
-    let text: String = data.iter().map(|&b| char::from(b)).collect();
-    format!("<< /Length {} /Filter /FlateDecode >>\nstream\n{text}\nendstream", data.len())
+    let mut stream = format!("<< /Length {} /Filter /FlateDecode >>\nstream\n", data.len()).into_bytes();
+    stream.extend_from_slice(&data);
+    stream.extend_from_slice(b"\nendstream");
+    stream
 }
 
 fn zlib(data: &[u8]) -> Vec<u8> {
@@ -416,7 +441,7 @@ fn zip_raw(entries: &[(&str, u16, &[u8], u32, u32)]) -> Vec<u8> {
         central.extend_from_slice(b"PK\x01\x02");
         central.extend_from_slice(&20u16.to_le_bytes()); // version made by
         fields(&mut central);
-        central.extend_from_slice(&[0; 8]); // comment length, disk, internal attributes
+        central.extend_from_slice(&[0; 6]); // comment length, disk, internal attributes
         central.extend_from_slice(&0u32.to_le_bytes()); // external attributes
         central.extend_from_slice(&offset.to_le_bytes());
         central.extend_from_slice(name.as_bytes());
@@ -562,7 +587,8 @@ pub fn xlsx_shared_strings_flood(count: usize) -> Vec<u8> {
         r#"<sst xmlns="http://schemas.openxmlformats.org/spreadsheetml/2006/main">{}</sst>"#,
         "<si/>".repeat(count)
     );
-    let sheet = r#"<worksheet xmlns="http://schemas.openxmlformats.org/spreadsheetml/2006/main"><sheetData/></worksheet>"#;
+    let sheet =
+        r#"<worksheet xmlns="http://schemas.openxmlformats.org/spreadsheetml/2006/main"><sheetData/></worksheet>"#;
     let mut entries = ZipForm::Xlsx.scaffolding();
     entries.push(("xl/worksheets/sheet1.xml", sheet.as_bytes()));
     let data = deflate_all(strings.as_bytes());
@@ -579,11 +605,8 @@ pub fn xlsx_empty_cells(rows: usize, cells: usize) -> Vec<u8> {
         r#"<worksheet xmlns="http://schemas.openxmlformats.org/spreadsheetml/2006/main"><sheetData>{}</sheetData></worksheet>"#,
         row.repeat(rows)
     );
-    let mut rows_: Vec<(&str, u16, &[u8], u32, u32)> = ZipForm::Xlsx
-        .scaffolding()
-        .into_iter()
-        .map(|(n, d)| (n, 0, d, d.len() as u32, crc32(d)))
-        .collect();
+    let mut rows_: Vec<(&str, u16, &[u8], u32, u32)> =
+        ZipForm::Xlsx.scaffolding().into_iter().map(|(n, d)| (n, 0, d, d.len() as u32, crc32(d))).collect();
     let data = deflate_all(sheet.as_bytes());
     rows_.push(("xl/worksheets/sheet1.xml", 8, &data, sheet.len() as u32, crc32(sheet.as_bytes())));
     zip_raw(&rows_)
@@ -640,4 +663,29 @@ pub fn hwp_huge_sizes(mib: usize) -> Vec<Vec<u8>> {
         }
     }
     vec![lying_records, inflating, lying_directory]
+}
+
+/// Not hostile, only large: an application (Korean subject in encoded words) with one
+/// attachment of `bytes` random-looking bytes, as big as the message limit allows.
+pub fn largest_ordinary_application(bytes: usize) -> Vec<u8> {
+    let mut payload = Vec::with_capacity(bytes);
+    let mut x: u32 = 0x9e37_79b9;
+    while payload.len() < bytes {
+        x ^= x << 13;
+        x ^= x >> 17;
+        x ^= x << 5;
+        payload.extend_from_slice(&x.to_le_bytes());
+    }
+    payload.truncate(bytes);
+    let mut raw = String::from(
+        "From: =?UTF-8?B?6rmA66+87KSA?= <applicant@large.example>\r\nTo: smebridge@kaist.ac.kr\r\n\
+         Subject: =?UTF-8?B?7JuM7YGs7IiNIOywuOqwgCDsi6Dssq3tlanri4jri6Q=?=\r\nMessage-ID: <large@large.example>\r\n\
+         Date: Wed, 16 Nov 2022 10:00:00 +0900\r\nMIME-Version: 1.0\r\nContent-Type: multipart/mixed; boundary=\"l\"\r\n\r\n\
+         --l\r\nContent-Type: text/plain; charset=utf-8\r\n\r\n성명: 김민준\r\n소속: 한빛테크\r\n연락처: 010-1234-5678\r\n\
+         --l\r\nContent-Type: application/octet-stream; name=\"scan.bin\"\r\nContent-Disposition: attachment; filename=\"scan.bin\"\r\n\
+         Content-Transfer-Encoding: base64\r\n\r\n",
+    );
+    raw.push_str(&base64_lines(&payload));
+    raw.push_str("--l--\r\n");
+    raw.into_bytes()
 }
