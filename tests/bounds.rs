@@ -56,6 +56,8 @@ fn parse_in_child(raw: &[u8]) -> (i32, String, i64) {
             Ok(())
         });
     }
+    // Reaped below with waitpid, after the ptrace exit stop; `Child::wait` would find it gone.
+    #[allow(clippy::zombie_processes)]
     let child = command.spawn().expect("smebridge started");
     let pid = i32::try_from(child.id()).expect("a pid");
     let mut status = 0;
