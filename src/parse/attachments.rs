@@ -17,22 +17,28 @@
 //! Everything here is pure (no I/O) and bounded by [`Limits`]: the input size, the total number
 //! of bytes inflated (counted while inflating, so a zip bomb stops at the limit without the
 //! memory being allocated), the number of zip entries, and the length of the text (longer text is
-//! cut, not refused). Garbage gives an [`ExtractError`], never a panic; as a last line of defence
-//! the third-party parsers (zip, CFB, PDF) run under `catch_unwind`.
+//! cut, not refused); no decompressed part larger than [`MAX_KEPT_BYTES`] is held at once.
+//! Garbage gives an [`ExtractError`], never a panic; as a last line of defence the third-party
+//! parsers (zip, CFB, PDF) run under `catch_unwind`.
 //!
 //! Formats and their readers:
 //! - DOCX, HWPX, XLSX: `zip` + `quick-xml`, read here element by element.
 //! - HWP 5: `cfb` for the OLE container, `flate2` for the raw-deflated `BodyText/Section*`
 //!   streams, and a minimal record reader below (paragraph text and table cells; the HWP crates
 //!   on crates.io inflate without limits and panic on malformed input).
-//! - PDF: `lopdf` for objects, fonts and content streams; the text (of the page, of the form
-//!   XObjects it draws, and of its annotations' appearances, which is where filled-in form fields
-//!   are) is placed by its position on the page and read line by line; a vertical rule or a wide
-//!   gap between two pieces of a line makes a tab, so that the cells of a table row come out as
-//!   above. Every stream is first inflated once here, counted and thrown away, because lopdf
-//!   inflates without limits. An encrypted PDF is refused (even one that opens without a
-//!   password): its streams cannot be measured before they are decrypted. A scanned PDF has no
-//!   text and gives an empty string.
+//! - PDF: `lopdf` (0.47, which bounds the streams it decodes while loading) for objects, fonts
+//!   and content streams; the text (of the page, of the form XObjects it draws, and of its
+//!   annotations' appearances, which is where filled-in form fields are) is placed by its
+//!   position on the page and read line by line; a vertical rule or a wide gap between two
+//!   pieces of a line makes a tab, so that the cells of a table row come out as above. Before
+//!   lopdf sees the file, every stream is inflated once here, counted and thrown away, and what
+//!   loading will keep in memory is measured ([`pdf_census`]): a file whose objects would take
+//!   more is [`ExtractError::TooComplex`]. Reading is budgeted too: the first
+//!   [`MAX_PDF_PAGES`] pages, forms nested at most [`MAX_FORM_DEPTH`] deep and never inside
+//!   themselves, at most [`MAX_PDF_FORMS`] forms, [`MAX_CONTENT_TOKENS`] tokens a content
+//!   stream. An encrypted PDF is refused (even one that opens without a password): its streams
+//!   cannot be measured before they are decrypted. A scanned PDF has no text and gives an empty
+//!   string.
 //! - TNEF: a small reader of MS-OXTNEF attributes and attachment MAPI properties.
 
 use std::collections::{BTreeMap, HashMap};
@@ -1521,7 +1527,7 @@ fn pdf_fonts<'a>(
             Some(name) if composite && (name.starts_with(b"KSC") || name.starts_with(b"KSCms")) => {
                 Ok(FontDecode::EucKr)
             }
-            _ => font.get_font_encoding(document).map(FontDecode::Lopdf),
+            _ => font.get_font_encoding_with_limit(document, MAX_KEPT_BYTES).map(FontDecode::Lopdf),
         };
         let Ok(decode) = decode else { continue };
         let mut widths = HashMap::new();
