@@ -1237,6 +1237,11 @@ const MAX_PDF_CONTENT_TOKENS: usize = 4_000_000;
 const MAX_PDF_LOOKUPS: usize = 2_000_000;
 
 fn pdf(bytes: &[u8], budget: &mut Budget, doc: &mut Builder) -> Result<(), ExtractError> {
+    // Readers look for the header in the first kilobyte; without one it is some other file
+    // with a .pdf name (lopdf would search all of it for objects before giving up).
+    if find(&bytes[..bytes.len().min(1024)], b"%PDF-").is_none() {
+        return Err(Broken("no PDF header".into()));
+    }
     if has_encrypt_entry(bytes) {
         return Err(Encrypted);
     }
@@ -2636,7 +2641,19 @@ fn type_by_extension(name: &str) -> &'static str {
 // ---------------------------------------------------------------------------
 
 fn find(haystack: &[u8], needle: &[u8]) -> Option<usize> {
-    haystack.windows(needle.len()).position(|w| w == needle)
+    // Looking for the first byte alone is what makes this fast on megabytes of stream data.
+    let Some((&first, rest)) = needle.split_first() else {
+        return Some(0);
+    };
+    let mut from = 0;
+    while let Some(i) = haystack.get(from..)?.iter().position(|&b| b == first) {
+        let at = from + i;
+        if haystack[at + 1..].starts_with(rest) {
+            return Some(at);
+        }
+        from = at + 1;
+    }
+    None
 }
 
 fn rfind(haystack: &[u8], needle: &[u8]) -> Option<usize> {

@@ -184,7 +184,8 @@ fn count(raw: &[u8], depth: usize, totals: &mut Totals) -> Result<(), (usize, Ov
     let mut ends = LogicalLineEnds::default();
     let mut keywords = Keywords::default();
     let mut i = 0;
-    while i < raw.len() {
+    while let Some(next) = next_interesting(raw, i) {
+        i = next;
         match raw[i] {
             b'\n' => {
                 if is_blank(&raw[line_start..i]) {
@@ -221,6 +222,13 @@ fn count(raw: &[u8], depth: usize, totals: &mut Totals) -> Result<(), (usize, Ov
         i += 1;
     }
     Ok(())
+}
+
+/// The next line break, colon or hyphen from `from`: the only bytes [`count`] looks at. On its
+/// own (not inlined) it compiles to a tight loop; inside `count` it did not, and cost 5 ns a byte.
+#[inline(never)]
+fn next_interesting(raw: &[u8], from: usize) -> Option<usize> {
+    raw.get(from..)?.iter().position(|&b| (b == b'\n') | (b == b':') | (b == b'-')).map(|at| from + at)
 }
 
 /// A line that ends a header block wherever it stands: white space only, and not a folded
@@ -394,25 +402,30 @@ impl LogicalLineEnds {
     }
 }
 
-/// Whether `multipart` or `message` (any case) occurs between two positions; the next
-/// occurrence is remembered (positions only grow), so no byte is scanned twice.
+/// Whether `multipart` or `message` (any case) occurs in a folded header line after a position.
+/// Headers found inside one long line share its answer, so the line is scanned about once.
 #[derive(Default)]
 struct Keywords {
-    scanned_from: Option<usize>,
+    line_end: usize,
+    from: usize,
     next: Option<usize>,
 }
 
 impl Keywords {
     fn within(&mut self, raw: &[u8], start: usize, end: usize) -> bool {
-        let fresh = self.scanned_from.is_some_and(|from| from <= start && self.next.is_none_or(|next| next >= start));
-        if !fresh {
-            self.scanned_from = Some(start);
-            self.next = (start..raw.len()).find(|&i| {
-                let rest = &raw[i..];
-                starts_with_ci(rest, b"multipart") || starts_with_ci(rest, b"message")
-            });
+        let known = self.line_end == end && self.from <= start && self.next.is_none_or(|next| next >= start);
+        if !known {
+            let line = &raw[..end];
+            *self = Keywords {
+                line_end: end,
+                from: start,
+                next: (start..end).find(|&i| {
+                    matches!(line[i], b'm' | b'M')
+                        && (starts_with_ci(&line[i..], b"multipart") || starts_with_ci(&line[i..], b"message"))
+                }),
+            };
         }
-        self.next.is_some_and(|next| next < end)
+        self.next.is_some()
     }
 }
 
