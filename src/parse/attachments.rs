@@ -17,22 +17,28 @@
 //! Everything here is pure (no I/O) and bounded by [`Limits`]: the input size, the total number
 //! of bytes inflated (counted while inflating, so a zip bomb stops at the limit without the
 //! memory being allocated), the number of zip entries, and the length of the text (longer text is
-//! cut, not refused). Garbage gives an [`ExtractError`], never a panic; as a last line of defence
-//! the third-party parsers (zip, CFB, PDF) run under `catch_unwind`.
+//! cut, not refused); no decompressed part larger than [`MAX_KEPT_BYTES`] is held at once.
+//! Garbage gives an [`ExtractError`], never a panic; as a last line of defence the third-party
+//! parsers (zip, CFB, PDF) run under `catch_unwind`.
 //!
 //! Formats and their readers:
 //! - DOCX, HWPX, XLSX: `zip` + `quick-xml`, read here element by element.
 //! - HWP 5: `cfb` for the OLE container, `flate2` for the raw-deflated `BodyText/Section*`
 //!   streams, and a minimal record reader below (paragraph text and table cells; the HWP crates
 //!   on crates.io inflate without limits and panic on malformed input).
-//! - PDF: `lopdf` for objects, fonts and content streams; the text (of the page, of the form
-//!   XObjects it draws, and of its annotations' appearances, which is where filled-in form fields
-//!   are) is placed by its position on the page and read line by line; a vertical rule or a wide
-//!   gap between two pieces of a line makes a tab, so that the cells of a table row come out as
-//!   above. Every stream is first inflated once here, counted and thrown away, because lopdf
-//!   inflates without limits. An encrypted PDF is refused (even one that opens without a
-//!   password): its streams cannot be measured before they are decrypted. A scanned PDF has no
-//!   text and gives an empty string.
+//! - PDF: `lopdf` (0.47, which bounds the streams it decodes while loading) for objects, fonts
+//!   and content streams; the text (of the page, of the form XObjects it draws, and of its
+//!   annotations' appearances, which is where filled-in form fields are) is placed by its
+//!   position on the page and read line by line; a vertical rule or a wide gap between two
+//!   pieces of a line makes a tab, so that the cells of a table row come out as above. Before
+//!   lopdf sees the file, every stream is inflated once here, counted and thrown away, and what
+//!   loading will keep in memory is measured ([`pdf_census`]): a file whose objects would take
+//!   more is [`ExtractError::TooComplex`]. Reading is budgeted too: the first
+//!   [`MAX_PDF_PAGES`] pages, forms nested at most [`MAX_FORM_DEPTH`] deep and never inside
+//!   themselves, at most [`MAX_PDF_FORMS`] forms, [`MAX_CONTENT_TOKENS`] tokens a content
+//!   stream. An encrypted PDF is refused (even one that opens without a password): its streams
+//!   cannot be measured before they are decrypted. A scanned PDF has no text and gives an empty
+//!   string.
 //! - TNEF: a small reader of MS-OXTNEF attributes and attachment MAPI properties.
 
 use std::collections::{BTreeMap, HashMap};
@@ -41,6 +47,8 @@ use std::panic::{catch_unwind, AssertUnwindSafe};
 
 use flate2::{Decompress, FlushDecompress, Status};
 use quick_xml::events::{BytesStart, Event};
+
+mod pdf_census;
 
 /// How much an attachment may cost to read.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -88,9 +96,13 @@ pub enum ExtractError {
     Unsupported(String),
     #[error("the document could not be read: {0}")]
     Broken(String),
+    /// Reading it would take more than the limits allow: too many objects, pages, forms or
+    /// cells, nesting too deep, or a structure that refers to itself.
+    #[error("the document is too complex to read: {0}")]
+    TooComplex(String),
 }
 
-use ExtractError::{Broken, Encrypted, TooLarge, Unsupported};
+use ExtractError::{Broken, Encrypted, TooComplex, TooLarge, Unsupported};
 
 const ZIP_MAGIC: &[u8] = b"PK\x03\x04";
 const ZIP_EMPTY_MAGIC: &[u8] = b"PK\x05\x06";
@@ -209,12 +221,21 @@ fn guarded<T>(run: impl FnOnce() -> Result<T, ExtractError>) -> Result<T, Extrac
     catch_unwind(AssertUnwindSafe(run)).unwrap_or_else(|_| Err(Broken("the reader failed on malformed data".into())))
 }
 
+/// Most bytes of one decompressed part kept in memory at once (an XML part, an HWP section, a
+/// PDF content stream or object stream); [`Limits::max_decompressed_bytes`] bounds what is
+/// inflated in all, counted and mostly thrown away. A larger part is [`ExtractError::TooLarge`].
+const MAX_KEPT_BYTES: usize = 16 << 20;
+
 /// What is left of [`Limits::max_decompressed_bytes`].
 struct Budget {
     left: u64,
 }
 
 impl Budget {
+    fn left_usize(&self) -> usize {
+        usize::try_from(self.left).unwrap_or(usize::MAX)
+    }
+
     fn spend(&mut self, bytes: u64) -> Result<(), ExtractError> {
         self.left = self.left.checked_sub(bytes).ok_or(TooLarge)?;
         Ok(())
@@ -541,7 +562,8 @@ fn read_zip_entry(zip: &mut Zip<'_>, name: &str, budget: &mut Budget) -> Result<
     read_bounded(entry, budget).map(Some)
 }
 
-/// Reads to the end, spending the budget as bytes arrive (a declared size is never trusted).
+/// Reads to the end, spending the budget as bytes arrive (a declared size is never trusted);
+/// more than [`MAX_KEPT_BYTES`] is [`ExtractError::TooLarge`].
 fn read_bounded(mut reader: impl Read, budget: &mut Budget) -> Result<Vec<u8>, ExtractError> {
     let mut out = Vec::new();
     let mut chunk = [0u8; 16 * 1024];
@@ -551,6 +573,9 @@ fn read_bounded(mut reader: impl Read, budget: &mut Budget) -> Result<Vec<u8>, E
             return Ok(out);
         }
         budget.spend(n as u64)?;
+        if out.len() + n > MAX_KEPT_BYTES {
+            return Err(TooLarge);
+        }
         out.extend_from_slice(&chunk[..n]);
     }
 }
@@ -1023,7 +1048,16 @@ fn u32_le(data: &[u8], at: usize) -> Option<u32> {
 /// ends early gives what was inflated so far.
 fn inflate(data: &[u8], zlib_header: bool, budget: &mut Budget) -> Result<Vec<u8>, ExtractError> {
     let mut out = Vec::new();
-    inflate_each(data, zlib_header, budget, |chunk| out.extend_from_slice(chunk))?;
+    let mut over = false;
+    inflate_each(data, zlib_header, budget, |chunk| {
+        over |= out.len() + chunk.len() > MAX_KEPT_BYTES;
+        if !over {
+            out.extend_from_slice(chunk);
+        }
+    })?;
+    if over {
+        return Err(TooLarge);
+    }
     Ok(out)
 }
 
@@ -1187,22 +1221,51 @@ fn hwp_para_text(data: &[u8], doc: &mut Builder) {
 /// Most filters applied in a row to one PDF stream.
 const MAX_PDF_FILTERS: usize = 4;
 
+/// Most pages read; the text of an application form is on its first few.
+const MAX_PDF_PAGES: usize = 200;
+
+/// Most form XObjects and appearance streams run for the whole document.
+const MAX_PDF_FORMS: usize = 2_000;
+
+/// Most tokens of one content stream decoded (each becomes an object in memory).
+const MAX_CONTENT_TOKENS: usize = 200_000;
+
+/// Most tokens of content streams decoded for the whole document.
+const MAX_PDF_CONTENT_TOKENS: usize = 4_000_000;
+
+/// Most objects looked up (references followed) while reading the whole document.
+const MAX_PDF_LOOKUPS: usize = 2_000_000;
+
 fn pdf(bytes: &[u8], budget: &mut Budget, doc: &mut Builder) -> Result<(), ExtractError> {
+    // Readers look for the header in the first kilobyte; without one it is some other file
+    // with a .pdf name (lopdf would search all of it for objects before giving up).
+    if find(&bytes[..bytes.len().min(1024)], b"%PDF-").is_none() {
+        return Err(Broken("no PDF header".into()));
+    }
     if has_encrypt_entry(bytes) {
         return Err(Encrypted);
     }
-    measure_pdf_streams(bytes, budget)?;
-    let document = lopdf::Document::load_mem(bytes).map_err(|e| match e {
+    let mut census = pdf_census::Census::new();
+    measure_pdf_streams(bytes, budget, &mut census)?;
+    census.file(bytes)?;
+    let options = lopdf::LoadOptions {
+        max_decompressed_size: Some(budget.left_usize().min(MAX_KEPT_BYTES)),
+        ..Default::default()
+    };
+    let document = lopdf::Document::load_mem_with_options(bytes, options).map_err(|e| match e {
         lopdf::Error::Decryption(_) | lopdf::Error::InvalidPassword | lopdf::Error::UnsupportedSecurityHandler(_) => {
             Encrypted
         }
+        lopdf::Error::Decompress(lopdf::DecompressError::MemoryLimitExceeded { .. }) => TooLarge,
         e => Broken(format!("not a readable PDF: {e}")),
     })?;
     if document.is_encrypted() || document.was_encrypted() {
         return Err(Encrypted);
     }
-    for (_, page_id) in document.get_pages() {
-        pdf_page(&document, page_id, budget, doc)?;
+    let mut walk =
+        PdfWalk { document: &document, budget, forms: 0, content_tokens: 0, lookups: 0, running: Vec::new() };
+    for page_id in document.page_iter().take(MAX_PDF_PAGES) {
+        pdf_page(&mut walk, page_id, doc)?;
         if doc.is_full() {
             break;
         }
@@ -1224,9 +1287,10 @@ fn has_encrypt_entry(bytes: &[u8]) -> bool {
 }
 
 /// Inflates every stream of the file once, counting the output against the budget and keeping
-/// none of it, so that lopdf (which inflates without limits) is only given files whose streams
-/// fit. Images are skipped: reading text never inflates them.
-fn measure_pdf_streams(bytes: &[u8], budget: &mut Budget) -> Result<(), ExtractError> {
+/// none of it, so that lopdf is only given files whose streams fit. Images are skipped: reading
+/// text never inflates them. Object and cross-reference streams, which lopdf decodes while it
+/// loads, are measured for the [`pdf_census::Census`] too.
+fn measure_pdf_streams(bytes: &[u8], budget: &mut Budget, census: &mut pdf_census::Census) -> Result<(), ExtractError> {
     let mut pos = 0;
     while let Some(found) = find(&bytes[pos..], b"stream") {
         let keyword = pos + found;
@@ -1249,7 +1313,15 @@ fn measure_pdf_streams(bytes: &[u8], budget: &mut Budget) -> Result<(), ExtractE
             continue;
         }
         let filters = stream_filters(dict);
-        let used = decode_counted(&bytes[start..], &filters, budget)?;
+        let object_stream = contains(dict, b"/ObjStm");
+        let xref_stream = contains(dict, b"/XRef");
+        let (used, decoded) = decode_counted(&bytes[start..], &filters, budget, object_stream || xref_stream)?;
+        if object_stream {
+            census.object_stream(dict, &decoded)?;
+        }
+        if xref_stream {
+            census.xref_stream(decoded.len())?;
+        }
         pos = (start + used.max(1)).min(bytes.len());
     }
     Ok(())
@@ -1289,9 +1361,15 @@ fn stream_filters(dict: &[u8]) -> Vec<Vec<u8>> {
 }
 
 /// Decodes `data` through `filters` (as lopdf would), spending the budget on every byte
-/// produced; the last step's output is counted, not kept. Returns how much of `data` was used
-/// (a guess where the first filter is not Flate).
-fn decode_counted(data: &[u8], filters: &[Vec<u8>], budget: &mut Budget) -> Result<usize, ExtractError> {
+/// produced; the last step's output is counted, and kept only when `keep` says so (unfiltered
+/// data is then kept as it stands, to its `endstream`). Returns how much of `data` was used (a
+/// guess where the first filter is not Flate) and what was kept.
+fn decode_counted(
+    data: &[u8],
+    filters: &[Vec<u8>],
+    budget: &mut Budget,
+    keep: bool,
+) -> Result<(usize, Vec<u8>), ExtractError> {
     let looks_like_zlib =
         |d: &[u8]| d.len() >= 2 && d[0] & 0x0F == 8 && (u16::from(d[0]) << 8 | u16::from(d[1])) % 31 == 0;
     let filters: Vec<&[u8]> = if filters.is_empty() && looks_like_zlib(data) {
@@ -1299,27 +1377,29 @@ fn decode_counted(data: &[u8], filters: &[Vec<u8>], budget: &mut Budget) -> Resu
     } else {
         filters.iter().map(Vec::as_slice).collect()
     };
-    let mut input: Vec<u8>;
+    if filters.is_empty() {
+        let end = if keep { find(data, b"endstream").unwrap_or(data.len()) } else { 0 };
+        return Ok((0, data[..end].to_vec()));
+    }
+    let mut input: Vec<u8> = Vec::new();
     let mut current: &[u8] = data;
     let mut used = 0;
     for (i, filter) in filters.iter().enumerate() {
         let last = i + 1 == filters.len();
+        let wanted = !last || keep;
         let output: Vec<u8> = match *filter {
             b"FlateDecode" | b"Fl" => {
                 let mut kept = Vec::new();
-                let consumed = match inflate_each(current, true, budget, |chunk| {
-                    if !last {
+                let mut keep_chunk = |chunk: &[u8]| {
+                    if wanted && kept.len() + chunk.len() <= MAX_KEPT_BYTES {
                         kept.extend_from_slice(chunk);
                     }
-                }) {
+                };
+                let consumed = match inflate_each(current, true, budget, &mut keep_chunk) {
                     Ok(consumed) => consumed,
                     // lopdf retries without the zlib header.
-                    Err(Broken(_)) if current.len() > 2 => inflate_each(&current[2..], false, budget, |chunk| {
-                        if !last {
-                            kept.extend_from_slice(chunk);
-                        }
-                    })
-                    .or_else(|e| if matches!(e, Broken(_)) { Ok(0) } else { Err(e) })?,
+                    Err(Broken(_)) if current.len() > 2 => inflate_each(&current[2..], false, budget, &mut keep_chunk)
+                        .or_else(|e| if matches!(e, Broken(_)) { Ok(0) } else { Err(e) })?,
                     Err(Broken(_)) => 0,
                     Err(e) => return Err(e),
                 };
@@ -1328,7 +1408,7 @@ fn decode_counted(data: &[u8], filters: &[Vec<u8>], budget: &mut Budget) -> Resu
                 }
                 kept
             }
-            b"LZWDecode" | b"LZW" => lzw_counted(current, budget)?,
+            b"LZWDecode" | b"LZW" => lzw_counted(current, budget, wanted)?,
             b"ASCII85Decode" | b"A85" => {
                 let end = find(current, b"~>").map_or(current.len(), |e| e + 2);
                 if i == 0 {
@@ -1337,22 +1417,22 @@ fn decode_counted(data: &[u8], filters: &[Vec<u8>], budget: &mut Budget) -> Resu
                 // Never more than four bytes out per byte in.
                 let out_len = (end as u64).saturating_mul(4);
                 budget.spend(out_len)?;
-                if last {
-                    Vec::new()
-                } else {
+                if wanted {
                     ascii85(&current[..end])
+                } else {
+                    Vec::new()
                 }
             }
             // Filters lopdf does not decode (images, hex) cost nothing here either.
-            _ => return Ok(used),
+            _ => return Ok((used, Vec::new())),
         };
         input = output;
         current = &input;
     }
-    Ok(used)
+    Ok((used, input))
 }
 
-fn lzw_counted(data: &[u8], budget: &mut Budget) -> Result<Vec<u8>, ExtractError> {
+fn lzw_counted(data: &[u8], budget: &mut Budget, keep: bool) -> Result<Vec<u8>, ExtractError> {
     let mut decoder = weezl::decode::Decoder::with_tiff_size_switch(weezl::BitOrder::Msb, 8);
     let mut out = Vec::new();
     let mut chunk = vec![0u8; 32 * 1024];
@@ -1361,7 +1441,9 @@ fn lzw_counted(data: &[u8], budget: &mut Budget) -> Result<Vec<u8>, ExtractError
         let result = decoder.decode_bytes(&data[pos..], &mut chunk);
         pos += result.consumed_in;
         budget.spend(result.consumed_out as u64)?;
-        out.extend_from_slice(&chunk[..result.consumed_out]);
+        if keep && out.len() + result.consumed_out <= MAX_KEPT_BYTES {
+            out.extend_from_slice(&chunk[..result.consumed_out]);
+        }
         match result.status {
             Ok(weezl::LzwStatus::Ok) if result.consumed_in > 0 || result.consumed_out > 0 => {}
             _ => return Ok(out),
@@ -1440,6 +1522,7 @@ fn pdf_fonts<'a>(
 ) -> HashMap<Vec<u8>, PdfFont<'a>> {
     use lopdf::Object;
     let mut out = HashMap::new();
+    let mut widths_left = MAX_WIDTHS;
     for (name, font) in fonts {
         let subtype = font.get(b"Subtype").and_then(Object::as_name).unwrap_or_default();
         let composite = subtype == b"Type0";
@@ -1449,7 +1532,7 @@ fn pdf_fonts<'a>(
             Some(name) if composite && (name.starts_with(b"KSC") || name.starts_with(b"KSCms")) => {
                 Ok(FontDecode::EucKr)
             }
-            _ => font.get_font_encoding(document).map(FontDecode::Lopdf),
+            _ => font.get_font_encoding_with_limit(document, MAX_KEPT_BYTES).map(FontDecode::Lopdf),
         };
         let Ok(decode) = decode else { continue };
         let mut widths = HashMap::new();
@@ -1457,42 +1540,44 @@ fn pdf_fonts<'a>(
         if composite {
             let descendant = font
                 .get(b"DescendantFonts")
-                .and_then(|o| deref(document, o).as_array().cloned())
                 .ok()
-                .and_then(|kids| kids.first().and_then(|kid| deref(document, kid).as_dict().ok().cloned()));
+                .and_then(|o| deref(document, o).as_array().ok())
+                .and_then(|kids| kids.first())
+                .and_then(|kid| deref(document, kid).as_dict().ok());
             if let Some(cid_font) = descendant {
                 default_width = Some(cid_font.get(b"DW").ok().and_then(number).unwrap_or(1000.0));
                 if let Ok(w) = cid_font.get(b"W").and_then(|o| deref(document, o).as_array()) {
-                    read_cid_widths(document, w, &mut widths);
+                    read_cid_widths(document, w, &mut widths, widths_left);
                 }
             }
         } else if let (Ok(first), Ok(list)) = (
             font.get(b"FirstChar").and_then(Object::as_i64),
             font.get(b"Widths").and_then(|o| deref(document, o).as_array()),
         ) {
-            for (i, w) in list.iter().enumerate().take(256) {
+            for (i, w) in list.iter().enumerate().take(256.min(widths_left)) {
                 if let Some(w) = number(deref(document, w)) {
                     widths.insert((first.max(0) as u32).saturating_add(i as u32), w);
                 }
             }
         }
+        widths_left = widths_left.saturating_sub(widths.len());
         out.insert(name.clone(), PdfFont { decode, code_len: if composite { 2 } else { 1 }, widths, default_width });
     }
     out
 }
 
-/// A CID font's `/W` array: `c [w1 w2 ...]` or `c_first c_last w`.
-fn read_cid_widths(document: &lopdf::Document, w: &[lopdf::Object], widths: &mut HashMap<u32, f64>) {
+/// A CID font's `/W` array: `c [w1 w2 ...]` or `c_first c_last w`; at most `max` widths.
+fn read_cid_widths(document: &lopdf::Document, w: &[lopdf::Object], widths: &mut HashMap<u32, f64>, max: usize) {
     const MAX_CIDS: u32 = 65_536;
     let mut i = 0;
-    while i < w.len() && widths.len() < MAX_CIDS as usize {
+    while i < w.len() && widths.len() < max {
         let Some(first) = number(deref(document, &w[i])) else {
             return;
         };
         let first = first.max(0.0) as u32;
         match w.get(i + 1).map(|o| deref(document, o)) {
             Some(lopdf::Object::Array(list)) => {
-                for (k, width) in list.iter().enumerate().take(MAX_CIDS as usize) {
+                for (k, width) in list.iter().enumerate().take(max.saturating_sub(widths.len())) {
                     if let Some(width) = number(deref(document, width)) {
                         widths.insert(first.saturating_add(k as u32), width);
                     }
@@ -1504,7 +1589,8 @@ fn read_cid_widths(document: &lopdf::Document, w: &[lopdf::Object], widths: &mut
                 else {
                     return;
                 };
-                let last = (last.max(0.0) as u32).min(first.saturating_add(MAX_CIDS));
+                let room = u32::try_from(max.saturating_sub(widths.len())).unwrap_or(u32::MAX).min(MAX_CIDS);
+                let last = (last.max(0.0) as u32).min(first.saturating_add(room.saturating_sub(1)));
                 for cid in first..=last {
                     widths.insert(cid, width);
                 }
@@ -1516,9 +1602,20 @@ fn read_cid_widths(document: &lopdf::Document, w: &[lopdf::Object], widths: &mut
 }
 
 fn deref<'a>(document: &'a lopdf::Document, object: &'a lopdf::Object) -> &'a lopdf::Object {
+    deref_with_id(document, object).1
+}
+
+/// An object, the one it refers to when it is a reference, and that one's number.
+fn deref_with_id<'a>(
+    document: &'a lopdf::Document,
+    object: &'a lopdf::Object,
+) -> (Option<lopdf::ObjectId>, &'a lopdf::Object) {
     match object {
-        lopdf::Object::Reference(id) => document.get_object(*id).unwrap_or(object),
-        _ => object,
+        lopdf::Object::Reference(id) => match document.get_object(*id) {
+            Ok(target) => (Some(*id), target),
+            Err(_) => (None, object),
+        },
+        _ => (None, object),
     }
 }
 
@@ -1597,6 +1694,13 @@ struct Resources<'a> {
     dicts: Vec<&'a lopdf::Dictionary>,
 }
 
+/// Most font resources read for one content stream.
+const MAX_FONTS: usize = 256;
+
+/// Most glyph widths kept for the fonts of one content stream (a CID font's `/W` can give one
+/// width to 65,536 codes in three tokens).
+const MAX_WIDTHS: usize = 100_000;
+
 impl<'a> Resources<'a> {
     /// The page's resources, then those of its ancestors in the page tree (inherited).
     fn of_page(document: &'a lopdf::Document, page_id: lopdf::ObjectId) -> Self {
@@ -1615,27 +1719,21 @@ impl<'a> Resources<'a> {
         let mut dicts: Vec<&lopdf::Dictionary> =
             document.get_dict_in_dict(&stream.dict, b"Resources").into_iter().collect();
         dicts.extend(outer.dicts.iter().copied());
+        dicts.truncate(MAX_FORM_DEPTH + 32);
         Resources { dicts }
-    }
-
-    fn lookup(&self, document: &'a lopdf::Document, category: &[u8], name: &[u8]) -> Option<&'a lopdf::Object> {
-        self.dicts.iter().find_map(|dict| {
-            let entries = document.get_dict_in_dict(dict, category).ok()?;
-            entries.get(name).ok().map(|o| deref(document, o))
-        })
     }
 
     /// The font dictionaries by resource name (innermost wins), cloned so that /Encoding can
     /// be dropped where a /ToUnicode map exists: lopdf reads /Encoding first, and the
     /// ToUnicode map is the one to trust (LibreOffice, for one, labels subset fonts of Hangul
-    /// glyphs WinAnsiEncoding).
+    /// glyphs WinAnsiEncoding). At most [`MAX_FONTS`].
     fn fonts(&self, document: &'a lopdf::Document) -> BTreeMap<Vec<u8>, lopdf::Dictionary> {
         let mut fonts = BTreeMap::new();
         for dict in self.dicts.iter().rev() {
             let Ok(entries) = document.get_dict_in_dict(dict, b"Font") else {
                 continue;
             };
-            for (name, font) in entries.iter() {
+            for (name, font) in entries.iter().take(MAX_FONTS) {
                 let Ok(font) = deref(document, font).as_dict() else {
                     continue;
                 };
@@ -1646,13 +1744,24 @@ impl<'a> Resources<'a> {
                 fonts.insert(name.clone(), font);
             }
         }
+        while fonts.len() > MAX_FONTS {
+            fonts.pop_last();
+        }
         fonts
     }
 
-    fn xobject(&self, document: &'a lopdf::Document, name: &[u8]) -> Option<&'a lopdf::Stream> {
-        let stream = self.lookup(document, b"XObject", name)?.as_stream().ok()?;
+    /// The form XObject called `name`, with its object number.
+    fn xobject(
+        &self,
+        document: &'a lopdf::Document,
+        name: &[u8],
+    ) -> Option<(Option<lopdf::ObjectId>, &'a lopdf::Stream)> {
+        let object =
+            self.dicts.iter().find_map(|dict| document.get_dict_in_dict(dict, b"XObject").ok()?.get(name).ok())?;
+        let (id, object) = deref_with_id(document, object);
+        let stream = object.as_stream().ok()?;
         (stream.dict.get(b"Subtype").and_then(lopdf::Object::as_name).ok() == Some(b"Form".as_slice()))
-            .then_some(stream)
+            .then_some((id, stream))
     }
 }
 
@@ -1662,69 +1771,125 @@ impl<'a> Resources<'a> {
 struct PageMarks {
     fragments: Vec<Fragment>,
     rules: Vec<Rule>,
-    /// Form XObjects and appearance streams run so far.
-    forms: usize,
 }
 
-/// Most levels of form XObjects followed (a form drawing a form ...).
-const MAX_FORM_DEPTH: usize = 8;
+/// Most levels of form XObjects followed (a form drawing a form ...); deeper is an error.
+const MAX_FORM_DEPTH: usize = 12;
 
-/// Most form XObjects and appearance streams run for one page.
-const MAX_FORMS_PER_PAGE: usize = 1_000;
+/// Reading one document, and what it may still cost: the decompression budget, and counts of
+/// the forms run, content tokens decoded and objects looked up, each with a limit that ends the
+/// reading with [`ExtractError::TooComplex`].
+struct PdfWalk<'a> {
+    document: &'a lopdf::Document,
+    budget: &'a mut Budget,
+    forms: usize,
+    content_tokens: usize,
+    lookups: usize,
+    /// The forms being run, outermost first: meeting one of them again is a cycle.
+    running: Vec<lopdf::ObjectId>,
+}
 
-fn pdf_page(
-    document: &lopdf::Document,
-    page_id: lopdf::ObjectId,
-    budget: &mut Budget,
-    doc: &mut Builder,
-) -> Result<(), ExtractError> {
+impl PdfWalk<'_> {
+    fn look_up(&mut self, count: usize) -> Result<(), ExtractError> {
+        self.lookups += count;
+        if self.lookups > MAX_PDF_LOOKUPS {
+            return Err(TooComplex(format!("reading it looks up more than {MAX_PDF_LOOKUPS} objects")));
+        }
+        Ok(())
+    }
+
+    /// Spends the budget on a decoded content stream and checks what decoding it will keep.
+    fn content(&mut self, content: &[u8]) -> Result<(), ExtractError> {
+        self.budget.spend(content.len() as u64)?;
+        let tokens = pdf_census::tokens(content, MAX_CONTENT_TOKENS);
+        if tokens > MAX_CONTENT_TOKENS {
+            return Err(TooComplex(format!("a content stream has more than {MAX_CONTENT_TOKENS} tokens")));
+        }
+        self.content_tokens += tokens;
+        if self.content_tokens > MAX_PDF_CONTENT_TOKENS {
+            return Err(TooComplex(format!("its content streams have more than {MAX_PDF_CONTENT_TOKENS} tokens")));
+        }
+        Ok(())
+    }
+
+    /// What one stream decoded by lopdf may be: what is left of the decompression budget, and
+    /// no more than is kept at once.
+    fn left(&self) -> usize {
+        self.budget.left_usize().min(MAX_KEPT_BYTES)
+    }
+}
+
+fn pdf_page(walk: &mut PdfWalk<'_>, page_id: lopdf::ObjectId, doc: &mut Builder) -> Result<(), ExtractError> {
+    let document = walk.document;
     let resources = Resources::of_page(document, page_id);
     let mut marks = PageMarks::default();
-    if let Ok(content) = document.get_page_content(page_id) {
-        budget.spend(content.len() as u64)?;
-        run_content(document, &content, &resources, Matrix::IDENTITY, 0, budget, &mut marks)?;
+    match document.get_page_content_with_limit(page_id, walk.left()) {
+        Ok(content) => {
+            walk.content(&content)?;
+            run_content(walk, &content, &resources, Matrix::IDENTITY, 0, &mut marks)?;
+        }
+        Err(lopdf::Error::Decompress(lopdf::DecompressError::MemoryLimitExceeded { .. })) => return Err(TooLarge),
+        Err(_) => {}
     }
-    for annotation in document.get_page_annotations(page_id).unwrap_or_default() {
-        annotation_marks(document, annotation, &resources, budget, &mut marks)?;
+    let annotations = document.get_page_annotations(page_id).unwrap_or_default();
+    walk.look_up(annotations.len())?;
+    for annotation in annotations {
+        annotation_marks(walk, annotation, &resources, &mut marks)?;
     }
     page_lines(marks.fragments, marks.rules, doc);
     Ok(())
 }
 
-/// Runs a form XObject or an appearance stream with `ctm` as its coordinate system.
+/// Runs a form XObject or an appearance stream (object `id`) with `ctm` as its coordinate
+/// system.
 fn run_form(
-    document: &lopdf::Document,
-    form: &lopdf::Stream,
+    walk: &mut PdfWalk<'_>,
+    (id, form): (Option<lopdf::ObjectId>, &lopdf::Stream),
     outer: &Resources<'_>,
     ctm: Matrix,
     depth: usize,
-    budget: &mut Budget,
     marks: &mut PageMarks,
 ) -> Result<(), ExtractError> {
-    if depth > MAX_FORM_DEPTH || marks.forms >= MAX_FORMS_PER_PAGE {
-        return Ok(());
+    if depth > MAX_FORM_DEPTH {
+        return Err(TooComplex(format!("form XObjects are nested more than {MAX_FORM_DEPTH} deep")));
     }
-    marks.forms += 1;
-    let Ok(content) = form.get_plain_content() else {
-        return Ok(());
+    if let Some(id) = id {
+        if walk.running.contains(&id) {
+            return Err(TooComplex(format!("form XObject {} draws itself", id.0)));
+        }
+    }
+    walk.forms += 1;
+    if walk.forms > MAX_PDF_FORMS {
+        return Err(TooComplex(format!("it draws more than {MAX_PDF_FORMS} form XObjects")));
+    }
+    let content = match form.get_plain_content_with_limit(walk.left()) {
+        Ok(content) => content,
+        Err(lopdf::Error::Decompress(lopdf::DecompressError::MemoryLimitExceeded { .. })) => return Err(TooLarge),
+        Err(_) => return Ok(()),
     };
-    budget.spend(content.len() as u64)?;
-    let resources = Resources::of_stream(document, form, outer);
-    run_content(document, &content, &resources, ctm, depth, budget, marks)
+    walk.content(&content)?;
+    let resources = Resources::of_stream(walk.document, form, outer);
+    walk.running.extend(id);
+    let result = run_content(walk, &content, &resources, ctm, depth, marks);
+    if id.is_some() {
+        walk.running.pop();
+    }
+    result
 }
 
 /// Reads a content stream: text placed by the text and graphics state, and vertical lines.
 fn run_content(
-    document: &lopdf::Document,
+    walk: &mut PdfWalk<'_>,
     content: &[u8],
     resources: &Resources<'_>,
     ctm: Matrix,
     depth: usize,
-    budget: &mut Budget,
     marks: &mut PageMarks,
 ) -> Result<(), ExtractError> {
     use lopdf::Object;
+    let document = walk.document;
     let fonts = resources.fonts(document);
+    walk.look_up(fonts.len())?;
     let fonts = pdf_fonts(document, &fonts);
     let Ok(content) = lopdf::content::Content::decode(content) else {
         return Ok(());
@@ -1788,13 +1953,14 @@ fn run_content(
             }
             "T*" => next_line(&mut state),
             "Do" => {
+                walk.look_up(1)?;
                 let Some(form) =
                     operands.first().and_then(|o| o.as_name().ok()).and_then(|name| resources.xobject(document, name))
                 else {
                     continue;
                 };
-                let matrix = matrix_of(document, &form.dict, b"Matrix").unwrap_or(Matrix::IDENTITY);
-                run_form(document, form, resources, matrix.then(state.ctm), depth + 1, budget, marks)?;
+                let matrix = matrix_of(document, &form.1.dict, b"Matrix").unwrap_or(Matrix::IDENTITY);
+                run_form(walk, form, resources, matrix.then(state.ctm), depth + 1, marks)?;
             }
             "Tj" | "'" | "\"" | "TJ" => {
                 if op.operator == "'" || op.operator == "\"" {
@@ -1825,13 +1991,13 @@ fn run_content(
 /// its value (`/V`) written at the left of its rectangle. Hidden annotations, links and
 /// pop-ups are skipped.
 fn annotation_marks(
-    document: &lopdf::Document,
+    walk: &mut PdfWalk<'_>,
     annotation: &lopdf::Dictionary,
     resources: &Resources<'_>,
-    budget: &mut Budget,
     marks: &mut PageMarks,
 ) -> Result<(), ExtractError> {
     use lopdf::Object;
+    let document = walk.document;
     let subtype = annotation.get(b"Subtype").and_then(Object::as_name).unwrap_or_default();
     let hidden = annotation.get(b"F").and_then(Object::as_i64).unwrap_or(0) & 2 != 0;
     if hidden || matches!(subtype, b"Link" | b"Popup") {
@@ -1840,19 +2006,23 @@ fn annotation_marks(
     let Some(rect) = rectangle(document, annotation, b"Rect") else {
         return Ok(());
     };
-    let normal =
-        document.get_dict_in_dict(annotation, b"AP").ok().and_then(|ap| ap.get(b"N").ok()).map(|n| deref(document, n));
+    let normal = document
+        .get_dict_in_dict(annotation, b"AP")
+        .ok()
+        .and_then(|ap| ap.get(b"N").ok())
+        .map(|n| deref_with_id(document, n));
     let appearance = match normal {
-        Some(Object::Stream(stream)) => Some(stream),
-        Some(Object::Dictionary(states)) => annotation
+        Some((id, Object::Stream(stream))) => Some((id, stream)),
+        Some((_, Object::Dictionary(states))) => annotation
             .get(b"AS")
             .and_then(Object::as_name)
             .ok()
             .and_then(|state| states.get(state).ok())
-            .and_then(|s| deref(document, s).as_stream().ok()),
+            .map(|s| deref_with_id(document, s))
+            .and_then(|(id, s)| Some((id, s.as_stream().ok()?))),
         _ => None,
     };
-    if let Some(stream) = appearance {
+    if let Some((id, stream)) = appearance {
         // Map the appearance's bounding box (after its /Matrix) onto the rectangle.
         let matrix = matrix_of(document, &stream.dict, b"Matrix").unwrap_or(Matrix::IDENTITY);
         let [bx0, by0, bx1, by1] =
@@ -1874,7 +2044,7 @@ fn annotation_marks(
                 0.0,
             ]))
             .then(Matrix::translate(rect[0], rect[1]));
-        return run_form(document, stream, resources, matrix.then(fit), 1, budget, marks);
+        return run_form(walk, (id, stream), resources, matrix.then(fit), 1, marks);
     }
     let value = field_value(document, annotation)
         .or_else(|| annotation.get(b"Contents").ok().and_then(|v| lopdf::decode_text_string(v).ok()));
@@ -2471,7 +2641,19 @@ fn type_by_extension(name: &str) -> &'static str {
 // ---------------------------------------------------------------------------
 
 fn find(haystack: &[u8], needle: &[u8]) -> Option<usize> {
-    haystack.windows(needle.len()).position(|w| w == needle)
+    // Looking for the first byte alone is what makes this fast on megabytes of stream data.
+    let Some((&first, rest)) = needle.split_first() else {
+        return Some(0);
+    };
+    let mut from = 0;
+    while let Some(i) = haystack.get(from..)?.iter().position(|&b| b == first) {
+        let at = from + i;
+        if haystack[at + 1..].starts_with(rest) {
+            return Some(at);
+        }
+        from = at + 1;
+    }
+    None
 }
 
 fn rfind(haystack: &[u8], needle: &[u8]) -> Option<usize> {
