@@ -2520,7 +2520,7 @@ fn list_into(message: &mail_parser::Message<'_>, within: Option<&str>, limits: &
                     "application/octet-stream".to_owned()
                 }
             });
-        let bytes = super::body::part_bytes(message, part).unwrap_or(std::borrow::Cow::Borrowed(part.contents()));
+        let bytes = super::message::part_bytes(message, part).unwrap_or(std::borrow::Cow::Borrowed(part.contents()));
         let name = part_name(message, part, index, is_message);
         out.push(Attachment {
             name: name.clone(),
@@ -2598,7 +2598,7 @@ fn raw_file_name(message: &mail_parser::Message<'_>, part: &mail_parser::Message
     let end = usize::try_from(part.offset_body).ok()?;
     let header = message.raw_message().get(start..end)?;
     let value = raw_parameter(header, b"filename=").or_else(|| raw_parameter(header, b"name="))?;
-    let decoded = super::charset::decode(value, None);
+    let decoded = super::message::decode_charset(value, None);
     clean_file_name(&decoded.text).filter(|_| !decoded.lossy)
 }
 

@@ -6,38 +6,32 @@
 //!
 //! The steps, each in its own module:
 //!
-//! 1. [`limits`]: absurd structure (thousands of parts, deep nesting) is cut before parsing;
-//! 2. [`headers`]: raw 8-bit EUC-KR in the header block, encoded words split inside a character
-//!    and ISO-2022-KR words are rewritten as UTF-8 so mail-parser reads them;
-//! 3. mail-parser finds the parts; [`body`] decodes the text bodies again from their bytes with
-//!    [`charset`] (unlabelled, mislabelled and ISO-2022-KR Korean), unwraps `format=flowed`,
-//!    converts HTML with [`html`], and picks the plain or HTML body that states more;
-//! 4. [`fields`] reads the applicant's `label: value` lines (and tables and lists of people) above
+//! 1. `message/`: absurd structure (thousands of parts, deep nesting) is cut before parsing;
+//!    raw 8-bit EUC-KR in the header block, encoded words split inside a character and
+//!    ISO-2022-KR words are rewritten as UTF-8 so mail-parser reads them; mail-parser finds the
+//!    parts; the text bodies are decoded again from their bytes (unlabelled, mislabelled and
+//!    ISO-2022-KR Korean), `format=flowed` is unwrapped, HTML converted, and the plain or HTML
+//!    body that states more is picked;
+//! 2. [`fields`] reads the applicant's `label: value` lines (and tables and lists of people) above
 //!    any quoted mail; [`forward`] recognises a forwarded application, whose fields and sender
 //!    then count; [`signature`] and [`guess`] fill what no label states from the signature block
 //!    and the display name;
-//! 5. when the mail's own text states no fields, [`forms`] reads the attached application form
+//! 3. when the mail's own text states no fields, [`forms`] reads the attached application form
 //!    through the [`FormReader`] the caller passes: in a child process with resource limits in
 //!    the daemon (`crate::isolate`), in-process in tests ([`InProcess`]).
 
 pub mod attachments;
-pub mod body;
-pub mod charset;
 pub mod doubts;
 pub mod fields;
 pub mod forms;
 pub mod forward;
 pub mod guess;
-pub mod headers;
-pub mod html;
-pub mod limits;
+mod message;
 pub mod notes;
 pub mod signature;
 pub mod source;
 
-use std::panic::catch_unwind;
-
-use mail_parser::{MessageParser, MimeHeaders, PartType};
+use mail_parser::PartType;
 use sha2::{Digest, Sha256};
 
 use crate::domain::{
@@ -46,10 +40,8 @@ use crate::domain::{
 
 pub use fields::organization_key;
 pub use forms::{FormReader, InProcess, NoForms, Unreadable, MAX_FORMS_READ};
+pub use message::{clean_header_text, LOOP_HEADER};
 pub use source::{FieldSources, Source};
-
-/// The header our replies carry so that a reply coming back is recognised as our own.
-pub const LOOP_HEADER: &str = "X-Smebridge-Loop";
 
 /// A received message, decoded.
 #[derive(Debug, Clone)]
@@ -125,10 +117,10 @@ pub fn parse(raw: &[u8], sha256: &str, forms: &dyn FormReader) -> Inbound {
 /// never searched for further forwards (nor for forms).
 fn parse_at_depth(raw: &[u8], sha256: &str, depth: usize, forms: &dyn FormReader) -> Inbound {
     let mut problems = Vec::new();
-    let (raw, limit_problem) = limits::limit(raw);
+    let (raw, limit_problem) = message::limit(raw);
     problems.extend(limit_problem);
-    let repaired = headers::repair(raw);
-    let Some((message, structure_readable)) = mime_parse(&repaired) else {
+    let repaired = message::repair_headers(raw);
+    let Some((message, structure_readable)) = message::mime_parse(&repaired) else {
         problems.push("the message could not be parsed as MIME".to_owned());
         return unreadable(sha256, problems);
     };
@@ -140,16 +132,16 @@ fn parse_at_depth(raw: &[u8], sha256: &str, depth: usize, forms: &dyn FormReader
             None => (synthesized_message_id(sha256), true),
         };
 
-    let (from, from_name) = first_address(message.from());
+    let (from, from_name) = message::first_address(message.from());
     if from.is_none() {
         problems.push("no readable From address".to_owned());
     }
-    let (reply_to, _) = first_address(message.reply_to());
+    let (reply_to, _) = message::first_address(message.reply_to());
 
-    let signals = auto_signals(&message);
-    let return_path = return_path(message.header_raw("Return-Path"));
+    let signals = message::auto_signals(&message);
+    let return_path = message::return_path(message.header_raw("Return-Path"));
 
-    let body = if structure_readable { body::read(&message) } else { body::raw(&repaired) };
+    let body = if structure_readable { message::read_body(&message) } else { message::raw_body(&repaired) };
     // Structure mail-parser could not read has no attachments to list; the raw bytes are kept.
     let attachments =
         if structure_readable { attachments::list(&message, &attachments::Limits::default()) } else { Vec::new() };
@@ -163,7 +155,7 @@ fn parse_at_depth(raw: &[u8], sha256: &str, depth: usize, forms: &dyn FormReader
     }
 
     let subject = message.subject().map(clean_header_text);
-    let (field_text, _) = limits::truncate_text(&text, limits::MAX_FIELD_TEXT_BYTES);
+    let (field_text, _) = message::truncate_text(&text, message::MAX_FIELD_TEXT_BYTES);
     let mut read = Reading { depth, forms, problems: &mut problems };
     let applicant =
         read_applicant(&message, field_text, body.html, subject.as_deref(), from_name.as_deref(), &mut read);
@@ -223,21 +215,6 @@ fn parse_at_depth(raw: &[u8], sha256: &str, depth: usize, forms: &dyn FormReader
     }
 }
 
-/// mail-parser's reading of the message, and whether its MIME structure could be read.
-///
-/// mail-parser 0.11 has debug assertions that malformed MIME can reach (fuzzing found one:
-/// `Invalid part ID, could not find multipart.`); in a debug build they panic. Such a panic is
-/// caught here and the message is read again for its headers alone (`false`: the caller reads
-/// the body as raw text). Release builds do not have the assertions.
-fn mime_parse(raw: &[u8]) -> Option<(mail_parser::Message<'_>, bool)> {
-    match catch_unwind(|| MessageParser::default().parse(raw)) {
-        Ok(parsed) => parsed.map(|message| (message, true)),
-        Err(_) => {
-            catch_unwind(|| MessageParser::default().parse_headers(raw)).ok().flatten().map(|message| (message, false))
-        }
-    }
-}
-
 /// An `Inbound` for bytes mail-parser cannot read at all.
 fn unreadable(sha256: &str, problems: Vec<String>) -> Inbound {
     Inbound {
@@ -266,14 +243,6 @@ fn unreadable(sha256: &str, problems: Vec<String>) -> Inbound {
         attachments: Vec::new(),
         problems,
     }
-}
-
-/// The first address of an address header, and its display name.
-fn first_address(address: Option<&mail_parser::Address>) -> (Option<EmailAddress>, Option<String>) {
-    let Some(addr) = address.and_then(|a| a.first()) else { return (None, None) };
-    let email = addr.address().and_then(|a| EmailAddress::parse(a).ok());
-    let name = addr.name().map(clean_header_text).filter(|n| !n.is_empty());
-    (email, name)
 }
 
 /// Whose application a message carries and what it says.
@@ -580,7 +549,7 @@ fn attached_message(message: &mail_parser::Message<'_>, forms: &dyn FormReader) 
         .iter()
         .filter_map(|&id| message.parts.get(usize::try_from(id).ok()?))
         .find(|part| matches!(part.body, PartType::Message(_)))?;
-    let bytes = body::part_bytes(message, part)?;
+    let bytes = message::part_bytes(message, part)?;
     Some(parse_at_depth(&bytes, &sha256_hex(&bytes), 1, forms))
 }
 
@@ -652,56 +621,12 @@ pub fn explain(inbound: &Inbound) -> String {
     out
 }
 
-fn auto_signals(message: &mail_parser::Message<'_>) -> AutoSignals {
-    let mut signals = AutoSignals::default();
-    for (name, value) in message.headers_raw() {
-        let value = value.trim();
-        match name.to_ascii_lowercase().as_str() {
-            "auto-submitted" => signals.auto_submitted.get_or_insert_with(|| first_token(value)),
-            "precedence" => signals.precedence.get_or_insert_with(|| first_token(value)),
-            "x-auto-response-suppress" => signals.x_auto_response_suppress.get_or_insert_with(|| value.to_owned()),
-            "x-autoreply" | "x-autorespond" | "x-autogenerated" => {
-                signals.autoreply_header = true;
-                continue;
-            }
-            lower if lower.starts_with("list-") => signals.list_header.get_or_insert_with(|| name.to_owned()),
-            lower if lower == LOOP_HEADER.to_ascii_lowercase() => {
-                signals.loop_marker = true;
-                continue;
-            }
-            _ => continue,
-        };
-    }
-    signals.is_report = message
-        .content_type()
-        .map(|ct| {
-            ct.ctype().eq_ignore_ascii_case("multipart")
-                && ct.subtype().is_some_and(|s| s.eq_ignore_ascii_case("report"))
-        })
-        .unwrap_or(false);
-    signals
-}
-
-/// `auto-replied; reason=...` → `auto-replied`.
-fn first_token(value: &str) -> String {
-    value.split(';').next().unwrap_or("").trim().to_owned()
-}
-
-fn return_path(raw: Option<&str>) -> ReturnPath {
-    let Some(raw) = raw else { return ReturnPath::Absent };
-    let inner = raw.trim().trim_start_matches('<').trim_end_matches('>').trim();
-    if inner.is_empty() {
-        ReturnPath::Null
-    } else {
-        ReturnPath::Address(inner.to_owned())
-    }
-}
-
-/// Header text fit to be shown or reused: decoded already, here stripped of line breaks and
-/// every other control character, and of surrounding space.
-pub fn clean_header_text(text: &str) -> String {
-    let cleaned: String = text.chars().map(|c| if c.is_control() { ' ' } else { c }).collect();
-    cleaned.split_whitespace().collect::<Vec<_>>().join(" ")
+/// Single steps of [`parse`] on their own, for the benchmarks and the resource-bound tests that
+/// measure one step; the rest of smebridge calls [`parse`].
+pub mod steps {
+    /// The MIME pre-scan: the part of a message that is parsed, and the problem recorded when
+    /// that is not all of it (too many parts, nesting too deep).
+    pub use super::message::limit;
 }
 
 #[cfg(test)]

@@ -14,7 +14,8 @@ use std::borrow::Cow;
 
 use mail_parser::{Encoding, Message, MessagePart, MimeHeaders, PartType};
 
-use super::{charset, fields, html, limits};
+use super::{charset, html, limits};
+use crate::parse::fields;
 
 /// Most body parts of one kind joined into the text.
 const MAX_BODY_PARTS: usize = 32;

@@ -157,8 +157,10 @@ pub fn decode(bytes: &[u8], label: Option<&str>) -> Decoded {
 }
 
 /// Whether the bytes, read as `label` alone, would lose or garble text that [`decode`] reads
-/// cleanly: the case where re-decoding a header is worth it.
-pub fn label_misreads(bytes: &[u8], label: Option<&str>) -> bool {
+/// cleanly: the case where re-decoding a header is worth it. (`headers.rs` asks
+/// [`reads_as_labelled`] word by word; this states the rule its unit test checks.)
+#[cfg(test)]
+fn label_misreads(bytes: &[u8], label: Option<&str>) -> bool {
     !reads_as_labelled(bytes, label) && !decode(bytes, label).lossy
 }
 
