@@ -2669,7 +2669,7 @@ mod tests {
     use std::io::Write;
 
     use super::*;
-    use crate::parse::fields::extract_fields;
+    use crate::parse::applicant::extract_fields;
 
     const FIXTURE_DOCX: &[u8] = include_bytes!("../../tests/fixtures/attachments/application-form.docx");
     /// LibreOffice 7.4 (HTML → DOCX → PDF): TrueType subsets, "WinAnsiEncoding" + ToUnicode.

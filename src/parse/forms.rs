@@ -14,7 +14,7 @@
 
 use mail_parser::MimeHeaders;
 
-use super::{attachments, clean_header_text, fields, states};
+use super::{applicant, attachments, clean_header_text, states};
 use crate::domain::Stopped;
 
 /// Most attached forms read for one message; the rest are listed with the message, not read.
@@ -71,7 +71,7 @@ impl FormReader for NoForms {
 #[derive(Debug, Default)]
 pub(super) struct Forms {
     /// The fields of the first form that states any, and the form's file name.
-    pub found: Option<(String, fields::Reading)>,
+    pub found: Option<(String, applicant::Reading)>,
     /// Forms that could not be read, and forms left unread past [`MAX_FORMS_READ`], in words.
     pub problems: Vec<String>,
 }
@@ -96,7 +96,7 @@ pub(super) fn attached_form(message: &mail_parser::Message<'_>, reader: &dyn For
         read_so_far += 1;
         match reader.read(&kind, bytes) {
             Ok(text) => {
-                let found = fields::read(&text);
+                let found = applicant::read(&text);
                 if !states(&found.fields) {
                     return None;
                 }

@@ -20,16 +20,10 @@
 //!    through the [`FormReader`] the caller passes: in a child process with resource limits in
 //!    the daemon (`crate::isolate`), in-process in tests ([`InProcess`]).
 
+mod applicant;
 pub mod attachments;
-pub mod doubts;
-pub mod fields;
 pub mod forms;
-pub mod forward;
-pub mod guess;
 mod message;
-pub mod notes;
-pub mod signature;
-pub mod source;
 
 use mail_parser::PartType;
 use sha2::{Digest, Sha256};
@@ -37,11 +31,11 @@ use sha2::{Digest, Sha256};
 use crate::domain::{
     looks_like_inquiry, prefers_english, wants_cancellation, ApplicantFields, AutoSignals, EmailAddress, ReturnPath,
 };
+use applicant::{Extracted, Fields, Guess};
 
-pub use fields::organization_key;
+pub use applicant::{strip_quoted, FieldSources, Source};
 pub use forms::{FormReader, InProcess, NoForms, Unreadable, MAX_FORMS_READ};
 pub use message::{clean_header_text, LOOP_HEADER};
-pub use source::{FieldSources, Source};
 
 /// A received message, decoded.
 #[derive(Debug, Clone)]
@@ -161,7 +155,7 @@ fn parse_at_depth(raw: &[u8], sha256: &str, depth: usize, forms: &dyn FormReader
         read_applicant(&message, field_text, body.html, subject.as_deref(), from_name.as_deref(), &mut read);
     let stated = &applicant.stated;
     let states_fields = stated.name.is_some() || stated.organization.is_some() || stated.phone.is_some();
-    let own_text = fields::strip_quoted(field_text);
+    let own_text = applicant::strip_quoted(field_text);
     let cancel_requested = wants_cancellation(subject.as_deref(), own_text, states_fields);
     let inquiry = !cancel_requested && looks_like_inquiry(subject.as_deref(), own_text, states_fields);
     let english = prefers_english(subject.as_deref(), own_text);
@@ -176,7 +170,7 @@ fn parse_at_depth(raw: &[u8], sha256: &str, depth: usize, forms: &dyn FormReader
         (None, Some(_)) => Some(Source::Sender),
         (None, None) => None,
     };
-    let doubts = doubts::doubts(&doubts::Extracted {
+    let doubts = applicant::doubts(&Extracted {
         fields: &fields,
         stated_email: applicant.stated_email.as_deref(),
         applicant_email: applicant.forwarded_from.as_ref().or(from.as_ref()),
@@ -185,7 +179,7 @@ fn parse_at_depth(raw: &[u8], sha256: &str, depth: usize, forms: &dyn FormReader
     });
     let mut seen = std::collections::HashSet::new();
     problems.retain(|problem| seen.insert(problem.clone()));
-    let notes = notes::find_notes(field_text);
+    let notes = applicant::find_notes(field_text);
 
     Inbound {
         message_id,
@@ -255,7 +249,7 @@ struct Applicant {
     stated_email: Option<String>,
     people: Vec<String>,
     /// Guesses from the signature block and the display name.
-    guess: signature::Guess,
+    guess: Guess,
     /// Where each guess came from.
     guess_sources: FieldSources,
     /// The display name as written: the last resort for the name.
@@ -266,7 +260,7 @@ struct Applicant {
     forwarded_from_name: Option<String>,
     /// With `forwarded_from`: the source of the applicant's email.
     sender_source: Option<Source>,
-    /// A phone label whose value holds no phone number (see [`fields::Reading`]).
+    /// A phone label whose value holds no phone number (see [`applicant::Reading`]).
     unreadable_phone: Option<String>,
     /// An attendees label whose value is no usable count.
     unreadable_attendees: Option<String>,
@@ -314,9 +308,9 @@ impl Applicant {
 
 /// Guesses from the signature block of `text` and from the display name, the signature first,
 /// with where each came from.
-fn guesses(text: &str, display_name: Option<&str>) -> (signature::Guess, FieldSources) {
-    let signed = signature::from_signature(fields::strip_quoted(text));
-    let display = display_name.map(signature::from_display_name).unwrap_or_default();
+fn guesses(text: &str, display_name: Option<&str>) -> (Guess, FieldSources) {
+    let signed = applicant::from_signature(applicant::strip_quoted(text));
+    let display = display_name.map(applicant::from_display_name).unwrap_or_default();
     let source = |in_signature: bool, in_display: bool| {
         if in_signature {
             Some(Source::Signature)
@@ -355,15 +349,15 @@ fn read_applicant(
     from_name: Option<&str>,
     read: &mut Reading<'_>,
 ) -> Applicant {
-    let mut own = fields::read(text);
+    let mut own = applicant::read(text);
     if html {
         own.sources = own.sources.map(Source::in_html);
     }
     if read.depth > 0 || states(&own.fields) {
         return Applicant::own(own, guesses(text, from_name), from_name);
     }
-    if let Some(forward) = forward::find_inline(text, subject) {
-        let mut theirs = fields::read(&forward.body);
+    if let Some(forward) = applicant::find_inline_forward(text, subject) {
+        let mut theirs = applicant::read(&forward.body);
         if states(&theirs.fields) {
             // Line numbers in the forwarded body are lines of the body as read.
             let inside = |source: Source| {
@@ -392,7 +386,7 @@ fn read_applicant(
             inner.stated.name.is_some() || inner.stated.organization.is_some() || inner.stated.phone.is_some();
         if inner_states {
             let inside = |source: Source| source.forwarded(true);
-            let guess = signature::Guess {
+            let guess = Guess {
                 name: inner.fields.name.clone(),
                 organization: inner.fields.organization.clone(),
                 position: inner.fields.position.clone(),
@@ -415,13 +409,9 @@ fn read_applicant(
                 stated_sources,
                 stated_email: inner.stated_email,
                 people: inner.people,
-                ..Applicant::own(
-                    fields::Reading::default(),
-                    (signature::Guess::default(), FieldSources::default()),
-                    None,
-                )
+                ..Applicant::own(applicant::Reading::default(), (Guess::default(), FieldSources::default()), None)
             };
-            let none = (signature::Guess::default(), FieldSources::default());
+            let none = (Guess::default(), FieldSources::default());
             let statements = Applicant::own(own, none, None).then(theirs);
             return Applicant {
                 guess,
@@ -443,7 +433,7 @@ fn read_applicant(
         form.sources = form.sources.map(|source| source.in_form(&attachment));
         let guessed = guesses(text, from_name);
         let mine = Applicant::own(own, guessed, from_name);
-        return mine.then(Applicant::own(form, (signature::Guess::default(), FieldSources::default()), None));
+        return mine.then(Applicant::own(form, (Guess::default(), FieldSources::default()), None));
     }
     Applicant::own(own, guesses(text, from_name), from_name)
 }
@@ -451,7 +441,7 @@ fn read_applicant(
 impl Applicant {
     /// The applicant of the sender's own text, with the guesses `guessed` and the sender's
     /// display name.
-    fn own(found: fields::Reading, guessed: (signature::Guess, FieldSources), display_name: Option<&str>) -> Applicant {
+    fn own(found: applicant::Reading, guessed: (Guess, FieldSources), display_name: Option<&str>) -> Applicant {
         let (guess, guess_sources) = guessed;
         Applicant {
             stated: stated_fields(&found.fields),
@@ -489,11 +479,11 @@ impl Applicant {
 
 /// Whether extracted fields state anything that makes an application: a name, an organization
 /// or a phone number.
-fn states(found: &fields::Fields) -> bool {
+fn states(found: &Fields) -> bool {
     found.name.is_some() || found.organization.is_some() || found.phone.is_some()
 }
 
-fn stated_fields(found: &fields::Fields) -> ApplicantFields {
+fn stated_fields(found: &Fields) -> ApplicantFields {
     ApplicantFields {
         name: found.name.clone(),
         organization: found.organization.clone(),
@@ -505,8 +495,8 @@ fn stated_fields(found: &fields::Fields) -> ApplicantFields {
 
 /// The forwarder's own statements first, then the forwarded mail's (people likewise), as an
 /// applicant whose other parts the caller fills in.
-fn merged(own: fields::Reading, theirs: fields::Reading) -> Applicant {
-    let none = || (signature::Guess::default(), FieldSources::default());
+fn merged(own: applicant::Reading, theirs: applicant::Reading) -> Applicant {
+    let none = || (Guess::default(), FieldSources::default());
     Applicant::own(own, none(), None).then(Applicant::own(theirs, none(), None))
 }
 
@@ -627,6 +617,12 @@ pub mod steps {
     /// The MIME pre-scan: the part of a message that is parsed, and the problem recorded when
     /// that is not all of it (too many parts, nesting too deep).
     pub use super::message::limit;
+
+    /// Field extraction from a body text as read (labels, tables, lists of people → the
+    /// applicant's fields, with where each was read). What it returns is for measuring only.
+    pub fn read_fields(text: &str) -> impl std::fmt::Debug {
+        super::applicant::read(text)
+    }
 }
 
 #[cfg(test)]

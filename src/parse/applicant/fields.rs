@@ -15,8 +15,7 @@
 //! label, a separator, a value. A label standing alone on its line takes its
 //! value from the next non-empty line (tables rendered to text).
 //! [`normalize_phone`] and [`parse_attendees`] are public so callers can reuse
-//! them on values from elsewhere; [`organization_key`] gives the form of an
-//! organization's name to match on.
+//! them on values from elsewhere.
 //!
 //! Beyond `label: value` lines, three layouts name several people: a name
 //! label with a list (`참석자: 김민준, 이서연`), a table whose first row holds
@@ -785,41 +784,6 @@ fn english_count_sentence(text: &str) -> Option<u32> {
         let for_people = k > 0 && words[k - 1] == "for" && next != "of";
         (people && (verb_follows || for_people)).then_some(count)
     })
-}
-
-// ---------------------------------------------------------------------------
-// Organizations
-// ---------------------------------------------------------------------------
-
-/// Legal-form marks removed by [`organization_key`].
-const LEGAL_FORMS_KO: &[&str] =
-    &["주식회사", "(주)", "㈜", "유한회사", "(유)", "재단법인", "(재)", "사단법인", "(사)", "합자회사", "(합)"];
-
-/// Legal-form words removed by [`organization_key`] (compared without dots
-/// and commas).
-const LEGAL_FORMS_EN: &[&str] =
-    &["inc", "co", "ltd", "coltd", "corp", "corporation", "llc", "limited", "company", "gmbh", "plc"];
-
-/// The form of an organization's name to match on: the name as written,
-/// without legal forms (`(주)`, `㈜`, `주식회사`, `Inc.`, `Co., Ltd.`, …),
-/// spaces and punctuation, lower-cased, full-width forms made ASCII.
-/// `(주)한빛테크`, `㈜ 한빛테크`, `주식회사 한빛테크` and `한빛테크(주)` all give
-/// `한빛테크`; `Example Co., Ltd.` gives `example`. Only for matching: the
-/// organization is always stored as written.
-#[must_use]
-pub fn organization_key(organization: &str) -> String {
-    let mut text: String = organization.chars().map(to_halfwidth).collect::<String>().to_lowercase();
-    for form in LEGAL_FORMS_KO {
-        text = text.replace(form, " ");
-    }
-    text.split(|c: char| is_space(c) || c == ',')
-        .filter(|word| {
-            let bare: String = word.chars().filter(|c| c.is_alphanumeric()).collect();
-            !LEGAL_FORMS_EN.contains(&bare.as_str())
-        })
-        .flat_map(str::chars)
-        .filter(|c| c.is_alphanumeric())
-        .collect()
 }
 
 /// Sets an empty `slot` to `value`; a filled slot is kept (first value wins).
@@ -2210,26 +2174,6 @@ mod tests {
         assert_eq!(parse_attendees("me + 1"), Some(2));
         assert_eq!(parse_attendees("본인 외 0명"), None);
         assert_eq!(parse_attendees("본인 외 50명"), None);
-    }
-
-    #[test]
-    fn organization_keys() {
-        for (written, key) in [
-            ("(주)한빛테크", "한빛테크"),
-            ("㈜한빛테크", "한빛테크"),
-            ("주식회사 한빛테크", "한빛테크"),
-            ("한빛테크(주)", "한빛테크"),
-            ("（주） 한빛 테크", "한빛테크"),
-            ("Example Co., Ltd.", "example"),
-            ("Example Co.,Ltd", "example"),
-            ("Example Bio Inc.", "examplebio"),
-            ("EXAMPLE BIO, INC", "examplebio"),
-            ("Example Robotics Corp.", "examplerobotics"),
-            ("(재)한국정밀소재연구원", "한국정밀소재연구원"),
-            ("Cobalt Labs", "cobaltlabs"),
-        ] {
-            assert_eq!(organization_key(written), key, "{written}");
-        }
     }
 
     #[test]

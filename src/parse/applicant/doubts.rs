@@ -45,8 +45,9 @@ pub struct Extracted<'a> {
     pub unreadable_attendees: Option<&'a str>,
 }
 
+#[cfg(test)]
 impl<'a> Extracted<'a> {
-    /// Just the fields, nothing else known.
+    /// Just the fields, nothing else known (for the unit tests).
     #[must_use]
     pub fn new(fields: &'a ApplicantFields) -> Extracted<'a> {
         Extracted {

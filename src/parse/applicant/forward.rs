@@ -193,7 +193,7 @@ fn sender(value: &str) -> (Option<EmailAddress>, Option<String>) {
     let name = name.trim().trim_matches(|c: char| matches!(c, '"' | '\'' | ';' | ',') || c.is_whitespace());
     let name = name.strip_prefix('(').and_then(|n| n.strip_suffix(')')).unwrap_or(name);
     let email = EmailAddress::parse(address).ok();
-    let name = super::clean_header_text(name);
+    let name = crate::parse::clean_header_text(name);
     let name = (!name.is_empty() && !name.contains('@')).then_some(name);
     (email, name)
 }
