@@ -21,7 +21,7 @@
 
 use crate::domain::{ApplicantFields, EmailAddress};
 
-use super::fields::normalize_phone;
+use super::phone::normalize_phone;
 
 /// Longer names than this are doubtful (Korean names are 2–5 characters, the longest
 /// romanised names well under 40).
