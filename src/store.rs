@@ -25,7 +25,7 @@ use crate::domain::{
     classify_mailbox, match_key, same_applicant, ApplicantFields, EmailAddress, MailboxChange, ReadState, Status,
 };
 use crate::instance::{Busy, Instance};
-use crate::parse::attachments::Attachment;
+use crate::parse::Attachment;
 
 /// The schema version this smebridge brings a database to (`PRAGMA user_version`).
 pub const SCHEMA_VERSION: usize = MIGRATIONS.len();

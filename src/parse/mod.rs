@@ -21,8 +21,7 @@
 //!    the daemon (`crate::isolate`), in-process in tests ([`InProcess`]).
 
 mod applicant;
-pub mod attachments;
-pub mod forms;
+mod attachments;
 mod message;
 
 use mail_parser::PartType;
@@ -34,7 +33,10 @@ use crate::domain::{
 use applicant::{Extracted, Fields, Guess};
 
 pub use applicant::{strip_quoted, FieldSources, Source};
-pub use forms::{FormReader, InProcess, NoForms, Unreadable, MAX_FORMS_READ};
+pub use attachments::{
+    extract_text, kind_of, Attachment, ExtractError, FormKind, FormReader, InProcess, Limits, NoForms, Unreadable,
+    MAX_FORMS_READ,
+};
 pub use message::{clean_header_text, LOOP_HEADER};
 
 /// A received message, decoded.
@@ -85,8 +87,8 @@ pub struct Inbound {
     /// `Authentication-Results` header values, topmost first.
     pub authentication_results: Vec<String>,
     /// Every attachment (name, type, size, hash), including the files in a `winmail.dat` and
-    /// the attachments of an attached forward; see [`attachments::list`].
-    pub attachments: Vec<attachments::Attachment>,
+    /// the attachments of an attached forward.
+    pub attachments: Vec<Attachment>,
     /// What could not be read, in words for staff.
     pub problems: Vec<String>,
 }
@@ -425,7 +427,7 @@ fn read_applicant(
             };
         }
     }
-    let forms = forms::attached_form(message, read.forms);
+    let forms = attachments::attached_form(message, read.forms);
     read.problems.extend(forms.problems);
     if let Some((attachment, mut form)) = forms.found {
         // The application form filled in and attached: its fields, completed by what the mail

@@ -1,4 +1,5 @@
-//! Attached application forms → plain text that [`super::fields::extract_fields`] can read.
+//! Attached application forms → plain text that the field reader (`crate::parse::applicant`)
+//! can read.
 //!
 //! Applicants often return the center's form as an attachment: HWP 5 (Hancom's binary format),
 //! HWPX (zipped OWPML), DOCX, XLSX or a text PDF, and Outlook sometimes wraps the attachments
@@ -48,7 +49,11 @@ use std::panic::{catch_unwind, AssertUnwindSafe};
 use flate2::{Decompress, FlushDecompress, Status};
 use quick_xml::events::{BytesStart, Event};
 
+mod forms;
 mod pdf_census;
+
+pub(super) use forms::attached_form;
+pub use forms::{FormReader, InProcess, NoForms, Unreadable, MAX_FORMS_READ};
 
 /// How much an attachment may cost to read.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -2270,7 +2275,9 @@ pub fn unwrap_tnef(bytes: &[u8], limits: &Limits) -> Result<Vec<(String, Vec<u8>
 }
 
 /// The plain-text body of a TNEF message, when it carries one (`attBody` or `PR_BODY`). Outlook
-/// usually sends only an RTF body, which is not read here.
+/// usually sends only an RTF body, which is not read here. (Nothing reads TNEF bodies yet: the
+/// mail's own text body comes first; the unit tests keep the reader honest.)
+#[cfg(test)]
 #[must_use]
 pub fn tnef_body(bytes: &[u8], limits: &Limits) -> Option<String> {
     read_tnef(bytes, limits).ok()?.body.filter(|b| !b.trim().is_empty())
@@ -2671,17 +2678,17 @@ mod tests {
     use super::*;
     use crate::parse::applicant::extract_fields;
 
-    const FIXTURE_DOCX: &[u8] = include_bytes!("../../tests/fixtures/attachments/application-form.docx");
+    const FIXTURE_DOCX: &[u8] = include_bytes!("../../../tests/fixtures/attachments/application-form.docx");
     /// LibreOffice 7.4 (HTML → DOCX → PDF): TrueType subsets, "WinAnsiEncoding" + ToUnicode.
-    const FIXTURE_PDF: &[u8] = include_bytes!("../../tests/fixtures/attachments/application-form.pdf");
+    const FIXTURE_PDF: &[u8] = include_bytes!("../../../tests/fixtures/attachments/application-form.pdf");
     /// fpdf2 with NanumGothic: a CID font, Identity-H + ToUnicode, table with borders.
-    const FIXTURE_PDF_CID: &[u8] = include_bytes!("../../tests/fixtures/attachments/application-form-cid.pdf");
-    const FIXTURE_XLSX: &[u8] = include_bytes!("../../tests/fixtures/attachments/application-form.xlsx");
+    const FIXTURE_PDF_CID: &[u8] = include_bytes!("../../../tests/fixtures/attachments/application-form-cid.pdf");
+    const FIXTURE_XLSX: &[u8] = include_bytes!("../../../tests/fixtures/attachments/application-form.xlsx");
     /// Written by hwp-converter-ai 0.2.0 (MIT) from Markdown, on its bundled Hancom template;
     /// reduced to FileHeader, DocInfo and BodyText/Section0.
-    const FIXTURE_HWP: &[u8] = include_bytes!("../../tests/fixtures/attachments/application-form.hwp");
+    const FIXTURE_HWP: &[u8] = include_bytes!("../../../tests/fixtures/attachments/application-form.hwp");
     /// Written by the same tool; author and dates removed from Contents/content.hpf.
-    const FIXTURE_HWPX: &[u8] = include_bytes!("../../tests/fixtures/attachments/application-form.hwpx");
+    const FIXTURE_HWPX: &[u8] = include_bytes!("../../../tests/fixtures/attachments/application-form.hwpx");
 
     // -- builders for small real documents ---------------------------------
 
