@@ -14,7 +14,8 @@
 
 use mail_parser::MimeHeaders;
 
-use super::{extract_text, kind_of, unwrap_tnef, FormKind, Limits};
+use super::tnef::unwrap_tnef;
+use super::{extract_text, kind_of, FormKind, Limits};
 use crate::domain::Stopped;
 use crate::parse::{applicant, clean_header_text, states};
 
