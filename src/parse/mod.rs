@@ -4,24 +4,37 @@
 //! Parsing never fails. A message that cannot be read still yields an `Inbound` (with whatever
 //! could be recovered) and a list of `problems`, so that it is recorded and shown to staff.
 //!
-//! The steps, each in its own module:
+//! Three private rooms, each pure (bytes or text in, values out):
 //!
-//! 1. `message/`: absurd structure (thousands of parts, deep nesting) is cut before parsing;
-//!    raw 8-bit EUC-KR in the header block, encoded words split inside a character and
-//!    ISO-2022-KR words are rewritten as UTF-8 so mail-parser reads them; mail-parser finds the
-//!    parts; the text bodies are decoded again from their bytes (unlabelled, mislabelled and
-//!    ISO-2022-KR Korean), `format=flowed` is unwrapped, HTML converted, and the plain or HTML
-//!    body that states more is picked;
-//! 2. [`fields`] reads the applicant's `label: value` lines (and tables and lists of people) above
-//!    any quoted mail; [`forward`] recognises a forwarded application, whose fields and sender
-//!    then count; [`signature`] and [`guess`] fill what no label states from the signature block
-//!    and the display name;
-//! 3. when the mail's own text states no fields, [`forms`] reads the attached application form
-//!    through the [`FormReader`] the caller passes: in a child process with resource limits in
-//!    the daemon (`crate::isolate`), in-process in tests ([`InProcess`]).
+//! - `message/`: the message as mail. Absurd structure (thousands of parts, deep nesting) is cut
+//!   before parsing; raw 8-bit EUC-KR in the header block, encoded words split inside a
+//!   character and ISO-2022-KR words are rewritten as UTF-8 so mail-parser reads them;
+//!   mail-parser finds the parts; the text bodies are decoded again from their bytes
+//!   (unlabelled, mislabelled and ISO-2022-KR Korean), `format=flowed` is unwrapped, HTML
+//!   converted, and the plain or HTML body that states more is picked; the automatic-mail
+//!   signals are read.
+//! - `applicant/`: text → the applicant. `label: value` lines (and tables and lists of people)
+//!   above any quoted mail; an inline forward, whose fields and sender then count; the signature
+//!   block and the display name for what no label states; notes, and values that look wrong.
+//! - `attachments/`: every attachment listed; attached forms (HWP, HWPX, DOCX, XLSX, PDF, also
+//!   inside a `winmail.dat`) turned into text, one file per format.
+//!
+//! What they read is combined here: the mail's own text first; when it states no fields, a
+//! forwarded mail (inline, or attached as message/rfc822, parsed on its own) or the attached
+//! application form, read through the [`FormReader`] the caller passes — in a child process
+//! with resource limits in the daemon (`crate::isolate`), in-process in tests ([`InProcess`]);
+//! then the signature block and the display name where nothing is stated. Each value keeps
+//! where it was read ([`Source`]).
+//!
+//! The door is narrow: [`parse`] and [`explain`]; [`Inbound`] and the types of its fields;
+//! [`sha256_hex`] and [`synthesized_message_id`] (a message's identity); [`clean_header_text`],
+//! [`LOOP_HEADER`] and [`strip_quoted`] for replies and summaries; the form readers' entry
+//! ([`FormKind`], [`kind_of`], [`extract_text`], [`Limits`], [`ExtractError`]), which
+//! `crate::isolate` runs in its child; and [`steps`] for benchmarks and bounds tests.
 
 mod applicant;
 mod attachments;
+mod explain;
 mod message;
 
 use mail_parser::PartType;
@@ -35,8 +48,8 @@ use applicant::{Extracted, Fields, Guess};
 pub use applicant::{strip_quoted, FieldSources, Source};
 pub use attachments::{
     extract_text, kind_of, Attachment, ExtractError, FormKind, FormReader, InProcess, Limits, NoForms, Unreadable,
-    MAX_FORMS_READ,
 };
+pub use explain::explain;
 pub use message::{clean_header_text, LOOP_HEADER};
 
 /// A received message, decoded.
@@ -65,7 +78,7 @@ pub struct Inbound {
     /// An address the mail states under an email label (`이메일: …`); replies still go to the
     /// sender.
     pub stated_email: Option<String>,
-    /// Values that were found but look wrong, in words for staff (see [`doubts`]); the
+    /// Values that were found but look wrong, in words for staff (see `applicant/doubts.rs`); the
     /// application is stored for review with them.
     pub doubts: Vec<String>,
     /// Everyone the mail names as applicant or attendee, in order (usually just the applicant;
@@ -543,74 +556,6 @@ fn attached_message(message: &mail_parser::Message<'_>, forms: &dyn FormReader) 
         .find(|part| matches!(part.body, PartType::Message(_)))?;
     let bytes = message::part_bytes(message, part)?;
     Some(parse_at_depth(&bytes, &sha256_hex(&bytes), 1, forms))
-}
-
-/// A readable account of what was read from a message and from where, for `smebridge parse`:
-/// each field with its value and its source, the doubts and problems, then the body text as
-/// read (the lines that the sources count).
-pub fn explain(inbound: &Inbound) -> String {
-    let opt = |v: &Option<String>| v.clone().unwrap_or_else(|| "-".to_owned());
-    let mut out = String::new();
-    let mut line = |label: &str, value: String| out.push_str(&format!("{label:<14}{value}\n"));
-    line(
-        "message-id",
-        format!("{}{}", inbound.message_id, if inbound.message_id_synthesized { " (synthesized)" } else { "" }),
-    );
-    line(
-        "from",
-        format!(
-            "{} {}",
-            inbound.from.as_ref().map(|a| a.to_string()).unwrap_or_else(|| "-".into()),
-            inbound.from_name.as_deref().map(|n| format!("({n})")).unwrap_or_default()
-        ),
-    );
-    line("reply-to", inbound.reply_to.as_ref().map(|a| a.to_string()).unwrap_or_else(|| "-".into()));
-    line("subject", opt(&inbound.subject));
-    line("return-path", format!("{:?}", inbound.return_path));
-    line("signals", format!("{:?}", inbound.signals));
-    let applicant_email = inbound.forwarded_from.as_ref().or(inbound.from.as_ref()).map(|a| a.to_string());
-    let fields = &inbound.fields;
-    let sources = &inbound.sources;
-    let attendees = fields.attendees.map(|a| a.to_string());
-    for (label, value, source) in [
-        ("name", &fields.name, &sources.name),
-        ("organization", &fields.organization, &sources.organization),
-        ("position", &fields.position, &sources.position),
-        ("phone", &fields.phone, &sources.phone),
-        ("email", &applicant_email, &sources.email),
-        ("stated email", &inbound.stated_email, &sources.stated_email),
-        ("attendees", &attendees, &sources.attendees),
-    ] {
-        if label == "stated email" && value.is_none() {
-            continue;
-        }
-        let from = source.as_ref().map(|s| format!("  ← {s}")).unwrap_or_default();
-        line(label, format!("{}{from}", opt(value)));
-    }
-    line("people", if inbound.people.is_empty() { "-".into() } else { inbound.people.join(", ") });
-    line("notes", inbound.notes.clone().unwrap_or_else(|| "-".into()));
-    if inbound.forwarded_from.is_some() || inbound.forwarded_from_name.is_some() {
-        let address = inbound.forwarded_from.as_ref().map(|a| a.to_string()).unwrap_or_else(|| "-".into());
-        let name = inbound.forwarded_from_name.as_deref().map(|n| format!(" ({n})")).unwrap_or_default();
-        line("forwarded", format!("{address}{name}"));
-    }
-    let intent = if inbound.cancel_requested {
-        "asks to cancel"
-    } else if inbound.inquiry {
-        "asks a question (inquiry)"
-    } else {
-        "application"
-    };
-    line("intent", intent.into());
-    line("language", if inbound.english { "English first".into() } else { "Korean first".into() });
-    line("doubts", if inbound.doubts.is_empty() { "none".into() } else { inbound.doubts.join("; ") });
-    line("problems", if inbound.problems.is_empty() { "none".into() } else { inbound.problems.join("; ") });
-    out.push_str("--- body text as read (line numbers as in the sources) ---\n");
-    for (number, text) in inbound.text.trim_end().lines().enumerate() {
-        out.push_str(&format!("{:>4}  {text}\n", number + 1));
-    }
-    out.truncate(out.trim_end().len());
-    out
 }
 
 /// Single steps of [`parse`] on their own, for the benchmarks and the resource-bound tests that

@@ -41,7 +41,7 @@ impl std::fmt::Display for Unreadable {
     }
 }
 
-/// Turns an attached form into text (the layout [`super`] describes).
+/// Turns an attached form into text (in the layout [`extract_text`] gives).
 pub trait FormReader {
     fn read(&self, kind: &FormKind, bytes: &[u8]) -> Result<String, Unreadable>;
 }

@@ -40,7 +40,7 @@ mod testdocs;
 mod tnef;
 mod xlsx;
 
-pub use forms::{FormReader, InProcess, NoForms, Unreadable, MAX_FORMS_READ};
+pub use forms::{FormReader, InProcess, NoForms, Unreadable};
 pub use listing::Attachment;
 
 pub(super) use forms::attached_form;
