@@ -107,7 +107,7 @@ fn main() -> ExitCode {
     match run(cli) {
         Ok(code) => code,
         Err(e) => {
-            eprintln!("smebridge: {e:#}");
+            logging::fatal(&format!("{e:#}"));
             ExitCode::FAILURE
         }
     }
