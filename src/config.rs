@@ -587,10 +587,37 @@ mod tests {
         assert_eq!(deadline.strftime("%Y-%m-%d %H:%M:%S").to_string(), "2022-11-17 23:59:59");
         let starts = config.event.starts_at.to_zoned(seoul.clone());
         assert_eq!(starts.strftime("%A %Y-%m-%d %H:%M").to_string(), "Friday 2022-11-18 13:30");
-        assert!(config.event.venue.contains("Banyan Tree"));
+        assert_eq!(config.event.venue, "Banyan Tree Club & Spa Seoul, Festa Hall");
+        assert_eq!(
+            config.event.name,
+            "중소기업 기술혁신을 위한 산학협력 전략 및 사례 공유 워크숍 (Industry-University Cooperation Strategies and Cases for SME Technology Innovation)"
+        );
+        assert_eq!(config.center.name, "중소기업 R&D 공유센터");
+        assert_eq!(config.center.name_en, "SME R&D Sharing Center");
+        assert_eq!(config.smtp.from.name.as_deref(), Some("중소기업 R&D 공유센터"));
         assert_eq!(config.own_address().as_str(), "smebridge@kaist.ac.kr");
         assert_eq!(config.imap.mailbox, "INBOX");
         assert!(config.database.path.is_absolute());
+    }
+
+    #[test]
+    fn the_center_defaults_to_the_from_name_and_its_english_name_to_the_korean_one() {
+        let without = |text: &str| {
+            text.lines()
+                .filter(|l| !l.starts_with("name = \"중소기업 R&D 공유센터\"") && !l.starts_with("name_en ="))
+                .collect::<Vec<_>>()
+                .join("\n")
+        };
+        let config = load(&without(EXAMPLE)).unwrap();
+        assert_eq!(config.center.name, "중소기업 R&D 공유센터", "the display name of [smtp] from");
+        assert_eq!(config.center.name_en, "중소기업 R&D 공유센터");
+        let bare = without(EXAMPLE)
+            .replace("from = \"중소기업 R&D 공유센터 <smebridge@kaist.ac.kr>\"", "from = \"smebridge@kaist.ac.kr\"");
+        assert_eq!(load(&bare).unwrap().center.name, "smebridge@kaist.ac.kr");
+        let text = EXAMPLE.replace("name_en = \"SME R&D Sharing Center\"", "name_en = \" \"");
+        assert!(format!("{:#}", load(&text).unwrap_err()).contains("center.name_en must not be empty"));
+        let text = EXAMPLE.replace("[center]", "[center]\nmotto = \"x\"");
+        assert!(format!("{:#}", load(&text).unwrap_err()).contains("motto"));
     }
 
     #[test]
