@@ -1,5 +1,6 @@
 //! Golden tests for parsing: every `tests/fixtures/NAME.eml` (raw bytes as mail clients send
-//! them; `tests/fixtures/make.py` writes them) is parsed with LF and with CRLF line endings and
+//! them; `tests/fixtures/make.py` writes them, and a test checks the committed files are exactly
+//! what it writes) is parsed with LF and with CRLF line endings and
 //! must give what `NAME.json` says. Then the mail nobody should send: broken structure, absurd
 //! sizes and nesting, generated here in code, must parse in bounded time without a panic; and a
 //! seeded mutation run over the fixtures.
@@ -19,11 +20,13 @@
 use std::path::{Path, PathBuf};
 use std::time::{Duration, Instant};
 
-use serde_json::{json, Value};
-use smebridge::domain::{automatic_reason, EmailAddress};
+use serde_json::Value;
 use smebridge::parse::{parse, sha256_hex, InProcess, Inbound};
 
-const CENTER: &str = "smebridge@kaist.ac.kr";
+#[path = "golden/fixture_json.rs"]
+mod fixture_json;
+
+use fixture_json::actual_json;
 
 fn fixture_dir() -> PathBuf {
     Path::new(env!("CARGO_MANIFEST_DIR")).join("tests/fixtures")
@@ -81,55 +84,6 @@ fn parse_bytes(raw: &[u8]) -> Inbound {
     parse(raw, &sha256_hex(raw), &InProcess)
 }
 
-/// What the desk would make of the message, in the words of the fixtures.
-fn classification(inbound: &Inbound) -> &'static str {
-    let own = EmailAddress::parse(CENTER).unwrap();
-    if automatic_reason(&inbound.signals, &inbound.return_path, inbound.from.as_ref(), &own).is_some() {
-        "automatic"
-    } else if inbound.cancel_requested {
-        "cancellation"
-    } else if inbound.inquiry {
-        "inquiry"
-    } else {
-        "application"
-    }
-}
-
-/// The parse result in the shape of the fixtures' JSON (every key the JSON may hold).
-fn actual_json(inbound: &Inbound) -> Value {
-    json!({
-        "classification": classification(inbound),
-        "name": inbound.fields.name,
-        "organization": inbound.fields.organization,
-        "position": inbound.fields.position,
-        "phone": inbound.fields.phone,
-        "attendees": inbound.fields.attendees,
-        "people": inbound.people,
-        "subject": inbound.subject,
-        "from_name": inbound.from_name,
-        "forwarded_from": inbound.forwarded_from.as_ref().map(|a| a.as_str()),
-        "forwarded_from_name": inbound.forwarded_from_name,
-        "english": inbound.english,
-        "problems": !inbound.problems.is_empty(),
-        "guessed": guessed(inbound),
-        "message_id_synthesized": inbound.message_id_synthesized,
-        "sources": sources(inbound),
-        "stated_email": inbound.stated_email,
-        "doubts": inbound.doubts,
-    })
-}
-
-/// Each field's source as staff read it, only for the fields that have one.
-fn sources(inbound: &Inbound) -> Value {
-    let mut out = serde_json::Map::new();
-    for (field, source) in inbound.sources.iter() {
-        if let Some(source) = source {
-            out.insert(field.to_owned(), Value::String(source.to_string()));
-        }
-    }
-    Value::Object(out)
-}
-
 /// Fields whose value and source disagree: a value without a source or a source without a value.
 fn unsourced(inbound: &Inbound) -> Vec<String> {
     let fields = &inbound.fields;
@@ -150,21 +104,6 @@ fn unsourced(inbound: &Inbound) -> Vec<String> {
     .map(|(field, has_value, _)| {
         format!("{field}: {}", if has_value { "a value without a source" } else { "a source without a value" })
     })
-    .collect()
-}
-
-/// The fields shown that the mail does not state: guessed from its signature or display name.
-fn guessed(inbound: &Inbound) -> Vec<&'static str> {
-    let (shown, stated) = (&inbound.fields, &inbound.stated);
-    [
-        ("name", &shown.name, &stated.name),
-        ("organization", &shown.organization, &stated.organization),
-        ("position", &shown.position, &stated.position),
-        ("phone", &shown.phone, &stated.phone),
-    ]
-    .into_iter()
-    .filter(|(_, shown, stated)| shown.is_some() && stated.is_none())
-    .map(|(field, _, _)| field)
     .collect()
 }
 
@@ -307,14 +246,40 @@ fn explain_names_doubts_and_numbers_the_body_lines_the_sources_count() {
     assert!(explained.contains("forwarded     haneul.jung@bluewave.example (정하늘)"), "{explained}");
 }
 
-/// `smebridge parse` on a fixture, for debugging: `FIXTURE=name cargo test --test golden show -- --nocapture`.
+/// The generator and the committed fixtures cannot drift apart: `tests/fixtures/make.py`, run
+/// into an empty directory, writes exactly the committed `.eml` and `.json` files, byte for byte
+/// (needs `python3`, which `scripts/install-deps` installs). A fixture edited by hand, or a
+/// generator change not run, fails here. (The DOCX inside one fixture is deflated by Python's
+/// zlib; Debian's gives the committed bytes.)
 #[test]
-fn show() {
-    let Ok(name) = std::env::var("FIXTURE") else { return };
-    let raw = std::fs::read(fixture_dir().join(format!("{name}.eml"))).unwrap();
-    let inbound = parse_bytes(&raw);
-    println!("{}", smebridge::parse::explain(&inbound));
-    println!("{:#}", actual_json(&inbound));
+fn the_committed_fixtures_are_exactly_what_make_py_writes() {
+    let out = tempfile::tempdir().unwrap();
+    let run = std::process::Command::new("python3")
+        .arg(fixture_dir().join("make.py"))
+        .arg(out.path())
+        .output()
+        .expect("python3 runs (scripts/install-deps installs it)");
+    assert!(run.status.success(), "make.py failed:\n{}", String::from_utf8_lossy(&run.stderr));
+    let files = |dir: &Path| -> std::collections::BTreeMap<String, Vec<u8>> {
+        std::fs::read_dir(dir)
+            .unwrap()
+            .flatten()
+            .map(|entry| entry.file_name().to_string_lossy().into_owned())
+            .filter(|name| name.ends_with(".eml") || name.ends_with(".json"))
+            .map(|name| {
+                let bytes = std::fs::read(dir.join(&name)).unwrap();
+                (name, bytes)
+            })
+            .collect()
+    };
+    let (written, committed) = (files(out.path()), files(&fixture_dir()));
+    assert!(written.len() >= 2 * 60, "make.py wrote only {} files", written.len());
+    let differ: std::collections::BTreeSet<&String> =
+        written.keys().chain(committed.keys()).filter(|name| written.get(*name) != committed.get(*name)).collect();
+    assert!(
+        differ.is_empty(),
+        "tests/fixtures differs from what make.py writes (missing, extra or changed; run `python3 tests/fixtures/make.py`): {differ:?}"
+    );
 }
 
 // ---------------------------------------------------------------------------

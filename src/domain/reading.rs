@@ -45,8 +45,8 @@ pub enum ReadPlan {
 /// message causes together with the rest of its batch): such a message stops the desk at most
 /// this many times. Four, because an innocent message gets here only if random kills land on it
 /// three times running, each within the few milliseconds between its own marker commit and its
-/// outcome commit (the trial before them counts no attempt); the kill test (`tests/crash.rs`,
-/// 20 kills at random moments) must never hold an applicant's mail.
+/// outcome commit (the trial before them counts no attempt); the kill test
+/// (`tests/desk/crash.rs`, 20 kills at random moments) must never hold an applicant's mail.
 pub const MAX_UNFINISHED: u32 = 4;
 
 /// See the module docs.

@@ -50,6 +50,9 @@ pub(crate) fn dovecot_conf(p: &DovecotParams<'_>) -> String {
 protocols = imap lmtp
 listen = 127.0.0.1
 instance_name = mailstack-{token}
+# Each IMAP process's title names its user and the command in progress
+# (`imap [kim@a.example 127.0.0.1 IDLE]`): tests wait on it for a client in IDLE.
+verbose_proctitle = yes
 hostname = mailstack.test
 login_greeting = mailstack-{token} ready.
 base_dir = {run_dir}

@@ -52,6 +52,7 @@
 
 pub mod client;
 mod config;
+pub mod desk;
 mod process;
 mod tls;
 

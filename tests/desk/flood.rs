@@ -2,11 +2,9 @@
 //! smebridge looks. Every one is recorded; replies are capped per sender and in all; the forged
 //! ones get nothing; staff are told.
 
-mod common;
-
 use std::time::{Duration, Instant};
 
-use common::{application, crlf, Desk, CENTER};
+use crate::helpers::{application, crlf, Desk, CENTER};
 
 const FROM_ONE: usize = 5_000;
 const FORGED: usize = 1_000;

@@ -3,21 +3,24 @@
 //! a missed summary time; the mail has a text and an HTML part, the chart, an XLSX and a CSV; the
 //! numbers match the database; and the HTML renders in a real browser.
 
-mod common;
-
 use std::process::Command;
 use std::time::{Duration, Instant};
 
+use crate::helpers::{application, parsed, Desk, DEADLINE};
 use base64::Engine as _;
-use common::{application, parsed, Desk, DEADLINE};
 use mail_parser::MimeHeaders;
 
 const STAFF: &str = "staff@kaist.ac.kr";
 
-/// Run the daemon with its clock started at `clock_start`, for `run_for`, then SIGTERM it.
-fn run_daemon(desk: &Desk, clock_start: &str, run_for: Duration) {
+/// Run the daemon with its clock started at `clock_start` until `done` holds (at most 60 s), then
+/// SIGTERM it.
+fn run_daemon(desk: &Desk, clock_start: &str, what: &str, mut done: impl FnMut() -> bool) {
     let (mut daemon, log) = desk.spawn(&["run"], &[("SMEBRIDGE_CLOCK_START", clock_start)]);
-    std::thread::sleep(run_for);
+    let started = Instant::now();
+    while !done() {
+        assert!(started.elapsed() < Duration::from_secs(60), "timed out waiting for {what}");
+        std::thread::sleep(Duration::from_millis(50));
+    }
     // SAFETY: kill(2) on the child we spawned.
     unsafe { libc::kill(daemon.id() as i32, libc::SIGTERM) };
     let started = Instant::now();
@@ -29,6 +32,17 @@ fn run_daemon(desk: &Desk, clock_start: &str, run_for: Duration) {
         std::thread::sleep(Duration::from_millis(50));
     };
     assert!(status.success(), "{}", std::fs::read_to_string(log).unwrap_or_default());
+}
+
+/// Whether the daemon has read the mailbox whole at or after `clock` on its own clock: it then
+/// decides at once whether a summary is due (and sends one before it stops).
+fn read_since(desk: &Desk, clock: &str) -> bool {
+    let since: jiff::Timestamp = clock.parse().unwrap();
+    let Ok(conn) = rusqlite::Connection::open(desk.database()) else { return false };
+    // Unix seconds on the daemon's clock (migrations/0006).
+    let read_at: Option<i64> =
+        conn.query_row("SELECT MAX(read_at) FROM mailbox_reads", [], |r| r.get(0)).ok().flatten();
+    read_at.is_some_and(|at| at >= since.as_second())
 }
 
 fn summaries(desk: &Desk) -> usize {
@@ -63,18 +77,20 @@ async fn exactly_one_summary_a_day_across_restarts_and_a_missed_time() {
     seed(&desk).await;
 
     // 08:29:57 on the 16th: the summary is due three seconds later.
-    run_daemon(&desk, "2022-11-16T08:29:57+09:00", Duration::from_secs(6));
+    run_daemon(&desk, "2022-11-16T08:29:57+09:00", "the summary of the 16th", || summaries(&desk) == 1);
     desk.stack.wait_for_delivery(STAFF, 1, Duration::from_secs(30)).unwrap();
 
     // Restarted the same morning: no second summary.
-    run_daemon(&desk, "2022-11-16T08:31:00+09:00", Duration::from_secs(3));
+    let restart = "2022-11-16T08:31:00+09:00";
+    run_daemon(&desk, restart, "a read after the restart", || read_since(&desk, restart));
     desk.stack.wait_for_queue_empty(Duration::from_secs(30)).unwrap();
     assert_eq!(summaries(&desk), 1, "one summary on the 16th, whatever the restarts");
 
     // Down over the 17th's summary time, back at 10:00: that day's summary is sent, once.
-    run_daemon(&desk, "2022-11-17T10:00:00+09:00", Duration::from_secs(4));
+    run_daemon(&desk, "2022-11-17T10:00:00+09:00", "the summary of the 17th", || summaries(&desk) == 2);
     desk.stack.wait_for_delivery(STAFF, 2, Duration::from_secs(30)).unwrap();
-    run_daemon(&desk, "2022-11-17T10:05:00+09:00", Duration::from_secs(3));
+    let restart = "2022-11-17T10:05:00+09:00";
+    run_daemon(&desk, restart, "a read after the restart", || read_since(&desk, restart));
     desk.stack.wait_for_queue_empty(Duration::from_secs(30)).unwrap();
     assert_eq!(summaries(&desk), 2);
 
@@ -95,7 +111,7 @@ async fn the_summary_has_both_parts_the_chart_and_attachments_that_match_the_dat
     let raw = desk.wait_for_mail(STAFF, 1).await.remove(0).raw;
     let mail = parsed(&raw);
 
-    assert_eq!(common::header(&raw, "Auto-Submitted").as_deref(), Some("auto-generated"));
+    assert_eq!(crate::helpers::header(&raw, "Auto-Submitted").as_deref(), Some("auto-generated"));
     let text = mail.body_text(0).unwrap().into_owned();
     let html = mail.body_html(0).unwrap().into_owned();
     let export = desk.export();

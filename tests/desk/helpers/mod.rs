@@ -1,16 +1,19 @@
-//! Shared helpers for the end-to-end tests: a private mail stack (real Dovecot + Postfix, from
-//! the `mailstack` crate), a configuration pointing smebridge at it, and the real `smebridge`
-//! binary run as a user would run it.
+//! Shared helpers for the tests of this binary: a private mail stack (real Dovecot + Postfix, from
+//! the `mailstack` crate), a configuration pointing smebridge at it (`mailstack::desk`, the one
+//! the benchmark and the demo write too), and the real `smebridge` binary run as a user would
+//! run it.
 //!
 //! Every smebridge process a test starts goes through [`Desk::command`] (or [`Desk::smebridge`],
 //! [`Desk::spawn`]), which runs it at info level and keeps its log under the desk's directory.
 //! When the desk is dropped at the end of the test, every log is scanned for the passwords and
 //! for every applicant address, name and phone the test sent ([`Desk::log_needles`]): personal
 //! data at info level fails the test, whichever test it is.
-
-#![allow(dead_code)] // each test binary uses a different subset
+//!
+//! Also here: the hostile inputs of `bounds` ([`bombs`]) and the peak-memory measurement of one
+//! child process ([`rss`]).
 
 pub mod bombs;
+pub mod rss;
 
 use std::path::{Path, PathBuf};
 use std::process::{Child, Command, Output, Stdio};
@@ -18,10 +21,12 @@ use std::sync::atomic::{AtomicUsize, Ordering};
 use std::sync::Mutex;
 use std::time::Duration;
 
+use mailstack::desk::DeskConfig;
 use mailstack::MailStack;
 use tempfile::TempDir;
 
-pub const CENTER: &str = "smebridge@kaist.ac.kr";
+pub use mailstack::desk::CENTER;
+/// The announced deadline: the 17th, end of day Seoul time (the workshop is on Friday the 18th).
 pub const DEADLINE: &str = "2022-11-17T23:59:59+09:00";
 
 /// A mail stack plus a smebridge configuration and database for it.
@@ -41,29 +46,13 @@ impl Desk {
         Desk::start_with(deadline, &[])
     }
 
-    /// A fresh stack and a configuration with extra lines: each `(section, line)` puts `line`
-    /// right under the `[section]` header, e.g. `("event", "capacity = 2")`, replacing a line
-    /// that sets the same key there.
+    /// A fresh stack and a configuration with extra lines: each `(section, line)` sets `line`
+    /// in `[section]`, e.g. `("event", "capacity = 2")`, replacing the line that sets the same
+    /// key there (see `mailstack::desk::DeskConfig::set`).
     pub fn start_with(deadline: &str, extra: &[(&str, &str)]) -> Desk {
         let stack = MailStack::start().expect("the mail stack must start");
         let dir = tempfile::tempdir().unwrap();
-        let config = write_config(dir.path(), &stack, deadline);
-        let mut text = std::fs::read_to_string(&config).unwrap();
-        for (section, line) in extra {
-            let key = line.split('=').next().unwrap().trim();
-            text = text
-                .lines()
-                .filter(|l| !l.trim_start().starts_with(&format!("{key} =")))
-                .collect::<Vec<_>>()
-                .join("\n")
-                + "\n";
-            let header = format!("[{section}]\n");
-            if !text.contains(&header) {
-                text.push_str(&format!("\n{header}"));
-            }
-            text = text.replacen(&header, &format!("{header}{line}\n"), 1);
-        }
-        std::fs::write(&config, text).unwrap();
+        let config = write_config(dir.path(), &stack, deadline, extra);
         std::fs::create_dir_all(dir.path().join("logs")).unwrap();
         Desk { stack, dir, config, runs: AtomicUsize::new(0), sent: Mutex::new(Vec::new()) }
     }
@@ -223,6 +212,58 @@ impl Desk {
             .unwrap_or_else(|e| panic!("{user} should have {n} message(s): {e:#}\n{}", self.stack.postfix_log()))
     }
 
+    /// Wait until Postfix has delivered everything it was handed (its queue is empty). After a
+    /// `smebridge once` has exited, every reply it sent is in that queue or already delivered,
+    /// so from then on a mailbox with nothing in it was sent nothing: call this before asserting
+    /// that no reply went out.
+    pub fn wait_for_queue_empty(&self) {
+        self.stack
+            .wait_for_queue_empty(Duration::from_secs(30))
+            .unwrap_or_else(|e| panic!("Postfix must deliver what it was handed: {e:#}"));
+    }
+
+    /// The IMAP sessions of this desk's Dovecot (the `imap` children of its master, found by its
+    /// configuration path), as (pid, process title). Dovecot names the session's user and the
+    /// command in progress in the title: `…/imap [smebridge@kaist.ac.kr 127.0.0.1 IDLE]`.
+    pub fn imap_sessions(&self) -> Vec<(i32, String)> {
+        let conf = self.stack.dir().join("dovecot/dovecot.conf");
+        let conf = conf.to_string_lossy();
+        let procs: Vec<(i32, i32, String, String)> = std::fs::read_dir("/proc")
+            .unwrap()
+            .flatten()
+            .filter_map(|e| {
+                let pid: i32 = e.file_name().to_str()?.parse().ok()?;
+                let stat = std::fs::read_to_string(format!("/proc/{pid}/stat")).ok()?;
+                let (comm, rest) = stat.split_once(" (")?.1.rsplit_once(") ")?;
+                let ppid: i32 = rest.split_whitespace().nth(1)?.parse().ok()?;
+                let cmdline =
+                    std::fs::read_to_string(format!("/proc/{pid}/cmdline")).unwrap_or_default().replace('\0', " ");
+                Some((pid, ppid, comm.to_owned(), cmdline.trim_end().to_owned()))
+            })
+            .collect();
+        let master = procs
+            .iter()
+            .find(|p| p.2 == "dovecot" && p.3.contains(conf.as_ref()))
+            .expect("this stack's dovecot master")
+            .0;
+        procs.into_iter().filter(|p| p.1 == master && p.2 == "imap").map(|p| (p.0, p.3)).collect()
+    }
+
+    /// Wait until `user` has an IMAP session in IDLE: a daemon logged in as `user` has read the
+    /// mailbox and waits for new mail.
+    pub fn wait_for_idle(&self, user: &str) {
+        let session = format!("[{} ", user.to_lowercase());
+        let started = std::time::Instant::now();
+        while !self.imap_sessions().iter().any(|(_, title)| title.contains(&session) && title.ends_with(" IDLE]")) {
+            assert!(
+                started.elapsed() < Duration::from_secs(30),
+                "no IMAP session of {user} in IDLE: {:?}",
+                self.imap_sessions()
+            );
+            std::thread::sleep(Duration::from_millis(50));
+        }
+    }
+
     /// Rows of the outbox by state, read from the database file directly.
     pub fn outbox_states(&self) -> Vec<(String, i64)> {
         let conn = rusqlite::Connection::open(self.database()).unwrap();
@@ -331,69 +372,14 @@ pub fn leaks(logs: &[(String, String)], needles: &[String]) -> Vec<String> {
     found
 }
 
-/// A configuration for smebridge against `stack`, written into `dir`.
-pub fn write_config(dir: &Path, stack: &MailStack, deadline: &str) -> PathBuf {
-    std::fs::write(dir.join("password"), format!("{}\n", mailstack::PASSWORD)).unwrap();
+/// The tests' configuration for smebridge against `stack` (`mailstack::desk`: the one the
+/// benchmark and the demo write too, with the tests' short timeouts), with `extra` lines (see
+/// [`Desk::start_with`]), written into `dir` with its password file.
+pub fn write_config(dir: &Path, stack: &MailStack, deadline: &str, extra: &[(&str, &str)]) -> PathBuf {
     let templates = Path::new(env!("CARGO_MANIFEST_DIR")).join("config/templates");
-    let text = format!(
-        r#"
-[imap]
-host = "{host}"
-port = {imap}
-security = "plain"
-username = "{CENTER}"
-password_file = "password"
-poll_interval = "2s"
-timeout = "10s"
-
-[smtp]
-host = "{host}"
-port = {smtp}
-security = "plain"
-from = "KAIST SME Center <{CENTER}>"
-timeout = "5s"
-bcc_self = false
-sending_grace = "1s"
-
-[event]
-name = "SME R&D Workshop"
-deadline = "{deadline}"
-timezone = "Asia/Seoul"
-starts_at = "{starts_at}"
-venue = "Banyan Tree Club & Spa Seoul, Festa Hall"
-contact = "{CENTER}"
-
-[staff]
-recipients = ["staff@kaist.ac.kr"]
-summary_time = "08:30"
-summary_from = "2099-01-01"   # no daily summary unless a test asks for one
-summary_until = "2100-12-31"
-
-[database]
-path = "smebridge.sqlite"
-
-[replies]
-templates_dir = "{templates}"
-"#,
-        host = stack.host(),
-        imap = stack.imap_port(),
-        smtp = stack.smtp_port(),
-        templates = templates.display(),
-        starts_at = workshop_start(deadline),
-    );
-    let path = dir.join("smebridge.toml");
-    std::fs::write(&path, text).unwrap();
-    path
-}
-
-/// When the workshop begins: the day after the deadline, 1:30 pm Seoul time (for [`DEADLINE`],
-/// Friday 18 November 2022, as announced). smebridge refuses a workshop that starts before its
-/// deadline.
-pub fn workshop_start(deadline: &str) -> String {
-    let seoul = jiff::tz::db().get("Asia/Seoul").unwrap();
-    let deadline: jiff::Timestamp = deadline.parse().expect("an RFC 3339 deadline");
-    let day = deadline.to_zoned(seoul.clone()).date().tomorrow().unwrap();
-    day.at(13, 30, 0, 0).to_zoned(seoul).unwrap().strftime("%Y-%m-%dT%H:%M:%S%:z").to_string()
+    let config = DeskConfig::new(stack, deadline, &templates).expect("a deadline in RFC 3339").for_tests();
+    let config = extra.iter().fold(config, |config, (section, line)| config.set(section, line));
+    config.write(dir).expect("the configuration written")
 }
 
 pub fn crlf(text: &str) -> String {

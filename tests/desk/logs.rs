@@ -3,12 +3,10 @@
 //! SMTP AUTH, so the SMTP password goes over the wire too), at `RUST_LOG=trace` and with the
 //! protocol crates' targets asked for by name.
 
-mod common;
-
 use std::process::{Output, Stdio};
 
+use crate::helpers::{application, Desk, CENTER};
 use base64::Engine as _;
-use common::{application, Desk, CENTER};
 
 /// (name, address, phone, organization, postal address, subject)
 const APPLICANTS: [(&str, &str, &str, &str, &str, &str); 4] = [
@@ -89,7 +87,7 @@ fn needles(desk: &Desk) -> Vec<String> {
 }
 
 fn assert_clean(desk: &Desk, what: &str, log: &str) {
-    let found = common::leaks(&[(what.to_owned(), log.to_owned())], &needles(desk));
+    let found = crate::helpers::leaks(&[(what.to_owned(), log.to_owned())], &needles(desk));
     assert!(found.is_empty(), "{what} leaks:\n{}", found.join("\n"));
 }
 

@@ -6,14 +6,12 @@
 //!
 //! Also here: an applicant found by name and organization when writing from another address.
 
-mod common;
-
 use std::collections::HashMap;
 use std::path::{Path, PathBuf};
 use std::time::Duration;
 
+use crate::helpers::{Desk, CENTER};
 use base64::Engine as _;
-use common::{Desk, CENTER};
 use serde_json::Value;
 use sha2::{Digest, Sha256};
 
@@ -260,7 +258,7 @@ async fn a_mail_from_another_address_with_the_same_name_and_organization_updates
     let personal = "minjun.kim@home.example";
     let stranger = "kim.minjun@elsewhere.example";
     let mail = |from: &str, id: &str, body: &str| {
-        common::crlf(&common::application("김민준", from, "워크숍 참가 신청", body, id)).into_bytes()
+        crate::helpers::crlf(&crate::helpers::application("김민준", from, "워크숍 참가 신청", body, id)).into_bytes()
     };
     send(
         &desk,
@@ -307,7 +305,7 @@ async fn a_mail_from_another_address_with_the_same_name_and_organization_updates
 
     // The reply to the update goes to whoever wrote it; the work address only got its ack.
     let update = desk.wait_for_mail(personal, 1).await;
-    let body = common::parsed(&update[0].raw).body_text(0).unwrap().into_owned();
+    let body = crate::helpers::parsed(&update[0].raw).body_text(0).unwrap().into_owned();
     assert!(body.contains("SME-0001") && body.contains("010-9999-8888"), "{body}");
     desk.wait_for_mail(stranger, 1).await;
     assert_eq!(desk.count(work).await, 1);

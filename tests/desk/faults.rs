@@ -2,13 +2,11 @@
 //! under the daemon, the mailbox recreated (new UIDVALIDITY), and staff handling the mailbox in
 //! their mail client while smebridge works.
 
-mod common;
-
 use std::path::Path;
 use std::process::{Child, Command, Stdio};
 use std::time::{Duration, Instant};
 
-use common::{application, crlf, Desk, CENTER};
+use crate::helpers::{application, crlf, Desk, CENTER};
 use futures::TryStreamExt;
 
 fn applicant(i: usize) -> String {
@@ -79,7 +77,7 @@ async fn the_daemon_rides_out_imap_server_restarts_mid_fetch_and_during_idle() {
     wait_until("the first messages to be recorded", Duration::from_secs(30), || registered(&desk) > 0);
     desk.stack.stop_dovecot().unwrap();
     let during = registered(&desk);
-    std::thread::sleep(Duration::from_millis(500));
+    std::thread::sleep(Duration::from_millis(500)); // the outage
     desk.stack.start_dovecot().unwrap();
     wait_until("the whole backlog", Duration::from_secs(90), || registered(&desk) == BACKLOG as i64);
 
@@ -91,9 +89,9 @@ async fn the_daemon_rides_out_imap_server_restarts_mid_fetch_and_during_idle() {
         desk.outbox_states() == vec![("sent".to_owned(), BACKLOG as i64)]
     });
     desk.stack.wait_for_queue_empty(Duration::from_secs(60)).unwrap();
-    std::thread::sleep(Duration::from_secs(1));
+    desk.wait_for_idle(CENTER);
     desk.stack.stop_dovecot().unwrap();
-    std::thread::sleep(Duration::from_millis(500));
+    std::thread::sleep(Duration::from_millis(500)); // the outage
     desk.stack.start_dovecot().unwrap();
     desk.send_to_center(&applicant(BACKLOG), &raw(BACKLOG)).await;
     wait_until("the mail sent after the restart", Duration::from_secs(60), || registered(&desk) == BACKLOG as i64 + 1);
@@ -283,27 +281,9 @@ async fn staff_reading_flagging_moving_and_deleting_mail_makes_nothing_skipped()
     );
 }
 
-/// The `imap` processes of this stack's Dovecot (children of its master, found by its
-/// configuration path): one per IMAP session.
+/// The `imap` processes of this stack's Dovecot: one per IMAP session.
 fn imap_processes(desk: &Desk) -> Vec<i32> {
-    let conf = desk.stack.dir().join("dovecot/dovecot.conf");
-    let conf = conf.to_string_lossy();
-    let procs: Vec<(i32, i32, String, String)> = std::fs::read_dir("/proc")
-        .unwrap()
-        .flatten()
-        .filter_map(|e| {
-            let pid: i32 = e.file_name().to_str()?.parse().ok()?;
-            let stat = std::fs::read_to_string(format!("/proc/{pid}/stat")).ok()?;
-            let (comm, rest) = stat.split_once(" (")?.1.rsplit_once(") ")?;
-            let ppid: i32 = rest.split_whitespace().nth(1)?.parse().ok()?;
-            let cmdline =
-                std::fs::read_to_string(format!("/proc/{pid}/cmdline")).unwrap_or_default().replace('\0', " ");
-            Some((pid, ppid, comm.to_owned(), cmdline))
-        })
-        .collect();
-    let master =
-        procs.iter().find(|p| p.2 == "dovecot" && p.3.contains(conf.as_ref())).expect("this stack's dovecot master").0;
-    procs.iter().filter(|p| p.1 == master && p.2 == "imap").map(|p| p.0).collect()
+    desk.imap_sessions().into_iter().map(|(pid, _)| pid).collect()
 }
 
 /// Stopped processes, continued when dropped (also when the test fails).
@@ -340,7 +320,7 @@ async fn a_frozen_imap_connection_is_noticed_by_the_idle_watchdog_and_nothing_is
     desk.send_to_center(&applicant(1), &raw(1)).await;
     wait_until("the first application", Duration::from_secs(30), || registered(&desk) == 1);
     wait_until("its reply", Duration::from_secs(30), || desk.outbox_states() == vec![("sent".to_owned(), 1)]);
-    std::thread::sleep(Duration::from_secs(1)); // the daemon is idling now
+    desk.wait_for_idle(CENTER);
 
     // The server process of the daemon's session hangs: the TCP connection stays open, but
     // nothing will ever come back on it (a NAT that dropped the mapping looks the same).
@@ -374,10 +354,10 @@ fn the_log_scanner_finds_a_planted_leak_and_nothing_in_a_clean_log() {
         "000-once.log".to_owned(),
         "2022-11-16T01:00:00Z  INFO smebridge::daemon: mailbox synced recorded=1\n".to_owned(),
     );
-    assert!(common::leaks(std::slice::from_ref(&clean), &needles).is_empty());
+    assert!(crate::helpers::leaks(std::slice::from_ref(&clean), &needles).is_empty());
     let leaky =
         ("001-run.log".to_owned(), "INFO recorded\nWARN smebridge: from=신청자7 <person7@faults.example>\n".to_owned());
-    let found = common::leaks(&[clean, leaky], &needles);
+    let found = crate::helpers::leaks(&[clean, leaky], &needles);
     assert_eq!(found.len(), 2, "{found:?}");
     assert!(found.iter().all(|f| f.starts_with("001-run.log: ")), "{found:?}");
 }
@@ -407,24 +387,40 @@ async fn a_desk_scans_its_logs_when_dropped_and_fails_the_test_on_a_leak() {
 #[test]
 fn every_smebridge_process_in_the_tests_is_started_through_the_logged_desk() {
     let tests = Path::new(env!("CARGO_MANIFEST_DIR")).join("tests");
-    let mut offenders = Vec::new();
-    for entry in std::fs::read_dir(&tests).unwrap().flatten() {
-        let path = entry.path();
-        // `smebridge parse` needs no configuration, mailbox or database: it prints what it read
-        // from a fixture to stdout, for staff, by design. Nothing there is a log. (`bounds.rs`
-        // runs it on hostile messages to measure its memory, with its log discarded.)
-        // `package.rs` only packages the binary; the installed copy it runs has no applicants.
-        let exempt = ["parse_cli.rs", "bounds.rs", "package.rs"];
-        if path.extension().is_some_and(|e| e == "rs")
-            && !path.file_name().is_some_and(|n| exempt.iter().any(|e| n == *e))
-        {
-            let text = std::fs::read_to_string(&path).unwrap();
-            // Spelled in two halves so that this file does not match itself.
-            if text.contains(concat!("CARGO_BIN_EXE_", "smebridge")) {
-                offenders.push(path.display().to_string());
+    // Where the binary may be named: the desk itself, and `smebridge parse`, which needs no
+    // configuration, mailbox or database: it prints what it read from a message to stdout, for
+    // staff, by design. Nothing there is a log. `package.rs` only packages the binary; the
+    // installed copy it runs has no applicants.
+    let exempt = ["desk/helpers/mod.rs", "desk/parse_cli.rs", "desk/bounds.rs", "package.rs"];
+    let mut sources = Vec::new();
+    let mut dirs = vec![tests.clone()];
+    while let Some(dir) = dirs.pop() {
+        for entry in std::fs::read_dir(&dir).unwrap().flatten() {
+            let path = entry.path();
+            if path.is_dir() {
+                dirs.push(path);
+            } else if path.extension().is_some_and(|e| e == "rs") {
+                sources.push(path);
             }
         }
     }
+    let mut offenders = Vec::new();
+    for path in &sources {
+        let relative = path.strip_prefix(&tests).unwrap();
+        if exempt.iter().any(|e| relative == Path::new(e)) {
+            continue;
+        }
+        let text = std::fs::read_to_string(path).unwrap();
+        // Spelled in two halves so that this file does not match itself.
+        if text.contains(concat!("CARGO_BIN_EXE_", "smebridge")) {
+            offenders.push(relative.display().to_string());
+        }
+    }
+    assert!(
+        sources.iter().any(|p| p.ends_with("desk/e2e.rs"))
+            && sources.iter().any(|p| p.ends_with("desk/helpers/mod.rs")),
+        "the scan found the tests: {sources:?}"
+    );
     assert!(
         offenders.is_empty(),
         "start smebridge with Desk::command/spawn/smebridge (its log is scanned): {offenders:?}"

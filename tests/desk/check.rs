@@ -1,8 +1,6 @@
 //! `smebridge check` against the real servers: it says in plain words what is wrong.
 
-mod common;
-
-use common::Desk;
+use crate::helpers::Desk;
 
 fn check(desk: &Desk) -> (bool, String) {
     let out = desk.smebridge(&["check"]);

@@ -2,11 +2,9 @@
 //! client sends it, `smebridge` (the real binary) processes it, and what comes back is read from
 //! the applicant's own mailbox over IMAP.
 
-mod common;
-
 use std::time::Duration;
 
-use common::{application, header, parsed, Desk, CENTER, DEADLINE};
+use crate::helpers::{application, header, parsed, Desk, CENTER, DEADLINE};
 
 const KIM: &str = "kim.minjun@hanbit-tech.example";
 
@@ -130,8 +128,8 @@ async fn running_once_twice_sends_no_second_reply() {
     assert!(second.contains("queued 0"), "{second}");
     assert!(second.contains("sent 0"), "{second}");
 
-    // Give Postfix time to deliver anything it might have been handed, then count.
-    tokio::time::sleep(Duration::from_secs(3)).await;
+    // Everything Postfix was handed is delivered: then count.
+    desk.wait_for_queue_empty();
     assert_eq!(desk.count(KIM).await, 1, "exactly one acknowledgement");
     assert_eq!(desk.outbox_states(), vec![("sent".to_owned(), 1)]);
     assert_eq!(desk.messages_recorded(), 1);
@@ -150,7 +148,7 @@ async fn an_auto_reply_is_recorded_but_never_answered() {
     assert!(report.contains("recorded 2 new message"), "{report}");
     assert!(report.contains("queued 1"), "{report}");
     desk.wait_for_mail(KIM, 1).await;
-    tokio::time::sleep(Duration::from_secs(2)).await;
+    desk.wait_for_queue_empty();
 
     assert_eq!(desk.count("choi@gachon-bio.example").await, 0, "no reply to an auto-reply");
     assert_eq!(desk.messages_recorded(), 2, "the auto-reply is still recorded");
@@ -180,7 +178,7 @@ async fn a_reply_that_cannot_be_sent_stays_pending_and_goes_out_exactly_once_lat
 
     let third = desk.once();
     assert!(third.contains("sent 0"), "{third}");
-    tokio::time::sleep(Duration::from_secs(2)).await;
+    desk.wait_for_queue_empty();
     assert_eq!(desk.count(KIM).await, 1, "delivered exactly once");
 }
 
@@ -223,7 +221,7 @@ async fn the_daemon_answers_new_mail_as_it_arrives_and_stops_cleanly_on_sigterm(
     let mut daemon = tokio::process::Command::from(command).kill_on_drop(true).spawn().expect("smebridge run starts");
 
     // Mail that arrives while the daemon waits in IDLE is answered without any `once`.
-    tokio::time::sleep(Duration::from_secs(1)).await;
+    desk.wait_for_idle(CENTER);
     desk.send_to_center(KIM, &kim_application()).await;
     let inbox = desk.wait_for_mail(KIM, 1).await;
     assert_eq!(header(&inbox[0].raw, "Auto-Submitted").as_deref(), Some("auto-replied"));

@@ -3,13 +3,11 @@
 //! Postfix. At the end every message is recorded exactly once, every applicant has exactly one
 //! acknowledgement in their mailbox, and the outbox holds nothing pending.
 
-mod common;
-
 use std::collections::{BTreeMap, BTreeSet};
 use std::path::Path;
 use std::time::{Duration, Instant};
 
-use common::{application, Desk, CENTER};
+use crate::helpers::{application, Desk, CENTER};
 use rand::{Rng, SeedableRng};
 
 const APPLICANTS: usize = 2000;
@@ -76,7 +74,7 @@ async fn sigkill_at_random_moments_loses_nothing_and_answers_nothing_twice() {
             &format!("crash-{i}@crash.example"),
         );
         session
-            .append("INBOX", None, Some("\"16-Nov-2022 10:00:00 +0900\""), common::crlf(&raw).as_bytes())
+            .append("INBOX", None, Some("\"16-Nov-2022 10:00:00 +0900\""), crate::helpers::crlf(&raw).as_bytes())
             .await
             .unwrap();
     }

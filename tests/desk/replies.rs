@@ -1,11 +1,9 @@
 //! Who gets a reply, and which — checked in the real mailboxes of a real Dovecot, with mail
 //! going through a real Postfix. One test per rule.
 
-mod common;
-
 use std::time::Duration;
 
-use common::{application, header, parsed, Desk, CENTER};
+use crate::helpers::{application, header, parsed, Desk, CENTER};
 
 fn apply(name: &str, email: &str, id: &str) -> String {
     application(
@@ -67,7 +65,7 @@ async fn automatic_mail_of_every_kind_gets_no_reply() {
     assert!(out.contains(&format!("recorded {} new message", cases.len() + 4)), "{out}");
     assert!(out.contains("queued 1 repl"), "only the real application is answered: {out}");
     desk.wait_for_mail("real@person.example", 1).await;
-    tokio::time::sleep(Duration::from_secs(2)).await;
+    desk.wait_for_queue_empty();
     for (from, extra) in &cases {
         assert_eq!(desk.count(from).await, 0, "{from} ({extra}) must get no reply");
     }
@@ -110,7 +108,7 @@ async fn an_encoded_header_injection_adds_no_recipient() {
     desk.send_to_center("inject@attack.example", &raw).await;
     desk.once();
     let reply = desk.wait_for_mail("inject@attack.example", 1).await.remove(0);
-    tokio::time::sleep(Duration::from_secs(2)).await;
+    desk.wait_for_queue_empty();
     assert_eq!(desk.count("victim@target.example").await, 0, "the would-be victim got nothing");
     assert_eq!(desk.count("victim2@target.example").await, 0, "the would-be victim got nothing");
     assert_eq!(header(&reply.raw, "Bcc"), None);
@@ -127,7 +125,7 @@ async fn a_reply_to_naming_someone_else_is_not_mailed_the_sender_is_answered_and
     desk.send_to_center("ceo@firm.example", &raw).await;
     desk.once();
     let reply = desk.wait_for_mail("ceo@firm.example", 1).await.remove(0);
-    tokio::time::sleep(Duration::from_secs(2)).await;
+    desk.wait_for_queue_empty();
     assert_eq!(desk.count("assistant@firm.example").await, 0, "the Reply-To address gets nothing");
     let to: Vec<String> = parsed(&reply.raw)
         .to()
@@ -161,7 +159,7 @@ async fn ten_applicants_naming_one_third_party_in_reply_to_cannot_make_it_a_targ
         assert_eq!(mails.len(), 1, "{email} gets exactly their acknowledgement");
         assert!(body_of(&mails[0].raw).contains("접수 번호"), "an acknowledgement");
     }
-    tokio::time::sleep(Duration::from_secs(2)).await;
+    desk.wait_for_queue_empty();
     assert_eq!(desk.count(target).await, 0, "the third party is no target");
     assert!(desk.outbox().iter().all(|(_, to, _)| to != target), "{:?}", desk.outbox());
     for email in &applicants {
@@ -259,7 +257,7 @@ async fn replies_to_one_address_are_rate_limited() {
         desk.once();
     }
     desk.wait_for_mail(email, 2).await;
-    tokio::time::sleep(Duration::from_secs(2)).await;
+    desk.wait_for_queue_empty();
     assert_eq!(desk.count(email).await, 2, "the third reply waits");
     let states: Vec<String> = desk.outbox().into_iter().map(|(_, _, state)| state).collect();
     assert_eq!(states, ["sent", "sent", "pending"]);
@@ -288,7 +286,7 @@ async fn a_forged_sender_is_held_for_review_without_a_reply() {
     desk.send_to_center("real@genuine.example", &genuine).await;
     desk.once();
     desk.wait_for_mail("real@genuine.example", 1).await;
-    tokio::time::sleep(Duration::from_secs(2)).await;
+    desk.wait_for_queue_empty();
     assert_eq!(desk.count("victim@bank.example").await, 0, "no backscatter to a forged address");
     assert_eq!(desk.count("other@bank.example").await, 0, "the smuggled pass does not count");
     assert_eq!(desk.export().len(), 3, "the held applications are stored");

@@ -11,12 +11,10 @@
 //!   the next pass tries it in a child, holds it for staff unread and answers everyone after it,
 //!   once. The same death without the fault the next time (a random kill) costs nothing.
 
-mod common;
-
 use std::os::unix::process::ExitStatusExt;
 use std::time::Duration;
 
-use common::{application, crlf, Desk, CENTER};
+use crate::helpers::{application, crlf, Desk, CENTER};
 
 /// A PDF 1.5 whose cross-reference stream declares entry widths (`/W`) adding up to a terabyte:
 /// a reader that believes it allocates the table before reading a byte of it.

@@ -1,9 +1,7 @@
 //! An application whose values look doubtful is stored as read, with `review` naming each
 //! doubt, and acknowledged like any other — checked through a real Dovecot and Postfix.
 
-mod common;
-
-use common::{application, Desk};
+use crate::helpers::{application, Desk};
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn a_doubtful_application_is_stored_for_review_with_its_reasons() {

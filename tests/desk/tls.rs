@@ -2,9 +2,7 @@
 //! STARTTLS to Postfix, trusting a private CA given as `ca_file`; without it, `check` says the
 //! TLS handshake failed.
 
-mod common;
-
-use common::{application, Desk};
+use crate::helpers::{application, Desk};
 
 /// Rewrite the test configuration for TLS: IMAP with `imap_security` on `imap_port`, SMTP with
 /// STARTTLS, both trusting `ca` when given.

@@ -1,17 +1,17 @@
 //! Resource bounds on hostile input under the 40 MiB message limit.
 //!
-//! Two kinds of test, both over the bombs of `tests/common/bombs.rs`:
+//! Two kinds of test, both over the bombs of `helpers/bombs.rs`:
 //! - in-process: the attachment readers give a bounded, typed error (or bounded text) for each
 //!   attached-form bomb, and the MIME pre-scan cuts each hostile message with a problem for
 //!   staff. These run inside the test binary, so a bomb that got through would abort it.
 //! - the real binary: `smebridge parse FILE` run as a child on each hostile message, its peak
-//!   RSS read from `wait4` (`ru_maxrss`) and held under 128 MB. A resource bound, not a timing.
-
-mod common;
+//!   RSS read as it exits (`helpers/rss.rs`) and held under 128 MB. A resource bound, not a
+//!   timing.
 
 use std::process::{Command, Stdio};
 
-use common::bombs::{self, ZipForm};
+use crate::helpers::bombs::{self, ZipForm};
+use crate::helpers::rss::run_for_peak_rss;
 use smebridge::parse::steps as limits;
 use smebridge::parse::{extract_text, kind_of, ExtractError, FormKind, Limits};
 
@@ -19,13 +19,8 @@ use smebridge::parse::{extract_text, kind_of, ExtractError, FormKind, Limits};
 const MAX_RSS_KB: i64 = 128 * 1024;
 
 /// Runs `smebridge parse` on `raw` as a child process; its exit status, stdout and peak RSS
-/// (KiB).
-///
-/// The peak is the child's `VmHWM`, read from `/proc` when it stops on its way out (ptrace's
-/// exit event): `ru_maxrss` from `wait4` would not do, since Linux carries the parent's peak
-/// over into a child's at `exec`, and this test process holds the bombs.
+/// (KiB, see [`run_for_peak_rss`]).
 fn parse_in_child(raw: &[u8]) -> (i32, String, i64) {
-    use std::os::unix::process::CommandExt as _;
     let dir = tempfile::tempdir().expect("a temporary directory");
     let path = dir.path().join("hostile.eml");
     std::fs::write(&path, raw).expect("the message written");
@@ -40,63 +35,9 @@ fn parse_in_child(raw: &[u8]) -> (i32, String, i64) {
         .stdin(Stdio::null())
         .stdout(out)
         .stderr(Stdio::null());
-    // SAFETY: PTRACE_TRACEME only marks the child as traced by its parent; it is async-signal
-    // safe and touches no memory of ours.
-    unsafe {
-        command.pre_exec(|| {
-            if libc::ptrace(
-                libc::PTRACE_TRACEME,
-                0,
-                std::ptr::null_mut::<libc::c_void>(),
-                std::ptr::null_mut::<libc::c_void>(),
-            ) == -1
-            {
-                return Err(std::io::Error::last_os_error());
-            }
-            Ok(())
-        });
-    }
-    // Reaped below with waitpid, after the ptrace exit stop; `Child::wait` would find it gone.
-    #[allow(clippy::zombie_processes)]
-    let child = command.spawn().expect("smebridge started");
-    let pid = i32::try_from(child.id()).expect("a pid");
-    let mut status = 0;
-    let mut peak_kb = -1;
-    // SAFETY: waitpid and ptrace on our own traced child, with valid pointers; the child is
-    // reaped here and never waited for through `child`.
-    unsafe {
-        assert_eq!(libc::waitpid(pid, &mut status, 0), pid);
-        assert!(libc::WIFSTOPPED(status), "stopped at exec");
-        libc::ptrace(libc::PTRACE_SETOPTIONS, pid, 0, libc::PTRACE_O_TRACEEXIT);
-        libc::ptrace(libc::PTRACE_CONT, pid, 0, 0);
-        loop {
-            assert_eq!(libc::waitpid(pid, &mut status, 0), pid, "{}", std::io::Error::last_os_error());
-            if !libc::WIFSTOPPED(status) {
-                break;
-            }
-            let signal = if status >> 8 == libc::SIGTRAP | libc::PTRACE_EVENT_EXIT << 8 {
-                peak_kb = high_water_mark_kb(pid);
-                0
-            } else {
-                libc::WSTOPSIG(status)
-            };
-            libc::ptrace(libc::PTRACE_CONT, pid, 0, signal);
-        }
-    }
-    let code = if libc::WIFEXITED(status) { libc::WEXITSTATUS(status) } else { -libc::WTERMSIG(status) };
+    let (code, peak_kb) = run_for_peak_rss(&mut command);
     let stdout = std::fs::read_to_string(&out_path).unwrap_or_default();
-    assert!(peak_kb > 0, "the child's peak RSS was read");
     (code, stdout, peak_kb)
-}
-
-/// `VmHWM` (peak resident set size, KiB) of a process, from `/proc/PID/status`.
-fn high_water_mark_kb(pid: i32) -> i64 {
-    let status = std::fs::read_to_string(format!("/proc/{pid}/status")).unwrap_or_default();
-    status
-        .lines()
-        .find_map(|line| line.strip_prefix("VmHWM:"))
-        .and_then(|value| value.trim().trim_end_matches("kB").trim().parse().ok())
-        .unwrap_or(-1)
 }
 
 /// The message is read by the real binary within the memory bound; its `problems` line.

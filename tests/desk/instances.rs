@@ -4,13 +4,11 @@
 //! the database — also when the database does not exist yet. Readers (`export`, `stats`,
 //! `summary`, `check`) keep working while the daemon holds it.
 
-mod common;
-
 use std::path::Path;
 use std::process::{Child, ExitStatus};
 use std::time::{Duration, Instant};
 
-use common::{application, Desk, CENTER};
+use crate::helpers::{application, Desk, CENTER};
 
 const ROUNDS: usize = 4;
 const PER_ROUND: usize = 100;
@@ -146,7 +144,7 @@ async fn two_runs_and_a_once_started_together_never_answer_an_applicant_twice() 
                 &format!("r{round}-{i}@instances.example"),
             );
             session
-                .append("INBOX", None, Some("\"16-Nov-2022 10:00:00 +0900\""), common::crlf(&raw).as_bytes())
+                .append("INBOX", None, Some("\"16-Nov-2022 10:00:00 +0900\""), crate::helpers::crlf(&raw).as_bytes())
                 .await
                 .unwrap();
         }

@@ -1,0 +1,42 @@
+//! What smebridge reads from a parsing fixture, for writing its expectations: `smebridge
+//! parse`'s explanation, then the parse result in the shape of the fixtures' `.json` (the shape
+//! `tests/golden.rs` compares; `tests/golden/fixture_json.rs` makes it for both).
+//!
+//! Usage: `cargo run --example fixture -- NAME` (for `tests/fixtures/NAME.eml`) or
+//! `cargo run --example fixture -- FILE.eml`.
+//!
+//! The expected `.json` is still written by hand in `tests/fixtures/make.py`, never copied from
+//! here: this shows where the parser and the expectation differ.
+
+#[path = "../tests/golden/fixture_json.rs"]
+mod fixture_json;
+
+use std::path::{Path, PathBuf};
+use std::process::ExitCode;
+
+use anyhow::{Context, Result};
+use smebridge::parse::{explain, parse, sha256_hex, InProcess};
+
+fn main() -> ExitCode {
+    match show() {
+        Ok(()) => ExitCode::SUCCESS,
+        Err(e) => {
+            eprintln!("error: {e:#}");
+            ExitCode::FAILURE
+        }
+    }
+}
+
+fn show() -> Result<()> {
+    let arg = std::env::args().nth(1).context("usage: cargo run --example fixture -- NAME|FILE.eml")?;
+    let path = if arg.ends_with(".eml") {
+        PathBuf::from(&arg)
+    } else {
+        Path::new(env!("CARGO_MANIFEST_DIR")).join("tests/fixtures").join(format!("{arg}.eml"))
+    };
+    let raw = std::fs::read(&path).with_context(|| format!("cannot read {}", path.display()))?;
+    let inbound = parse(&raw, &sha256_hex(&raw), &InProcess);
+    println!("{}", explain(&inbound));
+    println!("{:#}", fixture_json::actual_json(&inbound));
+    Ok(())
+}
