@@ -135,7 +135,7 @@ fn reply_ids(desk: &Desk, user: &str) -> Vec<String> {
         .filter_map(|d| std::fs::read_dir(dir.join(d)).ok())
         .flatten()
         .map(|entry| std::fs::read(entry.unwrap().path()).unwrap())
-        .map(|raw| common::header(&raw, "Message-ID").expect("a reply has a Message-ID"))
+        .map(|raw| crate::helpers::header(&raw, "Message-ID").expect("a reply has a Message-ID"))
         .collect();
     ids.sort();
     ids.dedup();
