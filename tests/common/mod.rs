@@ -45,7 +45,11 @@ impl Desk {
     /// right under the `[section]` header, e.g. `("event", "capacity = 2")`, replacing a line
     /// that sets the same key there.
     pub fn start_with(deadline: &str, extra: &[(&str, &str)]) -> Desk {
-        let stack = MailStack::start().expect("the mail stack must start");
+        Desk::start_on(MailStack::start().expect("the mail stack must start"), deadline, extra)
+    }
+
+    /// As [`Desk::start_with`], on a stack the test started (e.g. with `mailstack::Options`).
+    pub fn start_on(stack: MailStack, deadline: &str, extra: &[(&str, &str)]) -> Desk {
         let dir = tempfile::tempdir().unwrap();
         let config = write_config(dir.path(), &stack, deadline);
         let mut text = std::fs::read_to_string(&config).unwrap();
