@@ -182,7 +182,8 @@ async fn an_application_is_answered_over_oauth2_only_imap_and_sasl_only_smtp() {
 
     // Not even at trace level does a token reach the log.
     let (mut command, log) = desk.command(&["check"]);
-    let out = command.env("RUST_LOG", "trace").stdout(Stdio::piped()).stderr(Stdio::piped()).output().unwrap();
+    let rust_log = "trace,async_imap=trace,imap_proto=trace,lettre=trace,rustls=trace,tokio_rustls=trace";
+    let out = command.env("RUST_LOG", rust_log).stdout(Stdio::piped()).stderr(Stdio::piped()).output().unwrap();
     std::fs::write(&log, &out.stderr).unwrap();
     assert!(out.status.success(), "{}", String::from_utf8_lossy(&out.stdout));
     assert!(String::from_utf8_lossy(&out.stderr).contains("OAuth2 access token refreshed"));

@@ -80,14 +80,9 @@ mod tests {
     use std::sync::atomic::{AtomicUsize, Ordering};
 
     /// A fetch that counts and hands out `token-N` valid for `lifetime`.
-    fn counting(
-        n: &AtomicUsize,
-        lifetime: u64,
-    ) -> impl Future<Output = Result<(Secret, Option<Duration>), TokenError>> + '_ {
-        async move {
-            let i = n.fetch_add(1, Ordering::SeqCst) + 1;
-            Ok((Secret::new(format!("token-{i}")), Some(Duration::from_secs(lifetime))))
-        }
+    async fn counting(n: &AtomicUsize, lifetime: u64) -> Result<(Secret, Option<Duration>), TokenError> {
+        let i = n.fetch_add(1, Ordering::SeqCst) + 1;
+        Ok((Secret::new(format!("token-{i}")), Some(Duration::from_secs(lifetime))))
     }
 
     #[tokio::test(start_paused = true)]

@@ -29,7 +29,7 @@ pub struct TokenSource {
 }
 
 enum Kind {
-    Refresh(Settings),
+    Refresh(Box<Settings>),
     Command(Vec<String>),
 }
 
@@ -56,7 +56,12 @@ impl fmt::Debug for TokenSource {
 impl TokenSource {
     /// Tokens refreshed at the provider with the refresh token in `settings.refresh_token`.
     pub fn refreshing(settings: Settings, timeout: Duration) -> TokenSource {
-        TokenSource { kind: Kind::Refresh(settings), timeout, cache: Cache::default(), unsaved: Mutex::new(None) }
+        TokenSource {
+            kind: Kind::Refresh(Box::new(settings)),
+            timeout,
+            cache: Cache::default(),
+            unsaved: Mutex::new(None),
+        }
     }
 
     /// Tokens printed by a command.
