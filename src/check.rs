@@ -110,6 +110,12 @@ fn capabilities(report: &ServerReport, config: &Config) -> Line {
                 .to_owned(),
         );
     }
+    if has("X-GM-EXT-1") && config.imap.mailbox.to_ascii_lowercase().ends_with("/all mail") {
+        notes.push(format!(
+            "{:?} is Gmail's every-message folder: archived mail and the center's own sent replies are in it too; read INBOX",
+            config.imap.mailbox
+        ));
+    }
     let mut detail = if report.capabilities.is_empty() {
         "none of IDLE, MOVE, UIDPLUS, CONDSTORE".to_owned()
     } else {

@@ -445,6 +445,11 @@ async fn login(config: &ImapConfig) -> Result<(Session<Stream>, ServerReport)> {
                 .await
                 .map_err(|_| timeout_err())?
                 .map_err(|(e, _)| match e {
+                    async_imap::error::Error::No(detail) | async_imap::error::Error::Bad(detail)
+                        if throttled(&detail) =>
+                    {
+                        ConnectError::Protocol(format!("the server is throttling this mailbox ({detail})"))
+                    }
                     async_imap::error::Error::No(detail) | async_imap::error::Error::Bad(detail) => {
                         ConnectError::LoginRefused {
                             username: config.username.clone(),
@@ -589,6 +594,11 @@ async fn authenticate(
         Err((async_imap::error::Error::No(detail), client)) if refused.load(std::sync::atomic::Ordering::SeqCst) => {
             Ok(Attempt::Refused(client, detail))
         }
+        Err((async_imap::error::Error::No(detail) | async_imap::error::Error::Bad(detail), _))
+            if throttled(&detail) =>
+        {
+            Err(ConnectError::Protocol(format!("the server is throttling this mailbox ({detail})")).into())
+        }
         // A NO without an error challenge: the server could not check the token now (Dovecot's
         // `[UNAVAILABLE]`, a provider's throttling). Not the token's fault; try later.
         Err((async_imap::error::Error::No(detail), _)) => Err(ConnectError::Protocol(format!(
@@ -652,6 +662,34 @@ fn fetched_from(
     Ok(Some(Fetched { uid, arrived_at, raw: raw.to_vec(), original_size }))
 }
 
+/// Is this answer a server's throttling (Microsoft 365: `Request is throttled`)? Not a refusal
+/// of the login: back off and try again.
+fn throttled(detail: &str) -> bool {
+    detail.to_ascii_lowercase().contains("throttl")
+}
+
+/// The longest wait a server's own backoff advice is followed for.
+const MAX_SUGGESTED_BACKOFF: Duration = Duration::from_secs(15 * 60);
+
+/// How long the server asked us to stay away, if the error carries such advice: Microsoft 365
+/// throttles IMAP with `BAD Request is throttled. Suggested Backoff Time: 201317 milliseconds`,
+/// and reconnecting sooner only prolongs it. At most 15 minutes.
+pub fn suggested_backoff(error: &anyhow::Error) -> Option<Duration> {
+    let text = format!("{error:#}");
+    let lower = text.to_ascii_lowercase();
+    let at = lower.find("suggested backoff time:")? + "suggested backoff time:".len();
+    let rest = lower[at..].trim_start();
+    let digits: String = rest.chars().take_while(char::is_ascii_digit).collect();
+    let value: u64 = digits.parse().ok()?;
+    let unit = rest[digits.len()..].trim_start();
+    let wait = if unit.starts_with("ms") || unit.starts_with("milli") {
+        Duration::from_millis(value)
+    } else {
+        Duration::from_secs(value)
+    };
+    Some(wait.min(MAX_SUGGESTED_BACKOFF))
+}
+
 /// `1,2,3,5,7,8` → `1:3,5,7:8`.
 pub fn uid_set(uids: &[u32]) -> String {
     let mut sorted = uids.to_vec();
@@ -673,6 +711,15 @@ pub fn uid_set(uids: &[u32]) -> String {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn a_servers_backoff_advice_is_read_and_capped() {
+        let e = anyhow!("IMAP UID FETCH failed: Bad Response: code: None, info: Some(\"Request is throttled. Suggested Backoff Time: 201317 milliseconds\")");
+        assert_eq!(suggested_backoff(&e), Some(Duration::from_millis(201_317)));
+        let e = anyhow!("BAD Request is throttled. Suggested Backoff Time: 3600000 milliseconds");
+        assert_eq!(suggested_backoff(&e), Some(MAX_SUGGESTED_BACKOFF));
+        assert_eq!(suggested_backoff(&anyhow!("connection reset")), None);
+    }
 
     #[test]
     fn uid_sets_are_compact_ranges() {

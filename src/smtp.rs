@@ -359,7 +359,7 @@ impl ReplyTransport for Smtp {
                 // The transaction failed: a connection that still works could be reused after
                 // RSET, but a fresh one is simpler and failures are rare.
                 let _ = tokio::time::timeout(self.dial.timeout, conn.abort()).await;
-                if e.is_permanent() {
+                if e.is_permanent() && !is_sending_quota(&e.to_string()) {
                     Err(SendError::Permanent(e.to_string()))
                 } else if e.is_timeout() {
                     Err(SendError::Ambiguous(e.to_string()))
@@ -369,6 +369,16 @@ impl ReplyTransport for Smtp {
             }
         }
     }
+}
+
+/// A provider's sending limit, answered with a 5xx although it passes: Microsoft 365 refuses
+/// with `554 5.2.0 STOREDRV.Submission.Exception:SubmissionQuotaExceededException` once the
+/// mailbox's daily recipient limit is reached, and `550 5.4.5 Daily user sending quota exceeded`
+/// (Google). The reply is retried later instead of being given up.
+fn is_sending_quota(text: &str) -> bool {
+    ["SubmissionQuotaExceeded", "sending quota exceeded", "sending limit exceeded"]
+        .iter()
+        .any(|needle| text.to_ascii_lowercase().contains(&needle.to_ascii_lowercase()))
 }
 
 /// An implicit-TLS stream lettre can speak SMTP over (it accepts any [`AsyncTokioStream`]).
@@ -403,5 +413,19 @@ impl AsyncWrite for TlsStream {
 impl AsyncTokioStream for TlsStream {
     fn peer_addr(&self) -> io::Result<SocketAddr> {
         self.0.get_ref().0.peer_addr()
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn a_providers_sending_quota_is_not_a_permanent_refusal() {
+        assert!(is_sending_quota(
+            "permanent error (554): 5.2.0 STOREDRV.Submission.Exception:SubmissionQuotaExceededException; Failed to process message"
+        ));
+        assert!(is_sending_quota("permanent error (550): 5.4.5 Daily user sending quota exceeded."));
+        assert!(!is_sending_quota("permanent error (550): 5.1.1 <x@y.example>: Recipient address rejected"));
     }
 }
