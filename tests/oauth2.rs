@@ -69,7 +69,11 @@ fn start(options: Options) -> (FakeProvider, Desk) {
 /// IMAPS and SMTP submission with STARTTLS (the stack's CA), both logging in with OAuth2 from
 /// one refresh token.
 fn oauth_desk() -> OAuth {
-    let (provider, desk) = start(Options::default());
+    oauth_desk_with(Options::default())
+}
+
+fn oauth_desk_with(options: Options) -> OAuth {
+    let (provider, desk) = start(options);
     let refresh_file = desk.dir.path().join("oauth/refresh-token");
     private_file(&refresh_file, &provider.issue_refresh_token(CENTER));
     private_file(&desk.dir.path().join("client-secret"), CLIENT_SECRET);
@@ -229,6 +233,42 @@ async fn a_token_the_server_stops_accepting_is_refreshed_once_and_the_login_retr
     conn.logout().await;
     assert_eq!(provider.refreshes(), 4);
     assert!(provider.introspections().last().is_some_and(|(t, ok)| *ok && t.len() == 3000));
+
+    // Short-lived tokens are refreshed before they expire: after four fifths of a 4 s life the
+    // next login brings a new token, which the server accepts; nothing is refused on the way.
+    provider.set_token_length(40);
+    provider.set_access_lifetime(Duration::from_secs(4));
+    provider.expire_access_tokens();
+    let (conn, _) = smebridge::imap::Connection::open(&config.imap).await.expect("login with a short-lived token");
+    conn.logout().await;
+    let (refreshes, seen) = (provider.refreshes(), provider.introspections().len());
+    tokio::time::sleep(Duration::from_millis(3500)).await;
+    let (conn, _) = smebridge::imap::Connection::open(&config.imap).await.expect("login after the proactive refresh");
+    conn.logout().await;
+    assert_eq!(provider.refreshes(), refreshes + 1);
+    let after = &provider.introspections()[seen..];
+    assert!(!after.is_empty() && after.iter().all(|(_, ok)| *ok), "no token was refused: {after:?}");
+}
+
+/// A server that offers only OAUTHBEARER (RFC 7628) gets it, over IMAP and SMTP.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn oauthbearer_is_used_where_xoauth2_is_not_offered() {
+    let OAuth { provider, desk, .. } = oauth_desk_with(Options { oauthbearer_only: true, ..Options::default() });
+    let (ok, text) = check(&desk);
+    assert!(ok, "{text}");
+    assert!(text.contains("logged in with OAUTHBEARER (offered: OAUTHBEARER)"), "{text}");
+    assert!(desk.stack.dovecot_log().contains("method=OAUTHBEARER"));
+    apply(&desk, 1, "bearer@token.example").await;
+    let out = desk.once();
+    assert!(out.contains("sent 1"), "{out}");
+    assert!(desk.stack.postfix_log().contains("sasl_method=OAUTHBEARER"));
+    // A refused token: the error challenge is answered (%x01) and the retry works.
+    provider.expire_access_tokens();
+    let config = smebridge::config::Config::load(&desk.config).unwrap();
+    let (conn, _) = smebridge::imap::Connection::open(&config.imap).await.expect("OAUTHBEARER login after a refresh");
+    conn.logout().await;
+    smebridge::smtp::Smtp::new(&config.smtp).unwrap().test_connection().await.expect("SMTP OAUTHBEARER");
+    assert_no_secrets(&desk, &provider, &[]);
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]

@@ -33,6 +33,8 @@ pub(crate) struct DovecotParams<'a> {
     pub tls: bool,
     /// The `args` file of an oauth2 passdb: OAuth2 is then the only way to log in.
     pub oauth2_args: Option<&'a Path>,
+    /// The SASL mechanisms offered with `oauth2_args`.
+    pub oauth2_mechanisms: &'a str,
 }
 
 /// The `args` file of Dovecot's oauth2 passdb: ask `introspection_url` (RFC 7662, POST) about
@@ -156,12 +158,13 @@ service anvil {{
         log_file = p.log_file.display(),
         ssl = if p.tls { "yes" } else { "no" },
         cert = p.cert,
-        mechanisms = if p.oauth2_args.is_some() { "xoauth2 oauthbearer" } else { "plain login" },
+        mechanisms = if p.oauth2_args.is_some() { p.oauth2_mechanisms } else { "plain login" },
         passdb = match p.oauth2_args {
             // OAuth2 only: a bearer token checked at the introspection endpoint (no PLAIN, no
             // LOGIN, so the greeting says LOGINDISABLED).
             Some(args) => format!(
-                "passdb {{\n  driver = oauth2\n  mechanisms = xoauth2 oauthbearer\n  args = {}\n}}",
+                "passdb {{\n  driver = oauth2\n  mechanisms = {}\n  args = {}\n}}",
+                p.oauth2_mechanisms,
                 args.display()
             ),
             None => format!("passdb {{\n  driver = static\n  args = password={PASSWORD}\n}}"),

@@ -98,6 +98,9 @@ pub struct Options {
     /// and offers no other login, for IMAP and for Postfix's SMTP AUTH alike. The password
     /// helpers of [`client`] cannot log in to such a stack; read mail from the Maildirs.
     pub oauth2_introspection: Option<String>,
+    /// With [`oauth2_introspection`](Self::oauth2_introspection): offer only `OAUTHBEARER`
+    /// (RFC 7628), not `XOAUTH2`.
+    pub oauthbearer_only: bool,
     /// The certificate both servers present.
     pub certificate: Certificate,
     /// Offer no TLS at all: no STARTTLS (Dovecot `ssl = no`, Postfix security level `none`),
@@ -515,6 +518,7 @@ impl MailStack {
             cert: self.options.certificate.file_stem(),
             tls: !self.options.no_tls,
             oauth2_args: self.options.oauth2_introspection.as_ref().map(|_| oauth2_args.as_path()),
+            oauth2_mechanisms: if self.options.oauthbearer_only { "oauthbearer" } else { "xoauth2 oauthbearer" },
         };
         write_file(&conf, &config::dovecot_conf(&params))?;
 
