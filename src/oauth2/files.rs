@@ -13,6 +13,8 @@ pub fn write_private(path: &Path, contents: &str) -> Result<()> {
     let dir = path.parent().filter(|d| !d.as_os_str().is_empty()).unwrap_or(Path::new("."));
     let name = path.file_name().with_context(|| format!("{} is not a file name", path.display()))?;
     let temp = dir.join(format!(".{}.{}.tmp", name.to_string_lossy(), std::process::id()));
+    // A leftover of an earlier run of ours that died mid-write (same pid, by chance).
+    let _ = std::fs::remove_file(&temp);
     let written = (|| -> std::io::Result<()> {
         let mut file = std::fs::OpenOptions::new().write(true).create_new(true).mode(0o600).open(&temp)?;
         file.write_all(contents.as_bytes())?;
