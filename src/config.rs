@@ -250,9 +250,14 @@ impl SecretFile {
 
     /// Where the file is now: the path, or the credential in `$CREDENTIALS_DIRECTORY`.
     pub fn path(&self) -> Result<PathBuf> {
+        self.path_in(std::env::var_os("CREDENTIALS_DIRECTORY"))
+    }
+
+    /// [`SecretFile::path`] with the credentials directory given.
+    fn path_in(&self, credentials: Option<std::ffi::OsString>) -> Result<PathBuf> {
         match self {
             SecretFile::Path(path) => Ok(path.clone()),
-            SecretFile::Credential(name) => match std::env::var_os("CREDENTIALS_DIRECTORY") {
+            SecretFile::Credential(name) => match credentials {
                 Some(dir) if !dir.is_empty() => Ok(Path::new(&dir).join(name)),
                 _ => bail!(
                     "credential:{name} is read from $CREDENTIALS_DIRECTORY, which systemd sets for a service with \
@@ -876,17 +881,19 @@ mod tests {
 
     #[test]
     fn credential_files_are_resolved_in_the_systemd_credentials_directory_when_read() {
-        let dir = tempfile::tempdir().unwrap();
-        std::fs::write(dir.path().join("imap-password"), "from-systemd\n").unwrap();
         let file = SecretFile::parse("k", PathBuf::from("credential:imap-password"), Path::new("/etc")).unwrap();
         assert_eq!(file.to_string(), "credential:imap-password");
-        // One test touches CREDENTIALS_DIRECTORY, so no other test races with it.
-        std::env::remove_var("CREDENTIALS_DIRECTORY");
-        let err = format!("{:#}", file.first_line("the IMAP password").unwrap_err());
+        let err = format!("{:#}", file.path_in(None).unwrap_err());
         assert!(err.contains("$CREDENTIALS_DIRECTORY") && err.contains("LoadCredential=imap-password"), "{err}");
-        std::env::set_var("CREDENTIALS_DIRECTORY", dir.path());
-        assert_eq!(file.first_line("the IMAP password").unwrap().expose(), "from-systemd");
-        std::env::remove_var("CREDENTIALS_DIRECTORY");
+        let path = file.path_in(Some("/run/credentials/smebridge.service".into())).unwrap();
+        assert_eq!(path, Path::new("/run/credentials/smebridge.service/imap-password"));
+        // Read as a password: the first line, whatever follows.
+        let dir = tempfile::tempdir().unwrap();
+        std::fs::write(dir.path().join("pw"), "from-systemd\r\nignored\n").unwrap();
+        let plain = SecretFile::Path(dir.path().join("pw"));
+        assert_eq!(plain.first_line("the IMAP password").unwrap().expose(), "from-systemd");
+        std::fs::write(dir.path().join("pw"), "\n").unwrap();
+        assert!(format!("{:#}", plain.first_line("the IMAP password").unwrap_err()).contains("is empty"));
 
         for bad in ["credential:", "credential:../x", "credential:a/b"] {
             assert!(SecretFile::parse("k", PathBuf::from(bad), Path::new("/etc")).is_err(), "{bad}");
