@@ -452,3 +452,44 @@ async fn oauth2_authorize_in_the_browser_with_pkce_saves_a_refresh_token_that_lo
     assert!(ok, "{text}");
     assert_no_secrets(&desk, &provider, &[]);
 }
+
+/// Secrets from systemd's credentials directory (`LoadCredential=`): `credential:NAME` is read
+/// from `$CREDENTIALS_DIRECTORY/NAME`; without that variable, check says what is missing.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn secret_files_may_come_from_the_systemd_credentials_directory() {
+    let OAuth { provider, desk, .. } = oauth_desk();
+    let credentials = desk.dir.path().join("credentials");
+    private_file(&credentials.join("client-secret"), CLIENT_SECRET);
+    std::fs::remove_file(desk.dir.path().join("client-secret")).unwrap();
+    let text = std::fs::read_to_string(&desk.config).unwrap();
+    let text =
+        text.replace("client_secret_file = \"client-secret\"", "client_secret_file = \"credential:client-secret\"");
+    std::fs::write(&desk.config, text).unwrap();
+
+    let (mut command, log) = desk.command(&["check"]);
+    let out = command
+        .env("CREDENTIALS_DIRECTORY", &credentials)
+        .stdout(Stdio::piped())
+        .stderr(Stdio::piped())
+        .output()
+        .unwrap();
+    std::fs::write(&log, &out.stderr).unwrap();
+    let text = String::from_utf8_lossy(&out.stdout);
+    assert!(out.status.success(), "{text}");
+    assert_eq!(provider.refreshes(), 1);
+
+    let (mut command, log) = desk.command(&["check"]);
+    let out =
+        command.env_remove("CREDENTIALS_DIRECTORY").stdout(Stdio::piped()).stderr(Stdio::piped()).output().unwrap();
+    std::fs::write(&log, &out.stderr).unwrap();
+    let text = String::from_utf8_lossy(&out.stdout);
+    assert!(!out.status.success());
+    let line =
+        text.lines().find(|l| l.starts_with("FAILED  IMAP login and mailbox:")).unwrap_or_else(|| panic!("{text}"));
+    assert!(
+        line.contains("credential:client-secret is read from $CREDENTIALS_DIRECTORY")
+            && line.contains("LoadCredential=client-secret"),
+        "{line}"
+    );
+    assert_no_secrets(&desk, &provider, &[]);
+}
