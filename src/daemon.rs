@@ -307,7 +307,8 @@ pub async fn run(config: Config, shutdown: impl Future<Output = ()> + Send + 'st
             Ok(()) => break,
             Err(e) => {
                 failures = failures.saturating_add(1);
-                let delay = reconnect_delay(failures, rand::thread_rng().gen_range(0.0..1.0));
+                let delay = reconnect_delay(failures, rand::thread_rng().gen_range(0.0..1.0))
+                    .max(crate::imap::suggested_backoff(&e).unwrap_or_default());
                 warn!(error = %format!("{e:#}"), retry_in_s = delay.as_secs(), "mailbox connection lost; reconnecting");
                 // The outbox does not depend on IMAP: keep answering while the mailbox is away.
                 if let Err(e) = desk.send_due(Backoff::Respect).await {

@@ -44,6 +44,7 @@ pub mod imap;
 pub mod instance;
 pub mod isolate;
 pub mod logging;
+pub mod oauth2;
 pub mod outbox;
 pub mod parse;
 pub mod pipeline;

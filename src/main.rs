@@ -63,6 +63,11 @@ enum Command {
     Stats,
     /// Check the configuration, the templates, the database, and the IMAP and SMTP logins.
     Check,
+    /// OAuth 2.0 logins (Microsoft 365, Google Workspace, …).
+    Oauth2 {
+        #[command(subcommand)]
+        action: Oauth2Action,
+    },
     /// Show what smebridge reads in a message file (.eml): sender, subject, automatic-mail
     /// signals and the applicant's fields. Needs no configuration.
     Parse {
@@ -83,6 +88,23 @@ enum Command {
     ReadMessage {
         #[arg(long)]
         size: usize,
+    },
+}
+
+#[derive(Debug, Subcommand)]
+enum Oauth2Action {
+    /// Get the first refresh token: sign in once as the mailbox's user (a code to enter, or an
+    /// address to open in a browser) and save the token in refresh_token_file, mode 0600.
+    Authorize {
+        /// How to sign in (default: device for Microsoft, browser for Google).
+        #[arg(long, value_enum)]
+        flow: Option<smebridge::oauth2::Flow>,
+        /// Use the oauth2 settings of [smtp] (when it has its own) instead of [imap].
+        #[arg(long)]
+        smtp: bool,
+        /// Write the refresh token here instead of refresh_token_file.
+        #[arg(long)]
+        output: Option<PathBuf>,
     },
 }
 
@@ -207,8 +229,8 @@ fn run(cli: Cli) -> Result<ExitCode> {
             let mut all_ok = true;
             for line in &lines {
                 match &line.problem {
-                    None => match &line.note {
-                        Some(note) => println!("ok      {}: {note}", line.what),
+                    None => match &line.detail {
+                        Some(detail) => println!("ok      {}: {detail}", line.what),
                         None => println!("ok      {}", line.what),
                     },
                     Some(problem) => {
@@ -221,6 +243,20 @@ fn run(cli: Cli) -> Result<ExitCode> {
                 }
             }
             return Ok(if all_ok { ExitCode::SUCCESS } else { ExitCode::FAILURE });
+        }
+        Command::Oauth2 { action: Oauth2Action::Authorize { flow, smtp, output } } => {
+            let config = Config::load(&cli.config)?;
+            let (section, auth, timeout) = if smtp {
+                ("[smtp]", config.smtp.credentials.as_ref().map(|(_, auth)| auth), config.smtp.timeout)
+            } else {
+                ("[imap]", Some(&config.imap.auth), config.imap.timeout)
+            };
+            let settings = match auth {
+                Some(smebridge::config::Auth::OAuth2(source)) => source.settings(),
+                _ => None,
+            }
+            .with_context(|| format!("{section} has no oauth2 = {{ … }} table to authorize"))?;
+            runtime.block_on(smebridge::oauth2::authorize(settings, flow, output.as_deref(), timeout))?;
         }
     }
     Ok(ExitCode::SUCCESS)

@@ -343,7 +343,7 @@ mod tests {
             .block_on(crate::check::check(&config));
         let line = lines.iter().find(|l| l.what == "reply templates").unwrap();
         assert_eq!(line.problem, None);
-        assert_eq!(line.note, Some(format!("1 from {} (late.en.txt.j2), 15 built in", templates.display())));
+        assert_eq!(line.detail, Some(format!("1 from {} (late.en.txt.j2), 15 built in", templates.display())));
     }
 
     #[test]

@@ -30,6 +30,7 @@ mod flood;
 mod hostile;
 mod instances;
 mod logs;
+mod oauth2;
 mod parse_cli;
 mod poison;
 mod replies;

@@ -53,6 +53,7 @@
 pub mod client;
 mod config;
 pub mod desk;
+pub mod oauth2;
 mod process;
 mod tls;
 
@@ -88,6 +89,47 @@ const STOP_GRACE: Duration = Duration::from_secs(5);
 const PORT_ATTEMPTS: usize = 5;
 /// Log lines included in error messages.
 const LOG_TAIL_LINES: usize = 40;
+
+/// What kind of stack to start; [`Options::default`] is the usual one (passwords, a good
+/// certificate, TLS offered).
+#[derive(Debug, Clone, Default)]
+pub struct Options {
+    /// OAuth2 only: Dovecot checks bearer tokens (SASL `XOAUTH2`, `OAUTHBEARER`) with this
+    /// token introspection endpoint (RFC 7662, e.g. [`oauth2::FakeProvider::introspection_url`])
+    /// and offers no other login, for IMAP and for Postfix's SMTP AUTH alike. The password
+    /// helpers of [`client`] cannot log in to such a stack; read mail from the Maildirs.
+    pub oauth2_introspection: Option<String>,
+    /// With [`oauth2_introspection`](Self::oauth2_introspection): offer only `OAUTHBEARER`
+    /// (RFC 7628), not `XOAUTH2`.
+    pub oauthbearer_only: bool,
+    /// The certificate both servers present.
+    pub certificate: Certificate,
+    /// Offer no TLS at all: no STARTTLS (Dovecot `ssl = no`, Postfix security level `none`),
+    /// no IMAPS and no SMTPS; submission then offers AUTH in clear.
+    pub no_tls: bool,
+}
+
+/// The server certificate, signed by the stack's CA ([`MailStack::ca_file`]).
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
+pub enum Certificate {
+    /// Valid, for `localhost` and 127.0.0.1.
+    #[default]
+    Good,
+    /// Valid, but for `wrong.example` only.
+    WrongHost,
+    /// For `localhost` and 127.0.0.1, but expired on 2 January 2020.
+    Expired,
+}
+
+impl Certificate {
+    fn file_stem(self) -> &'static str {
+        match self {
+            Certificate::Good => "server",
+            Certificate::WrongHost => "wronghost",
+            Certificate::Expired => "expired",
+        }
+    }
+}
 
 /// Where a stack's data lives: either a temporary directory (removed on drop)
 /// or a caller-provided one (kept).
@@ -131,6 +173,11 @@ pub struct MailStack {
     /// Dovecot's SASL authentication service, for Postfix's SMTP AUTH.
     auth_port: u16,
     smtp_port: u16,
+    /// Submission (STARTTLS required, AUTH required to relay).
+    submission_port: u16,
+    /// SMTPS (implicit TLS, AUTH required to relay).
+    smtps_port: u16,
+    options: Options,
     dovecot: Option<ServerProcess>,
     postfix: Option<ServerProcess>,
     /// Dovecot's base_dir, if the data dir's path is too long for unix
@@ -144,6 +191,11 @@ impl MailStack {
     /// Starts a stack in a fresh temporary directory (removed on drop, unless
     /// the environment variable `MAILSTACK_KEEP` is set).
     pub fn start() -> Result<MailStack> {
+        Self::start_with(Options::default())
+    }
+
+    /// Starts a stack of the given kind (see [`Options`]) in a fresh temporary directory.
+    pub fn start_with(options: Options) -> Result<MailStack> {
         let tmp = tempfile::Builder::new().prefix("mailstack-").tempdir().context("creating temporary directory")?;
         let root = if std::env::var_os("MAILSTACK_KEEP").is_some() {
             let kept = tmp.keep();
@@ -152,7 +204,7 @@ impl MailStack {
         } else {
             Root::Temp(tmp)
         };
-        Self::start_root(root)
+        Self::start_root(root, options)
     }
 
     /// Starts a stack whose data lives in `dir` (created if missing and kept
@@ -164,10 +216,10 @@ impl MailStack {
     pub fn start_in(dir: &Path) -> Result<MailStack> {
         fs::create_dir_all(dir).with_context(|| format!("creating {}", dir.display()))?;
         let dir = dir.canonicalize().with_context(|| format!("resolving {}", dir.display()))?;
-        Self::start_root(Root::Given(dir))
+        Self::start_root(Root::Given(dir), Options::default())
     }
 
-    fn start_root(root: Root) -> Result<MailStack> {
+    fn start_root(root: Root, options: Options) -> Result<MailStack> {
         preflight(root.path())?;
         let token = format!("{:012x}", process::random_u64() & 0xffff_ffff_ffff);
         let mut stack = MailStack {
@@ -177,6 +229,9 @@ impl MailStack {
             lmtp_port: 0,
             auth_port: 0,
             smtp_port: 0,
+            submission_port: 0,
+            smtps_port: 0,
+            options,
             dovecot: None,
             postfix: None,
             short_run_dir: None,
@@ -215,11 +270,17 @@ impl MailStack {
         loop {
             attempt += 1;
             stack.smtp_port = process::reserve_port()?;
+            stack.submission_port = process::reserve_port()?;
+            stack.smtps_port = process::reserve_port()?;
             match stack.start_postfix() {
                 Ok(()) => break,
                 Err(e) => {
                     process::release_port(stack.smtp_port);
+                    process::release_port(stack.submission_port);
+                    process::release_port(stack.smtps_port);
                     stack.smtp_port = 0;
+                    stack.submission_port = 0;
+                    stack.smtps_port = 0;
                     if attempt >= PORT_ATTEMPTS || !is_port_conflict(&e) {
                         return Err(e);
                     }
@@ -229,8 +290,13 @@ impl MailStack {
         let _ = fs::write(
             stack.dir().join("ports"),
             format!(
-                "host={HOST}\nimap={}\nimaps={}\nsmtp={}\nlmtp={}\n",
-                stack.imap_port, stack.imaps_port, stack.smtp_port, stack.lmtp_port
+                "host={HOST}\nimap={}\nimaps={}\nsmtp={}\nsubmission={}\nsmtps={}\nlmtp={}\n",
+                stack.imap_port,
+                stack.imaps_port,
+                stack.smtp_port,
+                stack.submission_port,
+                stack.smtps_port,
+                stack.lmtp_port
             ),
         );
         Ok(stack)
@@ -263,6 +329,25 @@ impl MailStack {
     /// is allowed from 127.0.0.0/8).
     pub fn smtp_port(&self) -> u16 {
         self.smtp_port
+    }
+
+    /// Postfix's submission port: STARTTLS is required before AUTH and mail (with
+    /// [`Options::no_tls`]: no STARTTLS, AUTH in clear), and only authenticated clients may
+    /// send (SASL through Dovecot: PLAIN/LOGIN with [`PASSWORD`], or XOAUTH2/OAUTHBEARER with
+    /// [`Options::oauth2_introspection`]).
+    pub fn submission_port(&self) -> u16 {
+        self.submission_port
+    }
+
+    /// Postfix's SMTPS port: TLS from the first byte, then as [`submission_port`](Self::submission_port).
+    /// Closed with [`Options::no_tls`].
+    pub fn smtps_port(&self) -> u16 {
+        self.smtps_port
+    }
+
+    /// The options the stack was started with.
+    pub fn options(&self) -> &Options {
+        &self.options
     }
 
     /// Dovecot's LMTP port (what Postfix delivers to).
@@ -319,6 +404,10 @@ impl MailStack {
             auth_port: self.auth_port,
             tls_dir: &dir.join("tls"),
             token: &self.token,
+            submission_port: self.submission_port,
+            smtps_port: self.smtps_port,
+            cert: self.options.certificate.file_stem(),
+            tls: !self.options.no_tls,
         };
         // Postfix re-reads (sleeping 300 ms each time, for up to ~2 s) any
         // table or main.cf whose mtime is within the current second, to
@@ -412,6 +501,10 @@ impl MailStack {
         }
         let conf = dir.join("dovecot/dovecot.conf");
         let log = self.dovecot_log_path();
+        let oauth2_args = dir.join("dovecot/oauth2.conf.ext");
+        if let Some(url) = &self.options.oauth2_introspection {
+            write_file(&oauth2_args, &config::dovecot_oauth2_args(url))?;
+        }
         let params = DovecotParams {
             run_dir: &run_dir,
             state_dir: &dir.join("dovecot/state"),
@@ -423,6 +516,10 @@ impl MailStack {
             auth_port: self.auth_port,
             tls_dir: &dir.join("tls"),
             token: &self.token,
+            cert: self.options.certificate.file_stem(),
+            tls: !self.options.no_tls,
+            oauth2_args: self.options.oauth2_introspection.as_ref().map(|_| oauth2_args.as_path()),
+            oauth2_mechanisms: if self.options.oauthbearer_only { "oauthbearer" } else { "xoauth2 oauthbearer" },
         };
         write_file(&conf, &config::dovecot_conf(&params))?;
 
@@ -615,6 +712,9 @@ impl MailStack {
         // both servers (made once per directory).
         make_dir(&dir.join("tls"), 0, 0, 0o755)?;
         tls::ensure_certificates(&dir.join("tls"))?;
+        if self.options.certificate != Certificate::Good {
+            tls::ensure_bad_certificates(&dir.join("tls"))?;
+        }
 
         // Dovecot.
         make_dir(&dir.join("dovecot"), 0, 0, 0o755)?;
@@ -644,7 +744,15 @@ impl Drop for MailStack {
         if let Some(mut d) = self.dovecot.take() {
             let _ = d.stop(Duration::from_secs(3));
         }
-        for port in [self.imap_port, self.imaps_port, self.lmtp_port, self.auth_port, self.smtp_port] {
+        for port in [
+            self.imap_port,
+            self.imaps_port,
+            self.lmtp_port,
+            self.auth_port,
+            self.smtp_port,
+            self.submission_port,
+            self.smtps_port,
+        ] {
             if port != 0 {
                 process::release_port(port);
             }

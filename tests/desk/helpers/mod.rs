@@ -50,7 +50,11 @@ impl Desk {
     /// in `[section]`, e.g. `("event", "capacity = 2")`, replacing the line that sets the same
     /// key there (see `mailstack::desk::DeskConfig::set`).
     pub fn start_with(deadline: &str, extra: &[(&str, &str)]) -> Desk {
-        let stack = MailStack::start().expect("the mail stack must start");
+        Desk::start_on(MailStack::start().expect("the mail stack must start"), deadline, extra)
+    }
+
+    /// As [`Desk::start_with`], on a stack the test started (e.g. with `mailstack::Options`).
+    pub fn start_on(stack: MailStack, deadline: &str, extra: &[(&str, &str)]) -> Desk {
         let dir = tempfile::tempdir().unwrap();
         let config = write_config(dir.path(), &stack, deadline, extra);
         std::fs::create_dir_all(dir.path().join("logs")).unwrap();
