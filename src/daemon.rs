@@ -27,7 +27,7 @@ use crate::pipeline::{self, promote_waitlisted, Incoming, Processed};
 use crate::reply::Replier;
 use crate::smtp::Smtp;
 use crate::store::{MailboxUid, Store, Synced};
-use crate::{clock, summary_job};
+use crate::{clock, summary};
 
 /// Everything a pass needs, opened once.
 pub struct Desk {
@@ -237,7 +237,7 @@ impl Desk {
     /// that read the mailbox whole: a summary from a mailbox that was not read would tell staff
     /// that nothing came in.
     pub fn summary_if_due(&mut self) -> Result<Option<jiff::civil::Date>> {
-        summary_job::summary_if_due(&mut self.store, &self.config, clock::now())
+        summary::summary_if_due(&mut self.store, &self.config, clock::now())
     }
 
     /// How long until the next reply retry is due (`None`: nothing pending).
@@ -347,7 +347,7 @@ async fn session(desk: &mut Desk, shutdown: &CancellationToken, failures: &mut u
         if let Some(next) = desk.until_next_reply()? {
             wait = wait.min(next.max(Duration::from_secs(1)));
         }
-        wait = wait.min(summary_job::until_next(&desk.config, clock::now()) + Duration::from_millis(200));
+        wait = wait.min(summary::until_next(&desk.config, clock::now()) + Duration::from_millis(200));
         let woken = if conn.has_idle() {
             let (back, woken) = conn.idle(wait, shutdown).await?;
             conn = back;

@@ -24,9 +24,11 @@
 //! - [`isolate`] runs the third-party file parsers (attached forms) in child processes with
 //!   memory, CPU and wall-clock limits, and tries a suspect message in one before reading it.
 //! - [`daemon`] is the loop (`run`) and the single pass (`once`); shutdown is an injected future.
-//! - [`summary`] renders the staff's daily summary mail and its XLSX/CSV attachments;
-//!   [`summary_job`] decides when it is due, gathers its data and queues it for staff.
-//! - [`export`] writes the applications for staff; [`check`] verifies a configuration end to end.
+//! - [`summary`] is the staff's daily summary: when it is due, what it says (Korean and English,
+//!   from the templates in `src/summary/templates/`), its chart, and the mail queued for staff.
+//! - [`export`] writes the applications for staff as CSV, JSON or an XLSX workbook (the `export`
+//!   command; the summary attaches the workbook and the CSV); [`check`] verifies a configuration
+//!   end to end.
 //! - [`config`] turns the TOML file into a validated [`config::Config`].
 //! - [`instance`] keeps it to one smebridge per database: every command that writes claims the
 //!   database first (a lock file beside it); readers open it read-only.
@@ -48,5 +50,4 @@ pub mod reply;
 pub mod smtp;
 pub mod store;
 pub mod summary;
-pub mod summary_job;
 pub mod tls;

@@ -1,5 +1,5 @@
 //! The staff's daily summary as a job: decide whether it is due, gather its data from the
-//! database, render it ([`crate::summary`]), build the mail and queue it in the outbox — the day
+//! database, render it ([`super::render`]), build the mail and queue it in the outbox — the day
 //! and its mails in one transaction, so each day is summarized exactly once across restarts.
 
 use anyhow::{Context, Result};
@@ -8,14 +8,16 @@ use jiff::Timestamp;
 use lettre::message::{Attachment, Mailbox, Message, MultiPart};
 use tracing::info;
 
+use super::model::{
+    totals, Attention, AttentionKind, ChangeNote, MailboxHappening, MailboxNote, Previous, Summary, SummaryInput,
+    CHART_CID,
+};
+use super::{render, wording};
 use crate::config::Config;
 use crate::domain::{next_summary_time, summary_due, EmailAddress, SummaryWindow};
+use crate::export::XLSX_MIME;
 use crate::reply::{application_number, AutoSubmitted, LoopMarker};
 use crate::store::{Covered, LastSummary, NewReply, Store};
-use crate::summary::{
-    self, Attention, AttentionKind, ChangeNote, MailboxHappening, MailboxNote, Previous, Summary, SummaryInput,
-    CHART_CID, XLSX_MIME,
-};
 
 /// How many forged-sender holds the summary lists one by one.
 const FORGED_SHOWN: usize = 10;
@@ -35,7 +37,7 @@ pub fn summary_if_due(store: &mut Store, config: &Config, now: Timestamp) -> Res
     let Some(day) = summary_due(local, config.staff.summary_time, last_day, window) else { return Ok(None) };
 
     let (input, covered) = gather(store, config, day, now, last.as_ref())?;
-    let rendered = summary::render(&input)?;
+    let rendered = render(&input)?;
     let mails = compose(config, &rendered, &format!("{day}"), None)?;
     if store.record_summary(&day.to_string(), now, covered, &mails)? {
         info!(%day, recipients = mails.len(), "daily summary queued for staff");
@@ -60,7 +62,7 @@ pub fn until_next(config: &Config, now: Timestamp) -> std::time::Duration {
 /// The summary for `day` as it would be made at `now` (for `smebridge summary`).
 pub fn render_for(store: &Store, config: &Config, day: Date, now: Timestamp) -> Result<Summary> {
     let previous = store.last_summary()?.filter(|last| last.at < now);
-    summary::render(&gather(store, config, day, now, previous.as_ref())?.0)
+    render(&gather(store, config, day, now, previous.as_ref())?.0)
 }
 
 /// Queue `summary` for every staff recipient now, outside the daily schedule.
@@ -75,22 +77,7 @@ pub fn queue_by_hand(store: &mut Store, config: &Config, summary: &Summary, now:
 /// Where registration stands, as a small terminal table (for `smebridge stats`).
 pub fn totals_now(store: &Store, config: &Config, day: Date, now: Timestamp) -> Result<String> {
     let (input, _) = gather(store, config, day, now, None)?;
-    let t = summary::totals(&input);
-    let mut rows = vec![
-        ("신청 (accepted)", t.accepted.to_string()),
-        ("참석 인원 (attendees)", t.attendees.to_string()),
-        ("대기 (waitlisted)", t.waitlisted.to_string()),
-        ("취소 (cancelled)", t.cancelled.to_string()),
-        ("마감 후 (late)", t.late.to_string()),
-        ("확인 필요 (needs a person)", input.needs_person.len().to_string()),
-    ];
-    if let Some(left) = t.capacity_left {
-        rows.push(("잔여 좌석 (seats left)", left.to_string()));
-    }
-    rows.push((
-        "마감까지 (days to deadline)",
-        t.days_to_deadline.map(|d| d.to_string()).unwrap_or_else(|| "마감 (closed)".to_owned()),
-    ));
+    let rows = wording::stats_rows(&totals(&input), input.needs_person.len());
     // Hangul is two columns wide in a terminal.
     let width = |s: &str| s.chars().map(|c| if c >= '\u{1100}' { 2 } else { 1 }).sum::<usize>();
     let label_width = rows.iter().map(|(l, _)| width(l)).max().unwrap_or(0);
@@ -149,7 +136,7 @@ fn gather(
             at: last_at,
             sender: None,
             subject: None,
-            detail: format!("외 {more}건 (and {more} more): 발신자 인증 실패로 보류 (held: sender not authenticated); 전체 목록은 첨부 파일 (full list attached)"),
+            detail: wording::more_forged(more),
         });
     }
     needs_person.extend(forged);
@@ -173,17 +160,9 @@ fn gather(
             sender: note.sender,
             subject: note.subject,
             detail: match note.outcome.as_str() {
-                crate::pipeline::QUARANTINED => format!(
-                    "읽지 않고 보류, 원본 보관 (held unread, raw message kept): {}",
-                    note.detail.unwrap_or_default()
-                ),
-                "cancel_without_application" => {
-                    format!("취소 요청, 신청 내역 없음 (cancellation without an application): {excerpt}")
-                }
-                "too_large" => format!(
-                    "크기 제한 초과, 머리글만 보관 (over the size limit, headers kept): {}",
-                    note.detail.unwrap_or_default()
-                ),
+                crate::pipeline::QUARANTINED => wording::held_unread(&note.detail.unwrap_or_default()),
+                "cancel_without_application" => wording::cancel_without_application(&excerpt),
+                "too_large" => wording::too_large(&note.detail.unwrap_or_default()),
                 _ => excerpt,
             },
         });
@@ -195,9 +174,7 @@ fn gather(
             at: now,
             sender: None,
             subject: None,
-            detail: format!(
-                "회신 {held}건이 발송 한도로 대기 중 ({held_recipients}개 주소) — {held} replies held back by the rate limit, to {held_recipients} address(es)"
-            ),
+            detail: wording::held_replies(held, held_recipients),
         });
     }
     for reply in store.troubled_replies()? {
@@ -227,9 +204,9 @@ fn gather(
             name: app.fields.name.clone(),
             at: note.arrived_at,
             what: match note.outcome.as_str() {
-                "cancelled" => "취소 (Cancelled)".to_owned(),
-                "reopened" => "재신청 (Applied again)".to_owned(),
-                _ => "변경 (Updated)".to_owned(),
+                "cancelled" => wording::CANCELLED.to_owned(),
+                "reopened" => wording::APPLIED_AGAIN.to_owned(),
+                _ => wording::UPDATED.to_owned(),
             },
         });
     }
@@ -341,7 +318,7 @@ mod tests {
         let dir = tempfile::tempdir().unwrap();
         let mut store = Store::open(crate::instance::Instance::claim(&dir.path().join("db.sqlite")).unwrap()).unwrap();
         let config =
-            Config::from_toml(include_str!("../config/smebridge.toml"), Path::new("t.toml"), dir.path()).unwrap();
+            Config::from_toml(include_str!("../../config/smebridge.toml"), Path::new("t.toml"), dir.path()).unwrap();
         let sender = EmailAddress::parse("kim@hanbit.example").unwrap();
         let arrived_at: Timestamp = "2022-11-16T01:00:00Z".parse().unwrap();
         let message = NewMessage {
@@ -371,7 +348,7 @@ mod tests {
         assert_eq!(input.needs_person.len(), 1);
         assert_eq!(input.needs_person[0].subject.as_deref(), Some("워크숍 참가 신청서 제출"));
 
-        let summary = summary::render(&input).unwrap();
+        let summary = render(&input).unwrap();
         assert!(summary.text.contains("제목 (Subject): 워크숍 참가 신청서 제출"), "{}", summary.text);
         assert!(!summary.text.contains("제목 (Subject): 김민준"), "{}", summary.text);
         assert!(summary.html.contains(">워크숍 참가 신청서 제출</div>"), "{}", summary.html);
