@@ -18,7 +18,7 @@ use tokio_util::sync::CancellationToken;
 use tracing::{error, info, instrument, warn};
 
 use crate::config::Config;
-use crate::domain::ReadPlan;
+use crate::domain::{Outcome, ReadPlan};
 use crate::imap::{ConnectError, Connection, Fetched, Woken, FETCH_BATCH};
 use crate::instance::Instance;
 use crate::isolate::{trial_read, ChildForms};
@@ -372,7 +372,7 @@ impl SyncReport {
             Processed::Recorded { outcome, reply } => {
                 self.recorded += 1;
                 self.replies_queued += usize::from(reply.is_some());
-                self.quarantined += usize::from(*outcome == pipeline::QUARANTINED);
+                self.quarantined += usize::from(*outcome == Outcome::Quarantined);
             }
             Processed::Left => {}
         }

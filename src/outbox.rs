@@ -15,14 +15,11 @@ use tracing::{error, info, instrument, warn};
 
 use crate::domain::{rate_limit_wait, EmailAddress, ReplyLimits, SentCounts};
 use crate::smtp::{ReplyTransport, SendError};
-use crate::store::{Claim, OutboxRow, Store};
+use crate::store::{Claim, Envelope, Hold, OutboxRow, Store};
 
 /// After this many failed attempts a temporary failure counts as permanent (about two days with
 /// the delays of [`retry_delay`]).
 pub const MAX_ATTEMPTS: u32 = 60;
-
-/// The note on a reply waiting because of the rate limit.
-pub const HELD: &str = "held back by the reply rate limit";
 
 /// Whether to wait for each reply's retry time.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -62,8 +59,7 @@ const WINDOW: usize = 2 * crate::imap::FETCH_BATCH;
 struct Claimed {
     claim: Claim,
     row: OutboxRow,
-    recipient: EmailAddress,
-    envelope_from: Option<EmailAddress>,
+    envelope: Envelope,
 }
 
 type Outcome = (Claimed, Result<(), SendError>);
@@ -122,7 +118,7 @@ impl<T: ReplyTransport + Send + Sync + 'static> Sender<T> {
                 let bcc = self.bcc.clone();
                 self.in_flight.spawn(async move {
                     let result = transport
-                        .send(claimed.envelope_from.as_ref(), &claimed.recipient, bcc.as_ref(), &claimed.row.raw)
+                        .send(claimed.envelope.from.as_ref(), &claimed.envelope.to, bcc.as_ref(), &claimed.row.raw)
                         .await;
                     (claimed, result)
                 });
@@ -184,7 +180,7 @@ fn finished(joined: Result<Outcome, tokio::task::JoinError>) -> Option<Outcome> 
     }
 }
 
-/// Check each row against the rate limits and its addresses, and claim the ones to send now
+/// Check each row's addresses and the rate limits, and claim the ones to send now
 /// (`pending → sending`, their attempt counted). A row that is no longer pending when it is
 /// claimed (someone else took it since it was read) is left alone and not sent.
 fn claim(
@@ -198,10 +194,21 @@ fn claim(
     // Counted once per group (the count is over the whole last hour), then kept up to date here.
     let mut total_1h = store.sent_last_hour(now)?;
     for row in rows {
-        let counts = SentCounts { to_recipient_24h: store.sent_to(&row.recipient, now)?, total_1h };
+        let envelope = match &row.envelope {
+            Ok(envelope) => envelope.clone(),
+            Err(e) => {
+                if store.fail_unsendable(row.id, &format!("bad address: {e}"))? {
+                    report.failed += 1;
+                } else {
+                    taken_meanwhile(row.id);
+                }
+                continue;
+            }
+        };
+        let counts = SentCounts { to_recipient_24h: store.sent_to(&envelope.to, now)?, total_1h };
         if let Some(wait) = rate_limit_wait(limits, counts) {
             let until = now.saturating_add(SignedDuration::try_from(wait)?)?;
-            if store.hold_reply(row.id, until, HELD)? {
+            if store.hold_reply(row.id, until, Hold::RateLimit)? {
                 warn!(outbox = row.id, hold_s = wait.as_secs(), "reply held back by the rate limit");
                 report.held += 1;
             } else {
@@ -209,23 +216,12 @@ fn claim(
             }
             continue;
         }
-        let addresses = EmailAddress::parse(&row.recipient)
-            .and_then(|to| Ok((to, row.envelope_from.as_deref().map(EmailAddress::parse).transpose()?)));
-        match addresses {
-            Ok((recipient, envelope_from)) => match store.claim_reply(row.id, now)? {
-                Some(claim) => {
-                    total_1h += 1;
-                    claimed.push(Claimed { claim, row, recipient, envelope_from });
-                }
-                None => taken_meanwhile(row.id),
-            },
-            Err(e) => {
-                if store.fail_unsendable(row.id, &format!("bad address: {e:#}"))? {
-                    report.failed += 1;
-                } else {
-                    taken_meanwhile(row.id);
-                }
+        match store.claim_reply(row.id, now)? {
+            Some(claim) => {
+                total_1h += 1;
+                claimed.push(Claimed { claim, row, envelope });
             }
+            None => taken_meanwhile(row.id),
         }
     }
     Ok(claimed)
@@ -314,7 +310,8 @@ mod tests {
         Sender::new(transport, limits, bcc.cloned()).finish(store, now, backoff).await
     }
 
-    use crate::store::{ApplicationWrite, MailboxUid, NewMessage, NewReply};
+    use crate::domain::{MailKind, Outcome, ReplyKind};
+    use crate::store::{ApplicationWrite, MailboxUid, NewMessage, NewReply, OutboxState};
 
     /// A stand-in transport for unit tests: answers from a script and records what it was given.
     struct Scripted {
@@ -353,7 +350,7 @@ mod tests {
             raw: b"x",
             sender: Some(&to),
             subject: None,
-            outcome: "registered",
+            outcome: Outcome::Registered,
             outcome_detail: None,
             problems: &[],
             attachments: &[],
@@ -362,7 +359,7 @@ mod tests {
         store
             .commit_message(MailboxUid { mailbox: "INBOX", uidvalidity: 1, uid }, &msg, &ApplicationWrite::None, |_| {
                 Ok(Some(NewReply {
-                    kind: "ack",
+                    kind: MailKind::Reply(ReplyKind::Ack),
                     message_id: format!("r{uid}@kaist.ac.kr"),
                     envelope_from: None,
                     recipient: to.clone(),
@@ -442,7 +439,7 @@ mod tests {
         let now = Timestamp::now();
         let report = send_due(&mut store, transport.clone(), now, Backoff::Ignore, LIMITS, None).await.unwrap();
         assert_eq!(report.in_doubt, 1);
-        assert_eq!(store.outbox_counts().unwrap(), vec![("sending".to_owned(), 1)]);
+        assert_eq!(store.outbox_counts().unwrap(), vec![(OutboxState::Sending, 1)]);
         let again = send_due(&mut store, transport.clone(), now, Backoff::Ignore, LIMITS, None).await.unwrap();
         assert_eq!(again, SendReport::default(), "not picked up again by the sender");
         let later = now.checked_add(SignedDuration::from_secs(1)).unwrap();
@@ -474,7 +471,7 @@ mod tests {
         let report =
             send_due(&mut store, transport.clone(), Timestamp::now(), Backoff::Ignore, LIMITS, None).await.unwrap();
         assert_eq!(report.failed, 1);
-        assert_eq!(store.outbox_counts().unwrap(), vec![("failed".to_owned(), 1)]);
+        assert_eq!(store.outbox_counts().unwrap(), vec![(OutboxState::Failed, 1)]);
         let report =
             send_due(&mut store, transport.clone(), Timestamp::now(), Backoff::Ignore, LIMITS, None).await.unwrap();
         assert_eq!(report, SendReport::default());

@@ -28,7 +28,7 @@ use tracing::{debug, error, info, instrument, warn, Span};
 use crate::config::Config;
 use crate::domain::{
     auth_verdict, automatic_reason, decide, hold_reason, read_plan, reply_address, ApplicantFields, Change, Decision,
-    EmailAddress, Existing, Facts, HoldCause, ReadPlan, ReplyAddress, Status, Stopped,
+    EmailAddress, Existing, Facts, HoldCause, Outcome, ReadPlan, ReplyAddress, Status, Stopped,
 };
 use crate::parse::{self, FormReader, Inbound};
 use crate::reply::{Addressee, Replier, ReplyFacts, ReplyKind};
@@ -42,13 +42,10 @@ pub enum Processed {
     /// These exact bytes were recorded before (another UID, or a UIDVALIDITY change).
     AlreadyRecorded,
     /// Recorded now, with this outcome; `reply` says whether a reply was queued.
-    Recorded { outcome: &'static str, reply: Option<ReplyKind> },
+    Recorded { outcome: Outcome, reply: Option<ReplyKind> },
     /// Not processed: the pass stopped first. Its UID is left for the next pass.
     Left,
 }
-
-/// The outcome of a message held for staff unread, because reading it stops smebridge.
-pub const QUARANTINED: &str = "quarantined";
 
 /// A message as fetched.
 #[derive(Debug)]
@@ -217,7 +214,7 @@ fn hold(store: &mut Store, at: MailboxUid<'_>, arrival: &Arrival, cause: HoldCau
         message_id: &message_id,
         sender: None,
         subject: None,
-        outcome: QUARANTINED,
+        outcome: Outcome::Quarantined,
         outcome_detail: Some(reason),
         problems: &problems,
         attachments: &[],
@@ -226,7 +223,7 @@ fn hold(store: &mut Store, at: MailboxUid<'_>, arrival: &Arrival, cause: HoldCau
     store
         .finish_reading(at, arrival.reading(), &outcome, &ApplicationWrite::None, |_| Ok(None))
         .context("cannot record the message as held")?;
-    Ok(Processed::Recorded { outcome: QUARANTINED, reply: None })
+    Ok(Processed::Recorded { outcome: Outcome::Quarantined, reply: None })
 }
 
 /// Read one message: the parse stage's work for one message, here and in the trial child
@@ -271,10 +268,10 @@ pub fn decide_and_store(
         // Only the headers were fetched: record it for staff, decide nothing from a body we
         // do not have.
         inbound.problems.push(format!("too large ({size} bytes): only the headers were kept"));
-        let message = outcome_of(&inbound, "too_large", Some(format!("{size} bytes")), &NO_DETAILS);
+        let message = outcome_of(&inbound, Outcome::TooLarge, Some(format!("{size} bytes")), &NO_DETAILS);
         store.finish_reading(at, reading, &message, &ApplicationWrite::None, |_| Ok(None))?;
-        info!(outcome = "too_large", size, "message recorded (headers only)");
-        return Ok(Processed::Recorded { outcome: "too_large", reply: None });
+        info!(outcome = Outcome::TooLarge.as_str(), size, "message recorded (headers only)");
+        return Ok(Processed::Recorded { outcome: Outcome::TooLarge, reply: None });
     }
     Span::current().record("message_id", inbound.message_id.as_str());
 
@@ -310,12 +307,12 @@ pub fn decide_and_store(
     }
     let recipient = reply_recipient(&inbound);
     if let (Some(kind), Some(to)) = (plan.reply, recipient) {
-        if kind.once_per_applicant() && store.reply_kind_queued_for(to, kind.as_str())? {
+        if kind.once_per_applicant() && store.reply_kind_queued_for(to, kind)? {
             debug!(kind = kind.as_str(), "a reply of this kind was already sent to this address");
             plan.reply = None;
         }
     }
-    Span::current().record("outcome", plan.outcome);
+    Span::current().record("outcome", plan.outcome.as_str());
 
     let detail = match (&automatic, &decision) {
         (Some(a), _) => Some(a.label()),
@@ -346,13 +343,13 @@ pub fn decide_and_store(
         })
         .context("cannot record the message")?;
 
-    if plan.outcome == "cancelled" {
+    if plan.outcome == Outcome::Cancelled {
         promote_waitlisted(store, config, replier)?;
     }
 
     let reply = committed.reply.and(reply_kind);
     info!(
-        outcome = plan.outcome,
+        outcome = plan.outcome.as_str(),
         reply = reply.map(|k| k.as_str()).unwrap_or("none"),
         reply_to_header = inbound.reply_to.is_some(),
         "message recorded"
@@ -363,7 +360,7 @@ pub fn decide_and_store(
 /// What the message row records for `inbound`.
 fn outcome_of<'a>(
     inbound: &'a Inbound,
-    outcome: &'static str,
+    outcome: Outcome,
     outcome_detail: Option<String>,
     details: &'a Details,
 ) -> MessageOutcome<'a> {
@@ -494,7 +491,7 @@ fn reply_address_of(inbound: &Inbound) -> Option<ReplyAddress<'_>> {
 
 /// What to write and whether to answer, for a decision.
 struct Plan {
-    outcome: &'static str,
+    outcome: Outcome,
     write: ApplicationWrite,
     reply: Option<ReplyKind>,
     /// The applicant's fields as the reply should show them.
@@ -503,11 +500,11 @@ struct Plan {
 }
 
 impl Plan {
-    fn quiet(outcome: &'static str, write: ApplicationWrite) -> Plan {
+    fn quiet(outcome: Outcome, write: ApplicationWrite) -> Plan {
         Plan { outcome, write, reply: None, fields: ApplicantFields::default(), changes: Vec::new() }
     }
 
-    fn reply(outcome: &'static str, write: ApplicationWrite, kind: ReplyKind, fields: ApplicantFields) -> Plan {
+    fn reply(outcome: Outcome, write: ApplicationWrite, kind: ReplyKind, fields: ApplicantFields) -> Plan {
         Plan { outcome, write, reply: Some(kind), fields, changes: Vec::new() }
     }
 }
@@ -522,14 +519,14 @@ fn plan(decision: &Decision, inbound: &Inbound, existing: Option<&Application>) 
         (!reasons.is_empty()).then(|| reasons.join("\n"))
     };
     match (decision, existing, applicant(inbound)) {
-        (Decision::Ignore(_), _, _) => Plan::quiet("automatic", ApplicationWrite::None),
-        (Decision::Duplicate, _, _) => Plan::quiet("duplicate", ApplicationWrite::None),
+        (Decision::Ignore(_), _, _) => Plan::quiet(Outcome::Automatic, ApplicationWrite::None),
+        (Decision::Duplicate, _, _) => Plan::quiet(Outcome::Duplicate, ApplicationWrite::None),
         (Decision::Inquiry, _, _) => {
-            Plan::reply("inquiry", ApplicationWrite::None, ReplyKind::Inquiry, ApplicantFields::default())
+            Plan::reply(Outcome::Inquiry, ApplicationWrite::None, ReplyKind::Inquiry, ApplicantFields::default())
         }
-        (Decision::CancelUnknown, _, _) => Plan::quiet("cancel_without_application", ApplicationWrite::None),
+        (Decision::CancelUnknown, _, _) => Plan::quiet(Outcome::CancelWithoutApplication, ApplicationWrite::None),
         (Decision::Hold(reason), None, Some(from)) => Plan::quiet(
-            "held",
+            Outcome::Held,
             ApplicationWrite::Insert {
                 email: from.clone(),
                 fields: inbound.fields.clone(),
@@ -538,7 +535,7 @@ fn plan(decision: &Decision, inbound: &Inbound, existing: Option<&Application>) 
             },
         ),
         (Decision::Register(status), None, Some(from)) => Plan::reply(
-            "registered",
+            Outcome::Registered,
             ApplicationWrite::Insert {
                 email: from.clone(),
                 fields: inbound.fields.clone(),
@@ -556,10 +553,10 @@ fn plan(decision: &Decision, inbound: &Inbound, existing: Option<&Application>) 
             // Only what the mail states counts as a change, not guesses from a signature.
             let (merged, changes) = app.fields.merged_with(&inbound.stated);
             if changes.is_empty() {
-                return Plan::quiet("repeat", ApplicationWrite::Touch { id: app.id });
+                return Plan::quiet(Outcome::Repeat, ApplicationWrite::Touch { id: app.id });
             }
             Plan {
-                outcome: "updated",
+                outcome: Outcome::Updated,
                 write: ApplicationWrite::Update { id: app.id, fields: merged.clone(), status: None },
                 reply: Some(ReplyKind::Update),
                 fields: merged,
@@ -567,14 +564,14 @@ fn plan(decision: &Decision, inbound: &Inbound, existing: Option<&Application>) 
             }
         }
         (Decision::AfterDeadline, Some(app), _) => Plan::reply(
-            "after_deadline",
+            Outcome::AfterDeadline,
             ApplicationWrite::Touch { id: app.id },
             ReplyKind::AfterDeadline,
             app.fields.clone(),
         ),
-        (Decision::Repeat, Some(app), _) => Plan::quiet("repeat", ApplicationWrite::Touch { id: app.id }),
+        (Decision::Repeat, Some(app), _) => Plan::quiet(Outcome::Repeat, ApplicationWrite::Touch { id: app.id }),
         (Decision::Cancel, Some(app), _) => Plan::reply(
-            "cancelled",
+            Outcome::Cancelled,
             ApplicationWrite::Update { id: app.id, fields: app.fields.clone(), status: Some(Status::Cancelled) },
             ReplyKind::Cancelled,
             app.fields.clone(),
@@ -583,17 +580,17 @@ fn plan(decision: &Decision, inbound: &Inbound, existing: Option<&Application>) 
             let (merged, _) = app.fields.merged_with(&inbound.stated);
             let kind = if *status == Status::Waitlisted { ReplyKind::Waitlisted } else { ReplyKind::Reopened };
             Plan::reply(
-                "reopened",
+                Outcome::Reopened,
                 ApplicationWrite::Update { id: app.id, fields: merged.clone(), status: Some(*status) },
                 kind,
                 merged,
             )
         }
         (Decision::ReopenLate, Some(app), _) => {
-            Plan::reply("late", ApplicationWrite::Touch { id: app.id }, ReplyKind::Late, app.fields.clone())
+            Plan::reply(Outcome::Late, ApplicationWrite::Touch { id: app.id }, ReplyKind::Late, app.fields.clone())
         }
         // decide() only registers mail with a sender and only updates known applicants.
-        _ => Plan::quiet("unreadable", ApplicationWrite::None),
+        _ => Plan::quiet(Outcome::Unreadable, ApplicationWrite::None),
     }
 }
 
@@ -671,7 +668,9 @@ mod tests {
             .store
             .group(|store| parsed.into_iter().map(|p| decide_and_store(store, config, replier, at(p.uid), p)).collect())
             .unwrap();
-        assert!(stored.iter().all(|p| matches!(p, Processed::Recorded { outcome: "registered", reply: Some(_) })));
+        assert!(stored
+            .iter()
+            .all(|p| matches!(p, Processed::Recorded { outcome: Outcome::Registered, reply: Some(_) })));
         for sha in &shas {
             assert_eq!(desk.store.read_state(sha).unwrap(), ReadState::Finished);
         }
@@ -687,7 +686,7 @@ mod tests {
         let batch = sort(&desk.store, vec![application(1), twin]).unwrap();
         assert_eq!(batch[1].plan, ReadPlan::Known);
         let stored = through(&mut desk, batch, &CancellationToken::new());
-        assert!(matches!(stored[0], Processed::Recorded { outcome: "registered", .. }));
+        assert!(matches!(stored[0], Processed::Recorded { outcome: Outcome::Registered, .. }));
         assert_eq!(stored[1], Processed::AlreadyRecorded);
         assert_eq!(desk.store.processed_uids("INBOX", 1).unwrap(), [1, 2].into_iter().collect());
     }
@@ -730,7 +729,7 @@ mod tests {
         })
         .unwrap();
         assert!(tried.get());
-        assert!(matches!(processed, Processed::Recorded { outcome: "registered", reply: Some(ReplyKind::Ack) }));
+        assert!(matches!(processed, Processed::Recorded { outcome: Outcome::Registered, reply: Some(ReplyKind::Ack) }));
         assert_eq!(desk.store.read_state(&sha).unwrap(), ReadState::Finished);
         assert_eq!(desk.store.applications().unwrap().len(), 1);
     }
@@ -745,11 +744,11 @@ mod tests {
         let processed =
             read_suspect(d, config, replier, at(1), arrival, &InProcess, |_| Err(Stopped::Crashed { signal: 6 }))
                 .unwrap();
-        assert_eq!(processed, Processed::Recorded { outcome: QUARANTINED, reply: None });
+        assert_eq!(processed, Processed::Recorded { outcome: Outcome::Quarantined, reply: None });
         assert_eq!(desk.store.read_state(&sha).unwrap(), ReadState::Finished);
         assert_eq!(desk.store.processed_uids("INBOX", 1).unwrap(), [1].into_iter().collect());
         assert!(desk.store.applications().unwrap().is_empty(), "nothing decided from a message not read");
-        let held = desk.store.messages_with_outcomes(&[QUARANTINED]).unwrap();
+        let held = desk.store.messages_with_outcomes(&[Outcome::Quarantined]).unwrap();
         assert_eq!(held.len(), 1);
         let detail = held[0].detail.clone().unwrap();
         assert!(detail.contains("stopped smebridge") && detail.contains("the reader crashed (signal 6)"), "{detail}");
@@ -768,7 +767,7 @@ mod tests {
             Err(Stopped::NotStarted("Resource temporarily unavailable".to_owned()))
         })
         .unwrap();
-        assert!(matches!(processed, Processed::Recorded { outcome: "registered", .. }));
+        assert!(matches!(processed, Processed::Recorded { outcome: Outcome::Registered, .. }));
         assert_eq!(desk.store.read_state(&sha).unwrap(), ReadState::Finished);
     }
 
@@ -785,8 +784,8 @@ mod tests {
             panic!("no trial for a message held already")
         })
         .unwrap();
-        assert_eq!(processed, Processed::Recorded { outcome: QUARANTINED, reply: None });
-        let held = desk.store.messages_with_outcomes(&[QUARANTINED]).unwrap();
+        assert_eq!(processed, Processed::Recorded { outcome: Outcome::Quarantined, reply: None });
+        let held = desk.store.messages_with_outcomes(&[Outcome::Quarantined]).unwrap();
         let expected = format!("smebridge stopped {MAX_UNFINISHED} times while reading this message");
         assert_eq!(held[0].detail.as_deref(), Some(expected.as_str()));
     }
@@ -807,7 +806,9 @@ mod tests {
             .unwrap();
         }
         let stored = through(&mut desk, batch, &CancellationToken::new());
-        assert!(stored.iter().all(|p| matches!(p, Processed::Recorded { outcome: "registered", reply: Some(_) })));
+        assert!(stored
+            .iter()
+            .all(|p| matches!(p, Processed::Recorded { outcome: Outcome::Registered, reply: Some(_) })));
         assert_eq!(desk.store.processed_uids("INBOX", 1).unwrap(), [1, 2, 3].into_iter().collect());
         assert_eq!(desk.store.applications().unwrap().len(), 2);
     }

@@ -20,82 +20,18 @@ use lettre::message::{Mailbox, Message, SinglePart};
 use serde::Serialize;
 
 use crate::config::{Config, EventConfig};
-use crate::domain::{ApplicantFields, Change, EmailAddress};
+pub use crate::domain::ReplyKind;
+use crate::domain::{ApplicantFields, Change, EmailAddress, MailKind};
 use crate::parse::{clean_header_text, LOOP_HEADER};
 use crate::store::NewReply;
 
-/// The kinds of reply, each with its templates (`<name>.ko.txt.j2` and `<name>.en.txt.j2`).
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub enum ReplyKind {
-    /// An on-time application was registered.
-    Ack,
-    /// The application arrived after the deadline.
-    Late,
-    /// A registered applicant changed something.
-    Update,
-    /// A registered applicant wrote after the deadline: the registration stands.
-    AfterDeadline,
-    /// A registration was cancelled at the applicant's request.
-    Cancelled,
-    /// The event is full: the application is on the waiting list.
-    Waitlisted,
-    /// A place opened up: a waitlisted application is now accepted.
-    Promoted,
-    /// A cancelled applicant applied again (the acknowledgement's text).
-    Reopened,
-    /// A question was passed to staff.
-    Inquiry,
-}
-
-impl ReplyKind {
-    pub const ALL: [ReplyKind; 9] = [
-        ReplyKind::Ack,
-        ReplyKind::Late,
-        ReplyKind::Update,
-        ReplyKind::AfterDeadline,
-        ReplyKind::Cancelled,
-        ReplyKind::Waitlisted,
-        ReplyKind::Promoted,
-        ReplyKind::Reopened,
-        ReplyKind::Inquiry,
-    ];
-
-    /// The name stored in the outbox.
-    pub fn as_str(self) -> &'static str {
-        match self {
-            ReplyKind::Ack => "ack",
-            ReplyKind::Late => "late",
-            ReplyKind::Update => "update",
-            ReplyKind::AfterDeadline => "after_deadline",
-            ReplyKind::Cancelled => "cancelled",
-            ReplyKind::Waitlisted => "waitlisted",
-            ReplyKind::Promoted => "promoted",
-            ReplyKind::Reopened => "reopened",
-            ReplyKind::Inquiry => "inquiry",
-        }
-    }
-
-    /// At most one reply of these kinds goes to an address per event (RFC 5230's idea): a second
-    /// acknowledgement or rejection would only confuse. Replies that confirm an action the
-    /// applicant took (update, cancel, reopen) answer each action.
-    pub fn once_per_applicant(self) -> bool {
-        matches!(
-            self,
-            ReplyKind::Ack | ReplyKind::Late | ReplyKind::AfterDeadline | ReplyKind::Waitlisted | ReplyKind::Inquiry
-        )
-    }
-
-    fn template_stem(self) -> &'static str {
-        match self {
-            ReplyKind::Reopened => "ack",
-            other => other.as_str(),
-        }
-    }
-
-    fn templates(self) -> [String; 2] {
-        let stem = self.template_stem();
-        [format!("{stem}.ko.txt.j2"), format!("{stem}.en.txt.j2")]
-    }
+/// The template files of a reply kind: `<stem>.ko.txt.j2` and `<stem>.en.txt.j2`.
+fn templates(kind: ReplyKind) -> [String; 2] {
+    let stem = match kind {
+        ReplyKind::Reopened => "ack",
+        other => other.as_str(),
+    };
+    [format!("{stem}.ko.txt.j2"), format!("{stem}.en.txt.j2")]
 }
 
 /// Whom a reply goes to and what it answers.
@@ -161,7 +97,7 @@ impl Replier {
             changes: &[change],
         };
         for kind in ReplyKind::ALL {
-            self.body(kind, &facts).with_context(|| kind.templates().join(" / "))?;
+            self.body(kind, &facts).with_context(|| templates(kind).join(" / "))?;
         }
         Ok(())
     }
@@ -169,7 +105,7 @@ impl Replier {
     /// The text of a reply: both languages, the applicant's first.
     pub fn body(&self, kind: ReplyKind, facts: &ReplyFacts<'_>) -> Result<String> {
         let context = TemplateContext::new(&self.event, facts);
-        let [ko, en] = kind.templates().map(|name| -> Result<String> {
+        let [ko, en] = templates(kind).map(|name| -> Result<String> {
             let text = self.env.get_template(&name)?.render(&context).with_context(|| name.clone())?;
             Ok(text.trim_end().to_owned())
         });
@@ -200,7 +136,7 @@ impl Replier {
         }
         let message = builder.singlepart(SinglePart::plain(body)).context("cannot build the reply")?;
         Ok(NewReply {
-            kind: kind.as_str(),
+            kind: MailKind::Reply(kind),
             message_id,
             envelope_from: self.envelope_from.clone(),
             recipient: to.to.clone(),
@@ -213,7 +149,7 @@ fn load_templates(dir: &Path) -> Result<minijinja::Environment<'static>> {
     let mut env = minijinja::Environment::new();
     env.set_keep_trailing_newline(true);
     env.set_undefined_behavior(minijinja::UndefinedBehavior::Strict);
-    for name in ReplyKind::ALL.iter().flat_map(|kind| kind.templates()) {
+    for name in ReplyKind::ALL.into_iter().flat_map(templates) {
         if env.get_template(&name).is_ok() {
             continue; // shared by two kinds
         }

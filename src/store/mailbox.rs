@@ -91,7 +91,7 @@ impl Store {
             MailboxChange::UidvalidityChanged { old, new } => {
                 warn!(old, new, "UIDVALIDITY changed: rescanning; known messages are recognised by their bytes");
                 let details = EventDetails { old: Some(old), new: Some(new), ..EventDetails::default() };
-                Some(insert_event(&tx, EVENT_UIDVALIDITY, mailbox, &details, now)?)
+                Some(insert_event(&tx, EventKind::UidvalidityChanged, mailbox, &details, now)?)
             }
             MailboxChange::UidnextBackwards { old, new } => {
                 warn!(old, new, "UIDNEXT went backwards: forgetting this mailbox's UIDs and rescanning");
@@ -100,7 +100,7 @@ impl Store {
                     params![mailbox, uidvalidity],
                 )?;
                 let details = EventDetails { old: Some(old), new: Some(new), ..EventDetails::default() };
-                Some(insert_event(&tx, EVENT_UIDNEXT, mailbox, &details, now)?)
+                Some(insert_event(&tx, EventKind::UidnextBackwards, mailbox, &details, now)?)
             }
         };
         tx.commit()?;
@@ -143,7 +143,7 @@ impl Store {
                 "messages vanished from the mailbox before they could be read (moved or deleted by someone)"
             );
             let details = EventDetails { count: Some(vanished as u64), uids: unseen.first, ..EventDetails::default() };
-            insert_event(&tx, EVENT_VANISHED, mailbox, &details, now)?;
+            insert_event(&tx, EventKind::VanishedBeforeFetch, mailbox, &details, now)?;
         }
         if high > 0 {
             tx.exec(
@@ -174,7 +174,7 @@ impl Store {
         let rows = stmt.query_map([since.map_or(i64::MIN, |t| t.as_second())], |r| {
             Ok((
                 r.get::<_, i64>(0)?,
-                r.get::<_, String>(1)?,
+                r.get::<_, EventKind>(1)?,
                 r.get::<_, String>(2)?,
                 r.get::<_, String>(3)?,
                 r.get::<_, i64>(4)?,
@@ -227,18 +227,39 @@ impl Store {
     }
 }
 
-pub const EVENT_UIDVALIDITY: &str = "uidvalidity_changed";
+/// What happened to the mailbox (`mailbox_events.kind`; see `migrations/0003_mailbox_events.sql`).
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
+pub enum EventKind {
+    /// The server renumbered the mailbox; it was rescanned.
+    UidvalidityChanged,
+    /// UIDNEXT went down under the same UIDVALIDITY; it was rescanned.
+    UidnextBackwards,
+    /// Messages were in the mailbox but gone (moved or deleted by someone) before they were read.
+    VanishedBeforeFetch,
+}
 
-pub const EVENT_UIDNEXT: &str = "uidnext_backwards";
+impl EventKind {
+    pub const ALL: [EventKind; 3] =
+        [EventKind::UidvalidityChanged, EventKind::UidnextBackwards, EventKind::VanishedBeforeFetch];
 
-pub const EVENT_VANISHED: &str = "vanished_before_fetch";
+    pub fn as_str(self) -> &'static str {
+        match self {
+            EventKind::UidvalidityChanged => "uidvalidity_changed",
+            EventKind::UidnextBackwards => "uidnext_backwards",
+            EventKind::VanishedBeforeFetch => "vanished_before_fetch",
+        }
+    }
+
+    pub fn parse(s: &str) -> Option<EventKind> {
+        EventKind::ALL.into_iter().find(|k| k.as_str() == s)
+    }
+}
 
 /// Something about the mailbox staff should hear of (see `migrations/0003_mailbox_events.sql`).
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct MailboxEvent {
     pub id: i64,
-    /// [`EVENT_UIDVALIDITY`], [`EVENT_UIDNEXT`] or [`EVENT_VANISHED`].
-    pub kind: String,
+    pub kind: EventKind,
     pub mailbox: String,
     pub details: EventDetails,
     pub at: Timestamp,
@@ -293,7 +314,13 @@ fn vanished_unseen(from: u32, to: u32, listed: &HashSet<u32>, recorded: &HashSet
     Unseen { count, first }
 }
 
-fn insert_event(tx: &Connection, kind: &str, mailbox: &str, details: &EventDetails, now: Timestamp) -> Result<i64> {
+fn insert_event(
+    tx: &Connection,
+    kind: EventKind,
+    mailbox: &str,
+    details: &EventDetails,
+    now: Timestamp,
+) -> Result<i64> {
     tx.exec(
         "INSERT INTO mailbox_events (kind, mailbox, details, at) VALUES (?1, ?2, ?3, ?4)",
         params![kind, mailbox, serde_json::to_string(details)?, now.as_second()],
@@ -326,7 +353,7 @@ mod tests {
         store.note_synced("INBOX", 7, event, &done, now).unwrap();
         let events = store.mailbox_events(None).unwrap();
         assert_eq!(events.len(), 1);
-        assert_eq!(events[0].kind, EVENT_UIDNEXT);
+        assert_eq!(events[0].kind, EventKind::UidnextBackwards);
         assert_eq!(events[0].details.recognised, Some(1));
         assert_eq!(events[0].details.recorded, Some(0));
         assert_eq!(store.message_count().unwrap(), 2, "nothing recorded is lost");
@@ -345,7 +372,7 @@ mod tests {
         assert_eq!(store.note_synced("INBOX", 9, event, &done, now).unwrap(), 0);
         let events = store.mailbox_events(None).unwrap();
         assert_eq!(events.len(), 1);
-        assert_eq!(events[0].kind, EVENT_UIDVALIDITY);
+        assert_eq!(events[0].kind, EventKind::UidvalidityChanged);
         assert_eq!(
             events[0].details,
             EventDetails { old: Some(7), new: Some(9), recognised: Some(3), recorded: Some(1), ..Default::default() }
@@ -371,7 +398,7 @@ mod tests {
         assert_eq!(store.note_synced("INBOX", 7, None, &done, now).unwrap(), 2);
         let events = store.mailbox_events(None).unwrap();
         assert_eq!(events.len(), 1);
-        assert_eq!(events[0].kind, EVENT_VANISHED);
+        assert_eq!(events[0].kind, EventKind::VanishedBeforeFetch);
         assert_eq!(events[0].details.count, Some(3));
         assert_eq!(events[0].details.uids, vec![12, 13]);
         // The next pass does not report them again.

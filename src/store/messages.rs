@@ -8,8 +8,8 @@ use rusqlite::{params, Connection, OptionalExtension};
 
 use super::applications::write_application;
 use super::outbox::insert_reply;
-use super::{ApplicationWrite, Cached, Details, MailboxUid, NewReply, Store, READING};
-use crate::domain::{match_key, EmailAddress, ReadState};
+use super::{ApplicationWrite, Cached, Details, MailboxUid, NewReply, Store};
+use crate::domain::{match_key, EmailAddress, Outcome, ReadState};
 use crate::parse::attachments::Attachment;
 
 /// A message as recorded.
@@ -21,7 +21,7 @@ pub struct NewMessage<'a> {
     pub raw: &'a [u8],
     pub sender: Option<&'a EmailAddress>,
     pub subject: Option<&'a str>,
-    pub outcome: &'a str,
+    pub outcome: Outcome,
     pub outcome_detail: Option<String>,
     pub problems: &'a [String],
     /// Listed in the `attachments` table, in the same transaction as the message.
@@ -61,7 +61,7 @@ pub struct MessageOutcome<'a> {
     pub message_id: &'a str,
     pub sender: Option<&'a EmailAddress>,
     pub subject: Option<&'a str>,
-    pub outcome: &'a str,
+    pub outcome: Outcome,
     pub outcome_detail: Option<String>,
     pub problems: &'a [String],
     pub attachments: &'a [Attachment],
@@ -82,7 +82,11 @@ impl Store {
     pub fn record_known_bytes(&mut self, at: MailboxUid<'_>, sha256: &str) -> Result<bool> {
         let tx = self.write()?;
         let existing: Option<i64> = tx
-            .row("SELECT id FROM messages WHERE sha256 = ?1 AND outcome <> ?2", [sha256, READING], |r| r.get(0))
+            .row(
+                "SELECT id FROM messages WHERE sha256 = ?1 AND outcome <> ?2",
+                params![sha256, Outcome::Reading],
+                |r| r.get(0),
+            )
             .optional()?;
         let Some(message) = existing else {
             return Ok(false);
@@ -95,7 +99,7 @@ impl Store {
     /// What is known of these bytes before reading them: never seen, recorded with an outcome,
     /// or recorded with attempts to read them that never finished.
     pub fn read_state(&self, sha256: &str) -> Result<ReadState> {
-        let found: Option<(String, u32)> = self
+        let found: Option<(Outcome, u32)> = self
             .conn
             .row("SELECT outcome, read_attempts FROM messages WHERE sha256 = ?1", [sha256], |r| {
                 Ok((r.get(0)?, r.get(1)?))
@@ -103,7 +107,7 @@ impl Store {
             .optional()?;
         Ok(match found {
             None => ReadState::New,
-            Some((outcome, attempts)) if outcome == READING => ReadState::Unfinished { attempts },
+            Some((Outcome::Reading, attempts)) => ReadState::Unfinished { attempts },
             Some(_) => ReadState::Finished,
         })
     }
@@ -125,7 +129,7 @@ impl Store {
                     message.arrived_at.as_second(),
                     message.raw.len() as i64,
                     message.raw,
-                    READING,
+                    Outcome::Reading,
                     now,
                 ],
             )?;
@@ -142,7 +146,7 @@ impl Store {
             tx.exec(
                 "UPDATE messages SET read_attempts = read_attempts - 1
                  WHERE sha256 = ?1 AND outcome = ?2 AND read_attempts > 0",
-                params![sha256, READING],
+                params![sha256, Outcome::Reading],
             )?;
         }
         tx.commit()?;
@@ -156,7 +160,7 @@ impl Store {
             .conn
             .row(
                 "SELECT 1 FROM messages WHERE message_id = ?1 AND outcome <> ?2 LIMIT 1",
-                [message_id, READING],
+                params![message_id, Outcome::Reading],
                 |_| Ok(()),
             )
             .optional()?
@@ -185,7 +189,7 @@ impl Store {
                 message.arrived_at.as_second(),
                 message.raw.len() as i64,
                 message.raw,
-                READING,
+                Outcome::Reading,
                 now,
             ],
         )?;
@@ -216,8 +220,8 @@ impl Store {
         Ok(committed)
     }
 
-    /// Messages with one of these outcomes: (arrived_at, sender, subject, outcome, detail, raw).
-    pub fn messages_with_outcomes(&self, outcomes: &[&str]) -> Result<Vec<MessageNote>> {
+    /// Messages with one of these outcomes, oldest first.
+    pub fn messages_with_outcomes(&self, outcomes: &[Outcome]) -> Result<Vec<MessageNote>> {
         let placeholders = vec!["?"; outcomes.len()].join(",");
         let mut stmt = self.conn.prepare(&format!(
             "SELECT arrived_at, sender, subject, outcome, outcome_detail, problems, raw, recorded_at, id FROM messages
@@ -256,7 +260,7 @@ pub struct MessageNote {
     pub recorded_at: Timestamp,
     pub sender: Option<String>,
     pub subject: Option<String>,
-    pub outcome: String,
+    pub outcome: Outcome,
     pub detail: Option<String>,
     pub problems: Option<String>,
     pub raw: Vec<u8>,
@@ -329,7 +333,7 @@ fn finish(
             message.outcome_detail,
             (!message.problems.is_empty()).then(|| message.problems.join("\n")),
             now,
-            READING,
+            Outcome::Reading,
         ],
     )?;
     let message_row: i64 = tx
@@ -370,7 +374,7 @@ mod tests {
 
     use super::super::testing::{arriving, attachment, insert, listed, message, open, store};
     use super::*;
-    use crate::domain::{ApplicantFields, Status};
+    use crate::domain::{ApplicantFields, MailKind, ReplyKind, Status};
 
     #[test]
     fn bytes_marked_as_being_read_are_not_known_bytes_until_their_outcome_is_recorded() {
@@ -382,7 +386,7 @@ mod tests {
         let at = MailboxUid { mailbox: "INBOX", uidvalidity: 1, uid: 1 };
         assert!(!store.record_known_bytes(at, "aa").unwrap(), "being read is not recorded");
         assert!(store.processed_uids("INBOX", 1).unwrap().is_empty());
-        assert!(store.messages_with_outcomes(&["registered"]).unwrap().is_empty());
+        assert!(store.messages_with_outcomes(&[Outcome::Registered]).unwrap().is_empty());
 
         let sender = EmailAddress::parse("kim@x.example").unwrap();
         let message = message("aa", b"raw one", &sender);
@@ -391,7 +395,7 @@ mod tests {
         committed.unwrap();
         assert_eq!(store.read_state("aa").unwrap(), ReadState::Finished);
         assert_eq!(store.processed_uids("INBOX", 1).unwrap(), listed(&[1]));
-        let recorded = store.messages_with_outcomes(&["registered"]).unwrap();
+        let recorded = store.messages_with_outcomes(&[Outcome::Registered]).unwrap();
         assert_eq!(recorded.len(), 1);
         assert_eq!(recorded[0].raw, b"raw one", "the bytes recorded before reading are the message's");
         assert_eq!(recorded[0].sender.as_deref(), Some("kim@x.example"));
@@ -468,7 +472,7 @@ mod tests {
         };
         let reply = |id: Option<i64>| {
             Ok(Some(NewReply {
-                kind: "ack",
+                kind: MailKind::Reply(ReplyKind::Ack),
                 message_id: format!("reply-{}@kaist.ac.kr", id.unwrap()),
                 envelope_from: None,
                 recipient: sender.clone(),

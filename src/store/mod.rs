@@ -32,16 +32,17 @@ use std::time::Duration;
 
 use anyhow::{Context, Result};
 use jiff::Timestamp;
-use rusqlite::{Connection, OpenFlags, TransactionBehavior};
+use rusqlite::types::{FromSql, FromSqlError, FromSqlResult, ToSqlOutput, ValueRef};
+use rusqlite::{Connection, OpenFlags, ToSql, TransactionBehavior};
 use tracing::warn;
 
-use crate::domain::{ApplicantFields, Status};
+use crate::domain::{ApplicantFields, EmailAddress, MailKind, Outcome, Status};
 use crate::instance::{Busy, Instance};
 
 pub use applications::{Application, ApplicationWrite, Details, StoredAttachment, NO_DETAILS};
-pub use mailbox::{EventDetails, MailboxEvent, MailboxUid, Synced, EVENT_UIDNEXT, EVENT_UIDVALIDITY, EVENT_VANISHED};
+pub use mailbox::{EventDetails, EventKind, MailboxEvent, MailboxUid, Synced};
 pub use messages::{Arriving, CommitResult, MessageNote, MessageOutcome, NewMessage, Reading};
-pub use outbox::{Claim, NewReply, OutboxRow, TroubledReply};
+pub use outbox::{Claim, Envelope, Hold, NewReply, OutboxRow, OutboxState, TroubledReply};
 pub use summaries::{Covered, LastSummary};
 
 /// The schema version this smebridge brings a database to (`PRAGMA user_version`).
@@ -54,10 +55,8 @@ const MIGRATIONS: &[&str] = &[
     include_str!("../../migrations/0004_application_details.sql"),
     include_str!("../../migrations/0005_record_before_reading.sql"),
     include_str!("../../migrations/0006_summary_coverage_and_mailbox_reads.sql"),
+    include_str!("../../migrations/0007_states_as_types.sql"),
 ];
-
-/// The outcome of a message whose bytes are recorded and whose reading has not finished.
-pub const READING: &str = "reading";
 
 pub struct Store {
     conn: Connection,
@@ -197,9 +196,28 @@ impl Store {
                 MIGRATIONS.len()
             );
         }
+        if version == MIGRATIONS.len() {
+            return Ok(());
+        }
+        // Foreign keys are off while the schema changes: a migration that rebuilds a table (the
+        // only way to change a CHECK in SQLite) drops the old one, which would otherwise count as
+        // deleting every row other tables point at. Each step checks them before it commits. The
+        // pragma has no effect inside a transaction, hence here.
+        self.conn.pragma_update(None, "foreign_keys", "OFF")?;
+        let migrated = self.apply_migrations(version);
+        self.conn.pragma_update(None, "foreign_keys", "ON")?;
+        migrated
+    }
+
+    /// Every migration after `version`, each in a transaction of its own.
+    fn apply_migrations(&mut self, version: usize) -> Result<()> {
         for (index, sql) in MIGRATIONS.iter().enumerate().skip(version) {
             let tx = self.conn.transaction_with_behavior(TransactionBehavior::Immediate)?;
             tx.execute_batch(sql).with_context(|| format!("migration {} failed", index + 1))?;
+            let dangling: i64 = tx.query_row("SELECT COUNT(*) FROM pragma_foreign_key_check", [], |r| r.get(0))?;
+            if dangling > 0 {
+                anyhow::bail!("migration {} failed: {dangling} rows would point at rows that do not exist", index + 1);
+            }
             tx.pragma_update(None, "user_version", index + 1)?;
             tx.commit()?;
         }
@@ -269,7 +287,6 @@ fn sources_json(sources: &BTreeMap<String, String>) -> String {
 }
 
 fn application_from_row(row: &rusqlite::Row<'_>) -> rusqlite::Result<Application> {
-    let status: String = row.get(7)?;
     let received: i64 = row.get(8)?;
     Ok(Application {
         id: row.get(0)?,
@@ -281,13 +298,7 @@ fn application_from_row(row: &rusqlite::Row<'_>) -> rusqlite::Result<Application
             phone: row.get(5)?,
             attendees: row.get(6)?,
         },
-        status: Status::parse(&status).ok_or_else(|| {
-            rusqlite::Error::FromSqlConversionFailure(
-                7,
-                rusqlite::types::Type::Text,
-                format!("unknown status {status:?}").into(),
-            )
-        })?,
+        status: row.get(7)?,
         received_at: Timestamp::from_second(received)
             .map_err(|e| rusqlite::Error::FromSqlConversionFailure(8, rusqlite::types::Type::Integer, Box::new(e)))?,
         review: row.get(9)?,
@@ -299,18 +310,48 @@ fn application_from_row(row: &rusqlite::Row<'_>) -> rusqlite::Result<Application
     })
 }
 
+/// An outbox row as [`Store::due_replies`] selects it. Its addresses were stored from
+/// [`EmailAddress`]es; one that no longer parses (a hand-edited row) makes the row unsendable
+/// rather than the query fail.
 fn outbox_from_row(row: &rusqlite::Row<'_>) -> rusqlite::Result<OutboxRow> {
+    let envelope_from: Option<String> = row.get(3)?;
+    let recipient: String = row.get(4)?;
+    let envelope = EmailAddress::parse(&recipient)
+        .and_then(|to| Ok(Envelope { to, from: envelope_from.as_deref().map(EmailAddress::parse).transpose()? }))
+        .map_err(|e| format!("{e:#}"));
     Ok(OutboxRow {
         id: row.get(0)?,
         kind: row.get(1)?,
         message_id: row.get(2)?,
-        envelope_from: row.get(3)?,
-        recipient: row.get(4)?,
+        envelope,
         raw: row.get(5)?,
         state: row.get(6)?,
         attempts: row.get(7)?,
     })
 }
+
+/// The states as SQL text: each type's `as_str` is what its column holds (and its `CHECK`
+/// lists), `parse` reads it back; a value no type knows is an error.
+macro_rules! text_column {
+    ($($ty:ty),*) => {$(
+        impl ToSql for $ty {
+            fn to_sql(&self) -> rusqlite::Result<ToSqlOutput<'_>> {
+                Ok(ToSqlOutput::from(self.as_str()))
+            }
+        }
+
+        impl FromSql for $ty {
+            fn column_result(value: ValueRef<'_>) -> FromSqlResult<Self> {
+                let text = value.as_str()?;
+                <$ty>::parse(text).ok_or_else(|| {
+                    FromSqlError::Other(format!("unknown {} {text:?}", stringify!($ty)).into())
+                })
+            }
+        }
+    )*};
+}
+
+text_column!(Status, Outcome, MailKind, OutboxState, Hold, EventKind);
 
 // --- opening the file -------------------------------------------------------------------------
 
@@ -372,7 +413,7 @@ mod tests {
 
     use super::testing::{open, queue_one_reply, store};
     use super::*;
-    use crate::domain::ApplicantFields;
+    use crate::domain::{ApplicantFields, ReplyKind};
 
     #[test]
     fn the_database_file_is_private() {
@@ -403,7 +444,7 @@ mod tests {
         assert_eq!(reader.message_count().unwrap(), 1);
         let write = reader.conn.execute("UPDATE outbox SET state = 'failed'", []);
         assert!(write.is_err(), "the reader's connection cannot write");
-        assert_eq!(writer.outbox_counts().unwrap(), vec![("pending".to_owned(), 1)]);
+        assert_eq!(writer.outbox_counts().unwrap(), vec![(OutboxState::Pending, 1)]);
 
         let missing = dir.path().join("none.sqlite");
         let err = Store::open_read(&missing).err().expect("no database to read");
@@ -453,6 +494,123 @@ mod tests {
         assert!(!dir.path().join("no").exists(), "the directory is not created");
         drop(open(&fresh));
         Store::probe(&fresh).unwrap();
+    }
+
+    /// Whether the schema accepts `value` in `column` of a fresh row of its table.
+    fn accepts(conn: &Connection, column: &str, value: &str) -> bool {
+        let sql = match column {
+            "outcome" => {
+                "INSERT INTO messages (sha256, message_id, arrived_at, size, raw, outcome, recorded_at)
+                 VALUES (hex(randomblob(16)), 'm@x.example', 0, 1, x'00', ?1, 0)"
+            }
+            "kind" => {
+                "INSERT INTO outbox (kind, message_id, recipient, raw, state, next_attempt_at, created_at)
+                 VALUES (?1, hex(randomblob(16)), 'kim@x.example', x'00', 'pending', 0, 0)"
+            }
+            "state" => {
+                "INSERT INTO outbox (kind, message_id, recipient, raw, state, next_attempt_at, created_at)
+                 VALUES ('ack', hex(randomblob(16)), 'kim@x.example', x'00', ?1, 0, 0)"
+            }
+            "held_by" => {
+                "INSERT INTO outbox (kind, message_id, recipient, raw, state, held_by, next_attempt_at, created_at)
+                 VALUES ('ack', hex(randomblob(16)), 'kim@x.example', x'00', 'pending', ?1, 0, 0)"
+            }
+            "event" => "INSERT INTO mailbox_events (kind, mailbox, details, at) VALUES (?1, 'INBOX', '{}', 0)",
+            _ => unreachable!("{column}"),
+        };
+        conn.execute(sql, [value]).is_ok()
+    }
+
+    #[test]
+    fn every_state_a_type_knows_is_allowed_by_its_check_and_nothing_else() {
+        let (_dir, store) = store();
+        let conn = &store.conn;
+        let columns: [(&str, Vec<&str>); 5] = [
+            ("outcome", Outcome::ALL.iter().map(|o| o.as_str()).collect()),
+            ("kind", MailKind::all().map(MailKind::as_str).collect()),
+            ("state", OutboxState::ALL.iter().map(|s| s.as_str()).collect()),
+            ("held_by", Hold::ALL.iter().map(|h| h.as_str()).collect()),
+            ("event", EventKind::ALL.iter().map(|k| k.as_str()).collect()),
+        ];
+        for (column, values) in columns {
+            for value in values {
+                assert!(accepts(conn, column, value), "{column} {value:?} is refused");
+            }
+            assert!(!accepts(conn, column, "Pending"), "{column} takes a value no type knows");
+        }
+        let held_while_sending = conn.execute(
+            "INSERT INTO outbox (kind, message_id, recipient, raw, state, held_by, next_attempt_at, created_at)
+             VALUES ('ack', 'h@x.example', 'kim@x.example', x'00', 'sending', 'rate_limit', 0, 0)",
+            [],
+        );
+        assert!(held_while_sending.is_err(), "only a pending reply can be held");
+    }
+
+    #[test]
+    fn a_version_6_database_keeps_every_row_and_its_held_replies_say_so_in_their_own_column() {
+        let dir = tempfile::tempdir().unwrap();
+        let path = dir.path().join("db.sqlite");
+        {
+            let conn = Connection::open(&path).unwrap();
+            conn.execute_batch("PRAGMA foreign_keys = ON").unwrap();
+            for sql in &MIGRATIONS[..6] {
+                conn.execute_batch(sql).unwrap();
+            }
+            conn.pragma_update(None, "user_version", 6).unwrap();
+            conn.execute_batch(
+                "INSERT INTO messages (id, sha256, message_id, arrived_at, size, raw, outcome, recorded_at)
+                   VALUES (1, 'a', 'a@x.example', 0, 1, x'00', 'registered', 0),
+                          (7, 'b', 'b@x.example', 1, 1, x'00', 'reading', 1);
+                 INSERT INTO mailbox_uids (mailbox, uidvalidity, uid, message) VALUES ('INBOX', 1, 1, 1);
+                 INSERT INTO applications (id, email, status, received_at, updated_at, first_message, last_message)
+                   VALUES (3, 'kim@x.example', 'accepted', 0, 0, 1, 1);
+                 INSERT INTO outbox (id, kind, answers, application, message_id, recipient, raw, state, attempts,
+                                     next_attempt_at, last_error, created_at)
+                   VALUES (1, 'ack', 1, 3, 'r1@x.example', 'kim@x.example', x'00', 'pending', 0, 0,
+                           'held back by the reply rate limit', 0),
+                          (2, 'summary', NULL, NULL, 'r2@x.example', 'staff@x.example', x'00', 'failed', 1, 0,
+                           '550 no such user', 0),
+                          (3, 'update', 1, 3, 'r3@x.example', 'kim@x.example', x'00', 'pending', 2, 0,
+                           '421 try later', 0);",
+            )
+            .unwrap();
+        }
+        let store = open(&path);
+        let version: usize = store.conn.pragma_query_value(None, "user_version", |r| r.get(0)).unwrap();
+        assert_eq!(version, MIGRATIONS.len());
+        type Row = (i64, MailKind, OutboxState, Option<Hold>, Option<String>);
+        let rows: Vec<Row> = store
+            .conn
+            .prepare("SELECT id, kind, state, held_by, last_error FROM outbox ORDER BY id")
+            .unwrap()
+            .query_map([], |r| Ok((r.get(0)?, r.get(1)?, r.get(2)?, r.get(3)?, r.get(4)?)))
+            .unwrap()
+            .map(Result::unwrap)
+            .collect();
+        assert_eq!(
+            rows,
+            [
+                (1, MailKind::Reply(ReplyKind::Ack), OutboxState::Pending, Some(Hold::RateLimit), None),
+                (2, MailKind::Summary, OutboxState::Failed, None, Some("550 no such user".to_owned())),
+                (3, MailKind::Reply(ReplyKind::Update), OutboxState::Pending, None, Some("421 try later".to_owned())),
+            ]
+        );
+        assert_eq!(store.held_replies(Hold::RateLimit).unwrap(), (1, 1));
+        let troubled: Vec<MailKind> = store.troubled_replies().unwrap().iter().map(|t| t.kind).collect();
+        assert_eq!(troubled, [MailKind::Summary, MailKind::Reply(ReplyKind::Update)], "a held reply is no trouble");
+        // Every message kept its id, so what points at it still does; the marker reads back.
+        assert_eq!(store.processed_uids("INBOX", 1).unwrap(), [1].into_iter().collect());
+        assert_eq!(store.last_message_id().unwrap(), 6, "covered up to the message still being read");
+        assert_eq!(store.applications().unwrap()[0].last_message, 1);
+        let dangling: i64 =
+            store.conn.query_row("SELECT COUNT(*) FROM pragma_foreign_key_check", [], |r| r.get(0)).unwrap();
+        assert_eq!(dangling, 0);
+        let enforced: bool = store.conn.pragma_query_value(None, "foreign_keys", |r| r.get(0)).unwrap();
+        assert!(enforced, "foreign keys are enforced again after migrating");
+        // A held reply is claimed like any other and is no longer held.
+        let claim = store.claim_reply(1, Timestamp::UNIX_EPOCH).unwrap().expect("pending");
+        assert!(store.mark_sent(claim, Timestamp::UNIX_EPOCH).unwrap());
+        assert_eq!(store.held_replies(Hold::RateLimit).unwrap(), (0, 0));
     }
 
     #[test]

@@ -7,12 +7,78 @@ use jiff::Timestamp;
 use rusqlite::{params, Connection, OptionalExtension};
 
 use super::{outbox_from_row, Cached, Store};
-use crate::domain::EmailAddress;
+use crate::domain::{EmailAddress, MailKind, ReplyKind};
 
-/// A reply to put in the outbox.
+/// Where an outbox row is in its life (`outbox.state`):
+///
+/// ```text
+/// pending ──claim──> sending ──> sent
+///    ^                  │ ├────> failed   (refused for good, or tried too often)
+///    └──── retry ───────┘ └────> unknown  (interrupted mid-send, no copy to check)
+/// ```
+///
+/// A pending row may be held ([`Hold`]); a row that cannot be sent at all goes from pending to
+/// failed.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
+pub enum OutboxState {
+    Pending,
+    Sending,
+    Sent,
+    Failed,
+    Unknown,
+}
+
+impl OutboxState {
+    pub const ALL: [OutboxState; 5] =
+        [OutboxState::Pending, OutboxState::Sending, OutboxState::Sent, OutboxState::Failed, OutboxState::Unknown];
+
+    pub fn as_str(self) -> &'static str {
+        match self {
+            OutboxState::Pending => "pending",
+            OutboxState::Sending => "sending",
+            OutboxState::Sent => "sent",
+            OutboxState::Failed => "failed",
+            OutboxState::Unknown => "unknown",
+        }
+    }
+
+    pub fn parse(s: &str) -> Option<OutboxState> {
+        OutboxState::ALL.into_iter().find(|state| state.as_str() == s)
+    }
+}
+
+impl std::fmt::Display for OutboxState {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.write_str(self.as_str())
+    }
+}
+
+/// Why a pending reply waits without its attempt counted (`outbox.held_by`). Cleared when the
+/// reply is claimed.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
+pub enum Hold {
+    /// The reply rate limits (`[replies] max_per_sender_per_day`, `max_per_hour`).
+    RateLimit,
+}
+
+impl Hold {
+    pub const ALL: [Hold; 1] = [Hold::RateLimit];
+
+    pub fn as_str(self) -> &'static str {
+        match self {
+            Hold::RateLimit => "rate_limit",
+        }
+    }
+
+    pub fn parse(s: &str) -> Option<Hold> {
+        Hold::ALL.into_iter().find(|hold| hold.as_str() == s)
+    }
+}
+
+/// A reply (or a summary) to put in the outbox.
 #[derive(Debug, Clone)]
 pub struct NewReply {
-    pub kind: &'static str,
+    pub kind: MailKind,
     pub message_id: String,
     pub envelope_from: Option<EmailAddress>,
     pub recipient: EmailAddress,
@@ -23,13 +89,20 @@ pub struct NewReply {
 #[derive(Debug, Clone)]
 pub struct OutboxRow {
     pub id: i64,
-    pub kind: String,
+    pub kind: MailKind,
     pub message_id: String,
-    pub envelope_from: Option<String>,
-    pub recipient: String,
+    /// Its addresses; why not, when one no longer parses (then it cannot be sent).
+    pub envelope: Result<Envelope, String>,
     pub raw: Vec<u8>,
-    pub state: String,
+    pub state: OutboxState,
     pub attempts: u32,
+}
+
+/// Whom a reply goes to, and the envelope sender (`None`: `MAIL FROM:<>`).
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Envelope {
+    pub to: EmailAddress,
+    pub from: Option<EmailAddress>,
 }
 
 /// A reply claimed for sending ([`Store::claim_reply`]): its row and the attempt it was claimed
@@ -43,12 +116,12 @@ pub struct Claim {
 
 impl Store {
     /// Has a reply of this kind already been queued for this address (in any state)?
-    pub fn reply_kind_queued_for(&self, recipient: &EmailAddress, kind: &str) -> Result<bool> {
+    pub fn reply_kind_queued_for(&self, recipient: &EmailAddress, kind: ReplyKind) -> Result<bool> {
         Ok(self
             .conn
             .row(
                 "SELECT 1 FROM outbox WHERE recipient = ?1 AND kind = ?2 LIMIT 1",
-                params![recipient.as_str(), kind],
+                params![recipient.as_str(), MailKind::Reply(kind)],
                 |_| Ok(()),
             )
             .optional()?
@@ -56,12 +129,12 @@ impl Store {
     }
 
     /// Replies sent (or being sent: several go out at once) to `recipient` in the last day.
-    pub fn sent_to(&self, recipient: &str, now: Timestamp) -> Result<u32> {
+    pub fn sent_to(&self, recipient: &EmailAddress, now: Timestamp) -> Result<u32> {
         let since = now.as_second() - 86_400;
         Ok(self.conn.row(
             "SELECT COUNT(*) FROM outbox WHERE recipient = ?1
                AND ((state = 'sent' AND sent_at > ?2) OR (state = 'sending' AND sending_since > ?2))",
-            params![recipient, since],
+            params![recipient.as_str(), since],
             |r| r.get(0),
         )?)
     }
@@ -84,12 +157,12 @@ impl Store {
     // the row) and says whether it happened. Even two writers on one database (which the
     // instance lock prevents) could then never both claim, and so both send, one reply.
 
-    /// Put a pending reply back in the queue for later without counting an attempt (e.g. held by
-    /// a rate limit). False when the row is no longer pending.
+    /// Put a pending reply back in the queue until `until` without counting an attempt, held
+    /// for `why`. False when the row is no longer pending.
     #[must_use = "false means the row was not pending: someone else has it"]
-    pub fn hold_reply(&self, id: i64, until: Timestamp, why: &str) -> Result<bool> {
+    pub fn hold_reply(&self, id: i64, until: Timestamp, why: Hold) -> Result<bool> {
         Ok(self.conn.exec(
-            "UPDATE outbox SET next_attempt_at = ?2, last_error = ?3 WHERE id = ?1 AND state = 'pending'",
+            "UPDATE outbox SET next_attempt_at = ?2, held_by = ?3 WHERE id = ?1 AND state = 'pending'",
             params![id, until.as_second(), why],
         )? == 1)
     }
@@ -99,7 +172,7 @@ impl Store {
     #[must_use = "false means the row was not pending: someone else has it"]
     pub fn fail_unsendable(&self, id: i64, error: &str) -> Result<bool> {
         Ok(self.conn.exec(
-            "UPDATE outbox SET state = 'failed', last_error = ?2 WHERE id = ?1 AND state = 'pending'",
+            "UPDATE outbox SET state = 'failed', held_by = NULL, last_error = ?2 WHERE id = ?1 AND state = 'pending'",
             params![id, error],
         )? == 1)
     }
@@ -138,7 +211,7 @@ impl Store {
         let attempt: Option<u32> = self
             .conn
             .row(
-                "UPDATE outbox SET state = 'sending', attempts = attempts + 1, sending_since = ?2
+                "UPDATE outbox SET state = 'sending', held_by = NULL, attempts = attempts + 1, sending_since = ?2
                  WHERE id = ?1 AND state = 'pending' RETURNING attempts",
                 params![id, now.as_second()],
                 |r| r.get(0),
@@ -211,7 +284,7 @@ impl Store {
     }
 
     /// Outbox rows by state, for reports and tests.
-    pub fn outbox_counts(&self) -> Result<Vec<(String, i64)>> {
+    pub fn outbox_counts(&self) -> Result<Vec<(OutboxState, i64)>> {
         let mut stmt = self.conn.prepare("SELECT state, COUNT(*) FROM outbox GROUP BY state ORDER BY state")?;
         let rows = stmt.query_map([], |r| Ok((r.get(0)?, r.get(1)?)))?.collect::<rusqlite::Result<_>>()?;
         Ok(rows)
@@ -225,20 +298,22 @@ impl Store {
         Ok(id)
     }
 
-    /// Replies waiting because of the rate limit: (how many, to how many addresses).
-    pub fn held_replies(&self) -> Result<(i64, i64)> {
+    /// Replies held for `why`: (how many, to how many addresses).
+    pub fn held_replies(&self, why: Hold) -> Result<(i64, i64)> {
         Ok(self.conn.row(
-            "SELECT COUNT(*), COUNT(DISTINCT recipient) FROM outbox WHERE state = 'pending' AND last_error = ?1",
-            [crate::outbox::HELD],
+            "SELECT COUNT(*), COUNT(DISTINCT recipient) FROM outbox WHERE state = 'pending' AND held_by = ?1",
+            [why],
             |r| Ok((r.get(0)?, r.get(1)?)),
         )?)
     }
 
-    /// Replies that failed, whose fate is unknown, or that are being retried.
+    /// Replies that failed, whose fate is unknown, or that are being retried (not those merely
+    /// held: [`Store::held_replies`]).
     pub fn troubled_replies(&self) -> Result<Vec<TroubledReply>> {
         let mut stmt = self.conn.prepare(
             "SELECT recipient, kind, state, last_error, created_at FROM outbox
-             WHERE state IN ('failed', 'unknown') OR (state = 'pending' AND attempts > 0) ORDER BY id",
+             WHERE (state IN ('failed', 'unknown') OR (state = 'pending' AND attempts > 0)) AND held_by IS NULL
+             ORDER BY id",
         )?;
         let rows = stmt
             .query_map([], |r| {
@@ -259,8 +334,8 @@ impl Store {
 #[derive(Debug, Clone)]
 pub struct TroubledReply {
     pub recipient: String,
-    pub kind: String,
-    pub state: String,
+    pub kind: MailKind,
+    pub state: OutboxState,
     pub last_error: Option<String>,
     pub created_at: Timestamp,
 }
@@ -302,7 +377,7 @@ mod tests {
         let at = MailboxUid { mailbox: "INBOX", uidvalidity: 7, uid: 1 };
         let reply = |_| {
             Ok(Some(NewReply {
-                kind: "ack",
+                kind: MailKind::Reply(ReplyKind::Ack),
                 message_id: "r@kaist.ac.kr".into(),
                 envelope_from: None,
                 recipient: sender.clone(),
@@ -327,7 +402,7 @@ mod tests {
         let second = store.claim_reply(id, later).unwrap().unwrap();
         assert_eq!(second.attempt, 2);
         assert!(store.mark_sent(second, later).unwrap());
-        assert_eq!(store.outbox_counts().unwrap(), vec![("sent".to_owned(), 1)]);
+        assert_eq!(store.outbox_counts().unwrap(), vec![(OutboxState::Sent, 1)]);
     }
 
     #[test]
@@ -343,11 +418,11 @@ mod tests {
         assert_eq!(other.claim_reply(id, now).unwrap(), None, "the second claim gets nothing");
         assert_eq!(store.claim_reply(id, now).unwrap(), None, "nor does claiming again on the same connection");
         // Nothing but the claim's own outcome moves a row in `sending`.
-        assert!(!other.hold_reply(id, now, "held").unwrap());
+        assert!(!other.hold_reply(id, now, Hold::RateLimit).unwrap());
         assert!(!other.fail_unsendable(id, "bad address").unwrap());
         assert!(store.mark_sent(claim, now).unwrap());
         assert!(!other.mark_sent(claim, now).unwrap(), "sent once, recorded once");
-        assert_eq!(store.outbox_counts().unwrap(), vec![("sent".to_owned(), 1)]);
+        assert_eq!(store.outbox_counts().unwrap(), vec![(OutboxState::Sent, 1)]);
     }
 
     #[test]
@@ -369,8 +444,8 @@ mod tests {
         ] {
             assert!(!moved, "a stale claim must not write {what}");
         }
-        assert_eq!(store.outbox_counts().unwrap(), vec![("sending".to_owned(), 1)]);
+        assert_eq!(store.outbox_counts().unwrap(), vec![(OutboxState::Sending, 1)]);
         assert!(store.mark_failed(fresh, "550 no such user").unwrap());
-        assert_eq!(store.outbox_counts().unwrap(), vec![("failed".to_owned(), 1)]);
+        assert_eq!(store.outbox_counts().unwrap(), vec![(OutboxState::Failed, 1)]);
     }
 }

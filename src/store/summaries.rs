@@ -1,12 +1,14 @@
 //! The daily summaries: which day was summarized, when, and up to which application and message
 //! (so the next summary knows what is new), recorded with the summary's mails.
 
-use anyhow::Result;
+use anyhow::{Context, Result};
+use jiff::civil::Date;
 use jiff::Timestamp;
 use rusqlite::{params, OptionalExtension};
 
 use super::outbox::insert_reply;
-use super::{Cached, NewReply, Store, READING};
+use super::{Cached, NewReply, Store};
+use crate::domain::Outcome;
 
 impl Store {
     /// The last day summarized, when and what that summary covered.
@@ -20,7 +22,14 @@ impl Store {
                 |r| Ok((r.get(0)?, r.get(1)?, Covered { last_application: r.get(2)?, last_message: r.get(3)? })),
             )
             .optional()?;
-        row.map(|(day, at, covered)| Ok(LastSummary { day, at: Timestamp::from_second(at)?, covered })).transpose()
+        row.map(|(day, at, covered)| {
+            Ok(LastSummary {
+                day: day.parse().context("bad day in summaries")?,
+                at: Timestamp::from_second(at).context("bad time in summaries")?,
+                covered,
+            })
+        })
+        .transpose()
     }
 
     /// The highest message id recorded so far (0: none). Read before what a summary shows, it
@@ -31,7 +40,7 @@ impl Store {
     pub fn last_message_id(&self) -> Result<i64> {
         Ok(self.conn.row(
             "SELECT COALESCE((SELECT MIN(id) - 1 FROM messages WHERE outcome = ?1), (SELECT MAX(id) FROM messages), 0)",
-            [READING],
+            [Outcome::Reading],
             |r| r.get(0),
         )?)
     }
@@ -39,12 +48,12 @@ impl Store {
     /// Record that `day` is summarized, with what the summary covered, and queue its mails, in
     /// one transaction: a day is summarized exactly once, whatever restarts happen. Returns false
     /// (and queues nothing) if the day was summarized already.
-    pub fn record_summary(&mut self, day: &str, now: Timestamp, covered: Covered, mails: &[NewReply]) -> Result<bool> {
+    pub fn record_summary(&mut self, day: Date, now: Timestamp, covered: Covered, mails: &[NewReply]) -> Result<bool> {
         let tx = self.write()?;
         let inserted = tx.exec(
             "INSERT INTO summaries (day, created_at, last_application, last_message) VALUES (?1, ?2, ?3, ?4)
              ON CONFLICT (day) DO NOTHING",
-            params![day, now.as_second(), covered.last_application, covered.last_message],
+            params![day.to_string(), now.as_second(), covered.last_application, covered.last_message],
         )?;
         if inserted == 0 {
             return Ok(false);
@@ -69,8 +78,8 @@ pub struct Covered {
 /// The last daily summary made.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct LastSummary {
-    /// `YYYY-MM-DD`, the day summarized.
-    pub day: String,
+    /// The day summarized (in the event's time zone; stored as `YYYY-MM-DD`).
+    pub day: Date,
     /// When it was made, on the daemon's clock.
     pub at: Timestamp,
     pub covered: Covered,
@@ -88,9 +97,10 @@ mod tests {
         assert_eq!(store.mailbox_read("INBOX").unwrap(), None);
         let at: Timestamp = "2022-11-16T08:30:00+09:00".parse().unwrap();
         let covered = Covered { last_application: 7, last_message: 12 };
-        assert!(store.record_summary("2022-11-16", at, covered, &[]).unwrap());
-        assert!(!store.record_summary("2022-11-16", at, Covered::default(), &[]).unwrap(), "once a day");
-        assert_eq!(store.last_summary().unwrap(), Some(LastSummary { day: "2022-11-16".into(), at, covered }));
+        let day: Date = "2022-11-16".parse().unwrap();
+        assert!(store.record_summary(day, at, covered, &[]).unwrap());
+        assert!(!store.record_summary(day, at, Covered::default(), &[]).unwrap(), "once a day");
+        assert_eq!(store.last_summary().unwrap(), Some(LastSummary { day, at, covered }));
         store.note_mailbox_read("INBOX", at).unwrap();
         let later = at.checked_add(jiff::SignedDuration::from_secs(60)).unwrap();
         store.note_mailbox_read("INBOX", later).unwrap();

@@ -7,7 +7,7 @@ use std::time::Duration;
 use rusqlite::Connection;
 
 use super::*;
-use crate::domain::{ApplicantFields, EmailAddress, Status};
+use crate::domain::{ApplicantFields, EmailAddress, MailKind, Outcome, ReplyKind, Status};
 use crate::instance::Instance;
 use crate::parse::attachments::Attachment;
 
@@ -30,7 +30,7 @@ pub(super) fn message<'a>(sha: &'a str, raw: &'a [u8], sender: &'a EmailAddress)
         raw,
         sender: Some(sender),
         subject: Some("신청"),
-        outcome: "registered",
+        outcome: Outcome::Registered,
         outcome_detail: None,
         problems: &[],
         attachments: &[],
@@ -73,7 +73,7 @@ pub(super) fn queue_one_reply(store: &mut Store) -> i64 {
     let at = MailboxUid { mailbox: "INBOX", uidvalidity: 7, uid: 1 };
     let reply = |_| {
         Ok(Some(NewReply {
-            kind: "ack",
+            kind: MailKind::Reply(ReplyKind::Ack),
             message_id: "r@kaist.ac.kr".into(),
             envelope_from: None,
             recipient: sender.clone(),

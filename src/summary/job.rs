@@ -14,16 +14,13 @@ use super::model::{
 };
 use super::{render, wording};
 use crate::config::Config;
-use crate::domain::{next_summary_time, summary_due, EmailAddress, SummaryWindow};
+use crate::domain::{next_summary_time, summary_due, EmailAddress, MailKind, Outcome, SummaryWindow};
 use crate::export::XLSX_MIME;
 use crate::reply::{application_number, AutoSubmitted, LoopMarker};
-use crate::store::{Covered, LastSummary, NewReply, Store};
+use crate::store::{Covered, EventKind, Hold, LastSummary, NewReply, Store};
 
 /// How many forged-sender holds the summary lists one by one.
 const FORGED_SHOWN: usize = 10;
-
-/// The outbox kind of summary mails.
-pub const KIND: &str = "summary";
 
 /// If a summary is due at `now`, make it and queue it for every staff recipient. Returns the day
 /// summarized. Call it only right after the mailbox was read whole: a pass that could not read
@@ -31,7 +28,7 @@ pub const KIND: &str = "summary";
 pub fn summary_if_due(store: &mut Store, config: &Config, now: Timestamp) -> Result<Option<Date>> {
     let tz = &config.event.timezone;
     let last = store.last_summary()?;
-    let last_day = last.as_ref().map(|l| l.day.parse::<Date>()).transpose().context("bad day in summaries")?;
+    let last_day = last.as_ref().map(|l| l.day);
     let window = SummaryWindow { from: config.staff.summary_from, until: config.staff.summary_until };
     let local = now.to_zoned(tz.clone()).datetime();
     let Some(day) = summary_due(local, config.staff.summary_time, last_day, window) else { return Ok(None) };
@@ -39,7 +36,7 @@ pub fn summary_if_due(store: &mut Store, config: &Config, now: Timestamp) -> Res
     let (input, covered) = gather(store, config, day, now, last.as_ref())?;
     let rendered = render(&input)?;
     let mails = compose(config, &rendered, &format!("{day}"), None)?;
-    if store.record_summary(&day.to_string(), now, covered, &mails)? {
+    if store.record_summary(day, now, covered, &mails)? {
         info!(%day, recipients = mails.len(), "daily summary queued for staff");
         Ok(Some(day))
     } else {
@@ -141,33 +138,33 @@ fn gather(
     }
     needs_person.extend(forged);
     for note in store.messages_with_outcomes(&[
-        "inquiry",
-        "unreadable",
-        "cancel_without_application",
-        "too_large",
-        crate::pipeline::QUARANTINED,
+        Outcome::Inquiry,
+        Outcome::Unreadable,
+        Outcome::CancelWithoutApplication,
+        Outcome::TooLarge,
+        Outcome::Quarantined,
     ])? {
-        let kind = match note.outcome.as_str() {
-            "inquiry" => AttentionKind::Inquiry,
-            "too_large" => AttentionKind::TooLarge,
+        let kind = match note.outcome {
+            Outcome::Inquiry => AttentionKind::Inquiry,
+            Outcome::TooLarge => AttentionKind::TooLarge,
             _ => AttentionKind::Unclassified,
         };
         // Never read again what stops the reader.
-        let excerpt = if note.outcome == crate::pipeline::QUARANTINED { String::new() } else { excerpt(&note.raw) };
+        let excerpt = if note.outcome == Outcome::Quarantined { String::new() } else { excerpt(&note.raw) };
         needs_person.push(Attention {
             kind,
             at: note.arrived_at,
             sender: note.sender,
             subject: note.subject,
-            detail: match note.outcome.as_str() {
-                crate::pipeline::QUARANTINED => wording::held_unread(&note.detail.unwrap_or_default()),
-                "cancel_without_application" => wording::cancel_without_application(&excerpt),
-                "too_large" => wording::too_large(&note.detail.unwrap_or_default()),
+            detail: match note.outcome {
+                Outcome::Quarantined => wording::held_unread(&note.detail.unwrap_or_default()),
+                Outcome::CancelWithoutApplication => wording::cancel_without_application(&excerpt),
+                Outcome::TooLarge => wording::too_large(&note.detail.unwrap_or_default()),
                 _ => excerpt,
             },
         });
     }
-    let (held, held_recipients) = store.held_replies()?;
+    let (held, held_recipients) = store.held_replies(Hold::RateLimit)?;
     if held > 0 {
         needs_person.push(Attention {
             kind: AttentionKind::Other,
@@ -178,7 +175,7 @@ fn gather(
         });
     }
     for reply in store.troubled_replies()? {
-        if reply.kind == KIND || reply.last_error.as_deref().is_some_and(|e| e.starts_with(crate::outbox::HELD)) {
+        if reply.kind == MailKind::Summary {
             continue;
         }
         needs_person.push(Attention {
@@ -186,14 +183,14 @@ fn gather(
             at: reply.created_at,
             sender: Some(reply.recipient),
             subject: None,
-            detail: format!("{} reply {}: {}", reply.kind, reply.state, reply.last_error.unwrap_or_default()),
+            detail: wording::reply_failed(reply.kind, reply.state, &reply.last_error.unwrap_or_default()),
         });
     }
 
     let by_email: std::collections::HashMap<&str, &crate::store::Application> =
         applications.iter().map(|a| (a.email.as_str(), a)).collect();
     let mut changes = Vec::new();
-    for note in store.messages_with_outcomes(&["updated", "cancelled", "reopened"])? {
+    for note in store.messages_with_outcomes(&[Outcome::Updated, Outcome::Cancelled, Outcome::Reopened])? {
         // New since the previous summary by when smebridge recorded it, not by arrival.
         if note.id <= told.last_message || note.id > covered.last_message {
             continue;
@@ -203,9 +200,9 @@ fn gather(
             application_no: application_number(app.id),
             name: app.fields.name.clone(),
             at: note.arrived_at,
-            what: match note.outcome.as_str() {
-                "cancelled" => wording::CANCELLED.to_owned(),
-                "reopened" => wording::APPLIED_AGAIN.to_owned(),
+            what: match note.outcome {
+                Outcome::Cancelled => wording::CANCELLED.to_owned(),
+                Outcome::Reopened => wording::APPLIED_AGAIN.to_owned(),
                 _ => wording::UPDATED.to_owned(),
             },
         });
@@ -216,14 +213,14 @@ fn gather(
         .into_iter()
         .map(|e| {
             let d = &e.details;
-            let what = match e.kind.as_str() {
-                crate::store::EVENT_UIDVALIDITY => {
+            let what = match e.kind {
+                EventKind::UidvalidityChanged => {
                     MailboxHappening::Reset { recognised: d.recognised, recorded: d.recorded }
                 }
-                crate::store::EVENT_UIDNEXT => {
+                EventKind::UidnextBackwards => {
                     MailboxHappening::NumberingWentBack { recognised: d.recognised, recorded: d.recorded }
                 }
-                _ => MailboxHappening::Vanished { count: d.count.unwrap_or(0) },
+                EventKind::VanishedBeforeFetch => MailboxHappening::Vanished { count: d.count.unwrap_or(0) },
             };
             MailboxNote { at: e.at, mailbox: e.mailbox, what }
         })
@@ -292,7 +289,7 @@ fn compose(config: &Config, summary: &Summary, tag: &str, manual: Option<Timesta
         }
         let message = builder.multipart(mixed).context("cannot build the summary mail")?;
         mails.push(NewReply {
-            kind: KIND,
+            kind: MailKind::Summary,
             message_id,
             envelope_from: config.smtp.envelope_from.clone(),
             recipient: EmailAddress::from_lettre(&recipient.to_lettre()),
@@ -328,7 +325,7 @@ mod tests {
             raw: b"raw",
             sender: Some(&sender),
             subject: Some("워크숍 참가 신청서 제출"),
-            outcome: "registered",
+            outcome: Outcome::Registered,
             outcome_detail: None,
             problems: &[],
             attachments: &[],

@@ -38,7 +38,7 @@ mod wording;
 
 use anyhow::{Context, Result};
 
-pub use job::{queue_by_hand, render_for, summary_if_due, totals_now, until_next, KIND};
+pub use job::{queue_by_hand, render_for, summary_if_due, totals_now, until_next};
 pub use model::{
     applications_per_day, totals, Attention, AttentionKind, ChangeNote, MailboxHappening, MailboxNote, Previous,
     Summary, SummaryInput, Totals, CHART_CID, CHART_DAYS, STALE_AFTER,

@@ -7,6 +7,8 @@ use jiff::tz::TimeZone;
 use jiff::Timestamp;
 
 use super::model::{AttentionKind, MailboxHappening, MailboxNote, Staleness, Totals};
+use crate::domain::MailKind;
+use crate::store::OutboxState;
 
 impl AttentionKind {
     pub fn ko(self) -> &'static str {
@@ -204,6 +206,11 @@ pub(super) fn held_replies(held: i64, recipients: i64) -> String {
     format!(
         "회신 {held}건이 발송 한도로 대기 중 ({recipients}개 주소) — {held} replies held back by the rate limit, to {recipients} address(es)"
     )
+}
+
+/// A reply that failed, or whose fate is unknown, or that is being retried.
+pub(super) fn reply_failed(kind: MailKind, state: OutboxState, error: &str) -> String {
+    format!("{kind} reply {state}: {error}")
 }
 
 /// What a change since the previous summary was.
