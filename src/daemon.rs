@@ -5,6 +5,11 @@
 //! message not yet recorded; see [`crate::pipeline`]) and [`Desk::send_due`] (drain the outbox).
 //! Shutdown is an injected future: when it completes, the message in hand is finished and the
 //! loop returns.
+//!
+//! The clocks are read here and passed down: the system clock (`Timestamp::now`) for what
+//! happens to mail (recorded, claimed, sent, retried), and the daemon's clock ([`clock::now`],
+//! which `SMEBRIDGE_CLOCK_START` can move) for scheduling (the daily summary, when the mailbox
+//! was last read). Whether a mail is late is judged on its arrival time at the server.
 
 use std::collections::HashSet;
 use std::future::Future;
@@ -23,7 +28,7 @@ use crate::imap::{ConnectError, Connection, Fetched, Woken, FETCH_BATCH};
 use crate::instance::Instance;
 use crate::isolate::{trial_read, ChildForms};
 use crate::outbox::{Backoff, SendReport, Sender};
-use crate::pipeline::{self, promote_waitlisted, Incoming, Processed};
+use crate::pipeline::{self, promote_waitlisted, Incoming, Processed, Rules};
 use crate::reply::Replier;
 use crate::smtp::Smtp;
 use crate::store::{MailboxUid, Store, Synced};
@@ -87,7 +92,8 @@ impl Desk {
         // staff are told; see `Store::note_selected`.
         let (_, rescan) = self.store.note_selected(&mailbox, uidvalidity, conn.take_uid_next(), Timestamp::now())?;
         self.resolve_interrupted_sends(conn).await?;
-        promote_waitlisted(&mut self.store, &self.config, &self.replier)?;
+        let rules = Rules { config: &self.config, replier: &self.replier };
+        promote_waitlisted(&mut self.store, rules, Timestamp::now())?;
 
         let listed = conn.uids().await?;
         let done = self.store.processed_uids(&mailbox, uidvalidity)?;
@@ -156,32 +162,27 @@ impl Desk {
         let (suspects, batch): (Vec<_>, Vec<_>) = pipeline::sort(&self.store, incoming)?
             .into_iter()
             .partition(|a| matches!(a.plan, ReadPlan::Alone | ReadPlan::Hold { .. }));
+        let rules = Rules { config: &self.config, replier: &self.replier };
         for arrival in suspects {
             if shutdown.is_cancelled() {
                 return Ok(true);
             }
             let at = MailboxUid { mailbox, uidvalidity, uid: arrival.incoming.uid };
-            let processed = pipeline::read_suspect(
-                &mut self.store,
-                &self.config,
-                &self.replier,
-                at,
-                arrival,
-                &ChildForms,
-                trial_read,
-            )?;
+            let now = Timestamp::now();
+            let processed = pipeline::read_suspect(&mut self.store, rules, at, arrival, &ChildForms, trial_read, now)?;
             report.count(&processed);
         }
 
-        pipeline::record(&mut self.store, &batch)?;
+        pipeline::record(&mut self.store, &batch, Timestamp::now())?;
         let parsed = pipeline::parse(batch, &ChildForms, shutdown);
         let unread = pipeline::unread(&parsed);
-        let (config, replier) = (&self.config, &self.replier);
+        // Its outcomes are recorded as of the end of its reading.
+        let now = Timestamp::now();
         let stored = self.store.group(|store| {
             let mut stored = Vec::with_capacity(parsed.len());
             for message in parsed {
                 let at = MailboxUid { mailbox, uidvalidity, uid: message.uid };
-                stored.push(pipeline::decide_and_store(store, config, replier, at, message)?);
+                stored.push(pipeline::decide_and_store(store, rules, at, message, now)?);
             }
             Ok(stored)
         });
@@ -199,7 +200,7 @@ impl Desk {
     /// the reply is marked `unknown` for staff. Only rows older than `sending_grace` are looked
     /// at, so that a copy still on its way is not missed.
     async fn resolve_interrupted_sends(&mut self, conn: &mut Connection) -> Result<()> {
-        self.sender.settle(&mut self.store, Timestamp::now()).await?;
+        self.sender.settle(&mut self.store, Timestamp::now).await?;
         let grace = jiff::SignedDuration::try_from(self.config.smtp.sending_grace)?;
         let before = Timestamp::now().checked_sub(grace)?;
         for (claim, message_id) in self.store.interrupted_sends(before)? {
@@ -224,7 +225,7 @@ impl Desk {
 
     /// Send the replies that are due.
     pub async fn send_due(&mut self, backoff: Backoff) -> Result<SendReport> {
-        self.sender.finish(&mut self.store, Timestamp::now(), backoff).await
+        self.sender.finish(&mut self.store, Timestamp::now, backoff).await
     }
 
     /// Remember that the mailbox was read whole, by a sync that began at `began` (on the daemon's
@@ -233,11 +234,11 @@ impl Desk {
         self.store.note_mailbox_read(&self.config.imap.mailbox, began)
     }
 
-    /// Make and queue the staff summary if it is due (on the daemon's clock). Only after a sync
-    /// that read the mailbox whole: a summary from a mailbox that was not read would tell staff
-    /// that nothing came in.
-    pub fn summary_if_due(&mut self) -> Result<Option<jiff::civil::Date>> {
-        summary::summary_if_due(&mut self.store, &self.config, clock::now())
+    /// Make and queue the staff summary if it is due at `now` (on the daemon's clock). Only after
+    /// a sync that read the mailbox whole: a summary from a mailbox that was not read would tell
+    /// staff that nothing came in.
+    pub fn summary_if_due(&mut self, now: Timestamp) -> Result<Option<jiff::civil::Date>> {
+        summary::summary_if_due(&mut self.store, &self.config, now)
     }
 
     /// How long until the next reply retry is due (`None`: nothing pending).
@@ -284,7 +285,7 @@ pub async fn once(config: Config) -> Result<PassReport> {
         }
     };
     desk.note_read(began)?;
-    desk.summary_if_due()?;
+    desk.summary_if_due(clock::now())?;
     let send = desk.send_due(Backoff::Ignore).await?;
     Ok(PassReport { sync, send })
 }
@@ -340,7 +341,7 @@ async fn session(desk: &mut Desk, shutdown: &CancellationToken, failures: &mut u
         }
         // Read whole: only now may a summary be made.
         desk.note_read(began)?;
-        desk.summary_if_due()?;
+        desk.summary_if_due(clock::now())?;
         desk.send_due(Backoff::Respect).await?;
 
         let mut wait = if conn.has_idle() { desk.config.imap.idle_timeout } else { desk.config.imap.poll_interval };

@@ -2,6 +2,9 @@
 //! before it is handed to SMTP, then `sent`, back to `pending` with a later retry time, or
 //! `failed` when the server refused it for good or it kept failing for two days. Nothing is ever
 //! dropped silently: every outcome is written back to its row.
+//!
+//! No clock is read here: [`Sender::pump`] takes `now`; [`Sender::finish`] and [`Sender::settle`],
+//! which wait for sends, take the clock to read when each outcome is written.
 
 use std::time::Duration;
 
@@ -128,28 +131,34 @@ impl<T: ReplyTransport + Send + Sync + 'static> Sender<T> {
     }
 
     /// Send every due reply once (`Backoff::Ignore`: every pending one), wait for all of them,
-    /// and return what this pass did.
+    /// and return what this pass did. `clock` says when: read before each look at the queue and
+    /// each outcome written.
     #[instrument(skip_all)]
-    pub async fn finish(&mut self, store: &mut Store, now: Timestamp, backoff: Backoff) -> Result<SendReport> {
+    pub async fn finish(
+        &mut self,
+        store: &mut Store,
+        clock: impl Fn() -> Timestamp,
+        backoff: Backoff,
+    ) -> Result<SendReport> {
         // A fresh look at the whole queue: rows passed over while pumping (not yet due then) count.
         self.after = 0;
         loop {
-            self.pump(store, now, backoff)?;
+            self.pump(store, clock(), backoff)?;
             let Some(joined) = self.in_flight.join_next().await else { break };
             let done: Vec<Outcome> = finished(joined).into_iter().collect();
-            self.record(store, &done, now)?;
+            self.record(store, &done, clock())?;
         }
         self.after = 0;
         self.attempted.clear();
         Ok(std::mem::take(&mut self.report))
     }
 
-    /// Wait for the replies in flight and write back their outcomes, starting no new ones: after
-    /// this, a row in `sending` is one an earlier process left there, not one of ours.
-    pub async fn settle(&mut self, store: &mut Store, now: Timestamp) -> Result<()> {
+    /// Wait for the replies in flight and write back their outcomes (at `clock`), starting no new
+    /// ones: after this, a row in `sending` is one an earlier process left there, not one of ours.
+    pub async fn settle(&mut self, store: &mut Store, clock: impl Fn() -> Timestamp) -> Result<()> {
         while let Some(joined) = self.in_flight.join_next().await {
             let done: Vec<Outcome> = finished(joined).into_iter().collect();
-            self.record(store, &done, now)?;
+            self.record(store, &done, clock())?;
         }
         Ok(())
     }
@@ -245,7 +254,7 @@ fn write_outcome(
     let attempts = claim.attempt;
     let held = match result {
         Ok(()) => {
-            let held = store.mark_sent(claim, Timestamp::now())?;
+            let held = store.mark_sent(claim, now)?;
             if held {
                 info!(outbox = row.id, kind = %row.kind, "reply sent");
                 report.sent += 1;
@@ -307,7 +316,7 @@ mod tests {
         limits: ReplyLimits,
         bcc: Option<&EmailAddress>,
     ) -> Result<SendReport> {
-        Sender::new(transport, limits, bcc.cloned()).finish(store, now, backoff).await
+        Sender::new(transport, limits, bcc.cloned()).finish(store, || now, backoff).await
     }
 
     use crate::domain::{MailKind, Outcome, ReplyKind};
@@ -357,15 +366,21 @@ mod tests {
             details: &crate::store::NO_DETAILS,
         };
         store
-            .commit_message(MailboxUid { mailbox: "INBOX", uidvalidity: 1, uid }, &msg, &ApplicationWrite::None, |_| {
-                Ok(Some(NewReply {
-                    kind: MailKind::Reply(ReplyKind::Ack),
-                    message_id: format!("r{uid}@kaist.ac.kr"),
-                    envelope_from: None,
-                    recipient: to.clone(),
-                    raw: b"r".to_vec(),
-                }))
-            })
+            .commit_message(
+                MailboxUid { mailbox: "INBOX", uidvalidity: 1, uid },
+                &msg,
+                &ApplicationWrite::None,
+                Timestamp::now(),
+                |_| {
+                    Ok(Some(NewReply {
+                        kind: MailKind::Reply(ReplyKind::Ack),
+                        message_id: format!("r{uid}@kaist.ac.kr"),
+                        envelope_from: None,
+                        recipient: to.clone(),
+                        raw: b"r".to_vec(),
+                    }))
+                },
+            )
             .unwrap();
     }
 

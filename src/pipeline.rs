@@ -15,7 +15,8 @@
 //!    transaction, which turns each marker into the message's outcome and counts its UID.
 //!
 //! Everything here is synchronous and local: the IMAP fetch before it and the SMTP send after it
-//! live in [`crate::daemon`] and [`crate::outbox`].
+//! live in [`crate::daemon`] and [`crate::outbox`]. Nothing here reads a clock: the daemon passes
+//! `now`, the time it records the batch at (a message's arrival time comes from the server).
 
 use std::collections::HashSet;
 use std::panic::{catch_unwind, AssertUnwindSafe};
@@ -45,6 +46,14 @@ pub enum Processed {
     Recorded { outcome: Outcome, reply: Option<ReplyKind> },
     /// Not processed: the pass stopped first. Its UID is left for the next pass.
     Left,
+}
+
+/// What the decisions follow and the replies say: the configuration (deadline, capacity, reply
+/// policy, sender authentication) and the reply templates.
+#[derive(Clone, Copy)]
+pub struct Rules<'a> {
+    pub config: &'a Config,
+    pub replier: &'a Replier,
 }
 
 /// A message as fetched.
@@ -111,13 +120,13 @@ pub fn sort(store: &Store, batch: Vec<Incoming>) -> Result<Vec<Arrival>> {
 
 /// Stage 3: the raw bytes of every message to be read with the batch, marked as being read, in
 /// one transaction, before anything is parsed.
-pub fn record(store: &mut Store, batch: &[Arrival]) -> Result<()> {
+pub fn record(store: &mut Store, batch: &[Arrival], now: Timestamp) -> Result<()> {
     let arriving: Vec<Arriving<'_>> =
         batch.iter().filter(|a| a.plan == ReadPlan::WithBatch).map(Arrival::arriving).collect();
     if arriving.is_empty() {
         return Ok(());
     }
-    store.mark_reading(&arriving).context("cannot record the messages before reading them")
+    store.mark_reading(&arriving, now).context("cannot record the messages before reading them")
 }
 
 /// Stage 4: read each message of the batch, in order, until `shutdown`; no write transaction is
@@ -163,18 +172,18 @@ pub fn release(store: &mut Store, unread: &[String]) -> Result<()> {
 /// fails or it has stopped smebridge too often.
 pub fn read_suspect(
     store: &mut Store,
-    config: &Config,
-    replier: &Replier,
+    rules: Rules<'_>,
     at: MailboxUid<'_>,
     arrival: Arrival,
     forms: &dyn FormReader,
     trial: impl FnOnce(&[u8]) -> Result<(), Stopped>,
+    now: Timestamp,
 ) -> Result<Processed> {
     match arrival.plan {
         ReadPlan::Known | ReadPlan::WithBatch => {
             anyhow::bail!("read_suspect is for messages whose reading never finished")
         }
-        ReadPlan::Hold { attempts } => hold(store, at, &arrival, HoldCause::Attempts(attempts)),
+        ReadPlan::Hold { attempts } => hold(store, at, &arrival, HoldCause::Attempts(attempts), now),
         ReadPlan::Alone => {
             // The trial first: its child can die without taking this process along, so it needs
             // no marker; a kill meanwhile counts no attempt against the message.
@@ -182,14 +191,16 @@ pub fn read_suspect(
                 Ok(()) => {
                     info!(uid = at.uid, "an earlier attempt to read this message never finished; its trial read passed")
                 }
-                Err(stopped) if stopped.convicts() => return hold(store, at, &arrival, HoldCause::Trial(stopped)),
+                Err(stopped) if stopped.convicts() => {
+                    return hold(store, at, &arrival, HoldCause::Trial(stopped), now);
+                }
                 Err(stopped) => warn!(
                     uid = at.uid,
                     reason = %stopped,
                     "an earlier attempt to read this message never finished and no trial read could be made; reading it"
                 ),
             }
-            store.mark_reading(&[arrival.arriving()]).context("cannot record the message before reading it")?;
+            store.mark_reading(&[arrival.arriving()], now).context("cannot record the message before reading it")?;
             let inbound = read_message(&arrival.incoming.raw, &arrival.sha256, forms);
             let parsed = Parsed {
                 uid: arrival.incoming.uid,
@@ -198,14 +209,20 @@ pub fn read_suspect(
                 too_large: arrival.incoming.too_large,
                 read: Read::Read(Box::new(inbound)),
             };
-            decide_and_store(store, config, replier, at, parsed)
+            decide_and_store(store, rules, at, parsed, now)
         }
     }
 }
 
 /// Record `arrival` as held for staff, unread: the outcome `quarantined` with the reason, its UID
 /// counted, no reply. Its bytes stay in the database for staff.
-fn hold(store: &mut Store, at: MailboxUid<'_>, arrival: &Arrival, cause: HoldCause) -> Result<Processed> {
+fn hold(
+    store: &mut Store,
+    at: MailboxUid<'_>,
+    arrival: &Arrival,
+    cause: HoldCause,
+    now: Timestamp,
+) -> Result<Processed> {
     let reason = hold_reason(cause);
     warn!(uid = at.uid, reason = %reason, "a message is held for staff unread: reading it stops smebridge");
     let message_id = parse::synthesized_message_id(&arrival.sha256);
@@ -221,7 +238,7 @@ fn hold(store: &mut Store, at: MailboxUid<'_>, arrival: &Arrival, cause: HoldCau
         details: &NO_DETAILS,
     };
     store
-        .finish_reading(at, arrival.reading(), &outcome, &ApplicationWrite::None, |_| Ok(None))
+        .finish_reading(at, arrival.reading(), &outcome, &ApplicationWrite::None, now, |_| Ok(None))
         .context("cannot record the message as held")?;
     Ok(Processed::Recorded { outcome: Outcome::Quarantined, reply: None })
 }
@@ -243,15 +260,17 @@ pub fn read_message(raw: &[u8], sha256: &str, forms: &dyn FormReader) -> Inbound
 }
 
 /// Stage 5: decide about one parsed message and record the outcome and everything that follows
-/// from it (application, reply) in one transaction (the batch's group, when inside one).
+/// from it (application, reply) in one transaction (the batch's group, when inside one), at
+/// `now`.
 #[instrument(skip_all, fields(uid = at.uid, message_id, outcome))]
 pub fn decide_and_store(
     store: &mut Store,
-    config: &Config,
-    replier: &Replier,
+    rules: Rules<'_>,
     at: MailboxUid<'_>,
     parsed: Parsed,
+    now: Timestamp,
 ) -> Result<Processed> {
+    let Rules { config, replier } = rules;
     let Parsed { arrived_at, sha256, too_large, read, .. } = parsed;
     if store.record_known_bytes(at, &sha256)? {
         debug!("already recorded (same bytes)");
@@ -269,7 +288,7 @@ pub fn decide_and_store(
         // do not have.
         inbound.problems.push(format!("too large ({size} bytes): only the headers were kept"));
         let message = outcome_of(&inbound, Outcome::TooLarge, Some(format!("{size} bytes")), &NO_DETAILS);
-        store.finish_reading(at, reading, &message, &ApplicationWrite::None, |_| Ok(None))?;
+        store.finish_reading(at, reading, &message, &ApplicationWrite::None, now, |_| Ok(None))?;
         info!(outcome = Outcome::TooLarge.as_str(), size, "message recorded (headers only)");
         return Ok(Processed::Recorded { outcome: Outcome::TooLarge, reply: None });
     }
@@ -323,7 +342,7 @@ pub fn decide_and_store(
     let message = outcome_of(&inbound, plan.outcome, detail, &details);
     let reply_kind = plan.reply;
     let committed = store
-        .finish_reading(at, reading, &message, &plan.write, |application_id| {
+        .finish_reading(at, reading, &message, &plan.write, now, |application_id| {
             let (Some(kind), Some(to)) = (reply_kind, recipient) else { return Ok(None) };
             let addressee = Addressee {
                 to,
@@ -344,7 +363,7 @@ pub fn decide_and_store(
         .context("cannot record the message")?;
 
     if plan.outcome == Outcome::Cancelled {
-        promote_waitlisted(store, config, replier)?;
+        promote_waitlisted(store, rules, now)?;
     }
 
     let reply = committed.reply.and(reply_kind);
@@ -406,11 +425,11 @@ fn details(inbound: &Inbound, write: &ApplicationWrite) -> Details {
 /// Give freed places to the waiting list, first come first served, each with a reply. Runs
 /// after every cancellation and at the start of every pass (so a crash between a cancellation
 /// and the promotion only delays it).
-pub fn promote_waitlisted(store: &mut Store, config: &Config, replier: &Replier) -> Result<usize> {
-    let Some(capacity) = config.event.capacity else { return Ok(0) };
-    let promoted = store.promote_waitlisted(i64::from(capacity), |app| {
+pub fn promote_waitlisted(store: &mut Store, rules: Rules<'_>, now: Timestamp) -> Result<usize> {
+    let Some(capacity) = rules.config.event.capacity else { return Ok(0) };
+    let promoted = store.promote_waitlisted(i64::from(capacity), now, |app| {
         let Ok(to) = EmailAddress::parse(&app.email) else { return Ok(None) };
-        let answers = format!("promoted-{}-{}", app.id, Timestamp::now());
+        let answers = format!("promoted-{}-{}", app.id, now);
         let addressee = Addressee {
             to: &to,
             display_name: app.fields.name.as_deref(),
@@ -425,7 +444,7 @@ pub fn promote_waitlisted(store: &mut Store, config: &Config, replier: &Replier)
             arrived_at: app.received_at,
             changes: &[],
         };
-        Ok(render_or_log(replier, ReplyKind::Promoted, &addressee, &facts))
+        Ok(render_or_log(rules.replier, ReplyKind::Promoted, &addressee, &facts))
     })?;
     if promoted > 0 {
         info!(promoted, "waitlisted applications moved up");
@@ -633,13 +652,14 @@ mod tests {
 
     /// The batch through record, parse, decide and store, as the daemon runs it.
     fn through(desk: &mut Desk, batch: Vec<Arrival>, shutdown: &CancellationToken) -> Vec<Processed> {
-        record(&mut desk.store, &batch).unwrap();
+        record(&mut desk.store, &batch, Timestamp::now()).unwrap();
         let parsed = parse(batch, &InProcess, shutdown);
         let unread = unread(&parsed);
-        let (config, replier) = (&desk.config, &desk.replier);
+        let rules = Rules { config: &desk.config, replier: &desk.replier };
+        let now = Timestamp::now();
         let stored = desk
             .store
-            .group(|store| parsed.into_iter().map(|p| decide_and_store(store, config, replier, at(p.uid), p)).collect())
+            .group(|store| parsed.into_iter().map(|p| decide_and_store(store, rules, at(p.uid), p, now)).collect())
             .unwrap();
         release(&mut desk.store, &unread).unwrap();
         stored
@@ -655,7 +675,7 @@ mod tests {
         let batch = sort(&desk.store, vec![application(1), application(2)]).unwrap();
         let shas: Vec<String> = batch.iter().map(|a| a.sha256.clone()).collect();
         assert!(batch.iter().all(|a| a.plan == ReadPlan::WithBatch));
-        record(&mut desk.store, &batch).unwrap();
+        record(&mut desk.store, &batch, Timestamp::now()).unwrap();
         for sha in &shas {
             assert_eq!(desk.store.read_state(sha).unwrap(), ReadState::Unfinished { attempts: 1 });
         }
@@ -663,10 +683,11 @@ mod tests {
         assert_eq!(desk.store.message_count().unwrap(), 2, "the raw bytes are recorded");
 
         let parsed = parse(batch, &InProcess, &CancellationToken::new());
-        let (config, replier) = (&desk.config, &desk.replier);
+        let rules = Rules { config: &desk.config, replier: &desk.replier };
+        let now = Timestamp::now();
         let stored: Vec<Processed> = desk
             .store
-            .group(|store| parsed.into_iter().map(|p| decide_and_store(store, config, replier, at(p.uid), p)).collect())
+            .group(|store| parsed.into_iter().map(|p| decide_and_store(store, rules, at(p.uid), p, now)).collect())
             .unwrap();
         assert!(stored
             .iter()
@@ -709,7 +730,7 @@ mod tests {
     /// The process "dies" after an attempt was marked (with a batch, or alone): the marker stays.
     fn die_while_reading(desk: &mut Desk, message: Incoming) {
         let arrival = sort(&desk.store, vec![message]).unwrap().remove(0);
-        desk.store.mark_reading(&[arrival.arriving()]).unwrap();
+        desk.store.mark_reading(&[arrival.arriving()], Timestamp::now()).unwrap();
     }
 
     #[test]
@@ -720,13 +741,21 @@ mod tests {
         assert_eq!(sorted[0].plan, ReadPlan::Alone);
         let sha = sorted[0].sha256.clone();
         let tried = Cell::new(false);
-        let (d, config, replier) = (&mut desk.store, &desk.config, &desk.replier);
+        let (d, rules) = (&mut desk.store, Rules { config: &desk.config, replier: &desk.replier });
         let arrival = sorted.into_iter().next().unwrap();
-        let processed = read_suspect(d, config, replier, at(1), arrival, &InProcess, |raw| {
-            assert!(!raw.is_empty());
-            tried.set(true);
-            Ok(())
-        })
+        let processed = read_suspect(
+            d,
+            rules,
+            at(1),
+            arrival,
+            &InProcess,
+            |raw| {
+                assert!(!raw.is_empty());
+                tried.set(true);
+                Ok(())
+            },
+            Timestamp::now(),
+        )
         .unwrap();
         assert!(tried.get());
         assert!(matches!(processed, Processed::Recorded { outcome: Outcome::Registered, reply: Some(ReplyKind::Ack) }));
@@ -740,10 +769,17 @@ mod tests {
         die_while_reading(&mut desk, application(1));
         let arrival = sort(&desk.store, vec![application(1)]).unwrap().remove(0);
         let sha = arrival.sha256.clone();
-        let (d, config, replier) = (&mut desk.store, &desk.config, &desk.replier);
-        let processed =
-            read_suspect(d, config, replier, at(1), arrival, &InProcess, |_| Err(Stopped::Crashed { signal: 6 }))
-                .unwrap();
+        let (d, rules) = (&mut desk.store, Rules { config: &desk.config, replier: &desk.replier });
+        let processed = read_suspect(
+            d,
+            rules,
+            at(1),
+            arrival,
+            &InProcess,
+            |_| Err(Stopped::Crashed { signal: 6 }),
+            Timestamp::now(),
+        )
+        .unwrap();
         assert_eq!(processed, Processed::Recorded { outcome: Outcome::Quarantined, reply: None });
         assert_eq!(desk.store.read_state(&sha).unwrap(), ReadState::Finished);
         assert_eq!(desk.store.processed_uids("INBOX", 1).unwrap(), [1].into_iter().collect());
@@ -762,10 +798,16 @@ mod tests {
         die_while_reading(&mut desk, application(1));
         let arrival = sort(&desk.store, vec![application(1)]).unwrap().remove(0);
         let sha = arrival.sha256.clone();
-        let (d, config, replier) = (&mut desk.store, &desk.config, &desk.replier);
-        let processed = read_suspect(d, config, replier, at(1), arrival, &InProcess, |_| {
-            Err(Stopped::NotStarted("Resource temporarily unavailable".to_owned()))
-        })
+        let (d, rules) = (&mut desk.store, Rules { config: &desk.config, replier: &desk.replier });
+        let processed = read_suspect(
+            d,
+            rules,
+            at(1),
+            arrival,
+            &InProcess,
+            |_| Err(Stopped::NotStarted("Resource temporarily unavailable".to_owned())),
+            Timestamp::now(),
+        )
         .unwrap();
         assert!(matches!(processed, Processed::Recorded { outcome: Outcome::Registered, .. }));
         assert_eq!(desk.store.read_state(&sha).unwrap(), ReadState::Finished);
@@ -779,10 +821,16 @@ mod tests {
         }
         let arrival = sort(&desk.store, vec![application(1)]).unwrap().remove(0);
         assert_eq!(arrival.plan, ReadPlan::Hold { attempts: MAX_UNFINISHED });
-        let (d, config, replier) = (&mut desk.store, &desk.config, &desk.replier);
-        let processed = read_suspect(d, config, replier, at(1), arrival, &InProcess, |_| {
-            panic!("no trial for a message held already")
-        })
+        let (d, rules) = (&mut desk.store, Rules { config: &desk.config, replier: &desk.replier });
+        let processed = read_suspect(
+            d,
+            rules,
+            at(1),
+            arrival,
+            &InProcess,
+            |_| panic!("no trial for a message held already"),
+            Timestamp::now(),
+        )
         .unwrap();
         assert_eq!(processed, Processed::Recorded { outcome: Outcome::Quarantined, reply: None });
         let held = desk.store.messages_with_outcomes(&[Outcome::Quarantined]).unwrap();
@@ -799,10 +847,16 @@ mod tests {
         assert_eq!(plans, [ReadPlan::Alone, ReadPlan::WithBatch, ReadPlan::WithBatch]);
         let (suspects, batch): (Vec<_>, Vec<_>) = sorted.into_iter().partition(|a| a.plan == ReadPlan::Alone);
         for arrival in suspects {
-            let (d, config, replier) = (&mut desk.store, &desk.config, &desk.replier);
-            read_suspect(d, config, replier, at(arrival.incoming.uid), arrival, &InProcess, |_| {
-                Err(Stopped::Memory { limit_mib: 256 })
-            })
+            let (d, rules) = (&mut desk.store, Rules { config: &desk.config, replier: &desk.replier });
+            read_suspect(
+                d,
+                rules,
+                at(arrival.incoming.uid),
+                arrival,
+                &InProcess,
+                |_| Err(Stopped::Memory { limit_mib: 256 }),
+                Timestamp::now(),
+            )
             .unwrap();
         }
         let stored = through(&mut desk, batch, &CancellationToken::new());

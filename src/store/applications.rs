@@ -206,6 +206,7 @@ impl Store {
     pub fn promote_waitlisted(
         &mut self,
         capacity: i64,
+        now: Timestamp,
         mut make_reply: impl FnMut(&Application) -> Result<Option<NewReply>>,
     ) -> Result<usize> {
         let mut promoted = 0;
@@ -230,10 +231,10 @@ impl Store {
             }
             tx.exec(
                 "UPDATE applications SET status = 'accepted', updated_at = ?2 WHERE id = ?1",
-                params![app.id, Timestamp::now().as_second()],
+                params![app.id, now.as_second()],
             )?;
             if let Some(reply) = make_reply(&app)? {
-                insert_reply(&tx, &reply, Some(app.last_message), Some(app.id), Timestamp::now().as_second())?;
+                insert_reply(&tx, &reply, Some(app.last_message), Some(app.id), now.as_second())?;
             }
             tx.commit()?;
             promoted += 1;
@@ -334,7 +335,8 @@ mod tests {
             status: Status::Accepted,
             review: None,
         };
-        let id = store.commit_message(at(1), &msg, &insert, |_| Ok(None)).unwrap().application.unwrap();
+        let id =
+            store.commit_message(at(1), &msg, &insert, Timestamp::now(), |_| Ok(None)).unwrap().application.unwrap();
 
         let later =
             Details { people: Vec::new(), notes: None, sources: sources(&[("phone", "line 1, label '연락처'")]) };
@@ -343,7 +345,13 @@ mod tests {
         msg.details = &later;
         let fields = ApplicantFields { phone: Some("010-9876-5432".into()), ..fields };
         store
-            .commit_message(at(2), &msg, &ApplicationWrite::Update { id, fields, status: None }, |_| Ok(None))
+            .commit_message(
+                at(2),
+                &msg,
+                &ApplicationWrite::Update { id, fields, status: None },
+                Timestamp::now(),
+                |_| Ok(None),
+            )
             .unwrap();
 
         let app = store.application_by_email(&kim).unwrap().unwrap();
@@ -361,20 +369,24 @@ mod tests {
         let first = [attachment("신청서.hwpx", 34_000), attachment("명함.png", 20)];
         let mut msg = message("s1", b"raw1", &kim);
         msg.attachments = &first;
-        let app = store.commit_message(at(1), &msg, &insert(&kim, "김민준", "한빛테크"), |_| Ok(None)).unwrap();
+        let app = store
+            .commit_message(at(1), &msg, &insert(&kim, "김민준", "한빛테크"), Timestamp::now(), |_| Ok(None))
+            .unwrap();
         let app = app.application.unwrap();
         // A second message (e.g. the corrected form) touches the same application.
         let second = [attachment("신청서-수정.pdf", 9)];
         let mut msg = message("s2", b"raw2", &kim);
         msg.message_id = "m2@x.example";
         msg.attachments = &second;
-        store.commit_message(at(2), &msg, &ApplicationWrite::Touch { id: app }, |_| Ok(None)).unwrap();
+        store
+            .commit_message(at(2), &msg, &ApplicationWrite::Touch { id: app }, Timestamp::now(), |_| Ok(None))
+            .unwrap();
         // A message that belongs to no application keeps its list, shown with nothing.
         let stray = [attachment("광고.pdf", 5)];
         let mut msg = message("s3", b"raw3", &other);
         msg.message_id = "m3@x.example";
         msg.attachments = &stray;
-        store.commit_message(at(3), &msg, &ApplicationWrite::None, |_| Ok(None)).unwrap();
+        store.commit_message(at(3), &msg, &ApplicationWrite::None, Timestamp::now(), |_| Ok(None)).unwrap();
 
         let listed = store.attachments_by_application().unwrap();
         let names: Vec<&str> = listed[&app].iter().map(|a| a.name.as_str()).collect();
@@ -393,9 +405,13 @@ mod tests {
         let at = |uid| MailboxUid { mailbox: "INBOX", uidvalidity: 1, uid };
         let kim = EmailAddress::parse("kim@hanbit-tech.example").unwrap();
         let id = store
-            .commit_message(at(1), &message("k1", b"k1", &kim), &insert(&kim, "김민준", "(주)한빛테크"), |_| {
-                Ok(None)
-            })
+            .commit_message(
+                at(1),
+                &message("k1", b"k1", &kim),
+                &insert(&kim, "김민준", "(주)한빛테크"),
+                Timestamp::now(),
+                |_| Ok(None),
+            )
             .unwrap()
             .application
             .unwrap();
@@ -418,7 +434,13 @@ mod tests {
             ..Default::default()
         };
         store
-            .commit_message(at(2), &msg, &ApplicationWrite::Update { id, fields, status: None }, |_| Ok(None))
+            .commit_message(
+                at(2),
+                &msg,
+                &ApplicationWrite::Update { id, fields, status: None },
+                Timestamp::now(),
+                |_| Ok(None),
+            )
             .unwrap();
         assert!(store.application_by_name_and_organization(&asking("김민준", Some("한빛테크"))).unwrap().is_none());
         assert!(store.application_by_name_and_organization(&asking("김민준", Some("한빛소재"))).unwrap().is_some());
@@ -427,7 +449,11 @@ mod tests {
         let other = EmailAddress::parse("minjun@other.example").unwrap();
         let mut msg = message("k3", b"k3", &other);
         msg.message_id = "k3@x.example";
-        store.commit_message(at(3), &msg, &insert(&other, "김 민준", "㈜한빛소재"), |_| Ok(None)).unwrap();
+        store
+            .commit_message(at(3), &msg, &insert(&other, "김 민준", "㈜한빛소재"), Timestamp::now(), |_| {
+                Ok(None)
+            })
+            .unwrap();
         assert!(store.application_by_name_and_organization(&asking("김민준", Some("한빛소재"))).unwrap().is_none());
     }
 }

@@ -114,9 +114,9 @@ impl Store {
 
     /// Record these messages' raw bytes as being read, in one transaction, before they are read:
     /// new bytes with the outcome `reading` and one attempt, bytes already being read with one
-    /// attempt more. Bytes recorded with an outcome are left alone.
-    pub fn mark_reading(&mut self, messages: &[Arriving<'_>]) -> Result<()> {
-        let now = Timestamp::now().as_second();
+    /// attempt more. Bytes recorded with an outcome are left alone. `now`: when they are recorded.
+    pub fn mark_reading(&mut self, messages: &[Arriving<'_>], now: Timestamp) -> Result<()> {
+        let now = now.as_second();
         let tx = self.write()?;
         for message in messages {
             tx.exec(
@@ -175,9 +175,10 @@ impl Store {
         at: MailboxUid<'_>,
         message: &NewMessage<'_>,
         application: &ApplicationWrite,
+        now: Timestamp,
         make_reply: impl FnOnce(Option<i64>) -> Result<Option<NewReply>>,
     ) -> Result<CommitResult> {
-        let now = Timestamp::now().as_second();
+        let now = now.as_second();
         let tx = self.write()?;
         tx.exec(
             "INSERT INTO messages (sha256, message_id, arrived_at, size, raw, outcome, read_attempts, recorded_at)
@@ -211,9 +212,10 @@ impl Store {
         reading: Reading<'_>,
         message: &MessageOutcome<'_>,
         application: &ApplicationWrite,
+        now: Timestamp,
         make_reply: impl FnOnce(Option<i64>) -> Result<Option<NewReply>>,
     ) -> Result<CommitResult> {
-        let now = Timestamp::now().as_second();
+        let now = now.as_second();
         let tx = self.write()?;
         let committed = finish(&tx, at, reading, message, application, make_reply, now)?;
         tx.commit()?;
@@ -380,7 +382,7 @@ mod tests {
     fn bytes_marked_as_being_read_are_not_known_bytes_until_their_outcome_is_recorded() {
         let (_dir, mut store) = store();
         assert_eq!(store.read_state("aa").unwrap(), ReadState::New);
-        store.mark_reading(&[arriving("aa", b"raw one"), arriving("bb", b"raw two")]).unwrap();
+        store.mark_reading(&[arriving("aa", b"raw one"), arriving("bb", b"raw two")], Timestamp::now()).unwrap();
         assert_eq!(store.read_state("aa").unwrap(), ReadState::Unfinished { attempts: 1 });
         assert_eq!(store.message_count().unwrap(), 2);
         let at = MailboxUid { mailbox: "INBOX", uidvalidity: 1, uid: 1 };
@@ -391,7 +393,10 @@ mod tests {
         let sender = EmailAddress::parse("kim@x.example").unwrap();
         let message = message("aa", b"raw one", &sender);
         let reading = Reading { sha256: "aa", arrived_at: message.arrived_at };
-        let committed = store.finish_reading(at, reading, &message.outcome(), &ApplicationWrite::None, |_| Ok(None));
+        let committed =
+            store.finish_reading(at, reading, &message.outcome(), &ApplicationWrite::None, Timestamp::now(), |_| {
+                Ok(None)
+            });
         committed.unwrap();
         assert_eq!(store.read_state("aa").unwrap(), ReadState::Finished);
         assert_eq!(store.processed_uids("INBOX", 1).unwrap(), listed(&[1]));
@@ -400,15 +405,15 @@ mod tests {
         assert_eq!(recorded[0].raw, b"raw one", "the bytes recorded before reading are the message's");
         assert_eq!(recorded[0].sender.as_deref(), Some("kim@x.example"));
         // Marking finished bytes again changes nothing.
-        store.mark_reading(&[arriving("aa", b"raw one")]).unwrap();
+        store.mark_reading(&[arriving("aa", b"raw one")], Timestamp::now()).unwrap();
         assert_eq!(store.read_state("aa").unwrap(), ReadState::Finished);
     }
 
     #[test]
     fn every_unfinished_attempt_is_counted_and_one_given_up_cleanly_is_taken_back() {
         let (_dir, mut store) = store();
-        store.mark_reading(&[arriving("aa", b"raw")]).unwrap();
-        store.mark_reading(&[arriving("aa", b"raw")]).unwrap();
+        store.mark_reading(&[arriving("aa", b"raw")], Timestamp::now()).unwrap();
+        store.mark_reading(&[arriving("aa", b"raw")], Timestamp::now()).unwrap();
         assert_eq!(store.read_state("aa").unwrap(), ReadState::Unfinished { attempts: 2 });
         store.release_reading(&["aa"]).unwrap();
         assert_eq!(store.read_state("aa").unwrap(), ReadState::Unfinished { attempts: 1 });
@@ -423,7 +428,10 @@ mod tests {
         let message = message("zz", b"raw", &sender);
         let at = MailboxUid { mailbox: "INBOX", uidvalidity: 1, uid: 1 };
         let reading = Reading { sha256: "zz", arrived_at: message.arrived_at };
-        let refused = store.finish_reading(at, reading, &message.outcome(), &ApplicationWrite::None, |_| Ok(None));
+        let refused =
+            store.finish_reading(at, reading, &message.outcome(), &ApplicationWrite::None, Timestamp::now(), |_| {
+                Ok(None)
+            });
         assert!(format!("{:#}", refused.unwrap_err()).contains("not recorded before it was read"));
         assert!(store.processed_uids("INBOX", 1).unwrap().is_empty());
     }
@@ -436,8 +444,20 @@ mod tests {
         let at = |uid| MailboxUid { mailbox: "INBOX", uidvalidity: 7, uid };
         // A failing group leaves nothing behind, not even the messages before the failure.
         let failed: Result<()> = store.group(|store| {
-            store.commit_message(at(1), &message("a1", b"one", &sender), &ApplicationWrite::None, none)?;
-            store.commit_message(at(2), &message("a2", b"two", &sender), &ApplicationWrite::None, none)?;
+            store.commit_message(
+                at(1),
+                &message("a1", b"one", &sender),
+                &ApplicationWrite::None,
+                Timestamp::now(),
+                none,
+            )?;
+            store.commit_message(
+                at(2),
+                &message("a2", b"two", &sender),
+                &ApplicationWrite::None,
+                Timestamp::now(),
+                none,
+            )?;
             anyhow::bail!("the disk is full")
         });
         assert!(failed.is_err());
@@ -447,9 +467,21 @@ mod tests {
         // A group that succeeds: both messages, visible inside the group and durable after it.
         store
             .group(|store| {
-                store.commit_message(at(1), &message("a1", b"one", &sender), &ApplicationWrite::None, none)?;
+                store.commit_message(
+                    at(1),
+                    &message("a1", b"one", &sender),
+                    &ApplicationWrite::None,
+                    Timestamp::now(),
+                    none,
+                )?;
                 assert!(store.record_known_bytes(at(3), "a1")?, "a write earlier in the group is seen");
-                store.commit_message(at(2), &message("a2", b"two", &sender), &ApplicationWrite::None, none)?;
+                store.commit_message(
+                    at(2),
+                    &message("a2", b"two", &sender),
+                    &ApplicationWrite::None,
+                    Timestamp::now(),
+                    none,
+                )?;
                 Ok(())
             })
             .unwrap();
@@ -479,7 +511,7 @@ mod tests {
                 raw: b"reply".to_vec(),
             }))
         };
-        let first = store.commit_message(at, &message("aa", b"raw", &sender), &write, reply).unwrap();
+        let first = store.commit_message(at, &message("aa", b"raw", &sender), &write, Timestamp::now(), reply).unwrap();
         assert!(first.reply.is_some());
         // The same bytes again, e.g. under a new UIDVALIDITY: recorded once, answered once.
         let at2 = MailboxUid { mailbox: "INBOX", uidvalidity: 8, uid: 1 };
@@ -500,10 +532,22 @@ mod tests {
         msg.attachments = &list;
         let write = insert(&kim, "김민준", "한빛테크");
         store
-            .commit_message(MailboxUid { mailbox: "INBOX", uidvalidity: 1, uid: 1 }, &msg, &write, |_| Ok(None))
+            .commit_message(
+                MailboxUid { mailbox: "INBOX", uidvalidity: 1, uid: 1 },
+                &msg,
+                &write,
+                Timestamp::now(),
+                |_| Ok(None),
+            )
             .unwrap();
         store
-            .commit_message(MailboxUid { mailbox: "INBOX", uidvalidity: 2, uid: 1 }, &msg, &write, |_| Ok(None))
+            .commit_message(
+                MailboxUid { mailbox: "INBOX", uidvalidity: 2, uid: 1 },
+                &msg,
+                &write,
+                Timestamp::now(),
+                |_| Ok(None),
+            )
             .unwrap();
         let listed = store.attachments_by_application().unwrap();
         assert_eq!(listed.values().map(Vec::len).sum::<usize>(), 1);

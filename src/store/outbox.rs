@@ -385,7 +385,7 @@ mod tests {
             }))
         };
         let id = store
-            .commit_message(at, &message("bb", b"raw", &sender), &ApplicationWrite::None, reply)
+            .commit_message(at, &message("bb", b"raw", &sender), &ApplicationWrite::None, Timestamp::now(), reply)
             .unwrap()
             .reply
             .unwrap();

@@ -53,7 +53,7 @@ pub(super) fn record(store: &mut Store, sha: &str, uid: u32, validity: u32) {
     let mut m = message(sha, &raw, &sender);
     let mid = format!("{sha}@x.example");
     m.message_id = &mid;
-    store.commit_message(at, &m, &ApplicationWrite::None, |_| Ok(None)).unwrap();
+    store.commit_message(at, &m, &ApplicationWrite::None, Timestamp::now(), |_| Ok(None)).unwrap();
 }
 
 pub(super) fn arriving<'a>(sha: &'a str, raw: &'a [u8]) -> Arriving<'a> {
@@ -80,7 +80,11 @@ pub(super) fn queue_one_reply(store: &mut Store) -> i64 {
             raw: b"reply".to_vec(),
         }))
     };
-    store.commit_message(at, &message("cc", b"raw", &sender), &ApplicationWrite::None, reply).unwrap().reply.unwrap()
+    store
+        .commit_message(at, &message("cc", b"raw", &sender), &ApplicationWrite::None, Timestamp::now(), reply)
+        .unwrap()
+        .reply
+        .unwrap()
 }
 
 pub(super) fn attachment(name: &str, size: u64) -> Attachment {

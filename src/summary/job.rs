@@ -338,7 +338,7 @@ mod tests {
             review: Some("missing: organization".into()),
         };
         let at = MailboxUid { mailbox: "INBOX", uidvalidity: 1, uid: 1 };
-        store.commit_message(at, &message, &write, |_| Ok(None)).unwrap();
+        store.commit_message(at, &message, &write, Timestamp::now(), |_| Ok(None)).unwrap();
 
         let day: Date = "2022-11-16".parse().unwrap();
         let (input, _) = gather(&store, &config, day, arrived_at, None).unwrap();
