@@ -1,6 +1,6 @@
 //! Applications for staff, one row per application, header first, UTF-8: as CSV ([`write_csv`];
 //! with a byte order mark for Excel, [`csv_with_bom`]), as JSON ([`write_json`]) and as an XLSX
-//! workbook ([`xlsx`]). The `export` command writes them ([`write`]); the staff summary attaches
+//! workbook ([`xlsx`]). The `export` command writes them ([`write()`]); the staff summary attaches
 //! the workbook and the CSV.
 
 mod csv;
