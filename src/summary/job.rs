@@ -200,11 +200,7 @@ fn gather(
             application_no: application_number(app.id),
             name: app.fields.name.clone(),
             at: note.arrived_at,
-            what: match note.outcome {
-                Outcome::Cancelled => wording::CANCELLED.to_owned(),
-                Outcome::Reopened => wording::APPLIED_AGAIN.to_owned(),
-                _ => wording::UPDATED.to_owned(),
-            },
+            what: wording::change(note.outcome).to_owned(),
         });
     }
 

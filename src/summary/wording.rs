@@ -7,7 +7,7 @@ use jiff::tz::TimeZone;
 use jiff::Timestamp;
 
 use super::model::{AttentionKind, MailboxHappening, MailboxNote, Staleness, Totals};
-use crate::domain::MailKind;
+use crate::domain::{MailKind, Outcome};
 use crate::store::OutboxState;
 
 impl AttentionKind {
@@ -213,10 +213,14 @@ pub(super) fn reply_failed(kind: MailKind, state: OutboxState, error: &str) -> S
     format!("{kind} reply {state}: {error}")
 }
 
-/// What a change since the previous summary was.
-pub(super) const CANCELLED: &str = "취소 (Cancelled)";
-pub(super) const APPLIED_AGAIN: &str = "재신청 (Applied again)";
-pub(super) const UPDATED: &str = "변경 (Updated)";
+/// What a change since the previous summary was, by the outcome of the message that made it.
+pub(super) fn change(outcome: Outcome) -> &'static str {
+    match outcome {
+        Outcome::Cancelled => "취소 (Cancelled)",
+        Outcome::Reopened => "재신청 (Applied again)",
+        _ => "변경 (Updated)",
+    }
+}
 
 /// The rows of `smebridge stats`: (label, value).
 pub(super) fn stats_rows(t: &Totals, needs_person: usize) -> Vec<(&'static str, String)> {
