@@ -74,7 +74,7 @@ impl Desk {
         let smtp = Arc::new(Smtp::new(&config.smtp)?);
         let store = Store::open(Instance::claim(&config.database.path)?)?;
         let bcc = config.smtp.bcc_self.then(|| config.own_address());
-        let sender = Sender::new(smtp, config.replies.limits, bcc);
+        let sender = Sender::new(smtp, config.replies.limits, bcc, Timestamp::now);
         Ok(Desk { config, store, replier, sender })
     }
 
@@ -200,7 +200,7 @@ impl Desk {
     /// the reply is marked `unknown` for staff. Only rows older than `sending_grace` are looked
     /// at, so that a copy still on its way is not missed.
     async fn resolve_interrupted_sends(&mut self, conn: &mut Connection) -> Result<()> {
-        self.sender.settle(&mut self.store, Timestamp::now).await?;
+        self.sender.settle(&mut self.store, Timestamp::now()).await?;
         let grace = jiff::SignedDuration::try_from(self.config.smtp.sending_grace)?;
         let before = Timestamp::now().checked_sub(grace)?;
         for (claim, message_id) in self.store.interrupted_sends(before)? {
@@ -225,7 +225,7 @@ impl Desk {
 
     /// Send the replies that are due.
     pub async fn send_due(&mut self, backoff: Backoff) -> Result<SendReport> {
-        self.sender.finish(&mut self.store, Timestamp::now, backoff).await
+        self.sender.finish(&mut self.store, Timestamp::now(), backoff).await
     }
 
     /// Remember that the mailbox was read whole, by a sync that began at `began` (on the daemon's

@@ -3,8 +3,9 @@
 //! `failed` when the server refused it for good or it kept failing for two days. Nothing is ever
 //! dropped silently: every outcome is written back to its row.
 //!
-//! No clock is read here: [`Sender::pump`] takes `now`; [`Sender::finish`] and [`Sender::settle`],
-//! which wait for sends, take the clock to read when each outcome is written.
+//! No clock is read here. Each pass is given `now`, its time: what is due, when a hold ends and
+//! when a retry is due are reckoned from it. When the server took a reply (`sent_at`, which the
+//! rate limits count) is stamped by the clock the [`Sender`] was made with.
 
 use std::time::Duration;
 
@@ -65,7 +66,8 @@ struct Claimed {
     envelope: Envelope,
 }
 
-type Outcome = (Claimed, Result<(), SendError>);
+/// A send's outcome: when the server took the reply, or why not.
+type Outcome = (Claimed, Result<Timestamp, SendError>);
 
 /// Hands replies to SMTP in the background while the daemon goes on recording mail.
 ///
@@ -79,6 +81,8 @@ pub struct Sender<T> {
     transport: Arc<T>,
     limits: ReplyLimits,
     bcc: Option<EmailAddress>,
+    /// Stamps when the server took a reply.
+    clock: fn() -> Timestamp,
     in_flight: JoinSet<Outcome>,
     /// Rows with an id up to this one were looked at in this pass (see [`Store::due_replies`]).
     after: i64,
@@ -89,11 +93,18 @@ pub struct Sender<T> {
 }
 
 impl<T: ReplyTransport + Send + Sync + 'static> Sender<T> {
-    pub fn new(transport: Arc<T>, limits: ReplyLimits, bcc: Option<EmailAddress>) -> Sender<T> {
+    /// `clock` stamps when the server took each reply (the daemon gives the system clock).
+    pub fn new(
+        transport: Arc<T>,
+        limits: ReplyLimits,
+        bcc: Option<EmailAddress>,
+        clock: fn() -> Timestamp,
+    ) -> Sender<T> {
         Sender {
             transport,
             limits,
             bcc,
+            clock,
             in_flight: JoinSet::new(),
             after: 0,
             attempted: HashSet::new(),
@@ -119,10 +130,12 @@ impl<T: ReplyTransport + Send + Sync + 'static> Sender<T> {
             for claimed in store.group(|store| claim(store, rows, now, limits, report))? {
                 let transport = Arc::clone(&self.transport);
                 let bcc = self.bcc.clone();
+                let clock = self.clock;
                 self.in_flight.spawn(async move {
                     let result = transport
                         .send(claimed.envelope.from.as_ref(), &claimed.envelope.to, bcc.as_ref(), &claimed.row.raw)
-                        .await;
+                        .await
+                        .map(|()| clock());
                     (claimed, result)
                 });
             }
@@ -131,34 +144,28 @@ impl<T: ReplyTransport + Send + Sync + 'static> Sender<T> {
     }
 
     /// Send every due reply once (`Backoff::Ignore`: every pending one), wait for all of them,
-    /// and return what this pass did. `clock` says when: read before each look at the queue and
-    /// each outcome written.
+    /// and return what this pass did.
     #[instrument(skip_all)]
-    pub async fn finish(
-        &mut self,
-        store: &mut Store,
-        clock: impl Fn() -> Timestamp,
-        backoff: Backoff,
-    ) -> Result<SendReport> {
+    pub async fn finish(&mut self, store: &mut Store, now: Timestamp, backoff: Backoff) -> Result<SendReport> {
         // A fresh look at the whole queue: rows passed over while pumping (not yet due then) count.
         self.after = 0;
         loop {
-            self.pump(store, clock(), backoff)?;
+            self.pump(store, now, backoff)?;
             let Some(joined) = self.in_flight.join_next().await else { break };
             let done: Vec<Outcome> = finished(joined).into_iter().collect();
-            self.record(store, &done, clock())?;
+            self.record(store, &done, now)?;
         }
         self.after = 0;
         self.attempted.clear();
         Ok(std::mem::take(&mut self.report))
     }
 
-    /// Wait for the replies in flight and write back their outcomes (at `clock`), starting no new
-    /// ones: after this, a row in `sending` is one an earlier process left there, not one of ours.
-    pub async fn settle(&mut self, store: &mut Store, clock: impl Fn() -> Timestamp) -> Result<()> {
+    /// Wait for the replies in flight and write back their outcomes, starting no new ones: after
+    /// this, a row in `sending` is one an earlier process left there, not one of ours.
+    pub async fn settle(&mut self, store: &mut Store, now: Timestamp) -> Result<()> {
         while let Some(joined) = self.in_flight.join_next().await {
             let done: Vec<Outcome> = finished(joined).into_iter().collect();
-            self.record(store, &done, clock())?;
+            self.record(store, &done, now)?;
         }
         Ok(())
     }
@@ -246,15 +253,15 @@ fn taken_meanwhile(id: i64) {
 fn write_outcome(
     store: &Store,
     claimed: &Claimed,
-    result: &Result<(), SendError>,
+    result: &Result<Timestamp, SendError>,
     now: Timestamp,
     report: &mut SendReport,
 ) -> Result<()> {
     let (claim, row) = (claimed.claim, &claimed.row);
     let attempts = claim.attempt;
     let held = match result {
-        Ok(()) => {
-            let held = store.mark_sent(claim, now)?;
+        Ok(sent_at) => {
+            let held = store.mark_sent(claim, *sent_at)?;
             if held {
                 info!(outbox = row.id, kind = %row.kind, "reply sent");
                 report.sent += 1;
@@ -316,7 +323,7 @@ mod tests {
         limits: ReplyLimits,
         bcc: Option<&EmailAddress>,
     ) -> Result<SendReport> {
-        Sender::new(transport, limits, bcc.cloned()).finish(store, || now, backoff).await
+        Sender::new(transport, limits, bcc.cloned(), Timestamp::now).finish(store, now, backoff).await
     }
 
     use crate::domain::{MailKind, Outcome, ReplyKind};
