@@ -4,7 +4,7 @@
 //! bytes per second; and one application carrying a 3 MB attachment (the size of a scanned
 //! business registration), with the SHA-256 the pipeline takes of every message for comparison.
 //!
-//! Field extraction on its own (`parse::fields::read`, labels → fields with their sources) is
+//! Field extraction on its own (`parse::steps::read_fields`, labels → fields with their sources) is
 //! measured on the decoded body texts of the fixture corpus, in texts and bytes per second.
 //!
 //! The mails are parsed with CRLF line endings, as they come from IMAP.
@@ -16,7 +16,7 @@ use std::path::{Path, PathBuf};
 
 use base64::Engine as _;
 use criterion::{black_box, criterion_group, criterion_main, BenchmarkId, Criterion, Throughput};
-use smebridge::parse::fields::read;
+use smebridge::parse::steps::read_fields as read;
 use smebridge::parse::{parse, sha256_hex, InProcess};
 
 /// Every `.eml` in `dir`, as (name, CRLF bytes), sorted by name.

@@ -7,8 +7,6 @@ use std::error::Error as _;
 use std::io::ErrorKind;
 use std::path::Path;
 
-use anyhow::Result;
-
 use crate::config::Config;
 use crate::imap::{ConnectError, Connection};
 use crate::reply::Replier;
@@ -22,6 +20,8 @@ pub struct Line {
     pub problem: Option<String>,
     /// Works, but should be fixed (printed, does not fail the check).
     pub warning: Option<String>,
+    /// What was found, printed after `ok` (e.g. where the reply templates come from).
+    pub note: Option<String>,
 }
 
 /// Run every check that can run; a check that depends on a failed one is skipped.
@@ -37,7 +37,13 @@ pub async fn check(path: &Path) -> Vec<Line> {
             return lines;
         }
     };
-    lines.push(outcome("reply templates", Replier::new(&config).map(drop)));
+    lines.push(match Replier::new(&config) {
+        Ok(replier) => {
+            let origins = replier.template_origins();
+            Line { warning: origins.warning(), note: Some(origins.describe()), ..ok("reply templates") }
+        }
+        Err(e) => failed("reply templates", format!("{e:#}")),
+    });
     lines.push(database(&config.database.path));
 
     let imap = match Connection::open(&config.imap).await {
@@ -48,26 +54,22 @@ pub async fn check(path: &Path) -> Vec<Line> {
         }
         Err(e) => Err(explain_imap(&e)),
     };
-    lines.push(Line { what: "IMAP login and mailbox", problem: imap.err(), warning: None });
+    lines.push(Line { what: "IMAP login and mailbox", problem: imap.err(), warning: None, note: None });
 
     let smtp = match Smtp::new(&config.smtp) {
         Ok(smtp) => smtp.test_connection().await.map_err(|e| explain_smtp(&e, &config)),
         Err(e) => Err(format!("{e:#}")),
     };
-    lines.push(Line { what: "SMTP connection", problem: smtp.err(), warning: None });
+    lines.push(Line { what: "SMTP connection", problem: smtp.err(), warning: None, note: None });
     lines
 }
 
 fn ok(what: &'static str) -> Line {
-    Line { what, problem: None, warning: None }
+    Line { what, problem: None, warning: None, note: None }
 }
 
 fn failed(what: &'static str, problem: String) -> Line {
-    Line { what, problem: Some(problem), warning: None }
-}
-
-fn outcome(what: &'static str, result: Result<()>) -> Line {
-    Line { what, problem: result.err().map(|e| format!("{e:#}")), warning: None }
+    Line { what, problem: Some(problem), warning: None, note: None }
 }
 
 /// The database as it is, without creating or changing anything: an existing file must be a
@@ -90,7 +92,7 @@ pub fn database(path: &Path) -> Line {
                     "{shown} has mode {mode:04o}: other users of this machine can read it, and it holds personal data; chmod 600 {shown}"
                 )
             });
-            Line { what: WHAT, problem: None, warning }
+            Line { what: WHAT, problem: None, warning, note: None }
         }
         Err(e) if e.kind() == ErrorKind::NotFound => {
             let dir = path.parent().filter(|d| !d.as_os_str().is_empty()).unwrap_or(Path::new("."));

@@ -40,6 +40,8 @@ struct RawConfig {
     staff: RawStaff,
     database: RawDatabase,
     #[serde(default)]
+    center: RawCenter,
+    #[serde(default)]
     replies: RawReplies,
     #[serde(default)]
     security: RawSecurity,
@@ -108,6 +110,13 @@ struct RawStaff {
 #[serde(deny_unknown_fields)]
 struct RawDatabase {
     path: PathBuf,
+}
+
+#[derive(Debug, Default, Deserialize)]
+#[serde(deny_unknown_fields)]
+struct RawCenter {
+    name: Option<String>,
+    name_en: Option<String>,
 }
 
 #[derive(Debug, Default, Deserialize)]
@@ -216,6 +225,7 @@ pub struct Config {
     pub event: EventConfig,
     pub staff: StaffConfig,
     pub database: DatabaseConfig,
+    pub center: CenterConfig,
     pub replies: RepliesConfig,
     pub security: SecurityConfig,
 }
@@ -295,9 +305,24 @@ pub struct DatabaseConfig {
     pub path: PathBuf,
 }
 
+/// Who the replies are from: the signature under each reply.
+#[derive(Debug, Clone)]
+pub struct CenterConfig {
+    /// Under the Korean text, e.g. `중소기업 R&D 공유센터`. Default: the display name of
+    /// `[smtp] from` (else its address).
+    pub name: String,
+    /// Under the English text, e.g. `SME R&D Sharing Center`. Default: `name`.
+    pub name_en: String,
+}
+
 #[derive(Debug, Clone)]
 pub struct RepliesConfig {
+    /// Where reply templates that replace the built-in ones are looked for, file by file
+    /// (`ack.ko.txt.j2`, …); a template not found there is the built-in one.
     pub templates_dir: PathBuf,
+    /// `templates_dir` was written in the file (not the default `templates`): a directory that
+    /// does not exist is then worth a warning (a typo would silently mean the built-in texts).
+    pub templates_dir_set: bool,
     pub limits: ReplyLimits,
     /// Send inquiries a short "passed to staff" reply (off by default).
     pub answer_inquiries: bool,
@@ -446,8 +471,19 @@ impl Config {
         }
 
         let database = DatabaseConfig { path: resolve(raw.database.path) };
+        let center = {
+            let r = raw.center;
+            let fallback = smtp.from.name.clone().filter(|n| !n.trim().is_empty());
+            let name = match r.name {
+                Some(name) => non_empty("center.name", &name)?,
+                None => fallback.unwrap_or_else(|| smtp.from.email.to_string()).trim().to_owned(),
+            };
+            let name_en = r.name_en.map(|n| non_empty("center.name_en", &n)).transpose()?;
+            CenterConfig { name_en: name_en.unwrap_or_else(|| name.clone()), name }
+        };
         let r = raw.replies;
         let replies = RepliesConfig {
+            templates_dir_set: r.templates_dir.is_some(),
             templates_dir: resolve(r.templates_dir.unwrap_or_else(|| PathBuf::from("templates"))),
             limits: ReplyLimits {
                 per_sender_per_day: r.max_per_sender_per_day.unwrap_or(5),
@@ -468,7 +504,7 @@ impl Config {
             },
         };
 
-        Ok(Config { path: path.to_owned(), imap, smtp, event, staff, database, replies, security })
+        Ok(Config { path: path.to_owned(), imap, smtp, event, staff, database, center, replies, security })
     }
 
     /// The center's own address (`From:` of replies). Mail from it is never answered.
@@ -551,10 +587,37 @@ mod tests {
         assert_eq!(deadline.strftime("%Y-%m-%d %H:%M:%S").to_string(), "2022-11-17 23:59:59");
         let starts = config.event.starts_at.to_zoned(seoul.clone());
         assert_eq!(starts.strftime("%A %Y-%m-%d %H:%M").to_string(), "Friday 2022-11-18 13:30");
-        assert!(config.event.venue.contains("Banyan Tree"));
+        assert_eq!(config.event.venue, "Banyan Tree Club & Spa Seoul, Festa Hall");
+        assert_eq!(
+            config.event.name,
+            "중소기업 기술혁신을 위한 산학협력 전략 및 사례 공유 워크숍 (Industry-University Cooperation Strategies and Cases for SME Technology Innovation)"
+        );
+        assert_eq!(config.center.name, "중소기업 R&D 공유센터");
+        assert_eq!(config.center.name_en, "SME R&D Sharing Center");
+        assert_eq!(config.smtp.from.name.as_deref(), Some("중소기업 R&D 공유센터"));
         assert_eq!(config.own_address().as_str(), "smebridge@kaist.ac.kr");
         assert_eq!(config.imap.mailbox, "INBOX");
         assert!(config.database.path.is_absolute());
+    }
+
+    #[test]
+    fn the_center_defaults_to_the_from_name_and_its_english_name_to_the_korean_one() {
+        let without = |text: &str| {
+            text.lines()
+                .filter(|l| !l.starts_with("name = \"중소기업 R&D 공유센터\"") && !l.starts_with("name_en ="))
+                .collect::<Vec<_>>()
+                .join("\n")
+        };
+        let config = load(&without(EXAMPLE)).unwrap();
+        assert_eq!(config.center.name, "중소기업 R&D 공유센터", "the display name of [smtp] from");
+        assert_eq!(config.center.name_en, "중소기업 R&D 공유센터");
+        let bare = without(EXAMPLE)
+            .replace("from = \"중소기업 R&D 공유센터 <smebridge@kaist.ac.kr>\"", "from = \"smebridge@kaist.ac.kr\"");
+        assert_eq!(load(&bare).unwrap().center.name, "smebridge@kaist.ac.kr");
+        let text = EXAMPLE.replace("name_en = \"SME R&D Sharing Center\"", "name_en = \" \"");
+        assert!(format!("{:#}", load(&text).unwrap_err()).contains("center.name_en must not be empty"));
+        let text = EXAMPLE.replace("[center]", "[center]\nmotto = \"x\"");
+        assert!(format!("{:#}", load(&text).unwrap_err()).contains("motto"));
     }
 
     #[test]

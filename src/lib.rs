@@ -11,7 +11,10 @@
 //! - [`imap`] connects to the mailbox, lists UIDs, fetches raw messages (`BODY.PEEK[]`) and waits
 //!   for new mail with IDLE (or polls).
 //! - [`parse`] turns raw bytes into an [`parse::Inbound`]: decoded headers, body text and the
-//!   applicant's fields. It never fails: what it cannot read it records as a problem.
+//!   applicant's fields. It never fails: what it cannot read it records as a problem. Behind a
+//!   narrow facade, `parse/message/` reads the mail (structure, headers, charsets, bodies),
+//!   `parse/applicant/` the applicant from text, and `parse/attachments/` lists the attachments
+//!   and turns attached forms into text, one file per format.
 //! - [`domain`] holds the typed values (email addresses, applications) and the pure decisions
 //!   (is it late? is it automatic mail? is it a duplicate?), which take every input as an argument.
 //! - [`store`] is the SQLite database, the source of truth: every message with its raw bytes, the

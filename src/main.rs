@@ -107,7 +107,7 @@ fn main() -> ExitCode {
     match run(cli) {
         Ok(code) => code,
         Err(e) => {
-            eprintln!("smebridge: {e:#}");
+            logging::fatal(&format!("{e:#}"));
             ExitCode::FAILURE
         }
     }
@@ -203,7 +203,10 @@ fn run(cli: Cli) -> Result<ExitCode> {
             let mut all_ok = true;
             for line in &lines {
                 match &line.problem {
-                    None => println!("ok      {}", line.what),
+                    None => match &line.note {
+                        Some(note) => println!("ok      {}: {note}", line.what),
+                        None => println!("ok      {}", line.what),
+                    },
                     Some(problem) => {
                         all_ok = false;
                         println!("FAILED  {}: {problem}", line.what);

@@ -1,5 +1,7 @@
 //! Replies to applicants: rendered from the templates in `config/templates/` (Korean first,
-//! English below) into a complete RFC 5322 message, ready for the outbox.
+//! English below) into a complete RFC 5322 message, ready for the outbox. The templates are
+//! built in; `[replies] templates_dir` replaces them file by file ([`templates`]). Each is
+//! signed with the center's name from `[center]`.
 //!
 //! Every reply carries `Auto-Submitted: auto-replied` (RFC 3834), `In-Reply-To` and `References`
 //! naming the applicant's message, our loop-marker header, and a Message-ID of ours that is fixed
@@ -11,7 +13,7 @@
 //! a configuration error (reported by `smebridge check` and at start-up), not a failure at send
 //! time.
 
-use std::path::Path;
+mod templates;
 
 use anyhow::{Context, Result};
 use jiff::{Timestamp, Zoned};
@@ -19,19 +21,27 @@ use lettre::message::header::{Header, HeaderName, HeaderValue};
 use lettre::message::{Mailbox, Message, SinglePart};
 use serde::Serialize;
 
-use crate::config::{Config, EventConfig};
+use crate::config::{CenterConfig, Config, EventConfig};
 pub use crate::domain::ReplyKind;
 use crate::domain::{ApplicantFields, Change, EmailAddress, MailKind};
 use crate::parse::{clean_header_text, LOOP_HEADER};
 use crate::store::NewReply;
 
-/// The template files of a reply kind: `<stem>.ko.txt.j2` and `<stem>.en.txt.j2`.
-fn templates(kind: ReplyKind) -> [String; 2] {
-    let stem = match kind {
-        ReplyKind::Reopened => "ack",
-        other => other.as_str(),
-    };
-    [format!("{stem}.ko.txt.j2"), format!("{stem}.en.txt.j2")]
+pub use templates::{Origin, TemplateOrigins};
+
+/// The template files of each kind of reply (the kinds themselves are [`crate::domain::ReplyKind`]).
+impl ReplyKind {
+    fn template_stem(self) -> &'static str {
+        match self {
+            ReplyKind::Reopened => "ack",
+            other => other.as_str(),
+        }
+    }
+
+    fn templates(self) -> [String; 2] {
+        let stem = self.template_stem();
+        [format!("{stem}.ko.txt.j2"), format!("{stem}.en.txt.j2")]
+    }
 }
 
 /// Whom a reply goes to and what it answers.
@@ -60,24 +70,33 @@ pub struct ReplyFacts<'a> {
 
 pub struct Replier {
     env: minijinja::Environment<'static>,
+    origins: TemplateOrigins,
     from: Mailbox,
     envelope_from: Option<EmailAddress>,
     event: EventConfig,
+    center: CenterConfig,
 }
 
 impl Replier {
-    /// Load the templates and render each once with sample data.
+    /// Load the templates (the files in `[replies] templates_dir`, the built-in text for the
+    /// rest) and render each once with sample data.
     pub fn new(config: &Config) -> Result<Replier> {
-        let dir = &config.replies.templates_dir;
-        let env = load_templates(dir)?;
+        let (env, origins) = templates::load(&config.replies.templates_dir, config.replies.templates_dir_set)?;
         let replier = Replier {
             env,
+            origins,
             from: config.smtp.from.clone(),
             envelope_from: config.smtp.envelope_from.clone(),
             event: config.event.clone(),
+            center: config.center.clone(),
         };
-        replier.self_test().with_context(|| format!("a reply template in {} does not render", dir.display()))?;
+        replier.self_test()?;
         Ok(replier)
+    }
+
+    /// Where each template came from (`smebridge check` prints it).
+    pub fn template_origins(&self) -> &TemplateOrigins {
+        &self.origins
     }
 
     fn self_test(&self) -> Result<()> {
@@ -96,16 +115,20 @@ impl Replier {
             arrived_at: self.event.deadline,
             changes: &[change],
         };
-        for kind in ReplyKind::ALL {
-            self.body(kind, &facts).with_context(|| templates(kind).join(" / "))?;
+        let context = TemplateContext::new(&self.event, &self.center, &facts);
+        for (name, _) in templates::BUILT_IN {
+            self.env
+                .get_template(name)
+                .and_then(|t| t.render(&context))
+                .with_context(|| format!("{} does not render", self.origins.name_in_words(name)))?;
         }
         Ok(())
     }
 
     /// The text of a reply: both languages, the applicant's first.
     pub fn body(&self, kind: ReplyKind, facts: &ReplyFacts<'_>) -> Result<String> {
-        let context = TemplateContext::new(&self.event, facts);
-        let [ko, en] = templates(kind).map(|name| -> Result<String> {
+        let context = TemplateContext::new(&self.event, &self.center, facts);
+        let [ko, en] = kind.templates().map(|name| -> Result<String> {
             let text = self.env.get_template(&name)?.render(&context).with_context(|| name.clone())?;
             Ok(text.trim_end().to_owned())
         });
@@ -143,23 +166,6 @@ impl Replier {
             raw: message.formatted(),
         })
     }
-}
-
-fn load_templates(dir: &Path) -> Result<minijinja::Environment<'static>> {
-    let mut env = minijinja::Environment::new();
-    env.set_keep_trailing_newline(true);
-    env.set_undefined_behavior(minijinja::UndefinedBehavior::Strict);
-    for name in ReplyKind::ALL.into_iter().flat_map(templates) {
-        if env.get_template(&name).is_ok() {
-            continue; // shared by two kinds
-        }
-        let path = dir.join(&name);
-        let source = std::fs::read_to_string(&path)
-            .with_context(|| format!("cannot read the reply template {}", path.display()))?;
-        env.add_template_owned(name.clone(), source)
-            .with_context(|| format!("the reply template {} has a syntax error", path.display()))?;
-    }
-    Ok(env)
 }
 
 /// The longest reply subject, in characters: a sender's 100,000-character subject must not make
@@ -238,6 +244,7 @@ impl Header for LoopMarker {
 #[derive(Serialize)]
 struct TemplateContext<'a> {
     event: EventView<'a>,
+    center: CenterView<'a>,
     application_no: Option<String>,
     applicant: &'a ApplicantFields,
     attendees: u32,
@@ -258,6 +265,14 @@ struct EventView<'a> {
     deadline_en: String,
 }
 
+/// The signature: `{{ center.name }}` under the Korean text, `{{ center.name_en }}` under the
+/// English one.
+#[derive(Serialize)]
+struct CenterView<'a> {
+    name: &'a str,
+    name_en: &'a str,
+}
+
 #[derive(Serialize)]
 struct FieldLabel {
     ko: &'static str,
@@ -273,7 +288,7 @@ struct ChangeView<'a> {
 }
 
 impl<'a> TemplateContext<'a> {
-    fn new(event: &'a EventConfig, facts: &'a ReplyFacts<'a>) -> TemplateContext<'a> {
+    fn new(event: &'a EventConfig, center: &'a CenterConfig, facts: &'a ReplyFacts<'a>) -> TemplateContext<'a> {
         let zoned = |t: Timestamp| t.to_zoned(event.timezone.clone());
         TemplateContext {
             event: EventView {
@@ -285,6 +300,7 @@ impl<'a> TemplateContext<'a> {
                 deadline_ko: format_ko(&zoned(event.deadline)),
                 deadline_en: format_en(&zoned(event.deadline)),
             },
+            center: CenterView { name: &center.name, name_en: &center.name_en },
             application_no: facts.application_id.map(application_number),
             applicant: facts.fields,
             attendees: facts.fields.attendees.unwrap_or(1),

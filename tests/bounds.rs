@@ -12,8 +12,8 @@ mod common;
 use std::process::{Command, Stdio};
 
 use common::bombs::{self, ZipForm};
-use smebridge::parse::attachments::{extract_text, kind_of, ExtractError, FormKind, Limits};
-use smebridge::parse::limits;
+use smebridge::parse::steps as limits;
+use smebridge::parse::{extract_text, kind_of, ExtractError, FormKind, Limits};
 
 /// The bound the README promises for one pass.
 const MAX_RSS_KB: i64 = 128 * 1024;

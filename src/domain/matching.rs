@@ -8,7 +8,7 @@
 //! - both the name and the organization must be known, on the mail and on the application;
 //!   a name alone never matches (two 김민준 at two companies are two people);
 //! - the name is compared without its whitespace and case folded (`김 민준` = `김민준`, as forms
-//!   space out Korean names; `Jane  Doe` = `jane doe`), the organization by [`crate::parse::organization_key`] (`(주)한빛테크` =
+//!   space out Korean names; `Jane  Doe` = `jane doe`), the organization by [`organization_key`] (`(주)한빛테크` =
 //!   `한빛테크` = `㈜ 한빛 테크`);
 //! - exactly one application may match; with two or more, nothing matches and the mail is
 //!   treated as coming from a new applicant.
@@ -21,12 +21,58 @@ use super::ApplicantFields;
 #[must_use]
 pub fn match_key(fields: &ApplicantFields) -> Option<String> {
     let name = normalized_name(fields.name.as_deref()?);
-    let organization = crate::parse::organization_key(fields.organization.as_deref()?);
+    let organization = organization_key(fields.organization.as_deref()?);
     if name.is_empty() || organization.is_empty() {
         return None;
     }
     // U+001F (unit separator) cannot occur in either half: both are free of control characters.
     Some(format!("{name}\u{1f}{organization}"))
+}
+
+/// Legal-form marks removed by [`organization_key`].
+const LEGAL_FORMS_KO: &[&str] =
+    &["주식회사", "(주)", "㈜", "유한회사", "(유)", "재단법인", "(재)", "사단법인", "(사)", "합자회사", "(합)"];
+
+/// Legal-form words removed by [`organization_key`] (compared without dots
+/// and commas).
+const LEGAL_FORMS_EN: &[&str] =
+    &["inc", "co", "ltd", "coltd", "corp", "corporation", "llc", "limited", "company", "gmbh", "plc"];
+
+/// The form of an organization's name to match on: the name as written,
+/// without legal forms (`(주)`, `㈜`, `주식회사`, `Inc.`, `Co., Ltd.`, …),
+/// spaces and punctuation, lower-cased, full-width forms made ASCII.
+/// `(주)한빛테크`, `㈜ 한빛테크`, `주식회사 한빛테크` and `한빛테크(주)` all give
+/// `한빛테크`; `Example Co., Ltd.` gives `example`. Only for matching: the
+/// organization is always stored as written.
+#[must_use]
+fn organization_key(organization: &str) -> String {
+    let mut text: String = organization.chars().map(to_halfwidth).collect::<String>().to_lowercase();
+    for form in LEGAL_FORMS_KO {
+        text = text.replace(form, " ");
+    }
+    text.split(|c: char| is_space(c) || c == ',')
+        .filter(|word| {
+            let bare: String = word.chars().filter(|c| c.is_alphanumeric()).collect();
+            !LEGAL_FORMS_EN.contains(&bare.as_str())
+        })
+        .flat_map(str::chars)
+        .filter(|c| c.is_alphanumeric())
+        .collect()
+}
+
+/// Whitespace of any kind (incl. NBSP, U+3000) and zero-width characters (as the field reader
+/// in `parse` counts it).
+fn is_space(c: char) -> bool {
+    c.is_whitespace() || matches!(c, '\u{200B}' | '\u{200C}' | '\u{200D}' | '\u{2060}' | '\u{FEFF}')
+}
+
+/// Full-width ASCII forms (`０`, `－`, `＋`, `：`…) to ASCII, U+3000 to space.
+fn to_halfwidth(c: char) -> char {
+    match c {
+        '\u{FF01}'..='\u{FF5E}' => char::from_u32(u32::from(c) - 0xFEE0).unwrap_or(c),
+        '\u{3000}' => ' ',
+        _ => c,
+    }
 }
 
 /// `name` without whitespace, lower-cased.
@@ -108,5 +154,25 @@ mod tests {
         let mail = person(Some("이서연"), Some("다온소재"));
         assert_eq!(same_applicant(&mail, [(1, &first), (2, &second), (3, &other)]), None);
         assert_eq!(same_applicant(&mail, [(1, &first), (3, &other)]), Some(1));
+    }
+
+    #[test]
+    fn organization_keys() {
+        for (written, key) in [
+            ("(주)한빛테크", "한빛테크"),
+            ("㈜한빛테크", "한빛테크"),
+            ("주식회사 한빛테크", "한빛테크"),
+            ("한빛테크(주)", "한빛테크"),
+            ("（주） 한빛 테크", "한빛테크"),
+            ("Example Co., Ltd.", "example"),
+            ("Example Co.,Ltd", "example"),
+            ("Example Bio Inc.", "examplebio"),
+            ("EXAMPLE BIO, INC", "examplebio"),
+            ("Example Robotics Corp.", "examplerobotics"),
+            ("(재)한국정밀소재연구원", "한국정밀소재연구원"),
+            ("Cobalt Labs", "cobaltlabs"),
+        ] {
+            assert_eq!(organization_key(written), key, "{written}");
+        }
     }
 }

@@ -8,12 +8,11 @@ use anyhow::{Context, Result};
 use tracing::warn;
 
 use super::{answer, confine, fault, read_input, run, Limits};
-use crate::parse::attachments::{self, FormKind};
-use crate::parse::{FormReader, InProcess, Unreadable};
+use crate::parse::{self, FormKind, FormReader, InProcess, Unreadable};
 
 /// The form reader's limits.
 ///
-/// Memory: 96 MiB of data. The readers are budgeted by [`attachments::Limits`]: an input of at
+/// Memory: 96 MiB of data. The readers are budgeted by [`parse::Limits`]: an input of at
 /// most 30 MiB and at most 50 MiB inflated, counted as it is inflated — 80 MiB for a form at the
 /// very limits, and the 16 MiB left is room for the readers' own tables and the text. A real
 /// application form (tens to hundreds of kB) needs a few MiB. Nothing legitimate needs more, and
@@ -37,7 +36,7 @@ pub struct ChildForms;
 
 impl FormReader for ChildForms {
     fn read(&self, kind: &FormKind, bytes: &[u8]) -> Result<String, Unreadable> {
-        if *kind == FormKind::Text || bytes.len() > attachments::Limits::default().max_input_bytes {
+        if *kind == FormKind::Text || bytes.len() > parse::Limits::default().max_input_bytes {
             // Text needs no third-party parser; a form over the input limit is refused before
             // any parsing, here as in the child.
             return InProcess.read(kind, bytes);
@@ -88,7 +87,7 @@ pub fn serve_form(kind: &str, size: usize) -> Result<()> {
     fault::form();
     let kind = kind_by_name(kind).with_context(|| format!("unknown form kind {kind:?}"))?;
     let bytes = read_input(size)?;
-    match attachments::extract_text(&kind, &bytes, &attachments::Limits::default()) {
+    match parse::extract_text(&kind, &bytes, &parse::Limits::default()) {
         Ok(text) => answer("text", text.as_bytes()),
         Err(why) => answer("refused", why.to_string().as_bytes()),
     }

@@ -4,52 +4,53 @@
 //! Parsing never fails. A message that cannot be read still yields an `Inbound` (with whatever
 //! could be recovered) and a list of `problems`, so that it is recorded and shown to staff.
 //!
-//! The steps, each in its own module:
+//! Three private rooms, each pure (bytes or text in, values out):
 //!
-//! 1. [`limits`]: absurd structure (thousands of parts, deep nesting) is cut before parsing;
-//! 2. [`headers`]: raw 8-bit EUC-KR in the header block, encoded words split inside a character
-//!    and ISO-2022-KR words are rewritten as UTF-8 so mail-parser reads them;
-//! 3. mail-parser finds the parts; [`body`] decodes the text bodies again from their bytes with
-//!    [`charset`] (unlabelled, mislabelled and ISO-2022-KR Korean), unwraps `format=flowed`,
-//!    converts HTML with [`html`], and picks the plain or HTML body that states more;
-//! 4. [`fields`] reads the applicant's `label: value` lines (and tables and lists of people) above
-//!    any quoted mail; [`forward`] recognises a forwarded application, whose fields and sender
-//!    then count; [`signature`] and [`guess`] fill what no label states from the signature block
-//!    and the display name;
-//! 5. when the mail's own text states no fields, [`forms`] reads the attached application form
-//!    through the [`FormReader`] the caller passes: in a child process with resource limits in
-//!    the daemon (`crate::isolate`), in-process in tests ([`InProcess`]).
+//! - `message/`: the message as mail. Absurd structure (thousands of parts, deep nesting) is cut
+//!   before parsing; raw 8-bit EUC-KR in the header block, encoded words split inside a
+//!   character and ISO-2022-KR words are rewritten as UTF-8 so mail-parser reads them;
+//!   mail-parser finds the parts; the text bodies are decoded again from their bytes
+//!   (unlabelled, mislabelled and ISO-2022-KR Korean), `format=flowed` is unwrapped, HTML
+//!   converted, and the plain or HTML body that states more is picked; the automatic-mail
+//!   signals are read.
+//! - `applicant/`: text → the applicant. `label: value` lines (and tables and lists of people)
+//!   above any quoted mail; an inline forward, whose fields and sender then count; the signature
+//!   block and the display name for what no label states; notes, and values that look wrong.
+//! - `attachments/`: every attachment listed; attached forms (HWP, HWPX, DOCX, XLSX, PDF, also
+//!   inside a `winmail.dat`) turned into text, one file per format.
+//!
+//! What they read is combined here: the mail's own text first; when it states no fields, a
+//! forwarded mail (inline, or attached as message/rfc822, parsed on its own) or the attached
+//! application form, read through the [`FormReader`] the caller passes — in a child process
+//! with resource limits in the daemon (`crate::isolate`), in-process in tests ([`InProcess`]);
+//! then the signature block and the display name where nothing is stated. Each value keeps
+//! where it was read ([`Source`]).
+//!
+//! The door is narrow: [`parse`] and [`explain`]; [`Inbound`] and the types of its fields;
+//! [`sha256_hex`] and [`synthesized_message_id`] (a message's identity); [`clean_header_text`],
+//! [`LOOP_HEADER`] and [`strip_quoted`] for replies and summaries; the form readers' entry
+//! ([`FormKind`], [`kind_of`], [`extract_text`], [`Limits`], [`ExtractError`]), which
+//! `crate::isolate` runs in its child; and [`steps`] for benchmarks and bounds tests.
 
-pub mod attachments;
-pub mod body;
-pub mod charset;
-pub mod doubts;
-pub mod fields;
-pub mod forms;
-pub mod forward;
-pub mod guess;
-pub mod headers;
-pub mod html;
-pub mod limits;
-pub mod notes;
-pub mod signature;
-pub mod source;
+mod applicant;
+mod attachments;
+mod explain;
+mod message;
 
-use std::panic::catch_unwind;
-
-use mail_parser::{MessageParser, MimeHeaders, PartType};
+use mail_parser::PartType;
 use sha2::{Digest, Sha256};
 
 use crate::domain::{
     looks_like_inquiry, prefers_english, wants_cancellation, ApplicantFields, AutoSignals, EmailAddress, ReturnPath,
 };
+use applicant::{Extracted, Fields, Guess};
 
-pub use fields::organization_key;
-pub use forms::{FormReader, InProcess, NoForms, Unreadable, MAX_FORMS_READ};
-pub use source::{FieldSources, Source};
-
-/// The header our replies carry so that a reply coming back is recognised as our own.
-pub const LOOP_HEADER: &str = "X-Smebridge-Loop";
+pub use applicant::{strip_quoted, FieldSources, Source};
+pub use attachments::{
+    extract_text, kind_of, Attachment, ExtractError, FormKind, FormReader, InProcess, Limits, NoForms, Unreadable,
+};
+pub use explain::explain;
+pub use message::{clean_header_text, LOOP_HEADER};
 
 /// A received message, decoded.
 #[derive(Debug, Clone)]
@@ -77,7 +78,7 @@ pub struct Inbound {
     /// An address the mail states under an email label (`이메일: …`); replies still go to the
     /// sender.
     pub stated_email: Option<String>,
-    /// Values that were found but look wrong, in words for staff (see [`doubts`]); the
+    /// Values that were found but look wrong, in words for staff (see `applicant/doubts.rs`); the
     /// application is stored for review with them.
     pub doubts: Vec<String>,
     /// Everyone the mail names as applicant or attendee, in order (usually just the applicant;
@@ -99,8 +100,8 @@ pub struct Inbound {
     /// `Authentication-Results` header values, topmost first.
     pub authentication_results: Vec<String>,
     /// Every attachment (name, type, size, hash), including the files in a `winmail.dat` and
-    /// the attachments of an attached forward; see [`attachments::list`].
-    pub attachments: Vec<attachments::Attachment>,
+    /// the attachments of an attached forward.
+    pub attachments: Vec<Attachment>,
     /// What could not be read, in words for staff.
     pub problems: Vec<String>,
 }
@@ -125,10 +126,10 @@ pub fn parse(raw: &[u8], sha256: &str, forms: &dyn FormReader) -> Inbound {
 /// never searched for further forwards (nor for forms).
 fn parse_at_depth(raw: &[u8], sha256: &str, depth: usize, forms: &dyn FormReader) -> Inbound {
     let mut problems = Vec::new();
-    let (raw, limit_problem) = limits::limit(raw);
+    let (raw, limit_problem) = message::limit(raw);
     problems.extend(limit_problem);
-    let repaired = headers::repair(raw);
-    let Some((message, structure_readable)) = mime_parse(&repaired) else {
+    let repaired = message::repair_headers(raw);
+    let Some((message, structure_readable)) = message::mime_parse(&repaired) else {
         problems.push("the message could not be parsed as MIME".to_owned());
         return unreadable(sha256, problems);
     };
@@ -140,16 +141,16 @@ fn parse_at_depth(raw: &[u8], sha256: &str, depth: usize, forms: &dyn FormReader
             None => (synthesized_message_id(sha256), true),
         };
 
-    let (from, from_name) = first_address(message.from());
+    let (from, from_name) = message::first_address(message.from());
     if from.is_none() {
         problems.push("no readable From address".to_owned());
     }
-    let (reply_to, _) = first_address(message.reply_to());
+    let (reply_to, _) = message::first_address(message.reply_to());
 
-    let signals = auto_signals(&message);
-    let return_path = return_path(message.header_raw("Return-Path"));
+    let signals = message::auto_signals(&message);
+    let return_path = message::return_path(message.header_raw("Return-Path"));
 
-    let body = if structure_readable { body::read(&message) } else { body::raw(&repaired) };
+    let body = if structure_readable { message::read_body(&message) } else { message::raw_body(&repaired) };
     // Structure mail-parser could not read has no attachments to list; the raw bytes are kept.
     let attachments =
         if structure_readable { attachments::list(&message, &attachments::Limits::default()) } else { Vec::new() };
@@ -163,13 +164,13 @@ fn parse_at_depth(raw: &[u8], sha256: &str, depth: usize, forms: &dyn FormReader
     }
 
     let subject = message.subject().map(clean_header_text);
-    let (field_text, _) = limits::truncate_text(&text, limits::MAX_FIELD_TEXT_BYTES);
+    let (field_text, _) = message::truncate_text(&text, message::MAX_FIELD_TEXT_BYTES);
     let mut read = Reading { depth, forms, problems: &mut problems };
     let applicant =
         read_applicant(&message, field_text, body.html, subject.as_deref(), from_name.as_deref(), &mut read);
     let stated = &applicant.stated;
     let states_fields = stated.name.is_some() || stated.organization.is_some() || stated.phone.is_some();
-    let own_text = fields::strip_quoted(field_text);
+    let own_text = applicant::strip_quoted(field_text);
     let cancel_requested = wants_cancellation(subject.as_deref(), own_text, states_fields);
     let inquiry = !cancel_requested && looks_like_inquiry(subject.as_deref(), own_text, states_fields);
     let english = prefers_english(subject.as_deref(), own_text);
@@ -184,7 +185,7 @@ fn parse_at_depth(raw: &[u8], sha256: &str, depth: usize, forms: &dyn FormReader
         (None, Some(_)) => Some(Source::Sender),
         (None, None) => None,
     };
-    let doubts = doubts::doubts(&doubts::Extracted {
+    let doubts = applicant::doubts(&Extracted {
         fields: &fields,
         stated_email: applicant.stated_email.as_deref(),
         applicant_email: applicant.forwarded_from.as_ref().or(from.as_ref()),
@@ -193,7 +194,7 @@ fn parse_at_depth(raw: &[u8], sha256: &str, depth: usize, forms: &dyn FormReader
     });
     let mut seen = std::collections::HashSet::new();
     problems.retain(|problem| seen.insert(problem.clone()));
-    let notes = notes::find_notes(field_text);
+    let notes = applicant::find_notes(field_text);
 
     Inbound {
         message_id,
@@ -220,21 +221,6 @@ fn parse_at_depth(raw: &[u8], sha256: &str, depth: usize, forms: &dyn FormReader
         authentication_results,
         attachments,
         problems,
-    }
-}
-
-/// mail-parser's reading of the message, and whether its MIME structure could be read.
-///
-/// mail-parser 0.11 has debug assertions that malformed MIME can reach (fuzzing found one:
-/// `Invalid part ID, could not find multipart.`); in a debug build they panic. Such a panic is
-/// caught here and the message is read again for its headers alone (`false`: the caller reads
-/// the body as raw text). Release builds do not have the assertions.
-fn mime_parse(raw: &[u8]) -> Option<(mail_parser::Message<'_>, bool)> {
-    match catch_unwind(|| MessageParser::default().parse(raw)) {
-        Ok(parsed) => parsed.map(|message| (message, true)),
-        Err(_) => {
-            catch_unwind(|| MessageParser::default().parse_headers(raw)).ok().flatten().map(|message| (message, false))
-        }
     }
 }
 
@@ -268,14 +254,6 @@ fn unreadable(sha256: &str, problems: Vec<String>) -> Inbound {
     }
 }
 
-/// The first address of an address header, and its display name.
-fn first_address(address: Option<&mail_parser::Address>) -> (Option<EmailAddress>, Option<String>) {
-    let Some(addr) = address.and_then(|a| a.first()) else { return (None, None) };
-    let email = addr.address().and_then(|a| EmailAddress::parse(a).ok());
-    let name = addr.name().map(clean_header_text).filter(|n| !n.is_empty());
-    (email, name)
-}
-
 /// Whose application a message carries and what it says.
 struct Applicant {
     /// What the mail states (labels, tables, lists).
@@ -286,7 +264,7 @@ struct Applicant {
     stated_email: Option<String>,
     people: Vec<String>,
     /// Guesses from the signature block and the display name.
-    guess: signature::Guess,
+    guess: Guess,
     /// Where each guess came from.
     guess_sources: FieldSources,
     /// The display name as written: the last resort for the name.
@@ -297,7 +275,7 @@ struct Applicant {
     forwarded_from_name: Option<String>,
     /// With `forwarded_from`: the source of the applicant's email.
     sender_source: Option<Source>,
-    /// A phone label whose value holds no phone number (see [`fields::Reading`]).
+    /// A phone label whose value holds no phone number (see [`applicant::Reading`]).
     unreadable_phone: Option<String>,
     /// An attendees label whose value is no usable count.
     unreadable_attendees: Option<String>,
@@ -345,9 +323,9 @@ impl Applicant {
 
 /// Guesses from the signature block of `text` and from the display name, the signature first,
 /// with where each came from.
-fn guesses(text: &str, display_name: Option<&str>) -> (signature::Guess, FieldSources) {
-    let signed = signature::from_signature(fields::strip_quoted(text));
-    let display = display_name.map(signature::from_display_name).unwrap_or_default();
+fn guesses(text: &str, display_name: Option<&str>) -> (Guess, FieldSources) {
+    let signed = applicant::from_signature(applicant::strip_quoted(text));
+    let display = display_name.map(applicant::from_display_name).unwrap_or_default();
     let source = |in_signature: bool, in_display: bool| {
         if in_signature {
             Some(Source::Signature)
@@ -386,15 +364,15 @@ fn read_applicant(
     from_name: Option<&str>,
     read: &mut Reading<'_>,
 ) -> Applicant {
-    let mut own = fields::read(text);
+    let mut own = applicant::read(text);
     if html {
         own.sources = own.sources.map(Source::in_html);
     }
     if read.depth > 0 || states(&own.fields) {
         return Applicant::own(own, guesses(text, from_name), from_name);
     }
-    if let Some(forward) = forward::find_inline(text, subject) {
-        let mut theirs = fields::read(&forward.body);
+    if let Some(forward) = applicant::find_inline_forward(text, subject) {
+        let mut theirs = applicant::read(&forward.body);
         if states(&theirs.fields) {
             // Line numbers in the forwarded body are lines of the body as read.
             let inside = |source: Source| {
@@ -423,7 +401,7 @@ fn read_applicant(
             inner.stated.name.is_some() || inner.stated.organization.is_some() || inner.stated.phone.is_some();
         if inner_states {
             let inside = |source: Source| source.forwarded(true);
-            let guess = signature::Guess {
+            let guess = Guess {
                 name: inner.fields.name.clone(),
                 organization: inner.fields.organization.clone(),
                 position: inner.fields.position.clone(),
@@ -446,13 +424,9 @@ fn read_applicant(
                 stated_sources,
                 stated_email: inner.stated_email,
                 people: inner.people,
-                ..Applicant::own(
-                    fields::Reading::default(),
-                    (signature::Guess::default(), FieldSources::default()),
-                    None,
-                )
+                ..Applicant::own(applicant::Reading::default(), (Guess::default(), FieldSources::default()), None)
             };
-            let none = (signature::Guess::default(), FieldSources::default());
+            let none = (Guess::default(), FieldSources::default());
             let statements = Applicant::own(own, none, None).then(theirs);
             return Applicant {
                 guess,
@@ -466,7 +440,7 @@ fn read_applicant(
             };
         }
     }
-    let forms = forms::attached_form(message, read.forms);
+    let forms = attachments::attached_form(message, read.forms);
     read.problems.extend(forms.problems);
     if let Some((attachment, mut form)) = forms.found {
         // The application form filled in and attached: its fields, completed by what the mail
@@ -474,7 +448,7 @@ fn read_applicant(
         form.sources = form.sources.map(|source| source.in_form(&attachment));
         let guessed = guesses(text, from_name);
         let mine = Applicant::own(own, guessed, from_name);
-        return mine.then(Applicant::own(form, (signature::Guess::default(), FieldSources::default()), None));
+        return mine.then(Applicant::own(form, (Guess::default(), FieldSources::default()), None));
     }
     Applicant::own(own, guesses(text, from_name), from_name)
 }
@@ -482,7 +456,7 @@ fn read_applicant(
 impl Applicant {
     /// The applicant of the sender's own text, with the guesses `guessed` and the sender's
     /// display name.
-    fn own(found: fields::Reading, guessed: (signature::Guess, FieldSources), display_name: Option<&str>) -> Applicant {
+    fn own(found: applicant::Reading, guessed: (Guess, FieldSources), display_name: Option<&str>) -> Applicant {
         let (guess, guess_sources) = guessed;
         Applicant {
             stated: stated_fields(&found.fields),
@@ -520,11 +494,11 @@ impl Applicant {
 
 /// Whether extracted fields state anything that makes an application: a name, an organization
 /// or a phone number.
-fn states(found: &fields::Fields) -> bool {
+fn states(found: &Fields) -> bool {
     found.name.is_some() || found.organization.is_some() || found.phone.is_some()
 }
 
-fn stated_fields(found: &fields::Fields) -> ApplicantFields {
+fn stated_fields(found: &Fields) -> ApplicantFields {
     ApplicantFields {
         name: found.name.clone(),
         organization: found.organization.clone(),
@@ -536,8 +510,8 @@ fn stated_fields(found: &fields::Fields) -> ApplicantFields {
 
 /// The forwarder's own statements first, then the forwarded mail's (people likewise), as an
 /// applicant whose other parts the caller fills in.
-fn merged(own: fields::Reading, theirs: fields::Reading) -> Applicant {
-    let none = || (signature::Guess::default(), FieldSources::default());
+fn merged(own: applicant::Reading, theirs: applicant::Reading) -> Applicant {
+    let none = || (Guess::default(), FieldSources::default());
     Applicant::own(own, none(), None).then(Applicant::own(theirs, none(), None))
 }
 
@@ -580,128 +554,22 @@ fn attached_message(message: &mail_parser::Message<'_>, forms: &dyn FormReader) 
         .iter()
         .filter_map(|&id| message.parts.get(usize::try_from(id).ok()?))
         .find(|part| matches!(part.body, PartType::Message(_)))?;
-    let bytes = body::part_bytes(message, part)?;
+    let bytes = message::part_bytes(message, part)?;
     Some(parse_at_depth(&bytes, &sha256_hex(&bytes), 1, forms))
 }
 
-/// A readable account of what was read from a message and from where, for `smebridge parse`:
-/// each field with its value and its source, the doubts and problems, then the body text as
-/// read (the lines that the sources count).
-pub fn explain(inbound: &Inbound) -> String {
-    let opt = |v: &Option<String>| v.clone().unwrap_or_else(|| "-".to_owned());
-    let mut out = String::new();
-    let mut line = |label: &str, value: String| out.push_str(&format!("{label:<14}{value}\n"));
-    line(
-        "message-id",
-        format!("{}{}", inbound.message_id, if inbound.message_id_synthesized { " (synthesized)" } else { "" }),
-    );
-    line(
-        "from",
-        format!(
-            "{} {}",
-            inbound.from.as_ref().map(|a| a.to_string()).unwrap_or_else(|| "-".into()),
-            inbound.from_name.as_deref().map(|n| format!("({n})")).unwrap_or_default()
-        ),
-    );
-    line("reply-to", inbound.reply_to.as_ref().map(|a| a.to_string()).unwrap_or_else(|| "-".into()));
-    line("subject", opt(&inbound.subject));
-    line("return-path", format!("{:?}", inbound.return_path));
-    line("signals", format!("{:?}", inbound.signals));
-    let applicant_email = inbound.forwarded_from.as_ref().or(inbound.from.as_ref()).map(|a| a.to_string());
-    let fields = &inbound.fields;
-    let sources = &inbound.sources;
-    let attendees = fields.attendees.map(|a| a.to_string());
-    for (label, value, source) in [
-        ("name", &fields.name, &sources.name),
-        ("organization", &fields.organization, &sources.organization),
-        ("position", &fields.position, &sources.position),
-        ("phone", &fields.phone, &sources.phone),
-        ("email", &applicant_email, &sources.email),
-        ("stated email", &inbound.stated_email, &sources.stated_email),
-        ("attendees", &attendees, &sources.attendees),
-    ] {
-        if label == "stated email" && value.is_none() {
-            continue;
-        }
-        let from = source.as_ref().map(|s| format!("  ← {s}")).unwrap_or_default();
-        line(label, format!("{}{from}", opt(value)));
-    }
-    line("people", if inbound.people.is_empty() { "-".into() } else { inbound.people.join(", ") });
-    line("notes", inbound.notes.clone().unwrap_or_else(|| "-".into()));
-    if inbound.forwarded_from.is_some() || inbound.forwarded_from_name.is_some() {
-        let address = inbound.forwarded_from.as_ref().map(|a| a.to_string()).unwrap_or_else(|| "-".into());
-        let name = inbound.forwarded_from_name.as_deref().map(|n| format!(" ({n})")).unwrap_or_default();
-        line("forwarded", format!("{address}{name}"));
-    }
-    let intent = if inbound.cancel_requested {
-        "asks to cancel"
-    } else if inbound.inquiry {
-        "asks a question (inquiry)"
-    } else {
-        "application"
-    };
-    line("intent", intent.into());
-    line("language", if inbound.english { "English first".into() } else { "Korean first".into() });
-    line("doubts", if inbound.doubts.is_empty() { "none".into() } else { inbound.doubts.join("; ") });
-    line("problems", if inbound.problems.is_empty() { "none".into() } else { inbound.problems.join("; ") });
-    out.push_str("--- body text as read (line numbers as in the sources) ---\n");
-    for (number, text) in inbound.text.trim_end().lines().enumerate() {
-        out.push_str(&format!("{:>4}  {text}\n", number + 1));
-    }
-    out.truncate(out.trim_end().len());
-    out
-}
+/// Single steps of [`parse`] on their own, for the benchmarks and the resource-bound tests that
+/// measure one step; the rest of smebridge calls [`parse`].
+pub mod steps {
+    /// The MIME pre-scan: the part of a message that is parsed, and the problem recorded when
+    /// that is not all of it (too many parts, nesting too deep).
+    pub use super::message::limit;
 
-fn auto_signals(message: &mail_parser::Message<'_>) -> AutoSignals {
-    let mut signals = AutoSignals::default();
-    for (name, value) in message.headers_raw() {
-        let value = value.trim();
-        match name.to_ascii_lowercase().as_str() {
-            "auto-submitted" => signals.auto_submitted.get_or_insert_with(|| first_token(value)),
-            "precedence" => signals.precedence.get_or_insert_with(|| first_token(value)),
-            "x-auto-response-suppress" => signals.x_auto_response_suppress.get_or_insert_with(|| value.to_owned()),
-            "x-autoreply" | "x-autorespond" | "x-autogenerated" => {
-                signals.autoreply_header = true;
-                continue;
-            }
-            lower if lower.starts_with("list-") => signals.list_header.get_or_insert_with(|| name.to_owned()),
-            lower if lower == LOOP_HEADER.to_ascii_lowercase() => {
-                signals.loop_marker = true;
-                continue;
-            }
-            _ => continue,
-        };
+    /// Field extraction from a body text as read (labels, tables, lists of people → the
+    /// applicant's fields, with where each was read). What it returns is for measuring only.
+    pub fn read_fields(text: &str) -> impl std::fmt::Debug {
+        super::applicant::read(text)
     }
-    signals.is_report = message
-        .content_type()
-        .map(|ct| {
-            ct.ctype().eq_ignore_ascii_case("multipart")
-                && ct.subtype().is_some_and(|s| s.eq_ignore_ascii_case("report"))
-        })
-        .unwrap_or(false);
-    signals
-}
-
-/// `auto-replied; reason=...` → `auto-replied`.
-fn first_token(value: &str) -> String {
-    value.split(';').next().unwrap_or("").trim().to_owned()
-}
-
-fn return_path(raw: Option<&str>) -> ReturnPath {
-    let Some(raw) = raw else { return ReturnPath::Absent };
-    let inner = raw.trim().trim_start_matches('<').trim_end_matches('>').trim();
-    if inner.is_empty() {
-        ReturnPath::Null
-    } else {
-        ReturnPath::Address(inner.to_owned())
-    }
-}
-
-/// Header text fit to be shown or reused: decoded already, here stripped of line breaks and
-/// every other control character, and of surrounding space.
-pub fn clean_header_text(text: &str) -> String {
-    let cleaned: String = text.chars().map(|c| if c.is_control() { ' ' } else { c }).collect();
-    cleaned.split_whitespace().collect::<Vec<_>>().join(" ")
 }
 
 #[cfg(test)]

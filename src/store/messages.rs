@@ -10,7 +10,7 @@ use super::applications::write_application;
 use super::outbox::insert_reply;
 use super::{ApplicationWrite, Cached, Details, MailboxUid, NewReply, Store};
 use crate::domain::{match_key, EmailAddress, Outcome, ReadState};
-use crate::parse::attachments::Attachment;
+use crate::parse::Attachment;
 
 /// A message as recorded.
 #[derive(Debug, Clone)]

@@ -9,7 +9,7 @@ use rusqlite::Connection;
 use super::*;
 use crate::domain::{ApplicantFields, EmailAddress, MailKind, Outcome, ReplyKind, Status};
 use crate::instance::Instance;
-use crate::parse::attachments::Attachment;
+use crate::parse::Attachment;
 
 /// A store open for writing, the database claimed.
 pub(super) fn open(path: &Path) -> Store {

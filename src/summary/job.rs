@@ -243,7 +243,7 @@ fn gather(
 fn excerpt(raw: &[u8]) -> String {
     // Only the text is wanted: no attached form is read (here, in the daemon's own process).
     let inbound = crate::parse::parse(raw, &crate::parse::sha256_hex(raw), &crate::parse::NoForms);
-    let own = crate::parse::fields::strip_quoted(&inbound.text);
+    let own = crate::parse::strip_quoted(&inbound.text);
     own.split_whitespace().collect::<Vec<_>>().join(" ").chars().take(200).collect()
 }
 

@@ -5,7 +5,7 @@
 //! that start with a notes label followed by `:`, `：` or a tab (a form row), and "nothing"
 //! answers (`없음`, `none`, `-`) are no notes.
 
-use super::fields::strip_quoted;
+use super::quoted::strip_quoted;
 
 /// Labels that introduce notes. Compared without spaces; ASCII case-insensitively.
 const LABELS: &[&str] = &[

@@ -157,8 +157,10 @@ pub fn decode(bytes: &[u8], label: Option<&str>) -> Decoded {
 }
 
 /// Whether the bytes, read as `label` alone, would lose or garble text that [`decode`] reads
-/// cleanly: the case where re-decoding a header is worth it.
-pub fn label_misreads(bytes: &[u8], label: Option<&str>) -> bool {
+/// cleanly: the case where re-decoding a header is worth it. (`headers.rs` asks
+/// [`reads_as_labelled`] word by word; this states the rule its unit test checks.)
+#[cfg(test)]
+fn label_misreads(bytes: &[u8], label: Option<&str>) -> bool {
     !reads_as_labelled(bytes, label) && !decode(bytes, label).lossy
 }
 
@@ -209,10 +211,7 @@ pub fn is_hangul(c: char) -> bool {
     ('\u{AC00}'..='\u{D7A3}').contains(&c)
 }
 
-// ---------------------------------------------------------------------------
-// ISO-2022-KR
-// ---------------------------------------------------------------------------
-
+// ISO-2022-KR control bytes (RFC 1557).
 const ESC: u8 = 0x1B;
 const SO: u8 = 0x0E;
 const SI: u8 = 0x0F;

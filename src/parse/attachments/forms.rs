@@ -1,9 +1,9 @@
 //! Reading attached application forms, through an injected [`FormReader`].
 //!
-//! The formats (HWP, HWPX, DOCX, XLSX, PDF) are read by third-party parsers ([`attachments`]),
+//! The formats (HWP, HWPX, DOCX, XLSX, PDF) are read by third-party parsers ([`super`]),
 //! and a parser that aborts, overflows its stack or allocates until the kernel steps in takes
-//! its whole process with it; `catch_unwind` cannot help. So [`super::parse`] does not call
-//! [`attachments::extract_text`] itself: the caller hands it a reader. The daemon and
+//! its whole process with it; `catch_unwind` cannot help. So [`crate::parse::parse`] does not
+//! call [`extract_text`] itself: the caller hands it a reader. The daemon and
 //! `smebridge parse` pass `crate::isolate::ChildForms`, which reads each form in a child process
 //! with memory, CPU and wall-clock limits; unit tests, golden tests and benchmarks pass
 //! [`InProcess`] (their binaries are not smebridge and cannot run themselves as a child).
@@ -14,8 +14,10 @@
 
 use mail_parser::MimeHeaders;
 
-use super::{attachments, clean_header_text, fields, states};
+use super::tnef::unwrap_tnef;
+use super::{extract_text, kind_of, FormKind, Limits};
 use crate::domain::Stopped;
+use crate::parse::{applicant, clean_header_text, states};
 
 /// Most attached forms read for one message; the rest are listed with the message, not read.
 pub const MAX_FORMS_READ: usize = 8;
@@ -24,7 +26,7 @@ pub const MAX_FORMS_READ: usize = 8;
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub enum Unreadable {
     /// The reader refused it: encrypted, unsupported, broken, over its budget (an
-    /// [`attachments::ExtractError`], in words).
+    /// [`ExtractError`](super::ExtractError), in words).
     Refused(String),
     /// The reader's process died or overran its limits.
     Stopped(Stopped),
@@ -39,20 +41,19 @@ impl std::fmt::Display for Unreadable {
     }
 }
 
-/// Turns an attached form into text (the layout [`attachments`] describes).
+/// Turns an attached form into text (in the layout [`extract_text`] gives).
 pub trait FormReader {
-    fn read(&self, kind: &attachments::FormKind, bytes: &[u8]) -> Result<String, Unreadable>;
+    fn read(&self, kind: &FormKind, bytes: &[u8]) -> Result<String, Unreadable>;
 }
 
-/// Reads forms in this process, with [`attachments::Limits::default`]. For tests, benchmarks
+/// Reads forms in this process, with [`Limits::default`]. For tests, benchmarks
 /// and the child process itself; never for the daemon (see the module docs).
 #[derive(Debug, Clone, Copy, Default)]
 pub struct InProcess;
 
 impl FormReader for InProcess {
-    fn read(&self, kind: &attachments::FormKind, bytes: &[u8]) -> Result<String, Unreadable> {
-        attachments::extract_text(kind, bytes, &attachments::Limits::default())
-            .map_err(|e| Unreadable::Refused(e.to_string()))
+    fn read(&self, kind: &FormKind, bytes: &[u8]) -> Result<String, Unreadable> {
+        extract_text(kind, bytes, &Limits::default()).map_err(|e| Unreadable::Refused(e.to_string()))
     }
 }
 
@@ -62,29 +63,29 @@ impl FormReader for InProcess {
 pub struct NoForms;
 
 impl FormReader for NoForms {
-    fn read(&self, _: &attachments::FormKind, _: &[u8]) -> Result<String, Unreadable> {
+    fn read(&self, _: &FormKind, _: &[u8]) -> Result<String, Unreadable> {
         Ok(String::new())
     }
 }
 
 /// What reading the attached forms gave.
 #[derive(Debug, Default)]
-pub(super) struct Forms {
+pub struct Forms {
     /// The fields of the first form that states any, and the form's file name.
-    pub found: Option<(String, fields::Reading)>,
+    pub found: Option<(String, applicant::Reading)>,
     /// Forms that could not be read, and forms left unread past [`MAX_FORMS_READ`], in words.
     pub problems: Vec<String>,
 }
 
 /// The fields of the first attached form (HWP, HWPX, DOCX, XLSX, PDF, text; also inside an
 /// Outlook `winmail.dat`) that states any, read with `reader`; and what could not be read.
-pub(super) fn attached_form(message: &mail_parser::Message<'_>, reader: &dyn FormReader) -> Forms {
-    let limits = attachments::Limits::default();
+pub fn attached_form(message: &mail_parser::Message<'_>, reader: &dyn FormReader) -> Forms {
+    let limits = Limits::default();
     let mut forms = Forms::default();
     let mut read_so_far = 0;
     // `None`: go on with the next attachment; `Some(true)`: found; `Some(false)`: stop (cap).
     let mut read = |name: Option<&str>, content_type: Option<&str>, bytes: &[u8], forms: &mut Forms| -> Option<bool> {
-        let kind = attachments::kind_of(name, content_type, bytes)?;
+        let kind = kind_of(name, content_type, bytes)?;
         let shown_name =
             name.map(clean_header_text).filter(|n| !n.is_empty()).unwrap_or_else(|| "(no file name)".to_owned());
         if read_so_far == MAX_FORMS_READ {
@@ -96,7 +97,7 @@ pub(super) fn attached_form(message: &mail_parser::Message<'_>, reader: &dyn For
         read_so_far += 1;
         match reader.read(&kind, bytes) {
             Ok(text) => {
-                let found = fields::read(&text);
+                let found = applicant::read(&text);
                 if !states(&found.fields) {
                     return None;
                 }
@@ -118,7 +119,7 @@ pub(super) fn attached_form(message: &mail_parser::Message<'_>, reader: &dyn For
         if is_tnef {
             // The TNEF container is read here (smebridge's own reader, no third-party code); the
             // forms in it go to `reader` like any other.
-            for (inner_name, inner) in attachments::unwrap_tnef(bytes, &limits).unwrap_or_default() {
+            for (inner_name, inner) in unwrap_tnef(bytes, &limits).unwrap_or_default() {
                 if read(Some(&inner_name), None, &inner, &mut forms).is_some() {
                     return forms;
                 }
@@ -146,7 +147,7 @@ mod tests {
     }
 
     impl FormReader for Scripted {
-        fn read(&self, _: &attachments::FormKind, _: &[u8]) -> Result<String, Unreadable> {
+        fn read(&self, _: &FormKind, _: &[u8]) -> Result<String, Unreadable> {
             let n = self.calls.get();
             self.calls.set(n + 1);
             (self.answer)(n)

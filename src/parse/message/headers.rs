@@ -12,10 +12,14 @@
 //!
 //! [`repair`] rewrites just those header fields as UTF-8 text (RFC 6532 style), which
 //! mail-parser reads as it is; everything else, and the body, is left byte for byte.
+//!
+//! After mail-parser has read them, header values are shown and reused only as
+//! [`clean_header_text`]: no line break or other control character survives.
 
 use std::borrow::Cow;
 
 use super::charset;
+use crate::domain::EmailAddress;
 
 /// Header fields whose display names need quoting when decoded text is written back raw.
 const ADDRESS_HEADERS: &[&str] =
@@ -269,6 +273,21 @@ fn inside_quotes(before: &[u8]) -> bool {
         }
     }
     inside
+}
+
+/// The first address of an address header, and its display name.
+pub fn first_address(address: Option<&mail_parser::Address>) -> (Option<EmailAddress>, Option<String>) {
+    let Some(addr) = address.and_then(|a| a.first()) else { return (None, None) };
+    let email = addr.address().and_then(|a| EmailAddress::parse(a).ok());
+    let name = addr.name().map(clean_header_text).filter(|n| !n.is_empty());
+    (email, name)
+}
+
+/// Header text fit to be shown or reused: decoded already, here stripped of line breaks and
+/// every other control character, and of surrounding space.
+pub fn clean_header_text(text: &str) -> String {
+    let cleaned: String = text.chars().map(|c| if c.is_control() { ' ' } else { c }).collect();
+    cleaned.split_whitespace().collect::<Vec<_>>().join(" ")
 }
 
 fn find(haystack: &[u8], needle: &[u8]) -> Option<usize> {

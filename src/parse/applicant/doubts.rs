@@ -21,7 +21,7 @@
 
 use crate::domain::{ApplicantFields, EmailAddress};
 
-use super::fields::normalize_phone;
+use super::phone::normalize_phone;
 
 /// Longer names than this are doubtful (Korean names are 2–5 characters, the longest
 /// romanised names well under 40).
@@ -45,8 +45,9 @@ pub struct Extracted<'a> {
     pub unreadable_attendees: Option<&'a str>,
 }
 
+#[cfg(test)]
 impl<'a> Extracted<'a> {
-    /// Just the fields, nothing else known.
+    /// Just the fields, nothing else known (for the unit tests).
     #[must_use]
     pub fn new(fields: &'a ApplicantFields) -> Extracted<'a> {
         Extracted {

@@ -16,8 +16,8 @@
 //! such as `김서준/책임연구원/한빛테크` or `박혜린 [다온소재]`. Only what the body does not label
 //! is ever taken from here.
 
-use super::fields::find_phone as normalize_phone_in;
 use super::guess;
+use super::phone::find_phone as normalize_phone_in;
 
 /// Most lines read as a signature.
 const MAX_SIGNATURE_LINES: usize = 8;

@@ -12,7 +12,7 @@
 //! would keep, stopping as soon as that passes [`MAX_LOAD_BYTES`]. Content streams, which are
 //! decoded into objects page by page while text is read, are measured with [`tokens`].
 
-use super::{find, ExtractError};
+use crate::parse::attachments::{find, ExtractError};
 
 /// What one token costs once lopdf has parsed it into an `Object` (with its place in a
 /// dictionary or array), in bytes.

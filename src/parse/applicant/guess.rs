@@ -5,7 +5,7 @@
 //! deliberately plain data; each test is conservative, so an unknown word is "unknown" rather
 //! than a wrong guess.
 
-use super::charset::is_hangul;
+use crate::parse::message::is_hangul;
 
 /// Korean surnames, two-syllable ones first (so `남궁민` is 남궁 + 민).
 const SURNAMES: &[&str] = &[

@@ -13,7 +13,7 @@
 //! ```
 //!
 //! [`find_inline`] recognises the forward where the applicant's own text would end (see
-//! [`fields::strip_quoted`]): a forward banner (`Forwarded message`, `Begin forwarded
+//! [`strip_quoted`]): a forward banner (`Forwarded message`, `Begin forwarded
 //! message:`, `전달된 메시지`), or — when the subject says `Fwd:`/`FW:`/`전달:` — an
 //! `-----Original Message-----` banner or an Outlook header block. It reads the forwarded header
 //! block (`From:`, `보낸 사람:`, `보낸사람 :`, also quoted with `>`) for the original sender and
@@ -21,7 +21,7 @@
 
 use crate::domain::EmailAddress;
 
-use super::fields;
+use super::quoted::strip_quoted;
 
 /// A forwarded message found in a body.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -58,7 +58,7 @@ const MAX_HEADER_LINES: usize = 12;
 
 /// Finds a forwarded message at the end of the sender's own text.
 pub fn find_inline(text: &str, subject: Option<&str>) -> Option<Forward> {
-    let quote_at = fields::strip_quoted(text).len();
+    let quote_at = strip_quoted(text).len();
     let own_lines = text[..quote_at].matches('\n').count();
     let rest = &text[quote_at..];
     let lines: Vec<&str> = rest.lines().collect();
@@ -193,7 +193,7 @@ fn sender(value: &str) -> (Option<EmailAddress>, Option<String>) {
     let name = name.trim().trim_matches(|c: char| matches!(c, '"' | '\'' | ';' | ',') || c.is_whitespace());
     let name = name.strip_prefix('(').and_then(|n| n.strip_suffix(')')).unwrap_or(name);
     let email = EmailAddress::parse(address).ok();
-    let name = super::clean_header_text(name);
+    let name = crate::parse::clean_header_text(name);
     let name = (!name.is_empty() && !name.contains('@')).then_some(name);
     (email, name)
 }

@@ -14,7 +14,8 @@ use std::borrow::Cow;
 
 use mail_parser::{Encoding, Message, MessagePart, MimeHeaders, PartType};
 
-use super::{charset, fields, html, limits};
+use super::{charset, html, limits};
+use crate::parse::applicant;
 
 /// Most body parts of one kind joined into the text.
 const MAX_BODY_PARTS: usize = 32;
@@ -223,7 +224,7 @@ fn delsp(part: &MessagePart<'_>) -> bool {
 /// How many application fields a candidate text states (above any quote).
 fn score(text: &str) -> usize {
     let (text, _) = limits::truncate_text(text, limits::MAX_FIELD_TEXT_BYTES);
-    let found = fields::extract_fields(text);
+    let found = applicant::extract_fields(text);
     [
         found.name.is_some(),
         found.organization.is_some(),

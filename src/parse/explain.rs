@@ -1,0 +1,71 @@
+//! `smebridge parse`: an [`Inbound`] as staff and developers read it.
+
+use super::Inbound;
+
+/// A readable account of what was read from a message and from where, for `smebridge parse`:
+/// each field with its value and its source, the doubts and problems, then the body text as
+/// read (the lines that the sources count).
+pub fn explain(inbound: &Inbound) -> String {
+    let opt = |v: &Option<String>| v.clone().unwrap_or_else(|| "-".to_owned());
+    let mut out = String::new();
+    let mut line = |label: &str, value: String| out.push_str(&format!("{label:<14}{value}\n"));
+    line(
+        "message-id",
+        format!("{}{}", inbound.message_id, if inbound.message_id_synthesized { " (synthesized)" } else { "" }),
+    );
+    line(
+        "from",
+        format!(
+            "{} {}",
+            inbound.from.as_ref().map(|a| a.to_string()).unwrap_or_else(|| "-".into()),
+            inbound.from_name.as_deref().map(|n| format!("({n})")).unwrap_or_default()
+        ),
+    );
+    line("reply-to", inbound.reply_to.as_ref().map(|a| a.to_string()).unwrap_or_else(|| "-".into()));
+    line("subject", opt(&inbound.subject));
+    line("return-path", format!("{:?}", inbound.return_path));
+    line("signals", format!("{:?}", inbound.signals));
+    let applicant_email = inbound.forwarded_from.as_ref().or(inbound.from.as_ref()).map(|a| a.to_string());
+    let fields = &inbound.fields;
+    let sources = &inbound.sources;
+    let attendees = fields.attendees.map(|a| a.to_string());
+    for (label, value, source) in [
+        ("name", &fields.name, &sources.name),
+        ("organization", &fields.organization, &sources.organization),
+        ("position", &fields.position, &sources.position),
+        ("phone", &fields.phone, &sources.phone),
+        ("email", &applicant_email, &sources.email),
+        ("stated email", &inbound.stated_email, &sources.stated_email),
+        ("attendees", &attendees, &sources.attendees),
+    ] {
+        if label == "stated email" && value.is_none() {
+            continue;
+        }
+        let from = source.as_ref().map(|s| format!("  ← {s}")).unwrap_or_default();
+        line(label, format!("{}{from}", opt(value)));
+    }
+    line("people", if inbound.people.is_empty() { "-".into() } else { inbound.people.join(", ") });
+    line("notes", inbound.notes.clone().unwrap_or_else(|| "-".into()));
+    if inbound.forwarded_from.is_some() || inbound.forwarded_from_name.is_some() {
+        let address = inbound.forwarded_from.as_ref().map(|a| a.to_string()).unwrap_or_else(|| "-".into());
+        let name = inbound.forwarded_from_name.as_deref().map(|n| format!(" ({n})")).unwrap_or_default();
+        line("forwarded", format!("{address}{name}"));
+    }
+    let intent = if inbound.cancel_requested {
+        "asks to cancel"
+    } else if inbound.inquiry {
+        "asks a question (inquiry)"
+    } else {
+        "application"
+    };
+    line("intent", intent.into());
+    line("language", if inbound.english { "English first".into() } else { "Korean first".into() });
+    line("doubts", if inbound.doubts.is_empty() { "none".into() } else { inbound.doubts.join("; ") });
+    line("problems", if inbound.problems.is_empty() { "none".into() } else { inbound.problems.join("; ") });
+    out.push_str("--- body text as read (line numbers as in the sources) ---\n");
+    for (number, text) in inbound.text.trim_end().lines().enumerate() {
+        out.push_str(&format!("{:>4}  {text}\n", number + 1));
+    }
+    out.truncate(out.trim_end().len());
+    out
+}
