@@ -12,7 +12,7 @@ use smebridge::domain::Status;
 use smebridge::export::{self, Format};
 use smebridge::logging::{self, LogFormat};
 use smebridge::store::Store;
-use smebridge::{check, daemon, isolate, summary_job};
+use smebridge::{check, daemon, isolate, summary};
 
 /// A registration desk run out of an ordinary mailbox: reads applications over IMAP, records
 /// them in SQLite, answers over SMTP.
@@ -180,11 +180,7 @@ fn run(cli: Cli) -> Result<ExitCode> {
                 None if format == Format::Xlsx => anyhow::bail!("--format xlsx needs --output FILE.xlsx"),
                 None => Box::new(std::io::stdout().lock()),
             };
-            match format {
-                Format::Csv => export::write_csv(&mut out, &applications, tz)?,
-                Format::Json => export::write_json(&mut out, &applications, tz)?,
-                Format::Xlsx => out.write_all(&smebridge::summary::xlsx(&applications, &[], tz)?)?,
-            }
+            export::write(format, &mut out, &applications, tz)?;
             out.flush()?;
         }
         Command::Summary { date, send } => {
@@ -194,8 +190,8 @@ fn run(cli: Cli) -> Result<ExitCode> {
             if send {
                 let (queued, report) = runtime.block_on(async {
                     let mut desk = daemon::Desk::open(config)?;
-                    let summary = summary_job::render_for(&desk.store, &desk.config, day, now)?;
-                    let queued = summary_job::queue_by_hand(&mut desk.store, &desk.config, &summary, now)?;
+                    let summary = summary::render_for(&desk.store, &desk.config, day, now)?;
+                    let queued = summary::queue_by_hand(&mut desk.store, &desk.config, &summary, now)?;
                     let report = desk.send_due(smebridge::outbox::Backoff::Ignore).await?;
                     anyhow::Ok((queued, report))
                 })?;
@@ -205,7 +201,7 @@ fn run(cli: Cli) -> Result<ExitCode> {
                 );
             } else {
                 let store = Store::open_read(&config.database.path)?;
-                let summary = summary_job::render_for(&store, &config, day, now)?;
+                let summary = summary::render_for(&store, &config, day, now)?;
                 println!("{}\n\n{}", summary.subject, summary.text.trim_end());
             }
         }
@@ -214,7 +210,7 @@ fn run(cli: Cli) -> Result<ExitCode> {
             let store = Store::open_read(&config.database.path)?;
             let now = smebridge::clock::now();
             let day = now.to_zoned(config.event.timezone.clone()).date();
-            let summary_input_totals = summary_job::totals_now(&store, &config, day, now)?;
+            let summary_input_totals = summary::totals_now(&store, &config, day, now)?;
             print!("{}", summary_input_totals);
         }
         Command::Parse { file } => {

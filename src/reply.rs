@@ -22,73 +22,15 @@ use lettre::message::{Mailbox, Message, SinglePart};
 use serde::Serialize;
 
 use crate::config::{CenterConfig, Config, EventConfig};
-use crate::domain::{ApplicantFields, Change, EmailAddress};
+pub use crate::domain::ReplyKind;
+use crate::domain::{ApplicantFields, Change, EmailAddress, MailKind};
 use crate::parse::{clean_header_text, LOOP_HEADER};
 use crate::store::NewReply;
 
 pub use templates::{Origin, TemplateOrigins};
 
-/// The kinds of reply, each with its templates (`<name>.ko.txt.j2` and `<name>.en.txt.j2`).
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub enum ReplyKind {
-    /// An on-time application was registered.
-    Ack,
-    /// The application arrived after the deadline.
-    Late,
-    /// A registered applicant changed something.
-    Update,
-    /// A registered applicant wrote after the deadline: the registration stands.
-    AfterDeadline,
-    /// A registration was cancelled at the applicant's request.
-    Cancelled,
-    /// The event is full: the application is on the waiting list.
-    Waitlisted,
-    /// A place opened up: a waitlisted application is now accepted.
-    Promoted,
-    /// A cancelled applicant applied again (the acknowledgement's text).
-    Reopened,
-    /// A question was passed to staff.
-    Inquiry,
-}
-
+/// The template files of each kind of reply (the kinds themselves are [`crate::domain::ReplyKind`]).
 impl ReplyKind {
-    pub const ALL: [ReplyKind; 9] = [
-        ReplyKind::Ack,
-        ReplyKind::Late,
-        ReplyKind::Update,
-        ReplyKind::AfterDeadline,
-        ReplyKind::Cancelled,
-        ReplyKind::Waitlisted,
-        ReplyKind::Promoted,
-        ReplyKind::Reopened,
-        ReplyKind::Inquiry,
-    ];
-
-    /// The name stored in the outbox.
-    pub fn as_str(self) -> &'static str {
-        match self {
-            ReplyKind::Ack => "ack",
-            ReplyKind::Late => "late",
-            ReplyKind::Update => "update",
-            ReplyKind::AfterDeadline => "after_deadline",
-            ReplyKind::Cancelled => "cancelled",
-            ReplyKind::Waitlisted => "waitlisted",
-            ReplyKind::Promoted => "promoted",
-            ReplyKind::Reopened => "reopened",
-            ReplyKind::Inquiry => "inquiry",
-        }
-    }
-
-    /// At most one reply of these kinds goes to an address per event (RFC 5230's idea): a second
-    /// acknowledgement or rejection would only confuse. Replies that confirm an action the
-    /// applicant took (update, cancel, reopen) answer each action.
-    pub fn once_per_applicant(self) -> bool {
-        matches!(
-            self,
-            ReplyKind::Ack | ReplyKind::Late | ReplyKind::AfterDeadline | ReplyKind::Waitlisted | ReplyKind::Inquiry
-        )
-    }
-
     fn template_stem(self) -> &'static str {
         match self {
             ReplyKind::Reopened => "ack",
@@ -217,7 +159,7 @@ impl Replier {
         }
         let message = builder.singlepart(SinglePart::plain(body)).context("cannot build the reply")?;
         Ok(NewReply {
-            kind: kind.as_str(),
+            kind: MailKind::Reply(kind),
             message_id,
             envelope_from: self.envelope_from.clone(),
             recipient: to.to.clone(),

@@ -1,4 +1,11 @@
-//! Applications for staff: one row per application, header first, UTF-8.
+//! Applications for staff, one row per application, header first, UTF-8: as CSV ([`write_csv`];
+//! with a byte order mark for Excel, [`csv_with_bom`]), as JSON ([`write_json`]) and as an XLSX
+//! workbook ([`xlsx`]). The `export` command writes them ([`write()`]); the staff summary attaches
+//! the workbook and the CSV.
+
+mod csv;
+mod json;
+mod xlsx;
 
 use std::fs::File;
 use std::io::Write;
@@ -8,7 +15,12 @@ use anyhow::{Context, Result};
 use jiff::tz::TimeZone;
 use jiff::Timestamp;
 
+use crate::domain::Status;
 use crate::store::{Application, StoredAttachment};
+
+pub use self::csv::{csv_with_bom, defuse_formula, write_csv};
+pub use self::json::write_json;
+pub use self::xlsx::{xlsx, ReviewItem, XLSX_MIME};
 
 /// The export formats.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, clap::ValueEnum)]
@@ -16,6 +28,16 @@ pub enum Format {
     Csv,
     Xlsx,
     Json,
+}
+
+/// Write `applications` in `format`. The workbook has no "needs a person" rows: that sheet is the
+/// summary's.
+pub fn write(format: Format, mut out: impl Write, applications: &[Application], tz: &TimeZone) -> Result<()> {
+    match format {
+        Format::Csv => write_csv(out, applications, tz),
+        Format::Json => write_json(out, applications, tz),
+        Format::Xlsx => out.write_all(&xlsx(applications, &[], tz)?).context("cannot write the export"),
+    }
 }
 
 /// The CSV columns, in order. The first nine are the documented contract; new columns are only
@@ -54,18 +76,6 @@ pub fn create_private_file(path: &Path) -> Result<File> {
     {
         options.open(path).with_context(|| format!("cannot create {}", path.display()))
     }
-}
-
-/// Write every application as CSV. `received_at` is the arrival time at the server, RFC 3339 in
-/// the event's time zone.
-pub fn write_csv(out: impl Write, applications: &[Application], tz: &TimeZone) -> Result<()> {
-    let mut writer = csv::Writer::from_writer(out);
-    writer.write_record(CSV_COLUMNS)?;
-    for app in applications {
-        writer.write_record(row(app, tz).map(|cell| defuse_formula(&cell)))?;
-    }
-    writer.flush().context("cannot write the export")?;
-    Ok(())
 }
 
 /// One application as the export's cells, in [`CSV_COLUMNS`] order.
@@ -123,50 +133,32 @@ fn human_size(bytes: i64) -> String {
     }
 }
 
-/// A cell an applicant wrote that starts like a spreadsheet formula (`=`, `+`, `-`, `@`) is
-/// prefixed with `'`, so that opening the CSV in Excel cannot run it (CSV injection).
-pub fn defuse_formula(cell: &str) -> String {
-    match cell.chars().next() {
-        Some('=' | '+' | '-' | '@' | '\t' | '\r') => format!("'{cell}"),
-        _ => cell.to_owned(),
-    }
-}
-
-/// Every application as a JSON array of objects keyed by [`CSV_COLUMNS`], plus `review`;
-/// `attachments` is an array of objects (`name`, `type`, `size` in bytes, `sha256`, and
-/// `within` for a file found inside another attachment), `people` an array of names, `notes`
-/// the applicant's remarks (or null), and
-/// `sources` an object (field → where its value was read).
-pub fn write_json(out: impl Write, applications: &[Application], tz: &TimeZone) -> Result<()> {
-    let rows: Vec<serde_json::Value> = applications
-        .iter()
-        .map(|app| {
-            let mut object: serde_json::Map<String, serde_json::Value> = CSV_COLUMNS
-                .iter()
-                .zip(row(app, tz))
-                .map(|(k, v)| (k.to_string(), serde_json::Value::String(v)))
-                .collect();
-            object.insert("attendees".into(), serde_json::json!(app.fields.attendees.unwrap_or(1)));
-            object.insert("review".into(), serde_json::json!(app.review));
-            object.insert("attachments".into(), serde_json::json!(app.attachments));
-            object.insert("people".into(), serde_json::json!(app.people));
-            object.insert("notes".into(), serde_json::json!(app.notes));
-            object.insert("sources".into(), serde_json::json!(app.sources));
-            serde_json::Value::Object(object)
-        })
-        .collect();
-    serde_json::to_writer_pretty(out, &rows).context("cannot write the export")?;
-    Ok(())
-}
-
 /// `2022-11-17T23:58:59+09:00`
 pub fn rfc3339_in(t: Timestamp, tz: &TimeZone) -> String {
     t.to_zoned(tz.clone()).strftime("%Y-%m-%dT%H:%M:%S%:z").to_string()
 }
 
+/// A status in both languages, as staff read it: (`대기`, `waitlisted`).
+pub fn status_words(status: Status) -> (&'static str, &'static str) {
+    match status {
+        Status::Accepted => ("신청", "accepted"),
+        Status::Waitlisted => ("대기", "waitlisted"),
+        Status::Cancelled => ("취소", "cancelled"),
+        Status::Late => ("마감 후", "late"),
+    }
+}
+
+/// The applications oldest first (by arrival, then by id), as the attachments list them.
+fn oldest_first(apps: &[Application]) -> Vec<Application> {
+    let mut apps = apps.to_vec();
+    apps.sort_by_key(|a| (a.received_at, a.id));
+    apps
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
+    use crate::domain::ApplicantFields;
 
     #[cfg(unix)]
     #[test]
@@ -186,56 +178,8 @@ mod tests {
         assert_eq!(std::fs::read_to_string(&old).unwrap(), "x");
     }
 
-    #[test]
-    fn formulas_from_applicants_are_defused() {
-        assert_eq!(defuse_formula("=HYPERLINK(\"http://x.example\")"), "'=HYPERLINK(\"http://x.example\")");
-        assert_eq!(defuse_formula("@SUM(A1)"), "'@SUM(A1)");
-        assert_eq!(defuse_formula("010-1234-5678"), "010-1234-5678");
-        assert_eq!(defuse_formula("(주)한빛테크"), "(주)한빛테크");
-    }
-    use crate::domain::{ApplicantFields, Status};
-
-    #[test]
-    fn csv_has_the_contract_columns_and_local_times() {
-        let seoul = jiff::tz::db().get("Asia/Seoul").unwrap();
-        let apps = vec![Application {
-            id: 3,
-            email: "kim@hanbit-tech.example".into(),
-            fields: ApplicantFields {
-                name: Some("김민준".into()),
-                organization: Some("(주)한빛테크, 연구소".into()),
-                position: None,
-                phone: Some("010-1234-5678".into()),
-                attendees: Some(2),
-            },
-            status: Status::Accepted,
-            received_at: "2022-11-17T14:58:59Z".parse().unwrap(),
-            review: None,
-            last_message: 1,
-            people: vec!["김민준".into(), "이하은".into()],
-            notes: Some("=주차 필요".into()),
-            sources: [("name", "line 4, label '성 명'"), ("phone", "signature block")]
-                .into_iter()
-                .map(|(k, v)| (k.to_owned(), v.to_owned()))
-                .collect(),
-            attachments: Vec::new(),
-        }];
-        let mut out = Vec::new();
-        write_csv(&mut out, &apps, &seoul).unwrap();
-        let text = String::from_utf8(out).unwrap();
-        let mut lines = text.lines();
-        assert_eq!(
-            lines.next().unwrap(),
-            "email,name,organization,position,phone,attendees,status,received_at,application_no,attachments,people,notes,sources"
-        );
-        assert_eq!(
-            lines.next().unwrap(),
-            "kim@hanbit-tech.example,김민준,\"(주)한빛테크, 연구소\",,010-1234-5678,2,accepted,2022-11-17T23:58:59+09:00,SME-0003,,\
-             김민준; 이하은,'=주차 필요,\"name: line 4, label '성 명'; phone: signature block\""
-        );
-    }
-
-    fn with_attachments(attachments: Vec<StoredAttachment>) -> Application {
+    /// An application with these attachments (for the csv and json tests).
+    pub(super) fn with_attachments(attachments: Vec<StoredAttachment>) -> Application {
         Application {
             id: 4,
             email: "lee@daon.example".into(),
@@ -251,7 +195,7 @@ mod tests {
         }
     }
 
-    fn listed(name: &str, content_type: &str, size: i64, within: Option<&str>) -> StoredAttachment {
+    pub(super) fn listed(name: &str, content_type: &str, size: i64, within: Option<&str>) -> StoredAttachment {
         StoredAttachment {
             name: name.into(),
             content_type: content_type.into(),
@@ -271,7 +215,7 @@ mod tests {
         ]);
         let mut out = Vec::new();
         write_csv(&mut out, std::slice::from_ref(&app), &seoul).unwrap();
-        let mut reader = csv::Reader::from_reader(out.as_slice());
+        let mut reader = ::csv::Reader::from_reader(out.as_slice());
         assert_eq!(reader.headers().unwrap().get(9), Some("attachments"));
         let record = reader.records().next().unwrap().unwrap();
         assert_eq!(
@@ -289,16 +233,5 @@ mod tests {
         );
         assert_eq!(json[0]["attachments"][2]["within"], "winmail.dat");
         assert_eq!(json[0]["application_no"], "SME-0004");
-    }
-
-    #[test]
-    fn an_attachment_name_that_starts_like_a_formula_is_defused_in_csv() {
-        let seoul = jiff::tz::db().get("Asia/Seoul").unwrap();
-        let app = with_attachments(vec![listed("=HYPERLINK(\"http://x.example\").pdf", "application/pdf", 10, None)]);
-        let mut out = Vec::new();
-        write_csv(&mut out, &[app], &seoul).unwrap();
-        let mut reader = csv::Reader::from_reader(out.as_slice());
-        let record = reader.records().next().unwrap().unwrap();
-        assert_eq!(&record[9], "'=HYPERLINK(\"http://x.example\").pdf (application/pdf, 10 B)");
     }
 }

@@ -1,5 +1,5 @@
 //! The staff's daily summary as a job: decide whether it is due, gather its data from the
-//! database, render it ([`crate::summary`]), build the mail and queue it in the outbox — the day
+//! database, render it ([`super::render`]), build the mail and queue it in the outbox — the day
 //! and its mails in one transaction, so each day is summarized exactly once across restarts.
 
 use anyhow::{Context, Result};
@@ -8,20 +8,19 @@ use jiff::Timestamp;
 use lettre::message::{Attachment, Mailbox, Message, MultiPart};
 use tracing::info;
 
-use crate::config::Config;
-use crate::domain::{next_summary_time, summary_due, EmailAddress, SummaryWindow};
-use crate::reply::{application_number, AutoSubmitted, LoopMarker};
-use crate::store::{Covered, LastSummary, NewReply, Store};
-use crate::summary::{
-    self, Attention, AttentionKind, ChangeNote, MailboxHappening, MailboxNote, Previous, Summary, SummaryInput,
-    CHART_CID, XLSX_MIME,
+use super::model::{
+    totals, Attention, AttentionKind, ChangeNote, MailboxHappening, MailboxNote, Previous, Summary, SummaryInput,
+    CHART_CID,
 };
+use super::{render, wording};
+use crate::config::Config;
+use crate::domain::{next_summary_time, summary_due, EmailAddress, MailKind, Outcome, SummaryWindow};
+use crate::export::XLSX_MIME;
+use crate::reply::{application_number, AutoSubmitted, LoopMarker};
+use crate::store::{Covered, EventKind, Hold, LastSummary, NewReply, Store};
 
 /// How many forged-sender holds the summary lists one by one.
 const FORGED_SHOWN: usize = 10;
-
-/// The outbox kind of summary mails.
-pub const KIND: &str = "summary";
 
 /// If a summary is due at `now`, make it and queue it for every staff recipient. Returns the day
 /// summarized. Call it only right after the mailbox was read whole: a pass that could not read
@@ -29,15 +28,15 @@ pub const KIND: &str = "summary";
 pub fn summary_if_due(store: &mut Store, config: &Config, now: Timestamp) -> Result<Option<Date>> {
     let tz = &config.event.timezone;
     let last = store.last_summary()?;
-    let last_day = last.as_ref().map(|l| l.day.parse::<Date>()).transpose().context("bad day in summaries")?;
+    let last_day = last.as_ref().map(|l| l.day);
     let window = SummaryWindow { from: config.staff.summary_from, until: config.staff.summary_until };
     let local = now.to_zoned(tz.clone()).datetime();
     let Some(day) = summary_due(local, config.staff.summary_time, last_day, window) else { return Ok(None) };
 
     let (input, covered) = gather(store, config, day, now, last.as_ref())?;
-    let rendered = summary::render(&input)?;
+    let rendered = render(&input)?;
     let mails = compose(config, &rendered, &format!("{day}"), None)?;
-    if store.record_summary(&day.to_string(), now, covered, &mails)? {
+    if store.record_summary(day, now, covered, &mails)? {
         info!(%day, recipients = mails.len(), "daily summary queued for staff");
         Ok(Some(day))
     } else {
@@ -60,7 +59,7 @@ pub fn until_next(config: &Config, now: Timestamp) -> std::time::Duration {
 /// The summary for `day` as it would be made at `now` (for `smebridge summary`).
 pub fn render_for(store: &Store, config: &Config, day: Date, now: Timestamp) -> Result<Summary> {
     let previous = store.last_summary()?.filter(|last| last.at < now);
-    summary::render(&gather(store, config, day, now, previous.as_ref())?.0)
+    render(&gather(store, config, day, now, previous.as_ref())?.0)
 }
 
 /// Queue `summary` for every staff recipient now, outside the daily schedule.
@@ -75,22 +74,7 @@ pub fn queue_by_hand(store: &mut Store, config: &Config, summary: &Summary, now:
 /// Where registration stands, as a small terminal table (for `smebridge stats`).
 pub fn totals_now(store: &Store, config: &Config, day: Date, now: Timestamp) -> Result<String> {
     let (input, _) = gather(store, config, day, now, None)?;
-    let t = summary::totals(&input);
-    let mut rows = vec![
-        ("신청 (accepted)", t.accepted.to_string()),
-        ("참석 인원 (attendees)", t.attendees.to_string()),
-        ("대기 (waitlisted)", t.waitlisted.to_string()),
-        ("취소 (cancelled)", t.cancelled.to_string()),
-        ("마감 후 (late)", t.late.to_string()),
-        ("확인 필요 (needs a person)", input.needs_person.len().to_string()),
-    ];
-    if let Some(left) = t.capacity_left {
-        rows.push(("잔여 좌석 (seats left)", left.to_string()));
-    }
-    rows.push((
-        "마감까지 (days to deadline)",
-        t.days_to_deadline.map(|d| d.to_string()).unwrap_or_else(|| "마감 (closed)".to_owned()),
-    ));
+    let rows = wording::stats_rows(&totals(&input), input.needs_person.len());
     // Hangul is two columns wide in a terminal.
     let width = |s: &str| s.chars().map(|c| if c >= '\u{1100}' { 2 } else { 1 }).sum::<usize>();
     let label_width = rows.iter().map(|(l, _)| width(l)).max().unwrap_or(0);
@@ -149,59 +133,49 @@ fn gather(
             at: last_at,
             sender: None,
             subject: None,
-            detail: format!("외 {more}건 (and {more} more): 발신자 인증 실패로 보류 (held: sender not authenticated); 전체 목록은 첨부 파일 (full list attached)"),
+            detail: wording::more_forged(more),
         });
     }
     needs_person.extend(forged);
     for note in store.messages_with_outcomes(&[
-        "inquiry",
-        "unreadable",
-        "cancel_without_application",
-        "too_large",
-        crate::pipeline::QUARANTINED,
+        Outcome::Inquiry,
+        Outcome::Unreadable,
+        Outcome::CancelWithoutApplication,
+        Outcome::TooLarge,
+        Outcome::Quarantined,
     ])? {
-        let kind = match note.outcome.as_str() {
-            "inquiry" => AttentionKind::Inquiry,
-            "too_large" => AttentionKind::TooLarge,
+        let kind = match note.outcome {
+            Outcome::Inquiry => AttentionKind::Inquiry,
+            Outcome::TooLarge => AttentionKind::TooLarge,
             _ => AttentionKind::Unclassified,
         };
         // Never read again what stops the reader.
-        let excerpt = if note.outcome == crate::pipeline::QUARANTINED { String::new() } else { excerpt(&note.raw) };
+        let excerpt = if note.outcome == Outcome::Quarantined { String::new() } else { excerpt(&note.raw) };
         needs_person.push(Attention {
             kind,
             at: note.arrived_at,
             sender: note.sender,
             subject: note.subject,
-            detail: match note.outcome.as_str() {
-                crate::pipeline::QUARANTINED => format!(
-                    "읽지 않고 보류, 원본 보관 (held unread, raw message kept): {}",
-                    note.detail.unwrap_or_default()
-                ),
-                "cancel_without_application" => {
-                    format!("취소 요청, 신청 내역 없음 (cancellation without an application): {excerpt}")
-                }
-                "too_large" => format!(
-                    "크기 제한 초과, 머리글만 보관 (over the size limit, headers kept): {}",
-                    note.detail.unwrap_or_default()
-                ),
+            detail: match note.outcome {
+                Outcome::Quarantined => wording::held_unread(&note.detail.unwrap_or_default()),
+                Outcome::CancelWithoutApplication => wording::cancel_without_application(&excerpt),
+                Outcome::TooLarge => wording::too_large(&note.detail.unwrap_or_default()),
                 _ => excerpt,
             },
         });
     }
-    let (held, held_recipients) = store.held_replies()?;
+    let (held, held_recipients) = store.held_replies(Hold::RateLimit)?;
     if held > 0 {
         needs_person.push(Attention {
             kind: AttentionKind::Other,
             at: now,
             sender: None,
             subject: None,
-            detail: format!(
-                "회신 {held}건이 발송 한도로 대기 중 ({held_recipients}개 주소) — {held} replies held back by the rate limit, to {held_recipients} address(es)"
-            ),
+            detail: wording::held_replies(held, held_recipients),
         });
     }
     for reply in store.troubled_replies()? {
-        if reply.kind == KIND || reply.last_error.as_deref().is_some_and(|e| e.starts_with(crate::outbox::HELD)) {
+        if reply.kind == MailKind::Summary {
             continue;
         }
         needs_person.push(Attention {
@@ -209,14 +183,14 @@ fn gather(
             at: reply.created_at,
             sender: Some(reply.recipient),
             subject: None,
-            detail: format!("{} reply {}: {}", reply.kind, reply.state, reply.last_error.unwrap_or_default()),
+            detail: wording::reply_failed(reply.kind, reply.state, &reply.last_error.unwrap_or_default()),
         });
     }
 
     let by_email: std::collections::HashMap<&str, &crate::store::Application> =
         applications.iter().map(|a| (a.email.as_str(), a)).collect();
     let mut changes = Vec::new();
-    for note in store.messages_with_outcomes(&["updated", "cancelled", "reopened"])? {
+    for note in store.messages_with_outcomes(&[Outcome::Updated, Outcome::Cancelled, Outcome::Reopened])? {
         // New since the previous summary by when smebridge recorded it, not by arrival.
         if note.id <= told.last_message || note.id > covered.last_message {
             continue;
@@ -226,11 +200,7 @@ fn gather(
             application_no: application_number(app.id),
             name: app.fields.name.clone(),
             at: note.arrived_at,
-            what: match note.outcome.as_str() {
-                "cancelled" => "취소 (Cancelled)".to_owned(),
-                "reopened" => "재신청 (Applied again)".to_owned(),
-                _ => "변경 (Updated)".to_owned(),
-            },
+            what: wording::change(note.outcome).to_owned(),
         });
     }
 
@@ -239,14 +209,14 @@ fn gather(
         .into_iter()
         .map(|e| {
             let d = &e.details;
-            let what = match e.kind.as_str() {
-                crate::store::EVENT_UIDVALIDITY => {
+            let what = match e.kind {
+                EventKind::UidvalidityChanged => {
                     MailboxHappening::Reset { recognised: d.recognised, recorded: d.recorded }
                 }
-                crate::store::EVENT_UIDNEXT => {
+                EventKind::UidnextBackwards => {
                     MailboxHappening::NumberingWentBack { recognised: d.recognised, recorded: d.recorded }
                 }
-                _ => MailboxHappening::Vanished { count: d.count.unwrap_or(0) },
+                EventKind::VanishedBeforeFetch => MailboxHappening::Vanished { count: d.count.unwrap_or(0) },
             };
             MailboxNote { at: e.at, mailbox: e.mailbox, what }
         })
@@ -315,7 +285,7 @@ fn compose(config: &Config, summary: &Summary, tag: &str, manual: Option<Timesta
         }
         let message = builder.multipart(mixed).context("cannot build the summary mail")?;
         mails.push(NewReply {
-            kind: KIND,
+            kind: MailKind::Summary,
             message_id,
             envelope_from: config.smtp.envelope_from.clone(),
             recipient: EmailAddress::from_lettre(&recipient.to_lettre()),
@@ -341,7 +311,7 @@ mod tests {
         let dir = tempfile::tempdir().unwrap();
         let mut store = Store::open(crate::instance::Instance::claim(&dir.path().join("db.sqlite")).unwrap()).unwrap();
         let config =
-            Config::from_toml(include_str!("../config/smebridge.toml"), Path::new("t.toml"), dir.path()).unwrap();
+            Config::from_toml(include_str!("../../config/smebridge.toml"), Path::new("t.toml"), dir.path()).unwrap();
         let sender = EmailAddress::parse("kim@hanbit.example").unwrap();
         let arrived_at: Timestamp = "2022-11-16T01:00:00Z".parse().unwrap();
         let message = NewMessage {
@@ -351,7 +321,7 @@ mod tests {
             raw: b"raw",
             sender: Some(&sender),
             subject: Some("워크숍 참가 신청서 제출"),
-            outcome: "registered",
+            outcome: Outcome::Registered,
             outcome_detail: None,
             problems: &[],
             attachments: &[],
@@ -364,14 +334,14 @@ mod tests {
             review: Some("missing: organization".into()),
         };
         let at = MailboxUid { mailbox: "INBOX", uidvalidity: 1, uid: 1 };
-        store.commit_message(at, &message, &write, |_| Ok(None)).unwrap();
+        store.commit_message(at, &message, &write, Timestamp::now(), |_| Ok(None)).unwrap();
 
         let day: Date = "2022-11-16".parse().unwrap();
         let (input, _) = gather(&store, &config, day, arrived_at, None).unwrap();
         assert_eq!(input.needs_person.len(), 1);
         assert_eq!(input.needs_person[0].subject.as_deref(), Some("워크숍 참가 신청서 제출"));
 
-        let summary = summary::render(&input).unwrap();
+        let summary = render(&input).unwrap();
         assert!(summary.text.contains("제목 (Subject): 워크숍 참가 신청서 제출"), "{}", summary.text);
         assert!(!summary.text.contains("제목 (Subject): 김민준"), "{}", summary.text);
         assert!(summary.html.contains(">워크숍 참가 신청서 제출</div>"), "{}", summary.html);
