@@ -145,4 +145,20 @@ mod tests {
         let limits = Limits { max_input_bytes: 100, ..Limits::default() };
         assert!(matches!(extract_text(&FormKind::Docx, &docx_form(), &limits), Err(ExtractError::TooLarge)));
     }
+
+    /// quick-xml reads UTF-8 only and, since 0.42, checks the whole part, not only the text taken
+    /// from it: a part in another encoding is broken, never read as empty cells or mojibake.
+    #[test]
+    fn an_xml_part_that_is_not_utf8_is_broken() {
+        let xml = r#"<?xml version="1.0" encoding="EUC-KR"?><w:document xmlns:w="x"><w:body><w:p><w:r><w:t>성명</w:t></w:r></w:p></w:body></w:document>"#;
+        let docx = zip_of(&[("word/document.xml", &encoding_rs::EUC_KR.encode(xml).0)]);
+        let err = extract_text(&FormKind::Docx, &docx, &Limits::default());
+        assert!(matches!(err, Err(ExtractError::Broken(_))), "{err:?}");
+        let sheet = encoding_rs::EUC_KR
+            .encode(r#"<worksheet><sheetData><row><c t="str"><v>성명</v></c></row></sheetData></worksheet>"#)
+            .0;
+        let xlsx = zip_of(&[("xl/workbook.xml", b"<workbook/>"), ("xl/worksheets/sheet1.xml", &sheet)]);
+        let err = extract_text(&FormKind::Xlsx, &xlsx, &Limits::default());
+        assert!(matches!(err, Err(ExtractError::Broken(_))), "{err:?}");
+    }
 }
