@@ -315,3 +315,176 @@ impl fmt::Display for Applied {
         write!(f, "{} application(s), {} value(s)", self.applications, self.values)
     }
 }
+
+#[cfg(test)]
+mod tests {
+    use std::path::Path;
+
+    use tokio_util::sync::CancellationToken;
+
+    use super::*;
+    use crate::config::Config;
+    use crate::domain::Stopped;
+    use crate::parse::{FormKind, InProcess, Unreadable};
+    use crate::pipeline::{self, Incoming, Rules};
+    use crate::reply::Replier;
+    use crate::store::{MailboxUid, OutboxState};
+
+    struct Desk {
+        _dir: tempfile::TempDir,
+        store: Store,
+        config: Config,
+        replier: Replier,
+        uid: u32,
+    }
+
+    fn desk() -> Desk {
+        let dir = tempfile::tempdir().unwrap();
+        let store = Store::open(crate::instance::Instance::claim(&dir.path().join("db.sqlite")).unwrap()).unwrap();
+        let base = Path::new(env!("CARGO_MANIFEST_DIR")).join("config");
+        let text = std::fs::read_to_string(base.join("smebridge.toml")).unwrap();
+        let config = Config::from_toml(&text, &base.join("smebridge.toml"), &base).unwrap();
+        let replier = Replier::new(&config).unwrap();
+        Desk { _dir: dir, store, config, replier, uid: 0 }
+    }
+
+    /// Every form reader dies, as one does under `SMEBRIDGE_FAULT_FORM=abort`.
+    struct Crashing;
+    impl FormReader for Crashing {
+        fn read(&self, _: &FormKind, _: &[u8]) -> Result<String, Unreadable> {
+            Err(Unreadable::Stopped(Stopped::Crashed { signal: 6 }))
+        }
+    }
+
+    /// The message through the pipeline as the daemon runs it, forms read with `forms`.
+    fn receive(desk: &mut Desk, raw: String, forms: &dyn FormReader) {
+        desk.uid += 1;
+        let incoming = Incoming {
+            uid: desk.uid,
+            arrived_at: "2022-11-16T01:00:00Z".parse::<Timestamp>().unwrap()
+                + jiff::SignedDuration::from_mins(desk.uid.into()),
+            raw: raw.replace('\n', "\r\n").into_bytes(),
+            too_large: None,
+        };
+        let batch = pipeline::sort(&desk.store, vec![incoming]).unwrap();
+        pipeline::record(&mut desk.store, &batch, Timestamp::now()).unwrap();
+        let parsed = pipeline::parse(batch, forms, &CancellationToken::new());
+        let rules = Rules { config: &desk.config, replier: &desk.replier };
+        for p in parsed {
+            let at = MailboxUid { mailbox: "INBOX", uidvalidity: 1, uid: p.uid };
+            pipeline::decide_and_store(&mut desk.store, rules, at, p, Timestamp::now()).unwrap();
+        }
+    }
+
+    fn mail(from: &str, id: &str, subject: &str, body: &str) -> String {
+        format!(
+            "From: Applicant <{from}>\nTo: smebridge@kaist.ac.kr\nSubject: {subject}\nMessage-ID: <{id}>\nContent-Type: text/plain; charset=utf-8\n\n{body}"
+        )
+    }
+
+    fn with_form(from: &str, id: &str) -> String {
+        use base64::Engine as _;
+        let form = std::fs::read(
+            Path::new(env!("CARGO_MANIFEST_DIR")).join("tests/fixtures/attachments/application-form.docx"),
+        )
+        .unwrap();
+        let encoded = base64::engine::general_purpose::STANDARD.encode(form);
+        let lines: String =
+            encoded.as_bytes().chunks(76).map(|l| format!("{}\n", String::from_utf8_lossy(l))).collect();
+        format!(
+            "From: 김민준 <{from}>\nTo: smebridge@kaist.ac.kr\nSubject: 워크숍 참가 신청\nMessage-ID: <{id}>\nMIME-Version: 1.0\nContent-Type: multipart/mixed; boundary=\"b\"\n\n--b\nContent-Type: text/plain; charset=utf-8\n\n참가 신청서를 첨부합니다.\n\n김민준 드림\n--b\nContent-Type: application/vnd.openxmlformats-officedocument.wordprocessingml.document; name=\"form.docx\"\nContent-Disposition: attachment; filename=\"form.docx\"\nContent-Transfer-Encoding: base64\n\n{lines}--b--\n"
+        )
+    }
+
+    #[test]
+    fn read_again_by_the_same_parser_nothing_changes() {
+        let mut desk = desk();
+        let forms = InProcess;
+        receive(
+            &mut desk,
+            mail(
+                "lee@daon.example",
+                "l1@daon.example",
+                "신청",
+                "성명: 이서연\n소속: 다온\n연락처: 010-2222-3333\n비고: 채식\n",
+            ),
+            &forms,
+        );
+        receive(
+            &mut desk,
+            mail("lee@daon.example", "l2@daon.example", "수정", "연락처: 010-2222-4444\n참석 인원: 2명\n"),
+            &forms,
+        );
+        receive(&mut desk, mail("lee@daon.example", "l3@daon.example", "다시", "성명: 이서연\n"), &forms);
+        receive(&mut desk, mail("park@hana.example", "p1@hana.example", "신청", "성명: 박지훈\n"), &forms);
+        receive(&mut desk, mail("park@hana.example", "p2@hana.example", "취소", "취소합니다.\n"), &forms);
+        receive(&mut desk, with_form("kim@hanbit-tech.example", "k1@hanbit-tech.example"), &forms);
+        let apps = desk.store.applications().unwrap();
+        assert_eq!(apps.len(), 3);
+        assert_eq!(apps[0].fields.phone.as_deref(), Some("010-2222-4444"), "the update was applied");
+
+        let found = reparse(&desk.store, &forms).unwrap();
+        assert_eq!(found.changed, [], "{}", found.describe(&desk.config.event.timezone, None));
+        assert_eq!((found.applications, found.read, found.recorded), (3, 5, 6), "the repeat is not read again");
+        let text = found.describe(&desk.config.event.timezone, None);
+        assert!(text.starts_with("Reading the stored mail again changes nothing (5 message(s) read again"), "{text}");
+    }
+
+    #[test]
+    fn a_form_that_could_not_be_read_is_read_again_and_apply_records_it_with_its_history_and_sends_nothing() {
+        let mut desk = desk();
+        receive(&mut desk, with_form("kim@hanbit-tech.example", "k1@hanbit-tech.example"), &Crashing);
+        let before = desk.store.applications().unwrap().remove(0);
+        assert_eq!(before.fields.organization, None, "nothing read from the form");
+        let review = before.review.clone().unwrap();
+        assert!(review.contains("the form 'form.docx' could not be read: the reader crashed (signal 6)"), "{review}");
+        let outbox = desk.store.outbox_counts().unwrap();
+
+        let found = reparse(&desk.store, &InProcess).unwrap();
+        assert_eq!(found.changed.len(), 1);
+        let app = &found.changed[0];
+        let change = |field: Field| app.changes.iter().find(|c| c.field == field).cloned();
+        let organization = change(Field::Organization).expect("the organization is read from the form now");
+        assert_eq!((organization.old, organization.new.as_deref()), (None, Some("(주)한빛테크")));
+        let why = organization.why.unwrap();
+        assert!(why.starts_with("attached form form.docx, "), "{why}");
+        assert_eq!(change(Field::Phone).unwrap().new.as_deref(), Some("010-1234-5678"));
+        assert_eq!(
+            change(Field::Attendees).unwrap(),
+            FieldChange {
+                field: Field::Attendees,
+                old: Some("1".into()),
+                new: Some("2".into()),
+                why: change(Field::Attendees).unwrap().why,
+                message: Some(1),
+            }
+        );
+        let review = change(Field::Review).unwrap();
+        assert_eq!(review.old, before.review);
+        assert!(review.new.as_deref().is_none_or(|r| !r.contains("could not be read")), "{review:?}");
+        let text = found.describe(&desk.config.event.timezone, None);
+        assert!(text.contains("SME-0001 kim@hanbit-tech.example\n  organization: (none) → (주)한빛테크\n      from attached form form.docx, "), "{text}");
+        assert!(text.contains("in the mail that arrived 2022년 11월 16일 (수) 오전 10:01"), "{text}");
+        assert!(text.contains("Nothing was written: `smebridge reparse --apply` records these changes"), "{text}");
+        assert_eq!(desk.store.applications().unwrap()[0], before, "a dry run writes nothing");
+
+        let now: Timestamp = "2022-11-16T05:00:00Z".parse().unwrap();
+        let applied = apply(&mut desk.store, &found, "operator", now).unwrap();
+        assert_eq!(applied, Applied { applications: 1, values: app.changes.len() });
+        let after = desk.store.applications().unwrap().remove(0);
+        assert_eq!(after.fields.organization.as_deref(), Some("(주)한빛테크"));
+        assert_eq!(after.fields.attendees, Some(2));
+        assert_eq!((after.status, after.received_at, &after.email), (before.status, before.received_at, &before.email));
+        assert!(after.sources["organization"].starts_with("attached form form.docx"), "{:?}", after.sources);
+        let history = desk.store.history_after(0, desk.store.last_history_id().unwrap()).unwrap();
+        assert_eq!(history.len(), app.changes.len());
+        assert!(history
+            .iter()
+            .all(|h| h.by == ChangedBy::Reparse && h.at == now && h.actor.as_deref() == Some("operator")));
+        assert_eq!(desk.store.outbox_counts().unwrap(), outbox, "no mail");
+        assert!(outbox.iter().all(|(state, _)| *state == OutboxState::Pending));
+
+        // Read again: nothing left to change.
+        assert_eq!(reparse(&desk.store, &InProcess).unwrap().changed, []);
+    }
+}

@@ -231,6 +231,7 @@ mod tests {
     use std::os::unix::fs::PermissionsExt;
 
     use super::super::testing::{open, queue_one_reply, record};
+    use super::super::Store;
     use super::*;
 
     fn mode(path: &Path) -> u32 {
@@ -292,6 +293,56 @@ mod tests {
                 SCHEMA_VERSION + 1
             )
         );
+    }
+
+    #[test]
+    fn an_upgrade_keeps_a_copy_of_the_old_database_first_and_a_newer_database_is_refused_untouched() {
+        let dir = tempfile::tempdir().unwrap();
+        let path = dir.path().join("db.sqlite");
+        {
+            let conn = Connection::open(&path).unwrap();
+            for sql in &super::super::MIGRATIONS[..6] {
+                conn.execute_batch(sql).unwrap();
+            }
+            conn.pragma_update(None, "user_version", 6).unwrap();
+            conn.execute_batch(
+                "INSERT INTO messages (id, sha256, message_id, arrived_at, size, raw, outcome, recorded_at)
+                   VALUES (1, 'a', 'a@x.example', 0, 1, x'00', 'registered', 0);
+                 INSERT INTO applications (id, email, status, received_at, updated_at, first_message, last_message)
+                   VALUES (3, 'kim@x.example', 'accepted', 0, 0, 1, 1);",
+            )
+            .unwrap();
+        }
+        let store = open(&path);
+        let version: usize = store.conn.pragma_query_value(None, "user_version", |r| r.get(0)).unwrap();
+        assert_eq!(version, SCHEMA_VERSION);
+        let kept = dir.path().join(format!("db.sqlite.before-v{SCHEMA_VERSION}.sqlite"));
+        let copy = inspect(&kept).expect("the copy kept before the upgrade");
+        assert_eq!((copy.schema, copy.messages, copy.applications), (6, 1, 1), "the database as it was");
+        assert_eq!(mode(&kept), 0o600);
+        drop(store);
+        drop(open(&path));
+        assert!(
+            !dir.path().join(format!("db.sqlite.before-v{SCHEMA_VERSION}-2.sqlite")).exists(),
+            "no copy without an upgrade"
+        );
+
+        // A newer smebridge's database: refused, not changed, no copy.
+        Connection::open(&path).unwrap().pragma_update(None, "user_version", SCHEMA_VERSION + 1).unwrap();
+        let before = std::fs::read(&path).unwrap();
+        let err = Store::open(crate::instance::Instance::claim(&path).unwrap()).err().unwrap();
+        assert_eq!(
+            format!("{err:#}"),
+            format!(
+                "cannot bring the database schema up to date: the database {} was made by a newer smebridge (schema \
+                 {}); this one knows up to {SCHEMA_VERSION}; install the newer one or restore a backup",
+                path.display(),
+                SCHEMA_VERSION + 1
+            )
+        );
+        assert_eq!(std::fs::read(&path).unwrap(), before);
+        let err = Store::open_read(&path).err().unwrap();
+        assert!(format!("{err:#}").contains("was made by a newer smebridge"), "{err:#}");
     }
 
     #[test]
