@@ -48,7 +48,9 @@ pub async fn check(path: &Path) -> Vec<Line> {
     lines.push(match Replier::new(&config) {
         Ok(replier) => {
             let origins = replier.template_origins();
-            Line { warning: origins.warning(), detail: Some(origins.describe()), ..ok("reply templates") }
+            let warnings: Vec<String> = [origins.warning(), no_retention(&config)].into_iter().flatten().collect();
+            let warning = (!warnings.is_empty()).then(|| warnings.join("; "));
+            Line { warning, detail: Some(origins.describe()), ..ok("reply templates") }
         }
         Err(e) => failed("reply templates", format!("{e:#}")),
     });
@@ -86,6 +88,15 @@ pub async fn check(path: &Path) -> Vec<Line> {
     let login = config.smtp.credentials.as_ref().and_then(|(_, auth)| login_detail(auth));
     lines.push(Line { what: "SMTP connection", problem: smtp.err(), warning: None, detail: login });
     lines
+}
+
+/// Without `[retention]`, the privacy notice cannot say how long personal data is kept.
+fn no_retention(config: &Config) -> Option<String> {
+    config.retention.is_none().then(|| {
+        "[retention] delete_personal_data_after is not set, so the privacy notice in every acknowledgement cannot \
+         say how long personal data is kept (as the law expects); set it, e.g. \"90d\""
+            .to_owned()
+    })
 }
 
 fn login_detail(auth: &Auth) -> Option<String> {
