@@ -486,5 +486,18 @@ mod tests {
 
         // Read again: nothing left to change.
         assert_eq!(reparse(&desk.store, &InProcess).unwrap().changed, []);
+
+        // Staff are told in the next summary, once.
+        let day = jiff::civil::date(2022, 11, 16);
+        let later = now + jiff::SignedDuration::from_hours(1);
+        let summary = crate::summary::render_for(&desk.store, &desk.config, day, later).unwrap();
+        let told = "SME-0001): 메일 다시 읽음 (re-read by smebridge reparse): 소속 (Organization) - → (주)한빛테크";
+        assert!(summary.text.contains(told), "{}", summary.text);
+        assert!(summary.text.contains("메일 다시 읽음 (re-read by smebridge reparse): 확인 사항"), "{}", summary.text);
+        assert!(crate::summary::summary_if_due(&mut desk.store, &desk.config, later).unwrap().is_some());
+        let next =
+            crate::summary::render_for(&desk.store, &desk.config, day, later + jiff::SignedDuration::from_hours(24))
+                .unwrap();
+        assert!(!next.text.contains("re-read by smebridge reparse"), "told once: {}", next.text);
     }
 }

@@ -675,6 +675,6 @@ mod tests {
         // A summary made before migration 6 covered what had been recorded by then (message 1,
         // recorded at 0, and both applications it made; not message 2, recorded at 1).
         let last = store.last_summary().unwrap().unwrap();
-        assert_eq!(last.covered, Covered { last_application: 2, last_message: 1 });
+        assert_eq!(last.covered, Covered { last_application: 2, last_message: 1, last_history: 0 });
     }
 }
