@@ -191,7 +191,7 @@ async fn restore_is_refused_while_the_daemon_runs_and_afterwards_keeps_the_datab
     desk.send_to_center(&second, &second_mail).await;
 
     let (daemon, log) = start_daemon(&desk);
-    wait_for_replies(&desk, &[second.clone()], 1);
+    wait_for_replies(&desk, std::slice::from_ref(&second), 1);
     let before = desk.export();
     let out = desk.smebridge(&["restore", "--input", backup.to_str().unwrap()]);
     assert_eq!(out.status.code(), Some(1));
