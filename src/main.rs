@@ -250,7 +250,7 @@ fn run(cli: Cli) -> Result<ExitCode> {
             if apply {
                 let mut store = Store::open(ops::claim_for_reparse(&config.database.path)?)?;
                 let found = ops::reparse(&store, &isolate::ChildForms)?;
-                let applied = ops::apply(&mut store, &found, &ops::actor(), jiff::Timestamp::now())?;
+                let applied = ops::apply(&mut store, &found, &ops::actor(), smebridge::clock::now())?;
                 print!("{}", found.describe(tz, Some(applied)));
             } else {
                 let store = Store::open_read(&config.database.path)?;
