@@ -31,6 +31,9 @@ use serde::Deserialize;
 use crate::domain::{EmailAddress, ReplyLimits, RequireAuth};
 use crate::oauth2::{self, TokenSource};
 
+mod retention;
+pub use retention::Retention;
+
 /// Where the configuration is read from when `--config` is not given and
 /// `$SMEBRIDGE_CONFIG` is not set.
 pub const DEFAULT_PATH: &str = "config/smebridge.toml";
@@ -52,6 +55,8 @@ struct RawConfig {
     replies: RawReplies,
     #[serde(default)]
     security: RawSecurity,
+    #[serde(default)]
+    retention: retention::RawRetention,
 }
 
 #[derive(Debug, Deserialize)]
@@ -346,6 +351,8 @@ pub struct Config {
     pub center: CenterConfig,
     pub replies: RepliesConfig,
     pub security: SecurityConfig,
+    /// `[retention]`: how long personal data is kept after the event; `None` when not set.
+    pub retention: Option<Retention>,
 }
 
 #[derive(Debug, Clone)]
@@ -652,7 +659,8 @@ impl Config {
             },
         };
 
-        Ok(Config { path: path.to_owned(), imap, smtp, event, staff, database, center, replies, security })
+        let retention = Retention::from_raw(raw.retention)?;
+        Ok(Config { path: path.to_owned(), imap, smtp, event, staff, database, center, replies, security, retention })
     }
 
     /// The center's own address (`From:` of replies). Mail from it is never answered.

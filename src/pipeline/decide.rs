@@ -75,9 +75,7 @@ pub fn decide_and_store(
         seats_left,
     });
 
-    if let Some(note) = reply_address_of(&inbound).and_then(|r| r.note()) {
-        inbound.problems.push(note); // for staff: with the application's review, and on the message
-    }
+    note_reply_to(&mut inbound);
     let mut plan = plan(&decision, &inbound, existing.as_ref());
     if plan.reply == Some(ReplyKind::Inquiry) && !config.replies.answer_inquiries {
         plan.reply = None;
@@ -93,7 +91,7 @@ pub fn decide_and_store(
 
     let detail = match (&automatic, &decision) {
         (Some(a), _) => Some(a.label()),
-        (None, Decision::Hold(reason)) => Some(format!("sender not authenticated: {reason}")),
+        (None, Decision::Hold(reason)) => Some(format!("{HELD}{reason}")),
         _ => None,
     };
     let details = details(&inbound, &plan.write);
@@ -134,6 +132,39 @@ pub fn decide_and_store(
     Ok(Processed::Recorded { outcome: plan.outcome, reply })
 }
 
+/// A `Reply-To` naming someone else, noted among the problems: for staff, with the
+/// application's review and on the message. (Also `smebridge reparse`, `crate::ops`.)
+pub(crate) fn note_reply_to(inbound: &mut Inbound) {
+    if let Some(note) = reply_address_of(inbound).and_then(|r| r.note()) {
+        inbound.problems.push(note);
+    }
+}
+
+/// Why staff should look at the application `inbound` makes (its `review`), if anything: the
+/// fields it lacks, values that look wrong, what could not be read, and `extra`. (Also
+/// `smebridge reparse`, which must reach the same words.)
+pub(crate) fn review(inbound: &Inbound, extra: Option<&str>) -> Option<String> {
+    let mut reasons: Vec<String> = inbound.fields.missing().iter().map(|f| format!("missing: {f}")).collect();
+    // Values that were read but look wrong: stored as read, for staff to check.
+    reasons.extend(inbound.doubts.iter().cloned());
+    reasons.extend(inbound.problems.iter().cloned());
+    reasons.extend(extra.map(str::to_owned));
+    (!reasons.is_empty()).then(|| reasons.join("\n"))
+}
+
+/// The outcome detail of a held message: this, then the reason.
+const HELD: &str = "sender not authenticated: ";
+
+/// What the review of a held application says about its sender.
+fn held_review(reason: &str) -> String {
+    format!("sender not authenticated ({reason}): no reply was sent")
+}
+
+/// [`held_review`] from the outcome detail recorded with the held message, if it is one.
+pub(crate) fn held_review_of(outcome_detail: &str) -> Option<String> {
+    outcome_detail.strip_prefix(HELD).map(held_review)
+}
+
 /// What the message row records for `inbound`.
 fn outcome_of<'a>(
     inbound: &'a Inbound,
@@ -157,11 +188,15 @@ fn outcome_of<'a>(
 /// field for a new application; for an update only the fields the mail states (those are what
 /// change), so the other fields keep their earlier sources.
 fn details(inbound: &Inbound, write: &ApplicationWrite) -> Details {
-    let stated_only = match write {
-        ApplicationWrite::Insert { .. } => false,
-        ApplicationWrite::Update { .. } => true,
-        ApplicationWrite::None | ApplicationWrite::Touch { .. } => return Details::default(),
-    };
+    match write {
+        ApplicationWrite::Insert { .. } => details_of(inbound, false),
+        ApplicationWrite::Update { .. } => details_of(inbound, true),
+        ApplicationWrite::None | ApplicationWrite::Touch { .. } => Details::default(),
+    }
+}
+
+/// [`details`] of a new application (every field's source), or of an update (`stated_only`).
+pub(crate) fn details_of(inbound: &Inbound, stated_only: bool) -> Details {
     let s = &inbound.sources;
     let st = &inbound.stated;
     let fields = [
@@ -287,14 +322,7 @@ impl Plan {
 }
 
 fn plan(decision: &Decision, inbound: &Inbound, existing: Option<&Application>) -> Plan {
-    let review = |extra: Option<&str>| -> Option<String> {
-        let mut reasons: Vec<String> = inbound.fields.missing().iter().map(|f| format!("missing: {f}")).collect();
-        // Values that were read but look wrong: stored as read, for staff to check.
-        reasons.extend(inbound.doubts.iter().cloned());
-        reasons.extend(inbound.problems.iter().cloned());
-        reasons.extend(extra.map(str::to_owned));
-        (!reasons.is_empty()).then(|| reasons.join("\n"))
-    };
+    let review = |extra: Option<&str>| review(inbound, extra);
     match (decision, existing, applicant(inbound)) {
         (Decision::Ignore(_), _, _) => Plan::quiet(Outcome::Automatic, ApplicationWrite::None),
         (Decision::Duplicate, _, _) => Plan::quiet(Outcome::Duplicate, ApplicationWrite::None),
@@ -308,7 +336,7 @@ fn plan(decision: &Decision, inbound: &Inbound, existing: Option<&Application>) 
                 email: from.clone(),
                 fields: inbound.fields.clone(),
                 status: Status::Accepted,
-                review: review(Some(&format!("sender not authenticated ({reason}): no reply was sent"))),
+                review: review(Some(&held_review(reason))),
             },
         ),
         (Decision::Register(status), None, Some(from)) => Plan::reply(

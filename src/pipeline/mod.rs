@@ -35,6 +35,7 @@ use crate::reply::{Replier, ReplyKind};
 use crate::store::{ApplicationWrite, Arriving, MailboxUid, MessageOutcome, Reading, Store, NO_DETAILS};
 
 pub use decide::{decide_and_store, promote_waitlisted};
+pub(crate) use decide::{details_of, held_review_of, note_reply_to, review};
 
 /// What became of a message.
 #[derive(Debug, Clone, PartialEq, Eq)]

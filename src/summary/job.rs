@@ -17,7 +17,7 @@ use crate::config::Config;
 use crate::domain::{next_summary_time, summary_due, EmailAddress, MailKind, Outcome, SummaryWindow};
 use crate::export::XLSX_MIME;
 use crate::reply::{application_number, AutoSubmitted, LoopMarker};
-use crate::store::{Covered, EventKind, Hold, LastSummary, NewReply, Store};
+use crate::store::{ChangedBy, Covered, EventKind, Hold, LastSummary, NewReply, Store};
 
 /// How many forged-sender holds the summary lists one by one.
 const FORGED_SHOWN: usize = 10;
@@ -96,9 +96,11 @@ fn gather(
     previous: Option<&LastSummary>,
 ) -> Result<(SummaryInput, Covered)> {
     let last_message = store.last_message_id()?;
+    let last_history = store.last_history_id()?;
     let applications = store.applications()?;
     let subjects = store.application_subjects()?;
-    let covered = Covered { last_application: applications.iter().map(|a| a.id).max().unwrap_or(0), last_message };
+    let last_application = applications.iter().map(|a| a.id).max().unwrap_or(0);
+    let covered = Covered { last_application, last_message, last_history };
     let told = previous.map_or(Covered::default(), |p| p.covered);
     let mut needs_person = Vec::new();
     let mut forged = Vec::new();
@@ -201,6 +203,22 @@ fn gather(
             name: app.fields.name.clone(),
             at: note.arrived_at,
             what: wording::change(note.outcome).to_owned(),
+        });
+    }
+    // What changed in applications other than by their mail (`smebridge reparse --apply`, staff):
+    // their mail is told above.
+    let by_id: std::collections::HashMap<i64, &crate::store::Application> =
+        applications.iter().map(|a| (a.id, a)).collect();
+    for entry in store.history_after(told.last_history, covered.last_history)? {
+        if entry.by == ChangedBy::Mail {
+            continue;
+        }
+        let change = &entry.change;
+        changes.push(ChangeNote {
+            application_no: application_number(entry.application),
+            name: by_id.get(&entry.application).and_then(|a| a.fields.name.clone()),
+            at: entry.at,
+            what: wording::history_change(entry.by, change.field, change.old.as_deref(), change.new.as_deref()),
         });
     }
 
