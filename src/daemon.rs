@@ -11,7 +11,7 @@
 //! which `SMEBRIDGE_CLOCK_START` can move) for scheduling (the daily summary, when the mailbox
 //! was last read). Whether a mail is late is judged on its arrival time at the server.
 
-use std::collections::HashSet;
+use std::collections::{HashMap, HashSet};
 use std::future::Future;
 use std::sync::Arc;
 use std::time::Duration;
@@ -24,11 +24,11 @@ use tracing::{error, info, instrument, warn};
 
 use crate::config::Config;
 use crate::domain::{Outcome, ReadPlan};
-use crate::imap::{ConnectError, Connection, Fetched, Woken, FETCH_BATCH};
+use crate::imap::{batches, ConnectError, Connection, Fetched, Woken, FETCH_BATCH, FETCH_BATCH_BYTES};
 use crate::instance::Instance;
 use crate::isolate::{trial_read, ChildForms};
 use crate::outbox::{Backoff, SendReport, Sender};
-use crate::pipeline::{self, promote_waitlisted, Incoming, Processed, Rules};
+use crate::pipeline::{self, promote_waitlisted, Incoming, Processed, Raw, Rules};
 use crate::reply::Replier;
 use crate::smtp::Smtp;
 use crate::store::{MailboxUid, Store, Synced};
@@ -101,14 +101,20 @@ impl Desk {
         todo.sort_unstable();
 
         let mut report = SyncReport::default();
-        for batch in todo.chunks(FETCH_BATCH) {
+        // 1. fetch: the sizes first, then the messages in batches bounded by count and bytes
+        // (a batch is held whole while it is recorded and read).
+        let sizes = conn.sizes(&todo).await?;
+        report.vanished += todo.len() - sizes.len();
+        let size_of: HashMap<u32, u64> = sizes.iter().copied().collect();
+        for batch in batches(&sizes, FETCH_BATCH, FETCH_BATCH_BYTES) {
             if shutdown.is_cancelled() {
                 break;
             }
-            // 1. fetch
-            let fetched = conn.fetch(batch, self.config.imap.max_message_size).await?;
+            let batch: Vec<(u32, u64)> =
+                batch.iter().map(|uid| (*uid, size_of.get(uid).copied().unwrap_or(0))).collect();
+            let fetched = conn.fetch(&batch, self.config.imap.max_message_size).await?;
             let got: HashSet<u32> = fetched.iter().map(|f| f.uid).collect();
-            report.vanished += batch.iter().filter(|uid| !got.contains(uid)).count();
+            report.vanished += batch.iter().filter(|(uid, _)| !got.contains(uid)).count();
             let interrupted = self.read_batch(&mailbox, uidvalidity, fetched, shutdown, &mut report)?;
             // The batch is committed: its replies may go out while the next batch is read.
             self.sender.pump(&mut self.store, Timestamp::now(), Backoff::Respect)?;
@@ -382,7 +388,12 @@ impl SyncReport {
 }
 
 fn incoming(fetched: Fetched) -> Incoming {
-    Incoming { uid: fetched.uid, arrived_at: fetched.arrived_at, raw: fetched.raw, too_large: fetched.original_size }
+    Incoming {
+        uid: fetched.uid,
+        arrived_at: fetched.arrived_at,
+        raw: Raw::new(fetched.raw),
+        too_large: fetched.original_size,
+    }
 }
 
 /// Jittered exponential backoff for reconnecting: 1 s, 2 s, 4 s … capped at 5 minutes, each

@@ -30,8 +30,12 @@ impl<T: AsyncRead + AsyncWrite + Unpin + Send + Sync + fmt::Debug> ImapStream fo
 
 type Stream = Box<dyn ImapStream>;
 
-/// How many messages one `UID FETCH` asks for.
-pub const FETCH_BATCH: usize = 32;
+mod batches;
+
+pub use batches::{batches, FETCH_BATCH, FETCH_BATCH_BYTES};
+
+/// How many UIDs one `UID FETCH (UID RFC822.SIZE)` asks about.
+const SIZES_PER_COMMAND: usize = 1000;
 
 /// A logged-in connection with the configured mailbox selected.
 pub struct Connection {
@@ -69,14 +73,29 @@ pub struct Selected {
 }
 
 /// One message as the server holds it.
-#[derive(Debug, Clone)]
+#[derive(Debug)]
 pub struct Fetched {
     pub uid: u32,
     /// INTERNALDATE: when the message arrived at the server.
     pub arrived_at: Timestamp,
-    pub raw: Vec<u8>,
+    pub raw: FetchedBytes,
     /// Set when the message was over the size limit and `raw` holds its headers only.
     pub original_size: Option<u64>,
+}
+
+/// The bytes of one fetched message (`BODY[]`, or `BODY[HEADER]` for a message over the size
+/// limit), left in the IMAP response that carried them: the response's buffer is the only copy.
+#[derive(Debug)]
+pub struct FetchedBytes {
+    response: async_imap::types::Fetch,
+    header_only: bool,
+}
+
+impl AsRef<[u8]> for FetchedBytes {
+    fn as_ref(&self) -> &[u8] {
+        let bytes = if self.header_only { self.response.header() } else { self.response.body() };
+        bytes.unwrap_or_default()
+    }
 }
 
 /// How an IDLE round ended.
@@ -252,38 +271,57 @@ impl Connection {
         Ok(!found.is_empty())
     }
 
-    /// Fetch these messages (raw bytes, arrival time), reading every response to its end.
-    /// Messages larger than `max_size` (by `RFC822.SIZE`, asked first) are fetched as headers
-    /// only. UIDs the server did not return (expunged meanwhile) are absent from the result.
-    pub async fn fetch(&mut self, uids: &[u32], max_size: u64) -> Result<Vec<Fetched>> {
-        if uids.is_empty() {
-            return Ok(Vec::new());
+    /// The size (`RFC822.SIZE`) of each of these messages, as (UID, size) in the order of
+    /// `uids`; UIDs the server did not return (expunged meanwhile) are absent. Nothing is
+    /// downloaded: the sizes decide how the messages are fetched ([`batches`]).
+    pub async fn sizes(&mut self, uids: &[u32]) -> Result<Vec<(u32, u64)>> {
+        let mut found = std::collections::HashMap::with_capacity(uids.len());
+        for chunk in uids.chunks(SIZES_PER_COMMAND) {
+            let wanted: HashSet<u32> = chunk.iter().copied().collect();
+            let set = uid_set(chunk);
+            let session = &mut self.session;
+            bounded(self.timeout, "UID FETCH RFC822.SIZE", async {
+                let mut stream = session.uid_fetch(&set, "(UID RFC822.SIZE)").await?;
+                // Read as they come: only the two numbers of each response are kept.
+                while let Some(response) = stream.try_next().await? {
+                    if let (Some(uid), Some(size)) = (response.uid, response.size) {
+                        if wanted.contains(&uid) {
+                            found.insert(uid, u64::from(size));
+                        }
+                    }
+                }
+                anyhow::Ok(())
+            })
+            .await?;
+            self.drain_unsolicited();
         }
-        let mut sizes = Vec::with_capacity(uids.len());
-        for response in self.fetch_items(uids, "(UID RFC822.SIZE)").await? {
-            if let (Some(uid), Some(size)) = (response.uid, response.size) {
-                sizes.push((uid, u64::from(size)));
-            }
-        }
-        let (small, large): (Vec<_>, Vec<_>) = sizes.into_iter().partition(|&(_, size)| size <= max_size);
-        let small: Vec<u32> = small.into_iter().map(|(uid, _)| uid).collect();
-        let mut fetched = Vec::with_capacity(uids.len());
+        Ok(uids.iter().filter_map(|uid| found.get(uid).map(|&size| (*uid, size))).collect())
+    }
+
+    /// Fetch these messages (UID and size, from [`Connection::sizes`]): raw bytes and arrival
+    /// time, reading every response to its end. Messages larger than `max_size` are fetched as
+    /// headers only. UIDs the server did not return (expunged meanwhile) are absent from the
+    /// result. Each message's bytes stay in the response that carried them (no copy is made).
+    pub async fn fetch(&mut self, messages: &[(u32, u64)], max_size: u64) -> Result<Vec<Fetched>> {
+        let (small, large): (Vec<_>, Vec<_>) = messages.iter().partition(|&&(_, size)| size <= max_size);
+        let small: Vec<u32> = small.into_iter().map(|&(uid, _)| uid).collect();
+        let mut fetched = Vec::with_capacity(messages.len());
         for response in self.fetch_items(&small, "(UID INTERNALDATE BODY.PEEK[])").await? {
-            if let Some(message) = fetched_from(&response, response.body(), None)? {
+            if let Some(message) = fetched_from(response, false, None)? {
                 fetched.push(message);
             }
         }
-        for (uid, size) in large {
+        for &(uid, size) in large {
             warn!(uid, size, max_size, "message larger than the limit: recording its headers only");
             for response in self.fetch_items(&[uid], "(UID INTERNALDATE BODY.PEEK[HEADER])").await? {
-                if let Some(message) = fetched_from(&response, response.header(), Some(size))? {
+                if let Some(message) = fetched_from(response, true, Some(size))? {
                     fetched.push(message);
                 }
             }
         }
         fetched.sort_by_key(|f| f.uid);
-        if fetched.len() < uids.len() {
-            debug!(asked = uids.len(), got = fetched.len(), "some messages vanished before they could be fetched");
+        if fetched.len() < messages.len() {
+            debug!(asked = messages.len(), got = fetched.len(), "some messages vanished before they could be fetched");
         }
         Ok(fetched)
     }
@@ -297,14 +335,20 @@ impl Connection {
         let set = uid_set(uids);
         let timeout = self.timeout;
         let session = &mut self.session;
+        let wanted: HashSet<u32> = uids.iter().copied().collect();
         let responses = bounded(timeout, "UID FETCH", async {
-            let stream = session.uid_fetch(&set, items).await?;
-            stream.try_collect::<Vec<_>>().await
+            let mut stream = session.uid_fetch(&set, items).await?;
+            let mut kept = Vec::with_capacity(uids.len());
+            while let Some(response) = stream.try_next().await? {
+                if response.uid.is_some_and(|uid| wanted.contains(&uid)) {
+                    kept.push(response);
+                }
+            }
+            anyhow::Ok(kept)
         })
         .await?;
         self.drain_unsolicited();
-        let wanted: HashSet<u32> = uids.iter().copied().collect();
-        Ok(responses.into_iter().filter(|r| r.uid.is_some_and(|uid| wanted.contains(&uid))).collect())
+        Ok(responses)
     }
 
     /// Wait for the server to report a change, for at most `wait`, or until `shutdown`.
@@ -651,20 +695,21 @@ async fn tls_wrap(config: &ImapConfig, tcp: TcpStream) -> Result<Stream> {
 }
 
 fn fetched_from(
-    response: &async_imap::types::Fetch,
-    bytes: Option<&[u8]>,
+    response: async_imap::types::Fetch,
+    header_only: bool,
     original_size: Option<u64>,
 ) -> Result<Option<Fetched>> {
     let Some(uid) = response.uid else { return Ok(None) };
-    let Some(raw) = bytes else {
+    let bytes = if header_only { response.header() } else { response.body() };
+    if bytes.is_none() {
         warn!(uid, "the server returned no content for a message; it will be retried");
         return Ok(None);
-    };
+    }
     let arrived_at = match response.internal_date() {
         Some(date) => Timestamp::from_second(date.timestamp()).context("INTERNALDATE out of range")?,
         None => bail!("the server sent no INTERNALDATE for UID {uid}"),
     };
-    Ok(Some(Fetched { uid, arrived_at, raw: raw.to_vec(), original_size }))
+    Ok(Some(Fetched { uid, arrived_at, raw: FetchedBytes { response, header_only }, original_size }))
 }
 
 /// Is this answer a server's throttling (Microsoft 365: `Request is throttled`)? Not a refusal

@@ -363,7 +363,7 @@ mod tests {
             uid: desk.uid,
             arrived_at: "2022-11-16T01:00:00Z".parse::<Timestamp>().unwrap()
                 + jiff::SignedDuration::from_mins(desk.uid.into()),
-            raw: raw.replace('\n', "\r\n").into_bytes(),
+            raw: raw.replace('\n', "\r\n").into_bytes().into(),
             too_large: None,
         };
         let batch = pipeline::sort(&desk.store, vec![incoming]).unwrap();

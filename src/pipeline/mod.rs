@@ -19,6 +19,7 @@
 //! `now`, the time it records the batch at (a message's arrival time comes from the server).
 
 mod decide;
+mod raw;
 
 use std::collections::HashSet;
 use std::panic::{catch_unwind, AssertUnwindSafe};
@@ -36,6 +37,7 @@ use crate::store::{ApplicationWrite, Arriving, MailboxUid, MessageOutcome, Readi
 
 pub use decide::{decide_and_store, promote_waitlisted};
 pub(crate) use decide::{details_of, held_review_of, note_reply_to, review};
+pub use raw::Raw;
 
 /// What became of a message.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -62,7 +64,7 @@ pub struct Incoming {
     pub uid: u32,
     /// When it arrived at the server (INTERNALDATE).
     pub arrived_at: Timestamp,
-    pub raw: Vec<u8>,
+    pub raw: Raw,
     /// Set when the message was over the size limit and `raw` holds its headers only.
     pub too_large: Option<u64>,
 }
@@ -289,7 +291,12 @@ mod tests {
         let raw = format!(
             "From: Kim <kim{i}@pipeline.example>\r\nSubject: apply\r\nMessage-ID: <p{i}@pipeline.example>\r\nContent-Type: text/plain; charset=utf-8\r\n\r\n성명: 김민준{i}\r\n소속: 한빛테크{i}\r\n"
         );
-        Incoming { uid: i, arrived_at: "2022-11-16T01:00:00Z".parse().unwrap(), raw: raw.into_bytes(), too_large: None }
+        Incoming {
+            uid: i,
+            arrived_at: "2022-11-16T01:00:00Z".parse().unwrap(),
+            raw: raw.into_bytes().into(),
+            too_large: None,
+        }
     }
 
     fn at(uid: u32) -> MailboxUid<'static> {
@@ -434,7 +441,7 @@ mod tests {
         assert_eq!(held.len(), 1);
         let detail = held[0].detail.clone().unwrap();
         assert!(detail.contains("stopped smebridge") && detail.contains("the reader crashed (signal 6)"), "{detail}");
-        assert!(!held[0].raw.is_empty(), "the raw bytes are kept for staff");
+        assert!(!desk.store.raw_message(held[0].id).unwrap().is_empty(), "the raw bytes are kept for staff");
         assert!(desk.store.outbox_counts().unwrap().is_empty(), "no reply");
     }
 

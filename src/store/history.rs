@@ -304,8 +304,8 @@ mod tests {
         let (_dir, store) = store();
         let conn = &store.conn;
         conn.execute_batch(
-            "INSERT INTO messages (id, sha256, message_id, arrived_at, size, raw, outcome, recorded_at)
-               VALUES (1, 'a', 'a@x.example', 0, 1, x'00', 'registered', 0);
+            "INSERT INTO messages (id, sha256, message_id, arrived_at, size, outcome, recorded_at)
+               VALUES (1, 'a', 'a@x.example', 0, 1, 'registered', 0);
              INSERT INTO applications (id, email, status, received_at, updated_at, first_message, last_message)
                VALUES (1, 'kim@x.example', 'accepted', 0, 0, 1, 1);",
         )

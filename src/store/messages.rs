@@ -119,20 +119,13 @@ impl Store {
         let now = now.as_second();
         let tx = self.write()?;
         for message in messages {
-            tx.exec(
-                "INSERT INTO messages (sha256, message_id, arrived_at, size, raw, outcome, read_attempts, recorded_at)
-                 VALUES (?1, ?2, ?3, ?4, ?5, ?6, 1, ?7)
-                 ON CONFLICT (sha256) DO UPDATE SET read_attempts = read_attempts + 1 WHERE outcome = ?6",
-                params![
-                    message.sha256,
-                    crate::parse::synthesized_message_id(message.sha256),
-                    message.arrived_at.as_second(),
-                    message.raw.len() as i64,
-                    message.raw,
-                    Outcome::Reading,
-                    now,
-                ],
-            )?;
+            let synthesized = crate::parse::synthesized_message_id(message.sha256);
+            if insert_message(&tx, message.sha256, &synthesized, message.arrived_at, message.raw, now)?.is_none() {
+                tx.exec(
+                    "UPDATE messages SET read_attempts = read_attempts + 1 WHERE sha256 = ?1 AND outcome = ?2",
+                    params![message.sha256, Outcome::Reading],
+                )?;
+            }
         }
         tx.commit()?;
         Ok(())
@@ -180,20 +173,7 @@ impl Store {
     ) -> Result<CommitResult> {
         let now = now.as_second();
         let tx = self.write()?;
-        tx.exec(
-            "INSERT INTO messages (sha256, message_id, arrived_at, size, raw, outcome, read_attempts, recorded_at)
-             VALUES (?1, ?2, ?3, ?4, ?5, ?6, 1, ?7)
-             ON CONFLICT (sha256) DO NOTHING",
-            params![
-                message.sha256,
-                message.message_id,
-                message.arrived_at.as_second(),
-                message.raw.len() as i64,
-                message.raw,
-                Outcome::Reading,
-                now,
-            ],
-        )?;
+        insert_message(&tx, message.sha256, message.message_id, message.arrived_at, message.raw, now)?;
         let reading = Reading { sha256: message.sha256, arrived_at: message.arrived_at };
         let committed = finish(&tx, at, reading, &message.outcome(), application, make_reply, now)?;
         tx.commit()?;
@@ -222,11 +202,12 @@ impl Store {
         Ok(committed)
     }
 
-    /// Messages with one of these outcomes, oldest first.
+    /// Messages with one of these outcomes, oldest first (without their bytes: see
+    /// [`Store::raw_message`]).
     pub fn messages_with_outcomes(&self, outcomes: &[Outcome]) -> Result<Vec<MessageNote>> {
         let placeholders = vec!["?"; outcomes.len()].join(",");
         let mut stmt = self.conn.prepare(&format!(
-            "SELECT arrived_at, sender, subject, outcome, outcome_detail, problems, raw, recorded_at, id FROM messages
+            "SELECT arrived_at, sender, subject, outcome, outcome_detail, problems, recorded_at, id FROM messages
              WHERE outcome IN ({placeholders}) ORDER BY arrived_at, id"
         ))?;
         let rows = stmt
@@ -238,9 +219,8 @@ impl Store {
                     outcome: r.get(3)?,
                     detail: r.get(4)?,
                     problems: r.get(5)?,
-                    raw: r.get(6)?,
-                    recorded_at: Timestamp::from_second(r.get(7)?).unwrap_or(Timestamp::UNIX_EPOCH),
-                    id: r.get(8)?,
+                    recorded_at: Timestamp::from_second(r.get(6)?).unwrap_or(Timestamp::UNIX_EPOCH),
+                    id: r.get(7)?,
                 })
             })?
             .collect::<rusqlite::Result<_>>()?;
@@ -251,6 +231,53 @@ impl Store {
     pub fn message_count(&self) -> Result<i64> {
         Ok(self.conn.row("SELECT COUNT(*) FROM messages", [], |r| r.get(0))?)
     }
+
+    /// The raw bytes of the message with row id `message`, read straight into one buffer.
+    pub fn raw_message(&self, message: i64) -> Result<Vec<u8>> {
+        read_raw(&self.conn, message)
+            .with_context(|| format!("cannot read the raw bytes of the stored message {message}"))
+    }
+}
+
+/// Insert a message row marked as being read, with its raw bytes, unless a row for these bytes
+/// exists; the new row's id, `None` when it existed.
+///
+/// The bytes go into `raw_messages` without a copy in memory: a zero-filled blob of their size
+/// is inserted, then written in place (SQLite's incremental blob I/O, through its page cache).
+/// Binding them as a parameter would cost two copies of the message (the bound value and the
+/// record built from it).
+fn insert_message(
+    tx: &Connection,
+    sha256: &str,
+    message_id: &str,
+    arrived_at: Timestamp,
+    raw: &[u8],
+    now: i64,
+) -> Result<Option<i64>> {
+    let size = i64::try_from(raw.len()).context("a message larger than SQLite can hold")?;
+    let inserted = tx.exec(
+        "INSERT INTO messages (sha256, message_id, arrived_at, size, outcome, read_attempts, recorded_at)
+         VALUES (?1, ?2, ?3, ?4, ?5, 1, ?6)
+         ON CONFLICT (sha256) DO NOTHING",
+        params![sha256, message_id, arrived_at.as_second(), size, Outcome::Reading, now],
+    )?;
+    if inserted == 0 {
+        return Ok(None);
+    }
+    let id = tx.last_insert_rowid();
+    tx.exec("INSERT INTO raw_messages (message, raw) VALUES (?1, zeroblob(?2))", params![id, size])?;
+    let mut blob = tx.blob_open("main", "raw_messages", "raw", id, false)?;
+    blob.write_at(raw, 0)?;
+    blob.close()?;
+    Ok(Some(id))
+}
+
+/// The raw bytes of message `message`: one buffer of their size, filled from the blob.
+pub(super) fn read_raw(conn: &Connection, message: i64) -> Result<Vec<u8>> {
+    let blob = conn.blob_open("main", "raw_messages", "raw", message, true)?;
+    let mut raw = vec![0; blob.len()];
+    blob.read_at_exact(&mut raw, 0)?;
+    Ok(raw)
 }
 
 /// A recorded message, as the staff summary needs it.
@@ -265,7 +292,6 @@ pub struct MessageNote {
     pub outcome: Outcome,
     pub detail: Option<String>,
     pub problems: Option<String>,
-    pub raw: Vec<u8>,
 }
 
 /// The ids a [`Store::commit_message`] wrote.
@@ -402,11 +428,34 @@ mod tests {
         assert_eq!(store.processed_uids("INBOX", 1).unwrap(), listed(&[1]));
         let recorded = store.messages_with_outcomes(&[Outcome::Registered]).unwrap();
         assert_eq!(recorded.len(), 1);
-        assert_eq!(recorded[0].raw, b"raw one", "the bytes recorded before reading are the message's");
+        assert_eq!(
+            store.raw_message(recorded[0].id).unwrap(),
+            b"raw one",
+            "the bytes recorded before reading are the message's"
+        );
         assert_eq!(recorded[0].sender.as_deref(), Some("kim@x.example"));
         // Marking finished bytes again changes nothing.
         store.mark_reading(&[arriving("aa", b"raw one")], Timestamp::now()).unwrap();
         assert_eq!(store.read_state("aa").unwrap(), ReadState::Finished);
+    }
+
+    #[test]
+    fn the_bytes_are_written_in_place_once_and_read_back_whole() {
+        let (_dir, mut store) = store();
+        let large: Vec<u8> = (0..5_000_000u32).map(|i| (i % 251) as u8).collect();
+        store.mark_reading(&[arriving("big", &large), arriving("empty", b"")], Timestamp::now()).unwrap();
+        // Marked again (the pass died): the attempt is counted, the bytes are not written again.
+        store.mark_reading(&[arriving("big", &large)], Timestamp::now()).unwrap();
+        assert_eq!(store.read_state("big").unwrap(), ReadState::Unfinished { attempts: 2 });
+        let rows: i64 = store.conn.row("SELECT COUNT(*) FROM raw_messages", [], |r| r.get(0)).unwrap();
+        assert_eq!(rows, 2);
+        let id: i64 = store.conn.row("SELECT id FROM messages WHERE sha256 = 'big'", [], |r| r.get(0)).unwrap();
+        assert!(store.raw_message(id).unwrap() == large, "the bytes read back are the bytes written");
+        let size: i64 = store.conn.row("SELECT size FROM messages WHERE id = ?1", [id], |r| r.get(0)).unwrap();
+        assert_eq!(size, 5_000_000);
+        let empty: i64 = store.conn.row("SELECT id FROM messages WHERE sha256 = 'empty'", [], |r| r.get(0)).unwrap();
+        assert!(store.raw_message(empty).unwrap().is_empty());
+        assert!(store.raw_message(999).is_err(), "no bytes for a message never recorded");
     }
 
     #[test]

@@ -64,6 +64,7 @@ const MIGRATIONS: &[&str] = &[
     include_str!("../../migrations/0005_record_before_reading.sql"),
     include_str!("../../migrations/0006_summary_coverage_and_mailbox_reads.sql"),
     include_str!("../../migrations/0007_states_as_types.sql"),
+    include_str!("../../migrations/0008_raw_messages.sql"),
     include_str!("../../migrations/0009_application_history.sql"),
 ];
 
@@ -520,8 +521,8 @@ mod tests {
     fn accepts(conn: &Connection, column: &str, value: &str) -> bool {
         let sql = match column {
             "outcome" => {
-                "INSERT INTO messages (sha256, message_id, arrived_at, size, raw, outcome, recorded_at)
-                 VALUES (hex(randomblob(16)), 'm@x.example', 0, 1, x'00', ?1, 0)"
+                "INSERT INTO messages (sha256, message_id, arrived_at, size, outcome, recorded_at)
+                 VALUES (hex(randomblob(16)), 'm@x.example', 0, 1, ?1, 0)"
             }
             "kind" => {
                 "INSERT INTO outbox (kind, message_id, recipient, raw, state, next_attempt_at, created_at)
@@ -631,6 +632,45 @@ mod tests {
         let claim = store.claim_reply(1, Timestamp::UNIX_EPOCH).unwrap().expect("pending");
         assert!(store.mark_sent(claim, Timestamp::UNIX_EPOCH).unwrap());
         assert_eq!(store.held_replies(Hold::RateLimit).unwrap(), (0, 0));
+    }
+
+    #[test]
+    fn a_version_7_database_keeps_every_messages_bytes_in_their_own_table() {
+        let dir = tempfile::tempdir().unwrap();
+        let path = dir.path().join("db.sqlite");
+        {
+            let conn = Connection::open(&path).unwrap();
+            for sql in &MIGRATIONS[..7] {
+                conn.execute_batch(sql).unwrap();
+            }
+            conn.pragma_update(None, "user_version", 7).unwrap();
+            conn.execute_batch(
+                "INSERT INTO messages (id, sha256, message_id, arrived_at, size, raw, outcome, recorded_at)
+                   VALUES (1, 'a', 'a@x.example', 0, 3, x'414243', 'registered', 0),
+                          (4, 'b', 'b@x.example', 1, 0, x'', 'reading', 1);
+                 INSERT INTO applications (id, email, status, received_at, updated_at, first_message, last_message)
+                   VALUES (3, 'kim@x.example', 'accepted', 0, 0, 1, 1);",
+            )
+            .unwrap();
+        }
+        let store = open(&path);
+        assert_eq!(store.raw_message(1).unwrap(), b"ABC");
+        assert_eq!(store.raw_message(4).unwrap(), b"");
+        assert_eq!(store.stored_raw(1).unwrap(), ("a".to_owned(), b"ABC".to_vec()));
+        let columns: Vec<String> = store
+            .conn
+            .prepare("SELECT name FROM pragma_table_info('messages')")
+            .unwrap()
+            .query_map([], |r| r.get(0))
+            .unwrap()
+            .map(Result::unwrap)
+            .collect();
+        assert!(!columns.iter().any(|c| c == "raw"), "{columns:?}");
+        assert_eq!(store.message_count().unwrap(), 2);
+        assert_eq!(store.applications().unwrap()[0].last_message, 1);
+        let dangling: i64 =
+            store.conn.query_row("SELECT COUNT(*) FROM pragma_foreign_key_check", [], |r| r.get(0)).unwrap();
+        assert_eq!(dangling, 0);
     }
 
     #[test]

@@ -51,8 +51,10 @@ impl Store {
 
     /// The SHA-256 and raw bytes of the message with row id `message`.
     pub fn stored_raw(&self, message: i64) -> Result<(String, Vec<u8>)> {
-        self.conn
-            .row("SELECT sha256, raw FROM messages WHERE id = ?1", params![message], |r| Ok((r.get(0)?, r.get(1)?)))
-            .with_context(|| format!("cannot read the stored message {message}"))
+        let sha256 = self
+            .conn
+            .row("SELECT sha256 FROM messages WHERE id = ?1", params![message], |r| r.get(0))
+            .with_context(|| format!("cannot read the stored message {message}"))?;
+        Ok((sha256, self.raw_message(message)?))
     }
 }

@@ -152,7 +152,8 @@ fn gather(
             _ => AttentionKind::Unclassified,
         };
         // Never read again what stops the reader.
-        let excerpt = if note.outcome == Outcome::Quarantined { String::new() } else { excerpt(&note.raw) };
+        let excerpt =
+            if note.outcome == Outcome::Quarantined { String::new() } else { excerpt(&store.raw_message(note.id)?) };
         needs_person.push(Attention {
             kind,
             at: note.arrived_at,

@@ -60,9 +60,11 @@ async fn append(desk: &Desk, raws: &[String]) {
 /// (outcome, outcome detail, problems, raw) of the message from `sender`.
 fn recorded(desk: &Desk, sender: &str) -> (String, Option<String>, Option<String>, Vec<u8>) {
     let conn = rusqlite::Connection::open(desk.database()).unwrap();
-    conn.query_row("SELECT outcome, outcome_detail, problems, raw FROM messages WHERE sender = ?1", [sender], |r| {
-        Ok((r.get(0)?, r.get(1)?, r.get(2)?, r.get(3)?))
-    })
+    conn.query_row(
+        "SELECT outcome, outcome_detail, problems, raw FROM messages JOIN raw_messages ON message = id WHERE sender = ?1",
+        [sender],
+        |r| Ok((r.get(0)?, r.get(1)?, r.get(2)?, r.get(3)?)),
+    )
     .unwrap()
 }
 
@@ -236,9 +238,12 @@ async fn a_mail_that_kills_smebridge_stops_one_pass_then_is_held_for_staff_and_t
     assert_eq!(desk.delivered("poison@poison.example"), 0, "the poison is not answered");
     let conn = rusqlite::Connection::open(desk.database()).unwrap();
     let (outcome, detail, raw): (String, String, Vec<u8>) = conn
-        .query_row("SELECT outcome, outcome_detail, raw FROM messages WHERE raw LIKE '%KILL-THE-READER%'", [], |r| {
-            Ok((r.get(0)?, r.get(1)?, r.get(2)?))
-        })
+        .query_row(
+            "SELECT outcome, outcome_detail, raw FROM messages JOIN raw_messages ON message = id
+             WHERE raw LIKE '%KILL-THE-READER%'",
+            [],
+            |r| Ok((r.get(0)?, r.get(1)?, r.get(2)?)),
+        )
         .unwrap();
     assert_eq!(outcome, "quarantined");
     assert!(detail.contains("the reader crashed (signal 6)"), "{detail}");

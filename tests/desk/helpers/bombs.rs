@@ -130,7 +130,13 @@ pub fn many_attachments(count: usize) -> Vec<u8> {
 /// An ordinary-looking application (invented applicant) with `bytes` attached as `name`.
 pub fn application_with(name: &str, content_type: &str, bytes: &[u8]) -> Vec<u8> {
     let id = name.replace(|c: char| !c.is_ascii_alphanumeric(), "-");
-    let mut raw = head(&format!("form-{id}"), "multipart/mixed; boundary=\"f\"");
+    application_from(&format!("form-{id}"), name, content_type, bytes)
+}
+
+/// [`application_with`] from `id@hostile.example` (also its Message-ID), so that several bombs
+/// attached under one file name come from senders of their own.
+pub fn application_from(id: &str, name: &str, content_type: &str, bytes: &[u8]) -> Vec<u8> {
+    let mut raw = head(id, "multipart/mixed; boundary=\"f\"");
     raw.push_str("--f\r\nContent-Type: text/plain; charset=utf-8\r\n\r\n신청서를 첨부합니다.\r\n");
     let _ = write!(
         raw,
