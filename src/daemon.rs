@@ -26,13 +26,17 @@ use crate::config::Config;
 use crate::domain::{Outcome, ReadPlan};
 use crate::imap::{batches, ConnectError, Connection, Fetched, Woken, FETCH_BATCH, FETCH_BATCH_BYTES};
 use crate::instance::Instance;
-use crate::isolate::{trial_read, ChildForms};
+use crate::isolate::{read_apart, trial_read, ChildForms};
 use crate::outbox::{Backoff, SendReport, Sender};
-use crate::pipeline::{self, promote_waitlisted, Incoming, Processed, Raw, Rules};
+use crate::pipeline::{self, promote_waitlisted, Incoming, Processed, Raw, Readers, Rules};
 use crate::reply::Replier;
 use crate::smtp::Smtp;
 use crate::store::{MailboxUid, Store, Synced};
 use crate::{clock, summary};
+
+/// How the daemon reads: attached forms, large messages and trials each in a confined child
+/// process (`crate::isolate`).
+const READERS: Readers<'static> = Readers { forms: &ChildForms, apart: &read_apart, trial: &trial_read };
 
 /// Everything a pass needs, opened once.
 pub struct Desk {
@@ -175,12 +179,12 @@ impl Desk {
             }
             let at = MailboxUid { mailbox, uidvalidity, uid: arrival.incoming.uid };
             let now = Timestamp::now();
-            let processed = pipeline::read_suspect(&mut self.store, rules, at, arrival, &ChildForms, trial_read, now)?;
+            let processed = pipeline::read_suspect(&mut self.store, rules, at, arrival, READERS, now)?;
             report.count(&processed);
         }
 
         pipeline::record(&mut self.store, &batch, Timestamp::now())?;
-        let parsed = pipeline::parse(batch, &ChildForms, shutdown);
+        let parsed = pipeline::parse(batch, READERS, shutdown);
         let unread = pipeline::unread(&parsed);
         // Its outcomes are recorded as of the end of its reading.
         let now = Timestamp::now();

@@ -40,7 +40,7 @@ impl fmt::Display for Status {
 }
 
 /// What an applicant told us about themselves. `None` means "not found in the mail".
-#[derive(Debug, Clone, Default, PartialEq, Eq, Serialize)]
+#[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, serde::Deserialize)]
 pub struct ApplicantFields {
     pub name: Option<String>,
     pub organization: Option<String>,

@@ -9,7 +9,7 @@ use jiff::Timestamp;
 use super::{EmailAddress, Status};
 
 /// The envelope sender as the final server recorded it in `Return-Path:`.
-#[derive(Debug, Clone, PartialEq, Eq)]
+#[derive(Debug, Clone, PartialEq, Eq, serde::Serialize, serde::Deserialize)]
 pub enum ReturnPath {
     /// No `Return-Path:` header (e.g. a message put in the mailbox by APPEND).
     Absent,
@@ -19,7 +19,7 @@ pub enum ReturnPath {
 }
 
 /// The header signals that mark a message as automatic.
-#[derive(Debug, Clone, Default, PartialEq, Eq)]
+#[derive(Debug, Clone, Default, PartialEq, Eq, serde::Serialize, serde::Deserialize)]
 pub struct AutoSignals {
     pub auto_submitted: Option<String>,
     pub precedence: Option<String>,

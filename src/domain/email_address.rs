@@ -46,6 +46,21 @@ impl fmt::Display for EmailAddress {
     }
 }
 
+/// As its text; read back through [`EmailAddress::parse`] (a message read in a child process
+/// comes back this way, and nothing unchecked gets past the edge).
+impl serde::Serialize for EmailAddress {
+    fn serialize<S: serde::Serializer>(&self, serializer: S) -> Result<S::Ok, S::Error> {
+        serializer.serialize_str(&self.0)
+    }
+}
+
+impl<'de> serde::Deserialize<'de> for EmailAddress {
+    fn deserialize<D: serde::Deserializer<'de>>(deserializer: D) -> Result<EmailAddress, D::Error> {
+        let text = String::deserialize(deserializer)?;
+        EmailAddress::parse(&text).map_err(serde::de::Error::custom)
+    }
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -56,6 +71,15 @@ mod tests {
         assert_eq!(a.as_str(), "kim.minjun@hanbit-tech.example");
         assert_eq!(a.local_part(), "kim.minjun");
         assert_eq!(a.domain(), "hanbit-tech.example");
+    }
+
+    #[test]
+    fn an_address_reads_back_as_itself_and_garbage_does_not_read() {
+        let a = EmailAddress::parse("Kim@Hanbit-Tech.Example").unwrap();
+        let json = serde_json::to_string(&a).unwrap();
+        assert_eq!(json, "\"kim@hanbit-tech.example\"");
+        assert_eq!(serde_json::from_str::<EmailAddress>(&json).unwrap(), a);
+        assert!(serde_json::from_str::<EmailAddress>("\"not an address\"").is_err());
     }
 
     #[test]

@@ -72,14 +72,19 @@ pub fn hold_reason(cause: HoldCause) -> String {
         HoldCause::Attempts(attempts) => {
             format!("smebridge stopped {attempts} times while reading this message")
         }
+        HoldCause::Apart(stopped) => {
+            format!("this large message was read in a separate process, which could not finish: {stopped}")
+        }
     }
 }
 
-/// Why a message is held: its trial in a child process failed, or it stopped the desk too often.
+/// Why a message is held: its trial in a child process failed, it stopped the desk too often,
+/// or the child process that read it (a large message is read apart) died or overran.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub enum HoldCause {
     Trial(Stopped),
     Attempts(u32),
+    Apart(Stopped),
 }
 
 /// How a child process that reads untrusted input ended without an answer.
@@ -216,5 +221,9 @@ mod tests {
         let trial = hold_reason(HoldCause::Trial(Stopped::Crashed { signal: 6 }));
         assert!(trial.contains("stopped smebridge") && trial.ends_with("the reader crashed (signal 6)"), "{trial}");
         assert_eq!(hold_reason(HoldCause::Attempts(3)), "smebridge stopped 3 times while reading this message");
+        assert_eq!(
+            hold_reason(HoldCause::Apart(Stopped::Memory { limit_mib: 256 })),
+            "this large message was read in a separate process, which could not finish: it needed more than 256 MiB"
+        );
     }
 }

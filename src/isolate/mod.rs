@@ -13,7 +13,10 @@
 //!   PDF) for [`crate::parse::parse`];
 //! - [`trial_read`] (`smebridge read-message`) reads a whole message the way the daemon would,
 //!   to learn whether reading it is what stopped the daemon before (see
-//!   [`crate::domain::read_plan`]).
+//!   [`crate::domain::read_plan`]);
+//! - [`read_apart`] (`smebridge read-message --answer`) reads a large message whole and answers
+//!   with what it says, so that the daemon never holds what reading a large message takes
+//!   (see [`crate::pipeline::LARGE_MESSAGE`]).
 //!
 //! The child is `/proc/self/exe`, the running executable itself, so a binary replaced on disk
 //! during an upgrade still starts its own children.
@@ -33,7 +36,7 @@ use anyhow::{Context, Result};
 use crate::domain::{stopped_by, Ending, Stopped};
 
 pub use form::{serve_form, ChildForms, FORM_LIMITS};
-pub use message::{serve_message, trial_read, TRIAL_LIMITS};
+pub use message::{read_apart, serve_message, trial_read, APART_LIMITS, TRIAL_LIMITS};
 
 /// What a child may use.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]

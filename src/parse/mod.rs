@@ -52,8 +52,9 @@ pub use attachments::{
 pub use explain::explain;
 pub use message::{clean_header_text, LOOP_HEADER};
 
-/// A received message, decoded.
-#[derive(Debug, Clone)]
+/// A received message, decoded. Serialized (JSON) where a message is read in a child process
+/// (`crate::isolate`).
+#[derive(Debug, Clone, serde::Serialize, serde::Deserialize)]
 pub struct Inbound {
     /// The Message-ID without angle brackets; synthesized from the content hash when missing.
     pub message_id: String,

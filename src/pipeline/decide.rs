@@ -36,6 +36,7 @@ pub fn decide_and_store(
     }
     let mut inbound = match read {
         Read::Read(inbound) => *inbound,
+        Read::Held(reason) => return super::hold(store, at, Reading { sha256: &sha256, arrived_at }, reason, now),
         // Known bytes not recorded with an outcome after all: the same bytes earlier in the
         // batch were left unread. Left for the next pass, like them.
         Read::Known | Read::NotRead => return Ok(Processed::Left),

@@ -10,7 +10,9 @@
 //! 3. [`record`]: the raw bytes of the batch, marked as being read, in one transaction, before
 //!    anything is parsed;
 //! 4. [`parse()`]: each message read ([`read_message`]), outside any write transaction; attached
-//!    forms in child processes (`crate::isolate`);
+//!    forms in child processes (`crate::isolate`), and a message over [`LARGE_MESSAGE`] whole in
+//!    a child process, so that this process holds its raw bytes and never what reading them
+//!    takes (see [`Readers`]);
 //! 5. [`decide_and_store`] (`decide.rs`): the decision and everything it causes, in the batch's
 //!    group transaction, which turns each marker into the message's outcome and counts its UID.
 //!
@@ -48,6 +50,37 @@ pub enum Processed {
     Recorded { outcome: Outcome, reply: Option<ReplyKind> },
     /// Not processed: the pass stopped first. Its UID is left for the next pass.
     Left,
+}
+
+/// Messages larger than this (bytes) are read apart, whole, in a child process
+/// ([`Readers::apart`]). Below it reading in this process is cheap enough: at most a few times
+/// the message, next to a fetched batch of at most `imap::FETCH_BATCH_BYTES`.
+pub const LARGE_MESSAGE: usize = 8 << 20;
+
+/// How messages are read. The daemon's readers are child processes (`crate::isolate`); tests
+/// and tools pass their own.
+#[derive(Clone, Copy)]
+pub struct Readers<'a> {
+    /// Attached forms (the daemon's `isolate::ChildForms`).
+    pub forms: &'a dyn FormReader,
+    /// A message over [`LARGE_MESSAGE`], read whole in a confined child process with its forms
+    /// (the daemon's `isolate::read_apart`); `Err` says how the child ended without an answer.
+    pub apart: &'a dyn Fn(&[u8]) -> Result<Inbound, Stopped>,
+    /// A trial read in a child process of a message whose earlier reading never finished (the
+    /// daemon's `isolate::trial_read`); see [`read_suspect`].
+    pub trial: &'a dyn Fn(&[u8]) -> Result<(), Stopped>,
+}
+
+impl<'a> Readers<'a> {
+    /// Everything read in this process, forms with `forms`: no child processes.
+    pub fn in_process(forms: &'a dyn FormReader) -> Readers<'a> {
+        Readers { forms, apart: &no_child, trial: &no_child }
+    }
+}
+
+/// A reader that starts no child: the message is then read in this process.
+fn no_child<T>(_: &[u8]) -> Result<T, Stopped> {
+    Err(Stopped::NotStarted("no child processes here".to_owned()))
 }
 
 /// What the decisions follow and the replies say: the configuration (deadline, capacity, reply
@@ -103,6 +136,9 @@ pub enum Read {
     /// Its bytes are recorded with an outcome already: nothing to read.
     Known,
     Read(Box<Inbound>),
+    /// Not read: the child process that read it died or overran (a large message, read
+    /// apart). Held for staff unread, with this reason.
+    Held(String),
     /// The pass stopped before it was read.
     NotRead,
 }
@@ -133,14 +169,14 @@ pub fn record(store: &mut Store, batch: &[Arrival], now: Timestamp) -> Result<()
 
 /// Stage 4: read each message of the batch, in order, until `shutdown`; no write transaction is
 /// open meanwhile. The bytes are let go as soon as the message is read.
-pub fn parse(batch: Vec<Arrival>, forms: &dyn FormReader, shutdown: &CancellationToken) -> Vec<Parsed> {
+pub fn parse(batch: Vec<Arrival>, readers: Readers<'_>, shutdown: &CancellationToken) -> Vec<Parsed> {
     batch
         .into_iter()
         .map(|arrival| {
             let read = match arrival.plan {
                 ReadPlan::Known => Read::Known,
                 _ if shutdown.is_cancelled() => Read::NotRead,
-                _ => Read::Read(Box::new(read_message(&arrival.incoming.raw, &arrival.sha256, forms))),
+                _ => read(&arrival.incoming.raw, &arrival.sha256, readers),
             };
             Parsed {
                 uid: arrival.incoming.uid,
@@ -151,6 +187,26 @@ pub fn parse(batch: Vec<Arrival>, forms: &dyn FormReader, shutdown: &Cancellatio
             }
         })
         .collect()
+}
+
+/// Read one message: in this process, or apart in a child when it is large. A child that died
+/// or overran holds the message for staff; one that could not be started (or answered
+/// nonsense) is no evidence against the message, which is then read here.
+fn read(raw: &[u8], sha256: &str, readers: Readers<'_>) -> Read {
+    if raw.len() <= LARGE_MESSAGE {
+        return Read::Read(Box::new(read_message(raw, sha256, readers.forms)));
+    }
+    match (readers.apart)(raw) {
+        Ok(inbound) => Read::Read(Box::new(inbound)),
+        Err(stopped) if stopped.convicts() => {
+            warn!(size = raw.len(), reason = %stopped, "a large message stopped the process that read it; it is held for staff unread");
+            Read::Held(hold_reason(HoldCause::Apart(stopped)))
+        }
+        Err(stopped) => {
+            warn!(size = raw.len(), reason = %stopped, "a large message could not be read in a separate process; reading it here");
+            Read::Read(Box::new(read_message(raw, sha256, readers.forms)))
+        }
+    }
 }
 
 /// The messages the parse stage left unread (the pass stopped first).
@@ -169,41 +225,59 @@ pub fn release(store: &mut Store, unread: &[String]) -> Result<()> {
 
 /// A message whose earlier reading never finished ([`ReadPlan::Alone`]) or stopped smebridge
 /// too often ([`ReadPlan::Hold`]), through every stage on its own: a trial read in a child
-/// process (`trial`); if it passes, the attempt counted in its own commit, then the message read
-/// here and stored in a commit of its own. Held for staff unread, with the reason, if the trial
-/// fails or it has stopped smebridge too often.
+/// process ([`Readers::trial`]); if it passes, the attempt counted in its own commit, then the
+/// message read here and stored in a commit of its own. A large message is read apart instead
+/// ([`Readers::apart`]), which is its trial too. Held for staff unread, with the reason, if the
+/// trial fails or it has stopped smebridge too often.
 pub fn read_suspect(
     store: &mut Store,
     rules: Rules<'_>,
     at: MailboxUid<'_>,
     arrival: Arrival,
-    forms: &dyn FormReader,
-    trial: impl FnOnce(&[u8]) -> Result<(), Stopped>,
+    readers: Readers<'_>,
     now: Timestamp,
 ) -> Result<Processed> {
     match arrival.plan {
         ReadPlan::Known | ReadPlan::WithBatch => {
             anyhow::bail!("read_suspect is for messages whose reading never finished")
         }
-        ReadPlan::Hold { attempts } => hold(store, at, &arrival, HoldCause::Attempts(attempts), now),
+        ReadPlan::Hold { attempts } => {
+            hold(store, at, arrival.reading(), hold_reason(HoldCause::Attempts(attempts)), now)
+        }
         ReadPlan::Alone => {
-            // The trial first: its child can die without taking this process along, so it needs
-            // no marker; a kill meanwhile counts no attempt against the message.
-            match trial(&arrival.incoming.raw) {
-                Ok(()) => {
-                    info!(uid = at.uid, "an earlier attempt to read this message never finished; its trial read passed")
+            // The child first: it can die without taking this process along, so it needs no
+            // marker; a kill meanwhile counts no attempt against the message.
+            let raw = &arrival.incoming.raw;
+            let tried = if raw.len() > LARGE_MESSAGE {
+                (readers.apart)(raw).map(Some)
+            } else {
+                (readers.trial)(raw).map(|()| None)
+            };
+            let read_apart = match tried {
+                Ok(read_apart) => {
+                    info!(
+                        uid = at.uid,
+                        "an earlier attempt to read this message never finished; its trial read passed"
+                    );
+                    read_apart
                 }
                 Err(stopped) if stopped.convicts() => {
-                    return hold(store, at, &arrival, HoldCause::Trial(stopped), now);
+                    return hold(store, at, arrival.reading(), hold_reason(HoldCause::Trial(stopped)), now);
                 }
-                Err(stopped) => warn!(
-                    uid = at.uid,
-                    reason = %stopped,
-                    "an earlier attempt to read this message never finished and no trial read could be made; reading it"
-                ),
-            }
+                Err(stopped) => {
+                    warn!(
+                        uid = at.uid,
+                        reason = %stopped,
+                        "an earlier attempt to read this message never finished and no trial read could be made; reading it"
+                    );
+                    None
+                }
+            };
             store.mark_reading(&[arrival.arriving()], now).context("cannot record the message before reading it")?;
-            let inbound = read_message(&arrival.incoming.raw, &arrival.sha256, forms);
+            let inbound = match read_apart {
+                Some(inbound) => inbound,
+                None => read_message(raw, &arrival.sha256, readers.forms),
+            };
             let parsed = Parsed {
                 uid: arrival.incoming.uid,
                 arrived_at: arrival.incoming.arrived_at,
@@ -216,18 +290,17 @@ pub fn read_suspect(
     }
 }
 
-/// Record `arrival` as held for staff, unread: the outcome `quarantined` with the reason, its UID
-/// counted, no reply. Its bytes stay in the database for staff.
+/// Record the message read as `reading` as held for staff, unread: the outcome `quarantined`
+/// with `reason`, its UID counted, no reply. Its bytes stay in the database for staff.
 fn hold(
     store: &mut Store,
     at: MailboxUid<'_>,
-    arrival: &Arrival,
-    cause: HoldCause,
+    reading: Reading<'_>,
+    reason: String,
     now: Timestamp,
 ) -> Result<Processed> {
-    let reason = hold_reason(cause);
-    warn!(uid = at.uid, reason = %reason, "a message is held for staff unread: reading it stops smebridge");
-    let message_id = parse::synthesized_message_id(&arrival.sha256);
+    warn!(uid = at.uid, reason = %reason, "a message is held for staff unread: reading it stops its reader");
+    let message_id = parse::synthesized_message_id(reading.sha256);
     let problems = [reason.clone()];
     let outcome = MessageOutcome {
         message_id: &message_id,
@@ -240,7 +313,7 @@ fn hold(
         details: &NO_DETAILS,
     };
     store
-        .finish_reading(at, arrival.reading(), &outcome, &ApplicationWrite::None, now, |_| Ok(None))
+        .finish_reading(at, reading, &outcome, &ApplicationWrite::None, now, |_| Ok(None))
         .context("cannot record the message as held")?;
     Ok(Processed::Recorded { outcome: Outcome::Quarantined, reply: None })
 }
@@ -299,6 +372,26 @@ mod tests {
         }
     }
 
+    /// An application larger than [`LARGE_MESSAGE`]: its fields, then a long remark.
+    fn large_application(i: u32) -> Incoming {
+        let mut incoming = application(i);
+        let mut raw = incoming.raw.to_vec();
+        while raw.len() <= LARGE_MESSAGE {
+            raw.extend_from_slice("덧붙이는 말입니다. ".repeat(1000).as_bytes());
+            raw.extend_from_slice(b"\r\n");
+        }
+        incoming.raw = raw.into();
+        incoming
+    }
+
+    /// Reads a large message as the child would, counting the messages it is given.
+    fn apart_here(count: &Cell<usize>) -> impl Fn(&[u8]) -> Result<Inbound, Stopped> + '_ {
+        move |raw| {
+            count.set(count.get() + 1);
+            Ok(read_message(raw, &parse::sha256_hex(raw), &InProcess))
+        }
+    }
+
     fn at(uid: u32) -> MailboxUid<'static> {
         MailboxUid { mailbox: "INBOX", uidvalidity: 1, uid }
     }
@@ -306,7 +399,7 @@ mod tests {
     /// The batch through record, parse, decide and store, as the daemon runs it.
     fn through(desk: &mut Desk, batch: Vec<Arrival>, shutdown: &CancellationToken) -> Vec<Processed> {
         record(&mut desk.store, &batch, Timestamp::now()).unwrap();
-        let parsed = parse(batch, &InProcess, shutdown);
+        let parsed = parse(batch, Readers::in_process(&InProcess), shutdown);
         let unread = unread(&parsed);
         let rules = Rules { config: &desk.config, replier: &desk.replier };
         let now = Timestamp::now();
@@ -335,7 +428,7 @@ mod tests {
         assert!(desk.store.processed_uids("INBOX", 1).unwrap().is_empty(), "no UID counts before its outcome");
         assert_eq!(desk.store.message_count().unwrap(), 2, "the raw bytes are recorded");
 
-        let parsed = parse(batch, &InProcess, &CancellationToken::new());
+        let parsed = parse(batch, Readers::in_process(&InProcess), &CancellationToken::new());
         let rules = Rules { config: &desk.config, replier: &desk.replier };
         let now = Timestamp::now();
         let stored: Vec<Processed> = desk
@@ -401,11 +494,13 @@ mod tests {
             rules,
             at(1),
             arrival,
-            &InProcess,
-            |raw| {
-                assert!(!raw.is_empty());
-                tried.set(true);
-                Ok(())
+            Readers {
+                trial: &|raw| {
+                    assert!(!raw.is_empty());
+                    tried.set(true);
+                    Ok(())
+                },
+                ..Readers::in_process(&InProcess)
             },
             Timestamp::now(),
         )
@@ -428,8 +523,7 @@ mod tests {
             rules,
             at(1),
             arrival,
-            &InProcess,
-            |_| Err(Stopped::Crashed { signal: 6 }),
+            Readers { trial: &|_| Err(Stopped::Crashed { signal: 6 }), ..Readers::in_process(&InProcess) },
             Timestamp::now(),
         )
         .unwrap();
@@ -457,8 +551,10 @@ mod tests {
             rules,
             at(1),
             arrival,
-            &InProcess,
-            |_| Err(Stopped::NotStarted("Resource temporarily unavailable".to_owned())),
+            Readers {
+                trial: &|_| Err(Stopped::NotStarted("Resource temporarily unavailable".to_owned())),
+                ..Readers::in_process(&InProcess)
+            },
             Timestamp::now(),
         )
         .unwrap();
@@ -480,8 +576,7 @@ mod tests {
             rules,
             at(1),
             arrival,
-            &InProcess,
-            |_| panic!("no trial for a message held already"),
+            Readers { trial: &|_| panic!("no trial for a message held already"), ..Readers::in_process(&InProcess) },
             Timestamp::now(),
         )
         .unwrap();
@@ -489,6 +584,94 @@ mod tests {
         let held = desk.store.messages_with_outcomes(&[Outcome::Quarantined]).unwrap();
         let expected = format!("smebridge stopped {MAX_UNFINISHED} times while reading this message");
         assert_eq!(held[0].detail.as_deref(), Some(expected.as_str()));
+    }
+
+    #[test]
+    fn only_a_large_message_is_read_apart_and_its_answer_decides() {
+        let mut desk = desk();
+        let read_apart = Cell::new(0);
+        let apart = apart_here(&read_apart);
+        let batch = sort(&desk.store, vec![application(1), large_application(2), application(3)]).unwrap();
+        record(&mut desk.store, &batch, Timestamp::now()).unwrap();
+        let readers = Readers { apart: &apart, ..Readers::in_process(&InProcess) };
+        let parsed = parse(batch, readers, &CancellationToken::new());
+        assert_eq!(read_apart.get(), 1, "the large one alone");
+        let rules = Rules { config: &desk.config, replier: &desk.replier };
+        let now = Timestamp::now();
+        let stored: Vec<Processed> = desk
+            .store
+            .group(|store| parsed.into_iter().map(|p| decide_and_store(store, rules, at(p.uid), p, now)).collect())
+            .unwrap();
+        assert!(stored.iter().all(|p| matches!(p, Processed::Recorded { outcome: Outcome::Registered, .. })));
+        let names: Vec<Option<String>> =
+            desk.store.applications().unwrap().into_iter().map(|a| a.fields.name).collect();
+        assert_eq!(names, [Some("김민준1".to_owned()), Some("김민준2".to_owned()), Some("김민준3".to_owned())]);
+    }
+
+    #[test]
+    fn a_large_message_whose_reader_died_is_held_and_the_rest_of_the_batch_is_read() {
+        let mut desk = desk();
+        let large = large_application(2);
+        let size = large.raw.len();
+        let batch = sort(&desk.store, vec![application(1), large, application(3)]).unwrap();
+        record(&mut desk.store, &batch, Timestamp::now()).unwrap();
+        let readers =
+            Readers { apart: &|_| Err(Stopped::Memory { limit_mib: 256 }), ..Readers::in_process(&InProcess) };
+        let parsed = parse(batch, readers, &CancellationToken::new());
+        let rules = Rules { config: &desk.config, replier: &desk.replier };
+        let now = Timestamp::now();
+        let stored: Vec<Processed> = desk
+            .store
+            .group(|store| parsed.into_iter().map(|p| decide_and_store(store, rules, at(p.uid), p, now)).collect())
+            .unwrap();
+        assert!(matches!(stored[0], Processed::Recorded { outcome: Outcome::Registered, reply: Some(_) }));
+        assert_eq!(stored[1], Processed::Recorded { outcome: Outcome::Quarantined, reply: None });
+        assert!(matches!(stored[2], Processed::Recorded { outcome: Outcome::Registered, reply: Some(_) }));
+        assert_eq!(desk.store.processed_uids("INBOX", 1).unwrap(), [1, 2, 3].into_iter().collect());
+        let held = desk.store.messages_with_outcomes(&[Outcome::Quarantined]).unwrap();
+        assert_eq!(
+            held[0].detail.as_deref(),
+            Some("this large message was read in a separate process, which could not finish: it needed more than 256 MiB")
+        );
+        assert_eq!(desk.store.raw_message(held[0].id).unwrap().len(), size, "its bytes are kept for staff");
+        assert_eq!(desk.store.applications().unwrap().len(), 2, "nothing decided from a message not read");
+    }
+
+    #[test]
+    fn a_large_message_whose_reader_could_not_start_is_read_here() {
+        let mut desk = desk();
+        let batch = sort(&desk.store, vec![large_application(1)]).unwrap();
+        let stored = through(&mut desk, batch, &CancellationToken::new());
+        assert!(matches!(stored[0], Processed::Recorded { outcome: Outcome::Registered, reply: Some(_) }));
+        assert_eq!(desk.store.applications().unwrap()[0].fields.name.as_deref(), Some("김민준1"));
+    }
+
+    #[test]
+    fn a_large_suspect_is_read_apart_instead_of_a_trial_and_held_if_that_dies() {
+        let mut desk = desk();
+        die_while_reading(&mut desk, large_application(1));
+        die_while_reading(&mut desk, large_application(2));
+        let sorted = sort(&desk.store, vec![large_application(1), large_application(2)]).unwrap();
+        assert!(sorted.iter().all(|a| a.plan == ReadPlan::Alone));
+        let read_apart = Cell::new(0);
+        let apart = apart_here(&read_apart);
+        let mut results = Vec::new();
+        for (arrival, dies) in sorted.into_iter().zip([false, true]) {
+            let (d, rules) = (&mut desk.store, Rules { config: &desk.config, replier: &desk.replier });
+            let died = |_: &[u8]| Err(Stopped::Crashed { signal: 9 });
+            let readers = Readers {
+                apart: if dies { &died } else { &apart },
+                trial: &|_| panic!("no separate trial for a message read apart"),
+                ..Readers::in_process(&InProcess)
+            };
+            results.push(read_suspect(d, rules, at(arrival.incoming.uid), arrival, readers, Timestamp::now()).unwrap());
+        }
+        assert_eq!(read_apart.get(), 1);
+        assert!(matches!(results[0], Processed::Recorded { outcome: Outcome::Registered, reply: Some(_) }));
+        assert_eq!(results[1], Processed::Recorded { outcome: Outcome::Quarantined, reply: None });
+        let held = desk.store.messages_with_outcomes(&[Outcome::Quarantined]).unwrap();
+        let detail = held[0].detail.clone().unwrap();
+        assert!(detail.contains("stopped smebridge") && detail.ends_with("the reader crashed (signal 9)"), "{detail}");
     }
 
     #[test]
@@ -506,8 +689,7 @@ mod tests {
                 rules,
                 at(arrival.incoming.uid),
                 arrival,
-                &InProcess,
-                |_| Err(Stopped::Memory { limit_mib: 256 }),
+                Readers { trial: &|_| Err(Stopped::Memory { limit_mib: 256 }), ..Readers::in_process(&InProcess) },
                 Timestamp::now(),
             )
             .unwrap();

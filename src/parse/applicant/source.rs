@@ -11,7 +11,7 @@ use std::fmt;
 use serde::Serialize;
 
 /// Where one field's value came from.
-#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, serde::Deserialize)]
 #[serde(rename_all = "snake_case")]
 pub enum Source {
     /// A `label: value` line, or a label alone on its line with the value below it; the label
@@ -112,7 +112,7 @@ impl fmt::Display for Source {
 }
 
 /// Where each of the applicant's fields came from; `None` where the field has no value.
-#[derive(Debug, Default, Clone, PartialEq, Eq, Serialize)]
+#[derive(Debug, Default, Clone, PartialEq, Eq, Serialize, serde::Deserialize)]
 pub struct FieldSources {
     pub name: Option<Source>,
     pub organization: Option<Source>,

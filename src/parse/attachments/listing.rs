@@ -7,7 +7,7 @@ use super::{find, Limits};
 
 /// One attachment of a message, as staff see it listed with the application. Its bytes are not
 /// kept here: the raw message is stored whole, so they can always be taken from it again.
-#[derive(Debug, Clone, PartialEq, Eq)]
+#[derive(Debug, Clone, PartialEq, Eq, serde::Serialize, serde::Deserialize)]
 pub struct Attachment {
     /// The file name, decoded (RFC 2047 encoded words and RFC 2231 parameters by mail-parser,
     /// raw 8-bit EUC-KR here), without any directory part or control characters;
