@@ -260,8 +260,17 @@ fn gather(
 
 /// The first lines the sender wrote, for a glance.
 fn excerpt(raw: &[u8]) -> String {
-    // Only the text is wanted: no attached form is read (here, in the daemon's own process).
-    let inbound = crate::parse::parse(raw, &crate::parse::sha256_hex(raw), &crate::parse::NoForms);
+    // Only the text is wanted: no attached form is read (here, in the daemon's own process). A
+    // large message is read apart, as the pipeline reads it, so the daemon never holds what
+    // reading it takes; a child that fails leaves the excerpt empty.
+    let inbound = if raw.len() > crate::pipeline::LARGE_MESSAGE {
+        match crate::isolate::read_apart(raw) {
+            Ok(inbound) => inbound,
+            Err(_) => return String::new(),
+        }
+    } else {
+        crate::parse::parse(raw, &crate::parse::sha256_hex(raw), &crate::parse::NoForms)
+    };
     let own = crate::parse::strip_quoted(&inbound.text);
     own.split_whitespace().collect::<Vec<_>>().join(" ").chars().take(200).collect()
 }

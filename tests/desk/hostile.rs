@@ -321,3 +321,48 @@ async fn a_mailbox_of_bombs_then_applications_is_read_in_one_bounded_pass() {
     assert_eq!(name_of("bigfield@hostile.example").as_deref(), Some("머리"));
     assert_eq!(name_of("applicant@large.example").as_deref(), Some("김민준"), "the 38 MB application is read");
 }
+
+/// A 38 MB question in EUC-KR (read in process, such a text needs some 210 MB: the decoded
+/// string beside the bytes) is read apart by `once` and again for the summary's excerpt: both
+/// stay under the bound, and staff see the question.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_large_question_is_read_and_summarized_for_staff_within_the_memory_bound() {
+    let desk = Desk::start();
+    let question = "워크숍 당일 주차가 가능한지 문의드립니다. 가능한가요?\r\n\r\n";
+    let filler = "가나다라마바사 아자차카타파하 ".repeat(100) + "\r\n";
+    let mut body = String::from(question);
+    while body.len() < 56_000_000 {
+        body.push_str(&filler);
+    }
+    let mut raw = b"From: <asker@large-question.example>\r\nTo: smebridge@kaist.ac.kr\r\nSubject: =?UTF-8?B?7KO87LCoIOusuOydmA==?=\r\n\
+        Message-ID: <question@large-question.example>\r\nDate: Wed, 16 Nov 2022 10:00:00 +0900\r\nMIME-Version: 1.0\r\n\
+        Content-Type: text/plain; charset=euc-kr\r\nContent-Transfer-Encoding: 8bit\r\n\r\n"
+        .to_vec();
+    let (encoded, _, unmappable) = encoding_rs::EUC_KR.encode(&body);
+    assert!(!unmappable);
+    raw.extend_from_slice(&encoded);
+    assert!(raw.len() > 36 << 20 && raw.len() < bombs::MESSAGE_LIMIT, "{} bytes", raw.len());
+    let mut session = mailstack::client::login(desk.stack.host(), desk.stack.imap_port(), CENTER).await.unwrap();
+    session.append("INBOX", None, None, &raw).await.unwrap();
+    session.logout().await.unwrap();
+
+    let peak = |args: &[&str]| {
+        let (mut command, log) = desk.command(args);
+        let out = desk.dir.path().join(format!("{}.out", args[0]));
+        command.stdin(Stdio::null()).stdout(std::fs::File::create(&out).unwrap());
+        let (code, peak_kb) = run_for_peak_rss(&mut command);
+        assert_eq!(code, 0, "{}", std::fs::read_to_string(&log).unwrap());
+        eprintln!("a {} MB question: peak RSS of smebridge {} {} MB", raw.len() >> 20, args[0], peak_kb >> 10);
+        (std::fs::read_to_string(&out).unwrap(), peak_kb)
+    };
+    let (once, once_kb) = peak(&["once"]);
+    assert!(once.contains("recorded 1 new message"), "{once}");
+    let outcomes = desk.outcomes();
+    assert_eq!(outcomes, [(Some("asker@large-question.example".to_owned()), "inquiry".to_owned())]);
+    let (summary, summary_kb) = peak(&["summary"]);
+    let entries = needs_a_person(&summary);
+    let entry = entries.iter().find(|e| e.contains("asker@large-question.example")).expect("the question for staff");
+    assert!(entry.contains("워크숍 당일 주차가 가능한지 문의드립니다."), "{entry}");
+    assert!(once_kb < 128 * 1024, "memory bounded: once peaked at {} MB", once_kb >> 10);
+    assert!(summary_kb < 128 * 1024, "memory bounded: summary peaked at {} MB", summary_kb >> 10);
+}
