@@ -2,6 +2,9 @@
 //!
 //! - Every message is recorded with its raw bytes, keyed by the SHA-256 of those bytes, before it
 //!   is read: with the outcome `reading` and an attempt counter ([`Store::mark_reading`]). The
+//!   bytes sit in `raw_messages`, written once in place (no copy of a message is made in memory)
+//!   and read only where they are needed ([`Store::raw_message`]), so no later change to the
+//!   message's row touches them. The
 //!   transaction that records what reading it concluded replaces that outcome, and records the
 //!   (mailbox, UIDVALIDITY, UID) it was seen under, the application and the reply it caused
 //!   ([`Store::finish_reading`]). A UID counts as processed only once that transaction committed.
