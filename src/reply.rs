@@ -60,6 +60,11 @@ pub struct Addressee<'a> {
 /// What a reply says about the application.
 #[derive(Debug, Clone)]
 pub struct ReplyFacts<'a> {
+    /// The event the reply is about (for the question which event a sender means: any event,
+    /// the question names those in `open_events`).
+    pub event: &'a EventConfig,
+    /// The events taking applications, for the question which event a sender means.
+    pub open_events: &'a [&'a EventConfig],
     pub application_id: Option<i64>,
     /// English first (the applicant wrote in English); Korean first otherwise.
     pub english: bool,
@@ -73,7 +78,8 @@ pub struct Replier {
     origins: TemplateOrigins,
     from: Mailbox,
     envelope_from: Option<EmailAddress>,
-    event: EventConfig,
+    /// Every event, for the self-test.
+    events: Vec<EventConfig>,
     center: CenterConfig,
 }
 
@@ -87,7 +93,7 @@ impl Replier {
             origins,
             from: config.smtp.from.clone(),
             envelope_from: config.smtp.envelope_from.clone(),
-            event: config.event.clone(),
+            events: config.events.clone(),
             center: config.center.clone(),
         };
         replier.self_test()?;
@@ -108,26 +114,31 @@ impl Replier {
             attendees: Some(2),
         };
         let change = Change { field: "phone", before: None, after: "010-1234-5678".into() };
-        let facts = ReplyFacts {
-            application_id: Some(1),
-            english: false,
-            fields: &fields,
-            arrived_at: self.event.deadline,
-            changes: &[change],
-        };
-        let context = TemplateContext::new(&self.event, &self.center, &facts);
-        for (name, _) in templates::BUILT_IN {
-            self.env
-                .get_template(name)
-                .and_then(|t| t.render(&context))
-                .with_context(|| format!("{} does not render", self.origins.name_in_words(name)))?;
+        let all: Vec<&EventConfig> = self.events.iter().collect();
+        for event in &self.events {
+            let facts = ReplyFacts {
+                event,
+                open_events: &all,
+                application_id: Some(1),
+                english: false,
+                fields: &fields,
+                arrived_at: event.deadline,
+                changes: std::slice::from_ref(&change),
+            };
+            let context = TemplateContext::new(&self.center, &facts);
+            for (name, _) in templates::BUILT_IN {
+                self.env
+                    .get_template(name)
+                    .and_then(|t| t.render(&context))
+                    .with_context(|| format!("{} does not render", self.origins.name_in_words(name)))?;
+            }
         }
         Ok(())
     }
 
     /// The text of a reply: both languages, the applicant's first.
     pub fn body(&self, kind: ReplyKind, facts: &ReplyFacts<'_>) -> Result<String> {
-        let context = TemplateContext::new(&self.event, &self.center, facts);
+        let context = TemplateContext::new(&self.center, facts);
         let [ko, en] = kind.templates().map(|name| -> Result<String> {
             let text = self.env.get_template(&name)?.render(&context).with_context(|| name.clone())?;
             Ok(text.trim_end().to_owned())
@@ -150,7 +161,10 @@ impl Replier {
         let mut builder = Message::builder()
             .from(self.from.clone())
             .to(recipient)
-            .subject(reply_subject(to.subject, &self.event.name))
+            .subject(reply_subject(
+                to.subject,
+                if kind == ReplyKind::WhichEvent { &self.center.name } else { &facts.event.name },
+            ))
             .message_id(Some(format!("<{message_id}>")))
             .header(AutoSubmitted("auto-replied".into()))
             .header(LoopMarker(self.from.email.to_string()));
@@ -164,6 +178,7 @@ impl Replier {
             envelope_from: self.envelope_from.clone(),
             recipient: to.to.clone(),
             raw: message.formatted(),
+            event: (kind != ReplyKind::WhichEvent).then(|| facts.event.id.clone()),
         })
     }
 }
@@ -244,6 +259,8 @@ impl Header for LoopMarker {
 #[derive(Serialize)]
 struct TemplateContext<'a> {
     event: EventView<'a>,
+    /// The events taking applications (the question which event a sender means lists them).
+    events: Vec<EventView<'a>>,
     center: CenterView<'a>,
     application_no: Option<String>,
     applicant: &'a ApplicantFields,
@@ -256,6 +273,9 @@ struct TemplateContext<'a> {
 
 #[derive(Serialize)]
 struct EventView<'a> {
+    id: &'a str,
+    /// `[ws-2211]`: what to put in a subject.
+    tag: String,
     name: &'a str,
     venue: &'a str,
     contact: Option<&'a str>,
@@ -288,18 +308,12 @@ struct ChangeView<'a> {
 }
 
 impl<'a> TemplateContext<'a> {
-    fn new(event: &'a EventConfig, center: &'a CenterConfig, facts: &'a ReplyFacts<'a>) -> TemplateContext<'a> {
+    fn new(center: &'a CenterConfig, facts: &'a ReplyFacts<'a>) -> TemplateContext<'a> {
+        let event = facts.event;
         let zoned = |t: Timestamp| t.to_zoned(event.timezone.clone());
         TemplateContext {
-            event: EventView {
-                name: &event.name,
-                venue: &event.venue,
-                contact: event.contact.as_deref(),
-                starts_ko: format_ko(&zoned(event.starts_at)),
-                starts_en: format_en(&zoned(event.starts_at)),
-                deadline_ko: format_ko(&zoned(event.deadline)),
-                deadline_en: format_en(&zoned(event.deadline)),
-            },
+            event: EventView::new(event),
+            events: facts.open_events.iter().map(|e| EventView::new(e)).collect(),
             center: CenterView { name: &center.name, name_en: &center.name_en },
             application_no: facts.application_id.map(application_number),
             applicant: facts.fields,
@@ -315,6 +329,23 @@ impl<'a> TemplateContext<'a> {
                     ChangeView { ko: label.ko, en: label.en, before: c.before.as_deref(), after: &c.after }
                 })
                 .collect(),
+        }
+    }
+}
+
+impl<'a> EventView<'a> {
+    fn new(event: &'a EventConfig) -> EventView<'a> {
+        let zoned = |t: Timestamp| t.to_zoned(event.timezone.clone());
+        EventView {
+            id: event.id.as_str(),
+            tag: event.id.tag(),
+            name: &event.name,
+            venue: &event.venue,
+            contact: event.contact.as_deref(),
+            starts_ko: format_ko(&zoned(event.starts_at)),
+            starts_en: format_en(&zoned(event.starts_at)),
+            deadline_ko: format_ko(&zoned(event.deadline)),
+            deadline_en: format_en(&zoned(event.deadline)),
         }
     }
 }

@@ -9,7 +9,7 @@ use std::path::{Path, PathBuf};
 use anyhow::{bail, Context, Result};
 
 /// Every template smebridge renders, as shipped in `config/templates/`.
-pub(super) const BUILT_IN: [(&str, &str); 16] = [
+pub(super) const BUILT_IN: [(&str, &str); 18] = [
     ("ack.ko.txt.j2", include_str!("../../config/templates/ack.ko.txt.j2")),
     ("ack.en.txt.j2", include_str!("../../config/templates/ack.en.txt.j2")),
     ("late.ko.txt.j2", include_str!("../../config/templates/late.ko.txt.j2")),
@@ -26,6 +26,8 @@ pub(super) const BUILT_IN: [(&str, &str); 16] = [
     ("promoted.en.txt.j2", include_str!("../../config/templates/promoted.en.txt.j2")),
     ("inquiry.ko.txt.j2", include_str!("../../config/templates/inquiry.ko.txt.j2")),
     ("inquiry.en.txt.j2", include_str!("../../config/templates/inquiry.en.txt.j2")),
+    ("which_event.ko.txt.j2", include_str!("../../config/templates/which_event.ko.txt.j2")),
+    ("which_event.en.txt.j2", include_str!("../../config/templates/which_event.en.txt.j2")),
 ];
 
 /// Where one template's text came from.
@@ -68,7 +70,7 @@ impl TemplateOrigins {
     }
 
     /// One line: how many templates are built in and how many come from the directory, naming
-    /// the smaller group, e.g. `1 from /etc/smebridge/templates (ack.ko.txt.j2), 15 built in`.
+    /// the smaller group, e.g. `1 from /etc/smebridge/templates (ack.ko.txt.j2), 17 built in`.
     pub fn describe(&self) -> String {
         let (files, built_in) = (self.from_dir(), self.built_in());
         let dir = self.dir.display();
@@ -92,7 +94,7 @@ impl TemplateOrigins {
         }
         if !self.unused.is_empty() {
             warnings.push(format!(
-                "{} in {} not used: no reply has that name (the names are ack, late, update, after_deadline, cancelled, waitlisted, promoted, inquiry, each .ko.txt.j2 and .en.txt.j2)",
+                "{} in {} not used: no reply has that name (the names are ack, late, update, after_deadline, cancelled, waitlisted, promoted, inquiry, which_event, each .ko.txt.j2 and .en.txt.j2)",
                 self.unused.join(", "),
                 self.dir.display()
             ));
@@ -211,6 +213,8 @@ mod tests {
             attendees: Some(1),
         };
         let facts = ReplyFacts {
+            event: &replier.events[0],
+            open_events: &[],
             application_id: Some(7),
             english,
             fields: &fields,
@@ -241,10 +245,10 @@ mod tests {
         let dir = tempfile::tempdir().unwrap();
         let replier = replier(&config_in(dir.path(), &[])).expect("the built-in templates need no files");
         let origins = replier.template_origins();
-        assert_eq!(origins.built_in().len(), 16);
+        assert_eq!(origins.built_in().len(), 18);
         assert!(origins.from_dir().is_empty());
         let templates = dir.path().join("templates");
-        assert_eq!(origins.describe(), format!("all 16 built in ({} does not exist)", templates.display()));
+        assert_eq!(origins.describe(), format!("all 18 built in ({} does not exist)", templates.display()));
         assert_eq!(origins.warning(), None, "templates_dir is not set: its absence is normal");
 
         let body = ack_body(&replier, false);
@@ -272,8 +276,8 @@ mod tests {
         assert_eq!(origins.from_dir(), ["ack.en.txt.j2"]);
         assert_eq!(origins.origin("ack.en.txt.j2"), Some(&Origin::File(templates.join("ack.en.txt.j2"))));
         assert_eq!(origins.origin("ack.ko.txt.j2"), Some(&Origin::BuiltIn));
-        assert_eq!(origins.built_in().len(), 15);
-        assert_eq!(origins.describe(), format!("1 from {} (ack.en.txt.j2), 15 built in", templates.display()));
+        assert_eq!(origins.built_in().len(), 17);
+        assert_eq!(origins.describe(), format!("1 from {} (ack.en.txt.j2), 17 built in", templates.display()));
 
         let body = ack_body(&replier, true);
         let (english, korean) = body.split_once("------------").unwrap();
@@ -295,7 +299,7 @@ mod tests {
         let origins = replier(&config_in(dir.path(), &[])).unwrap().template_origins().clone();
         assert_eq!(
             origins.describe(),
-            format!("14 from {}, 2 built in (inquiry.ko.txt.j2, inquiry.en.txt.j2)", templates.display())
+            format!("16 from {}, 2 built in (inquiry.ko.txt.j2, inquiry.en.txt.j2)", templates.display())
         );
     }
 
@@ -343,7 +347,7 @@ mod tests {
             .block_on(crate::check::check(&config));
         let line = lines.iter().find(|l| l.what == "reply templates").unwrap();
         assert_eq!(line.problem, None);
-        assert_eq!(line.detail, Some(format!("1 from {} (late.en.txt.j2), 15 built in", templates.display())));
+        assert_eq!(line.detail, Some(format!("1 from {} (late.en.txt.j2), 17 built in", templates.display())));
     }
 
     #[test]
@@ -360,7 +364,7 @@ mod tests {
 
         let config = config_in(dir.path(), &[("# templates_dir = \"templates\"", "templates_dir = \"tempaltes\"")]);
         let origins = replier(&config).unwrap().template_origins().clone();
-        assert_eq!(origins.built_in().len(), 16);
+        assert_eq!(origins.built_in().len(), 18);
         let warning = origins.warning().expect("a configured directory that does not exist is warned about");
         assert!(warning.contains(&format!("templates_dir {} does not exist", dir.path().join("tempaltes").display())));
     }

@@ -36,12 +36,12 @@ use rusqlite::types::{FromSql, FromSqlError, FromSqlResult, ToSqlOutput, ValueRe
 use rusqlite::{Connection, OpenFlags, ToSql, TransactionBehavior};
 use tracing::warn;
 
-use crate::domain::{ApplicantFields, EmailAddress, MailKind, Outcome, Status};
+use crate::domain::{ApplicantFields, EmailAddress, EventId, MailKind, Outcome, RouteReason, Status};
 use crate::instance::{Busy, Instance};
 
 pub use applications::{Application, ApplicationWrite, Details, StoredAttachment, NO_DETAILS};
 pub use mailbox::{EventDetails, EventKind, MailboxEvent, MailboxUid, Synced};
-pub use messages::{Arriving, CommitResult, MessageNote, MessageOutcome, NewMessage, Reading};
+pub use messages::{Arriving, CommitResult, MessageNote, MessageOutcome, NewMessage, Reading, RecordedMessage};
 pub use outbox::{Claim, Envelope, Hold, NewReply, OutboxRow, OutboxState, TroubledReply};
 pub use summaries::{Covered, LastSummary};
 
@@ -56,6 +56,7 @@ const MIGRATIONS: &[&str] = &[
     include_str!("../../migrations/0005_record_before_reading.sql"),
     include_str!("../../migrations/0006_summary_coverage_and_mailbox_reads.sql"),
     include_str!("../../migrations/0007_states_as_types.sql"),
+    include_str!("../../migrations/0010_events.sql"),
 ];
 
 pub struct Store {
@@ -266,7 +267,7 @@ impl Store {
 // --- rows to values -----------------------------------------------------------------------------
 
 const APPLICATION_COLUMNS: &str =
-    "id, email, name, organization, position, phone, attendees, status, received_at, review, last_message, people, sources, notes";
+    "id, email, name, organization, position, phone, attendees, status, received_at, review, last_message, people, sources, notes, event";
 
 /// A JSON column, `None` when NULL.
 fn json_column<T: serde::de::DeserializeOwned>(row: &rusqlite::Row<'_>, index: usize) -> rusqlite::Result<Option<T>> {
@@ -306,6 +307,7 @@ fn application_from_row(row: &rusqlite::Row<'_>) -> rusqlite::Result<Application
         people: json_column(row, 11)?.unwrap_or_default(),
         sources: json_column(row, 12)?.unwrap_or_default(),
         notes: row.get(13)?,
+        event: row.get(14)?,
         attachments: Vec::new(),
     })
 }
@@ -351,7 +353,19 @@ macro_rules! text_column {
     )*};
 }
 
-text_column!(Status, Outcome, MailKind, OutboxState, Hold, EventKind);
+text_column!(Status, Outcome, MailKind, OutboxState, Hold, EventKind, RouteReason);
+
+impl ToSql for EventId {
+    fn to_sql(&self) -> rusqlite::Result<ToSqlOutput<'_>> {
+        Ok(ToSqlOutput::from(self.as_str()))
+    }
+}
+
+impl FromSql for EventId {
+    fn column_result(value: ValueRef<'_>) -> FromSqlResult<Self> {
+        EventId::parse(value.as_str()?).map_err(|e| FromSqlError::Other(format!("{e:#}").into()))
+    }
+}
 
 // --- opening the file -------------------------------------------------------------------------
 
@@ -651,7 +665,7 @@ mod tests {
             organization: Some("한빛테크".into()),
             ..Default::default()
         };
-        assert!(store.application_by_name_and_organization(&found).unwrap().is_some());
+        assert!(store.application_by_name_and_organization(&EventId::default_id(), &found).unwrap().is_some());
         // A summary made before migration 6 covered what had been recorded by then (message 1,
         // recorded at 0, and both applications it made; not message 2, recorded at 1).
         let last = store.last_summary().unwrap().unwrap();
