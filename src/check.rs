@@ -19,7 +19,7 @@ use crate::config::{Auth, Config};
 use crate::imap::{ConnectError, Connection, ServerReport};
 use crate::reply::Replier;
 use crate::smtp::{self, Smtp};
-use crate::store::{open_to_others, SCHEMA_VERSION};
+use crate::store::{newer_schema, open_to_others, SCHEMA_VERSION};
 
 /// One line of the check's report.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -48,7 +48,9 @@ pub async fn check(path: &Path) -> Vec<Line> {
     lines.push(match Replier::new(&config) {
         Ok(replier) => {
             let origins = replier.template_origins();
-            Line { warning: origins.warning(), detail: Some(origins.describe()), ..ok("reply templates") }
+            let warnings: Vec<String> = [origins.warning(), no_retention(&config)].into_iter().flatten().collect();
+            let warning = (!warnings.is_empty()).then(|| warnings.join("; "));
+            Line { warning, detail: Some(origins.describe()), ..ok("reply templates") }
         }
         Err(e) => failed("reply templates", format!("{e:#}")),
     });
@@ -86,6 +88,15 @@ pub async fn check(path: &Path) -> Vec<Line> {
     let login = config.smtp.credentials.as_ref().and_then(|(_, auth)| login_detail(auth));
     lines.push(Line { what: "SMTP connection", problem: smtp.err(), warning: None, detail: login });
     lines
+}
+
+/// Without `[retention]`, the privacy notice cannot say how long personal data is kept.
+fn no_retention(config: &Config) -> Option<String> {
+    config.retention.is_none().then(|| {
+        "[retention] delete_personal_data_after is not set, so the privacy notice in every acknowledgement cannot \
+         say how long personal data is kept (as the law expects); set it, e.g. \"90d\""
+            .to_owned()
+    })
 }
 
 fn login_detail(auth: &Auth) -> Option<String> {
@@ -300,15 +311,16 @@ pub fn database(path: &Path) -> Line {
             if meta.permissions().readonly() {
                 return failed(WHAT, format!("{shown} is read-only: smebridge must write to it"));
             }
-            if let Err(problem) = schema_version(path) {
-                return failed(WHAT, problem);
-            }
+            let detail = match schema_version(path) {
+                Err(problem) => return failed(WHAT, problem),
+                Ok(version) => older_schema(version),
+            };
             let warning = open_to_others(path).map(|mode| {
                 format!(
                     "{shown} has mode {mode:04o}: other users of this machine can read it, and it holds personal data; chmod 600 {shown}"
                 )
             });
-            Line { what: WHAT, problem: None, warning, detail: None }
+            Line { what: WHAT, problem: None, warning, detail }
         }
         Err(e) if e.kind() == ErrorKind::NotFound => {
             let dir = path.parent().filter(|d| !d.as_os_str().is_empty()).unwrap_or(Path::new("."));
@@ -333,10 +345,21 @@ pub fn database(path: &Path) -> Line {
     }
 }
 
+/// What `check` says of a database an older smebridge made (schema `version`, 0 for one not
+/// written yet): the next start upgrades it, after keeping a copy.
+fn older_schema(version: usize) -> Option<String> {
+    (version > 0 && version < SCHEMA_VERSION).then(|| {
+        format!(
+            "at schema {version}; the next start brings it to schema {SCHEMA_VERSION}, after keeping a copy of it \
+             beside it (.before-v{SCHEMA_VERSION}.sqlite)"
+        )
+    })
+}
+
 /// Read the database's header (the first 100 bytes; nothing is opened for writing, no journal
 /// or WAL file is made) and compare its schema version (`PRAGMA user_version`, at offset 60)
-/// with ours.
-fn schema_version(path: &Path) -> std::result::Result<(), String> {
+/// with ours; the version when this smebridge can use it.
+fn schema_version(path: &Path) -> std::result::Result<usize, String> {
     use std::io::Read;
     let shown = path.display();
     let mut header = [0u8; 100];
@@ -344,7 +367,7 @@ fn schema_version(path: &Path) -> std::result::Result<(), String> {
     match read {
         Err(e) => return Err(format!("cannot read {shown}: {e}")),
         // An empty file is what smebridge itself creates before SQLite writes the first page.
-        Ok(0) => return Ok(()),
+        Ok(0) => return Ok(0),
         Ok(n) if n < header.len() || !header.starts_with(b"SQLite format 3\0") => {
             return Err(format!("{shown} is not an SQLite database"))
         }
@@ -352,11 +375,9 @@ fn schema_version(path: &Path) -> std::result::Result<(), String> {
     }
     let version = u32::from_be_bytes([header[60], header[61], header[62], header[63]]) as usize;
     if version > SCHEMA_VERSION {
-        return Err(format!(
-            "{shown} is at schema version {version}, newer than this smebridge knows ({SCHEMA_VERSION}); upgrade smebridge"
-        ));
+        return Err(format!("{shown} was {}", newer_schema(version)));
     }
-    Ok(())
+    Ok(version)
 }
 
 fn explain_imap(e: &anyhow::Error) -> String {
@@ -451,7 +472,20 @@ mod tests {
         header[60..64].copy_from_slice(&(SCHEMA_VERSION as u32 + 1).to_be_bytes());
         let newer = dir.path().join("newer.sqlite");
         std::fs::write(&newer, &header).unwrap();
-        assert!(problem(&newer).contains("newer than this smebridge knows"), "{}", problem(&newer));
+        assert_eq!(
+            problem(&newer),
+            format!(
+                "{} was made by a newer smebridge (schema {}); this one knows up to {SCHEMA_VERSION}; install the newer \
+                 one or restore a backup",
+                newer.display(),
+                SCHEMA_VERSION + 1
+            )
+        );
+        header[60..64].copy_from_slice(&(SCHEMA_VERSION as u32 - 1).to_be_bytes());
+        let older = dir.path().join("older.sqlite");
+        std::fs::write(&older, &header).unwrap();
+        let detail = database(&older).detail.unwrap_or_default();
+        assert!(detail.contains(&format!("the next start brings it to schema {SCHEMA_VERSION}")), "{detail}");
 
         header[60..64].copy_from_slice(&(SCHEMA_VERSION as u32).to_be_bytes());
         let current = dir.path().join("current.sqlite");

@@ -31,6 +31,9 @@ use serde::Deserialize;
 use crate::domain::{EmailAddress, EventId, EventRouting, ReplyLimits, RequireAuth};
 use crate::oauth2::{self, TokenSource};
 
+mod retention;
+pub use retention::Retention;
+
 /// Where the configuration is read from when `--config` is not given and
 /// `$SMEBRIDGE_CONFIG` is not set.
 pub const DEFAULT_PATH: &str = "config/smebridge.toml";
@@ -53,6 +56,8 @@ struct RawConfig {
     replies: RawReplies,
     #[serde(default)]
     security: RawSecurity,
+    #[serde(default)]
+    retention: retention::RawRetention,
 }
 
 #[derive(Debug, Deserialize)]
@@ -392,6 +397,8 @@ pub struct Config {
     pub center: CenterConfig,
     pub replies: RepliesConfig,
     pub security: SecurityConfig,
+    /// `[retention]`: how long personal data is kept after the event; `None` when not set.
+    pub retention: Option<Retention>,
 }
 
 #[derive(Debug, Clone)]
@@ -697,7 +704,8 @@ impl Config {
             },
         };
 
-        Ok(Config { path: path.to_owned(), imap, smtp, events, staff, database, center, replies, security })
+        let retention = Retention::from_raw(raw.retention)?;
+        Ok(Config { path: path.to_owned(), imap, smtp, events, staff, database, center, replies, security, retention })
     }
 
     /// The event with this id, if the configuration has it.

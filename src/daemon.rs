@@ -23,7 +23,7 @@ use std::time::Duration;
 
 use anyhow::Result;
 use jiff::Timestamp;
-use rand::Rng;
+use rand::RngExt;
 use tokio_util::sync::CancellationToken;
 use tracing::{error, info, instrument, warn};
 
@@ -374,7 +374,7 @@ pub async fn run(config: Config, start: Start, shutdown: impl Future<Output = ()
             Err(e) if e.is::<BacklogRefused>() => return Err(e),
             Err(e) => {
                 failures = failures.saturating_add(1);
-                let delay = reconnect_delay(failures, rand::thread_rng().gen_range(0.0..1.0))
+                let delay = reconnect_delay(failures, rand::rng().random_range(0.0..1.0))
                     .max(crate::imap::suggested_backoff(&e).unwrap_or_default());
                 warn!(error = %format!("{e:#}"), retry_in_s = delay.as_secs(), "mailbox connection lost; reconnecting");
                 // The outbox does not depend on IMAP: keep answering while the mailbox is away.

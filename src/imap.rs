@@ -403,6 +403,11 @@ async fn login(config: &ImapConfig) -> Result<(Session<Stream>, ServerReport)> {
     let port = config.port;
     let limit = config.timeout;
     let timeout_err = || ConnectError::Timeout { host: host.to_owned(), port, seconds: limit.as_secs() };
+    // A password that cannot be read is a local problem: say so before contacting the server.
+    let password = match &config.auth {
+        Auth::Password(source) => Some(source.reveal().context("cannot read the IMAP password")?),
+        _ => None,
+    };
 
     let tcp = tokio::time::timeout(limit, TcpStream::connect((host, port)))
         .await
@@ -439,8 +444,8 @@ async fn login(config: &ImapConfig) -> Result<(Session<Stream>, ServerReport)> {
         .map(str::to_ascii_uppercase)
         .collect();
     let (session, login) = match &config.auth {
-        Auth::Password(source) => {
-            let password = source.reveal().context("cannot read the IMAP password")?;
+        Auth::Password(_) => {
+            let password = password.as_ref().context("cannot read the IMAP password")?;
             let session = tokio::time::timeout(limit, client.login(&config.username, password.expose()))
                 .await
                 .map_err(|_| timeout_err())?

@@ -43,6 +43,8 @@
 //!   (`[[event]]`), each with its id, dates, seats and the words that route mail to it.
 //! - [`instance`] keeps it to one smebridge per database: every command that writes claims the
 //!   database first (a lock file beside it); readers open it read-only.
+//! - [`ops`] keeps the desk: `backup` and `restore` of the database, and `reparse` (the stored
+//!   mail read again by this version's parser, the changes recorded with their history).
 
 pub mod check;
 pub mod clock;
@@ -55,6 +57,7 @@ pub mod instance;
 pub mod isolate;
 pub mod logging;
 pub mod oauth2;
+pub mod ops;
 pub mod outbox;
 pub mod parse;
 pub mod pipeline;

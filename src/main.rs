@@ -12,7 +12,7 @@ use smebridge::domain::{EventId, Status};
 use smebridge::export::{self, Format};
 use smebridge::logging::{self, LogFormat};
 use smebridge::store::Store;
-use smebridge::{check, daemon, isolate, summary};
+use smebridge::{check, daemon, isolate, ops, summary};
 
 /// A registration desk run out of an ordinary mailbox: reads applications over IMAP, records
 /// them in SQLite, answers over SMTP.
@@ -92,6 +92,24 @@ enum Command {
     Oauth2 {
         #[command(subcommand)]
         action: Oauth2Action,
+    },
+    /// Copy the database to FILE (mode 0600): a consistent copy, also while smebridge runs.
+    Backup {
+        #[arg(long, value_name = "FILE")]
+        output: PathBuf,
+    },
+    /// Put a backup (FILE) in place of the database; refused while smebridge runs. The database
+    /// it replaces is kept beside it.
+    Restore {
+        #[arg(long, value_name = "FILE")]
+        input: PathBuf,
+    },
+    /// Read every stored message again with this version's parser and show what that changes in
+    /// each application; --apply records the changes (no mail is sent).
+    Reparse {
+        /// Record the changes (needs the database to itself: stop the daemon first).
+        #[arg(long)]
+        apply: bool,
     },
     /// Show what smebridge reads in a message file (.eml): sender, subject, automatic-mail
     /// signals and the applicant's fields. Needs no configuration.
@@ -292,6 +310,27 @@ fn run(cli: Cli) -> Result<ExitCode> {
             let raw = std::fs::read(&file).with_context(|| format!("cannot read {}", file.display()))?;
             let inbound = smebridge::parse::parse(&raw, &smebridge::parse::sha256_hex(&raw), &isolate::ChildForms);
             println!("{}", smebridge::parse::explain(&inbound));
+        }
+        Command::Backup { output } => {
+            let config = Config::load(&cli.config)?;
+            println!("{}", ops::backup(&config.database.path, &output)?);
+        }
+        Command::Restore { input } => {
+            let config = Config::load(&cli.config)?;
+            println!("{}", ops::restore(&config.database.path, &input, jiff::Timestamp::now())?);
+        }
+        Command::Reparse { apply } => {
+            let config = Config::load(&cli.config)?;
+            let tz = config.timezone();
+            if apply {
+                let mut store = Store::open(ops::claim_for_reparse(&config.database.path)?)?;
+                let found = ops::reparse(&store, &isolate::ChildForms)?;
+                let applied = ops::apply(&mut store, &found, &ops::actor(), smebridge::clock::now())?;
+                print!("{}", found.describe(tz, Some(applied)));
+            } else {
+                let store = Store::open_read(&config.database.path)?;
+                print!("{}", ops::reparse(&store, &isolate::ChildForms)?.describe(tz, None));
+            }
         }
         // Served in main(), before anything else starts.
         Command::ReadForm { .. } | Command::ReadMessage { .. } => {}

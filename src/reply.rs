@@ -13,6 +13,7 @@
 //! a configuration error (reported by `smebridge check` and at start-up), not a failure at send
 //! time.
 
+mod notice;
 mod templates;
 
 use anyhow::{Context, Result};
@@ -21,7 +22,7 @@ use lettre::message::header::{Header, HeaderName, HeaderValue};
 use lettre::message::{Mailbox, Message, SinglePart};
 use serde::Serialize;
 
-use crate::config::{CenterConfig, Config, EventConfig};
+use crate::config::{CenterConfig, Config, EventConfig, Retention};
 pub use crate::domain::ReplyKind;
 use crate::domain::{ApplicantFields, Change, EmailAddress, MailKind};
 use crate::parse::{clean_header_text, LOOP_HEADER};
@@ -81,6 +82,7 @@ pub struct Replier {
     /// Every event, for the self-test.
     events: Vec<EventConfig>,
     center: CenterConfig,
+    retention: Option<Retention>,
 }
 
 impl Replier {
@@ -95,6 +97,7 @@ impl Replier {
             envelope_from: config.smtp.envelope_from.clone(),
             events: config.events.clone(),
             center: config.center.clone(),
+            retention: config.retention,
         };
         replier.self_test()?;
         Ok(replier)
@@ -125,24 +128,39 @@ impl Replier {
                 arrived_at: event.deadline,
                 changes: std::slice::from_ref(&change),
             };
-            let context = TemplateContext::new(&self.center, &facts);
+            let context = self.context(&facts);
             for (name, _) in templates::BUILT_IN {
                 self.env
                     .get_template(name)
                     .and_then(|t| t.render(&context))
                     .with_context(|| format!("{} does not render", self.origins.name_in_words(name)))?;
             }
+            notice::check_states_period(self, event, &context)?;
         }
         Ok(())
     }
 
-    /// The text of a reply: both languages, the applicant's first.
+    /// The templates' context; the privacy notice's period counts from the reply's event.
+    fn context<'a>(&'a self, facts: &'a ReplyFacts<'a>) -> TemplateContext<'a> {
+        let mut context = TemplateContext::new(&self.center, facts);
+        context.retention = notice::retention_view(self.retention, facts.event);
+        context
+    }
+
+    /// The text of a reply: both languages, the applicant's first; each followed by the privacy
+    /// notice in an acknowledgement ([`ReplyKind::carries_privacy_notice`]).
     pub fn body(&self, kind: ReplyKind, facts: &ReplyFacts<'_>) -> Result<String> {
-        let context = TemplateContext::new(&self.center, facts);
-        let [ko, en] = kind.templates().map(|name| -> Result<String> {
-            let text = self.env.get_template(&name)?.render(&context).with_context(|| name.clone())?;
+        let context = self.context(facts);
+        let render = |name: &str| -> Result<String> {
+            let text = self.env.get_template(name)?.render(&context).with_context(|| name.to_owned())?;
             Ok(text.trim_end().to_owned())
-        });
+        };
+        let [ko, en] = kind.templates().map(|name| render(&name));
+        let [ko, en] = match kind.carries_privacy_notice() {
+            true => [(ko, notice::TEMPLATES[0]), (en, notice::TEMPLATES[1])]
+                .map(|(text, notice)| Ok(format!("{}\n\n{}", text?, render(notice)?))),
+            false => [ko, en],
+        };
         let (first, second) = if facts.english { (en?, ko?) } else { (ko?, en?) };
         Ok(format!("{first}\n\n------------------------------------------------------------\n\n{second}\n"))
     }
@@ -256,7 +274,7 @@ impl Header for LoopMarker {
 
 // --- template context --------------------------------------------------------------------------
 
-#[derive(Serialize)]
+#[derive(Clone, Serialize)]
 struct TemplateContext<'a> {
     event: EventView<'a>,
     /// The events taking applications (the question which event a sender means lists them).
@@ -269,9 +287,11 @@ struct TemplateContext<'a> {
     arrived_en: String,
     missing: Vec<FieldLabel>,
     changes: Vec<ChangeView<'a>>,
+    /// `[retention]` for the privacy notice (none when not configured).
+    retention: Option<notice::RetentionView>,
 }
 
-#[derive(Serialize)]
+#[derive(Clone, Serialize)]
 struct EventView<'a> {
     id: &'a str,
     /// `[ws-2211]`: what to put in a subject.
@@ -287,19 +307,19 @@ struct EventView<'a> {
 
 /// The signature: `{{ center.name }}` under the Korean text, `{{ center.name_en }}` under the
 /// English one.
-#[derive(Serialize)]
+#[derive(Clone, Serialize)]
 struct CenterView<'a> {
     name: &'a str,
     name_en: &'a str,
 }
 
-#[derive(Serialize)]
+#[derive(Clone, Serialize)]
 struct FieldLabel {
     ko: &'static str,
     en: &'static str,
 }
 
-#[derive(Serialize)]
+#[derive(Clone, Serialize)]
 struct ChangeView<'a> {
     ko: &'static str,
     en: &'static str,
@@ -329,6 +349,7 @@ impl<'a> TemplateContext<'a> {
                     ChangeView { ko: label.ko, en: label.en, before: c.before.as_deref(), after: &c.after }
                 })
                 .collect(),
+            retention: None,
         }
     }
 }

@@ -5,6 +5,7 @@ use std::path::Path;
 use std::sync::Arc;
 
 use anyhow::{bail, Context, Result};
+use rustls::pki_types::pem::PemObject;
 use rustls::pki_types::CertificateDer;
 
 /// A rustls client configuration trusting the public roots and the certificates in `ca_file`.
@@ -28,7 +29,7 @@ pub fn client_config(ca_file: Option<&Path>) -> Result<Arc<rustls::ClientConfig>
 /// Every certificate in a PEM file.
 pub fn read_pem_certificates(path: &Path) -> Result<Vec<CertificateDer<'static>>> {
     let pem = std::fs::read(path).with_context(|| format!("cannot read the CA file {}", path.display()))?;
-    let certs = rustls_pemfile::certs(&mut pem.as_slice())
+    let certs = CertificateDer::pem_slice_iter(&pem)
         .collect::<Result<Vec<_>, _>>()
         .with_context(|| format!("the CA file {} is not valid PEM", path.display()))?;
     if certs.is_empty() {

@@ -15,7 +15,7 @@ use std::time::Duration;
 
 use anyhow::{anyhow, bail, Context, Result};
 use base64::Engine as _;
-use rand::Rng;
+use rand::RngExt;
 use serde::Deserialize;
 use sha2::{Digest, Sha256};
 use tokio::io::{AsyncReadExt, AsyncWriteExt};
@@ -136,8 +136,8 @@ async fn device(settings: &Settings, secret: Option<&Secret>, timeout: Duration)
 /// PKCE (RFC 7636): a random verifier and its S256 challenge.
 fn pkce() -> (String, String) {
     const UNRESERVED: &[u8] = b"ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789-._~";
-    let mut rng = rand::thread_rng();
-    let verifier: String = (0..64).map(|_| UNRESERVED[rng.gen_range(0..UNRESERVED.len())] as char).collect();
+    let mut rng = rand::rng();
+    let verifier: String = (0..64).map(|_| UNRESERVED[rng.random_range(0..UNRESERVED.len())] as char).collect();
     let challenge = base64::engine::general_purpose::URL_SAFE_NO_PAD.encode(Sha256::digest(verifier.as_bytes()));
     (verifier, challenge)
 }
@@ -150,7 +150,7 @@ async fn browser(settings: &Settings, secret: Option<&Secret>, timeout: Duration
     let port = listener.local_addr()?.port();
     let redirect_uri = format!("http://127.0.0.1:{port}/");
     let (verifier, challenge) = pkce();
-    let state = hex::encode(rand::thread_rng().gen::<[u8; 16]>());
+    let state = hex::encode(rand::rng().random::<[u8; 16]>());
     let mut url = auth_url.clone();
     url.query_pairs_mut()
         .append_pair("response_type", "code")

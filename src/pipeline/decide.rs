@@ -198,9 +198,7 @@ pub(super) fn consider<'c>(
         before_opens,
     });
 
-    if let Some(note) = reply_address_of(inbound).and_then(|r| r.note()) {
-        inbound.problems.push(note); // for staff: with the application's review, and on the message
-    }
+    note_reply_to(inbound);
     let mut plan = plan(&decision, inbound, existing.as_ref(), event.map(|(e, _)| &e.id));
     // The events a question which event a sender means lists: the open ones among those the mail
     // could be for, else every open one; with none open there is nothing to ask.
@@ -230,7 +228,7 @@ pub(super) fn consider<'c>(
 
     let detail = match (&automatic, &decision, &route) {
         (Some(a), _, _) => Some(a.label()),
-        (None, Decision::Hold(reason), _) => Some(format!("sender not authenticated: {reason}")),
+        (None, Decision::Hold(reason), _) => Some(format!("{HELD}{reason}")),
         (None, Decision::Unrouted { .. }, Route::Unrouted { candidates }) => Some(unrouted_detail(config, candidates)),
         (None, Decision::BeforeOpens, _) => Some(before_opens_detail(event.map(|(e, _)| e))),
         _ => None,
@@ -294,6 +292,39 @@ fn before_opens_detail(event: Option<&EventConfig>) -> String {
     }
 }
 
+/// A `Reply-To` naming someone else, noted among the problems: for staff, with the
+/// application's review and on the message. (Also `smebridge reparse`, `crate::ops`.)
+pub(crate) fn note_reply_to(inbound: &mut Inbound) {
+    if let Some(note) = reply_address_of(inbound).and_then(|r| r.note()) {
+        inbound.problems.push(note);
+    }
+}
+
+/// Why staff should look at the application `inbound` makes (its `review`), if anything: the
+/// fields it lacks, values that look wrong, what could not be read, and `extra`. (Also
+/// `smebridge reparse`, which must reach the same words.)
+pub(crate) fn review(inbound: &Inbound, extra: Option<&str>) -> Option<String> {
+    let mut reasons: Vec<String> = inbound.fields.missing().iter().map(|f| format!("missing: {f}")).collect();
+    // Values that were read but look wrong: stored as read, for staff to check.
+    reasons.extend(inbound.doubts.iter().cloned());
+    reasons.extend(inbound.problems.iter().cloned());
+    reasons.extend(extra.map(str::to_owned));
+    (!reasons.is_empty()).then(|| reasons.join("\n"))
+}
+
+/// The outcome detail of a held message: this, then the reason.
+const HELD: &str = "sender not authenticated: ";
+
+/// What the review of a held application says about its sender.
+fn held_review(reason: &str) -> String {
+    format!("sender not authenticated ({reason}): no reply was sent")
+}
+
+/// [`held_review`] from the outcome detail recorded with the held message, if it is one.
+pub(crate) fn held_review_of(outcome_detail: &str) -> Option<String> {
+    outcome_detail.strip_prefix(HELD).map(held_review)
+}
+
 /// What the message row records for `inbound`.
 pub(super) fn outcome_of<'a>(
     inbound: &'a Inbound,
@@ -319,11 +350,15 @@ pub(super) fn outcome_of<'a>(
 /// field for a new application; for an update only the fields the mail states (those are what
 /// change), so the other fields keep their earlier sources.
 pub(super) fn details(inbound: &Inbound, write: &ApplicationWrite) -> Details {
-    let stated_only = match write {
-        ApplicationWrite::Insert { .. } => false,
-        ApplicationWrite::Update { .. } => true,
-        ApplicationWrite::None | ApplicationWrite::Touch { .. } => return Details::default(),
-    };
+    match write {
+        ApplicationWrite::Insert { .. } => details_of(inbound, false),
+        ApplicationWrite::Update { .. } => details_of(inbound, true),
+        ApplicationWrite::None | ApplicationWrite::Touch { .. } => Details::default(),
+    }
+}
+
+/// [`details`] of a new application (every field's source), or of an update (`stated_only`).
+pub(crate) fn details_of(inbound: &Inbound, stated_only: bool) -> Details {
     let s = &inbound.sources;
     let st = &inbound.stated;
     let fields = [
@@ -477,14 +512,7 @@ impl Plan {
 
 /// `event`: the event the message went to (`None`: none).
 fn plan(decision: &Decision, inbound: &Inbound, existing: Option<&Application>, event: Option<&EventId>) -> Plan {
-    let review = |extra: Option<&str>| -> Option<String> {
-        let mut reasons: Vec<String> = inbound.fields.missing().iter().map(|f| format!("missing: {f}")).collect();
-        // Values that were read but look wrong: stored as read, for staff to check.
-        reasons.extend(inbound.doubts.iter().cloned());
-        reasons.extend(inbound.problems.iter().cloned());
-        reasons.extend(extra.map(str::to_owned));
-        (!reasons.is_empty()).then(|| reasons.join("\n"))
-    };
+    let review = |extra: Option<&str>| review(inbound, extra);
     match (decision, existing, applicant(inbound).zip(event)) {
         (Decision::Ignore(_), _, _) => Plan::quiet(Outcome::Automatic, ApplicationWrite::None),
         (Decision::Duplicate, _, _) => Plan::quiet(Outcome::Duplicate, ApplicationWrite::None),
@@ -507,7 +535,7 @@ fn plan(decision: &Decision, inbound: &Inbound, existing: Option<&Application>, 
                 email: from.clone(),
                 fields: inbound.fields.clone(),
                 status: Status::Accepted,
-                review: review(Some(&format!("sender not authenticated ({reason}): no reply was sent"))),
+                review: review(Some(&held_review(reason))),
             },
         ),
         (Decision::Register(status), None, Some((from, event))) => Plan::reply(

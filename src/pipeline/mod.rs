@@ -40,6 +40,7 @@ use crate::store::{ApplicationWrite, Arriving, MailboxUid, MessageOutcome, Readi
 
 pub use assign::{assign_to_event, move_to_event, Moved};
 pub use decide::{decide_and_store, promote_waitlisted};
+pub(crate) use decide::{details_of, held_review_of, note_reply_to, review};
 
 /// What became of a message.
 #[derive(Debug, Clone, PartialEq, Eq)]

@@ -9,7 +9,7 @@ use std::path::{Path, PathBuf};
 use anyhow::{bail, Context, Result};
 
 /// Every template smebridge renders, as shipped in `config/templates/`.
-pub(super) const BUILT_IN: [(&str, &str); 18] = [
+pub(super) const BUILT_IN: [(&str, &str); 20] = [
     ("ack.ko.txt.j2", include_str!("../../config/templates/ack.ko.txt.j2")),
     ("ack.en.txt.j2", include_str!("../../config/templates/ack.en.txt.j2")),
     ("late.ko.txt.j2", include_str!("../../config/templates/late.ko.txt.j2")),
@@ -28,6 +28,8 @@ pub(super) const BUILT_IN: [(&str, &str); 18] = [
     ("inquiry.en.txt.j2", include_str!("../../config/templates/inquiry.en.txt.j2")),
     ("which_event.ko.txt.j2", include_str!("../../config/templates/which_event.ko.txt.j2")),
     ("which_event.en.txt.j2", include_str!("../../config/templates/which_event.en.txt.j2")),
+    ("privacy_notice.ko.txt.j2", include_str!("../../config/templates/privacy_notice.ko.txt.j2")),
+    ("privacy_notice.en.txt.j2", include_str!("../../config/templates/privacy_notice.en.txt.j2")),
 ];
 
 /// Where one template's text came from.
@@ -70,7 +72,7 @@ impl TemplateOrigins {
     }
 
     /// One line: how many templates are built in and how many come from the directory, naming
-    /// the smaller group, e.g. `1 from /etc/smebridge/templates (ack.ko.txt.j2), 17 built in`.
+    /// the smaller group, e.g. `1 from /etc/smebridge/templates (ack.ko.txt.j2), 19 built in`.
     pub fn describe(&self) -> String {
         let (files, built_in) = (self.from_dir(), self.built_in());
         let dir = self.dir.display();
@@ -94,7 +96,7 @@ impl TemplateOrigins {
         }
         if !self.unused.is_empty() {
             warnings.push(format!(
-                "{} in {} not used: no reply has that name (the names are ack, late, update, after_deadline, cancelled, waitlisted, promoted, inquiry, which_event, each .ko.txt.j2 and .en.txt.j2)",
+                "{} in {} not used: no reply has that name (the names are ack, late, update, after_deadline, cancelled, waitlisted, promoted, inquiry, which_event and privacy_notice, each .ko.txt.j2 and .en.txt.j2)",
                 self.unused.join(", "),
                 self.dir.display()
             ));
@@ -245,10 +247,10 @@ mod tests {
         let dir = tempfile::tempdir().unwrap();
         let replier = replier(&config_in(dir.path(), &[])).expect("the built-in templates need no files");
         let origins = replier.template_origins();
-        assert_eq!(origins.built_in().len(), 18);
+        assert_eq!(origins.built_in().len(), 20);
         assert!(origins.from_dir().is_empty());
         let templates = dir.path().join("templates");
-        assert_eq!(origins.describe(), format!("all 18 built in ({} does not exist)", templates.display()));
+        assert_eq!(origins.describe(), format!("all 20 built in ({} does not exist)", templates.display()));
         assert_eq!(origins.warning(), None, "templates_dir is not set: its absence is normal");
 
         let body = ack_body(&replier, false);
@@ -276,12 +278,14 @@ mod tests {
         assert_eq!(origins.from_dir(), ["ack.en.txt.j2"]);
         assert_eq!(origins.origin("ack.en.txt.j2"), Some(&Origin::File(templates.join("ack.en.txt.j2"))));
         assert_eq!(origins.origin("ack.ko.txt.j2"), Some(&Origin::BuiltIn));
-        assert_eq!(origins.built_in().len(), 17);
-        assert_eq!(origins.describe(), format!("1 from {} (ack.en.txt.j2), 17 built in", templates.display()));
+        assert_eq!(origins.built_in().len(), 19);
+        assert_eq!(origins.describe(), format!("1 from {} (ack.en.txt.j2), 19 built in", templates.display()));
 
         let body = ack_body(&replier, true);
         let (english, korean) = body.split_once("------------").unwrap();
-        assert_eq!(english.trim_end(), "Thank you, 김민준: you are registered (SME-0007).\n-- SME R&D Sharing Center");
+        let (english, notice) = english.split_once("\n\n").unwrap();
+        assert_eq!(english, "Thank you, 김민준: you are registered (SME-0007).\n-- SME R&D Sharing Center");
+        assert!(notice.starts_with("[Personal information: what we collect and why]"), "the built-in notice: {notice}");
         assert!(
             korean.contains("참가 신청이 접수되었습니다") && korean.contains("중소기업 R&D 공유센터 드림"),
             "{korean}"
@@ -299,7 +303,7 @@ mod tests {
         let origins = replier(&config_in(dir.path(), &[])).unwrap().template_origins().clone();
         assert_eq!(
             origins.describe(),
-            format!("16 from {}, 2 built in (inquiry.ko.txt.j2, inquiry.en.txt.j2)", templates.display())
+            format!("18 from {}, 2 built in (inquiry.ko.txt.j2, inquiry.en.txt.j2)", templates.display())
         );
     }
 
@@ -347,7 +351,7 @@ mod tests {
             .block_on(crate::check::check(&config));
         let line = lines.iter().find(|l| l.what == "reply templates").unwrap();
         assert_eq!(line.problem, None);
-        assert_eq!(line.detail, Some(format!("1 from {} (late.en.txt.j2), 17 built in", templates.display())));
+        assert_eq!(line.detail, Some(format!("1 from {} (late.en.txt.j2), 19 built in", templates.display())));
     }
 
     #[test]
@@ -364,7 +368,7 @@ mod tests {
 
         let config = config_in(dir.path(), &[("# templates_dir = \"templates\"", "templates_dir = \"tempaltes\"")]);
         let origins = replier(&config).unwrap().template_origins().clone();
-        assert_eq!(origins.built_in().len(), 18);
+        assert_eq!(origins.built_in().len(), 20);
         let warning = origins.warning().expect("a configured directory that does not exist is warned about");
         assert!(warning.contains(&format!("templates_dir {} does not exist", dir.path().join("tempaltes").display())));
     }
@@ -395,5 +399,143 @@ mod tests {
                 "{body}"
             );
         }
+    }
+
+    fn body(replier: &Replier, kind: ReplyKind, english: bool) -> String {
+        let fields = ApplicantFields { name: Some("김민준".into()), ..Default::default() };
+        let facts = ReplyFacts {
+            event: &replier.events[0],
+            open_events: &[],
+            application_id: Some(7),
+            english,
+            fields: &fields,
+            arrived_at: "2022-11-16T01:00:00Z".parse().unwrap(),
+            changes: &[],
+        };
+        replier.body(kind, &facts).unwrap()
+    }
+
+    #[test]
+    fn every_acknowledgement_carries_the_privacy_notice_with_the_configured_period_and_other_replies_do_not() {
+        let dir = tempfile::tempdir().unwrap();
+        // The shipped configuration keeps personal data 90 days after the workshop (18 Nov 2022).
+        let replier = replier(&config_in(dir.path(), &[])).unwrap();
+        for kind in [ReplyKind::Ack, ReplyKind::Reopened, ReplyKind::Waitlisted, ReplyKind::Late] {
+            for english in [false, true] {
+                let text = body(&replier, kind, english);
+                let (first, second) = text.split_once("------------").unwrap();
+                let (ko, en) = if english { (second, first) } else { (first, second) };
+                assert!(ko.contains("[개인정보 수집·이용 안내]"), "{kind:?}: {ko}");
+                assert!(ko.contains("- 수집·이용 목적: 워크숍 참가 신청 접수"), "{ko}");
+                assert!(ko.contains("- 수집 항목: 성명, 소속, 직위, 연락처, 이메일 주소"), "{ko}");
+                assert!(
+                    ko.contains("- 보유·이용 기간: 행사일로부터 90일(2023년 2월 16일까지) 보관한 뒤 파기합니다."),
+                    "{ko}"
+                );
+                assert!(
+                    ko.contains("동의를 거부하실 수 있습니다. 다만 동의하지 않으시면 참가 신청을 받을 수 없습니다."),
+                    "{ko}"
+                );
+                assert!(
+                    en.contains(
+                        "- Kept: for 90 days after the day of the workshop (until 16 February 2023), then deleted."
+                    ),
+                    "{en}"
+                );
+                assert!(en.contains("You may decline. Without your consent we cannot register you"), "{en}");
+                // Below the reply's own text, in its language.
+                assert!(ko.find("드림").unwrap() < ko.find("[개인정보").unwrap(), "{ko}");
+            }
+        }
+        for kind in
+            [ReplyKind::Update, ReplyKind::Cancelled, ReplyKind::AfterDeadline, ReplyKind::Promoted, ReplyKind::Inquiry]
+        {
+            let text = body(&replier, kind, false);
+            assert!(!text.contains("개인정보") && !text.contains("Personal information"), "{kind:?}: {text}");
+        }
+
+        // Without [retention], the notice says it is deleted when its purpose is served.
+        let dir = tempfile::tempdir().unwrap();
+        let config = config_in(dir.path(), &[("delete_personal_data_after = \"90d\"", "")]);
+        let text = body(&replier_ok(&config), ReplyKind::Ack, false);
+        assert!(text.contains("- 보유·이용 기간: 행사를 마치고 목적을 달성하면 지체 없이 파기합니다."), "{text}");
+        assert!(text.contains("- Kept: until the workshop is over and its purpose served"), "{text}");
+    }
+
+    #[test]
+    fn the_privacy_notice_counts_the_period_from_the_day_of_the_replys_own_event() {
+        let dir = tempfile::tempdir().unwrap();
+        let seminar = "[[event]]\nid = \"sem-2303\"\nname = \"AI 세미나 (AI Seminar)\"\n\
+                       deadline = \"2023-03-09T23:59:59+09:00\"\nstarts_at = \"2023-03-10T10:00:00+09:00\"\n\
+                       venue = \"KAIST 학술문화관\"\n\n[staff]\n";
+        let config = config_in(dir.path(), &[("[event]\n", "[[event]]\nid = \"ws-2211\"\n"), ("[staff]\n", seminar)]);
+        let replier = replier_ok(&config);
+        assert_eq!(replier.events.len(), 2);
+        let fields = ApplicantFields { name: Some("김민준".into()), ..Default::default() };
+        let ack_for = |event| {
+            let facts = ReplyFacts {
+                event,
+                open_events: &[],
+                application_id: Some(7),
+                english: false,
+                fields: &fields,
+                arrived_at: "2022-11-16T01:00:00Z".parse().unwrap(),
+                changes: &[],
+            };
+            replier.body(ReplyKind::Ack, &facts).unwrap()
+        };
+        // The workshop on 18 Nov 2022, the seminar on 10 Mar 2023: 90 days after each.
+        let workshop = ack_for(&replier.events[0]);
+        assert!(workshop.contains("행사일로부터 90일(2023년 2월 16일까지)"), "{workshop}");
+        let seminar = ack_for(&replier.events[1]);
+        assert!(seminar.contains("행사일로부터 90일(2023년 6월 8일까지)"), "{seminar}");
+        assert!(seminar.contains("(until 8 June 2023)"), "{seminar}");
+    }
+
+    fn replier_ok(path: &Path) -> Replier {
+        replier(path).unwrap()
+    }
+
+    #[test]
+    fn a_notice_that_does_not_state_the_configured_period_fails_check_and_names_the_file() {
+        let dir = tempfile::tempdir().unwrap();
+        let templates = dir.path().join("templates");
+        std::fs::create_dir(&templates).unwrap();
+        let config = config_in(dir.path(), &[]);
+        // Staff shortened the notice and lost the period (or wrote one by hand).
+        for text in [
+            "[개인정보 수집·이용 안내]\n- 목적: 워크숍 참가 신청 접수\n",
+            "[개인정보 수집·이용 안내]\n{% if retention %}- 보유 기간: 행사 후 90일{% endif %}\n",
+        ] {
+            std::fs::write(templates.join("privacy_notice.ko.txt.j2"), text).unwrap();
+            let err = format!("{:#}", replier(&config).err().expect("refused"));
+            let shown = templates.join("privacy_notice.ko.txt.j2").display().to_string();
+            assert!(
+                err.contains(&format!("the reply template {shown} does not say how long personal data is kept")),
+                "{err}"
+            );
+            let lines = tokio::runtime::Builder::new_current_thread()
+                .enable_all()
+                .build()
+                .unwrap()
+                .block_on(crate::check::check(&config));
+            let line = lines.iter().find(|l| l.what == "reply templates").unwrap();
+            let problem = line.problem.as_deref().expect("check fails");
+            assert!(problem.contains(&shown) && problem.contains("{{ retention.days }}"), "{problem}");
+        }
+
+        // Stating it through any of its variables is fine.
+        std::fs::write(
+            templates.join("privacy_notice.ko.txt.j2"),
+            "[개인정보 수집·이용 안내]\n- 보유 기간: {{ retention.until_ko }}까지\n",
+        )
+        .unwrap();
+        let text = body(&replier_ok(&config), ReplyKind::Ack, false);
+        assert!(text.contains("- 보유 기간: 2023년 2월 16일까지"), "{text}");
+
+        // Without [retention] there is no period to state.
+        let config = config_in(dir.path(), &[("delete_personal_data_after = \"90d\"", "")]);
+        std::fs::write(templates.join("privacy_notice.ko.txt.j2"), "[개인정보 수집·이용 안내]\n").unwrap();
+        replier_ok(&config);
     }
 }

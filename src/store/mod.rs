@@ -15,13 +15,18 @@
 //! to values. The [`Store`]'s methods are grouped by concern in child files, each adding an
 //! `impl Store` block: `mailbox.rs` (sync state per mailbox: UIDVALIDITY, UIDNEXT, processed UIDs,
 //! events for staff, when it was last read), `messages.rs` (recording a message before and after
-//! reading it), `applications.rs`, `outbox.rs` (replies waiting, claimed, sent) and
-//! `summaries.rs` (what each daily summary covered).
+//! reading it), `applications.rs`, `outbox.rs` (replies waiting, claimed, sent),
+//! `summaries.rs` (what each daily summary covered), `history.rs` (what changed in an application
+//! after it was made, and why) and `rereading.rs` (what `smebridge reparse` reads). `copy.rs`
+//! copies the file: backups, and the copy kept before an upgrade migrates the database.
 
 mod applications;
+mod copy;
+mod history;
 mod mailbox;
 mod messages;
 mod outbox;
+mod rereading;
 mod summaries;
 #[cfg(test)]
 mod testing;
@@ -34,15 +39,18 @@ use anyhow::{Context, Result};
 use jiff::Timestamp;
 use rusqlite::types::{FromSql, FromSqlError, FromSqlResult, ToSqlOutput, ValueRef};
 use rusqlite::{Connection, OpenFlags, ToSql, TransactionBehavior};
-use tracing::warn;
+use tracing::{info, warn};
 
 use crate::domain::{ApplicantFields, EmailAddress, EventId, MailKind, Outcome, RouteReason, Status};
 use crate::instance::{Busy, Instance};
 
 pub use applications::{Application, ApplicationWrite, Details, StoredAttachment, NO_DETAILS};
+pub use copy::{copy_to_file, inspect, newer_schema, numbered, same_file, Inspection};
+pub use history::{ChangedBy, Field, FieldChange, HistoryEntry, Rewrite};
 pub use mailbox::{EventDetails, EventKind, MailboxEvent, MailboxUid, Synced};
 pub use messages::{Arriving, CommitResult, MessageNote, MessageOutcome, NewMessage, Reading, RecordedMessage};
 pub use outbox::{Claim, Envelope, Hold, NewReply, OutboxRow, OutboxState, TroubledReply};
+pub use rereading::ApplicationMessage;
 pub use summaries::{Covered, LastSummary};
 
 /// The schema version this smebridge brings a database to (`PRAGMA user_version`).
@@ -56,6 +64,7 @@ const MIGRATIONS: &[&str] = &[
     include_str!("../../migrations/0005_record_before_reading.sql"),
     include_str!("../../migrations/0006_summary_coverage_and_mailbox_reads.sql"),
     include_str!("../../migrations/0007_states_as_types.sql"),
+    include_str!("../../migrations/0009_application_history.sql"),
     include_str!("../../migrations/0010_events.sql"),
 ];
 
@@ -141,7 +150,7 @@ impl Store {
         conn.pragma_update(None, "foreign_keys", "ON")?;
         conn.set_prepared_statement_cache_capacity(64);
         let mut store = Store { conn, _instance: Some(instance) };
-        store.migrate().context("cannot bring the database schema up to date")?;
+        store.migrate(path).context("cannot bring the database schema up to date")?;
         store.refresh_match_keys().context("cannot update the applications' name and organization keys")?;
         Ok(store)
     }
@@ -189,16 +198,29 @@ impl Store {
         Ok(())
     }
 
-    fn migrate(&mut self) -> Result<()> {
+    /// Bring the schema of the database at `path` up to date. An existing database is copied
+    /// first (`<path>.before-v<N>.sqlite`, see [`copy::before_upgrade_path`]), and the log says
+    /// where: an upgrade that goes wrong, or a newer smebridge given up for an older one, can be
+    /// undone with `smebridge restore`.
+    fn migrate(&mut self, path: &Path) -> Result<()> {
         let version: usize = self.conn.pragma_query_value(None, "user_version", |r| r.get(0))?;
         if version > MIGRATIONS.len() {
-            anyhow::bail!(
-                "the database is at schema version {version}, newer than this smebridge knows ({}); upgrade smebridge",
-                MIGRATIONS.len()
-            );
+            anyhow::bail!("the database {} was {}", path.display(), newer_schema(version));
         }
         if version == MIGRATIONS.len() {
             return Ok(());
+        }
+        if version > 0 {
+            let kept = copy::before_upgrade_path(path, MIGRATIONS.len());
+            let copied = copy_to_file(&self.conn, &kept)
+                .context("cannot keep a copy of the database before upgrading its schema; nothing was changed")?;
+            info!(
+                from = version,
+                to = MIGRATIONS.len(),
+                copy = %kept.display(),
+                contents = %copied,
+                "upgrading the database schema; a copy of the database as it was is kept"
+            );
         }
         // Foreign keys are off while the schema changes: a migration that rebuilds a table (the
         // only way to change a CHECK in SQLite) drops the old one, which would otherwise count as
@@ -354,6 +376,7 @@ macro_rules! text_column {
 }
 
 text_column!(Status, Outcome, MailKind, OutboxState, Hold, EventKind, RouteReason);
+text_column!(ChangedBy, Field);
 
 impl ToSql for EventId {
     fn to_sql(&self) -> rusqlite::Result<ToSqlOutput<'_>> {
@@ -383,10 +406,7 @@ fn read_only(path: &Path) -> Result<(Connection, usize)> {
     conn.busy_timeout(Duration::from_secs(10))?;
     let version: usize = conn.pragma_query_value(None, "user_version", |r| r.get(0))?;
     if version > MIGRATIONS.len() {
-        anyhow::bail!(
-            "the database is at schema version {version}, newer than this smebridge knows ({}); upgrade smebridge",
-            MIGRATIONS.len()
-        );
+        anyhow::bail!("the database {} was {}", path.display(), newer_schema(version));
     }
     Ok((conn, version))
 }
@@ -669,6 +689,6 @@ mod tests {
         // A summary made before migration 6 covered what had been recorded by then (message 1,
         // recorded at 0, and both applications it made; not message 2, recorded at 1).
         let last = store.last_summary().unwrap().unwrap();
-        assert_eq!(last.covered, Covered { last_application: 2, last_message: 1 });
+        assert_eq!(last.covered, Covered { last_application: 2, last_message: 1, last_history: 0 });
     }
 }

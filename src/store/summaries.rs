@@ -16,10 +16,15 @@ impl Store {
         let row: Option<(String, i64, Covered)> = self
             .conn
             .row(
-                "SELECT day, created_at, COALESCE(last_application, 0), COALESCE(last_message, 0)
+                "SELECT day, created_at, COALESCE(last_application, 0), COALESCE(last_message, 0),
+                        COALESCE(last_history, 0)
                  FROM summaries ORDER BY day DESC LIMIT 1",
                 [],
-                |r| Ok((r.get(0)?, r.get(1)?, Covered { last_application: r.get(2)?, last_message: r.get(3)? })),
+                |r| {
+                    let covered =
+                        Covered { last_application: r.get(2)?, last_message: r.get(3)?, last_history: r.get(4)? };
+                    Ok((r.get(0)?, r.get(1)?, covered))
+                },
             )
             .optional()?;
         row.map(|(day, at, covered)| {
@@ -51,9 +56,16 @@ impl Store {
     pub fn record_summary(&mut self, day: Date, now: Timestamp, covered: Covered, mails: &[NewReply]) -> Result<bool> {
         let tx = self.write()?;
         let inserted = tx.exec(
-            "INSERT INTO summaries (day, created_at, last_application, last_message) VALUES (?1, ?2, ?3, ?4)
+            "INSERT INTO summaries (day, created_at, last_application, last_message, last_history)
+             VALUES (?1, ?2, ?3, ?4, ?5)
              ON CONFLICT (day) DO NOTHING",
-            params![day.to_string(), now.as_second(), covered.last_application, covered.last_message],
+            params![
+                day.to_string(),
+                now.as_second(),
+                covered.last_application,
+                covered.last_message,
+                covered.last_history
+            ],
         )?;
         if inserted == 0 {
             return Ok(false);
@@ -66,13 +78,14 @@ impl Store {
     }
 }
 
-/// What a daily summary covered: the last application and the last message recorded when it
-/// was made. Ids grow in the order smebridge records rows, so whatever has a higher id is new
-/// for the next summary, whenever its mail arrived.
+/// What a daily summary covered: the last application, message and history row (see
+/// `history.rs`) recorded when it was made. Ids grow in the order smebridge records rows, so
+/// whatever has a higher id is new for the next summary, whenever its mail arrived.
 #[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
 pub struct Covered {
     pub last_application: i64,
     pub last_message: i64,
+    pub last_history: i64,
 }
 
 /// The last daily summary made.
@@ -96,7 +109,7 @@ mod tests {
         assert_eq!(store.last_summary().unwrap(), None);
         assert_eq!(store.mailbox_read("INBOX").unwrap(), None);
         let at: Timestamp = "2022-11-16T08:30:00+09:00".parse().unwrap();
-        let covered = Covered { last_application: 7, last_message: 12 };
+        let covered = Covered { last_application: 7, last_message: 12, last_history: 3 };
         let day: Date = "2022-11-16".parse().unwrap();
         assert!(store.record_summary(day, at, covered, &[]).unwrap());
         assert!(!store.record_summary(day, at, Covered::default(), &[]).unwrap(), "once a day");

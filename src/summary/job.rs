@@ -17,7 +17,7 @@ use crate::config::Config;
 use crate::domain::{next_summary_time, summary_due, EmailAddress, EventId, MailKind, Outcome, SummaryWindow};
 use crate::export::XLSX_MIME;
 use crate::reply::{application_number, AutoSubmitted, LoopMarker};
-use crate::store::{Covered, EventKind, Hold, LastSummary, NewReply, Store};
+use crate::store::{ChangedBy, Covered, EventKind, Hold, LastSummary, NewReply, Store};
 
 /// How many forged-sender holds the summary lists one by one.
 const FORGED_SHOWN: usize = 10;
@@ -128,10 +128,12 @@ fn gather(
     };
     let wanted = |event: Option<&EventId>| only.is_none_or(|o| event.is_none_or(|e| e == o));
     let last_message = store.last_message_id()?;
+    let last_history = store.last_history_id()?;
     let applications: Vec<crate::store::Application> =
         store.applications()?.into_iter().filter(|a| only.is_none_or(|o| &a.event == o)).collect();
     let subjects = store.application_subjects()?;
-    let covered = Covered { last_application: applications.iter().map(|a| a.id).max().unwrap_or(0), last_message };
+    let last_application = applications.iter().map(|a| a.id).max().unwrap_or(0);
+    let covered = Covered { last_application, last_message, last_history };
     let told = previous.map_or(Covered::default(), |p| p.covered);
     let mut needs_person = Vec::new();
     let mut forged = Vec::new();
@@ -252,6 +254,23 @@ fn gather(
             name: app.fields.name.clone(),
             at: note.arrived_at,
             what: wording::change(note.outcome).to_owned(),
+        });
+    }
+    // What changed in applications other than by their mail (`smebridge reparse --apply`, staff):
+    // their mail is told above.
+    let by_id: std::collections::HashMap<i64, &crate::store::Application> =
+        applications.iter().map(|a| (a.id, a)).collect();
+    for entry in store.history_after(told.last_history, covered.last_history)? {
+        // Of another event than the one asked for: not this summary's.
+        if entry.by == ChangedBy::Mail || (only.is_some() && !by_id.contains_key(&entry.application)) {
+            continue;
+        }
+        let change = &entry.change;
+        changes.push(ChangeNote {
+            application_no: application_number(entry.application),
+            name: by_id.get(&entry.application).and_then(|a| a.fields.name.clone()),
+            at: entry.at,
+            what: wording::history_change(entry.by, change.field, change.old.as_deref(), change.new.as_deref()),
         });
     }
 

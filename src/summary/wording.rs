@@ -8,7 +8,7 @@ use jiff::Timestamp;
 
 use super::model::{AttentionKind, MailboxHappening, MailboxNote, Staleness, Totals};
 use crate::domain::{MailKind, Outcome};
-use crate::store::OutboxState;
+use crate::store::{ChangedBy, Field, OutboxState};
 
 impl AttentionKind {
     pub fn ko(self) -> &'static str {
@@ -247,6 +247,35 @@ pub(super) fn change(outcome: Outcome) -> &'static str {
         Outcome::Reopened => "재신청 (Applied again)",
         _ => "변경 (Updated)",
     }
+}
+
+/// A value of an application changed other than by the applicant's mail, for the changes since
+/// the previous summary: who changed it, and old → new (a review note only as cleared or
+/// changed: the notes themselves are under "needs a person").
+pub(super) fn history_change(by: ChangedBy, field: Field, old: Option<&str>, new: Option<&str>) -> String {
+    let who = match by {
+        ChangedBy::Reparse => "메일 다시 읽음 (re-read by smebridge reparse)",
+        ChangedBy::Staff => "직원 수정 (changed by staff)",
+        ChangedBy::Mail => "변경 (Updated)",
+    };
+    let (ko, en) = match field {
+        Field::Name => ("성명", "Name"),
+        Field::Organization => ("소속", "Organization"),
+        Field::Position => ("직위", "Position"),
+        Field::Phone => ("연락처", "Phone"),
+        Field::Attendees => ("참석 인원", "Attendees"),
+        Field::People => ("참가자", "People"),
+        Field::Notes => ("비고", "Notes"),
+        Field::Status => ("상태", "Status"),
+        Field::Email => ("이메일", "Email"),
+        Field::Review => {
+            return match new {
+                None => format!("{who}: 확인 사항 해소 (review notes cleared)"),
+                Some(_) => format!("{who}: 확인 사항 바뀜 (review notes changed)"),
+            }
+        }
+    };
+    format!("{who}: {ko} ({en}) {} → {}", old.unwrap_or("-"), new.unwrap_or("-"))
 }
 
 /// The rows of `smebridge stats`: (label, value). `skipped`: messages that arrived before

@@ -179,7 +179,10 @@ async fn the_corpus_through_postfix_and_dovecot_shows_the_expected_fields_in_the
 
     // The form: read from the attachment, found again by name and organization from the second
     // and third address, every file listed with its type, size and hash.
-    let form = &rows[FORMS[0].2];
+    let form = rows.get(FORMS[0].2).unwrap_or_else(|| {
+        let reviews: Vec<_> = rows.values().map(|r| (&r["email"], &r["review"])).collect();
+        panic!("no application from {}: {reviews:#?}", FORMS[0].2)
+    });
     assert_eq!(form["name"], "김민준");
     assert_eq!(form["organization"], "(주)한빛테크");
     assert_eq!(form["position"], "책임연구원");

@@ -8,7 +8,7 @@ use std::path::Path;
 use std::time::{Duration, Instant};
 
 use crate::helpers::{application, Desk, CENTER};
-use rand::{Rng, SeedableRng};
+use rand::{RngExt, SeedableRng};
 
 const APPLICANTS: usize = 2000;
 const KILLS: usize = 20;
@@ -86,7 +86,7 @@ async fn sigkill_at_random_moments_loses_nothing_and_answers_nothing_twice() {
         let before = sending(&desk);
         let (mut daemon, _log) = desk.spawn(&["run"], &[]);
         // Each run gets a few hundred milliseconds of work in before it is killed.
-        std::thread::sleep(Duration::from_millis(rng.gen_range(20..400)));
+        std::thread::sleep(Duration::from_millis(rng.random_range(20..400)));
         daemon.kill().unwrap(); // SIGKILL
         daemon.wait().unwrap();
         *phases.entry(phase(&desk, &before)).or_default() += 1;

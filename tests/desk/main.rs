@@ -31,6 +31,7 @@ mod hostile;
 mod instances;
 mod logs;
 mod oauth2;
+mod operations;
 mod parse_cli;
 mod poison;
 mod replies;

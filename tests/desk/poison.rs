@@ -153,7 +153,7 @@ async fn a_form_reader_that_hangs_is_killed_at_its_time_limit_and_the_mail_is_st
     let (outcome, _, problems, _) = recorded(&desk, "slow@poison.example");
     assert_eq!(outcome, "registered");
     assert!(
-        problems.as_deref().unwrap_or("").contains("the form 'form.docx' could not be read: it took longer than 10 s"),
+        problems.as_deref().unwrap_or("").contains("the form 'form.docx' could not be read: it took longer than 30 s"),
         "{problems:?}"
     );
 }

@@ -7,7 +7,7 @@ use std::path::PathBuf;
 use anyhow::{bail, Context, Result};
 use base64::Engine as _;
 use mailstack::client::crlf;
-use rand::{Rng, SeedableRng};
+use rand::{RngExt, SeedableRng};
 
 use crate::CENTER;
 
@@ -64,7 +64,7 @@ impl Corpus {
                 synthetic(i, tag, Some(("application/pdf", "business-registration.pdf", mb << 20)), &mut rng),
             )
         } else if i % 20 == 7 {
-            let size = rng.gen_range(60_000..300_000);
+            let size = rng.random_range(60_000..300_000);
             ("photo-attachment", synthetic(i, tag, Some(("image/jpeg", "namecard.jpg", size)), &mut rng))
         } else if i % 10 == 3 {
             ("gmail-alternative", synthetic(i, tag, None, &mut rng))
@@ -164,7 +164,7 @@ const NAMES: [(&str, &str, &str, &str); 8] = [
 
 /// A Gmail-style application: multipart/alternative (text and HTML, base64) with a signature;
 /// with `attachment` = (type, file name, size) wrapped in multipart/mixed with random bytes.
-fn synthetic(i: usize, tag: &str, attachment: Option<(&str, &str, usize)>, rng: &mut impl Rng) -> Vec<u8> {
+fn synthetic(i: usize, tag: &str, attachment: Option<(&str, &str, usize)>, rng: &mut impl RngExt) -> Vec<u8> {
     let b64 = base64::engine::general_purpose::STANDARD;
     let (name, org, title, local) = NAMES[i % NAMES.len()];
     // A distinct organization for every applicant: smebridge matches applicants by name and
@@ -200,7 +200,7 @@ fn synthetic(i: usize, tag: &str, attachment: Option<(&str, &str, usize)>, rng: 
         "Return-Path: <{from}>\nFrom: {display} <{from}>\nTo: {CENTER}\nSubject: {subject}\nDate: Wed, 16 Nov 2022 10:{:02}:00 +0900\n\
          Message-ID: <CAbench{tag}{i}x{:08x}@mail.gmail.example>\nMIME-Version: 1.0\n",
         i % 60,
-        rng.gen::<u32>(),
+        rng.random::<u32>(),
     );
     let alternative = format!(
         "--alt{i}\nContent-Type: text/plain; charset=\"UTF-8\"\nContent-Transfer-Encoding: base64\n\n{}\n\

@@ -45,7 +45,8 @@ impl DeskConfig {
     /// and SMTP on loopback, logging in as [`CENTER`] with the stack's password (from the file
     /// `password`), applications until `deadline` (RFC 3339), the workshop the next day at
     /// 1:30 pm Seoul time (see [`workshop_start`]), summaries to [`STAFF`], the database
-    /// `smebridge.sqlite` next to the configuration, the reply templates in `templates_dir`.
+    /// `smebridge.sqlite` next to the configuration, personal data kept 90 days after the event,
+    /// the reply templates in `templates_dir`.
     pub fn new(stack: &MailStack, deadline: &str, templates_dir: &Path) -> Result<DeskConfig> {
         let host = stack.host();
         let text = |s: &str| format!("\"{s}\"");
@@ -83,6 +84,7 @@ impl DeskConfig {
             ),
             ("staff", vec![("recipients", format!("[\"{STAFF}\"]")), ("summary_time", text("08:30"))]),
             ("database", vec![("path", text("smebridge.sqlite"))]),
+            ("retention", vec![("delete_personal_data_after", text("90d"))]),
             ("replies", vec![("templates_dir", text(&templates_dir.display().to_string()))]),
         ];
         Ok(DeskConfig {

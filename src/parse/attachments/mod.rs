@@ -130,7 +130,7 @@ fn kind_by_content(bytes: &[u8]) -> Option<FormKind> {
     if bytes.starts_with(ZIP_MAGIC) || bytes.starts_with(ZIP_EMPTY_MAGIC) {
         let names = guarded(|| {
             zip::ZipArchive::new(Cursor::new(bytes))
-                .map(|zip| zip.file_names().map(normalize_zip_name).collect::<Vec<_>>())
+                .map(|zip| zip.file_names().flatten().map(|n| normalize_zip_name(&n)).collect::<Vec<_>>())
                 .map_err(|e| Broken(e.to_string()))
         })
         .ok()?;
