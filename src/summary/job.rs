@@ -330,7 +330,7 @@ pub fn message_reference(id: i64) -> String {
 /// An `--event` the configuration does not have, and the ones it has.
 pub fn unknown_event(config: &Config, id: &EventId) -> String {
     let known: Vec<&str> = config.events.iter().map(|e| e.id.as_str()).collect();
-    format!("the configuration has no event {id:?} (its events: {})", known.join(", "))
+    format!("the configuration has no event \"{id}\" (its events: {})", known.join(", "))
 }
 
 /// The first lines the sender wrote, for a glance.
