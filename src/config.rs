@@ -983,6 +983,30 @@ mod tests {
     }
 
     #[test]
+    fn the_several_events_example_commented_in_the_shipped_configuration_is_valid() {
+        // The [event] table replaced by the commented [[event]] tables below it, uncommented.
+        let start = EXAMPLE.find("\n[event]\n").unwrap();
+        let end = start + 1 + EXAMPLE[start + 1..].find("\n[staff]\n").unwrap();
+        let example: Vec<&str> = EXAMPLE[start..end]
+            .lines()
+            .skip_while(|l| *l != "# [[event]]")
+            .map(|l| if l == "#" { "" } else { l.strip_prefix("# ").unwrap() })
+            .collect();
+        let text = format!("{}\n{}\n{}", &EXAMPLE[..start], example.join("\n"), &EXAMPLE[end..]);
+        let config = load(&text).unwrap();
+        let ids: Vec<&str> = config.events.iter().map(|e| e.id.as_str()).collect();
+        assert_eq!(ids, ["main", "sem-2212"]);
+        let (workshop, seminar) = (&config.events[0], &config.events[1]);
+        assert_eq!(workshop.announcement_message_ids, ["announce-ws-2211@kaist.ac.kr"]);
+        assert_eq!(workshop.keywords, ["산학협력", "워크숍", "workshop"]);
+        assert_eq!(workshop.opens, None);
+        assert_eq!(seminar.opens, Some("2022-11-01T00:00:00Z".parse().unwrap()));
+        assert_eq!(seminar.timezone_name, "Asia/Seoul", "the first event's time zone");
+        assert_eq!(seminar.capacity, Some(40));
+        assert!(config.several_events());
+    }
+
+    #[test]
     fn unknown_keys_are_refused_and_named() {
         let text = EXAMPLE.replace("[database]", "[database]\npaht = \"x\"");
         let err = format!("{:#}", load(&text).unwrap_err());
