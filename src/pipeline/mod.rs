@@ -13,13 +13,17 @@
 //!    forms in child processes (`crate::isolate`), and a message over [`LARGE_MESSAGE`] whole in
 //!    a child process, so that this process holds its raw bytes and never what reading them
 //!    takes (see [`Readers`]);
-//! 5. [`decide_and_store`] (`decide.rs`): the decision and everything it causes, in the batch's
-//!    group transaction, which turns each marker into the message's outcome and counts its UID.
+//! 5. [`decide_and_store`] (`decide.rs`): the message routed to an event, the decision and
+//!    everything it causes, in the batch's group transaction, which turns each marker into the
+//!    message's outcome and counts its UID.
+//!
+//! Staff give unrouted mail (or a misrouted application) to an event later: `assign.rs`.
 //!
 //! Everything here is synchronous and local: the IMAP fetch before it and the SMTP send after it
 //! live in [`crate::daemon`] and [`crate::outbox`]. Nothing here reads a clock: the daemon passes
 //! `now`, the time it records the batch at (a message's arrival time comes from the server).
 
+mod assign;
 mod decide;
 mod raw;
 
@@ -37,6 +41,7 @@ use crate::parse::{self, FormReader, Inbound};
 use crate::reply::{Replier, ReplyKind};
 use crate::store::{ApplicationWrite, Arriving, MailboxUid, MessageOutcome, Reading, Store, NO_DETAILS};
 
+pub use assign::{assign_to_event, move_to_event, Moved};
 pub use decide::{decide_and_store, promote_waitlisted};
 pub(crate) use decide::{details_of, held_review_of, note_reply_to, review};
 pub use raw::Raw;
@@ -311,6 +316,7 @@ fn hold(
         problems: &problems,
         attachments: &[],
         details: &NO_DETAILS,
+        event: None,
     };
     store
         .finish_reading(at, reading, &outcome, &ApplicationWrite::None, now, |_| Ok(None))

@@ -44,14 +44,14 @@ use rusqlite::types::{FromSql, FromSqlError, FromSqlResult, ToSqlOutput, ValueRe
 use rusqlite::{Connection, OpenFlags, ToSql, TransactionBehavior};
 use tracing::{info, warn};
 
-use crate::domain::{ApplicantFields, EmailAddress, MailKind, Outcome, Status};
+use crate::domain::{ApplicantFields, EmailAddress, EventId, MailKind, Outcome, RouteReason, Status};
 use crate::instance::{Busy, Instance};
 
 pub use applications::{Application, ApplicationWrite, Details, StoredAttachment, NO_DETAILS};
 pub use copy::{copy_to_file, inspect, newer_schema, numbered, same_file, Inspection};
 pub use history::{ChangedBy, Field, FieldChange, HistoryEntry, Rewrite};
 pub use mailbox::{EventDetails, EventKind, MailboxEvent, MailboxUid, Synced};
-pub use messages::{Arriving, CommitResult, MessageNote, MessageOutcome, NewMessage, Reading};
+pub use messages::{Arriving, CommitResult, MessageNote, MessageOutcome, NewMessage, Reading, RecordedMessage};
 pub use outbox::{Claim, Envelope, Hold, NewReply, OutboxRow, OutboxState, TroubledReply};
 pub use rereading::ApplicationMessage;
 pub use summaries::{Covered, LastSummary};
@@ -67,8 +67,12 @@ const MIGRATIONS: &[&str] = &[
     include_str!("../../migrations/0005_record_before_reading.sql"),
     include_str!("../../migrations/0006_summary_coverage_and_mailbox_reads.sql"),
     include_str!("../../migrations/0007_states_as_types.sql"),
-    include_str!("../../migrations/0008_raw_messages.sql"),
     include_str!("../../migrations/0009_application_history.sql"),
+    include_str!("../../migrations/0010_events.sql"),
+    // Numbered 0008 (the number was set aside for it) but applied after 0010, which rebuilds
+    // `messages` with its `raw` column: the order here is the order applied, and a database
+    // already at 0010 takes this as its next step.
+    include_str!("../../migrations/0008_raw_messages.sql"),
 ];
 
 pub struct Store {
@@ -292,7 +296,7 @@ impl Store {
 // --- rows to values -----------------------------------------------------------------------------
 
 const APPLICATION_COLUMNS: &str =
-    "id, email, name, organization, position, phone, attendees, status, received_at, review, last_message, people, sources, notes";
+    "id, email, name, organization, position, phone, attendees, status, received_at, review, last_message, people, sources, notes, event";
 
 /// A JSON column, `None` when NULL.
 fn json_column<T: serde::de::DeserializeOwned>(row: &rusqlite::Row<'_>, index: usize) -> rusqlite::Result<Option<T>> {
@@ -332,6 +336,7 @@ fn application_from_row(row: &rusqlite::Row<'_>) -> rusqlite::Result<Application
         people: json_column(row, 11)?.unwrap_or_default(),
         sources: json_column(row, 12)?.unwrap_or_default(),
         notes: row.get(13)?,
+        event: row.get(14)?,
         attachments: Vec::new(),
     })
 }
@@ -377,8 +382,20 @@ macro_rules! text_column {
     )*};
 }
 
-text_column!(Status, Outcome, MailKind, OutboxState, Hold, EventKind);
+text_column!(Status, Outcome, MailKind, OutboxState, Hold, EventKind, RouteReason);
 text_column!(ChangedBy, Field);
+
+impl ToSql for EventId {
+    fn to_sql(&self) -> rusqlite::Result<ToSqlOutput<'_>> {
+        Ok(ToSqlOutput::from(self.as_str()))
+    }
+}
+
+impl FromSql for EventId {
+    fn column_result(value: ValueRef<'_>) -> FromSqlResult<Self> {
+        EventId::parse(value.as_str()?).map_err(|e| FromSqlError::Other(format!("{e:#}").into()))
+    }
+}
 
 // --- opening the file -------------------------------------------------------------------------
 
@@ -638,21 +655,23 @@ mod tests {
     }
 
     #[test]
-    fn a_version_7_database_keeps_every_messages_bytes_in_their_own_table() {
+    fn a_database_from_before_raw_messages_keeps_every_messages_bytes_in_their_own_table() {
         let dir = tempfile::tempdir().unwrap();
         let path = dir.path().join("db.sqlite");
+        let raw_messages = MIGRATIONS.iter().position(|m| m.contains("CREATE TABLE raw_messages")).unwrap();
+        assert_eq!(raw_messages, MIGRATIONS.len() - 1, "the step after 0010's rebuild of messages");
         {
             let conn = Connection::open(&path).unwrap();
-            for sql in &MIGRATIONS[..7] {
+            for sql in &MIGRATIONS[..raw_messages] {
                 conn.execute_batch(sql).unwrap();
             }
-            conn.pragma_update(None, "user_version", 7).unwrap();
+            conn.pragma_update(None, "user_version", raw_messages).unwrap();
             conn.execute_batch(
                 "INSERT INTO messages (id, sha256, message_id, arrived_at, size, raw, outcome, recorded_at)
                    VALUES (1, 'a', 'a@x.example', 0, 3, x'414243', 'registered', 0),
                           (4, 'b', 'b@x.example', 1, 0, x'', 'reading', 1);
-                 INSERT INTO applications (id, email, status, received_at, updated_at, first_message, last_message)
-                   VALUES (3, 'kim@x.example', 'accepted', 0, 0, 1, 1);",
+                 INSERT INTO applications (id, event, email, status, received_at, updated_at, first_message, last_message)
+                   VALUES (3, 'main', 'kim@x.example', 'accepted', 0, 0, 1, 1);",
             )
             .unwrap();
         }
@@ -714,7 +733,7 @@ mod tests {
             organization: Some("한빛테크".into()),
             ..Default::default()
         };
-        assert!(store.application_by_name_and_organization(&found).unwrap().is_some());
+        assert!(store.application_by_name_and_organization(&EventId::default_id(), &found).unwrap().is_some());
         // A summary made before migration 6 covered what had been recorded by then (message 1,
         // recorded at 0, and both applications it made; not message 2, recorded at 1).
         let last = store.last_summary().unwrap().unwrap();
