@@ -17,7 +17,8 @@
 //! events for staff, when it was last read), `messages.rs` (recording a message before and after
 //! reading it), `applications.rs`, `outbox.rs` (replies waiting, claimed, sent),
 //! `summaries.rs` (what each daily summary covered), `history.rs` (what changed in an application
-//! after it was made, and why) and `rereading.rs` (what `smebridge reparse` reads). `copy.rs`
+//! after it was made, and why), `rereading.rs` (what `smebridge reparse` reads) and `purge.rs`
+//! (an event's personal data deleted, its counts kept, the file compacted). `copy.rs`
 //! copies the file: backups, and the copy kept before an upgrade migrates the database.
 
 mod applications;
@@ -26,6 +27,7 @@ mod history;
 mod mailbox;
 mod messages;
 mod outbox;
+mod purge;
 mod rereading;
 mod summaries;
 #[cfg(test)]
@@ -41,7 +43,7 @@ use rusqlite::types::{FromSql, FromSqlError, FromSqlResult, ToSqlOutput, ValueRe
 use rusqlite::{Connection, OpenFlags, ToSql, TransactionBehavior};
 use tracing::{info, warn};
 
-use crate::domain::{ApplicantFields, EmailAddress, MailKind, Outcome, Status};
+use crate::domain::{ApplicantFields, EmailAddress, MailKind, OrganizationType, Outcome, Status};
 use crate::instance::{Busy, Instance};
 
 pub use applications::{Application, ApplicationWrite, Details, StoredAttachment, NO_DETAILS};
@@ -50,6 +52,7 @@ pub use history::{ChangedBy, Field, FieldChange, HistoryEntry, Rewrite};
 pub use mailbox::{EventDetails, EventKind, MailboxEvent, MailboxUid, Synced};
 pub use messages::{Arriving, CommitResult, MessageNote, MessageOutcome, NewMessage, Reading};
 pub use outbox::{Claim, Envelope, Hold, NewReply, OutboxRow, OutboxState, TroubledReply};
+pub use purge::{tally, Compacted, Counted, Holdings, PurgeRecord, PurgeScope, Purged, PurgedCount};
 pub use rereading::ApplicationMessage;
 pub use summaries::{Covered, LastSummary};
 
@@ -65,6 +68,7 @@ const MIGRATIONS: &[&str] = &[
     include_str!("../../migrations/0006_summary_coverage_and_mailbox_reads.sql"),
     include_str!("../../migrations/0007_states_as_types.sql"),
     include_str!("../../migrations/0009_application_history.sql"),
+    include_str!("../../migrations/0011_purge.sql"),
 ];
 
 pub struct Store {
@@ -374,7 +378,7 @@ macro_rules! text_column {
 }
 
 text_column!(Status, Outcome, MailKind, OutboxState, Hold, EventKind);
-text_column!(ChangedBy, Field);
+text_column!(ChangedBy, Field, OrganizationType);
 
 // --- opening the file -------------------------------------------------------------------------
 

@@ -78,6 +78,7 @@ pub(crate) fn input(applications: Vec<Application>) -> SummaryInput {
         needs_person: Vec::new(),
         changes: Vec::new(),
         mailbox: Vec::new(),
+        retention: Vec::new(),
     }
 }
 

@@ -12,7 +12,7 @@ use super::model::{
     totals, Attention, AttentionKind, ChangeNote, MailboxHappening, MailboxNote, Previous, Summary, SummaryInput,
     CHART_CID,
 };
-use super::{render, wording};
+use super::{render, retention, statistics, wording};
 use crate::config::Config;
 use crate::domain::{next_summary_time, summary_due, EmailAddress, MailKind, Outcome, SummaryWindow};
 use crate::export::XLSX_MIME;
@@ -31,7 +31,12 @@ pub fn summary_if_due(store: &mut Store, config: &Config, now: Timestamp) -> Res
     let last_day = last.as_ref().map(|l| l.day);
     let window = SummaryWindow { from: config.staff.summary_from, until: config.staff.summary_until };
     let local = now.to_zoned(tz.clone()).datetime();
-    let Some(day) = summary_due(local, config.staff.summary_time, last_day, window) else { return Ok(None) };
+    let due = match summary_due(local, config.staff.summary_time, last_day, window) {
+        Some(day) => Some(day),
+        // Outside the window too: staff hear a week before personal data is deleted, and after.
+        None => retention::notice_day_due(store, config, now, last.as_ref())?,
+    };
+    let Some(day) = due else { return Ok(None) };
 
     let (input, covered) = gather(store, config, day, now, last.as_ref())?;
     let rendered = render(&input)?;
@@ -74,7 +79,8 @@ pub fn queue_by_hand(store: &mut Store, config: &Config, summary: &Summary, now:
 /// Where registration stands, as a small terminal table (for `smebridge stats`).
 pub fn totals_now(store: &Store, config: &Config, day: Date, now: Timestamp) -> Result<String> {
     let (input, _) = gather(store, config, day, now, None)?;
-    let rows = wording::stats_rows(&totals(&input), input.needs_person.len());
+    let purged = store.purged_counts()?;
+    let rows = wording::stats_rows(&statistics::with_purged(totals(&input), &purged), input.needs_person.len());
     // Hangul is two columns wide in a terminal.
     let width = |s: &str| s.chars().map(|c| if c >= '\u{1100}' { 2 } else { 1 }).sum::<usize>();
     let label_width = rows.iter().map(|(l, _)| width(l)).max().unwrap_or(0);
@@ -82,6 +88,7 @@ pub fn totals_now(store: &Store, config: &Config, day: Date, now: Timestamp) -> 
     for (label, value) in rows {
         out.push_str(&format!("{label}{}  {value:>6}\n", " ".repeat(label_width - width(label))));
     }
+    out.push_str(&statistics::breakdown(&input.applications, &purged, &config.event.timezone));
     Ok(out)
 }
 
@@ -240,6 +247,7 @@ fn gather(
         })
         .collect();
 
+    let retention = retention::notes(store, config, now, previous.map(|p| p.at), applications.len())?;
     let input = SummaryInput {
         event_name: config.event.name.clone(),
         timezone: config.event.timezone.clone(),
@@ -253,6 +261,7 @@ fn gather(
         needs_person,
         changes,
         mailbox,
+        retention,
     };
     Ok((input, covered))
 }

@@ -40,6 +40,8 @@ pub struct SummaryInput {
     /// What the daemon noticed about the mailbox (any time; those since the previous summary
     /// are shown).
     pub mailbox: Vec<MailboxNote>,
+    /// Personal data about to be deleted, overdue, or deleted since the previous summary.
+    pub retention: Vec<super::RetentionNote>,
 }
 
 /// What the previous summary covered.

@@ -1,0 +1,320 @@
+//! `smebridge purge [--dry-run]`: the personal data of every event whose retention period
+//! (`[retention] delete_personal_data_after`, counted from the event's day) has passed is deleted
+//! from the database, its counts kept for statistics, and the file rewritten so that the deleted
+//! bytes are gone from it (what goes and what stays: `crate::store`'s `purge.rs`).
+//!
+//! - Due or not is [`crate::domain::purge_due`], a pure function of the event's start, the
+//!   period and now; each event is looked at on its own ([`events`]).
+//! - `purge` writes, so it claims the database ([`claim_for_purge`]): never beside a running
+//!   daemon. An event with mail still waiting to be sent keeps everything until it is sent.
+//! - `--dry-run` only reads (no claim: it works while the daemon runs) and says what would go.
+//! - Nothing personal is printed or logged: counts, the event's name, dates and file names.
+//!
+//! Staff hear of it in the daily summary a week before and after (`crate::summary`).
+
+use std::fmt;
+use std::path::{Path, PathBuf};
+
+use anyhow::{bail, Context, Result};
+use jiff::civil::Date;
+use jiff::{Timestamp, Zoned};
+use tracing::info;
+
+use crate::config::Config;
+use crate::domain::{retention_stage, RetentionStage};
+use crate::instance::{Busy, Instance};
+use crate::store::{Compacted, Holdings, PurgeScope, Purged, Store};
+
+/// An event as purge (and the summary's notes about it) sees it.
+#[derive(Debug, Clone)]
+pub struct RetainedEvent {
+    /// Its short id in the database (`main` for the single `[event]`).
+    pub id: String,
+    pub name: String,
+    /// When it starts, in its time zone: retention is counted from its day.
+    pub starts_at: Zoned,
+}
+
+/// The id of the single `[event]`, as migration 0010 names it.
+const SINGLE_EVENT: &str = "main";
+
+/// The events whose personal data purge looks after, each on its own. The desk has one event
+/// today; with several (`[[event]]`), one per event, with its own id and start.
+pub fn events(config: &Config) -> Vec<RetainedEvent> {
+    let event = &config.event;
+    vec![RetainedEvent {
+        id: SINGLE_EVENT.to_owned(),
+        name: event.name.clone(),
+        starts_at: event.starts_at.to_zoned(event.timezone.clone()),
+    }]
+}
+
+impl RetainedEvent {
+    /// What the store needs to purge it, its deletion day being `deletion_day`.
+    pub fn scope(&self, deletion_day: Date) -> PurgeScope<'_> {
+        let events_before =
+            deletion_day.to_zoned(self.starts_at.time_zone().clone()).map(|z| z.timestamp()).unwrap_or(Timestamp::MAX);
+        PurgeScope { event: &self.id, event_name: &self.name, timezone: self.starts_at.time_zone(), events_before }
+    }
+}
+
+/// Claim the database for `purge`, or say why not and what to do.
+pub fn claim_for_purge(database: &Path) -> Result<Instance> {
+    if !database.exists() {
+        bail!("there is no database at {} yet: nothing to purge", database.display());
+    }
+    Instance::claim(database).map_err(|e| match e.downcast_ref::<Busy>() {
+        Some(busy) => anyhow::anyhow!(
+            "purge deletes personal data and needs the database to itself: {busy}; stop it (sudo systemctl stop \
+             smebridge), run purge, and start it again (purge --dry-run only reads and works while smebridge runs)"
+        ),
+        None => e,
+    })
+}
+
+/// What purge did, or would do (`--dry-run`), for each event.
+#[derive(Debug, Clone)]
+pub struct PurgeReport {
+    pub dry_run: bool,
+    /// `[retention] delete_personal_data_after`, in days.
+    pub kept_days: u32,
+    pub events: Vec<EventPurge>,
+    /// The file after deleting (not in a dry run, nor when nothing was due).
+    pub compacted: Option<Compacted>,
+    /// Copies beside the database made before (before an upgrade, before a restore): they still
+    /// hold what was deleted.
+    pub copies: Vec<PathBuf>,
+}
+
+/// One event's part of a [`PurgeReport`].
+#[derive(Debug, Clone)]
+pub struct EventPurge {
+    pub id: String,
+    pub name: String,
+    pub event_day: Date,
+    pub stage: RetentionStage,
+    pub outcome: Outcome,
+}
+
+/// What became of one event's personal data.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum Outcome {
+    /// Not due yet: kept.
+    NotDue,
+    /// Due, and nothing is left of it (purged before).
+    NothingLeft,
+    /// `--dry-run`: this would be deleted.
+    WouldDelete(Holdings),
+    /// Deleted; its counts are kept in this many rows.
+    Deleted { holdings: Holdings, count_rows: usize },
+    /// Due, but mail of it still waits to be sent: nothing was deleted.
+    Waiting(Holdings),
+}
+
+impl PurgeReport {
+    /// Everything due is gone from the file: no event waited for its mail, and the write-ahead
+    /// log was emptied. `smebridge purge` exits non-zero otherwise.
+    pub fn complete(&self) -> bool {
+        self.events.iter().all(|e| !matches!(e.outcome, Outcome::Waiting(_)))
+            && self.compacted.is_none_or(|c| c.wal_emptied)
+    }
+}
+
+/// Delete the personal data of every event that is due at `now` (see the module documentation).
+pub fn purge(store: &mut Store, config: &Config, now: Timestamp) -> Result<PurgeReport> {
+    let kept_days = retention_days(config)?;
+    let mut report = PurgeReport { dry_run: false, kept_days, events: Vec::new(), compacted: None, copies: Vec::new() };
+    for event in events(config) {
+        let stage = retention_stage(&event.starts_at, kept_days, now);
+        let outcome = match stage {
+            RetentionStage::Due { deletion_day } => {
+                match store.purge_event(&event.scope(deletion_day), now).context("cannot purge")? {
+                    Purged::Done { holdings, count_rows } => {
+                        info!(
+                            event = %event.id,
+                            applications = holdings.applications,
+                            messages = holdings.messages,
+                            outbox = holdings.outbox,
+                            "personal data deleted; counts kept for statistics"
+                        );
+                        Outcome::Deleted { holdings, count_rows }
+                    }
+                    Purged::Nothing => Outcome::NothingLeft,
+                    Purged::Waiting { holdings } => Outcome::Waiting(holdings),
+                }
+            }
+            RetentionStage::Kept { .. } | RetentionStage::Soon { .. } => Outcome::NotDue,
+        };
+        report.events.push(EventPurge::new(&event, stage, outcome));
+    }
+    if report.events.iter().any(|e| matches!(e.outcome, Outcome::Deleted { .. } | Outcome::NothingLeft)) {
+        // Also when nothing was left: a purge that could not empty the log last time does it now.
+        let compacted = store.compact()?;
+        info!(before = compacted.bytes_before, after = compacted.bytes_after, "database compacted");
+        report.compacted = Some(compacted);
+    }
+    if report.events.iter().any(|e| matches!(e.stage, RetentionStage::Due { .. })) {
+        report.copies = copies_beside(&config.database.path);
+    }
+    Ok(report)
+}
+
+/// What [`purge`] would delete at `now`; writes nothing (a read-only store will do).
+pub fn purge_dry_run(store: &Store, config: &Config, now: Timestamp) -> Result<PurgeReport> {
+    let kept_days = retention_days(config)?;
+    let mut report = PurgeReport { dry_run: true, kept_days, events: Vec::new(), compacted: None, copies: Vec::new() };
+    for event in events(config) {
+        let stage = retention_stage(&event.starts_at, kept_days, now);
+        let outcome = match stage {
+            RetentionStage::Due { deletion_day } => {
+                let holdings = store.event_holdings(&event.scope(deletion_day))?;
+                if holdings.waiting > 0 {
+                    Outcome::Waiting(holdings)
+                } else if holdings.is_empty() {
+                    Outcome::NothingLeft
+                } else {
+                    Outcome::WouldDelete(holdings)
+                }
+            }
+            RetentionStage::Kept { .. } | RetentionStage::Soon { .. } => Outcome::NotDue,
+        };
+        report.events.push(EventPurge::new(&event, stage, outcome));
+    }
+    if report.events.iter().any(|e| matches!(e.stage, RetentionStage::Due { .. })) {
+        report.copies = copies_beside(&config.database.path);
+    }
+    Ok(report)
+}
+
+fn retention_days(config: &Config) -> Result<u32> {
+    match config.retention {
+        Some(retention) => Ok(retention.days),
+        None => bail!(
+            "[retention] delete_personal_data_after is not set in {}: no personal data is ever due for deletion \
+             (set it, e.g. \"90d\", as the privacy notice promises)",
+            config.path.display()
+        ),
+    }
+}
+
+impl EventPurge {
+    fn new(event: &RetainedEvent, stage: RetentionStage, outcome: Outcome) -> EventPurge {
+        EventPurge { id: event.id.clone(), name: event.name.clone(), event_day: event.starts_at.date(), stage, outcome }
+    }
+}
+
+/// The copies of the database beside it that smebridge made (before an upgrade:
+/// `<db>.before-v12.sqlite`; before a restore: `<db>.before-restore-….sqlite`), by name.
+fn copies_beside(database: &Path) -> Vec<PathBuf> {
+    let Some(name) = database.file_name().map(|n| n.to_string_lossy().into_owned()) else { return Vec::new() };
+    let dir = database.parent().filter(|d| !d.as_os_str().is_empty()).unwrap_or(Path::new("."));
+    let prefix = format!("{name}.before-");
+    let mut copies: Vec<PathBuf> = std::fs::read_dir(dir)
+        .into_iter()
+        .flatten()
+        .flatten()
+        .filter(|e| {
+            let file = e.file_name().to_string_lossy().into_owned();
+            file.starts_with(&prefix) && file.ends_with(".sqlite")
+        })
+        .map(|e| e.path())
+        .collect();
+    copies.sort();
+    copies
+}
+
+impl fmt::Display for PurgeReport {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        for event in &self.events {
+            let deletion_day = event.stage.deletion_day();
+            let kept_until = deletion_day.yesterday().unwrap_or(deletion_day);
+            write!(
+                f,
+                "{} ({}), held {}: personal data kept until {kept_until}",
+                event.name, event.id, event.event_day
+            )?;
+            match &event.outcome {
+                Outcome::NotDue => writeln!(f, "; nothing is due before {deletion_day}.")?,
+                Outcome::NothingLeft => {
+                    writeln!(f, ", due since {deletion_day}: nothing is left to delete (purged before).")?
+                }
+                Outcome::WouldDelete(holdings) => {
+                    writeln!(f, ", due since {deletion_day}.")?;
+                    writeln!(f, "  would delete: {}", holdings_words(holdings))?;
+                    writeln!(f, "  would keep for statistics: {} application(s), counted", holdings.applications)?;
+                }
+                Outcome::Deleted { holdings, count_rows } => {
+                    writeln!(f, ", due since {deletion_day}.")?;
+                    writeln!(f, "  deleted: {}", holdings_words(holdings))?;
+                    writeln!(
+                        f,
+                        "  kept for statistics: {} application(s) in {count_rows} row(s) of counts by day, organization \
+                         type and status (smebridge stats)",
+                        holdings.applications
+                    )?;
+                }
+                Outcome::Waiting(holdings) => {
+                    writeln!(f, ", due since {deletion_day}.")?;
+                    writeln!(
+                        f,
+                        "  NOT deleted: {} mail(s) of this event are still waiting to be sent, and a mail waiting to \
+                         be sent is never emptied. Let smebridge send them (start it, or run smebridge once), then run \
+                         smebridge purge again.",
+                        holdings.waiting
+                    )?;
+                }
+            }
+        }
+        if let Some(c) = &self.compacted {
+            write!(
+                f,
+                "The database file was rewritten without the deleted data (VACUUM): {:.1} MB before, {:.1} MB now",
+                c.bytes_before as f64 / 1e6,
+                c.bytes_after as f64 / 1e6
+            )?;
+            if c.wal_emptied {
+                writeln!(f, "; the write-ahead log is empty.")?;
+            } else {
+                writeln!(
+                    f,
+                    ".\nThe write-ahead log (-wal) could not be emptied: another program (a backup, an export) was \
+                     reading the database. Run smebridge purge again when it has finished."
+                )?;
+            }
+        }
+        if !self.copies.is_empty() {
+            let names: Vec<String> = self.copies.iter().map(|c| c.display().to_string()).collect();
+            writeln!(
+                f,
+                "Copies of the database made earlier still hold the personal data: {}. Delete them when they are no \
+                 longer needed (backups too: the daily backup keeps 14 days).",
+                names.join(", ")
+            )?;
+        }
+        if self.dry_run && self.events.iter().any(|e| matches!(e.outcome, Outcome::WouldDelete(_))) {
+            writeln!(
+                f,
+                "Nothing was changed (--dry-run). `smebridge purge` deletes it; it needs the database to itself (stop \
+                 smebridge first)."
+            )?;
+        }
+        Ok(())
+    }
+}
+
+/// What an event holds, in words (counts only).
+fn holdings_words(h: &Holdings) -> String {
+    let statuses: Vec<String> = h.by_status.iter().map(|(status, n)| format!("{status} {n}")).collect();
+    let statuses = if statuses.is_empty() { String::new() } else { format!(" ({})", statuses.join(", ")) };
+    format!(
+        "{} application(s){statuses} with {} history row(s); {} message(s) with {:.1} kB of mail and {} attachment(s) \
+         listed; {} mail(s) in the outbox; {} mailbox event(s)",
+        h.applications,
+        h.history,
+        h.messages,
+        h.raw_bytes as f64 / 1e3,
+        h.attachments,
+        h.outbox,
+        h.mailbox_events,
+    )
+}

@@ -1,0 +1,762 @@
+//! Deleting an event's personal data (`smebridge purge`, `crate::ops`'s `purge/`): which rows
+//! are the event's, what goes and what stays, the counts kept for statistics, and compacting the
+//! file so that what was deleted is gone from its bytes too (migrations/0011_purge.sql).
+//!
+//! What goes, for the applications and messages of the event:
+//! - the applications (address, name, organization, position, phone, people, notes, sources,
+//!   review), their history (old and new values) and their links to messages;
+//! - each message's raw bytes ([`clear_raw_bytes`]: bodies, attachments, every header), sender,
+//!   subject, details and problems, and its attachment list (names, types, sizes, hashes);
+//! - each reply's and staff summary's bytes, recipient and last error in the outbox (a summary
+//!   lists every application); a mail still waiting to be sent is never emptied: while the
+//!   event has one, nothing of it is purged ([`Purged::Waiting`]);
+//! - the mailbox events (UIDs, counts) recorded before the data became due.
+//!
+//! What stays: per day, organization type and status, how many applications and people
+//! ([`PurgedCount`], worked out before the rows go); each message's SHA-256, Message-ID,
+//! arrival, size and outcome, and its UIDs (mail still in the mailbox is known and never answered
+//! again); each outbox row's kind, state and times (the desk's own Message-IDs); one [`PurgeRecord`]
+//! per purge. All in one transaction, with `secure_delete` on; then [`Store::compact`] rewrites
+//! the file (`VACUUM`) and empties the write-ahead log (`wal_checkpoint(TRUNCATE)`).
+//!
+//! Which rows are an event's is said in one place, [`select_event`]; where raw bytes live in
+//! one other, [`clear_raw_bytes`] and [`raw_bytes_selected`].
+
+use std::collections::BTreeMap;
+
+use anyhow::{Context, Result};
+use jiff::civil::Date;
+use jiff::tz::TimeZone;
+use jiff::Timestamp;
+use rusqlite::{params, Connection};
+
+use super::Store;
+use crate::domain::{organization_type, OrganizationType, Status};
+
+/// The event whose personal data goes.
+#[derive(Debug, Clone, Copy)]
+pub struct PurgeScope<'a> {
+    /// Its short id (`main` for the single `[event]`).
+    pub event: &'a str,
+    /// Its name, recorded with the purge for the summary that tells staff.
+    pub event_name: &'a str,
+    /// Its time zone: the day each application arrived, for the statistics.
+    pub timezone: &'a TimeZone,
+    /// Mailbox events recorded before this moment go (the start of the deletion day).
+    pub events_before: Timestamp,
+}
+
+/// What an event holds that purge deletes: counts only.
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
+pub struct Holdings {
+    pub applications: i64,
+    /// Applications by status, in [`Status`] order.
+    pub by_status: Vec<(Status, i64)>,
+    /// Messages not purged yet (those still being read are not the event's yet).
+    pub messages: i64,
+    /// Their raw bytes.
+    pub raw_bytes: i64,
+    pub attachments: i64,
+    /// Replies and staff summaries sent, failed or in doubt: emptied.
+    pub outbox: i64,
+    /// Replies and staff summaries still waiting to be sent: while there are any, nothing goes.
+    pub waiting: i64,
+    /// Rows of the applications' history.
+    pub history: i64,
+    pub mailbox_events: i64,
+}
+
+impl Holdings {
+    /// Nothing personal left to delete.
+    pub fn is_empty(&self) -> bool {
+        self.applications == 0
+            && self.messages == 0
+            && self.outbox == 0
+            && self.waiting == 0
+            && self.history == 0
+            && self.mailbox_events == 0
+    }
+}
+
+/// What [`Store::purge_event`] did.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum Purged {
+    /// Deleted: what there was, and how many rows of counts now hold its statistics.
+    Done { holdings: Holdings, count_rows: usize },
+    /// Nothing was left to delete.
+    Nothing,
+    /// Nothing deleted: mail of the event is still waiting to be sent.
+    Waiting { holdings: Holdings },
+}
+
+/// Counts kept for statistics: applications and people per day, organization type and status.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct PurgedCount {
+    pub event: String,
+    /// The day the application arrived, in the event's time zone.
+    pub day: Date,
+    pub organization_type: OrganizationType,
+    pub status: Status,
+    pub applications: i64,
+    /// The people those applications named (1 where an application stated none).
+    pub attendees: i64,
+}
+
+/// One purge of one event.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct PurgeRecord {
+    pub event: String,
+    pub event_name: String,
+    pub at: Timestamp,
+    pub applications: i64,
+    pub messages: i64,
+    pub outbox: i64,
+}
+
+/// What [`Store::compact`] did to the file.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct Compacted {
+    pub bytes_before: u64,
+    pub bytes_after: u64,
+    /// The write-ahead log was emptied (truncated to nothing). False when a reader (a backup, an
+    /// export) kept it busy: the old pages may still be in the `-wal` until the next purge.
+    pub wal_emptied: bool,
+}
+
+/// What an application contributes to the statistics.
+#[derive(Debug, Clone, Copy)]
+pub struct Counted<'a> {
+    pub email: &'a str,
+    pub organization: Option<&'a str>,
+    pub status: Status,
+    pub attendees: Option<u32>,
+    pub received_at: Timestamp,
+}
+
+/// The statistics of `applications` of one event: applications and people per (day in `tz`,
+/// organization type, status), in that order. The same for applications still stored
+/// (`smebridge stats`) and for those about to be purged, so the counts add up.
+pub fn tally<'a>(applications: impl IntoIterator<Item = Counted<'a>>, event: &str, tz: &TimeZone) -> Vec<PurgedCount> {
+    // Keyed by the status's place in STATUSES (Status has no order of its own).
+    let mut counts: BTreeMap<(Date, OrganizationType, usize), (Status, i64, i64)> = BTreeMap::new();
+    for app in applications {
+        let day = tz.to_datetime(app.received_at).date();
+        let kind = organization_type(app.organization, app.email);
+        let place = STATUSES.iter().position(|s| *s == app.status).unwrap_or(STATUSES.len());
+        let entry = counts.entry((day, kind, place)).or_insert((app.status, 0, 0));
+        entry.1 += 1;
+        entry.2 += i64::from(app.attendees.unwrap_or(1));
+    }
+    counts
+        .into_iter()
+        .map(|((day, organization_type, _), (status, applications, attendees))| PurgedCount {
+            event: event.to_owned(),
+            day,
+            organization_type,
+            status,
+            applications,
+            attendees,
+        })
+        .collect()
+}
+
+const STATUSES: [Status; 4] = [Status::Accepted, Status::Waitlisted, Status::Cancelled, Status::Late];
+
+impl Store {
+    /// What purging `scope` would delete (works on a read-only store: `--dry-run`).
+    pub fn event_holdings(&self, scope: &PurgeScope<'_>) -> Result<Holdings> {
+        select_event(&self.conn)?;
+        let holdings = holdings(&self.conn, scope);
+        drop_selection(&self.conn)?;
+        holdings
+    }
+
+    /// Delete the personal data of `scope`'s applications and messages, keeping their counts
+    /// (see the module documentation), in one transaction. Nothing at all is deleted while mail
+    /// of the event waits to be sent. Call [`Store::compact`] afterwards.
+    pub fn purge_event(&mut self, scope: &PurgeScope<'_>, now: Timestamp) -> Result<Purged> {
+        // Freed pages and cells are overwritten with zeros; VACUUM then rewrites the file anyway.
+        self.conn.pragma_update(None, "secure_delete", "ON")?;
+        let tx = self.write()?;
+        select_event(&tx)?;
+        let holdings = holdings(&tx, scope)?;
+        if holdings.waiting > 0 {
+            drop_selection(&tx)?;
+            return Ok(Purged::Waiting { holdings });
+        }
+        if holdings.is_empty() {
+            drop_selection(&tx)?;
+            return Ok(Purged::Nothing);
+        }
+        let counts = selected_counts(&tx, scope)?;
+        for count in &counts {
+            tx.execute(
+                "INSERT INTO purged_counts (event, day, organization_type, status, applications, attendees)
+                 VALUES (?1, ?2, ?3, ?4, ?5, ?6)
+                 ON CONFLICT (event, day, organization_type, status) DO UPDATE SET
+                     applications = applications + excluded.applications,
+                     attendees = attendees + excluded.attendees",
+                params![
+                    count.event,
+                    count.day.to_string(),
+                    count.organization_type,
+                    count.status,
+                    count.applications,
+                    count.attendees
+                ],
+            )?;
+        }
+        let at = now.as_second();
+        tx.execute_batch(
+            "DELETE FROM application_history WHERE application IN (SELECT id FROM temp.purge_applications);
+             DELETE FROM application_messages WHERE application IN (SELECT id FROM temp.purge_applications);
+             UPDATE outbox SET application = NULL WHERE application IN (SELECT id FROM temp.purge_applications);
+             DELETE FROM applications WHERE id IN (SELECT id FROM temp.purge_applications);
+             DELETE FROM attachments WHERE message IN (SELECT id FROM temp.purge_messages);",
+        )?;
+        clear_raw_bytes(&tx)?;
+        tx.execute(
+            "UPDATE messages SET sender = NULL, subject = NULL, outcome_detail = NULL, problems = NULL, purged_at = ?1
+             WHERE id IN (SELECT id FROM temp.purge_messages)",
+            [at],
+        )?;
+        tx.execute(
+            "UPDATE outbox SET raw = x'', recipient = '', last_error = NULL, purged_at = ?1
+             WHERE id IN (SELECT id FROM temp.purge_outbox)",
+            [at],
+        )?;
+        tx.execute("DELETE FROM mailbox_events WHERE at < ?1", [scope.events_before.as_second()])?;
+        tx.execute(
+            "INSERT INTO purges (event, event_name, at, applications, messages, outbox) VALUES (?1, ?2, ?3, ?4, ?5, ?6)",
+            params![scope.event, scope.event_name, at, holdings.applications, holdings.messages, holdings.outbox],
+        )?;
+        drop_selection(&tx)?;
+        tx.commit().context("cannot commit the purge")?;
+        Ok(Purged::Done { holdings, count_rows: counts.len() })
+    }
+
+    /// Rewrite the database file without the space deleted rows left (`VACUUM`), and move
+    /// everything from the write-ahead log into it and empty the log
+    /// (`wal_checkpoint(TRUNCATE)`), so that no deleted byte is left in either file.
+    pub fn compact(&mut self) -> Result<Compacted> {
+        let path = self.conn.path().map(std::path::PathBuf::from).context("the database has no file")?;
+        let size = |p: &std::path::Path| std::fs::metadata(p).map(|m| m.len()).unwrap_or(0);
+        let wal = {
+            let mut name = path.clone().into_os_string();
+            name.push("-wal");
+            std::path::PathBuf::from(name)
+        };
+        let bytes_before = size(&path) + size(&wal);
+        self.conn.execute_batch("VACUUM").context("cannot compact the database (VACUUM)")?;
+        let busy: i64 = self
+            .conn
+            .query_row("PRAGMA wal_checkpoint(TRUNCATE)", [], |r| r.get(0))
+            .context("cannot empty the write-ahead log")?;
+        let wal_emptied = busy == 0 && size(&wal) == 0;
+        Ok(Compacted { bytes_before, bytes_after: size(&path) + size(&wal), wal_emptied })
+    }
+
+    /// Does the desk still hold an application (one whose personal data is not purged)? The
+    /// desk has one event today; with several, this asks about one (see [`select_event`]).
+    pub fn holds_applications(&self) -> Result<bool> {
+        Ok(self.conn.query_row("SELECT EXISTS (SELECT 1 FROM applications)", [], |r| r.get(0))?)
+    }
+
+    /// The counts kept of purged applications, by event, day, organization type and status.
+    pub fn purged_counts(&self) -> Result<Vec<PurgedCount>> {
+        let mut stmt = self.conn.prepare(
+            "SELECT event, day, organization_type, status, applications, attendees FROM purged_counts
+             ORDER BY event, day, organization_type, status",
+        )?;
+        let rows = stmt.query_map([], |r| {
+            let day: String = r.get(1)?;
+            Ok(PurgedCount {
+                event: r.get(0)?,
+                day: day.parse().map_err(|e| {
+                    rusqlite::Error::FromSqlConversionFailure(1, rusqlite::types::Type::Text, Box::new(e))
+                })?,
+                organization_type: r.get(2)?,
+                status: r.get(3)?,
+                applications: r.get(4)?,
+                attendees: r.get(5)?,
+            })
+        })?;
+        Ok(rows.collect::<rusqlite::Result<_>>()?)
+    }
+
+    /// Every purge so far, oldest first.
+    pub fn purges(&self) -> Result<Vec<PurgeRecord>> {
+        let mut stmt = self
+            .conn
+            .prepare("SELECT event, event_name, at, applications, messages, outbox FROM purges ORDER BY at, id")?;
+        let rows = stmt.query_map([], |r| {
+            Ok(PurgeRecord {
+                event: r.get(0)?,
+                event_name: r.get(1)?,
+                at: Timestamp::from_second(r.get(2)?).map_err(|e| {
+                    rusqlite::Error::FromSqlConversionFailure(2, rusqlite::types::Type::Integer, Box::new(e))
+                })?,
+                applications: r.get(3)?,
+                messages: r.get(4)?,
+                outbox: r.get(5)?,
+            })
+        })?;
+        Ok(rows.collect::<rusqlite::Result<_>>()?)
+    }
+}
+
+/// Which rows are the event's, into `temp.purge_applications`, `temp.purge_messages` and
+/// `temp.purge_outbox` (every statement of the purge reads them).
+///
+/// The desk has one event today, so every application and every message read to the end that
+/// is not purged yet is its; its outbox rows are the replies to those messages or for those
+/// applications, and every staff summary (a summary lists every application). With several
+/// events (migration 0010's `applications.event` and `messages.event`), this is where the event
+/// is chosen: `applications WHERE event = ?1`; messages of the event or linked to its
+/// applications, and messages of no event (automatic mail, unreadable mail) once every event
+/// they could have been for is due.
+fn select_event(conn: &Connection) -> rusqlite::Result<()> {
+    drop_selection(conn)?;
+    conn.execute_batch(
+        "CREATE TEMP TABLE purge_applications (id INTEGER PRIMARY KEY);
+         CREATE TEMP TABLE purge_messages (id INTEGER PRIMARY KEY);
+         CREATE TEMP TABLE purge_outbox (id INTEGER PRIMARY KEY);
+         INSERT INTO temp.purge_applications (id) SELECT id FROM main.applications;
+         INSERT INTO temp.purge_messages (id)
+             SELECT id FROM main.messages WHERE outcome <> 'reading' AND purged_at IS NULL;
+         INSERT INTO temp.purge_outbox (id)
+             SELECT id FROM main.outbox
+             WHERE purged_at IS NULL
+               AND (application IN (SELECT id FROM temp.purge_applications)
+                    OR answers IN (SELECT id FROM temp.purge_messages)
+                    OR kind = 'summary');",
+    )
+}
+
+fn drop_selection(conn: &Connection) -> rusqlite::Result<()> {
+    conn.execute_batch(
+        "DROP TABLE IF EXISTS temp.purge_applications;
+         DROP TABLE IF EXISTS temp.purge_messages;
+         DROP TABLE IF EXISTS temp.purge_outbox;",
+    )
+}
+
+/// Delete the raw bytes of the selected messages (`temp.purge_messages`), wherever they are
+/// kept: today in `messages.raw` (emptied: the column is NOT NULL). If raw bytes move to a table
+/// of their own, this and [`raw_bytes_selected`] are the two places that change.
+fn clear_raw_bytes(conn: &Connection) -> rusqlite::Result<usize> {
+    conn.execute("UPDATE messages SET raw = x'' WHERE id IN (SELECT id FROM temp.purge_messages)", [])
+}
+
+/// How many raw bytes the selected messages hold (see [`clear_raw_bytes`]).
+fn raw_bytes_selected(conn: &Connection) -> rusqlite::Result<i64> {
+    conn.query_row(
+        "SELECT COALESCE(SUM(length(raw)), 0) FROM messages WHERE id IN (SELECT id FROM temp.purge_messages)",
+        [],
+        |r| r.get(0),
+    )
+}
+
+/// Count what the selection holds.
+fn holdings(conn: &Connection, scope: &PurgeScope<'_>) -> Result<Holdings> {
+    let count = |sql: &str| -> rusqlite::Result<i64> { conn.query_row(sql, [], |r| r.get(0)) };
+    let mut by_status = Vec::new();
+    for status in STATUSES {
+        let n: i64 = conn.query_row(
+            "SELECT COUNT(*) FROM applications WHERE status = ?1 AND id IN (SELECT id FROM temp.purge_applications)",
+            [status],
+            |r| r.get(0),
+        )?;
+        if n > 0 {
+            by_status.push((status, n));
+        }
+    }
+    let outbox_in = |states: &str| {
+        count(&format!(
+            "SELECT COUNT(*) FROM outbox WHERE state IN ({states}) AND id IN (SELECT id FROM temp.purge_outbox)"
+        ))
+    };
+    Ok(Holdings {
+        applications: count("SELECT COUNT(*) FROM temp.purge_applications")?,
+        by_status,
+        messages: count("SELECT COUNT(*) FROM temp.purge_messages")?,
+        raw_bytes: raw_bytes_selected(conn)?,
+        attachments: count("SELECT COUNT(*) FROM attachments WHERE message IN (SELECT id FROM temp.purge_messages)")?,
+        outbox: outbox_in("'sent', 'failed', 'unknown'")?,
+        waiting: outbox_in("'pending', 'sending'")?,
+        history: count(
+            "SELECT COUNT(*) FROM application_history WHERE application IN (SELECT id FROM temp.purge_applications)",
+        )?,
+        mailbox_events: conn.query_row(
+            "SELECT COUNT(*) FROM mailbox_events WHERE at < ?1",
+            [scope.events_before.as_second()],
+            |r| r.get(0),
+        )?,
+    })
+}
+
+/// The statistics of the selected applications ([`tally`]).
+fn selected_counts(conn: &Connection, scope: &PurgeScope<'_>) -> Result<Vec<PurgedCount>> {
+    let mut stmt = conn.prepare(
+        "SELECT email, organization, status, attendees, received_at FROM applications
+         WHERE id IN (SELECT id FROM temp.purge_applications)",
+    )?;
+    type Row = (String, Option<String>, Status, Option<u32>, i64);
+    let rows: Vec<Row> = stmt
+        .query_map([], |r| Ok((r.get(0)?, r.get(1)?, r.get(2)?, r.get(3)?, r.get(4)?)))?
+        .collect::<rusqlite::Result<_>>()?;
+    let counted = rows
+        .iter()
+        .map(|(email, organization, status, attendees, received)| {
+            Ok(Counted {
+                email,
+                organization: organization.as_deref(),
+                status: *status,
+                attendees: *attendees,
+                received_at: Timestamp::from_second(*received).context("bad arrival time in applications")?,
+            })
+        })
+        .collect::<Result<Vec<_>>>()?;
+    Ok(tally(counted, scope.event, scope.timezone))
+}
+
+#[cfg(test)]
+mod tests {
+    use std::path::Path;
+
+    use super::super::testing::{attachment, open, queue_one_reply, store};
+    use super::super::{ApplicationWrite, Details, MailboxUid, NewMessage, NewReply};
+    use super::*;
+    use crate::domain::{ApplicantFields, EmailAddress, MailKind, Outcome, ReplyKind};
+
+    /// Strings of the invented applicants: none may be left in the file after a purge.
+    const PERSONAL: [&str; 12] = [
+        "kim.purgetest@hanbit-purge.example",
+        "김퍼지",
+        "(주)퍼지테크",
+        "010-7777-1234",
+        "퍼지워크숍 신청",
+        "ATTACHED-PURGE-SECRET",
+        "김퍼지_신청서.pdf",
+        "채식 도시락 부탁",
+        "ask.purgetest@qna-purge.example",
+        "주차문의퍼지",
+        "QUESTION-PURGE-BODY",
+        "HISTORY-OLD-PHONE-010-1111-2222",
+    ];
+
+    fn seoul() -> TimeZone {
+        jiff::tz::db().get("Asia/Seoul").unwrap()
+    }
+
+    fn at(s: &str) -> Timestamp {
+        s.parse().unwrap()
+    }
+
+    fn scope(tz: &TimeZone) -> PurgeScope<'_> {
+        PurgeScope {
+            event: "main",
+            event_name: "퍼지 워크숍",
+            timezone: tz,
+            events_before: at("2023-02-17T00:00:00+09:00"),
+        }
+    }
+
+    /// The database file and its write-ahead log, as bytes.
+    fn file_bytes(db: &Path) -> Vec<u8> {
+        let mut bytes = std::fs::read(db).unwrap();
+        bytes.extend(std::fs::read(format!("{}-wal", db.display())).unwrap_or_default());
+        bytes
+    }
+
+    fn contains(haystack: &[u8], needle: &str) -> bool {
+        haystack.windows(needle.len()).any(|w| w == needle.as_bytes())
+    }
+
+    /// A desk's worth of one applicant: the application with its details and history, an
+    /// acknowledgement sent, an inquiry from someone else, a staff summary sent, a mailbox event.
+    fn seed(store: &mut Store) -> String {
+        let kim = EmailAddress::parse("kim.purgetest@hanbit-purge.example").unwrap();
+        let raw = "From: 김퍼지 <kim.purgetest@hanbit-purge.example>\nSubject: 퍼지워크숍 신청\n\n성명: 김퍼지\n\
+                   소속: (주)퍼지테크\n연락처: 010-7777-1234\n비고: 채식 도시락 부탁\n\nATTACHED-PURGE-SECRET\n";
+        let details = Details {
+            people: vec!["김퍼지".into()],
+            notes: Some("채식 도시락 부탁".into()),
+            sources: [("phone".to_owned(), "line 4, label '연락처'".to_owned())].into(),
+        };
+        let attachments = [attachment("김퍼지_신청서.pdf", 120)];
+        let message = NewMessage {
+            sha256: "sha-kim",
+            message_id: "m-kim@mail.example",
+            arrived_at: at("2022-11-15T10:00:00+09:00"),
+            raw: raw.as_bytes(),
+            sender: Some(&kim),
+            subject: Some("퍼지워크숍 신청"),
+            outcome: Outcome::Registered,
+            outcome_detail: None,
+            problems: &[],
+            attachments: &attachments,
+            details: &details,
+        };
+        let write = ApplicationWrite::Insert {
+            email: kim.clone(),
+            fields: ApplicantFields {
+                name: Some("김퍼지".into()),
+                organization: Some("(주)퍼지테크".into()),
+                phone: Some("010-7777-1234".into()),
+                attendees: Some(2),
+                ..Default::default()
+            },
+            status: Status::Accepted,
+            review: None,
+        };
+        let ack = |_| {
+            Ok(Some(NewReply {
+                kind: MailKind::Reply(ReplyKind::Ack),
+                message_id: "ack-1@kaist.ac.kr".into(),
+                envelope_from: None,
+                recipient: kim.clone(),
+                raw: "To: kim.purgetest@hanbit-purge.example\n\n김퍼지 님, 접수되었습니다.".as_bytes().to_vec(),
+            }))
+        };
+        let when = at("2022-11-15T10:00:05+09:00");
+        let uid = MailboxUid { mailbox: "INBOX", uidvalidity: 1, uid: 1 };
+        let reply = store.commit_message(uid, &message, &write, when, ack).unwrap().reply.unwrap();
+        let claim = store.claim_reply(reply, when).unwrap().unwrap();
+        assert!(store.mark_sent(claim, when).unwrap());
+
+        let asker = EmailAddress::parse("ask.purgetest@qna-purge.example").unwrap();
+        let question = NewMessage {
+            sha256: "sha-ask",
+            message_id: "m-ask@mail.example",
+            raw: b"Subject: \xec\xa3\xbc\xec\xb0\xa8\n\nQUESTION-PURGE-BODY",
+            sender: Some(&asker),
+            subject: Some("주차문의퍼지"),
+            outcome: Outcome::Inquiry,
+            attachments: &[],
+            details: &NO_DETAILS_REF,
+            ..message.clone()
+        };
+        let uid = MailboxUid { uid: 2, ..uid };
+        store.commit_message(uid, &question, &ApplicationWrite::None, when, |_| Ok(None)).unwrap();
+
+        let summary = NewReply {
+            kind: MailKind::Summary,
+            message_id: "smebridge.summary.2022-11-16.0@kaist.ac.kr".into(),
+            envelope_from: None,
+            recipient: EmailAddress::parse("staff@kaist.ac.kr").unwrap(),
+            raw: "1. 김퍼지 · (주)퍼지테크 · 010-7777-1234".as_bytes().to_vec(),
+        };
+        let id = store.queue_mail(&summary, when).unwrap();
+        let claim = store.claim_reply(id, when).unwrap().unwrap();
+        assert!(store.mark_sent(claim, when).unwrap());
+
+        let application: i64 = store.conn.query_row("SELECT id FROM applications", [], |r| r.get(0)).unwrap();
+        store
+            .conn
+            .execute(
+                "INSERT INTO application_history (application, at, field, old, new, by, why)
+                 VALUES (?1, 0, 'phone', 'HISTORY-OLD-PHONE-010-1111-2222', '010-7777-1234', 'reparse', 'line 4')",
+                [application],
+            )
+            .unwrap();
+        store
+            .conn
+            .execute(
+                "INSERT INTO mailbox_events (kind, mailbox, details, at) VALUES ('vanished_before_fetch', 'INBOX', '{\"count\":1}', ?1)",
+                [at("2022-11-16T00:00:00Z").as_second()],
+            )
+            .unwrap();
+        raw.to_owned()
+    }
+
+    static NO_DETAILS_REF: Details = Details { people: Vec::new(), notes: None, sources: BTreeMap::new() };
+
+    fn count(store: &Store, sql: &str) -> i64 {
+        store.conn.query_row(sql, [], |r| r.get(0)).unwrap()
+    }
+
+    #[test]
+    fn purge_leaves_no_applicant_string_in_the_file_and_keeps_the_counts_and_what_knows_the_mail_again() {
+        let (dir, mut store) = store();
+        let db = dir.path().join("db.sqlite");
+        seed(&mut store);
+        let tz = seoul();
+        let before = file_bytes(&db);
+        for needle in PERSONAL {
+            assert!(contains(&before, needle), "the test's own check: {needle:?} is in the file before");
+        }
+
+        // What would go, read by a reader beside the writer; nothing changes.
+        let reader = Store::open_read(&db).unwrap();
+        let holdings = reader.event_holdings(&scope(&tz)).unwrap();
+        assert_eq!(
+            holdings,
+            Holdings {
+                applications: 1,
+                by_status: vec![(Status::Accepted, 1)],
+                messages: 2,
+                raw_bytes: holdings.raw_bytes,
+                attachments: 1,
+                outbox: 2,
+                waiting: 0,
+                history: 1,
+                mailbox_events: 1,
+            }
+        );
+        assert!(holdings.raw_bytes > 100);
+        drop(reader);
+        assert_eq!(file_bytes(&db), before, "counting changes nothing");
+
+        let now = at("2023-02-17T09:00:00+09:00");
+        let purged = store.purge_event(&scope(&tz), now).unwrap();
+        assert_eq!(purged, Purged::Done { holdings: holdings.clone(), count_rows: 1 });
+        let compacted = store.compact().unwrap();
+        assert!(compacted.wal_emptied, "{compacted:?}");
+        let after = file_bytes(&db);
+        for needle in PERSONAL {
+            assert!(!contains(&after, needle), "{needle:?} is still in the file after the purge");
+        }
+
+        // Kept: the counts, the purge, and what makes the mail known again.
+        assert_eq!(
+            store.purged_counts().unwrap(),
+            [PurgedCount {
+                event: "main".into(),
+                day: jiff::civil::date(2022, 11, 15),
+                organization_type: OrganizationType::Company,
+                status: Status::Accepted,
+                applications: 1,
+                attendees: 2,
+            }]
+        );
+        assert_eq!(
+            store.purges().unwrap(),
+            [PurgeRecord {
+                event: "main".into(),
+                event_name: "퍼지 워크숍".into(),
+                at: now,
+                applications: 1,
+                messages: 2,
+                outbox: 2,
+            }]
+        );
+        assert_eq!(count(&store, "SELECT COUNT(*) FROM messages WHERE purged_at IS NOT NULL AND raw = x''"), 2);
+        assert_eq!(
+            count(&store, "SELECT COUNT(*) FROM outbox WHERE purged_at IS NOT NULL AND raw = x'' AND recipient = ''"),
+            2
+        );
+        assert_eq!(count(&store, "SELECT COUNT(*) FROM outbox WHERE state = 'sent'"), 2, "what was sent stays sent");
+        for table in ["applications", "application_messages", "application_history", "attachments", "mailbox_events"] {
+            assert_eq!(count(&store, &format!("SELECT COUNT(*) FROM {table}")), 0, "{table}");
+        }
+        let at_uid = MailboxUid { mailbox: "INBOX", uidvalidity: 9, uid: 1 };
+        assert!(store.record_known_bytes(at_uid, "sha-kim").unwrap(), "the same bytes are known, not read again");
+        assert!(store.message_id_seen("m-ask@mail.example").unwrap(), "and so is the Message-ID");
+        assert!(store.messages_with_outcomes(&[Outcome::Inquiry]).unwrap().is_empty(), "nothing left to show staff");
+        assert!(store.troubled_replies().unwrap().is_empty());
+        assert!(!store.holds_applications().unwrap());
+        let fk: i64 = count(&store, "SELECT COUNT(*) FROM pragma_foreign_key_check");
+        assert_eq!(fk, 0);
+
+        // Again: nothing left; still compacted cleanly.
+        assert_eq!(store.purge_event(&scope(&tz), now).unwrap(), Purged::Nothing);
+        assert!(store.compact().unwrap().wal_emptied);
+    }
+
+    #[test]
+    fn a_reply_waiting_to_be_sent_keeps_everything_of_its_event() {
+        let (dir, mut store) = store();
+        seed(&mut store);
+        queue_one_reply(&mut store);
+        let tz = seoul();
+        let db = dir.path().join("db.sqlite");
+        let purged = store.purge_event(&scope(&tz), at("2023-02-17T09:00:00+09:00")).unwrap();
+        let Purged::Waiting { holdings } = purged else { panic!("{purged:?}") };
+        assert_eq!(holdings.waiting, 1);
+        assert_eq!(count(&store, "SELECT COUNT(*) FROM applications"), 1);
+        assert_eq!(count(&store, "SELECT COUNT(*) FROM messages WHERE purged_at IS NOT NULL"), 0);
+        assert!(store.purged_counts().unwrap().is_empty() && store.purges().unwrap().is_empty());
+        assert!(contains(&file_bytes(&db), "김퍼지"));
+        drop(store);
+        // The selection tables are gone with the rolled-back transaction: the next purge starts clean.
+        let mut store = open(&db);
+        assert!(matches!(
+            store.purge_event(&scope(&tz), at("2023-02-17T09:00:00+09:00")).unwrap(),
+            Purged::Waiting { .. }
+        ));
+    }
+
+    #[test]
+    fn counts_of_a_second_purge_add_to_those_of_the_first() {
+        let (_dir, mut store) = store();
+        let tz = seoul();
+        seed(&mut store);
+        assert!(matches!(
+            store.purge_event(&scope(&tz), at("2023-02-17T09:00:00+09:00")).unwrap(),
+            Purged::Done { .. }
+        ));
+        // A late application after the purge, from the same organization on the same day (the
+        // mail is dated then): the same row of counts grows.
+        let lee = EmailAddress::parse("lee@hanbit-purge.example").unwrap();
+        let message = NewMessage {
+            sha256: "sha-lee",
+            message_id: "m-lee@mail.example",
+            arrived_at: at("2022-11-15T11:00:00+09:00"),
+            raw: b"late",
+            sender: Some(&lee),
+            subject: Some("late"),
+            outcome: Outcome::Registered,
+            outcome_detail: None,
+            problems: &[],
+            attachments: &[],
+            details: &NO_DETAILS_REF,
+        };
+        let write = ApplicationWrite::Insert {
+            email: lee.clone(),
+            fields: ApplicantFields { organization: Some("(주)퍼지테크".into()), ..Default::default() },
+            status: Status::Accepted,
+            review: None,
+        };
+        let uid = MailboxUid { mailbox: "INBOX", uidvalidity: 1, uid: 3 };
+        store.commit_message(uid, &message, &write, Timestamp::now(), |_| Ok(None)).unwrap();
+        assert!(matches!(
+            store.purge_event(&scope(&tz), at("2023-03-01T09:00:00+09:00")).unwrap(),
+            Purged::Done { .. }
+        ));
+        let counts = store.purged_counts().unwrap();
+        assert_eq!(counts.len(), 1);
+        assert_eq!((counts[0].applications, counts[0].attendees), (2, 3));
+        assert_eq!(store.purges().unwrap().len(), 2);
+    }
+
+    #[test]
+    fn statistics_count_the_day_of_arrival_in_the_events_time_zone_and_the_organization_type() {
+        let counted = |email, organization, received: &str| Counted {
+            email,
+            organization,
+            status: Status::Accepted,
+            attendees: None,
+            received_at: at(received),
+        };
+        let rows = tally(
+            [
+                counted("a@hanbit.co.kr", None, "2022-11-13T14:59:59Z"),
+                counted("b@kaist.ac.kr", Some("KAIST"), "2022-11-13T15:00:00Z"),
+                counted("c@naver.com", None, "2022-11-14T01:00:00Z"),
+            ],
+            "main",
+            &seoul(),
+        );
+        let seen: Vec<(String, OrganizationType, i64)> =
+            rows.iter().map(|r| (r.day.to_string(), r.organization_type, r.attendees)).collect();
+        assert_eq!(
+            seen,
+            [
+                ("2022-11-13".to_owned(), OrganizationType::Company, 1),
+                ("2022-11-14".to_owned(), OrganizationType::University, 1),
+                ("2022-11-14".to_owned(), OrganizationType::Unknown, 1),
+            ]
+        );
+    }
+}
