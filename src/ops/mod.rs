@@ -21,7 +21,7 @@ mod restore;
 
 pub use backup::{backup, BackedUp};
 pub use purge::{
-    claim_for_purge, events as retained_events, purge, purge_dry_run, EventPurge, Outcome as PurgeOutcome, PurgeReport,
+    claim_for_purge, events as retained_events, purge, purge_dry_run, EventPurge, PurgeOutcome, PurgeReport,
     RetainedEvent,
 };
 pub use reparse::{apply, reparse, ApplicationChanges, Applied, Reparse};

@@ -93,12 +93,12 @@ pub struct EventPurge {
     pub name: String,
     pub event_day: Date,
     pub stage: RetentionStage,
-    pub outcome: Outcome,
+    pub outcome: PurgeOutcome,
 }
 
 /// What became of one event's personal data.
 #[derive(Debug, Clone, PartialEq, Eq)]
-pub enum Outcome {
+pub enum PurgeOutcome {
     /// Not due yet: kept.
     NotDue,
     /// Due, and nothing is left of it (purged before).
@@ -115,7 +115,7 @@ impl PurgeReport {
     /// Everything due is gone from the file: no event waited for its mail, and the write-ahead
     /// log was emptied. `smebridge purge` exits non-zero otherwise.
     pub fn complete(&self) -> bool {
-        self.events.iter().all(|e| !matches!(e.outcome, Outcome::Waiting(_)))
+        self.events.iter().all(|e| !matches!(e.outcome, PurgeOutcome::Waiting(_)))
             && self.compacted.is_none_or(|c| c.wal_emptied)
     }
 }
@@ -137,17 +137,17 @@ pub fn purge(store: &mut Store, config: &Config, now: Timestamp) -> Result<Purge
                             outbox = holdings.outbox,
                             "personal data deleted; counts kept for statistics"
                         );
-                        Outcome::Deleted { holdings, count_rows }
+                        PurgeOutcome::Deleted { holdings, count_rows }
                     }
-                    Purged::Nothing => Outcome::NothingLeft,
-                    Purged::Waiting { holdings } => Outcome::Waiting(holdings),
+                    Purged::Nothing => PurgeOutcome::NothingLeft,
+                    Purged::Waiting { holdings } => PurgeOutcome::Waiting(holdings),
                 }
             }
-            RetentionStage::Kept { .. } | RetentionStage::Soon { .. } => Outcome::NotDue,
+            RetentionStage::Kept { .. } | RetentionStage::Soon { .. } => PurgeOutcome::NotDue,
         };
         report.events.push(EventPurge::new(&event, stage, outcome));
     }
-    if report.events.iter().any(|e| matches!(e.outcome, Outcome::Deleted { .. } | Outcome::NothingLeft)) {
+    if report.events.iter().any(|e| matches!(e.outcome, PurgeOutcome::Deleted { .. } | PurgeOutcome::NothingLeft)) {
         // Also when nothing was left: a purge that could not empty the log last time does it now.
         let compacted = store.compact()?;
         info!(before = compacted.bytes_before, after = compacted.bytes_after, "database compacted");
@@ -169,14 +169,14 @@ pub fn purge_dry_run(store: &Store, config: &Config, now: Timestamp) -> Result<P
             RetentionStage::Due { deletion_day } => {
                 let holdings = store.event_holdings(&event.scope(deletion_day))?;
                 if holdings.waiting > 0 {
-                    Outcome::Waiting(holdings)
+                    PurgeOutcome::Waiting(holdings)
                 } else if holdings.is_empty() {
-                    Outcome::NothingLeft
+                    PurgeOutcome::NothingLeft
                 } else {
-                    Outcome::WouldDelete(holdings)
+                    PurgeOutcome::WouldDelete(holdings)
                 }
             }
-            RetentionStage::Kept { .. } | RetentionStage::Soon { .. } => Outcome::NotDue,
+            RetentionStage::Kept { .. } | RetentionStage::Soon { .. } => PurgeOutcome::NotDue,
         };
         report.events.push(EventPurge::new(&event, stage, outcome));
     }
@@ -198,7 +198,7 @@ fn retention_days(config: &Config) -> Result<u32> {
 }
 
 impl EventPurge {
-    fn new(event: &RetainedEvent, stage: RetentionStage, outcome: Outcome) -> EventPurge {
+    fn new(event: &RetainedEvent, stage: RetentionStage, outcome: PurgeOutcome) -> EventPurge {
         EventPurge { id: event.id.clone(), name: event.name.clone(), event_day: event.starts_at.date(), stage, outcome }
     }
 }
@@ -234,16 +234,16 @@ impl fmt::Display for PurgeReport {
                 event.name, event.id, event.event_day
             )?;
             match &event.outcome {
-                Outcome::NotDue => writeln!(f, "; nothing is due before {deletion_day}.")?,
-                Outcome::NothingLeft => {
+                PurgeOutcome::NotDue => writeln!(f, "; nothing is due before {deletion_day}.")?,
+                PurgeOutcome::NothingLeft => {
                     writeln!(f, ", due since {deletion_day}: nothing is left to delete (purged before).")?
                 }
-                Outcome::WouldDelete(holdings) => {
+                PurgeOutcome::WouldDelete(holdings) => {
                     writeln!(f, ", due since {deletion_day}.")?;
                     writeln!(f, "  would delete: {}", holdings_words(holdings))?;
                     writeln!(f, "  would keep for statistics: {} application(s), counted", holdings.applications)?;
                 }
-                Outcome::Deleted { holdings, count_rows } => {
+                PurgeOutcome::Deleted { holdings, count_rows } => {
                     writeln!(f, ", due since {deletion_day}.")?;
                     writeln!(f, "  deleted: {}", holdings_words(holdings))?;
                     writeln!(
@@ -253,7 +253,7 @@ impl fmt::Display for PurgeReport {
                         holdings.applications
                     )?;
                 }
-                Outcome::Waiting(holdings) => {
+                PurgeOutcome::Waiting(holdings) => {
                     writeln!(f, ", due since {deletion_day}.")?;
                     writeln!(
                         f,
@@ -291,7 +291,7 @@ impl fmt::Display for PurgeReport {
                 names.join(", ")
             )?;
         }
-        if self.dry_run && self.events.iter().any(|e| matches!(e.outcome, Outcome::WouldDelete(_))) {
+        if self.dry_run && self.events.iter().any(|e| matches!(e.outcome, PurgeOutcome::WouldDelete(_))) {
             writeln!(
                 f,
                 "Nothing was changed (--dry-run). `smebridge purge` deletes it; it needs the database to itself (stop \
@@ -317,4 +317,144 @@ fn holdings_words(h: &Holdings) -> String {
         h.outbox,
         h.mailbox_events,
     )
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::domain::{ApplicantFields, EmailAddress, Outcome, Status};
+    use crate::store::{ApplicationWrite, MailboxUid, NewMessage, NO_DETAILS};
+
+    const DEFAULT: &str = include_str!("../../config/smebridge.toml");
+
+    fn at(s: &str) -> Timestamp {
+        s.parse().unwrap()
+    }
+
+    /// The shipped configuration (the workshop on 18 November 2022, 90 days), its database in `dir`.
+    fn config(dir: &Path, retention: &str) -> Config {
+        let text = DEFAULT
+            .replace("/var/lib/smebridge/smebridge.sqlite", "smebridge.sqlite")
+            .replace("delete_personal_data_after = \"90d\"", retention);
+        Config::from_toml(&text, &dir.join("smebridge.toml"), dir).unwrap()
+    }
+
+    /// One application from an invented applicant.
+    fn desk(config: &Config) -> Store {
+        let mut store = Store::open(Instance::claim(&config.database.path).unwrap()).unwrap();
+        let kim = EmailAddress::parse("kim.opspurge@hanbit-ops.example").unwrap();
+        let message = NewMessage {
+            sha256: "sha-ops",
+            message_id: "ops-1@hanbit-ops.example",
+            arrived_at: at("2022-11-15T10:00:00+09:00"),
+            raw: "From: 김옵스 <kim.opspurge@hanbit-ops.example>\n\n성명: 김옵스\n".as_bytes(),
+            sender: Some(&kim),
+            subject: Some("옵스 신청"),
+            outcome: Outcome::Registered,
+            outcome_detail: None,
+            problems: &[],
+            attachments: &[],
+            details: &NO_DETAILS,
+        };
+        let write = ApplicationWrite::Insert {
+            email: kim.clone(),
+            fields: ApplicantFields { name: Some("김옵스".into()), ..Default::default() },
+            status: Status::Accepted,
+            review: None,
+        };
+        let uid = MailboxUid { mailbox: "INBOX", uidvalidity: 1, uid: 1 };
+        store.commit_message(uid, &message, &write, at("2022-11-15T10:00:00+09:00"), |_| Ok(None)).unwrap();
+        store
+    }
+
+    #[test]
+    fn only_what_is_due_goes_and_the_report_says_what_without_personal_data() {
+        let dir = tempfile::tempdir().unwrap();
+        let config = config(dir.path(), "delete_personal_data_after = \"90d\"");
+        let mut store = desk(&config);
+        let copy = dir.path().join("smebridge.sqlite.before-v9.sqlite");
+        std::fs::write(&copy, b"an old copy").unwrap();
+
+        // A week before: kept, nothing done.
+        let early = purge(&mut store, &config, at("2023-02-10T09:00:00+09:00")).unwrap();
+        assert_eq!(early.events.len(), 1);
+        assert_eq!(early.events[0].outcome, PurgeOutcome::NotDue);
+        assert!(early.compacted.is_none() && early.copies.is_empty() && early.complete());
+        let name = &config.event.name;
+        assert_eq!(
+            early.to_string(),
+            format!("{name} (main), held 2022-11-18: personal data kept until 2023-02-16; nothing is due before 2023-02-17.\n")
+        );
+        assert!(store.holds_applications().unwrap());
+
+        // Due: a dry run says what would go and changes nothing.
+        let due = at("2023-02-17T09:00:00+09:00");
+        let dry = purge_dry_run(&store, &config, due).unwrap();
+        let PurgeOutcome::WouldDelete(holdings) = &dry.events[0].outcome else { panic!("{dry:?}") };
+        assert_eq!((holdings.applications, holdings.messages), (1, 1));
+        let text = dry.to_string();
+        assert!(text.contains(", due since 2023-02-17.\n  would delete: 1 application(s) (accepted 1) with 0 history row(s); 1 message(s) with "), "{text}");
+        assert!(text.contains(&copy.display().to_string()), "{text}");
+        assert!(text.ends_with("Nothing was changed (--dry-run). `smebridge purge` deletes it; it needs the database to itself (stop smebridge first).\n"), "{text}");
+        assert!(store.holds_applications().unwrap());
+
+        // And purge deletes it.
+        let done = purge(&mut store, &config, due).unwrap();
+        assert!(matches!(done.events[0].outcome, PurgeOutcome::Deleted { count_rows: 1, .. }), "{done:?}");
+        assert!(done.complete());
+        assert!(done.compacted.is_some_and(|c| c.wal_emptied));
+        assert_eq!(done.copies, [copy.clone()]);
+        let text = done.to_string();
+        for line in [
+            "  deleted: 1 application(s) (accepted 1) with 0 history row(s); 1 message(s) with ",
+            "  kept for statistics: 1 application(s) in 1 row(s) of counts by day, organization type and status (smebridge stats)\n",
+            "The database file was rewritten without the deleted data (VACUUM): ",
+            "; the write-ahead log is empty.\n",
+            "still hold the personal data: ",
+        ] {
+            assert!(text.contains(line), "{line:?} not in:\n{text}");
+        }
+        for personal in ["kim.opspurge", "hanbit-ops", "김옵스", "옵스 신청"] {
+            assert!(!text.contains(personal), "{personal} in the report:\n{text}");
+        }
+        assert!(!store.holds_applications().unwrap());
+
+        // Again: nothing left.
+        let again = purge(&mut store, &config, due).unwrap();
+        assert_eq!(again.events[0].outcome, PurgeOutcome::NothingLeft);
+        assert!(again.to_string().contains("nothing is left to delete (purged before)"), "{again}");
+    }
+
+    #[test]
+    fn without_a_retention_period_nothing_is_ever_due_and_purge_says_so() {
+        let dir = tempfile::tempdir().unwrap();
+        let config = config(dir.path(), "");
+        let mut store = desk(&config);
+        let err = purge(&mut store, &config, at("2030-01-01T00:00:00Z")).unwrap_err().to_string();
+        assert!(err.starts_with("[retention] delete_personal_data_after is not set in "), "{err}");
+        assert!(purge_dry_run(&store, &config, at("2030-01-01T00:00:00Z")).is_err());
+        assert!(store.holds_applications().unwrap());
+    }
+
+    #[test]
+    fn purge_needs_the_database_to_itself_and_a_database_to_purge() {
+        let dir = tempfile::tempdir().unwrap();
+        let database = dir.path().join("smebridge.sqlite");
+        let err = claim_for_purge(&database).unwrap_err().to_string();
+        assert!(err.starts_with("there is no database at"), "{err}");
+        assert!(!database.exists(), "a purge creates nothing");
+
+        let holder = Store::open(Instance::claim(&database).unwrap()).unwrap();
+        let err = claim_for_purge(&database).unwrap_err().to_string();
+        assert!(
+            err.starts_with(&format!(
+                "purge deletes personal data and needs the database to itself: another smebridge (pid {}) is using",
+                std::process::id()
+            )),
+            "{err}"
+        );
+        assert!(err.contains("purge --dry-run only reads and works while smebridge runs"), "{err}");
+        drop(holder);
+        claim_for_purge(&database).expect("free once the holder is gone");
+    }
 }

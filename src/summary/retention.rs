@@ -162,10 +162,135 @@ pub(super) fn sentence(note: &RetentionNote) -> (String, String) {
 
 #[cfg(test)]
 mod tests {
+    use std::path::Path;
+
     use super::*;
+    use crate::domain::{ApplicantFields, EmailAddress, Outcome, Status};
+    use crate::instance::Instance;
+    use crate::store::{ApplicationWrite, MailboxUid, NewMessage, NO_DETAILS};
+    use crate::summary::{render_for, summary_if_due};
 
     fn at(s: &str) -> Timestamp {
         s.parse().unwrap()
+    }
+
+    /// The shipped configuration (the workshop on 18 November 2022, kept 90 days: deleted on 17
+    /// February 2023), daily summaries only in 2099 (as in the end-to-end tests), and a desk
+    /// with one application.
+    fn desk(dir: &Path) -> (Config, Store) {
+        let text = include_str!("../../config/smebridge.toml")
+            .replace("/var/lib/smebridge/smebridge.sqlite", "smebridge.sqlite")
+            .replace("# summary_from = \"2022-11-07\"", "summary_from = \"2099-01-01\"")
+            .replace("# summary_until = \"2022-11-19\"", "summary_until = \"2099-12-31\"");
+        let config = Config::from_toml(&text, &dir.join("smebridge.toml"), dir).unwrap();
+        let mut store = Store::open(Instance::claim(&config.database.path).unwrap()).unwrap();
+        let kim = EmailAddress::parse("kim@hanbit.example").unwrap();
+        let message = NewMessage {
+            sha256: "sha-1",
+            message_id: "m1@hanbit.example",
+            arrived_at: at("2022-11-15T10:00:00+09:00"),
+            raw: b"application",
+            sender: Some(&kim),
+            subject: Some("신청"),
+            outcome: Outcome::Registered,
+            outcome_detail: None,
+            problems: &[],
+            attachments: &[],
+            details: &NO_DETAILS,
+        };
+        let write = ApplicationWrite::Insert {
+            email: kim.clone(),
+            fields: ApplicantFields { name: Some("김민준".into()), ..Default::default() },
+            status: Status::Accepted,
+            review: None,
+        };
+        let uid = MailboxUid { mailbox: "INBOX", uidvalidity: 1, uid: 1 };
+        store.commit_message(uid, &message, &write, at("2022-11-15T10:00:00+09:00"), |_| Ok(None)).unwrap();
+        (config, store)
+    }
+
+    fn purge_at(store: &mut Store, config: &Config, now: &str) {
+        // The summaries queued so far went out (purge waits for mail still to be sent).
+        for row in store.due_replies(at(now), true, 0, 100).unwrap() {
+            let claim = store.claim_reply(row.id, at(now)).unwrap().unwrap();
+            assert!(store.mark_sent(claim, at(now)).unwrap());
+        }
+        let report = crate::ops::purge(store, config, at(now)).unwrap();
+        assert!(report.complete(), "{report}");
+    }
+
+    #[test]
+    fn outside_the_summary_window_a_summary_is_made_on_the_notice_day_and_after_a_purge_once_each() {
+        let dir = tempfile::tempdir().unwrap();
+        let (config, mut store) = desk(dir.path());
+        let due = |store: &Store, now: &str| {
+            let last = store.last_summary().unwrap();
+            notice_day_due(store, &config, at(now), last.as_ref()).unwrap()
+        };
+        let d = |day| jiff::civil::date(2023, 2, day);
+        assert_eq!(due(&store, "2023-02-09T09:00:00+09:00"), None, "more than a week before");
+        assert_eq!(due(&store, "2023-02-10T08:29:59+09:00"), None, "the summary time");
+        assert_eq!(due(&store, "2023-02-10T08:30:00+09:00"), Some(d(10)));
+        assert_eq!(due(&store, "2023-02-13T09:00:00+09:00"), Some(d(10)), "missed: made when back, in the week");
+        assert_eq!(summary_if_due(&mut store, &config, at("2023-02-10T08:30:00+09:00")).unwrap(), Some(d(10)));
+        assert_eq!(due(&store, "2023-02-13T09:00:00+09:00"), None, "told once");
+        assert_eq!(summary_if_due(&mut store, &config, at("2023-02-13T09:00:00+09:00")).unwrap(), None);
+        assert_eq!(due(&store, "2023-02-20T09:00:00+09:00"), None, "overdue is told in summaries, not by one");
+
+        // Purged at 10:00 on the 17th, after that day's summary time: the next morning's.
+        purge_at(&mut store, &config, "2023-02-17T10:00:00+09:00");
+        assert_eq!(due(&store, "2023-02-17T11:00:00+09:00"), None);
+        assert_eq!(due(&store, "2023-02-18T08:30:00+09:00"), Some(d(18)));
+        let summary = render_for(&store, &config, d(18), at("2023-02-18T08:30:00+09:00")).unwrap();
+        assert!(summary.text.contains("■ 개인정보 삭제 (Deleting personal data)\n  2023-02-17에 "), "{}", summary.text);
+        assert!(summary.text.contains("The personal data of 1 application of 중소기업 기술혁신을 위한 산학협력 전략 및 사례 공유 워크숍 (Industry-University Cooperation Strategies and Cases for SME Technology Innovation) was deleted on 2023-02-17"), "{}", summary.text);
+        assert!(summary.html.contains("개인정보 삭제 (Deleting personal data)</div>"));
+        assert_eq!(summary_if_due(&mut store, &config, at("2023-02-18T08:30:00+09:00")).unwrap(), Some(d(18)));
+        assert_eq!(due(&store, "2023-02-19T09:00:00+09:00"), None, "told once");
+        let later = render_for(&store, &config, d(19), at("2023-02-19T09:00:00+09:00")).unwrap();
+        assert!(!later.text.contains("개인정보 삭제"), "not again after it was told:\n{}", later.text);
+    }
+
+    #[test]
+    fn the_notes_say_soon_then_overdue_then_done() {
+        let dir = tempfile::tempdir().unwrap();
+        let (config, mut store) = desk(dir.path());
+        let notes_at = |store: &Store, now: &str, previous: Option<&str>| -> Vec<(RetentionHappening, Date, i64)> {
+            notes(store, &config, at(now), previous.map(at), store.applications().unwrap().len())
+                .unwrap()
+                .into_iter()
+                .map(|n| (n.what, n.day, n.applications))
+                .collect()
+        };
+        let d = |day| jiff::civil::date(2023, 2, day);
+        assert!(notes_at(&store, "2023-02-09T23:00:00+09:00", None).is_empty());
+        assert_eq!(notes_at(&store, "2023-02-10T00:00:00+09:00", None), [(RetentionHappening::Soon, d(17), 1)]);
+        assert_eq!(notes_at(&store, "2023-02-17T00:00:00+09:00", None), [(RetentionHappening::Overdue, d(17), 1)]);
+        purge_at(&mut store, &config, "2023-02-17T03:15:00+09:00");
+        let after = "2023-02-17T08:30:00+09:00";
+        assert_eq!(notes_at(&store, after, None), [(RetentionHappening::Done, d(17), 1)]);
+        assert_eq!(notes_at(&store, after, Some("2023-02-16T08:30:00+09:00")), [(RetentionHappening::Done, d(17), 1)]);
+        assert!(notes_at(&store, after, Some("2023-02-17T04:00:00+09:00")).is_empty(), "told already");
+        assert!(notes_at(&store, "2023-02-17T03:00:00+09:00", None).iter().all(|n| n.0 != RetentionHappening::Done));
+    }
+
+    #[test]
+    fn a_desk_without_applications_or_without_retention_hears_nothing() {
+        let dir = tempfile::tempdir().unwrap();
+        let (mut config, mut store) = desk(dir.path());
+        purge_at(&mut store, &config, "2023-02-17T03:15:00+09:00");
+        let told = summary_if_due(&mut store, &config, at("2023-02-17T08:30:00+09:00")).unwrap();
+        assert_eq!(told, Some(jiff::civil::date(2023, 2, 17)), "the purge is told");
+        // A later event day: the desk holds no application to warn about.
+        config.event.starts_at = at("2023-05-01T13:30:00+09:00");
+        let last = store.last_summary().unwrap();
+        assert_eq!(notice_day_due(&store, &config, at("2023-07-24T09:00:00+09:00"), last.as_ref()).unwrap(), None);
+        assert!(notes(&store, &config, at("2023-07-24T09:00:00+09:00"), Some(at("2023-07-01T00:00:00Z")), 0)
+            .unwrap()
+            .is_empty());
+        config.retention = None;
+        assert!(notes(&store, &config, at("2023-02-18T09:00:00+09:00"), None, 0).unwrap().is_empty());
+        assert_eq!(notice_day_due(&store, &config, at("2023-02-18T09:00:00+09:00"), None).unwrap(), None);
     }
 
     #[test]
