@@ -403,7 +403,7 @@ mod tests {
         assert!(matches!(done.events[0].outcome, PurgeOutcome::Deleted { count_rows: 1, .. }), "{done:?}");
         assert!(done.complete());
         assert!(done.compacted.is_some_and(|c| c.wal_emptied));
-        assert_eq!(done.copies, [copy.clone()]);
+        assert_eq!(done.copies, std::slice::from_ref(&copy));
         let text = done.to_string();
         for line in [
             "  deleted: 1 application(s) (accepted 1) with 0 history row(s); 1 message(s) with ",
