@@ -241,7 +241,12 @@ impl fmt::Display for PurgeReport {
                 PurgeOutcome::WouldDelete(holdings) => {
                     writeln!(f, ", due since {deletion_day}.")?;
                     writeln!(f, "  would delete: {}", holdings_words(holdings))?;
-                    writeln!(f, "  would keep for statistics: {} application(s), counted", holdings.applications)?;
+                    writeln!(
+                        f,
+                        "  would keep for statistics: the counts of {} application(s) by day, organization type and \
+                         status",
+                        holdings.applications
+                    )?;
                 }
                 PurgeOutcome::Deleted { holdings, count_rows } => {
                     writeln!(f, ", due since {deletion_day}.")?;

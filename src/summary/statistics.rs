@@ -57,7 +57,7 @@ pub(super) fn breakdown(applications: &[Application], purged: &[PurgedCount], tz
     rows.push(("일별 신청 (applications by day)".into(), String::new()));
     rows.extend(by_day.iter().map(|(day, n)| (format!("  {day}"), n.to_string())));
     let deleted: i64 = purged.iter().map(|c| c.applications).sum();
-    rows.push(("개인정보 삭제됨 (personal data deleted, counts kept)".into(), deleted.to_string()));
+    rows.push(("개인정보 삭제됨 (deleted, counts kept)".into(), deleted.to_string()));
 
     // Hangul is two columns wide in a terminal.
     let width = |s: &str| s.chars().map(|c| if c >= '\u{1100}' { 2 } else { 1 }).sum::<usize>();
@@ -116,7 +116,7 @@ mod tests {
         let before = breakdown(&stored, &[], &seoul());
         let after = breakdown(&[], &kept, &seoul());
         let without_deleted =
-            |t: &str| t.lines().filter(|l| !l.contains("personal data deleted")).collect::<Vec<_>>().join("\n");
+            |t: &str| t.lines().filter(|l| !l.starts_with("개인정보 삭제됨")).collect::<Vec<_>>().join("\n");
         assert_eq!(without_deleted(&before), without_deleted(&after), "purging changes no count");
         assert!(after.lines().any(|l| l.starts_with("개인정보 삭제됨") && l.ends_with(" 3")), "{after}");
     }

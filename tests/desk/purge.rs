@@ -1,0 +1,299 @@
+//! Personal data has an end date (issue 12), against the real Dovecot and Postfix and the real
+//! binary: applications with invented, distinctive strings (names, phones, addresses, subject
+//! words, attachment text) go through the desk and are answered; staff get a summary listing
+//! them. Then the clock moves on (`SMEBRIDGE_CLOCK_START`, src/clock.rs):
+//!
+//! - a week before the deletion day, a summary is made (outside the daily window) and tells staff
+//!   "on DATE the personal data of N applications of EVENT will be deleted";
+//! - `smebridge purge --dry-run` says what would go and changes no byte of the database;
+//! - `smebridge purge` is refused while the daemon holds the database (dry runs still work);
+//! - `smebridge purge` deletes: no applicant string is left in the bytes of the database file
+//!   (nor in its `-wal` or `-shm`); `smebridge stats` shows the same counts as before; the mail
+//!   still in the mailbox is known and not answered again;
+//! - the next morning's summary tells staff it was deleted on DATE, and holds no applicant data.
+
+use std::path::Path;
+use std::process::Output;
+use std::time::{Duration, Instant};
+
+use crate::helpers::{parsed, Desk, CENTER, DEADLINE};
+
+const STAFF: &str = "staff@kaist.ac.kr";
+
+/// Every string of the invented applicants that the database holds while their data is kept.
+const PERSONAL: &[&str] = &[
+    // The first applicant: address, names (From and Reply-To), organization, position, phone,
+    // street address, subject words, the attached file's name and text.
+    "minjun.purgetest@hanbit-purge.example",
+    "김퍼지",
+    "(주)퍼지한빛테크",
+    "책임퍼지연구원",
+    "010-7357-2468",
+    "대전 퍼지구 퍼지로 77",
+    "퍼지워크숍",
+    "secretary.purgetest@hanbit-purge.example",
+    "퍼지비서",
+    "purge-form-kim.txt",
+    "ATTACHMENT-PURGE-TEXT-7ZQ",
+    // The second.
+    "soeun.purgetest@daon-purge.example",
+    "이소거",
+    "다온소거소재",
+    "010-2468-1357",
+    // One after the deadline.
+    "late.purgetest@kist-purge.re.kr",
+    "박늦음",
+    "한국퍼지연구원",
+    "010-9753-8642",
+    // A question, not an application.
+    "ask.purgetest@qna-purge.example",
+    "주차퍼지문의",
+    "QUESTION-PURGE-TEXT-5KD",
+];
+
+/// The first applicant's mail: fields in the text, a Reply-To, a text file attached.
+fn kim() -> String {
+    format!(
+        "From: 김퍼지 <minjun.purgetest@hanbit-purge.example>\nReply-To: 퍼지비서 <secretary.purgetest@hanbit-purge.example>\n\
+         To: {CENTER}\nSubject: 퍼지워크숍 참가 신청\nDate: Tue, 15 Nov 2022 10:00:00 +0900\nMessage-ID: <purge-1@mail.example>\n\
+         MIME-Version: 1.0\nContent-Type: multipart/mixed; boundary=\"b\"\n\n--b\nContent-Type: text/plain; charset=utf-8\n\
+         Content-Transfer-Encoding: 8bit\n\n성명: 김퍼지\n소속: (주)퍼지한빛테크\n직위: 책임퍼지연구원\n연락처: 010-7357-2468\n\
+         주소: 대전 퍼지구 퍼지로 77\n참석 인원: 2명\n--b\nContent-Type: text/plain; charset=utf-8; name=\"purge-form-kim.txt\"\n\
+         Content-Disposition: attachment; filename=\"purge-form-kim.txt\"\nContent-Transfer-Encoding: 8bit\n\n\
+         ATTACHMENT-PURGE-TEXT-7ZQ 부가 정보\n--b--\n"
+    )
+}
+
+fn plain(from_name: &str, from: &str, subject: &str, body: &str, id: &str, date: &str) -> String {
+    format!(
+        "From: {from_name} <{from}>\nTo: {CENTER}\nSubject: {subject}\nDate: {date}\nMessage-ID: <{id}>\n\
+         MIME-Version: 1.0\nContent-Type: text/plain; charset=utf-8\nContent-Transfer-Encoding: 8bit\n\n{body}"
+    )
+}
+
+fn out_text(out: &Output) -> String {
+    format!("{}{}", String::from_utf8_lossy(&out.stdout), String::from_utf8_lossy(&out.stderr))
+}
+
+/// `smebridge ARGS` with the daemon's clock started at `clock`.
+fn at(desk: &Desk, clock: &str, args: &[&str]) -> Output {
+    desk.smebridge_with_env(args, &[("SMEBRIDGE_CLOCK_START", clock)])
+}
+
+fn succeeds_at(desk: &Desk, clock: &str, args: &[&str]) -> String {
+    let out = at(desk, clock, args);
+    assert!(out.status.success(), "smebridge {args:?} at {clock} failed:\n{}", out_text(&out));
+    String::from_utf8_lossy(&out.stdout).into_owned()
+}
+
+/// The database file and whatever SQLite keeps beside it, as (name, bytes).
+fn database_files(db: &Path) -> Vec<(String, Vec<u8>)> {
+    ["", "-wal", "-shm"]
+        .iter()
+        .filter_map(|suffix| {
+            let path = format!("{}{suffix}", db.display());
+            std::fs::read(&path).ok().map(|bytes| (path, bytes))
+        })
+        .collect()
+}
+
+/// What holds the database's content: the file and its write-ahead log (none and empty are
+/// the same: a reader may create an empty one). Not the `-shm`, SQLite's index of the log, whose
+/// read marks every reader updates.
+fn content_files(db: &Path) -> (Vec<u8>, Vec<u8>) {
+    let read = |suffix: &str| std::fs::read(format!("{}{suffix}", db.display())).unwrap_or_default();
+    (read(""), read("-wal"))
+}
+
+/// Which of `needles` occur in the bytes of `files`.
+fn found_in(files: &[(String, Vec<u8>)], needles: &[&str]) -> Vec<String> {
+    let mut found = Vec::new();
+    for needle in needles {
+        for (name, bytes) in files {
+            if bytes.windows(needle.len()).any(|w| w == needle.as_bytes()) {
+                found.push(format!("{needle:?} in {name}"));
+            }
+        }
+    }
+    found
+}
+
+/// The applicant strings that are nowhere in the database's files.
+fn missing(db: &Path) -> Vec<&'static str> {
+    let files = database_files(db);
+    PERSONAL.iter().copied().filter(|p| found_in(&files, &[p]).is_empty()).collect()
+}
+
+/// The text part of the newest staff mail, once there are `n`.
+async fn staff_mail(desk: &Desk, n: usize) -> String {
+    let mails = desk.wait_for_mail(STAFF, n).await;
+    let newest = mails.iter().max_by_key(|m| m.uid).unwrap();
+    parsed(&newest.raw).body_text(0).unwrap().into_owned()
+}
+
+/// `stats` without what purge is meant to change: the line counting purged applications, and
+/// what needs a person (a to-do list, not a statistic: the question is gone with its data).
+fn statistics(stats: &str) -> Vec<String> {
+    stats
+        .lines()
+        .filter(|l| !l.starts_with("개인정보 삭제됨") && !l.starts_with("확인 필요"))
+        .map(str::to_owned)
+        .collect()
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn purge_leaves_no_applicant_string_in_the_database_file_keeps_the_statistics_and_staff_are_told_before_and_after(
+) {
+    let desk = Desk::start_with(DEADLINE, &[]);
+    let db = desk.database();
+    desk.append_to_center(&kim(), "15-Nov-2022 10:00:00 +0900").await;
+    let lee = plain(
+        "이소거",
+        "soeun.purgetest@daon-purge.example",
+        "워크숍 참가 신청",
+        "성명: 이소거\n소속: 다온소거소재\n연락처: 010-2468-1357\n",
+        "purge-2@mail.example",
+        "Wed, 16 Nov 2022 11:00:00 +0900",
+    );
+    desk.append_to_center(&lee, "16-Nov-2022 11:00:00 +0900").await;
+    let late = plain(
+        "박늦음",
+        "late.purgetest@kist-purge.re.kr",
+        "워크숍 참가 신청",
+        "성명: 박늦음\n소속: 한국퍼지연구원\n연락처: 010-9753-8642\n",
+        "purge-3@mail.example",
+        "Fri, 18 Nov 2022 09:00:00 +0900",
+    );
+    desk.append_to_center(&late, "18-Nov-2022 09:00:00 +0900").await;
+    let question = plain(
+        "문의자",
+        "ask.purgetest@qna-purge.example",
+        "주차퍼지문의",
+        "행사장에 주차가 가능한가요? QUESTION-PURGE-TEXT-5KD\n",
+        "purge-4@mail.example",
+        "Wed, 16 Nov 2022 12:00:00 +0900",
+    );
+    desk.append_to_center(&question, "16-Nov-2022 12:00:00 +0900").await;
+
+    // The desk in November: everything recorded and answered, and staff sent a summary.
+    let once = succeeds_at(&desk, "2022-11-18T10:00:00+09:00", &["once"]);
+    assert!(once.contains("recorded 4 new message(s)"), "{once}");
+    succeeds_at(&desk, "2022-11-18T10:05:00+09:00", &["summary", "--send"]);
+    desk.wait_for_queue_empty();
+    let replied = ["minjun.purgetest@hanbit-purge.example", "soeun.purgetest@daon-purge.example"]
+        .map(|a| desk.delivered(a))
+        .iter()
+        .sum::<usize>()
+        + desk.delivered("secretary.purgetest@hanbit-purge.example")
+        + desk.delivered("late.purgetest@kist-purge.re.kr");
+    assert_eq!(replied, 3, "each applicant answered once (the first at the Reply-To address or the sender)");
+    let first_summary = staff_mail(&desk, 1).await;
+    assert!(first_summary.contains("김퍼지"), "{first_summary}");
+    let rows = desk.export();
+    assert_eq!(rows.len(), 3);
+    assert_eq!(missing(&db), Vec::<&str>::new(), "the test's own check: every string is in the database to begin with");
+    let stats_before = succeeds_at(&desk, "2023-02-10T09:00:00+09:00", &["stats"]);
+
+    // A week before the deletion day (the workshop on 18 November, kept 90 days: until 16
+    // February; deleted from the 17th), outside the daily window: a summary tells staff.
+    succeeds_at(&desk, "2023-02-10T08:31:00+09:00", &["once"]);
+    let week_ahead = staff_mail(&desk, 2).await;
+    assert!(week_ahead.contains("■ 개인정보 삭제 (Deleting personal data)"), "{week_ahead}");
+    assert!(week_ahead.contains("2023-02-17에 "), "{week_ahead}");
+    assert!(week_ahead.contains("On 2023-02-17 the personal data of 3 applications of "), "{week_ahead}");
+    assert!(week_ahead.contains(" will be deleted (names, phones, addresses, the mail and its attachments)"));
+
+    // Not due yet: a dry run and a purge change nothing.
+    let early = succeeds_at(&desk, "2023-02-10T09:00:00+09:00", &["purge", "--dry-run"]);
+    assert!(early.ends_with("personal data kept until 2023-02-16; nothing is due before 2023-02-17.\n"), "{early}");
+    let early = succeeds_at(&desk, "2023-02-16T23:59:00+09:00", &["purge"]);
+    assert!(early.contains("nothing is due before 2023-02-17"), "{early}");
+    assert_eq!(missing(&db), Vec::<&str>::new(), "nothing deleted before its day");
+
+    // Due. A dry run counts what would go and leaves every byte of the database as it was.
+    let due = "2023-02-17T09:00:00+09:00";
+    let before_dry_run = content_files(&db);
+    let dry = succeeds_at(&desk, due, &["purge", "--dry-run"]);
+    assert!(dry.contains(", due since 2023-02-17.\n  would delete: 3 application(s) (accepted 2, late 1)"), "{dry}");
+    assert!(dry.contains("; 4 message(s) with "), "{dry}");
+    assert!(dry.contains("Nothing was changed (--dry-run)."), "{dry}");
+    assert!(content_files(&db) == before_dry_run, "a dry run changes no byte of the database or its log");
+
+    // While the daemon runs: purge is refused, a dry run still works.
+    let (mut daemon, log) = desk.spawn(&["run"], &[("SMEBRIDGE_CLOCK_START", due)]);
+    desk.wait_for_idle(CENTER);
+    let refused = at(&desk, due, &["purge"]);
+    assert_eq!(refused.status.code(), Some(1), "{}", out_text(&refused));
+    let expected = format!(
+        "purge deletes personal data and needs the database to itself: another smebridge (pid {}) is using {}",
+        daemon.id(),
+        db.display()
+    );
+    assert!(out_text(&refused).contains(&expected), "{}", out_text(&refused));
+    assert!(succeeds_at(&desk, due, &["purge", "--dry-run"]).contains("would delete: 3 application(s)"));
+    // SAFETY: kill(2) on the child we spawned and have not reaped.
+    unsafe { libc::kill(daemon.id() as i32, libc::SIGTERM) };
+    let since = Instant::now();
+    let status = loop {
+        if let Some(status) = daemon.try_wait().unwrap() {
+            break status;
+        }
+        assert!(since.elapsed() < Duration::from_secs(20), "the daemon must stop on SIGTERM");
+        std::thread::sleep(Duration::from_millis(50));
+    };
+    assert!(status.success(), "{}", std::fs::read_to_string(log).unwrap_or_default());
+    assert_eq!(desk.export().len(), 3, "nothing deleted while it ran");
+
+    // Purge.
+    let purged = succeeds_at(&desk, due, &["purge"]);
+    for line in [
+        "  deleted: 3 application(s) (accepted 2, late 1) with 0 history row(s); 4 message(s) with ",
+        "  kept for statistics: 3 application(s) in ",
+        "The database file was rewritten without the deleted data (VACUUM): ",
+        "; the write-ahead log is empty.\n",
+    ] {
+        assert!(purged.contains(line), "{line:?} not in:\n{purged}");
+    }
+    let left = found_in(&database_files(&db), PERSONAL);
+    assert!(left.is_empty(), "personal data left in the database file after purge: {left:?}");
+
+    // The statistics are the same; the applications are gone from exports.
+    let stats_after = succeeds_at(&desk, "2023-02-17T09:05:00+09:00", &["stats"]);
+    assert_eq!(statistics(&stats_after), statistics(&stats_before), "before:\n{stats_before}\nafter:\n{stats_after}");
+    for shown in [
+        "신청 (accepted)",
+        "참석 인원 (attendees)",
+        "마감 후 (late)",
+        "  기업 (company)",
+        "  연구기관 (research institute)",
+    ] {
+        assert!(stats_after.lines().any(|l| l.starts_with(shown)), "{shown:?} not in:\n{stats_after}");
+    }
+    assert!(stats_after.lines().any(|l| l.starts_with("개인정보 삭제됨") && l.ends_with(" 3")), "{stats_after}");
+    assert!(desk.export().is_empty());
+
+    // The next morning: the mail still in the mailbox is known (not recorded or answered again),
+    // and a summary tells staff, with nothing personal in it.
+    let once = succeeds_at(&desk, "2023-02-18T08:31:00+09:00", &["once"]);
+    assert!(once.starts_with("recorded 0 new message(s)") && once.contains("queued 0 repl(ies)"), "{once}");
+    let after = staff_mail(&desk, 3).await;
+    assert!(after.contains("was deleted on 2023-02-17; the counts are kept for statistics"), "{after}");
+    assert!(after.contains("The personal data of 3 applications of "), "{after}");
+    assert!(after.contains("2023-02-17에 ") && after.contains("신청 3건의 개인정보를 삭제했습니다"), "{after}");
+    desk.wait_for_queue_empty();
+    assert_eq!(
+        [
+            "minjun.purgetest@hanbit-purge.example",
+            "soeun.purgetest@daon-purge.example",
+            "late.purgetest@kist-purge.re.kr"
+        ]
+        .map(|a| desk.delivered(a))
+        .iter()
+        .sum::<usize>()
+            + desk.delivered("secretary.purgetest@hanbit-purge.example"),
+        3,
+        "no applicant was answered again"
+    );
+    let left = found_in(&database_files(&db), PERSONAL);
+    assert!(left.is_empty(), "personal data in the database file after the next summary: {left:?}");
+}
