@@ -11,10 +11,15 @@
 //!   (nor in its `-wal` or `-shm`); `smebridge stats` shows the same counts as before; the mail
 //!   still in the mailbox is known and not answered again;
 //! - the next morning's summary tells staff it was deleted on DATE, and holds no applicant data.
+//!
+//! And with the copies of the database: after an upgrade, purge names the copy kept before it
+//! (which still holds the data it deleted), and a backup taken after a purge holds none of it.
 
 use std::path::Path;
 use std::process::Output;
 use std::time::{Duration, Instant};
+
+use smebridge::store::SCHEMA_VERSION;
 
 use crate::helpers::{parsed, Desk, CENTER, DEADLINE};
 
@@ -296,4 +301,54 @@ async fn purge_leaves_no_applicant_string_in_the_database_file_keeps_the_statist
     );
     let left = found_in(&database_files(&db), PERSONAL);
     assert!(left.is_empty(), "personal data in the database file after the next summary: {left:?}");
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn after_an_upgrade_purge_names_the_copy_kept_before_it_and_a_backup_taken_after_the_purge_is_clean() {
+    // The application smebridge 0.1 recorded (schema 6), and one that arrives after the upgrade.
+    const OLD: &[&str] = &["old@old.example", "오래된", "옛회사", "010-5555-0001"];
+    const NEW: &[&str] = &["upgrade.purgetest@upgrade-purge.example", "최업글", "업글퍼지소재", "010-3141-5926"];
+    let desk = Desk::start_with(DEADLINE, &[]);
+    let db = desk.database();
+    crate::operations::schema_6_database(&db);
+    let mail = plain(
+        "최업글",
+        "upgrade.purgetest@upgrade-purge.example",
+        "워크숍 참가 신청",
+        "성명: 최업글\n소속: 업글퍼지소재\n연락처: 010-3141-5926\n",
+        "purge-upgrade@mail.example",
+        "Thu, 17 Nov 2022 10:00:00 +0900",
+    );
+    desk.append_to_center(&mail, "17-Nov-2022 10:00:00 +0900").await;
+    let once = succeeds_at(&desk, "2022-11-18T10:00:00+09:00", &["once"]);
+    assert!(once.contains("recorded 1 new message(s)"), "{once}");
+    let copy = desk.dir.path().join(format!("smebridge.sqlite.before-v{SCHEMA_VERSION}.sqlite"));
+    assert!(copy.exists(), "the upgrade kept a copy");
+    let before = desk.dir.path().join("before-purge.sqlite");
+    succeeds_at(&desk, "2023-02-17T08:00:00+09:00", &["backup", "--output", before.to_str().unwrap()]);
+    assert_eq!(desk.export().len(), 2);
+
+    let purged = succeeds_at(&desk, "2023-02-17T09:00:00+09:00", &["purge"]);
+    assert!(purged.contains("  deleted: 2 application(s) (accepted 2)"), "{purged}");
+    assert!(
+        purged.contains(&format!(
+            "Copies of the database made earlier still hold the personal data: {}. Delete them when they are no \
+             longer needed (backups too: the daily backup keeps 14 days).",
+            copy.display()
+        )),
+        "{purged}"
+    );
+    let everyone: Vec<&str> = OLD.iter().chain(NEW).copied().collect();
+    let left = found_in(&database_files(&db), &everyone);
+    assert!(left.is_empty(), "personal data left in the database file: {left:?}");
+    // What purge warned about: the copies made before it still hold what they held.
+    let file = |path: &Path| vec![(path.display().to_string(), std::fs::read(path).unwrap())];
+    assert_eq!(found_in(&file(&copy), OLD).len(), OLD.len(), "the copy from before the upgrade");
+    assert_eq!(found_in(&file(&before), &everyone).len(), everyone.len(), "the backup from before the purge");
+
+    // A backup taken now is a copy of the purged database: nothing personal in it.
+    let after = desk.dir.path().join("after-purge.sqlite");
+    succeeds_at(&desk, "2023-02-17T09:10:00+09:00", &["backup", "--output", after.to_str().unwrap()]);
+    let left = found_in(&file(&after), &everyone);
+    assert!(left.is_empty(), "personal data in a backup taken after the purge: {left:?}");
 }
