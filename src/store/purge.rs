@@ -1,4 +1,4 @@
-//! Deleting an event's personal data (`smebridge purge`, `crate::ops`'s `purge/`): which rows
+//! Deleting an event's personal data (`smebridge purge`, `crate::ops`'s `purge.rs`): which rows
 //! are the event's, what goes and what stays, the counts kept for statistics, and compacting the
 //! file so that what was deleted is gone from its bytes too (migrations/0011_purge.sql).
 //!
@@ -50,7 +50,7 @@ pub struct PurgeScope<'a> {
 #[derive(Debug, Clone, Default, PartialEq, Eq)]
 pub struct Holdings {
     pub applications: i64,
-    /// Applications by status, in [`Status`] order.
+    /// Applications by status (accepted, waitlisted, cancelled, late; those with none left out).
     pub by_status: Vec<(Status, i64)>,
     /// Messages not purged yet (those still being read are not the event's yet).
     pub messages: i64,
