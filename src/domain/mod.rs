@@ -5,6 +5,7 @@ mod application;
 mod auth;
 mod decision;
 mod email_address;
+mod event_id;
 mod intent;
 mod limits;
 mod mailbox;
@@ -15,12 +16,14 @@ mod reading;
 mod recipient;
 mod reply_kind;
 mod retention;
+mod routing;
 mod schedule;
 
 pub use application::{ApplicantFields, Change, Status};
 pub use auth::{auth_verdict, RequireAuth};
 pub use decision::{automatic_reason, decide, is_late, AutoSignals, Automatic, Decision, Existing, Facts, ReturnPath};
 pub use email_address::EmailAddress;
+pub use event_id::EventId;
 pub use intent::{looks_like_inquiry, prefers_english, wants_cancellation};
 pub use limits::{rate_limit_wait, ReplyLimits, SentCounts};
 pub use mailbox::{classify_mailbox, MailboxChange};
@@ -32,5 +35,8 @@ pub use reading::{
 };
 pub use recipient::{reply_address, ReplyAddress};
 pub use reply_kind::{MailKind, ReplyKind};
-pub use retention::{deletion_day, notice_day, purge_due, retention_stage, RetentionStage, NOTICE_DAYS};
+pub use retention::{
+    arrived_due_before, deletion_day, notice_day, purge_due, retention_stage, RetentionStage, NOTICE_DAYS,
+};
+pub use routing::{route, skipped_before_opens, Addressed, EventRouting, Route, RouteReason};
 pub use schedule::{next_summary_time, summary_due, SummaryWindow};

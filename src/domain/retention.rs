@@ -5,8 +5,12 @@
 //! The notice says the data is kept for N days after the event's day, until that last day
 //! included (`config::Retention::kept_until`); from the next day on it is due for deletion,
 //! and staff are told [`NOTICE_DAYS`] days before.
+//!
+//! Mail for no event (automatic mail, duplicates, unreadable or unrouted mail) has no event's
+//! day: its own day, the day it arrived, takes that place ([`arrived_due_before`]).
 
 use jiff::civil::Date;
+use jiff::tz::TimeZone;
 use jiff::{Span, Timestamp, Zoned};
 
 /// Staff hear of a deletion this many days before its day.
@@ -65,6 +69,18 @@ pub fn notice_day(deletion_day: Date) -> Date {
     deletion_day.checked_sub(Span::new().days(NOTICE_DAYS)).unwrap_or(deletion_day)
 }
 
+/// Mail for no event is kept `kept_days` days after the day it arrived (in `tz`), as an event's
+/// data is after the event's day: at `now`, what arrived before the returned moment (midnight
+/// starting the `kept_days`-th day before today) is due for deletion.
+pub fn arrived_due_before(now: Timestamp, tz: &TimeZone, kept_days: u32) -> Timestamp {
+    let today = now.to_zoned(tz.clone()).date();
+    match today.checked_sub(Span::new().days(i64::from(kept_days))) {
+        Ok(first_kept) => first_kept.to_zoned(tz.clone()).map_or(Timestamp::MIN, |z| z.timestamp()),
+        // Before the calendar's start: nothing arrived that early.
+        Err(_) => Timestamp::MIN,
+    }
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -114,6 +130,21 @@ mod tests {
         assert_eq!(stage("2023-02-17T00:00:00+09:00"), RetentionStage::Due { deletion_day: day });
         assert_eq!(notice_day(day), jiff::civil::date(2023, 2, 10));
         assert_eq!(stage("2022-12-01T09:00:00+09:00").deletion_day(), day);
+    }
+
+    #[test]
+    fn mail_for_no_event_is_due_when_its_arrival_day_would_be_as_an_events_day() {
+        let seoul = workshop().time_zone().clone();
+        // Arrived on the event's day: due from the same midnight as the event's data.
+        let arrived: Zoned = "2022-11-18T10:00:00+09:00[Asia/Seoul]".parse().unwrap();
+        for now in ["2023-02-16T23:59:59+09:00", "2023-02-17T00:00:00+09:00", "2023-03-01T12:00:00+09:00"] {
+            let due = arrived.timestamp() < arrived_due_before(at(now), &seoul, 90);
+            assert_eq!(due, purge_due(&arrived, 90, at(now)), "{now}");
+        }
+        assert_eq!(arrived_due_before(at("2023-02-17T00:00:00+09:00"), &seoul, 90), at("2022-11-19T00:00:00+09:00"));
+        // 15:00 UTC is already the next day in Seoul.
+        assert_eq!(arrived_due_before(at("2023-02-16T15:00:00Z"), &seoul, 90), at("2022-11-19T00:00:00+09:00"));
+        assert_eq!(arrived_due_before(at("-009999-01-05T00:00:00Z"), &TimeZone::UTC, 30), Timestamp::MIN);
     }
 
     #[test]

@@ -50,7 +50,7 @@ pub use attachments::{
     extract_text, kind_of, Attachment, ExtractError, FormKind, FormReader, InProcess, Limits, NoForms, Unreadable,
 };
 pub use explain::explain;
-pub use message::{clean_header_text, LOOP_HEADER};
+pub use message::{clean_header_text, Addressing, LOOP_HEADER};
 
 /// A received message, decoded.
 #[derive(Debug, Clone)]
@@ -104,6 +104,8 @@ pub struct Inbound {
     pub attachments: Vec<Attachment>,
     /// What could not be read, in words for staff.
     pub problems: Vec<String>,
+    /// Its thread and recipients: which event it is for (see `crate::domain::route`).
+    pub addressing: Addressing,
 }
 
 /// Hex SHA-256 of the raw bytes: the identity of a message in the database.
@@ -221,6 +223,7 @@ fn parse_at_depth(raw: &[u8], sha256: &str, depth: usize, forms: &dyn FormReader
         authentication_results,
         attachments,
         problems,
+        addressing: message::addressing(&message),
     }
 }
 
@@ -251,6 +254,7 @@ fn unreadable(sha256: &str, problems: Vec<String>) -> Inbound {
         authentication_results: Vec::new(),
         attachments: Vec::new(),
         problems,
+        addressing: Addressing::default(),
     }
 }
 

@@ -11,13 +11,17 @@
 //!    anything is parsed;
 //! 4. [`parse()`]: each message read ([`read_message`]), outside any write transaction; attached
 //!    forms in child processes (`crate::isolate`);
-//! 5. [`decide_and_store`] (`decide.rs`): the decision and everything it causes, in the batch's
-//!    group transaction, which turns each marker into the message's outcome and counts its UID.
+//! 5. [`decide_and_store`] (`decide.rs`): the message routed to an event, the decision and
+//!    everything it causes, in the batch's group transaction, which turns each marker into the
+//!    message's outcome and counts its UID.
+//!
+//! Staff give unrouted mail (or a misrouted application) to an event later: `assign.rs`.
 //!
 //! Everything here is synchronous and local: the IMAP fetch before it and the SMTP send after it
 //! live in [`crate::daemon`] and [`crate::outbox`]. Nothing here reads a clock: the daemon passes
 //! `now`, the time it records the batch at (a message's arrival time comes from the server).
 
+mod assign;
 mod decide;
 
 use std::collections::HashSet;
@@ -34,6 +38,7 @@ use crate::parse::{self, FormReader, Inbound};
 use crate::reply::{Replier, ReplyKind};
 use crate::store::{ApplicationWrite, Arriving, MailboxUid, MessageOutcome, Reading, Store, NO_DETAILS};
 
+pub use assign::{assign_to_event, move_to_event, Moved};
 pub use decide::{decide_and_store, promote_waitlisted};
 pub(crate) use decide::{details_of, held_review_of, note_reply_to, review};
 
@@ -236,6 +241,7 @@ fn hold(
         problems: &problems,
         attachments: &[],
         details: &NO_DETAILS,
+        event: None,
     };
     store
         .finish_reading(at, arrival.reading(), &outcome, &ApplicationWrite::None, now, |_| Ok(None))

@@ -6,7 +6,7 @@
 use jiff::tz::TimeZone;
 
 use super::model::Totals;
-use crate::domain::{OrganizationType, Status};
+use crate::domain::{EventId, OrganizationType, Status};
 use crate::store::{tally, Application, Counted, PurgedCount};
 
 /// `totals` (of the applications still stored) with the purged applications added.
@@ -28,9 +28,15 @@ pub(super) fn with_purged(mut totals: Totals, purged: &[PurgedCount]) -> Totals 
     totals
 }
 
-/// Applications (every status) by organization type and by day of arrival, stored and purged
-/// together, and how many of them were purged: lines for the terminal.
-pub(super) fn breakdown(applications: &[Application], purged: &[PurgedCount], tz: &TimeZone) -> String {
+/// `event`'s applications (every status) by organization type and by day of arrival (in `tz`,
+/// the event's time zone), stored and purged together, and how many of them were purged: lines
+/// for the terminal.
+pub(super) fn breakdown(
+    event: &EventId,
+    applications: &[&Application],
+    purged: &[PurgedCount],
+    tz: &TimeZone,
+) -> String {
     let stored = tally(
         applications.iter().map(|a| Counted {
             email: &a.email,
@@ -39,7 +45,7 @@ pub(super) fn breakdown(applications: &[Application], purged: &[PurgedCount], tz
             attendees: a.fields.attendees,
             received_at: a.received_at,
         }),
-        "",
+        event,
         tz,
     );
     let all = || stored.iter().chain(purged);
@@ -80,9 +86,19 @@ mod tests {
     use crate::summary::fixtures::{input, seoul, simple};
     use crate::summary::totals;
 
+    fn main() -> EventId {
+        EventId::default_id()
+    }
+
+    /// The totals of `stored` (applications of the fixtures' one event).
+    fn totals_of(stored: Vec<Application>) -> Totals {
+        let input = input(stored);
+        totals(&input, &input.events[0])
+    }
+
     fn purged(day: &str, kind: OrganizationType, status: Status, applications: i64, attendees: i64) -> PurgedCount {
         PurgedCount {
-            event: "main".into(),
+            event: main(),
             day: day.parse().unwrap(),
             organization_type: kind,
             status,
@@ -98,7 +114,7 @@ mod tests {
             simple(2, "이서연", None, Status::Accepted, "2022-11-15T02:00:00Z"),
             simple(3, "박지훈", Some(3), Status::Cancelled, "2022-11-16T01:00:00Z"),
         ];
-        let whole = totals(&input(stored.clone()));
+        let whole = totals_of(stored.clone());
         // The same applications, purged: their counts as purge keeps them.
         let kept = tally(
             stored.iter().map(|a| Counted {
@@ -108,13 +124,13 @@ mod tests {
                 attendees: a.fields.attendees,
                 received_at: a.received_at,
             }),
-            "main",
+            &main(),
             &seoul(),
         );
-        assert_eq!(with_purged(totals(&input(Vec::new())), &kept), whole);
+        assert_eq!(with_purged(totals_of(Vec::new()), &kept), whole);
         assert_eq!(whole.capacity_left, Some(37));
-        let before = breakdown(&stored, &[], &seoul());
-        let after = breakdown(&[], &kept, &seoul());
+        let before = breakdown(&main(), &stored.iter().collect::<Vec<_>>(), &[], &seoul());
+        let after = breakdown(&main(), &[], &kept, &seoul());
         let without_deleted =
             |t: &str| t.lines().filter(|l| !l.starts_with("개인정보 삭제됨")).collect::<Vec<_>>().join("\n");
         assert_eq!(without_deleted(&before), without_deleted(&after), "purging changes no count");
@@ -128,7 +144,7 @@ mod tests {
             purged("2022-11-15", OrganizationType::University, Status::Late, 2, 2),
             purged("2022-11-17", OrganizationType::Company, Status::Accepted, 1, 4),
         ];
-        let text = breakdown(&stored, &kept, &seoul());
+        let text = breakdown(&main(), &stored.iter().collect::<Vec<_>>(), &kept, &seoul());
         let lines: Vec<&str> = text.lines().map(str::trim_end).collect();
         let shown = |label: &str, n: &str| lines.iter().any(|l| l.starts_with(label) && l.ends_with(&format!(" {n}")));
         assert!(shown("  기업 (company)", "2"), "{text}");
@@ -136,7 +152,7 @@ mod tests {
         assert!(!text.contains("연구기관"), "types without applications are left out:\n{text}");
         assert!(shown("  2022-11-15", "3") && shown("  2022-11-17", "1"), "{text}");
         assert!(shown("개인정보 삭제됨", "3"), "{text}");
-        let t = with_purged(totals(&input(stored)), &kept);
+        let t = with_purged(totals_of(stored), &kept);
         assert_eq!((t.accepted, t.attendees, t.late, t.capacity_left), (2, 5, 2, Some(35)));
     }
 }

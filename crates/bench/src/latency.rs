@@ -134,11 +134,16 @@ pub async fn latency(args: &Args, corpus: &Corpus, stack: &MailStack, desk: &Des
     stop_watcher.cancel();
     let wakes = watcher.await?.context("the bare IDLE client failed")?;
 
-    // Match smebridge's log to the applications: "message recorded" carries the Message-ID (in
-    // its span), "reply sent" the outbox id, whose recipient the database knows.
+    // Match smebridge's log to the applications: "message recorded" carries the IMAP UID (in its
+    // span; the Message-ID there is masked, as every address in the log), "reply sent" the outbox
+    // id. The database knows each UID's Message-ID and each outbox id's recipient.
     let conn = rusqlite::Connection::open(desk.database())?;
     let mut stmt = conn.prepare("SELECT id, recipient FROM outbox")?;
     let recipient_of: HashMap<i64, String> =
+        stmt.query_map([], |r| Ok((r.get(0)?, r.get(1)?)))?.collect::<rusqlite::Result<_>>()?;
+    let mut stmt =
+        conn.prepare("SELECT u.uid, m.message_id FROM mailbox_uids u JOIN messages m ON m.id = u.message")?;
+    let message_id_of: HashMap<i64, String> =
         stmt.query_map([], |r| Ok((r.get(0)?, r.get(1)?)))?.collect::<rusqlite::Result<_>>()?;
     let mut reply_sent: HashMap<String, Timestamp> = HashMap::new();
     let mut recorded: HashMap<String, Timestamp> = HashMap::new();
@@ -150,7 +155,13 @@ pub async fn latency(args: &Args, corpus: &Corpus, stack: &MailStack, desk: &Des
                 }
             }
             "message recorded" => {
-                if let Some(id) = e.fields.get("span").and_then(|s| s.get("message_id")).and_then(Value::as_str) {
+                if let Some(id) = e
+                    .fields
+                    .get("span")
+                    .and_then(|s| s.get("uid"))
+                    .and_then(Value::as_i64)
+                    .and_then(|uid| message_id_of.get(&uid))
+                {
                     recorded.entry(id.to_owned()).or_insert(e.at);
                 }
             }
