@@ -14,6 +14,10 @@
 //!
 //! And with the copies of the database: after an upgrade, purge names the copy kept before it
 //! (which still holds the data it deleted), and a backup taken after a purge holds none of it.
+//!
+//! With two events (`[[event]]`), purge deletes only the data of the one whose day is far
+//! enough behind, and the mail for no event that came in as long ago; the other event's stays
+//! until its own day comes.
 
 use std::path::Path;
 use std::process::Output;
@@ -351,4 +355,115 @@ async fn after_an_upgrade_purge_names_the_copy_kept_before_it_and_a_backup_taken
     succeeds_at(&desk, "2023-02-17T09:10:00+09:00", &["backup", "--output", after.to_str().unwrap()]);
     let left = found_in(&file(&after), &everyone);
     assert!(left.is_empty(), "personal data in a backup taken after the purge: {left:?}");
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn with_two_events_purge_deletes_only_the_data_of_the_event_whose_day_has_come() {
+    const WORKSHOP: &[&str] = &["ws.purgetest@hanbit-ws.example", "김워크", "(주)워크퍼지", "010-1111-2211"];
+    const SEMINAR: &[&str] = &["sem.purgetest@daon-sem.example", "이세미", "다온세미소재", "010-2222-2303"];
+    // Mail for no event: an application that named neither, asked which event it is for.
+    const UNROUTED: &[&str] = &["which.purgetest@which-purge.example", "박어느", "WHICH-PURGE-TEXT-3QX"];
+    let desk = Desk::start_with(DEADLINE, &[]);
+    let db = desk.database();
+    crate::events::replace_event_section(
+        &desk,
+        &format!(
+            r#"
+[[event]]
+id = "ws-2211"
+name = "산학협력 워크숍 (Industry-University Workshop)"
+deadline = "2022-11-17T23:59:59+09:00"
+timezone = "Asia/Seoul"
+starts_at = "2022-11-18T13:30:00+09:00"
+venue = "Banyan Tree Club & Spa Seoul, Festa Hall"
+contact = "{CENTER}"
+
+[[event]]
+id = "sem-2303"
+name = "AI 세미나 (AI Seminar)"
+deadline = "2023-03-09T23:59:59+09:00"
+timezone = "Asia/Seoul"
+starts_at = "2023-03-10T10:00:00+09:00"
+venue = "KAIST 학술문화관"
+"#
+        ),
+    );
+    let mails = [
+        (
+            plain(
+                "김워크",
+                "ws.purgetest@hanbit-ws.example",
+                "[ws-2211] 참가 신청",
+                "성명: 김워크\n소속: (주)워크퍼지\n연락처: 010-1111-2211\n",
+                "two-1@mail.example",
+                "Tue, 15 Nov 2022 10:00:00 +0900",
+            ),
+            "15-Nov-2022 10:00:00 +0900",
+        ),
+        (
+            plain(
+                "이세미",
+                "sem.purgetest@daon-sem.example",
+                "[sem-2303] 참가 신청",
+                "성명: 이세미\n소속: 다온세미소재\n연락처: 010-2222-2303\n",
+                "two-2@mail.example",
+                "Wed, 16 Nov 2022 10:00:00 +0900",
+            ),
+            "16-Nov-2022 10:00:00 +0900",
+        ),
+        (
+            plain(
+                "박어느",
+                "which.purgetest@which-purge.example",
+                "참가 신청",
+                "성명: 박어느\nWHICH-PURGE-TEXT-3QX\n",
+                "two-3@mail.example",
+                "Wed, 16 Nov 2022 11:00:00 +0900",
+            ),
+            "16-Nov-2022 11:00:00 +0900",
+        ),
+    ];
+    for (mail, date) in &mails {
+        desk.append_to_center(mail, date).await;
+    }
+    let once = succeeds_at(&desk, "2022-11-16T12:00:00+09:00", &["once"]);
+    assert!(once.contains("recorded 3 new message(s)"), "{once}");
+    desk.wait_for_queue_empty();
+    for address in [WORKSHOP[0], SEMINAR[0], UNROUTED[0]] {
+        assert_eq!(desk.delivered(address), 1, "{address} answered (the last asked which event)");
+    }
+    let everyone: Vec<&str> = WORKSHOP.iter().chain(SEMINAR).chain(UNROUTED).copied().collect();
+    assert_eq!(found_in(&database_files(&db), &everyone).len(), everyone.len(), "the test's own check");
+
+    // 17 February 2023: the workshop's data is due (kept until the 16th), the seminar's is kept
+    // until 8 June; the mail for no event came in on 16 November, before the workshop's day.
+    let purged = succeeds_at(&desk, "2023-02-17T09:00:00+09:00", &["purge"]);
+    for line in [
+        "산학협력 워크숍 (Industry-University Workshop) (ws-2211), held 2022-11-18: personal data kept until \
+         2023-02-16, due since 2023-02-17.\n  deleted: 1 application(s) (accepted 1)",
+        "AI 세미나 (AI Seminar) (sem-2303), held 2023-03-10: personal data kept until 2023-06-08; nothing is due \
+         before 2023-06-09.\n",
+        "Mail for no event (automatic mail, duplicates, unreadable or unrouted mail), kept 90 days from the day it \
+         arrived: due for what arrived before 2022-11-19.\n  deleted: 1 message(s) with ",
+    ] {
+        assert!(purged.contains(line), "{line:?} not in:\n{purged}");
+    }
+    let files = database_files(&db);
+    let left: Vec<String> = found_in(&files, WORKSHOP).into_iter().chain(found_in(&files, UNROUTED)).collect();
+    assert!(left.is_empty(), "the workshop's data left after its purge: {left:?}");
+    assert_eq!(found_in(&files, SEMINAR).len(), SEMINAR.len(), "the seminar's data is kept");
+    let stats = succeeds_at(&desk, "2023-02-17T09:05:00+09:00", &["stats", "--event", "ws-2211"]);
+    assert!(stats.lines().any(|l| l.starts_with("신청 (accepted)") && l.ends_with(" 1")), "{stats}");
+    assert!(stats.lines().any(|l| l.starts_with("개인정보 삭제됨") && l.ends_with(" 1")), "{stats}");
+    let stats = succeeds_at(&desk, "2023-02-17T09:05:00+09:00", &["stats", "--event", "sem-2303"]);
+    assert!(stats.lines().any(|l| l.starts_with("개인정보 삭제됨") && l.ends_with(" 0")), "{stats}");
+    let exported = desk.export();
+    assert_eq!(exported.len(), 1, "{exported:?}");
+
+    // The seminar's day comes (9 June): its data goes too.
+    let purged = succeeds_at(&desk, "2023-06-09T09:00:00+09:00", &["purge"]);
+    assert!(purged.contains("(sem-2303), held 2023-03-10: personal data kept until 2023-06-08, due since 2023-06-09.\n  deleted: 1 application(s)"), "{purged}");
+    assert!(purged.contains("(ws-2211), held 2022-11-18: personal data kept until 2023-02-16, due since 2023-02-17: nothing is left to delete (purged before).\n"), "{purged}");
+    let left = found_in(&database_files(&db), &everyone);
+    assert!(left.is_empty(), "personal data left after both purges: {left:?}");
 }
