@@ -1,10 +1,12 @@
 -- Personal data has an end date (issue 12): `smebridge purge` deletes the personal data of an
 -- event's applications once `[retention] delete_personal_data_after` has passed since the event
--- (src/ops/purge/, src/store/purge.rs). What it keeps is counts, here, and the rows that keep
+-- (src/ops/purge.rs, src/store/purge.rs). What it keeps is counts, here, and the rows that keep
 -- the desk from answering the same mail twice (messages by SHA-256 and Message-ID, their UIDs;
 -- the outbox rows of what was sent), emptied of everything personal.
 --
--- Events are named by their short id (`main` for the single [event], as migration 0010 names it).
+-- Each event is purged on its own. Events are named by their short id (`main` for the single
+-- [event], as migration 0010 names it). Mail for no event (messages.event NULL) is purged by the
+-- day it arrived and makes no row in `purges`.
 
 -- What each purge deleted, per event: the daily summary says "deleted on DATE" after it.
 -- event_name: the event's name when it was purged (not personal data; the configuration may

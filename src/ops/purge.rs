@@ -332,8 +332,9 @@ impl fmt::Display for PurgeReport {
                 PurgeOutcome::Deleted { holdings, .. } => writeln!(f, "  deleted: {}", mail_words(holdings))?,
                 PurgeOutcome::Waiting(holdings) => writeln!(
                     f,
-                    "  NOT deleted: {} mail(s) answering it are still waiting to be sent. Let smebridge send them \
-                     (start it, or run smebridge once), then run smebridge purge again.",
+                    "  NOT deleted: {} mail(s) emptied with it (a reply to it, a staff summary) are still waiting \
+                     to be sent. Let smebridge send them (start it, or run smebridge once), then run smebridge purge \
+                     again.",
                     holdings.waiting
                 )?,
                 PurgeOutcome::NotDue | PurgeOutcome::NothingLeft => {}

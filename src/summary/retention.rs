@@ -25,7 +25,6 @@ use crate::store::{Application, LastSummary, Store};
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct RetentionNote {
     pub what: RetentionHappening,
-    pub id: EventId,
     /// The event as staff know it: its name (with several events, after its id: `[ws-2211] …`).
     pub event: String,
     /// The deletion day (`Soon`, `Overdue`), or the day it was deleted (`Done`), in the event's
@@ -77,7 +76,6 @@ pub(super) fn notes(
             event: label(&purge.event, &purge.event_name),
             day: purge.at.to_zoned(tz.clone()).date(),
             applications: purge.applications,
-            id: purge.event,
         });
     }
     for event in events {
@@ -94,7 +92,6 @@ pub(super) fn notes(
                 event: label(&event.id, &event.name),
                 day: stage.deletion_day(),
                 applications: i64::try_from(stored).unwrap_or(i64::MAX),
-                id: event.id,
             });
         }
     }
@@ -441,7 +438,6 @@ venue = "KAIST 학술문화관"
     fn each_note_says_what_when_and_how_many_in_both_languages() {
         let note = |what, n| RetentionNote {
             what,
-            id: EventId::default_id(),
             event: "중소기업 R&D 워크숍".into(),
             day: jiff::civil::date(2023, 2, 17),
             applications: n,
