@@ -125,6 +125,7 @@ pub fn move_to_event(
             fields: &app.fields,
             arrived_at: app.received_at,
             changes: &[],
+            calendar: crate::reply::CalendarSent::default(),
         };
         Ok(render_or_log(rules.replier, kind, &addressee, &facts))
     })?;

@@ -20,7 +20,7 @@ use crate::domain::{
     Status,
 };
 use crate::parse::Inbound;
-use crate::reply::{Addressee, Replier, ReplyFacts, ReplyKind};
+use crate::reply::{Addressee, CalendarSent, Replier, ReplyFacts, ReplyKind};
 use crate::store::{
     Application, ApplicationWrite, Details, MailboxUid, MessageOutcome, NewReply, Reading, Store, NO_DETAILS,
 };
@@ -88,6 +88,8 @@ pub(super) struct Verdict<'c> {
     pub(super) detail: Option<String>,
     /// For the question which event a sender means: the events it lists.
     listed: Vec<&'c EventConfig>,
+    /// The calendar files the application was sent before (for the reply's own).
+    calendar: CalendarSent,
 }
 
 impl<'c> Verdict<'c> {
@@ -121,6 +123,7 @@ impl<'c> Verdict<'c> {
             fields: &self.plan.fields,
             arrived_at,
             changes: &self.plan.changes,
+            calendar: self.calendar,
         };
         render_or_log(replier, kind, &addressee, &facts)
     }
@@ -233,7 +236,11 @@ pub(super) fn consider<'c>(
         (None, Decision::BeforeOpens, _) => Some(before_opens_detail(event.map(|(e, _)| e))),
         _ => None,
     };
-    Ok(Verdict { event, plan, detail, listed })
+    let calendar = match (&plan.reply, &plan.write) {
+        (Some(_), ApplicationWrite::Update { id, .. } | ApplicationWrite::Touch { id }) => store.calendar_sent(*id)?,
+        _ => CalendarSent::default(),
+    };
+    Ok(Verdict { event, plan, detail, listed, calendar })
 }
 
 /// Route `inbound` among `events` (the configuration's, in order): its thread is looked up
@@ -396,7 +403,7 @@ pub(super) fn promote_waitlisted_for(
     now: Timestamp,
 ) -> Result<usize> {
     let Some(capacity) = event.capacity else { return Ok(0) };
-    let promoted = store.promote_waitlisted(&event.id, i64::from(capacity), now, |app| {
+    let promoted = store.promote_waitlisted(&event.id, i64::from(capacity), now, |app, calendar| {
         let Ok(to) = EmailAddress::parse(&app.email) else { return Ok(None) };
         let answers = format!("promoted-{}-{}", app.id, now);
         let addressee = Addressee {
@@ -414,6 +421,7 @@ pub(super) fn promote_waitlisted_for(
             fields: &app.fields,
             arrived_at: app.received_at,
             changes: &[],
+            calendar,
         };
         Ok(render_or_log(rules.replier, ReplyKind::Promoted, &addressee, &facts))
     })?;

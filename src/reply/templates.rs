@@ -222,6 +222,7 @@ mod tests {
             fields: &fields,
             arrived_at: "2022-11-16T01:00:00Z".parse().unwrap(),
             changes: &[],
+            calendar: crate::reply::CalendarSent::default(),
         };
         replier.body(ReplyKind::Ack, &facts).unwrap()
     }
@@ -411,6 +412,7 @@ mod tests {
             fields: &fields,
             arrived_at: "2022-11-16T01:00:00Z".parse().unwrap(),
             changes: &[],
+            calendar: crate::reply::CalendarSent::default(),
         };
         replier.body(kind, &facts).unwrap()
     }
@@ -481,6 +483,7 @@ mod tests {
                 fields: &fields,
                 arrived_at: "2022-11-16T01:00:00Z".parse().unwrap(),
                 changes: &[],
+                calendar: crate::reply::CalendarSent::default(),
             };
             replier.body(ReplyKind::Ack, &facts).unwrap()
         };

@@ -23,6 +23,7 @@
 mod applications;
 mod copy;
 mod history;
+mod journey;
 mod mailbox;
 mod messages;
 mod outbox;

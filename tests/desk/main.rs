@@ -30,6 +30,7 @@ mod faults;
 mod flood;
 mod hostile;
 mod instances;
+mod journey;
 mod logs;
 mod oauth2;
 mod operations;
