@@ -493,6 +493,16 @@ pub struct EventConfig {
 pub const DEFAULT_LENGTH: SignedDuration = SignedDuration::from_hours(3);
 
 impl EventConfig {
+    /// The event's times, as the reminder and the thank-you see them.
+    pub fn times(&self) -> crate::domain::EventTimes {
+        crate::domain::EventTimes {
+            starts_at: self.starts_at,
+            ends_at: self.ends_at,
+            remind_before: self.remind_before,
+            thank_you_after: self.thank_you_after,
+        }
+    }
+
     /// The event as [`crate::domain::route`] sees it.
     pub fn routing(&self) -> EventRouting<'_> {
         EventRouting { id: &self.id, opens: self.opens, deadline: self.deadline, keywords: &self.keywords }

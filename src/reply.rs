@@ -26,7 +26,7 @@ use serde::Serialize;
 
 use crate::config::{CenterConfig, Config, EventConfig, Retention};
 pub use crate::domain::ReplyKind;
-use crate::domain::{ApplicantFields, Change, EmailAddress, MailKind};
+use crate::domain::{ApplicantFields, Change, EmailAddress, MailKind, Status};
 use crate::parse::{clean_header_text, LOOP_HEADER};
 use crate::store::NewReply;
 
@@ -78,6 +78,8 @@ pub struct ReplyFacts<'a> {
     /// The calendar files sent for the application before (what an acknowledgement or a
     /// cancellation attaches depends on it: [`calendar::method_for`]).
     pub calendar: CalendarSent,
+    /// The application's status, for a reply that states it (the answer to a status request).
+    pub status: Option<Status>,
 }
 
 pub struct Replier {
@@ -134,6 +136,7 @@ impl Replier {
                 arrived_at: event.deadline,
                 changes: std::slice::from_ref(&change),
                 calendar: CalendarSent::default(),
+                status: Some(Status::Accepted),
             };
             let context = self.context(&facts);
             for (name, _) in templates::BUILT_IN {
@@ -336,6 +339,8 @@ struct TemplateContext<'a> {
     changes: Vec<ChangeView<'a>>,
     /// `[retention]` for the privacy notice (none when not configured).
     retention: Option<notice::RetentionView>,
+    /// The application's status in words, for a reply that states it.
+    status: Option<FieldLabel>,
 }
 
 #[derive(Clone, Serialize)]
@@ -346,6 +351,8 @@ struct EventView<'a> {
     name: &'a str,
     venue: &'a str,
     contact: Option<&'a str>,
+    /// How to get to the venue (`[event] directions`).
+    directions: Option<&'a str>,
     starts_ko: String,
     starts_en: String,
     deadline_ko: String,
@@ -397,8 +404,21 @@ impl<'a> TemplateContext<'a> {
                 })
                 .collect(),
             retention: None,
+            status: facts.status.map(status_label),
         }
     }
+}
+
+fn status_label(status: Status) -> FieldLabel {
+    let (ko, en) = match status {
+        Status::Accepted => ("참가 확정", "accepted"),
+        Status::Waitlisted => {
+            ("대기 (자리가 나면 알려 드립니다)", "on the waiting list (we will tell you when a place opens up)")
+        }
+        Status::Late => ("마감 후 접수 (담당자가 확인합니다)", "received after the deadline (staff will look at it)"),
+        Status::Cancelled => ("취소됨", "cancelled"),
+    };
+    FieldLabel { ko, en }
 }
 
 impl<'a> EventView<'a> {
@@ -410,6 +430,7 @@ impl<'a> EventView<'a> {
             name: &event.name,
             venue: &event.venue,
             contact: event.contact.as_deref(),
+            directions: event.directions.as_deref(),
             starts_ko: format_ko(&zoned(event.starts_at)),
             starts_en: format_en(&zoned(event.starts_at)),
             deadline_ko: format_ko(&zoned(event.deadline)),

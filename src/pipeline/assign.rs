@@ -126,6 +126,7 @@ pub fn move_to_event(
             arrived_at: app.received_at,
             changes: &[],
             calendar: crate::reply::CalendarSent::default(),
+            status: None,
         };
         Ok(render_or_log(rules.replier, kind, &addressee, &facts))
     })?;

@@ -67,6 +67,7 @@ const MIGRATIONS: &[&str] = &[
     include_str!("../../migrations/0007_states_as_types.sql"),
     include_str!("../../migrations/0009_application_history.sql"),
     include_str!("../../migrations/0010_events.sql"),
+    include_str!("../../migrations/0012_journey.sql"),
 ];
 
 pub struct Store {
