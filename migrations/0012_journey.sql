@@ -8,7 +8,8 @@
 -- however often the daemon looks (and across restarts) an application gets each at most once;
 -- smebridge inserts them with ON CONFLICT DO NOTHING and counts the rows written.
 --
--- SQLite cannot change a CHECK, so `outbox` is rebuilt as 0007 and 0010 did (ids kept).
+-- SQLite cannot change a CHECK, so `outbox` is rebuilt as 0007 and 0010 did (ids kept, and
+-- 0011's purged_at with them).
 CREATE TABLE outbox_new (
     id              INTEGER PRIMARY KEY,
     kind            TEXT    NOT NULL CHECK (kind IN (
@@ -29,13 +30,14 @@ CREATE TABLE outbox_new (
     created_at      INTEGER NOT NULL,
     sent_at         INTEGER,
     event           TEXT,
+    purged_at       INTEGER,
     UNIQUE (answers, kind),
     CHECK (held_by IS NULL OR state = 'pending')
 ) STRICT;
 INSERT INTO outbox_new (id, kind, answers, application, message_id, envelope_from, recipient, raw, state, held_by,
-                        attempts, next_attempt_at, sending_since, last_error, created_at, sent_at, event)
+                        attempts, next_attempt_at, sending_since, last_error, created_at, sent_at, event, purged_at)
     SELECT id, kind, answers, application, message_id, envelope_from, recipient, raw, state, held_by,
-           attempts, next_attempt_at, sending_since, last_error, created_at, sent_at, event
+           attempts, next_attempt_at, sending_since, last_error, created_at, sent_at, event, purged_at
     FROM outbox;
 DROP TABLE outbox;
 ALTER TABLE outbox_new RENAME TO outbox;

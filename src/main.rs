@@ -111,6 +111,14 @@ enum Command {
         #[arg(long)]
         apply: bool,
     },
+    /// Delete the personal data of every event past [retention] delete_personal_data_after (mail,
+    /// attachments, names, phones, addresses); counts by day, organization type and status stay
+    /// for `stats`. Needs the database to itself (stop the daemon first).
+    Purge {
+        /// Only show what would be deleted (works while smebridge runs).
+        #[arg(long)]
+        dry_run: bool,
+    },
     /// Show what smebridge reads in a message file (.eml): sender, subject, automatic-mail
     /// signals and the applicant's fields. Needs no configuration.
     Parse {
@@ -330,6 +338,20 @@ fn run(cli: Cli) -> Result<ExitCode> {
             } else {
                 let store = Store::open_read(&config.database.path)?;
                 print!("{}", ops::reparse(&store, &isolate::ChildForms)?.describe(tz, None));
+            }
+        }
+        Command::Purge { dry_run } => {
+            let config = Config::load(&cli.config)?;
+            let now = smebridge::clock::now();
+            let report = if dry_run {
+                ops::purge_dry_run(&Store::open_read(&config.database.path)?, &config, now)?
+            } else {
+                let mut store = Store::open(ops::claim_for_purge(&config.database.path)?)?;
+                ops::purge(&mut store, &config, now)?
+            };
+            print!("{report}");
+            if !report.complete() {
+                return Ok(ExitCode::FAILURE);
             }
         }
         // Served in main(), before anything else starts.

@@ -12,12 +12,12 @@ use super::model::{
     totals, Attention, AttentionKind, ChangeNote, EventFacts, MailboxHappening, MailboxNote, Previous, Summary,
     SummaryInput, CHART_CID,
 };
-use super::{render, wording};
+use super::{render, retention, statistics, wording};
 use crate::config::Config;
 use crate::domain::{next_summary_time, summary_due, EmailAddress, EventId, MailKind, Outcome, SummaryWindow};
 use crate::export::XLSX_MIME;
 use crate::reply::{application_number, AutoSubmitted, LoopMarker};
-use crate::store::{ChangedBy, Covered, EventKind, Hold, LastSummary, NewReply, Store};
+use crate::store::{ChangedBy, Covered, EventKind, Hold, LastSummary, NewReply, PurgedCount, Store};
 
 /// How many forged-sender holds the summary lists one by one.
 const FORGED_SHOWN: usize = 10;
@@ -31,7 +31,12 @@ pub fn summary_if_due(store: &mut Store, config: &Config, now: Timestamp) -> Res
     let last_day = last.as_ref().map(|l| l.day);
     let window = SummaryWindow { from: config.staff.summary_from, until: config.staff.summary_until };
     let local = now.to_zoned(tz.clone()).datetime();
-    let Some(day) = summary_due(local, config.staff.summary_time, last_day, window) else { return Ok(None) };
+    let due = match summary_due(local, config.staff.summary_time, last_day, window) {
+        Some(day) => Some(day),
+        // Outside the window too: staff hear a week before personal data is deleted, and after.
+        None => retention::notice_day_due(store, config, now, last.as_ref())?,
+    };
+    let Some(day) = due else { return Ok(None) };
 
     let (input, covered) = gather(store, config, day, now, last.as_ref(), None)?;
     let rendered = render(&input)?;
@@ -79,7 +84,8 @@ pub fn queue_by_hand(store: &mut Store, config: &Config, summary: &Summary, now:
 }
 
 /// Where registration stands, as a small terminal table (for `smebridge stats`): of the one
-/// event, or one table per event (each under its id and name), or only of `event`.
+/// event, or one table per event (each under its id and name), or only of `event`. Each event's
+/// applications whose personal data was purged are counted with it, from the counts kept.
 pub fn totals_now(
     store: &Store,
     config: &Config,
@@ -88,12 +94,15 @@ pub fn totals_now(
     event: Option<&EventId>,
 ) -> Result<String> {
     let (input, _) = gather(store, config, day, now, None, event)?;
+    let purged = store.purged_counts()?;
     // Hangul is two columns wide in a terminal.
     let width = |s: &str| s.chars().map(|c| if c >= '\u{1100}' { 2 } else { 1 }).sum::<usize>();
     let titled = config.several_events();
     let mut out = String::new();
     for (n, facts) in input.events.iter().enumerate() {
-        let rows = wording::stats_rows(&totals(&input, facts), input.needs_person.len(), input.skipped_before_opens);
+        let purged: Vec<PurgedCount> = purged.iter().filter(|c| c.event == facts.id).cloned().collect();
+        let totals = statistics::with_purged(totals(&input, facts), &purged);
+        let rows = wording::stats_rows(&totals, input.needs_person.len(), input.skipped_before_opens);
         let label_width = rows.iter().map(|(l, _)| width(l)).max().unwrap_or(0);
         if titled {
             if n > 0 {
@@ -104,6 +113,11 @@ pub fn totals_now(
         for (label, value) in rows {
             out.push_str(&format!("{label}{}  {value:>6}\n", " ".repeat(label_width - width(label))));
         }
+        // By type and day in the event's own time zone, as purge counted its days.
+        let tz = config.event(&facts.id).map_or(config.timezone(), |e| &e.timezone);
+        let stored: Vec<&crate::store::Application> =
+            input.applications.iter().filter(|a| a.event == facts.id).collect();
+        out.push_str(&statistics::breakdown(&facts.id, &stored, &purged, tz));
     }
     Ok(out)
 }
@@ -292,6 +306,7 @@ fn gather(
         })
         .collect();
 
+    let retention = retention::notes(store, config, now, previous.map(|p| p.at), &applications, only)?;
     let input = SummaryInput {
         title: match events.as_slice() {
             [one] => one.name.clone(),
@@ -318,6 +333,7 @@ fn gather(
         changes,
         mailbox,
         skipped_before_opens: u64::try_from(store.outcome_count(Outcome::BeforeOpens)?).unwrap_or(0),
+        retention,
     };
     Ok((input, covered))
 }

@@ -36,6 +36,7 @@ mod oauth2;
 mod operations;
 mod parse_cli;
 mod poison;
+mod purge;
 mod replies;
 mod summary;
 mod tls;
