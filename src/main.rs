@@ -61,6 +61,16 @@ enum Command {
         #[arg(long, value_delimiter = ',')]
         status: Vec<String>,
     },
+    /// Write the sign-in sheet for the desk on the day (XLSX, mode 0600): every accepted person,
+    /// by organization and name, with columns to sign and tick the name badge, ready to print
+    /// on A4; a second sheet holds the waiting list. Works while smebridge runs.
+    Sheet {
+        /// The event (its id); may be left out when the configuration has one event.
+        #[arg(long)]
+        event: Option<String>,
+        #[arg(long, value_name = "FILE.xlsx")]
+        output: PathBuf,
+    },
     /// Print the staff summary for a day (default: today), or send it to staff now.
     Summary {
         /// Only this event (its id); default: every event.
@@ -252,6 +262,19 @@ fn run(cli: Cli) -> Result<ExitCode> {
             export::write(format, &mut out, &applications, tz, config.several_events())?;
             out.flush()?;
         }
+        Command::Sheet { event, output } => {
+            let config = Config::load(&cli.config)?;
+            let event = match event_of(&config, event.as_deref())? {
+                Some(id) => id,
+                None if config.events.len() == 1 => config.events[0].id.clone(),
+                None => anyhow::bail!("which event? name it with --event ID ({})", event_ids(&config)),
+            };
+            let store = Store::open_read(&config.database.path)?;
+            let bytes = export::sign_in_sheet_for(&store, &config, &event)?;
+            let mut file = export::create_private_file(&output)?;
+            file.write_all(&bytes).with_context(|| format!("cannot write {}", output.display()))?;
+            println!("sign-in sheet for {event} written to {}", output.display());
+        }
         Command::Summary { event, date, send } => {
             let config = Config::load(&cli.config)?;
             let event = event_of(&config, event.as_deref())?;
@@ -400,6 +423,11 @@ fn event_of(config: &Config, id: Option<&str>) -> Result<Option<EventId>> {
     let id = EventId::parse(id)?;
     config.event(&id).with_context(|| summary::unknown_event(config, &id))?;
     Ok(Some(id))
+}
+
+/// The configured events' ids, for a message: `ws-2211, sem-2212`.
+fn event_ids(config: &Config) -> String {
+    config.events.iter().map(|e| e.id.as_str()).collect::<Vec<_>>().join(", ")
 }
 
 /// Completes on SIGTERM or SIGINT.
