@@ -23,6 +23,7 @@
 
 mod applications;
 mod copy;
+mod corrections;
 mod history;
 mod mailbox;
 mod messages;

@@ -22,7 +22,7 @@ async fn apply(desk: &Desk, name: &str, from: &str, body: &str, n: usize) {
     desk.once();
 }
 
-/// Four applications for six seats: two named people from 다온소재, a contact with one unnamed
+/// Four applications (seven people) for five or six seats: two named people from 다온소재, a contact with one unnamed
 /// companion from 한빛테크, one person from 가람; the fourth does not fit and waits.
 async fn seed(desk: &Desk) {
     apply(
@@ -163,4 +163,64 @@ async fn the_last_summary_before_the_event_carries_the_sign_in_sheet() {
         .collect();
     assert_eq!(rows.len(), 2, "{rows:?}");
     assert_eq!(rows[1][1..3], ["다온소재", "김민준"]);
+}
+
+/// `edit` and `cancel` by application number, each change in the application's history with
+/// who made it; the cancelled seats go to the waiting list and the applicant who moves up gets
+/// the mail in their real mailbox. While the daemon runs, a writing staff command is refused
+/// with what to do.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn staff_edit_and_cancel_by_number_are_recorded_in_the_history_and_the_waitlist_moves_up() {
+    // Six seats: five taken, 정하늘's two wait; the edit takes the sixth; the cancellation frees
+    // two, enough for 정하늘.
+    let desk = Desk::start_with("2099-12-31T23:59:59+09:00", &[("event", "capacity = 6")]);
+    seed(&desk).await;
+    assert_eq!(desk.wait_for_mail("jung@nuri.example", 1).await.len(), 1, "waitlisted acknowledgement");
+
+    let out = desk.smebridge_with_env(
+        &["application", "edit", "SME-0003", "--phone", "010-7777-0003", "--attendees", "2", "--name", "박지호"],
+        &[("SUDO_USER", "desk-kim")],
+    );
+    assert!(out.status.success(), "{}", String::from_utf8_lossy(&out.stderr));
+    let printed = String::from_utf8(out.stdout).unwrap();
+    assert_eq!(printed, "SME-0003 phone: 010-5555-0003 -> 010-7777-0003\nSME-0003 attendees: 1 -> 2\n");
+    let export = desk.export();
+    let row = export.iter().find(|r| r["application_no"] == "SME-0003").unwrap();
+    assert_eq!((row["phone"].as_str(), row["attendees"].as_str()), ("010-7777-0003", "2"));
+
+    let out = desk.smebridge_with_env(&["application", "cancel", "sme-0002"], &[("SUDO_USER", "desk-kim")]);
+    assert!(out.status.success(), "{}", String::from_utf8_lossy(&out.stderr));
+    let printed = String::from_utf8(out.stdout).unwrap();
+    assert!(printed.starts_with("sme-0002 cancelled (was accepted); 1 moved up"), "{printed}");
+    let status: std::collections::HashMap<String, String> =
+        desk.export().into_iter().map(|r| (r["application_no"].clone(), r["status"].clone())).collect();
+    assert_eq!(status["SME-0002"], "cancelled");
+    assert_eq!(status["SME-0004"], "accepted", "the waiting list moved up: {status:?}");
+    let promoted = desk.wait_for_mail("jung@nuri.example", 2).await;
+    assert!(crate::helpers::parsed(&promoted[1].raw).body_text(0).unwrap().contains("SME-0004"));
+
+    let show = run(&desk, &["application", "show", "SME-0003"]);
+    let history: Vec<&str> = show.lines().skip_while(|l| *l != "history:").skip(1).collect();
+    assert_eq!(history.len(), 2, "{show}");
+    assert!(history[0].ends_with("staff phone: 010-5555-0003 -> 010-7777-0003 (staff via CLI, desk-kim)"), "{show}");
+    assert!(history[1].ends_with("staff attendees: 1 -> 2 (staff via CLI, desk-kim)"), "{show}");
+    let show = run(&desk, &["application", "show", "SME-0002"]);
+    assert!(show.starts_with("SME-0002 (cancelled"), "{show}");
+    assert!(show.contains("staff status: accepted -> cancelled (staff via CLI, desk-kim)"), "{show}");
+
+    // While the daemon runs: refused, and told what to do.
+    let (mut daemon, _log) = desk.spawn(&["run"], &[]);
+    let lock = desk.database().with_file_name("smebridge.sqlite.lock");
+    let started = std::time::Instant::now();
+    while std::fs::read_to_string(&lock).unwrap_or_default().trim() != daemon.id().to_string() {
+        assert!(started.elapsed() < std::time::Duration::from_secs(30), "the daemon must claim the database");
+        std::thread::sleep(std::time::Duration::from_millis(50));
+    }
+    let out = desk.smebridge(&["application", "edit", "SME-0001", "--phone", "010-0000-0000"]);
+    // SAFETY: kill(2) on the child we spawned.
+    unsafe { libc::kill(daemon.id() as i32, libc::SIGTERM) };
+    assert!(daemon.wait().unwrap().success());
+    assert!(!out.status.success());
+    let err = String::from_utf8_lossy(&out.stderr);
+    assert!(err.contains("staff commands need the database to themselves: stop the daemon"), "{err}");
 }
