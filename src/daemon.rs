@@ -122,6 +122,13 @@ impl Desk {
         staff::assign_event(&mut self.store, rules, reference, event, Timestamp::now())
     }
 
+    /// Run a staff correction with the desk's rules (configuration and reply templates); the
+    /// replies it queues wait for [`Desk::send_due`].
+    pub fn correct<T>(&mut self, f: impl FnOnce(&mut Store, Rules<'_>) -> Result<T>) -> Result<T> {
+        let rules = Rules { config: &self.config, replier: &self.replier };
+        f(&mut self.store, rules)
+    }
+
     /// Refuse a first start on a mailbox that holds more than `backlog_limit` messages while
     /// some event has no `opens` (see [`BacklogRefused`]), unless told to accept it.
     fn check_backlog(&self, listed: usize) -> Result<()> {

@@ -24,6 +24,7 @@
 
 mod applications;
 mod copy;
+mod corrections;
 mod history;
 mod journey;
 mod mailbox;

@@ -38,5 +38,6 @@ mod parse_cli;
 mod poison;
 mod purge;
 mod replies;
+mod staff;
 mod summary;
 mod tls;
