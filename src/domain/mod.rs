@@ -7,6 +7,7 @@ mod decision;
 mod email_address;
 mod event_id;
 mod intent;
+mod journey;
 mod limits;
 mod mailbox;
 mod matching;
@@ -18,6 +19,7 @@ mod reply_kind;
 mod retention;
 mod routing;
 mod schedule;
+mod status_request;
 
 pub use application::{ApplicantFields, Change, Status};
 pub use auth::{auth_verdict, RequireAuth};
@@ -25,6 +27,7 @@ pub use decision::{automatic_reason, decide, is_late, AutoSignals, Automatic, De
 pub use email_address::EmailAddress;
 pub use event_id::EventId;
 pub use intent::{looks_like_inquiry, prefers_english, wants_cancellation};
+pub use journey::{is_due, next_due, EventTimes, Scheduled};
 pub use limits::{rate_limit_wait, ReplyLimits, SentCounts};
 pub use mailbox::{classify_mailbox, MailboxChange};
 pub use matching::{match_key, same_applicant};
@@ -40,3 +43,4 @@ pub use retention::{
 };
 pub use routing::{route, skipped_before_opens, Addressed, EventRouting, Route, RouteReason};
 pub use schedule::{next_summary_time, summary_due, SummaryWindow};
+pub use status_request::is_status_request;

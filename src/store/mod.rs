@@ -20,13 +20,16 @@
 //! events for staff, when it was last read), `messages.rs` (recording a message before and after
 //! reading it), `applications.rs`, `outbox.rs` (replies waiting, claimed, sent),
 //! `summaries.rs` (what each daily summary covered), `history.rs` (what changed in an application
-//! after it was made, and why), `rereading.rs` (what `smebridge reparse` reads) and `purge.rs`
-//! (an event's personal data deleted, its counts kept, the file compacted). `copy.rs`
+//! after it was made, and why), `rereading.rs` (what `smebridge reparse` reads), `purge.rs`
+//! (an event's personal data deleted, its counts kept, the file compacted) and `journey.rs`
+//! (calendar files sent before, reminders and thank-yous due). `copy.rs`
 //! copies the file: backups, and the copy kept before an upgrade migrates the database.
 
 mod applications;
 mod copy;
+mod corrections;
 mod history;
+mod journey;
 mod mailbox;
 mod messages;
 mod outbox;
@@ -73,9 +76,10 @@ const MIGRATIONS: &[&str] = &[
     include_str!("../../migrations/0009_application_history.sql"),
     include_str!("../../migrations/0010_events.sql"),
     include_str!("../../migrations/0011_purge.sql"),
-    // Numbered 0008 (the number was set aside for it) but applied after 0010, which rebuilds
-    // `messages` with its `raw` column, and after 0011, which had landed first: the order here is
-    // the order applied, and a database already at 0011 takes this as its next step.
+    include_str!("../../migrations/0012_journey.sql"),
+    // Numbered 0008 (the number was set aside for it) but applied last: 0010 rebuilds `messages`
+    // with its `raw` column, and 0011 and 0012 landed first. The order here is the order applied,
+    // and a database already at 0012 takes this as its next step.
     include_str!("../../migrations/0008_raw_messages.sql"),
 ];
 

@@ -40,13 +40,27 @@ pub fn summary_if_due(store: &mut Store, config: &Config, now: Timestamp) -> Res
 
     let (input, covered) = gather(store, config, day, now, last.as_ref(), None)?;
     let rendered = render(&input)?;
-    let mails = compose(config, &rendered, &format!("{day}"), None)?;
+    let sheets = sign_in_sheets_due(config, &input, now)?;
+    let mails = compose(config, &rendered, &sheets, &format!("{day}"), None)?;
     if store.record_summary(day, now, covered, &mails)? {
         info!(%day, recipients = mails.len(), "daily summary queued for staff");
         Ok(Some(day))
     } else {
         Ok(None)
     }
+}
+
+/// The sign-in sheet of every event that begins before the next daily summary (this summary is
+/// the last one before it), as (file name, workbook).
+fn sign_in_sheets_due(config: &Config, input: &SummaryInput, now: Timestamp) -> Result<Vec<(String, Vec<u8>)>> {
+    let next = now + until_next(config, now);
+    let mut sheets = Vec::new();
+    for event in config.events.iter().filter(|e| now < e.starts_at && e.starts_at <= next) {
+        let apps: Vec<_> = input.applications.iter().filter(|a| a.event == event.id).cloned().collect();
+        let sheet = crate::export::sign_in_sheet(&event.name, &apps, &event.timezone)?;
+        sheets.push((crate::export::sign_in_filename(&event.id), sheet));
+    }
+    Ok(sheets)
 }
 
 /// How long until a summary could next become due.
@@ -76,7 +90,7 @@ pub fn render_for(
 
 /// Queue `summary` for every staff recipient now, outside the daily schedule.
 pub fn queue_by_hand(store: &mut Store, config: &Config, summary: &Summary, now: Timestamp) -> Result<usize> {
-    let mails = compose(config, summary, &summary.xlsx_filename, Some(now))?;
+    let mails = compose(config, summary, &[], &summary.xlsx_filename, Some(now))?;
     for mail in &mails {
         store.queue_mail(mail, now)?;
     }
@@ -368,8 +382,15 @@ fn excerpt(raw: &[u8]) -> String {
 }
 
 /// One mail per staff recipient:
-/// mixed [ related [ alternative [text, html], chart.png ], applications.xlsx, applications.csv ].
-fn compose(config: &Config, summary: &Summary, tag: &str, manual: Option<Timestamp>) -> Result<Vec<NewReply>> {
+/// mixed [ related [ alternative [text, html], chart.png ], applications.xlsx, applications.csv,
+/// sign-in sheets… ].
+fn compose(
+    config: &Config,
+    summary: &Summary,
+    sheets: &[(String, Vec<u8>)],
+    tag: &str,
+    manual: Option<Timestamp>,
+) -> Result<Vec<NewReply>> {
     let from = config.smtp.from.clone();
     let domain = from.email.domain().to_owned();
     let staff: Vec<Mailbox> = config.staff.recipients.iter().map(|r| Mailbox::new(None, r.to_lettre())).collect();
@@ -380,13 +401,16 @@ fn compose(config: &Config, summary: &Summary, tag: &str, manual: Option<Timesta
             .singlepart(
                 Attachment::new_inline(CHART_CID.to_owned()).body(summary.chart_png.clone(), "image/png".parse()?),
             );
-        let mixed = MultiPart::mixed()
+        let mut mixed = MultiPart::mixed()
             .multipart(related)
             .singlepart(Attachment::new(summary.xlsx_filename.clone()).body(summary.xlsx.clone(), XLSX_MIME.parse()?))
             .singlepart(
                 Attachment::new(summary.csv_filename.clone())
                     .body(summary.csv.clone(), "text/csv; charset=utf-8".parse()?),
             );
+        for (name, sheet) in sheets {
+            mixed = mixed.singlepart(Attachment::new(name.clone()).body(sheet.clone(), XLSX_MIME.parse()?));
+        }
         let unique = match manual {
             Some(at) => format!("{}.{}", tag, at.as_millisecond()),
             None => tag.to_owned(),
