@@ -219,7 +219,7 @@ enum Oauth2Action {
 /// freed buffer of one message beside the next (a peak of 98 MB where one message needs 70).
 fn return_large_allocations() {
     #[cfg(all(target_os = "linux", target_env = "gnu"))]
-    // SAFETY: mallopt(3) only sets an allocator parameter; nothing is allocated yet.
+    // SAFETY: mallopt(3) only sets a parameter of the allocator, which it may be given at any time.
     unsafe {
         libc::mallopt(libc::M_MMAP_THRESHOLD, 1 << 20);
     }
