@@ -77,10 +77,9 @@ const MIGRATIONS: &[&str] = &[
     include_str!("../../migrations/0010_events.sql"),
     include_str!("../../migrations/0011_purge.sql"),
     include_str!("../../migrations/0012_journey.sql"),
-    // Numbered 0008 (the number was set aside for it) but applied last: 0010 rebuilds `messages`
-    // with its `raw` column, and 0011 and 0012 landed first. The order here is the order applied,
-    // and a database already at 0012 takes this as its next step.
-    include_str!("../../migrations/0008_raw_messages.sql"),
+    // The order here is the order applied (a file's place in this list is its schema version);
+    // 0008 was set aside and never used.
+    include_str!("../../migrations/0013_raw_messages.sql"),
 ];
 
 pub struct Store {
