@@ -181,6 +181,15 @@ enum ApplicationAction {
         /// SME-0004.
         application: String,
     },
+    /// Mark what an application needed a person for as dealt with: its review notes are cleared
+    /// (recorded in its history with the note), so it no longer shows under "needs a person".
+    Resolve {
+        /// SME-0004.
+        application: String,
+        /// Why, or what was done (kept in the history).
+        #[arg(long)]
+        note: Option<String>,
+    },
     /// Give an unrouted message (MSG-0012) or an application that went to the wrong event
     /// (SME-0004) to an event: it is decided as an application for that event and answered as
     /// usual; the reply is sent now.
@@ -378,6 +387,19 @@ fn run(cli: Cli) -> Result<ExitCode> {
                 "{application} cancelled (was {old}); {promoted} moved up from the waiting list; replies sent {}, retrying {}, failed {}",
                 report.sent, report.retrying, report.failed
             );
+        }
+        Command::Application { action: ApplicationAction::Resolve { application, note } } => {
+            let config = Config::load(&cli.config)?;
+            let id = application_id(&application)?;
+            let mut desk = open_for_staff(config)?;
+            let actor = ops::actor();
+            let resolved = desk.correct(|store, _| {
+                smebridge::staff::resolve(store, id, note.as_deref(), &actor, smebridge::clock::now())
+            })?;
+            match resolved {
+                Some(_) => println!("{application}: resolved; it no longer needs a person"),
+                None => println!("{application}: nothing to resolve"),
+            }
         }
         Command::Application { action: ApplicationAction::AssignEvent { reference, event } } => {
             let config = Config::load(&cli.config)?;

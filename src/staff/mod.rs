@@ -1,6 +1,7 @@
 //! Staff corrections from the command line (`smebridge application …`), one file per command:
 //! `assign.rs` gives an unrouted message or a misrouted application to an event; `edit.rs`
-//! shows, corrects and cancels an application, each change in its history.
+//! shows, corrects and cancels an application, each change in its history; `resolve.rs` clears
+//! what an application needed a person for.
 //!
 //! Staff name what they correct as the summary and the replies show it: an application by its
 //! number (`SME-0004`), a recorded message that is no application by its reference (`MSG-0012`,
@@ -10,11 +11,13 @@
 
 mod assign;
 mod edit;
+mod resolve;
 
 use anyhow::{bail, Result};
 
 pub use assign::{assign_event, Assigned};
 pub use edit::{cancel, edit, show, Edit, STAFF_VIA_CLI};
+pub use resolve::resolve;
 
 /// What a staff command is about.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]

@@ -224,3 +224,38 @@ async fn staff_edit_and_cancel_by_number_are_recorded_in_the_history_and_the_wai
     let err = String::from_utf8_lossy(&out.stderr);
     assert!(err.contains("staff commands need the database to themselves: stop the daemon"), "{err}");
 }
+
+/// `resolve` clears what an application needed a person for: the summary lists it before and
+/// not after, and the application's history says who resolved it and why.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn staff_resolve_clears_the_needs_a_person_item_from_the_summary_with_a_history_row() {
+    let desk = Desk::start_with("2099-12-31T23:59:59+09:00", &[]);
+    // No organization: the application needs a person.
+    apply(&desk, "김민준", "kim@daon.example", "성명: 김민준\n연락처: 010-5555-0001\n", 1).await;
+    apply(&desk, "박지호", "park@garam.example", "성명: 박지호\n소속: 가람\n연락처: 010-5555-0003\n", 2).await;
+
+    let before = run(&desk, &["summary"]);
+    assert!(before.contains("SME-0001: missing: organization"), "{before}");
+    assert!(!before.contains("SME-0002:"), "{before}");
+
+    let out = desk.smebridge_with_env(
+        &["application", "resolve", "SME-0001", "--note", "called: a private person, no organization"],
+        &[("SUDO_USER", "desk-kim")],
+    );
+    assert!(out.status.success(), "{}", String::from_utf8_lossy(&out.stderr));
+    assert_eq!(String::from_utf8(out.stdout).unwrap(), "SME-0001: resolved; it no longer needs a person\n");
+
+    let after = run(&desk, &["summary"]);
+    assert!(!after.contains("SME-0001: missing"), "{after}");
+    let show = run(&desk, &["application", "show", "SME-0001"]);
+    assert!(!show.contains("needs a person"), "{show}");
+    assert!(
+        show.contains(
+            "staff review: missing: organization -> - (staff via CLI: called: a private person, no organization, desk-kim)"
+        ),
+        "{show}"
+    );
+    // Nothing left to resolve: said so, nothing written.
+    assert_eq!(run(&desk, &["application", "resolve", "SME-0001"]), "SME-0001: nothing to resolve\n");
+    assert_eq!(run(&desk, &["application", "show", "SME-0001"]), show);
+}
