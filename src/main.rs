@@ -160,10 +160,13 @@ enum ApplicationAction {
         application: String,
     },
     /// Correct an application's fields; each value that changes is recorded in its history
-    /// ("staff via CLI", with your login name). No mail is sent.
+    /// ("staff via CLI", with your login name). No mail is sent unless --notify.
     Edit {
         /// SME-0004.
         application: String,
+        /// Send the applicant the update confirmation (as for an update by mail), now.
+        #[arg(long)]
+        notify: bool,
         #[arg(long)]
         name: Option<String>,
         #[arg(long)]
@@ -180,6 +183,10 @@ enum ApplicationAction {
     Cancel {
         /// SME-0004.
         application: String,
+        /// Send the applicant the cancellation confirmation (as for a cancellation by mail, with
+        /// the calendar's cancellation), now.
+        #[arg(long)]
+        notify: bool,
     },
     /// Mark what an application needed a person for as dealt with: its review notes are cleared
     /// (recorded in its history with the note), so it no longer shows under "needs a person".
@@ -350,15 +357,23 @@ fn run(cli: Cli) -> Result<ExitCode> {
             print!("{}", smebridge::staff::show(&store, id, config.timezone())?);
         }
         Command::Application {
-            action: ApplicationAction::Edit { application, name, organization, position, phone, attendees },
+            action: ApplicationAction::Edit { application, notify, name, organization, position, phone, attendees },
         } => {
             let config = Config::load(&cli.config)?;
             let id = application_id(&application)?;
             let edit = smebridge::staff::Edit { name, organization, position, phone, attendees };
-            let mut desk = open_for_staff(config)?;
             let actor = ops::actor();
-            let changes =
-                desk.correct(|store, _| smebridge::staff::edit(store, id, &edit, &actor, smebridge::clock::now()))?;
+            let (changes, report) = runtime.block_on(async {
+                let mut desk = open_for_staff(config)?;
+                let changes = desk.correct(|store, rules| {
+                    smebridge::staff::edit(store, notify.then_some(rules), id, &edit, &actor, smebridge::clock::now())
+                })?;
+                let report = match notify && !changes.is_empty() {
+                    true => Some(desk.send_due(smebridge::outbox::Backoff::Ignore).await?),
+                    false => None,
+                };
+                anyhow::Ok((changes, report))
+            })?;
             if changes.is_empty() {
                 println!("{application}: nothing to change");
             }
@@ -370,15 +385,21 @@ fn run(cli: Cli) -> Result<ExitCode> {
                     c.new.as_deref().unwrap_or("-")
                 );
             }
+            if let Some(report) = report {
+                println!(
+                    "{application}: applicant notified; replies sent {}, retrying {}, failed {}",
+                    report.sent, report.retrying, report.failed
+                );
+            }
         }
-        Command::Application { action: ApplicationAction::Cancel { application } } => {
+        Command::Application { action: ApplicationAction::Cancel { application, notify } } => {
             let config = Config::load(&cli.config)?;
             let id = application_id(&application)?;
             let actor = ops::actor();
             let ((old, promoted), report) = runtime.block_on(async {
                 let mut desk = open_for_staff(config)?;
                 let done = desk.correct(|store, rules| {
-                    smebridge::staff::cancel(store, rules, id, &actor, smebridge::clock::now())
+                    smebridge::staff::cancel(store, rules, id, notify, &actor, smebridge::clock::now())
                 })?;
                 let report = desk.send_due(smebridge::outbox::Backoff::Ignore).await?;
                 anyhow::Ok((done, report))

@@ -1,7 +1,7 @@
 //! Staff corrections from the command line (`smebridge application …`), one file per command:
 //! `assign.rs` gives an unrouted message or a misrouted application to an event; `edit.rs`
 //! shows, corrects and cancels an application, each change in its history; `resolve.rs` clears
-//! what an application needed a person for.
+//! what an application needed a person for; `notice.rs` tells the applicant (`--notify`).
 //!
 //! Staff name what they correct as the summary and the replies show it: an application by its
 //! number (`SME-0004`), a recorded message that is no application by its reference (`MSG-0012`,
@@ -11,6 +11,7 @@
 
 mod assign;
 mod edit;
+mod notice;
 mod resolve;
 
 use anyhow::{bail, Result};

@@ -1,11 +1,12 @@
 //! Staff corrections (`smebridge application edit|cancel|show`): a status set by hand with its
-//! history row, in one transaction; an application's history for `show`.
+//! history row, in one transaction; an application's history for `show`; a notice to the
+//! applicant (`--notify`) queued in the outbox.
 
 use anyhow::Result;
 use jiff::Timestamp;
 use rusqlite::params;
 
-use super::{Cached, ChangedBy, Field, HistoryEntry, Store};
+use super::{Cached, ChangedBy, Field, HistoryEntry, NewReply, Store};
 use crate::domain::Status;
 
 impl Store {
@@ -39,6 +40,15 @@ impl Store {
         )?;
         tx.commit()?;
         Ok(Some(app.status))
+    }
+
+    /// Queue `reply`, a notice about application `id` that answers no message (a staff command's
+    /// `--notify`), linked to the application like its other replies.
+    pub fn queue_notice(&mut self, id: i64, reply: &NewReply, now: Timestamp) -> Result<i64> {
+        let tx = self.write()?;
+        let row = super::outbox::insert_reply(&tx, reply, None, Some(id), now.as_second())?;
+        tx.commit()?;
+        Ok(row)
     }
 
     /// Every history row of application `id`, oldest first.

@@ -259,3 +259,56 @@ async fn staff_resolve_clears_the_needs_a_person_item_from_the_summary_with_a_hi
     assert_eq!(run(&desk, &["application", "resolve", "SME-0001"]), "SME-0001: nothing to resolve\n");
     assert_eq!(run(&desk, &["application", "show", "SME-0001"]), show);
 }
+
+/// The `text/calendar` parts of a mail, as text.
+fn calendars(raw: &[u8]) -> Vec<String> {
+    use mail_parser::MimeHeaders;
+    crate::helpers::parsed(raw)
+        .attachments()
+        .filter(|part| part.content_type().is_some_and(|ct| ct.ctype() == "text" && ct.subtype() == Some("calendar")))
+        .map(|part| String::from_utf8(part.contents().to_vec()).expect("UTF-8 calendar"))
+        .collect()
+}
+
+/// `edit --notify` and `cancel --notify`: the applicant gets, in their real mailbox, the same
+/// update and cancellation confirmations as for doing it by mail; the cancellation withdraws the
+/// calendar entry the acknowledgement published (METHOD:CANCEL, the same UID).
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn staff_edit_and_cancel_with_notify_send_the_applicant_the_mail_confirmations() {
+    const KIM: &str = "kim@daon.example";
+    let desk = Desk::start_with("2099-12-31T23:59:59+09:00", &[]);
+    apply(&desk, "김민준", KIM, "성명: 김민준\n소속: 다온소재\n연락처: 010-5555-0001\n", 1).await;
+    let ack = desk.wait_for_mail(KIM, 1).await.remove(0).raw;
+    let published = calendars(&ack);
+    assert_eq!(published.len(), 1, "the acknowledgement publishes the entry");
+    assert!(published[0].contains("METHOD:PUBLISH") && published[0].contains("UID:SME-0001.main@"), "{}", published[0]);
+
+    let out = desk.smebridge_with_env(
+        &["application", "edit", "SME-0001", "--phone", "010-7777-0001", "--notify"],
+        &[("SUDO_USER", "desk-kim")],
+    );
+    assert!(out.status.success(), "{}", String::from_utf8_lossy(&out.stderr));
+    let printed = String::from_utf8(out.stdout).unwrap();
+    assert!(printed.contains("SME-0001: applicant notified; replies sent 1, retrying 0, failed 0"), "{printed}");
+    let mails = desk.wait_for_mail(KIM, 2).await;
+    let update = mails.into_iter().find(|m| m.raw != ack).unwrap().raw;
+    let body = crate::helpers::parsed(&update).body_text(0).unwrap().into_owned();
+    assert!(body.contains("010-7777-0001") && body.contains("SME-0001"), "{body}");
+    assert!(calendars(&update).is_empty(), "an update carries no calendar file");
+
+    let out = desk.smebridge_with_env(&["application", "cancel", "SME-0001", "--notify"], &[("SUDO_USER", "desk-kim")]);
+    assert!(out.status.success(), "{}", String::from_utf8_lossy(&out.stderr));
+    let printed = String::from_utf8(out.stdout).unwrap();
+    assert!(printed.contains("replies sent 1,"), "{printed}");
+    let mails = desk.wait_for_mail(KIM, 3).await;
+    let cancelled = mails.into_iter().find(|m| m.raw != ack && m.raw != update).unwrap().raw;
+    let body = crate::helpers::parsed(&cancelled).body_text(0).unwrap().into_owned();
+    assert!(body.contains("취소했습니다"), "{body}");
+    let withdrawn = calendars(&cancelled);
+    assert_eq!(withdrawn.len(), 1, "the cancellation carries a calendar file");
+    assert!(withdrawn[0].contains("METHOD:CANCEL") && withdrawn[0].contains("UID:SME-0001.main@"), "{}", withdrawn[0]);
+
+    let show = run(&desk, &["application", "show", "SME-0001"]);
+    assert!(show.contains("staff phone: 010-5555-0001 -> 010-7777-0001 (staff via CLI, desk-kim)"), "{show}");
+    assert!(show.contains("staff status: accepted -> cancelled (staff via CLI, desk-kim)"), "{show}");
+}
