@@ -188,6 +188,28 @@ enum ApplicationAction {
         #[arg(long)]
         notify: bool,
     },
+    /// Register someone by phone or in person (no mail): judged by the event's seats as a mail
+    /// would be (accepted, or on the waiting list), recorded in its history ("staff via CLI").
+    Add {
+        /// The event's id, e.g. ws-2211.
+        #[arg(long)]
+        event: String,
+        #[arg(long)]
+        name: String,
+        #[arg(long)]
+        organization: String,
+        #[arg(long)]
+        email: String,
+        #[arg(long)]
+        phone: Option<String>,
+        #[arg(long)]
+        position: Option<String>,
+        #[arg(long)]
+        attendees: Option<u32>,
+        /// Send the applicant the acknowledgement (or the waiting-list reply), now.
+        #[arg(long)]
+        notify: bool,
+    },
     /// Mark what an application needed a person for as dealt with: its review notes are cleared
     /// (recorded in its history with the note), so it no longer shows under "needs a person".
     Resolve {
@@ -408,6 +430,47 @@ fn run(cli: Cli) -> Result<ExitCode> {
                 "{application} cancelled (was {old}); {promoted} moved up from the waiting list; replies sent {}, retrying {}, failed {}",
                 report.sent, report.retrying, report.failed
             );
+        }
+        Command::Application {
+            action: ApplicationAction::Add { event, name, organization, email, phone, position, attendees, notify },
+        } => {
+            let config = Config::load(&cli.config)?;
+            let event = event_of(&config, Some(&event))?.context("an event id is needed")?;
+            let clean = |v: String| Some(v.trim().to_owned()).filter(|v| !v.is_empty());
+            let registration = smebridge::staff::Registration {
+                event,
+                email,
+                fields: smebridge::domain::ApplicantFields {
+                    name: clean(name),
+                    organization: clean(organization),
+                    position: position.and_then(clean),
+                    phone: phone.and_then(clean),
+                    attendees,
+                },
+            };
+            let actor = ops::actor();
+            let (added, report) = runtime.block_on(async {
+                let mut desk = open_for_staff(config)?;
+                let added = desk.correct(|store, rules| {
+                    smebridge::staff::add(store, rules, &registration, notify, &actor, smebridge::clock::now())
+                })?;
+                let report = match added.reply {
+                    Some(_) => Some(desk.send_due(smebridge::outbox::Backoff::Ignore).await?),
+                    None => None,
+                };
+                anyhow::Ok((added, report))
+            })?;
+            let number = smebridge::reply::application_number(added.id);
+            match report {
+                Some(report) => println!(
+                    "{number} added to {} ({}); replies sent {}, retrying {}, failed {}",
+                    registration.event, added.status, report.sent, report.retrying, report.failed
+                ),
+                None => println!(
+                    "{number} added to {} ({}); the applicant was not mailed",
+                    registration.event, added.status
+                ),
+            }
         }
         Command::Application { action: ApplicationAction::Resolve { application, note } } => {
             let config = Config::load(&cli.config)?;

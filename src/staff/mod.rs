@@ -1,5 +1,5 @@
 //! Staff corrections from the command line (`smebridge application …`), one file per command:
-//! `assign.rs` gives an unrouted message or a misrouted application to an event; `edit.rs`
+//! `add.rs` registers someone by phone or in person; `assign.rs` gives an unrouted message or a misrouted application to an event; `edit.rs`
 //! shows, corrects and cancels an application, each change in its history; `resolve.rs` clears
 //! what an application needed a person for; `notice.rs` tells the applicant (`--notify`).
 //!
@@ -9,6 +9,7 @@
 //! the database like `once` does (one writer: stop a running daemon first), and sends the replies
 //! it queued before it returns.
 
+mod add;
 mod assign;
 mod edit;
 mod notice;
@@ -16,6 +17,7 @@ mod resolve;
 
 use anyhow::{bail, Result};
 
+pub use add::{add, Added, Registration};
 pub use assign::{assign_event, Assigned};
 pub use edit::{cancel, edit, show, Edit, STAFF_VIA_CLI};
 pub use resolve::resolve;

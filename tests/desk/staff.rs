@@ -312,3 +312,71 @@ async fn staff_edit_and_cancel_with_notify_send_the_applicant_the_mail_confirmat
     assert!(show.contains("staff phone: 010-5555-0001 -> 010-7777-0001 (staff via CLI, desk-kim)"), "{show}");
     assert!(show.contains("staff status: accepted -> cancelled (staff via CLI, desk-kim)"), "{show}");
 }
+
+/// `add`: registrations by phone or in person. Seats count as for mail (the second does not fit
+/// and waits), the history says "staff via CLI" and who, `--notify` sends the acknowledgement to
+/// the applicant's real mailbox, and the same address cannot be added twice.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn staff_add_registers_by_phone_with_seats_history_and_the_acknowledgement_on_notify() {
+    const PARK: &str = "park@garam.example";
+    let desk = Desk::start_with("2099-12-31T23:59:59+09:00", &[("event", "capacity = 3")]);
+    apply(&desk, "김민준", "kim@daon.example", "성명: 김민준\n소속: 다온소재\n연락처: 010-5555-0001\n", 1).await;
+
+    let add = |args: &[&str]| {
+        let mut all = vec!["application", "add", "--event", "main"];
+        all.extend_from_slice(args);
+        desk.smebridge_with_env(&all, &[("SUDO_USER", "desk-kim")])
+    };
+    let out = add(&[
+        "--name",
+        "박지호",
+        "--organization",
+        "가람",
+        "--email",
+        PARK,
+        "--phone",
+        "010-5555-0003",
+        "--attendees",
+        "2",
+        "--notify",
+    ]);
+    assert!(out.status.success(), "{}", String::from_utf8_lossy(&out.stderr));
+    assert_eq!(
+        String::from_utf8(out.stdout).unwrap(),
+        "SME-0002 added to main (accepted); replies sent 1, retrying 0, failed 0\n"
+    );
+    let ack = desk.wait_for_mail(PARK, 1).await.remove(0).raw;
+    let body = crate::helpers::parsed(&ack).body_text(0).unwrap().into_owned();
+    assert!(body.contains("SME-0002") && body.contains("박지호"), "{body}");
+    let published = calendars(&ack);
+    assert_eq!(published.len(), 1, "an accepted registration's acknowledgement carries the calendar");
+    assert!(published[0].contains("UID:SME-0002.main@"), "{}", published[0]);
+
+    // No seat left for two more: the waiting list, as for mail; nobody mailed without --notify.
+    let out = add(&["--name", "정하늘", "--organization", "누리", "--email", "jung@nuri.example", "--attendees", "2"]);
+    assert!(out.status.success(), "{}", String::from_utf8_lossy(&out.stderr));
+    assert_eq!(
+        String::from_utf8(out.stdout).unwrap(),
+        "SME-0003 added to main (waitlisted); the applicant was not mailed\n"
+    );
+    let out = add(&["--name", "박지호", "--organization", "가람", "--email", PARK]);
+    assert!(!out.status.success());
+    assert!(String::from_utf8_lossy(&out.stderr).contains("already applied to main as SME-0002"));
+
+    let rows = desk.export();
+    let row = rows.iter().find(|r| r["application_no"] == "SME-0002").unwrap();
+    assert_eq!(
+        (row["name"].as_str(), row["organization"].as_str(), row["phone"].as_str(), row["status"].as_str()),
+        ("박지호", "가람", "010-5555-0003", "accepted")
+    );
+    let row = rows.iter().find(|r| r["application_no"] == "SME-0003").unwrap();
+    assert_eq!(row["status"], "waitlisted");
+    let show = run(&desk, &["application", "show", "SME-0002"]);
+    assert!(show.contains("staff status: - -> accepted (staff via CLI, desk-kim)"), "{show}");
+    // The next pass of the desk leaves them as they are, and so does reading the record kept in
+    // place of the mail again.
+    desk.once();
+    assert_eq!(desk.export().len(), 3);
+    let reparse = run(&desk, &["reparse"]);
+    assert!(!reparse.contains("SME-0002") && !reparse.contains("SME-0003"), "{reparse}");
+}
