@@ -210,6 +210,12 @@ enum ApplicationAction {
         #[arg(long)]
         notify: bool,
     },
+    /// Send the applicant their last acknowledgement again (written from the application as it
+    /// stands; the rate limits apply), now.
+    Resend {
+        /// SME-0004.
+        application: String,
+    },
     /// Mark what an application needed a person for as dealt with: its review notes are cleared
     /// (recorded in its history with the note), so it no longer shows under "needs a person".
     Resolve {
@@ -471,6 +477,21 @@ fn run(cli: Cli) -> Result<ExitCode> {
                     registration.event, added.status
                 ),
             }
+        }
+        Command::Application { action: ApplicationAction::Resend { application } } => {
+            let config = Config::load(&cli.config)?;
+            let id = application_id(&application)?;
+            let (kind, report) = runtime.block_on(async {
+                let mut desk = open_for_staff(config)?;
+                let kind =
+                    desk.correct(|store, rules| smebridge::staff::resend(store, rules, id, smebridge::clock::now()))?;
+                let report = desk.send_due(smebridge::outbox::Backoff::Ignore).await?;
+                anyhow::Ok((kind, report))
+            })?;
+            println!(
+                "{application}: {kind} queued again; replies sent {}, retrying {}, failed {}, held by the rate limits {}",
+                report.sent, report.retrying, report.failed, report.held
+            );
         }
         Command::Application { action: ApplicationAction::Resolve { application, note } } => {
             let config = Config::load(&cli.config)?;

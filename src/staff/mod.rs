@@ -1,7 +1,8 @@
 //! Staff corrections from the command line (`smebridge application …`), one file per command:
 //! `add.rs` registers someone by phone or in person; `assign.rs` gives an unrouted message or a misrouted application to an event; `edit.rs`
 //! shows, corrects and cancels an application, each change in its history; `resolve.rs` clears
-//! what an application needed a person for; `notice.rs` tells the applicant (`--notify`).
+//! what an application needed a person for; `notice.rs` tells the applicant (`--notify`); `resend.rs` sends the
+//! acknowledgement again.
 //!
 //! Staff name what they correct as the summary and the replies show it: an application by its
 //! number (`SME-0004`), a recorded message that is no application by its reference (`MSG-0012`,
@@ -13,6 +14,7 @@ mod add;
 mod assign;
 mod edit;
 mod notice;
+mod resend;
 mod resolve;
 
 use anyhow::{bail, Result};
@@ -20,6 +22,7 @@ use anyhow::{bail, Result};
 pub use add::{add, Added, Registration};
 pub use assign::{assign_event, Assigned};
 pub use edit::{cancel, edit, show, Edit, STAFF_VIA_CLI};
+pub use resend::resend;
 pub use resolve::resolve;
 
 /// What a staff command is about.

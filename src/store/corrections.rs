@@ -4,10 +4,10 @@
 
 use anyhow::{Context, Result};
 use jiff::Timestamp;
-use rusqlite::params;
+use rusqlite::{params, OptionalExtension};
 
 use super::{ApplicationWrite, Cached, ChangedBy, Details, Field, HistoryEntry, NewReply, Store};
-use crate::domain::{ApplicantFields, EmailAddress, EventId, Outcome, RouteReason, Status};
+use crate::domain::{ApplicantFields, EmailAddress, EventId, Outcome, ReplyKind, RouteReason, Status};
 
 /// A registration staff took by phone or in person, as [`Store::register_by_staff`] records it:
 /// `raw` is the record kept in place of the mail there was none of.
@@ -126,6 +126,17 @@ impl Store {
         }
         tx.commit()?;
         Ok(id)
+    }
+
+    /// Of the replies queued for application `id`, the kind of the last one among `kinds`.
+    pub fn last_reply_of(&self, id: i64, kinds: &[ReplyKind]) -> Result<Option<ReplyKind>> {
+        let placeholders = vec!["?"; kinds.len()].join(",");
+        let mut stmt = self.conn.prepare(&format!(
+            "SELECT kind FROM outbox WHERE application = {id} AND kind IN ({placeholders}) ORDER BY id DESC LIMIT 1"
+        ))?;
+        let kind: Option<String> =
+            stmt.query_row(rusqlite::params_from_iter(kinds.iter().map(|k| k.as_str())), |r| r.get(0)).optional()?;
+        Ok(kind.as_deref().and_then(ReplyKind::parse))
     }
 
     /// Every history row of application `id`, oldest first.

@@ -380,3 +380,29 @@ async fn staff_add_registers_by_phone_with_seats_history_and_the_acknowledgement
     let reparse = run(&desk, &["reparse"]);
     assert!(!reparse.contains("SME-0002") && !reparse.contains("SME-0003"), "{reparse}");
 }
+
+/// `resend`: a fresh acknowledgement of the same kind reaches the applicant's real mailbox (with
+/// the application's calendar entry again); the rate limits still apply: past
+/// `max_per_sender_per_day` it is held back, not sent.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn staff_resend_queues_the_acknowledgement_again_within_the_rate_limits() {
+    const KIM: &str = "kim@daon.example";
+    let desk = Desk::start_with("2099-12-31T23:59:59+09:00", &[("replies", "max_per_sender_per_day = 2")]);
+    apply(&desk, "김민준", KIM, "성명: 김민준\n소속: 다온소재\n연락처: 010-5555-0001\n", 1).await;
+    let ack = desk.wait_for_mail(KIM, 1).await.remove(0).raw;
+
+    let out = run(&desk, &["application", "resend", "SME-0001"]);
+    assert_eq!(out, "SME-0001: ack queued again; replies sent 1, retrying 0, failed 0, held by the rate limits 0\n");
+    let again = desk.wait_for_mail(KIM, 2).await.into_iter().find(|m| m.raw != ack).unwrap().raw;
+    let (first, second) = (crate::helpers::parsed(&ack), crate::helpers::parsed(&again));
+    assert_eq!(second.subject(), first.subject(), "the same acknowledgement");
+    assert_ne!(second.message_id(), first.message_id(), "a fresh mail");
+    assert!(second.body_text(0).unwrap().contains("SME-0001"));
+    let entry = calendars(&again);
+    assert_eq!(entry.len(), 1);
+    assert!(entry[0].contains("METHOD:PUBLISH") && entry[0].contains("UID:SME-0001.main@"), "{}", entry[0]);
+
+    // A third mail to the same address today is over the limit: held back.
+    let out = run(&desk, &["application", "resend", "SME-0001"]);
+    assert_eq!(out, "SME-0001: ack queued again; replies sent 0, retrying 0, failed 0, held by the rate limits 1\n");
+}
