@@ -90,8 +90,9 @@ enum Command {
         event: Option<String>,
     },
     /// Staff corrections: an application by its number (SME-0004), a recorded message by its
-    /// reference (MSG-0012, as the summary shows unrouted mail). Needs the database to itself:
-    /// stop a running daemon first.
+    /// reference (MSG-0012, as the summary shows unrouted mail). While the daemon runs, the
+    /// corrections are written beside it and it sends their replies on its next pass;
+    /// assign-event needs the database to itself (stop the daemon first).
     Application {
         #[command(subcommand)]
         action: ApplicationAction,
@@ -397,7 +398,7 @@ fn run(cli: Cli) -> Result<ExitCode> {
                     smebridge::staff::edit(store, notify.then_some(rules), id, &edit, &actor, smebridge::clock::now())
                 })?;
                 let report = match notify && !changes.is_empty() {
-                    true => Some(desk.send_due(smebridge::outbox::Backoff::Ignore).await?),
+                    true => Some(send_for_staff(&mut desk).await?),
                     false => None,
                 };
                 anyhow::Ok((changes, report))
@@ -414,10 +415,7 @@ fn run(cli: Cli) -> Result<ExitCode> {
                 );
             }
             if let Some(report) = report {
-                println!(
-                    "{application}: applicant notified; replies sent {}, retrying {}, failed {}",
-                    report.sent, report.retrying, report.failed
-                );
+                println!("{application}: applicant notified; {report}");
             }
         }
         Command::Application { action: ApplicationAction::Cancel { application, notify } } => {
@@ -429,13 +427,10 @@ fn run(cli: Cli) -> Result<ExitCode> {
                 let done = desk.correct(|store, rules| {
                     smebridge::staff::cancel(store, rules, id, notify, &actor, smebridge::clock::now())
                 })?;
-                let report = desk.send_due(smebridge::outbox::Backoff::Ignore).await?;
+                let report = send_for_staff(&mut desk).await?;
                 anyhow::Ok((done, report))
             })?;
-            println!(
-                "{application} cancelled (was {old}); {promoted} moved up from the waiting list; replies sent {}, retrying {}, failed {}",
-                report.sent, report.retrying, report.failed
-            );
+            println!("{application} cancelled (was {old}); {promoted} moved up from the waiting list; {report}");
         }
         Command::Application {
             action: ApplicationAction::Add { event, name, organization, email, phone, position, attendees, notify },
@@ -461,17 +456,14 @@ fn run(cli: Cli) -> Result<ExitCode> {
                     smebridge::staff::add(store, rules, &registration, notify, &actor, smebridge::clock::now())
                 })?;
                 let report = match added.reply {
-                    Some(_) => Some(desk.send_due(smebridge::outbox::Backoff::Ignore).await?),
+                    Some(_) => Some(send_for_staff(&mut desk).await?),
                     None => None,
                 };
                 anyhow::Ok((added, report))
             })?;
             let number = smebridge::reply::application_number(added.id);
             match report {
-                Some(report) => println!(
-                    "{number} added to {} ({}); replies sent {}, retrying {}, failed {}",
-                    registration.event, added.status, report.sent, report.retrying, report.failed
-                ),
+                Some(report) => println!("{number} added to {} ({}); {report}", registration.event, added.status),
                 None => println!(
                     "{number} added to {} ({}); the applicant was not mailed",
                     registration.event, added.status
@@ -485,13 +477,10 @@ fn run(cli: Cli) -> Result<ExitCode> {
                 let mut desk = open_for_staff(config)?;
                 let kind =
                     desk.correct(|store, rules| smebridge::staff::resend(store, rules, id, smebridge::clock::now()))?;
-                let report = desk.send_due(smebridge::outbox::Backoff::Ignore).await?;
+                let report = send_for_staff(&mut desk).await?;
                 anyhow::Ok((kind, report))
             })?;
-            println!(
-                "{application}: {kind} queued again; replies sent {}, retrying {}, failed {}, held by the rate limits {}",
-                report.sent, report.retrying, report.failed, report.held
-            );
+            println!("{application}: {kind} queued again; {report}");
         }
         Command::Application { action: ApplicationAction::Resolve { application, note } } => {
             let config = Config::load(&cli.config)?;
@@ -633,14 +622,23 @@ fn application_id(text: &str) -> Result<i64> {
 }
 
 /// The desk for a staff command that writes: refused while the daemon runs, saying what to do.
+/// The desk for a staff correction: with the database to itself, or beside the running daemon
+/// (then the replies it queues are sent by the daemon's next pass).
 fn open_for_staff(config: Config) -> Result<daemon::Desk> {
-    daemon::Desk::open(config).map_err(|e| match e.downcast_ref::<smebridge::instance::Busy>() {
-        Some(_) => e.context(
-            "staff commands need the database to themselves: stop the daemon (systemctl stop smebridge), \
-             run the command, start it again",
-        ),
-        None => e,
-    })
+    daemon::Desk::open_for_staff(config)
+}
+
+/// Send the replies a staff correction queued, now; beside the running daemon, leave them to
+/// its next pass. What happened, for the command's output.
+async fn send_for_staff(desk: &mut daemon::Desk) -> Result<String> {
+    if desk.beside_daemon() {
+        return Ok("replies queued for the running smebridge to send on its next pass".to_owned());
+    }
+    let report = desk.send_due(smebridge::outbox::Backoff::Ignore).await?;
+    Ok(format!(
+        "replies sent {}, retrying {}, failed {}, held by the rate limits {}",
+        report.sent, report.retrying, report.failed, report.held
+    ))
 }
 
 /// The configured events' ids, for a message: `ws-2211, sem-2212`.

@@ -6,9 +6,11 @@
 //!
 //! Staff name what they correct as the summary and the replies show it: an application by its
 //! number (`SME-0004`), a recorded message that is no application by its reference (`MSG-0012`,
-//! shown with unrouted mail in the summary). Each command writes through the desk, so it claims
-//! the database like `once` does (one writer: stop a running daemon first), and sends the replies
-//! it queued before it returns.
+//! shown with unrouted mail in the summary). Each command writes through the desk in one
+//! transaction (`Desk::correct`): with the database to itself it claims it like `once` does and
+//! sends the replies it queued before it returns; beside a running daemon (which holds the
+//! claim) it only writes, and the daemon sends the queued replies on its next pass.
+//! `assign-event` reads attached forms in child processes and needs the claim.
 
 mod add;
 mod assign;

@@ -113,6 +113,10 @@ impl Store {
         let id = super::applications::write_application(&tx, &write, message, at, &details)?
             .context("the application was not written")?;
         tx.exec(
+            "UPDATE applications SET match_key = ?2 WHERE id = ?1",
+            params![id, crate::domain::match_key(record.fields)],
+        )?;
+        tx.exec(
             "INSERT OR IGNORE INTO application_messages (application, message) VALUES (?1, ?2)",
             params![id, message],
         )?;

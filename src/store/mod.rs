@@ -164,6 +164,29 @@ impl Store {
         Ok(store)
     }
 
+    /// Open the database for a staff correction while the daemon holds the claim (see
+    /// [`crate::instance`]): no claim is taken, so only what is written in one transaction at a
+    /// time (WAL, with the busy timeout) is safe; the schema must be up to date already (the
+    /// daemon brought it there). The caller must neither read the mailbox nor send mail.
+    pub fn open_beside_daemon(path: &Path) -> Result<Store> {
+        let (conn, version) = read_only(path)?;
+        drop(conn);
+        if version != MIGRATIONS.len() {
+            anyhow::bail!(
+                "the database {} is at schema version {version} and this smebridge needs version {}: stop the \
+                 running smebridge and run the command again",
+                path.display(),
+                MIGRATIONS.len()
+            );
+        }
+        let conn = Connection::open(path).with_context(|| format!("cannot open the database {}", path.display()))?;
+        conn.busy_timeout(Duration::from_secs(10))?;
+        conn.pragma_update(None, "synchronous", "FULL")?;
+        conn.pragma_update(None, "foreign_keys", "ON")?;
+        conn.set_prepared_statement_cache_capacity(64);
+        Ok(Store { conn, _instance: None })
+    }
+
     /// Open the database for reading only (`export`, `stats`, `summary`): nothing is written, no
     /// claim is taken, so it works while the daemon runs. A database whose schema is older than
     /// this smebridge is brought up to date first, which needs the claim: when another smebridge

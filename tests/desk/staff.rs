@@ -208,20 +208,47 @@ async fn staff_edit_and_cancel_by_number_are_recorded_in_the_history_and_the_wai
     assert!(show.starts_with("SME-0002 (cancelled"), "{show}");
     assert!(show.contains("staff status: accepted -> cancelled (staff via CLI, desk-kim)"), "{show}");
 
-    // While the daemon runs: refused, and told what to do.
-    let (mut daemon, _log) = desk.spawn(&["run"], &[]);
+    // While the daemon runs: a correction is written beside it, and the daemon sends the notice
+    // on its next pass (here woken by new mail); assign-event still needs the database to itself.
+    let (mut daemon, log) = desk.spawn(&["run"], &[]);
     let lock = desk.database().with_file_name("smebridge.sqlite.lock");
     let started = std::time::Instant::now();
     while std::fs::read_to_string(&lock).unwrap_or_default().trim() != daemon.id().to_string() {
         assert!(started.elapsed() < std::time::Duration::from_secs(30), "the daemon must claim the database");
         std::thread::sleep(std::time::Duration::from_millis(50));
     }
-    let out = desk.smebridge(&["application", "edit", "SME-0001", "--phone", "010-0000-0000"]);
+    let edited = desk.smebridge_with_env(
+        &["application", "edit", "SME-0001", "--phone", "010-0000-0001", "--notify"],
+        &[("SUDO_USER", "desk-kim")],
+    );
+    let refused = desk.smebridge(&["application", "assign-event", "SME-0001", "main"]);
+    let wake = application(
+        "한솔",
+        "han@sol.example",
+        "참가 신청",
+        "성명: 한솔\n소속: 솔\n연락처: 010-5555-0009\n",
+        "staff9@x.example",
+    );
+    desk.send_to_center("han@sol.example", &wake).await;
+    let notified = desk.stack.wait_for_delivery("kim@daon.example", 2, std::time::Duration::from_secs(60));
     // SAFETY: kill(2) on the child we spawned.
     unsafe { libc::kill(daemon.id() as i32, libc::SIGTERM) };
-    assert!(daemon.wait().unwrap().success());
-    assert!(!out.status.success());
-    let err = String::from_utf8_lossy(&out.stderr);
+    assert!(daemon.wait().unwrap().success(), "{}", std::fs::read_to_string(&log).unwrap_or_default());
+    assert!(edited.status.success(), "{}", String::from_utf8_lossy(&edited.stderr));
+    let printed = String::from_utf8(edited.stdout).unwrap();
+    assert!(printed.contains("replies queued for the running smebridge to send on its next pass"), "{printed}");
+    notified.unwrap_or_else(|e| {
+        panic!("the daemon sends the notice: {e:#}\n{}", std::fs::read_to_string(&log).unwrap_or_default())
+    });
+    let mails = desk.wait_for_mail("kim@daon.example", 2).await;
+    assert!(
+        mails.iter().any(|m| crate::helpers::parsed(&m.raw).body_text(0).unwrap().contains("010-0000-0001")),
+        "the update confirmation"
+    );
+    let show = run(&desk, &["application", "show", "SME-0001"]);
+    assert!(show.contains("staff phone: 010-5555-0001 -> 010-0000-0001 (staff via CLI, desk-kim)"), "{show}");
+    assert!(!refused.status.success());
+    let err = String::from_utf8_lossy(&refused.stderr);
     assert!(err.contains("staff commands need the database to themselves: stop the daemon"), "{err}");
 }
 
@@ -343,7 +370,7 @@ async fn staff_add_registers_by_phone_with_seats_history_and_the_acknowledgement
     assert!(out.status.success(), "{}", String::from_utf8_lossy(&out.stderr));
     assert_eq!(
         String::from_utf8(out.stdout).unwrap(),
-        "SME-0002 added to main (accepted); replies sent 1, retrying 0, failed 0\n"
+        "SME-0002 added to main (accepted); replies sent 1, retrying 0, failed 0, held by the rate limits 0\n"
     );
     let ack = desk.wait_for_mail(PARK, 1).await.remove(0).raw;
     let body = crate::helpers::parsed(&ack).body_text(0).unwrap().into_owned();
