@@ -51,6 +51,9 @@ pub struct Desk {
     sender: Sender<Smtp>,
     /// Answer whatever a first start finds in the mailbox (`--accept-backlog`).
     accept_backlog: bool,
+    /// Opened beside a running daemon that holds the claim ([`Desk::open_for_staff`]): it may
+    /// write corrections, one transaction each, but never read the mailbox or send mail.
+    beside_daemon: bool,
 }
 
 /// How `once` and `run` start.
@@ -112,7 +115,31 @@ impl Desk {
         let store = Store::open(Instance::claim(&config.database.path)?)?;
         let bcc = config.smtp.bcc_self.then(|| config.own_address());
         let sender = Sender::new(smtp, config.replies.limits, bcc, Timestamp::now);
-        Ok(Desk { config, store, replier, sender, accept_backlog: false })
+        Ok(Desk { config, store, replier, sender, accept_backlog: false, beside_daemon: false })
+    }
+
+    /// [`Desk::open`] for a staff correction: when another smebridge (the daemon) holds the
+    /// claim, the database is opened beside it instead ([`Store::open_beside_daemon`]); then
+    /// [`Desk::beside_daemon`] is true, each correction is one transaction, and the replies it
+    /// queues wait in the outbox for the daemon's next pass ([`Desk::send_due`] refuses).
+    pub fn open_for_staff(config: Config) -> Result<Desk> {
+        match Desk::open(config.clone()) {
+            Ok(desk) => Ok(desk),
+            Err(e) if e.downcast_ref::<crate::instance::Busy>().is_some() => {
+                let replier = Replier::new(&config)?;
+                let smtp = Arc::new(Smtp::new(&config.smtp)?);
+                let store = Store::open_beside_daemon(&config.database.path)?;
+                let bcc = config.smtp.bcc_self.then(|| config.own_address());
+                let sender = Sender::new(smtp, config.replies.limits, bcc, Timestamp::now);
+                Ok(Desk { config, store, replier, sender, accept_backlog: false, beside_daemon: true })
+            }
+            Err(e) => Err(e),
+        }
+    }
+
+    /// Opened beside the running daemon ([`Desk::open_for_staff`]): nothing may be sent from here.
+    pub fn beside_daemon(&self) -> bool {
+        self.beside_daemon
     }
 
     /// Staff give a message or an application to an event (`smebridge application
@@ -128,9 +155,11 @@ impl Desk {
 
     /// Run a staff correction with the desk's rules (configuration and reply templates); the
     /// replies it queues wait for [`Desk::send_due`].
+    /// The correction is one transaction (so it can run beside the daemon, see
+    /// [`Desk::open_for_staff`]).
     pub fn correct<T>(&mut self, f: impl FnOnce(&mut Store, Rules<'_>) -> Result<T>) -> Result<T> {
         let rules = Rules { config: &self.config, replier: &self.replier };
-        f(&mut self.store, rules)
+        self.store.group(|store| f(store, rules))
     }
 
     /// Refuse a first start on a mailbox that holds more than `backlog_limit` messages while
@@ -303,6 +332,7 @@ impl Desk {
 
     /// Send the replies that are due.
     pub async fn send_due(&mut self, backoff: Backoff) -> Result<SendReport> {
+        anyhow::ensure!(!self.beside_daemon, "the running smebridge sends the replies, not this one");
         self.sender.finish(&mut self.store, Timestamp::now(), backoff).await
     }
 

@@ -90,8 +90,9 @@ enum Command {
         event: Option<String>,
     },
     /// Staff corrections: an application by its number (SME-0004), a recorded message by its
-    /// reference (MSG-0012, as the summary shows unrouted mail). Needs the database to itself:
-    /// stop a running daemon first.
+    /// reference (MSG-0012, as the summary shows unrouted mail). While the daemon runs, the
+    /// corrections are written beside it and it sends their replies on its next pass;
+    /// assign-event needs the database to itself (stop the daemon first).
     Application {
         #[command(subcommand)]
         action: ApplicationAction,
@@ -163,10 +164,13 @@ enum ApplicationAction {
         application: String,
     },
     /// Correct an application's fields; each value that changes is recorded in its history
-    /// ("staff via CLI", with your login name). No mail is sent.
+    /// ("staff via CLI", with your login name). No mail is sent unless --notify.
     Edit {
         /// SME-0004.
         application: String,
+        /// Send the applicant the update confirmation (as for an update by mail), now.
+        #[arg(long)]
+        notify: bool,
         #[arg(long)]
         name: Option<String>,
         #[arg(long)]
@@ -183,6 +187,47 @@ enum ApplicationAction {
     Cancel {
         /// SME-0004.
         application: String,
+        /// Send the applicant the cancellation confirmation (as for a cancellation by mail, with
+        /// the calendar's cancellation), now.
+        #[arg(long)]
+        notify: bool,
+    },
+    /// Register someone by phone or in person (no mail): judged by the event's seats as a mail
+    /// would be (accepted, or on the waiting list), recorded in its history ("staff via CLI").
+    Add {
+        /// The event's id, e.g. ws-2211.
+        #[arg(long)]
+        event: String,
+        #[arg(long)]
+        name: String,
+        #[arg(long)]
+        organization: String,
+        #[arg(long)]
+        email: String,
+        #[arg(long)]
+        phone: Option<String>,
+        #[arg(long)]
+        position: Option<String>,
+        #[arg(long)]
+        attendees: Option<u32>,
+        /// Send the applicant the acknowledgement (or the waiting-list reply), now.
+        #[arg(long)]
+        notify: bool,
+    },
+    /// Send the applicant their last acknowledgement again (written from the application as it
+    /// stands; the rate limits apply), now.
+    Resend {
+        /// SME-0004.
+        application: String,
+    },
+    /// Mark what an application needed a person for as dealt with: its review notes are cleared
+    /// (recorded in its history with the note), so it no longer shows under "needs a person".
+    Resolve {
+        /// SME-0004.
+        application: String,
+        /// Why, or what was done (kept in the history).
+        #[arg(long)]
+        note: Option<String>,
     },
     /// Give an unrouted message (MSG-0012) or an application that went to the wrong event
     /// (SME-0004) to an event: it is decided as an application for that event and answered as
@@ -358,15 +403,23 @@ fn run(cli: Cli) -> Result<ExitCode> {
             print!("{}", smebridge::staff::show(&store, id, config.timezone())?);
         }
         Command::Application {
-            action: ApplicationAction::Edit { application, name, organization, position, phone, attendees },
+            action: ApplicationAction::Edit { application, notify, name, organization, position, phone, attendees },
         } => {
             let config = Config::load(&cli.config)?;
             let id = application_id(&application)?;
             let edit = smebridge::staff::Edit { name, organization, position, phone, attendees };
-            let mut desk = open_for_staff(config)?;
             let actor = ops::actor();
-            let changes =
-                desk.correct(|store, _| smebridge::staff::edit(store, id, &edit, &actor, smebridge::clock::now()))?;
+            let (changes, report) = runtime.block_on(async {
+                let mut desk = open_for_staff(config)?;
+                let changes = desk.correct(|store, rules| {
+                    smebridge::staff::edit(store, notify.then_some(rules), id, &edit, &actor, smebridge::clock::now())
+                })?;
+                let report = match notify && !changes.is_empty() {
+                    true => Some(send_for_staff(&mut desk).await?),
+                    false => None,
+                };
+                anyhow::Ok((changes, report))
+            })?;
             if changes.is_empty() {
                 println!("{application}: nothing to change");
             }
@@ -378,23 +431,86 @@ fn run(cli: Cli) -> Result<ExitCode> {
                     c.new.as_deref().unwrap_or("-")
                 );
             }
+            if let Some(report) = report {
+                println!("{application}: applicant notified; {report}");
+            }
         }
-        Command::Application { action: ApplicationAction::Cancel { application } } => {
+        Command::Application { action: ApplicationAction::Cancel { application, notify } } => {
             let config = Config::load(&cli.config)?;
             let id = application_id(&application)?;
             let actor = ops::actor();
             let ((old, promoted), report) = runtime.block_on(async {
                 let mut desk = open_for_staff(config)?;
                 let done = desk.correct(|store, rules| {
-                    smebridge::staff::cancel(store, rules, id, &actor, smebridge::clock::now())
+                    smebridge::staff::cancel(store, rules, id, notify, &actor, smebridge::clock::now())
                 })?;
-                let report = desk.send_due(smebridge::outbox::Backoff::Ignore).await?;
+                let report = send_for_staff(&mut desk).await?;
                 anyhow::Ok((done, report))
             })?;
-            println!(
-                "{application} cancelled (was {old}); {promoted} moved up from the waiting list; replies sent {}, retrying {}, failed {}",
-                report.sent, report.retrying, report.failed
-            );
+            println!("{application} cancelled (was {old}); {promoted} moved up from the waiting list; {report}");
+        }
+        Command::Application {
+            action: ApplicationAction::Add { event, name, organization, email, phone, position, attendees, notify },
+        } => {
+            let config = Config::load(&cli.config)?;
+            let event = event_of(&config, Some(&event))?.context("an event id is needed")?;
+            let clean = |v: String| Some(v.trim().to_owned()).filter(|v| !v.is_empty());
+            let registration = smebridge::staff::Registration {
+                event,
+                email,
+                fields: smebridge::domain::ApplicantFields {
+                    name: clean(name),
+                    organization: clean(organization),
+                    position: position.and_then(clean),
+                    phone: phone.and_then(clean),
+                    attendees,
+                },
+            };
+            let actor = ops::actor();
+            let (added, report) = runtime.block_on(async {
+                let mut desk = open_for_staff(config)?;
+                let added = desk.correct(|store, rules| {
+                    smebridge::staff::add(store, rules, &registration, notify, &actor, smebridge::clock::now())
+                })?;
+                let report = match added.reply {
+                    Some(_) => Some(send_for_staff(&mut desk).await?),
+                    None => None,
+                };
+                anyhow::Ok((added, report))
+            })?;
+            let number = smebridge::reply::application_number(added.id);
+            match report {
+                Some(report) => println!("{number} added to {} ({}); {report}", registration.event, added.status),
+                None => println!(
+                    "{number} added to {} ({}); the applicant was not mailed",
+                    registration.event, added.status
+                ),
+            }
+        }
+        Command::Application { action: ApplicationAction::Resend { application } } => {
+            let config = Config::load(&cli.config)?;
+            let id = application_id(&application)?;
+            let (kind, report) = runtime.block_on(async {
+                let mut desk = open_for_staff(config)?;
+                let kind =
+                    desk.correct(|store, rules| smebridge::staff::resend(store, rules, id, smebridge::clock::now()))?;
+                let report = send_for_staff(&mut desk).await?;
+                anyhow::Ok((kind, report))
+            })?;
+            println!("{application}: {kind} queued again; {report}");
+        }
+        Command::Application { action: ApplicationAction::Resolve { application, note } } => {
+            let config = Config::load(&cli.config)?;
+            let id = application_id(&application)?;
+            let mut desk = open_for_staff(config)?;
+            let actor = ops::actor();
+            let resolved = desk.correct(|store, _| {
+                smebridge::staff::resolve(store, id, note.as_deref(), &actor, smebridge::clock::now())
+            })?;
+            match resolved {
+                Some(_) => println!("{application}: resolved; it no longer needs a person"),
+                None => println!("{application}: nothing to resolve"),
+            }
         }
         Command::Application { action: ApplicationAction::AssignEvent { reference, event } } => {
             let config = Config::load(&cli.config)?;
@@ -523,14 +639,23 @@ fn application_id(text: &str) -> Result<i64> {
 }
 
 /// The desk for a staff command that writes: refused while the daemon runs, saying what to do.
+/// The desk for a staff correction: with the database to itself, or beside the running daemon
+/// (then the replies it queues are sent by the daemon's next pass).
 fn open_for_staff(config: Config) -> Result<daemon::Desk> {
-    daemon::Desk::open(config).map_err(|e| match e.downcast_ref::<smebridge::instance::Busy>() {
-        Some(_) => e.context(
-            "staff commands need the database to themselves: stop the daemon (systemctl stop smebridge), \
-             run the command, start it again",
-        ),
-        None => e,
-    })
+    daemon::Desk::open_for_staff(config)
+}
+
+/// Send the replies a staff correction queued, now; beside the running daemon, leave them to
+/// its next pass. What happened, for the command's output.
+async fn send_for_staff(desk: &mut daemon::Desk) -> Result<String> {
+    if desk.beside_daemon() {
+        return Ok("replies queued for the running smebridge to send on its next pass".to_owned());
+    }
+    let report = desk.send_due(smebridge::outbox::Backoff::Ignore).await?;
+    Ok(format!(
+        "replies sent {}, retrying {}, failed {}, held by the rate limits {}",
+        report.sent, report.retrying, report.failed, report.held
+    ))
 }
 
 /// The configured events' ids, for a message: `ws-2211, sem-2212`.

@@ -1,6 +1,7 @@
 //! `smebridge application show|edit|cancel SME-0004`: look at an application with its history,
 //! correct its fields, cancel it. Each change is a row of the application's history (by staff,
-//! "staff via CLI", the login name that ran the command).
+//! "staff via CLI", the login name that ran the command); `--notify` tells the applicant
+//! (see `notice.rs`).
 
 use std::fmt::Write as _;
 
@@ -8,7 +9,7 @@ use anyhow::{Context, Result};
 use jiff::tz::TimeZone;
 use jiff::Timestamp;
 
-use crate::domain::Status;
+use crate::domain::{Change, ReplyKind, Status};
 use crate::pipeline::{self, Rules};
 use crate::reply::application_number;
 use crate::store::{ChangedBy, Field, FieldChange, Rewrite, Store};
@@ -67,8 +68,17 @@ pub fn show(store: &Store, id: i64, tz: &TimeZone) -> Result<String> {
 }
 
 /// Set the fields `edit` names on application `id`, recording each value that changes in its
-/// history. Returns the changes (none: nothing to do). No mail is sent.
-pub fn edit(store: &mut Store, id: i64, edit: &Edit, actor: &str, now: Timestamp) -> Result<Vec<FieldChange>> {
+/// history. Returns the changes (none: nothing to do). With `notify` (the rules to write it
+/// with), the applicant's update confirmation listing the changes is queued, as for an update by
+/// mail; nothing is sent here.
+pub fn edit(
+    store: &mut Store,
+    notify: Option<Rules<'_>>,
+    id: i64,
+    edit: &Edit,
+    actor: &str,
+    now: Timestamp,
+) -> Result<Vec<FieldChange>> {
     let app = store.application(id)?.with_context(|| format!("there is no application {}", application_number(id)))?;
     let mut fields = app.fields.clone();
     let mut changes = Vec::new();
@@ -117,18 +127,41 @@ pub fn edit(store: &mut Store, id: i64, edit: &Edit, actor: &str, now: Timestamp
         sources: app.sources.clone(),
     };
     store.rewrite_application(&rewrite, &changes, ChangedBy::Staff, Some(actor), now)?;
+    if let Some(rules) = notify {
+        let told: Vec<Change> = changes
+            .iter()
+            .map(|c| Change {
+                field: c.field.as_str(),
+                before: c.old.clone(),
+                after: c.new.clone().unwrap_or_default(),
+            })
+            .collect();
+        super::notice::queue_notice(store, rules, id, ReplyKind::Update, &told, now)?;
+    }
     Ok(changes)
 }
 
 /// Cancel application `id` (recorded in its history) and give its seats to the waiting list, as
 /// a cancellation by mail does (those moved up are told by mail, queued here). Returns the
-/// status it had and how many moved up.
-pub fn cancel(store: &mut Store, rules: Rules<'_>, id: i64, actor: &str, now: Timestamp) -> Result<(Status, usize)> {
+/// status it had and how many moved up. With `notify`, the applicant's cancellation confirmation
+/// is queued first, as for a cancellation by mail (with the calendar's cancellation when an
+/// entry was published).
+pub fn cancel(
+    store: &mut Store,
+    rules: Rules<'_>,
+    id: i64,
+    notify: bool,
+    actor: &str,
+    now: Timestamp,
+) -> Result<(Status, usize)> {
     let app = store.application(id)?.with_context(|| format!("there is no application {}", application_number(id)))?;
     anyhow::ensure!(app.status != Status::Cancelled, "{} is already cancelled", application_number(id));
     let old = store
         .set_status_by_staff(id, Status::Cancelled, STAFF_VIA_CLI, actor, now)?
         .with_context(|| format!("there is no application {}", application_number(id)))?;
+    if notify {
+        super::notice::queue_notice(store, rules, id, ReplyKind::Cancelled, &[], now)?;
+    }
     let promoted = pipeline::promote_waitlisted(store, rules, now)?;
     Ok((old, promoted))
 }

@@ -1,20 +1,31 @@
 //! Staff corrections from the command line (`smebridge application …`), one file per command:
-//! `assign.rs` gives an unrouted message or a misrouted application to an event; `edit.rs`
-//! shows, corrects and cancels an application, each change in its history.
+//! `add.rs` registers someone by phone or in person; `assign.rs` gives an unrouted message or a misrouted application to an event; `edit.rs`
+//! shows, corrects and cancels an application, each change in its history; `resolve.rs` clears
+//! what an application needed a person for; `notice.rs` tells the applicant (`--notify`); `resend.rs` sends the
+//! acknowledgement again.
 //!
 //! Staff name what they correct as the summary and the replies show it: an application by its
 //! number (`SME-0004`), a recorded message that is no application by its reference (`MSG-0012`,
-//! shown with unrouted mail in the summary). Each command writes through the desk, so it claims
-//! the database like `once` does (one writer: stop a running daemon first), and sends the replies
-//! it queued before it returns.
+//! shown with unrouted mail in the summary). Each command writes through the desk in one
+//! transaction (`Desk::correct`): with the database to itself it claims it like `once` does and
+//! sends the replies it queued before it returns; beside a running daemon (which holds the
+//! claim) it only writes, and the daemon sends the queued replies on its next pass.
+//! `assign-event` reads attached forms in child processes and needs the claim.
 
+mod add;
 mod assign;
 mod edit;
+mod notice;
+mod resend;
+mod resolve;
 
 use anyhow::{bail, Result};
 
+pub use add::{add, Added, Registration};
 pub use assign::{assign_event, Assigned};
 pub use edit::{cancel, edit, show, Edit, STAFF_VIA_CLI};
+pub use resend::resend;
+pub use resolve::resolve;
 
 /// What a staff command is about.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]

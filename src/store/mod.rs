@@ -54,6 +54,7 @@ use crate::instance::{Busy, Instance};
 
 pub use applications::{Application, ApplicationWrite, Details, StoredAttachment, NO_DETAILS};
 pub use copy::{copy_to_file, inspect, newer_schema, numbered, same_file, Inspection};
+pub use corrections::StaffRecord;
 pub use history::{ChangedBy, Field, FieldChange, HistoryEntry, Rewrite};
 pub use mailbox::{EventDetails, EventKind, MailboxEvent, MailboxUid, Synced};
 pub use messages::{Arriving, CommitResult, MessageNote, MessageOutcome, NewMessage, Reading, RecordedMessage};
@@ -167,6 +168,29 @@ impl Store {
         store.migrate(path).context("cannot bring the database schema up to date")?;
         store.refresh_match_keys().context("cannot update the applications' name and organization keys")?;
         Ok(store)
+    }
+
+    /// Open the database for a staff correction while the daemon holds the claim (see
+    /// [`crate::instance`]): no claim is taken, so only what is written in one transaction at a
+    /// time (WAL, with the busy timeout) is safe; the schema must be up to date already (the
+    /// daemon brought it there). The caller must neither read the mailbox nor send mail.
+    pub fn open_beside_daemon(path: &Path) -> Result<Store> {
+        let (conn, version) = read_only(path)?;
+        drop(conn);
+        if version != MIGRATIONS.len() {
+            anyhow::bail!(
+                "the database {} is at schema version {version} and this smebridge needs version {}: stop the \
+                 running smebridge and run the command again",
+                path.display(),
+                MIGRATIONS.len()
+            );
+        }
+        let conn = Connection::open(path).with_context(|| format!("cannot open the database {}", path.display()))?;
+        conn.busy_timeout(Duration::from_secs(10))?;
+        conn.pragma_update(None, "synchronous", "FULL")?;
+        conn.pragma_update(None, "foreign_keys", "ON")?;
+        conn.set_prepared_statement_cache_capacity(64);
+        Ok(Store { conn, _instance: None })
     }
 
     /// Open the database for reading only (`export`, `stats`, `summary`): nothing is written, no

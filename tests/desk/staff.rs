@@ -208,19 +208,228 @@ async fn staff_edit_and_cancel_by_number_are_recorded_in_the_history_and_the_wai
     assert!(show.starts_with("SME-0002 (cancelled"), "{show}");
     assert!(show.contains("staff status: accepted -> cancelled (staff via CLI, desk-kim)"), "{show}");
 
-    // While the daemon runs: refused, and told what to do.
-    let (mut daemon, _log) = desk.spawn(&["run"], &[]);
+    // While the daemon runs: a correction is written beside it, and the daemon sends the notice
+    // on its next pass (here woken by new mail); assign-event still needs the database to itself.
+    let (mut daemon, log) = desk.spawn(&["run"], &[]);
     let lock = desk.database().with_file_name("smebridge.sqlite.lock");
     let started = std::time::Instant::now();
     while std::fs::read_to_string(&lock).unwrap_or_default().trim() != daemon.id().to_string() {
         assert!(started.elapsed() < std::time::Duration::from_secs(30), "the daemon must claim the database");
         std::thread::sleep(std::time::Duration::from_millis(50));
     }
-    let out = desk.smebridge(&["application", "edit", "SME-0001", "--phone", "010-0000-0000"]);
+    let edited = desk.smebridge_with_env(
+        &["application", "edit", "SME-0001", "--phone", "010-0000-0001", "--notify"],
+        &[("SUDO_USER", "desk-kim")],
+    );
+    let refused = desk.smebridge(&["application", "assign-event", "SME-0001", "main"]);
+    let wake = application(
+        "한솔",
+        "han@sol.example",
+        "참가 신청",
+        "성명: 한솔\n소속: 솔\n연락처: 010-5555-0009\n",
+        "staff9@x.example",
+    );
+    desk.send_to_center("han@sol.example", &wake).await;
+    let notified = desk.stack.wait_for_delivery("kim@daon.example", 2, std::time::Duration::from_secs(60));
     // SAFETY: kill(2) on the child we spawned.
     unsafe { libc::kill(daemon.id() as i32, libc::SIGTERM) };
-    assert!(daemon.wait().unwrap().success());
-    assert!(!out.status.success());
-    let err = String::from_utf8_lossy(&out.stderr);
+    assert!(daemon.wait().unwrap().success(), "{}", std::fs::read_to_string(&log).unwrap_or_default());
+    assert!(edited.status.success(), "{}", String::from_utf8_lossy(&edited.stderr));
+    let printed = String::from_utf8(edited.stdout).unwrap();
+    assert!(printed.contains("replies queued for the running smebridge to send on its next pass"), "{printed}");
+    notified.unwrap_or_else(|e| {
+        panic!("the daemon sends the notice: {e:#}\n{}", std::fs::read_to_string(&log).unwrap_or_default())
+    });
+    let mails = desk.wait_for_mail("kim@daon.example", 2).await;
+    assert!(
+        mails.iter().any(|m| crate::helpers::parsed(&m.raw).body_text(0).unwrap().contains("010-0000-0001")),
+        "the update confirmation"
+    );
+    let show = run(&desk, &["application", "show", "SME-0001"]);
+    assert!(show.contains("staff phone: 010-5555-0001 -> 010-0000-0001 (staff via CLI, desk-kim)"), "{show}");
+    assert!(!refused.status.success());
+    let err = String::from_utf8_lossy(&refused.stderr);
     assert!(err.contains("staff commands need the database to themselves: stop the daemon"), "{err}");
+}
+
+/// `resolve` clears what an application needed a person for: the summary lists it before and
+/// not after, and the application's history says who resolved it and why.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn staff_resolve_clears_the_needs_a_person_item_from_the_summary_with_a_history_row() {
+    let desk = Desk::start_with("2099-12-31T23:59:59+09:00", &[]);
+    // No organization: the application needs a person.
+    apply(&desk, "김민준", "kim@daon.example", "성명: 김민준\n연락처: 010-5555-0001\n", 1).await;
+    apply(&desk, "박지호", "park@garam.example", "성명: 박지호\n소속: 가람\n연락처: 010-5555-0003\n", 2).await;
+
+    let before = run(&desk, &["summary"]);
+    assert!(before.contains("SME-0001: missing: organization"), "{before}");
+    assert!(!before.contains("SME-0002:"), "{before}");
+
+    let out = desk.smebridge_with_env(
+        &["application", "resolve", "SME-0001", "--note", "called: a private person, no organization"],
+        &[("SUDO_USER", "desk-kim")],
+    );
+    assert!(out.status.success(), "{}", String::from_utf8_lossy(&out.stderr));
+    assert_eq!(String::from_utf8(out.stdout).unwrap(), "SME-0001: resolved; it no longer needs a person\n");
+
+    let after = run(&desk, &["summary"]);
+    assert!(!after.contains("SME-0001: missing"), "{after}");
+    let show = run(&desk, &["application", "show", "SME-0001"]);
+    assert!(!show.contains("needs a person"), "{show}");
+    assert!(
+        show.contains(
+            "staff review: missing: organization -> - (staff via CLI: called: a private person, no organization, desk-kim)"
+        ),
+        "{show}"
+    );
+    // Nothing left to resolve: said so, nothing written.
+    assert_eq!(run(&desk, &["application", "resolve", "SME-0001"]), "SME-0001: nothing to resolve\n");
+    assert_eq!(run(&desk, &["application", "show", "SME-0001"]), show);
+}
+
+/// The `text/calendar` parts of a mail, as text.
+fn calendars(raw: &[u8]) -> Vec<String> {
+    use mail_parser::MimeHeaders;
+    crate::helpers::parsed(raw)
+        .attachments()
+        .filter(|part| part.content_type().is_some_and(|ct| ct.ctype() == "text" && ct.subtype() == Some("calendar")))
+        .map(|part| String::from_utf8(part.contents().to_vec()).expect("UTF-8 calendar"))
+        .collect()
+}
+
+/// `edit --notify` and `cancel --notify`: the applicant gets, in their real mailbox, the same
+/// update and cancellation confirmations as for doing it by mail; the cancellation withdraws the
+/// calendar entry the acknowledgement published (METHOD:CANCEL, the same UID).
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn staff_edit_and_cancel_with_notify_send_the_applicant_the_mail_confirmations() {
+    const KIM: &str = "kim@daon.example";
+    let desk = Desk::start_with("2099-12-31T23:59:59+09:00", &[]);
+    apply(&desk, "김민준", KIM, "성명: 김민준\n소속: 다온소재\n연락처: 010-5555-0001\n", 1).await;
+    let ack = desk.wait_for_mail(KIM, 1).await.remove(0).raw;
+    let published = calendars(&ack);
+    assert_eq!(published.len(), 1, "the acknowledgement publishes the entry");
+    assert!(published[0].contains("METHOD:PUBLISH") && published[0].contains("UID:SME-0001.main@"), "{}", published[0]);
+
+    let out = desk.smebridge_with_env(
+        &["application", "edit", "SME-0001", "--phone", "010-7777-0001", "--notify"],
+        &[("SUDO_USER", "desk-kim")],
+    );
+    assert!(out.status.success(), "{}", String::from_utf8_lossy(&out.stderr));
+    let printed = String::from_utf8(out.stdout).unwrap();
+    assert!(printed.contains("SME-0001: applicant notified; replies sent 1, retrying 0, failed 0"), "{printed}");
+    let mails = desk.wait_for_mail(KIM, 2).await;
+    let update = mails.into_iter().find(|m| m.raw != ack).unwrap().raw;
+    let body = crate::helpers::parsed(&update).body_text(0).unwrap().into_owned();
+    assert!(body.contains("010-7777-0001") && body.contains("SME-0001"), "{body}");
+    assert!(calendars(&update).is_empty(), "an update carries no calendar file");
+
+    let out = desk.smebridge_with_env(&["application", "cancel", "SME-0001", "--notify"], &[("SUDO_USER", "desk-kim")]);
+    assert!(out.status.success(), "{}", String::from_utf8_lossy(&out.stderr));
+    let printed = String::from_utf8(out.stdout).unwrap();
+    assert!(printed.contains("replies sent 1,"), "{printed}");
+    let mails = desk.wait_for_mail(KIM, 3).await;
+    let cancelled = mails.into_iter().find(|m| m.raw != ack && m.raw != update).unwrap().raw;
+    let body = crate::helpers::parsed(&cancelled).body_text(0).unwrap().into_owned();
+    assert!(body.contains("취소했습니다"), "{body}");
+    let withdrawn = calendars(&cancelled);
+    assert_eq!(withdrawn.len(), 1, "the cancellation carries a calendar file");
+    assert!(withdrawn[0].contains("METHOD:CANCEL") && withdrawn[0].contains("UID:SME-0001.main@"), "{}", withdrawn[0]);
+
+    let show = run(&desk, &["application", "show", "SME-0001"]);
+    assert!(show.contains("staff phone: 010-5555-0001 -> 010-7777-0001 (staff via CLI, desk-kim)"), "{show}");
+    assert!(show.contains("staff status: accepted -> cancelled (staff via CLI, desk-kim)"), "{show}");
+}
+
+/// `add`: registrations by phone or in person. Seats count as for mail (the second does not fit
+/// and waits), the history says "staff via CLI" and who, `--notify` sends the acknowledgement to
+/// the applicant's real mailbox, and the same address cannot be added twice.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn staff_add_registers_by_phone_with_seats_history_and_the_acknowledgement_on_notify() {
+    const PARK: &str = "park@garam.example";
+    let desk = Desk::start_with("2099-12-31T23:59:59+09:00", &[("event", "capacity = 3")]);
+    apply(&desk, "김민준", "kim@daon.example", "성명: 김민준\n소속: 다온소재\n연락처: 010-5555-0001\n", 1).await;
+
+    let add = |args: &[&str]| {
+        let mut all = vec!["application", "add", "--event", "main"];
+        all.extend_from_slice(args);
+        desk.smebridge_with_env(&all, &[("SUDO_USER", "desk-kim")])
+    };
+    let out = add(&[
+        "--name",
+        "박지호",
+        "--organization",
+        "가람",
+        "--email",
+        PARK,
+        "--phone",
+        "010-5555-0003",
+        "--attendees",
+        "2",
+        "--notify",
+    ]);
+    assert!(out.status.success(), "{}", String::from_utf8_lossy(&out.stderr));
+    assert_eq!(
+        String::from_utf8(out.stdout).unwrap(),
+        "SME-0002 added to main (accepted); replies sent 1, retrying 0, failed 0, held by the rate limits 0\n"
+    );
+    let ack = desk.wait_for_mail(PARK, 1).await.remove(0).raw;
+    let body = crate::helpers::parsed(&ack).body_text(0).unwrap().into_owned();
+    assert!(body.contains("SME-0002") && body.contains("박지호"), "{body}");
+    let published = calendars(&ack);
+    assert_eq!(published.len(), 1, "an accepted registration's acknowledgement carries the calendar");
+    assert!(published[0].contains("UID:SME-0002.main@"), "{}", published[0]);
+
+    // No seat left for two more: the waiting list, as for mail; nobody mailed without --notify.
+    let out = add(&["--name", "정하늘", "--organization", "누리", "--email", "jung@nuri.example", "--attendees", "2"]);
+    assert!(out.status.success(), "{}", String::from_utf8_lossy(&out.stderr));
+    assert_eq!(
+        String::from_utf8(out.stdout).unwrap(),
+        "SME-0003 added to main (waitlisted); the applicant was not mailed\n"
+    );
+    let out = add(&["--name", "박지호", "--organization", "가람", "--email", PARK]);
+    assert!(!out.status.success());
+    assert!(String::from_utf8_lossy(&out.stderr).contains("already applied to main as SME-0002"));
+
+    let rows = desk.export();
+    let row = rows.iter().find(|r| r["application_no"] == "SME-0002").unwrap();
+    assert_eq!(
+        (row["name"].as_str(), row["organization"].as_str(), row["phone"].as_str(), row["status"].as_str()),
+        ("박지호", "가람", "010-5555-0003", "accepted")
+    );
+    let row = rows.iter().find(|r| r["application_no"] == "SME-0003").unwrap();
+    assert_eq!(row["status"], "waitlisted");
+    let show = run(&desk, &["application", "show", "SME-0002"]);
+    assert!(show.contains("staff status: - -> accepted (staff via CLI, desk-kim)"), "{show}");
+    // The next pass of the desk leaves them as they are, and so does reading the record kept in
+    // place of the mail again.
+    desk.once();
+    assert_eq!(desk.export().len(), 3);
+    let reparse = run(&desk, &["reparse"]);
+    assert!(!reparse.contains("SME-0002") && !reparse.contains("SME-0003"), "{reparse}");
+}
+
+/// `resend`: a fresh acknowledgement of the same kind reaches the applicant's real mailbox (with
+/// the application's calendar entry again); the rate limits still apply: past
+/// `max_per_sender_per_day` it is held back, not sent.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn staff_resend_queues_the_acknowledgement_again_within_the_rate_limits() {
+    const KIM: &str = "kim@daon.example";
+    let desk = Desk::start_with("2099-12-31T23:59:59+09:00", &[("replies", "max_per_sender_per_day = 2")]);
+    apply(&desk, "김민준", KIM, "성명: 김민준\n소속: 다온소재\n연락처: 010-5555-0001\n", 1).await;
+    let ack = desk.wait_for_mail(KIM, 1).await.remove(0).raw;
+
+    let out = run(&desk, &["application", "resend", "SME-0001"]);
+    assert_eq!(out, "SME-0001: ack queued again; replies sent 1, retrying 0, failed 0, held by the rate limits 0\n");
+    let again = desk.wait_for_mail(KIM, 2).await.into_iter().find(|m| m.raw != ack).unwrap().raw;
+    let (first, second) = (crate::helpers::parsed(&ack), crate::helpers::parsed(&again));
+    assert_eq!(second.subject(), first.subject(), "the same acknowledgement");
+    assert_ne!(second.message_id(), first.message_id(), "a fresh mail");
+    assert!(second.body_text(0).unwrap().contains("SME-0001"));
+    let entry = calendars(&again);
+    assert_eq!(entry.len(), 1);
+    assert!(entry[0].contains("METHOD:PUBLISH") && entry[0].contains("UID:SME-0001.main@"), "{}", entry[0]);
+
+    // A third mail to the same address today is over the limit: held back.
+    let out = run(&desk, &["application", "resend", "SME-0001"]);
+    assert_eq!(out, "SME-0001: ack queued again; replies sent 0, retrying 0, failed 0, held by the rate limits 1\n");
 }
