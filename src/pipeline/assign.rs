@@ -79,8 +79,7 @@ pub fn move_to_event(
     let to = EmailAddress::parse(&app.email).with_context(|| format!("{number} has no usable address"))?;
     if let Some(other) = store.application_by_email(&event.id, &to)? {
         bail!(
-            "{} already applied to {} as {}: cancel one of them instead of moving",
-            app.email,
+            "{number}'s applicant already applied to {} as {}: cancel one of them instead of moving",
             event.id,
             application_number(other.id)
         );
