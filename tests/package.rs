@@ -175,7 +175,7 @@ fn the_package_holds_the_binary_the_conffiles_and_the_units() {
     }
     expected.sort();
     assert_eq!(conffiles, expected);
-    assert_eq!(conffiles.len(), 21);
+    assert_eq!(conffiles.len(), 27);
 
     // Every file with its mode and owner (dpkg-deb --root-owner-group: root:root).
     let contents = dpkg_deb(&["--contents"]);

@@ -85,7 +85,7 @@ async fn the_daemon_rides_out_imap_server_restarts_mid_fetch_and_during_idle() {
     // acknowledgements reach their mailboxes: Dovecot killed in the middle of an LMTP delivery
     // makes Postfix deliver that mail again (at-least-once), which would be a second copy of one
     // reply, not a second reply — and not what this test is about.
-    wait_until("the backlog's replies", Duration::from_secs(60), || {
+    wait_until("the backlog's replies", Duration::from_secs(180), || {
         desk.outbox_states() == vec![("sent".to_owned(), BACKLOG as i64)]
     });
     desk.stack.wait_for_queue_empty(Duration::from_secs(60)).unwrap();
