@@ -29,11 +29,13 @@
 
 use serde::Serialize;
 
-use super::attendees::{attendees_in_sentences, parse_attendees, MAX_ATTENDEES};
+use super::attendees::{parse_attendees, MAX_ATTENDEES};
 use super::labels::{is_bare_label, parse_line, strip_list_marker, Field};
 use super::people::{header_row, record_row, split_cells, split_people, split_trailing_title, Record};
 use super::phone::find_phone;
 use super::quoted::strip_quoted;
+use super::sentences::{statements, Count};
+use super::signature::sign_off_index;
 use super::source::{FieldSources, Source};
 use super::text::{clean_value, find_email, is_space, to_halfwidth};
 
@@ -97,13 +99,21 @@ pub struct Reading {
     /// The first value under an attendees label that is not a usable count,
     /// though it has digits (`0명`, `120명`).
     pub unreadable_attendees: Option<String>,
+    /// A sentence asks for this many more (or, negative, fewer) attendees than recorded
+    /// (`한 명 더 가도 될까요`); `fields.attendees` then holds the count for a first mail
+    /// (one more than the applicant alone).
+    pub more_attendees: Option<i32>,
 }
 
 /// [`extract_fields`], and where each value was read.
 #[must_use]
 pub fn read(text: &str) -> Reading {
-    let lines: Vec<&str> = strip_quoted(text).lines().collect();
-    let mut reader = Reader::default();
+    read_lines(strip_quoted(text).lines().collect())
+}
+
+/// [`read`] of lines already cut to the applicant's own (nothing is stripped).
+pub(super) fn read_lines(lines: Vec<&str>) -> Reading {
+    let mut reader = Reader { sign_off: sign_off_index(&lines), ..Reader::default() };
     let mut i = 0;
     while i < lines.len() {
         let line = i + 1;
@@ -153,6 +163,11 @@ struct Reader {
     hint_sources: [Option<Source>; 6],
     unreadable_phone: Option<String>,
     unreadable_attendees: Option<String>,
+    /// Where the signature block starts (a `-- ` line or the sign-off), as a line index.
+    sign_off: Option<usize>,
+    /// Phones under a label in the signature block (`Tel. 02-555-0142`), offered only after
+    /// what the applicant's sentences state: the applicant's own words beat the signature.
+    signature_phones: Vec<(String, Source)>,
 }
 
 impl Field {
@@ -199,6 +214,20 @@ impl Reader {
     /// [`Fields::offer`] with its source; a labelled phone or count that
     /// cannot be used is kept for [`Reading`].
     fn offer(&mut self, field: Field, value: &str, at: Source) {
+        let line = match &at {
+            Source::Label { line, .. } | Source::TableCell { line, .. } => Some(*line),
+            _ => None,
+        };
+        let in_signature = matches!((line, self.sign_off), (Some(line), Some(start)) if line > start);
+        if field == Field::Phone && in_signature {
+            self.signature_phones.push((value.to_owned(), at));
+            return;
+        }
+        self.offer_now(field, value, at);
+    }
+
+    /// [`Reader::offer`], wherever the value is.
+    fn offer_now(&mut self, field: Field, value: &str, at: Source) {
         let label = match &at {
             Source::Label { label, .. } | Source::TableCell { label, .. } => label.clone(),
             _ => String::new(),
@@ -280,12 +309,46 @@ impl Reader {
                 self.sources[k] = self.hint_sources[k].take();
             }
         }
-        if fields.attendees.is_none() {
-            if let Some((index, count)) = attendees_in_sentences(lines) {
-                fields.attendees = Some(count);
-                self.sources[Field::Attendees as usize] = Some(Source::Sentence { line: index + 1 });
+        let mut more_attendees = None;
+        let said = statements(lines);
+        let sentence = |index: usize| Some(Source::Sentence { line: index + 1 });
+        for (slot, field, value) in [
+            (&mut fields.name, Field::Name, said.name),
+            (&mut fields.organization, Field::Organization, said.organization),
+            (&mut fields.position, Field::Position, said.position),
+            (&mut fields.phone, Field::Phone, said.phone),
+        ] {
+            if let (None, Some((value, index))) = (&slot, value) {
+                *slot = Some(value);
+                self.sources[field as usize] = sentence(index);
             }
         }
+        if fields.name.is_some() && fields.people.is_empty() {
+            if let Some(name) = fields.name.clone() {
+                fields.people.push(name);
+            }
+        }
+        if fields.attendees.is_none() {
+            match said.attendees {
+                Some((Count::Exactly(n), index)) => {
+                    fields.attendees = Some(n);
+                    self.sources[Field::Attendees as usize] = sentence(index);
+                }
+                Some((Count::More(more), index)) => {
+                    // A first mail: the applicant, and the change on top.
+                    let first = (1 + i64::from(more)).clamp(1, i64::from(MAX_ATTENDEES));
+                    fields.attendees = u32::try_from(first).ok();
+                    more_attendees = Some(more);
+                    self.sources[Field::Attendees as usize] = sentence(index);
+                }
+                None => {}
+            }
+        }
+        // Phones the signature block gives under a label count after the sentences.
+        for (value, at) in std::mem::take(&mut self.signature_phones) {
+            self.offer_now(Field::Phone, &value, at);
+        }
+        let fields = &mut self.fields;
         if fields.attendees.is_none() && fields.people.len() >= 2 {
             fields.attendees = u32::try_from(fields.people.len()).ok().filter(|&n| n <= MAX_ATTENDEES);
             if fields.attendees.is_some() {
@@ -299,6 +362,7 @@ impl Reader {
             sources: FieldSources { name, organization, position, phone, email: None, stated_email, attendees },
             unreadable_phone: self.unreadable_phone,
             unreadable_attendees: self.unreadable_attendees,
+            more_attendees,
         }
     }
 }

@@ -83,6 +83,21 @@ fn signature_region<'a>(lines: &'a [&'a str]) -> &'a [&'a str] {
     &lines[lines.len() - bare..]
 }
 
+/// The index in `lines` (as they are, blank ones included) of the line where a signature block
+/// marked by a separator (`--`) or a sign-off (`감사합니다`, `김민준 드림`, `Best regards,`)
+/// starts; `None` when nothing marks one.
+pub(super) fn sign_off_index(lines: &[&str]) -> Option<usize> {
+    if let Some(i) = lines.iter().rposition(|l| matches!(l.trim(), "--" | "—" | "――")) {
+        return Some(i);
+    }
+    let filled: Vec<usize> = (0..lines.len()).filter(|&i| !lines[i].trim().is_empty()).collect();
+    let tail = &filled[filled.len().saturating_sub(12)..];
+    tail.iter().rev().copied().find(|&i| {
+        let line = lines[i].trim();
+        guess::is_closing(line) || guess::name_before_closing(line).is_some() || starts_with_closing(line)
+    })
+}
+
 fn cap<'a>(lines: &'a [&'a str]) -> &'a [&'a str] {
     &lines[..lines.len().min(MAX_SIGNATURE_LINES)]
 }

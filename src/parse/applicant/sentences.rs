@@ -1,0 +1,881 @@
+//! Values stated in sentences rather than under labels: the grammar of the applicant's own
+//! words.
+//!
+//! ```text
+//! 휴대폰 번호가 010-5555-6666으로 바뀌었습니다.    → phone 010-5555-6666
+//! 직위가 과장에서 차장으로 변경되었습니다.          → position 차장 (과장 was the old one)
+//! 소속이 한빛테크에서 (주)다온소재로 바뀌었습니다.   → organization (주)다온소재
+//! 이름을 김민중으로 정정 부탁드립니다.              → name 김민중
+//! 저 포함 세 명으로 해 주세요.                     → attendees exactly 3
+//! 한 명 더 가도 될까요?                           → attendees: one more than recorded
+//! 팀원과 같이 가겠습니다.                          → attendees exactly 2 (the applicant and one)
+//! ```
+//!
+//! A sentence states a value when it names the field (`번호`, `직위`, `소속`, `이름`, `인원` …)
+//! and ties a value to it with the grammar Korean uses for that: the particle `으로/로` on what
+//! something becomes (`차장으로 변경`), `에서` on what it was (`과장에서`), the copula on what
+//! it is (`010-…입니다`), `A → B`, or `A이 아니라 B`. Particles are taken off words by the
+//! final-consonant rule (`particles.rs`); numbers are read in digits and in Hangul
+//! (`numerals.rs`); a value must look like its field (a phone by the numbering plan, a title,
+//! a person's name, an organization's words) or it is not taken. Counts of people are read
+//! with what follows the counter: `더`, `추가`, `늘` add to the recorded count, `줄`, `빠지`,
+//! `불참`, `못` take from it, `으로` and the verbs of attending state it. A sentence that asks
+//! someone else to act (`가시죠`, `신청해 보세요`) states nothing about the applicant.
+//!
+//! Only lines that are not `label: value` lines are read (labels are read as labels), and only
+//! the applicant's own lines are given here (quoted mail is cut off before).
+
+use super::guess;
+use super::labels::parse_line;
+use super::numerals::{leading_number, normalized};
+use super::particles::{split_particle, Particle};
+use super::phone::normalize_phone;
+use super::text::{is_dash, is_space, to_halfwidth};
+
+/// Largest count of attendees one mail can state (as for labels, see `attendees.rs`).
+const MAX_COUNT: u32 = 50;
+
+/// A number of attendees stated in a sentence.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Count {
+    /// `저 포함 세 명으로 해 주세요`: exactly this many.
+    Exactly(u32),
+    /// `한 명 더 가도 될까요`, `한 명은 불참합니다`: this many more (or fewer) than recorded.
+    More(i32),
+}
+
+/// What the sentences of a text state, each with the index of the line it was read on.
+#[derive(Debug, Default, Clone, PartialEq, Eq)]
+pub(super) struct Statements {
+    pub(super) name: Option<(String, usize)>,
+    pub(super) organization: Option<(String, usize)>,
+    pub(super) position: Option<(String, usize)>,
+    pub(super) phone: Option<(String, usize)>,
+    pub(super) attendees: Option<(Count, usize)>,
+}
+
+/// Nouns that name the phone.
+const PHONE_NOUNS: &[&str] = &["연락처", "번호", "전화", "휴대폰", "핸드폰", "phone", "mobile", "cell", "number"];
+
+/// Nouns that make a number in the sentence someone else's.
+const NOT_MINE: &[&str] = &["팩스", "fax", "대표번호", "문의"];
+
+/// Nouns that name the organization.
+const ORG_NOUNS: &[&str] = &[
+    "소속",
+    "회사",
+    "기관",
+    "업체",
+    "상호",
+    "직장",
+    "근무처",
+    "company",
+    "organization",
+    "organisation",
+    "affiliation",
+    "employer",
+];
+
+/// Verbs that say the applicant moved to another organization, whose new name carries `으로`.
+const ORG_MOVE_VERBS: &[&str] = &["이직", "옮겼", "옮기", "옮김", "전직"];
+
+/// Nouns that name the position.
+const POSITION_NOUNS: &[&str] = &["직위", "직급", "직책", "직함", "position", "title"];
+
+/// Nouns that name the applicant's name.
+const NAME_NOUNS: &[&str] = &["이름", "성함", "성명", "name"];
+
+/// Words that say a value changed or is corrected.
+const CHANGE_WORDS: &[&str] = &[
+    "변경",
+    "바뀌",
+    "바뀐",
+    "바꿔",
+    "바꾸",
+    "바꿨",
+    "수정",
+    "정정",
+    "바로잡",
+    "고쳐",
+    "고치",
+    "옮기",
+    "옮겼",
+    "이직",
+    "승진",
+    "달라",
+    "교체",
+    "잘못",
+    "오타",
+    "새 ",
+    "새로",
+    "change",
+    "update",
+    "correct",
+    "new ",
+    "moved",
+    "promoted",
+    "now ",
+    "spell",
+];
+
+/// Words before a value that are not part of it (`제 번호`, `새 직함`).
+const DETERMINERS: &[&str] = &[
+    "제",
+    "저",
+    "저의",
+    "저희",
+    "우리",
+    "새",
+    "새로운",
+    "현재",
+    "이제",
+    "지금",
+    "이번",
+    "앞으로",
+    "새로",
+    "기존",
+    "예전",
+    "지난달",
+    "지난주",
+    "최근",
+    "올해",
+    "작년",
+    "이번달",
+    "얼마전",
+];
+
+/// Verbs of applying or going with an ending that asks someone else to do it (compared without
+/// spaces): the sentence states nothing about the applicant. `해 주세요` (do it for me) is not
+/// among them: that asks the center to act for the applicant.
+pub(super) const ADDRESSEE_DIRECTED: &[&str] = &[
+    "신청하세요",
+    "신청해보세요",
+    "신청하시면",
+    "신청하시기",
+    "신청해보시",
+    "신청하시죠",
+    "신청하십시오",
+    "신청해보심",
+    "참석하세요",
+    "참석해보세요",
+    "참석하시면",
+    "참석하시죠",
+    "참가하세요",
+    "참가해보세요",
+    "참가하시면",
+    "참가하시죠",
+    "등록하세요",
+    "등록하시면",
+    "가시죠",
+    "가세요",
+    "가보세요",
+    "가보시",
+    "가실래",
+    "가시겠",
+    "오세요",
+    "youshould",
+    "youmightwant",
+    "youmaywant",
+    "feelfreeto",
+    "ifyouareinterested",
+    "ifyou'reinterested",
+];
+
+/// Words of attending after a count (`세 명이 참석합니다`).
+const ATTEND_VERBS: &[&str] =
+    &["참석", "참가", "신청", "방문", "갑니다", "가겠", "갈게", "가요", "함께", "같이", "등록"];
+
+/// Words after a count that take it away from the recorded one (`한 명은 불참합니다`).
+const FEWER_WORDS: &[&str] = &["줄", "빠지", "빠져", "빠집", "불참", "못", "제외", "취소", "어렵"];
+
+/// Words after a count that add it to the recorded one (`한 명 더`, `한 명 추가`).
+const MORE_WORDS: &[&str] = &["더", "추가", "늘"];
+
+/// People an applicant comes with (`팀원과 같이 가겠습니다`).
+const COMPANIONS: &[&str] = &[
+    "팀원",
+    "동료",
+    "직원",
+    "후배",
+    "선배",
+    "상사",
+    "동기",
+    "대표님",
+    "과장님",
+    "부장님",
+    "차장님",
+    "팀장님",
+    "대리님",
+    "이사님",
+    "연구원",
+    "부하",
+    "사장님",
+    "실장님",
+    "소장님",
+    "직원분",
+    "colleague",
+    "coworker",
+    "co-worker",
+];
+
+/// What the sentences among `lines` state. `lines` are the applicant's own lines; label lines
+/// among them are skipped. The first statement of each field wins; counts add up: an exact
+/// count and the changes stated after it.
+pub(super) fn statements(lines: &[&str]) -> Statements {
+    let mut found = Statements::default();
+    let mut exact: Option<(u32, usize)> = None;
+    let mut more: Option<(i32, usize)> = None;
+    for (index, line) in lines.iter().enumerate() {
+        if line.trim_matches(is_space).is_empty() || !parse_line(line).is_empty() {
+            continue;
+        }
+        for text in split_sentences(line) {
+            let sentence = Sentence::new(text);
+            if sentence.words.is_empty() || sentence.addresses_someone_else() {
+                continue;
+            }
+            if found.phone.is_none() {
+                found.phone = sentence.phone().map(|p| (p, index)).or_else(|| sentence.phone_below(lines, index));
+            }
+            if found.position.is_none() {
+                found.position = sentence.position().map(|p| (p, index));
+            }
+            if found.organization.is_none() {
+                found.organization = sentence.organization().map(|o| (o, index));
+            }
+            if found.name.is_none() {
+                found.name = sentence.name().map(|n| (n, index));
+            }
+            match sentence.count() {
+                Some(Count::Exactly(n)) if exact.is_none() => exact = Some((n, index)),
+                Some(Count::More(d)) => {
+                    more = Some(more.map_or((d, index), |(sum, at)| (sum + d, at)));
+                }
+                _ => {}
+            }
+        }
+    }
+    found.attendees = match (exact, more) {
+        (Some((n, at)), Some((d, later))) if later >= at => {
+            let total = i64::from(n) + i64::from(d);
+            u32::try_from(total).ok().filter(|t| (1..=MAX_COUNT).contains(t)).map(|t| (Count::Exactly(t), later))
+        }
+        (Some((n, at)), _) => Some((Count::Exactly(n), at)),
+        (None, Some((d, at))) if d != 0 => Some((Count::More(d), at)),
+        _ => None,
+    };
+    found
+}
+
+/// The sentences of a line: split after `.`, `!`, `?` or `。` followed by a space (not after
+/// `Co.`, `Ltd.` and the like).
+fn split_sentences(line: &str) -> Vec<&str> {
+    const ABBREVIATIONS: &[&str] = &["co", "ltd", "inc", "corp", "no", "mr", "ms", "mrs", "dr", "jr", "st", "tel"];
+    let mut out = Vec::new();
+    let mut start = 0;
+    let mut chars = line.char_indices().peekable();
+    while let Some((i, c)) = chars.next() {
+        if !matches!(c, '.' | '!' | '?' | '。' | '？' | '！') {
+            continue;
+        }
+        let end = i + c.len_utf8();
+        let followed_by_space = chars.peek().is_none_or(|&(_, next)| is_space(next));
+        let word = line[start..i].rsplit(is_space).next().unwrap_or("").to_ascii_lowercase();
+        if followed_by_space && !ABBREVIATIONS.contains(&word.as_str()) {
+            out.push(&line[start..end]);
+            start = end;
+        }
+    }
+    out.push(&line[start..]);
+    out.into_iter().map(|s| s.trim_matches(is_space)).filter(|s| !s.is_empty()).collect()
+}
+
+/// A word of a sentence, with its particle taken off.
+#[derive(Debug)]
+struct Word<'a> {
+    stem: &'a str,
+    particle: Option<Particle>,
+}
+
+/// One sentence, read word by word.
+struct Sentence<'a> {
+    text: &'a str,
+    /// Lower-cased, half-width.
+    lower: String,
+    words: Vec<Word<'a>>,
+}
+
+impl<'a> Sentence<'a> {
+    fn new(text: &'a str) -> Sentence<'a> {
+        let words = text
+            .split(is_space)
+            .map(|w| w.trim_matches(|c: char| matches!(c, '"' | '\'' | '“' | '”' | '‘' | '’' | '「' | '」')))
+            .filter(|w| !w.is_empty())
+            .map(|w| {
+                let (stem, particle) = split_particle(w);
+                Word { stem, particle }
+            })
+            .collect();
+        Sentence { text, lower: normalized(text), words }
+    }
+
+    fn mentions(&self, nouns: &[&str]) -> bool {
+        nouns.iter().any(|n| self.lower.contains(n))
+    }
+
+    fn says_change(&self) -> bool {
+        self.mentions(CHANGE_WORDS)
+    }
+
+    /// Whether the sentence asks someone else to act (`같이 가시죠`, `신청해 보세요`).
+    fn addresses_someone_else(&self) -> bool {
+        addressee_directed(&self.lower)
+    }
+
+    /// The phone the sentence states: a number named as the phone (`휴대폰 번호는 …입니다`),
+    /// or one that something becomes (`010-…으로 변경`) or is (`…입니다`). Of several, the one
+    /// marked as the new one, else a mobile number, else the last; one marked as the old one
+    /// (`…에서`) never.
+    fn phone(&self) -> Option<String> {
+        let phones = phones_in(self.text);
+        if phones.is_empty() || self.mentions(NOT_MINE) {
+            return None;
+        }
+        let named = self.mentions(PHONE_NOUNS);
+        let candidates: Vec<&String> =
+            phones.iter().filter(|(_, p)| *p != Some(Particle::From)).map(|(phone, _)| phone).collect();
+        let marked: Vec<&String> = phones
+            .iter()
+            .filter(|(_, p)| matches!(p, Some(Particle::Into | Particle::Is)))
+            .map(|(phone, _)| phone)
+            .collect();
+        let pool = if marked.is_empty() && named { candidates } else { marked };
+        let chosen = pool.iter().find(|p| p.starts_with("01")).or_else(|| pool.first())?;
+        Some((*chosen).clone())
+    }
+
+    /// A phone on a line of its own just below a sentence that announces it (`휴대폰 번호가
+    /// 바뀌어 알려드립니다.` ↵ `010-5555-6666`): the number and the index of its line.
+    fn phone_below(&self, lines: &[&str], index: usize) -> Option<(String, usize)> {
+        let announces = self.mentions(&["알려", "아래", "다음", "보내", "below", "following"]) || self.says_change();
+        if !self.mentions(PHONE_NOUNS) || !announces || !phones_in(self.text).is_empty() {
+            return None;
+        }
+        let (j, line) = lines.iter().enumerate().skip(index + 1).find(|(_, l)| !l.trim_matches(is_space).is_empty())?;
+        let value = line.trim_matches(|c: char| is_space(c) || matches!(c, '-' | '•' | '·' | '*' | '▶' | '→'));
+        (j <= index + 2).then(|| normalize_phone(value)).flatten().map(|p| (p, j))
+    }
+
+    /// The position the sentence states: `직위가 과장에서 차장으로 변경되었습니다`, `부장으로
+    /// 승진했습니다`, `직급은 책임연구원입니다`, `my title is now CTO`.
+    fn position(&self) -> Option<String> {
+        let named = self.mentions(POSITION_NOUNS);
+        if !named && !self.lower.contains("승진") && !self.lower.contains("promoted") {
+            return None;
+        }
+        if let Some(value) = self.korean_value(POSITION_NOUNS, named || self.lower.contains("승진")) {
+            if guess::is_title(&value) {
+                return Some(value);
+            }
+        }
+        self.english_value(&[
+            "title is now ",
+            "position is now ",
+            "promoted to ",
+            "title to ",
+            "position to ",
+            "title is ",
+        ])
+        .filter(|v| guess::is_title(v))
+    }
+
+    /// The organization the sentence states: `소속이 한빛테크에서 (주)다온소재로 바뀌었습니다`,
+    /// `다온소재로 이직했습니다`, `회사명이 주식회사 새벽정밀로 바뀌었습니다`.
+    fn organization(&self) -> Option<String> {
+        let named = self.mentions(ORG_NOUNS);
+        let moved = self.mentions(ORG_MOVE_VERBS);
+        if !named && !moved && !self.lower.contains("moved to") {
+            return None;
+        }
+        let korean = self.korean_value(ORG_NOUNS, true);
+        let value = korean.or_else(|| {
+            self.english_value(&[
+                "company is now ",
+                "organization is now ",
+                "moved to ",
+                "company to ",
+                "organization to ",
+            ])
+        })?;
+        looks_like_organization(&value).then_some(value)
+    }
+
+    /// The name the sentence states or corrects: `이름을 김민중으로 정정 부탁드립니다`, `제
+    /// 이름은 김민중입니다`, `김민준이 아니라 김민중입니다`, `성함 표기 김민준 → 김민중`.
+    fn name(&self) -> Option<String> {
+        if let Some(name) = self.instead_of().filter(|n| guess::is_person_name(n)) {
+            return Some(name);
+        }
+        if !self.mentions(NAME_NOUNS) {
+            return None;
+        }
+        let korean = self.korean_value(NAME_NOUNS, true).filter(|n| guess::is_person_name(n));
+        korean.or_else(|| {
+            self.english_value(&["name is spelled ", "name to ", "name should be ", "name should read ", "my name is "])
+                .filter(|n| guess::is_person_name(n))
+        })
+    }
+
+    /// `A이 아니라 B입니다`, `A → B`: B, when A and B are both names.
+    fn instead_of(&self) -> Option<String> {
+        let words = &self.words;
+        for (i, word) in words.iter().enumerate() {
+            let arrow = matches!(word.stem, "→" | "->" | "=>" | "⇒");
+            let not_but = word.stem.starts_with("아니") && i > 0;
+            if !arrow && !not_but {
+                continue;
+            }
+            let before = words.get(i.checked_sub(1)?)?.stem;
+            let after = words.get(i + 1)?.stem;
+            if guess::is_person_name(before) && guess::is_person_name(after) {
+                return Some(after.to_owned());
+            }
+        }
+        None
+    }
+
+    /// The value a Korean sentence ties to its field (named by one of `nouns`): the words up to
+    /// one carrying `으로/로` (what it becomes), else the copula (what it is), else after an
+    /// arrow; the first such after the field's noun; back to the noun, a word with a particle,
+    /// or a determiner (`제`, `새`, `지난달`). `loose`: the `으로` value is taken even without a
+    /// word of change (the caller knows the sentence is about the field).
+    fn korean_value(&self, nouns: &[&str], loose: bool) -> Option<String> {
+        let words = &self.words;
+        if let Some(i) = words.iter().position(|w| matches!(w.stem, "→" | "->" | "=>" | "⇒")) {
+            let after = words.get(i + 1)?;
+            return Some(after.stem.to_owned());
+        }
+        let noun = words.iter().position(|w| {
+            let lower = w.stem.to_lowercase();
+            nouns.iter().any(|n| lower.contains(n))
+        });
+        let first = |particle: Particle| {
+            let after_noun = noun.and_then(|at| (at..words.len()).find(|&i| words[i].particle == Some(particle)));
+            after_noun.or_else(|| words.iter().position(|w| w.particle == Some(particle)))
+        };
+        let end = match (first(Particle::Into), first(Particle::Is)) {
+            (Some(i), _) if loose || self.says_change() => i,
+            (_, Some(i)) => i,
+            _ => return None,
+        };
+        let mut start = end;
+        while start > 0 {
+            let before = &words[start - 1];
+            let boundary = before.particle.is_some()
+                || DETERMINERS.contains(&before.stem)
+                || is_field_noun(before.stem)
+                || end - start >= 3;
+            if boundary {
+                break;
+            }
+            start -= 1;
+        }
+        let value: Vec<&str> = words[start..=end].iter().map(|w| w.stem).collect();
+        let value = value.join(" ");
+        let value = value.trim_matches(|c: char| is_space(c) || matches!(c, ',' | '.' | ':' | '"'));
+        (!value.is_empty() && !is_field_noun(value)).then(|| value.to_owned())
+    }
+
+    /// The text after the first of `phrases` in an English sentence, to its end.
+    fn english_value(&self, phrases: &[&str]) -> Option<String> {
+        let lower = self.text.to_lowercase();
+        let (at, phrase) = phrases.iter().find_map(|p| lower.find(p).map(|at| (at, *p)))?;
+        let start = at + phrase.len();
+        let rest = self.text.get(start..)?;
+        let mut value = rest.trim_end_matches(|c: char| is_space(c) || matches!(c, '!' | ',' | ';'));
+        let last = value.trim_end_matches('.').rsplit(is_space).next().unwrap_or("").to_ascii_lowercase();
+        if !["inc", "ltd", "co", "corp"].contains(&last.as_str()) {
+            value = value.trim_end_matches('.');
+        }
+        let value = value.strip_prefix("\"").unwrap_or(value).trim_end_matches('"');
+        (!value.is_empty() && value.split_whitespace().count() <= 6).then(|| value.to_owned())
+    }
+
+    /// The count of attendees the sentence states, exactly or as a change.
+    fn count(&self) -> Option<Count> {
+        self.korean_count().or_else(|| self.companions()).or_else(|| self.alone()).or_else(|| self.english_count())
+    }
+
+    /// `N명` (or `분`, `인`, `사람`) and what follows it.
+    fn korean_count(&self) -> Option<Count> {
+        let text = &self.lower;
+        text.char_indices().find_map(|(i, _)| {
+            let before = &text[..i];
+            let word_start = before.is_empty()
+                || before.ends_with(|c: char| is_space(c) || matches!(c, ',' | '(' | '.' | '총' | '~'));
+            if !word_start {
+                return None;
+            }
+            let number = leading_number(&text[i..])?;
+            let rest = number.rest.trim_start_matches(is_space);
+            // A Sino-Korean numeral counts people with `명` and `인` only: `이 분` is "this person".
+            let counters: &[&str] = if number.sino { &["명", "인"] } else { &["명", "분", "인", "사람"] };
+            let Some(after) = counters.iter().find_map(|c| rest.strip_prefix(c)) else {
+                // `둘이서 가겠습니다`: a native numeral and `이서` need no counter.
+                let together = rest.starts_with("이서") && !number.needs_counter;
+                return together.then(|| Count::Exactly(number.value)).filter(|_| in_range(number.value));
+            };
+            if after.starts_with(|c: char| c.is_alphanumeric() && !is_particle_start(c)) {
+                return None; // `명단`, `인사`: another word
+            }
+            let n = number.value;
+            if !in_range(n) {
+                return None;
+            }
+            let after_trimmed =
+                after.trim_start_matches(|c: char| is_space(c) || matches!(c, '이' | '가' | '은' | '는' | '도' | '만'));
+            let besides = before.trim_end_matches(is_space).ends_with('외');
+            if besides {
+                return Some(Count::Exactly(n + 1));
+            }
+            if after.starts_with("으로") || after.starts_with("로") {
+                return Some(Count::Exactly(n));
+            }
+            let signed = i32::try_from(n).ok()?;
+            let window: String = after_trimmed.chars().take(14).collect();
+            if FEWER_WORDS.iter().any(|w| window.contains(w)) {
+                return Some(Count::More(-signed));
+            }
+            if MORE_WORDS.iter().any(|w| after_trimmed.starts_with(w)) {
+                return Some(Count::More(signed));
+            }
+            if ATTEND_VERBS.iter().any(|v| after_trimmed.starts_with(v))
+                || (before.contains("포함") && !after_trimmed.is_empty())
+            {
+                return Some(Count::Exactly(n));
+            }
+            None
+        })
+    }
+
+    /// `팀원과 같이 가겠습니다`, `동료 한 명과 함께 참석하겠습니다`: the applicant and companions.
+    fn companions(&self) -> Option<Count> {
+        let together = self.lower.contains("같이") || self.lower.contains("함께") || self.lower.contains(" with ");
+        let attends = ["가", "참석", "참가", "방문", "신청", "갈", "attend", "come", "join", "bring"]
+            .iter()
+            .any(|v| self.lower.contains(v));
+        if !together || !attends {
+            return None;
+        }
+        let words = &self.words;
+        for (i, word) in words.iter().enumerate() {
+            let lower = word.stem.to_lowercase();
+            let companion = COMPANIONS.iter().any(|c| lower.starts_with(c) && !lower.contains("들"));
+            if !companion {
+                continue;
+            }
+            if word.particle == Some(Particle::With) {
+                return Some(Count::Exactly(2));
+            }
+            // `동료 한 명과`, `팀원 두 명과`: a count after the companion.
+            if let (Some(number), Some(counter)) = (words.get(i + 1), words.get(i + 2)) {
+                let counted = ["명", "분"].contains(&counter.stem) && counter.particle == Some(Particle::With);
+                let normal = normalized(number.stem);
+                let n = leading_number(&normal).filter(|n| n.rest.is_empty()).map(|n| n.value);
+                if let (true, Some(n)) = (counted, n) {
+                    if in_range(n + 1) {
+                        return Some(Count::Exactly(n + 1));
+                    }
+                }
+            }
+            if self.lower.contains("with a ") || self.lower.contains("bring a ") {
+                return Some(Count::Exactly(2));
+            }
+        }
+        None
+    }
+
+    /// `저 혼자 참석합니다`, `본인만 참석합니다`: the applicant alone.
+    fn alone(&self) -> Option<Count> {
+        let alone = ["혼자", "저만", "본인만", "저 한 명만", "by myself", "just me", "only me"];
+        let attends = ATTEND_VERBS.iter().chain(&["attend", "come", "join"]).any(|v| self.lower.contains(v));
+        (alone.iter().any(|a| self.lower.contains(a)) && attends).then_some(Count::Exactly(1))
+    }
+
+    /// English: `3 people will attend`, `a table for 3 people`, `one more person`, `make it 3`.
+    fn english_count(&self) -> Option<Count> {
+        let words: Vec<&str> =
+            self.lower.split_whitespace().map(|w| w.trim_matches(|c: char| !c.is_alphanumeric())).collect();
+        (0..words.len()).find_map(|k| {
+            let number = leading_number(words[k]).filter(|n| n.rest.is_empty() && !n.needs_counter)?;
+            let n = number.value;
+            if !in_range(n) {
+                return None;
+            }
+            let next = *words.get(k + 1)?;
+            let people = ["people", "persons", "attendees", "participants", "guests", "of"].contains(&next);
+            if next == "more" || next == "additional" || next == "extra" {
+                return Some(Count::More(i32::try_from(n).ok()?));
+            }
+            if k >= 2 && words[k - 2] == "make" && words[k - 1] == "it" {
+                return Some(Count::Exactly(n));
+            }
+            let verb_follows = words
+                .iter()
+                .skip(k + 2)
+                .take(4)
+                .any(|w| ["attend", "join", "come", "participat", "register"].iter().any(|v| w.starts_with(v)));
+            let for_people = k > 0 && words[k - 1] == "for" && next != "of";
+            (people && (verb_follows || for_people)).then_some(Count::Exactly(n))
+        })
+    }
+}
+
+/// Whether `lower` (lower-cased) asks someone else to apply or go (see [`ADDRESSEE_DIRECTED`]).
+pub(super) fn addressee_directed(lower: &str) -> bool {
+    let compact: String = lower.chars().filter(|c| !is_space(*c)).collect();
+    ADDRESSEE_DIRECTED.iter().any(|p| compact.contains(p))
+}
+
+fn in_range(n: u32) -> bool {
+    (1..=MAX_COUNT).contains(&n)
+}
+
+/// Whether `c` can start a particle after a counter (`명이`, `명은`, `명과`, `명으로`, `명만`).
+fn is_particle_start(c: char) -> bool {
+    matches!(
+        c,
+        '이' | '가'
+            | '은'
+            | '는'
+            | '을'
+            | '를'
+            | '과'
+            | '와'
+            | '으'
+            | '로'
+            | '도'
+            | '만'
+            | '서'
+            | '의'
+            | '께'
+            | '에'
+            | '까'
+            | '입'
+    )
+}
+
+/// Whether `word` (without its particle) is one of the nouns that name a field.
+fn is_field_noun(word: &str) -> bool {
+    let lower = word.to_lowercase();
+    let compact: String = lower.chars().filter(|c| !is_space(*c)).collect();
+    [PHONE_NOUNS, ORG_NOUNS, POSITION_NOUNS, NAME_NOUNS].iter().flat_map(|nouns| nouns.iter()).any(|n| compact == *n)
+        || ["회사명", "기관명", "업체명", "휴대폰번호", "핸드폰번호", "전화번호", "휴대전화", "철자", "표기", "영문"]
+            .contains(&compact.as_str())
+}
+
+/// Words that could be an organization: letters, at most six words, not a name or a title, no
+/// address, not a sentence.
+fn looks_like_organization(value: &str) -> bool {
+    let words = value.split_whitespace().count();
+    (1..=6).contains(&words)
+        && value.chars().any(char::is_alphabetic)
+        && !value.contains('@')
+        && !guess::is_person_name(value)
+        && !guess::is_title(value)
+        && !value.ends_with("니다")
+}
+
+/// Every Korean phone number in `text`, with the particle right after it (`으로`, `입니다`,
+/// `에서` …).
+fn phones_in(text: &str) -> Vec<(String, Option<Particle>)> {
+    let is_phone_char = |c: char| {
+        let c = to_halfwidth(c);
+        c.is_ascii_digit() || matches!(c, '+' | '.' | '(' | ')') || is_dash(c) || c == ' '
+    };
+    let mut out = Vec::new();
+    let mut start = None;
+    let mut push = |run: &str, rest: &str| {
+        let run = run.trim_matches(|c: char| c == ' ' || c == '.' || c == '(' || c == ')');
+        if !run.chars().any(|c| to_halfwidth(c).is_ascii_digit()) {
+            return;
+        }
+        if let Some(phone) = normalize_phone(run) {
+            let word: String = rest.trim_start().chars().take_while(|c| !is_space(*c)).collect();
+            let (_, particle) = split_particle(&format!("0{word}"));
+            out.push((phone, particle));
+        }
+    };
+    for (i, c) in text.char_indices() {
+        match (is_phone_char(c), start) {
+            (true, None) => start = Some(i),
+            (false, Some(s)) => {
+                push(&text[s..i], &text[i..]);
+                start = None;
+            }
+            _ => {}
+        }
+    }
+    if let Some(s) = start {
+        push(&text[s..], "");
+    }
+    out
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn read(text: &str) -> Statements {
+        let lines: Vec<&str> = text.lines().collect();
+        statements(&lines)
+    }
+
+    fn value(found: Option<(String, usize)>) -> Option<String> {
+        found.map(|(v, _)| v)
+    }
+
+    #[test]
+    fn a_phone_stated_in_a_sentence() {
+        for (text, phone) in [
+            ("휴대폰 번호가 010-5555-6666으로 바뀌었습니다.", "010-5555-6666"),
+            ("휴대폰 번호가 바뀌어 알려드립니다: 010-5555-6666", "010-5555-6666"),
+            ("제 연락처는 010.2222.3333입니다.", "010-2222-3333"),
+            ("연락처를 010-1111-2222에서 010-3333-4444로 변경 부탁드립니다.", "010-3333-4444"),
+            ("번호가 바뀌었어요 010 7777 8888", "010-7777-8888"),
+            ("사무실 번호는 02-555-1234이고 제 휴대폰은 010-4444-5555입니다.", "010-4444-5555"),
+            ("My new mobile number is +82 10 2345 6789.", "010-2345-6789"),
+            ("Please change my phone number to 010-9876-5432.", "010-9876-5432"),
+        ] {
+            assert_eq!(value(read(text).phone), Some(phone.to_owned()), "{text}");
+        }
+    }
+
+    #[test]
+    fn a_phone_below_the_sentence_that_announces_it() {
+        let found = read("안녕하세요.\n휴대폰 번호가 바뀌어 알려드립니다.\n010-5555-6666\n감사합니다.");
+        assert_eq!(found.phone, Some(("010-5555-6666".to_owned(), 2)));
+    }
+
+    #[test]
+    fn numbers_that_are_not_the_applicants_phone() {
+        for text in [
+            "문의: 042-350-0000",
+            "팩스 번호는 02-555-9999입니다.",
+            "2022년 11월 18일 13:30에 뵙겠습니다.",
+            "접수 번호 SME-0001 확인했습니다.",
+            "회의실은 302호입니다.",
+        ] {
+            assert_eq!(read(text).phone, None, "{text}");
+        }
+    }
+
+    #[test]
+    fn position_organization_and_name() {
+        let found = read("직위가 과장에서 차장으로 변경되었습니다.");
+        assert_eq!(value(found.position), Some("차장".to_owned()));
+        assert_eq!(value(read("이번에 부장으로 승진했습니다.").position), Some("부장".to_owned()));
+        assert_eq!(value(read("직급은 책임연구원입니다.").position), Some("책임연구원".to_owned()));
+        assert_eq!(
+            value(read("My title is now Chief Technology Officer.").position),
+            Some("Chief Technology Officer".to_owned())
+        );
+
+        let found = read("소속이 한빛테크에서 (주)다온소재로 바뀌었습니다.");
+        assert_eq!(value(found.organization), Some("(주)다온소재".to_owned()));
+        assert_eq!(
+            value(read("회사명이 주식회사 새벽정밀로 바뀌었습니다.").organization),
+            Some("주식회사 새벽정밀".to_owned())
+        );
+        assert_eq!(value(read("지난달 미래로봇으로 이직했습니다.").organization), Some("미래로봇".to_owned()));
+        assert_eq!(value(read("I have moved to Example Bio Inc.").organization), Some("Example Bio Inc.".to_owned()));
+
+        assert_eq!(value(read("이름을 김민중으로 정정 부탁드립니다.").name), Some("김민중".to_owned()));
+        assert_eq!(value(read("제 이름은 김민중입니다.").name), Some("김민중".to_owned()));
+        assert_eq!(
+            value(read("성함이 잘못 적혀 있습니다. 김민준이 아니라 김민중입니다.").name),
+            Some("김민중".to_owned())
+        );
+        assert_eq!(value(read("이름 표기 정정: 김민준 → 김민중").name), Some("김민중".to_owned()));
+        assert_eq!(value(read("Please correct my name to Jane Roe.").name), Some("Jane Roe".to_owned()));
+    }
+
+    #[test]
+    fn what_is_no_value() {
+        for text in [
+            "직위는 추후 알려드리겠습니다.",
+            "회사를 옮겼습니다.",
+            "이름이 잘못된 것 같습니다.",
+            "잘 받았습니다. 감사합니다.",
+            "소속 변경 관련 문의드립니다.",
+        ] {
+            let found = read(text);
+            assert_eq!((found.position, found.organization, found.name), (None, None, None), "{text}");
+        }
+    }
+
+    #[test]
+    fn counts_exact_and_relative() {
+        for (text, count) in [
+            ("저 포함 세 명으로 해 주세요.", Count::Exactly(3)),
+            ("참석 인원을 두 명으로 변경 부탁드립니다.", Count::Exactly(2)),
+            ("한 명 더 가도 될까요?", Count::More(1)),
+            ("두 명 추가 신청합니다.", Count::More(2)),
+            ("동료 한 명은 불참하게 되었습니다.", Count::More(-1)),
+            ("인원을 한 명 줄여 주세요.", Count::More(-1)),
+            ("두 명이 참석하지 못하게 되었습니다.", Count::More(-2)),
+            ("괜찮으시면 한 명 더 가도 될까요?", Count::More(1)),
+            ("팀원과 같이 가겠습니다.", Count::Exactly(2)),
+            ("동료 두 명과 함께 참석하겠습니다.", Count::Exactly(3)),
+            ("저 혼자 참석합니다.", Count::Exactly(1)),
+            ("둘이서 가겠습니다.", Count::Exactly(2)),
+            ("저 외 이 명 참석합니다.", Count::Exactly(3)),
+            ("One more person will join us.", Count::More(1)),
+            ("Please make it 3 people.", Count::Exactly(3)),
+            ("I will attend with a colleague.", Count::Exactly(2)),
+        ] {
+            assert_eq!(read(text).attendees.map(|(c, _)| c), Some(count), "{text}");
+        }
+        assert_eq!(
+            read("저 포함 두 명입니다.\n그리고 한 명 더 가도 될까요?").attendees.map(|(c, _)| c),
+            Some(Count::Exactly(3)),
+            "a change after an exact count adds to it"
+        );
+    }
+
+    #[test]
+    fn sentences_to_someone_else_state_nothing() {
+        for text in ["팀원과 같이 가시죠.", "관심 있으시면 두 명 신청해 보세요.", "다음에는 세 명이 같이 가보세요."]
+        {
+            assert_eq!(read(text), Statements::default(), "{text}");
+        }
+    }
+
+    #[test]
+    fn counts_that_are_not_attendees() {
+        for text in [
+            "2명의 연구원이 있습니다.",
+            "명단을 보내드립니다.",
+            "이 명단에 있는 분들이 참석합니다.",
+            "이 분이 참석합니다.",
+            "팀원들과 같이 가겠습니다.",
+            "아래와 같이 신청합니다.",
+        ] {
+            assert_eq!(read(text).attendees, None, "{text}");
+        }
+    }
+
+    #[test]
+    fn label_lines_are_left_to_the_labels() {
+        assert_eq!(read("연락처: 010-1234-5678").phone, None);
+    }
+
+    #[test]
+    fn sentences_split_at_their_ends_not_inside_names() {
+        assert_eq!(split_sentences("Example Co., Ltd. is mine. Thanks!"), ["Example Co., Ltd. is mine.", "Thanks!"]);
+        assert_eq!(
+            split_sentences("번호는 010.1234.5678입니다. 감사합니다."),
+            ["번호는 010.1234.5678입니다.", "감사합니다."]
+        );
+    }
+}
