@@ -93,6 +93,7 @@ struct RawEvent {
     venue: String,
     contact: Option<String>,
     capacity: Option<u32>,
+    announcement_file: Option<PathBuf>,
 }
 
 #[derive(Debug, Deserialize)]
@@ -278,6 +279,9 @@ pub struct EventConfig {
     pub contact: Option<String>,
     /// How many people the venue takes; past it, applications are waitlisted.
     pub capacity: Option<u32>,
+    /// The announcement the center sent (`announcement_file`, an `.eml` or text), read at load:
+    /// its text is never taken for an applicant's, and values typed into its quoted form are.
+    pub announcement: Option<std::sync::Arc<crate::parse::Announcement>>,
 }
 
 #[derive(Debug, Clone)]
@@ -406,6 +410,18 @@ impl Config {
                 venue: non_empty("event.venue", &r.venue)?,
                 contact: r.contact,
                 capacity: r.capacity,
+                announcement: match r.announcement_file.map(resolve) {
+                    Some(file) => {
+                        let raw = std::fs::read(&file)
+                            .with_context(|| format!("cannot read event.announcement_file {}", file.display()))?;
+                        let announcement = crate::parse::Announcement::read(&raw);
+                        if announcement.is_empty() {
+                            bail!("event.announcement_file {} holds no text", file.display());
+                        }
+                        Some(std::sync::Arc::new(announcement))
+                    }
+                    None => None,
+                },
             }
         };
 
@@ -630,6 +646,20 @@ mod tests {
         assert_eq!(duration("k", Some(RawDuration::Text("5m".into())), 1).unwrap(), Duration::from_secs(300));
         assert!(duration("k", Some(RawDuration::Text("soon".into())), 1).is_err());
         assert!(duration("k", Some(RawDuration::Seconds(0)), 1).is_err());
+    }
+
+    #[test]
+    fn an_announcement_file_is_read_at_load_and_a_missing_one_is_named() {
+        let dir = tempfile::tempdir().unwrap();
+        let text = EXAMPLE.replace("[event]", "[event]\nannouncement_file = \"announcement.txt\"");
+        let load_in = |dir: &Path| Config::from_toml(&text, &dir.join("smebridge.toml"), dir);
+        let err = format!("{:#}", load_in(dir.path()).unwrap_err());
+        assert!(err.contains("event.announcement_file") && err.contains("announcement.txt"), "{err}");
+        std::fs::write(dir.path().join("announcement.txt"), "[참가 신청서]\n■ 성 명 :\n■ 소 속 :\n").unwrap();
+        let config = load_in(dir.path()).unwrap();
+        let announcement = config.event.announcement.expect("read at load");
+        assert_eq!(announcement.len(), 3);
+        assert!(load(EXAMPLE).unwrap().event.announcement.is_none(), "optional");
     }
 
     #[test]

@@ -174,7 +174,7 @@ impl Desk {
         }
 
         pipeline::record(&mut self.store, &batch)?;
-        let parsed = pipeline::parse(batch, &ChildForms, shutdown);
+        let parsed = pipeline::parse(batch, &self.config, &ChildForms, shutdown);
         let unread = pipeline::unread(&parsed);
         let (config, replier) = (&self.config, &self.replier);
         let stored = self.store.group(|store| {

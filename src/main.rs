@@ -64,10 +64,15 @@ enum Command {
     /// Check the configuration, the templates, the database, and the IMAP and SMTP logins.
     Check,
     /// Show what smebridge reads in a message file (.eml): sender, subject, automatic-mail
-    /// signals and the applicant's fields. Needs no configuration.
+    /// signals, why it counts as an application or not, and the applicant's fields with where
+    /// each was read. Needs no configuration.
     Parse {
         /// The raw message.
         file: PathBuf,
+        /// The announcement the center sent (.eml or text), as `[event] announcement_file`: its
+        /// text is never data, values typed into its quoted form are; its sender is the center.
+        #[arg(long)]
+        announcement: Option<PathBuf>,
     },
     /// Internal: read one attached form from standard input in a confined child process (see
     /// `smebridge::isolate`).
@@ -195,9 +200,19 @@ fn run(cli: Cli) -> Result<ExitCode> {
             let summary_input_totals = summary_job::totals_now(&store, &config, day, now)?;
             print!("{}", summary_input_totals);
         }
-        Command::Parse { file } => {
+        Command::Parse { file, announcement } => {
             let raw = std::fs::read(&file).with_context(|| format!("cannot read {}", file.display()))?;
-            let inbound = smebridge::parse::parse(&raw, &smebridge::parse::sha256_hex(&raw), &isolate::ChildForms);
+            let announcement = match announcement {
+                Some(path) => Some(smebridge::parse::Announcement::read(
+                    &std::fs::read(&path).with_context(|| format!("cannot read {}", path.display()))?,
+                )),
+                None => None,
+            };
+            let context = smebridge::parse::Context {
+                announcement: announcement.as_ref(),
+                ..smebridge::parse::Context::new(&isolate::ChildForms)
+            };
+            let inbound = smebridge::parse::parse_with(&raw, &smebridge::parse::sha256_hex(&raw), &context);
             println!("{}", smebridge::parse::explain(&inbound));
         }
         // Served in main(), before anything else starts.

@@ -125,14 +125,21 @@ pub fn record(store: &mut Store, batch: &[Arrival]) -> Result<()> {
 
 /// Stage 4: read each message of the batch, in order, until `shutdown`; no write transaction is
 /// open meanwhile. The bytes are let go as soon as the message is read.
-pub fn parse(batch: Vec<Arrival>, forms: &dyn FormReader, shutdown: &CancellationToken) -> Vec<Parsed> {
+pub fn parse(
+    batch: Vec<Arrival>,
+    config: &Config,
+    forms: &dyn FormReader,
+    shutdown: &CancellationToken,
+) -> Vec<Parsed> {
+    let own = config.own_address();
+    let context = context(config, &own, forms);
     batch
         .into_iter()
         .map(|arrival| {
             let read = match arrival.plan {
                 ReadPlan::Known => Read::Known,
                 _ if shutdown.is_cancelled() => Read::NotRead,
-                _ => Read::Read(Box::new(read_message(&arrival.incoming.raw, &arrival.sha256, forms))),
+                _ => Read::Read(Box::new(read_message(&arrival.incoming.raw, &arrival.sha256, &context))),
             };
             Parsed {
                 uid: arrival.incoming.uid,
@@ -193,7 +200,8 @@ pub fn read_suspect(
                 ),
             }
             store.mark_reading(&[arrival.arriving()]).context("cannot record the message before reading it")?;
-            let inbound = read_message(&arrival.incoming.raw, &arrival.sha256, forms);
+            let own = config.own_address();
+            let inbound = read_message(&arrival.incoming.raw, &arrival.sha256, &context(config, &own, forms));
             let parsed = Parsed {
                 uid: arrival.incoming.uid,
                 arrived_at: arrival.incoming.arrived_at,
@@ -229,12 +237,17 @@ fn hold(store: &mut Store, at: MailboxUid<'_>, arrival: &Arrival, cause: HoldCau
     Ok(Processed::Recorded { outcome: QUARANTINED, reply: None })
 }
 
+/// What parsing knows of the desk: the form reader, the announcement, the center's address.
+fn context<'a>(config: &'a Config, own: &'a EmailAddress, forms: &'a dyn FormReader) -> parse::Context<'a> {
+    parse::Context { forms, announcement: config.event.announcement.as_deref(), center: Some(own) }
+}
+
 /// Read one message: the parse stage's work for one message, here and in the trial child
 /// (`crate::isolate::trial_read`). A panic in the parser becomes a recorded problem; what a
 /// panic cannot catch is what the marker, the trial and the child processes are for.
-pub fn read_message(raw: &[u8], sha256: &str, forms: &dyn FormReader) -> Inbound {
+pub fn read_message(raw: &[u8], sha256: &str, context: &parse::Context<'_>) -> Inbound {
     crate::isolate::fault::reading(raw);
-    match catch_unwind(AssertUnwindSafe(|| parse::parse(raw, sha256, forms))) {
+    match catch_unwind(AssertUnwindSafe(|| parse::parse_with(raw, sha256, context))) {
         Ok(inbound) => inbound,
         Err(_) => {
             error!("the parser panicked on a message; it is recorded unparsed");
@@ -296,6 +309,7 @@ pub fn decide_and_store(
         unauthenticated: unauthenticated.clone(),
         cancel_requested: inbound.cancel_requested,
         inquiry: inbound.inquiry,
+        classified: inbound.verdict.classified,
         existing: existing.as_ref().map(|a| Existing { status: a.status }),
         attendees: inbound.fields.attendees.unwrap_or(1),
         seats_left,
@@ -320,6 +334,7 @@ pub fn decide_and_store(
     let detail = match (&automatic, &decision) {
         (Some(a), _) => Some(a.label()),
         (None, Decision::Hold(reason)) => Some(format!("sender not authenticated: {reason}")),
+        (None, Decision::NotAnApplication) => Some(format!("not an application: {}", inbound.verdict)),
         _ => None,
     };
     let details = details(&inbound, &plan.write);
@@ -528,6 +543,8 @@ fn plan(decision: &Decision, inbound: &Inbound, existing: Option<&Application>) 
             Plan::reply("inquiry", ApplicationWrite::None, ReplyKind::Inquiry, ApplicantFields::default())
         }
         (Decision::CancelUnknown, _, _) => Plan::quiet("cancel_without_application", ApplicationWrite::None),
+        // Staff see it as unclassified mail; nobody is answered, nothing changes.
+        (Decision::NotAnApplication, _, _) => Plan::quiet("unreadable", ApplicationWrite::None),
         (Decision::Hold(reason), None, Some(from)) => Plan::quiet(
             "held",
             ApplicationWrite::Insert {
@@ -554,7 +571,7 @@ fn plan(decision: &Decision, inbound: &Inbound, existing: Option<&Application>) 
         ),
         (Decision::Update, Some(app), _) => {
             // Only what the mail states counts as a change, not guesses from a signature.
-            let (merged, changes) = app.fields.merged_with(&inbound.stated);
+            let (merged, changes) = app.fields.merged_with(&inbound.stated_over(&app.fields));
             if changes.is_empty() {
                 return Plan::quiet("repeat", ApplicationWrite::Touch { id: app.id });
             }
@@ -580,7 +597,7 @@ fn plan(decision: &Decision, inbound: &Inbound, existing: Option<&Application>) 
             app.fields.clone(),
         ),
         (Decision::Reopen(status), Some(app), _) => {
-            let (merged, _) = app.fields.merged_with(&inbound.stated);
+            let (merged, _) = app.fields.merged_with(&inbound.stated_over(&app.fields));
             let kind = if *status == Status::Waitlisted { ReplyKind::Waitlisted } else { ReplyKind::Reopened };
             Plan::reply(
                 "reopened",
@@ -637,7 +654,7 @@ mod tests {
     /// The batch through record, parse, decide and store, as the daemon runs it.
     fn through(desk: &mut Desk, batch: Vec<Arrival>, shutdown: &CancellationToken) -> Vec<Processed> {
         record(&mut desk.store, &batch).unwrap();
-        let parsed = parse(batch, &InProcess, shutdown);
+        let parsed = parse(batch, &desk.config, &InProcess, shutdown);
         let unread = unread(&parsed);
         let (config, replier) = (&desk.config, &desk.replier);
         let stored = desk
@@ -665,7 +682,7 @@ mod tests {
         assert!(desk.store.processed_uids("INBOX", 1).unwrap().is_empty(), "no UID counts before its outcome");
         assert_eq!(desk.store.message_count().unwrap(), 2, "the raw bytes are recorded");
 
-        let parsed = parse(batch, &InProcess, &CancellationToken::new());
+        let parsed = parse(batch, &desk.config, &InProcess, &CancellationToken::new());
         let (config, replier) = (&desk.config, &desk.replier);
         let stored: Vec<Processed> = desk
             .store

@@ -4,14 +4,21 @@
 //! sizes and nesting, generated here in code, must parse in bounded time without a panic; and a
 //! seeded mutation run over the fixtures.
 //!
-//! The JSON keys: `classification` (`application`, `cancellation`, `inquiry`, `automatic`), the
-//! applicant's `name`, `organization`, `position`, `phone`, `attendees` (always compared; `null`
-//! means "not found"), and optionally `people`, `subject`, `from_name`, `forwarded_from`,
-//! `forwarded_from_name`, `english`, `message_id_synthesized`, `problems` (whether any are
-//! recorded), `guessed` (the fields taken from the signature or display name rather than stated),
-//! `sources` (where each field came from, as `smebridge parse` words it; an absent key means no
-//! source), `stated_email`, `doubts` (the doubtful values, in order) and `clean` (default
-//! `true`: no U+FFFD anywhere in the text read).
+//! The JSON keys: `classification` (`application`, `cancellation`, `inquiry`, `automatic`, and
+//! `unknown` for mail that is not an application: written to someone else, or applying to
+//! nothing), the applicant's `name`, `organization`, `position`, `phone`, `attendees` (always
+//! compared; `null` means "not found"), and optionally `people`, `subject`, `from_name`,
+//! `forwarded_from`, `forwarded_from_name`, `english`, `message_id_synthesized`, `problems`
+//! (whether any are recorded), `guessed` (the fields taken from the signature or display name
+//! rather than stated), `sources` (where each field came from, as `smebridge parse` words it; an
+//! absent key means no source), `stated_email`, `doubts` (the doubtful values, in order),
+//! `notes` (the remarks kept), `more_attendees` (a count stated against the recorded one),
+//! `evidence` (clues the classification must have weighed, as `smebridge parse` words them),
+//! `announcement` (a file under `tests/fixtures/announcements/` to parse with, as `[event]
+//! announcement_file`) and `clean` (default `true`: no U+FFFD anywhere in the text read).
+//!
+//! Every fixture is parsed knowing the center's address (`smebridge@kaist.ac.kr`), as the
+//! daemon parses.
 //!
 //! Whatever the JSON says, every field with a value must have a source and no field without one
 //! may have one.
@@ -20,8 +27,8 @@ use std::path::{Path, PathBuf};
 use std::time::{Duration, Instant};
 
 use serde_json::{json, Value};
-use smebridge::domain::{automatic_reason, EmailAddress};
-use smebridge::parse::{parse, sha256_hex, InProcess, Inbound};
+use smebridge::domain::{automatic_reason, Classified, EmailAddress};
+use smebridge::parse::{parse_with, sha256_hex, Announcement, Context, InProcess, Inbound};
 
 const CENTER: &str = "smebridge@kaist.ac.kr";
 
@@ -78,18 +85,39 @@ fn with_crlf(raw: &[u8]) -> Vec<u8> {
 }
 
 fn parse_bytes(raw: &[u8]) -> Inbound {
-    parse(raw, &sha256_hex(raw), &InProcess)
+    parse_announced(raw, None)
 }
 
-/// What the desk would make of the message, in the words of the fixtures.
+/// `raw` parsed as the daemon parses it: knowing the center's address, and with the
+/// announcement when one is given.
+fn parse_announced(raw: &[u8], announcement: Option<&Announcement>) -> Inbound {
+    let center = EmailAddress::parse(CENTER).unwrap();
+    let context = Context { forms: &InProcess, announcement, center: Some(&center) };
+    parse_with(raw, &sha256_hex(raw), &context)
+}
+
+/// The announcement a fixture's JSON names, read as `[event] announcement_file` is.
+fn announcement_of(expected: &Value) -> Option<Announcement> {
+    let file = expected.get("announcement")?.as_str()?;
+    let raw = std::fs::read(fixture_dir().join("announcements").join(file)).unwrap_or_else(|e| panic!("{file}: {e}"));
+    Some(Announcement::read(&raw))
+}
+
+/// What the desk would make of the message from someone not registered yet, in the words of
+/// the fixtures (as `smebridge::domain::decide` orders it).
 fn classification(inbound: &Inbound) -> &'static str {
     let own = EmailAddress::parse(CENTER).unwrap();
+    let classified = inbound.verdict.classified;
     if automatic_reason(&inbound.signals, &inbound.return_path, inbound.from.as_ref(), &own).is_some() {
         "automatic"
+    } else if classified == Classified::AddressedElsewhere {
+        "unknown"
     } else if inbound.cancel_requested {
         "cancellation"
     } else if inbound.inquiry {
         "inquiry"
+    } else if classified == Classified::NothingApplies {
+        "unknown"
     } else {
         "application"
     }
@@ -116,6 +144,8 @@ fn actual_json(inbound: &Inbound) -> Value {
         "sources": sources(inbound),
         "stated_email": inbound.stated_email,
         "doubts": inbound.doubts,
+        "notes": inbound.notes,
+        "more_attendees": inbound.more_attendees,
     })
 }
 
@@ -173,12 +203,13 @@ const ALWAYS: [&str; 6] = ["classification", "name", "organization", "position",
 
 /// Differences between what `raw` parses to and `expected`, one line each.
 fn mismatches(name: &str, endings: &str, raw: &[u8], expected: &Value) -> Vec<String> {
-    let inbound = parse_bytes(raw);
+    let announcement = announcement_of(expected);
+    let inbound = parse_announced(raw, announcement.as_ref());
     let actual = actual_json(&inbound);
     let mut out = Vec::new();
     let keys = expected.as_object().map(|o| o.keys().cloned().collect::<Vec<_>>()).unwrap_or_default();
     for key in ALWAYS.iter().map(|k| k.to_string()).chain(keys.into_iter().filter(|k| !ALWAYS.contains(&k.as_str()))) {
-        if key == "clean" {
+        if ["clean", "announcement", "evidence"].contains(&key.as_str()) {
             continue;
         }
         let want = expected.get(&key).cloned().unwrap_or(Value::Null);
@@ -189,6 +220,13 @@ fn mismatches(name: &str, endings: &str, raw: &[u8], expected: &Value) -> Vec<St
     }
     for wrong in unsourced(&inbound) {
         out.push(format!("{name} ({endings}): {wrong}"));
+    }
+    let weighed: Vec<String> = inbound.verdict.clues.iter().map(ToString::to_string).collect();
+    let auto: Vec<String> = inbound.auto_reply.iter().map(ToString::to_string).collect();
+    for clue in expected.get("evidence").and_then(Value::as_array).into_iter().flatten().filter_map(Value::as_str) {
+        if !weighed.iter().chain(&auto).any(|w| w == clue) {
+            out.push(format!("{name} ({endings}): evidence {clue:?} not weighed; weighed: {weighed:?} {auto:?}"));
+        }
     }
     if expected.get("people").is_none() && inbound.people.len() > 1 {
         out.push(format!("{name} ({endings}): people: expected at most one, got {:?}", inbound.people));
@@ -270,7 +308,7 @@ fn sources_are_expected_for_every_kind_of_source() {
 fn explain_shows_each_value_with_its_expected_source() {
     for (name, raw, expected) in fixtures() {
         let Some(sources) = expected.get("sources").and_then(Value::as_object) else { continue };
-        let inbound = parse_bytes(&raw);
+        let inbound = parse_announced(&raw, announcement_of(&expected).as_ref());
         let explained = smebridge::parse::explain(&inbound);
         for (field, source) in sources {
             let label = if field == "stated_email" { "stated email" } else { field.as_str() };
@@ -312,7 +350,8 @@ fn explain_names_doubts_and_numbers_the_body_lines_the_sources_count() {
 fn show() {
     let Ok(name) = std::env::var("FIXTURE") else { return };
     let raw = std::fs::read(fixture_dir().join(format!("{name}.eml"))).unwrap();
-    let inbound = parse_bytes(&raw);
+    let json = std::fs::read_to_string(fixture_dir().join(format!("{name}.json"))).unwrap();
+    let inbound = parse_announced(&raw, announcement_of(&serde_json::from_str(&json).unwrap()).as_ref());
     println!("{}", smebridge::parse::explain(&inbound));
     println!("{:#}", actual_json(&inbound));
 }

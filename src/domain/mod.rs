@@ -2,7 +2,9 @@
 //! including "now", is an argument, so every rule is unit-tested.
 
 mod application;
+mod attendees;
 mod auth;
+mod classify;
 mod decision;
 mod email_address;
 mod intent;
@@ -14,7 +16,9 @@ mod recipient;
 mod schedule;
 
 pub use application::{ApplicantFields, Change, Status};
+pub use attendees::more_attendees;
 pub use auth::{auth_verdict, RequireAuth};
+pub use classify::{auto_reply, classify, AutoClue, Classified, Clue, Verdict};
 pub use decision::{automatic_reason, decide, is_late, AutoSignals, Automatic, Decision, Existing, Facts, ReturnPath};
 pub use email_address::EmailAddress;
 pub use intent::{looks_like_inquiry, prefers_english, wants_cancellation};

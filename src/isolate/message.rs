@@ -37,7 +37,7 @@ pub fn trial_read(raw: &[u8]) -> Result<(), Stopped> {
 pub fn serve_message(size: usize) -> Result<()> {
     confine(TRIAL_LIMITS)?;
     let raw = read_input(size)?;
-    let inbound = crate::pipeline::read_message(&raw, &sha256_hex(&raw), &NoForms);
+    let inbound = crate::pipeline::read_message(&raw, &sha256_hex(&raw), &crate::parse::Context::new(&NoForms));
     drop(inbound);
     answer("read", b"")
 }

@@ -51,6 +51,10 @@ pub fn explain(inbound: &Inbound) -> String {
         let name = inbound.forwarded_from_name.as_deref().map(|n| format!(" ({n})")).unwrap_or_default();
         line("forwarded", format!("{address}{name}"));
     }
+    if let Some(more) = inbound.more_attendees {
+        let source = sources.attendees.as_ref().map(|s| format!("  ← {s}")).unwrap_or_default();
+        line("  change", format!("{more:+} against the count recorded{source}"));
+    }
     let intent = if inbound.cancel_requested {
         "asks to cancel"
     } else if inbound.inquiry {
@@ -59,6 +63,22 @@ pub fn explain(inbound: &Inbound) -> String {
         "application"
     };
     line("intent", intent.into());
+    let verdict = &inbound.verdict;
+    line("classified", format!("{} (score {})", verdict.classified.as_str(), verdict.score));
+    if verdict.clues.is_empty() {
+        line("  evidence", "none weighed".into());
+    }
+    for (i, clue) in verdict.clues.iter().enumerate() {
+        line(if i == 0 { "  evidence" } else { "" }, format!("{:+}  {clue}", clue.weight()));
+    }
+    if !inbound.auto_reply.is_empty() {
+        let score: i32 = inbound.auto_reply.iter().map(|c| c.weight()).sum();
+        let verdict = if inbound.signals.auto_reply_text.is_some() { "yes" } else { "no" };
+        line("auto-reply", format!("{verdict} by its words (score {score}; 3 or more is automatic)"));
+        for clue in &inbound.auto_reply {
+            line("", format!("{:+}  {clue}", clue.weight()));
+        }
+    }
     line("language", if inbound.english { "English first".into() } else { "Korean first".into() });
     line("doubts", if inbound.doubts.is_empty() { "none".into() } else { inbound.doubts.join("; ") });
     line("problems", if inbound.problems.is_empty() { "none".into() } else { inbound.problems.join("; ") });

@@ -41,11 +41,12 @@ use mail_parser::PartType;
 use sha2::{Digest, Sha256};
 
 use crate::domain::{
-    looks_like_inquiry, prefers_english, wants_cancellation, ApplicantFields, AutoSignals, EmailAddress, ReturnPath,
+    auto_reply, classify, looks_like_inquiry, more_attendees, prefers_english, wants_cancellation, ApplicantFields,
+    AutoClue, AutoSignals, Clue, EmailAddress, ReturnPath, Verdict,
 };
 use applicant::{Extracted, Fields, Guess};
 
-pub use applicant::{strip_quoted, FieldSources, Source};
+pub use applicant::{strip_quoted, Announcement, FieldSources, Source};
 pub use attachments::{
     extract_text, kind_of, Attachment, ExtractError, FormKind, FormReader, InProcess, Limits, NoForms, Unreadable,
 };
@@ -86,6 +87,15 @@ pub struct Inbound {
     pub people: Vec<String>,
     /// What the applicant wrote under a remarks label (`비고`, `Notes`), for staff.
     pub notes: Option<String>,
+    /// A sentence asks for this many more (negative: fewer) attendees than recorded (`한 명 더
+    /// 가도 될까요`); `stated.attendees` then holds the count for a first mail. See
+    /// [`Inbound::stated_over`].
+    pub more_attendees: Option<i32>,
+    /// Whether the mail is an application to the center at all, and the evidence weighed.
+    pub verdict: Verdict,
+    /// What the words say about the mail being an auto-reply (weighed into
+    /// `signals.auto_reply_text`); empty when nothing does.
+    pub auto_reply: Vec<AutoClue>,
     /// For a forwarded application (inline or attached as message/rfc822) whose fields are in
     /// the forwarded mail: its original sender, whose application it is.
     pub forwarded_from: Option<EmailAddress>,
@@ -106,6 +116,66 @@ pub struct Inbound {
     pub problems: Vec<String>,
 }
 
+impl Inbound {
+    /// What the mail states, as a change to an application that records `recorded`: a count
+    /// stated relative to the recorded one (`한 명 더`) is made absolute.
+    #[must_use]
+    pub fn stated_over(&self, recorded: &ApplicantFields) -> ApplicantFields {
+        let mut stated = self.stated.clone();
+        if let Some(more) = self.more_attendees {
+            stated.attendees = Some(more_attendees(recorded.attendees, more));
+        }
+        stated
+    }
+}
+
+/// What parsing knows besides the message: how attached forms are read, the announcement the
+/// center sent (its text is never data; see `applicant/announcement.rs`), and the center's
+/// address (whether the mail is addressed to it).
+#[derive(Clone, Copy)]
+pub struct Context<'a> {
+    pub forms: &'a dyn FormReader,
+    pub announcement: Option<&'a Announcement>,
+    /// The center's address; `None`: the announcement's sender, if any, else unknown (the
+    /// recipients are then not weighed).
+    pub center: Option<&'a EmailAddress>,
+}
+
+impl<'a> Context<'a> {
+    /// Forms read with `forms`; no announcement, the center unknown.
+    pub fn new(forms: &'a dyn FormReader) -> Context<'a> {
+        Context { forms, announcement: None, center: None }
+    }
+
+    fn center(&self) -> Option<&'a EmailAddress> {
+        self.center.or_else(|| self.announcement.and_then(Announcement::sender))
+    }
+}
+
+impl Announcement {
+    /// The announcement from a file: a whole message (`.eml`, as the center sent it; its body is
+    /// read as any mail's) or plain text (UTF-8 or EUC-KR).
+    pub fn read(raw: &[u8]) -> Announcement {
+        let header_end = message::header_block_end(raw);
+        let looks_like_mail = header_end > 0 && {
+            let head = String::from_utf8_lossy(&raw[..header_end]).to_ascii_lowercase();
+            ["\nfrom:", "\nsubject:", "\ncontent-type:", "\nmime-version:"]
+                .iter()
+                .any(|h| format!("\n{head}").contains(h))
+        };
+        if looks_like_mail {
+            let repaired = message::repair_headers(raw);
+            if let Some((mail, readable)) = message::mime_parse(&repaired) {
+                let body = if readable { message::read_body(&mail) } else { message::raw_body(&repaired) };
+                let (sender, _) = message::first_address(mail.from());
+                let subject = mail.subject().map(clean_header_text);
+                return Announcement::from_text(&body.text, sender, subject);
+            }
+        }
+        Announcement::from_text(&message::decode_charset(raw, None).text, None, None)
+    }
+}
+
 /// Hex SHA-256 of the raw bytes: the identity of a message in the database.
 pub fn sha256_hex(raw: &[u8]) -> String {
     hex::encode(Sha256::digest(raw))
@@ -116,15 +186,21 @@ pub fn synthesized_message_id(sha256: &str) -> String {
     format!("{}@smebridge.invalid", &sha256[..32.min(sha256.len())])
 }
 
-/// Parse raw bytes, reading attached forms with `forms`. Never panics on its own account and
-/// never fails; see the module docs.
+/// Parse raw bytes, reading attached forms with `forms`, without an announcement and without
+/// knowing the center's address. Never panics on its own account and never fails; see the
+/// module docs.
 pub fn parse(raw: &[u8], sha256: &str, forms: &dyn FormReader) -> Inbound {
-    parse_at_depth(raw, sha256, 0, forms)
+    parse_with(raw, sha256, &Context::new(forms))
+}
+
+/// [`parse`] with what else is known: the announcement and the center's address.
+pub fn parse_with(raw: &[u8], sha256: &str, context: &Context<'_>) -> Inbound {
+    parse_at_depth(raw, sha256, 0, context)
 }
 
 /// [`parse`] for the top message (`depth` 0) or a forwarded message attached to it (1), which is
 /// never searched for further forwards (nor for forms).
-fn parse_at_depth(raw: &[u8], sha256: &str, depth: usize, forms: &dyn FormReader) -> Inbound {
+fn parse_at_depth(raw: &[u8], sha256: &str, depth: usize, context: &Context<'_>) -> Inbound {
     let mut problems = Vec::new();
     let (raw, limit_problem) = message::limit(raw);
     problems.extend(limit_problem);
@@ -164,16 +240,43 @@ fn parse_at_depth(raw: &[u8], sha256: &str, depth: usize, forms: &dyn FormReader
     }
 
     let subject = message.subject().map(clean_header_text);
-    let (field_text, _) = message::truncate_text(&text, message::MAX_FIELD_TEXT_BYTES);
-    let mut read = Reading { depth, forms, problems: &mut problems };
+    let (as_read, _) = message::truncate_text(&text, message::MAX_FIELD_TEXT_BYTES);
+    // The announcement's own lines are never the applicant's, wherever they stand.
+    let masked = match context.announcement {
+        Some(announcement) => announcement.mask(as_read),
+        None => std::borrow::Cow::Borrowed(as_read),
+    };
+    let field_text: &str = &masked;
+    let mut read = Reading { depth, forms: context.forms, announcement: context.announcement, problems: &mut problems };
     let applicant =
         read_applicant(&message, field_text, body.html, subject.as_deref(), from_name.as_deref(), &mut read);
     let stated = &applicant.stated;
-    let states_fields = stated.name.is_some() || stated.organization.is_some() || stated.phone.is_some();
+    let states_fields = stated.name.is_some()
+        || stated.organization.is_some()
+        || stated.phone.is_some()
+        || applicant.stated_sources.attendees.as_ref().is_some_and(Source::is_stated)
+        || applicant.stated_sources.position.as_ref().is_some_and(Source::is_stated);
     let own_text = applicant::strip_quoted(field_text);
     let cancel_requested = wants_cancellation(subject.as_deref(), own_text, states_fields);
     let inquiry = !cancel_requested && looks_like_inquiry(subject.as_deref(), own_text, states_fields);
     let english = prefers_english(subject.as_deref(), own_text);
+    let mut signals = signals;
+    let word_clues = applicant::clues_in_words(own_text, evidence_subject(subject.as_deref(), context.announcement));
+    let applies = word_clues.iter().any(|c| matches!(c, Clue::Applies(_)));
+    let auto_reply_clues = applicant::auto_reply_clues(subject.as_deref(), own_text, states_fields, applies);
+    signals.auto_reply_text = auto_reply(&auto_reply_clues);
+    let verdict = classify(clues(&Evidence {
+        message: &message,
+        center: context.center(),
+        announcement: context.announcement,
+        text: field_text,
+        unmasked: as_read,
+        own_text,
+        subject: subject.as_deref(),
+        applicant: &applicant,
+        attachments: &attachments,
+        words: word_clues,
+    }));
     let authentication_results = message
         .headers_raw()
         .filter(|(name, _)| name.eq_ignore_ascii_case("Authentication-Results"))
@@ -195,6 +298,7 @@ fn parse_at_depth(raw: &[u8], sha256: &str, depth: usize, forms: &dyn FormReader
     let mut seen = std::collections::HashSet::new();
     problems.retain(|problem| seen.insert(problem.clone()));
     let notes = applicant::find_notes(field_text);
+    let more_attendees = applicant.more_attendees;
 
     Inbound {
         message_id,
@@ -213,6 +317,9 @@ fn parse_at_depth(raw: &[u8], sha256: &str, depth: usize, forms: &dyn FormReader
         doubts,
         people: applicant.people,
         notes,
+        more_attendees,
+        verdict,
+        auto_reply: auto_reply_clues,
         forwarded_from: applicant.forwarded_from,
         forwarded_from_name: applicant.forwarded_from_name,
         cancel_requested,
@@ -243,6 +350,9 @@ fn unreadable(sha256: &str, problems: Vec<String>) -> Inbound {
         doubts: Vec::new(),
         people: Vec::new(),
         notes: None,
+        more_attendees: None,
+        verdict: Verdict::default(),
+        auto_reply: Vec::new(),
         forwarded_from: None,
         forwarded_from_name: None,
         cancel_requested: false,
@@ -279,6 +389,8 @@ struct Applicant {
     unreadable_phone: Option<String>,
     /// An attendees label whose value is no usable count.
     unreadable_attendees: Option<String>,
+    /// A count stated relative to the recorded one (see [`Inbound::more_attendees`]).
+    more_attendees: Option<i32>,
 }
 
 impl Applicant {
@@ -345,17 +457,17 @@ fn guesses(text: &str, display_name: Option<&str>) -> (Guess, FieldSources) {
     (signed.or(display), sources)
 }
 
-/// How [`read_applicant`] reads: at which depth, with which form reader, and where to put what
-/// it cannot read.
+/// How [`read_applicant`] reads: at which depth, with which form reader and announcement, and
+/// where to put what it cannot read.
 struct Reading<'a> {
     depth: usize,
     forms: &'a dyn FormReader,
+    announcement: Option<&'a Announcement>,
     problems: &'a mut Vec<String>,
 }
 
-/// Reads the applicant from the sender's own text, or — when that states no fields and the mail
-/// forwards one that does — from the forwarded mail (inline, or attached as message/rfc822), or
-/// from an attached form. `html`: the text is the HTML body converted.
+/// Reads the applicant (see [`read_body_applicant`]); when nothing in the body, a forward or a
+/// form states a field, from the subject line (phone mailers put everything there).
 fn read_applicant(
     message: &mail_parser::Message<'_>,
     text: &str,
@@ -364,7 +476,36 @@ fn read_applicant(
     from_name: Option<&str>,
     read: &mut Reading<'_>,
 ) -> Applicant {
+    let found = read_body_applicant(message, text, html, subject, from_name, read);
+    let states = found.stated.name.is_some() || found.stated.organization.is_some() || found.stated.phone.is_some();
+    if states || read.depth > 0 {
+        return found;
+    }
+    let Some(subject) = subject else { return found };
+    let in_subject = applicant::read_subject(subject);
+    if !states_reading(&in_subject.fields) {
+        return found;
+    }
+    let none = (Guess::default(), FieldSources::default());
+    Applicant { people: in_subject.fields.people.clone(), ..found }.then(Applicant::own(in_subject, none, None))
+}
+
+/// Reads the applicant from the sender's own text (with what they typed into the quoted form of
+/// the announcement, when it is known), or — when that states no fields and the mail forwards
+/// one that does — from the forwarded mail (inline, or attached as message/rfc822), or from an
+/// attached form. `html`: the text is the HTML body converted.
+fn read_body_applicant(
+    message: &mail_parser::Message<'_>,
+    text: &str,
+    html: bool,
+    subject: Option<&str>,
+    from_name: Option<&str>,
+    read: &mut Reading<'_>,
+) -> Applicant {
     let mut own = applicant::read(text);
+    if let Some(answers) = read.announcement.and_then(|a| a.quoted_answers(text)) {
+        own = own.or(answers);
+    }
     if html {
         own.sources = own.sources.map(Source::in_html);
     }
@@ -396,7 +537,7 @@ fn read_applicant(
             };
         }
     }
-    if let Some(inner) = attached_message(message, read.forms) {
+    if let Some(inner) = attached_message(message, &Context::new(read.forms)) {
         let inner_states =
             inner.stated.name.is_some() || inner.stated.organization.is_some() || inner.stated.phone.is_some();
         if inner_states {
@@ -424,6 +565,7 @@ fn read_applicant(
                 stated_sources,
                 stated_email: inner.stated_email,
                 people: inner.people,
+                more_attendees: inner.more_attendees,
                 ..Applicant::own(applicant::Reading::default(), (Guess::default(), FieldSources::default()), None)
             };
             let none = (Guess::default(), FieldSources::default());
@@ -472,6 +614,7 @@ impl Applicant {
             sender_source: None,
             unreadable_phone: found.unreadable_phone,
             unreadable_attendees: found.unreadable_attendees,
+            more_attendees: found.more_attendees,
         }
     }
 
@@ -479,8 +622,10 @@ impl Applicant {
     /// mail's, the mail's before its attached form's); the people `self` names, else `then`'s;
     /// `self`'s guesses and everything else.
     fn then(self, then: Applicant) -> Applicant {
+        let more_attendees = if self.stated.attendees.is_some() { self.more_attendees } else { then.more_attendees };
         let merged = merged_reading(self.stated, self.stated_sources, then.stated, then.stated_sources);
         Applicant {
+            more_attendees,
             stated: merged.0,
             stated_sources: merged.1,
             stated_email: self.stated_email.or(then.stated_email),
@@ -496,6 +641,126 @@ impl Applicant {
 /// or a phone number.
 fn states(found: &Fields) -> bool {
     found.name.is_some() || found.organization.is_some() || found.phone.is_some()
+}
+
+fn states_reading(found: &Fields) -> bool {
+    states(found)
+}
+
+/// The subject as evidence of applying: none when it is the announcement's own (`RE: …`), whose
+/// words are the center's.
+fn evidence_subject<'a>(subject: Option<&'a str>, announcement: Option<&Announcement>) -> Option<&'a str> {
+    let subject = subject?;
+    let own = announcement.and_then(Announcement::subject).map(clean_header_text);
+    let bare = subject
+        .trim()
+        .trim_start_matches(|c: char| c.is_ascii_alphabetic() || matches!(c, ':' | ' ' | '[' | ']'))
+        .trim();
+    match own {
+        Some(own) if !own.is_empty() && (subject.ends_with(&own) || own.ends_with(bare)) => None,
+        _ => Some(subject),
+    }
+}
+
+/// What the clues are gathered from.
+struct Evidence<'a> {
+    message: &'a mail_parser::Message<'a>,
+    center: Option<&'a EmailAddress>,
+    announcement: Option<&'a Announcement>,
+    /// The body text as read (announcement lines blanked).
+    text: &'a str,
+    /// The same before the announcement's lines were blanked.
+    unmasked: &'a str,
+    /// The sender's own part of it.
+    own_text: &'a str,
+    subject: Option<&'a str>,
+    applicant: &'a Applicant,
+    attachments: &'a [Attachment],
+    /// The clues in the sender's words.
+    words: Vec<Clue>,
+}
+
+/// Every clue of whether the mail applies to the center (weighed by [`classify`]): the
+/// recipients, the words, what is stated and where, attached forms, and what is passed on.
+fn clues(e: &Evidence<'_>) -> Vec<Clue> {
+    let mut clues = Vec::new();
+    if let Some(center) = e.center {
+        let named = |list: Option<&mail_parser::Address<'_>>| -> (bool, bool) {
+            let Some(list) = list else { return (false, false) };
+            let mut center_named = false;
+            let mut others = false;
+            for addr in list.iter() {
+                match addr.address().and_then(|a| EmailAddress::parse(a).ok()) {
+                    Some(a) if &a == center => center_named = true,
+                    Some(_) => others = true,
+                    None => {}
+                }
+            }
+            (center_named, others)
+        };
+        let (in_to, others_in_to) = named(e.message.to());
+        let (in_cc, _) = named(e.message.cc());
+        clues.push(match (in_to, in_cc) {
+            (true, _) => Clue::CenterInTo,
+            (false, true) if others_in_to => Clue::CenterOnlyInCc,
+            _ => Clue::CenterNotNamed,
+        });
+    }
+    let mut words = e.words.clone();
+    // A greeting first, in the order the mail reads.
+    words.sort_by_key(|c| !matches!(c, Clue::GreetsCenter(_) | Clue::GreetsSomeoneElse(_)));
+    let (greetings, rest): (Vec<Clue>, Vec<Clue>) =
+        words.into_iter().partition(|c| matches!(c, Clue::GreetsCenter(_) | Clue::GreetsSomeoneElse(_)));
+    clues.extend(greetings);
+    let a = e.applicant;
+    let stated = [
+        (a.stated.name.is_some(), &a.stated_sources.name),
+        (a.stated.organization.is_some(), &a.stated_sources.organization),
+        (a.stated.phone.is_some(), &a.stated_sources.phone),
+        (a.stated.position.is_some(), &a.stated_sources.position),
+        (a.stated.attendees.is_some(), &a.stated_sources.attendees),
+    ];
+    let first_stated =
+        stated.into_iter().filter(|(has, _)| *has).find_map(|(_, source)| source.clone().filter(Source::is_stated));
+    if let Some(source) = first_stated {
+        clues.push(Clue::StatesFields(source.to_string()));
+    }
+    let is_form = |a: &&Attachment| {
+        let kind = kind_of(Some(&a.name), Some(&a.content_type), &[]);
+        a.within.is_none() && kind.is_some_and(|k| k != FormKind::Text)
+    };
+    if let Some(form) = e.attachments.iter().find(is_form) {
+        clues.push(Clue::AttachesForm(form.name.clone()));
+    }
+    clues.extend(rest);
+    let below = &e.text[e.own_text.len().min(e.text.len())..];
+    let forwards = e.subject.is_some_and(applicant::is_forward_subject)
+        || applicant::find_inline_forward(e.text, e.subject).is_some()
+        || attached_sender(e.message).is_some();
+    if forwards {
+        let from_center = |sender: Option<EmailAddress>| e.center.is_some_and(|c| sender.as_ref() == Some(c));
+        let inline_sender = applicant::find_inline_forward(e.text, e.subject).and_then(|f| f.from);
+        let unmasked_below = &e.unmasked[applicant::strip_quoted(e.unmasked).len()..];
+        let announcement_below = e.announcement.is_some_and(|a| a.share_in(unmasked_below) >= 0.5);
+        if from_center(inline_sender) || from_center(attached_sender(e.message)) || announcement_below {
+            clues.push(Clue::PassesOnCentersMail);
+        }
+    }
+    let nothing_own = e.own_text.trim_matches(char::is_whitespace).is_empty();
+    if nothing_own && (!below.trim().is_empty() || attached_sender(e.message).is_some()) {
+        clues.push(Clue::NothingOfTheirOwn);
+    }
+    clues
+}
+
+/// The sender of a message attached as message/rfc822, if there is one.
+fn attached_sender(message: &mail_parser::Message<'_>) -> Option<EmailAddress> {
+    message.attachments.iter().filter_map(|&id| message.parts.get(usize::try_from(id).ok()?)).find_map(|part| {
+        match &part.body {
+            PartType::Message(inner) => message::first_address(inner.from()).0,
+            _ => None,
+        }
+    })
 }
 
 fn stated_fields(found: &Fields) -> ApplicantFields {
@@ -548,14 +813,14 @@ fn merge_fields(first: ApplicantFields, then: ApplicantFields) -> ApplicantField
 
 /// The first message attached as message/rfc822 (Outlook's "forward as attachment"), parsed on
 /// its own.
-fn attached_message(message: &mail_parser::Message<'_>, forms: &dyn FormReader) -> Option<Inbound> {
+fn attached_message(message: &mail_parser::Message<'_>, context: &Context<'_>) -> Option<Inbound> {
     let part = message
         .attachments
         .iter()
         .filter_map(|&id| message.parts.get(usize::try_from(id).ok()?))
         .find(|part| matches!(part.body, PartType::Message(_)))?;
     let bytes = message::part_bytes(message, part)?;
-    Some(parse_at_depth(&bytes, &sha256_hex(&bytes), 1, forms))
+    Some(parse_at_depth(&bytes, &sha256_hex(&bytes), 1, context))
 }
 
 /// Single steps of [`parse`] on their own, for the benchmarks and the resource-bound tests that

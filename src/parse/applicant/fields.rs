@@ -105,6 +105,44 @@ pub struct Reading {
     pub more_attendees: Option<i32>,
 }
 
+impl Reading {
+    /// `self`'s values, and `later`'s where `self` has none, each with its source (first
+    /// statement wins, as within one text).
+    #[must_use]
+    pub fn or(mut self, later: Reading) -> Reading {
+        let (f, l) = (&mut self.fields, later.fields);
+        let s = &mut self.sources;
+        let ls = later.sources;
+        macro_rules! take {
+            ($field:ident) => {
+                if f.$field.is_none() && l.$field.is_some() {
+                    f.$field = l.$field;
+                    s.$field = ls.$field;
+                }
+            };
+        }
+        take!(name);
+        take!(organization);
+        take!(position);
+        take!(phone);
+        if f.email.is_none() && l.email.is_some() {
+            f.email = l.email;
+            s.stated_email = ls.stated_email;
+        }
+        if f.attendees.is_none() && l.attendees.is_some() {
+            f.attendees = l.attendees;
+            s.attendees = ls.attendees;
+            self.more_attendees = later.more_attendees;
+        }
+        if f.people.is_empty() {
+            f.people = l.people;
+        }
+        fill(&mut self.unreadable_phone, later.unreadable_phone);
+        fill(&mut self.unreadable_attendees, later.unreadable_attendees);
+        self
+    }
+}
+
 /// [`extract_fields`], and where each value was read.
 #[must_use]
 pub fn read(text: &str) -> Reading {

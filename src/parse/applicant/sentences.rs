@@ -488,7 +488,8 @@ impl<'a> Sentence<'a> {
 
     /// The text after the first of `phrases` in an English sentence, to its end.
     fn english_value(&self, phrases: &[&str]) -> Option<String> {
-        let lower = self.text.to_lowercase();
+        // ASCII lower-casing keeps every byte offset of the text.
+        let lower = self.text.to_ascii_lowercase();
         let (at, phrase) = phrases.iter().find_map(|p| lower.find(p).map(|at| (at, *p)))?;
         let start = at + phrase.len();
         let rest = self.text.get(start..)?;
@@ -523,7 +524,7 @@ impl<'a> Sentence<'a> {
             let Some(after) = counters.iter().find_map(|c| rest.strip_prefix(c)) else {
                 // `둘이서 가겠습니다`: a native numeral and `이서` need no counter.
                 let together = rest.starts_with("이서") && !number.needs_counter;
-                return together.then(|| Count::Exactly(number.value)).filter(|_| in_range(number.value));
+                return together.then_some(Count::Exactly(number.value)).filter(|_| in_range(number.value));
             };
             if after.starts_with(|c: char| c.is_alphanumeric() && !is_particle_start(c)) {
                 return None; // `명단`, `인사`: another word
