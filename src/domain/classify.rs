@@ -17,6 +17,7 @@
 //! | says they apply (`참가 신청합니다`) | +2 |
 //! | asks someone else to apply (`신청해 보세요`) | −2 |
 //! | for information (`FYI`, `참고하세요`, `공유드립니다`) | −2 |
+//! | casual speech throughout (`시간 돼?`, `같이 먹자`: to a friend, never to an institution) | −3 |
 //! | passes on the center's own mail (a forward of the announcement) | −1 |
 //! | nothing of their own above the quoted or forwarded mail | −1 |
 //! | only thanks or an acknowledgement (`잘 받았습니다`) | −1 |
@@ -58,6 +59,7 @@ pub enum Clue {
     Applies(String),
     AsksSomeoneElse(String),
     ForInformation(String),
+    SpeaksCasually(String),
     PassesOnCentersMail,
     NothingOfTheirOwn,
     OnlyThanks(String),
@@ -77,6 +79,7 @@ impl Clue {
             Clue::Applies(_) => 2,
             Clue::AsksSomeoneElse(_) => -2,
             Clue::ForInformation(_) => -2,
+            Clue::SpeaksCasually(_) => -3,
             Clue::PassesOnCentersMail => -1,
             Clue::NothingOfTheirOwn => -1,
             Clue::OnlyThanks(_) => -1,
@@ -102,6 +105,7 @@ impl fmt::Display for Clue {
             Clue::Applies(p) => write!(f, "says they apply: \"{p}\""),
             Clue::AsksSomeoneElse(p) => write!(f, "asks someone else to apply: \"{p}\""),
             Clue::ForInformation(p) => write!(f, "for information: \"{p}\""),
+            Clue::SpeaksCasually(p) => write!(f, "speaks casually, as to a friend: \"{p}\""),
             Clue::PassesOnCentersMail => f.write_str("passes on the center's own mail"),
             Clue::NothingOfTheirOwn => f.write_str("nothing of their own above the quoted or forwarded mail"),
             Clue::OnlyThanks(p) => write!(f, "only thanks or an acknowledgement: \"{p}\""),

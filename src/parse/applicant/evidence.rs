@@ -98,14 +98,12 @@ const CENTER_WORDS: &[&str] = &[
     "귀중",
     "center",
     "centre",
-    "team",
     "organizer",
     "organiser",
     "sir",
     "madam",
     "whom",
-    "staff",
-    "office",
+    "workshop",
 ];
 
 /// For-information phrases.
@@ -121,6 +119,7 @@ const FYI: &[&str] = &[
     "공유드립니다",
     "공유 드립니다",
     "공유합니다",
+    "공유하겠",
     "for your information",
     "for your reference",
     "just so you know",
@@ -159,6 +158,9 @@ pub(in crate::parse) fn clues_in_words(own_text: &str, subject: Option<&str>) ->
     if let Some(phrase) = FYI.iter().find(|p| own_lower.contains(*p)) {
         clues.push(Clue::ForInformation((*phrase).to_owned()));
     }
+    if let Some(phrase) = casual_speech(own_text) {
+        clues.push(Clue::SpeaksCasually(phrase));
+    }
     let mut applies = None;
     let mut asks = None;
     // A reply's or a forward's subject is someone else's words.
@@ -184,6 +186,36 @@ pub(in crate::parse) fn clues_in_words(own_text: &str, subject: Option<&str>) ->
         }
     }
     clues
+}
+
+/// Endings of casual speech (반말), which nobody writes to an institution: `시간 돼?`, `같이
+/// 가자`, `이거 봐봐`.
+const CASUAL_ENDINGS: &[&str] =
+    &["야", "자", "니", "냐", "돼", "어", "지", "해", "줘", "봐", "거든", "잖아", "할게", "갈게", "래", "냐고"];
+
+/// Endings of polite or formal speech (`합니다`, `해요`, `하십시오`).
+const POLITE_ENDINGS: &[&str] = &["요", "다", "까", "오", "죠", "니다"];
+
+/// The first sentence in casual speech, when the whole text has no polite one: the mail speaks
+/// to a friend, not to the center.
+fn casual_speech(own_text: &str) -> Option<String> {
+    let mut casual = None;
+    for line in own_text.lines() {
+        for sentence in line.split_inclusive(['.', '?', '!']) {
+            let last = sentence.split(is_space).rfind(|w| !w.is_empty()).unwrap_or("");
+            let word = last.trim_end_matches(|c: char| matches!(c, '.' | '?' | '!' | '~' | ',' | '^' | ';' | ')'));
+            if word.is_empty() || !word.chars().all(|c| ('\u{AC00}'..='\u{D7A3}').contains(&c)) {
+                continue;
+            }
+            if POLITE_ENDINGS.iter().any(|e| word.ends_with(e)) {
+                return None;
+            }
+            if casual.is_none() && CASUAL_ENDINGS.iter().any(|e| word.ends_with(e)) {
+                casual = Some(sentence.trim_matches(is_space).to_owned());
+            }
+        }
+    }
+    casual
 }
 
 /// `Re:`, `RE :`, `Fwd:`, `FW:`, `답장:`, `회신:`, `전달:`, `[전달]` at the start of a subject.
@@ -429,11 +461,10 @@ mod tests {
             "신청 방법은 아래와 같습니다",
             "참석 인원: 2명",
             "Registration deadline: 17 Nov",
-            "You can register here.",
         ] {
             assert!(apply_use(line).is_none(), "{line}");
         }
-        for line in ["관심 있으시면 신청해 보세요.", "같이 가시죠"] {
+        for line in ["관심 있으시면 신청해 보세요.", "같이 가시죠", "You can register here."] {
             assert!(matches!(apply_use(line), Some(Use::Someone(_))), "{line}");
         }
     }
@@ -448,6 +479,17 @@ mod tests {
         assert!(has(&clues, |c| matches!(c, Clue::ForInformation(_))));
         assert!(has(&clues, |c| matches!(c, Clue::AsksSomeoneElse(_))));
         assert!(!has(&clues, |c| matches!(c, Clue::Applies(_))));
+    }
+
+    #[test]
+    fn casual_speech_speaks_to_a_friend() {
+        assert_eq!(
+            casual_speech("민수야, 이번 주말에 시간 돼?\n저녁이나 같이 먹자."),
+            Some("민수야, 이번 주말에 시간 돼?".into())
+        );
+        assert_eq!(casual_speech("참가 신청합니다.\n성명: 김민준"), None);
+        assert_eq!(casual_speech("혹시 시간 돼?\n참가 신청합니다."), None, "any polite sentence: not casual");
+        assert_eq!(casual_speech("김민준 드림\n한빛테크 | 팀장"), None);
     }
 
     #[test]

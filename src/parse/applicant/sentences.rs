@@ -57,8 +57,10 @@ pub(super) struct Statements {
 /// Nouns that name the phone.
 const PHONE_NOUNS: &[&str] = &["연락처", "번호", "전화", "휴대폰", "핸드폰", "phone", "mobile", "cell", "number"];
 
-/// Nouns that make a number in the sentence someone else's.
-const NOT_MINE: &[&str] = &["팩스", "fax", "대표번호", "문의"];
+/// Words that make a number in the sentence someone else's (a fax, the company's main line, a
+/// contact for urgent matters in an auto-reply).
+const NOT_MINE: &[&str] =
+    &["팩스", "fax", "대표번호", "문의", "급한", "긴급", "urgent", "대신", "instead", "colleague", "동료"];
 
 /// Nouns that name the organization.
 const ORG_NOUNS: &[&str] = &[
@@ -179,6 +181,10 @@ pub(super) const ADDRESSEE_DIRECTED: &[&str] = &[
     "feelfreeto",
     "ifyouareinterested",
     "ifyou'reinterested",
+    "youcanregister",
+    "youcanapply",
+    "youcanattend",
+    "youcansignup",
 ];
 
 /// Words of attending after a count (`세 명이 참석합니다`).
@@ -219,12 +225,16 @@ const COMPANIONS: &[&str] = &[
 ];
 
 /// What the sentences among `lines` state. `lines` are the applicant's own lines; label lines
-/// among them are skipped. The first statement of each field wins; counts add up: an exact
-/// count and the changes stated after it.
+/// among them are skipped. The first statement of each field wins; a count is the first exact
+/// one, changed by the first change stated after it (a change repeated in other words is the
+/// same change).
 pub(super) fn statements(lines: &[&str]) -> Statements {
     let mut found = Statements::default();
     let mut exact: Option<(u32, usize)> = None;
     let mut more: Option<(i32, usize)> = None;
+    // A sentence that announces a new phone without giving it (`휴대폰 번호가 바뀌었습니다.`):
+    // the number in the next sentences, up to two lines further, is the phone.
+    let mut phone_announced: Option<usize> = None;
     for (index, line) in lines.iter().enumerate() {
         if line.trim_matches(is_space).is_empty() || !parse_line(line).is_empty() {
             continue;
@@ -235,7 +245,11 @@ pub(super) fn statements(lines: &[&str]) -> Statements {
                 continue;
             }
             if found.phone.is_none() {
-                found.phone = sentence.phone().map(|p| (p, index)).or_else(|| sentence.phone_below(lines, index));
+                let announced = phone_announced.is_some_and(|at| index <= at + 2);
+                found.phone = sentence.phone(announced).map(|p| (p, index));
+                if sentence.announces_phone() {
+                    phone_announced = Some(index);
+                }
             }
             if found.position.is_none() {
                 found.position = sentence.position().map(|p| (p, index));
@@ -248,9 +262,7 @@ pub(super) fn statements(lines: &[&str]) -> Statements {
             }
             match sentence.count() {
                 Some(Count::Exactly(n)) if exact.is_none() => exact = Some((n, index)),
-                Some(Count::More(d)) => {
-                    more = Some(more.map_or((d, index), |(sum, at)| (sum + d, at)));
-                }
+                Some(Count::More(d)) if more.is_none() => more = Some((d, index)),
                 _ => {}
             }
         }
@@ -332,16 +344,17 @@ impl<'a> Sentence<'a> {
         addressee_directed(&self.lower)
     }
 
-    /// The phone the sentence states: a number named as the phone (`휴대폰 번호는 …입니다`),
-    /// or one that something becomes (`010-…으로 변경`) or is (`…입니다`). Of several, the one
-    /// marked as the new one, else a mobile number, else the last; one marked as the old one
+    /// The phone the sentence states: a number named as the phone (`휴대폰 번호는 …입니다`, or
+    /// `announced` by a sentence just before), or one that something becomes (`010-…으로
+    /// 변경`) or is (`…입니다`). Of several, a mobile number among those marked as the new one,
+    /// else the first marked, else (named) a mobile one or the first; one marked as the old one
     /// (`…에서`) never.
-    fn phone(&self) -> Option<String> {
+    fn phone(&self, announced: bool) -> Option<String> {
         let phones = phones_in(self.text);
         if phones.is_empty() || self.mentions(NOT_MINE) {
             return None;
         }
-        let named = self.mentions(PHONE_NOUNS);
+        let named = announced || self.mentions(PHONE_NOUNS);
         let candidates: Vec<&String> =
             phones.iter().filter(|(_, p)| *p != Some(Particle::From)).map(|(phone, _)| phone).collect();
         let marked: Vec<&String> = phones
@@ -354,16 +367,11 @@ impl<'a> Sentence<'a> {
         Some((*chosen).clone())
     }
 
-    /// A phone on a line of its own just below a sentence that announces it (`휴대폰 번호가
-    /// 바뀌어 알려드립니다.` ↵ `010-5555-6666`): the number and the index of its line.
-    fn phone_below(&self, lines: &[&str], index: usize) -> Option<(String, usize)> {
+    /// Whether the sentence names the phone and says it changed or is given below, without a
+    /// number of its own (`휴대폰 번호가 바뀌어 알려드립니다.`, `My mobile number has changed.`).
+    fn announces_phone(&self) -> bool {
         let announces = self.mentions(&["알려", "아래", "다음", "보내", "below", "following"]) || self.says_change();
-        if !self.mentions(PHONE_NOUNS) || !announces || !phones_in(self.text).is_empty() {
-            return None;
-        }
-        let (j, line) = lines.iter().enumerate().skip(index + 1).find(|(_, l)| !l.trim_matches(is_space).is_empty())?;
-        let value = line.trim_matches(|c: char| is_space(c) || matches!(c, '-' | '•' | '·' | '*' | '▶' | '→'));
-        (j <= index + 2).then(|| normalize_phone(value)).flatten().map(|p| (p, j))
+        self.mentions(PHONE_NOUNS) && announces && phones_in(self.text).is_empty() && !self.mentions(NOT_MINE)
     }
 
     /// The position the sentence states: `직위가 과장에서 차장으로 변경되었습니다`, `부장으로
@@ -455,10 +463,14 @@ impl<'a> Sentence<'a> {
             let after = words.get(i + 1)?;
             return Some(after.stem.to_owned());
         }
-        let noun = words.iter().position(|w| {
+        let is_noun = |w: &Word<'_>| {
             let lower = w.stem.to_lowercase();
             nouns.iter().any(|n| lower.contains(n))
-        });
+        };
+        // The field's noun that is the subject, topic or object (`소속이`, `직위는`, `이름을`),
+        // else the first: `회사 합병으로 소속이 …` is about `소속`.
+        let marked = |w: &Word<'_>| matches!(w.particle, Some(Particle::Subject | Particle::Topic | Particle::Object));
+        let noun = words.iter().position(|w| is_noun(w) && marked(w)).or_else(|| words.iter().position(|w| is_noun(w)));
         let first = |particle: Particle| {
             let after_noun = noun.and_then(|at| (at..words.len()).find(|&i| words[i].particle == Some(particle)));
             after_noun.or_else(|| words.iter().position(|w| w.particle == Some(particle)))
@@ -753,15 +765,20 @@ mod tests {
     }
 
     #[test]
-    fn a_phone_below_the_sentence_that_announces_it() {
+    fn a_phone_after_the_sentence_that_announces_it() {
         let found = read("안녕하세요.\n휴대폰 번호가 바뀌어 알려드립니다.\n010-5555-6666\n감사합니다.");
         assert_eq!(found.phone, Some(("010-5555-6666".to_owned(), 2)));
+        let found = read("My mobile number has changed. Please use +82 10 4321 8765 from now on.");
+        assert_eq!(found.phone, Some(("010-4321-8765".to_owned(), 0)));
+        let far = read("휴대폰 번호가 바뀌었습니다.\n\n\n\n주차는 02-555-1234로 문의하겠습니다.");
+        assert_eq!(far.phone, None, "too far below, and a number for something else");
     }
 
     #[test]
     fn numbers_that_are_not_the_applicants_phone() {
         for text in [
             "문의: 042-350-0000",
+            "급한 용무는 02-555-0199로 연락 주시기 바랍니다.",
             "팩스 번호는 02-555-9999입니다.",
             "2022년 11월 18일 13:30에 뵙겠습니다.",
             "접수 번호 SME-0001 확인했습니다.",
@@ -784,6 +801,8 @@ mod tests {
 
         let found = read("소속이 한빛테크에서 (주)다온소재로 바뀌었습니다.");
         assert_eq!(value(found.organization), Some("(주)다온소재".to_owned()));
+        let found = read("회사 합병으로 소속이 다온소재에서 (주)다온첨단소재로 바뀌었습니다.");
+        assert_eq!(value(found.organization), Some("(주)다온첨단소재".to_owned()));
         assert_eq!(
             value(read("회사명이 주식회사 새벽정밀로 바뀌었습니다.").organization),
             Some("주식회사 새벽정밀".to_owned())
@@ -841,6 +860,11 @@ mod tests {
             read("저 포함 두 명입니다.\n그리고 한 명 더 가도 될까요?").attendees.map(|(c, _)| c),
             Some(Count::Exactly(3)),
             "a change after an exact count adds to it"
+        );
+        assert_eq!(
+            read("팀원 한 명이 더 가고 싶어 합니다. 한 명 더 가도 될까요?").attendees.map(|(c, _)| c),
+            Some(Count::More(1)),
+            "the same change said twice is one change"
         );
     }
 
