@@ -270,7 +270,7 @@ fn every_fixture_parses_as_expected_with_lf_and_crlf() {
 fn the_corpus_is_large_enough_and_complete() {
     let fixtures = fixtures();
     assert!(fixtures.len() >= 60, "only {} fixtures", fixtures.len());
-    for kind in ["application", "cancellation", "inquiry", "automatic"] {
+    for kind in ["application", "cancellation", "inquiry", "automatic", "unknown"] {
         assert!(fixtures.iter().any(|(_, _, e)| e["classification"] == kind), "no fixture is classified {kind}");
     }
 }
@@ -297,6 +297,9 @@ fn sources_are_expected_for_every_kind_of_source() {
         "attached forwarded mail, line",
         "attached form ",
         "default (1)",
+        "subject line",
+        "subject line, label '",
+        "typed into the quoted form, line",
     ] {
         assert!(all.iter().any(|s| s.contains(kind)), "no fixture expects a source like {kind:?}");
     }
@@ -343,6 +346,42 @@ fn explain_names_doubts_and_numbers_the_body_lines_the_sources_count() {
     assert!(explained.contains("name          정하늘  ← forwarded mail, line 12, label '성명'"), "{explained}");
     assert!(explained.contains("\n  12  성명: 정하늘\n"), "{explained}");
     assert!(explained.contains("forwarded     haneul.jung@bluewave.example (정하늘)"), "{explained}");
+}
+
+/// `smebridge parse` says why a mail was classified as it was: each clue with its weight, the
+/// score, and for an auto-reply without headers the clues of its words.
+#[test]
+fn explain_shows_the_evidence_weighed_and_each_new_source() {
+    let explained = |name: &str| {
+        let raw = std::fs::read(fixture_dir().join(format!("{name}.eml"))).unwrap();
+        let json = std::fs::read_to_string(fixture_dir().join(format!("{name}.json"))).unwrap();
+        let expected: Value = serde_json::from_str(&json).unwrap();
+        smebridge::parse::explain(&parse_announced(&raw, announcement_of(&expected).as_ref()))
+    };
+    let forward = explained("not-an-application-colleague-forwards-with-the-center-in-cc");
+    for line in [
+        "classified    addressed elsewhere (score -10)",
+        "  evidence    -3  the center is only in Cc; To names someone else",
+        "              -2  greets someone else: \"김과장님\"",
+        "              -2  for information: \"공유드립니다\"",
+        "              -2  asks someone else to apply: \"신청해 보세요.\"",
+        "              -1  passes on the center's own mail",
+    ] {
+        assert!(forward.lines().any(|l| l == line), "no line {line:?} in\n{forward}");
+    }
+    let auto = explained("auto-reply-without-headers-only-the-body-says-so");
+    assert!(auto.contains("auto-reply    yes by its words (score 4; 3 or more is automatic)\n"), "{auto}");
+    assert!(auto.contains("              +2  says the sender is away: \"부재중\"\n"), "{auto}");
+    let more = explained("change-sentence-one-more-person");
+    assert!(more.contains("attendees     2  ← sentence on line 3\n"), "{more}");
+    assert!(more.contains("  change      +1 against the count recorded  ← sentence on line 3\n"), "{more}");
+    let subject = explained("subject-only-with-slashes-from-a-galaxy");
+    assert!(subject.contains("phone         010-3030-4040  ← subject line\n"), "{subject}");
+    let quoted = explained("quoted-form-filled-in-below-outlooks-original-message");
+    assert!(
+        quoted.contains("name          배서준  ← typed into the quoted form, line 19, label '성 명'\n"),
+        "{quoted}"
+    );
 }
 
 /// `smebridge parse` on a fixture, for debugging: `FIXTURE=name cargo test --test golden show -- --nocapture`.

@@ -1,6 +1,7 @@
 //! `smebridge parse`: an [`Inbound`] as staff and developers read it.
 
 use super::Inbound;
+use crate::domain::Classified;
 
 /// A readable account of what was read from a message and from where, for `smebridge parse`:
 /// each field with its value and its source, the doubts and problems, then the body text as
@@ -55,12 +56,13 @@ pub fn explain(inbound: &Inbound) -> String {
         let source = sources.attendees.as_ref().map(|s| format!("  ← {s}")).unwrap_or_default();
         line("  change", format!("{more:+} against the count recorded{source}"));
     }
-    let intent = if inbound.cancel_requested {
-        "asks to cancel"
-    } else if inbound.inquiry {
-        "asks a question (inquiry)"
-    } else {
-        "application"
+    // In the order `crate::domain::decide` weighs them.
+    let intent = match inbound.verdict.classified {
+        Classified::AddressedElsewhere => "not an application: written to someone else",
+        _ if inbound.cancel_requested => "asks to cancel",
+        _ if inbound.inquiry => "asks a question (inquiry)",
+        Classified::NothingApplies => "applies to nothing: a registered applicant's follow-up, else not an application",
+        _ => "application",
     };
     line("intent", intent.into());
     let verdict = &inbound.verdict;

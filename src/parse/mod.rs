@@ -247,7 +247,13 @@ fn parse_at_depth(raw: &[u8], sha256: &str, depth: usize, context: &Context<'_>)
         None => std::borrow::Cow::Borrowed(as_read),
     };
     let field_text: &str = &masked;
-    let mut read = Reading { depth, forms: context.forms, announcement: context.announcement, problems: &mut problems };
+    let mut read = Reading {
+        depth,
+        forms: context.forms,
+        announcement: context.announcement,
+        unmasked: as_read,
+        problems: &mut problems,
+    };
     let applicant =
         read_applicant(&message, field_text, body.html, subject.as_deref(), from_name.as_deref(), &mut read);
     let stated = &applicant.stated;
@@ -463,6 +469,9 @@ struct Reading<'a> {
     depth: usize,
     forms: &'a dyn FormReader,
     announcement: Option<&'a Announcement>,
+    /// The text before the announcement's lines were blanked (the same lines): what the quoted
+    /// form is read from.
+    unmasked: &'a str,
     problems: &'a mut Vec<String>,
 }
 
@@ -503,7 +512,7 @@ fn read_body_applicant(
     read: &mut Reading<'_>,
 ) -> Applicant {
     let mut own = applicant::read(text);
-    if let Some(answers) = read.announcement.and_then(|a| a.quoted_answers(text)) {
+    if let Some(answers) = read.announcement.and_then(|a| a.quoted_answers(read.unmasked)) {
         own = own.or(answers);
     }
     if html {

@@ -234,30 +234,35 @@ enum Use {
     Someone(String),
 }
 
-/// The first use of a word of applying on `line` that is not a noun of the announcement.
+/// The first use (the leftmost) of a word of applying on `line` that is not a noun of the
+/// announcement.
 fn apply_use(line: &str) -> Option<Use> {
     // ASCII lower-casing keeps every byte offset of `line`.
     let lower = line.to_ascii_lowercase();
     if addressee_directed(&lower) {
         return Some(Use::Someone(phrase_around(line, &lower)));
     }
-    for word in APPLY_WORDS {
-        for (at, _) in lower.match_indices(word) {
-            let after: String = lower[at + word.len()..].chars().filter(|c| !is_space(*c)).take(10).collect();
-            if NOUN_USES.iter().any(|n| after.starts_with(n)) {
-                continue;
-            }
-            if word.is_ascii() {
-                let before: Vec<&str> = lower[..at].split_whitespace().rev().take(2).collect();
-                let prefixed = at > 0 && lower[..at].ends_with(|c: char| c.is_ascii_alphabetic());
-                if prefixed || before.iter().any(|w| YOU.contains(w)) {
-                    continue;
-                }
-            }
-            return Some(Use::Mine(phrase_at(line, at)));
+    let mine = |word: &str, at: usize| {
+        let after: String = lower[at + word.len()..].chars().filter(|c| !is_space(*c)).take(10).collect();
+        if NOUN_USES.iter().any(|n| after.starts_with(n)) {
+            return false;
         }
-    }
-    None
+        if word.is_ascii() {
+            let before: Vec<&str> = lower[..at].split_whitespace().rev().take(2).collect();
+            let prefixed = at > 0 && lower[..at].ends_with(|c: char| c.is_ascii_alphabetic());
+            if prefixed || before.iter().any(|w| YOU.contains(w)) {
+                return false;
+            }
+        }
+        true
+    };
+    let at = APPLY_WORDS
+        .iter()
+        .flat_map(|word| lower.match_indices(word).map(move |(at, _)| (at, *word)))
+        .filter(|&(at, word)| mine(word, at))
+        .map(|(at, _)| at)
+        .min()?;
+    Some(Use::Mine(phrase_at(line, at)))
 }
 
 /// A few words of `line` from byte `at` on, for explaining.
