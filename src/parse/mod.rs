@@ -743,20 +743,20 @@ fn clues(e: &Evidence<'_>) -> Vec<Clue> {
     }
     clues.extend(rest);
     let below = &e.text[e.own_text.len().min(e.text.len())..];
-    let forwards = e.subject.is_some_and(applicant::is_forward_subject)
-        || applicant::find_inline_forward(e.text, e.subject).is_some()
-        || attached_sender(e.message).is_some();
+    let inline = applicant::find_inline_forward(e.text, e.subject);
+    let attached = attached_sender(e.message);
+    let forwards = e.subject.is_some_and(applicant::is_forward_subject) || inline.is_some() || attached.is_some();
     if forwards {
-        let from_center = |sender: Option<EmailAddress>| e.center.is_some_and(|c| sender.as_ref() == Some(c));
-        let inline_sender = applicant::find_inline_forward(e.text, e.subject).and_then(|f| f.from);
+        let from_center = |sender: Option<&EmailAddress>| e.center.is_some_and(|c| sender == Some(c));
+        let inline_sender = inline.as_ref().and_then(|f| f.from.as_ref());
         let unmasked_below = &e.unmasked[applicant::strip_quoted(e.unmasked).len()..];
         let announcement_below = e.announcement.is_some_and(|a| a.share_in(unmasked_below) >= 0.5);
-        if from_center(inline_sender) || from_center(attached_sender(e.message)) || announcement_below {
+        if from_center(inline_sender) || from_center(attached.as_ref()) || announcement_below {
             clues.push(Clue::PassesOnCentersMail);
         }
     }
     let nothing_own = e.own_text.trim_matches(char::is_whitespace).is_empty();
-    if nothing_own && (!below.trim().is_empty() || attached_sender(e.message).is_some()) {
+    if nothing_own && (!below.trim().is_empty() || attached.is_some()) {
         clues.push(Clue::NothingOfTheirOwn);
     }
     clues

@@ -203,7 +203,7 @@ fn casual_speech(own_text: &str) -> Option<String> {
     for line in own_text.lines() {
         for sentence in line.split_inclusive(['.', '?', '!']) {
             let last = sentence.split(is_space).rfind(|w| !w.is_empty()).unwrap_or("");
-            let word = last.trim_end_matches(|c: char| matches!(c, '.' | '?' | '!' | '~' | ',' | '^' | ';' | ')'));
+            let word = last.trim_end_matches(['.', '?', '!', '~', ',', '^', ';', ')']);
             if word.is_empty() || !word.chars().all(|c| ('\u{AC00}'..='\u{D7A3}').contains(&c)) {
                 continue;
             }

@@ -152,6 +152,9 @@ pub fn read(text: &str) -> Reading {
 /// [`read`] of lines already cut to the applicant's own (nothing is stripped).
 pub(super) fn read_lines(lines: Vec<&str>) -> Reading {
     let mut reader = Reader { sign_off: sign_off_index(&lines), ..Reader::default() };
+    // Which lines are `label: value` lines, as far as the loop reads them (the sentences are
+    // read from the others).
+    let mut labelled: Vec<Option<bool>> = vec![None; lines.len()];
     let mut i = 0;
     while i < lines.len() {
         let line = i + 1;
@@ -161,6 +164,7 @@ pub(super) fn read_lines(lines: Vec<&str>) -> Reading {
             continue;
         }
         let entries = parse_line(lines[i]);
+        labelled[i] = Some(!entries.is_empty());
         if entries.is_empty() {
             if let Some(record) = record_row(lines[i]) {
                 reader.offer_record(&record, line);
@@ -186,7 +190,12 @@ pub(super) fn read_lines(lines: Vec<&str>) -> Reading {
         }
         i += 1;
     }
-    reader.finish(&lines)
+    let labelled: Vec<bool> = labelled
+        .into_iter()
+        .zip(&lines)
+        .map(|(known, line)| known.unwrap_or_else(|| !parse_line(line).is_empty()))
+        .collect();
+    reader.finish(&lines, &labelled)
 }
 
 /// The state of [`read`]: the fields so far, the hints, and where each was
@@ -334,7 +343,7 @@ impl Reader {
 
     /// After every line: hints fill what no label stated; the count comes
     /// from a sentence, else from the people named.
-    fn finish(mut self, lines: &[&str]) -> Reading {
+    fn finish(mut self, lines: &[&str], labelled: &[bool]) -> Reading {
         let fields = &mut self.fields;
         let hints = std::mem::take(&mut self.hints);
         let before = filled(fields);
@@ -348,7 +357,7 @@ impl Reader {
             }
         }
         let mut more_attendees = None;
-        let said = statements(lines);
+        let said = statements(lines, labelled);
         let sentence = |index: usize| Some(Source::Sentence { line: index + 1 });
         for (slot, field, value) in [
             (&mut fields.name, Field::Name, said.name),

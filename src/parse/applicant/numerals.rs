@@ -49,7 +49,7 @@ const SINO_DIGITS: &[(&str, u32)] =
     &[("일", 1), ("이", 2), ("삼", 3), ("사", 4), ("오", 5), ("육", 6), ("칠", 7), ("팔", 8), ("구", 9)];
 
 /// English number words, `one` = 1 …
-const ENGLISH: &[&str] = &[
+pub(super) const ENGLISH: &[&str] = &[
     "one",
     "two",
     "three",

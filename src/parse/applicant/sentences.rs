@@ -26,8 +26,7 @@
 //! the applicant's own lines are given here (quoted mail is cut off before).
 
 use super::guess;
-use super::labels::parse_line;
-use super::numerals::{leading_number, normalized};
+use super::numerals::{leading_number, normalized, ENGLISH as ENGLISH_NUMBERS};
 use super::particles::{split_particle, Particle};
 use super::phone::normalize_phone;
 use super::text::{is_dash, is_space, to_halfwidth};
@@ -224,11 +223,17 @@ const COMPANIONS: &[&str] = &[
     "co-worker",
 ];
 
+/// Words that say the applicant comes alone (`저 혼자 참석합니다`).
+const ALONE: &[&str] = &["혼자", "저만", "본인만", "저 한 명만", "by myself", "just me", "only me"];
+
+/// Arrows between an old value and a new one (`김민준 → 김민중`).
+const ARROWS: &[&str] = &["→", "->", "=>", "⇒"];
+
 /// What the sentences among `lines` state. `lines` are the applicant's own lines; label lines
-/// among them are skipped. The first statement of each field wins; a count is the first exact
+/// among them (`labelled`) are skipped. The first statement of each field wins; a count is the first exact
 /// one, changed by the first change stated after it (a change repeated in other words is the
 /// same change).
-pub(super) fn statements(lines: &[&str]) -> Statements {
+pub(super) fn statements(lines: &[&str], labelled: &[bool]) -> Statements {
     let mut found = Statements::default();
     let mut exact: Option<(u32, usize)> = None;
     let mut more: Option<(i32, usize)> = None;
@@ -236,10 +241,13 @@ pub(super) fn statements(lines: &[&str]) -> Statements {
     // the number in the next sentences, up to two lines further, is the phone.
     let mut phone_announced: Option<usize> = None;
     for (index, line) in lines.iter().enumerate() {
-        if line.trim_matches(is_space).is_empty() || !parse_line(line).is_empty() {
+        if line.trim_matches(is_space).is_empty() || labelled.get(index).copied().unwrap_or(false) {
             continue;
         }
         for text in split_sentences(line) {
+            if !may_state(text) {
+                continue;
+            }
             let sentence = Sentence::new(text);
             if sentence.words.is_empty() || sentence.addresses_someone_else() {
                 continue;
@@ -438,7 +446,7 @@ impl<'a> Sentence<'a> {
     fn instead_of(&self) -> Option<String> {
         let words = &self.words;
         for (i, word) in words.iter().enumerate() {
-            let arrow = matches!(word.stem, "→" | "->" | "=>" | "⇒");
+            let arrow = ARROWS.contains(&word.stem);
             let not_but = word.stem.starts_with("아니") && i > 0;
             if !arrow && !not_but {
                 continue;
@@ -459,7 +467,7 @@ impl<'a> Sentence<'a> {
     /// word of change (the caller knows the sentence is about the field).
     fn korean_value(&self, nouns: &[&str], loose: bool) -> Option<String> {
         let words = &self.words;
-        if let Some(i) = words.iter().position(|w| matches!(w.stem, "→" | "->" | "=>" | "⇒")) {
+        if let Some(i) = words.iter().position(|w| ARROWS.contains(&w.stem)) {
             let after = words.get(i + 1)?;
             return Some(after.stem.to_owned());
         }
@@ -470,7 +478,7 @@ impl<'a> Sentence<'a> {
         // The field's noun that is the subject, topic or object (`소속이`, `직위는`, `이름을`),
         // else the first: `회사 합병으로 소속이 …` is about `소속`.
         let marked = |w: &Word<'_>| matches!(w.particle, Some(Particle::Subject | Particle::Topic | Particle::Object));
-        let noun = words.iter().position(|w| is_noun(w) && marked(w)).or_else(|| words.iter().position(|w| is_noun(w)));
+        let noun = words.iter().position(|w| is_noun(w) && marked(w)).or_else(|| words.iter().position(is_noun));
         let first = |particle: Particle| {
             let after_noun = noun.and_then(|at| (at..words.len()).find(|&i| words[i].particle == Some(particle)));
             after_noun.or_else(|| words.iter().position(|w| w.particle == Some(particle)))
@@ -610,9 +618,8 @@ impl<'a> Sentence<'a> {
 
     /// `저 혼자 참석합니다`, `본인만 참석합니다`: the applicant alone.
     fn alone(&self) -> Option<Count> {
-        let alone = ["혼자", "저만", "본인만", "저 한 명만", "by myself", "just me", "only me"];
         let attends = ATTEND_VERBS.iter().chain(&["attend", "come", "join"]).any(|v| self.lower.contains(v));
-        (alone.iter().any(|a| self.lower.contains(a)) && attends).then_some(Count::Exactly(1))
+        (ALONE.iter().any(|a| self.lower.contains(a)) && attends).then_some(Count::Exactly(1))
     }
 
     /// English: `3 people will attend`, `a table for 3 people`, `one more person`, `make it 3`.
@@ -648,6 +655,23 @@ impl<'a> Sentence<'a> {
 pub(super) fn addressee_directed(lower: &str) -> bool {
     let compact: String = lower.chars().filter(|c| !is_space(*c)).collect();
     ADDRESSEE_DIRECTED.iter().any(|p| compact.contains(p))
+}
+
+/// Whether a sentence could state anything, checked before it is read word by word (most prose
+/// states nothing). Each clause is what one reading needs before it can find a value, from the
+/// same word lists: a digit (phones, counts in digits), a counter or `이서` (`한 명`, `둘이서`),
+/// an English number word, going together or alone, an arrow or `아니` (a name instead of
+/// another), a field's noun, a move or a promotion.
+fn may_state(text: &str) -> bool {
+    let lower = normalized(text);
+    let has = |words: &[&str]| words.iter().any(|w| lower.contains(w));
+    lower.chars().any(|c| c.is_ascii_digit())
+        || has(&["명", "분", "인", "사람", "이서", "같이", "함께", " with ", "아니"])
+        || has(ARROWS)
+        || has(ALONE)
+        || has(ENGLISH_NUMBERS)
+        || [PHONE_NOUNS, ORG_NOUNS, ORG_MOVE_VERBS, POSITION_NOUNS, NAME_NOUNS].iter().any(|nouns| has(nouns))
+        || has(&["moved to", "승진", "promoted"])
 }
 
 fn in_range(n: u32) -> bool {
@@ -738,10 +762,12 @@ fn phones_in(text: &str) -> Vec<(String, Option<Particle>)> {
 #[cfg(test)]
 mod tests {
     use super::*;
+    use crate::parse::applicant::labels::parse_line;
 
     fn read(text: &str) -> Statements {
         let lines: Vec<&str> = text.lines().collect();
-        statements(&lines)
+        let labelled: Vec<bool> = lines.iter().map(|l| !parse_line(l).is_empty()).collect();
+        statements(&lines, &labelled)
     }
 
     fn value(found: Option<(String, usize)>) -> Option<String> {
@@ -893,6 +919,58 @@ mod tests {
     #[test]
     fn label_lines_are_left_to_the_labels() {
         assert_eq!(read("연락처: 010-1234-5678").phone, None);
+    }
+
+    /// Whether a sentence, read word by word without the prefilter, states anything.
+    fn states_something(text: &str) -> bool {
+        let sentence = Sentence::new(text);
+        sentence.phone(true).is_some()
+            || sentence.announces_phone()
+            || sentence.position().is_some()
+            || sentence.organization().is_some()
+            || sentence.name().is_some()
+            || sentence.count().is_some()
+    }
+
+    #[test]
+    fn the_prefilter_skips_only_sentences_that_state_nothing() {
+        let stating = [
+            "휴대폰 번호가 010-5555-6666으로 바뀌었습니다.",
+            "휴대폰 번호가 바뀌어 알려드립니다.",
+            "My new mobile number is +82 10 2345 6789.",
+            "직위가 과장에서 차장으로 변경되었습니다.",
+            "이번에 부장으로 승진했습니다.",
+            "I was promoted to Chief Technology Officer.",
+            "소속이 한빛테크에서 (주)다온소재로 바뀌었습니다.",
+            "지난달 미래로봇으로 이직했습니다.",
+            "지난달 미래로봇으로 전직했습니다.",
+            "I have moved to Example Bio Inc.",
+            "김민준이 아니라 김민중입니다.",
+            "김민준 ⇒ 김민중",
+            "Please correct my name to Jane Roe.",
+            "저 포함 세 명으로 해 주세요.",
+            "한 명 더 가도 될까요?",
+            "둘이서 가겠습니다.",
+            "저 외 이 명 참석합니다.",
+            "팀원과 같이 가겠습니다.",
+            "저 혼자 참석합니다.",
+            "Just me attending.",
+            "One more person will join us.",
+            "Six people will attend.",
+            "Twelve people will attend.",
+            "I will attend with a colleague.",
+            "Please make it 3 people.",
+            "３명 참석합니다.",
+        ];
+        for text in stating {
+            assert!(states_something(text), "the grammar reads something in {text:?}");
+            assert!(may_state(text), "the prefilter lets {text:?} through");
+        }
+        for text in ["감사합니다.", "잘 받았습니다.", "Thank you very much!", "좋은 하루 되세요.", "수고하세요."]
+        {
+            assert!(!states_something(text), "{text:?}");
+            assert!(!may_state(text), "{text:?} is skipped");
+        }
     }
 
     #[test]
