@@ -12,10 +12,11 @@
 //! `cargo bench --bench parse` (add `-- --quick` for a short run). See BENCHMARKS.md.
 
 use mailstack::client::crlf;
+use std::hint::black_box;
 use std::path::{Path, PathBuf};
 
 use base64::Engine as _;
-use criterion::{black_box, criterion_group, criterion_main, BenchmarkId, Criterion, Throughput};
+use criterion::{criterion_group, criterion_main, BenchmarkId, Criterion, Throughput};
 use smebridge::parse::steps::read_fields as read;
 use smebridge::parse::{parse, sha256_hex, InProcess};
 

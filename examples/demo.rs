@@ -11,9 +11,9 @@ use std::time::Duration;
 
 use anyhow::{bail, Context, Result};
 use jiff::{SignedDuration, Timestamp};
+use mailstack::desk::{DeskConfig, CENTER};
 use mailstack::MailStack;
 
-const CENTER: &str = "smebridge@kaist.ac.kr";
 const STAFF: &str = "sme-center@kaist.ac.kr";
 
 struct Args {
@@ -283,54 +283,17 @@ fn print_table(csv_text: &str) {
     }
 }
 
+/// The center's configuration (`mailstack::desk`, the one the tests and the benchmark write too),
+/// with the center's Korean names, pointed at the demo's private mail stack.
 fn write_config(data: &Path, stack: &MailStack, deadline: Timestamp) -> Result<PathBuf> {
-    std::fs::write(data.join("imap-password"), format!("{}\n", mailstack::PASSWORD))?;
     let templates = Path::new(env!("CARGO_MANIFEST_DIR")).join("config/templates");
-    let seoul = jiff::tz::db().get("Asia/Seoul")?;
-    let deadline = deadline.to_zoned(seoul.clone());
-    // The workshop: the day after the deadline, 1:30 pm.
-    let starts_at = deadline.date().tomorrow()?.at(13, 30, 0, 0).to_zoned(seoul)?;
-    let rfc3339 = |z: &jiff::Zoned| z.strftime("%Y-%m-%dT%H:%M:%S%:z").to_string();
-    let (deadline, starts_at) = (rfc3339(&deadline), rfc3339(&starts_at));
-    let text = format!(
-        r#"# Written by the demo: the center's configuration, pointed at the demo's private mail stack.
-[imap]
-host = "127.0.0.1"
-port = {imap}
-security = "plain"
-username = "{CENTER}"
-password_file = "imap-password"
-poll_interval = "5s"
-
-[smtp]
-host = "127.0.0.1"
-port = {smtp}
-security = "plain"
-from = "KAIST 중소기업 R&D 센터 <{CENTER}>"
-
-[event]
-name = "중소기업 R&D 역량강화 워크숍 (SME R&D Workshop)"
-deadline = "{deadline}"
-timezone = "Asia/Seoul"
-starts_at = "{starts_at}"
-venue = "Banyan Tree Club & Spa Seoul, Festa Hall"
-contact = "{CENTER}"
-
-[staff]
-recipients = ["{STAFF}"]
-summary_time = "08:30"
-
-[database]
-path = "smebridge.sqlite"
-
-[replies]
-templates_dir = "{templates}"
-"#,
-        imap = stack.imap_port(),
-        smtp = stack.smtp_port(),
-        templates = templates.display(),
-    );
-    let path = data.join("smebridge.toml");
-    std::fs::write(&path, text)?;
-    Ok(path)
+    let deadline = deadline.to_zoned(jiff::tz::db().get("Asia/Seoul")?).strftime("%Y-%m-%dT%H:%M:%S%:z").to_string();
+    DeskConfig::new(stack, &deadline, &templates)?
+        .comment("Written by the demo: the center's configuration, pointed at the demo's private mail stack.")
+        .set("imap", "password_file = \"imap-password\"")
+        .set("imap", "poll_interval = \"5s\"")
+        .set("smtp", &format!("from = \"KAIST 중소기업 R&D 센터 <{CENTER}>\""))
+        .set("event", "name = \"중소기업 R&D 역량강화 워크숍 (SME R&D Workshop)\"")
+        .set("staff", &format!("recipients = [\"{STAFF}\"]"))
+        .write(data)
 }

@@ -1,19 +1,25 @@
 //! `smebridge check`: is this configuration good enough to run? Checks, in order, the file, the
-//! reply templates, the database, the IMAP login (and mailbox) and the SMTP connection (and
-//! login), and says in plain words what is wrong. It changes nothing: the database is only
-//! looked at (opened read-only when it exists), never created, and neither is its directory.
+//! reply templates, the database (its header, `PRAGMA integrity_check`, the free disk space
+//! where it lives), the IMAP login (and mailbox, the server's capabilities, its clock) and the
+//! SMTP connection (and login), and says in plain words what is wrong. It changes nothing: the
+//! database is only looked at (opened read-only when it exists), never created, and neither is
+//! its directory; nothing is written to the mailbox.
+//!
+//! The clock: the deadline is judged by the server's arrival time (INTERNALDATE), summaries and
+//! retries by this machine's clock. IMAP has no command that tells the server's time, and
+//! check does not append a message to find out; it compares the INTERNALDATE of the newest
+//! message with the local clock. That proves a skew only one way: a server clock ahead of ours
+//! shows as a message from the future, while one behind looks like an older message.
 
 use std::error::Error as _;
 use std::io::ErrorKind;
 use std::path::Path;
 
-use anyhow::Result;
-
-use crate::config::Config;
-use crate::imap::{ConnectError, Connection};
+use crate::config::{Auth, Config};
+use crate::imap::{ConnectError, Connection, ServerReport};
 use crate::reply::Replier;
 use crate::smtp::{self, Smtp};
-use crate::store::{open_to_others, SCHEMA_VERSION};
+use crate::store::{newer_schema, open_to_others, SCHEMA_VERSION};
 
 /// One line of the check's report.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -22,6 +28,8 @@ pub struct Line {
     pub problem: Option<String>,
     /// Works, but should be fixed (printed, does not fail the check).
     pub warning: Option<String>,
+    /// What was found, when it is worth showing (capabilities, free space…).
+    pub detail: Option<String>,
 }
 
 /// Run every check that can run; a check that depends on a failed one is skipped.
@@ -37,37 +45,258 @@ pub async fn check(path: &Path) -> Vec<Line> {
             return lines;
         }
     };
-    lines.push(outcome("reply templates", Replier::new(&config).map(drop)));
-    lines.push(database(&config.database.path));
+    lines.push(match Replier::new(&config) {
+        Ok(replier) => {
+            let origins = replier.template_origins();
+            let warnings: Vec<String> = [origins.warning(), no_retention(&config)].into_iter().flatten().collect();
+            let warning = (!warnings.is_empty()).then(|| warnings.join("; "));
+            Line { warning, detail: Some(origins.describe()), ..ok("reply templates") }
+        }
+        Err(e) => failed("reply templates", format!("{e:#}")),
+    });
+    let db = database(&config.database.path);
+    let db_ok = db.problem.is_none();
+    lines.push(db);
+    if db_ok {
+        lines.push(integrity(&config.database.path));
+    }
+    lines.push(disk_space(&config.database.path));
 
+    let mut imap_lines = Vec::new();
     let imap = match Connection::open(&config.imap).await {
-        Ok((conn, selected)) => {
-            conn.logout().await;
+        Ok((mut conn, selected)) => {
             tracing::debug!(exists = selected.exists, "mailbox opened");
+            imap_lines.push(capabilities(conn.report(), &config));
+            let newest = conn.newest_arrival().await;
+            conn.logout().await;
+            imap_lines.push(match newest {
+                Ok(newest) => clock(newest, jiff::Timestamp::now()),
+                Err(e) => failed("server clock", format!("cannot read the newest message's arrival time: {e:#}")),
+            });
             Ok(())
         }
         Err(e) => Err(explain_imap(&e)),
     };
-    lines.push(Line { what: "IMAP login and mailbox", problem: imap.err(), warning: None });
+    let login = login_detail(&config.imap.auth);
+    lines.push(Line { what: "IMAP login and mailbox", problem: imap.err(), warning: None, detail: login });
+    lines.extend(imap_lines);
 
     let smtp = match Smtp::new(&config.smtp) {
         Ok(smtp) => smtp.test_connection().await.map_err(|e| explain_smtp(&e, &config)),
         Err(e) => Err(format!("{e:#}")),
     };
-    lines.push(Line { what: "SMTP connection", problem: smtp.err(), warning: None });
+    let login = config.smtp.credentials.as_ref().and_then(|(_, auth)| login_detail(auth));
+    lines.push(Line { what: "SMTP connection", problem: smtp.err(), warning: None, detail: login });
     lines
 }
 
+/// Without `[retention]`, the privacy notice cannot say how long personal data is kept.
+fn no_retention(config: &Config) -> Option<String> {
+    config.retention.is_none().then(|| {
+        "[retention] delete_personal_data_after is not set, so the privacy notice in every acknowledgement cannot \
+         say how long personal data is kept (as the law expects); set it, e.g. \"90d\""
+            .to_owned()
+    })
+}
+
+fn login_detail(auth: &Auth) -> Option<String> {
+    match auth {
+        Auth::Password(_) => None,
+        Auth::OAuth2(source) => Some(source.describe()),
+    }
+}
+
+/// What the server offers that smebridge uses, and what it does without.
+fn capabilities(report: &ServerReport, config: &Config) -> Line {
+    let has = |c: &str| report.capabilities.iter().any(|x| x == c);
+    let mut notes = Vec::new();
+    if !has("IDLE") {
+        notes.push(format!(
+            "no IDLE: new mail is looked for every {} s (imap.poll_interval)",
+            config.imap.poll_interval.as_secs()
+        ));
+    }
+    if !has("MOVE") && config.imap.processed_mailbox.is_some() {
+        notes.push("no MOVE: processed mail is moved with COPY, \\Deleted and EXPUNGE".to_owned());
+    }
+    if !has("UIDPLUS") && config.imap.processed_mailbox.is_some() && !has("MOVE") {
+        notes.push(
+            "no UIDPLUS: without UID EXPUNGE, moving processed mail also expunges messages others marked \\Deleted"
+                .to_owned(),
+        );
+    }
+    if has("X-GM-EXT-1") && config.imap.mailbox.to_ascii_lowercase().ends_with("/all mail") {
+        notes.push(format!(
+            "{:?} is Gmail's every-message folder: archived mail and the center's own sent replies are in it too; read INBOX",
+            config.imap.mailbox
+        ));
+    }
+    let mut detail = if report.capabilities.is_empty() {
+        "none of IDLE, MOVE, UIDPLUS, CONDSTORE".to_owned()
+    } else {
+        report.capabilities.join(" ")
+    };
+    if has("X-GM-EXT-1") {
+        detail.push_str(" (Gmail: labels are folders)");
+    }
+    detail.push_str(&format!("; logged in with {}", report.login));
+    if !report.mechanisms.is_empty() {
+        detail.push_str(&format!(" (offered: {})", report.mechanisms.join(" ")));
+    }
+    Line {
+        what: "IMAP server",
+        problem: None,
+        warning: (!notes.is_empty()).then(|| notes.join("; ")),
+        detail: Some(detail),
+    }
+}
+
+/// Beyond this, a message from the future is a clock problem, not rounding.
+const SKEW_TOLERANCE: i64 = 60;
+
+/// The server's clock against ours, from the newest message's INTERNALDATE (see the module
+/// documentation for what this can and cannot show).
+pub fn clock(newest: Option<jiff::Timestamp>, now: jiff::Timestamp) -> Line {
+    const WHAT: &str = "server clock";
+    let Some(newest) = newest else {
+        return Line {
+            what: WHAT,
+            problem: None,
+            warning: None,
+            detail: Some(
+                "the mailbox is empty, so there is no arrival time to compare with this machine's clock".into(),
+            ),
+        };
+    };
+    let ahead = newest.as_second() - now.as_second();
+    if ahead > SKEW_TOLERANCE {
+        return Line {
+            what: WHAT,
+            problem: None,
+            warning: Some(format!(
+                "the newest message arrived at {newest} by the server's clock, {} in the future by this machine's: \
+                 one of the two clocks is off by at least that much. The deadline is judged by the server's time, \
+                 summaries by this machine's: keep both set by NTP",
+                span(ahead)
+            )),
+            detail: None,
+        };
+    }
+    Line {
+        what: WHAT,
+        problem: None,
+        warning: None,
+        detail: Some(format!(
+            "the newest message arrived {} ago by the server's clock; no sign that it runs ahead of this machine's \
+             (a server clock that runs behind cannot be told from an older message without writing to the mailbox)",
+            span(-ahead)
+        )),
+    }
+}
+
+fn span(seconds: i64) -> String {
+    let s = seconds.max(0);
+    match s {
+        0..120 => format!("{s} s"),
+        120..7200 => format!("{} min", s / 60),
+        7200..172_800 => format!("{} h", s / 3600),
+        _ => format!("{} days", s / 86_400),
+    }
+}
+
+/// Below this, the database directory's file system is too full for comfort.
+const LOW_DISK: u64 = 1 << 30;
+
+/// Free space on the file system that holds (or will hold) the database.
+pub fn disk_space(path: &Path) -> Line {
+    const WHAT: &str = "disk space";
+    let dir = match path.parent().filter(|d| !d.as_os_str().is_empty()) {
+        Some(dir) => dir,
+        None => Path::new("."),
+    };
+    let Some((free, total)) = free_space(dir) else {
+        return Line {
+            what: WHAT,
+            problem: None,
+            warning: None,
+            detail: Some(format!("cannot measure the free space at {}", dir.display())),
+        };
+    };
+    let gib = |b: u64| format!("{:.1} GiB", b as f64 / (1u64 << 30) as f64);
+    let detail = format!("{} free of {} at {}", gib(free), gib(total), dir.display());
+    let warning = (free < LOW_DISK).then(|| {
+        format!(
+            "only {} free at {}: raw mail is kept in the database, and a full disk stops smebridge recording mail",
+            gib(free),
+            dir.display()
+        )
+    });
+    Line { what: WHAT, problem: None, warning, detail: Some(detail) }
+}
+
+/// (available to unprivileged users, total) bytes of the file system holding `dir`.
+fn free_space(dir: &Path) -> Option<(u64, u64)> {
+    use std::os::unix::ffi::OsStrExt;
+    let c = std::ffi::CString::new(dir.as_os_str().as_bytes()).ok()?;
+    let mut stat: libc::statvfs = unsafe { std::mem::zeroed() };
+    // SAFETY: a valid NUL-terminated path and a zeroed out-parameter of the right type.
+    if unsafe { libc::statvfs(c.as_ptr(), &mut stat) } != 0 {
+        return None;
+    }
+    let block = u64::from(stat.f_frsize as u32).max(1);
+    #[allow(clippy::unnecessary_cast)]
+    Some((stat.f_bavail as u64 * block, stat.f_blocks as u64 * block))
+}
+
+/// `PRAGMA integrity_check`, read-only. A database with a live WAL (a running smebridge) is
+/// opened read-only as it is; one without is opened immutable, so that no `-wal` or `-shm`
+/// file is created beside it.
+pub fn integrity(path: &Path) -> Line {
+    const WHAT: &str = "database integrity";
+    if std::fs::metadata(path).map(|m| m.len() == 0).unwrap_or(true) {
+        return Line { what: WHAT, problem: None, warning: None, detail: Some("no database yet".into()) };
+    }
+    let mut wal = path.as_os_str().to_owned();
+    wal.push("-wal");
+    let flags = rusqlite::OpenFlags::SQLITE_OPEN_READ_ONLY
+        | rusqlite::OpenFlags::SQLITE_OPEN_NO_MUTEX
+        | rusqlite::OpenFlags::SQLITE_OPEN_URI;
+    let opened = if Path::new(&wal).exists() {
+        rusqlite::Connection::open_with_flags(path, flags)
+    } else {
+        let mut uri = url::Url::from_file_path(path).map(|u| u.to_string()).unwrap_or_default();
+        uri.push_str("?immutable=1");
+        rusqlite::Connection::open_with_flags(uri, flags)
+    };
+    let checked = opened.and_then(|conn| {
+        conn.busy_timeout(std::time::Duration::from_secs(10))?;
+        let mut stmt = conn.prepare("PRAGMA integrity_check")?;
+        let rows = stmt.query_map([], |r| r.get::<_, String>(0))?.collect::<rusqlite::Result<Vec<_>>>()?;
+        Ok(rows)
+    });
+    match checked {
+        Ok(rows) if rows == ["ok"] => {
+            Line { what: WHAT, problem: None, warning: None, detail: Some("PRAGMA integrity_check: ok".into()) }
+        }
+        Ok(rows) => failed(
+            WHAT,
+            format!(
+                "PRAGMA integrity_check found {} problem(s) in {}, first: {}; restore a backup",
+                rows.len(),
+                path.display(),
+                rows.first().map(String::as_str).unwrap_or("?")
+            ),
+        ),
+        Err(e) => failed(WHAT, format!("cannot check {}: {e}", path.display())),
+    }
+}
+
 fn ok(what: &'static str) -> Line {
-    Line { what, problem: None, warning: None }
+    Line { what, problem: None, warning: None, detail: None }
 }
 
 fn failed(what: &'static str, problem: String) -> Line {
-    Line { what, problem: Some(problem), warning: None }
-}
-
-fn outcome(what: &'static str, result: Result<()>) -> Line {
-    Line { what, problem: result.err().map(|e| format!("{e:#}")), warning: None }
+    Line { what, problem: Some(problem), warning: None, detail: None }
 }
 
 /// The database as it is, without creating or changing anything: an existing file must be a
@@ -82,15 +311,16 @@ pub fn database(path: &Path) -> Line {
             if meta.permissions().readonly() {
                 return failed(WHAT, format!("{shown} is read-only: smebridge must write to it"));
             }
-            if let Err(problem) = schema_version(path) {
-                return failed(WHAT, problem);
-            }
+            let detail = match schema_version(path) {
+                Err(problem) => return failed(WHAT, problem),
+                Ok(version) => older_schema(version),
+            };
             let warning = open_to_others(path).map(|mode| {
                 format!(
                     "{shown} has mode {mode:04o}: other users of this machine can read it, and it holds personal data; chmod 600 {shown}"
                 )
             });
-            Line { what: WHAT, problem: None, warning }
+            Line { what: WHAT, problem: None, warning, detail }
         }
         Err(e) if e.kind() == ErrorKind::NotFound => {
             let dir = path.parent().filter(|d| !d.as_os_str().is_empty()).unwrap_or(Path::new("."));
@@ -115,10 +345,21 @@ pub fn database(path: &Path) -> Line {
     }
 }
 
+/// What `check` says of a database an older smebridge made (schema `version`, 0 for one not
+/// written yet): the next start upgrades it, after keeping a copy.
+fn older_schema(version: usize) -> Option<String> {
+    (version > 0 && version < SCHEMA_VERSION).then(|| {
+        format!(
+            "at schema {version}; the next start brings it to schema {SCHEMA_VERSION}, after keeping a copy of it \
+             beside it (.before-v{SCHEMA_VERSION}.sqlite)"
+        )
+    })
+}
+
 /// Read the database's header (the first 100 bytes; nothing is opened for writing, no journal
 /// or WAL file is made) and compare its schema version (`PRAGMA user_version`, at offset 60)
-/// with ours.
-fn schema_version(path: &Path) -> std::result::Result<(), String> {
+/// with ours; the version when this smebridge can use it.
+fn schema_version(path: &Path) -> std::result::Result<usize, String> {
     use std::io::Read;
     let shown = path.display();
     let mut header = [0u8; 100];
@@ -126,7 +367,7 @@ fn schema_version(path: &Path) -> std::result::Result<(), String> {
     match read {
         Err(e) => return Err(format!("cannot read {shown}: {e}")),
         // An empty file is what smebridge itself creates before SQLite writes the first page.
-        Ok(0) => return Ok(()),
+        Ok(0) => return Ok(0),
         Ok(n) if n < header.len() || !header.starts_with(b"SQLite format 3\0") => {
             return Err(format!("{shown} is not an SQLite database"))
         }
@@ -134,11 +375,9 @@ fn schema_version(path: &Path) -> std::result::Result<(), String> {
     }
     let version = u32::from_be_bytes([header[60], header[61], header[62], header[63]]) as usize;
     if version > SCHEMA_VERSION {
-        return Err(format!(
-            "{shown} is at schema version {version}, newer than this smebridge knows ({SCHEMA_VERSION}); upgrade smebridge"
-        ));
+        return Err(format!("{shown} was {}", newer_schema(version)));
     }
-    Ok(())
+    Ok(version)
 }
 
 fn explain_imap(e: &anyhow::Error) -> String {
@@ -152,13 +391,19 @@ fn explain_imap(e: &anyhow::Error) -> String {
 }
 
 fn explain_smtp(e: &smtp::ConnectError, config: &Config) -> String {
-    let at = format!("{}:{}", config.smtp.host, config.smtp.port);
+    let host = config.smtp.host.as_str();
+    let at = format!("{host}:{}", config.smtp.port);
     let e = match e {
         smtp::ConnectError::Timeout => return format!("no answer from {at}"),
-        smtp::ConnectError::Tls(io) => return format!("TLS failure with {at}: {}", chain(io)),
+        smtp::ConnectError::Tls(io) => return format!("TLS failure with {at}: {}", crate::tls::explain_io(io, host)),
         smtp::ConnectError::Io(io) => return format!("unreachable host: cannot connect to {at} ({})", io_words(io)),
+        smtp::ConnectError::NoStartTls => return format!("{at}: {e}"),
+        smtp::ConnectError::TokenRefused(_) | smtp::ConnectError::Token(_) => return e.to_string(),
         smtp::ConnectError::Smtp(e) => e,
     };
+    if let Some(words) = crate::tls::explain(e, host) {
+        return format!("TLS failure with {at}: {words}");
+    }
     if e.is_tls() {
         return format!("TLS failure with {at}: {}", chain(e));
     }
@@ -227,7 +472,20 @@ mod tests {
         header[60..64].copy_from_slice(&(SCHEMA_VERSION as u32 + 1).to_be_bytes());
         let newer = dir.path().join("newer.sqlite");
         std::fs::write(&newer, &header).unwrap();
-        assert!(problem(&newer).contains("newer than this smebridge knows"), "{}", problem(&newer));
+        assert_eq!(
+            problem(&newer),
+            format!(
+                "{} was made by a newer smebridge (schema {}); this one knows up to {SCHEMA_VERSION}; install the newer \
+                 one or restore a backup",
+                newer.display(),
+                SCHEMA_VERSION + 1
+            )
+        );
+        header[60..64].copy_from_slice(&(SCHEMA_VERSION as u32 - 1).to_be_bytes());
+        let older = dir.path().join("older.sqlite");
+        std::fs::write(&older, &header).unwrap();
+        let detail = database(&older).detail.unwrap_or_default();
+        assert!(detail.contains(&format!("the next start brings it to schema {SCHEMA_VERSION}")), "{detail}");
 
         header[60..64].copy_from_slice(&(SCHEMA_VERSION as u32).to_be_bytes());
         let current = dir.path().join("current.sqlite");

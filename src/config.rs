@@ -5,7 +5,12 @@
 //! (typos must not pass silently), unparseable addresses, dates and times, `security = "plain"`
 //! towards a host that is not on this machine, a secret given both inline-by-name and by file.
 //! Secrets are never in the file itself: the file names an environment variable or a file, and
-//! the secret is read only when a connection needs it ([`SecretSource::reveal`]).
+//! the secret is read only when a connection needs it ([`SecretSource::reveal`]). A secret file
+//! may be written `credential:NAME`: the file `NAME` in `$CREDENTIALS_DIRECTORY`, where systemd
+//! puts what a unit's `LoadCredential=` names ([`SecretFile`]).
+//!
+//! A login is a password or an OAuth 2.0 access token ([`Auth`]); `[smtp] auth = "same-as-imap"`
+//! logs in to SMTP as `[imap]` does, sharing one token source (and its cached token).
 //!
 //! Relative paths in the file (database, templates, password and CA files) are taken relative to
 //! the directory that holds the configuration file, so the service behaves the same whatever its
@@ -14,6 +19,7 @@
 use std::fmt;
 use std::path::{Path, PathBuf};
 use std::str::FromStr;
+use std::sync::Arc;
 use std::time::Duration;
 
 use anyhow::{bail, Context, Result};
@@ -23,6 +29,10 @@ use jiff::Timestamp;
 use serde::Deserialize;
 
 use crate::domain::{EmailAddress, ReplyLimits, RequireAuth};
+use crate::oauth2::{self, TokenSource};
+
+mod retention;
+pub use retention::Retention;
 
 /// Where the configuration is read from when `--config` is not given and
 /// `$SMEBRIDGE_CONFIG` is not set.
@@ -40,9 +50,13 @@ struct RawConfig {
     staff: RawStaff,
     database: RawDatabase,
     #[serde(default)]
+    center: RawCenter,
+    #[serde(default)]
     replies: RawReplies,
     #[serde(default)]
     security: RawSecurity,
+    #[serde(default)]
+    retention: retention::RawRetention,
 }
 
 #[derive(Debug, Deserialize)]
@@ -64,6 +78,10 @@ struct RawImap {
     /// Bytes; larger messages are recorded with their headers only.
     max_message_size: Option<u64>,
     processed_mailbox: Option<String>,
+    /// Log in with OAuth 2.0 tokens refreshed by smebridge itself…
+    oauth2: Option<RawOAuth2>,
+    /// …or printed by a command (`["oama", "access", "…"]`).
+    token_command: Option<Vec<String>>,
 }
 
 #[derive(Debug, Deserialize)]
@@ -81,6 +99,34 @@ struct RawSmtp {
     sending_grace: Option<RawDuration>,
     timeout: Option<RawDuration>,
     ca_file: Option<PathBuf>,
+    /// `"same-as-imap"`: the `[imap]` username and login (password or token).
+    auth: Option<RawSmtpAuth>,
+    oauth2: Option<RawOAuth2>,
+    token_command: Option<Vec<String>>,
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Deserialize)]
+#[serde(rename_all = "kebab-case")]
+enum RawSmtpAuth {
+    SameAsImap,
+}
+
+/// `oauth2 = { provider = "microsoft", client_id = "…", refresh_token_file = "…" }`
+#[derive(Debug, Deserialize)]
+#[serde(deny_unknown_fields)]
+struct RawOAuth2 {
+    provider: oauth2::Provider,
+    client_id: String,
+    client_secret_file: Option<PathBuf>,
+    refresh_token_file: PathBuf,
+    /// Microsoft: the directory (tenant) id or `organizations`; default `common`.
+    tenant: Option<String>,
+    token_url: Option<String>,
+    /// The browser sign-in page (`smebridge oauth2 authorize`, loopback redirect).
+    auth_url: Option<String>,
+    /// The device authorization endpoint (`smebridge oauth2 authorize`, device code).
+    device_url: Option<String>,
+    scopes: Option<Vec<String>>,
 }
 
 #[derive(Debug, Deserialize)]
@@ -109,6 +155,13 @@ struct RawStaff {
 #[serde(deny_unknown_fields)]
 struct RawDatabase {
     path: PathBuf,
+}
+
+#[derive(Debug, Default, Deserialize)]
+#[serde(deny_unknown_fields)]
+struct RawCenter {
+    name: Option<String>,
+    name_en: Option<String>,
 }
 
 #[derive(Debug, Default, Deserialize)]
@@ -158,23 +211,100 @@ pub enum Security {
 #[derive(Clone, PartialEq, Eq)]
 pub enum SecretSource {
     Env(String),
-    File(PathBuf),
+    File(SecretFile),
 }
 
 impl fmt::Debug for SecretSource {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         match self {
             SecretSource::Env(name) => write!(f, "env:{name}"),
-            SecretSource::File(path) => write!(f, "file:{}", path.display()),
+            SecretSource::File(file) => write!(f, "file:{file}"),
         }
     }
 }
 
-/// A password in memory. Its `Debug` never shows the value.
-#[derive(Clone)]
+/// A file holding a secret: a path, or `credential:NAME` — the file `NAME` in the directory
+/// systemd names in `$CREDENTIALS_DIRECTORY` for a unit with `LoadCredential=NAME:…`. The
+/// directory is looked up when the secret is read, not when the configuration is loaded.
+#[derive(Clone, PartialEq, Eq)]
+pub enum SecretFile {
+    Path(PathBuf),
+    Credential(String),
+}
+
+impl fmt::Display for SecretFile {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        match self {
+            SecretFile::Path(path) => write!(f, "{}", path.display()),
+            SecretFile::Credential(name) => write!(f, "credential:{name}"),
+        }
+    }
+}
+
+impl fmt::Debug for SecretFile {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        fmt::Display::fmt(self, f)
+    }
+}
+
+impl SecretFile {
+    /// `credential:NAME` or a path (relative paths from `base`).
+    fn parse(key: &str, value: PathBuf, base: &Path) -> Result<SecretFile> {
+        match value.to_str().and_then(|v| v.strip_prefix("credential:")) {
+            Some(name) => {
+                if name.is_empty() || name == "." || name == ".." || name.contains('/') {
+                    bail!("{key} = \"credential:{name}\": the name after credential: must be a plain file name, as in LoadCredential={{name}}:/path");
+                }
+                Ok(SecretFile::Credential(name.to_owned()))
+            }
+            None if value.as_os_str().is_empty() => bail!("{key} must not be empty"),
+            None if value.is_absolute() => Ok(SecretFile::Path(value)),
+            None => Ok(SecretFile::Path(base.join(value))),
+        }
+    }
+
+    /// Where the file is now: the path, or the credential in `$CREDENTIALS_DIRECTORY`.
+    pub fn path(&self) -> Result<PathBuf> {
+        self.path_in(std::env::var_os("CREDENTIALS_DIRECTORY"))
+    }
+
+    /// [`SecretFile::path`] with the credentials directory given.
+    fn path_in(&self, credentials: Option<std::ffi::OsString>) -> Result<PathBuf> {
+        match self {
+            SecretFile::Path(path) => Ok(path.clone()),
+            SecretFile::Credential(name) => match credentials {
+                Some(dir) if !dir.is_empty() => Ok(Path::new(&dir).join(name)),
+                _ => bail!(
+                    "credential:{name} is read from $CREDENTIALS_DIRECTORY, which systemd sets for a service with \
+                     LoadCredential={name}:/path/to/the/file; it is not set here (outside systemd, give the file's path instead)"
+                ),
+            },
+        }
+    }
+
+    /// The file's first line (without its line ending); an empty one is an error. `what` names
+    /// the secret in messages (`"the IMAP password"`).
+    pub fn first_line(&self, what: &str) -> Result<Secret> {
+        let path = self.path().with_context(|| format!("cannot read {what}"))?;
+        let text =
+            std::fs::read_to_string(&path).with_context(|| format!("cannot read {what} from {}", path.display()))?;
+        let line = text.lines().next().unwrap_or("").trim_end_matches('\r');
+        if line.trim().is_empty() {
+            bail!("{what} file {} is empty", path.display());
+        }
+        Ok(Secret(line.to_owned()))
+    }
+}
+
+/// A password or token in memory. Its `Debug` never shows the value.
+#[derive(Clone, PartialEq, Eq)]
 pub struct Secret(String);
 
 impl Secret {
+    pub fn new(value: String) -> Secret {
+        Secret(value)
+    }
+
     pub fn expose(&self) -> &str {
         &self.0
     }
@@ -195,17 +325,19 @@ impl SecretSource {
                 Ok(_) => bail!("the environment variable {name} is empty"),
                 Err(_) => bail!("the environment variable {name} is not set"),
             },
-            SecretSource::File(path) => {
-                let text = std::fs::read_to_string(path)
-                    .with_context(|| format!("cannot read the password file {}", path.display()))?;
-                let line = text.lines().next().unwrap_or("").trim_end_matches('\r');
-                if line.is_empty() {
-                    bail!("the password file {} is empty", path.display());
-                }
-                Ok(Secret(line.to_owned()))
-            }
+            SecretSource::File(file) => file.first_line("the password"),
         }
     }
+}
+
+/// How smebridge proves who it is to a mail server.
+#[derive(Debug, Clone)]
+pub enum Auth {
+    /// `LOGIN` / `AUTH PLAIN` with a password (an app password at most providers).
+    Password(SecretSource),
+    /// SASL `XOAUTH2` / `OAUTHBEARER` with an OAuth 2.0 access token from this source (shared by
+    /// IMAP and SMTP with `[smtp] auth = "same-as-imap"`, so one token serves both).
+    OAuth2(Arc<TokenSource>),
 }
 
 #[derive(Debug, Clone)]
@@ -217,8 +349,11 @@ pub struct Config {
     pub event: EventConfig,
     pub staff: StaffConfig,
     pub database: DatabaseConfig,
+    pub center: CenterConfig,
     pub replies: RepliesConfig,
     pub security: SecurityConfig,
+    /// `[retention]`: how long personal data is kept after the event; `None` when not set.
+    pub retention: Option<Retention>,
 }
 
 #[derive(Debug, Clone)]
@@ -227,7 +362,8 @@ pub struct ImapConfig {
     pub port: u16,
     pub security: Security,
     pub username: String,
-    pub password: SecretSource,
+    /// How to log in: a password or OAuth 2.0.
+    pub auth: Auth,
     pub mailbox: String,
     /// Polling period when the server has no IDLE (or between IDLE rounds as a safety net).
     pub poll_interval: Duration,
@@ -251,7 +387,8 @@ pub struct SmtpConfig {
     pub host: String,
     pub port: u16,
     pub security: Security,
-    pub credentials: Option<(String, SecretSource)>,
+    /// Username and login; `None` sends without logging in.
+    pub credentials: Option<(String, Auth)>,
     /// `From:` of every reply, e.g. `KAIST SME Center <smebridge@kaist.ac.kr>`.
     pub from: lettre::message::Mailbox,
     /// The SMTP envelope sender. `None` sends with `MAIL FROM:<>` (RFC 3834), so that a bounce
@@ -299,9 +436,24 @@ pub struct DatabaseConfig {
     pub path: PathBuf,
 }
 
+/// Who the replies are from: the signature under each reply.
+#[derive(Debug, Clone)]
+pub struct CenterConfig {
+    /// Under the Korean text, e.g. `중소기업 R&D 공유센터`. Default: the display name of
+    /// `[smtp] from` (else its address).
+    pub name: String,
+    /// Under the English text, e.g. `SME R&D Sharing Center`. Default: `name`.
+    pub name_en: String,
+}
+
 #[derive(Debug, Clone)]
 pub struct RepliesConfig {
+    /// Where reply templates that replace the built-in ones are looked for, file by file
+    /// (`ack.ko.txt.j2`, …); a template not found there is the built-in one.
     pub templates_dir: PathBuf,
+    /// `templates_dir` was written in the file (not the default `templates`): a directory that
+    /// does not exist is then worth a warning (a typo would silently mean the built-in texts).
+    pub templates_dir_set: bool,
     pub limits: ReplyLimits,
     /// Send inquiries a short "passed to staff" reply (off by default).
     pub answer_inquiries: bool,
@@ -333,9 +485,17 @@ impl Config {
             require_safe_security("imap", r.security, &r.host)?;
             non_empty("imap.username", &r.username)?;
             non_empty("imap.mailbox", &r.mailbox)?;
+            let timeout = duration("imap.timeout", r.timeout, 30)?;
+            let login = RawLogin {
+                password_env: r.password_env,
+                password_file: r.password_file,
+                oauth2: r.oauth2,
+                token_command: r.token_command,
+            };
             ImapConfig {
-                password: secret_source("imap", r.password_env, r.password_file.map(resolve))?
-                    .context("[imap] needs password_env or password_file")?,
+                auth: auth("imap", login, base, timeout)?.context(
+                    "[imap] needs a login: password_env, password_file, oauth2 = { … } or token_command = [ … ]",
+                )?,
                 host: non_empty("imap.host", &r.host)?,
                 port: r.port,
                 security: r.security,
@@ -344,7 +504,7 @@ impl Config {
                 poll_interval: duration("imap.poll_interval", r.poll_interval, 60)?,
                 idle_timeout: duration("imap.idle_timeout", r.idle_timeout, 10 * 60)?,
                 idle_keepalive: duration("imap.idle_keepalive", r.idle_keepalive, 2 * 60)?,
-                timeout: duration("imap.timeout", r.timeout, 30)?,
+                timeout,
                 ca_file: r.ca_file.map(resolve),
                 max_message_size: r.max_message_size.unwrap_or(40 * 1024 * 1024),
                 processed_mailbox: r.processed_mailbox.map(|m| non_empty("imap.processed_mailbox", &m)).transpose()?,
@@ -360,13 +520,33 @@ impl Config {
         let smtp = {
             let r = raw.smtp;
             require_safe_security("smtp", r.security, &r.host)?;
-            let secret = secret_source("smtp", r.password_env, r.password_file.map(resolve))?;
-            let credentials = match (r.username, secret) {
-                (Some(user), Some(secret)) => Some((user, secret)),
-                (None, None) => None,
-                (Some(_), None) => bail!("[smtp] username is set but neither password_env nor password_file"),
-                (None, Some(_)) => bail!("[smtp] a password is set but no username"),
+            let timeout = duration("smtp.timeout", r.timeout, 60)?;
+            let login = RawLogin {
+                password_env: r.password_env,
+                password_file: r.password_file,
+                oauth2: r.oauth2,
+                token_command: r.token_command,
             };
+            let credentials = match (r.auth, r.username, auth("smtp", login, base, timeout)?) {
+                (Some(RawSmtpAuth::SameAsImap), None, None) => Some((imap.username.clone(), imap.auth.clone())),
+                (Some(RawSmtpAuth::SameAsImap), _, _) => bail!(
+                    "[smtp] auth = \"same-as-imap\" takes the username and login of [imap]; remove the other login keys from [smtp]"
+                ),
+                (None, Some(user), Some(auth)) => Some((non_empty("smtp.username", &user)?, auth)),
+                (None, None, None) => None,
+                (None, Some(_), None) => bail!(
+                    "[smtp] username is set but no login: password_env, password_file, oauth2 or token_command (or auth = \"same-as-imap\")"
+                ),
+                (None, None, Some(_)) => bail!("[smtp] a login is set but no username"),
+            };
+            if let (Some((_, Auth::OAuth2(smtp))), Auth::OAuth2(imap_source)) = (&credentials, &imap.auth) {
+                if !Arc::ptr_eq(smtp, imap_source) && smtp.shares_refresh_token_with(imap_source) {
+                    bail!(
+                        "[imap] and [smtp] name the same refresh_token_file: two sources would each rotate it; \
+                         write auth = \"same-as-imap\" in [smtp] instead"
+                    );
+                }
+            }
             let from = lettre::message::Mailbox::from_str(&r.from).map_err(|e| {
                 anyhow::anyhow!("smtp.from {:?} is not an address like \"Name <user@example.org>\": {e}", r.from)
             })?;
@@ -382,7 +562,7 @@ impl Config {
                     .transpose()?,
                 bcc_self: r.bcc_self.unwrap_or(true),
                 sending_grace: duration("smtp.sending_grace", r.sending_grace, 120)?,
-                timeout: duration("smtp.timeout", r.timeout, 60)?,
+                timeout,
                 ca_file: r.ca_file.map(resolve),
             }
         };
@@ -462,8 +642,19 @@ impl Config {
         }
 
         let database = DatabaseConfig { path: resolve(raw.database.path) };
+        let center = {
+            let r = raw.center;
+            let fallback = smtp.from.name.clone().filter(|n| !n.trim().is_empty());
+            let name = match r.name {
+                Some(name) => non_empty("center.name", &name)?,
+                None => fallback.unwrap_or_else(|| smtp.from.email.to_string()).trim().to_owned(),
+            };
+            let name_en = r.name_en.map(|n| non_empty("center.name_en", &n)).transpose()?;
+            CenterConfig { name_en: name_en.unwrap_or_else(|| name.clone()), name }
+        };
         let r = raw.replies;
         let replies = RepliesConfig {
+            templates_dir_set: r.templates_dir.is_some(),
             templates_dir: resolve(r.templates_dir.unwrap_or_else(|| PathBuf::from("templates"))),
             limits: ReplyLimits {
                 per_sender_per_day: r.max_per_sender_per_day.unwrap_or(5),
@@ -484,7 +675,8 @@ impl Config {
             },
         };
 
-        Ok(Config { path: path.to_owned(), imap, smtp, event, staff, database, replies, security })
+        let retention = Retention::from_raw(raw.retention)?;
+        Ok(Config { path: path.to_owned(), imap, smtp, event, staff, database, center, replies, security, retention })
     }
 
     /// The center's own address (`From:` of replies). Mail from it is never answered.
@@ -522,13 +714,61 @@ fn duration(key: &str, value: Option<RawDuration>, default_secs: u64) -> Result<
     Ok(d)
 }
 
-fn secret_source(section: &str, env: Option<String>, file: Option<PathBuf>) -> Result<Option<SecretSource>> {
-    match (env, file) {
-        (Some(_), Some(_)) => bail!("[{section}] has both password_env and password_file; keep one"),
-        (Some(name), None) => Ok(Some(SecretSource::Env(non_empty(&format!("{section}.password_env"), &name)?))),
-        (None, Some(path)) => Ok(Some(SecretSource::File(path))),
-        (None, None) => Ok(None),
+/// The login keys a `[imap]` or `[smtp]` section may hold; at most one kind is used.
+struct RawLogin {
+    password_env: Option<String>,
+    password_file: Option<PathBuf>,
+    oauth2: Option<RawOAuth2>,
+    token_command: Option<Vec<String>>,
+}
+
+/// The section's login, if it has one. `timeout` bounds a token refresh or token command.
+fn auth(section: &str, login: RawLogin, base: &Path, timeout: Duration) -> Result<Option<Auth>> {
+    let given: Vec<&str> = [
+        ("password_env", login.password_env.is_some()),
+        ("password_file", login.password_file.is_some()),
+        ("oauth2", login.oauth2.is_some()),
+        ("token_command", login.token_command.is_some()),
+    ]
+    .into_iter()
+    .filter_map(|(key, set)| set.then_some(key))
+    .collect();
+    if given.len() > 1 {
+        bail!("[{section}] has {}; keep one way to log in", given.join(" and "));
     }
+    if let Some(name) = login.password_env {
+        return Ok(Some(Auth::Password(SecretSource::Env(non_empty(&format!("{section}.password_env"), &name)?))));
+    }
+    if let Some(path) = login.password_file {
+        let file = SecretFile::parse(&format!("{section}.password_file"), path, base)?;
+        return Ok(Some(Auth::Password(SecretSource::File(file))));
+    }
+    if let Some(argv) = login.token_command {
+        if argv.first().is_none_or(|program| program.trim().is_empty()) {
+            bail!("{section}.token_command must name a program, as in [\"oama\", \"access\", \"user@example.org\"]");
+        }
+        return Ok(Some(Auth::OAuth2(Arc::new(TokenSource::command(argv, timeout)))));
+    }
+    if let Some(raw) = login.oauth2 {
+        let key = |name: &str| format!("{section}.oauth2.{name}");
+        let settings = oauth2::Settings::new(oauth2::RawSettings {
+            provider: raw.provider,
+            client_id: non_empty(&key("client_id"), &raw.client_id)?,
+            client_secret: raw
+                .client_secret_file
+                .map(|p| SecretFile::parse(&key("client_secret_file"), p, base))
+                .transpose()?,
+            refresh_token: SecretFile::parse(&key("refresh_token_file"), raw.refresh_token_file, base)?,
+            tenant: raw.tenant,
+            token_url: raw.token_url,
+            auth_url: raw.auth_url,
+            device_url: raw.device_url,
+            scopes: raw.scopes,
+        })
+        .with_context(|| format!("[{section}] oauth2"))?;
+        return Ok(Some(Auth::OAuth2(Arc::new(TokenSource::refreshing(settings, timeout)))));
+    }
+    Ok(None)
 }
 
 fn require_safe_security(section: &str, security: Security, host: &str) -> Result<()> {
@@ -567,10 +807,37 @@ mod tests {
         assert_eq!(deadline.strftime("%Y-%m-%d %H:%M:%S").to_string(), "2022-11-17 23:59:59");
         let starts = config.event.starts_at.to_zoned(seoul.clone());
         assert_eq!(starts.strftime("%A %Y-%m-%d %H:%M").to_string(), "Friday 2022-11-18 13:30");
-        assert!(config.event.venue.contains("Banyan Tree"));
+        assert_eq!(config.event.venue, "Banyan Tree Club & Spa Seoul, Festa Hall");
+        assert_eq!(
+            config.event.name,
+            "중소기업 기술혁신을 위한 산학협력 전략 및 사례 공유 워크숍 (Industry-University Cooperation Strategies and Cases for SME Technology Innovation)"
+        );
+        assert_eq!(config.center.name, "중소기업 R&D 공유센터");
+        assert_eq!(config.center.name_en, "SME R&D Sharing Center");
+        assert_eq!(config.smtp.from.name.as_deref(), Some("중소기업 R&D 공유센터"));
         assert_eq!(config.own_address().as_str(), "smebridge@kaist.ac.kr");
         assert_eq!(config.imap.mailbox, "INBOX");
         assert!(config.database.path.is_absolute());
+    }
+
+    #[test]
+    fn the_center_defaults_to_the_from_name_and_its_english_name_to_the_korean_one() {
+        let without = |text: &str| {
+            text.lines()
+                .filter(|l| !l.starts_with("name = \"중소기업 R&D 공유센터\"") && !l.starts_with("name_en ="))
+                .collect::<Vec<_>>()
+                .join("\n")
+        };
+        let config = load(&without(EXAMPLE)).unwrap();
+        assert_eq!(config.center.name, "중소기업 R&D 공유센터", "the display name of [smtp] from");
+        assert_eq!(config.center.name_en, "중소기업 R&D 공유센터");
+        let bare = without(EXAMPLE)
+            .replace("from = \"중소기업 R&D 공유센터 <smebridge@kaist.ac.kr>\"", "from = \"smebridge@kaist.ac.kr\"");
+        assert_eq!(load(&bare).unwrap().center.name, "smebridge@kaist.ac.kr");
+        let text = EXAMPLE.replace("name_en = \"SME R&D Sharing Center\"", "name_en = \" \"");
+        assert!(format!("{:#}", load(&text).unwrap_err()).contains("center.name_en must not be empty"));
+        let text = EXAMPLE.replace("[center]", "[center]\nmotto = \"x\"");
+        assert!(format!("{:#}", load(&text).unwrap_err()).contains("motto"));
     }
 
     #[test]
@@ -666,5 +933,83 @@ mod tests {
     fn secrets_never_show_in_debug_output() {
         let secret = Secret("hunter2".into());
         assert!(!format!("{secret:?}").contains("hunter2"));
+    }
+
+    /// The example's login lines (the passwords as systemd credentials).
+    const IMAP_LOGIN: &str = "password_file = \"credential:imap-password\"   # /etc/credstore/smebridge.imap-password";
+    const SMTP_LOGIN: &str = "password_file = \"credential:smtp-password\"   # /etc/credstore/smebridge.smtp-password";
+
+    fn with_imap_login(login: &str) -> String {
+        assert!(EXAMPLE.contains(IMAP_LOGIN) && EXAMPLE.contains(SMTP_LOGIN), "the example's login lines changed");
+        EXAMPLE.replacen(IMAP_LOGIN, login, 1)
+    }
+
+    #[test]
+    fn imap_may_log_in_with_oauth2_and_smtp_may_share_it() {
+        let text = with_imap_login(
+            r#"oauth2 = { provider = "microsoft", client_id = "app-1", refresh_token_file = "/var/lib/smebridge/refresh" }"#,
+        )
+        .replace(&format!("username = \"smebridge@kaist.ac.kr\"\n{SMTP_LOGIN}"), "auth = \"same-as-imap\"");
+        let config = load(&text).unwrap();
+        let Auth::OAuth2(imap) = &config.imap.auth else { panic!("{:?}", config.imap.auth) };
+        let Some((user, Auth::OAuth2(smtp))) = &config.smtp.credentials else {
+            panic!("{:?}", config.smtp.credentials)
+        };
+        assert_eq!(user, "smebridge@kaist.ac.kr");
+        assert!(Arc::ptr_eq(imap, smtp), "one token source for both");
+        let shown = format!("{:?}", config.imap.auth);
+        assert!(shown.contains("microsoft") && shown.contains("/var/lib/smebridge/refresh"), "{shown}");
+    }
+
+    #[test]
+    fn one_login_per_section_and_same_as_imap_takes_no_other_login() {
+        let text = with_imap_login("password_file = \"pw\"\ntoken_command = [\"oama\", \"access\", \"x\"]");
+        let err = format!("{:#}", load(&text).unwrap_err());
+        assert!(err.contains("[imap] has password_file and token_command; keep one"), "{err}");
+
+        let text = EXAMPLE.replacen(SMTP_LOGIN, "auth = \"same-as-imap\"", 1);
+        let err = format!("{:#}", load(&text).unwrap_err());
+        assert!(err.contains("same-as-imap") && err.contains("remove the other login keys"), "{err}");
+
+        let text = with_imap_login("token_command = []");
+        let err = format!("{:#}", load(&text).unwrap_err());
+        assert!(err.contains("imap.token_command must name a program"), "{err}");
+    }
+
+    #[test]
+    fn the_same_refresh_token_file_in_two_sections_is_refused() {
+        let table =
+            r#"oauth2 = { provider = "google", client_id = "c", client_secret_file = "s", refresh_token_file = "rt" }"#;
+        let text = with_imap_login(table).replacen(SMTP_LOGIN, table, 1);
+        let err = format!("{:#}", load(&text).unwrap_err());
+        assert!(err.contains("same refresh_token_file") && err.contains("same-as-imap"), "{err}");
+    }
+
+    #[test]
+    fn credential_files_are_resolved_in_the_systemd_credentials_directory_when_read() {
+        let file = SecretFile::parse("k", PathBuf::from("credential:imap-password"), Path::new("/etc")).unwrap();
+        assert_eq!(file.to_string(), "credential:imap-password");
+        let err = format!("{:#}", file.path_in(None).unwrap_err());
+        assert!(err.contains("$CREDENTIALS_DIRECTORY") && err.contains("LoadCredential=imap-password"), "{err}");
+        let path = file.path_in(Some("/run/credentials/smebridge.service".into())).unwrap();
+        assert_eq!(path, Path::new("/run/credentials/smebridge.service/imap-password"));
+        // Read as a password: the first line, whatever follows.
+        let dir = tempfile::tempdir().unwrap();
+        std::fs::write(dir.path().join("pw"), "from-systemd\r\nignored\n").unwrap();
+        let plain = SecretFile::Path(dir.path().join("pw"));
+        assert_eq!(plain.first_line("the IMAP password").unwrap().expose(), "from-systemd");
+        std::fs::write(dir.path().join("pw"), "\n").unwrap();
+        assert!(format!("{:#}", plain.first_line("the IMAP password").unwrap_err()).contains("is empty"));
+
+        for bad in ["credential:", "credential:../x", "credential:a/b"] {
+            assert!(SecretFile::parse("k", PathBuf::from(bad), Path::new("/etc")).is_err(), "{bad}");
+        }
+        assert_eq!(
+            SecretFile::parse("k", PathBuf::from("pw"), Path::new("/etc")).unwrap(),
+            SecretFile::Path(PathBuf::from("/etc/pw"))
+        );
+        let text = with_imap_login("password_file = \"credential:imap-password\"");
+        let config = load(&text).unwrap();
+        assert!(matches!(config.imap.auth, Auth::Password(SecretSource::File(SecretFile::Credential(_)))));
     }
 }

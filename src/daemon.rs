@@ -5,6 +5,11 @@
 //! message not yet recorded; see [`crate::pipeline`]) and [`Desk::send_due`] (drain the outbox).
 //! Shutdown is an injected future: when it completes, the message in hand is finished and the
 //! loop returns.
+//!
+//! The clocks are read here and passed down: the system clock (`Timestamp::now`) for what
+//! happens to mail (recorded, claimed, sent, retried), and the daemon's clock ([`clock::now`],
+//! which `SMEBRIDGE_CLOCK_START` can move) for scheduling (the daily summary, when the mailbox
+//! was last read). Whether a mail is late is judged on its arrival time at the server.
 
 use std::collections::HashSet;
 use std::future::Future;
@@ -13,21 +18,21 @@ use std::time::Duration;
 
 use anyhow::Result;
 use jiff::Timestamp;
-use rand::Rng;
+use rand::RngExt;
 use tokio_util::sync::CancellationToken;
 use tracing::{error, info, instrument, warn};
 
 use crate::config::Config;
-use crate::domain::ReadPlan;
+use crate::domain::{Outcome, ReadPlan};
 use crate::imap::{ConnectError, Connection, Fetched, Woken, FETCH_BATCH};
 use crate::instance::Instance;
 use crate::isolate::{trial_read, ChildForms};
 use crate::outbox::{Backoff, SendReport, Sender};
-use crate::pipeline::{self, promote_waitlisted, Incoming, Processed};
+use crate::pipeline::{self, promote_waitlisted, Incoming, Processed, Rules};
 use crate::reply::Replier;
 use crate::smtp::Smtp;
 use crate::store::{MailboxUid, Store, Synced};
-use crate::{clock, summary_job};
+use crate::{clock, summary};
 
 /// Everything a pass needs, opened once.
 pub struct Desk {
@@ -69,7 +74,7 @@ impl Desk {
         let smtp = Arc::new(Smtp::new(&config.smtp)?);
         let store = Store::open(Instance::claim(&config.database.path)?)?;
         let bcc = config.smtp.bcc_self.then(|| config.own_address());
-        let sender = Sender::new(smtp, config.replies.limits, bcc);
+        let sender = Sender::new(smtp, config.replies.limits, bcc, Timestamp::now);
         Ok(Desk { config, store, replier, sender })
     }
 
@@ -87,7 +92,8 @@ impl Desk {
         // staff are told; see `Store::note_selected`.
         let (_, rescan) = self.store.note_selected(&mailbox, uidvalidity, conn.take_uid_next(), Timestamp::now())?;
         self.resolve_interrupted_sends(conn).await?;
-        promote_waitlisted(&mut self.store, &self.config, &self.replier)?;
+        let rules = Rules { config: &self.config, replier: &self.replier };
+        promote_waitlisted(&mut self.store, rules, Timestamp::now())?;
 
         let listed = conn.uids().await?;
         let done = self.store.processed_uids(&mailbox, uidvalidity)?;
@@ -156,32 +162,27 @@ impl Desk {
         let (suspects, batch): (Vec<_>, Vec<_>) = pipeline::sort(&self.store, incoming)?
             .into_iter()
             .partition(|a| matches!(a.plan, ReadPlan::Alone | ReadPlan::Hold { .. }));
+        let rules = Rules { config: &self.config, replier: &self.replier };
         for arrival in suspects {
             if shutdown.is_cancelled() {
                 return Ok(true);
             }
             let at = MailboxUid { mailbox, uidvalidity, uid: arrival.incoming.uid };
-            let processed = pipeline::read_suspect(
-                &mut self.store,
-                &self.config,
-                &self.replier,
-                at,
-                arrival,
-                &ChildForms,
-                trial_read,
-            )?;
+            let now = Timestamp::now();
+            let processed = pipeline::read_suspect(&mut self.store, rules, at, arrival, &ChildForms, trial_read, now)?;
             report.count(&processed);
         }
 
-        pipeline::record(&mut self.store, &batch)?;
+        pipeline::record(&mut self.store, &batch, Timestamp::now())?;
         let parsed = pipeline::parse(batch, &self.config, &ChildForms, shutdown);
         let unread = pipeline::unread(&parsed);
-        let (config, replier) = (&self.config, &self.replier);
+        // Its outcomes are recorded as of the end of its reading.
+        let now = Timestamp::now();
         let stored = self.store.group(|store| {
             let mut stored = Vec::with_capacity(parsed.len());
             for message in parsed {
                 let at = MailboxUid { mailbox, uidvalidity, uid: message.uid };
-                stored.push(pipeline::decide_and_store(store, config, replier, at, message)?);
+                stored.push(pipeline::decide_and_store(store, rules, at, message, now)?);
             }
             Ok(stored)
         });
@@ -233,11 +234,11 @@ impl Desk {
         self.store.note_mailbox_read(&self.config.imap.mailbox, began)
     }
 
-    /// Make and queue the staff summary if it is due (on the daemon's clock). Only after a sync
-    /// that read the mailbox whole: a summary from a mailbox that was not read would tell staff
-    /// that nothing came in.
-    pub fn summary_if_due(&mut self) -> Result<Option<jiff::civil::Date>> {
-        summary_job::summary_if_due(&mut self.store, &self.config, clock::now())
+    /// Make and queue the staff summary if it is due at `now` (on the daemon's clock). Only after
+    /// a sync that read the mailbox whole: a summary from a mailbox that was not read would tell
+    /// staff that nothing came in.
+    pub fn summary_if_due(&mut self, now: Timestamp) -> Result<Option<jiff::civil::Date>> {
+        summary::summary_if_due(&mut self.store, &self.config, now)
     }
 
     /// How long until the next reply retry is due (`None`: nothing pending).
@@ -284,7 +285,7 @@ pub async fn once(config: Config) -> Result<PassReport> {
         }
     };
     desk.note_read(began)?;
-    desk.summary_if_due()?;
+    desk.summary_if_due(clock::now())?;
     let send = desk.send_due(Backoff::Ignore).await?;
     Ok(PassReport { sync, send })
 }
@@ -307,7 +308,8 @@ pub async fn run(config: Config, shutdown: impl Future<Output = ()> + Send + 'st
             Ok(()) => break,
             Err(e) => {
                 failures = failures.saturating_add(1);
-                let delay = reconnect_delay(failures, rand::thread_rng().gen_range(0.0..1.0));
+                let delay = reconnect_delay(failures, rand::rng().random_range(0.0..1.0))
+                    .max(crate::imap::suggested_backoff(&e).unwrap_or_default());
                 warn!(error = %format!("{e:#}"), retry_in_s = delay.as_secs(), "mailbox connection lost; reconnecting");
                 // The outbox does not depend on IMAP: keep answering while the mailbox is away.
                 if let Err(e) = desk.send_due(Backoff::Respect).await {
@@ -340,14 +342,14 @@ async fn session(desk: &mut Desk, shutdown: &CancellationToken, failures: &mut u
         }
         // Read whole: only now may a summary be made.
         desk.note_read(began)?;
-        desk.summary_if_due()?;
+        desk.summary_if_due(clock::now())?;
         desk.send_due(Backoff::Respect).await?;
 
         let mut wait = if conn.has_idle() { desk.config.imap.idle_timeout } else { desk.config.imap.poll_interval };
         if let Some(next) = desk.until_next_reply()? {
             wait = wait.min(next.max(Duration::from_secs(1)));
         }
-        wait = wait.min(summary_job::until_next(&desk.config, clock::now()) + Duration::from_millis(200));
+        wait = wait.min(summary::until_next(&desk.config, clock::now()) + Duration::from_millis(200));
         let woken = if conn.has_idle() {
             let (back, woken) = conn.idle(wait, shutdown).await?;
             conn = back;
@@ -372,7 +374,7 @@ impl SyncReport {
             Processed::Recorded { outcome, reply } => {
                 self.recorded += 1;
                 self.replies_queued += usize::from(reply.is_some());
-                self.quarantined += usize::from(*outcome == pipeline::QUARANTINED);
+                self.quarantined += usize::from(*outcome == Outcome::Quarantined);
             }
             Processed::Left => {}
         }

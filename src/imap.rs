@@ -21,7 +21,8 @@ use tokio::net::TcpStream;
 use tokio_util::sync::CancellationToken;
 use tracing::{debug, info, warn};
 
-use crate::config::{ImapConfig, Security};
+use crate::config::{Auth, ImapConfig, Secret, Security};
+use crate::oauth2::{Mechanism, TokenError, TokenSource};
 
 /// Any byte stream IMAP can run over (plain TCP or TLS).
 pub trait ImapStream: AsyncRead + AsyncWrite + Unpin + Send + Sync + fmt::Debug {}
@@ -42,6 +43,20 @@ pub struct Connection {
     has_move: bool,
     /// What the last `SELECT` said.
     selected: Option<Selected>,
+    /// What the server offered and how we logged in, for `smebridge check`.
+    report: ServerReport,
+}
+
+/// What `smebridge check` tells about the server.
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
+pub struct ServerReport {
+    /// The capabilities that matter to smebridge, as the server listed them after login
+    /// (`IDLE`, `MOVE`, `UIDPLUS`, `CONDSTORE`, `X-GM-EXT-1`, …).
+    pub capabilities: Vec<String>,
+    /// The SASL mechanisms offered before login (`AUTH=…`).
+    pub mechanisms: Vec<String>,
+    /// How we logged in: `LOGIN`, `XOAUTH2` or `OAUTHBEARER`.
+    pub login: &'static str,
 }
 
 /// What `SELECT` told us.
@@ -82,10 +97,23 @@ pub enum ConnectError {
     Unreachable { host: String, port: u16, source: std::io::Error },
     #[error("no answer from {host}:{port} within {seconds} s")]
     Timeout { host: String, port: u16, seconds: u64 },
-    #[error("TLS with {host} failed: {source}")]
-    Tls { host: String, source: std::io::Error },
-    #[error("the server refused the login for {username}: wrong username or password ({detail})")]
+    #[error("TLS with {host} failed: {detail}")]
+    Tls {
+        host: String,
+        /// In words: wrong host name, expired certificate, unknown issuer…
+        detail: String,
+        source: std::io::Error,
+    },
+    /// The credentials are wrong (a person must act): a wrong password, a token the server
+    /// refused even fresh, a refresh token the provider revoked.
+    #[error("the login for {username} was refused: {detail}")]
     LoginRefused { username: String, detail: String },
+    /// No token could be had for now (the provider or the token command failed).
+    #[error("no OAuth2 access token for {username}: {detail}")]
+    TokenUnavailable { username: String, detail: String },
+    /// `security = "starttls"` and the server does not offer it: never a fallback to plain text.
+    #[error("{host} does not offer STARTTLS, and security = \"starttls\" forbids going on without TLS (if it offered it before, someone may be stripping it)")]
+    NoStartTls { host: String },
     #[error("the IMAP server misbehaved: {0}")]
     Protocol(String),
 }
@@ -104,8 +132,7 @@ async fn bounded<T, E: Into<anyhow::Error>>(
 impl Connection {
     /// Connect, log in and select the mailbox.
     pub async fn open(config: &ImapConfig) -> Result<(Connection, Selected)> {
-        let password = config.password.reveal().context("cannot read the IMAP password")?;
-        let session = login(config, password.expose()).await?;
+        let (session, mut report) = login(config).await?;
         let mut conn = Connection {
             session,
             timeout: config.timeout,
@@ -113,16 +140,40 @@ impl Connection {
             has_idle: false,
             has_move: false,
             selected: None,
+            report: ServerReport::default(),
         };
         let caps = bounded(conn.timeout, "CAPABILITY", conn.session.capabilities()).await?;
         conn.has_idle = caps.has_str("IDLE");
         conn.has_move = caps.has_str("MOVE");
+        report.capabilities = NOTABLE.iter().filter(|c| caps.has_str(c)).map(|c| (*c).to_owned()).collect();
+        conn.report = report;
         let selected = conn.select(&config.mailbox).await?;
         Ok((conn, selected))
     }
 
     pub fn has_idle(&self) -> bool {
         self.has_idle
+    }
+
+    /// What the server offered and how we logged in.
+    pub fn report(&self) -> &ServerReport {
+        &self.report
+    }
+
+    /// INTERNALDATE of the newest message in the selected mailbox (the last by sequence
+    /// number), `None` when it is empty. Reads, changes nothing.
+    pub async fn newest_arrival(&mut self) -> Result<Option<Timestamp>> {
+        if self.selected.is_none_or(|s| s.exists == 0) {
+            return Ok(None);
+        }
+        let session = &mut self.session;
+        let responses = bounded(self.timeout, "FETCH INTERNALDATE", async {
+            session.fetch("*", "(UID INTERNALDATE)").await?.try_collect::<Vec<_>>().await
+        })
+        .await?;
+        self.drain_unsolicited();
+        let newest = responses.iter().filter_map(|r| r.internal_date()).map(|d| d.timestamp()).max();
+        newest.map(|s| Timestamp::from_second(s).context("INTERNALDATE out of range")).transpose()
     }
 
     /// UIDNEXT as the `SELECT` of this connection reported it, the first time it is asked for;
@@ -291,7 +342,7 @@ impl Connection {
 
     /// One IDLE command, for at most `limit`.
     async fn idle_round(self, limit: Duration, shutdown: &CancellationToken) -> Result<(Connection, Woken)> {
-        let Connection { session, timeout, keepalive, has_idle, has_move, selected } = self;
+        let Connection { session, timeout, keepalive, has_idle, has_move, selected, report } = self;
         let mut handle = session.idle();
         bounded(timeout, "IDLE", handle.init()).await?;
         let woken = {
@@ -313,7 +364,7 @@ impl Connection {
         let session = bounded(timeout, "DONE", handle.done())
             .await
             .context("the IMAP connection did not answer: treating it as dead")?;
-        let mut conn = Connection { session, timeout, keepalive, has_idle, has_move, selected };
+        let mut conn = Connection { session, timeout, keepalive, has_idle, has_move, selected, report };
         if woken != Woken::Timeout {
             conn.drain_unsolicited();
         }
@@ -343,12 +394,20 @@ impl Connection {
     }
 }
 
+/// Capabilities `smebridge check` reports (and the daemon uses, for IDLE and MOVE).
+const NOTABLE: &[&str] = &["IDLE", "MOVE", "UIDPLUS", "CONDSTORE", "QRESYNC", "X-GM-EXT-1", "SPECIAL-USE"];
+
 /// Connect, read the greeting, upgrade to TLS as configured, and log in.
-async fn login(config: &ImapConfig, password: &str) -> Result<Session<Stream>> {
+async fn login(config: &ImapConfig) -> Result<(Session<Stream>, ServerReport)> {
     let host = config.host.as_str();
     let port = config.port;
     let limit = config.timeout;
     let timeout_err = || ConnectError::Timeout { host: host.to_owned(), port, seconds: limit.as_secs() };
+    // A password that cannot be read is a local problem: say so before contacting the server.
+    let password = match &config.auth {
+        Auth::Password(source) => Some(source.reveal().context("cannot read the IMAP password")?),
+        _ => None,
+    };
 
     let tcp = tokio::time::timeout(limit, TcpStream::connect((host, port)))
         .await
@@ -362,6 +421,12 @@ async fn login(config: &ImapConfig, password: &str) -> Result<Session<Stream>> {
         Security::Starttls => {
             let mut client = async_imap::Client::new(tcp);
             read_greeting(&mut client, limit).await.map_err(|_| timeout_err())?;
+            // Never log in without TLS: a server (or someone in between) that does not offer
+            // STARTTLS is an error, not a reason to go on in plain text.
+            let caps = pre_login_capabilities(&mut client, limit).await?;
+            if !caps.iter().any(|c| c.eq_ignore_ascii_case("STARTTLS")) {
+                return Err(ConnectError::NoStartTls { host: host.to_owned() }.into());
+            }
             bounded(limit, "STARTTLS", client.run_command_and_check_ok("STARTTLS", None))
                 .await
                 .map_err(|e| ConnectError::Protocol(format!("STARTTLS refused: {e:#}")))?;
@@ -372,17 +437,186 @@ async fn login(config: &ImapConfig, password: &str) -> Result<Session<Stream>> {
     if config.security != Security::Starttls {
         read_greeting(&mut client, limit).await.map_err(|_| timeout_err())?;
     }
-    let session = tokio::time::timeout(limit, client.login(&config.username, password))
-        .await
-        .map_err(|_| timeout_err())?
-        .map_err(|(e, _)| match e {
-            async_imap::error::Error::No(detail) | async_imap::error::Error::Bad(detail) => {
-                ConnectError::LoginRefused { username: config.username.clone(), detail }
+    let offered = pre_login_capabilities(&mut client, limit).await?;
+    let mechanisms: Vec<String> = offered
+        .iter()
+        .filter_map(|c| c.strip_prefix("AUTH=").or(c.strip_prefix("auth=")))
+        .map(str::to_ascii_uppercase)
+        .collect();
+    let (session, login) = match &config.auth {
+        Auth::Password(_) => {
+            let password = password.as_ref().context("cannot read the IMAP password")?;
+            let session = tokio::time::timeout(limit, client.login(&config.username, password.expose()))
+                .await
+                .map_err(|_| timeout_err())?
+                .map_err(|(e, _)| match e {
+                    async_imap::error::Error::No(detail) | async_imap::error::Error::Bad(detail)
+                        if throttled(&detail) =>
+                    {
+                        ConnectError::Protocol(format!("the server is throttling this mailbox ({detail})"))
+                    }
+                    async_imap::error::Error::No(detail) | async_imap::error::Error::Bad(detail) => {
+                        ConnectError::LoginRefused {
+                            username: config.username.clone(),
+                            detail: format!("wrong username or password ({detail})"),
+                        }
+                    }
+                    other => ConnectError::Protocol(other.to_string()),
+                })?;
+            (session, "LOGIN")
+        }
+        Auth::OAuth2(source) => {
+            let sasl_ir = offered.iter().any(|c| c.eq_ignore_ascii_case("SASL-IR"));
+            oauth2_login(config, client, source, &mechanisms, sasl_ir).await?
+        }
+    };
+    info!(host, port, method = login, "logged in to IMAP");
+    Ok((session, ServerReport { capabilities: Vec::new(), mechanisms, login }))
+}
+
+/// `CAPABILITY` before login: what the server offers (STARTTLS, `AUTH=` mechanisms, SASL-IR).
+async fn pre_login_capabilities<T>(client: &mut async_imap::Client<T>, limit: Duration) -> Result<Vec<String>>
+where
+    T: AsyncRead + AsyncWrite + Unpin + fmt::Debug + Send,
+{
+    use async_imap::imap_proto::{Capability, Response};
+    let (tx, rx) = async_channel::bounded(16);
+    bounded(limit, "CAPABILITY", client.run_command_and_check_ok("CAPABILITY", Some(tx))).await?;
+    let mut caps = Vec::new();
+    while let Ok(response) = rx.try_recv() {
+        if let async_imap::types::UnsolicitedResponse::Other(data) = response {
+            if let Response::Capabilities(list) = data.parsed() {
+                caps.extend(list.iter().map(|c| match c {
+                    Capability::Imap4rev1 => "IMAP4rev1".to_owned(),
+                    Capability::Auth(mechanism) => format!("AUTH={mechanism}"),
+                    Capability::Atom(atom) => atom.to_string(),
+                }));
             }
-            other => ConnectError::Protocol(other.to_string()),
+        }
+    }
+    Ok(caps)
+}
+
+/// How one SASL exchange with a token ended.
+enum Attempt {
+    In(Session<Stream>),
+    /// The server refused the token (it sent an error challenge, then NO): worth a new token.
+    Refused(async_imap::Client<Stream>, String),
+}
+
+/// `AUTHENTICATE XOAUTH2` (or `OAUTHBEARER` where only that is offered) with a token from
+/// `source`; when the server refuses the token, once more with a new one.
+async fn oauth2_login(
+    config: &ImapConfig,
+    client: async_imap::Client<Stream>,
+    source: &TokenSource,
+    offered: &[String],
+    sasl_ir: bool,
+) -> Result<(Session<Stream>, &'static str)> {
+    let username = || config.username.clone();
+    let mechanism =
+        Mechanism::choose(|m| offered.iter().any(|o| o == m)).ok_or_else(|| ConnectError::LoginRefused {
+            username: username(),
+            detail: format!(
+                "the server offers no OAuth2 login (neither AUTHENTICATE XOAUTH2 nor OAUTHBEARER; it offers {}){}",
+                if offered.is_empty() { "no SASL mechanism".to_owned() } else { offered.join(", ") },
+                if config.security == Security::Plain { "; some servers offer it only over TLS" } else { "" }
+            ),
         })?;
-    info!(host, port, "logged in to IMAP");
-    Ok(session)
+    let token = source.token().await.map_err(|e| token_error(config, e))?;
+    let client = match authenticate(config, client, mechanism, &token, sasl_ir).await? {
+        Attempt::In(session) => return Ok((session, mechanism.name())),
+        Attempt::Refused(client, _) => client,
+    };
+    debug!(mechanism = mechanism.name(), "the IMAP server refused the access token; getting a new one");
+    let token = source.renew(&token).await.map_err(|e| token_error(config, e))?;
+    match authenticate(config, client, mechanism, &token, sasl_ir).await? {
+        Attempt::In(session) => Ok((session, mechanism.name())),
+        Attempt::Refused(_, detail) => Err(ConnectError::LoginRefused {
+            username: username(),
+            detail: format!(
+                "the server refused the OAuth2 access token, also a new one ({detail}); the token must be for the \
+                 account {} with the provider's IMAP scope, and IMAP must be enabled for the mailbox",
+                config.username
+            ),
+        }
+        .into()),
+    }
+}
+
+fn token_error(config: &ImapConfig, e: TokenError) -> anyhow::Error {
+    match e {
+        TokenError::Refused(detail) => ConnectError::LoginRefused { username: config.username.clone(), detail }.into(),
+        TokenError::Unavailable(detail) => {
+            ConnectError::TokenUnavailable { username: config.username.clone(), detail }.into()
+        }
+    }
+}
+
+/// Answers the server's continuations: the client response when it was not sent with the
+/// command (no SASL-IR), and the answer to an error challenge, noting that it came.
+struct TokenAuthenticator {
+    response: Option<Vec<u8>>,
+    error_answer: &'static [u8],
+    refused: std::sync::Arc<std::sync::atomic::AtomicBool>,
+}
+
+impl async_imap::Authenticator for TokenAuthenticator {
+    type Response = Vec<u8>;
+
+    fn process(&mut self, _challenge: &[u8]) -> Vec<u8> {
+        if let Some(response) = self.response.take() {
+            return response;
+        }
+        self.refused.store(true, std::sync::atomic::Ordering::SeqCst);
+        self.error_answer.to_vec()
+    }
+}
+
+async fn authenticate(
+    config: &ImapConfig,
+    client: async_imap::Client<Stream>,
+    mechanism: Mechanism,
+    token: &Secret,
+    sasl_ir: bool,
+) -> Result<Attempt> {
+    use base64::Engine as _;
+    let response = mechanism.response(&config.username, token.expose(), &config.host, config.port);
+    let refused = std::sync::Arc::new(std::sync::atomic::AtomicBool::new(false));
+    let (command, first) = if sasl_ir {
+        (format!("{} {}", mechanism.name(), base64::engine::general_purpose::STANDARD.encode(&response)), None)
+    } else {
+        (mechanism.name().to_owned(), Some(response))
+    };
+    let authenticator =
+        TokenAuthenticator { response: first, error_answer: mechanism.answer_to_error(), refused: refused.clone() };
+    let limit = config.timeout;
+    let outcome = tokio::time::timeout(limit, client.authenticate(command, authenticator)).await.map_err(|_| {
+        ConnectError::Timeout { host: config.host.clone(), port: config.port, seconds: limit.as_secs() }
+    })?;
+    match outcome {
+        Ok(session) => Ok(Attempt::In(session)),
+        Err((async_imap::error::Error::No(detail), client)) if refused.load(std::sync::atomic::Ordering::SeqCst) => {
+            Ok(Attempt::Refused(client, detail))
+        }
+        Err((async_imap::error::Error::No(detail) | async_imap::error::Error::Bad(detail), _))
+            if throttled(&detail) =>
+        {
+            Err(ConnectError::Protocol(format!("the server is throttling this mailbox ({detail})")).into())
+        }
+        // A NO without an error challenge: the server could not check the token now (Dovecot's
+        // `[UNAVAILABLE]`, a provider's throttling). Not the token's fault; try later.
+        Err((async_imap::error::Error::No(detail), _)) => Err(ConnectError::Protocol(format!(
+            "the server could not check the login now ({detail}); trying again later"
+        ))
+        .into()),
+        Err((async_imap::error::Error::Bad(detail), _)) => Err(ConnectError::LoginRefused {
+            username: config.username.clone(),
+            detail: format!("the server rejected AUTHENTICATE {} ({detail})", mechanism.name()),
+        }
+        .into()),
+        Err((other, _)) => Err(ConnectError::Protocol(other.to_string()).into()),
+    }
 }
 
 async fn read_greeting<T>(client: &mut async_imap::Client<T>, limit: Duration) -> Result<()>
@@ -408,7 +642,11 @@ async fn tls_wrap(config: &ImapConfig, tcp: TcpStream) -> Result<Stream> {
             port: config.port,
             seconds: config.timeout.as_secs(),
         })?
-        .map_err(|source| ConnectError::Tls { host: config.host.clone(), source })?;
+        .map_err(|source| ConnectError::Tls {
+            detail: crate::tls::explain_io(&source, &config.host),
+            host: config.host.clone(),
+            source,
+        })?;
     Ok(Box::new(stream))
 }
 
@@ -427,6 +665,34 @@ fn fetched_from(
         None => bail!("the server sent no INTERNALDATE for UID {uid}"),
     };
     Ok(Some(Fetched { uid, arrived_at, raw: raw.to_vec(), original_size }))
+}
+
+/// Is this answer a server's throttling (Microsoft 365: `Request is throttled`)? Not a refusal
+/// of the login: back off and try again.
+fn throttled(detail: &str) -> bool {
+    detail.to_ascii_lowercase().contains("throttl")
+}
+
+/// The longest wait a server's own backoff advice is followed for.
+const MAX_SUGGESTED_BACKOFF: Duration = Duration::from_secs(15 * 60);
+
+/// How long the server asked us to stay away, if the error carries such advice: Microsoft 365
+/// throttles IMAP with `BAD Request is throttled. Suggested Backoff Time: 201317 milliseconds`,
+/// and reconnecting sooner only prolongs it. At most 15 minutes.
+pub fn suggested_backoff(error: &anyhow::Error) -> Option<Duration> {
+    let text = format!("{error:#}");
+    let lower = text.to_ascii_lowercase();
+    let at = lower.find("suggested backoff time:")? + "suggested backoff time:".len();
+    let rest = lower[at..].trim_start();
+    let digits: String = rest.chars().take_while(char::is_ascii_digit).collect();
+    let value: u64 = digits.parse().ok()?;
+    let unit = rest[digits.len()..].trim_start();
+    let wait = if unit.starts_with("ms") || unit.starts_with("milli") {
+        Duration::from_millis(value)
+    } else {
+        Duration::from_secs(value)
+    };
+    Some(wait.min(MAX_SUGGESTED_BACKOFF))
 }
 
 /// `1,2,3,5,7,8` → `1:3,5,7:8`.
@@ -450,6 +716,15 @@ pub fn uid_set(uids: &[u32]) -> String {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn a_servers_backoff_advice_is_read_and_capped() {
+        let e = anyhow!("IMAP UID FETCH failed: Bad Response: code: None, info: Some(\"Request is throttled. Suggested Backoff Time: 201317 milliseconds\")");
+        assert_eq!(suggested_backoff(&e), Some(Duration::from_millis(201_317)));
+        let e = anyhow!("BAD Request is throttled. Suggested Backoff Time: 3600000 milliseconds");
+        assert_eq!(suggested_backoff(&e), Some(MAX_SUGGESTED_BACKOFF));
+        assert_eq!(suggested_backoff(&anyhow!("connection reset")), None);
+    }
 
     #[test]
     fn uid_sets_are_compact_ranges() {

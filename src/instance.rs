@@ -1,7 +1,8 @@
 //! One smebridge per database.
 //!
 //! Two processes writing one database would both answer the same mail. Every command that
-//! writes (`run`, `once`, `summary --send`) therefore claims the database first with
+//! writes (`run`, `once`, `summary --send`, `restore`, `reparse --apply`) therefore claims the
+//! database first with
 //! [`Instance::claim`], before it opens it: an exclusive `flock(2)` on `<database>.lock` beside
 //! it (`smebridge.sqlite.lock`), a file that holds the claimant's pid. A second claimant is
 //! refused at once with [`Busy`]: "another smebridge (pid N) is using DB" — also on a database
@@ -16,7 +17,8 @@
 //!
 //! Only [`crate::store::Store::open`] opens the database for writing, and it takes an [`Instance`]
 //! (and keeps it: the claim lasts as long as the store). A new command that writes gets the rule
-//! by construction. Readers (`export`, `stats`, `summary` without `--send`, `check`) take no lock:
+//! by construction. Readers (`export`, `stats`, `summary` without `--send`, `check`, `backup`,
+//! `reparse` without `--apply`) take no lock:
 //! they open the database read-only ([`crate::store::Store::open_read`]) and work while the daemon
 //! runs.
 

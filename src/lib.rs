@@ -18,8 +18,10 @@
 //! - [`domain`] holds the typed values (email addresses, applications) and the pure decisions
 //!   (is it late? is it automatic mail? is it a duplicate?), which take every input as an argument.
 //! - [`store`] is the SQLite database, the source of truth: every message with its raw bytes, the
-//!   applications, the outbox and the per-mailbox sync state. Writes that belong together share a
-//!   transaction.
+//!   applications, the outbox and the per-mailbox sync state, one file per concern under
+//!   `src/store/`. Writes that belong together share a transaction; every column that holds a
+//!   state is an enum here ([`domain::Outcome`], [`domain::MailKind`], [`store::OutboxState`], …)
+//!   and a `CHECK` there.
 //! - [`reply`] renders acknowledgements and rejections from the templates in `config/templates/`.
 //! - [`outbox`] sends pending replies over SMTP, retrying with backoff, and records each outcome.
 //! - [`pipeline`] ties fetch → record → parse → decide → store together: raw bytes are recorded
@@ -27,12 +29,18 @@
 //! - [`isolate`] runs the third-party file parsers (attached forms) in child processes with
 //!   memory, CPU and wall-clock limits, and tries a suspect message in one before reading it.
 //! - [`daemon`] is the loop (`run`) and the single pass (`once`); shutdown is an injected future.
-//! - [`summary`] renders the staff's daily summary mail and its XLSX/CSV attachments;
-//!   [`summary_job`] decides when it is due, gathers its data and queues it for staff.
-//! - [`export`] writes the applications for staff; [`check`] verifies a configuration end to end.
+//!   It reads the clocks (the system clock for mail, [`clock::now`] for scheduling) and passes
+//!   `now` down (as `main.rs` does for `summary` and `stats`); nothing below them reads a clock.
+//! - [`summary`] is the staff's daily summary: when it is due, what it says (Korean and English,
+//!   from the templates in `src/summary/templates/`), its chart, and the mail queued for staff.
+//! - [`export`] writes the applications for staff as CSV, JSON or an XLSX workbook (the `export`
+//!   command; the summary attaches the workbook and the CSV); [`check`] verifies a configuration
+//!   end to end.
 //! - [`config`] turns the TOML file into a validated [`config::Config`].
 //! - [`instance`] keeps it to one smebridge per database: every command that writes claims the
 //!   database first (a lock file beside it); readers open it read-only.
+//! - [`ops`] keeps the desk: `backup` and `restore` of the database, and `reparse` (the stored
+//!   mail read again by this version's parser, the changes recorded with their history).
 
 pub mod check;
 pub mod clock;
@@ -44,6 +52,8 @@ pub mod imap;
 pub mod instance;
 pub mod isolate;
 pub mod logging;
+pub mod oauth2;
+pub mod ops;
 pub mod outbox;
 pub mod parse;
 pub mod pipeline;
@@ -51,5 +61,4 @@ pub mod reply;
 pub mod smtp;
 pub mod store;
 pub mod summary;
-pub mod summary_job;
 pub mod tls;

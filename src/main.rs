@@ -12,7 +12,7 @@ use smebridge::domain::Status;
 use smebridge::export::{self, Format};
 use smebridge::logging::{self, LogFormat};
 use smebridge::store::Store;
-use smebridge::{check, daemon, isolate, summary_job};
+use smebridge::{check, daemon, isolate, ops, summary};
 
 /// A registration desk run out of an ordinary mailbox: reads applications over IMAP, records
 /// them in SQLite, answers over SMTP.
@@ -63,6 +63,29 @@ enum Command {
     Stats,
     /// Check the configuration, the templates, the database, and the IMAP and SMTP logins.
     Check,
+    /// OAuth 2.0 logins (Microsoft 365, Google Workspace, …).
+    Oauth2 {
+        #[command(subcommand)]
+        action: Oauth2Action,
+    },
+    /// Copy the database to FILE (mode 0600): a consistent copy, also while smebridge runs.
+    Backup {
+        #[arg(long, value_name = "FILE")]
+        output: PathBuf,
+    },
+    /// Put a backup (FILE) in place of the database; refused while smebridge runs. The database
+    /// it replaces is kept beside it.
+    Restore {
+        #[arg(long, value_name = "FILE")]
+        input: PathBuf,
+    },
+    /// Read every stored message again with this version's parser and show what that changes in
+    /// each application; --apply records the changes (no mail is sent).
+    Reparse {
+        /// Record the changes (needs the database to itself: stop the daemon first).
+        #[arg(long)]
+        apply: bool,
+    },
     /// Show what smebridge reads in a message file (.eml): sender, subject, automatic-mail
     /// signals, why it counts as an application or not, and the applicant's fields with where
     /// each was read. Needs no configuration.
@@ -91,6 +114,23 @@ enum Command {
     },
 }
 
+#[derive(Debug, Subcommand)]
+enum Oauth2Action {
+    /// Get the first refresh token: sign in once as the mailbox's user (a code to enter, or an
+    /// address to open in a browser) and save the token in refresh_token_file, mode 0600.
+    Authorize {
+        /// How to sign in (default: device for Microsoft, browser for Google).
+        #[arg(long, value_enum)]
+        flow: Option<smebridge::oauth2::Flow>,
+        /// Use the oauth2 settings of [smtp] (when it has its own) instead of [imap].
+        #[arg(long)]
+        smtp: bool,
+        /// Write the refresh token here instead of refresh_token_file.
+        #[arg(long)]
+        output: Option<PathBuf>,
+    },
+}
+
 fn main() -> ExitCode {
     let cli = Cli::parse();
     // The confined children start nothing: no logging, no runtime, no configuration.
@@ -112,7 +152,7 @@ fn main() -> ExitCode {
     match run(cli) {
         Ok(code) => code,
         Err(e) => {
-            eprintln!("smebridge: {e:#}");
+            logging::fatal(&format!("{e:#}"));
             ExitCode::FAILURE
         }
     }
@@ -163,11 +203,7 @@ fn run(cli: Cli) -> Result<ExitCode> {
                 None if format == Format::Xlsx => anyhow::bail!("--format xlsx needs --output FILE.xlsx"),
                 None => Box::new(std::io::stdout().lock()),
             };
-            match format {
-                Format::Csv => export::write_csv(&mut out, &applications, tz)?,
-                Format::Json => export::write_json(&mut out, &applications, tz)?,
-                Format::Xlsx => out.write_all(&smebridge::summary::xlsx(&applications, &[], tz)?)?,
-            }
+            export::write(format, &mut out, &applications, tz)?;
             out.flush()?;
         }
         Command::Summary { date, send } => {
@@ -177,8 +213,8 @@ fn run(cli: Cli) -> Result<ExitCode> {
             if send {
                 let (queued, report) = runtime.block_on(async {
                     let mut desk = daemon::Desk::open(config)?;
-                    let summary = summary_job::render_for(&desk.store, &desk.config, day, now)?;
-                    let queued = summary_job::queue_by_hand(&mut desk.store, &desk.config, &summary, now)?;
+                    let summary = summary::render_for(&desk.store, &desk.config, day, now)?;
+                    let queued = summary::queue_by_hand(&mut desk.store, &desk.config, &summary, now)?;
                     let report = desk.send_due(smebridge::outbox::Backoff::Ignore).await?;
                     anyhow::Ok((queued, report))
                 })?;
@@ -188,7 +224,7 @@ fn run(cli: Cli) -> Result<ExitCode> {
                 );
             } else {
                 let store = Store::open_read(&config.database.path)?;
-                let summary = summary_job::render_for(&store, &config, day, now)?;
+                let summary = summary::render_for(&store, &config, day, now)?;
                 println!("{}\n\n{}", summary.subject, summary.text.trim_end());
             }
         }
@@ -197,7 +233,7 @@ fn run(cli: Cli) -> Result<ExitCode> {
             let store = Store::open_read(&config.database.path)?;
             let now = smebridge::clock::now();
             let day = now.to_zoned(config.event.timezone.clone()).date();
-            let summary_input_totals = summary_job::totals_now(&store, &config, day, now)?;
+            let summary_input_totals = summary::totals_now(&store, &config, day, now)?;
             print!("{}", summary_input_totals);
         }
         Command::Parse { file, announcement } => {
@@ -215,6 +251,29 @@ fn run(cli: Cli) -> Result<ExitCode> {
             let inbound = smebridge::parse::parse_with(&raw, &smebridge::parse::sha256_hex(&raw), &context);
             println!("{}", smebridge::parse::explain(&inbound));
         }
+        Command::Backup { output } => {
+            let config = Config::load(&cli.config)?;
+            println!("{}", ops::backup(&config.database.path, &output)?);
+        }
+        Command::Restore { input } => {
+            let config = Config::load(&cli.config)?;
+            println!("{}", ops::restore(&config.database.path, &input, jiff::Timestamp::now())?);
+        }
+        Command::Reparse { apply } => {
+            let config = Config::load(&cli.config)?;
+            let tz = &config.event.timezone;
+            let own = config.own_address();
+            let context = smebridge::pipeline::parse_context(&config, &own, &isolate::ChildForms);
+            if apply {
+                let mut store = Store::open(ops::claim_for_reparse(&config.database.path)?)?;
+                let found = ops::reparse(&store, &context)?;
+                let applied = ops::apply(&mut store, &found, &ops::actor(), smebridge::clock::now())?;
+                print!("{}", found.describe(tz, Some(applied)));
+            } else {
+                let store = Store::open_read(&config.database.path)?;
+                print!("{}", ops::reparse(&store, &context)?.describe(tz, None));
+            }
+        }
         // Served in main(), before anything else starts.
         Command::ReadForm { .. } | Command::ReadMessage { .. } => {}
         Command::Check => {
@@ -222,7 +281,10 @@ fn run(cli: Cli) -> Result<ExitCode> {
             let mut all_ok = true;
             for line in &lines {
                 match &line.problem {
-                    None => println!("ok      {}", line.what),
+                    None => match &line.detail {
+                        Some(detail) => println!("ok      {}: {detail}", line.what),
+                        None => println!("ok      {}", line.what),
+                    },
                     Some(problem) => {
                         all_ok = false;
                         println!("FAILED  {}: {problem}", line.what);
@@ -233,6 +295,20 @@ fn run(cli: Cli) -> Result<ExitCode> {
                 }
             }
             return Ok(if all_ok { ExitCode::SUCCESS } else { ExitCode::FAILURE });
+        }
+        Command::Oauth2 { action: Oauth2Action::Authorize { flow, smtp, output } } => {
+            let config = Config::load(&cli.config)?;
+            let (section, auth, timeout) = if smtp {
+                ("[smtp]", config.smtp.credentials.as_ref().map(|(_, auth)| auth), config.smtp.timeout)
+            } else {
+                ("[imap]", Some(&config.imap.auth), config.imap.timeout)
+            };
+            let settings = match auth {
+                Some(smebridge::config::Auth::OAuth2(source)) => source.settings(),
+                _ => None,
+            }
+            .with_context(|| format!("{section} has no oauth2 = {{ … }} table to authorize"))?;
+            runtime.block_on(smebridge::oauth2::authorize(settings, flow, output.as_deref(), timeout))?;
         }
     }
     Ok(ExitCode::SUCCESS)

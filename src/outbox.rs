@@ -2,6 +2,10 @@
 //! before it is handed to SMTP, then `sent`, back to `pending` with a later retry time, or
 //! `failed` when the server refused it for good or it kept failing for two days. Nothing is ever
 //! dropped silently: every outcome is written back to its row.
+//!
+//! No clock is read here. Each pass is given `now`, its time: what is due, when a hold ends and
+//! when a retry is due are reckoned from it. When the server took a reply (`sent_at`, which the
+//! rate limits count) is stamped by the clock the [`Sender`] was made with.
 
 use std::time::Duration;
 
@@ -15,14 +19,11 @@ use tracing::{error, info, instrument, warn};
 
 use crate::domain::{rate_limit_wait, EmailAddress, ReplyLimits, SentCounts};
 use crate::smtp::{ReplyTransport, SendError};
-use crate::store::{Claim, OutboxRow, Store};
+use crate::store::{Claim, Envelope, Hold, OutboxRow, Store};
 
 /// After this many failed attempts a temporary failure counts as permanent (about two days with
 /// the delays of [`retry_delay`]).
 pub const MAX_ATTEMPTS: u32 = 60;
-
-/// The note on a reply waiting because of the rate limit.
-pub const HELD: &str = "held back by the reply rate limit";
 
 /// Whether to wait for each reply's retry time.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -62,11 +63,11 @@ const WINDOW: usize = 2 * crate::imap::FETCH_BATCH;
 struct Claimed {
     claim: Claim,
     row: OutboxRow,
-    recipient: EmailAddress,
-    envelope_from: Option<EmailAddress>,
+    envelope: Envelope,
 }
 
-type Outcome = (Claimed, Result<(), SendError>);
+/// A send's outcome: when the server took the reply, or why not.
+type Outcome = (Claimed, Result<Timestamp, SendError>);
 
 /// Hands replies to SMTP in the background while the daemon goes on recording mail.
 ///
@@ -80,6 +81,8 @@ pub struct Sender<T> {
     transport: Arc<T>,
     limits: ReplyLimits,
     bcc: Option<EmailAddress>,
+    /// Stamps when the server took a reply.
+    clock: fn() -> Timestamp,
     in_flight: JoinSet<Outcome>,
     /// Rows with an id up to this one were looked at in this pass (see [`Store::due_replies`]).
     after: i64,
@@ -90,11 +93,18 @@ pub struct Sender<T> {
 }
 
 impl<T: ReplyTransport + Send + Sync + 'static> Sender<T> {
-    pub fn new(transport: Arc<T>, limits: ReplyLimits, bcc: Option<EmailAddress>) -> Sender<T> {
+    /// `clock` stamps when the server took each reply (the daemon gives the system clock).
+    pub fn new(
+        transport: Arc<T>,
+        limits: ReplyLimits,
+        bcc: Option<EmailAddress>,
+        clock: fn() -> Timestamp,
+    ) -> Sender<T> {
         Sender {
             transport,
             limits,
             bcc,
+            clock,
             in_flight: JoinSet::new(),
             after: 0,
             attempted: HashSet::new(),
@@ -120,10 +130,12 @@ impl<T: ReplyTransport + Send + Sync + 'static> Sender<T> {
             for claimed in store.group(|store| claim(store, rows, now, limits, report))? {
                 let transport = Arc::clone(&self.transport);
                 let bcc = self.bcc.clone();
+                let clock = self.clock;
                 self.in_flight.spawn(async move {
                     let result = transport
-                        .send(claimed.envelope_from.as_ref(), &claimed.recipient, bcc.as_ref(), &claimed.row.raw)
-                        .await;
+                        .send(claimed.envelope.from.as_ref(), &claimed.envelope.to, bcc.as_ref(), &claimed.row.raw)
+                        .await
+                        .map(|()| clock());
                     (claimed, result)
                 });
             }
@@ -184,7 +196,7 @@ fn finished(joined: Result<Outcome, tokio::task::JoinError>) -> Option<Outcome> 
     }
 }
 
-/// Check each row against the rate limits and its addresses, and claim the ones to send now
+/// Check each row's addresses and the rate limits, and claim the ones to send now
 /// (`pending → sending`, their attempt counted). A row that is no longer pending when it is
 /// claimed (someone else took it since it was read) is left alone and not sent.
 fn claim(
@@ -198,10 +210,21 @@ fn claim(
     // Counted once per group (the count is over the whole last hour), then kept up to date here.
     let mut total_1h = store.sent_last_hour(now)?;
     for row in rows {
-        let counts = SentCounts { to_recipient_24h: store.sent_to(&row.recipient, now)?, total_1h };
+        let envelope = match &row.envelope {
+            Ok(envelope) => envelope.clone(),
+            Err(e) => {
+                if store.fail_unsendable(row.id, &format!("bad address: {e}"))? {
+                    report.failed += 1;
+                } else {
+                    taken_meanwhile(row.id);
+                }
+                continue;
+            }
+        };
+        let counts = SentCounts { to_recipient_24h: store.sent_to(&envelope.to, now)?, total_1h };
         if let Some(wait) = rate_limit_wait(limits, counts) {
             let until = now.saturating_add(SignedDuration::try_from(wait)?)?;
-            if store.hold_reply(row.id, until, HELD)? {
+            if store.hold_reply(row.id, until, Hold::RateLimit)? {
                 warn!(outbox = row.id, hold_s = wait.as_secs(), "reply held back by the rate limit");
                 report.held += 1;
             } else {
@@ -209,23 +232,12 @@ fn claim(
             }
             continue;
         }
-        let addresses = EmailAddress::parse(&row.recipient)
-            .and_then(|to| Ok((to, row.envelope_from.as_deref().map(EmailAddress::parse).transpose()?)));
-        match addresses {
-            Ok((recipient, envelope_from)) => match store.claim_reply(row.id, now)? {
-                Some(claim) => {
-                    total_1h += 1;
-                    claimed.push(Claimed { claim, row, recipient, envelope_from });
-                }
-                None => taken_meanwhile(row.id),
-            },
-            Err(e) => {
-                if store.fail_unsendable(row.id, &format!("bad address: {e:#}"))? {
-                    report.failed += 1;
-                } else {
-                    taken_meanwhile(row.id);
-                }
+        match store.claim_reply(row.id, now)? {
+            Some(claim) => {
+                total_1h += 1;
+                claimed.push(Claimed { claim, row, envelope });
             }
+            None => taken_meanwhile(row.id),
         }
     }
     Ok(claimed)
@@ -241,15 +253,15 @@ fn taken_meanwhile(id: i64) {
 fn write_outcome(
     store: &Store,
     claimed: &Claimed,
-    result: &Result<(), SendError>,
+    result: &Result<Timestamp, SendError>,
     now: Timestamp,
     report: &mut SendReport,
 ) -> Result<()> {
     let (claim, row) = (claimed.claim, &claimed.row);
     let attempts = claim.attempt;
     let held = match result {
-        Ok(()) => {
-            let held = store.mark_sent(claim, Timestamp::now())?;
+        Ok(sent_at) => {
+            let held = store.mark_sent(claim, *sent_at)?;
             if held {
                 info!(outbox = row.id, kind = %row.kind, "reply sent");
                 report.sent += 1;
@@ -311,10 +323,11 @@ mod tests {
         limits: ReplyLimits,
         bcc: Option<&EmailAddress>,
     ) -> Result<SendReport> {
-        Sender::new(transport, limits, bcc.cloned()).finish(store, now, backoff).await
+        Sender::new(transport, limits, bcc.cloned(), Timestamp::now).finish(store, now, backoff).await
     }
 
-    use crate::store::{ApplicationWrite, MailboxUid, NewMessage, NewReply};
+    use crate::domain::{MailKind, Outcome, ReplyKind};
+    use crate::store::{ApplicationWrite, MailboxUid, NewMessage, NewReply, OutboxState};
 
     /// A stand-in transport for unit tests: answers from a script and records what it was given.
     struct Scripted {
@@ -353,22 +366,28 @@ mod tests {
             raw: b"x",
             sender: Some(&to),
             subject: None,
-            outcome: "registered",
+            outcome: Outcome::Registered,
             outcome_detail: None,
             problems: &[],
             attachments: &[],
             details: &crate::store::NO_DETAILS,
         };
         store
-            .commit_message(MailboxUid { mailbox: "INBOX", uidvalidity: 1, uid }, &msg, &ApplicationWrite::None, |_| {
-                Ok(Some(NewReply {
-                    kind: "ack",
-                    message_id: format!("r{uid}@kaist.ac.kr"),
-                    envelope_from: None,
-                    recipient: to.clone(),
-                    raw: b"r".to_vec(),
-                }))
-            })
+            .commit_message(
+                MailboxUid { mailbox: "INBOX", uidvalidity: 1, uid },
+                &msg,
+                &ApplicationWrite::None,
+                Timestamp::now(),
+                |_| {
+                    Ok(Some(NewReply {
+                        kind: MailKind::Reply(ReplyKind::Ack),
+                        message_id: format!("r{uid}@kaist.ac.kr"),
+                        envelope_from: None,
+                        recipient: to.clone(),
+                        raw: b"r".to_vec(),
+                    }))
+                },
+            )
             .unwrap();
     }
 
@@ -442,7 +461,7 @@ mod tests {
         let now = Timestamp::now();
         let report = send_due(&mut store, transport.clone(), now, Backoff::Ignore, LIMITS, None).await.unwrap();
         assert_eq!(report.in_doubt, 1);
-        assert_eq!(store.outbox_counts().unwrap(), vec![("sending".to_owned(), 1)]);
+        assert_eq!(store.outbox_counts().unwrap(), vec![(OutboxState::Sending, 1)]);
         let again = send_due(&mut store, transport.clone(), now, Backoff::Ignore, LIMITS, None).await.unwrap();
         assert_eq!(again, SendReport::default(), "not picked up again by the sender");
         let later = now.checked_add(SignedDuration::from_secs(1)).unwrap();
@@ -474,7 +493,7 @@ mod tests {
         let report =
             send_due(&mut store, transport.clone(), Timestamp::now(), Backoff::Ignore, LIMITS, None).await.unwrap();
         assert_eq!(report.failed, 1);
-        assert_eq!(store.outbox_counts().unwrap(), vec![("failed".to_owned(), 1)]);
+        assert_eq!(store.outbox_counts().unwrap(), vec![(OutboxState::Failed, 1)]);
         let report =
             send_due(&mut store, transport.clone(), Timestamp::now(), Backoff::Ignore, LIMITS, None).await.unwrap();
         assert_eq!(report, SendReport::default());

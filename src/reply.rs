@@ -1,5 +1,7 @@
 //! Replies to applicants: rendered from the templates in `config/templates/` (Korean first,
-//! English below) into a complete RFC 5322 message, ready for the outbox.
+//! English below) into a complete RFC 5322 message, ready for the outbox. The templates are
+//! built in; `[replies] templates_dir` replaces them file by file ([`templates`]). Each is
+//! signed with the center's name from `[center]`.
 //!
 //! Every reply carries `Auto-Submitted: auto-replied` (RFC 3834), `In-Reply-To` and `References`
 //! naming the applicant's message, our loop-marker header, and a Message-ID of ours that is fixed
@@ -11,7 +13,8 @@
 //! a configuration error (reported by `smebridge check` and at start-up), not a failure at send
 //! time.
 
-use std::path::Path;
+mod notice;
+mod templates;
 
 use anyhow::{Context, Result};
 use jiff::{Timestamp, Zoned};
@@ -19,72 +22,16 @@ use lettre::message::header::{Header, HeaderName, HeaderValue};
 use lettre::message::{Mailbox, Message, SinglePart};
 use serde::Serialize;
 
-use crate::config::{Config, EventConfig};
-use crate::domain::{ApplicantFields, Change, EmailAddress};
+use crate::config::{CenterConfig, Config, EventConfig, Retention};
+pub use crate::domain::ReplyKind;
+use crate::domain::{ApplicantFields, Change, EmailAddress, MailKind};
 use crate::parse::{clean_header_text, LOOP_HEADER};
 use crate::store::NewReply;
 
-/// The kinds of reply, each with its templates (`<name>.ko.txt.j2` and `<name>.en.txt.j2`).
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub enum ReplyKind {
-    /// An on-time application was registered.
-    Ack,
-    /// The application arrived after the deadline.
-    Late,
-    /// A registered applicant changed something.
-    Update,
-    /// A registered applicant wrote after the deadline: the registration stands.
-    AfterDeadline,
-    /// A registration was cancelled at the applicant's request.
-    Cancelled,
-    /// The event is full: the application is on the waiting list.
-    Waitlisted,
-    /// A place opened up: a waitlisted application is now accepted.
-    Promoted,
-    /// A cancelled applicant applied again (the acknowledgement's text).
-    Reopened,
-    /// A question was passed to staff.
-    Inquiry,
-}
+pub use templates::{Origin, TemplateOrigins};
 
+/// The template files of each kind of reply (the kinds themselves are [`crate::domain::ReplyKind`]).
 impl ReplyKind {
-    pub const ALL: [ReplyKind; 9] = [
-        ReplyKind::Ack,
-        ReplyKind::Late,
-        ReplyKind::Update,
-        ReplyKind::AfterDeadline,
-        ReplyKind::Cancelled,
-        ReplyKind::Waitlisted,
-        ReplyKind::Promoted,
-        ReplyKind::Reopened,
-        ReplyKind::Inquiry,
-    ];
-
-    /// The name stored in the outbox.
-    pub fn as_str(self) -> &'static str {
-        match self {
-            ReplyKind::Ack => "ack",
-            ReplyKind::Late => "late",
-            ReplyKind::Update => "update",
-            ReplyKind::AfterDeadline => "after_deadline",
-            ReplyKind::Cancelled => "cancelled",
-            ReplyKind::Waitlisted => "waitlisted",
-            ReplyKind::Promoted => "promoted",
-            ReplyKind::Reopened => "reopened",
-            ReplyKind::Inquiry => "inquiry",
-        }
-    }
-
-    /// At most one reply of these kinds goes to an address per event (RFC 5230's idea): a second
-    /// acknowledgement or rejection would only confuse. Replies that confirm an action the
-    /// applicant took (update, cancel, reopen) answer each action.
-    pub fn once_per_applicant(self) -> bool {
-        matches!(
-            self,
-            ReplyKind::Ack | ReplyKind::Late | ReplyKind::AfterDeadline | ReplyKind::Waitlisted | ReplyKind::Inquiry
-        )
-    }
-
     fn template_stem(self) -> &'static str {
         match self {
             ReplyKind::Reopened => "ack",
@@ -124,24 +71,35 @@ pub struct ReplyFacts<'a> {
 
 pub struct Replier {
     env: minijinja::Environment<'static>,
+    origins: TemplateOrigins,
     from: Mailbox,
     envelope_from: Option<EmailAddress>,
     event: EventConfig,
+    center: CenterConfig,
+    retention: Option<Retention>,
 }
 
 impl Replier {
-    /// Load the templates and render each once with sample data.
+    /// Load the templates (the files in `[replies] templates_dir`, the built-in text for the
+    /// rest) and render each once with sample data.
     pub fn new(config: &Config) -> Result<Replier> {
-        let dir = &config.replies.templates_dir;
-        let env = load_templates(dir)?;
+        let (env, origins) = templates::load(&config.replies.templates_dir, config.replies.templates_dir_set)?;
         let replier = Replier {
             env,
+            origins,
             from: config.smtp.from.clone(),
             envelope_from: config.smtp.envelope_from.clone(),
             event: config.event.clone(),
+            center: config.center.clone(),
+            retention: config.retention,
         };
-        replier.self_test().with_context(|| format!("a reply template in {} does not render", dir.display()))?;
+        replier.self_test()?;
         Ok(replier)
+    }
+
+    /// Where each template came from (`smebridge check` prints it).
+    pub fn template_origins(&self) -> &TemplateOrigins {
+        &self.origins
     }
 
     fn self_test(&self) -> Result<()> {
@@ -160,19 +118,36 @@ impl Replier {
             arrived_at: self.event.deadline,
             changes: &[change],
         };
-        for kind in ReplyKind::ALL {
-            self.body(kind, &facts).with_context(|| kind.templates().join(" / "))?;
+        let context = self.context(&facts);
+        for (name, _) in templates::BUILT_IN {
+            self.env
+                .get_template(name)
+                .and_then(|t| t.render(&context))
+                .with_context(|| format!("{} does not render", self.origins.name_in_words(name)))?;
         }
-        Ok(())
+        notice::check_states_period(self, &context)
     }
 
-    /// The text of a reply: both languages, the applicant's first.
+    fn context<'a>(&'a self, facts: &'a ReplyFacts<'a>) -> TemplateContext<'a> {
+        let mut context = TemplateContext::new(&self.event, &self.center, facts);
+        context.retention = notice::retention_view(self.retention, &self.event);
+        context
+    }
+
+    /// The text of a reply: both languages, the applicant's first; each followed by the privacy
+    /// notice in an acknowledgement ([`ReplyKind::carries_privacy_notice`]).
     pub fn body(&self, kind: ReplyKind, facts: &ReplyFacts<'_>) -> Result<String> {
-        let context = TemplateContext::new(&self.event, facts);
-        let [ko, en] = kind.templates().map(|name| -> Result<String> {
-            let text = self.env.get_template(&name)?.render(&context).with_context(|| name.clone())?;
+        let context = self.context(facts);
+        let render = |name: &str| -> Result<String> {
+            let text = self.env.get_template(name)?.render(&context).with_context(|| name.to_owned())?;
             Ok(text.trim_end().to_owned())
-        });
+        };
+        let [ko, en] = kind.templates().map(|name| render(&name));
+        let [ko, en] = match kind.carries_privacy_notice() {
+            true => [(ko, notice::TEMPLATES[0]), (en, notice::TEMPLATES[1])]
+                .map(|(text, notice)| Ok(format!("{}\n\n{}", text?, render(notice)?))),
+            false => [ko, en],
+        };
         let (first, second) = if facts.english { (en?, ko?) } else { (ko?, en?) };
         Ok(format!("{first}\n\n------------------------------------------------------------\n\n{second}\n"))
     }
@@ -200,30 +175,13 @@ impl Replier {
         }
         let message = builder.singlepart(SinglePart::plain(body)).context("cannot build the reply")?;
         Ok(NewReply {
-            kind: kind.as_str(),
+            kind: MailKind::Reply(kind),
             message_id,
             envelope_from: self.envelope_from.clone(),
             recipient: to.to.clone(),
             raw: message.formatted(),
         })
     }
-}
-
-fn load_templates(dir: &Path) -> Result<minijinja::Environment<'static>> {
-    let mut env = minijinja::Environment::new();
-    env.set_keep_trailing_newline(true);
-    env.set_undefined_behavior(minijinja::UndefinedBehavior::Strict);
-    for name in ReplyKind::ALL.iter().flat_map(|kind| kind.templates()) {
-        if env.get_template(&name).is_ok() {
-            continue; // shared by two kinds
-        }
-        let path = dir.join(&name);
-        let source = std::fs::read_to_string(&path)
-            .with_context(|| format!("cannot read the reply template {}", path.display()))?;
-        env.add_template_owned(name.clone(), source)
-            .with_context(|| format!("the reply template {} has a syntax error", path.display()))?;
-    }
-    Ok(env)
 }
 
 /// The longest reply subject, in characters: a sender's 100,000-character subject must not make
@@ -299,9 +257,10 @@ impl Header for LoopMarker {
 
 // --- template context --------------------------------------------------------------------------
 
-#[derive(Serialize)]
+#[derive(Clone, Serialize)]
 struct TemplateContext<'a> {
     event: EventView<'a>,
+    center: CenterView<'a>,
     application_no: Option<String>,
     applicant: &'a ApplicantFields,
     attendees: u32,
@@ -309,9 +268,11 @@ struct TemplateContext<'a> {
     arrived_en: String,
     missing: Vec<FieldLabel>,
     changes: Vec<ChangeView<'a>>,
+    /// `[retention]` for the privacy notice (none when not configured).
+    retention: Option<notice::RetentionView>,
 }
 
-#[derive(Serialize)]
+#[derive(Clone, Serialize)]
 struct EventView<'a> {
     name: &'a str,
     venue: &'a str,
@@ -322,13 +283,21 @@ struct EventView<'a> {
     deadline_en: String,
 }
 
-#[derive(Serialize)]
+/// The signature: `{{ center.name }}` under the Korean text, `{{ center.name_en }}` under the
+/// English one.
+#[derive(Clone, Serialize)]
+struct CenterView<'a> {
+    name: &'a str,
+    name_en: &'a str,
+}
+
+#[derive(Clone, Serialize)]
 struct FieldLabel {
     ko: &'static str,
     en: &'static str,
 }
 
-#[derive(Serialize)]
+#[derive(Clone, Serialize)]
 struct ChangeView<'a> {
     ko: &'static str,
     en: &'static str,
@@ -337,7 +306,7 @@ struct ChangeView<'a> {
 }
 
 impl<'a> TemplateContext<'a> {
-    fn new(event: &'a EventConfig, facts: &'a ReplyFacts<'a>) -> TemplateContext<'a> {
+    fn new(event: &'a EventConfig, center: &'a CenterConfig, facts: &'a ReplyFacts<'a>) -> TemplateContext<'a> {
         let zoned = |t: Timestamp| t.to_zoned(event.timezone.clone());
         TemplateContext {
             event: EventView {
@@ -349,6 +318,7 @@ impl<'a> TemplateContext<'a> {
                 deadline_ko: format_ko(&zoned(event.deadline)),
                 deadline_en: format_en(&zoned(event.deadline)),
             },
+            center: CenterView { name: &center.name, name_en: &center.name_en },
             application_no: facts.application_id.map(application_number),
             applicant: facts.fields,
             attendees: facts.fields.attendees.unwrap_or(1),
@@ -363,6 +333,7 @@ impl<'a> TemplateContext<'a> {
                     ChangeView { ko: label.ko, en: label.en, before: c.before.as_deref(), after: &c.after }
                 })
                 .collect(),
+            retention: None,
         }
     }
 }

@@ -22,13 +22,14 @@ use anyhow::{Context, Result};
 use lettre::address::Envelope;
 use lettre::transport::smtp::authentication::{Credentials, Mechanism};
 use lettre::transport::smtp::client::{AsyncSmtpConnection, AsyncTokioStream, Certificate, TlsParameters};
-use lettre::transport::smtp::extension::ClientId;
+use lettre::transport::smtp::extension::{ClientId, Extension};
 use tokio::io::{AsyncRead, AsyncWrite, ReadBuf};
 use tokio::net::TcpStream;
 use tracing::debug;
 
-use crate::config::{Security, SmtpConfig};
+use crate::config::{Auth, Secret, Security, SmtpConfig};
 use crate::domain::EmailAddress;
+use crate::oauth2::{self, TokenError, TokenSource};
 
 /// How many SMTP connections smebridge keeps open, and so how many replies are in flight at once.
 pub const POOL_SIZE: usize = 4;
@@ -65,6 +66,15 @@ pub enum ConnectError {
     Tls(#[source] io::Error),
     #[error("no answer in time")]
     Timeout,
+    /// `security = "starttls"` and the server does not offer it: never a fallback to plain text.
+    #[error("the server does not offer STARTTLS, and security = \"starttls\" forbids going on without TLS (if it offered it before, someone may be stripping it)")]
+    NoStartTls,
+    /// The server refused the OAuth2 access token, also a new one.
+    #[error("the server refused the OAuth2 access token, also a new one ({0}); the token must be for this account with the provider's SMTP scope, and SMTP AUTH must be enabled for the mailbox")]
+    TokenRefused(String),
+    /// No token could be had (see [`TokenError`]).
+    #[error("{0}")]
+    Token(TokenError),
     #[error(transparent)]
     Smtp(#[from] lettre::transport::smtp::Error),
 }
@@ -72,6 +82,8 @@ pub enum ConnectError {
 impl ConnectError {
     /// A connection that was never set up sent nothing: always safe to retry later, except when
     /// the server refused our login (retrying the same password will not help).
+    /// A token that cannot be had or is refused is not permanent for the reply: once the
+    /// operator has fixed it (`smebridge oauth2 authorize`), the reply goes out.
     fn into_send_error(self) -> SendError {
         match &self {
             ConnectError::Smtp(e) if e.is_permanent() => SendError::Permanent(self.to_string()),
@@ -100,10 +112,23 @@ struct Dial {
     tls: Option<tokio_rustls::TlsConnector>,
     /// For STARTTLS: lettre upgrades the connection itself.
     starttls: Option<TlsParameters>,
-    credentials: Option<Credentials>,
+    login: Option<Login>,
     hello: ClientId,
     timeout: Duration,
 }
+
+/// How a new connection logs in.
+enum Login {
+    /// `AUTH PLAIN` (or `LOGIN`).
+    Password(Credentials),
+    /// `AUTH XOAUTH2` (or `OAUTHBEARER`) with a token from the source, fetched per connection.
+    OAuth2 { username: String, source: Arc<TokenSource> },
+}
+
+/// An `AUTH` command line longer than this goes without its initial response (the response then
+/// follows on a line of its own): Postfix's default `line_length_limit` is 2048, and a real
+/// token (1–4 KB as a JWT) with its SASL wrapping in base64 exceeds it.
+const MAX_AUTH_LINE: usize = 2000;
 
 struct Idle {
     conn: AsyncSmtpConnection,
@@ -138,10 +163,13 @@ impl Smtp {
                 (Some(tokio_rustls::TlsConnector::from(client)), None)
             }
         };
-        let credentials = match &config.credentials {
-            Some((username, secret)) => {
+        let login = match &config.credentials {
+            Some((username, Auth::Password(secret))) => {
                 let password = secret.reveal().context("cannot read the SMTP password")?;
-                Some(Credentials::new(username.clone(), password.expose().to_owned()))
+                Some(Login::Password(Credentials::new(username.clone(), password.expose().to_owned())))
+            }
+            Some((username, Auth::OAuth2(source))) => {
+                Some(Login::OAuth2 { username: username.clone(), source: source.clone() })
             }
             None => None,
         };
@@ -151,7 +179,7 @@ impl Smtp {
             security: config.security,
             tls,
             starttls,
-            credentials,
+            login,
             hello: ClientId::default(),
             timeout: config.timeout,
         };
@@ -224,12 +252,82 @@ impl Dial {
         };
         let mut conn = AsyncSmtpConnection::connect_with_transport(stream, &self.hello).await?;
         if let Some(parameters) = &self.starttls {
+            // Never a login or a message in plain text when STARTTLS was asked for.
+            if !conn.server_info().supports_feature(Extension::StartTls) {
+                conn.abort().await;
+                return Err(ConnectError::NoStartTls);
+            }
             conn.starttls(parameters.clone(), &self.hello).await?;
         }
-        if let Some(credentials) = &self.credentials {
-            conn.auth(&[Mechanism::Plain, Mechanism::Login], credentials).await?;
+        match &self.login {
+            Some(Login::Password(credentials)) => {
+                conn.auth(&[Mechanism::Plain, Mechanism::Login], credentials).await?;
+            }
+            Some(Login::OAuth2 { username, source }) => self.oauth2(&mut conn, username, source).await?,
+            None => {}
         }
         Ok(conn)
+    }
+
+    /// `AUTH XOAUTH2` (`OAUTHBEARER` where XOAUTH2 is not offered) with a token from `source`;
+    /// when the server refuses it, once more with a new one.
+    async fn oauth2(
+        &self,
+        conn: &mut AsyncSmtpConnection,
+        username: &str,
+        source: &TokenSource,
+    ) -> Result<(), ConnectError> {
+        let mechanism = if conn.server_info().supports_auth_mechanism(Mechanism::Xoauth2) {
+            oauth2::Mechanism::XOAuth2
+        } else {
+            oauth2::Mechanism::OAuthBearer
+        };
+        let token = source.token().await.map_err(ConnectError::Token)?;
+        let refused = match self.sasl(conn, mechanism, username, &token).await? {
+            None => return Ok(()),
+            Some(refused) => refused,
+        };
+        debug!(mechanism = mechanism.name(), %refused, "the SMTP server refused the access token; getting a new one");
+        let token = source.renew(&token).await.map_err(ConnectError::Token)?;
+        match self.sasl(conn, mechanism, username, &token).await? {
+            None => Ok(()),
+            Some(refused) => Err(ConnectError::TokenRefused(refused)),
+        }
+    }
+
+    /// One SASL exchange: `None` when logged in, the server's refusal (`535 …`) otherwise.
+    async fn sasl(
+        &self,
+        conn: &mut AsyncSmtpConnection,
+        mechanism: oauth2::Mechanism,
+        username: &str,
+        token: &Secret,
+    ) -> Result<Option<String>, ConnectError> {
+        use base64::Engine as _;
+        let b64 = base64::engine::general_purpose::STANDARD;
+        let response = b64.encode(mechanism.response(username, token.expose(), &self.host, self.port));
+        let name = mechanism.name();
+        let answer = if name.len() + response.len() + 8 <= MAX_AUTH_LINE {
+            conn.command(format!("AUTH {name} {response}\r\n")).await
+        } else {
+            match conn.command(format!("AUTH {name}\r\n")).await {
+                Ok(ready) if ready.has_code(334) => conn.command(format!("{response}\r\n")).await,
+                other => other,
+            }
+        };
+        let answer = match answer {
+            // An error challenge (Gmail, Dovecot): answer it, then read the failure.
+            Ok(challenge) if challenge.has_code(334) => {
+                conn.command(format!("{}\r\n", b64.encode(mechanism.answer_to_error()))).await
+            }
+            other => other,
+        };
+        match answer {
+            Ok(_) => Ok(None),
+            // 535 5.7.8 (Postfix, Gmail), 535 5.7.3 (Microsoft 365): the token was not accepted.
+            Err(e) if e.status().is_some_and(|code| code.to_string() == "535") => Ok(Some(e.to_string())),
+            Err(e) => Err(ConnectError::Smtp(e)),
+        }
     }
 }
 
@@ -261,7 +359,7 @@ impl ReplyTransport for Smtp {
                 // The transaction failed: a connection that still works could be reused after
                 // RSET, but a fresh one is simpler and failures are rare.
                 let _ = tokio::time::timeout(self.dial.timeout, conn.abort()).await;
-                if e.is_permanent() {
+                if e.is_permanent() && !is_sending_quota(&e.to_string()) {
                     Err(SendError::Permanent(e.to_string()))
                 } else if e.is_timeout() {
                     Err(SendError::Ambiguous(e.to_string()))
@@ -271,6 +369,16 @@ impl ReplyTransport for Smtp {
             }
         }
     }
+}
+
+/// A provider's sending limit, answered with a 5xx although it passes: Microsoft 365 refuses
+/// with `554 5.2.0 STOREDRV.Submission.Exception:SubmissionQuotaExceededException` once the
+/// mailbox's daily recipient limit is reached, and `550 5.4.5 Daily user sending quota exceeded`
+/// (Google). The reply is retried later instead of being given up.
+fn is_sending_quota(text: &str) -> bool {
+    ["SubmissionQuotaExceeded", "sending quota exceeded", "sending limit exceeded"]
+        .iter()
+        .any(|needle| text.to_ascii_lowercase().contains(&needle.to_ascii_lowercase()))
 }
 
 /// An implicit-TLS stream lettre can speak SMTP over (it accepts any [`AsyncTokioStream`]).
@@ -305,5 +413,19 @@ impl AsyncWrite for TlsStream {
 impl AsyncTokioStream for TlsStream {
     fn peer_addr(&self) -> io::Result<SocketAddr> {
         self.0.get_ref().0.peer_addr()
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn a_providers_sending_quota_is_not_a_permanent_refusal() {
+        assert!(is_sending_quota(
+            "permanent error (554): 5.2.0 STOREDRV.Submission.Exception:SubmissionQuotaExceededException; Failed to process message"
+        ));
+        assert!(is_sending_quota("permanent error (550): 5.4.5 Daily user sending quota exceeded."));
+        assert!(!is_sending_quota("permanent error (550): 5.1.1 <x@y.example>: Recipient address rejected"));
     }
 }

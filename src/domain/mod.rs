@@ -11,8 +11,10 @@ mod intent;
 mod limits;
 mod mailbox;
 mod matching;
+mod outcome;
 mod reading;
 mod recipient;
+mod reply_kind;
 mod schedule;
 
 pub use application::{ApplicantFields, Change, Status};
@@ -25,8 +27,10 @@ pub use intent::{looks_like_inquiry, prefers_english, wants_cancellation};
 pub use limits::{rate_limit_wait, ReplyLimits, SentCounts};
 pub use mailbox::{classify_mailbox, MailboxChange};
 pub use matching::{match_key, same_applicant};
+pub use outcome::Outcome;
 pub use reading::{
     hold_reason, read_plan, stopped_by, Ending, HoldCause, ReadPlan, ReadState, Stopped, MAX_UNFINISHED,
 };
 pub use recipient::{reply_address, ReplyAddress};
+pub use reply_kind::{MailKind, ReplyKind};
 pub use schedule::{next_summary_time, summary_due, SummaryWindow};

@@ -45,8 +45,8 @@ pub enum ReadPlan {
 /// message causes together with the rest of its batch): such a message stops the desk at most
 /// this many times. Four, because an innocent message gets here only if random kills land on it
 /// three times running, each within the few milliseconds between its own marker commit and its
-/// outcome commit (the trial before them counts no attempt); the kill test (`tests/crash.rs`,
-/// 20 kills at random moments) must never hold an applicant's mail.
+/// outcome commit (the trial before them counts no attempt); the kill test
+/// (`tests/desk/crash.rs`, 20 kills at random moments) must never hold an applicant's mail.
 pub const MAX_UNFINISHED: u32 = 4;
 
 /// See the module docs.
@@ -87,8 +87,10 @@ pub enum HoldCause {
 pub enum Stopped {
     /// It tried to allocate past its memory limit (and aborted).
     Memory { limit_mib: u64 },
-    /// It ran past its wall-clock or CPU-time limit and was killed.
+    /// It ran past its wall-clock limit and was killed.
     Time { limit_s: u64 },
+    /// It used up its CPU-time limit (`RLIMIT_CPU`: SIGXCPU).
+    Cpu { limit_s: u64 },
     /// It died of another signal (abort, segmentation fault, the OOM killer's SIGKILL).
     Crashed { signal: i32 },
     /// It exited, but not with an answer (an exit status, or output that is no answer).
@@ -103,7 +105,7 @@ impl Stopped {
     /// or that exited with an error status (it could not set its limits or read its input), shows
     /// nothing about the message: it is read after all (its attempts still bound that).
     pub fn convicts(&self) -> bool {
-        matches!(self, Stopped::Memory { .. } | Stopped::Time { .. } | Stopped::Crashed { .. })
+        matches!(self, Stopped::Memory { .. } | Stopped::Time { .. } | Stopped::Cpu { .. } | Stopped::Crashed { .. })
     }
 }
 
@@ -112,6 +114,7 @@ impl fmt::Display for Stopped {
         match self {
             Stopped::Memory { limit_mib } => write!(f, "it needed more than {limit_mib} MiB"),
             Stopped::Time { limit_s } => write!(f, "it took longer than {limit_s} s"),
+            Stopped::Cpu { limit_s } => write!(f, "it needed more than {limit_s} s of processor time"),
             Stopped::Crashed { signal } => write!(f, "the reader crashed (signal {signal})"),
             Stopped::Garbled(what) => write!(f, "the reader gave no usable answer ({what})"),
             Stopped::NotStarted(why) => write!(f, "the reader could not be started ({why})"),
@@ -139,13 +142,13 @@ const SIGXCPU: i32 = 24;
 
 /// What `ending` means, given the child's limits; `None` when it exited 0 (then its output is
 /// the answer, to be checked by the caller).
-pub fn stopped_by(ending: Ending, limit_mib: u64, limit_s: u64) -> Option<Stopped> {
+pub fn stopped_by(ending: Ending, limit_mib: u64, cpu_s: u64, wall_s: u64) -> Option<Stopped> {
     if ending.timed_out {
-        return Some(Stopped::Time { limit_s });
+        return Some(Stopped::Time { limit_s: wall_s });
     }
     match (ending.signal, ending.code) {
         (Some(SIGABRT), _) if ending.allocation_failed => Some(Stopped::Memory { limit_mib }),
-        (Some(SIGXCPU), _) => Some(Stopped::Time { limit_s }),
+        (Some(SIGXCPU), _) => Some(Stopped::Cpu { limit_s: cpu_s }),
         // SIGKILL that the parent did not send: the OOM killer (or the CPU limit's hard value).
         (Some(signal), _) => Some(Stopped::Crashed { signal }),
         (None, Some(0)) => None,
@@ -182,18 +185,19 @@ mod tests {
 
     #[test]
     fn how_a_child_ended_in_words() {
-        assert_eq!(stopped_by(ending(None, Some(0)), 96, 10), None);
+        assert_eq!(stopped_by(ending(None, Some(0)), 96, 10, 30), None);
         let oom = Ending { allocation_failed: true, ..ending(Some(6), None) };
-        assert_eq!(stopped_by(oom, 96, 10), Some(Stopped::Memory { limit_mib: 96 }));
-        assert_eq!(stopped_by(ending(Some(6), None), 96, 10), Some(Stopped::Crashed { signal: 6 }));
-        assert_eq!(stopped_by(ending(Some(11), None), 96, 10), Some(Stopped::Crashed { signal: 11 }));
-        assert_eq!(stopped_by(ending(Some(24), None), 96, 10), Some(Stopped::Time { limit_s: 10 }));
+        assert_eq!(stopped_by(oom, 96, 10, 30), Some(Stopped::Memory { limit_mib: 96 }));
+        assert_eq!(stopped_by(ending(Some(6), None), 96, 10, 30), Some(Stopped::Crashed { signal: 6 }));
+        assert_eq!(stopped_by(ending(Some(11), None), 96, 10, 30), Some(Stopped::Crashed { signal: 11 }));
+        assert_eq!(stopped_by(ending(Some(24), None), 96, 10, 30), Some(Stopped::Cpu { limit_s: 10 }));
         let killed = Ending { timed_out: true, ..ending(Some(9), None) };
-        assert_eq!(stopped_by(killed, 96, 10), Some(Stopped::Time { limit_s: 10 }));
-        assert_eq!(stopped_by(ending(Some(9), None), 96, 10), Some(Stopped::Crashed { signal: 9 }));
-        assert_eq!(stopped_by(ending(None, Some(101)), 96, 10), Some(Stopped::Garbled("exit status 101".into())));
+        assert_eq!(stopped_by(killed, 96, 10, 30), Some(Stopped::Time { limit_s: 30 }));
+        assert_eq!(stopped_by(ending(Some(9), None), 96, 10, 30), Some(Stopped::Crashed { signal: 9 }));
+        assert_eq!(stopped_by(ending(None, Some(101)), 96, 10, 30), Some(Stopped::Garbled("exit status 101".into())));
 
         assert_eq!(Stopped::Memory { limit_mib: 96 }.to_string(), "it needed more than 96 MiB");
+        assert_eq!(Stopped::Cpu { limit_s: 10 }.to_string(), "it needed more than 10 s of processor time");
         assert_eq!(Stopped::Time { limit_s: 10 }.to_string(), "it took longer than 10 s");
         assert_eq!(Stopped::Crashed { signal: 6 }.to_string(), "the reader crashed (signal 6)");
     }

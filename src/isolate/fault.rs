@@ -1,6 +1,6 @@
 //! Faults on demand, for the tests that show that a message or a form cannot stop the desk
-//! (`tests/poison.rs`). Compiled only in debug builds (`cfg(debug_assertions)`, which is what
-//! `cargo test` runs); in a release build these functions are empty and no variable is read.
+//! (`tests/desk/poison.rs`). Compiled only in debug builds (`cfg(debug_assertions)`, which is
+//! what `cargo test` runs); in a release build these functions are empty and no variable is read.
 //!
 //! - `SMEBRIDGE_FAULT_ABORT_READING=TEXT`: reading a message whose raw bytes contain TEXT aborts
 //!   the process (SIGABRT), as a parser does when an allocation fails. It fires wherever a

@@ -16,11 +16,11 @@ use super::{answer, confine, read_input, run, Limits};
 use crate::domain::Stopped;
 use crate::parse::{sha256_hex, NoForms};
 
-/// The trial's limits: 256 MiB and 30 s. Generous on purpose: the trial must only fail where
+/// The trial's limits: 256 MiB, 30 s of CPU and 90 s of wall clock. Generous on purpose: the trial must only fail where
 /// the daemon itself would die or stall, and a message may be 40 MiB (`max_message_size`), whose
 /// parts are decoded beside the raw bytes. What kills the daemon (a failed allocation of
 /// gigabytes, a stack overflow, an abort) is far past either limit or independent of them.
-pub const TRIAL_LIMITS: Limits = Limits { memory_mib: 256, seconds: 30 };
+pub const TRIAL_LIMITS: Limits = Limits { memory_mib: 256, cpu_seconds: 30, wall_seconds: 90 };
 
 /// Read `raw` in a child process confined to [`TRIAL_LIMITS`]: `Ok` if reading it is safe.
 pub fn trial_read(raw: &[u8]) -> Result<(), Stopped> {

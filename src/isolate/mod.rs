@@ -40,9 +40,12 @@ pub use message::{serve_message, trial_read, TRIAL_LIMITS};
 pub struct Limits {
     /// `RLIMIT_DATA`: heap and every private writable mapping, in MiB.
     pub memory_mib: u64,
-    /// Wall-clock time, enforced by the parent; the CPU-time limit (`RLIMIT_CPU`) is the same
-    /// number of seconds, a backstop should the parent itself be gone.
-    pub seconds: u64,
+    /// CPU time (`RLIMIT_CPU`): what a reader that computes without end runs into.
+    pub cpu_seconds: u64,
+    /// Wall-clock time, enforced by the parent: what a reader that waits without end runs into.
+    /// Longer than the CPU limit, so that a busy machine (a child gets a share of the CPU, not
+    /// all of it) does not turn an ordinary form into an unreadable one.
+    pub wall_seconds: u64,
 }
 
 /// The running executable, whichever file it was started from.
@@ -54,7 +57,7 @@ const MAX_STDERR: usize = 16 << 10;
 /// Runs `smebridge ARGS` as a child confined to `limits`, with `input` on its standard input.
 /// Its standard output if it exited 0 in time with at most `max_output` bytes; else why not.
 pub(crate) fn run(args: &[&str], input: &[u8], limits: Limits, max_output: usize) -> Result<Vec<u8>, Stopped> {
-    let wall = Duration::from_secs(limits.seconds);
+    let wall = Duration::from_secs(limits.wall_seconds);
     let started = Instant::now();
     let mut child = Command::new(SELF_EXE)
         .arg0("smebridge")
@@ -122,7 +125,7 @@ pub(crate) fn run(args: &[&str], input: &[u8], limits: Limits, max_output: usize
         code: status.and_then(|s| s.code()),
         allocation_failed: contains(&errors, b"memory allocation of"),
     };
-    if let Some(stopped) = stopped_by(ending, limits.memory_mib, limits.seconds) {
+    if let Some(stopped) = stopped_by(ending, limits.memory_mib, limits.cpu_seconds, limits.wall_seconds) {
         return Err(stopped);
     }
     match output {
@@ -155,7 +158,7 @@ fn contains(haystack: &[u8], needle: &[u8]) -> bool {
     haystack.windows(needle.len()).any(|w| w == needle)
 }
 
-/// The child's side, first thing: no core files, `limits.seconds` of CPU time (then SIGXCPU,
+/// The child's side, first thing: no core files, `limits.cpu_seconds` of CPU time (then SIGXCPU,
 /// and SIGKILL a second later), `limits.memory_mib` of data; limits already lower (inherited)
 /// are kept. SIGTERM, SIGINT and SIGHUP are ignored: a stop of the service (systemd signals
 /// every process of the unit) or a Ctrl-C lets the daemon finish the message in hand, and the
@@ -163,7 +166,7 @@ fn contains(haystack: &[u8], needle: &[u8]) -> bool {
 /// input killed. The child is bounded by its limits, and the parent kills it with SIGKILL.
 pub(crate) fn confine(limits: Limits) -> Result<()> {
     lower(libc::RLIMIT_CORE, 0, 0)?;
-    lower(libc::RLIMIT_CPU, limits.seconds, limits.seconds + 1)?;
+    lower(libc::RLIMIT_CPU, limits.cpu_seconds, limits.cpu_seconds + 1)?;
     let bytes = limits.memory_mib << 20;
     lower(libc::RLIMIT_DATA, bytes, bytes)?;
     for signal in [libc::SIGTERM, libc::SIGINT, libc::SIGHUP] {

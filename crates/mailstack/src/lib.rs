@@ -52,20 +52,23 @@
 
 pub mod client;
 mod config;
+mod delivery;
+pub mod desk;
+pub mod oauth2;
 mod process;
+mod servers;
 mod tls;
 
 use std::fs;
 use std::path::{Path, PathBuf};
 use std::process::Command;
-use std::thread;
-use std::time::{Duration, Instant};
+use std::time::Duration;
 
 use anyhow::{bail, Context, Result};
 use tempfile::TempDir;
 
-use crate::config::{DovecotParams, PostfixParams};
-use crate::process::{make_dir, port_accepts, read_greeting, ServerProcess};
+use crate::process::{make_dir, ServerProcess};
+use crate::servers::is_port_conflict;
 
 /// The password of every Dovecot user.
 pub const PASSWORD: &str = "secret";
@@ -87,6 +90,47 @@ const STOP_GRACE: Duration = Duration::from_secs(5);
 const PORT_ATTEMPTS: usize = 5;
 /// Log lines included in error messages.
 const LOG_TAIL_LINES: usize = 40;
+
+/// What kind of stack to start; [`Options::default`] is the usual one (passwords, a good
+/// certificate, TLS offered).
+#[derive(Debug, Clone, Default)]
+pub struct Options {
+    /// OAuth2 only: Dovecot checks bearer tokens (SASL `XOAUTH2`, `OAUTHBEARER`) with this
+    /// token introspection endpoint (RFC 7662, e.g. [`oauth2::FakeProvider::introspection_url`])
+    /// and offers no other login, for IMAP and for Postfix's SMTP AUTH alike. The password
+    /// helpers of [`client`] cannot log in to such a stack; read mail from the Maildirs.
+    pub oauth2_introspection: Option<String>,
+    /// With [`oauth2_introspection`](Self::oauth2_introspection): offer only `OAUTHBEARER`
+    /// (RFC 7628), not `XOAUTH2`.
+    pub oauthbearer_only: bool,
+    /// The certificate both servers present.
+    pub certificate: Certificate,
+    /// Offer no TLS at all: no STARTTLS (Dovecot `ssl = no`, Postfix security level `none`),
+    /// no IMAPS and no SMTPS; submission then offers AUTH in clear.
+    pub no_tls: bool,
+}
+
+/// The server certificate, signed by the stack's CA ([`MailStack::ca_file`]).
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
+pub enum Certificate {
+    /// Valid, for `localhost` and 127.0.0.1.
+    #[default]
+    Good,
+    /// Valid, but for `wrong.example` only.
+    WrongHost,
+    /// For `localhost` and 127.0.0.1, but expired on 2 January 2020.
+    Expired,
+}
+
+impl Certificate {
+    fn file_stem(self) -> &'static str {
+        match self {
+            Certificate::Good => "server",
+            Certificate::WrongHost => "wronghost",
+            Certificate::Expired => "expired",
+        }
+    }
+}
 
 /// Where a stack's data lives: either a temporary directory (removed on drop)
 /// or a caller-provided one (kept).
@@ -130,6 +174,11 @@ pub struct MailStack {
     /// Dovecot's SASL authentication service, for Postfix's SMTP AUTH.
     auth_port: u16,
     smtp_port: u16,
+    /// Submission (STARTTLS required, AUTH required to relay).
+    submission_port: u16,
+    /// SMTPS (implicit TLS, AUTH required to relay).
+    smtps_port: u16,
+    options: Options,
     dovecot: Option<ServerProcess>,
     postfix: Option<ServerProcess>,
     /// Dovecot's base_dir, if the data dir's path is too long for unix
@@ -143,6 +192,11 @@ impl MailStack {
     /// Starts a stack in a fresh temporary directory (removed on drop, unless
     /// the environment variable `MAILSTACK_KEEP` is set).
     pub fn start() -> Result<MailStack> {
+        Self::start_with(Options::default())
+    }
+
+    /// Starts a stack of the given kind (see [`Options`]) in a fresh temporary directory.
+    pub fn start_with(options: Options) -> Result<MailStack> {
         let tmp = tempfile::Builder::new().prefix("mailstack-").tempdir().context("creating temporary directory")?;
         let root = if std::env::var_os("MAILSTACK_KEEP").is_some() {
             let kept = tmp.keep();
@@ -151,7 +205,7 @@ impl MailStack {
         } else {
             Root::Temp(tmp)
         };
-        Self::start_root(root)
+        Self::start_root(root, options)
     }
 
     /// Starts a stack whose data lives in `dir` (created if missing and kept
@@ -163,10 +217,10 @@ impl MailStack {
     pub fn start_in(dir: &Path) -> Result<MailStack> {
         fs::create_dir_all(dir).with_context(|| format!("creating {}", dir.display()))?;
         let dir = dir.canonicalize().with_context(|| format!("resolving {}", dir.display()))?;
-        Self::start_root(Root::Given(dir))
+        Self::start_root(Root::Given(dir), Options::default())
     }
 
-    fn start_root(root: Root) -> Result<MailStack> {
+    fn start_root(root: Root, options: Options) -> Result<MailStack> {
         preflight(root.path())?;
         let token = format!("{:012x}", process::random_u64() & 0xffff_ffff_ffff);
         let mut stack = MailStack {
@@ -176,6 +230,9 @@ impl MailStack {
             lmtp_port: 0,
             auth_port: 0,
             smtp_port: 0,
+            submission_port: 0,
+            smtps_port: 0,
+            options,
             dovecot: None,
             postfix: None,
             short_run_dir: None,
@@ -214,11 +271,17 @@ impl MailStack {
         loop {
             attempt += 1;
             stack.smtp_port = process::reserve_port()?;
+            stack.submission_port = process::reserve_port()?;
+            stack.smtps_port = process::reserve_port()?;
             match stack.start_postfix() {
                 Ok(()) => break,
                 Err(e) => {
                     process::release_port(stack.smtp_port);
+                    process::release_port(stack.submission_port);
+                    process::release_port(stack.smtps_port);
                     stack.smtp_port = 0;
+                    stack.submission_port = 0;
+                    stack.smtps_port = 0;
                     if attempt >= PORT_ATTEMPTS || !is_port_conflict(&e) {
                         return Err(e);
                     }
@@ -228,8 +291,13 @@ impl MailStack {
         let _ = fs::write(
             stack.dir().join("ports"),
             format!(
-                "host={HOST}\nimap={}\nimaps={}\nsmtp={}\nlmtp={}\n",
-                stack.imap_port, stack.imaps_port, stack.smtp_port, stack.lmtp_port
+                "host={HOST}\nimap={}\nimaps={}\nsmtp={}\nsubmission={}\nsmtps={}\nlmtp={}\n",
+                stack.imap_port,
+                stack.imaps_port,
+                stack.smtp_port,
+                stack.submission_port,
+                stack.smtps_port,
+                stack.lmtp_port
             ),
         );
         Ok(stack)
@@ -264,6 +332,25 @@ impl MailStack {
         self.smtp_port
     }
 
+    /// Postfix's submission port: STARTTLS is required before AUTH and mail (with
+    /// [`Options::no_tls`]: no STARTTLS, AUTH in clear), and only authenticated clients may
+    /// send (SASL through Dovecot: PLAIN/LOGIN with [`PASSWORD`], or XOAUTH2/OAUTHBEARER with
+    /// [`Options::oauth2_introspection`]).
+    pub fn submission_port(&self) -> u16 {
+        self.submission_port
+    }
+
+    /// Postfix's SMTPS port: TLS from the first byte, then as [`submission_port`](Self::submission_port).
+    /// Closed with [`Options::no_tls`].
+    pub fn smtps_port(&self) -> u16 {
+        self.smtps_port
+    }
+
+    /// The options the stack was started with.
+    pub fn options(&self) -> &Options {
+        &self.options
+    }
+
     /// Dovecot's LMTP port (what Postfix delivers to).
     pub fn lmtp_port(&self) -> u16 {
         self.lmtp_port
@@ -286,270 +373,6 @@ impl MailStack {
         };
         let local = local.split('+').next().unwrap_or(local);
         self.dir().join("mail").join(format!("{local}{domain}")).join("Maildir")
-    }
-
-    /// Stops Postfix and its worker processes (SIGTERM to the master, which
-    /// terminates its workers; SIGKILL to the whole process group if anything
-    /// is left after 5 s). When this returns, the SMTP port refuses
-    /// connections. Mail already queued stays in the queue and is delivered
-    /// after [`start_postfix`](Self::start_postfix) -- possibly a second time
-    /// if it was being delivered at that very moment (see
-    /// [`wait_for_queue_empty`](Self::wait_for_queue_empty)).
-    pub fn stop_postfix(&mut self) -> Result<()> {
-        if let Some(mut p) = self.postfix.take() {
-            p.stop(STOP_GRACE)?;
-        }
-        wait_port_closed(self.smtp_port, "postfix")
-    }
-
-    /// (Re)starts Postfix on the same SMTP port as before and waits until it
-    /// answers with its banner. A no-op if it is running.
-    pub fn start_postfix(&mut self) -> Result<()> {
-        if self.postfix.is_some() {
-            return Ok(());
-        }
-        let dir = self.dir().to_path_buf();
-        let etc = dir.join("postfix/etc");
-        let params = PostfixParams {
-            queue_dir: &dir.join("postfix/queue"),
-            data_dir: &dir.join("postfix/data"),
-            smtp_port: self.smtp_port,
-            lmtp_port: self.lmtp_port,
-            auth_port: self.auth_port,
-            tls_dir: &dir.join("tls"),
-            token: &self.token,
-        };
-        // Postfix re-reads (sleeping 300 ms each time, for up to ~2 s) any
-        // table or main.cf whose mtime is within the current second, to
-        // avoid reading a half-written file. Back-date ours.
-        write_file_backdated(&etc.join("main.cf"), &config::postfix_main_cf(&params))?;
-        write_file_backdated(&etc.join("master.cf"), &config::postfix_master_cf(&params))?;
-
-        // Fail fast, and with a clear message, if the port is taken: the
-        // master would exit silently (see below).
-        process::check_port_free(self.smtp_port, "postfix (smtp)")?;
-        let log = self.postfix_log_path();
-        let offset = process::file_len(&log);
-        let master = process::require_binary(POSTFIX_MASTER_BIN, "postfix")?;
-        let mut cmd = Command::new(master);
-        // -d: no fork, no setsid, stdout kept (for maillog_file =
-        // /dev/stdout), so the master and all its workers stay in the
-        // process group we create. (`postfix start-fg` runs `master -s`
-        // when not PID 1, which forks a setsid()'d master out of our group.)
-        cmd.arg("-c").arg(&etc).arg("-d");
-        let marker = etc.to_string_lossy().into_owned();
-        // SIGTERM to the master alone: it terminates its whole process group
-        // itself (that is what `postfix stop` does), within milliseconds.
-        let server = ServerProcess::spawn("postfix", cmd, &log, &marker, false, self.temp_dir())?;
-        let expected = format!("mailstack-{}", self.token);
-        let port = self.smtp_port;
-        let ready = wait_ready(&server, &log, offset, "postfix", || {
-            let line = read_greeting(port).ok()?;
-            Some(line.starts_with("220 ") && line.contains(&expected))
-        });
-        match ready {
-            Ok(()) => {
-                self.postfix = Some(server);
-                Ok(())
-            }
-            Err(e) => {
-                drop(server);
-                // The master logs through postlogd, which is not running yet
-                // when it fails early (e.g. on a taken port): then its log is
-                // empty. `postfix check` at least reports configuration and
-                // permission problems.
-                if process::read_from(&log, offset).trim().is_empty() {
-                    let check = Command::new("/usr/sbin/postfix").arg("-c").arg(&etc).arg("check").output();
-                    let text = match check {
-                        Ok(o) => {
-                            format!("{}{}", String::from_utf8_lossy(&o.stdout), String::from_utf8_lossy(&o.stderr))
-                        }
-                        Err(err) => format!("(could not run postfix check: {err})"),
-                    };
-                    return Err(e.context(format!(
-                        "postfix master failed before it could log anything; \
-                         `postfix -c {} check` says: {}",
-                        etc.display(),
-                        if text.trim().is_empty() { "nothing" } else { text.trim() }
-                    )));
-                }
-                Err(e)
-            }
-        }
-    }
-
-    /// Stops Dovecot and all its processes. When this returns, the IMAP and
-    /// LMTP ports refuse connections; Postfix keeps mail for Dovecot queued
-    /// (retrying every 2-4 s) and [`start_dovecot`](Self::start_dovecot)
-    /// flushes it through.
-    pub fn stop_dovecot(&mut self) -> Result<()> {
-        if let Some(mut d) = self.dovecot.take() {
-            d.stop(STOP_GRACE)?;
-        }
-        wait_port_closed(self.imap_port, "dovecot (imap)")?;
-        wait_port_closed(self.imaps_port, "dovecot (imaps)")?;
-        wait_port_closed(self.lmtp_port, "dovecot (lmtp)")
-    }
-
-    /// (Re)starts Dovecot on the same ports and with the same mail as before
-    /// and waits until both IMAP and LMTP greet; then asks Postfix (if
-    /// running) to deliver what it queued meanwhile. A no-op if Dovecot is
-    /// running.
-    pub fn start_dovecot(&mut self) -> Result<()> {
-        if self.dovecot.is_some() {
-            return Ok(());
-        }
-        let dir = self.dir().to_path_buf();
-        let run_dir = match &self.short_run_dir {
-            Some(t) => t.path().join("run"),
-            None => dir.join("dovecot/run"),
-        };
-        // Runtime state only; a stale master.pid or socket from a killed
-        // instance would otherwise confuse the new one.
-        if run_dir.exists() {
-            fs::remove_dir_all(&run_dir).with_context(|| format!("removing {}", run_dir.display()))?;
-        }
-        let conf = dir.join("dovecot/dovecot.conf");
-        let log = self.dovecot_log_path();
-        let params = DovecotParams {
-            run_dir: &run_dir,
-            state_dir: &dir.join("dovecot/state"),
-            mail_root: &dir.join("mail"),
-            log_file: &log,
-            imap_port: self.imap_port,
-            imaps_port: self.imaps_port,
-            lmtp_port: self.lmtp_port,
-            auth_port: self.auth_port,
-            tls_dir: &dir.join("tls"),
-            token: &self.token,
-        };
-        write_file(&conf, &config::dovecot_conf(&params))?;
-
-        process::check_port_free(self.imap_port, "dovecot (imap)")?;
-        process::check_port_free(self.imaps_port, "dovecot (imaps)")?;
-        process::check_port_free(self.lmtp_port, "dovecot (lmtp)")?;
-        process::check_port_free(self.auth_port, "dovecot (auth)")?;
-        let offset = process::file_len(&log);
-        let bin = process::require_binary(DOVECOT_BIN, "dovecot-imapd dovecot-lmtpd")?;
-        let mut cmd = Command::new(bin);
-        cmd.arg("-F").arg("-c").arg(&conf);
-        let marker = conf.to_string_lossy().into_owned();
-        // SIGTERM to the whole group: with only the master signalled, it
-        // waits about a second for its `log` process to drain.
-        let server = ServerProcess::spawn("dovecot", cmd, &log, &marker, true, self.temp_dir())?;
-        let expected = format!("mailstack-{}", self.token);
-        let (imap, lmtp) = (self.imap_port, self.lmtp_port);
-        let ready = wait_ready(&server, &log, offset, "dovecot", || {
-            let line = read_greeting(imap).ok()?;
-            if !(line.starts_with("* OK") && line.contains(&expected)) {
-                return Some(false);
-            }
-            let line = read_greeting(lmtp).ok()?;
-            Some(line.starts_with("220 ") && line.contains(&expected))
-        });
-        match ready {
-            Ok(()) => {
-                self.dovecot = Some(server);
-                // Deliver what Postfix deferred while Dovecot was down now,
-                // rather than at its next retry.
-                if self.postfix.is_some() {
-                    let _ = self.flush_queue();
-                }
-                Ok(())
-            }
-            Err(e) => {
-                drop(server);
-                Err(e)
-            }
-        }
-    }
-
-    /// Asks Postfix to retry all queued mail now (`postqueue -f`), including
-    /// deferred mail whose retry time has not come yet.
-    pub fn flush_queue(&self) -> Result<()> {
-        if self.postfix.is_none() {
-            bail!("postfix is not running");
-        }
-        let etc = self.dir().join("postfix/etc");
-        let out = Command::new(POSTQUEUE_BIN)
-            .arg("-c")
-            .arg(&etc)
-            .arg("-f")
-            .output()
-            .with_context(|| format!("running {POSTQUEUE_BIN}"))?;
-        if !out.status.success() {
-            bail!("postqueue -f failed ({}): {}", out.status, String::from_utf8_lossy(&out.stderr).trim());
-        }
-        Ok(())
-    }
-
-    /// Polls the INBOX Maildir (`new/` + `cur/`) of recipient `user` (see
-    /// [`maildir`](Self::maildir)) until it holds at least `count` messages,
-    /// counting everything there (APPENDed messages too). Every 2 s of
-    /// waiting it flushes the Postfix queue (see
-    /// [`flush_queue`](Self::flush_queue)). On timeout, the error includes
-    /// the tails of the Postfix and Dovecot logs.
-    pub fn wait_for_delivery(&self, user: &str, count: usize, timeout: Duration) -> Result<()> {
-        let maildir = self.maildir(user);
-        let deadline = Instant::now() + timeout;
-        let mut next_flush = Instant::now() + FLUSH_EVERY;
-        loop {
-            let n = count_messages(&maildir);
-            if n >= count {
-                return Ok(());
-            }
-            if Instant::now() >= next_flush {
-                // Rescues mail parked by a qmgr race (see config.rs).
-                let _ = self.flush_queue();
-                next_flush = Instant::now() + FLUSH_EVERY;
-            }
-            if Instant::now() >= deadline {
-                bail!(
-                    "timed out after {timeout:?} waiting for {count} message(s) for {user} in {} \
-                     (found {n})\n--- postfix log (tail) ---\n{}\n--- dovecot log (tail) ---\n{}",
-                    maildir.display(),
-                    process::tail(&self.postfix_log_path(), LOG_TAIL_LINES),
-                    process::tail(&self.dovecot_log_path(), LOG_TAIL_LINES),
-                );
-            }
-            thread::sleep(Duration::from_millis(25));
-        }
-    }
-
-    /// Waits until Postfix's queue (maildrop, incoming, active, deferred,
-    /// hold) is empty, i.e. every accepted message has been delivered (or
-    /// bounced) *and* Postfix has recorded that.
-    ///
-    /// A message shows up in the Maildir a moment before Postfix removes its
-    /// queue file; stopping Postfix in between (like a real `postfix stop`)
-    /// leaves it queued, and it is delivered a second time after a restart.
-    /// Call this before [`stop_postfix`](Self::stop_postfix) or dropping a
-    /// [`start_in`](Self::start_in) stack to rule that out.
-    pub fn wait_for_queue_empty(&self, timeout: Duration) -> Result<()> {
-        let queue = self.dir().join("postfix/queue");
-        let deadline = Instant::now() + timeout;
-        let mut next_flush = Instant::now() + FLUSH_EVERY;
-        loop {
-            let n: usize = ["maildrop", "incoming", "active", "deferred", "hold"]
-                .iter()
-                .map(|d| count_files(&queue.join(d)))
-                .sum();
-            if n == 0 {
-                return Ok(());
-            }
-            if Instant::now() >= next_flush {
-                let _ = self.flush_queue();
-                next_flush = Instant::now() + FLUSH_EVERY;
-            }
-            if Instant::now() >= deadline {
-                bail!(
-                    "timed out after {timeout:?}: {n} message(s) still in the Postfix queue\n\
-                     --- postfix log (tail) ---\n{}",
-                    process::tail(&self.postfix_log_path(), LOG_TAIL_LINES),
-                );
-            }
-            thread::sleep(Duration::from_millis(25));
-        }
     }
 
     /// The whole Postfix log so far (all runs of this stack).
@@ -614,6 +437,9 @@ impl MailStack {
         // both servers (made once per directory).
         make_dir(&dir.join("tls"), 0, 0, 0o755)?;
         tls::ensure_certificates(&dir.join("tls"))?;
+        if self.options.certificate != Certificate::Good {
+            tls::ensure_bad_certificates(&dir.join("tls"))?;
+        }
 
         // Dovecot.
         make_dir(&dir.join("dovecot"), 0, 0, 0o755)?;
@@ -643,7 +469,15 @@ impl Drop for MailStack {
         if let Some(mut d) = self.dovecot.take() {
             let _ = d.stop(Duration::from_secs(3));
         }
-        for port in [self.imap_port, self.imaps_port, self.lmtp_port, self.auth_port, self.smtp_port] {
+        for port in [
+            self.imap_port,
+            self.imaps_port,
+            self.lmtp_port,
+            self.auth_port,
+            self.smtp_port,
+            self.submission_port,
+            self.smtps_port,
+        ] {
             if port != 0 {
                 process::release_port(port);
             }
@@ -679,85 +513,6 @@ fn preflight(dir: &Path) -> Result<()> {
         anc = a.parent();
     }
     Ok(())
-}
-
-/// Waits until `probe` returns `Some(true)` (server ready), failing early if
-/// the server process exits. `probe` returns `None` while the port does not
-/// answer yet and `Some(false)` if someone else's server answers.
-fn wait_ready(
-    server: &ServerProcess,
-    log: &Path,
-    log_offset: u64,
-    name: &str,
-    mut probe: impl FnMut() -> Option<bool>,
-) -> Result<()> {
-    let deadline = Instant::now() + START_TIMEOUT;
-    loop {
-        if server.leader_exited() {
-            // Give the log writer a moment to flush the reason.
-            thread::sleep(Duration::from_millis(100));
-            bail!(
-                "{name} exited during startup\n--- {name} log ---\n{}",
-                last_lines(&process::read_from(log, log_offset), LOG_TAIL_LINES)
-            );
-        }
-        match probe() {
-            Some(true) => return Ok(()),
-            Some(false) => {
-                // Someone else answers on our port: our bind must have failed
-                // (the server will exit shortly) -- or will, so keep polling.
-            }
-            None => {}
-        }
-        if Instant::now() >= deadline {
-            bail!(
-                "{name} did not become ready within {START_TIMEOUT:?}\n--- {name} log ---\n{}",
-                last_lines(&process::read_from(log, log_offset), LOG_TAIL_LINES)
-            );
-        }
-        thread::sleep(Duration::from_millis(20));
-    }
-}
-
-/// Whether a startup error was caused by a port being taken.
-fn is_port_conflict(e: &anyhow::Error) -> bool {
-    let s = format!("{e:#}");
-    s.contains("Address already in use") || s.contains("address already in use")
-}
-
-/// Waits (bounded) until nothing accepts connections on `port`.
-fn wait_port_closed(port: u16, name: &str) -> Result<()> {
-    let deadline = Instant::now() + Duration::from_secs(5);
-    while port_accepts(port) {
-        if Instant::now() >= deadline {
-            bail!("{name}: port {port} still accepts connections after stopping");
-        }
-        thread::sleep(Duration::from_millis(10));
-    }
-    Ok(())
-}
-
-/// Number of messages in a Maildir's `new/` and `cur/`.
-fn count_messages(maildir: &Path) -> usize {
-    ["new", "cur"]
-        .iter()
-        .filter_map(|sub| fs::read_dir(maildir.join(sub)).ok())
-        .flat_map(|rd| rd.flatten())
-        .filter(|e| !e.file_name().to_string_lossy().starts_with('.'))
-        .count()
-}
-
-/// Number of regular files below `dir` (recursively; Postfix hashes some
-/// queues into subdirectories).
-fn count_files(dir: &Path) -> usize {
-    let Ok(rd) = fs::read_dir(dir) else { return 0 };
-    rd.flatten()
-        .map(|e| match e.file_type() {
-            Ok(t) if t.is_dir() => count_files(&e.path()),
-            Ok(t) if t.is_file() => 1,
-            _ => 0,
-        })
-        .sum()
 }
 
 fn last_lines(text: &str, n: usize) -> String {

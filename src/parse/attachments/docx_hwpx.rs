@@ -28,41 +28,42 @@ enum Tag {
     Other,
 }
 
-fn docx_tag(local: &[u8]) -> Tag {
+fn docx_tag(local: &str) -> Tag {
     match local {
-        b"p" => Tag::Para,
-        b"t" => Tag::Text,
-        b"tab" | b"ptab" => Tag::Tab,
-        b"br" | b"cr" => Tag::Break,
-        b"noBreakHyphen" | b"softHyphen" => Tag::Hyphen,
-        b"tbl" => Tag::Table,
-        b"tr" => Tag::Row,
-        b"tc" => Tag::Cell,
-        b"pPr" | b"rPr" | b"tblPr" | b"trPr" | b"tcPr" | b"tblGrid" | b"sectPr" | b"Fallback" | b"instrText"
-        | b"delText" => Tag::Skip,
+        "p" => Tag::Para,
+        "t" => Tag::Text,
+        "tab" | "ptab" => Tag::Tab,
+        "br" | "cr" => Tag::Break,
+        "noBreakHyphen" | "softHyphen" => Tag::Hyphen,
+        "tbl" => Tag::Table,
+        "tr" => Tag::Row,
+        "tc" => Tag::Cell,
+        "pPr" | "rPr" | "tblPr" | "trPr" | "tcPr" | "tblGrid" | "sectPr" | "Fallback" | "instrText" | "delText" => {
+            Tag::Skip
+        }
         _ => Tag::Other,
     }
 }
 
-fn hwpx_tag(local: &[u8]) -> Tag {
+fn hwpx_tag(local: &str) -> Tag {
     match local {
-        b"p" => Tag::Para,
-        b"t" => Tag::Text,
-        b"tab" => Tag::Tab,
-        b"lineBreak" => Tag::Break,
-        b"nbSpace" | b"fwSpace" => Tag::Space,
-        b"hyphen" => Tag::Hyphen,
-        b"tbl" => Tag::Table,
-        b"tr" => Tag::Row,
-        b"tc" => Tag::Cell,
-        b"secPr" | b"linesegarray" | b"default" | b"cellAddr" | b"cellSpan" | b"cellSz" | b"cellMargin" => Tag::Skip,
+        "p" => Tag::Para,
+        "t" => Tag::Text,
+        "tab" => Tag::Tab,
+        "lineBreak" => Tag::Break,
+        "nbSpace" | "fwSpace" => Tag::Space,
+        "hyphen" => Tag::Hyphen,
+        "tbl" => Tag::Table,
+        "tr" => Tag::Row,
+        "tc" => Tag::Cell,
+        "secPr" | "linesegarray" | "default" | "cellAddr" | "cellSpan" | "cellSz" | "cellMargin" => Tag::Skip,
         _ => Tag::Other,
     }
 }
 
 /// Walks an XML document, turning its elements into [`Builder`] events as `classify` says.
 /// Text is taken only inside `Text` elements.
-fn walk_xml(xml: &[u8], classify: fn(&[u8]) -> Tag, doc: &mut Builder) -> Result<(), ExtractError> {
+fn walk_xml(xml: &[u8], classify: fn(&str) -> Tag, doc: &mut Builder) -> Result<(), ExtractError> {
     let mut reader = quick_xml::Reader::from_reader(xml);
     reader.config_mut().check_end_names = false;
     let mut skip_depth = 0usize;
@@ -113,18 +114,15 @@ fn walk_xml(xml: &[u8], classify: fn(&[u8]) -> Tag, doc: &mut Builder) -> Result
                 }
             }
             Event::Text(ref e) if skip_depth == 0 && text_depth > 0 => {
-                let text = e.xml10_content().map_err(|e| Broken(format!("bad XML text: {e}")))?;
-                doc.text(&text);
+                doc.text(&e.xml10_content());
             }
             Event::CData(ref e) if skip_depth == 0 && text_depth > 0 => {
-                doc.text(&String::from_utf8_lossy(e));
+                doc.text(e);
             }
             Event::GeneralRef(ref e) if skip_depth == 0 && text_depth > 0 => {
                 if let Ok(Some(c)) = e.resolve_char_ref() {
                     doc.text(c.encode_utf8(&mut [0; 4]));
-                } else if let Some(text) =
-                    e.decode().ok().and_then(|name| quick_xml::escape::resolve_predefined_entity(&name))
-                {
+                } else if let Some(text) = quick_xml::escape::resolve_predefined_entity(e) {
                     doc.text(text);
                 }
             }
@@ -161,7 +159,8 @@ pub(super) fn hwpx(bytes: &[u8], limits: &Limits, budget: &mut Budget, doc: &mut
     let mut zip = open_zip(bytes, limits)?;
     let mut sections: Vec<(u32, String)> = zip
         .file_names()
-        .filter_map(|name| section_number(&normalize_zip_name(name)).map(|n| (n, name.to_owned())))
+        .flatten()
+        .filter_map(|name| section_number(&normalize_zip_name(&name)).map(|n| (n, name.into_owned())))
         .collect();
     if sections.is_empty() {
         return Err(Broken("no Contents/section*.xml".into()));

@@ -47,8 +47,8 @@ fn sheet_paths(zip: &mut Zip<'_>, budget: &mut Budget) -> Result<Vec<String>, Ex
     while let Ok(event) = reader.read_event_into(&mut buf) {
         match event {
             Event::Eof => break,
-            Event::Start(ref e) | Event::Empty(ref e) if local_name(e.name().as_ref()) == b"sheet" => {
-                if let Some(target) = targets.get(&attr(e, b"id")) {
+            Event::Start(ref e) | Event::Empty(ref e) if local_name(e.name().as_ref()) == "sheet" => {
+                if let Some(target) = targets.get(&attr(e, "id")) {
                     paths.push(match target.strip_prefix('/') {
                         Some(absolute) => absolute.to_owned(),
                         None => format!("xl/{target}"),
@@ -62,10 +62,11 @@ fn sheet_paths(zip: &mut Zip<'_>, budget: &mut Budget) -> Result<Vec<String>, Ex
     if paths.is_empty() {
         let mut names: Vec<(u32, String)> = zip
             .file_names()
+            .flatten()
             .filter_map(|name| {
-                let n = normalize_zip_name(name);
+                let n = normalize_zip_name(&name);
                 let number = n.strip_prefix("xl/worksheets/sheet")?.strip_suffix(".xml")?.parse().ok()?;
-                Some((number, name.to_owned()))
+                Some((number, name.into_owned()))
             })
             .collect();
         names.sort();
@@ -86,19 +87,19 @@ fn shared_strings(xml: &[u8]) -> Result<Vec<String>, ExtractError> {
         match reader.read_event_into(&mut buf).map_err(|e| Broken(format!("bad XML: {e}")))? {
             Event::Eof => return Ok(out),
             Event::Start(ref e) => match local_name(e.name().as_ref()) {
-                b"si" => current.clear(),
-                b"t" => in_t = true,
-                b"rPh" => in_phonetic = true,
+                "si" => current.clear(),
+                "t" => in_t = true,
+                "rPh" => in_phonetic = true,
                 _ => {}
             },
             Event::End(ref e) => match local_name(e.name().as_ref()) {
-                b"si" => out.push(std::mem::take(&mut current)),
-                b"t" => in_t = false,
-                b"rPh" => in_phonetic = false,
+                "si" => out.push(std::mem::take(&mut current)),
+                "t" => in_t = false,
+                "rPh" => in_phonetic = false,
                 _ => {}
             },
-            Event::Empty(ref e) if local_name(e.name().as_ref()) == b"si" => out.push(String::new()),
-            Event::Text(ref e) if in_t && !in_phonetic => current.push_str(&e.xml10_content().unwrap_or_default()),
+            Event::Empty(ref e) if local_name(e.name().as_ref()) == "si" => out.push(String::new()),
+            Event::Text(ref e) if in_t && !in_phonetic => current.push_str(&e.xml10_content()),
             Event::GeneralRef(ref e) if in_t && !in_phonetic => current.push_str(&resolve_ref(e)),
             _ => {}
         }
@@ -110,7 +111,7 @@ fn resolve_ref(e: &quick_xml::events::BytesRef<'_>) -> String {
     if let Ok(Some(c)) = e.resolve_char_ref() {
         return c.to_string();
     }
-    e.decode().ok().and_then(|name| quick_xml::escape::resolve_predefined_entity(&name)).unwrap_or_default().to_owned()
+    quick_xml::escape::resolve_predefined_entity(e).unwrap_or_default().to_owned()
 }
 
 /// `C12` → column index 2 (zero-based).
@@ -134,18 +135,18 @@ fn sheet_rows(xml: &[u8], shared: &[String], doc: &mut Builder) -> Result<(), Ex
         match reader.read_event_into(&mut buf).map_err(|e| Broken(format!("bad XML: {e}")))? {
             Event::Eof => return Ok(()),
             Event::Start(ref e) => match local_name(e.name().as_ref()) {
-                b"row" => {
+                "row" => {
                     doc.row_start();
                     next_col = 0;
                 }
-                b"c" => cell = Some((column_index(&attr(e, b"r")), attr(e, b"t"), String::new())),
-                b"v" | b"t" => in_value = true,
-                b"rPh" => in_phonetic = true,
+                "c" => cell = Some((column_index(&attr(e, "r")), attr(e, "t"), String::new())),
+                "v" | "t" => in_value = true,
+                "rPh" => in_phonetic = true,
                 _ => {}
             },
             Event::End(ref e) => match local_name(e.name().as_ref()) {
-                b"row" => doc.row_end(),
-                b"c" => {
+                "row" => doc.row_end(),
+                "c" => {
                     if let Some((col, kind, raw)) = cell.take() {
                         let col = col.unwrap_or(next_col);
                         for _ in next_col..col.min(next_col + MAX_CELL_GAP) {
@@ -158,13 +159,13 @@ fn sheet_rows(xml: &[u8], shared: &[String], doc: &mut Builder) -> Result<(), Ex
                         doc.cell_end();
                     }
                 }
-                b"v" | b"t" => in_value = false,
-                b"rPh" => in_phonetic = false,
+                "v" | "t" => in_value = false,
+                "rPh" => in_phonetic = false,
                 _ => {}
             },
             Event::Text(ref e) if in_value && !in_phonetic => {
                 if let Some((_, _, raw)) = cell.as_mut() {
-                    raw.push_str(&e.xml10_content().unwrap_or_default());
+                    raw.push_str(&e.xml10_content());
                 }
             }
             Event::GeneralRef(ref e) if in_value && !in_phonetic => {

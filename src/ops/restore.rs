@@ -1,0 +1,228 @@
+//! `smebridge restore --input FILE`: a backup put in place of the database.
+//!
+//! 1. The file must be an undamaged smebridge database whose schema this smebridge knows
+//!    (`PRAGMA quick_check`, its tables, its schema not newer): a file from a newer smebridge is
+//!    refused with the words of every other refusal of a newer database.
+//! 2. The database is claimed ([`Instance::claim`]): while a daemon or any other writer uses it,
+//!    restore is refused, naming the holder's pid, and changes nothing.
+//! 3. The backup is copied (SQLite's online backup API) into a new 0600 file beside the database
+//!    and checked.
+//! 4. The database it replaces is kept, whole and as it was (also when it is damaged, which is
+//!    why one restores): a hard link `<database>.before-restore-<time>.sqlite` to it, its `-wal`
+//!    and `-shm` renamed along; then the copy is renamed over the database in one step. A reader
+//!    that had the old database open keeps reading it to its end; every new one opens the
+//!    restored database, with no stale write-ahead log beside it. The kept copy is then turned
+//!    into one self-contained file where it can be (its WAL checkpointed into it).
+//! 5. The restored database is opened as every start opens it: a backup from an older smebridge
+//!    is brought up to date (after the copy every upgrade keeps).
+
+use std::fmt;
+use std::path::{Path, PathBuf};
+use std::time::Duration;
+
+use anyhow::{bail, Context, Result};
+use jiff::Timestamp;
+use rusqlite::{Connection, OpenFlags};
+use tracing::{info, warn};
+
+use crate::instance::{Busy, Instance};
+use crate::store::{copy_to_file, inspect, numbered, same_file, Inspection, Store};
+
+/// What `smebridge restore` did.
+#[derive(Debug, Clone)]
+pub struct Restored {
+    pub input: PathBuf,
+    pub database: PathBuf,
+    pub contents: Inspection,
+    /// Where the database it replaced is kept, if there was one.
+    pub kept: Option<PathBuf>,
+}
+
+impl fmt::Display for Restored {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        write!(f, "restored {} ({}) as {}", self.input.display(), self.contents, self.database.display())?;
+        match &self.kept {
+            Some(kept) => write!(f, "; the database it replaced is kept as {}", kept.display()),
+            None => write!(f, "; there was no database before"),
+        }
+    }
+}
+
+/// Put the backup `input` in place of the database at `database`; `now` names the copy of the
+/// database it replaces.
+pub fn restore(database: &Path, input: &Path, now: Timestamp) -> Result<Restored> {
+    let contents = inspect(input).context("cannot restore from it")?;
+    if same_file(database, input) {
+        bail!("{} is the database itself: restore from a backup of it", input.display());
+    }
+    let instance = Instance::claim(database).map_err(|e| match e.downcast_ref::<Busy>() {
+        Some(busy) => anyhow::anyhow!(
+            "cannot restore while smebridge is running: {busy}; stop it first (sudo systemctl stop smebridge) and \
+             restore again"
+        ),
+        None => e,
+    })?;
+
+    let dir = database.parent().filter(|d| !d.as_os_str().is_empty()).unwrap_or(Path::new("."));
+    let name = database.file_name().with_context(|| format!("{} is not a file name", database.display()))?;
+    let staged = dir.join(format!(".{}.restoring", name.to_string_lossy()));
+    {
+        let source =
+            Connection::open_with_flags(input, OpenFlags::SQLITE_OPEN_READ_ONLY | OpenFlags::SQLITE_OPEN_NO_MUTEX)
+                .with_context(|| format!("cannot open {}", input.display()))?;
+        source.busy_timeout(Duration::from_secs(10))?;
+        copy_to_file(&source, &staged).with_context(|| format!("cannot copy {}", input.display()))?;
+    }
+
+    let kept = match std::fs::metadata(database) {
+        Ok(meta) if meta.len() > 0 => {
+            let stamp = now.strftime("%Y%m%dT%H%M%SZ").to_string();
+            let kept = numbered(database, &format!("before-restore-{stamp}"));
+            keep_aside(database, &kept).inspect_err(|_| {
+                let _ = std::fs::remove_file(&staged);
+            })?;
+            Some(kept)
+        }
+        _ => None,
+    };
+    std::fs::rename(&staged, database)
+        .with_context(|| format!("cannot rename {} to {}", staged.display(), database.display()))?;
+    if let Ok(dir) = std::fs::File::open(dir) {
+        let _ = dir.sync_all();
+    }
+    if let Some(kept) = &kept {
+        if let Err(e) = self_contained(kept) {
+            warn!(kept = %kept.display(), error = %format!("{e:#}"), "the replaced database is kept with its write-ahead log beside it");
+        }
+    }
+
+    // As every start opens it: brought up to date if an older smebridge made the backup.
+    drop(Store::open(instance).context("cannot open the restored database")?);
+    info!(database = %database.display(), contents = %contents, "database restored from a backup");
+    Ok(Restored { input: input.to_owned(), database: database.to_owned(), contents, kept })
+}
+
+/// Keep the database at `database` as `kept`: a hard link to it (mode 0600), its `-wal` and
+/// `-shm` renamed to `kept`'s. `database` itself is then replaced by the caller.
+fn keep_aside(database: &Path, kept: &Path) -> Result<()> {
+    use std::os::unix::fs::PermissionsExt;
+    std::fs::hard_link(database, kept)
+        .with_context(|| format!("cannot keep the database {} as {}", database.display(), kept.display()))?;
+    std::fs::set_permissions(kept, std::fs::Permissions::from_mode(0o600))
+        .with_context(|| format!("cannot make {} private", kept.display()))?;
+    for suffix in ["-wal", "-shm"] {
+        let (from, to) = (with_suffix(database, suffix), with_suffix(kept, suffix));
+        match std::fs::rename(&from, &to) {
+            Ok(()) => {}
+            Err(e) if e.kind() == std::io::ErrorKind::NotFound => {}
+            Err(e) => return Err(e).with_context(|| format!("cannot move {} to {}", from.display(), to.display())),
+        }
+    }
+    Ok(())
+}
+
+/// Checkpoint `path`'s write-ahead log into it and leave WAL mode, so that it is one file.
+fn self_contained(path: &Path) -> Result<()> {
+    let conn = Connection::open(path)?;
+    conn.busy_timeout(Duration::from_secs(10))?;
+    let mode: String = conn.pragma_update_and_check(None, "journal_mode", "DELETE", |r| r.get(0))?;
+    anyhow::ensure!(mode.eq_ignore_ascii_case("delete"), "still in journal mode {mode}");
+    Ok(())
+}
+
+fn with_suffix(path: &Path, suffix: &str) -> PathBuf {
+    let mut name = path.as_os_str().to_owned();
+    name.push(suffix);
+    PathBuf::from(name)
+}
+
+#[cfg(test)]
+mod tests {
+    use std::os::unix::fs::PermissionsExt;
+
+    use super::*;
+    use crate::domain::EmailAddress;
+    use crate::store::{ApplicationWrite, MailboxUid, NewMessage, NO_DETAILS};
+
+    fn store_at(path: &Path) -> Store {
+        Store::open(Instance::claim(path).unwrap()).unwrap()
+    }
+
+    fn one_message(store: &mut Store, sha: &str) {
+        let sender = EmailAddress::parse("kim@hanbit-tech.example").unwrap();
+        let message = NewMessage {
+            sha256: sha,
+            message_id: sha,
+            arrived_at: Timestamp::UNIX_EPOCH,
+            raw: sha.as_bytes(),
+            sender: Some(&sender),
+            subject: None,
+            outcome: crate::domain::Outcome::Automatic,
+            outcome_detail: None,
+            problems: &[],
+            attachments: &[],
+            details: &NO_DETAILS,
+        };
+        let at = MailboxUid { mailbox: "INBOX", uidvalidity: 1, uid: 1 };
+        store.commit_message(at, &message, &ApplicationWrite::None, Timestamp::UNIX_EPOCH, |_| Ok(None)).unwrap();
+    }
+
+    #[test]
+    fn a_restore_replaces_the_database_keeps_the_old_one_whole_and_is_refused_while_it_is_claimed() {
+        let dir = tempfile::tempdir().unwrap();
+        let db = dir.path().join("smebridge.sqlite");
+        let backup = dir.path().join("backup.sqlite");
+        {
+            let mut store = store_at(&db);
+            one_message(&mut store, "a");
+            crate::ops::backup(&db, &backup).unwrap();
+            one_message(&mut store, "b");
+            // Claimed: refused, nothing changed.
+            let err = restore(&db, &backup, Timestamp::UNIX_EPOCH).unwrap_err().to_string();
+            assert!(err.starts_with("cannot restore while smebridge is running: another smebridge (pid "), "{err}");
+            assert!(err.ends_with("stop it first (sudo systemctl stop smebridge) and restore again"), "{err}");
+        }
+        assert_eq!(inspect(&db).unwrap().messages, 2);
+
+        let restored = restore(&db, &backup, "2022-11-16T01:02:03Z".parse().unwrap()).unwrap();
+        let kept = dir.path().join("smebridge.sqlite.before-restore-20221116T010203Z.sqlite");
+        assert_eq!(restored.kept.as_deref(), Some(kept.as_path()));
+        assert_eq!(inspect(&db).unwrap().messages, 1, "the backup's contents");
+        assert_eq!(inspect(&kept).unwrap().messages, 2, "the replaced database, whole");
+        for file in [&db, &kept] {
+            assert_eq!(std::fs::metadata(file).unwrap().permissions().mode() & 0o777, 0o600, "{}", file.display());
+        }
+        assert!(!with_suffix(&kept, "-wal").exists(), "the kept copy is one file");
+        let names: Vec<String> = std::fs::read_dir(dir.path())
+            .unwrap()
+            .map(|e| e.unwrap().file_name().to_string_lossy().into_owned())
+            .collect();
+        assert!(!names.iter().any(|n| n.contains("restoring") || n.contains("partial")), "{names:?}");
+        // The restored database works as any other.
+        drop(store_at(&db));
+
+        // Not a smebridge database: refused before anything happens.
+        let other = dir.path().join("other.sqlite");
+        Connection::open(&other).unwrap().execute_batch("CREATE TABLE t (x)").unwrap();
+        let err = format!("{:#}", restore(&db, &other, Timestamp::UNIX_EPOCH).unwrap_err());
+        assert!(err.contains("is not a smebridge database"), "{err}");
+        let err = format!("{:#}", restore(&db, &db, Timestamp::UNIX_EPOCH).unwrap_err());
+        assert!(err.contains("is the database itself"), "{err}");
+    }
+
+    #[test]
+    fn a_restore_into_a_desk_without_a_database_makes_it() {
+        let dir = tempfile::tempdir().unwrap();
+        let db = dir.path().join("smebridge.sqlite");
+        let backup = dir.path().join("backup.sqlite");
+        {
+            let mut store = store_at(&db);
+            one_message(&mut store, "a");
+            crate::ops::backup(&db, &backup).unwrap();
+        }
+        let fresh = dir.path().join("fresh/smebridge.sqlite");
+        let restored = restore(&fresh, &backup, Timestamp::UNIX_EPOCH).unwrap();
+        assert_eq!(restored.kept, None);
+        assert_eq!(inspect(&fresh).unwrap().messages, 1);
+    }
+}

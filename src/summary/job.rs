@@ -1,0 +1,372 @@
+//! The staff's daily summary as a job: decide whether it is due, gather its data from the
+//! database, render it ([`super::render`]), build the mail and queue it in the outbox — the day
+//! and its mails in one transaction, so each day is summarized exactly once across restarts.
+
+use anyhow::{Context, Result};
+use jiff::civil::Date;
+use jiff::Timestamp;
+use lettre::message::{Attachment, Mailbox, Message, MultiPart};
+use tracing::info;
+
+use super::model::{
+    totals, Attention, AttentionKind, ChangeNote, MailboxHappening, MailboxNote, Previous, Summary, SummaryInput,
+    CHART_CID,
+};
+use super::{render, wording};
+use crate::config::Config;
+use crate::domain::{next_summary_time, summary_due, EmailAddress, MailKind, Outcome, SummaryWindow};
+use crate::export::XLSX_MIME;
+use crate::reply::{application_number, AutoSubmitted, LoopMarker};
+use crate::store::{ChangedBy, Covered, EventKind, Hold, LastSummary, NewReply, Store};
+
+/// How many forged-sender holds the summary lists one by one.
+const FORGED_SHOWN: usize = 10;
+
+/// If a summary is due at `now`, make it and queue it for every staff recipient. Returns the day
+/// summarized. Call it only right after the mailbox was read whole: a pass that could not read
+/// the mailbox makes no summary (it would tell staff that nothing came in).
+pub fn summary_if_due(store: &mut Store, config: &Config, now: Timestamp) -> Result<Option<Date>> {
+    let tz = &config.event.timezone;
+    let last = store.last_summary()?;
+    let last_day = last.as_ref().map(|l| l.day);
+    let window = SummaryWindow { from: config.staff.summary_from, until: config.staff.summary_until };
+    let local = now.to_zoned(tz.clone()).datetime();
+    let Some(day) = summary_due(local, config.staff.summary_time, last_day, window) else { return Ok(None) };
+
+    let (input, covered) = gather(store, config, day, now, last.as_ref())?;
+    let rendered = render(&input)?;
+    let mails = compose(config, &rendered, &format!("{day}"), None)?;
+    if store.record_summary(day, now, covered, &mails)? {
+        info!(%day, recipients = mails.len(), "daily summary queued for staff");
+        Ok(Some(day))
+    } else {
+        Ok(None)
+    }
+}
+
+/// How long until a summary could next become due.
+pub fn until_next(config: &Config, now: Timestamp) -> std::time::Duration {
+    let tz = &config.event.timezone;
+    let local = now.to_zoned(tz.clone()).datetime();
+    let next = next_summary_time(local, config.staff.summary_time);
+    next.to_zoned(tz.clone())
+        .map(|z| z.timestamp().duration_since(now))
+        .ok()
+        .and_then(|d| std::time::Duration::try_from(d).ok())
+        .unwrap_or(std::time::Duration::from_secs(3600))
+}
+
+/// The summary for `day` as it would be made at `now` (for `smebridge summary`).
+pub fn render_for(store: &Store, config: &Config, day: Date, now: Timestamp) -> Result<Summary> {
+    let previous = store.last_summary()?.filter(|last| last.at < now);
+    render(&gather(store, config, day, now, previous.as_ref())?.0)
+}
+
+/// Queue `summary` for every staff recipient now, outside the daily schedule.
+pub fn queue_by_hand(store: &mut Store, config: &Config, summary: &Summary, now: Timestamp) -> Result<usize> {
+    let mails = compose(config, summary, &summary.xlsx_filename, Some(now))?;
+    for mail in &mails {
+        store.queue_mail(mail, now)?;
+    }
+    Ok(mails.len())
+}
+
+/// Where registration stands, as a small terminal table (for `smebridge stats`).
+pub fn totals_now(store: &Store, config: &Config, day: Date, now: Timestamp) -> Result<String> {
+    let (input, _) = gather(store, config, day, now, None)?;
+    let rows = wording::stats_rows(&totals(&input), input.needs_person.len());
+    // Hangul is two columns wide in a terminal.
+    let width = |s: &str| s.chars().map(|c| if c >= '\u{1100}' { 2 } else { 1 }).sum::<usize>();
+    let label_width = rows.iter().map(|(l, _)| width(l)).max().unwrap_or(0);
+    let mut out = String::new();
+    for (label, value) in rows {
+        out.push_str(&format!("{label}{}  {value:>6}\n", " ".repeat(label_width - width(label))));
+    }
+    Ok(out)
+}
+
+/// Everything the summary shows, read from the database, and what it covers: the last
+/// application and message it saw (read first, so nothing recorded meanwhile is counted as
+/// covered without being shown).
+fn gather(
+    store: &Store,
+    config: &Config,
+    day: Date,
+    now: Timestamp,
+    previous: Option<&LastSummary>,
+) -> Result<(SummaryInput, Covered)> {
+    let last_message = store.last_message_id()?;
+    let last_history = store.last_history_id()?;
+    let applications = store.applications()?;
+    let subjects = store.application_subjects()?;
+    let last_application = applications.iter().map(|a| a.id).max().unwrap_or(0);
+    let covered = Covered { last_application, last_message, last_history };
+    let told = previous.map_or(Covered::default(), |p| p.covered);
+    let mut needs_person = Vec::new();
+    let mut forged = Vec::new();
+    for app in &applications {
+        if let Some(review) = &app.review {
+            let item = Attention {
+                kind: if review.contains("not authenticated") {
+                    AttentionKind::ForgedSender
+                } else {
+                    AttentionKind::Review
+                },
+                at: app.received_at,
+                sender: Some(app.email.clone()),
+                // The subject of the mail that made the application (not the applicant's name).
+                subject: subjects.get(&app.id).cloned(),
+                detail: format!("{}: {}", application_number(app.id), review.replace('\n', "; ")),
+            };
+            if item.kind == AttentionKind::ForgedSender {
+                forged.push(item);
+            } else {
+                needs_person.push(item);
+            }
+        }
+    }
+    // A flood of forged senders must not bury everything else: the first few, then a count.
+    if forged.len() > FORGED_SHOWN {
+        let more = forged.len() - FORGED_SHOWN;
+        let last_at = forged.last().map(|f| f.at).unwrap_or(now);
+        forged.truncate(FORGED_SHOWN);
+        forged.push(Attention {
+            kind: AttentionKind::ForgedSender,
+            at: last_at,
+            sender: None,
+            subject: None,
+            detail: wording::more_forged(more),
+        });
+    }
+    needs_person.extend(forged);
+    for note in store.messages_with_outcomes(&[
+        Outcome::Inquiry,
+        Outcome::Unreadable,
+        Outcome::CancelWithoutApplication,
+        Outcome::TooLarge,
+        Outcome::Quarantined,
+    ])? {
+        let kind = match note.outcome {
+            Outcome::Inquiry => AttentionKind::Inquiry,
+            Outcome::TooLarge => AttentionKind::TooLarge,
+            _ => AttentionKind::Unclassified,
+        };
+        // Never read again what stops the reader.
+        let excerpt = if note.outcome == Outcome::Quarantined { String::new() } else { excerpt(&note.raw) };
+        needs_person.push(Attention {
+            kind,
+            at: note.arrived_at,
+            sender: note.sender,
+            subject: note.subject,
+            detail: match note.outcome {
+                Outcome::Quarantined => wording::held_unread(&note.detail.unwrap_or_default()),
+                Outcome::CancelWithoutApplication => wording::cancel_without_application(&excerpt),
+                Outcome::TooLarge => wording::too_large(&note.detail.unwrap_or_default()),
+                _ => excerpt,
+            },
+        });
+    }
+    let (held, held_recipients) = store.held_replies(Hold::RateLimit)?;
+    if held > 0 {
+        needs_person.push(Attention {
+            kind: AttentionKind::Other,
+            at: now,
+            sender: None,
+            subject: None,
+            detail: wording::held_replies(held, held_recipients),
+        });
+    }
+    for reply in store.troubled_replies()? {
+        if reply.kind == MailKind::Summary {
+            continue;
+        }
+        needs_person.push(Attention {
+            kind: AttentionKind::ReplyFailed,
+            at: reply.created_at,
+            sender: Some(reply.recipient),
+            subject: None,
+            detail: wording::reply_failed(reply.kind, reply.state, &reply.last_error.unwrap_or_default()),
+        });
+    }
+
+    let by_email: std::collections::HashMap<&str, &crate::store::Application> =
+        applications.iter().map(|a| (a.email.as_str(), a)).collect();
+    let mut changes = Vec::new();
+    for note in store.messages_with_outcomes(&[Outcome::Updated, Outcome::Cancelled, Outcome::Reopened])? {
+        // New since the previous summary by when smebridge recorded it, not by arrival.
+        if note.id <= told.last_message || note.id > covered.last_message {
+            continue;
+        }
+        let Some(app) = note.sender.as_deref().and_then(|s| by_email.get(s)) else { continue };
+        changes.push(ChangeNote {
+            application_no: application_number(app.id),
+            name: app.fields.name.clone(),
+            at: note.arrived_at,
+            what: wording::change(note.outcome).to_owned(),
+        });
+    }
+    // What changed in applications other than by their mail (`smebridge reparse --apply`, staff):
+    // their mail is told above.
+    let by_id: std::collections::HashMap<i64, &crate::store::Application> =
+        applications.iter().map(|a| (a.id, a)).collect();
+    for entry in store.history_after(told.last_history, covered.last_history)? {
+        if entry.by == ChangedBy::Mail {
+            continue;
+        }
+        let change = &entry.change;
+        changes.push(ChangeNote {
+            application_no: application_number(entry.application),
+            name: by_id.get(&entry.application).and_then(|a| a.fields.name.clone()),
+            at: entry.at,
+            what: wording::history_change(entry.by, change.field, change.old.as_deref(), change.new.as_deref()),
+        });
+    }
+
+    let mailbox = store
+        .mailbox_events(previous.map(|p| p.at))?
+        .into_iter()
+        .map(|e| {
+            let d = &e.details;
+            let what = match e.kind {
+                EventKind::UidvalidityChanged => {
+                    MailboxHappening::Reset { recognised: d.recognised, recorded: d.recorded }
+                }
+                EventKind::UidnextBackwards => {
+                    MailboxHappening::NumberingWentBack { recognised: d.recognised, recorded: d.recorded }
+                }
+                EventKind::VanishedBeforeFetch => MailboxHappening::Vanished { count: d.count.unwrap_or(0) },
+            };
+            MailboxNote { at: e.at, mailbox: e.mailbox, what }
+        })
+        .collect();
+
+    let input = SummaryInput {
+        event_name: config.event.name.clone(),
+        timezone: config.event.timezone.clone(),
+        day,
+        generated_at: now,
+        previous: previous.map(|p| Previous { at: p.at, last_application: p.covered.last_application }),
+        last_read: store.mailbox_read(&config.imap.mailbox)?,
+        deadline: config.event.deadline,
+        capacity: config.event.capacity,
+        applications,
+        needs_person,
+        changes,
+        mailbox,
+    };
+    Ok((input, covered))
+}
+
+/// The first lines the sender wrote, for a glance.
+fn excerpt(raw: &[u8]) -> String {
+    // Only the text is wanted: no attached form is read (here, in the daemon's own process).
+    let inbound = crate::parse::parse(raw, &crate::parse::sha256_hex(raw), &crate::parse::NoForms);
+    let own = crate::parse::strip_quoted(&inbound.text);
+    own.split_whitespace().collect::<Vec<_>>().join(" ").chars().take(200).collect()
+}
+
+/// One mail per staff recipient:
+/// mixed [ related [ alternative [text, html], chart.png ], applications.xlsx, applications.csv ].
+fn compose(config: &Config, summary: &Summary, tag: &str, manual: Option<Timestamp>) -> Result<Vec<NewReply>> {
+    let from = config.smtp.from.clone();
+    let domain = from.email.domain().to_owned();
+    let staff: Vec<Mailbox> = config.staff.recipients.iter().map(|r| Mailbox::new(None, r.to_lettre())).collect();
+    let mut mails = Vec::new();
+    for (index, recipient) in config.staff.recipients.iter().enumerate() {
+        let related = MultiPart::related()
+            .multipart(MultiPart::alternative_plain_html(summary.text.clone(), summary.html.clone()))
+            .singlepart(
+                Attachment::new_inline(CHART_CID.to_owned()).body(summary.chart_png.clone(), "image/png".parse()?),
+            );
+        let mixed = MultiPart::mixed()
+            .multipart(related)
+            .singlepart(Attachment::new(summary.xlsx_filename.clone()).body(summary.xlsx.clone(), XLSX_MIME.parse()?))
+            .singlepart(
+                Attachment::new(summary.csv_filename.clone())
+                    .body(summary.csv.clone(), "text/csv; charset=utf-8".parse()?),
+            );
+        let unique = match manual {
+            Some(at) => format!("{}.{}", tag, at.as_millisecond()),
+            None => tag.to_owned(),
+        };
+        let message_id = format!("smebridge.summary.{unique}.{index}@{domain}");
+        let mut builder = Message::builder()
+            .from(from.clone())
+            .to(Mailbox::new(None, recipient.to_lettre()))
+            .subject(summary.subject.clone())
+            .message_id(Some(format!("<{message_id}>")))
+            .header(AutoSubmitted("auto-generated".into()))
+            .header(LoopMarker(from.email.to_string()));
+        // Staff replying to the summary reach each other, not the registration desk.
+        for mailbox in &staff {
+            builder = builder.reply_to(mailbox.clone());
+        }
+        let message = builder.multipart(mixed).context("cannot build the summary mail")?;
+        mails.push(NewReply {
+            kind: MailKind::Summary,
+            message_id,
+            envelope_from: config.smtp.envelope_from.clone(),
+            recipient: EmailAddress::from_lettre(&recipient.to_lettre()),
+            raw: message.formatted(),
+        });
+    }
+    Ok(mails)
+}
+
+#[cfg(test)]
+mod tests {
+    use std::io::Cursor;
+    use std::path::Path;
+
+    use calamine::{open_workbook_from_rs, Data, Reader, Xlsx};
+
+    use super::*;
+    use crate::domain::{ApplicantFields, Status};
+    use crate::store::{ApplicationWrite, MailboxUid, NewMessage, NO_DETAILS};
+
+    #[test]
+    fn the_subject_column_shows_the_mails_subject_not_the_applicants_name() {
+        let dir = tempfile::tempdir().unwrap();
+        let mut store = Store::open(crate::instance::Instance::claim(&dir.path().join("db.sqlite")).unwrap()).unwrap();
+        let config =
+            Config::from_toml(include_str!("../../config/smebridge.toml"), Path::new("t.toml"), dir.path()).unwrap();
+        let sender = EmailAddress::parse("kim@hanbit.example").unwrap();
+        let arrived_at: Timestamp = "2022-11-16T01:00:00Z".parse().unwrap();
+        let message = NewMessage {
+            sha256: "aa",
+            message_id: "m1@hanbit.example",
+            arrived_at,
+            raw: b"raw",
+            sender: Some(&sender),
+            subject: Some("워크숍 참가 신청서 제출"),
+            outcome: Outcome::Registered,
+            outcome_detail: None,
+            problems: &[],
+            attachments: &[],
+            details: &NO_DETAILS,
+        };
+        let write = ApplicationWrite::Insert {
+            email: sender.clone(),
+            fields: ApplicantFields { name: Some("김민준".into()), ..ApplicantFields::default() },
+            status: Status::Accepted,
+            review: Some("missing: organization".into()),
+        };
+        let at = MailboxUid { mailbox: "INBOX", uidvalidity: 1, uid: 1 };
+        store.commit_message(at, &message, &write, Timestamp::now(), |_| Ok(None)).unwrap();
+
+        let day: Date = "2022-11-16".parse().unwrap();
+        let (input, _) = gather(&store, &config, day, arrived_at, None).unwrap();
+        assert_eq!(input.needs_person.len(), 1);
+        assert_eq!(input.needs_person[0].subject.as_deref(), Some("워크숍 참가 신청서 제출"));
+
+        let summary = render(&input).unwrap();
+        assert!(summary.text.contains("제목 (Subject): 워크숍 참가 신청서 제출"), "{}", summary.text);
+        assert!(!summary.text.contains("제목 (Subject): 김민준"), "{}", summary.text);
+        assert!(summary.html.contains(">워크숍 참가 신청서 제출</div>"), "{}", summary.html);
+        let mut book: Xlsx<_> = open_workbook_from_rs(Cursor::new(summary.xlsx)).unwrap();
+        let review = book.worksheet_range("확인 필요").unwrap();
+        let rows: Vec<&[Data]> = review.rows().collect();
+        assert_eq!(rows[0][3].to_string(), "제목 (Subject)");
+        assert_eq!(rows[1][3].to_string(), "워크숍 참가 신청서 제출");
+    }
+}
