@@ -54,8 +54,11 @@ pub async fn check(path: &Path) -> Vec<Line> {
         }
         Err(e) => failed("reply templates", format!("{e:#}")),
     });
-    let db = database(&config.database.path);
+    let mut db = database(&config.database.path);
     let db_ok = db.problem.is_none();
+    if let Some(orphans) = db_ok.then(|| unconfigured_events(&config)).flatten() {
+        db.warning = Some(db.warning.map_or(orphans.clone(), |w| format!("{w}; {orphans}")));
+    }
     lines.push(db);
     if db_ok {
         lines.push(integrity(&config.database.path));
@@ -256,19 +259,7 @@ pub fn integrity(path: &Path) -> Line {
     if std::fs::metadata(path).map(|m| m.len() == 0).unwrap_or(true) {
         return Line { what: WHAT, problem: None, warning: None, detail: Some("no database yet".into()) };
     }
-    let mut wal = path.as_os_str().to_owned();
-    wal.push("-wal");
-    let flags = rusqlite::OpenFlags::SQLITE_OPEN_READ_ONLY
-        | rusqlite::OpenFlags::SQLITE_OPEN_NO_MUTEX
-        | rusqlite::OpenFlags::SQLITE_OPEN_URI;
-    let opened = if Path::new(&wal).exists() {
-        rusqlite::Connection::open_with_flags(path, flags)
-    } else {
-        let mut uri = url::Url::from_file_path(path).map(|u| u.to_string()).unwrap_or_default();
-        uri.push_str("?immutable=1");
-        rusqlite::Connection::open_with_flags(uri, flags)
-    };
-    let checked = opened.and_then(|conn| {
+    let checked = open_read_only(path).and_then(|conn| {
         conn.busy_timeout(std::time::Duration::from_secs(10))?;
         let mut stmt = conn.prepare("PRAGMA integrity_check")?;
         let rows = stmt.query_map([], |r| r.get::<_, String>(0))?.collect::<rusqlite::Result<Vec<_>>>()?;
@@ -289,6 +280,65 @@ pub fn integrity(path: &Path) -> Line {
         ),
         Err(e) => failed(WHAT, format!("cannot check {}: {e}", path.display())),
     }
+}
+
+/// The database at `path`, read-only; without a WAL file, as immutable (no `-shm` is made).
+fn open_read_only(path: &Path) -> rusqlite::Result<rusqlite::Connection> {
+    let mut wal = path.as_os_str().to_owned();
+    wal.push("-wal");
+    let flags = rusqlite::OpenFlags::SQLITE_OPEN_READ_ONLY
+        | rusqlite::OpenFlags::SQLITE_OPEN_NO_MUTEX
+        | rusqlite::OpenFlags::SQLITE_OPEN_URI;
+    if Path::new(&wal).exists() {
+        rusqlite::Connection::open_with_flags(path, flags)
+    } else {
+        let mut uri = url::Url::from_file_path(path).map(|u| u.to_string()).unwrap_or_default();
+        uri.push_str("?immutable=1");
+        rusqlite::Connection::open_with_flags(uri, flags)
+    }
+}
+
+/// Applications in the database for events the configuration does not name, if any, in words:
+/// an event's id is how the database knows it, so an event renamed (or a single `[event]` turned
+/// into `[[event]]` with a new id) leaves its applications out of every summary, seat count and
+/// waiting list. Applications recorded before smebridge knew several events are `main`'s.
+fn unconfigured_events(config: &Config) -> Option<String> {
+    let path = &config.database.path;
+    if std::fs::metadata(path).map(|m| m.len() == 0).unwrap_or(true) {
+        return None;
+    }
+    let counts = open_read_only(path).and_then(|conn| {
+        conn.busy_timeout(std::time::Duration::from_secs(10))?;
+        let has_event: bool = conn.query_row(
+            "SELECT COUNT(*) > 0 FROM pragma_table_info('applications') WHERE name = 'event'",
+            [],
+            |r| r.get(0),
+        )?;
+        let sql = match has_event {
+            true => "SELECT event, COUNT(*) FROM applications GROUP BY event ORDER BY event",
+            // An older schema: the next start gives every application to the one event, main.
+            false => "SELECT 'main', COUNT(*) FROM applications HAVING COUNT(*) > 0",
+        };
+        let mut stmt = conn.prepare(sql)?;
+        let rows = stmt.query_map([], |r| Ok((r.get::<_, String>(0)?, r.get::<_, i64>(1)?)))?;
+        rows.collect::<rusqlite::Result<Vec<_>>>()
+    });
+    // What cannot be read is the integrity line's to report.
+    let orphans: Vec<String> = counts
+        .ok()?
+        .into_iter()
+        .filter(|(id, _)| config.events.iter().all(|e| e.id.as_str() != id))
+        .map(|(id, n)| format!("{id} ({n})"))
+        .collect();
+    (!orphans.is_empty()).then(|| {
+        format!(
+            "the database has applications for events the configuration does not name: {}; they are left out of \
+             the summary's sections, seat counts and waiting lists. An event's id is how the database knows it: if \
+             you renamed an event, give it its old id back (applications from a single [event] without an id, or \
+             from before smebridge knew several events, belong to id = \"main\")",
+            orphans.join(", ")
+        )
+    })
 }
 
 fn ok(what: &'static str) -> Line {
@@ -501,5 +551,55 @@ mod tests {
             assert!(line.warning.unwrap_or_default().contains("mode 0640"));
         }
         assert!(problem(dir.path()).contains("is not a file"));
+    }
+
+    #[test]
+    fn applications_for_an_event_the_configuration_no_longer_names_are_warned_about() {
+        let dir = tempfile::tempdir().unwrap();
+        let base = Path::new(env!("CARGO_MANIFEST_DIR")).join("config");
+        let shipped = std::fs::read_to_string(base.join("smebridge.toml")).unwrap();
+        let db = dir.path().join("db.sqlite");
+        let with = |text: String| {
+            let text = text.replace("/var/lib/smebridge/smebridge.sqlite", &db.display().to_string());
+            Config::from_toml(&text, &base.join("smebridge.toml"), &base).unwrap()
+        };
+        let single = with(shipped.clone());
+        assert_eq!(unconfigured_events(&single), None, "no database yet");
+        {
+            let mut store = crate::store::Store::open(crate::instance::Instance::claim(&db).unwrap()).unwrap();
+            use crate::domain::{ApplicantFields, EmailAddress, EventId, Outcome, Status};
+            use crate::store::{ApplicationWrite, MailboxUid, NewMessage, NO_DETAILS};
+            let sender = EmailAddress::parse("kim@hanbit.example").unwrap();
+            let message = NewMessage {
+                sha256: "aa",
+                message_id: "m1@hanbit.example",
+                arrived_at: jiff::Timestamp::UNIX_EPOCH,
+                raw: b"raw",
+                sender: Some(&sender),
+                subject: None,
+                outcome: Outcome::Registered,
+                outcome_detail: None,
+                problems: &[],
+                attachments: &[],
+                details: &NO_DETAILS,
+                event: None,
+            };
+            let write = ApplicationWrite::Insert {
+                event: EventId::default_id(),
+                email: sender.clone(),
+                fields: ApplicantFields::default(),
+                status: Status::Accepted,
+                review: None,
+            };
+            let at = MailboxUid { mailbox: "INBOX", uidvalidity: 1, uid: 1 };
+            store.commit_message(at, &message, &write, jiff::Timestamp::UNIX_EPOCH, |_| Ok(None)).unwrap();
+        }
+        assert_eq!(unconfigured_events(&single), None, "the single [event] without an id is main");
+        let renamed = with(shipped.replacen("[event]\n", "[[event]]\nid = \"ws-2211\"\n", 1));
+        let warning = unconfigured_events(&renamed).expect("main's application is nobody's now");
+        assert!(warning.contains("events the configuration does not name: main (1)"), "{warning}");
+        assert!(warning.contains("give it its old id back"), "{warning}");
+        let kept = with(shipped.replacen("[event]\n", "[[event]]\nid = \"main\"\n", 1));
+        assert_eq!(unconfigured_events(&kept), None);
     }
 }

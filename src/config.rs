@@ -28,7 +28,7 @@ use jiff::tz::TimeZone;
 use jiff::Timestamp;
 use serde::Deserialize;
 
-use crate::domain::{EmailAddress, ReplyLimits, RequireAuth};
+use crate::domain::{EmailAddress, EventId, EventRouting, ReplyLimits, RequireAuth};
 use crate::oauth2::{self, TokenSource};
 
 mod retention;
@@ -46,7 +46,8 @@ pub const DEFAULT_PATH: &str = "config/smebridge.toml";
 struct RawConfig {
     imap: RawImap,
     smtp: RawSmtp,
-    event: RawEvent,
+    /// `[event]` (one event) or `[[event]]` (several).
+    event: RawEvents,
     staff: RawStaff,
     database: RawDatabase,
     #[serde(default)]
@@ -132,14 +133,56 @@ struct RawOAuth2 {
 #[derive(Debug, Deserialize)]
 #[serde(deny_unknown_fields)]
 struct RawEvent {
+    /// Required in `[[event]]`; the single `[event]` defaults to [`EventId::DEFAULT`].
+    id: Option<String>,
     name: String,
+    opens: Option<String>,
     deadline: String,
-    timezone: String,
+    /// Required in the first event; later ones default to it.
+    timezone: Option<String>,
     starts_at: String,
     venue: String,
     contact: Option<String>,
     capacity: Option<u32>,
+    keywords: Option<Vec<String>>,
+    announcement_message_id: Option<OneOrMany>,
     announcement_file: Option<PathBuf>,
+}
+
+/// The events as written: one `[event]` table or an array of `[[event]]` tables. Read by hand
+/// rather than `#[serde(untagged)]`, so that a misspelt key inside still names itself.
+#[derive(Debug)]
+enum RawEvents {
+    One(Box<RawEvent>),
+    Many(Vec<RawEvent>),
+}
+
+impl<'de> Deserialize<'de> for RawEvents {
+    fn deserialize<D: serde::Deserializer<'de>>(deserializer: D) -> std::result::Result<RawEvents, D::Error> {
+        use serde::de::value::{MapAccessDeserializer, SeqAccessDeserializer};
+        struct Events;
+        impl<'de> serde::de::Visitor<'de> for Events {
+            type Value = RawEvents;
+            fn expecting(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+                f.write_str("an [event] table or [[event]] tables")
+            }
+            fn visit_map<A: serde::de::MapAccess<'de>>(self, map: A) -> std::result::Result<RawEvents, A::Error> {
+                RawEvent::deserialize(MapAccessDeserializer::new(map)).map(|e| RawEvents::One(Box::new(e)))
+            }
+            fn visit_seq<A: serde::de::SeqAccess<'de>>(self, seq: A) -> std::result::Result<RawEvents, A::Error> {
+                Vec::<RawEvent>::deserialize(SeqAccessDeserializer::new(seq)).map(RawEvents::Many)
+            }
+        }
+        deserializer.deserialize_any(Events)
+    }
+}
+
+/// `"x"` or `["x", "y"]`.
+#[derive(Debug, Deserialize)]
+#[serde(untagged)]
+enum OneOrMany {
+    One(String),
+    Many(Vec<String>),
 }
 
 #[derive(Debug, Deserialize)]
@@ -171,6 +214,7 @@ struct RawReplies {
     max_per_sender_per_day: Option<u32>,
     max_per_hour: Option<u32>,
     answer_inquiries: Option<bool>,
+    backlog_limit: Option<u64>,
 }
 
 #[derive(Debug, Default, Deserialize)]
@@ -346,7 +390,9 @@ pub struct Config {
     pub path: PathBuf,
     pub imap: ImapConfig,
     pub smtp: SmtpConfig,
-    pub event: EventConfig,
+    /// The events whose applications this mailbox takes, in the order written; never empty.
+    /// The first one's time zone is the desk's (summaries, exports).
+    pub events: Vec<EventConfig>,
     pub staff: StaffConfig,
     pub database: DatabaseConfig,
     pub center: CenterConfig,
@@ -405,7 +451,12 @@ pub struct SmtpConfig {
 
 #[derive(Debug, Clone)]
 pub struct EventConfig {
+    /// `ws-2211`: in the database, in subject tags and plus-addresses, in staff commands.
+    pub id: EventId,
     pub name: String,
+    /// Mail that arrived at the server before this instant is recorded and never answered
+    /// (`None`: applications are taken from the start).
+    pub opens: Option<Timestamp>,
     /// Mail that arrived at the server after this instant is late.
     pub deadline: Timestamp,
     pub timezone: TimeZone,
@@ -416,9 +467,21 @@ pub struct EventConfig {
     pub contact: Option<String>,
     /// How many people the venue takes; past it, applications are waitlisted.
     pub capacity: Option<u32>,
+    /// Words in a subject or text that name this event (routing, see [`crate::domain::route`]).
+    pub keywords: Vec<String>,
+    /// Message-IDs (without angle brackets) of the announcements staff sent for this event: a
+    /// reply or forward in their thread is for this event.
+    pub announcement_message_ids: Vec<String>,
     /// The announcement the center sent (`announcement_file`, an `.eml` or text), read at load:
     /// its text is never taken for an applicant's, and values typed into its quoted form are.
     pub announcement: Option<std::sync::Arc<crate::parse::Announcement>>,
+}
+
+impl EventConfig {
+    /// The event as [`crate::domain::route`] sees it.
+    pub fn routing(&self) -> EventRouting<'_> {
+        EventRouting { id: &self.id, opens: self.opens, deadline: self.deadline, keywords: &self.keywords }
+    }
 }
 
 #[derive(Debug, Clone)]
@@ -457,6 +520,9 @@ pub struct RepliesConfig {
     pub limits: ReplyLimits,
     /// Send inquiries a short "passed to staff" reply (off by default).
     pub answer_inquiries: bool,
+    /// A first start that finds more messages than this in the mailbox, while some event has no
+    /// `opens`, answers none of them without `--accept-backlog`.
+    pub backlog_limit: u64,
 }
 
 #[derive(Debug, Clone)]
@@ -567,48 +633,14 @@ impl Config {
             }
         };
 
-        let event = {
-            let r = raw.event;
-            let timezone = jiff::tz::db()
-                .get(&r.timezone)
-                .with_context(|| format!("event.timezone {:?} is not a known time zone", r.timezone))?;
-            let deadline = timestamp("event.deadline", &r.deadline)?;
-            let starts_at = timestamp("event.starts_at", &r.starts_at)?;
-            if starts_at < deadline {
-                bail!(
-                    "event.starts_at ({}) is before event.deadline ({}): applications would still be taken after the workshop began; check both dates",
-                    r.starts_at,
-                    r.deadline
-                );
-            }
-            EventConfig {
-                name: non_empty("event.name", &r.name)?,
-                deadline,
-                timezone,
-                timezone_name: r.timezone,
-                starts_at,
-                venue: non_empty("event.venue", &r.venue)?,
-                contact: r.contact,
-                capacity: r.capacity,
-                announcement: match r.announcement_file.map(resolve) {
-                    Some(file) => {
-                        let raw = std::fs::read(&file)
-                            .with_context(|| format!("cannot read event.announcement_file {}", file.display()))?;
-                        let announcement = crate::parse::Announcement::read(&raw);
-                        if announcement.is_empty() {
-                            bail!("event.announcement_file {} holds no text", file.display());
-                        }
-                        Some(std::sync::Arc::new(announcement))
-                    }
-                    None => None,
-                },
-            }
-        };
+        let events = events(raw.event, resolve)?;
 
         let date = |key: &str, value: &str| -> Result<jiff::civil::Date> {
             value.parse().with_context(|| format!("{key} {value:?} is not a date like \"2022-11-07\""))
         };
-        let event_day = event.starts_at.to_zoned(event.timezone.clone()).date();
+        let desk_tz = events[0].timezone.clone();
+        let last_start = events.iter().map(|e| e.starts_at).max().unwrap_or(events[0].starts_at);
+        let event_day = last_start.to_zoned(desk_tz).date();
         let staff = StaffConfig {
             summary_from: raw.staff.summary_from.as_deref().map(|v| date("staff.summary_from", v)).transpose()?,
             summary_until: match raw.staff.summary_until.as_deref() {
@@ -632,7 +664,7 @@ impl Config {
             if staff.summary_until < from {
                 let until = match raw.staff.summary_until {
                     Some(_) => "staff.summary_until",
-                    None => "the default staff.summary_until (the day after event.starts_at)",
+                    None => "the default staff.summary_until (the day after the last event.starts_at)",
                 };
                 bail!(
                     "{until} ({}) is before staff.summary_from ({from}): no summary would ever be sent",
@@ -661,6 +693,7 @@ impl Config {
                 per_hour: r.max_per_hour.unwrap_or(1000),
             },
             answer_inquiries: r.answer_inquiries.unwrap_or(false),
+            backlog_limit: r.backlog_limit.unwrap_or(DEFAULT_BACKLOG_LIMIT),
         };
         if replies.limits.per_sender_per_day == 0 || replies.limits.per_hour == 0 {
             bail!("replies.max_per_sender_per_day and replies.max_per_hour must be at least 1");
@@ -676,13 +709,140 @@ impl Config {
         };
 
         let retention = Retention::from_raw(raw.retention)?;
-        Ok(Config { path: path.to_owned(), imap, smtp, event, staff, database, center, replies, security, retention })
+        Ok(Config { path: path.to_owned(), imap, smtp, events, staff, database, center, replies, security, retention })
+    }
+
+    /// The event with this id, if the configuration has it.
+    pub fn event(&self, id: &EventId) -> Option<&EventConfig> {
+        self.events.iter().find(|e| &e.id == id)
+    }
+
+    /// The desk's time zone: the first event's. Summaries, exports and `--date` use it.
+    pub fn timezone(&self) -> &TimeZone {
+        &self.events[0].timezone
+    }
+
+    /// More than one event: exports and the summary name each application's event.
+    pub fn several_events(&self) -> bool {
+        self.events.len() > 1
     }
 
     /// The center's own address (`From:` of replies). Mail from it is never answered.
     pub fn own_address(&self) -> EmailAddress {
         EmailAddress::from_lettre(&self.smtp.from.email)
     }
+}
+
+/// Without `opens`, a first start answers at most this many messages already in the mailbox
+/// without `--accept-backlog`.
+pub const DEFAULT_BACKLOG_LIMIT: u64 = 50;
+
+/// The events, validated: `[event]` (its id defaults to [`EventId::DEFAULT`]) or `[[event]]`
+/// (each with its own id). Keys in messages are `event.deadline` for the single form and
+/// `event[2].deadline` for the second of several.
+fn events(raw: RawEvents, resolve: impl Fn(PathBuf) -> PathBuf) -> Result<Vec<EventConfig>> {
+    let (single, raws) = match raw {
+        RawEvents::One(event) => (true, vec![*event]),
+        RawEvents::Many(events) => (false, events),
+    };
+    if raws.is_empty() {
+        bail!("[[event]] is empty: at least one event takes applications");
+    }
+    let mut events: Vec<EventConfig> = Vec::with_capacity(raws.len());
+    for (n, r) in raws.into_iter().enumerate() {
+        let key = |name: &str| if single { format!("event.{name}") } else { format!("event[{}].{name}", n + 1) };
+        let id = match (&r.id, single) {
+            (Some(id), _) => EventId::parse(id).with_context(|| key("id"))?,
+            (None, true) => EventId::default_id(),
+            (None, false) => bail!("{} is missing: each [[event]] needs a short id such as \"ws-2211\"", key("id")),
+        };
+        if events.iter().any(|e| e.id == id) {
+            bail!("{} {:?} is used by two events; each event needs its own id", key("id"), id.as_str());
+        }
+        let (timezone, timezone_name) = match (&r.timezone, events.first()) {
+            (Some(name), _) => (
+                jiff::tz::db()
+                    .get(name)
+                    .with_context(|| format!("{} {name:?} is not a known time zone", key("timezone")))?,
+                name.clone(),
+            ),
+            (None, Some(first)) => (first.timezone.clone(), first.timezone_name.clone()),
+            (None, None) => bail!("{} is missing, e.g. \"Asia/Seoul\"", key("timezone")),
+        };
+        let deadline = timestamp(&key("deadline"), &r.deadline)?;
+        let starts_at = timestamp(&key("starts_at"), &r.starts_at)?;
+        if starts_at < deadline {
+            bail!(
+                "{} ({}) is before {} ({}): applications would still be taken after the workshop began; check both dates",
+                key("starts_at"),
+                r.starts_at,
+                key("deadline"),
+                r.deadline
+            );
+        }
+        let opens = r.opens.as_deref().map(|o| timestamp(&key("opens"), o)).transpose()?;
+        if let (Some(opens), Some(text)) = (opens, &r.opens) {
+            if opens >= deadline {
+                bail!(
+                    "{} ({text}) is not before {} ({}): no mail could ever be on time",
+                    key("opens"),
+                    key("deadline"),
+                    r.deadline
+                );
+            }
+        }
+        let keywords = r.keywords.unwrap_or_default();
+        if keywords.iter().any(|k| k.trim().is_empty()) {
+            bail!("{} has an empty keyword", key("keywords"));
+        }
+        let announcement_message_ids = match r.announcement_message_id {
+            None => Vec::new(),
+            Some(OneOrMany::One(id)) => vec![id],
+            Some(OneOrMany::Many(ids)) => ids,
+        }
+        .iter()
+        .map(|id| {
+            let bare = id.trim().trim_start_matches('<').trim_end_matches('>').trim();
+            if bare.is_empty() || !bare.contains('@') || bare.chars().any(|c| c.is_whitespace() || c == '<' || c == '>')
+            {
+                bail!(
+                    "{} {id:?} is not a Message-ID like \"<announcement-1@kaist.ac.kr>\"",
+                    key("announcement_message_id")
+                );
+            }
+            Ok(bare.to_owned())
+        })
+        .collect::<Result<Vec<_>>>()?;
+        events.push(EventConfig {
+            id,
+            name: non_empty(&key("name"), &r.name)?,
+            opens,
+            deadline,
+            timezone,
+            timezone_name,
+            starts_at,
+            venue: non_empty(&key("venue"), &r.venue)?,
+            contact: r.contact,
+            capacity: r.capacity,
+            keywords: keywords.into_iter().map(|k| k.trim().to_owned()).collect(),
+            announcement_message_ids,
+            announcement: r
+                .announcement_file
+                .map(|f| announcement(&key("announcement_file"), &resolve(f)))
+                .transpose()?,
+        });
+    }
+    Ok(events)
+}
+
+/// The announcement in `file`, which must hold some text.
+fn announcement(key: &str, file: &Path) -> Result<std::sync::Arc<crate::parse::Announcement>> {
+    let raw = std::fs::read(file).with_context(|| format!("cannot read {key} {}", file.display()))?;
+    let announcement = crate::parse::Announcement::read(&raw);
+    if announcement.is_empty() {
+        bail!("{key} {} holds no text", file.display());
+    }
+    Ok(std::sync::Arc::new(announcement))
 }
 
 fn non_empty(key: &str, value: &str) -> Result<String> {
@@ -802,14 +962,14 @@ mod tests {
     #[test]
     fn the_shipped_example_is_valid_and_says_what_the_announcement_says() {
         let config = load(EXAMPLE).expect("config/smebridge.toml must load");
-        let seoul = &config.event.timezone;
-        let deadline = config.event.deadline.to_zoned(seoul.clone());
+        let seoul = &config.events[0].timezone;
+        let deadline = config.events[0].deadline.to_zoned(seoul.clone());
         assert_eq!(deadline.strftime("%Y-%m-%d %H:%M:%S").to_string(), "2022-11-17 23:59:59");
-        let starts = config.event.starts_at.to_zoned(seoul.clone());
+        let starts = config.events[0].starts_at.to_zoned(seoul.clone());
         assert_eq!(starts.strftime("%A %Y-%m-%d %H:%M").to_string(), "Friday 2022-11-18 13:30");
-        assert_eq!(config.event.venue, "Banyan Tree Club & Spa Seoul, Festa Hall");
+        assert_eq!(config.events[0].venue, "Banyan Tree Club & Spa Seoul, Festa Hall");
         assert_eq!(
-            config.event.name,
+            config.events[0].name,
             "중소기업 기술혁신을 위한 산학협력 전략 및 사례 공유 워크숍 (Industry-University Cooperation Strategies and Cases for SME Technology Innovation)"
         );
         assert_eq!(config.center.name, "중소기업 R&D 공유센터");
@@ -838,6 +998,30 @@ mod tests {
         assert!(format!("{:#}", load(&text).unwrap_err()).contains("center.name_en must not be empty"));
         let text = EXAMPLE.replace("[center]", "[center]\nmotto = \"x\"");
         assert!(format!("{:#}", load(&text).unwrap_err()).contains("motto"));
+    }
+
+    #[test]
+    fn the_several_events_example_commented_in_the_shipped_configuration_is_valid() {
+        // The [event] table replaced by the commented [[event]] tables below it, uncommented.
+        let start = EXAMPLE.find("\n[event]\n").unwrap();
+        let end = start + 1 + EXAMPLE[start + 1..].find("\n[staff]\n").unwrap();
+        let example: Vec<&str> = EXAMPLE[start..end]
+            .lines()
+            .skip_while(|l| *l != "# [[event]]")
+            .map(|l| if l == "#" { "" } else { l.strip_prefix("# ").unwrap() })
+            .collect();
+        let text = format!("{}\n{}\n{}", &EXAMPLE[..start], example.join("\n"), &EXAMPLE[end..]);
+        let config = load(&text).unwrap();
+        let ids: Vec<&str> = config.events.iter().map(|e| e.id.as_str()).collect();
+        assert_eq!(ids, ["main", "sem-2212"]);
+        let (workshop, seminar) = (&config.events[0], &config.events[1]);
+        assert_eq!(workshop.announcement_message_ids, ["announce-ws-2211@kaist.ac.kr"]);
+        assert_eq!(workshop.keywords, ["산학협력", "워크숍", "workshop"]);
+        assert_eq!(workshop.opens, None);
+        assert_eq!(seminar.opens, Some("2022-11-01T00:00:00Z".parse().unwrap()));
+        assert_eq!(seminar.timezone_name, "Asia/Seoul", "the first event's time zone");
+        assert_eq!(seminar.capacity, Some(40));
+        assert!(config.several_events());
     }
 
     #[test]
@@ -918,15 +1102,29 @@ mod tests {
     #[test]
     fn an_announcement_file_is_read_at_load_and_a_missing_one_is_named() {
         let dir = tempfile::tempdir().unwrap();
-        let text = EXAMPLE.replace("[event]", "[event]\nannouncement_file = \"announcement.txt\"");
+        let text = EXAMPLE.replacen("\n[event]\n", "\n[event]\nannouncement_file = \"announcement.txt\"\n", 1);
         let load_in = |dir: &Path| Config::from_toml(&text, &dir.join("smebridge.toml"), dir);
         let err = format!("{:#}", load_in(dir.path()).unwrap_err());
         assert!(err.contains("event.announcement_file") && err.contains("announcement.txt"), "{err}");
         std::fs::write(dir.path().join("announcement.txt"), "[참가 신청서]\n■ 성 명 :\n■ 소 속 :\n").unwrap();
         let config = load_in(dir.path()).unwrap();
-        let announcement = config.event.announcement.expect("read at load");
+        let announcement = config.events[0].announcement.as_ref().expect("read at load");
         assert_eq!(announcement.len(), 3);
-        assert!(load(EXAMPLE).unwrap().event.announcement.is_none(), "optional");
+        assert!(load(EXAMPLE).unwrap().events[0].announcement.is_none(), "optional");
+
+        // Each of several events has its own.
+        let second = "[[event]]\nid = \"sem-2212\"\nname = \"AI 세미나\"\ndeadline = \"2022-12-08T23:59:59+09:00\"\n\
+                      starts_at = \"2022-12-09T10:00:00+09:00\"\nvenue = \"KAIST\"\nannouncement_file = \"seminar.txt\"\n\n[staff]\n";
+        let text = EXAMPLE
+            .replacen("\n[event]\n", "\n[[event]]\nid = \"ws-2211\"\nannouncement_file = \"announcement.txt\"\n", 1)
+            .replacen("\n[staff]\n", &format!("\n{second}"), 1);
+        let load_in = |dir: &Path| Config::from_toml(&text, &dir.join("smebridge.toml"), dir);
+        let err = format!("{:#}", load_in(dir.path()).unwrap_err());
+        assert!(err.contains("event[2].announcement_file") && err.contains("seminar.txt"), "{err}");
+        std::fs::write(dir.path().join("seminar.txt"), "[세미나 신청]\n■ 성 명 :\n").unwrap();
+        let config = load_in(dir.path()).unwrap();
+        let lines: Vec<usize> = config.events.iter().filter_map(|e| e.announcement.as_ref()).map(|a| a.len()).collect();
+        assert_eq!(lines, [3, 2]);
     }
 
     #[test]

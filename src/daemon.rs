@@ -10,6 +10,11 @@
 //! happens to mail (recorded, claimed, sent, retried), and the daemon's clock ([`clock::now`],
 //! which `SMEBRIDGE_CLOCK_START` can move) for scheduling (the daily summary, when the mailbox
 //! was last read). Whether a mail is late is judged on its arrival time at the server.
+//!
+//! A first start on a full mailbox would answer everything in it, also old mail that is no
+//! application: unless every event has `opens` (mail before it is recorded, not answered), a
+//! first start that finds more than `[replies] backlog_limit` messages records and sends nothing
+//! and says so ([`BacklogRefused`]), until it is started with `--accept-backlog`.
 
 use std::collections::HashSet;
 use std::future::Future;
@@ -32,7 +37,7 @@ use crate::pipeline::{self, promote_waitlisted, Incoming, Processed, Rules};
 use crate::reply::Replier;
 use crate::smtp::Smtp;
 use crate::store::{MailboxUid, Store, Synced};
-use crate::{clock, summary};
+use crate::{clock, staff, summary};
 
 /// Everything a pass needs, opened once.
 pub struct Desk {
@@ -40,6 +45,34 @@ pub struct Desk {
     pub store: Store,
     replier: Replier,
     sender: Sender<Smtp>,
+    /// Answer whatever a first start finds in the mailbox (`--accept-backlog`).
+    accept_backlog: bool,
+}
+
+/// How `once` and `run` start.
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
+pub struct Start {
+    /// `--accept-backlog`: a first start answers everything already in the mailbox, however
+    /// much it is.
+    pub accept_backlog: bool,
+}
+
+/// A first start found more old mail than it may answer without being told to. Nothing was
+/// recorded or sent. The daemon stops on it rather than retrying: only staff can decide.
+#[derive(Debug, thiserror::Error)]
+#[error(
+    "this is the first start and the mailbox {mailbox} already holds {messages} messages, more than [replies] \
+     backlog_limit = {limit}; as {without} no opens, smebridge would answer every one of them, old mail too \
+     (replies to earlier announcements, newsletters). Nothing was recorded or sent. Set opens (RFC 3339) in every \
+     event: mail that arrived before it is recorded and never answered. Or start with --accept-backlog to answer \
+     them all"
+)]
+pub struct BacklogRefused {
+    pub mailbox: String,
+    pub messages: usize,
+    pub limit: u64,
+    /// `event ws-2211 has`, `events main, sem-2212 have`.
+    pub without: String,
 }
 
 /// What one sync of the mailbox did.
@@ -75,7 +108,34 @@ impl Desk {
         let store = Store::open(Instance::claim(&config.database.path)?)?;
         let bcc = config.smtp.bcc_self.then(|| config.own_address());
         let sender = Sender::new(smtp, config.replies.limits, bcc, Timestamp::now);
-        Ok(Desk { config, store, replier, sender })
+        Ok(Desk { config, store, replier, sender, accept_backlog: false })
+    }
+
+    /// Staff give a message or an application to an event (`smebridge application
+    /// assign-event`), now; its replies are queued (send them with [`Desk::send_due`]).
+    pub fn assign_event(
+        &mut self,
+        reference: staff::Reference,
+        event: &crate::domain::EventId,
+    ) -> Result<staff::Assigned> {
+        let rules = Rules { config: &self.config, replier: &self.replier };
+        staff::assign_event(&mut self.store, rules, reference, event, Timestamp::now())
+    }
+
+    /// Refuse a first start on a mailbox that holds more than `backlog_limit` messages while
+    /// some event has no `opens` (see [`BacklogRefused`]), unless told to accept it.
+    fn check_backlog(&self, listed: usize) -> Result<()> {
+        let limit = self.config.replies.backlog_limit;
+        let without: Vec<&str> =
+            self.config.events.iter().filter(|e| e.opens.is_none()).map(|e| e.id.as_str()).collect();
+        if self.accept_backlog || without.is_empty() || listed as u64 <= limit || self.store.message_count()? > 0 {
+            return Ok(());
+        }
+        let without = match without.as_slice() {
+            [one] => format!("event {one} has"),
+            many => format!("events {} have", many.join(", ")),
+        };
+        Err(BacklogRefused { mailbox: self.config.imap.mailbox.clone(), messages: listed, limit, without }.into())
     }
 
     /// Record every message in the selected mailbox that is not recorded yet, oldest UID first.
@@ -96,6 +156,7 @@ impl Desk {
         promote_waitlisted(&mut self.store, rules, Timestamp::now())?;
 
         let listed = conn.uids().await?;
+        self.check_backlog(listed.len())?;
         let done = self.store.processed_uids(&mailbox, uidvalidity)?;
         let mut todo: Vec<u32> = listed.difference(&done).copied().collect();
         todo.sort_unstable();
@@ -259,8 +320,9 @@ impl Desk {
 ///   out, as in the daemon, but no summary; the error says so.
 ///
 /// Both return an error (`smebridge once` exits non-zero).
-pub async fn once(config: Config) -> Result<PassReport> {
+pub async fn once(config: Config, start: Start) -> Result<PassReport> {
     let mut desk = Desk::open(config)?;
+    desk.accept_backlog = start.accept_backlog;
     let never = CancellationToken::new();
     let began = clock::now();
     let synced = async {
@@ -276,6 +338,8 @@ pub async fn once(config: Config) -> Result<PassReport> {
             // Nothing was synced, so nothing was handed to SMTP either.
             return Err(e.context("cannot log in to the mailbox; nothing was sent (no reply, no staff summary)"));
         }
+        // Nothing recorded, nothing to send: staff must decide first.
+        Err(e) if e.is::<BacklogRefused>() => return Err(e),
         Err(e) => {
             let send = desk.send_due(Backoff::Ignore).await?;
             return Err(e.context(format!(
@@ -292,8 +356,9 @@ pub async fn once(config: Config) -> Result<PassReport> {
 
 /// The daemon. Returns when `shutdown` completes (after finishing the message in hand), or with
 /// an error only for problems a restart would not fix (e.g. the database cannot be opened).
-pub async fn run(config: Config, shutdown: impl Future<Output = ()> + Send + 'static) -> Result<()> {
+pub async fn run(config: Config, start: Start, shutdown: impl Future<Output = ()> + Send + 'static) -> Result<()> {
     let mut desk = Desk::open(config)?;
+    desk.accept_backlog = start.accept_backlog;
     let token = CancellationToken::new();
     let trigger = token.clone();
     tokio::spawn(async move {
@@ -306,6 +371,7 @@ pub async fn run(config: Config, shutdown: impl Future<Output = ()> + Send + 'st
     while !token.is_cancelled() {
         match session(&mut desk, &token, &mut failures).await {
             Ok(()) => break,
+            Err(e) if e.is::<BacklogRefused>() => return Err(e),
             Err(e) => {
                 failures = failures.saturating_add(1);
                 let delay = reconnect_delay(failures, rand::rng().random_range(0.0..1.0))

@@ -15,8 +15,9 @@
 //!   narrow facade, `parse/message/` reads the mail (structure, headers, charsets, bodies),
 //!   `parse/applicant/` the applicant from text, and `parse/attachments/` lists the attachments
 //!   and turns attached forms into text, one file per format.
-//! - [`domain`] holds the typed values (email addresses, applications) and the pure decisions
-//!   (is it late? is it automatic mail? is it a duplicate?), which take every input as an argument.
+//! - [`domain`] holds the typed values (email addresses, applications, event ids) and the pure
+//!   decisions (which event is it for? is it late? is it automatic mail? is it a duplicate?),
+//!   which take every input as an argument.
 //! - [`store`] is the SQLite database, the source of truth: every message with its raw bytes, the
 //!   applications, the outbox and the per-mailbox sync state, one file per concern under
 //!   `src/store/`. Writes that belong together share a transaction; every column that holds a
@@ -36,7 +37,10 @@
 //! - [`export`] writes the applications for staff as CSV, JSON or an XLSX workbook (the `export`
 //!   command; the summary attaches the workbook and the CSV); [`check`] verifies a configuration
 //!   end to end.
-//! - [`config`] turns the TOML file into a validated [`config::Config`].
+//! - [`staff`] holds the staff's corrections from the command line (`smebridge application …`):
+//!   giving unrouted mail, or a misrouted application, to an event.
+//! - [`config`] turns the TOML file into a validated [`config::Config`]: one event or several
+//!   (`[[event]]`), each with its id, dates, seats and the words that route mail to it.
 //! - [`instance`] keeps it to one smebridge per database: every command that writes claims the
 //!   database first (a lock file beside it); readers open it read-only.
 //! - [`ops`] keeps the desk: `backup` and `restore` of the database, and `reparse` (the stored
@@ -59,6 +63,7 @@ pub mod parse;
 pub mod pipeline;
 pub mod reply;
 pub mod smtp;
+pub mod staff;
 pub mod store;
 pub mod summary;
 pub mod tls;

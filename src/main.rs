@@ -8,7 +8,7 @@ use anyhow::{Context, Result};
 use clap::{Parser, Subcommand};
 
 use smebridge::config::{Config, DEFAULT_PATH};
-use smebridge::domain::Status;
+use smebridge::domain::{EventId, Status};
 use smebridge::export::{self, Format};
 use smebridge::logging::{self, LogFormat};
 use smebridge::store::Store;
@@ -36,11 +36,22 @@ struct Cli {
 enum Command {
     /// Run the daemon: wait for mail (IDLE, or polling), record it, answer it. Stops cleanly on
     /// SIGTERM or SIGINT.
-    Run,
+    Run {
+        /// On a first start, answer everything already in the mailbox, however much it is.
+        #[arg(long)]
+        accept_backlog: bool,
+    },
     /// One pass: record every message not yet recorded, send every pending reply, exit.
-    Once,
+    Once {
+        /// On a first start, answer everything already in the mailbox, however much it is.
+        #[arg(long)]
+        accept_backlog: bool,
+    },
     /// Write every application, one row each, header first (csv: UTF-8; xlsx: needs --output).
     Export {
+        /// Only the applications for this event (its id); default: every event.
+        #[arg(long)]
+        event: Option<String>,
         #[arg(long, value_enum, default_value = "csv")]
         format: Format,
         /// Write to this file instead of standard output.
@@ -52,6 +63,9 @@ enum Command {
     },
     /// Print the staff summary for a day (default: today), or send it to staff now.
     Summary {
+        /// Only this event (its id); default: every event.
+        #[arg(long)]
+        event: Option<String>,
         /// The day, YYYY-MM-DD in the event's time zone.
         #[arg(long)]
         date: Option<jiff::civil::Date>,
@@ -60,7 +74,18 @@ enum Command {
         send: bool,
     },
     /// Print where registration stands.
-    Stats,
+    Stats {
+        /// Only this event (its id); default: every event.
+        #[arg(long)]
+        event: Option<String>,
+    },
+    /// Staff corrections: an application by its number (SME-0004), a recorded message by its
+    /// reference (MSG-0012, as the summary shows unrouted mail). Needs the database to itself:
+    /// stop a running daemon first.
+    Application {
+        #[command(subcommand)]
+        action: ApplicationAction,
+    },
     /// Check the configuration, the templates, the database, and the IMAP and SMTP logins.
     Check,
     /// OAuth 2.0 logins (Microsoft 365, Google Workspace, …).
@@ -94,8 +119,9 @@ enum Command {
         file: PathBuf,
         /// The announcement the center sent (.eml or text), as `[event] announcement_file`: its
         /// text is never data, values typed into its quoted form are; its sender is the center.
+        /// Repeat it for several events' announcements.
         #[arg(long)]
-        announcement: Option<PathBuf>,
+        announcement: Vec<PathBuf>,
     },
     /// Internal: read one attached form from standard input in a confined child process (see
     /// `smebridge::isolate`).
@@ -111,6 +137,19 @@ enum Command {
     ReadMessage {
         #[arg(long)]
         size: usize,
+    },
+}
+
+#[derive(Debug, Subcommand)]
+enum ApplicationAction {
+    /// Give an unrouted message (MSG-0012) or an application that went to the wrong event
+    /// (SME-0004) to an event: it is decided as an application for that event and answered as
+    /// usual; the reply is sent now.
+    AssignEvent {
+        /// SME-0004 or MSG-0012.
+        reference: String,
+        /// The event's id, e.g. ws-2211.
+        event: String,
     },
 }
 
@@ -165,13 +204,13 @@ fn run(cli: Cli) -> Result<ExitCode> {
         .build()
         .context("cannot start the async runtime")?;
     match cli.command {
-        Command::Run => {
+        Command::Run { accept_backlog } => {
             let config = Config::load(&cli.config)?;
-            runtime.block_on(daemon::run(config, shutdown_signal()))?;
+            runtime.block_on(daemon::run(config, daemon::Start { accept_backlog }, shutdown_signal()))?;
         }
-        Command::Once => {
+        Command::Once { accept_backlog } => {
             let config = Config::load(&cli.config)?;
-            let report = runtime.block_on(daemon::once(config))?;
+            let report = runtime.block_on(daemon::once(config, daemon::Start { accept_backlog }))?;
             println!(
                 "recorded {} new message(s) ({} already known, {} vanished); queued {} repl(ies); sent {}, retrying {}, failed {}, held {}, in doubt {}",
                 report.sync.recorded,
@@ -185,8 +224,9 @@ fn run(cli: Cli) -> Result<ExitCode> {
                 report.send.in_doubt,
             );
         }
-        Command::Export { format, output, status } => {
+        Command::Export { event, format, output, status } => {
             let config = Config::load(&cli.config)?;
+            let event = event_of(&config, event.as_deref())?;
             let store = Store::open_read(&config.database.path)?;
             let wanted: Vec<Status> = status
                 .iter()
@@ -195,25 +235,30 @@ fn run(cli: Cli) -> Result<ExitCode> {
                         .with_context(|| format!("unknown status {s:?} (accepted, late, cancelled, waitlisted)"))
                 })
                 .collect::<Result<_>>()?;
-            let applications: Vec<_> =
-                store.applications()?.into_iter().filter(|a| wanted.is_empty() || wanted.contains(&a.status)).collect();
-            let tz = &config.event.timezone;
+            let applications: Vec<_> = store
+                .applications()?
+                .into_iter()
+                .filter(|a| wanted.is_empty() || wanted.contains(&a.status))
+                .filter(|a| event.as_ref().is_none_or(|e| &a.event == e))
+                .collect();
+            let tz = config.timezone();
             let mut out: Box<dyn Write> = match &output {
                 Some(path) => Box::new(export::create_private_file(path)?),
                 None if format == Format::Xlsx => anyhow::bail!("--format xlsx needs --output FILE.xlsx"),
                 None => Box::new(std::io::stdout().lock()),
             };
-            export::write(format, &mut out, &applications, tz)?;
+            export::write(format, &mut out, &applications, tz, config.several_events())?;
             out.flush()?;
         }
-        Command::Summary { date, send } => {
+        Command::Summary { event, date, send } => {
             let config = Config::load(&cli.config)?;
+            let event = event_of(&config, event.as_deref())?;
             let now = smebridge::clock::now();
-            let day = date.unwrap_or_else(|| now.to_zoned(config.event.timezone.clone()).date());
+            let day = date.unwrap_or_else(|| now.to_zoned(config.timezone().clone()).date());
             if send {
                 let (queued, report) = runtime.block_on(async {
                     let mut desk = daemon::Desk::open(config)?;
-                    let summary = summary::render_for(&desk.store, &desk.config, day, now)?;
+                    let summary = summary::render_for(&desk.store, &desk.config, day, now, event.as_ref())?;
                     let queued = summary::queue_by_hand(&mut desk.store, &desk.config, &summary, now)?;
                     let report = desk.send_due(smebridge::outbox::Backoff::Ignore).await?;
                     anyhow::Ok((queued, report))
@@ -224,28 +269,61 @@ fn run(cli: Cli) -> Result<ExitCode> {
                 );
             } else {
                 let store = Store::open_read(&config.database.path)?;
-                let summary = summary::render_for(&store, &config, day, now)?;
+                let summary = summary::render_for(&store, &config, day, now, event.as_ref())?;
                 println!("{}\n\n{}", summary.subject, summary.text.trim_end());
             }
         }
-        Command::Stats => {
+        Command::Stats { event } => {
             let config = Config::load(&cli.config)?;
+            let event = event_of(&config, event.as_deref())?;
             let store = Store::open_read(&config.database.path)?;
             let now = smebridge::clock::now();
-            let day = now.to_zoned(config.event.timezone.clone()).date();
-            let summary_input_totals = summary::totals_now(&store, &config, day, now)?;
+            let day = now.to_zoned(config.timezone().clone()).date();
+            let summary_input_totals = summary::totals_now(&store, &config, day, now, event.as_ref())?;
             print!("{}", summary_input_totals);
+        }
+        Command::Application { action: ApplicationAction::AssignEvent { reference, event } } => {
+            let config = Config::load(&cli.config)?;
+            let reference = smebridge::staff::Reference::parse(&reference)?;
+            let event = event_of(&config, Some(&event))?.context("an event id is needed")?;
+            let (assigned, report) = runtime.block_on(async {
+                let mut desk = daemon::Desk::open(config).map_err(|e| {
+                    match e.downcast_ref::<smebridge::instance::Busy>() {
+                    Some(_) => e.context(
+                        "staff commands need the database to themselves: stop the daemon (systemctl stop smebridge), \
+                         run the command, start it again",
+                    ),
+                    None => e,
+                }
+                })?;
+                let assigned = desk.assign_event(reference, &event)?;
+                let report = desk.send_due(smebridge::outbox::Backoff::Ignore).await?;
+                anyhow::Ok((assigned, report))
+            })?;
+            let what = match assigned {
+                smebridge::staff::Assigned::Message { outcome, application, .. } => match application {
+                    Some(id) => format!("{outcome}, {}", smebridge::reply::application_number(id)),
+                    None => outcome.to_string(),
+                },
+                smebridge::staff::Assigned::Application { status, .. } => format!("moved, {status}"),
+            };
+            println!(
+                "{reference} assigned to {event}: {what}; replies sent {}, retrying {}, failed {}",
+                report.sent, report.retrying, report.failed
+            );
         }
         Command::Parse { file, announcement } => {
             let raw = std::fs::read(&file).with_context(|| format!("cannot read {}", file.display()))?;
-            let announcement = match announcement {
-                Some(path) => Some(smebridge::parse::Announcement::read(
-                    &std::fs::read(&path).with_context(|| format!("cannot read {}", path.display()))?,
-                )),
-                None => None,
-            };
+            let announcements = announcement
+                .iter()
+                .map(|path| {
+                    let raw = std::fs::read(path).with_context(|| format!("cannot read {}", path.display()))?;
+                    anyhow::Ok(smebridge::parse::Announcement::read(&raw))
+                })
+                .collect::<Result<Vec<_>>>()?;
+            let announcements: Vec<&smebridge::parse::Announcement> = announcements.iter().collect();
             let context = smebridge::parse::Context {
-                announcement: announcement.as_ref(),
+                announcements: &announcements,
                 ..smebridge::parse::Context::new(&isolate::ChildForms)
             };
             let inbound = smebridge::parse::parse_with(&raw, &smebridge::parse::sha256_hex(&raw), &context);
@@ -261,9 +339,9 @@ fn run(cli: Cli) -> Result<ExitCode> {
         }
         Command::Reparse { apply } => {
             let config = Config::load(&cli.config)?;
-            let tz = &config.event.timezone;
-            let own = config.own_address();
-            let context = smebridge::pipeline::parse_context(&config, &own, &isolate::ChildForms);
+            let tz = config.timezone();
+            let setup = smebridge::pipeline::ParseSetup::of(&config);
+            let context = setup.context(&isolate::ChildForms);
             if apply {
                 let mut store = Store::open(ops::claim_for_reparse(&config.database.path)?)?;
                 let found = ops::reparse(&store, &context)?;
@@ -312,6 +390,14 @@ fn run(cli: Cli) -> Result<ExitCode> {
         }
     }
     Ok(ExitCode::SUCCESS)
+}
+
+/// The event `--event ID` names, checked against the configuration (`None`: every event).
+fn event_of(config: &Config, id: Option<&str>) -> Result<Option<EventId>> {
+    let Some(id) = id else { return Ok(None) };
+    let id = EventId::parse(id)?;
+    config.event(&id).with_context(|| summary::unknown_event(config, &id))?;
+    Ok(Some(id))
 }
 
 /// Completes on SIGTERM or SIGINT.

@@ -371,6 +371,7 @@ mod tests {
             problems: &[],
             attachments: &[],
             details: &crate::store::NO_DETAILS,
+            event: None,
         };
         store
             .commit_message(
@@ -385,6 +386,7 @@ mod tests {
                         envelope_from: None,
                         recipient: to.clone(),
                         raw: b"r".to_vec(),
+                        event: None,
                     }))
                 },
             )

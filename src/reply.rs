@@ -61,6 +61,11 @@ pub struct Addressee<'a> {
 /// What a reply says about the application.
 #[derive(Debug, Clone)]
 pub struct ReplyFacts<'a> {
+    /// The event the reply is about (for the question which event a sender means: any event,
+    /// the question names those in `open_events`).
+    pub event: &'a EventConfig,
+    /// The events taking applications, for the question which event a sender means.
+    pub open_events: &'a [&'a EventConfig],
     pub application_id: Option<i64>,
     /// English first (the applicant wrote in English); Korean first otherwise.
     pub english: bool,
@@ -74,7 +79,8 @@ pub struct Replier {
     origins: TemplateOrigins,
     from: Mailbox,
     envelope_from: Option<EmailAddress>,
-    event: EventConfig,
+    /// Every event, for the self-test.
+    events: Vec<EventConfig>,
     center: CenterConfig,
     retention: Option<Retention>,
 }
@@ -89,7 +95,7 @@ impl Replier {
             origins,
             from: config.smtp.from.clone(),
             envelope_from: config.smtp.envelope_from.clone(),
-            event: config.event.clone(),
+            events: config.events.clone(),
             center: config.center.clone(),
             retention: config.retention,
         };
@@ -111,26 +117,33 @@ impl Replier {
             attendees: Some(2),
         };
         let change = Change { field: "phone", before: None, after: "010-1234-5678".into() };
-        let facts = ReplyFacts {
-            application_id: Some(1),
-            english: false,
-            fields: &fields,
-            arrived_at: self.event.deadline,
-            changes: &[change],
-        };
-        let context = self.context(&facts);
-        for (name, _) in templates::BUILT_IN {
-            self.env
-                .get_template(name)
-                .and_then(|t| t.render(&context))
-                .with_context(|| format!("{} does not render", self.origins.name_in_words(name)))?;
+        let all: Vec<&EventConfig> = self.events.iter().collect();
+        for event in &self.events {
+            let facts = ReplyFacts {
+                event,
+                open_events: &all,
+                application_id: Some(1),
+                english: false,
+                fields: &fields,
+                arrived_at: event.deadline,
+                changes: std::slice::from_ref(&change),
+            };
+            let context = self.context(&facts);
+            for (name, _) in templates::BUILT_IN {
+                self.env
+                    .get_template(name)
+                    .and_then(|t| t.render(&context))
+                    .with_context(|| format!("{} does not render", self.origins.name_in_words(name)))?;
+            }
+            notice::check_states_period(self, event, &context)?;
         }
-        notice::check_states_period(self, &context)
+        Ok(())
     }
 
+    /// The templates' context; the privacy notice's period counts from the reply's event.
     fn context<'a>(&'a self, facts: &'a ReplyFacts<'a>) -> TemplateContext<'a> {
-        let mut context = TemplateContext::new(&self.event, &self.center, facts);
-        context.retention = notice::retention_view(self.retention, &self.event);
+        let mut context = TemplateContext::new(&self.center, facts);
+        context.retention = notice::retention_view(self.retention, facts.event);
         context
     }
 
@@ -166,7 +179,10 @@ impl Replier {
         let mut builder = Message::builder()
             .from(self.from.clone())
             .to(recipient)
-            .subject(reply_subject(to.subject, &self.event.name))
+            .subject(reply_subject(
+                to.subject,
+                if kind == ReplyKind::WhichEvent { &self.center.name } else { &facts.event.name },
+            ))
             .message_id(Some(format!("<{message_id}>")))
             .header(AutoSubmitted("auto-replied".into()))
             .header(LoopMarker(self.from.email.to_string()));
@@ -180,6 +196,7 @@ impl Replier {
             envelope_from: self.envelope_from.clone(),
             recipient: to.to.clone(),
             raw: message.formatted(),
+            event: (kind != ReplyKind::WhichEvent).then(|| facts.event.id.clone()),
         })
     }
 }
@@ -260,6 +277,8 @@ impl Header for LoopMarker {
 #[derive(Clone, Serialize)]
 struct TemplateContext<'a> {
     event: EventView<'a>,
+    /// The events taking applications (the question which event a sender means lists them).
+    events: Vec<EventView<'a>>,
     center: CenterView<'a>,
     application_no: Option<String>,
     applicant: &'a ApplicantFields,
@@ -274,6 +293,9 @@ struct TemplateContext<'a> {
 
 #[derive(Clone, Serialize)]
 struct EventView<'a> {
+    id: &'a str,
+    /// `[ws-2211]`: what to put in a subject.
+    tag: String,
     name: &'a str,
     venue: &'a str,
     contact: Option<&'a str>,
@@ -306,18 +328,12 @@ struct ChangeView<'a> {
 }
 
 impl<'a> TemplateContext<'a> {
-    fn new(event: &'a EventConfig, center: &'a CenterConfig, facts: &'a ReplyFacts<'a>) -> TemplateContext<'a> {
+    fn new(center: &'a CenterConfig, facts: &'a ReplyFacts<'a>) -> TemplateContext<'a> {
+        let event = facts.event;
         let zoned = |t: Timestamp| t.to_zoned(event.timezone.clone());
         TemplateContext {
-            event: EventView {
-                name: &event.name,
-                venue: &event.venue,
-                contact: event.contact.as_deref(),
-                starts_ko: format_ko(&zoned(event.starts_at)),
-                starts_en: format_en(&zoned(event.starts_at)),
-                deadline_ko: format_ko(&zoned(event.deadline)),
-                deadline_en: format_en(&zoned(event.deadline)),
-            },
+            event: EventView::new(event),
+            events: facts.open_events.iter().map(|e| EventView::new(e)).collect(),
             center: CenterView { name: &center.name, name_en: &center.name_en },
             application_no: facts.application_id.map(application_number),
             applicant: facts.fields,
@@ -334,6 +350,23 @@ impl<'a> TemplateContext<'a> {
                 })
                 .collect(),
             retention: None,
+        }
+    }
+}
+
+impl<'a> EventView<'a> {
+    fn new(event: &'a EventConfig) -> EventView<'a> {
+        let zoned = |t: Timestamp| t.to_zoned(event.timezone.clone());
+        EventView {
+            id: event.id.as_str(),
+            tag: event.id.tag(),
+            name: &event.name,
+            venue: &event.venue,
+            contact: event.contact.as_deref(),
+            starts_ko: format_ko(&zoned(event.starts_at)),
+            starts_en: format_en(&zoned(event.starts_at)),
+            deadline_ko: format_ko(&zoned(event.deadline)),
+            deadline_en: format_en(&zoned(event.deadline)),
         }
     }
 }

@@ -180,6 +180,11 @@ pub struct Facts {
     pub attendees: u32,
     /// Places left under the event's capacity, if it has one.
     pub seats_left: Option<i64>,
+    /// The mail could not be given to one event (see [`super::route`]); `existing` and the
+    /// deadline then mean nothing.
+    pub unrouted: bool,
+    /// It arrived before applications opened (see [`super::skipped_before_opens`]).
+    pub before_opens: bool,
 }
 
 /// What happens to a message. Every message is recorded whatever the decision.
@@ -215,6 +220,11 @@ pub enum Decision {
     /// Not an application (written to someone else, or nothing in it applies and the sender
     /// has no application): recorded for staff, never answered, changes nothing.
     NotAnApplication,
+    /// Before applications opened: recorded, never answered, not an application.
+    BeforeOpens,
+    /// For no event we can tell (or several): recorded for staff to assign. `ask`: the sender may
+    /// be asked which event they mean (not when their address may be forged).
+    Unrouted { ask: bool },
 }
 
 pub fn decide(facts: &Facts) -> Decision {
@@ -224,12 +234,20 @@ pub fn decide(facts: &Facts) -> Decision {
     if facts.duplicate_message_id {
         return Decision::Duplicate;
     }
+    if facts.before_opens {
+        return Decision::BeforeOpens;
+    }
+    // Mail to someone else is no application for any event: nobody is asked which one.
     if facts.classified == Classified::AddressedElsewhere {
         return Decision::NotAnApplication;
     }
+    let unrouted = Decision::Unrouted { ask: facts.unauthenticated.is_none() };
     let late = is_late(facts.arrived_at, facts.deadline);
     let existing = facts.existing.map(|e| e.status);
     if facts.cancel_requested {
+        if facts.unrouted {
+            return unrouted;
+        }
         return match existing {
             None => Decision::CancelUnknown,
             Some(Status::Accepted | Status::Waitlisted) => Decision::Cancel,
@@ -239,8 +257,13 @@ pub fn decide(facts: &Facts) -> Decision {
     if facts.inquiry {
         return Decision::Inquiry;
     }
-    if facts.classified == Classified::NothingApplies && existing.is_none() {
+    // Nothing in it applies: from someone registered (for the event it was routed to) a
+    // follow-up that changes nothing; otherwise nothing to register, and no one to ask.
+    if facts.classified == Classified::NothingApplies && (existing.is_none() || facts.unrouted) {
         return Decision::NotAnApplication;
+    }
+    if facts.unrouted {
+        return unrouted;
     }
     if let Some(reason) = &facts.unauthenticated {
         if existing.is_none() {
@@ -293,7 +316,31 @@ mod tests {
             existing: None,
             attendees: 1,
             seats_left: None,
+            unrouted: false,
+            before_opens: false,
         }
+    }
+
+    #[test]
+    fn mail_before_opens_is_skipped_and_unrouted_mail_waits_for_staff() {
+        let mut f = facts("2022-11-16T09:00:00+09:00");
+        f.before_opens = true;
+        f.cancel_requested = true;
+        assert_eq!(decide(&f), Decision::BeforeOpens, "before opens, nothing is answered, not even a cancellation");
+        f.automatic = Some(Automatic::AutoReplyHeader);
+        assert_eq!(decide(&f), Decision::Ignore(Automatic::AutoReplyHeader), "automatic mail stays automatic");
+
+        let mut f = facts("2022-11-16T09:00:00+09:00");
+        f.unrouted = true;
+        assert_eq!(decide(&f), Decision::Unrouted { ask: true });
+        f.cancel_requested = true;
+        assert_eq!(decide(&f), Decision::Unrouted { ask: true }, "which registration to cancel?");
+        f.cancel_requested = false;
+        f.inquiry = true;
+        assert_eq!(decide(&f), Decision::Inquiry, "a question needs no event");
+        f.inquiry = false;
+        f.unauthenticated = Some("dmarc=fail".into());
+        assert_eq!(decide(&f), Decision::Unrouted { ask: false }, "no question to an address that may be forged");
     }
 
     #[test]
@@ -362,6 +409,21 @@ mod tests {
         f.inquiry = false;
         f.automatic = Some(Automatic::AutoReplyText("score 3".into()));
         assert_eq!(decide(&f), Decision::Ignore(Automatic::AutoReplyText("score 3".into())));
+    }
+
+    #[test]
+    fn mail_that_is_not_an_application_is_never_asked_which_event() {
+        let mut f = facts("2022-11-16T09:00:00+09:00");
+        f.unrouted = true;
+        assert_eq!(decide(&f), Decision::Unrouted { ask: true }, "an application for no event we can tell");
+        f.classified = Classified::AddressedElsewhere;
+        assert_eq!(decide(&f), Decision::NotAnApplication, "written to someone else");
+        f.classified = Classified::NothingApplies;
+        assert_eq!(decide(&f), Decision::NotAnApplication, "a thank-you");
+        f.existing = Some(Existing { status: Status::Accepted });
+        assert_eq!(decide(&f), Decision::NotAnApplication, "a thank-you for no event we can tell changes nothing");
+        f.before_opens = true;
+        assert_eq!(decide(&f), Decision::BeforeOpens, "before applications opened, whatever it is");
     }
 
     #[test]

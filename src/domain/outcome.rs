@@ -1,5 +1,6 @@
 //! What became of a message, as recorded in `messages.outcome` (checked in SQL by
-//! `migrations/0007_states_as_types.sql`).
+//! `migrations/0007_states_as_types.sql`, and since several events, by
+//! `migrations/0010_events.sql`).
 
 use std::fmt;
 
@@ -39,10 +40,15 @@ pub enum Outcome {
     TooLarge,
     /// Held for staff unread: reading it stops smebridge.
     Quarantined,
+    /// For none of the events, or for several: waits for staff to assign it (the sender is asked
+    /// which event they mean).
+    Unrouted,
+    /// Arrived before applications opened (`[event] opens`): recorded, not answered, not counted.
+    BeforeOpens,
 }
 
 impl Outcome {
-    pub const ALL: [Outcome; 16] = [
+    pub const ALL: [Outcome; 18] = [
         Outcome::Reading,
         Outcome::Registered,
         Outcome::Updated,
@@ -59,6 +65,8 @@ impl Outcome {
         Outcome::Unreadable,
         Outcome::TooLarge,
         Outcome::Quarantined,
+        Outcome::Unrouted,
+        Outcome::BeforeOpens,
     ];
 
     /// The name stored in the database.
@@ -80,6 +88,8 @@ impl Outcome {
             Outcome::Unreadable => "unreadable",
             Outcome::TooLarge => "too_large",
             Outcome::Quarantined => "quarantined",
+            Outcome::Unrouted => "unrouted",
+            Outcome::BeforeOpens => "before_opens",
         }
     }
 

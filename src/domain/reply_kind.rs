@@ -1,5 +1,5 @@
 //! What the outbox sends: replies of each kind, and the staff summary (`outbox.kind`, checked in
-//! SQL by `migrations/0007_states_as_types.sql`).
+//! SQL by `migrations/0007_states_as_types.sql`, and since several events by `0010_events.sql`).
 
 use std::fmt;
 
@@ -25,10 +25,13 @@ pub enum ReplyKind {
     Reopened,
     /// A question was passed to staff.
     Inquiry,
+    /// The mail could be for several events (or none we could tell): which one does the sender
+    /// mean? Once per sender, whatever the event.
+    WhichEvent,
 }
 
 impl ReplyKind {
-    pub const ALL: [ReplyKind; 9] = [
+    pub const ALL: [ReplyKind; 10] = [
         ReplyKind::Ack,
         ReplyKind::Late,
         ReplyKind::Update,
@@ -38,6 +41,7 @@ impl ReplyKind {
         ReplyKind::Promoted,
         ReplyKind::Reopened,
         ReplyKind::Inquiry,
+        ReplyKind::WhichEvent,
     ];
 
     /// The name stored in the outbox.
@@ -52,6 +56,7 @@ impl ReplyKind {
             ReplyKind::Promoted => "promoted",
             ReplyKind::Reopened => "reopened",
             ReplyKind::Inquiry => "inquiry",
+            ReplyKind::WhichEvent => "which_event",
         }
     }
 
@@ -61,11 +66,17 @@ impl ReplyKind {
 
     /// At most one reply of these kinds goes to an address per event (RFC 5230's idea): a second
     /// acknowledgement or rejection would only confuse. Replies that confirm an action the
-    /// applicant took (update, cancel, reopen) answer each action.
+    /// applicant took (update, cancel, reopen) answer each action. The question which event a
+    /// mail is for belongs to no event: it goes to an address once.
     pub fn once_per_applicant(self) -> bool {
         matches!(
             self,
-            ReplyKind::Ack | ReplyKind::Late | ReplyKind::AfterDeadline | ReplyKind::Waitlisted | ReplyKind::Inquiry
+            ReplyKind::Ack
+                | ReplyKind::Late
+                | ReplyKind::AfterDeadline
+                | ReplyKind::Waitlisted
+                | ReplyKind::Inquiry
+                | ReplyKind::WhichEvent
         )
     }
 }

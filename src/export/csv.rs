@@ -6,16 +6,20 @@ use std::io::Write;
 use anyhow::{Context, Result};
 use jiff::tz::TimeZone;
 
-use super::{oldest_first, row, CSV_COLUMNS};
+use super::{oldest_first, row, CSV_COLUMNS, EVENT_COLUMN};
 use crate::store::Application;
 
 /// Write every application as CSV. `received_at` is the arrival time at the server, RFC 3339 in
-/// the event's time zone.
-pub fn write_csv(out: impl Write, applications: &[Application], tz: &TimeZone) -> Result<()> {
+/// the event's time zone. `event_column`: the event's id after the other columns.
+pub fn write_csv(out: impl Write, applications: &[Application], tz: &TimeZone, event_column: bool) -> Result<()> {
     let mut writer = ::csv::Writer::from_writer(out);
-    writer.write_record(CSV_COLUMNS)?;
+    let mut header = CSV_COLUMNS.to_vec();
+    header.extend(event_column.then_some(EVENT_COLUMN));
+    writer.write_record(header)?;
     for app in applications {
-        writer.write_record(row(app, tz).map(|cell| defuse_formula(&cell)))?;
+        let mut cells: Vec<String> = row(app, tz).iter().map(|cell| defuse_formula(cell)).collect();
+        cells.extend(event_column.then(|| app.event.to_string()));
+        writer.write_record(cells)?;
     }
     writer.flush().context("cannot write the export")?;
     Ok(())
@@ -23,9 +27,9 @@ pub fn write_csv(out: impl Write, applications: &[Application], tz: &TimeZone) -
 
 /// The export CSV (`smebridge export` columns), oldest first, preceded by a UTF-8 byte order
 /// mark, so Excel in Korea opens it as UTF-8 instead of guessing CP949.
-pub fn csv_with_bom(apps: &[Application], tz: &TimeZone) -> Result<Vec<u8>> {
+pub fn csv_with_bom(apps: &[Application], tz: &TimeZone, event_column: bool) -> Result<Vec<u8>> {
     let mut out = b"\xEF\xBB\xBF".to_vec();
-    write_csv(&mut out, &oldest_first(apps), tz)?;
+    write_csv(&mut out, &oldest_first(apps), tz, event_column)?;
     Ok(out)
 }
 
@@ -58,6 +62,7 @@ mod tests {
         let seoul = seoul();
         let apps = vec![Application {
             id: 3,
+            event: crate::domain::EventId::default_id(),
             email: "kim@hanbit-tech.example".into(),
             fields: ApplicantFields {
                 name: Some("김민준".into()),
@@ -79,7 +84,7 @@ mod tests {
             attachments: Vec::new(),
         }];
         let mut out = Vec::new();
-        write_csv(&mut out, &apps, &seoul).unwrap();
+        write_csv(&mut out, &apps, &seoul, false).unwrap();
         let text = String::from_utf8(out).unwrap();
         let mut lines = text.lines();
         assert_eq!(
@@ -98,7 +103,7 @@ mod tests {
         let seoul = seoul();
         let app = with_attachments(vec![listed("=HYPERLINK(\"http://x.example\").pdf", "application/pdf", 10, None)]);
         let mut out = Vec::new();
-        write_csv(&mut out, &[app], &seoul).unwrap();
+        write_csv(&mut out, &[app], &seoul, false).unwrap();
         let mut reader = ::csv::Reader::from_reader(out.as_slice());
         let record = reader.records().next().unwrap().unwrap();
         assert_eq!(&record[9], "'=HYPERLINK(\"http://x.example\").pdf (application/pdf, 10 B)");
@@ -107,7 +112,7 @@ mod tests {
     #[test]
     fn csv_starts_with_a_bom_and_round_trips() {
         let input = sample();
-        let bytes = csv_with_bom(&input.applications, &seoul()).unwrap();
+        let bytes = csv_with_bom(&input.applications, &seoul(), false).unwrap();
         assert_eq!(&bytes[..3], b"\xEF\xBB\xBF");
         let mut reader = ::csv::Reader::from_reader(&bytes[3..]);
         assert_eq!(reader.headers().unwrap(), &::csv::StringRecord::from(CSV_COLUMNS.to_vec()));

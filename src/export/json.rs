@@ -6,7 +6,7 @@ use std::io::Write;
 use anyhow::{Context, Result};
 use jiff::tz::TimeZone;
 
-use super::{row, CSV_COLUMNS};
+use super::{row, CSV_COLUMNS, EVENT_COLUMN};
 use crate::store::Application;
 
 /// Every application as a JSON array of objects keyed by [`CSV_COLUMNS`], plus `review`;
@@ -14,7 +14,9 @@ use crate::store::Application;
 /// `within` for a file found inside another attachment), `people` an array of names, `notes`
 /// the applicant's remarks (or null), and
 /// `sources` an object (field → where its value was read).
-pub fn write_json(out: impl Write, applications: &[Application], tz: &TimeZone) -> Result<()> {
+///
+/// `event_column`: each object also has `event` (the event's id), after the others.
+pub fn write_json(out: impl Write, applications: &[Application], tz: &TimeZone, event_column: bool) -> Result<()> {
     let rows: Vec<serde_json::Value> = applications
         .iter()
         .map(|app| {
@@ -29,6 +31,9 @@ pub fn write_json(out: impl Write, applications: &[Application], tz: &TimeZone) 
             object.insert("people".into(), serde_json::json!(app.people));
             object.insert("notes".into(), serde_json::json!(app.notes));
             object.insert("sources".into(), serde_json::json!(app.sources));
+            if event_column {
+                object.insert(EVENT_COLUMN.into(), serde_json::json!(app.event.as_str()));
+            }
             serde_json::Value::Object(object)
         })
         .collect();

@@ -31,14 +31,24 @@ pub enum Format {
 }
 
 /// Write `applications` in `format`. The workbook has no "needs a person" rows: that sheet is the
-/// summary's.
-pub fn write(format: Format, mut out: impl Write, applications: &[Application], tz: &TimeZone) -> Result<()> {
+/// summary's. `event_column`: append the [`EVENT_COLUMN`] (a desk with several events).
+pub fn write(
+    format: Format,
+    mut out: impl Write,
+    applications: &[Application],
+    tz: &TimeZone,
+    event_column: bool,
+) -> Result<()> {
     match format {
-        Format::Csv => write_csv(out, applications, tz),
-        Format::Json => write_json(out, applications, tz),
-        Format::Xlsx => out.write_all(&xlsx(applications, &[], tz)?).context("cannot write the export"),
+        Format::Csv => write_csv(out, applications, tz, event_column),
+        Format::Json => write_json(out, applications, tz, event_column),
+        Format::Xlsx => out.write_all(&xlsx(applications, &[], tz, event_column)?).context("cannot write the export"),
     }
 }
+
+/// The column a desk with several events appends after [`CSV_COLUMNS`]: the application's event
+/// id (`ws-2211`). A desk with one event exports the columns it always had.
+pub const EVENT_COLUMN: &str = "event";
 
 /// The CSV columns, in order. The first nine are the documented contract; new columns are only
 /// ever appended, so a spreadsheet or script reading by position keeps working.
@@ -167,7 +177,7 @@ mod tests {
         let dir = tempfile::tempdir().unwrap();
         let mode = |p: &Path| std::fs::metadata(p).unwrap().permissions().mode() & 0o777;
         let new = dir.path().join("new.csv");
-        write_csv(create_private_file(&new).unwrap(), &[], &TimeZone::UTC).unwrap();
+        write_csv(create_private_file(&new).unwrap(), &[], &TimeZone::UTC, false).unwrap();
         assert_eq!(mode(&new), 0o600);
         assert!(std::fs::read_to_string(&new).unwrap().starts_with("email,"));
         let old = dir.path().join("old.csv");
@@ -182,6 +192,7 @@ mod tests {
     pub(super) fn with_attachments(attachments: Vec<StoredAttachment>) -> Application {
         Application {
             id: 4,
+            event: crate::domain::EventId::default_id(),
             email: "lee@daon.example".into(),
             fields: ApplicantFields { name: Some("이서연".into()), ..Default::default() },
             status: Status::Accepted,
@@ -214,7 +225,7 @@ mod tests {
             listed("참가신청서.docx", "application/msword", 999, Some("winmail.dat")),
         ]);
         let mut out = Vec::new();
-        write_csv(&mut out, std::slice::from_ref(&app), &seoul).unwrap();
+        write_csv(&mut out, std::slice::from_ref(&app), &seoul, false).unwrap();
         let mut reader = ::csv::Reader::from_reader(out.as_slice());
         assert_eq!(reader.headers().unwrap().get(9), Some("attachments"));
         let record = reader.records().next().unwrap().unwrap();
@@ -225,7 +236,7 @@ mod tests {
         );
 
         let mut out = Vec::new();
-        write_json(&mut out, &[app], &seoul).unwrap();
+        write_json(&mut out, &[app], &seoul, false).unwrap();
         let json: serde_json::Value = serde_json::from_slice(&out).unwrap();
         assert_eq!(
             json[0]["attachments"][0],

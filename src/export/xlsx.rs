@@ -47,8 +47,16 @@ pub struct ReviewItem<'a> {
     pub detail: &'a str,
 }
 
-/// The workbook, as bytes.
-pub fn xlsx(apps: &[Application], needs_person: &[ReviewItem<'_>], tz: &TimeZone) -> Result<Vec<u8>> {
+/// The header of the column a desk with several events adds after [`XLSX_COLUMNS`].
+const EVENT_HEADER: &str = "행사 (Event)";
+
+/// The workbook, as bytes. `event_column`: a last column with each application's event id.
+pub fn xlsx(
+    apps: &[Application],
+    needs_person: &[ReviewItem<'_>],
+    tz: &TimeZone,
+    event_column: bool,
+) -> Result<Vec<u8>> {
     let mut book = Workbook::new();
     let header =
         Format::new().set_bold().set_background_color(Color::RGB(0xDCE4F0)).set_border_bottom(FormatBorder::Thin);
@@ -58,8 +66,10 @@ pub fn xlsx(apps: &[Application], needs_person: &[ReviewItem<'_>], tz: &TimeZone
 
     let sheet = book.add_worksheet();
     sheet.set_name("신청자")?;
-    let mut widths = Widths::new(&XLSX_COLUMNS);
-    for (col, title) in XLSX_COLUMNS.iter().enumerate() {
+    let mut columns = XLSX_COLUMNS.to_vec();
+    columns.extend(event_column.then_some(EVENT_HEADER));
+    let mut widths = Widths::new(&columns);
+    for (col, title) in columns.iter().enumerate() {
         sheet.write_string_with_format(0, col as u16, *title, &header)?;
     }
     let apps = oldest_first(apps);
@@ -82,6 +92,9 @@ pub fn xlsx(apps: &[Application], needs_person: &[ReviewItem<'_>], tz: &TimeZone
         }
         sheet.write_number(row, 6, f64::from(f.attendees.unwrap_or(1)))?;
         write_time(sheet, &mut widths, row, 8, app.received_at, tz, &when)?;
+        if event_column {
+            write_text(sheet, &mut widths, row, XLSX_COLUMNS.len() as u16, app.event.as_str(), &plain)?;
+        }
     }
     finish_sheet(sheet, &widths, apps.len())?;
 
@@ -202,7 +215,7 @@ mod tests {
                 detail: &a.detail,
             })
             .collect();
-        let bytes = xlsx(&input.applications, &review, &seoul()).unwrap();
+        let bytes = xlsx(&input.applications, &review, &seoul(), false).unwrap();
         let mut book: Xlsx<_> = open_workbook_from_rs(Cursor::new(bytes)).unwrap();
         assert_eq!(book.sheet_names(), ["신청자", "확인 필요"]);
 
@@ -248,7 +261,7 @@ mod tests {
         assert_eq!(display_width("Jane Doe"), 8);
         assert_eq!(display_width("(주)한빛테크"), 12);
         // An empty workbook is still a valid workbook.
-        let bytes = xlsx(&[], &[], &seoul()).unwrap();
+        let bytes = xlsx(&[], &[], &seoul(), false).unwrap();
         let mut book: Xlsx<_> = open_workbook_from_rs(Cursor::new(bytes)).unwrap();
         assert_eq!(book.worksheet_range("신청자").unwrap().rows().count(), 1);
     }

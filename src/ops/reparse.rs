@@ -13,8 +13,9 @@
 //! application as stored, value by value.
 //!
 //! What reparse corrects is how mail was read, never what the desk decided: no status changes, no
-//! message moves to another application, nothing becomes or stops being an application, and no
-//! mail is sent. `--apply` writes each changed application and one history row per value
+//! message moves to another application or event, nothing becomes or stops being an application,
+//! and no mail is sent. (A desk with several events replays each application within its own
+//! event; the report names the event then.) `--apply` writes each changed application and one history row per value
 //! (`by = 'reparse'`, where the new value was read, from which message) in one transaction; the
 //! next daily summary lists them.
 
@@ -26,7 +27,7 @@ use jiff::tz::TimeZone;
 use jiff::Timestamp;
 use tracing::info;
 
-use crate::domain::{ApplicantFields, Outcome};
+use crate::domain::{ApplicantFields, EventId, Outcome};
 use crate::parse::{self, Inbound};
 use crate::pipeline::{details_of, held_review_of, note_reply_to, read_message, review};
 use crate::reply::{application_number, format_ko};
@@ -43,12 +44,16 @@ pub struct Reparse {
     pub applications: usize,
     /// Messages recorded in all.
     pub recorded: i64,
+    /// The applications belong to more than one event: each change names its event.
+    pub several_events: bool,
 }
 
 /// One application's changes.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct ApplicationChanges {
     pub application: i64,
+    /// The event the application is for.
+    pub event: EventId,
     pub email: String,
     pub changes: Vec<FieldChange>,
     /// When each message named in `changes` arrived.
@@ -156,7 +161,7 @@ const FIELDS: [(Field, Getter); 5] = [
 ];
 
 /// Read every message that made or changed an application again, as `context` says (attached
-/// forms, the announcement, the center's address: [`crate::pipeline::parse_context`]), and
+/// forms, the announcements, the center's address: [`crate::pipeline::ParseSetup`]), and
 /// compare what each application would be with what it is. Writes nothing.
 pub fn reparse(store: &Store, context: &parse::Context<'_>) -> Result<Reparse> {
     let applications: BTreeMap<i64, Application> = store.applications()?.into_iter().map(|app| (app.id, app)).collect();
@@ -164,7 +169,14 @@ pub fn reparse(store: &Store, context: &parse::Context<'_>) -> Result<Reparse> {
     for message in store.application_messages()? {
         messages.entry(message.application).or_default().push(message);
     }
-    let mut report = Reparse { changed: Vec::new(), read: 0, applications: 0, recorded: store.message_count()? };
+    let events: std::collections::BTreeSet<&EventId> = applications.values().map(|app| &app.event).collect();
+    let mut report = Reparse {
+        changed: Vec::new(),
+        read: 0,
+        applications: 0,
+        recorded: store.message_count()?,
+        several_events: events.len() > 1,
+    };
     for (id, app) in &applications {
         let mut replayed: Option<Replayed> = None;
         let mut arrivals = BTreeMap::new();
@@ -194,6 +206,7 @@ pub fn reparse(store: &Store, context: &parse::Context<'_>) -> Result<Reparse> {
         arrivals.retain(|message, _| changes.iter().any(|c| c.message == Some(*message)));
         report.changed.push(ApplicationChanges {
             application: *id,
+            event: app.event.clone(),
             email: app.email.clone(),
             changes,
             arrivals,
@@ -257,7 +270,15 @@ impl Reparse {
     pub fn describe(&self, tz: &TimeZone, applied: Option<Applied>) -> String {
         let mut out = String::new();
         for app in &self.changed {
-            out.push_str(&format!("{} {}\n", application_number(app.application), app.email));
+            match self.several_events {
+                true => out.push_str(&format!(
+                    "{} {} {}\n",
+                    application_number(app.application),
+                    app.event.tag(),
+                    app.email
+                )),
+                false => out.push_str(&format!("{} {}\n", application_number(app.application), app.email)),
+            }
             for change in &app.changes {
                 out.push_str(&format!(
                     "  {}: {} → {}\n",
@@ -350,6 +371,25 @@ mod tests {
         Desk { _dir: dir, store, config, replier, uid: 0 }
     }
 
+    /// The shipped configuration with a second event: the workshop is `ws-2211`, a seminar
+    /// `sem-2303`.
+    fn two_event_desk() -> Desk {
+        let mut desk = desk();
+        let base = Path::new(env!("CARGO_MANIFEST_DIR")).join("config");
+        let text = std::fs::read_to_string(base.join("smebridge.toml")).unwrap().replacen(
+            "[event]\n",
+            "[[event]]\nid = \"ws-2211\"\n",
+            1,
+        );
+        let seminar = "[[event]]\nid = \"sem-2303\"\nname = \"AI 세미나 (AI Seminar)\"\n\
+                       deadline = \"2023-03-09T23:59:59+09:00\"\nstarts_at = \"2023-03-10T10:00:00+09:00\"\n\
+                       venue = \"KAIST 학술문화관\"\n\n[staff]\n";
+        let text = text.replacen("[staff]\n", seminar, 1);
+        desk.config = Config::from_toml(&text, &base.join("smebridge.toml"), &base).unwrap();
+        desk.replier = Replier::new(&desk.config).unwrap();
+        desk
+    }
+
     /// Every form reader dies, as one does under `SMEBRIDGE_FAULT_FORM=abort`.
     struct Crashing;
     impl FormReader for Crashing {
@@ -360,12 +400,16 @@ mod tests {
 
     /// The message through the pipeline as the daemon runs it, forms read with `forms`.
     fn receive(desk: &mut Desk, raw: String, forms: &dyn FormReader) {
+        receive_bytes(desk, raw.replace('\n', "\r\n").into_bytes(), forms);
+    }
+
+    fn receive_bytes(desk: &mut Desk, raw: Vec<u8>, forms: &dyn FormReader) {
         desk.uid += 1;
         let incoming = Incoming {
             uid: desk.uid,
             arrived_at: "2022-11-16T01:00:00Z".parse::<Timestamp>().unwrap()
                 + jiff::SignedDuration::from_mins(desk.uid.into()),
-            raw: raw.replace('\n', "\r\n").into_bytes(),
+            raw,
             too_large: None,
         };
         let batch = pipeline::sort(&desk.store, vec![incoming]).unwrap();
@@ -381,8 +425,7 @@ mod tests {
     /// `reparse` as `smebridge reparse` runs it with the desk's configuration, forms read with
     /// `forms`.
     fn reparse_with(desk: &Desk, forms: &dyn FormReader) -> Reparse {
-        let own = desk.config.own_address();
-        reparse(&desk.store, &pipeline::parse_context(&desk.config, &own, forms)).unwrap()
+        reparse(&desk.store, &pipeline::ParseSetup::of(&desk.config).context(forms)).unwrap()
     }
 
     fn mail(from: &str, id: &str, subject: &str, body: &str) -> String {
@@ -433,10 +476,36 @@ mod tests {
         assert_eq!(apps[0].fields.phone.as_deref(), Some("010-2222-4444"), "the update was applied");
 
         let found = reparse_with(&desk, &forms);
-        assert_eq!(found.changed, [], "{}", found.describe(&desk.config.event.timezone, None));
+        assert_eq!(found.changed, [], "{}", found.describe(desk.config.timezone(), None));
         assert_eq!((found.applications, found.read, found.recorded), (3, 5, 6), "the repeat is not read again");
-        let text = found.describe(&desk.config.event.timezone, None);
+        let text = found.describe(desk.config.timezone(), None);
         assert!(text.starts_with("Reading the stored mail again changes nothing (5 message(s) read again"), "{text}");
+    }
+
+    /// Staff register the announcement (`announcement_file`) after replies typed into its quoted
+    /// form came in: reparse reads the form with it, as the daemon now does.
+    #[test]
+    fn an_announcement_registered_later_lets_reparse_read_the_form_typed_into_its_quote() {
+        let mut desk = desk();
+        let fixtures = Path::new(env!("CARGO_MANIFEST_DIR")).join("tests/fixtures");
+        let raw = std::fs::read(fixtures.join("quoted-form-filled-in-below-outlooks-original-message.eml")).unwrap();
+        receive_bytes(&mut desk, raw, &InProcess);
+        let before = desk.store.applications().unwrap().remove(0);
+        assert_eq!((before.fields.organization.as_deref(), before.fields.phone.as_deref()), (None, None));
+        assert_eq!(reparse_with(&desk, &InProcess).changed, [], "without the announcement nothing changes");
+
+        let announcement = std::fs::read(fixtures.join("announcements/announcement-ko.eml")).unwrap();
+        desk.config.events[0].announcement = Some(std::sync::Arc::new(parse::Announcement::read(&announcement)));
+        let found = reparse_with(&desk, &InProcess);
+        assert_eq!(found.changed.len(), 1);
+        let change = |field: Field| found.changed[0].changes.iter().find(|c| c.field == field).cloned().unwrap();
+        let organization = change(Field::Organization);
+        assert_eq!((organization.old, organization.new.as_deref()), (None, Some("미래로봇")));
+        let why = organization.why.unwrap();
+        assert!(why.starts_with("typed into the quoted form, line 20, label '소 속'"), "{why}");
+        assert_eq!(change(Field::Phone).new.as_deref(), Some("010-2231-8890"));
+        assert_eq!(change(Field::Position).new.as_deref(), Some("책임연구원"));
+        assert_eq!(change(Field::Attendees).new.as_deref(), Some("2"));
     }
 
     #[test]
@@ -471,7 +540,7 @@ mod tests {
         let review = change(Field::Review).unwrap();
         assert_eq!(review.old, before.review);
         assert!(review.new.as_deref().is_none_or(|r| !r.contains("could not be read")), "{review:?}");
-        let text = found.describe(&desk.config.event.timezone, None);
+        let text = found.describe(desk.config.timezone(), None);
         assert!(text.contains("SME-0001 kim@hanbit-tech.example\n  organization: (none) → (주)한빛테크\n      from attached form form.docx, "), "{text}");
         assert!(text.contains("in the mail that arrived 2022년 11월 16일 (수) 오전 10:01"), "{text}");
         assert!(text.contains("Nothing was written: `smebridge reparse --apply` records these changes"), "{text}");
@@ -499,14 +568,64 @@ mod tests {
         // Staff are told in the next summary, once.
         let day = jiff::civil::date(2022, 11, 16);
         let later = now + jiff::SignedDuration::from_hours(1);
-        let summary = crate::summary::render_for(&desk.store, &desk.config, day, later).unwrap();
+        let summary = crate::summary::render_for(&desk.store, &desk.config, day, later, None).unwrap();
         let told = "SME-0001): 메일 다시 읽음 (re-read by smebridge reparse): 소속 (Organization) - → (주)한빛테크";
         assert!(summary.text.contains(told), "{}", summary.text);
         assert!(summary.text.contains("메일 다시 읽음 (re-read by smebridge reparse): 확인 사항"), "{}", summary.text);
         assert!(crate::summary::summary_if_due(&mut desk.store, &desk.config, later).unwrap().is_some());
-        let next =
-            crate::summary::render_for(&desk.store, &desk.config, day, later + jiff::SignedDuration::from_hours(24))
-                .unwrap();
+        let next = crate::summary::render_for(
+            &desk.store,
+            &desk.config,
+            day,
+            later + jiff::SignedDuration::from_hours(24),
+            None,
+        )
+        .unwrap();
         assert!(!next.text.contains("re-read by smebridge reparse"), "told once: {}", next.text);
+    }
+
+    #[test]
+    fn with_several_events_each_application_is_read_again_within_its_event_and_the_report_names_it() {
+        let mut desk = two_event_desk();
+        let kim = "kim@hanbit-tech.example";
+        // The same person applies to both events; the seminar's form could not be read.
+        let workshop = mail(kim, "w1@hanbit-tech.example", "[ws-2211] 참가 신청", "성명: 김민준\n소속: 한빛테크\n");
+        receive(&mut desk, workshop, &InProcess);
+        let seminar = with_form(kim, "s1@hanbit-tech.example").replace("Subject: 워크숍", "Subject: [sem-2303] 세미나");
+        receive(&mut desk, seminar, &Crashing);
+        let apps = desk.store.applications().unwrap();
+        let events: Vec<&str> = apps.iter().map(|a| a.event.as_str()).collect();
+        assert_eq!(events, ["ws-2211", "sem-2303"]);
+        assert_eq!(apps[1].fields.organization, None, "nothing read from the form");
+
+        let found = reparse_with(&desk, &InProcess);
+        assert!(found.several_events);
+        assert_eq!(found.changed.len(), 1, "the workshop's application reads the same");
+        assert_eq!((found.changed[0].application, found.changed[0].event.as_str()), (2, "sem-2303"));
+        let text = found.describe(desk.config.timezone(), None);
+        assert!(
+            text.contains("SME-0002 [sem-2303] kim@hanbit-tech.example\n  organization: (none) → (주)한빛테크\n"),
+            "{text}"
+        );
+        assert!(!text.contains("SME-0001"), "{text}");
+
+        apply(&mut desk.store, &found, "operator", "2022-11-16T05:00:00Z".parse().unwrap()).unwrap();
+        let apps = desk.store.applications().unwrap();
+        assert_eq!(apps[0].fields.organization.as_deref(), Some("한빛테크"), "the other event's is untouched");
+        assert_eq!(apps[1].fields.organization.as_deref(), Some("(주)한빛테크"));
+        assert_eq!(apps.iter().map(|a| a.event.as_str()).collect::<Vec<_>>(), events, "no application moves");
+
+        // Staff are told in that event's summary, not in the other's.
+        let day = jiff::civil::date(2022, 11, 16);
+        let later: Timestamp = "2022-11-16T06:00:00Z".parse().unwrap();
+        let summary_of = |event: &str| {
+            let id = EventId::parse(event).unwrap();
+            crate::summary::render_for(&desk.store, &desk.config, day, later, Some(&id)).unwrap().text
+        };
+        let told = "SME-0002): 메일 다시 읽음 (re-read by smebridge reparse): 소속 (Organization) - → (주)한빛테크";
+        assert!(summary_of("sem-2303").contains(told), "{}", summary_of("sem-2303"));
+        assert!(!summary_of("ws-2211").contains("re-read by smebridge reparse"), "{}", summary_of("ws-2211"));
+        let all = crate::summary::render_for(&desk.store, &desk.config, day, later, None).unwrap().text;
+        assert!(all.contains(told), "{all}");
     }
 }

@@ -162,6 +162,7 @@ mod tests {
             problems: &[],
             attachments: &[],
             details: &NO_DETAILS,
+            event: None,
         };
         let at = MailboxUid { mailbox: "INBOX", uidvalidity: 1, uid: 1 };
         store.commit_message(at, &message, &ApplicationWrite::None, Timestamp::UNIX_EPOCH, |_| Ok(None)).unwrap();

@@ -51,7 +51,7 @@ pub use attachments::{
     extract_text, kind_of, Attachment, ExtractError, FormKind, FormReader, InProcess, Limits, NoForms, Unreadable,
 };
 pub use explain::explain;
-pub use message::{clean_header_text, LOOP_HEADER};
+pub use message::{clean_header_text, Addressing, LOOP_HEADER};
 
 /// A received message, decoded.
 #[derive(Debug, Clone)]
@@ -114,6 +114,8 @@ pub struct Inbound {
     pub attachments: Vec<Attachment>,
     /// What could not be read, in words for staff.
     pub problems: Vec<String>,
+    /// Its thread and recipients: which event it is for (see `crate::domain::route`).
+    pub addressing: Addressing,
 }
 
 impl Inbound {
@@ -129,14 +131,14 @@ impl Inbound {
     }
 }
 
-/// What parsing knows besides the message: how attached forms are read, the announcement the
-/// center sent (its text is never data; see `applicant/announcement.rs`), and the center's
-/// address (whether the mail is addressed to it).
+/// What parsing knows besides the message: how attached forms are read, the announcements the
+/// center sent, one per event (their text is never data; see `applicant/announcement.rs`), and
+/// the center's address (whether the mail is addressed to it).
 #[derive(Clone, Copy)]
 pub struct Context<'a> {
     pub forms: &'a dyn FormReader,
-    pub announcement: Option<&'a Announcement>,
-    /// The center's address; `None`: the announcement's sender, if any, else unknown (the
+    pub announcements: &'a [&'a Announcement],
+    /// The center's address; `None`: the first announcement's sender, if any, else unknown (the
     /// recipients are then not weighed).
     pub center: Option<&'a EmailAddress>,
 }
@@ -144,11 +146,11 @@ pub struct Context<'a> {
 impl<'a> Context<'a> {
     /// Forms read with `forms`; no announcement, the center unknown.
     pub fn new(forms: &'a dyn FormReader) -> Context<'a> {
-        Context { forms, announcement: None, center: None }
+        Context { forms, announcements: &[], center: None }
     }
 
     fn center(&self) -> Option<&'a EmailAddress> {
-        self.center.or_else(|| self.announcement.and_then(Announcement::sender))
+        self.center.or_else(|| self.announcements.iter().find_map(|a| a.sender()))
     }
 }
 
@@ -241,19 +243,14 @@ fn parse_at_depth(raw: &[u8], sha256: &str, depth: usize, context: &Context<'_>)
 
     let subject = message.subject().map(clean_header_text);
     let (as_read, _) = message::truncate_text(&text, message::MAX_FIELD_TEXT_BYTES);
+    let announcement = applicant::answered(context.announcements, as_read, subject.as_deref());
     // The announcement's own lines are never the applicant's, wherever they stand.
-    let masked = match context.announcement {
+    let masked = match announcement {
         Some(announcement) => announcement.mask(as_read),
         None => std::borrow::Cow::Borrowed(as_read),
     };
     let field_text: &str = &masked;
-    let mut read = Reading {
-        depth,
-        forms: context.forms,
-        announcement: context.announcement,
-        unmasked: as_read,
-        problems: &mut problems,
-    };
+    let mut read = Reading { depth, forms: context.forms, announcement, unmasked: as_read, problems: &mut problems };
     let applicant =
         read_applicant(&message, field_text, body.html, subject.as_deref(), from_name.as_deref(), &mut read);
     let stated = &applicant.stated;
@@ -267,14 +264,14 @@ fn parse_at_depth(raw: &[u8], sha256: &str, depth: usize, context: &Context<'_>)
     let inquiry = !cancel_requested && looks_like_inquiry(subject.as_deref(), own_text, states_fields);
     let english = prefers_english(subject.as_deref(), own_text);
     let mut signals = signals;
-    let word_clues = applicant::clues_in_words(own_text, evidence_subject(subject.as_deref(), context.announcement));
+    let word_clues = applicant::clues_in_words(own_text, evidence_subject(subject.as_deref(), announcement));
     let applies = word_clues.iter().any(|c| matches!(c, Clue::Applies(_)));
     let auto_reply_clues = applicant::auto_reply_clues(subject.as_deref(), own_text, states_fields, applies);
     signals.auto_reply_text = auto_reply(&auto_reply_clues);
     let verdict = classify(clues(&Evidence {
         message: &message,
         center: context.center(),
-        announcement: context.announcement,
+        announcement,
         text: field_text,
         unmasked: as_read,
         own_text,
@@ -334,6 +331,7 @@ fn parse_at_depth(raw: &[u8], sha256: &str, depth: usize, context: &Context<'_>)
         authentication_results,
         attachments,
         problems,
+        addressing: message::addressing(&message),
     }
 }
 
@@ -367,6 +365,7 @@ fn unreadable(sha256: &str, problems: Vec<String>) -> Inbound {
         authentication_results: Vec::new(),
         attachments: Vec::new(),
         problems,
+        addressing: Addressing::default(),
     }
 }
 

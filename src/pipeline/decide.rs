@@ -1,15 +1,23 @@
 //! Stage 5 of the pipeline: decide about a parsed message ([`crate::domain::decide`], from what
 //! it says and what the database knows) and record the outcome, the application change and the
 //! reply it causes in one transaction; give places freed by a cancellation to the waiting list.
+//!
+//! A message is first given to an event ([`crate::domain::route`]: its thread, a plus-address or
+//! subject tag, keywords, the only event open); everything after that (the applicant found by
+//! address or by name, the deadline, the seats, "one reply of a kind per applicant") is that
+//! event's. What no rule gives to one event is recorded as unrouted, for staff to assign
+//! (`assign.rs`), and its sender is asked which event they mean.
 
 use anyhow::{Context, Result};
 use jiff::Timestamp;
 use tracing::{debug, error, info, instrument, Span};
 
 use super::{Parsed, Processed, Read, Rules};
+use crate::config::{Config, EventConfig};
 use crate::domain::{
-    auth_verdict, automatic_reason, decide, reply_address, ApplicantFields, Change, Decision, EmailAddress, Existing,
-    Facts, Outcome, ReplyAddress, Status,
+    auth_verdict, automatic_reason, decide, reply_address, route, skipped_before_opens, Addressed, ApplicantFields,
+    Change, Decision, EmailAddress, EventId, EventRouting, Existing, Facts, Outcome, ReplyAddress, Route, RouteReason,
+    Status,
 };
 use crate::parse::Inbound;
 use crate::reply::{Addressee, Replier, ReplyFacts, ReplyKind};
@@ -20,7 +28,7 @@ use crate::store::{
 /// Stage 5: decide about one parsed message and record the outcome and everything that follows
 /// from it (application, reply) in one transaction (the batch's group, when inside one), at
 /// `now`.
-#[instrument(skip_all, fields(uid = at.uid, message_id, outcome))]
+#[instrument(skip_all, fields(uid = at.uid, message_id, event, outcome))]
 pub fn decide_and_store(
     store: &mut Store,
     rules: Rules<'_>,
@@ -45,26 +53,139 @@ pub fn decide_and_store(
         // Only the headers were fetched: record it for staff, decide nothing from a body we
         // do not have.
         inbound.problems.push(format!("too large ({size} bytes): only the headers were kept"));
-        let message = outcome_of(&inbound, Outcome::TooLarge, Some(format!("{size} bytes")), &NO_DETAILS);
+        let message = outcome_of(&inbound, Outcome::TooLarge, Some(format!("{size} bytes")), &NO_DETAILS, None);
         store.finish_reading(at, reading, &message, &ApplicationWrite::None, now, |_| Ok(None))?;
         info!(outcome = Outcome::TooLarge.as_str(), size, "message recorded (headers only)");
         return Ok(Processed::Recorded { outcome: Outcome::TooLarge, reply: None });
     }
     Span::current().record("message_id", inbound.message_id.as_str());
 
+    let verdict = consider(store, config, &mut inbound, arrived_at, None)?;
+    let details = details(&inbound, &verdict.plan.write);
+    let message = outcome_of(&inbound, verdict.plan.outcome, verdict.detail.clone(), &details, verdict.routed());
+    let committed = store
+        .finish_reading(at, reading, &message, &verdict.plan.write, now, |application_id| {
+            Ok(verdict.render(replier, &inbound, arrived_at, &sha256, application_id))
+        })
+        .context("cannot record the message")?;
+    let reply = committed.reply.and(verdict.plan.reply);
+    verdict.follow_up(store, rules, now)?;
+    info!(
+        outcome = verdict.plan.outcome.as_str(),
+        reply = reply.map(|k| k.as_str()).unwrap_or("none"),
+        reply_to_header = inbound.reply_to.is_some(),
+        "message recorded"
+    );
+    Ok(Processed::Recorded { outcome: verdict.plan.outcome, reply })
+}
+
+/// What was decided about a message, and what it causes.
+pub(super) struct Verdict<'c> {
+    /// The event the message went to, and why (`None`: no event concerned, or none found).
+    event: Option<(&'c EventConfig, RouteReason)>,
+    pub(super) plan: Plan,
+    /// Why, in words, for the message row (automatic, held, unrouted, before opens).
+    pub(super) detail: Option<String>,
+    /// For the question which event a sender means: the events it lists.
+    listed: Vec<&'c EventConfig>,
+}
+
+impl<'c> Verdict<'c> {
+    pub(super) fn routed(&self) -> Option<(&'c EventId, RouteReason)> {
+        self.event.map(|(event, reason)| (&event.id, reason))
+    }
+
+    /// The reply the plan asks for, rendered; `None` when there is none (or no one to send it to).
+    pub(super) fn render(
+        &self,
+        replier: &Replier,
+        inbound: &Inbound,
+        arrived_at: Timestamp,
+        sha256: &str,
+        application_id: Option<i64>,
+    ) -> Option<NewReply> {
+        let (Some(kind), Some(to)) = (self.plan.reply, reply_recipient(inbound)) else { return None };
+        let event = self.event.map(|(e, _)| e).or(self.listed.first().copied())?;
+        let addressee = Addressee {
+            to,
+            display_name: applicant_name(inbound),
+            subject: inbound.subject.as_deref(),
+            in_reply_to: &inbound.message_id,
+            answers_sha256: sha256,
+        };
+        let facts = ReplyFacts {
+            event,
+            open_events: &self.listed,
+            application_id,
+            english: inbound.english,
+            fields: &self.plan.fields,
+            arrived_at,
+            changes: &self.plan.changes,
+        };
+        render_or_log(replier, kind, &addressee, &facts)
+    }
+
+    /// After the commit: a cancellation frees places for the event's waiting list.
+    pub(super) fn follow_up(&self, store: &mut Store, rules: Rules<'_>, now: Timestamp) -> Result<()> {
+        if let (Outcome::Cancelled, Some((event, _))) = (self.plan.outcome, self.event) {
+            promote_waitlisted_for(store, rules, event, now)?;
+        }
+        Ok(())
+    }
+}
+
+/// Decide about `inbound`, which arrived at `arrived_at`: route it to an event (or take
+/// `assigned`, staff's choice), then everything [`decide`] needs from that event and the
+/// database, then the plan. Notes for staff are added to `inbound.problems`.
+pub(super) fn consider<'c>(
+    store: &Store,
+    config: &'c Config,
+    inbound: &mut Inbound,
+    arrived_at: Timestamp,
+    assigned: Option<&'c EventConfig>,
+) -> Result<Verdict<'c>> {
     let own = config.own_address();
     let automatic = automatic_reason(&inbound.signals, &inbound.return_path, inbound.from.as_ref(), &own);
-    let duplicate_message_id = !inbound.message_id_synthesized && store.message_id_seen(&inbound.message_id)?;
+    // A message staff assign is recorded already: its own Message-ID is no duplicate.
+    let duplicate_message_id =
+        assigned.is_none() && !inbound.message_id_synthesized && store.message_id_seen(&inbound.message_id)?;
     let unauthenticated =
         auth_verdict(&inbound.authentication_results, &config.security.authserv_id, config.security.require_auth);
-    let existing = existing_application(store, &inbound, unauthenticated.is_some())?;
-    let seats_left = match config.event.capacity {
-        Some(capacity) => Some(i64::from(capacity) - store.seats_taken()?),
+
+    let events: Vec<EventRouting<'_>> = config.events.iter().map(EventConfig::routing).collect();
+    let (route, before_opens) = match assigned {
+        Some(event) => {
+            let index = config.events.iter().position(|e| e.id == event.id).unwrap_or(0);
+            (Route::To { event: index, reason: RouteReason::Staff }, false)
+        }
+        // Mail that is answered by no one needs no event (and no look-ups to find one).
+        None if automatic.is_some() || duplicate_message_id => (Route::Unrouted { candidates: Vec::new() }, false),
+        None => {
+            let route = route_message(store, config, &events, inbound, arrived_at)?;
+            let before = skipped_before_opens(&events, &route, arrived_at);
+            (route, before)
+        }
+    };
+    let concerned = automatic.is_none() && !duplicate_message_id;
+    let event = match &route {
+        Route::To { event, reason } if concerned => Some((&config.events[*event], *reason)),
+        _ => None,
+    };
+    if let Some((event, reason)) = event {
+        Span::current().record("event", event.id.as_str());
+        debug!(event = event.id.as_str(), reason = reason.as_str(), "routed");
+    }
+    let existing = match event {
+        Some((event, _)) => existing_application(store, inbound, &event.id, unauthenticated.is_some())?,
+        None => None,
+    };
+    let seats_left = match event.and_then(|(e, _)| e.capacity.map(|c| (e, c))) {
+        Some((event, capacity)) => Some(i64::from(capacity) - store.seats_taken(&event.id)?),
         None => None,
     };
     let decision = decide(&Facts {
         arrived_at,
-        deadline: config.event.deadline,
+        deadline: event.map_or(arrived_at, |(e, _)| e.deadline),
         automatic: automatic.clone(),
         duplicate_message_id,
         unauthenticated: unauthenticated.clone(),
@@ -74,64 +195,103 @@ pub fn decide_and_store(
         existing: existing.as_ref().map(|a| Existing { status: a.status }),
         attendees: inbound.fields.attendees.unwrap_or(1),
         seats_left,
+        unrouted: event.is_none(),
+        before_opens,
     });
 
-    note_reply_to(&mut inbound);
-    let mut plan = plan(&decision, &inbound, existing.as_ref());
-    if plan.reply == Some(ReplyKind::Inquiry) && !config.replies.answer_inquiries {
-        plan.reply = None;
+    note_reply_to(inbound);
+    let mut plan = plan(&decision, inbound, existing.as_ref(), event.map(|(e, _)| &e.id));
+    // The events a question which event a sender means lists: the open ones among those the mail
+    // could be for, else every open one; with none open there is nothing to ask.
+    let listed: Vec<&EventConfig> = match (&decision, &route) {
+        (Decision::Unrouted { .. }, Route::Unrouted { candidates }) => {
+            let open = |i: &usize| events[*i].open_at(arrived_at);
+            let among: Vec<usize> = candidates.iter().copied().filter(open).collect();
+            let chosen = if among.is_empty() { (0..events.len()).filter(open).collect() } else { among };
+            chosen.into_iter().map(|i| &config.events[i]).collect()
+        }
+        _ => Vec::new(),
+    };
+    match plan.reply {
+        Some(ReplyKind::Inquiry) if !config.replies.answer_inquiries || event.is_none() => plan.reply = None,
+        Some(ReplyKind::WhichEvent) if listed.is_empty() => plan.reply = None,
+        _ => {}
     }
-    let recipient = reply_recipient(&inbound);
+    let recipient = reply_recipient(inbound);
     if let (Some(kind), Some(to)) = (plan.reply, recipient) {
-        if kind.once_per_applicant() && store.reply_kind_queued_for(to, kind)? {
+        let for_event = event.filter(|_| kind != ReplyKind::WhichEvent).map(|(e, _)| &e.id);
+        if kind.once_per_applicant() && store.reply_kind_queued_for(to, kind, for_event)? {
             debug!(kind = kind.as_str(), "a reply of this kind was already sent to this address");
             plan.reply = None;
         }
     }
     Span::current().record("outcome", plan.outcome.as_str());
 
-    let detail = match (&automatic, &decision) {
-        (Some(a), _) => Some(a.label()),
-        (None, Decision::Hold(reason)) => Some(format!("{HELD}{reason}")),
-        (None, Decision::NotAnApplication) => Some(format!("not an application: {}", inbound.verdict)),
+    let detail = match (&automatic, &decision, &route) {
+        (Some(a), _, _) => Some(a.label()),
+        (None, Decision::Hold(reason), _) => Some(format!("{HELD}{reason}")),
+        (None, Decision::NotAnApplication, _) => Some(format!("not an application: {}", inbound.verdict)),
+        (None, Decision::Unrouted { .. }, Route::Unrouted { candidates }) => Some(unrouted_detail(config, candidates)),
+        (None, Decision::BeforeOpens, _) => Some(before_opens_detail(event.map(|(e, _)| e))),
         _ => None,
     };
-    let details = details(&inbound, &plan.write);
-    let message = outcome_of(&inbound, plan.outcome, detail, &details);
-    let reply_kind = plan.reply;
-    let committed = store
-        .finish_reading(at, reading, &message, &plan.write, now, |application_id| {
-            let (Some(kind), Some(to)) = (reply_kind, recipient) else { return Ok(None) };
-            let addressee = Addressee {
-                to,
-                display_name: applicant_name(&inbound),
-                subject: inbound.subject.as_deref(),
-                in_reply_to: &inbound.message_id,
-                answers_sha256: &sha256,
-            };
-            let facts = ReplyFacts {
-                application_id,
-                english: inbound.english,
-                fields: &plan.fields,
-                arrived_at,
-                changes: &plan.changes,
-            };
-            Ok(render_or_log(replier, kind, &addressee, &facts))
-        })
-        .context("cannot record the message")?;
+    Ok(Verdict { event, plan, detail, listed })
+}
 
-    if plan.outcome == Outcome::Cancelled {
-        promote_waitlisted(store, rules, now)?;
+/// Route `inbound` among `events` (the configuration's, in order): its thread is looked up
+/// among the replies smebridge sent and the announcements staff registered.
+fn route_message(
+    store: &Store,
+    config: &Config,
+    events: &[EventRouting<'_>],
+    inbound: &Inbound,
+    arrived_at: Timestamp,
+) -> Result<Route> {
+    if events.len() == 1 {
+        // The one event takes everything (as `route` says); nothing to look up.
+        return Ok(Route::To { event: 0, reason: RouteReason::OnlyEvent });
     }
+    let ids: Vec<&str> = inbound.addressing.thread.iter().map(String::as_str).collect();
+    let mut thread = store.events_of_replies(&ids)?;
+    for event in &config.events {
+        if event.announcement_message_ids.iter().any(|a| ids.contains(&a.as_str())) {
+            thread.push(event.id.clone());
+        }
+    }
+    let own_text = crate::parse::strip_quoted(&inbound.text);
+    Ok(route(
+        events,
+        &config.own_address(),
+        &Addressed {
+            thread: &thread,
+            recipients: &inbound.addressing.recipients,
+            subject: inbound.subject.as_deref(),
+            text: own_text,
+            arrived_at,
+        },
+    ))
+}
 
-    let reply = committed.reply.and(reply_kind);
-    info!(
-        outcome = plan.outcome.as_str(),
-        reply = reply.map(|k| k.as_str()).unwrap_or("none"),
-        reply_to_header = inbound.reply_to.is_some(),
-        "message recorded"
-    );
-    Ok(Processed::Recorded { outcome: plan.outcome, reply })
+/// For staff: which events an unrouted message could be for.
+fn unrouted_detail(config: &Config, candidates: &[usize]) -> String {
+    let ids: Vec<&str> = candidates.iter().filter_map(|&i| config.events.get(i)).map(|e| e.id.as_str()).collect();
+    if ids.is_empty() || ids.len() == config.events.len() {
+        "for which event? no rule told".to_owned()
+    } else {
+        format!("for which event? one of {}", ids.join(", "))
+    }
+}
+
+/// For staff: why a message was skipped.
+fn before_opens_detail(event: Option<&EventConfig>) -> String {
+    match event.and_then(|e| e.opens.map(|opens| (e, opens))) {
+        Some((event, opens)) => format!(
+            "arrived before applications for {} opened ({})",
+            event.id,
+            crate::export::rfc3339_in(opens, &event.timezone)
+        ),
+        None => "arrived before applications opened for any event".to_owned(),
+    }
 }
 
 /// A `Reply-To` naming someone else, noted among the problems: for staff, with the
@@ -168,11 +328,12 @@ pub(crate) fn held_review_of(outcome_detail: &str) -> Option<String> {
 }
 
 /// What the message row records for `inbound`.
-fn outcome_of<'a>(
+pub(super) fn outcome_of<'a>(
     inbound: &'a Inbound,
     outcome: Outcome,
     outcome_detail: Option<String>,
     details: &'a Details,
+    event: Option<(&'a EventId, RouteReason)>,
 ) -> MessageOutcome<'a> {
     MessageOutcome {
         message_id: &inbound.message_id,
@@ -183,13 +344,14 @@ fn outcome_of<'a>(
         problems: &inbound.problems,
         attachments: &inbound.attachments,
         details,
+        event,
     }
 }
 
 /// Who the mail names and where each field came from, for the application it writes: every
 /// field for a new application; for an update only the fields the mail states (those are what
 /// change), so the other fields keep their earlier sources.
-fn details(inbound: &Inbound, write: &ApplicationWrite) -> Details {
+pub(super) fn details(inbound: &Inbound, write: &ApplicationWrite) -> Details {
     match write {
         ApplicationWrite::Insert { .. } => details_of(inbound, false),
         ApplicationWrite::Update { .. } => details_of(inbound, true),
@@ -221,8 +383,22 @@ pub(crate) fn details_of(inbound: &Inbound, stated_only: bool) -> Details {
 /// after every cancellation and at the start of every pass (so a crash between a cancellation
 /// and the promotion only delays it).
 pub fn promote_waitlisted(store: &mut Store, rules: Rules<'_>, now: Timestamp) -> Result<usize> {
-    let Some(capacity) = rules.config.event.capacity else { return Ok(0) };
-    let promoted = store.promote_waitlisted(i64::from(capacity), now, |app| {
+    let mut promoted = 0;
+    for event in &rules.config.events {
+        promoted += promote_waitlisted_for(store, rules, event, now)?;
+    }
+    Ok(promoted)
+}
+
+/// [`promote_waitlisted`] for one event.
+pub(super) fn promote_waitlisted_for(
+    store: &mut Store,
+    rules: Rules<'_>,
+    event: &EventConfig,
+    now: Timestamp,
+) -> Result<usize> {
+    let Some(capacity) = event.capacity else { return Ok(0) };
+    let promoted = store.promote_waitlisted(&event.id, i64::from(capacity), now, |app| {
         let Ok(to) = EmailAddress::parse(&app.email) else { return Ok(None) };
         let answers = format!("promoted-{}-{}", app.id, now);
         let addressee = Addressee {
@@ -233,6 +409,8 @@ pub fn promote_waitlisted(store: &mut Store, rules: Rules<'_>, now: Timestamp) -
             answers_sha256: &crate::parse::sha256_hex(answers.as_bytes()),
         };
         let facts = ReplyFacts {
+            event,
+            open_events: &[],
             application_id: Some(app.id),
             english: false,
             fields: &app.fields,
@@ -242,12 +420,17 @@ pub fn promote_waitlisted(store: &mut Store, rules: Rules<'_>, now: Timestamp) -
         Ok(render_or_log(rules.replier, ReplyKind::Promoted, &addressee, &facts))
     })?;
     if promoted > 0 {
-        info!(promoted, "waitlisted applications moved up");
+        info!(promoted, event = event.id.as_str(), "waitlisted applications moved up");
     }
     Ok(promoted)
 }
 
-fn render_or_log(replier: &Replier, kind: ReplyKind, to: &Addressee<'_>, facts: &ReplyFacts<'_>) -> Option<NewReply> {
+pub(super) fn render_or_log(
+    replier: &Replier,
+    kind: ReplyKind,
+    to: &Addressee<'_>,
+    facts: &ReplyFacts<'_>,
+) -> Option<NewReply> {
     match replier.render(kind, to, facts) {
         Ok(reply) => Some(reply),
         Err(e) => {
@@ -265,15 +448,21 @@ fn render_or_log(replier: &Replier, kind: ReplyKind, to: &Addressee<'_>, facts: 
 /// instead of duplicating it. The application keeps its address; the message is linked to it
 /// and the reply goes to whoever wrote. A mail that fails the required sender authentication is
 /// matched by address only: it must not reach someone else's application just by naming them.
-fn existing_application(store: &Store, inbound: &Inbound, unauthenticated: bool) -> Result<Option<Application>> {
+/// Applicants are matched within the event: the same person may apply to two events.
+fn existing_application(
+    store: &Store,
+    inbound: &Inbound,
+    event: &EventId,
+    unauthenticated: bool,
+) -> Result<Option<Application>> {
     let Some(from) = applicant(inbound) else { return Ok(None) };
-    if let Some(application) = store.application_by_email(from)? {
+    if let Some(application) = store.application_by_email(event, from)? {
         return Ok(Some(application));
     }
     if unauthenticated {
         return Ok(None);
     }
-    let found = store.application_by_name_and_organization(&inbound.fields)?;
+    let found = store.application_by_name_and_organization(event, &inbound.fields)?;
     if let Some(application) = &found {
         debug!(application = application.id, "no application for this address; matched by name and organization");
     }
@@ -304,10 +493,10 @@ fn reply_address_of(inbound: &Inbound) -> Option<ReplyAddress<'_>> {
 }
 
 /// What to write and whether to answer, for a decision.
-struct Plan {
-    outcome: Outcome,
-    write: ApplicationWrite,
-    reply: Option<ReplyKind>,
+pub(super) struct Plan {
+    pub(super) outcome: Outcome,
+    pub(super) write: ApplicationWrite,
+    pub(super) reply: Option<ReplyKind>,
     /// The applicant's fields as the reply should show them.
     fields: ApplicantFields,
     changes: Vec<Change>,
@@ -323,29 +512,40 @@ impl Plan {
     }
 }
 
-fn plan(decision: &Decision, inbound: &Inbound, existing: Option<&Application>) -> Plan {
+/// `event`: the event the message went to (`None`: none).
+fn plan(decision: &Decision, inbound: &Inbound, existing: Option<&Application>, event: Option<&EventId>) -> Plan {
     let review = |extra: Option<&str>| review(inbound, extra);
-    match (decision, existing, applicant(inbound)) {
+    match (decision, existing, applicant(inbound).zip(event)) {
         (Decision::Ignore(_), _, _) => Plan::quiet(Outcome::Automatic, ApplicationWrite::None),
         (Decision::Duplicate, _, _) => Plan::quiet(Outcome::Duplicate, ApplicationWrite::None),
+        (Decision::BeforeOpens, _, _) => Plan::quiet(Outcome::BeforeOpens, ApplicationWrite::None),
+        (Decision::Unrouted { ask }, _, _) => Plan {
+            outcome: Outcome::Unrouted,
+            write: ApplicationWrite::None,
+            reply: ask.then_some(ReplyKind::WhichEvent),
+            fields: inbound.fields.clone(),
+            changes: Vec::new(),
+        },
         (Decision::Inquiry, _, _) => {
             Plan::reply(Outcome::Inquiry, ApplicationWrite::None, ReplyKind::Inquiry, ApplicantFields::default())
         }
         (Decision::CancelUnknown, _, _) => Plan::quiet(Outcome::CancelWithoutApplication, ApplicationWrite::None),
         // Staff see it as unclassified mail; nobody is answered, nothing changes.
         (Decision::NotAnApplication, _, _) => Plan::quiet(Outcome::Unreadable, ApplicationWrite::None),
-        (Decision::Hold(reason), None, Some(from)) => Plan::quiet(
+        (Decision::Hold(reason), None, Some((from, event))) => Plan::quiet(
             Outcome::Held,
             ApplicationWrite::Insert {
+                event: event.clone(),
                 email: from.clone(),
                 fields: inbound.fields.clone(),
                 status: Status::Accepted,
                 review: review(Some(&held_review(reason))),
             },
         ),
-        (Decision::Register(status), None, Some(from)) => Plan::reply(
+        (Decision::Register(status), None, Some((from, event))) => Plan::reply(
             Outcome::Registered,
             ApplicationWrite::Insert {
+                event: event.clone(),
                 email: from.clone(),
                 fields: inbound.fields.clone(),
                 status: *status,

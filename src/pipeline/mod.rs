@@ -11,13 +11,17 @@
 //!    anything is parsed;
 //! 4. [`parse()`]: each message read ([`read_message`]), outside any write transaction; attached
 //!    forms in child processes (`crate::isolate`);
-//! 5. [`decide_and_store`] (`decide.rs`): the decision and everything it causes, in the batch's
-//!    group transaction, which turns each marker into the message's outcome and counts its UID.
+//! 5. [`decide_and_store`] (`decide.rs`): the message routed to an event, the decision and
+//!    everything it causes, in the batch's group transaction, which turns each marker into the
+//!    message's outcome and counts its UID.
+//!
+//! Staff give unrouted mail (or a misrouted application) to an event later: `assign.rs`.
 //!
 //! Everything here is synchronous and local: the IMAP fetch before it and the SMTP send after it
 //! live in [`crate::daemon`] and [`crate::outbox`]. Nothing here reads a clock: the daemon passes
 //! `now`, the time it records the batch at (a message's arrival time comes from the server).
 
+mod assign;
 mod decide;
 
 use std::collections::HashSet;
@@ -30,10 +34,11 @@ use tracing::{error, info, warn};
 
 use crate::config::Config;
 use crate::domain::{hold_reason, read_plan, EmailAddress, HoldCause, Outcome, ReadPlan, Stopped};
-use crate::parse::{self, FormReader, Inbound};
+use crate::parse::{self, Announcement, FormReader, Inbound};
 use crate::reply::{Replier, ReplyKind};
 use crate::store::{ApplicationWrite, Arriving, MailboxUid, MessageOutcome, Reading, Store, NO_DETAILS};
 
+pub use assign::{assign_to_event, move_to_event, Moved};
 pub use decide::{decide_and_store, promote_waitlisted};
 pub(crate) use decide::{details_of, held_review_of, note_reply_to, review};
 
@@ -137,8 +142,8 @@ pub fn parse(
     forms: &dyn FormReader,
     shutdown: &CancellationToken,
 ) -> Vec<Parsed> {
-    let own = config.own_address();
-    let context = parse_context(config, &own, forms);
+    let setup = ParseSetup::of(config);
+    let context = setup.context(forms);
     batch
         .into_iter()
         .map(|arrival| {
@@ -208,9 +213,8 @@ pub fn read_suspect(
                 ),
             }
             store.mark_reading(&[arrival.arriving()], now).context("cannot record the message before reading it")?;
-            let own = rules.config.own_address();
-            let context = parse_context(rules.config, &own, forms);
-            let inbound = read_message(&arrival.incoming.raw, &arrival.sha256, &context);
+            let setup = ParseSetup::of(rules.config);
+            let inbound = read_message(&arrival.incoming.raw, &arrival.sha256, &setup.context(forms));
             let parsed = Parsed {
                 uid: arrival.incoming.uid,
                 arrived_at: arrival.incoming.arrived_at,
@@ -245,6 +249,7 @@ fn hold(
         problems: &problems,
         attachments: &[],
         details: &NO_DETAILS,
+        event: None,
     };
     store
         .finish_reading(at, arrival.reading(), &outcome, &ApplicationWrite::None, now, |_| Ok(None))
@@ -252,11 +257,26 @@ fn hold(
     Ok(Processed::Recorded { outcome: Outcome::Quarantined, reply: None })
 }
 
-/// What parsing knows of the desk: the form reader, the announcement (`[event]
-/// announcement_file`), the center's address `own` (`config.own_address()`). The daemon's parse
-/// stage and `smebridge reparse` read with it.
-pub fn parse_context<'a>(config: &'a Config, own: &'a EmailAddress, forms: &'a dyn FormReader) -> parse::Context<'a> {
-    parse::Context { forms, announcement: config.event.announcement.as_deref(), center: Some(own) }
+/// What parsing knows of the desk, from its configuration: the center's address and the
+/// announcements of its events (`announcement_file`). The daemon's parse stage, `smebridge
+/// reparse` and `smebridge application assign-event` read with it.
+pub struct ParseSetup<'a> {
+    own: EmailAddress,
+    announcements: Vec<&'a Announcement>,
+}
+
+impl<'a> ParseSetup<'a> {
+    pub fn of(config: &'a Config) -> ParseSetup<'a> {
+        ParseSetup {
+            own: config.own_address(),
+            announcements: config.events.iter().filter_map(|e| e.announcement.as_deref()).collect(),
+        }
+    }
+
+    /// The context to parse with, attached forms read with `forms`.
+    pub fn context<'b>(&'b self, forms: &'b dyn FormReader) -> parse::Context<'b> {
+        parse::Context { forms, announcements: &self.announcements, center: Some(&self.own) }
+    }
 }
 
 /// Read one message: the parse stage's work for one message, here and in the trial child

@@ -53,15 +53,16 @@ pub(super) fn retention_view(retention: Option<Retention>, event: &EventConfig) 
 }
 
 /// With `[retention]` configured, each notice must state the period: rendered for two different
-/// periods, its text must differ. A notice that leaves the period out (or writes one by hand,
-/// which the next change of the configuration would make wrong) is refused, naming the file.
-pub(super) fn check_states_period(replier: &Replier, sample: &TemplateContext<'_>) -> Result<()> {
+/// periods (counted from `event`, the sample's), its text must differ. A notice that leaves the
+/// period out (or writes one by hand, which the next change of the configuration would make
+/// wrong) is refused, naming the file.
+pub(super) fn check_states_period(replier: &Replier, event: &EventConfig, sample: &TemplateContext<'_>) -> Result<()> {
     if replier.retention.is_none() {
         return Ok(());
     }
     let with = |days: u32| -> Result<Vec<String>> {
         let mut context = sample.clone();
-        context.retention = retention_view(Some(Retention { days }), &replier.event);
+        context.retention = retention_view(Some(Retention { days }), event);
         TEMPLATES.iter().map(|name| Ok(replier.env.get_template(name)?.render(&context)?)).collect()
     };
     let (one, other) = (with(30)?, with(31)?);

@@ -9,7 +9,7 @@ use std::path::{Path, PathBuf};
 use anyhow::{bail, Context, Result};
 
 /// Every template smebridge renders, as shipped in `config/templates/`.
-pub(super) const BUILT_IN: [(&str, &str); 18] = [
+pub(super) const BUILT_IN: [(&str, &str); 20] = [
     ("ack.ko.txt.j2", include_str!("../../config/templates/ack.ko.txt.j2")),
     ("ack.en.txt.j2", include_str!("../../config/templates/ack.en.txt.j2")),
     ("late.ko.txt.j2", include_str!("../../config/templates/late.ko.txt.j2")),
@@ -26,6 +26,8 @@ pub(super) const BUILT_IN: [(&str, &str); 18] = [
     ("promoted.en.txt.j2", include_str!("../../config/templates/promoted.en.txt.j2")),
     ("inquiry.ko.txt.j2", include_str!("../../config/templates/inquiry.ko.txt.j2")),
     ("inquiry.en.txt.j2", include_str!("../../config/templates/inquiry.en.txt.j2")),
+    ("which_event.ko.txt.j2", include_str!("../../config/templates/which_event.ko.txt.j2")),
+    ("which_event.en.txt.j2", include_str!("../../config/templates/which_event.en.txt.j2")),
     ("privacy_notice.ko.txt.j2", include_str!("../../config/templates/privacy_notice.ko.txt.j2")),
     ("privacy_notice.en.txt.j2", include_str!("../../config/templates/privacy_notice.en.txt.j2")),
 ];
@@ -70,7 +72,7 @@ impl TemplateOrigins {
     }
 
     /// One line: how many templates are built in and how many come from the directory, naming
-    /// the smaller group, e.g. `1 from /etc/smebridge/templates (ack.ko.txt.j2), 15 built in`.
+    /// the smaller group, e.g. `1 from /etc/smebridge/templates (ack.ko.txt.j2), 19 built in`.
     pub fn describe(&self) -> String {
         let (files, built_in) = (self.from_dir(), self.built_in());
         let dir = self.dir.display();
@@ -94,7 +96,7 @@ impl TemplateOrigins {
         }
         if !self.unused.is_empty() {
             warnings.push(format!(
-                "{} in {} not used: no reply has that name (the names are ack, late, update, after_deadline, cancelled, waitlisted, promoted, inquiry and privacy_notice, each .ko.txt.j2 and .en.txt.j2)",
+                "{} in {} not used: no reply has that name (the names are ack, late, update, after_deadline, cancelled, waitlisted, promoted, inquiry, which_event and privacy_notice, each .ko.txt.j2 and .en.txt.j2)",
                 self.unused.join(", "),
                 self.dir.display()
             ));
@@ -213,6 +215,8 @@ mod tests {
             attendees: Some(1),
         };
         let facts = ReplyFacts {
+            event: &replier.events[0],
+            open_events: &[],
             application_id: Some(7),
             english,
             fields: &fields,
@@ -243,10 +247,10 @@ mod tests {
         let dir = tempfile::tempdir().unwrap();
         let replier = replier(&config_in(dir.path(), &[])).expect("the built-in templates need no files");
         let origins = replier.template_origins();
-        assert_eq!(origins.built_in().len(), 18);
+        assert_eq!(origins.built_in().len(), 20);
         assert!(origins.from_dir().is_empty());
         let templates = dir.path().join("templates");
-        assert_eq!(origins.describe(), format!("all 18 built in ({} does not exist)", templates.display()));
+        assert_eq!(origins.describe(), format!("all 20 built in ({} does not exist)", templates.display()));
         assert_eq!(origins.warning(), None, "templates_dir is not set: its absence is normal");
 
         let body = ack_body(&replier, false);
@@ -274,8 +278,8 @@ mod tests {
         assert_eq!(origins.from_dir(), ["ack.en.txt.j2"]);
         assert_eq!(origins.origin("ack.en.txt.j2"), Some(&Origin::File(templates.join("ack.en.txt.j2"))));
         assert_eq!(origins.origin("ack.ko.txt.j2"), Some(&Origin::BuiltIn));
-        assert_eq!(origins.built_in().len(), 17);
-        assert_eq!(origins.describe(), format!("1 from {} (ack.en.txt.j2), 17 built in", templates.display()));
+        assert_eq!(origins.built_in().len(), 19);
+        assert_eq!(origins.describe(), format!("1 from {} (ack.en.txt.j2), 19 built in", templates.display()));
 
         let body = ack_body(&replier, true);
         let (english, korean) = body.split_once("------------").unwrap();
@@ -299,7 +303,7 @@ mod tests {
         let origins = replier(&config_in(dir.path(), &[])).unwrap().template_origins().clone();
         assert_eq!(
             origins.describe(),
-            format!("16 from {}, 2 built in (inquiry.ko.txt.j2, inquiry.en.txt.j2)", templates.display())
+            format!("18 from {}, 2 built in (inquiry.ko.txt.j2, inquiry.en.txt.j2)", templates.display())
         );
     }
 
@@ -347,7 +351,7 @@ mod tests {
             .block_on(crate::check::check(&config));
         let line = lines.iter().find(|l| l.what == "reply templates").unwrap();
         assert_eq!(line.problem, None);
-        assert_eq!(line.detail, Some(format!("1 from {} (late.en.txt.j2), 17 built in", templates.display())));
+        assert_eq!(line.detail, Some(format!("1 from {} (late.en.txt.j2), 19 built in", templates.display())));
     }
 
     #[test]
@@ -364,7 +368,7 @@ mod tests {
 
         let config = config_in(dir.path(), &[("# templates_dir = \"templates\"", "templates_dir = \"tempaltes\"")]);
         let origins = replier(&config).unwrap().template_origins().clone();
-        assert_eq!(origins.built_in().len(), 18);
+        assert_eq!(origins.built_in().len(), 20);
         let warning = origins.warning().expect("a configured directory that does not exist is warned about");
         assert!(warning.contains(&format!("templates_dir {} does not exist", dir.path().join("tempaltes").display())));
     }
@@ -400,6 +404,8 @@ mod tests {
     fn body(replier: &Replier, kind: ReplyKind, english: bool) -> String {
         let fields = ApplicantFields { name: Some("김민준".into()), ..Default::default() };
         let facts = ReplyFacts {
+            event: &replier.events[0],
+            open_events: &[],
             application_id: Some(7),
             english,
             fields: &fields,
@@ -454,6 +460,36 @@ mod tests {
         let text = body(&replier_ok(&config), ReplyKind::Ack, false);
         assert!(text.contains("- 보유·이용 기간: 행사를 마치고 목적을 달성하면 지체 없이 파기합니다."), "{text}");
         assert!(text.contains("- Kept: until the workshop is over and its purpose served"), "{text}");
+    }
+
+    #[test]
+    fn the_privacy_notice_counts_the_period_from_the_day_of_the_replys_own_event() {
+        let dir = tempfile::tempdir().unwrap();
+        let seminar = "[[event]]\nid = \"sem-2303\"\nname = \"AI 세미나 (AI Seminar)\"\n\
+                       deadline = \"2023-03-09T23:59:59+09:00\"\nstarts_at = \"2023-03-10T10:00:00+09:00\"\n\
+                       venue = \"KAIST 학술문화관\"\n\n[staff]\n";
+        let config = config_in(dir.path(), &[("[event]\n", "[[event]]\nid = \"ws-2211\"\n"), ("[staff]\n", seminar)]);
+        let replier = replier_ok(&config);
+        assert_eq!(replier.events.len(), 2);
+        let fields = ApplicantFields { name: Some("김민준".into()), ..Default::default() };
+        let ack_for = |event| {
+            let facts = ReplyFacts {
+                event,
+                open_events: &[],
+                application_id: Some(7),
+                english: false,
+                fields: &fields,
+                arrived_at: "2022-11-16T01:00:00Z".parse().unwrap(),
+                changes: &[],
+            };
+            replier.body(ReplyKind::Ack, &facts).unwrap()
+        };
+        // The workshop on 18 Nov 2022, the seminar on 10 Mar 2023: 90 days after each.
+        let workshop = ack_for(&replier.events[0]);
+        assert!(workshop.contains("행사일로부터 90일(2023년 2월 16일까지)"), "{workshop}");
+        let seminar = ack_for(&replier.events[1]);
+        assert!(seminar.contains("행사일로부터 90일(2023년 6월 8일까지)"), "{seminar}");
+        assert!(seminar.contains("(until 8 June 2023)"), "{seminar}");
     }
 
     fn replier_ok(path: &Path) -> Replier {

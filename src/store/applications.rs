@@ -1,6 +1,6 @@
-//! Applications: one per applicant, found by address or by name and organization, listed with
-//! the attachments of every message that belongs to them; the waiting list moved up as places
-//! free.
+//! Applications: one per applicant and event, found by address or by name and organization
+//! within the event, listed with the attachments of every message that belongs to them; each
+//! event's waiting list moved up as its places free.
 
 use std::collections::{BTreeMap, HashMap};
 
@@ -10,7 +10,7 @@ use rusqlite::{params, Connection, OptionalExtension};
 
 use super::outbox::insert_reply;
 use super::{application_from_row, people_json, sources_json, Cached, NewReply, Store, APPLICATION_COLUMNS};
-use crate::domain::{match_key, same_applicant, ApplicantFields, EmailAddress, Status};
+use crate::domain::{match_key, same_applicant, ApplicantFields, EmailAddress, EventId, Status};
 
 /// For a message that names nobody and gives no field (automatic mail, tests).
 pub static NO_DETAILS: Details = Details { people: Vec::new(), notes: None, sources: BTreeMap::new() };
@@ -32,6 +32,7 @@ pub struct Details {
 pub enum ApplicationWrite {
     None,
     Insert {
+        event: EventId,
         email: EmailAddress,
         fields: ApplicantFields,
         status: Status,
@@ -53,6 +54,8 @@ pub enum ApplicationWrite {
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct Application {
     pub id: i64,
+    /// The event it is for.
+    pub event: EventId,
     pub email: String,
     pub fields: ApplicantFields,
     pub status: Status,
@@ -115,26 +118,40 @@ impl Store {
         Ok(())
     }
 
-    pub fn application_by_email(&self, email: &EmailAddress) -> Result<Option<Application>> {
+    /// The application `email` made for `event`, if any.
+    pub fn application_by_email(&self, event: &EventId, email: &EmailAddress) -> Result<Option<Application>> {
         Ok(self
             .conn
             .row(
-                &format!("SELECT {APPLICATION_COLUMNS} FROM applications WHERE email = ?1"),
-                [email.as_str()],
+                &format!("SELECT {APPLICATION_COLUMNS} FROM applications WHERE event = ?1 AND email = ?2"),
+                params![event, email.as_str()],
                 application_from_row,
             )
             .optional()?)
     }
 
-    /// The application of an applicant writing from an address no application has: the only one
-    /// with the same name and organization (see [`crate::domain::same_applicant`]), if any.
-    pub fn application_by_name_and_organization(&self, fields: &ApplicantFields) -> Result<Option<Application>> {
-        let Some(key) = match_key(fields) else { return Ok(None) };
-        let mut stmt = self
+    /// The application with this id (its number is `SME-<id>`), if any.
+    pub fn application(&self, id: i64) -> Result<Option<Application>> {
+        Ok(self
             .conn
-            .prepare_cached(&format!("SELECT {APPLICATION_COLUMNS} FROM applications WHERE match_key = ?1"))?;
+            .row(&format!("SELECT {APPLICATION_COLUMNS} FROM applications WHERE id = ?1"), [id], application_from_row)
+            .optional()?)
+    }
+
+    /// The application for `event` of an applicant writing from an address no application for it
+    /// has: the only one with the same name and organization (see
+    /// [`crate::domain::same_applicant`]), if any.
+    pub fn application_by_name_and_organization(
+        &self,
+        event: &EventId,
+        fields: &ApplicantFields,
+    ) -> Result<Option<Application>> {
+        let Some(key) = match_key(fields) else { return Ok(None) };
+        let mut stmt = self.conn.prepare_cached(&format!(
+            "SELECT {APPLICATION_COLUMNS} FROM applications WHERE event = ?1 AND match_key = ?2"
+        ))?;
         let candidates: Vec<Application> =
-            stmt.query_map([key], application_from_row)?.collect::<rusqlite::Result<_>>()?;
+            stmt.query_map(params![event, key], application_from_row)?.collect::<rusqlite::Result<_>>()?;
         let id = same_applicant(fields, candidates.iter().map(|app| (app.id, &app.fields)));
         Ok(id.and_then(|id| candidates.into_iter().find(|app| app.id == id)))
     }
@@ -191,20 +208,21 @@ impl Store {
         Ok(rows.collect::<rusqlite::Result<_>>()?)
     }
 
-    /// People registered (sum of attendees over accepted applications).
-    pub fn seats_taken(&self) -> Result<i64> {
+    /// People registered for `event` (sum of attendees over its accepted applications).
+    pub fn seats_taken(&self, event: &EventId) -> Result<i64> {
         Ok(self.conn.row(
-            "SELECT COALESCE(SUM(attendees), 0) FROM applications WHERE status = 'accepted'",
-            [],
+            "SELECT COALESCE(SUM(attendees), 0) FROM applications WHERE event = ?1 AND status = 'accepted'",
+            [event],
             |r| r.get(0),
         )?)
     }
 
-    /// Move waitlisted applications up, first come first served, while they fit in `capacity`
-    /// people. Each promotion and its reply commit together. Safe to repeat: with no seats or no
-    /// waitlist it does nothing. Returns how many were promoted.
+    /// Move `event`'s waitlisted applications up, first come first served, while they fit in
+    /// `capacity` people. Each promotion and its reply commit together. Safe to repeat: with no
+    /// seats or no waitlist it does nothing. Returns how many were promoted.
     pub fn promote_waitlisted(
         &mut self,
+        event: &EventId,
         capacity: i64,
         now: Timestamp,
         mut make_reply: impl FnMut(&Application) -> Result<Option<NewReply>>,
@@ -212,16 +230,18 @@ impl Store {
         let mut promoted = 0;
         loop {
             let tx = self.write()?;
-            let taken: i64 =
-                tx.row("SELECT COALESCE(SUM(attendees), 0) FROM applications WHERE status = 'accepted'", [], |r| {
-                    r.get(0)
-                })?;
+            let taken: i64 = tx.row(
+                "SELECT COALESCE(SUM(attendees), 0) FROM applications WHERE event = ?1 AND status = 'accepted'",
+                [event],
+                |r| r.get(0),
+            )?;
             let next = tx
                 .row(
                     &format!(
-                        "SELECT {APPLICATION_COLUMNS} FROM applications WHERE status = 'waitlisted' ORDER BY received_at, id LIMIT 1"
+                        "SELECT {APPLICATION_COLUMNS} FROM applications WHERE event = ?1 AND status = 'waitlisted'
+                         ORDER BY received_at, id LIMIT 1"
                     ),
-                    [],
+                    [event],
                     application_from_row,
                 )
                 .optional()?;
@@ -242,6 +262,71 @@ impl Store {
     }
 }
 
+impl Store {
+    /// Give application `id` to event `to` with `status` (staff's correction of where it went),
+    /// atomically with its reply: the application and every message that belongs to it now
+    /// belong to `to`, routed by staff. `make_reply` sees the application as it was. False (and
+    /// nothing written) when the application is not (or no longer) for `from`.
+    pub fn move_application(
+        &mut self,
+        id: i64,
+        from: &EventId,
+        to: &EventId,
+        status: Status,
+        now: Timestamp,
+        make_reply: impl FnOnce(&Application) -> Result<Option<NewReply>>,
+    ) -> Result<bool> {
+        let tx = self.write()?;
+        let Some(app) = tx
+            .row(
+                &format!("SELECT {APPLICATION_COLUMNS} FROM applications WHERE id = ?1 AND event = ?2"),
+                params![id, from],
+                application_from_row,
+            )
+            .optional()?
+        else {
+            return Ok(false);
+        };
+        tx.exec(
+            "UPDATE applications SET event = ?2, status = ?3, updated_at = ?4 WHERE id = ?1",
+            params![id, to, status, now.as_second()],
+        )?;
+        tx.exec(
+            "UPDATE messages SET event = ?2, route = 'staff'
+             WHERE id IN (SELECT message FROM application_messages WHERE application = ?1)",
+            params![id, to],
+        )?;
+        if let Some(reply) = make_reply(&app)? {
+            // It answers no message of its own: the application's messages were answered for the
+            // event they first went to (outbox: one reply of a kind per message).
+            insert_reply(&tx, &reply, None, Some(id), now.as_second())?;
+        }
+        tx.commit()?;
+        Ok(true)
+    }
+
+    /// The application for `event` message `message` belongs to, if any.
+    pub fn application_of_message(&self, message: i64, event: &EventId) -> Result<Option<i64>> {
+        Ok(self
+            .conn
+            .row(
+                "SELECT a.id FROM application_messages am JOIN applications a ON a.id = am.application
+                 WHERE am.message = ?1 AND a.event = ?2",
+                params![message, event],
+                |r| r.get(0),
+            )
+            .optional()?)
+    }
+
+    /// The Message-ID and subject of a recorded message, for a reply that answers it.
+    pub fn message_thread(&self, id: i64) -> Result<Option<(String, Option<String>)>> {
+        Ok(self
+            .conn
+            .row("SELECT message_id, subject FROM messages WHERE id = ?1", [id], |r| Ok((r.get(0)?, r.get(1)?)))
+            .optional()?)
+    }
+}
+
 /// What a message does to the applications table, as part of recording it (see
 /// [`Store::finish_reading`]): the id of the application it belongs to, if any.
 pub(super) fn write_application(
@@ -253,10 +338,10 @@ pub(super) fn write_application(
 ) -> Result<Option<i64>> {
     Ok(match write {
         ApplicationWrite::None => None,
-        ApplicationWrite::Insert { email, fields, status, review } => {
+        ApplicationWrite::Insert { event, email, fields, status, review } => {
             tx.exec(
-                    "INSERT INTO applications (email, name, organization, position, phone, attendees, status, received_at, updated_at, first_message, last_message, review, people, sources, notes)
-                     VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?8, ?9, ?9, ?10, ?11, ?12, ?13)",
+                    "INSERT INTO applications (email, name, organization, position, phone, attendees, status, received_at, updated_at, first_message, last_message, review, people, sources, notes, event)
+                     VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?8, ?9, ?9, ?10, ?11, ?12, ?13, ?14)",
                     params![
                         email.as_str(),
                         fields.name,
@@ -271,6 +356,7 @@ pub(super) fn write_application(
                         people_json(&details.people),
                         sources_json(&details.sources),
                         details.notes,
+                        event,
                     ],
                 )?;
             Some(tx.last_insert_rowid())
@@ -312,6 +398,10 @@ mod tests {
     use super::*;
     use crate::store::MailboxUid;
 
+    fn main() -> EventId {
+        EventId::default_id()
+    }
+
     #[test]
     fn people_and_sources_are_kept_and_an_update_replaces_only_the_sources_it_states() {
         let (_dir, mut store) = store();
@@ -330,6 +420,7 @@ mod tests {
                 name: Some("김민준".into()), phone: Some("010-1234-5678".into()), ..Default::default()
             };
         let insert = ApplicationWrite::Insert {
+            event: EventId::default_id(),
             email: kim.clone(),
             fields: fields.clone(),
             status: Status::Accepted,
@@ -354,7 +445,7 @@ mod tests {
             )
             .unwrap();
 
-        let app = store.application_by_email(&kim).unwrap().unwrap();
+        let app = store.application_by_email(&EventId::default_id(), &kim).unwrap().unwrap();
         assert_eq!(app.people, ["김민준", "이하은"], "a mail naming nobody keeps the people");
         assert_eq!(app.notes.as_deref(), Some("주차 필요"), "a mail without notes keeps the notes");
         assert_eq!(app.sources, sources(&[("name", "line 3, label '성명'"), ("phone", "line 1, label '연락처'")]));
@@ -420,10 +511,14 @@ mod tests {
             organization: organization.map(str::to_owned),
             ..Default::default()
         };
-        let found = store.application_by_name_and_organization(&asking("김민준", Some("주식회사 한빛테크"))).unwrap();
+        let found =
+            store.application_by_name_and_organization(&main(), &asking("김민준", Some("주식회사 한빛테크"))).unwrap();
         assert_eq!(found.map(|a| (a.id, a.email)), Some((id, "kim@hanbit-tech.example".to_owned())));
-        assert!(store.application_by_name_and_organization(&asking("김민준", None)).unwrap().is_none());
-        assert!(store.application_by_name_and_organization(&asking("김민준", Some("한빛소재"))).unwrap().is_none());
+        assert!(store.application_by_name_and_organization(&main(), &asking("김민준", None)).unwrap().is_none());
+        assert!(store
+            .application_by_name_and_organization(&main(), &asking("김민준", Some("한빛소재")))
+            .unwrap()
+            .is_none());
 
         // An update that changes the organization moves the key with it.
         let mut msg = message("k2", b"k2", &kim);
@@ -442,8 +537,14 @@ mod tests {
                 |_| Ok(None),
             )
             .unwrap();
-        assert!(store.application_by_name_and_organization(&asking("김민준", Some("한빛테크"))).unwrap().is_none());
-        assert!(store.application_by_name_and_organization(&asking("김민준", Some("한빛소재"))).unwrap().is_some());
+        assert!(store
+            .application_by_name_and_organization(&main(), &asking("김민준", Some("한빛테크")))
+            .unwrap()
+            .is_none());
+        assert!(store
+            .application_by_name_and_organization(&main(), &asking("김민준", Some("한빛소재")))
+            .unwrap()
+            .is_some());
 
         // A second 김민준 at 한빛소재 makes the name ambiguous: nothing matches.
         let other = EmailAddress::parse("minjun@other.example").unwrap();
@@ -454,6 +555,9 @@ mod tests {
                 Ok(None)
             })
             .unwrap();
-        assert!(store.application_by_name_and_organization(&asking("김민준", Some("한빛소재"))).unwrap().is_none());
+        assert!(store
+            .application_by_name_and_organization(&main(), &asking("김민준", Some("한빛소재")))
+            .unwrap()
+            .is_none());
     }
 }

@@ -224,7 +224,7 @@ impl Store {
 mod tests {
     use super::super::testing::{insert, message, store};
     use super::*;
-    use crate::domain::EmailAddress;
+    use crate::domain::{EmailAddress, EventId};
     use crate::store::MailboxUid;
 
     #[test]
@@ -242,7 +242,7 @@ mod tests {
         let id = committed.unwrap().application.unwrap();
         assert_eq!(store.last_history_id().unwrap(), 0);
 
-        let mut app = store.application_by_email(&kim).unwrap().unwrap();
+        let mut app = store.application_by_email(&EventId::default_id(), &kim).unwrap().unwrap();
         app.fields.phone = Some("010-1234-5678".into());
         app.fields.organization = Some("한빛소재".into());
         let rewrite = Rewrite {
@@ -272,7 +272,7 @@ mod tests {
         let now: Timestamp = "2022-11-16T03:00:00Z".parse().unwrap();
         store.rewrite_application(&rewrite, &changes, ChangedBy::Reparse, Some("operator"), now).unwrap();
 
-        let app = store.application_by_email(&kim).unwrap().unwrap();
+        let app = store.application_by_email(&EventId::default_id(), &kim).unwrap().unwrap();
         assert_eq!(app.fields, rewrite.fields);
         assert_eq!(app.people, ["김민준"]);
         assert_eq!(app.sources, rewrite.sources);
@@ -282,7 +282,10 @@ mod tests {
             organization: Some("한빛소재".into()),
             ..Default::default()
         };
-        assert_eq!(store.application_by_name_and_organization(&found).unwrap().map(|a| a.id), Some(id));
+        assert_eq!(
+            store.application_by_name_and_organization(&EventId::default_id(), &found).unwrap().map(|a| a.id),
+            Some(id)
+        );
 
         let last = store.last_history_id().unwrap();
         let history = store.history_after(0, last).unwrap();
@@ -306,8 +309,8 @@ mod tests {
         conn.execute_batch(
             "INSERT INTO messages (id, sha256, message_id, arrived_at, size, raw, outcome, recorded_at)
                VALUES (1, 'a', 'a@x.example', 0, 1, x'00', 'registered', 0);
-             INSERT INTO applications (id, email, status, received_at, updated_at, first_message, last_message)
-               VALUES (1, 'kim@x.example', 'accepted', 0, 0, 1, 1);",
+             INSERT INTO applications (id, event, email, status, received_at, updated_at, first_message, last_message)
+               VALUES (1, 'main', 'kim@x.example', 'accepted', 0, 0, 1, 1);",
         )
         .unwrap();
         let row = |field: &str, by: &str| {

@@ -9,7 +9,7 @@ use rusqlite::{params, Connection, OptionalExtension};
 use super::applications::write_application;
 use super::outbox::insert_reply;
 use super::{ApplicationWrite, Cached, Details, MailboxUid, NewReply, Store};
-use crate::domain::{match_key, EmailAddress, Outcome, ReadState};
+use crate::domain::{match_key, EmailAddress, EventId, Outcome, ReadState, RouteReason};
 use crate::parse::Attachment;
 
 /// A message as recorded.
@@ -28,6 +28,8 @@ pub struct NewMessage<'a> {
     pub attachments: &'a [Attachment],
     /// What the message says beyond the fields, for the application it inserts or updates.
     pub details: &'a Details,
+    /// The event it was decided for, and why (see [`MessageOutcome::event`]).
+    pub event: Option<(&'a EventId, RouteReason)>,
 }
 
 impl<'a> NewMessage<'a> {
@@ -42,6 +44,7 @@ impl<'a> NewMessage<'a> {
             problems: self.problems,
             attachments: self.attachments,
             details: self.details,
+            event: self.event,
         }
     }
 }
@@ -66,6 +69,10 @@ pub struct MessageOutcome<'a> {
     pub problems: &'a [String],
     pub attachments: &'a [Attachment],
     pub details: &'a Details,
+    /// The event the message was decided for and why it went there (`messages.event`,
+    /// `messages.route`); `None` for mail that concerns no event (automatic, duplicate,
+    /// unreadable) or none that could be told (unrouted).
+    pub event: Option<(&'a EventId, RouteReason)>,
 }
 
 /// Which recorded bytes a [`Store::finish_reading`] is about.
@@ -226,8 +233,8 @@ impl Store {
     pub fn messages_with_outcomes(&self, outcomes: &[Outcome]) -> Result<Vec<MessageNote>> {
         let placeholders = vec!["?"; outcomes.len()].join(",");
         let mut stmt = self.conn.prepare(&format!(
-            "SELECT arrived_at, sender, subject, outcome, outcome_detail, problems, raw, recorded_at, id FROM messages
-             WHERE outcome IN ({placeholders}) ORDER BY arrived_at, id"
+            "SELECT arrived_at, sender, subject, outcome, outcome_detail, problems, raw, recorded_at, id, event
+             FROM messages WHERE outcome IN ({placeholders}) ORDER BY arrived_at, id"
         ))?;
         let rows = stmt
             .query_map(rusqlite::params_from_iter(outcomes.iter()), |r| {
@@ -241,6 +248,7 @@ impl Store {
                     raw: r.get(6)?,
                     recorded_at: Timestamp::from_second(r.get(7)?).unwrap_or(Timestamp::UNIX_EPOCH),
                     id: r.get(8)?,
+                    event: r.get(9)?,
                 })
             })?
             .collect::<rusqlite::Result<_>>()?;
@@ -251,6 +259,108 @@ impl Store {
     pub fn message_count(&self) -> Result<i64> {
         Ok(self.conn.row("SELECT COUNT(*) FROM messages", [], |r| r.get(0))?)
     }
+
+    /// How many messages are recorded with `outcome`.
+    pub fn outcome_count(&self, outcome: Outcome) -> Result<i64> {
+        Ok(self.conn.row("SELECT COUNT(*) FROM messages WHERE outcome = ?1", [outcome], |r| r.get(0))?)
+    }
+
+    /// Has `sender` written since message `after` (a later row) in mail that went to an event?
+    /// Then an unrouted message of theirs is settled (they said which event, or staff assigned
+    /// it).
+    pub fn routed_since(&self, sender: Option<&str>, after: i64) -> Result<bool> {
+        let Some(sender) = sender else { return Ok(false) };
+        Ok(self
+            .conn
+            .row(
+                "SELECT 1 FROM messages WHERE sender = ?1 AND id > ?2 AND event IS NOT NULL LIMIT 1",
+                params![sender, after],
+                |_| Ok(()),
+            )
+            .optional()?
+            .is_some())
+    }
+
+    /// Was the sender of message `id` asked which event they mean (in answer to it)?
+    pub fn which_event_asked(&self, id: i64) -> Result<bool> {
+        Ok(self
+            .conn
+            .row("SELECT 1 FROM outbox WHERE answers = ?1 AND kind = 'which_event' LIMIT 1", [id], |_| Ok(()))
+            .optional()?
+            .is_some())
+    }
+
+    /// The recorded message with this row id (its staff reference is `MSG-<id>`), with its raw
+    /// bytes, if there is one.
+    pub fn message_for_staff(&self, id: i64) -> Result<Option<RecordedMessage>> {
+        Ok(self
+            .conn
+            .row("SELECT id, sha256, arrived_at, raw, outcome FROM messages WHERE id = ?1", [id], |r| {
+                Ok(RecordedMessage {
+                    id: r.get(0)?,
+                    sha256: r.get(1)?,
+                    arrived_at: Timestamp::from_second(r.get(2)?).unwrap_or(Timestamp::UNIX_EPOCH),
+                    raw: r.get(3)?,
+                    outcome: r.get(4)?,
+                })
+            })
+            .optional()?)
+    }
+
+    /// Record what staff decided for an unrouted message (its event, through `message.event`),
+    /// and everything it causes, atomically: the outcome replaces `unrouted`; the application
+    /// change and the reply are written beside it, as [`Store::finish_reading`] does for a message
+    /// just read. `None` (and nothing written) when the message is no longer unrouted.
+    pub fn assign_message(
+        &mut self,
+        id: i64,
+        arrived_at: Timestamp,
+        message: &MessageOutcome<'_>,
+        application: &ApplicationWrite,
+        now: Timestamp,
+        make_reply: impl FnOnce(Option<i64>) -> Result<Option<NewReply>>,
+    ) -> Result<Option<CommitResult>> {
+        let now = now.as_second();
+        let tx = self.write()?;
+        let (event, route) = message.event.unzip();
+        let assigned = tx.exec(
+            "UPDATE messages SET outcome = ?2, outcome_detail = ?3, problems = ?4, event = ?5, route = ?6
+             WHERE id = ?1 AND outcome = ?7",
+            params![
+                id,
+                message.outcome,
+                message.outcome_detail,
+                (!message.problems.is_empty()).then(|| message.problems.join("\n")),
+                event,
+                route,
+                Outcome::Unrouted,
+            ],
+        )?;
+        if assigned == 0 {
+            return Ok(None);
+        }
+        let application_id = write_application(&tx, application, id, arrived_at, message.details)?;
+        // Its attachments were listed when it was recorded; only the link to the application is new.
+        record_attachments_and_links(&tx, id, &[], application, application_id)?;
+        let reply = make_reply(application_id)?;
+        let reply_id = match &reply {
+            None => None,
+            Some(reply) => Some(insert_reply(&tx, reply, Some(id), application_id, now)?),
+        };
+        tx.commit()?;
+        Ok(Some(CommitResult { message: id, application: application_id, reply: reply_id }))
+    }
+}
+
+/// A recorded message as staff name it (`MSG-<id>`), with what is needed to decide about it
+/// again: see [`Store::message_for_staff`].
+#[derive(Debug, Clone)]
+pub struct RecordedMessage {
+    pub id: i64,
+    pub sha256: String,
+    pub arrived_at: Timestamp,
+    pub raw: Vec<u8>,
+    pub outcome: Outcome,
 }
 
 /// A recorded message, as the staff summary needs it.
@@ -266,6 +376,8 @@ pub struct MessageNote {
     pub detail: Option<String>,
     pub problems: Option<String>,
     pub raw: Vec<u8>,
+    /// The event it was decided for, if any.
+    pub event: Option<EventId>,
 }
 
 /// The ids a [`Store::commit_message`] wrote.
@@ -322,9 +434,10 @@ fn finish(
     make_reply: impl FnOnce(Option<i64>) -> Result<Option<NewReply>>,
     now: i64,
 ) -> Result<CommitResult> {
+    let (event, route) = message.event.unzip();
     let finished = tx.exec(
         "UPDATE messages SET message_id = ?2, sender = ?3, subject = ?4, outcome = ?5, outcome_detail = ?6,
-                    problems = ?7, recorded_at = ?8
+                    problems = ?7, recorded_at = ?8, event = ?10, route = ?11
              WHERE sha256 = ?1 AND outcome = ?9",
         params![
             reading.sha256,
@@ -336,6 +449,8 @@ fn finish(
             (!message.problems.is_empty()).then(|| message.problems.join("\n")),
             now,
             Outcome::Reading,
+            event,
+            route,
         ],
     )?;
     let message_row: i64 = tx
@@ -497,6 +612,7 @@ mod tests {
         let sender = EmailAddress::parse("kim@hanbit-tech.example").unwrap();
         let at = MailboxUid { mailbox: "INBOX", uidvalidity: 7, uid: 1 };
         let write = ApplicationWrite::Insert {
+            event: EventId::default_id(),
             email: sender.clone(),
             fields: ApplicantFields { name: Some("김민준".into()), ..Default::default() },
             status: Status::Accepted,
@@ -509,6 +625,7 @@ mod tests {
                 envelope_from: None,
                 recipient: sender.clone(),
                 raw: b"reply".to_vec(),
+                event: None,
             }))
         };
         let first = store.commit_message(at, &message("aa", b"raw", &sender), &write, Timestamp::now(), reply).unwrap();

@@ -41,14 +41,14 @@ use rusqlite::types::{FromSql, FromSqlError, FromSqlResult, ToSqlOutput, ValueRe
 use rusqlite::{Connection, OpenFlags, ToSql, TransactionBehavior};
 use tracing::{info, warn};
 
-use crate::domain::{ApplicantFields, EmailAddress, MailKind, Outcome, Status};
+use crate::domain::{ApplicantFields, EmailAddress, EventId, MailKind, Outcome, RouteReason, Status};
 use crate::instance::{Busy, Instance};
 
 pub use applications::{Application, ApplicationWrite, Details, StoredAttachment, NO_DETAILS};
 pub use copy::{copy_to_file, inspect, newer_schema, numbered, same_file, Inspection};
 pub use history::{ChangedBy, Field, FieldChange, HistoryEntry, Rewrite};
 pub use mailbox::{EventDetails, EventKind, MailboxEvent, MailboxUid, Synced};
-pub use messages::{Arriving, CommitResult, MessageNote, MessageOutcome, NewMessage, Reading};
+pub use messages::{Arriving, CommitResult, MessageNote, MessageOutcome, NewMessage, Reading, RecordedMessage};
 pub use outbox::{Claim, Envelope, Hold, NewReply, OutboxRow, OutboxState, TroubledReply};
 pub use rereading::ApplicationMessage;
 pub use summaries::{Covered, LastSummary};
@@ -65,6 +65,7 @@ const MIGRATIONS: &[&str] = &[
     include_str!("../../migrations/0006_summary_coverage_and_mailbox_reads.sql"),
     include_str!("../../migrations/0007_states_as_types.sql"),
     include_str!("../../migrations/0009_application_history.sql"),
+    include_str!("../../migrations/0010_events.sql"),
 ];
 
 pub struct Store {
@@ -288,7 +289,7 @@ impl Store {
 // --- rows to values -----------------------------------------------------------------------------
 
 const APPLICATION_COLUMNS: &str =
-    "id, email, name, organization, position, phone, attendees, status, received_at, review, last_message, people, sources, notes";
+    "id, email, name, organization, position, phone, attendees, status, received_at, review, last_message, people, sources, notes, event";
 
 /// A JSON column, `None` when NULL.
 fn json_column<T: serde::de::DeserializeOwned>(row: &rusqlite::Row<'_>, index: usize) -> rusqlite::Result<Option<T>> {
@@ -328,6 +329,7 @@ fn application_from_row(row: &rusqlite::Row<'_>) -> rusqlite::Result<Application
         people: json_column(row, 11)?.unwrap_or_default(),
         sources: json_column(row, 12)?.unwrap_or_default(),
         notes: row.get(13)?,
+        event: row.get(14)?,
         attachments: Vec::new(),
     })
 }
@@ -373,8 +375,20 @@ macro_rules! text_column {
     )*};
 }
 
-text_column!(Status, Outcome, MailKind, OutboxState, Hold, EventKind);
+text_column!(Status, Outcome, MailKind, OutboxState, Hold, EventKind, RouteReason);
 text_column!(ChangedBy, Field);
+
+impl ToSql for EventId {
+    fn to_sql(&self) -> rusqlite::Result<ToSqlOutput<'_>> {
+        Ok(ToSqlOutput::from(self.as_str()))
+    }
+}
+
+impl FromSql for EventId {
+    fn column_result(value: ValueRef<'_>) -> FromSqlResult<Self> {
+        EventId::parse(value.as_str()?).map_err(|e| FromSqlError::Other(format!("{e:#}").into()))
+    }
+}
 
 // --- opening the file -------------------------------------------------------------------------
 
@@ -671,7 +685,7 @@ mod tests {
             organization: Some("한빛테크".into()),
             ..Default::default()
         };
-        assert!(store.application_by_name_and_organization(&found).unwrap().is_some());
+        assert!(store.application_by_name_and_organization(&EventId::default_id(), &found).unwrap().is_some());
         // A summary made before migration 6 covered what had been recorded by then (message 1,
         // recorded at 0, and both applications it made; not message 2, recorded at 1).
         let last = store.last_summary().unwrap().unwrap();

@@ -7,7 +7,7 @@ use jiff::Timestamp;
 use rusqlite::{params, Connection, OptionalExtension};
 
 use super::{outbox_from_row, Cached, Store};
-use crate::domain::{EmailAddress, MailKind, ReplyKind};
+use crate::domain::{EmailAddress, EventId, MailKind, ReplyKind};
 
 /// Where an outbox row is in its life (`outbox.state`):
 ///
@@ -83,6 +83,9 @@ pub struct NewReply {
     pub envelope_from: Option<EmailAddress>,
     pub recipient: EmailAddress,
     pub raw: Vec<u8>,
+    /// The event it is sent for (`None`: the staff summary, the question which event a sender
+    /// means). A reply to it is in that event's thread.
+    pub event: Option<EventId>,
 }
 
 /// A reply waiting in (or gone through) the outbox.
@@ -115,17 +118,37 @@ pub struct Claim {
 }
 
 impl Store {
-    /// Has a reply of this kind already been queued for this address (in any state)?
-    pub fn reply_kind_queued_for(&self, recipient: &EmailAddress, kind: ReplyKind) -> Result<bool> {
+    /// Has a reply of this kind already been queued for this address and event (in any state)?
+    /// `event` `None`: a reply for no event (the question which event a sender means).
+    pub fn reply_kind_queued_for(
+        &self,
+        recipient: &EmailAddress,
+        kind: ReplyKind,
+        event: Option<&EventId>,
+    ) -> Result<bool> {
         Ok(self
             .conn
             .row(
-                "SELECT 1 FROM outbox WHERE recipient = ?1 AND kind = ?2 LIMIT 1",
-                params![recipient.as_str(), MailKind::Reply(kind)],
+                "SELECT 1 FROM outbox WHERE recipient = ?1 AND kind = ?2 AND event IS ?3 LIMIT 1",
+                params![recipient.as_str(), MailKind::Reply(kind), event],
                 |_| Ok(()),
             )
             .optional()?
             .is_some())
+    }
+
+    /// The events of the replies smebridge sent with these Message-IDs (without angle
+    /// brackets): a mail answering or forwarding one of them is in that event's thread.
+    pub fn events_of_replies(&self, message_ids: &[&str]) -> Result<Vec<EventId>> {
+        let mut events = Vec::new();
+        let mut stmt =
+            self.conn.prepare_cached("SELECT event FROM outbox WHERE message_id = ?1 AND event IS NOT NULL")?;
+        for id in message_ids {
+            if let Some(event) = stmt.query_row([id], |r| r.get::<_, EventId>(0)).optional()? {
+                events.push(event);
+            }
+        }
+        Ok(events)
     }
 
     /// Replies sent (or being sent: several go out at once) to `recipient` in the last day.
@@ -348,8 +371,8 @@ pub(super) fn insert_reply(
     now: i64,
 ) -> Result<i64> {
     tx.exec(
-        "INSERT INTO outbox (kind, answers, application, message_id, envelope_from, recipient, raw, state, attempts, next_attempt_at, created_at)
-         VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, 'pending', 0, ?8, ?8)",
+        "INSERT INTO outbox (kind, answers, application, message_id, envelope_from, recipient, raw, state, attempts, next_attempt_at, created_at, event)
+         VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, 'pending', 0, ?8, ?8, ?9)",
         params![
             reply.kind,
             answers,
@@ -359,6 +382,7 @@ pub(super) fn insert_reply(
             reply.recipient.as_str(),
             reply.raw,
             now,
+            reply.event,
         ],
     )?;
     Ok(tx.last_insert_rowid())
@@ -382,6 +406,7 @@ mod tests {
                 envelope_from: None,
                 recipient: sender.clone(),
                 raw: b"reply".to_vec(),
+                event: None,
             }))
         };
         let id = store

@@ -7,7 +7,7 @@ use std::time::Duration;
 use rusqlite::Connection;
 
 use super::*;
-use crate::domain::{ApplicantFields, EmailAddress, MailKind, Outcome, ReplyKind, Status};
+use crate::domain::{ApplicantFields, EmailAddress, EventId, MailKind, Outcome, ReplyKind, Status};
 use crate::instance::Instance;
 use crate::parse::Attachment;
 
@@ -35,6 +35,7 @@ pub(super) fn message<'a>(sha: &'a str, raw: &'a [u8], sender: &'a EmailAddress)
         problems: &[],
         attachments: &[],
         details: &NO_DETAILS,
+        event: None,
     }
 }
 
@@ -78,6 +79,7 @@ pub(super) fn queue_one_reply(store: &mut Store) -> i64 {
             envelope_from: None,
             recipient: sender.clone(),
             raw: b"reply".to_vec(),
+            event: None,
         }))
     };
     store
@@ -99,6 +101,7 @@ pub(super) fn attachment(name: &str, size: u64) -> Attachment {
 
 pub(super) fn insert(email: &EmailAddress, name: &str, organization: &str) -> ApplicationWrite {
     ApplicationWrite::Insert {
+        event: EventId::default_id(),
         email: email.clone(),
         fields: ApplicantFields {
             name: Some(name.into()),

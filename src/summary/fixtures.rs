@@ -3,8 +3,8 @@
 use jiff::tz::TimeZone;
 use jiff::Timestamp;
 
-use super::{Attention, AttentionKind, ChangeNote, Previous, SummaryInput};
-use crate::domain::{ApplicantFields, Status};
+use super::{Attention, AttentionKind, ChangeNote, EventFacts, Previous, SummaryInput};
+use crate::domain::{ApplicantFields, EventId, Status};
 use crate::store::Application;
 
 pub(crate) fn seoul() -> TimeZone {
@@ -30,6 +30,7 @@ struct App<'a> {
 fn app(a: App<'_>) -> Application {
     Application {
         id: a.id,
+        event: EventId::default_id(),
         email: a.email.into(),
         fields: ApplicantFields {
             name: Some(a.name.into()),
@@ -66,18 +67,25 @@ pub(crate) fn simple(id: i64, name: &str, attendees: Option<u32>, status: Status
 
 pub(crate) fn input(applications: Vec<Application>) -> SummaryInput {
     SummaryInput {
-        event_name: "중소기업 R&D 워크숍".into(),
+        title: "중소기업 R&D 워크숍".into(),
         timezone: seoul(),
         day: jiff::civil::date(2022, 11, 16),
         generated_at: at("2022-11-16T08:30:00+09:00"),
         previous: Some(Previous { at: at("2022-11-15T08:30:00+09:00"), last_application: 0 }),
         last_read: Some(at("2022-11-16T08:29:58+09:00")),
-        deadline: at("2022-11-17T23:59:59+09:00"),
-        capacity: Some(40),
+        events: vec![EventFacts {
+            id: EventId::default_id(),
+            name: "중소기업 R&D 워크숍".into(),
+            opens: None,
+            deadline: at("2022-11-17T23:59:59+09:00"),
+            starts_at: at("2022-11-18T13:30:00+09:00"),
+            capacity: Some(40),
+        }],
         applications,
         needs_person: Vec::new(),
         changes: Vec::new(),
         mailbox: Vec::new(),
+        skipped_before_opens: 0,
     }
 }
 

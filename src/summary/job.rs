@@ -9,12 +9,12 @@ use lettre::message::{Attachment, Mailbox, Message, MultiPart};
 use tracing::info;
 
 use super::model::{
-    totals, Attention, AttentionKind, ChangeNote, MailboxHappening, MailboxNote, Previous, Summary, SummaryInput,
-    CHART_CID,
+    totals, Attention, AttentionKind, ChangeNote, EventFacts, MailboxHappening, MailboxNote, Previous, Summary,
+    SummaryInput, CHART_CID,
 };
 use super::{render, wording};
 use crate::config::Config;
-use crate::domain::{next_summary_time, summary_due, EmailAddress, MailKind, Outcome, SummaryWindow};
+use crate::domain::{next_summary_time, summary_due, EmailAddress, EventId, MailKind, Outcome, SummaryWindow};
 use crate::export::XLSX_MIME;
 use crate::reply::{application_number, AutoSubmitted, LoopMarker};
 use crate::store::{ChangedBy, Covered, EventKind, Hold, LastSummary, NewReply, Store};
@@ -26,14 +26,14 @@ const FORGED_SHOWN: usize = 10;
 /// summarized. Call it only right after the mailbox was read whole: a pass that could not read
 /// the mailbox makes no summary (it would tell staff that nothing came in).
 pub fn summary_if_due(store: &mut Store, config: &Config, now: Timestamp) -> Result<Option<Date>> {
-    let tz = &config.event.timezone;
+    let tz = config.timezone();
     let last = store.last_summary()?;
     let last_day = last.as_ref().map(|l| l.day);
     let window = SummaryWindow { from: config.staff.summary_from, until: config.staff.summary_until };
     let local = now.to_zoned(tz.clone()).datetime();
     let Some(day) = summary_due(local, config.staff.summary_time, last_day, window) else { return Ok(None) };
 
-    let (input, covered) = gather(store, config, day, now, last.as_ref())?;
+    let (input, covered) = gather(store, config, day, now, last.as_ref(), None)?;
     let rendered = render(&input)?;
     let mails = compose(config, &rendered, &format!("{day}"), None)?;
     if store.record_summary(day, now, covered, &mails)? {
@@ -46,7 +46,7 @@ pub fn summary_if_due(store: &mut Store, config: &Config, now: Timestamp) -> Res
 
 /// How long until a summary could next become due.
 pub fn until_next(config: &Config, now: Timestamp) -> std::time::Duration {
-    let tz = &config.event.timezone;
+    let tz = config.timezone();
     let local = now.to_zoned(tz.clone()).datetime();
     let next = next_summary_time(local, config.staff.summary_time);
     next.to_zoned(tz.clone())
@@ -56,10 +56,17 @@ pub fn until_next(config: &Config, now: Timestamp) -> std::time::Duration {
         .unwrap_or(std::time::Duration::from_secs(3600))
 }
 
-/// The summary for `day` as it would be made at `now` (for `smebridge summary`).
-pub fn render_for(store: &Store, config: &Config, day: Date, now: Timestamp) -> Result<Summary> {
+/// The summary for `day` as it would be made at `now` (for `smebridge summary`), of every event
+/// or only of `event`.
+pub fn render_for(
+    store: &Store,
+    config: &Config,
+    day: Date,
+    now: Timestamp,
+    event: Option<&EventId>,
+) -> Result<Summary> {
     let previous = store.last_summary()?.filter(|last| last.at < now);
-    render(&gather(store, config, day, now, previous.as_ref())?.0)
+    render(&gather(store, config, day, now, previous.as_ref(), event)?.0)
 }
 
 /// Queue `summary` for every staff recipient now, outside the daily schedule.
@@ -71,16 +78,32 @@ pub fn queue_by_hand(store: &mut Store, config: &Config, summary: &Summary, now:
     Ok(mails.len())
 }
 
-/// Where registration stands, as a small terminal table (for `smebridge stats`).
-pub fn totals_now(store: &Store, config: &Config, day: Date, now: Timestamp) -> Result<String> {
-    let (input, _) = gather(store, config, day, now, None)?;
-    let rows = wording::stats_rows(&totals(&input), input.needs_person.len());
+/// Where registration stands, as a small terminal table (for `smebridge stats`): of the one
+/// event, or one table per event (each under its id and name), or only of `event`.
+pub fn totals_now(
+    store: &Store,
+    config: &Config,
+    day: Date,
+    now: Timestamp,
+    event: Option<&EventId>,
+) -> Result<String> {
+    let (input, _) = gather(store, config, day, now, None, event)?;
     // Hangul is two columns wide in a terminal.
     let width = |s: &str| s.chars().map(|c| if c >= '\u{1100}' { 2 } else { 1 }).sum::<usize>();
-    let label_width = rows.iter().map(|(l, _)| width(l)).max().unwrap_or(0);
+    let titled = config.several_events();
     let mut out = String::new();
-    for (label, value) in rows {
-        out.push_str(&format!("{label}{}  {value:>6}\n", " ".repeat(label_width - width(label))));
+    for (n, facts) in input.events.iter().enumerate() {
+        let rows = wording::stats_rows(&totals(&input, facts), input.needs_person.len(), input.skipped_before_opens);
+        let label_width = rows.iter().map(|(l, _)| width(l)).max().unwrap_or(0);
+        if titled {
+            if n > 0 {
+                out.push('\n');
+            }
+            out.push_str(&format!("{} {}\n", facts.id.tag(), wording::one_line(&facts.name, 120)));
+        }
+        for (label, value) in rows {
+            out.push_str(&format!("{label}{}  {value:>6}\n", " ".repeat(label_width - width(label))));
+        }
     }
     Ok(out)
 }
@@ -88,16 +111,26 @@ pub fn totals_now(store: &Store, config: &Config, day: Date, now: Timestamp) -> 
 /// Everything the summary shows, read from the database, and what it covers: the last
 /// application and message it saw (read first, so nothing recorded meanwhile is counted as
 /// covered without being shown).
+///
+/// `only`: of that event alone (its applications, what needs a person about it or about no
+/// event, its changes); else of every event.
 fn gather(
     store: &Store,
     config: &Config,
     day: Date,
     now: Timestamp,
     previous: Option<&LastSummary>,
+    only: Option<&EventId>,
 ) -> Result<(SummaryInput, Covered)> {
+    let events: Vec<&crate::config::EventConfig> = match only {
+        Some(id) => vec![config.event(id).with_context(|| unknown_event(config, id))?],
+        None => config.events.iter().collect(),
+    };
+    let wanted = |event: Option<&EventId>| only.is_none_or(|o| event.is_none_or(|e| e == o));
     let last_message = store.last_message_id()?;
     let last_history = store.last_history_id()?;
-    let applications = store.applications()?;
+    let applications: Vec<crate::store::Application> =
+        store.applications()?.into_iter().filter(|a| only.is_none_or(|o| &a.event == o)).collect();
     let subjects = store.application_subjects()?;
     let last_application = applications.iter().map(|a| a.id).max().unwrap_or(0);
     let covered = Covered { last_application, last_message, last_history };
@@ -145,10 +178,19 @@ fn gather(
         Outcome::CancelWithoutApplication,
         Outcome::TooLarge,
         Outcome::Quarantined,
+        Outcome::Unrouted,
     ])? {
+        if !wanted(note.event.as_ref()) {
+            continue;
+        }
+        // An unrouted message whose sender has written since, to an event, is settled.
+        if note.outcome == Outcome::Unrouted && store.routed_since(note.sender.as_deref(), note.id)? {
+            continue;
+        }
         let kind = match note.outcome {
             Outcome::Inquiry => AttentionKind::Inquiry,
             Outcome::TooLarge => AttentionKind::TooLarge,
+            Outcome::Unrouted => AttentionKind::Unrouted,
             _ => AttentionKind::Unclassified,
         };
         // Never read again what stops the reader.
@@ -162,6 +204,14 @@ fn gather(
                 Outcome::Quarantined => wording::held_unread(&note.detail.unwrap_or_default()),
                 Outcome::CancelWithoutApplication => wording::cancel_without_application(&excerpt),
                 Outcome::TooLarge => wording::too_large(&note.detail.unwrap_or_default()),
+                Outcome::Unrouted => format!(
+                    "{} {excerpt}",
+                    wording::unrouted(
+                        &message_reference(note.id),
+                        &note.detail.clone().unwrap_or_default(),
+                        store.which_event_asked(note.id)?,
+                    )
+                ),
                 _ => excerpt,
             },
         });
@@ -189,15 +239,16 @@ fn gather(
         });
     }
 
-    let by_email: std::collections::HashMap<&str, &crate::store::Application> =
-        applications.iter().map(|a| (a.email.as_str(), a)).collect();
+    let by_email: std::collections::HashMap<(&EventId, &str), &crate::store::Application> =
+        applications.iter().map(|a| ((&a.event, a.email.as_str()), a)).collect();
     let mut changes = Vec::new();
     for note in store.messages_with_outcomes(&[Outcome::Updated, Outcome::Cancelled, Outcome::Reopened])? {
         // New since the previous summary by when smebridge recorded it, not by arrival.
         if note.id <= told.last_message || note.id > covered.last_message {
             continue;
         }
-        let Some(app) = note.sender.as_deref().and_then(|s| by_email.get(s)) else { continue };
+        let (Some(sender), Some(event)) = (note.sender.as_deref(), note.event.as_ref()) else { continue };
+        let Some(app) = by_email.get(&(event, sender)) else { continue };
         changes.push(ChangeNote {
             application_no: application_number(app.id),
             name: app.fields.name.clone(),
@@ -210,7 +261,8 @@ fn gather(
     let by_id: std::collections::HashMap<i64, &crate::store::Application> =
         applications.iter().map(|a| (a.id, a)).collect();
     for entry in store.history_after(told.last_history, covered.last_history)? {
-        if entry.by == ChangedBy::Mail {
+        // Of another event than the one asked for: not this summary's.
+        if entry.by == ChangedBy::Mail || (only.is_some() && !by_id.contains_key(&entry.application)) {
             continue;
         }
         let change = &entry.change;
@@ -241,20 +293,44 @@ fn gather(
         .collect();
 
     let input = SummaryInput {
-        event_name: config.event.name.clone(),
-        timezone: config.event.timezone.clone(),
+        title: match events.as_slice() {
+            [one] => one.name.clone(),
+            _ => config.center.name.clone(),
+        },
+        timezone: config.timezone().clone(),
         day,
         generated_at: now,
         previous: previous.map(|p| Previous { at: p.at, last_application: p.covered.last_application }),
         last_read: store.mailbox_read(&config.imap.mailbox)?,
-        deadline: config.event.deadline,
-        capacity: config.event.capacity,
+        events: events
+            .iter()
+            .map(|e| EventFacts {
+                id: e.id.clone(),
+                name: e.name.clone(),
+                opens: e.opens,
+                deadline: e.deadline,
+                starts_at: e.starts_at,
+                capacity: e.capacity,
+            })
+            .collect(),
         applications,
         needs_person,
         changes,
         mailbox,
+        skipped_before_opens: u64::try_from(store.outcome_count(Outcome::BeforeOpens)?).unwrap_or(0),
     };
     Ok((input, covered))
+}
+
+/// How staff name a recorded message in commands: `MSG-0012`.
+pub fn message_reference(id: i64) -> String {
+    format!("MSG-{id:04}")
+}
+
+/// An `--event` the configuration does not have, and the ones it has.
+pub fn unknown_event(config: &Config, id: &EventId) -> String {
+    let known: Vec<&str> = config.events.iter().map(|e| e.id.as_str()).collect();
+    format!("the configuration has no event \"{id}\" (its events: {})", known.join(", "))
 }
 
 /// The first lines the sender wrote, for a glance.
@@ -303,6 +379,7 @@ fn compose(config: &Config, summary: &Summary, tag: &str, manual: Option<Timesta
         }
         let message = builder.multipart(mixed).context("cannot build the summary mail")?;
         mails.push(NewReply {
+            event: None,
             kind: MailKind::Summary,
             message_id,
             envelope_from: config.smtp.envelope_from.clone(),
@@ -344,8 +421,10 @@ mod tests {
             problems: &[],
             attachments: &[],
             details: &NO_DETAILS,
+            event: None,
         };
         let write = ApplicationWrite::Insert {
+            event: EventId::default_id(),
             email: sender.clone(),
             fields: ApplicantFields { name: Some("김민준".into()), ..ApplicantFields::default() },
             status: Status::Accepted,
@@ -355,7 +434,7 @@ mod tests {
         store.commit_message(at, &message, &write, Timestamp::now(), |_| Ok(None)).unwrap();
 
         let day: Date = "2022-11-16".parse().unwrap();
-        let (input, _) = gather(&store, &config, day, arrived_at, None).unwrap();
+        let (input, _) = gather(&store, &config, day, arrived_at, None, None).unwrap();
         assert_eq!(input.needs_person.len(), 1);
         assert_eq!(input.needs_person[0].subject.as_deref(), Some("워크숍 참가 신청서 제출"));
 

@@ -38,10 +38,10 @@ mod wording;
 
 use anyhow::{Context, Result};
 
-pub use job::{queue_by_hand, render_for, summary_if_due, totals_now, until_next};
+pub use job::{message_reference, queue_by_hand, render_for, summary_if_due, totals_now, unknown_event, until_next};
 pub use model::{
-    applications_per_day, totals, Attention, AttentionKind, ChangeNote, MailboxHappening, MailboxNote, Previous,
-    Summary, SummaryInput, Totals, CHART_CID, CHART_DAYS, STALE_AFTER,
+    applications_per_day, totals, Attention, AttentionKind, ChangeNote, EventFacts, MailboxHappening, MailboxNote,
+    Previous, Summary, SummaryInput, Totals, CHART_CID, CHART_DAYS, STALE_AFTER,
 };
 pub use wording::mailbox_sentence;
 
@@ -77,8 +77,8 @@ pub fn render(input: &SummaryInput) -> Result<Summary> {
         text,
         html,
         chart_png: chart::chart_png(&per_day)?,
-        xlsx: export::xlsx(&input.applications, &review, tz)?,
-        csv: export::csv_with_bom(&input.applications, tz)?,
+        xlsx: export::xlsx(&input.applications, &review, tz, input.several_events())?,
+        csv: export::csv_with_bom(&input.applications, tz, input.several_events())?,
         xlsx_filename: view.xlsx_filename,
         csv_filename: view.csv_filename,
     })
@@ -298,7 +298,7 @@ mod tests {
         assert_eq!(one_line("abc\u{202E}fdp.exe", 100), "abcfdp.exe");
         assert_eq!(one_line("가나다라마", 3), "가나…");
         let mut input = sample();
-        input.event_name = "워크숍\r\nBcc: x@evil.example".into();
+        input.title = "워크숍\r\nBcc: x@evil.example".into();
         assert!(!render(&input).unwrap().subject.contains(['\r', '\n']));
     }
 

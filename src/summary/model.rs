@@ -6,7 +6,7 @@ use jiff::civil::Date;
 use jiff::tz::TimeZone;
 use jiff::{SignedDuration, Span, Timestamp};
 
-use crate::domain::Status;
+use crate::domain::{EventId, Status};
 use crate::store::Application;
 
 /// The Content-ID of the chart: the HTML shows it as `<img src="cid:chart">`.
@@ -17,7 +17,8 @@ pub const CHART_DAYS: usize = 120;
 /// Everything the summary is made of. The caller reads it from the database and the clock.
 #[derive(Debug, Clone)]
 pub struct SummaryInput {
-    pub event_name: String,
+    /// The summary's title: the event's name (with several events, the center's).
+    pub title: String,
     pub timezone: TimeZone,
     /// The day the summary is for (its date in the subject and heading).
     pub day: Date,
@@ -28,10 +29,10 @@ pub struct SummaryInput {
     /// when it is older than [`STALE_AFTER`] or not after the previous summary: then mail that
     /// arrived since is missing from this summary.
     pub last_read: Option<Timestamp>,
-    pub deadline: Timestamp,
-    /// Seats, counted in people (the sum of `attendees` over accepted applications).
-    pub capacity: Option<u32>,
-    /// Every application, in any order.
+    /// The events the summary is about, in configuration order (never empty). With one, the
+    /// summary looks as it did before several events existed.
+    pub events: Vec<EventFacts>,
+    /// Every application of those events, in any order.
     pub applications: Vec<Application>,
     /// What is still waiting for a person, whenever it happened.
     pub needs_person: Vec<Attention>,
@@ -40,6 +41,29 @@ pub struct SummaryInput {
     /// What the daemon noticed about the mailbox (any time; those since the previous summary
     /// are shown).
     pub mailbox: Vec<MailboxNote>,
+    /// Messages recorded without an answer because they arrived before applications opened.
+    pub skipped_before_opens: u64,
+}
+
+/// An event as the summary shows it.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct EventFacts {
+    pub id: EventId,
+    pub name: String,
+    /// Applications are taken from here (`None`: from the start)…
+    pub opens: Option<Timestamp>,
+    /// …until here.
+    pub deadline: Timestamp,
+    pub starts_at: Timestamp,
+    /// Seats, counted in people (the sum of `attendees` over accepted applications).
+    pub capacity: Option<u32>,
+}
+
+impl SummaryInput {
+    /// Several events: each application and section names its event.
+    pub fn several_events(&self) -> bool {
+        self.events.len() > 1
+    }
 }
 
 /// What the previous summary covered.
@@ -96,6 +120,8 @@ pub enum AttentionKind {
     Inquiry,
     /// A message that could not be classified.
     Unclassified,
+    /// A message for no event smebridge could tell (or several): staff assign it.
+    Unrouted,
     /// A reply that failed or bounced.
     ReplyFailed,
     /// Held because the sender looks forged.
@@ -106,10 +132,11 @@ pub enum AttentionKind {
 }
 
 impl AttentionKind {
-    pub const ALL: [AttentionKind; 7] = [
+    pub const ALL: [AttentionKind; 8] = [
         AttentionKind::Review,
         AttentionKind::Inquiry,
         AttentionKind::Unclassified,
+        AttentionKind::Unrouted,
         AttentionKind::ReplyFailed,
         AttentionKind::ForgedSender,
         AttentionKind::TooLarge,
@@ -183,8 +210,8 @@ pub struct Summary {
     pub csv_filename: String,
 }
 
-/// Count the applications by status and work out seats and days left.
-pub fn totals(input: &SummaryInput) -> Totals {
+/// Count `event`'s applications by status and work out its seats and days left.
+pub fn totals(input: &SummaryInput, event: &EventFacts) -> Totals {
     let mut totals = Totals {
         accepted: 0,
         attendees: 0,
@@ -194,7 +221,7 @@ pub fn totals(input: &SummaryInput) -> Totals {
         capacity_left: None,
         days_to_deadline: None,
     };
-    for app in &input.applications {
+    for app in input.applications.iter().filter(|a| a.event == event.id) {
         match app.status {
             Status::Accepted => {
                 totals.accepted += 1;
@@ -205,10 +232,10 @@ pub fn totals(input: &SummaryInput) -> Totals {
             Status::Late => totals.late += 1,
         }
     }
-    totals.capacity_left = input.capacity.map(|c| i64::from(c) - i64::from(totals.attendees));
-    totals.days_to_deadline = (input.generated_at <= input.deadline).then(|| {
+    totals.capacity_left = event.capacity.map(|c| i64::from(c) - i64::from(totals.attendees));
+    totals.days_to_deadline = (input.generated_at <= event.deadline).then(|| {
         let today = input.timezone.to_datetime(input.generated_at).date();
-        let last_day = input.timezone.to_datetime(input.deadline).date();
+        let last_day = input.timezone.to_datetime(event.deadline).date();
         i64::from((last_day - today).get_days())
     });
     totals
@@ -271,7 +298,7 @@ mod tests {
             simple(4, "최유진", Some(4), Status::Cancelled, "2022-11-12T01:00:00Z"),
             simple(5, "Jane Doe", Some(3), Status::Waitlisted, "2022-11-13T01:00:00Z"),
         ]);
-        let t = totals(&input);
+        let t = totals(&input, &input.events[0]);
         assert_eq!(
             t,
             Totals {
@@ -289,16 +316,16 @@ mod tests {
     #[test]
     fn capacity_left_goes_negative_when_overbooked_and_is_none_without_capacity() {
         let mut input = input(vec![simple(1, "김민준", Some(5), Status::Accepted, "2022-11-10T01:00:00Z")]);
-        input.capacity = Some(3);
-        assert_eq!(totals(&input).capacity_left, Some(-2));
-        input.capacity = None;
-        assert_eq!(totals(&input).capacity_left, None);
+        input.events[0].capacity = Some(3);
+        assert_eq!(totals(&input, &input.events[0]).capacity_left, Some(-2));
+        input.events[0].capacity = None;
+        assert_eq!(totals(&input, &input.events[0]).capacity_left, None);
     }
 
     #[test]
     fn days_to_deadline_count_calendar_days_in_the_event_time_zone() {
         let mut input = input(Vec::new());
-        let days = |input: &SummaryInput| totals(input).days_to_deadline;
+        let days = |input: &SummaryInput| totals(input, &input.events[0]).days_to_deadline;
         input.generated_at = at("2022-11-10T08:30:00+09:00");
         assert_eq!(days(&input), Some(7));
         // 16:00 UTC on the 16th is already the 17th in Seoul: the last day.

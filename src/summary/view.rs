@@ -11,11 +11,11 @@ use serde::Serialize;
 
 use super::chart::{CHART_HEIGHT, CHART_WIDTH};
 use super::model::{
-    attendees, staleness, totals, Attention, AttentionKind, ChangeNote, MailboxNote, SummaryInput, Totals,
+    attendees, staleness, totals, Attention, AttentionKind, ChangeNote, EventFacts, MailboxNote, SummaryInput, Totals,
 };
 use super::wording::{
-    as_of, countdown, date_ko, last_read, mailbox_sentence, one_line, short_time_ko, stale_subject, stale_words,
-    subject, time_ko, weekday_ko,
+    as_of, countdown, date_ko, last_read, mailbox_sentence, one_line, short_time_ko, skipped_before_opens,
+    stale_subject, stale_words, subject, time_ko, weekday_ko,
 };
 use crate::domain::Status;
 use crate::export::status_words;
@@ -36,6 +36,7 @@ impl AttentionKind {
             AttentionKind::Inquiry => ("#e1ecff", "#1d4a9a"),
             AttentionKind::ReplyFailed | AttentionKind::ForgedSender => ("#fde2e1", "#9b1c1c"),
             AttentionKind::Unclassified | AttentionKind::Other => ("#eceff3", "#374151"),
+            AttentionKind::Unrouted => ("#ede9fe", "#5b21b6"),
         }
     }
 }
@@ -57,7 +58,13 @@ pub(super) struct View {
     last_read: String,
     /// Set when that is too long ago: a loud warning at the top.
     stale: Option<StaleView>,
-    totals: TotalsView,
+    /// Where registration stands, one section per event still taking or about to hold its
+    /// applicants (with one event, always its section, untitled).
+    sections: Vec<SectionView>,
+    /// One line for each other event: not open yet, or over within the last week.
+    other_events: Vec<LineView>,
+    /// Messages recorded but not answered because they arrived before applications opened.
+    skipped: Option<LineView>,
     attention_count: usize,
     attention_more: usize,
     attention: Vec<AttentionView>,
@@ -83,7 +90,7 @@ impl View {
     /// when there is no previous summary).
     pub(super) fn new(input: &SummaryInput, per_day: &[(Date, u32)]) -> View {
         let tz = &input.timezone;
-        let totals = totals(input);
+        let several = input.several_events();
 
         let mut apps: Vec<&Application> = input.applications.iter().collect();
         apps.sort_by_key(|a| (a.received_at, a.id));
@@ -107,27 +114,32 @@ impl View {
             let (ko, en) = stale_words(&s, tz);
             StaleView { ko, en }
         });
-        let mut subject = subject(&input.event_name, &day, new.len(), new_people, attention.len());
+        let mut subject = subject(&input.title, &day, new.len(), new_people, attention.len());
         if stale.is_some() {
             subject = stale_subject(&subject);
         }
         View {
             subject,
-            event_name: one_line(&input.event_name, MAX_EXCERPT),
+            event_name: one_line(&input.title, MAX_EXCERPT),
             day: date_ko(input.day),
             as_of: as_of(input.day, input.generated_at, tz),
             tz_name: tz.iana_name().unwrap_or("UTC").to_string(),
             since: input.previous.map(|p| time_ko(p.at, tz)),
             last_read: last_read(input.last_read, tz),
             stale,
-            totals: TotalsView::new(&totals, input, tz),
+            sections: sections(input),
+            other_events: other_events(input),
+            skipped: (input.skipped_before_opens > 0).then(|| {
+                let (ko, en) = skipped_before_opens(input.skipped_before_opens);
+                LineView { ko, en }
+            }),
             attention_count: attention.len(),
             attention_more: attention.len().saturating_sub(MAX_ROWS),
             attention: attention.iter().take(MAX_ROWS).map(|a| AttentionView::new(a, tz)).collect(),
             new_count: new.len(),
             new_people,
             new_more: new.len().saturating_sub(MAX_ROWS),
-            new_apps: new.iter().take(MAX_ROWS).map(|a| AppView::new(a, tz)).collect(),
+            new_apps: new.iter().take(MAX_ROWS).map(|a| AppView::new(a, tz, several)).collect(),
             changes_count: changes.len(),
             changes_more: changes.len().saturating_sub(MAX_ROWS),
             changes: changes.iter().take(MAX_ROWS).map(|c| ChangeView::new(c, tz)).collect(),
@@ -144,6 +156,68 @@ impl View {
 struct StaleView {
     ko: String,
     en: String,
+}
+
+/// A sentence in both languages.
+#[derive(Serialize)]
+struct LineView {
+    ko: String,
+    en: String,
+}
+
+#[derive(Serialize)]
+struct SectionView {
+    /// `[ws-2211] 산학협력 워크숍`; none with a single event.
+    title: Option<String>,
+    totals: TotalsView,
+}
+
+/// The events that get a section: the one event of a single-event desk, always; with several,
+/// those open for applications (or with no `opens`) whose day has not passed.
+fn sections(input: &SummaryInput) -> Vec<SectionView> {
+    let tz = &input.timezone;
+    let several = input.several_events();
+    input
+        .events
+        .iter()
+        .filter(|e| !several || (has_opened(e, input) && input.day <= tz.to_datetime(e.starts_at).date()))
+        .map(|e| SectionView {
+            title: several.then(|| one_line(&format!("{} {}", e.id.tag(), e.name), MAX_EXCERPT)),
+            totals: TotalsView::new(&totals(input, e), e, tz),
+        })
+        .collect()
+}
+
+fn has_opened(event: &EventFacts, input: &SummaryInput) -> bool {
+    event.opens.is_none_or(|opens| opens <= input.generated_at)
+}
+
+/// With several events, a line for each event without a section: not open yet (when it opens),
+/// or held within the last week (how many it had).
+fn other_events(input: &SummaryInput) -> Vec<LineView> {
+    let tz = &input.timezone;
+    if !input.several_events() {
+        return Vec::new();
+    }
+    let mut lines = Vec::new();
+    for e in &input.events {
+        let name = one_line(&format!("{} {}", e.id.tag(), e.name), MAX_EXCERPT);
+        let start_day = tz.to_datetime(e.starts_at).date();
+        if !has_opened(e, input) {
+            let opens = e.opens.map(|o| time_ko(o, tz)).unwrap_or_default();
+            lines.push(LineView {
+                ko: format!("{name}: 신청 시작 전 ({opens}부터 신청)"),
+                en: format!("{name}: not open yet (applications from {opens})"),
+            });
+        } else if start_day < input.day && (input.day - start_day).get_days() <= 7 {
+            let t = totals(input, e);
+            lines.push(LineView {
+                ko: format!("{name}: {} 종료 · 신청 {}건 · {}명", date_ko(start_day), t.accepted, t.attendees),
+                en: format!("{name}: held on {start_day} · {} accepted, {} attendees", t.accepted, t.attendees),
+            });
+        }
+    }
+    lines
 }
 
 #[derive(Serialize)]
@@ -168,7 +242,7 @@ struct TotalsView {
 }
 
 impl TotalsView {
-    fn new(totals: &Totals, input: &SummaryInput, tz: &TimeZone) -> TotalsView {
+    fn new(totals: &Totals, event: &EventFacts, tz: &TimeZone) -> TotalsView {
         let (countdown, countdown_ko, countdown_en) = countdown(totals.days_to_deadline);
         TotalsView {
             accepted: totals.accepted,
@@ -176,13 +250,13 @@ impl TotalsView {
             waitlisted: totals.waitlisted,
             cancelled: totals.cancelled,
             late: totals.late,
-            capacity: input.capacity,
+            capacity: event.capacity,
             seats_left: totals.capacity_left,
             over_capacity: totals.capacity_left.is_some_and(|n| n < 0),
             over_by: -totals.capacity_left.unwrap_or(0),
-            deadline: time_ko(input.deadline, tz),
+            deadline: time_ko(event.deadline, tz),
             deadline_short: {
-                let dt = tz.to_datetime(input.deadline);
+                let dt = tz.to_datetime(event.deadline);
                 format!("{}/{} {}", dt.month(), dt.day(), dt.strftime("%H:%M"))
             },
             countdown,
@@ -222,6 +296,8 @@ impl AttentionView {
 #[derive(Serialize)]
 struct AppView {
     no: String,
+    /// `[ws-2211]`, with several events.
+    event: Option<String>,
     received: String,
     name: Option<String>,
     organization: Option<String>,
@@ -236,7 +312,7 @@ struct AppView {
 }
 
 impl AppView {
-    fn new(a: &Application, tz: &TimeZone) -> AppView {
+    fn new(a: &Application, tz: &TimeZone, several: bool) -> AppView {
         let (ko, en) = status_words(a.status);
         let (status_bg, status_fg) = match a.status {
             Status::Accepted => ("#e3f4e8", "#1e6b34"),
@@ -246,6 +322,7 @@ impl AppView {
         };
         AppView {
             no: application_number(a.id),
+            event: several.then(|| a.event.tag()),
             received: short_time_ko(a.received_at, tz),
             name: optional(&a.fields.name),
             organization: optional(&a.fields.organization),

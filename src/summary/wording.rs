@@ -16,6 +16,7 @@ impl AttentionKind {
             AttentionKind::Review => "검토 필요",
             AttentionKind::Inquiry => "문의",
             AttentionKind::Unclassified => "분류 안 됨",
+            AttentionKind::Unrouted => "행사 미지정",
             AttentionKind::ReplyFailed => "회신 실패",
             AttentionKind::ForgedSender => "발신자 위조 의심",
             AttentionKind::TooLarge => "크기 초과",
@@ -28,6 +29,7 @@ impl AttentionKind {
             AttentionKind::Review => "Review",
             AttentionKind::Inquiry => "Inquiry",
             AttentionKind::Unclassified => "Unclassified",
+            AttentionKind::Unrouted => "Which event?",
             AttentionKind::ReplyFailed => "Reply failed",
             AttentionKind::ForgedSender => "Forged sender?",
             AttentionKind::TooLarge => "Too large",
@@ -191,6 +193,31 @@ pub(super) fn held_unread(reason: &str) -> String {
     format!("읽지 않고 보류, 원본 보관 (held unread, raw message kept): {reason}")
 }
 
+/// A message for no event smebridge could tell: what it could be for, and the command that
+/// assigns it (`MSG-0012` is its reference).
+pub(super) fn unrouted(reference: &str, detail: &str, asked: bool) -> String {
+    let asked = if asked {
+        "보낸 사람에게 어느 행사인지 물었습니다 (the sender was asked which event)"
+    } else {
+        "보낸 사람에게 묻지 않았습니다 (the sender was not asked)"
+    };
+    format!(
+        "{reference}: 어느 행사인지 알 수 없음 ({detail}); {asked}. 지정: smebridge application assign-event {reference} <행사 ID>"
+    )
+}
+
+/// The line for messages skipped because they arrived before applications opened.
+pub(super) fn skipped_before_opens(count: u64) -> (String, String) {
+    (
+        format!("신청 시작 전에 온 메일 {count}건은 기록만 하고 답장하지 않았습니다."),
+        format!(
+            "{count} {} that arrived before applications opened {} recorded and not answered.",
+            plural(count, "message", "messages"),
+            plural(count, "was", "were"),
+        ),
+    )
+}
+
 /// A cancellation from someone with no application.
 pub(super) fn cancel_without_application(excerpt: &str) -> String {
     format!("취소 요청, 신청 내역 없음 (cancellation without an application): {excerpt}")
@@ -251,8 +278,9 @@ pub(super) fn history_change(by: ChangedBy, field: Field, old: Option<&str>, new
     format!("{who}: {ko} ({en}) {} → {}", old.unwrap_or("-"), new.unwrap_or("-"))
 }
 
-/// The rows of `smebridge stats`: (label, value).
-pub(super) fn stats_rows(t: &Totals, needs_person: usize) -> Vec<(&'static str, String)> {
+/// The rows of `smebridge stats`: (label, value). `skipped`: messages that arrived before
+/// applications opened (a row only when there are any).
+pub(super) fn stats_rows(t: &Totals, needs_person: usize, skipped: u64) -> Vec<(&'static str, String)> {
     let mut rows = vec![
         ("신청 (accepted)", t.accepted.to_string()),
         ("참석 인원 (attendees)", t.attendees.to_string()),
@@ -268,6 +296,9 @@ pub(super) fn stats_rows(t: &Totals, needs_person: usize) -> Vec<(&'static str, 
         "마감까지 (days to deadline)",
         t.days_to_deadline.map(|d| d.to_string()).unwrap_or_else(|| "마감 (closed)".to_owned()),
     ));
+    if skipped > 0 {
+        rows.push(("신청 시작 전 (before opens)", skipped.to_string()));
+    }
     rows
 }
 

@@ -25,6 +25,7 @@ mod corpus_e2e;
 mod crash;
 mod doubts;
 mod e2e;
+mod events;
 mod faults;
 mod flood;
 mod hostile;

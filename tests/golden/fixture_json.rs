@@ -15,7 +15,7 @@ const CENTER: &str = "smebridge@kaist.ac.kr";
 /// announcement when one is given.
 pub fn parse_announced(raw: &[u8], announcement: Option<&Announcement>) -> Inbound {
     let center = EmailAddress::parse(CENTER).expect("the center's address is valid");
-    let context = Context { forms: &InProcess, announcement, center: Some(&center) };
+    let context = Context { forms: &InProcess, announcements: announcement.as_slice(), center: Some(&center) };
     parse_with(raw, &sha256_hex(raw), &context)
 }
 

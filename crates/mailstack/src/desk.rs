@@ -100,9 +100,11 @@ impl DeskConfig {
 
     /// What the tests (and the benchmark) change: an IMAP command timeout of 10 s, SMTP 5 s; no
     /// copy of each reply to the center (`bcc_self = false`) and a sending grace of 1 s; no
-    /// daily summary unless a test asks for one (`summary_from` in 2099).
+    /// daily summary unless a test asks for one (`summary_from` in 2099); no first-start backlog
+    /// guard (`backlog_limit`: they fill the mailbox before the first start on purpose).
     pub fn for_tests(self) -> DeskConfig {
-        self.set("imap", "timeout = \"10s\"")
+        self.set("replies", "backlog_limit = 1000000   # the tests fill the mailbox before the first start")
+            .set("imap", "timeout = \"10s\"")
             .set("smtp", "timeout = \"5s\"")
             .set("smtp", "bcc_self = false")
             .set("smtp", "sending_grace = \"1s\"")

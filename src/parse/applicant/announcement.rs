@@ -153,6 +153,32 @@ impl Announcement {
     }
 }
 
+/// Of the announcements the desk knows (one per event that registered one), the one a mail with
+/// this text and subject answers: the only one; of several, the one with the largest share of
+/// its lines in the text, else the one whose subject the mail's repeats (`RE: …`); none when
+/// nothing tells (then no text is masked and no quoted form read).
+pub(in crate::parse) fn answered<'a>(
+    announcements: &[&'a Announcement],
+    text: &str,
+    subject: Option<&str>,
+) -> Option<&'a Announcement> {
+    if let [only] = announcements {
+        return Some(only);
+    }
+    let quoted = announcements
+        .iter()
+        .map(|a| (a, a.share_in(text)))
+        .filter(|(_, share)| *share > 0.0)
+        .max_by(|(_, x), (_, y)| x.total_cmp(y))
+        .map(|(a, _)| *a);
+    quoted.or_else(|| {
+        let subject = subject?.to_lowercase();
+        announcements.iter().copied().find(|a| {
+            a.subject().map(str::to_lowercase).is_some_and(|own| !own.trim().is_empty() && subject.contains(own.trim()))
+        })
+    })
+}
+
 /// A line without quote marks, with spaces collapsed: how lines are compared.
 fn normalize(line: &str) -> String {
     dequote(line).split(is_space).filter(|w| !w.is_empty()).collect::<Vec<_>>().join(" ")
@@ -205,6 +231,26 @@ mod tests {
         let text = format!("참석합니다.\n\n{}", ANNOUNCEMENT.lines().map(|l| format!("> {l}\n")).collect::<String>());
         assert_eq!(announcement().quoted_answers(&text), None);
         assert_eq!(Announcement::default().quoted_answers(&text), None, "no announcement, no answers");
+    }
+
+    #[test]
+    fn of_several_announcements_the_one_the_mail_quotes_or_whose_subject_it_repeats() {
+        let workshop = Announcement::from_text(ANNOUNCEMENT, None, Some("[KAIST] 워크숍 참가 안내".into()));
+        let seminar_text = "AI 세미나 안내\n\n[세미나 신청]\n■ 성 명 :\n■ 소 속 :\n■ 이메일 :\n";
+        let seminar = Announcement::from_text(seminar_text, None, Some("AI 세미나 안내".into()));
+        let both = [&workshop, &seminar];
+        let quoting =
+            |text: &str| format!("신청합니다.\n\n{}", text.lines().map(|l| format!("> {l}\n")).collect::<String>());
+        assert_eq!(answered(&both, &quoting(seminar_text), None), Some(&seminar));
+        assert_eq!(
+            answered(&both, &quoting(ANNOUNCEMENT), Some("RE: AI 세미나 안내")),
+            Some(&workshop),
+            "the text first"
+        );
+        assert_eq!(answered(&both, "신청합니다.", Some("RE: AI 세미나 안내")), Some(&seminar));
+        assert_eq!(answered(&both, "신청합니다.", Some("참가 신청")), None, "nothing tells");
+        assert_eq!(answered(&[&workshop], "신청합니다.", None), Some(&workshop), "the only one, always");
+        assert_eq!(answered(&[], "신청합니다.", None), None);
     }
 
     #[test]

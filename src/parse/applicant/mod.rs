@@ -41,6 +41,7 @@ mod source;
 mod subject;
 mod text;
 
+pub(super) use announcement::answered;
 pub use announcement::Announcement;
 pub use quoted::strip_quoted;
 pub use source::{FieldSources, Source};

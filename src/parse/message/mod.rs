@@ -12,6 +12,7 @@
 //!    `html.rs`, and picks the plain or HTML body that states more;
 //! 5. `signals.rs` reads what the headers say about automatic mail.
 
+mod addressing;
 mod body;
 mod charset;
 mod headers;
@@ -23,10 +24,12 @@ use std::panic::catch_unwind;
 
 use mail_parser::MessageParser;
 
+pub use addressing::Addressing;
 pub use headers::clean_header_text;
 pub use limits::limit;
 pub use signals::LOOP_HEADER;
 
+pub(super) use addressing::addressing;
 pub(super) use body::{part_bytes, raw as raw_body, read as read_body};
 pub(super) use charset::{decode as decode_charset, is_hangul};
 pub(super) use headers::{first_address, header_block_end, repair as repair_headers};

@@ -1,0 +1,68 @@
+//! Staff corrections from the command line (`smebridge application …`), one file per command:
+//! `assign.rs` gives an unrouted message or a misrouted application to an event.
+//!
+//! Staff name what they correct as the summary and the replies show it: an application by its
+//! number (`SME-0004`), a recorded message that is no application by its reference (`MSG-0012`,
+//! shown with unrouted mail in the summary). Each command writes through the desk, so it claims
+//! the database like `once` does (one writer: stop a running daemon first), and sends the replies
+//! it queued before it returns.
+
+mod assign;
+
+use anyhow::{bail, Result};
+
+pub use assign::{assign_event, Assigned};
+
+/// What a staff command is about.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Reference {
+    /// `SME-0004`: an application.
+    Application(i64),
+    /// `MSG-0012`: a recorded message.
+    Message(i64),
+}
+
+impl Reference {
+    /// `SME-0004` or `MSG-0012` (case and leading zeros do not matter).
+    pub fn parse(text: &str) -> Result<Reference> {
+        let text = text.trim();
+        let upper = text.to_ascii_uppercase();
+        let (make, number): (fn(i64) -> Reference, &str) = if let Some(n) = upper.strip_prefix("SME-") {
+            (Reference::Application, n)
+        } else if let Some(n) = upper.strip_prefix("MSG-") {
+            (Reference::Message, n)
+        } else {
+            bail!("{text:?} names no application (SME-0004) and no message (MSG-0012)");
+        };
+        match number.parse::<i64>() {
+            Ok(n) if n > 0 && number.chars().all(|c| c.is_ascii_digit()) => Ok(make(n)),
+            _ => bail!("{text:?} names no application (SME-0004) and no message (MSG-0012)"),
+        }
+    }
+}
+
+impl std::fmt::Display for Reference {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        match self {
+            Reference::Application(id) => f.write_str(&crate::reply::application_number(*id)),
+            Reference::Message(id) => f.write_str(&crate::summary::message_reference(*id)),
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn applications_and_messages_are_named_as_staff_see_them() {
+        assert_eq!(Reference::parse("SME-0004").unwrap(), Reference::Application(4));
+        assert_eq!(Reference::parse(" sme-12345 ").unwrap(), Reference::Application(12345));
+        assert_eq!(Reference::parse("MSG-0012").unwrap(), Reference::Message(12));
+        for bad in ["4", "SME-", "SME-00x4", "SME-0", "SME--4", "ABC-0004"] {
+            assert!(Reference::parse(bad).is_err(), "{bad}");
+        }
+        assert_eq!(Reference::Message(12).to_string(), "MSG-0012");
+        assert_eq!(Reference::Application(4).to_string(), "SME-0004");
+    }
+}
