@@ -19,14 +19,17 @@
 //! - `attachments/`: every attachment listed; attached forms (HWP, HWPX, DOCX, XLSX, PDF, also
 //!   inside a `winmail.dat`) turned into text, one file per format.
 //!
-//! What they read is combined here: the mail's own text first; when it states no fields, a
-//! forwarded mail (inline, or attached as message/rfc822, parsed on its own) or the attached
-//! application form, read through the [`FormReader`] the caller passes — in a child process
-//! with resource limits in the daemon (`crate::isolate`), in-process in tests ([`InProcess`]);
-//! then the signature block and the display name where nothing is stated. Each value keeps
-//! where it was read ([`Source`]).
+//! What they read is combined in `reading.rs`: the mail's own text first; when it states no
+//! fields, a forwarded mail (inline, or attached as message/rfc822, parsed on its own), the form
+//! typed into the quoted announcement, or the attached application form, read through the
+//! [`FormReader`] the caller passes — in a child process with resource limits in the daemon
+//! (`crate::isolate`), in-process in tests ([`InProcess`]); the subject line when nothing else
+//! states a field; then the signature block and the display name where nothing is stated. Each
+//! value keeps where it was read ([`Source`]). `verdict.rs` gathers the evidence the
+//! classification weighs (`crate::domain::classify`); `context.rs` holds what parsing knows
+//! besides the message ([`Context`]: the announcements, the center's address).
 //!
-//! The door is narrow: [`parse`] and [`explain`]; [`Inbound`] and the types of its fields;
+//! The door is narrow: [`parse`], [`parse_with`] and [`explain`]; [`Inbound`] and the types of its fields;
 //! [`sha256_hex`] and [`synthesized_message_id`] (a message's identity); [`clean_header_text`],
 //! [`LOOP_HEADER`] and [`strip_quoted`] for replies and summaries; the form readers' entry
 //! ([`FormKind`], [`kind_of`], [`extract_text`], [`Limits`], [`ExtractError`]), which
@@ -34,22 +37,27 @@
 
 mod applicant;
 mod attachments;
+mod context;
 mod explain;
 mod message;
+mod reading;
+mod verdict;
 
-use mail_parser::PartType;
 use sha2::{Digest, Sha256};
 
 use crate::domain::{
     auto_reply, classify, looks_like_inquiry, more_attendees, prefers_english, wants_cancellation, ApplicantFields,
     AutoClue, AutoSignals, Clue, EmailAddress, ReturnPath, Verdict,
 };
-use applicant::{Extracted, Fields, Guess};
+use applicant::Extracted;
+use reading::{read_applicant, states, Reading};
+use verdict::{clues, evidence_subject, Evidence};
 
 pub use applicant::{strip_quoted, Announcement, FieldSources, Source};
 pub use attachments::{
     extract_text, kind_of, Attachment, ExtractError, FormKind, FormReader, InProcess, Limits, NoForms, Unreadable,
 };
+pub use context::Context;
 pub use explain::explain;
 pub use message::{clean_header_text, Addressing, LOOP_HEADER};
 
@@ -128,53 +136,6 @@ impl Inbound {
             stated.attendees = Some(more_attendees(recorded.attendees, more));
         }
         stated
-    }
-}
-
-/// What parsing knows besides the message: how attached forms are read, the announcements the
-/// center sent, one per event (their text is never data; see `applicant/announcement.rs`), and
-/// the center's address (whether the mail is addressed to it).
-#[derive(Clone, Copy)]
-pub struct Context<'a> {
-    pub forms: &'a dyn FormReader,
-    pub announcements: &'a [&'a Announcement],
-    /// The center's address; `None`: the first announcement's sender, if any, else unknown (the
-    /// recipients are then not weighed).
-    pub center: Option<&'a EmailAddress>,
-}
-
-impl<'a> Context<'a> {
-    /// Forms read with `forms`; no announcement, the center unknown.
-    pub fn new(forms: &'a dyn FormReader) -> Context<'a> {
-        Context { forms, announcements: &[], center: None }
-    }
-
-    fn center(&self) -> Option<&'a EmailAddress> {
-        self.center.or_else(|| self.announcements.iter().find_map(|a| a.sender()))
-    }
-}
-
-impl Announcement {
-    /// The announcement from a file: a whole message (`.eml`, as the center sent it; its body is
-    /// read as any mail's) or plain text (UTF-8 or EUC-KR).
-    pub fn read(raw: &[u8]) -> Announcement {
-        let header_end = message::header_block_end(raw);
-        let looks_like_mail = header_end > 0 && {
-            let head = String::from_utf8_lossy(&raw[..header_end]).to_ascii_lowercase();
-            ["\nfrom:", "\nsubject:", "\ncontent-type:", "\nmime-version:"]
-                .iter()
-                .any(|h| format!("\n{head}").contains(h))
-        };
-        if looks_like_mail {
-            let repaired = message::repair_headers(raw);
-            if let Some((mail, readable)) = message::mime_parse(&repaired) {
-                let body = if readable { message::read_body(&mail) } else { message::raw_body(&repaired) };
-                let (sender, _) = message::first_address(mail.from());
-                let subject = mail.subject().map(clean_header_text);
-                return Announcement::from_text(&body.text, sender, subject);
-            }
-        }
-        Announcement::from_text(&message::decode_charset(raw, None).text, None, None)
     }
 }
 
@@ -367,468 +328,6 @@ fn unreadable(sha256: &str, problems: Vec<String>) -> Inbound {
         problems,
         addressing: Addressing::default(),
     }
-}
-
-/// Whose application a message carries and what it says.
-struct Applicant {
-    /// What the mail states (labels, tables, lists).
-    stated: ApplicantFields,
-    /// Where each stated field was read.
-    stated_sources: FieldSources,
-    /// An address stated under an email label.
-    stated_email: Option<String>,
-    people: Vec<String>,
-    /// Guesses from the signature block and the display name.
-    guess: Guess,
-    /// Where each guess came from.
-    guess_sources: FieldSources,
-    /// The display name as written: the last resort for the name.
-    display_name: Option<String>,
-    /// Where the display name is (the sender's, or a forwarded mail's sender's).
-    display_source: Source,
-    forwarded_from: Option<EmailAddress>,
-    forwarded_from_name: Option<String>,
-    /// With `forwarded_from`: the source of the applicant's email.
-    sender_source: Option<Source>,
-    /// A phone label whose value holds no phone number (see [`applicant::Reading`]).
-    unreadable_phone: Option<String>,
-    /// An attendees label whose value is no usable count.
-    unreadable_attendees: Option<String>,
-    /// A count stated relative to the recorded one (see [`Inbound::more_attendees`]).
-    more_attendees: Option<i32>,
-}
-
-impl Applicant {
-    /// The stated fields, completed with the guesses where they say nothing, and where each
-    /// came from.
-    fn completed(&self) -> (ApplicantFields, FieldSources) {
-        let stated = self.stated.clone();
-        let guess = self.guess.clone();
-        // A source only where its value is used: the first of stated, guessed, display name.
-        let pick = |stated: &Option<String>,
-                    stated_source: &Option<Source>,
-                    guess: &Option<String>,
-                    guess_source: &Option<Source>| {
-            match (stated, guess) {
-                (Some(_), _) => stated_source.clone(),
-                (None, Some(_)) => guess_source.clone(),
-                (None, None) => None,
-            }
-        };
-        let (s, g) = (&self.stated_sources, &self.guess_sources);
-        let name_source = pick(&stated.name, &s.name, &guess.name, &g.name)
-            .or_else(|| self.display_name.as_ref().map(|_| self.display_source.clone()));
-        let sources = FieldSources {
-            name: name_source,
-            organization: pick(&stated.organization, &s.organization, &guess.organization, &g.organization),
-            position: pick(&stated.position, &s.position, &guess.position, &g.position),
-            phone: pick(&stated.phone, &s.phone, &guess.phone, &g.phone),
-            email: None,
-            stated_email: self.stated_email.as_ref().and(s.stated_email.clone()),
-            attendees: if stated.attendees.is_some() { s.attendees.clone() } else { Some(Source::Default) },
-        };
-        let fields = ApplicantFields {
-            name: stated.name.or(guess.name).or_else(|| self.display_name.clone()),
-            organization: stated.organization.or(guess.organization),
-            position: stated.position.or(guess.position),
-            phone: stated.phone.or(guess.phone),
-            attendees: stated.attendees,
-        };
-        (fields, sources)
-    }
-}
-
-/// Guesses from the signature block of `text` and from the display name, the signature first,
-/// with where each came from.
-fn guesses(text: &str, display_name: Option<&str>) -> (Guess, FieldSources) {
-    let signed = applicant::from_signature(applicant::strip_quoted(text));
-    let display = display_name.map(applicant::from_display_name).unwrap_or_default();
-    let source = |in_signature: bool, in_display: bool| {
-        if in_signature {
-            Some(Source::Signature)
-        } else if in_display {
-            Some(Source::DisplayName)
-        } else {
-            None
-        }
-    };
-    let sources = FieldSources {
-        name: source(signed.name.is_some(), display.name.is_some()),
-        organization: source(signed.organization.is_some(), display.organization.is_some()),
-        position: source(signed.position.is_some(), display.position.is_some()),
-        phone: source(signed.phone.is_some(), display.phone.is_some()),
-        ..FieldSources::default()
-    };
-    (signed.or(display), sources)
-}
-
-/// How [`read_applicant`] reads: at which depth, with which form reader and announcement, and
-/// where to put what it cannot read.
-struct Reading<'a> {
-    depth: usize,
-    forms: &'a dyn FormReader,
-    announcement: Option<&'a Announcement>,
-    /// The text before the announcement's lines were blanked (the same lines): what the quoted
-    /// form is read from.
-    unmasked: &'a str,
-    problems: &'a mut Vec<String>,
-}
-
-/// Reads the applicant (see [`read_body_applicant`]); when nothing in the body, a forward or a
-/// form states a field, from the subject line (phone mailers put everything there).
-fn read_applicant(
-    message: &mail_parser::Message<'_>,
-    text: &str,
-    html: bool,
-    subject: Option<&str>,
-    from_name: Option<&str>,
-    read: &mut Reading<'_>,
-) -> Applicant {
-    let found = read_body_applicant(message, text, html, subject, from_name, read);
-    let states = found.stated.name.is_some() || found.stated.organization.is_some() || found.stated.phone.is_some();
-    if states || read.depth > 0 {
-        return found;
-    }
-    let Some(subject) = subject else { return found };
-    let in_subject = applicant::read_subject(subject);
-    if !states_reading(&in_subject.fields) {
-        return found;
-    }
-    let none = (Guess::default(), FieldSources::default());
-    Applicant { people: in_subject.fields.people.clone(), ..found }.then(Applicant::own(in_subject, none, None))
-}
-
-/// Reads the applicant from the sender's own text (with what they typed into the quoted form of
-/// the announcement, when it is known), or — when that states no fields and the mail forwards
-/// one that does — from the forwarded mail (inline, or attached as message/rfc822), or from an
-/// attached form. `html`: the text is the HTML body converted.
-fn read_body_applicant(
-    message: &mail_parser::Message<'_>,
-    text: &str,
-    html: bool,
-    subject: Option<&str>,
-    from_name: Option<&str>,
-    read: &mut Reading<'_>,
-) -> Applicant {
-    let mut own = applicant::read(text);
-    if let Some(answers) = read.announcement.and_then(|a| a.quoted_answers(read.unmasked)) {
-        own = own.or(answers);
-    }
-    if html {
-        own.sources = own.sources.map(Source::in_html);
-    }
-    if read.depth > 0 || states(&own.fields) {
-        return Applicant::own(own, guesses(text, from_name), from_name);
-    }
-    if let Some(forward) = applicant::find_inline_forward(text, subject) {
-        let mut theirs = applicant::read(&forward.body);
-        if states(&theirs.fields) {
-            // Line numbers in the forwarded body are lines of the body as read.
-            let inside = |source: Source| {
-                let source = source.shifted(forward.lines_before);
-                if html { source.in_html() } else { source }.forwarded(false)
-            };
-            theirs.sources = theirs.sources.map(inside);
-            let (guess, guess_sources) = guesses(&forward.body, forward.name.as_deref());
-            let sender_source = forward.from.as_ref().map(|_| Source::Sender.forwarded(false));
-            let forwarded_from = forward.from.clone();
-            let forwarded_from_name = forward.name.clone();
-            return Applicant {
-                guess,
-                guess_sources: guess_sources.map(|s| s.forwarded(false)),
-                display_name: forward.name.clone(),
-                display_source: Source::DisplayName.forwarded(false),
-                forwarded_from,
-                forwarded_from_name,
-                sender_source,
-                ..merged(own, theirs)
-            };
-        }
-    }
-    if let Some(inner) = attached_message(message, &Context::new(read.forms)) {
-        let inner_states =
-            inner.stated.name.is_some() || inner.stated.organization.is_some() || inner.stated.phone.is_some();
-        if inner_states {
-            let inside = |source: Source| source.forwarded(true);
-            let guess = Guess {
-                name: inner.fields.name.clone(),
-                organization: inner.fields.organization.clone(),
-                position: inner.fields.position.clone(),
-                phone: inner.fields.phone.clone(),
-            };
-            // The inner mail's stated fields are those whose source is stated; its completed
-            // fields are the guesses, with their own sources.
-            let inner_sources = inner.sources.clone().map(inside);
-            let stated_sources = FieldSources {
-                name: inner.stated.name.as_ref().and(inner_sources.name.clone()),
-                organization: inner.stated.organization.as_ref().and(inner_sources.organization.clone()),
-                position: inner.stated.position.as_ref().and(inner_sources.position.clone()),
-                phone: inner.stated.phone.as_ref().and(inner_sources.phone.clone()),
-                email: None,
-                stated_email: inner_sources.stated_email.clone(),
-                attendees: inner.stated.attendees.and(inner_sources.attendees.clone()),
-            };
-            let theirs = Applicant {
-                stated: inner.stated,
-                stated_sources,
-                stated_email: inner.stated_email,
-                people: inner.people,
-                more_attendees: inner.more_attendees,
-                ..Applicant::own(applicant::Reading::default(), (Guess::default(), FieldSources::default()), None)
-            };
-            let none = (Guess::default(), FieldSources::default());
-            let statements = Applicant::own(own, none, None).then(theirs);
-            return Applicant {
-                guess,
-                guess_sources: inner_sources,
-                display_name: inner.from_name.clone(),
-                display_source: Source::DisplayName.forwarded(true),
-                sender_source: inner.from.as_ref().map(|_| Source::Sender.forwarded(true)),
-                forwarded_from: inner.from,
-                forwarded_from_name: inner.from_name,
-                ..statements
-            };
-        }
-    }
-    let forms = attachments::attached_form(message, read.forms);
-    read.problems.extend(forms.problems);
-    if let Some((attachment, mut form)) = forms.found {
-        // The application form filled in and attached: its fields, completed by what the mail
-        // itself says.
-        form.sources = form.sources.map(|source| source.in_form(&attachment));
-        let guessed = guesses(text, from_name);
-        let mine = Applicant::own(own, guessed, from_name);
-        return mine.then(Applicant::own(form, (Guess::default(), FieldSources::default()), None));
-    }
-    Applicant::own(own, guesses(text, from_name), from_name)
-}
-
-impl Applicant {
-    /// The applicant of the sender's own text, with the guesses `guessed` and the sender's
-    /// display name.
-    fn own(found: applicant::Reading, guessed: (Guess, FieldSources), display_name: Option<&str>) -> Applicant {
-        let (guess, guess_sources) = guessed;
-        Applicant {
-            stated: stated_fields(&found.fields),
-            stated_sources: found.sources,
-            stated_email: found.fields.email,
-            people: found.fields.people,
-            guess,
-            guess_sources,
-            display_name: display_name.map(str::to_owned),
-            display_source: Source::DisplayName,
-            forwarded_from: None,
-            forwarded_from_name: None,
-            sender_source: None,
-            unreadable_phone: found.unreadable_phone,
-            unreadable_attendees: found.unreadable_attendees,
-            more_attendees: found.more_attendees,
-        }
-    }
-
-    /// `self`'s statements first, then `then`'s (the forwarder's own words before the forwarded
-    /// mail's, the mail's before its attached form's); the people `self` names, else `then`'s;
-    /// `self`'s guesses and everything else.
-    fn then(self, then: Applicant) -> Applicant {
-        let more_attendees = if self.stated.attendees.is_some() { self.more_attendees } else { then.more_attendees };
-        let merged = merged_reading(self.stated, self.stated_sources, then.stated, then.stated_sources);
-        Applicant {
-            more_attendees,
-            stated: merged.0,
-            stated_sources: merged.1,
-            stated_email: self.stated_email.or(then.stated_email),
-            people: if self.people.is_empty() { then.people } else { self.people },
-            unreadable_phone: self.unreadable_phone.or(then.unreadable_phone),
-            unreadable_attendees: self.unreadable_attendees.or(then.unreadable_attendees),
-            ..self
-        }
-    }
-}
-
-/// Whether extracted fields state anything that makes an application: a name, an organization
-/// or a phone number.
-fn states(found: &Fields) -> bool {
-    found.name.is_some() || found.organization.is_some() || found.phone.is_some()
-}
-
-fn states_reading(found: &Fields) -> bool {
-    states(found)
-}
-
-/// The subject as evidence of applying: none when it is the announcement's own (`RE: …`), whose
-/// words are the center's.
-fn evidence_subject<'a>(subject: Option<&'a str>, announcement: Option<&Announcement>) -> Option<&'a str> {
-    let subject = subject?;
-    let own = announcement.and_then(Announcement::subject).map(clean_header_text);
-    let bare = subject
-        .trim()
-        .trim_start_matches(|c: char| c.is_ascii_alphabetic() || matches!(c, ':' | ' ' | '[' | ']'))
-        .trim();
-    match own {
-        Some(own) if !own.is_empty() && (subject.ends_with(&own) || own.ends_with(bare)) => None,
-        _ => Some(subject),
-    }
-}
-
-/// What the clues are gathered from.
-struct Evidence<'a> {
-    message: &'a mail_parser::Message<'a>,
-    center: Option<&'a EmailAddress>,
-    announcement: Option<&'a Announcement>,
-    /// The body text as read (announcement lines blanked).
-    text: &'a str,
-    /// The same before the announcement's lines were blanked.
-    unmasked: &'a str,
-    /// The sender's own part of it.
-    own_text: &'a str,
-    subject: Option<&'a str>,
-    applicant: &'a Applicant,
-    attachments: &'a [Attachment],
-    /// The clues in the sender's words.
-    words: Vec<Clue>,
-}
-
-/// Every clue of whether the mail applies to the center (weighed by [`classify`]): the
-/// recipients, the words, what is stated and where, attached forms, and what is passed on.
-fn clues(e: &Evidence<'_>) -> Vec<Clue> {
-    let mut clues = Vec::new();
-    if let Some(center) = e.center {
-        let named = |list: Option<&mail_parser::Address<'_>>| -> (bool, bool) {
-            let Some(list) = list else { return (false, false) };
-            let mut center_named = false;
-            let mut others = false;
-            for addr in list.iter() {
-                match addr.address().and_then(|a| EmailAddress::parse(a).ok()) {
-                    Some(a) if &a == center => center_named = true,
-                    Some(_) => others = true,
-                    None => {}
-                }
-            }
-            (center_named, others)
-        };
-        let (in_to, others_in_to) = named(e.message.to());
-        let (in_cc, _) = named(e.message.cc());
-        clues.push(match (in_to, in_cc) {
-            (true, _) => Clue::CenterInTo,
-            (false, true) if others_in_to => Clue::CenterOnlyInCc,
-            _ => Clue::CenterNotNamed,
-        });
-    }
-    let mut words = e.words.clone();
-    // A greeting first, in the order the mail reads.
-    words.sort_by_key(|c| !matches!(c, Clue::GreetsCenter(_) | Clue::GreetsSomeoneElse(_)));
-    let (greetings, rest): (Vec<Clue>, Vec<Clue>) =
-        words.into_iter().partition(|c| matches!(c, Clue::GreetsCenter(_) | Clue::GreetsSomeoneElse(_)));
-    clues.extend(greetings);
-    let a = e.applicant;
-    let stated = [
-        (a.stated.name.is_some(), &a.stated_sources.name),
-        (a.stated.organization.is_some(), &a.stated_sources.organization),
-        (a.stated.phone.is_some(), &a.stated_sources.phone),
-        (a.stated.position.is_some(), &a.stated_sources.position),
-        (a.stated.attendees.is_some(), &a.stated_sources.attendees),
-    ];
-    let first_stated =
-        stated.into_iter().filter(|(has, _)| *has).find_map(|(_, source)| source.clone().filter(Source::is_stated));
-    if let Some(source) = first_stated {
-        clues.push(Clue::StatesFields(source.to_string()));
-    }
-    let is_form = |a: &&Attachment| {
-        let kind = kind_of(Some(&a.name), Some(&a.content_type), &[]);
-        a.within.is_none() && kind.is_some_and(|k| k != FormKind::Text)
-    };
-    if let Some(form) = e.attachments.iter().find(is_form) {
-        clues.push(Clue::AttachesForm(form.name.clone()));
-    }
-    clues.extend(rest);
-    let below = &e.text[e.own_text.len().min(e.text.len())..];
-    let inline = applicant::find_inline_forward(e.text, e.subject);
-    let attached = attached_sender(e.message);
-    let forwards = e.subject.is_some_and(applicant::is_forward_subject) || inline.is_some() || attached.is_some();
-    if forwards {
-        let from_center = |sender: Option<&EmailAddress>| e.center.is_some_and(|c| sender == Some(c));
-        let inline_sender = inline.as_ref().and_then(|f| f.from.as_ref());
-        let unmasked_below = &e.unmasked[applicant::strip_quoted(e.unmasked).len()..];
-        let announcement_below = e.announcement.is_some_and(|a| a.share_in(unmasked_below) >= 0.5);
-        if from_center(inline_sender) || from_center(attached.as_ref()) || announcement_below {
-            clues.push(Clue::PassesOnCentersMail);
-        }
-    }
-    let nothing_own = e.own_text.trim_matches(char::is_whitespace).is_empty();
-    if nothing_own && (!below.trim().is_empty() || attached.is_some()) {
-        clues.push(Clue::NothingOfTheirOwn);
-    }
-    clues
-}
-
-/// The sender of a message attached as message/rfc822, if there is one.
-fn attached_sender(message: &mail_parser::Message<'_>) -> Option<EmailAddress> {
-    message.attachments.iter().filter_map(|&id| message.parts.get(usize::try_from(id).ok()?)).find_map(|part| {
-        match &part.body {
-            PartType::Message(inner) => message::first_address(inner.from()).0,
-            _ => None,
-        }
-    })
-}
-
-fn stated_fields(found: &Fields) -> ApplicantFields {
-    ApplicantFields {
-        name: found.name.clone(),
-        organization: found.organization.clone(),
-        position: found.position.clone(),
-        phone: found.phone.clone(),
-        attendees: found.attendees,
-    }
-}
-
-/// The forwarder's own statements first, then the forwarded mail's (people likewise), as an
-/// applicant whose other parts the caller fills in.
-fn merged(own: applicant::Reading, theirs: applicant::Reading) -> Applicant {
-    let none = || (Guess::default(), FieldSources::default());
-    Applicant::own(own, none(), None).then(Applicant::own(theirs, none(), None))
-}
-
-/// Two sets of stated fields merged, first statement wins, with their sources.
-fn merged_reading(
-    first: ApplicantFields,
-    first_sources: FieldSources,
-    then: ApplicantFields,
-    then_sources: FieldSources,
-) -> (ApplicantFields, FieldSources) {
-    // A field's source goes with its value: take each from the side whose value is used.
-    let side = |first_has: bool, a: Option<Source>, b: Option<Source>| if first_has { a } else { b };
-    let sources = FieldSources {
-        name: side(first.name.is_some(), first_sources.name, then_sources.name),
-        organization: side(first.organization.is_some(), first_sources.organization, then_sources.organization),
-        position: side(first.position.is_some(), first_sources.position, then_sources.position),
-        phone: side(first.phone.is_some(), first_sources.phone, then_sources.phone),
-        email: None,
-        stated_email: first_sources.stated_email.or(then_sources.stated_email),
-        attendees: side(first.attendees.is_some(), first_sources.attendees, then_sources.attendees),
-    };
-    (merge_fields(first, then), sources)
-}
-
-fn merge_fields(first: ApplicantFields, then: ApplicantFields) -> ApplicantFields {
-    ApplicantFields {
-        name: first.name.or(then.name),
-        organization: first.organization.or(then.organization),
-        position: first.position.or(then.position),
-        phone: first.phone.or(then.phone),
-        attendees: first.attendees.or(then.attendees),
-    }
-}
-
-/// The first message attached as message/rfc822 (Outlook's "forward as attachment"), parsed on
-/// its own.
-fn attached_message(message: &mail_parser::Message<'_>, context: &Context<'_>) -> Option<Inbound> {
-    let part = message
-        .attachments
-        .iter()
-        .filter_map(|&id| message.parts.get(usize::try_from(id).ok()?))
-        .find(|part| matches!(part.body, PartType::Message(_)))?;
-    let bytes = message::part_bytes(message, part)?;
-    Some(parse_at_depth(&bytes, &sha256_hex(&bytes), 1, context))
 }
 
 /// Single steps of [`parse`] on their own, for the benchmarks and the resource-bound tests that
