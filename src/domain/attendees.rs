@@ -5,7 +5,7 @@
 const MAX: i64 = 50;
 
 /// The count after `more` more (negative: fewer) than `recorded` (`None`: the applicant alone),
-/// at least the applicant and at most [`MAX`].
+/// at least the applicant and at most `MAX` (50).
 pub fn more_attendees(recorded: Option<u32>, more: i32) -> u32 {
     let total = (i64::from(recorded.unwrap_or(1)) + i64::from(more)).clamp(1, MAX);
     u32::try_from(total).unwrap_or(1)
