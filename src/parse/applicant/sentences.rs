@@ -25,11 +25,14 @@
 //! Only lines that are not `label: value` lines are read (labels are read as labels), and only
 //! the applicant's own lines are given here (quoted mail is cut off before).
 
+mod counts;
+
 use super::guess;
-use super::numerals::{leading_number, normalized, ENGLISH as ENGLISH_NUMBERS};
+use super::numerals::{normalized, ENGLISH as ENGLISH_NUMBERS};
 use super::particles::{split_particle, Particle};
 use super::phone::normalize_phone;
 use super::text::{is_dash, is_space, to_halfwidth};
+use counts::ALONE;
 
 /// Largest count of attendees one mail can state (as for labels, see `attendees.rs`).
 const MAX_COUNT: u32 = 50;
@@ -185,46 +188,6 @@ pub(super) const ADDRESSEE_DIRECTED: &[&str] = &[
     "youcanattend",
     "youcansignup",
 ];
-
-/// Words of attending after a count (`세 명이 참석합니다`).
-const ATTEND_VERBS: &[&str] =
-    &["참석", "참가", "신청", "방문", "갑니다", "가겠", "갈게", "가요", "함께", "같이", "등록"];
-
-/// Words after a count that take it away from the recorded one (`한 명은 불참합니다`).
-const FEWER_WORDS: &[&str] = &["줄", "빠지", "빠져", "빠집", "불참", "못", "제외", "취소", "어렵"];
-
-/// Words after a count that add it to the recorded one (`한 명 더`, `한 명 추가`).
-const MORE_WORDS: &[&str] = &["더", "추가", "늘"];
-
-/// People an applicant comes with (`팀원과 같이 가겠습니다`).
-const COMPANIONS: &[&str] = &[
-    "팀원",
-    "동료",
-    "직원",
-    "후배",
-    "선배",
-    "상사",
-    "동기",
-    "대표님",
-    "과장님",
-    "부장님",
-    "차장님",
-    "팀장님",
-    "대리님",
-    "이사님",
-    "연구원",
-    "부하",
-    "사장님",
-    "실장님",
-    "소장님",
-    "직원분",
-    "colleague",
-    "coworker",
-    "co-worker",
-];
-
-/// Words that say the applicant comes alone (`저 혼자 참석합니다`).
-const ALONE: &[&str] = &["혼자", "저만", "본인만", "저 한 명만", "by myself", "just me", "only me"];
 
 /// Arrows between an old value and a new one (`김민준 → 김민중`).
 const ARROWS: &[&str] = &["→", "->", "=>", "⇒"];
@@ -521,134 +484,6 @@ impl<'a> Sentence<'a> {
         let value = value.strip_prefix("\"").unwrap_or(value).trim_end_matches('"');
         (!value.is_empty() && value.split_whitespace().count() <= 6).then(|| value.to_owned())
     }
-
-    /// The count of attendees the sentence states, exactly or as a change.
-    fn count(&self) -> Option<Count> {
-        self.korean_count().or_else(|| self.companions()).or_else(|| self.alone()).or_else(|| self.english_count())
-    }
-
-    /// `N명` (or `분`, `인`, `사람`) and what follows it.
-    fn korean_count(&self) -> Option<Count> {
-        let text = &self.lower;
-        text.char_indices().find_map(|(i, _)| {
-            let before = &text[..i];
-            let word_start = before.is_empty()
-                || before.ends_with(|c: char| is_space(c) || matches!(c, ',' | '(' | '.' | '총' | '~'));
-            if !word_start {
-                return None;
-            }
-            let number = leading_number(&text[i..])?;
-            let rest = number.rest.trim_start_matches(is_space);
-            // A Sino-Korean numeral counts people with `명` and `인` only: `이 분` is "this person".
-            let counters: &[&str] = if number.sino { &["명", "인"] } else { &["명", "분", "인", "사람"] };
-            let Some(after) = counters.iter().find_map(|c| rest.strip_prefix(c)) else {
-                // `둘이서 가겠습니다`: a native numeral and `이서` need no counter.
-                let together = rest.starts_with("이서") && !number.needs_counter;
-                return together.then_some(Count::Exactly(number.value)).filter(|_| in_range(number.value));
-            };
-            if after.starts_with(|c: char| c.is_alphanumeric() && !is_particle_start(c)) {
-                return None; // `명단`, `인사`: another word
-            }
-            let n = number.value;
-            if !in_range(n) {
-                return None;
-            }
-            let after_trimmed =
-                after.trim_start_matches(|c: char| is_space(c) || matches!(c, '이' | '가' | '은' | '는' | '도' | '만'));
-            let besides = before.trim_end_matches(is_space).ends_with('외');
-            if besides {
-                return Some(Count::Exactly(n + 1));
-            }
-            if after.starts_with("으로") || after.starts_with("로") {
-                return Some(Count::Exactly(n));
-            }
-            let signed = i32::try_from(n).ok()?;
-            let window: String = after_trimmed.chars().take(14).collect();
-            if FEWER_WORDS.iter().any(|w| window.contains(w)) {
-                return Some(Count::More(-signed));
-            }
-            if MORE_WORDS.iter().any(|w| after_trimmed.starts_with(w)) {
-                return Some(Count::More(signed));
-            }
-            if ATTEND_VERBS.iter().any(|v| after_trimmed.starts_with(v))
-                || (before.contains("포함") && !after_trimmed.is_empty())
-            {
-                return Some(Count::Exactly(n));
-            }
-            None
-        })
-    }
-
-    /// `팀원과 같이 가겠습니다`, `동료 한 명과 함께 참석하겠습니다`: the applicant and companions.
-    fn companions(&self) -> Option<Count> {
-        let together = self.lower.contains("같이") || self.lower.contains("함께") || self.lower.contains(" with ");
-        let attends = ["가", "참석", "참가", "방문", "신청", "갈", "attend", "come", "join", "bring"]
-            .iter()
-            .any(|v| self.lower.contains(v));
-        if !together || !attends {
-            return None;
-        }
-        let words = &self.words;
-        for (i, word) in words.iter().enumerate() {
-            let lower = word.stem.to_lowercase();
-            let companion = COMPANIONS.iter().any(|c| lower.starts_with(c) && !lower.contains("들"));
-            if !companion {
-                continue;
-            }
-            if word.particle == Some(Particle::With) {
-                return Some(Count::Exactly(2));
-            }
-            // `동료 한 명과`, `팀원 두 명과`: a count after the companion.
-            if let (Some(number), Some(counter)) = (words.get(i + 1), words.get(i + 2)) {
-                let counted = ["명", "분"].contains(&counter.stem) && counter.particle == Some(Particle::With);
-                let normal = normalized(number.stem);
-                let n = leading_number(&normal).filter(|n| n.rest.is_empty()).map(|n| n.value);
-                if let (true, Some(n)) = (counted, n) {
-                    if in_range(n + 1) {
-                        return Some(Count::Exactly(n + 1));
-                    }
-                }
-            }
-            if self.lower.contains("with a ") || self.lower.contains("bring a ") {
-                return Some(Count::Exactly(2));
-            }
-        }
-        None
-    }
-
-    /// `저 혼자 참석합니다`, `본인만 참석합니다`: the applicant alone.
-    fn alone(&self) -> Option<Count> {
-        let attends = ATTEND_VERBS.iter().chain(&["attend", "come", "join"]).any(|v| self.lower.contains(v));
-        (ALONE.iter().any(|a| self.lower.contains(a)) && attends).then_some(Count::Exactly(1))
-    }
-
-    /// English: `3 people will attend`, `a table for 3 people`, `one more person`, `make it 3`.
-    fn english_count(&self) -> Option<Count> {
-        let words: Vec<&str> =
-            self.lower.split_whitespace().map(|w| w.trim_matches(|c: char| !c.is_alphanumeric())).collect();
-        (0..words.len()).find_map(|k| {
-            let number = leading_number(words[k]).filter(|n| n.rest.is_empty() && !n.needs_counter)?;
-            let n = number.value;
-            if !in_range(n) {
-                return None;
-            }
-            let next = *words.get(k + 1)?;
-            let people = ["people", "persons", "attendees", "participants", "guests", "of"].contains(&next);
-            if next == "more" || next == "additional" || next == "extra" {
-                return Some(Count::More(i32::try_from(n).ok()?));
-            }
-            if k >= 2 && words[k - 2] == "make" && words[k - 1] == "it" {
-                return Some(Count::Exactly(n));
-            }
-            let verb_follows = words
-                .iter()
-                .skip(k + 2)
-                .take(4)
-                .any(|w| ["attend", "join", "come", "participat", "register"].iter().any(|v| w.starts_with(v)));
-            let for_people = k > 0 && words[k - 1] == "for" && next != "of";
-            (people && (verb_follows || for_people)).then_some(Count::Exactly(n))
-        })
-    }
 }
 
 /// Whether `lower` (lower-cased) asks someone else to apply or go (see [`ADDRESSEE_DIRECTED`]).
@@ -672,34 +507,6 @@ fn may_state(text: &str) -> bool {
         || has(ENGLISH_NUMBERS)
         || [PHONE_NOUNS, ORG_NOUNS, ORG_MOVE_VERBS, POSITION_NOUNS, NAME_NOUNS].iter().any(|nouns| has(nouns))
         || has(&["moved to", "승진", "promoted"])
-}
-
-fn in_range(n: u32) -> bool {
-    (1..=MAX_COUNT).contains(&n)
-}
-
-/// Whether `c` can start a particle after a counter (`명이`, `명은`, `명과`, `명으로`, `명만`).
-fn is_particle_start(c: char) -> bool {
-    matches!(
-        c,
-        '이' | '가'
-            | '은'
-            | '는'
-            | '을'
-            | '를'
-            | '과'
-            | '와'
-            | '으'
-            | '로'
-            | '도'
-            | '만'
-            | '서'
-            | '의'
-            | '께'
-            | '에'
-            | '까'
-            | '입'
-    )
 }
 
 /// Whether `word` (without its particle) is one of the nouns that name a field.
