@@ -122,6 +122,10 @@ enum Command {
         /// Repeat it for several events' announcements.
         #[arg(long)]
         announcement: Vec<PathBuf>,
+        /// The center's address, as the daemon knows it from `[smtp] from`: whether the mail is
+        /// addressed to it is weighed (default: the announcement's sender, else not weighed).
+        #[arg(long)]
+        center: Option<String>,
     },
     /// Internal: read one attached form from standard input in a confined child process (see
     /// `smebridge::isolate`).
@@ -312,7 +316,7 @@ fn run(cli: Cli) -> Result<ExitCode> {
                 report.sent, report.retrying, report.failed
             );
         }
-        Command::Parse { file, announcement } => {
+        Command::Parse { file, announcement, center } => {
             let raw = std::fs::read(&file).with_context(|| format!("cannot read {}", file.display()))?;
             let announcements = announcement
                 .iter()
@@ -322,8 +326,12 @@ fn run(cli: Cli) -> Result<ExitCode> {
                 })
                 .collect::<Result<Vec<_>>>()?;
             let announcements: Vec<&smebridge::parse::Announcement> = announcements.iter().collect();
+            let center = center
+                .map(|c| smebridge::domain::EmailAddress::parse(&c).with_context(|| format!("--center {c:?}")))
+                .transpose()?;
             let context = smebridge::parse::Context {
                 announcements: &announcements,
+                center: center.as_ref(),
                 ..smebridge::parse::Context::new(&isolate::ChildForms)
             };
             let inbound = smebridge::parse::parse_with(&raw, &smebridge::parse::sha256_hex(&raw), &context);

@@ -150,7 +150,7 @@ async fn what_applicants_mean_is_read_and_what_is_not_an_application_is_never_an
     for (name, envelope) in &others {
         assert!(replies_to(&desk, envelope).is_empty(), "{name}: {envelope} must get no reply");
     }
-    tokio::time::sleep(Duration::from_secs(2)).await;
+    desk.wait_for_queue_empty();
     for (name, envelope) in &others {
         assert_eq!(desk.count(envelope).await, 0, "{name}: no mail in {envelope}'s mailbox");
     }
@@ -323,7 +323,7 @@ async fn changes_stated_in_sentences_update_the_application_and_the_update_says_
     assert_eq!(rows["eunchae.noh@hanmail.example"]["organization"], "(주)다온첨단소재");
 
     // The thank-you changed nothing and got no mail: two mails (ack, update), nothing more.
-    tokio::time::sleep(Duration::from_secs(2)).await;
+    desk.wait_for_queue_empty();
     assert_eq!(desk.count(cases[0].0).await, 2, "no mail for a thank-you");
     let outcomes: Vec<String> =
         desk.outcomes().into_iter().filter(|(s, _)| s.as_deref() == Some(cases[0].0)).map(|(_, o)| o).collect();

@@ -325,6 +325,14 @@ const AUTO_PREFIXES: &[&str] = &[
     "[부재중]",
     "[부재 중]",
     "[부재]",
+    "[휴가]",
+    "[휴가중]",
+    "[휴가 중]",
+    "[출장중]",
+    "[출장 중]",
+    "부재 알림",
+    "부재중 안내",
+    "부재 중 안내",
     "자동회신:",
     "자동 회신:",
     "자동응답:",
@@ -346,6 +354,8 @@ const AUTO_PREFIXES: &[&str] = &[
     "ooo:",
     "[auto-reply]",
     "[autoreply]",
+    "[out of office]",
+    "[ooo]",
     "vacation reply",
     "absence notice",
 ];
@@ -357,6 +367,8 @@ const AUTO_PHRASES: &[&str] = &[
     "자동응답",
     "부재중 알림",
     "부재 중 알림",
+    "부재 알림",
+    "부재중 안내",
     "automatic reply",
     "out of office",
     "autoreply",
@@ -384,10 +396,12 @@ const AWAY: &[&str] = &[
 ];
 
 /// Phrases of a date the sender is back on (with a digit in the same sentence).
-const UNTIL: &[&str] = &["까지", "복귀", "돌아", "until", "till", "through", "return", "back on", "back in"];
+const UNTIL: &[&str] =
+    &["까지", "복귀", "돌아", "이후", "until", "till", "through", "return", "back on", "back in", "after"];
 
 /// Phrases naming someone for urgent matters.
-const URGENT: &[&str] = &["급한 용무", "급한 일", "급한 업무", "긴급", "urgent", "immediate assistance"];
+const URGENT: &[&str] =
+    &["급한 용무", "급한 일", "급한 업무", "급한 건", "급한 사항", "급하신", "긴급", "urgent", "immediate assistance"];
 
 /// The clues of an auto-reply in the subject and the sender's own text; `states` and
 /// `applies` say whether the mail states fields or says it applies (which count against).
@@ -521,5 +535,18 @@ mod tests {
             auto_reply_clues(Some("참가 신청"), "출장 중이라 11월 20일까지 답장이 늦습니다. 신청합니다.", false, true);
         assert!(auto_reply(&applicant_away).is_none(), "{applicant_away:?}");
         assert!(auto_reply_clues(Some("워크숍 참가 신청"), "성명: 김민준", true, true).is_empty());
+        for subject in
+            ["[휴가중] RE: 워크숍", "부재 알림", "[부재중] RE: 워크숍 참가 안내", "[Out of Office] RE: workshop"]
+        {
+            assert!(auto_reply(&auto_reply_clues(Some(subject), "", false, false)).is_some(), "{subject}");
+        }
+        let dated_after = auto_reply_clues(
+            Some("RE: 워크숍 참가 안내"),
+            "현재 출장 중이라 11/21 이후 확인 가능합니다. 급한 건은 010-5555-1212로 연락 바랍니다.",
+            false,
+            false,
+        );
+        assert_eq!(dated_after.len(), 3, "away, a date, a contact for urgent matters: {dated_after:?}");
+        assert!(auto_reply(&dated_after).is_some());
     }
 }

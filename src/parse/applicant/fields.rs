@@ -37,7 +37,7 @@ use super::quoted::strip_quoted;
 use super::sentences::{statements, Count};
 use super::signature::sign_off_index;
 use super::source::{FieldSources, Source};
-use super::text::{clean_value, find_email, is_space, to_halfwidth};
+use super::text::{after_arrow, clean_value, find_email, is_space, to_halfwidth};
 
 /// Applicant details found in an email body.
 ///
@@ -261,6 +261,8 @@ impl Reader {
     /// [`Fields::offer`] with its source; a labelled phone or count that
     /// cannot be used is kept for [`Reading`].
     fn offer(&mut self, field: Field, value: &str, at: Source) {
+        // `연락처: 010-1111-2222 → 010-3333-4444`, `직위: 과장 → 차장`: the new value.
+        let value = after_arrow(value);
         let line = match &at {
             Source::Label { line, .. } | Source::TableCell { line, .. } => Some(*line),
             _ => None,
@@ -541,6 +543,17 @@ mod tests {
         assert_eq!(fields.position, some("팀장"));
         assert_eq!(fields.organization, some("Example Co., Ltd."));
         assert_eq!(fields.email, some("mj@hanbit.example"));
+    }
+
+    #[test]
+    fn a_labelled_change_from_old_to_new_gives_the_new_value() {
+        let body =
+            "연락처: 010-1111-2222 → 010-3333-4444\n직위: 과장 -> 차장\n성명: 김민준 ⇒ 김민중\n참석인원: 1명 → 2명";
+        let fields = extract_fields(body);
+        assert_eq!(fields.phone, some("010-3333-4444"));
+        assert_eq!(fields.position, some("차장"));
+        assert_eq!(fields.name, some("김민중"));
+        assert_eq!(fields.attendees, Some(2));
     }
 
     #[test]

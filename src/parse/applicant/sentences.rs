@@ -31,7 +31,7 @@ use super::guess;
 use super::numerals::{normalized, ENGLISH as ENGLISH_NUMBERS};
 use super::particles::{split_particle, Particle};
 use super::phone::normalize_phone;
-use super::text::{is_dash, is_space, to_halfwidth};
+use super::text::{is_dash, is_space, to_halfwidth, ARROWS};
 use counts::ALONE;
 
 /// Largest count of attendees one mail can state (as for labels, see `attendees.rs`).
@@ -122,6 +122,11 @@ const CHANGE_WORDS: &[&str] = &[
     "spell",
 ];
 
+/// Nouns of a cause, which take `으로` without being a new value (`부서 이동으로`, `회사
+/// 합병으로`, `인사 발령으로`).
+const CAUSES: &[&str] =
+    &["이동", "합병", "발령", "사정", "사유", "관계", "개편", "변경", "인수", "통합", "요청", "문제", "이유"];
+
 /// Words before a value that are not part of it (`제 번호`, `새 직함`).
 const DETERMINERS: &[&str] = &[
     "제",
@@ -188,9 +193,6 @@ pub(super) const ADDRESSEE_DIRECTED: &[&str] = &[
     "youcanattend",
     "youcansignup",
 ];
-
-/// Arrows between an old value and a new one (`김민준 → 김민중`).
-const ARROWS: &[&str] = &["→", "->", "=>", "⇒"];
 
 /// What the sentences among `lines` state. `lines` are the applicant's own lines; label lines
 /// among them (`labelled`) are skipped. The first statement of each field wins; a count is the first exact
@@ -434,6 +436,17 @@ impl<'a> Sentence<'a> {
             let after = words.get(i + 1)?;
             return Some(after.stem.to_owned());
         }
+        // `소속이 바뀌었습니다: 한빛테크 연구소`: the field named and said to change before a colon,
+        // its new value after.
+        if let Some((before, after)) = self.text.split_once([':', '：']) {
+            let before = before.to_lowercase();
+            let named = nouns.iter().any(|n| before.contains(n)) && CHANGE_WORDS.iter().any(|w| before.contains(w));
+            let value = after.trim_matches(|c: char| is_space(c) || matches!(c, '.' | '"'));
+            let value = value.strip_suffix("입니다").unwrap_or(value).trim_matches(is_space);
+            if named && !value.is_empty() && value.split_whitespace().count() <= 6 {
+                return Some(value.to_owned());
+            }
+        }
         let is_noun = |w: &Word<'_>| {
             let lower = w.stem.to_lowercase();
             nouns.iter().any(|n| lower.contains(n))
@@ -442,9 +455,14 @@ impl<'a> Sentence<'a> {
         // else the first: `회사 합병으로 소속이 …` is about `소속`.
         let marked = |w: &Word<'_>| matches!(w.particle, Some(Particle::Subject | Particle::Topic | Particle::Object));
         let noun = words.iter().position(|w| is_noun(w) && marked(w)).or_else(|| words.iter().position(is_noun));
+        // `부서 이동으로 소속이 …`: a cause with `으로` is not what something becomes.
+        let takes = |i: usize, particle: Particle| {
+            words[i].particle == Some(particle)
+                && !(particle == Particle::Into && CAUSES.iter().any(|c| words[i].stem.ends_with(c)))
+        };
         let first = |particle: Particle| {
-            let after_noun = noun.and_then(|at| (at..words.len()).find(|&i| words[i].particle == Some(particle)));
-            after_noun.or_else(|| words.iter().position(|w| w.particle == Some(particle)))
+            let after_noun = noun.and_then(|at| (at..words.len()).find(|&i| takes(i, particle)));
+            after_noun.or_else(|| (0..words.len()).find(|&i| takes(i, particle)))
         };
         let end = match (first(Particle::Into), first(Particle::Is)) {
             (Some(i), _) if loose || self.says_change() => i,
@@ -501,7 +519,7 @@ fn may_state(text: &str) -> bool {
     let lower = normalized(text);
     let has = |words: &[&str]| words.iter().any(|w| lower.contains(w));
     lower.chars().any(|c| c.is_ascii_digit())
-        || has(&["명", "분", "인", "사람", "이서", "같이", "함께", " with ", "아니"])
+        || has(&["명", "분", "인", "사람", "이서", "같이", "함께", " with ", "bring ", "아니"])
         || has(ARROWS)
         || has(ALONE)
         || has(ENGLISH_NUMBERS)
@@ -539,14 +557,21 @@ fn phones_in(text: &str) -> Vec<(String, Option<Particle>)> {
     };
     let mut out = Vec::new();
     let mut start = None;
-    let mut push = |run: &str, rest: &str| {
+    // A number before an arrow is the old one (`에서`), after an arrow the new one (`으로`).
+    let mut push = |before: &str, run: &str, rest: &str| {
         let run = run.trim_matches(|c: char| c == ' ' || c == '.' || c == '(' || c == ')');
         if !run.chars().any(|c| to_halfwidth(c).is_ascii_digit()) {
             return;
         }
         if let Some(phone) = normalize_phone(run) {
             let word: String = rest.trim_start().chars().take_while(|c| !is_space(*c)).collect();
-            let (_, particle) = split_particle(&format!("0{word}"));
+            let particle = if ARROWS.iter().any(|a| word.starts_with(a)) {
+                Some(Particle::From)
+            } else if ARROWS.iter().any(|a| before.trim_end().ends_with(a)) {
+                Some(Particle::Into)
+            } else {
+                split_particle(&format!("0{word}")).1
+            };
             out.push((phone, particle));
         }
     };
@@ -554,14 +579,14 @@ fn phones_in(text: &str) -> Vec<(String, Option<Particle>)> {
         match (is_phone_char(c), start) {
             (true, None) => start = Some(i),
             (false, Some(s)) => {
-                push(&text[s..i], &text[i..]);
+                push(&text[..s], &text[s..i], &text[i..]);
                 start = None;
             }
             _ => {}
         }
     }
     if let Some(s) = start {
-        push(&text[s..], "");
+        push(&text[..s], &text[s..], "");
     }
     out
 }
@@ -592,6 +617,8 @@ mod tests {
             ("사무실 번호는 02-555-1234이고 제 휴대폰은 010-4444-5555입니다.", "010-4444-5555"),
             ("My new mobile number is +82 10 2345 6789.", "010-2345-6789"),
             ("Please change my phone number to 010-9876-5432.", "010-9876-5432"),
+            ("핸드폰 번호 변경: 010-1111-2222 → 010-3333-4444", "010-3333-4444"),
+            ("제 번호가 010-1111-2222 -> 010-3333-4444 로 바뀌었습니다.", "010-3333-4444"),
         ] {
             assert_eq!(value(read(text).phone), Some(phone.to_owned()), "{text}");
         }
@@ -642,6 +669,12 @@ mod tests {
         );
         assert_eq!(value(read("지난달 미래로봇으로 이직했습니다.").organization), Some("미래로봇".to_owned()));
         assert_eq!(value(read("I have moved to Example Bio Inc.").organization), Some("Example Bio Inc.".to_owned()));
+        assert_eq!(
+            value(read("부서 이동으로 소속이 바뀌었습니다: 한빛테크 연구소").organization),
+            Some("한빛테크 연구소".to_owned()),
+            "a cause with 으로 is no value; the value after the colon is"
+        );
+        assert_eq!(value(read("인사 발령으로 직위가 팀장으로 바뀌었습니다.").position), Some("팀장".to_owned()));
 
         assert_eq!(value(read("이름을 김민중으로 정정 부탁드립니다.").name), Some("김민중".to_owned()));
         assert_eq!(value(read("제 이름은 김민중입니다.").name), Some("김민중".to_owned()));
@@ -686,6 +719,10 @@ mod tests {
             ("One more person will join us.", Count::More(1)),
             ("Please make it 3 people.", Count::Exactly(3)),
             ("I will attend with a colleague.", Count::Exactly(2)),
+            ("I'll bring a colleague.", Count::Exactly(2)),
+            ("We will be 3 people.", Count::Exactly(3)),
+            ("3명 -> 2명", Count::Exactly(2)),
+            ("참석 인원이 2명에서 3명으로 늘었습니다.", Count::Exactly(3)),
         ] {
             assert_eq!(read(text).attendees.map(|(c, _)| c), Some(count), "{text}");
         }
@@ -766,6 +803,8 @@ mod tests {
             "Six people will attend.",
             "Twelve people will attend.",
             "I will attend with a colleague.",
+            "I'll bring a colleague.",
+            "We will be 3 people.",
             "Please make it 3 people.",
             "３명 참석합니다.",
         ];

@@ -4,14 +4,15 @@
 //!
 //! Labels are read as in a body (`labels.rs`); without labels the subject is split at `/`,
 //! `,`, `|`, `·`, `;`, a dash between words, or else at spaces, and each piece is told by what
-//! it is: a phone by the numbering plan, a person's name, a title, an organization (a legal
-//! form, a company-like ending, or the one piece left over). The words of an application
+//! it is: a phone by the numbering plan, a count with its counter (`2명`), a person's name, a
+//! title, an organization (a legal form, a company-like ending, or the one piece left over). The words of an application
 //! (`워크숍`, `참가 신청`, `[참가신청]`) and `Re:`/`Fwd:` are dropped first. Only a subject
 //! naming a person and their organization or phone counts: an ordinary subject (`워크숍 참가
 //! 신청`, `김민준입니다`) states nothing.
 //!
 //! The caller reads the subject only when the body states nothing.
 
+use super::attendees::parse_attendees;
 use super::fields::{read_lines, Reading};
 use super::guess;
 use super::phone::{find_phone, is_phone_char};
@@ -87,7 +88,11 @@ fn unlabelled(subject: &str) -> Option<Reading> {
     let fields = &mut reading.fields;
     let mut unknown = Vec::new();
     for piece in pieces {
-        if fields.name.is_none() && guess::is_person_name(&piece) {
+        // `2명`, `두 명`: a count with its counter (a bare number is no count).
+        let counted = piece.chars().any(|c| !c.is_ascii_digit() && !is_space(c));
+        if let (None, Some(n), true) = (fields.attendees, parse_attendees(&piece), counted) {
+            fields.attendees = Some(n);
+        } else if fields.name.is_none() && guess::is_person_name(&piece) {
             fields.name = Some(piece);
         } else if let (None, Some((name, title))) = (&fields.name, guess::name_and_title(&piece)) {
             fields.name = Some(name.to_owned());
@@ -119,6 +124,7 @@ fn unlabelled(subject: &str) -> Option<Reading> {
         organization: subject(&fields.organization),
         position: subject(&fields.position),
         phone: subject(&fields.phone),
+        attendees: fields.attendees.map(|_| Source::Subject { label: None }),
         ..FieldSources::default()
     };
     Some(reading)
@@ -216,6 +222,20 @@ mod tests {
         let reading = read_subject("Re: 김하율/미래로봇/010-3030-4040");
         assert_eq!(reading.sources.organization, Some(Source::Subject { label: None }));
         assert_eq!(reading.fields.people, ["김하율"]);
+    }
+
+    #[test]
+    fn a_count_with_its_counter_in_the_subject() {
+        for (subject, count) in [
+            ("[신청] 김민준/한빛테크/010-1234-5678/2명", Some(2)),
+            ("이서연 / 다온소재 / 과장 / 010-2222-3333 / 세 명", Some(3)),
+            ("김민준/한빛테크/팀장/010-1234-5678", None),
+        ] {
+            let reading = read_subject(subject);
+            assert_eq!(reading.fields.attendees, count, "{subject}");
+            let source = count.map(|_| Source::Subject { label: None });
+            assert_eq!(reading.sources.attendees, source, "{subject}");
+        }
     }
 
     #[test]

@@ -5,7 +5,7 @@
 
 use super::super::numerals::{leading_number, normalized};
 use super::super::particles::Particle;
-use super::super::text::is_space;
+use super::super::text::{is_space, ARROWS};
 use super::{Count, Sentence, MAX_COUNT};
 
 /// Words of attending after a count (`세 명이 참석합니다`).
@@ -89,6 +89,12 @@ impl Sentence<'_> {
             if after.starts_with("으로") || after.starts_with("로") {
                 return Some(Count::Exactly(n));
             }
+            // `3명 → 2명`: the count after the arrow.
+            let arrowed = ARROWS.iter().find_map(|a| after.trim_start_matches(is_space).strip_prefix(a));
+            if let Some(next) = arrowed.and_then(|next| leading_number(next.trim_start_matches(is_space))) {
+                let counted = counters.iter().any(|c| next.rest.trim_start_matches(is_space).starts_with(c));
+                return (counted && in_range(next.value)).then_some(Count::Exactly(next.value));
+            }
             let signed = i32::try_from(n).ok()?;
             let window: String = after_trimmed.chars().take(14).collect();
             if FEWER_WORDS.iter().any(|w| window.contains(w)) {
@@ -108,7 +114,7 @@ impl Sentence<'_> {
 
     /// `팀원과 같이 가겠습니다`, `동료 한 명과 함께 참석하겠습니다`: the applicant and companions.
     fn companions(&self) -> Option<Count> {
-        let together = self.lower.contains("같이") || self.lower.contains("함께") || self.lower.contains(" with ");
+        let together = ["같이", "함께", " with ", "bring "].iter().any(|w| self.lower.contains(w));
         let attends = ["가", "참석", "참가", "방문", "신청", "갈", "attend", "come", "join", "bring"]
             .iter()
             .any(|v| self.lower.contains(v));
@@ -136,7 +142,10 @@ impl Sentence<'_> {
                     }
                 }
             }
-            if self.lower.contains("with a ") || self.lower.contains("bring a ") {
+            if ["with a ", "bring a ", "with my ", "bring my ", "with one ", "bring one "]
+                .iter()
+                .any(|w| self.lower.contains(w))
+            {
                 return Some(Count::Exactly(2));
             }
         }
@@ -149,7 +158,8 @@ impl Sentence<'_> {
         (ALONE.iter().any(|a| self.lower.contains(a)) && attends).then_some(Count::Exactly(1))
     }
 
-    /// English: `3 people will attend`, `a table for 3 people`, `one more person`, `make it 3`.
+    /// English: `3 people will attend`, `a table for 3 people`, `we will be 3 people`, `one more
+    /// person`, `make it 3`.
     fn english_count(&self) -> Option<Count> {
         let words: Vec<&str> =
             self.lower.split_whitespace().map(|w| w.trim_matches(|c: char| !c.is_alphanumeric())).collect();
@@ -173,7 +183,9 @@ impl Sentence<'_> {
                 .take(4)
                 .any(|w| ["attend", "join", "come", "participat", "register"].iter().any(|v| w.starts_with(v)));
             let for_people = k > 0 && words[k - 1] == "for" && next != "of";
-            (people && (verb_follows || for_people)).then_some(Count::Exactly(n))
+            // `we will be 3 people`, `a total of 3 people`.
+            let are = k > 0 && ["be", "are", "total"].contains(&words[k - 1]);
+            (people && (verb_follows || for_people || are)).then_some(Count::Exactly(n))
         })
     }
 }
