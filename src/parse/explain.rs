@@ -1,7 +1,7 @@
 //! `smebridge parse`: an [`Inbound`] as staff and developers read it.
 
 use super::Inbound;
-use crate::domain::Classified;
+use crate::domain::{automatic_reason, Classified, EmailAddress};
 
 /// A readable account of what was read from a message and from where, for `smebridge parse`:
 /// each field with its value and its source, the doubts and problems, then the body text as
@@ -56,15 +56,22 @@ pub fn explain(inbound: &Inbound) -> String {
         let source = sources.attendees.as_ref().map(|s| format!("  ← {s}")).unwrap_or_default();
         line("  change", format!("{more:+} against the count recorded{source}"));
     }
-    // In the order `crate::domain::decide` weighs them.
-    let intent = match inbound.verdict.classified {
-        Classified::AddressedElsewhere => "not an application: written to someone else",
-        _ if inbound.cancel_requested => "asks to cancel",
-        _ if inbound.inquiry => "asks a question (inquiry)",
-        Classified::NothingApplies => "applies to nothing: a registered applicant's follow-up, else not an application",
-        _ => "application",
+    // In the order `crate::domain::decide` weighs them. The center's own address matters only
+    // for mail from it, which this does not know: `.invalid` is nobody's (RFC 2606).
+    let nobody = EmailAddress::parse("nobody@smebridge.invalid").ok();
+    let automatic =
+        nobody.and_then(|own| automatic_reason(&inbound.signals, &inbound.return_path, inbound.from.as_ref(), &own));
+    let intent = match (automatic, inbound.verdict.classified) {
+        (Some(automatic), _) => format!("automatic, never answered: {}", automatic.label()),
+        (None, Classified::AddressedElsewhere) => "not an application: written to someone else".into(),
+        _ if inbound.cancel_requested => "asks to cancel".into(),
+        _ if inbound.inquiry => "asks a question (inquiry)".into(),
+        (None, Classified::NothingApplies) => {
+            "applies to nothing: a registered applicant's follow-up, else not an application".into()
+        }
+        _ => "application".into(),
     };
-    line("intent", intent.into());
+    line("intent", intent);
     let verdict = &inbound.verdict;
     line("classified", format!("{} (score {})", verdict.classified.as_str(), verdict.score));
     if verdict.clues.is_empty() {
