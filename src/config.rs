@@ -25,7 +25,7 @@ use std::time::Duration;
 use anyhow::{bail, Context, Result};
 use jiff::civil::Time;
 use jiff::tz::TimeZone;
-use jiff::Timestamp;
+use jiff::{SignedDuration, Timestamp};
 use serde::Deserialize;
 
 use crate::domain::{EmailAddress, EventId, EventRouting, ReplyLimits, RequireAuth};
@@ -146,6 +146,14 @@ struct RawEvent {
     capacity: Option<u32>,
     keywords: Option<Vec<String>>,
     announcement_message_id: Option<OneOrMany>,
+    /// The end of the event for the calendar (default: three hours after `starts_at`).
+    ends_at: Option<String>,
+    /// How long before `starts_at` accepted applicants are reminded (`"1d"`; none by default).
+    remind_before: Option<String>,
+    /// How long after the end the thank-you goes out (`"1d"`; none by default).
+    thank_you_after: Option<String>,
+    /// How to get to the venue (shown in the reminder).
+    directions: Option<String>,
     announcement_file: Option<PathBuf>,
 }
 
@@ -472,12 +480,33 @@ pub struct EventConfig {
     /// Message-IDs (without angle brackets) of the announcements staff sent for this event: a
     /// reply or forward in their thread is for this event.
     pub announcement_message_ids: Vec<String>,
+    /// The end of the event, for the calendar ([`DEFAULT_LENGTH`] after `starts_at` unless set).
+    pub ends_at: Timestamp,
+    /// Accepted applicants are reminded this long before `starts_at` (`None`: no reminder).
+    pub remind_before: Option<SignedDuration>,
+    /// The thank-you goes out this long after `ends_at` (`None`: none).
+    pub thank_you_after: Option<SignedDuration>,
+    /// How to get to the venue, for the reminder.
+    pub directions: Option<String>,
     /// The announcement the center sent (`announcement_file`, an `.eml` or text), read at load:
     /// its text is never taken for an applicant's, and values typed into its quoted form are.
     pub announcement: Option<std::sync::Arc<crate::parse::Announcement>>,
 }
 
+/// How long an event lasts when `ends_at` is not set: three hours.
+pub const DEFAULT_LENGTH: SignedDuration = SignedDuration::from_hours(3);
+
 impl EventConfig {
+    /// The event's times, as the reminder and the thank-you see them.
+    pub fn times(&self) -> crate::domain::EventTimes {
+        crate::domain::EventTimes {
+            starts_at: self.starts_at,
+            ends_at: self.ends_at,
+            remind_before: self.remind_before,
+            thank_you_after: self.thank_you_after,
+        }
+    }
+
     /// The event as [`crate::domain::route`] sees it.
     pub fn routing(&self) -> EventRouting<'_> {
         EventRouting { id: &self.id, opens: self.opens, deadline: self.deadline, keywords: &self.keywords }
@@ -813,6 +842,25 @@ fn events(raw: RawEvents, resolve: impl Fn(PathBuf) -> PathBuf) -> Result<Vec<Ev
             Ok(bare.to_owned())
         })
         .collect::<Result<Vec<_>>>()?;
+        let ends_at = match &r.ends_at {
+            Some(text) => timestamp(&key("ends_at"), text)?,
+            None => starts_at
+                .checked_add(DEFAULT_LENGTH)
+                .with_context(|| format!("{} is out of range", key("starts_at")))?,
+        };
+        if ends_at <= starts_at {
+            bail!(
+                "{} ({}) is not after {} ({})",
+                key("ends_at"),
+                r.ends_at.as_deref().unwrap_or_default(),
+                key("starts_at"),
+                r.starts_at
+            );
+        }
+        let remind_before = r.remind_before.as_deref().map(|t| event_duration(&key("remind_before"), t)).transpose()?;
+        let thank_you_after =
+            r.thank_you_after.as_deref().map(|t| event_duration(&key("thank_you_after"), t)).transpose()?;
+        let directions = r.directions.map(|d| d.trim().to_owned()).filter(|d| !d.is_empty());
         events.push(EventConfig {
             id,
             name: non_empty(&key("name"), &r.name)?,
@@ -826,6 +874,10 @@ fn events(raw: RawEvents, resolve: impl Fn(PathBuf) -> PathBuf) -> Result<Vec<Ev
             capacity: r.capacity,
             keywords: keywords.into_iter().map(|k| k.trim().to_owned()).collect(),
             announcement_message_ids,
+            ends_at,
+            remind_before,
+            thank_you_after,
+            directions,
             announcement: r
                 .announcement_file
                 .map(|f| announcement(&key("announcement_file"), &resolve(f)))
@@ -856,6 +908,20 @@ fn timestamp(key: &str, value: &str) -> Result<Timestamp> {
     value
         .parse::<Timestamp>()
         .with_context(|| format!("{key} {value:?} is not an RFC 3339 time like \"2022-11-17T23:59:59+09:00\""))
+}
+
+/// A positive duration of an event's schedule: `"1d"` (a day counts as 24 hours), `"12h"`,
+/// `"90m"`, as the other duration keys write them.
+fn event_duration(key: &str, text: &str) -> Result<SignedDuration> {
+    let span: jiff::Span =
+        text.parse().with_context(|| format!("{key} {text:?} is not a duration like \"1d\" or \"12h\""))?;
+    let d = span
+        .to_duration(jiff::SpanRelativeTo::days_are_24_hours())
+        .with_context(|| format!("{key} {text:?} is not a duration like \"1d\" or \"12h\""))?;
+    if d <= SignedDuration::ZERO {
+        bail!("{key} must be longer than zero");
+    }
+    Ok(d)
 }
 
 fn duration(key: &str, value: Option<RawDuration>, default_secs: u64) -> Result<Duration> {
@@ -1097,6 +1163,30 @@ mod tests {
         assert_eq!(duration("k", Some(RawDuration::Text("5m".into())), 1).unwrap(), Duration::from_secs(300));
         assert!(duration("k", Some(RawDuration::Text("soon".into())), 1).is_err());
         assert!(duration("k", Some(RawDuration::Seconds(0)), 1).is_err());
+    }
+
+    #[test]
+    fn an_event_ends_three_hours_after_it_starts_unless_it_says_and_never_before() {
+        let event = |text: &str| load(text).map(|c| c.events[0].clone());
+        let workshop = event(EXAMPLE).unwrap();
+        assert_eq!(workshop.ends_at, "2022-11-18T16:30:00+09:00".parse().unwrap());
+        assert_eq!((workshop.remind_before, workshop.thank_you_after, workshop.directions), (None, None, None));
+        let starts = "starts_at = \"2022-11-18T13:30:00+09:00\"";
+        let with = |extra: &str| EXAMPLE.replacen(starts, &format!("{starts}\n{extra}"), 1);
+        let set = event(&with(
+            "ends_at = \"2022-11-18T18:00:00+09:00\"\nremind_before = \"1d\"\nthank_you_after = \"36h\"\ndirections = \" 3호선 동대입구역 \"",
+        ))
+        .unwrap();
+        assert_eq!(set.ends_at, "2022-11-18T18:00:00+09:00".parse().unwrap());
+        assert_eq!(set.remind_before, Some(SignedDuration::from_hours(24)));
+        assert_eq!(set.thank_you_after, Some(SignedDuration::from_hours(36)));
+        assert_eq!(set.directions.as_deref(), Some("3호선 동대입구역"));
+        let err = format!("{:#}", load(&with("ends_at = \"2022-11-18T13:30:00+09:00\"")).unwrap_err());
+        assert!(err.contains("event.ends_at") && err.contains("not after event.starts_at"), "{err}");
+        for bad in ["\"soon\"", "\"0d\"", "\"-1d\""] {
+            let err = format!("{:#}", load(&with(&format!("remind_before = {bad}"))).unwrap_err());
+            assert!(err.contains("event.remind_before"), "{bad}: {err}");
+        }
     }
 
     #[test]

@@ -122,6 +122,13 @@ impl Desk {
         staff::assign_event(&mut self.store, rules, reference, event, Timestamp::now())
     }
 
+    /// Run a staff correction with the desk's rules (configuration and reply templates); the
+    /// replies it queues wait for [`Desk::send_due`].
+    pub fn correct<T>(&mut self, f: impl FnOnce(&mut Store, Rules<'_>) -> Result<T>) -> Result<T> {
+        let rules = Rules { config: &self.config, replier: &self.replier };
+        f(&mut self.store, rules)
+    }
+
     /// Refuse a first start on a mailbox that holds more than `backlog_limit` messages while
     /// some event has no `opens` (see [`BacklogRefused`]), unless told to accept it.
     fn check_backlog(&self, listed: usize) -> Result<()> {
@@ -302,6 +309,17 @@ impl Desk {
         summary::summary_if_due(&mut self.store, &self.config, now)
     }
 
+    /// Queue the reminders and thank-yous due at `now` (on the daemon's clock; see
+    /// [`pipeline::queue_scheduled`]).
+    pub fn queue_scheduled(&mut self, now: Timestamp) -> Result<usize> {
+        let rules = Rules { config: &self.config, replier: &self.replier };
+        pipeline::queue_scheduled(&mut self.store, rules, now)
+    }
+
+    fn rules(&self) -> Rules<'_> {
+        Rules { config: &self.config, replier: &self.replier }
+    }
+
     /// How long until the next reply retry is due (`None`: nothing pending).
     fn until_next_reply(&self) -> Result<Option<Duration>> {
         let Some(due) = self.store.next_reply_due()? else { return Ok(None) };
@@ -350,6 +368,7 @@ pub async fn once(config: Config, start: Start) -> Result<PassReport> {
     };
     desk.note_read(began)?;
     desk.summary_if_due(clock::now())?;
+    desk.queue_scheduled(clock::now())?;
     let send = desk.send_due(Backoff::Ignore).await?;
     Ok(PassReport { sync, send })
 }
@@ -409,6 +428,7 @@ async fn session(desk: &mut Desk, shutdown: &CancellationToken, failures: &mut u
         // Read whole: only now may a summary be made.
         desk.note_read(began)?;
         desk.summary_if_due(clock::now())?;
+        desk.queue_scheduled(clock::now())?;
         desk.send_due(Backoff::Respect).await?;
 
         let mut wait = if conn.has_idle() { desk.config.imap.idle_timeout } else { desk.config.imap.poll_interval };
@@ -416,6 +436,9 @@ async fn session(desk: &mut Desk, shutdown: &CancellationToken, failures: &mut u
             wait = wait.min(next.max(Duration::from_secs(1)));
         }
         wait = wait.min(summary::until_next(&desk.config, clock::now()) + Duration::from_millis(200));
+        if let Some(next) = pipeline::until_next_scheduled(desk.rules(), clock::now()) {
+            wait = wait.min(next + Duration::from_millis(200));
+        }
         let woken = if conn.has_idle() {
             let (back, woken) = conn.idle(wait, shutdown).await?;
             conn = back;

@@ -1,7 +1,7 @@
 //! One smebridge per database.
 //!
 //! Two processes writing one database would both answer the same mail. Every command that
-//! writes (`run`, `once`, `summary --send`, `restore`, `reparse --apply`) therefore claims the
+//! writes (`run`, `once`, `summary --send`, `restore`, `reparse --apply`, `purge`) therefore claims the
 //! database first with
 //! [`Instance::claim`], before it opens it: an exclusive `flock(2)` on `<database>.lock` beside
 //! it (`smebridge.sqlite.lock`), a file that holds the claimant's pid. A second claimant is
@@ -18,7 +18,7 @@
 //! Only [`crate::store::Store::open`] opens the database for writing, and it takes an [`Instance`]
 //! (and keeps it: the claim lasts as long as the store). A new command that writes gets the rule
 //! by construction. Readers (`export`, `stats`, `summary` without `--send`, `check`, `backup`,
-//! `reparse` without `--apply`) take no lock:
+//! `reparse` without `--apply`, `purge --dry-run`) take no lock:
 //! they open the database read-only ([`crate::store::Store::open_read`]) and work while the daemon
 //! runs.
 

@@ -61,6 +61,16 @@ enum Command {
         #[arg(long, value_delimiter = ',')]
         status: Vec<String>,
     },
+    /// Write the sign-in sheet for the desk on the day (XLSX, mode 0600): every accepted person,
+    /// by organization and name, with columns to sign and tick the name badge, ready to print
+    /// on A4; a second sheet holds the waiting list. Works while smebridge runs.
+    Sheet {
+        /// The event (its id); may be left out when the configuration has one event.
+        #[arg(long)]
+        event: Option<String>,
+        #[arg(long, value_name = "FILE.xlsx")]
+        output: PathBuf,
+    },
     /// Print the staff summary for a day (default: today), or send it to staff now.
     Summary {
         /// Only this event (its id); default: every event.
@@ -111,6 +121,14 @@ enum Command {
         #[arg(long)]
         apply: bool,
     },
+    /// Delete the personal data of every event past [retention] delete_personal_data_after (mail,
+    /// attachments, names, phones, addresses); counts by day, organization type and status stay
+    /// for `stats`. Needs the database to itself (stop the daemon first).
+    Purge {
+        /// Only show what would be deleted (works while smebridge runs).
+        #[arg(long)]
+        dry_run: bool,
+    },
     /// Show what smebridge reads in a message file (.eml): sender, subject, automatic-mail
     /// signals, why it counts as an application or not, and the applicant's fields with where
     /// each was read. Needs no configuration.
@@ -146,6 +164,33 @@ enum Command {
 
 #[derive(Debug, Subcommand)]
 enum ApplicationAction {
+    /// Show an application (SME-0004): its fields, status and history. Reads only.
+    Show {
+        /// SME-0004.
+        application: String,
+    },
+    /// Correct an application's fields; each value that changes is recorded in its history
+    /// ("staff via CLI", with your login name). No mail is sent.
+    Edit {
+        /// SME-0004.
+        application: String,
+        #[arg(long)]
+        name: Option<String>,
+        #[arg(long)]
+        organization: Option<String>,
+        #[arg(long)]
+        position: Option<String>,
+        #[arg(long)]
+        phone: Option<String>,
+        #[arg(long)]
+        attendees: Option<u32>,
+    },
+    /// Cancel an application (recorded in its history); its seats go to the waiting list, and
+    /// those who move up are told by mail now, as when an applicant cancels by mail.
+    Cancel {
+        /// SME-0004.
+        application: String,
+    },
     /// Give an unrouted message (MSG-0012) or an application that went to the wrong event
     /// (SME-0004) to an event: it is decided as an application for that event and answered as
     /// usual; the reply is sent now.
@@ -254,6 +299,19 @@ fn run(cli: Cli) -> Result<ExitCode> {
             export::write(format, &mut out, &applications, tz, config.several_events())?;
             out.flush()?;
         }
+        Command::Sheet { event, output } => {
+            let config = Config::load(&cli.config)?;
+            let event = match event_of(&config, event.as_deref())? {
+                Some(id) => id,
+                None if config.events.len() == 1 => config.events[0].id.clone(),
+                None => anyhow::bail!("which event? name it with --event ID ({})", event_ids(&config)),
+            };
+            let store = Store::open_read(&config.database.path)?;
+            let bytes = export::sign_in_sheet_for(&store, &config, &event)?;
+            let mut file = export::create_private_file(&output)?;
+            file.write_all(&bytes).with_context(|| format!("cannot write {}", output.display()))?;
+            println!("sign-in sheet for {event} written to {}", output.display());
+        }
         Command::Summary { event, date, send } => {
             let config = Config::load(&cli.config)?;
             let event = event_of(&config, event.as_deref())?;
@@ -285,6 +343,51 @@ fn run(cli: Cli) -> Result<ExitCode> {
             let day = now.to_zoned(config.timezone().clone()).date();
             let summary_input_totals = summary::totals_now(&store, &config, day, now, event.as_ref())?;
             print!("{}", summary_input_totals);
+        }
+        Command::Application { action: ApplicationAction::Show { application } } => {
+            let config = Config::load(&cli.config)?;
+            let id = application_id(&application)?;
+            let store = Store::open_read(&config.database.path)?;
+            print!("{}", smebridge::staff::show(&store, id, config.timezone())?);
+        }
+        Command::Application {
+            action: ApplicationAction::Edit { application, name, organization, position, phone, attendees },
+        } => {
+            let config = Config::load(&cli.config)?;
+            let id = application_id(&application)?;
+            let edit = smebridge::staff::Edit { name, organization, position, phone, attendees };
+            let mut desk = open_for_staff(config)?;
+            let actor = ops::actor();
+            let changes =
+                desk.correct(|store, _| smebridge::staff::edit(store, id, &edit, &actor, smebridge::clock::now()))?;
+            if changes.is_empty() {
+                println!("{application}: nothing to change");
+            }
+            for c in changes {
+                println!(
+                    "{application} {}: {} -> {}",
+                    c.field,
+                    c.old.as_deref().unwrap_or("-"),
+                    c.new.as_deref().unwrap_or("-")
+                );
+            }
+        }
+        Command::Application { action: ApplicationAction::Cancel { application } } => {
+            let config = Config::load(&cli.config)?;
+            let id = application_id(&application)?;
+            let actor = ops::actor();
+            let ((old, promoted), report) = runtime.block_on(async {
+                let mut desk = open_for_staff(config)?;
+                let done = desk.correct(|store, rules| {
+                    smebridge::staff::cancel(store, rules, id, &actor, smebridge::clock::now())
+                })?;
+                let report = desk.send_due(smebridge::outbox::Backoff::Ignore).await?;
+                anyhow::Ok((done, report))
+            })?;
+            println!(
+                "{application} cancelled (was {old}); {promoted} moved up from the waiting list; replies sent {}, retrying {}, failed {}",
+                report.sent, report.retrying, report.failed
+            );
         }
         Command::Application { action: ApplicationAction::AssignEvent { reference, event } } => {
             let config = Config::load(&cli.config)?;
@@ -360,6 +463,20 @@ fn run(cli: Cli) -> Result<ExitCode> {
                 print!("{}", ops::reparse(&store, &context)?.describe(tz, None));
             }
         }
+        Command::Purge { dry_run } => {
+            let config = Config::load(&cli.config)?;
+            let now = smebridge::clock::now();
+            let report = if dry_run {
+                ops::purge_dry_run(&Store::open_read(&config.database.path)?, &config, now)?
+            } else {
+                let mut store = Store::open(ops::claim_for_purge(&config.database.path)?)?;
+                ops::purge(&mut store, &config, now)?
+            };
+            print!("{report}");
+            if !report.complete() {
+                return Ok(ExitCode::FAILURE);
+            }
+        }
         // Served in main(), before anything else starts.
         Command::ReadForm { .. } | Command::ReadMessage { .. } => {}
         Command::Check => {
@@ -406,6 +523,30 @@ fn event_of(config: &Config, id: Option<&str>) -> Result<Option<EventId>> {
     let id = EventId::parse(id)?;
     config.event(&id).with_context(|| summary::unknown_event(config, &id))?;
     Ok(Some(id))
+}
+
+/// `SME-0004` → 4.
+fn application_id(text: &str) -> Result<i64> {
+    match smebridge::staff::Reference::parse(text)? {
+        smebridge::staff::Reference::Application(id) => Ok(id),
+        smebridge::staff::Reference::Message(_) => anyhow::bail!("{text} is a message: name an application (SME-0004)"),
+    }
+}
+
+/// The desk for a staff command that writes: refused while the daemon runs, saying what to do.
+fn open_for_staff(config: Config) -> Result<daemon::Desk> {
+    daemon::Desk::open(config).map_err(|e| match e.downcast_ref::<smebridge::instance::Busy>() {
+        Some(_) => e.context(
+            "staff commands need the database to themselves: stop the daemon (systemctl stop smebridge), \
+             run the command, start it again",
+        ),
+        None => e,
+    })
+}
+
+/// The configured events' ids, for a message: `ws-2211, sem-2212`.
+fn event_ids(config: &Config) -> String {
+    config.events.iter().map(|e| e.id.as_str()).collect::<Vec<_>>().join(", ")
 }
 
 /// Completes on SIGTERM or SIGINT.

@@ -13,21 +13,24 @@
 //! a configuration error (reported by `smebridge check` and at start-up), not a failure at send
 //! time.
 
+pub mod calendar;
 mod notice;
 mod templates;
 
 use anyhow::{Context, Result};
 use jiff::{Timestamp, Zoned};
+use lettre::message::header::ContentType;
 use lettre::message::header::{Header, HeaderName, HeaderValue};
-use lettre::message::{Mailbox, Message, SinglePart};
+use lettre::message::{Attachment, Mailbox, Message, MultiPart, SinglePart};
 use serde::Serialize;
 
 use crate::config::{CenterConfig, Config, EventConfig, Retention};
 pub use crate::domain::ReplyKind;
-use crate::domain::{ApplicantFields, Change, EmailAddress, MailKind};
+use crate::domain::{ApplicantFields, Change, EmailAddress, MailKind, Status};
 use crate::parse::{clean_header_text, LOOP_HEADER};
 use crate::store::NewReply;
 
+pub use calendar::CalendarSent;
 pub use templates::{Origin, TemplateOrigins};
 
 /// The template files of each kind of reply (the kinds themselves are [`crate::domain::ReplyKind`]).
@@ -72,6 +75,11 @@ pub struct ReplyFacts<'a> {
     pub fields: &'a ApplicantFields,
     pub arrived_at: Timestamp,
     pub changes: &'a [Change],
+    /// The calendar files sent for the application before (what an acknowledgement or a
+    /// cancellation attaches depends on it: [`calendar::method_for`]).
+    pub calendar: CalendarSent,
+    /// The application's status, for a reply that states it (the answer to a status request).
+    pub status: Option<Status>,
 }
 
 pub struct Replier {
@@ -127,6 +135,8 @@ impl Replier {
                 fields: &fields,
                 arrived_at: event.deadline,
                 changes: std::slice::from_ref(&change),
+                calendar: CalendarSent::default(),
+                status: Some(Status::Accepted),
             };
             let context = self.context(&facts);
             for (name, _) in templates::BUILT_IN {
@@ -189,7 +199,17 @@ impl Replier {
         if is_safe_message_id(to.in_reply_to) {
             builder = builder.in_reply_to(format!("<{}>", to.in_reply_to)).references(format!("<{}>", to.in_reply_to));
         }
-        let message = builder.singlepart(SinglePart::plain(body)).context("cannot build the reply")?;
+        let text = SinglePart::plain(body);
+        let message = match self.calendar(kind, facts) {
+            Some((method, ics)) => {
+                let content_type = ContentType::parse(&format!("text/calendar; charset=utf-8; method={method}"))
+                    .context("the calendar's content type")?;
+                let file = Attachment::new(format!("{}.ics", facts.event.id.as_str())).body(ics, content_type);
+                builder.multipart(MultiPart::mixed().singlepart(text).singlepart(file))
+            }
+            None => builder.singlepart(text),
+        }
+        .context("cannot build the reply")?;
         Ok(NewReply {
             kind: MailKind::Reply(kind),
             message_id,
@@ -198,6 +218,36 @@ impl Replier {
             raw: message.formatted(),
             event: (kind != ReplyKind::WhichEvent).then(|| facts.event.id.clone()),
         })
+    }
+}
+
+impl Replier {
+    /// The `.ics` a reply of `kind` carries, if any (see [`calendar`]): its method and text.
+    /// Made from the event's facts and the application's number, so the same reply gives the
+    /// same file; `DTSTAMP` is when the mail being answered arrived.
+    fn calendar(&self, kind: ReplyKind, facts: &ReplyFacts<'_>) -> Option<(&'static str, String)> {
+        let method = calendar::method_for(kind, facts.calendar)?;
+        let number = application_number(facts.application_id?);
+        let event = facts.event;
+        let uid = calendar::uid(&number, event.id.as_str(), self.from.email.domain());
+        let description =
+            format!("신청번호 {number} / Application no. {number}\n{} / {}", self.center.name, self.center.name_en);
+        let entry = calendar::Entry {
+            method,
+            uid: &uid,
+            sequence: facts.calendar.count,
+            stamp: facts.arrived_at,
+            starts_at: event.starts_at,
+            ends_at: event.ends_at,
+            timezone: &event.timezone,
+            tzid: &event.timezone_name,
+            summary: &event.name,
+            location: &event.venue,
+            description: &description,
+            organizer_name: &self.center.name,
+            organizer_email: self.from.email.as_ref(),
+        };
+        Some((method.as_str(), calendar::ics(&entry)))
     }
 }
 
@@ -289,6 +339,8 @@ struct TemplateContext<'a> {
     changes: Vec<ChangeView<'a>>,
     /// `[retention]` for the privacy notice (none when not configured).
     retention: Option<notice::RetentionView>,
+    /// The application's status in words, for a reply that states it.
+    status: Option<FieldLabel>,
 }
 
 #[derive(Clone, Serialize)]
@@ -299,6 +351,8 @@ struct EventView<'a> {
     name: &'a str,
     venue: &'a str,
     contact: Option<&'a str>,
+    /// How to get to the venue (`[event] directions`).
+    directions: Option<&'a str>,
     starts_ko: String,
     starts_en: String,
     deadline_ko: String,
@@ -350,8 +404,21 @@ impl<'a> TemplateContext<'a> {
                 })
                 .collect(),
             retention: None,
+            status: facts.status.map(status_label),
         }
     }
+}
+
+fn status_label(status: Status) -> FieldLabel {
+    let (ko, en) = match status {
+        Status::Accepted => ("참가 확정", "accepted"),
+        Status::Waitlisted => {
+            ("대기 (자리가 나면 알려 드립니다)", "on the waiting list (we will tell you when a place opens up)")
+        }
+        Status::Late => ("마감 후 접수 (담당자가 확인합니다)", "received after the deadline (staff will look at it)"),
+        Status::Cancelled => ("취소됨", "cancelled"),
+    };
+    FieldLabel { ko, en }
 }
 
 impl<'a> EventView<'a> {
@@ -363,6 +430,7 @@ impl<'a> EventView<'a> {
             name: &event.name,
             venue: &event.venue,
             contact: event.contact.as_deref(),
+            directions: event.directions.as_deref(),
             starts_ko: format_ko(&zoned(event.starts_at)),
             starts_en: format_en(&zoned(event.starts_at)),
             deadline_ko: format_ko(&zoned(event.deadline)),

@@ -256,7 +256,7 @@ fn installed_with_dpkg_the_desk_has_its_user_private_state_and_hardened_units_an
     assert_eq!(owner_and_mode("/etc/smebridge"), (0o755, 0, 0));
     assert_eq!(owner_and_mode(CONFIG), (0o644, 0, 0));
     let templates: Vec<_> = std::fs::read_dir(TEMPLATES).unwrap().map(|e| e.unwrap().path()).collect();
-    assert_eq!(templates.len(), 20);
+    assert_eq!(templates.len(), 26);
     for template in &templates {
         assert_eq!(owner_and_mode(template.to_str().unwrap()), (0o644, 0, 0), "{}", template.display());
     }
@@ -297,7 +297,7 @@ fn installed_with_dpkg_the_desk_has_its_user_private_state_and_hardened_units_an
     let lines: Vec<&str> = stdout.lines().collect();
     assert_eq!(lines.len(), 7, "{stdout}");
     assert_eq!(lines[0], "ok      configuration");
-    assert_eq!(lines[1], format!("ok      reply templates: all 20 from {TEMPLATES}"));
+    assert_eq!(lines[1], format!("ok      reply templates: all 26 from {TEMPLATES}"));
     assert_eq!(lines[2], "ok      database");
     assert_eq!(lines[3], "ok      database integrity: no database yet");
     assert!(lines[4].starts_with("ok      disk space: ") && lines[4].ends_with(&format!("at {STATE}")), "{stdout}");

@@ -67,7 +67,7 @@ fn is_space(c: char) -> bool {
 }
 
 /// Full-width ASCII forms (`０`, `－`, `＋`, `：`…) to ASCII, U+3000 to space.
-fn to_halfwidth(c: char) -> char {
+pub(super) fn to_halfwidth(c: char) -> char {
     match c {
         '\u{FF01}'..='\u{FF5E}' => char::from_u32(u32::from(c) - 0xFEE0).unwrap_or(c),
         '\u{3000}' => ' ',

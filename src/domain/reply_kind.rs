@@ -1,5 +1,6 @@
 //! What the outbox sends: replies of each kind, and the staff summary (`outbox.kind`, checked in
-//! SQL by `migrations/0007_states_as_types.sql`, and since several events by `0010_events.sql`).
+//! SQL by `migrations/0007_states_as_types.sql`, since several events by `0010_events.sql`, and
+//! since the applicant's journey by `0012_journey.sql`).
 
 use std::fmt;
 
@@ -28,10 +29,16 @@ pub enum ReplyKind {
     /// The mail could be for several events (or none we could tell): which one does the sender
     /// mean? Once per sender, whatever the event.
     WhichEvent,
+    /// Before the event (`[event] remind_before`): once per accepted application.
+    Reminder,
+    /// After the event (`[event] thank_you_after`): once per accepted application.
+    ThankYou,
+    /// The applicant asked for their registration: the record, as it stands.
+    Status,
 }
 
 impl ReplyKind {
-    pub const ALL: [ReplyKind; 10] = [
+    pub const ALL: [ReplyKind; 13] = [
         ReplyKind::Ack,
         ReplyKind::Late,
         ReplyKind::Update,
@@ -42,6 +49,9 @@ impl ReplyKind {
         ReplyKind::Reopened,
         ReplyKind::Inquiry,
         ReplyKind::WhichEvent,
+        ReplyKind::Reminder,
+        ReplyKind::ThankYou,
+        ReplyKind::Status,
     ];
 
     /// The name stored in the outbox.
@@ -57,6 +67,9 @@ impl ReplyKind {
             ReplyKind::Reopened => "reopened",
             ReplyKind::Inquiry => "inquiry",
             ReplyKind::WhichEvent => "which_event",
+            ReplyKind::Reminder => "reminder",
+            ReplyKind::ThankYou => "thank_you",
+            ReplyKind::Status => "status",
         }
     }
 
@@ -67,7 +80,9 @@ impl ReplyKind {
     /// At most one reply of these kinds goes to an address per event (RFC 5230's idea): a second
     /// acknowledgement or rejection would only confuse. Replies that confirm an action the
     /// applicant took (update, cancel, reopen) answer each action. The question which event a
-    /// mail is for belongs to no event: it goes to an address once.
+    /// mail is for belongs to no event: it goes to an address once. Reminders and thank-yous go
+    /// once per application (a unique index in SQL, `migrations/0012_journey.sql`), a status
+    /// answers each request.
     pub fn once_per_applicant(self) -> bool {
         matches!(
             self,

@@ -5,6 +5,7 @@
 
 mod csv;
 mod json;
+mod sheet;
 mod xlsx;
 
 use std::fs::File;
@@ -20,6 +21,7 @@ use crate::store::{Application, StoredAttachment};
 
 pub use self::csv::{csv_with_bom, defuse_formula, write_csv};
 pub use self::json::write_json;
+pub use self::sheet::{sign_in_filename, sign_in_sheet, sign_in_sheet_for, SIGN_IN_SHEET, WAITLIST_SHEET};
 pub use self::xlsx::{xlsx, ReviewItem, XLSX_MIME};
 
 /// The export formats.

@@ -121,7 +121,7 @@ pub fn xlsx(
 
 /// How many columns a string takes in a fixed-width layout (Excel column widths): Hangul, CJK
 /// and full-width forms count 2.
-fn display_width(s: &str) -> usize {
+pub(super) fn display_width(s: &str) -> usize {
     s.chars()
         .map(|c| match c {
             '\u{1100}'..='\u{115F}'
@@ -174,11 +174,23 @@ fn write_time(
     tz: &TimeZone,
     format: &Format,
 ) -> Result<()> {
+    widths.see(col, "2022-11-16 09:05".len());
+    write_excel_time(sheet, row, col, t, tz, format)
+}
+
+/// `t` in `tz` as an Excel date cell.
+pub(super) fn write_excel_time(
+    sheet: &mut Worksheet,
+    row: u32,
+    col: u16,
+    t: Timestamp,
+    tz: &TimeZone,
+    format: &Format,
+) -> Result<()> {
     let dt = tz.to_datetime(t);
     let cell = ExcelDateTime::from_ymd(dt.year() as u16, dt.month() as u8, dt.day() as u8)
         .and_then(|d| d.and_hms(dt.hour() as u16, dt.minute() as u8, dt.second()))
         .with_context(|| format!("{dt} cannot be an Excel date"))?;
-    widths.see(col, "2022-11-16 09:05".len());
     sheet.write_datetime_with_format(row, col, cell, format)?;
     Ok(())
 }

@@ -7,16 +7,24 @@
 //! - `reparse.rs`: `smebridge reparse [--apply]`, every stored message that made or changed an
 //!   application read again by this smebridge's parser (attached forms in the same confined
 //!   child processes as the daemon's), what that changes in each application shown, and with
-//!   `--apply` recorded, with its history, without sending any mail.
+//!   `--apply` recorded, with its history, without sending any mail;
+//! - `purge.rs`: `smebridge purge [--dry-run]`, the personal data of every event past its
+//!   retention period deleted (each event on its own, and mail for no event by the day it
+//!   arrived), its counts kept for statistics, the file rewritten without it.
 //!
 //! The copies themselves (SQLite's online backup API, what a copy holds) are
 //! [`crate::store`]'s, which also keeps a copy before an upgrade migrates the database.
 
 mod backup;
+mod purge;
 mod reparse;
 mod restore;
 
 pub use backup::{backup, BackedUp};
+pub use purge::{
+    claim_for_purge, events as retained_events, purge, purge_dry_run, EventPurge, NoEventPurge, PurgeOutcome,
+    PurgeReport, RetainedEvent,
+};
 pub use reparse::{apply, reparse, ApplicationChanges, Applied, Reparse};
 pub use restore::{restore, Restored};
 

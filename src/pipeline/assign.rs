@@ -125,6 +125,8 @@ pub fn move_to_event(
             fields: &app.fields,
             arrived_at: app.received_at,
             changes: &[],
+            calendar: crate::reply::CalendarSent::default(),
+            status: None,
         };
         Ok(render_or_log(rules.replier, kind, &addressee, &facts))
     })?;

@@ -15,12 +15,12 @@ use tracing::{debug, error, info, instrument, Span};
 use super::{Parsed, Processed, Read, Rules};
 use crate::config::{Config, EventConfig};
 use crate::domain::{
-    auth_verdict, automatic_reason, decide, reply_address, route, skipped_before_opens, Addressed, ApplicantFields,
-    Change, Decision, EmailAddress, EventId, EventRouting, Existing, Facts, Outcome, ReplyAddress, Route, RouteReason,
-    Status,
+    auth_verdict, automatic_reason, decide, is_status_request, reply_address, route, skipped_before_opens, Addressed,
+    ApplicantFields, Change, Decision, EmailAddress, EventId, EventRouting, Existing, Facts, Outcome, ReplyAddress,
+    Route, RouteReason, Status,
 };
 use crate::parse::Inbound;
-use crate::reply::{Addressee, Replier, ReplyFacts, ReplyKind};
+use crate::reply::{Addressee, CalendarSent, Replier, ReplyFacts, ReplyKind};
 use crate::store::{
     Application, ApplicationWrite, Details, MailboxUid, MessageOutcome, NewReply, Reading, Store, NO_DETAILS,
 };
@@ -88,6 +88,8 @@ pub(super) struct Verdict<'c> {
     pub(super) detail: Option<String>,
     /// For the question which event a sender means: the events it lists.
     listed: Vec<&'c EventConfig>,
+    /// The calendar files the application was sent before (for the reply's own).
+    calendar: CalendarSent,
 }
 
 impl<'c> Verdict<'c> {
@@ -121,6 +123,8 @@ impl<'c> Verdict<'c> {
             fields: &self.plan.fields,
             arrived_at,
             changes: &self.plan.changes,
+            calendar: self.calendar,
+            status: self.plan.status,
         };
         render_or_log(replier, kind, &addressee, &facts)
     }
@@ -201,6 +205,9 @@ pub(super) fn consider<'c>(
 
     note_reply_to(inbound);
     let mut plan = plan(&decision, inbound, existing.as_ref(), event.map(|(e, _)| &e.id));
+    if let Some(app) = existing.as_ref().filter(|app| asks_for_status(inbound, app, plan.outcome)) {
+        plan = Plan::status(app);
+    }
     // The events a question which event a sender means lists: the open ones among those the mail
     // could be for, else every open one; with none open there is nothing to ask.
     let listed: Vec<&EventConfig> = match (&decision, &route) {
@@ -235,7 +242,11 @@ pub(super) fn consider<'c>(
         (None, Decision::BeforeOpens, _) => Some(before_opens_detail(event.map(|(e, _)| e))),
         _ => None,
     };
-    Ok(Verdict { event, plan, detail, listed })
+    let calendar = match (&plan.reply, &plan.write) {
+        (Some(_), ApplicationWrite::Update { id, .. } | ApplicationWrite::Touch { id }) => store.calendar_sent(*id)?,
+        _ => CalendarSent::default(),
+    };
+    Ok(Verdict { event, plan, detail, listed, calendar })
 }
 
 /// Route `inbound` among `events` (the configuration's, in order): its thread is looked up
@@ -398,7 +409,7 @@ pub(super) fn promote_waitlisted_for(
     now: Timestamp,
 ) -> Result<usize> {
     let Some(capacity) = event.capacity else { return Ok(0) };
-    let promoted = store.promote_waitlisted(&event.id, i64::from(capacity), now, |app| {
+    let promoted = store.promote_waitlisted(&event.id, i64::from(capacity), now, |app, calendar| {
         let Ok(to) = EmailAddress::parse(&app.email) else { return Ok(None) };
         let answers = format!("promoted-{}-{}", app.id, now);
         let addressee = Addressee {
@@ -416,6 +427,8 @@ pub(super) fn promote_waitlisted_for(
             fields: &app.fields,
             arrived_at: app.received_at,
             changes: &[],
+            calendar,
+            status: None,
         };
         Ok(render_or_log(rules.replier, ReplyKind::Promoted, &addressee, &facts))
     })?;
@@ -469,6 +482,15 @@ fn existing_application(
     Ok(found)
 }
 
+/// Whether `inbound` asks for its application's record (see [`crate::domain::is_status_request`])
+/// and gets it: only from the application's own address (a colleague matched by name learns
+/// nothing this way), and only when the mail does nothing else (changes, cancels, or applies).
+fn asks_for_status(inbound: &Inbound, app: &Application, outcome: Outcome) -> bool {
+    matches!(outcome, Outcome::Repeat | Outcome::Inquiry | Outcome::AfterDeadline)
+        && inbound.from.as_ref().is_some_and(|from| from.as_str() == app.email)
+        && is_status_request(inbound.subject.as_deref(), crate::parse::strip_quoted(&inbound.text))
+}
+
 /// Whose application this is: the original sender of a forwarded application, else the sender.
 fn applicant(inbound: &Inbound) -> Option<&EmailAddress> {
     inbound.forwarded_from.as_ref().or(inbound.from.as_ref())
@@ -500,15 +522,30 @@ pub(super) struct Plan {
     /// The applicant's fields as the reply should show them.
     fields: ApplicantFields,
     changes: Vec<Change>,
+    /// The application's status, for a reply that states it.
+    status: Option<Status>,
 }
 
 impl Plan {
     fn quiet(outcome: Outcome, write: ApplicationWrite) -> Plan {
-        Plan { outcome, write, reply: None, fields: ApplicantFields::default(), changes: Vec::new() }
+        Plan { outcome, write, reply: None, fields: ApplicantFields::default(), changes: Vec::new(), status: None }
     }
 
     fn reply(outcome: Outcome, write: ApplicationWrite, kind: ReplyKind, fields: ApplicantFields) -> Plan {
-        Plan { outcome, write, reply: Some(kind), fields, changes: Vec::new() }
+        Plan { outcome, write, reply: Some(kind), fields, changes: Vec::new(), status: None }
+    }
+
+    /// The answer to a status request: the record as it stands; the mail is a repeat.
+    fn status(app: &Application) -> Plan {
+        Plan {
+            status: Some(app.status),
+            ..Plan::reply(
+                Outcome::Repeat,
+                ApplicationWrite::Touch { id: app.id },
+                ReplyKind::Status,
+                app.fields.clone(),
+            )
+        }
     }
 }
 
@@ -525,6 +562,7 @@ fn plan(decision: &Decision, inbound: &Inbound, existing: Option<&Application>, 
             reply: ask.then_some(ReplyKind::WhichEvent),
             fields: inbound.fields.clone(),
             changes: Vec::new(),
+            status: None,
         },
         (Decision::Inquiry, _, _) => {
             Plan::reply(Outcome::Inquiry, ApplicationWrite::None, ReplyKind::Inquiry, ApplicantFields::default())
@@ -570,6 +608,7 @@ fn plan(decision: &Decision, inbound: &Inbound, existing: Option<&Application>, 
                 reply: Some(ReplyKind::Update),
                 fields: merged,
                 changes,
+                status: None,
             }
         }
         (Decision::AfterDeadline, Some(app), _) => Plan::reply(

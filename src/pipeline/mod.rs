@@ -15,7 +15,8 @@
 //!    everything it causes, in the batch's group transaction, which turns each marker into the
 //!    message's outcome and counts its UID.
 //!
-//! Staff give unrouted mail (or a misrouted application) to an event later: `assign.rs`.
+//! Staff give unrouted mail (or a misrouted application) to an event later: `assign.rs`. The
+//! reminders and thank-yous the desk sends on its own schedule: `scheduled.rs`.
 //!
 //! Everything here is synchronous and local: the IMAP fetch before it and the SMTP send after it
 //! live in [`crate::daemon`] and [`crate::outbox`]. Nothing here reads a clock: the daemon passes
@@ -23,6 +24,7 @@
 
 mod assign;
 mod decide;
+mod scheduled;
 
 use std::collections::HashSet;
 use std::panic::{catch_unwind, AssertUnwindSafe};
@@ -41,6 +43,7 @@ use crate::store::{ApplicationWrite, Arriving, MailboxUid, MessageOutcome, Readi
 pub use assign::{assign_to_event, move_to_event, Moved};
 pub use decide::{decide_and_store, promote_waitlisted};
 pub(crate) use decide::{details_of, held_review_of, note_reply_to, review};
+pub use scheduled::{queue_scheduled, until_next_scheduled};
 
 /// What became of a message.
 #[derive(Debug, Clone, PartialEq, Eq)]

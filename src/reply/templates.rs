@@ -9,7 +9,7 @@ use std::path::{Path, PathBuf};
 use anyhow::{bail, Context, Result};
 
 /// Every template smebridge renders, as shipped in `config/templates/`.
-pub(super) const BUILT_IN: [(&str, &str); 20] = [
+pub(super) const BUILT_IN: [(&str, &str); 26] = [
     ("ack.ko.txt.j2", include_str!("../../config/templates/ack.ko.txt.j2")),
     ("ack.en.txt.j2", include_str!("../../config/templates/ack.en.txt.j2")),
     ("late.ko.txt.j2", include_str!("../../config/templates/late.ko.txt.j2")),
@@ -28,6 +28,12 @@ pub(super) const BUILT_IN: [(&str, &str); 20] = [
     ("inquiry.en.txt.j2", include_str!("../../config/templates/inquiry.en.txt.j2")),
     ("which_event.ko.txt.j2", include_str!("../../config/templates/which_event.ko.txt.j2")),
     ("which_event.en.txt.j2", include_str!("../../config/templates/which_event.en.txt.j2")),
+    ("reminder.ko.txt.j2", include_str!("../../config/templates/reminder.ko.txt.j2")),
+    ("reminder.en.txt.j2", include_str!("../../config/templates/reminder.en.txt.j2")),
+    ("thank_you.ko.txt.j2", include_str!("../../config/templates/thank_you.ko.txt.j2")),
+    ("thank_you.en.txt.j2", include_str!("../../config/templates/thank_you.en.txt.j2")),
+    ("status.ko.txt.j2", include_str!("../../config/templates/status.ko.txt.j2")),
+    ("status.en.txt.j2", include_str!("../../config/templates/status.en.txt.j2")),
     ("privacy_notice.ko.txt.j2", include_str!("../../config/templates/privacy_notice.ko.txt.j2")),
     ("privacy_notice.en.txt.j2", include_str!("../../config/templates/privacy_notice.en.txt.j2")),
 ];
@@ -72,7 +78,7 @@ impl TemplateOrigins {
     }
 
     /// One line: how many templates are built in and how many come from the directory, naming
-    /// the smaller group, e.g. `1 from /etc/smebridge/templates (ack.ko.txt.j2), 19 built in`.
+    /// the smaller group, e.g. `1 from /etc/smebridge/templates (ack.ko.txt.j2), 25 built in`.
     pub fn describe(&self) -> String {
         let (files, built_in) = (self.from_dir(), self.built_in());
         let dir = self.dir.display();
@@ -222,6 +228,8 @@ mod tests {
             fields: &fields,
             arrived_at: "2022-11-16T01:00:00Z".parse().unwrap(),
             changes: &[],
+            calendar: crate::reply::CalendarSent::default(),
+            status: None,
         };
         replier.body(ReplyKind::Ack, &facts).unwrap()
     }
@@ -247,10 +255,10 @@ mod tests {
         let dir = tempfile::tempdir().unwrap();
         let replier = replier(&config_in(dir.path(), &[])).expect("the built-in templates need no files");
         let origins = replier.template_origins();
-        assert_eq!(origins.built_in().len(), 20);
+        assert_eq!(origins.built_in().len(), 26);
         assert!(origins.from_dir().is_empty());
         let templates = dir.path().join("templates");
-        assert_eq!(origins.describe(), format!("all 20 built in ({} does not exist)", templates.display()));
+        assert_eq!(origins.describe(), format!("all 26 built in ({} does not exist)", templates.display()));
         assert_eq!(origins.warning(), None, "templates_dir is not set: its absence is normal");
 
         let body = ack_body(&replier, false);
@@ -278,8 +286,8 @@ mod tests {
         assert_eq!(origins.from_dir(), ["ack.en.txt.j2"]);
         assert_eq!(origins.origin("ack.en.txt.j2"), Some(&Origin::File(templates.join("ack.en.txt.j2"))));
         assert_eq!(origins.origin("ack.ko.txt.j2"), Some(&Origin::BuiltIn));
-        assert_eq!(origins.built_in().len(), 19);
-        assert_eq!(origins.describe(), format!("1 from {} (ack.en.txt.j2), 19 built in", templates.display()));
+        assert_eq!(origins.built_in().len(), 25);
+        assert_eq!(origins.describe(), format!("1 from {} (ack.en.txt.j2), 25 built in", templates.display()));
 
         let body = ack_body(&replier, true);
         let (english, korean) = body.split_once("------------").unwrap();
@@ -303,7 +311,7 @@ mod tests {
         let origins = replier(&config_in(dir.path(), &[])).unwrap().template_origins().clone();
         assert_eq!(
             origins.describe(),
-            format!("18 from {}, 2 built in (inquiry.ko.txt.j2, inquiry.en.txt.j2)", templates.display())
+            format!("24 from {}, 2 built in (inquiry.ko.txt.j2, inquiry.en.txt.j2)", templates.display())
         );
     }
 
@@ -351,7 +359,7 @@ mod tests {
             .block_on(crate::check::check(&config));
         let line = lines.iter().find(|l| l.what == "reply templates").unwrap();
         assert_eq!(line.problem, None);
-        assert_eq!(line.detail, Some(format!("1 from {} (late.en.txt.j2), 19 built in", templates.display())));
+        assert_eq!(line.detail, Some(format!("1 from {} (late.en.txt.j2), 25 built in", templates.display())));
     }
 
     #[test]
@@ -368,7 +376,7 @@ mod tests {
 
         let config = config_in(dir.path(), &[("# templates_dir = \"templates\"", "templates_dir = \"tempaltes\"")]);
         let origins = replier(&config).unwrap().template_origins().clone();
-        assert_eq!(origins.built_in().len(), 20);
+        assert_eq!(origins.built_in().len(), 26);
         let warning = origins.warning().expect("a configured directory that does not exist is warned about");
         assert!(warning.contains(&format!("templates_dir {} does not exist", dir.path().join("tempaltes").display())));
     }
@@ -411,6 +419,8 @@ mod tests {
             fields: &fields,
             arrived_at: "2022-11-16T01:00:00Z".parse().unwrap(),
             changes: &[],
+            calendar: crate::reply::CalendarSent::default(),
+            status: None,
         };
         replier.body(kind, &facts).unwrap()
     }
@@ -481,6 +491,8 @@ mod tests {
                 fields: &fields,
                 arrived_at: "2022-11-16T01:00:00Z".parse().unwrap(),
                 changes: &[],
+                calendar: crate::reply::CalendarSent::default(),
+                status: None,
             };
             replier.body(ReplyKind::Ack, &facts).unwrap()
         };

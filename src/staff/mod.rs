@@ -1,5 +1,6 @@
 //! Staff corrections from the command line (`smebridge application …`), one file per command:
-//! `assign.rs` gives an unrouted message or a misrouted application to an event.
+//! `assign.rs` gives an unrouted message or a misrouted application to an event; `edit.rs`
+//! shows, corrects and cancels an application, each change in its history.
 //!
 //! Staff name what they correct as the summary and the replies show it: an application by its
 //! number (`SME-0004`), a recorded message that is no application by its reference (`MSG-0012`,
@@ -8,10 +9,12 @@
 //! it queued before it returns.
 
 mod assign;
+mod edit;
 
 use anyhow::{bail, Result};
 
 pub use assign::{assign_event, Assigned};
+pub use edit::{cancel, edit, show, Edit, STAFF_VIA_CLI};
 
 /// What a staff command is about.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]

@@ -11,6 +11,7 @@ use rusqlite::{params, Connection, OptionalExtension};
 use super::outbox::insert_reply;
 use super::{application_from_row, people_json, sources_json, Cached, NewReply, Store, APPLICATION_COLUMNS};
 use crate::domain::{match_key, same_applicant, ApplicantFields, EmailAddress, EventId, Status};
+use crate::reply::CalendarSent;
 
 /// For a message that names nobody and gives no field (automatic mail, tests).
 pub static NO_DETAILS: Details = Details { people: Vec::new(), notes: None, sources: BTreeMap::new() };
@@ -225,7 +226,7 @@ impl Store {
         event: &EventId,
         capacity: i64,
         now: Timestamp,
-        mut make_reply: impl FnMut(&Application) -> Result<Option<NewReply>>,
+        mut make_reply: impl FnMut(&Application, CalendarSent) -> Result<Option<NewReply>>,
     ) -> Result<usize> {
         let mut promoted = 0;
         loop {
@@ -253,7 +254,7 @@ impl Store {
                 "UPDATE applications SET status = 'accepted', updated_at = ?2 WHERE id = ?1",
                 params![app.id, now.as_second()],
             )?;
-            if let Some(reply) = make_reply(&app)? {
+            if let Some(reply) = make_reply(&app, super::journey::calendar_sent(&tx, app.id)?)? {
                 insert_reply(&tx, &reply, Some(app.last_message), Some(app.id), now.as_second())?;
             }
             tx.commit()?;

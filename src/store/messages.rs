@@ -229,12 +229,13 @@ impl Store {
         Ok(committed)
     }
 
-    /// Messages with one of these outcomes, oldest first.
+    /// Messages with one of these outcomes, oldest first (not those whose personal data was
+    /// purged: nothing is left of them to show).
     pub fn messages_with_outcomes(&self, outcomes: &[Outcome]) -> Result<Vec<MessageNote>> {
         let placeholders = vec!["?"; outcomes.len()].join(",");
         let mut stmt = self.conn.prepare(&format!(
             "SELECT arrived_at, sender, subject, outcome, outcome_detail, problems, raw, recorded_at, id, event
-             FROM messages WHERE outcome IN ({placeholders}) ORDER BY arrived_at, id"
+             FROM messages WHERE outcome IN ({placeholders}) AND purged_at IS NULL ORDER BY arrived_at, id"
         ))?;
         let rows = stmt
             .query_map(rusqlite::params_from_iter(outcomes.iter()), |r| {

@@ -331,11 +331,12 @@ impl Store {
     }
 
     /// Replies that failed, whose fate is unknown, or that are being retried (not those merely
-    /// held: [`Store::held_replies`]).
+    /// held: [`Store::held_replies`], nor those whose personal data was purged).
     pub fn troubled_replies(&self) -> Result<Vec<TroubledReply>> {
         let mut stmt = self.conn.prepare(
             "SELECT recipient, kind, state, last_error, created_at FROM outbox
              WHERE (state IN ('failed', 'unknown') OR (state = 'pending' AND attempts > 0)) AND held_by IS NULL
+               AND purged_at IS NULL
              ORDER BY id",
         )?;
         let rows = stmt

@@ -86,6 +86,7 @@ pub(crate) fn input(applications: Vec<Application>) -> SummaryInput {
         changes: Vec::new(),
         mailbox: Vec::new(),
         skipped_before_opens: 0,
+        retention: Vec::new(),
     }
 }
 

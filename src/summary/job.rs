@@ -12,12 +12,12 @@ use super::model::{
     totals, Attention, AttentionKind, ChangeNote, EventFacts, MailboxHappening, MailboxNote, Previous, Summary,
     SummaryInput, CHART_CID,
 };
-use super::{render, wording};
+use super::{render, retention, statistics, wording};
 use crate::config::Config;
 use crate::domain::{next_summary_time, summary_due, EmailAddress, EventId, MailKind, Outcome, SummaryWindow};
 use crate::export::XLSX_MIME;
 use crate::reply::{application_number, AutoSubmitted, LoopMarker};
-use crate::store::{ChangedBy, Covered, EventKind, Hold, LastSummary, NewReply, Store};
+use crate::store::{ChangedBy, Covered, EventKind, Hold, LastSummary, NewReply, PurgedCount, Store};
 
 /// How many forged-sender holds the summary lists one by one.
 const FORGED_SHOWN: usize = 10;
@@ -31,17 +31,36 @@ pub fn summary_if_due(store: &mut Store, config: &Config, now: Timestamp) -> Res
     let last_day = last.as_ref().map(|l| l.day);
     let window = SummaryWindow { from: config.staff.summary_from, until: config.staff.summary_until };
     let local = now.to_zoned(tz.clone()).datetime();
-    let Some(day) = summary_due(local, config.staff.summary_time, last_day, window) else { return Ok(None) };
+    let due = match summary_due(local, config.staff.summary_time, last_day, window) {
+        Some(day) => Some(day),
+        // Outside the window too: staff hear a week before personal data is deleted, and after.
+        None => retention::notice_day_due(store, config, now, last.as_ref())?,
+    };
+    let Some(day) = due else { return Ok(None) };
 
     let (input, covered) = gather(store, config, day, now, last.as_ref(), None)?;
     let rendered = render(&input)?;
-    let mails = compose(config, &rendered, &format!("{day}"), None)?;
+    let sheets = sign_in_sheets_due(config, &input, now)?;
+    let mails = compose(config, &rendered, &sheets, &format!("{day}"), None)?;
     if store.record_summary(day, now, covered, &mails)? {
         info!(%day, recipients = mails.len(), "daily summary queued for staff");
         Ok(Some(day))
     } else {
         Ok(None)
     }
+}
+
+/// The sign-in sheet of every event that begins before the next daily summary (this summary is
+/// the last one before it), as (file name, workbook).
+fn sign_in_sheets_due(config: &Config, input: &SummaryInput, now: Timestamp) -> Result<Vec<(String, Vec<u8>)>> {
+    let next = now + until_next(config, now);
+    let mut sheets = Vec::new();
+    for event in config.events.iter().filter(|e| now < e.starts_at && e.starts_at <= next) {
+        let apps: Vec<_> = input.applications.iter().filter(|a| a.event == event.id).cloned().collect();
+        let sheet = crate::export::sign_in_sheet(&event.name, &apps, &event.timezone)?;
+        sheets.push((crate::export::sign_in_filename(&event.id), sheet));
+    }
+    Ok(sheets)
 }
 
 /// How long until a summary could next become due.
@@ -71,7 +90,7 @@ pub fn render_for(
 
 /// Queue `summary` for every staff recipient now, outside the daily schedule.
 pub fn queue_by_hand(store: &mut Store, config: &Config, summary: &Summary, now: Timestamp) -> Result<usize> {
-    let mails = compose(config, summary, &summary.xlsx_filename, Some(now))?;
+    let mails = compose(config, summary, &[], &summary.xlsx_filename, Some(now))?;
     for mail in &mails {
         store.queue_mail(mail, now)?;
     }
@@ -79,7 +98,8 @@ pub fn queue_by_hand(store: &mut Store, config: &Config, summary: &Summary, now:
 }
 
 /// Where registration stands, as a small terminal table (for `smebridge stats`): of the one
-/// event, or one table per event (each under its id and name), or only of `event`.
+/// event, or one table per event (each under its id and name), or only of `event`. Each event's
+/// applications whose personal data was purged are counted with it, from the counts kept.
 pub fn totals_now(
     store: &Store,
     config: &Config,
@@ -88,12 +108,15 @@ pub fn totals_now(
     event: Option<&EventId>,
 ) -> Result<String> {
     let (input, _) = gather(store, config, day, now, None, event)?;
+    let purged = store.purged_counts()?;
     // Hangul is two columns wide in a terminal.
     let width = |s: &str| s.chars().map(|c| if c >= '\u{1100}' { 2 } else { 1 }).sum::<usize>();
     let titled = config.several_events();
     let mut out = String::new();
     for (n, facts) in input.events.iter().enumerate() {
-        let rows = wording::stats_rows(&totals(&input, facts), input.needs_person.len(), input.skipped_before_opens);
+        let purged: Vec<PurgedCount> = purged.iter().filter(|c| c.event == facts.id).cloned().collect();
+        let totals = statistics::with_purged(totals(&input, facts), &purged);
+        let rows = wording::stats_rows(&totals, input.needs_person.len(), input.skipped_before_opens);
         let label_width = rows.iter().map(|(l, _)| width(l)).max().unwrap_or(0);
         if titled {
             if n > 0 {
@@ -104,6 +127,11 @@ pub fn totals_now(
         for (label, value) in rows {
             out.push_str(&format!("{label}{}  {value:>6}\n", " ".repeat(label_width - width(label))));
         }
+        // By type and day in the event's own time zone, as purge counted its days.
+        let tz = config.event(&facts.id).map_or(config.timezone(), |e| &e.timezone);
+        let stored: Vec<&crate::store::Application> =
+            input.applications.iter().filter(|a| a.event == facts.id).collect();
+        out.push_str(&statistics::breakdown(&facts.id, &stored, &purged, tz));
     }
     Ok(out)
 }
@@ -292,6 +320,7 @@ fn gather(
         })
         .collect();
 
+    let retention = retention::notes(store, config, now, previous.map(|p| p.at), &applications, only)?;
     let input = SummaryInput {
         title: match events.as_slice() {
             [one] => one.name.clone(),
@@ -318,6 +347,7 @@ fn gather(
         changes,
         mailbox,
         skipped_before_opens: u64::try_from(store.outcome_count(Outcome::BeforeOpens)?).unwrap_or(0),
+        retention,
     };
     Ok((input, covered))
 }
@@ -342,8 +372,15 @@ fn excerpt(raw: &[u8]) -> String {
 }
 
 /// One mail per staff recipient:
-/// mixed [ related [ alternative [text, html], chart.png ], applications.xlsx, applications.csv ].
-fn compose(config: &Config, summary: &Summary, tag: &str, manual: Option<Timestamp>) -> Result<Vec<NewReply>> {
+/// mixed [ related [ alternative [text, html], chart.png ], applications.xlsx, applications.csv,
+/// sign-in sheets… ].
+fn compose(
+    config: &Config,
+    summary: &Summary,
+    sheets: &[(String, Vec<u8>)],
+    tag: &str,
+    manual: Option<Timestamp>,
+) -> Result<Vec<NewReply>> {
     let from = config.smtp.from.clone();
     let domain = from.email.domain().to_owned();
     let staff: Vec<Mailbox> = config.staff.recipients.iter().map(|r| Mailbox::new(None, r.to_lettre())).collect();
@@ -354,13 +391,16 @@ fn compose(config: &Config, summary: &Summary, tag: &str, manual: Option<Timesta
             .singlepart(
                 Attachment::new_inline(CHART_CID.to_owned()).body(summary.chart_png.clone(), "image/png".parse()?),
             );
-        let mixed = MultiPart::mixed()
+        let mut mixed = MultiPart::mixed()
             .multipart(related)
             .singlepart(Attachment::new(summary.xlsx_filename.clone()).body(summary.xlsx.clone(), XLSX_MIME.parse()?))
             .singlepart(
                 Attachment::new(summary.csv_filename.clone())
                     .body(summary.csv.clone(), "text/csv; charset=utf-8".parse()?),
             );
+        for (name, sheet) in sheets {
+            mixed = mixed.singlepart(Attachment::new(name.clone()).body(sheet.clone(), XLSX_MIME.parse()?));
+        }
         let unique = match manual {
             Some(at) => format!("{}.{}", tag, at.as_millisecond()),
             None => tag.to_owned(),

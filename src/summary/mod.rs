@@ -4,6 +4,9 @@
 //! - `job.rs`: the daily job. Is a summary due? Gather its data from the database, render it,
 //!   build the mail and queue it in the outbox, the day and its mails in one transaction (so each
 //!   day is summarized exactly once across restarts). Also `smebridge summary` and `stats`.
+//! - `retention.rs`: what staff are told about deleting personal data (a week before, and
+//!   after), and the summaries made for that outside the daily window; `statistics.rs`: the
+//!   counts `stats` keeps showing after personal data is deleted.
 //! - [`render`] and everything it calls are pure: the job reads the database and the clock and
 //!   hands them over in a [`SummaryInput`] (`model.rs`, with the totals); `wording.rs` has the
 //!   bilingual words (Korean, English in parentheses); `view.rs` makes what the templates see;
@@ -33,6 +36,8 @@ mod chart;
 pub(crate) mod fixtures;
 mod job;
 mod model;
+mod retention;
+mod statistics;
 mod view;
 mod wording;
 
@@ -43,6 +48,7 @@ pub use model::{
     applications_per_day, totals, Attention, AttentionKind, ChangeNote, EventFacts, MailboxHappening, MailboxNote,
     Previous, Summary, SummaryInput, Totals, CHART_CID, CHART_DAYS, STALE_AFTER,
 };
+pub use retention::{RetentionHappening, RetentionNote};
 pub use wording::mailbox_sentence;
 
 use crate::export::{self, ReviewItem};

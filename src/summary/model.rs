@@ -43,6 +43,9 @@ pub struct SummaryInput {
     pub mailbox: Vec<MailboxNote>,
     /// Messages recorded without an answer because they arrived before applications opened.
     pub skipped_before_opens: u64,
+    /// Personal data about to be deleted, overdue, or deleted since the previous summary, per
+    /// event.
+    pub retention: Vec<super::RetentionNote>,
 }
 
 /// An event as the summary shows it.

@@ -77,6 +77,8 @@ pub(super) struct View {
     changes: Vec<ChangeView>,
     /// Omitted from the mail when empty.
     mailbox: Vec<MailboxView>,
+    /// Deleting personal data: (Korean, English) sentences; omitted when empty.
+    retention: Vec<NoteView>,
     mailbox_more: usize,
     chart: ChartView,
     pub(super) xlsx_filename: String,
@@ -145,6 +147,7 @@ impl View {
             changes: changes.iter().take(MAX_ROWS).map(|c| ChangeView::new(c, tz)).collect(),
             mailbox_more: mailbox.len().saturating_sub(MAX_ROWS),
             mailbox: mailbox.iter().take(MAX_ROWS).map(|m| MailboxView::new(m, tz)).collect(),
+            retention: input.retention.iter().map(NoteView::new).collect(),
             chart: ChartView::new(per_day, input.generated_at, tz),
             xlsx_filename: format!("smebridge-applications-{day}.xlsx"),
             csv_filename: format!("smebridge-applications-{day}.csv"),
@@ -367,6 +370,19 @@ impl MailboxView {
     fn new(m: &MailboxNote, tz: &TimeZone) -> MailboxView {
         let (ko, en) = mailbox_sentence(m);
         MailboxView { at: short_time_ko(m.at, tz), ko, en }
+    }
+}
+
+#[derive(Serialize)]
+struct NoteView {
+    ko: String,
+    en: String,
+}
+
+impl NoteView {
+    fn new(note: &super::RetentionNote) -> NoteView {
+        let (ko, en) = super::retention::sentence(note);
+        NoteView { ko: one_line(&ko, 2 * MAX_EXCERPT), en: one_line(&en, 2 * MAX_EXCERPT) }
     }
 }
 

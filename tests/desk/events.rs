@@ -45,7 +45,7 @@ announcement_message_id = "<announce-sem-2212@kaist.ac.kr>"
 }
 
 /// Replace the configuration's `[event]` table with `text`.
-fn replace_event_section(desk: &Desk, text: &str) {
+pub(crate) fn replace_event_section(desk: &Desk, text: &str) {
     let toml = std::fs::read_to_string(&desk.config).unwrap();
     let start = toml.find("\n[event]\n").expect("the desk configuration has an [event] table");
     let end = toml[start + 1..].find("\n[").map_or(toml.len(), |i| start + 1 + i);

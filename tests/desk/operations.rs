@@ -228,8 +228,8 @@ async fn restore_is_refused_while_the_daemon_runs_and_afterwards_keeps_the_datab
 }
 
 /// A database as smebridge 0.1 with schema 6 left it, made by the migrations of that time alone,
-/// holding one application.
-fn schema_6_database(path: &Path) {
+/// holding one application (also used by `purge`).
+pub(crate) fn schema_6_database(path: &Path) {
     const OLD: [&str; 6] = [
         include_str!("../../migrations/0001_init.sql"),
         include_str!("../../migrations/0002_attachments.sql"),

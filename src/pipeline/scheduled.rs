@@ -1,0 +1,68 @@
+//! Mail the desk sends on its own schedule: the reminder before an event and the thank-you after
+//! it ([`crate::domain::Scheduled`]), to every accepted application of the event, once each,
+//! through the outbox like every reply. Whether one is due is decided at `now`, which the daemon
+//! passes (its clock; nothing here reads one); once per application is kept by the database, so
+//! a second look, a second pass or a restart queues nothing twice.
+
+use anyhow::Result;
+use jiff::Timestamp;
+use tracing::info;
+
+use super::decide::render_or_log;
+use super::Rules;
+use crate::domain::{is_due, EmailAddress, Scheduled};
+use crate::reply::{Addressee, CalendarSent, ReplyFacts};
+use crate::store::Store;
+
+/// Queue every reminder and thank-you due at `now`; returns how many were queued.
+pub fn queue_scheduled(store: &mut Store, rules: Rules<'_>, now: Timestamp) -> Result<usize> {
+    let mut queued = 0;
+    for event in &rules.config.events {
+        for scheduled in Scheduled::ALL {
+            if !is_due(scheduled, event.times(), now) {
+                continue;
+            }
+            let kind = scheduled.reply_kind();
+            let mut count = 0;
+            for app in store.awaiting(&event.id, kind)? {
+                let Ok(to) = EmailAddress::parse(&app.email) else { continue };
+                // In the thread of the applicant's last mail, so their client shows it there.
+                let (in_reply_to, subject) = store.message_thread(app.last_message)?.unwrap_or_default();
+                let answers = crate::parse::sha256_hex(format!("{kind}-{}-{}", app.id, event.id).as_bytes());
+                let addressee = Addressee {
+                    to: &to,
+                    display_name: app.fields.name.as_deref(),
+                    subject: subject.as_deref(),
+                    in_reply_to: &in_reply_to,
+                    answers_sha256: &answers,
+                };
+                let facts = ReplyFacts {
+                    event,
+                    open_events: &[],
+                    application_id: Some(app.id),
+                    english: false,
+                    fields: &app.fields,
+                    arrived_at: app.received_at,
+                    changes: &[],
+                    calendar: CalendarSent::default(),
+                    status: Some(app.status),
+                };
+                let Some(reply) = render_or_log(rules.replier, kind, &addressee, &facts) else { continue };
+                if store.queue_scheduled(app.id, &reply, now)? {
+                    count += 1;
+                }
+            }
+            if count > 0 {
+                info!(event = event.id.as_str(), kind = kind.as_str(), queued = count, "scheduled mail queued");
+            }
+            queued += count;
+        }
+    }
+    Ok(queued)
+}
+
+/// How long until the next reminder or thank-you becomes due after `now` (`None`: none ahead).
+pub fn until_next_scheduled(rules: Rules<'_>, now: Timestamp) -> Option<std::time::Duration> {
+    let next = rules.config.events.iter().filter_map(|e| crate::domain::next_due(e.times(), now)).min()?;
+    std::time::Duration::try_from(next.duration_since(now)).ok()
+}

@@ -1,0 +1,74 @@
+//! What the applicant's journey needs from the database: the calendar files an application was
+//! sent before (for the next one's `SEQUENCE`, see `crate::reply::calendar`), and the mail the
+//! desk sends on its own schedule (reminders, thank-yous): who is due one, and recording it once.
+
+use anyhow::Result;
+use rusqlite::{params, Connection};
+
+use jiff::Timestamp;
+
+use super::{application_from_row, Application, Cached, NewReply, Store, APPLICATION_COLUMNS};
+use crate::domain::{EventId, ReplyKind};
+use crate::reply::calendar::CALENDAR_KINDS;
+use crate::reply::CalendarSent;
+
+impl Store {
+    /// The replies that may carry a calendar file queued for application `id` so far.
+    pub fn calendar_sent(&self, id: i64) -> Result<CalendarSent> {
+        calendar_sent(&self.conn, id)
+    }
+
+    /// The accepted applications of `event` that were never queued a `kind` (a reminder or a
+    /// thank-you), oldest first.
+    pub fn awaiting(&self, event: &EventId, kind: ReplyKind) -> Result<Vec<Application>> {
+        let mut stmt = self.conn.prepare_cached(&format!(
+            "SELECT {APPLICATION_COLUMNS} FROM applications
+             WHERE event = ?1 AND status = 'accepted'
+               AND NOT EXISTS (SELECT 1 FROM outbox WHERE outbox.application = applications.id AND outbox.kind = ?2)
+             ORDER BY id"
+        ))?;
+        let rows = stmt.query_map(params![event, kind.as_str()], application_from_row)?;
+        Ok(rows.collect::<rusqlite::Result<_>>()?)
+    }
+
+    /// Queue `reply` (a reminder or a thank-you) for application `id`, unless one of its kind
+    /// was queued for it before (the unique index of `migrations/0012_journey.sql`): whether it
+    /// was queued now.
+    pub fn queue_scheduled(&mut self, id: i64, reply: &NewReply, now: Timestamp) -> Result<bool> {
+        let tx = self.write()?;
+        let written = tx.exec(
+            "INSERT INTO outbox (kind, answers, application, message_id, envelope_from, recipient, raw, state, attempts,
+                                 next_attempt_at, created_at, event)
+             VALUES (?1, NULL, ?2, ?3, ?4, ?5, ?6, 'pending', 0, ?7, ?7, ?8)
+             ON CONFLICT DO NOTHING",
+            params![
+                reply.kind,
+                id,
+                reply.message_id,
+                reply.envelope_from.as_ref().map(|a| a.as_str()),
+                reply.recipient.as_str(),
+                reply.raw,
+                now.as_second(),
+                reply.event,
+            ],
+        )?;
+        tx.commit()?;
+        Ok(written == 1)
+    }
+}
+
+/// [`Store::calendar_sent`], inside a write transaction.
+pub(super) fn calendar_sent(conn: &Connection, id: i64) -> Result<CalendarSent> {
+    {
+        let kinds: Vec<&str> = CALENDAR_KINDS.iter().map(|k| k.as_str()).collect();
+        let (count, last): (i64, Option<String>) = conn.row(
+            "SELECT COUNT(*), (SELECT kind FROM outbox WHERE application = ?1 AND kind IN (?2, ?3, ?4, ?5)
+                               ORDER BY id DESC LIMIT 1)
+             FROM outbox WHERE application = ?1 AND kind IN (?2, ?3, ?4, ?5)",
+            params![id, kinds[0], kinds[1], kinds[2], kinds[3]],
+            |r| Ok((r.get(0)?, r.get(1)?)),
+        )?;
+        let published = last.as_deref().and_then(ReplyKind::parse).is_some_and(|k| k != ReplyKind::Cancelled);
+        Ok(CalendarSent { count: u32::try_from(count).unwrap_or(u32::MAX), published })
+    }
+}

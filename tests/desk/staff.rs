@@ -1,0 +1,226 @@
+//! The desk on the day, through a real Postfix and Dovecot: the sign-in sheet (`smebridge sheet`)
+//! lists every accepted person and the waiting list, and prints on A4 with its header row on
+//! every page; staff corrections (`smebridge application …`) with their history entries.
+
+use std::io::{Cursor, Read};
+
+use calamine::{open_workbook_from_rs, Data, Reader, Xlsx};
+
+use crate::helpers::{application, Desk};
+
+/// The standard output of a command that must succeed.
+fn run(desk: &Desk, args: &[&str]) -> String {
+    let out = desk.smebridge(args);
+    assert!(out.status.success(), "smebridge {args:?} failed:\n{}", String::from_utf8_lossy(&out.stderr));
+    String::from_utf8(out.stdout).unwrap()
+}
+
+/// Send one application through Postfix and record it (one at a time, so arrival order holds).
+async fn apply(desk: &Desk, name: &str, from: &str, body: &str, n: usize) {
+    let raw = application(name, from, "참가 신청", body, &format!("staff{n}@x.example"));
+    desk.send_to_center(from, &raw).await;
+    desk.once();
+}
+
+/// Four applications (seven people) for five or six seats: two named people from 다온소재, a contact with one unnamed
+/// companion from 한빛테크, one person from 가람; the fourth does not fit and waits.
+async fn seed(desk: &Desk) {
+    apply(
+        desk,
+        "김민준",
+        "kim@daon.example",
+        "성명: 김민준, 이서연\n소속: 다온소재\n직위: 팀장\n연락처: 010-5555-0001\n참석인원: 2명\n",
+        1,
+    )
+    .await;
+    apply(
+        desk,
+        "최유진",
+        "choi@hanbit.example",
+        "성명: 최유진\n소속: 한빛테크\n연락처: 010-5555-0002\n참석인원: 2명\n",
+        2,
+    )
+    .await;
+    apply(desk, "박지호", "park@garam.example", "성명: 박지호\n소속: 가람\n연락처: 010-5555-0003\n", 3).await;
+    apply(desk, "정하늘", "jung@nuri.example", "성명: 정하늘\n소속: 누리\n연락처: 010-5555-0004\n참석인원: 2명\n", 4)
+        .await;
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn sign_in_sheet_lists_every_accepted_person_by_organization_with_the_waitlist_and_a4_print_settings() {
+    let desk = Desk::start_with("2099-12-31T23:59:59+09:00", &[("event", "capacity = 5")]);
+    seed(&desk).await;
+
+    let file = desk.dir.path().join("sign-in.xlsx");
+    let out = run(&desk, &["sheet", "--output", file.to_str().unwrap()]);
+    assert!(out.contains("sign-in sheet for"), "{out}");
+    use std::os::unix::fs::PermissionsExt;
+    assert_eq!(std::fs::metadata(&file).unwrap().permissions().mode() & 0o777, 0o600);
+
+    let bytes = std::fs::read(&file).unwrap();
+    let mut book: Xlsx<_> = open_workbook_from_rs(Cursor::new(bytes.clone())).unwrap();
+    assert_eq!(book.sheet_names(), ["참석자 서명부", "대기자"]);
+    let sheet = book.worksheet_range("참석자 서명부").unwrap();
+    let rows: Vec<Vec<String>> = sheet.rows().map(|r| r.iter().map(Data::to_string).collect()).collect();
+    assert_eq!(
+        rows[0],
+        [
+            "No.",
+            "소속 (Organization)",
+            "성명 (Name)",
+            "직위 (Position)",
+            "연락처 (Phone)",
+            "신청번호 (Application)",
+            "서명 (Signature)",
+            "명찰 (Badge)"
+        ]
+    );
+    let people: Vec<[&str; 4]> = rows[1..].iter().map(|r| [&*r[0], &*r[1], &*r[2], &*r[5]]).collect();
+    assert_eq!(
+        people,
+        [
+            ["1", "가람", "박지호", "SME-0003"],
+            ["2", "다온소재", "김민준", "SME-0001"],
+            ["3", "다온소재", "이서연", "SME-0001"],
+            ["4", "한빛테크", "최유진", "SME-0002"],
+            ["5", "한빛테크", "동행 1", "SME-0002"],
+        ]
+    );
+    // The phone in full for the contact; signature empty; an empty badge box.
+    assert_eq!(rows[2][3..], ["팀장", "010-5555-0001", "SME-0001", "", "☐"]);
+
+    let waiting = book.worksheet_range("대기자").unwrap();
+    let rows: Vec<Vec<String>> = waiting.rows().map(|r| r.iter().map(Data::to_string).collect()).collect();
+    assert_eq!(rows.len(), 2, "{rows:?}");
+    assert_eq!(rows[1][..6], ["1", "누리", "정하늘", "2", "010-5555-0004", "SME-0004"]);
+
+    // Print settings, as Excel reads them from the file.
+    let mut zip = zip::ZipArchive::new(Cursor::new(bytes)).unwrap();
+    let mut xml = String::new();
+    zip.by_name("xl/worksheets/sheet1.xml").unwrap().read_to_string(&mut xml).unwrap();
+    assert!(xml.contains(r#"<pageSetup paperSize="9" fitToHeight="0" orientation="landscape""#), "{xml}");
+    assert!(xml.contains(r#"<pageSetUpPr fitToPage="1"/>"#), "{xml}");
+    assert!(xml.contains("<printOptions"), "{xml}");
+    assert!(xml.contains("<oddHeader>&amp;L&amp;\"-,Bold\"SME R&amp;&amp;D Workshop"), "{xml}");
+    assert!(xml.contains("<oddFooter>&amp;C&amp;P / &amp;N</oddFooter>"), "{xml}");
+    let mut workbook = String::new();
+    zip.by_name("xl/workbook.xml").unwrap().read_to_string(&mut workbook).unwrap();
+    assert!(workbook
+        .contains(r#"<definedName name="_xlnm.Print_Titles" localSheetId="0">'참석자 서명부'!$1:$1</definedName>"#));
+    assert!(workbook.contains(r#"<definedName name="_xlnm.Print_Titles" localSheetId="1">대기자!$1:$1</definedName>"#));
+}
+
+/// The last daily summary before the event (the morning of the day it begins) carries the
+/// sign-in sheet; the one the day before does not.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn the_last_summary_before_the_event_carries_the_sign_in_sheet() {
+    use mail_parser::MimeHeaders;
+    const STAFF: &str = "staff@kaist.ac.kr";
+    // The workshop begins on the 18th at 13:30; summaries at 08:30.
+    let desk = Desk::start_with(crate::helpers::DEADLINE, &[("staff", "summary_from = \"2022-11-07\"")]);
+    let raw = application(
+        "김민준",
+        "kim@daon.example",
+        "참가 신청",
+        "성명: 김민준\n소속: 다온소재\n연락처: 010-5555-0001\n",
+        "sum1@x.example",
+    );
+    desk.append_to_center(&raw, "15-Nov-2022 10:00:00 +0900").await;
+    let attachments = |n: usize| {
+        let desk = &desk;
+        async move {
+            let mails = desk.wait_for_mail(STAFF, n).await;
+            let mail = crate::helpers::parsed(&mails[n - 1].raw);
+            let names: Vec<String> =
+                mail.attachments().filter_map(|p| p.attachment_name().map(str::to_owned)).collect();
+            let sheet = mail
+                .attachments()
+                .find(|p| p.attachment_name().is_some_and(|n| n.contains("sign-in")))
+                .map(|p| p.contents().to_vec());
+            (names, sheet)
+        }
+    };
+    for (clock, n) in [("2022-11-17T08:29:57+09:00", 1), ("2022-11-18T08:29:57+09:00", 2)] {
+        let (mut daemon, log) = desk.spawn(&["run"], &[("SMEBRIDGE_CLOCK_START", clock)]);
+        desk.stack
+            .wait_for_delivery(STAFF, n, std::time::Duration::from_secs(60))
+            .unwrap_or_else(|e| panic!("summary {n}: {e:#}\n{}", std::fs::read_to_string(&log).unwrap_or_default()));
+        // SAFETY: kill(2) on the child we spawned.
+        unsafe { libc::kill(daemon.id() as i32, libc::SIGTERM) };
+        assert!(daemon.wait().unwrap().success(), "{}", std::fs::read_to_string(&log).unwrap_or_default());
+    }
+    let (names, sheet) = attachments(1).await;
+    assert!(sheet.is_none(), "the 17th's summary is not the last before the event: {names:?}");
+    let (names, sheet) = attachments(2).await;
+    let sheet = sheet.unwrap_or_else(|| panic!("no sign-in sheet in the 18th's summary: {names:?}"));
+    assert!(names.contains(&"smebridge-sign-in-main.xlsx".to_owned()), "{names:?}");
+    let mut book: Xlsx<_> = open_workbook_from_rs(Cursor::new(sheet)).unwrap();
+    let rows: Vec<Vec<String>> = book
+        .worksheet_range("참석자 서명부")
+        .unwrap()
+        .rows()
+        .map(|r| r.iter().map(Data::to_string).collect())
+        .collect();
+    assert_eq!(rows.len(), 2, "{rows:?}");
+    assert_eq!(rows[1][1..3], ["다온소재", "김민준"]);
+}
+
+/// `edit` and `cancel` by application number, each change in the application's history with
+/// who made it; the cancelled seats go to the waiting list and the applicant who moves up gets
+/// the mail in their real mailbox. While the daemon runs, a writing staff command is refused
+/// with what to do.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn staff_edit_and_cancel_by_number_are_recorded_in_the_history_and_the_waitlist_moves_up() {
+    // Six seats: five taken, 정하늘's two wait; the edit takes the sixth; the cancellation frees
+    // two, enough for 정하늘.
+    let desk = Desk::start_with("2099-12-31T23:59:59+09:00", &[("event", "capacity = 6")]);
+    seed(&desk).await;
+    assert_eq!(desk.wait_for_mail("jung@nuri.example", 1).await.len(), 1, "waitlisted acknowledgement");
+
+    let out = desk.smebridge_with_env(
+        &["application", "edit", "SME-0003", "--phone", "010-7777-0003", "--attendees", "2", "--name", "박지호"],
+        &[("SUDO_USER", "desk-kim")],
+    );
+    assert!(out.status.success(), "{}", String::from_utf8_lossy(&out.stderr));
+    let printed = String::from_utf8(out.stdout).unwrap();
+    assert_eq!(printed, "SME-0003 phone: 010-5555-0003 -> 010-7777-0003\nSME-0003 attendees: 1 -> 2\n");
+    let export = desk.export();
+    let row = export.iter().find(|r| r["application_no"] == "SME-0003").unwrap();
+    assert_eq!((row["phone"].as_str(), row["attendees"].as_str()), ("010-7777-0003", "2"));
+
+    let out = desk.smebridge_with_env(&["application", "cancel", "sme-0002"], &[("SUDO_USER", "desk-kim")]);
+    assert!(out.status.success(), "{}", String::from_utf8_lossy(&out.stderr));
+    let printed = String::from_utf8(out.stdout).unwrap();
+    assert!(printed.starts_with("sme-0002 cancelled (was accepted); 1 moved up"), "{printed}");
+    let status: std::collections::HashMap<String, String> =
+        desk.export().into_iter().map(|r| (r["application_no"].clone(), r["status"].clone())).collect();
+    assert_eq!(status["SME-0002"], "cancelled");
+    assert_eq!(status["SME-0004"], "accepted", "the waiting list moved up: {status:?}");
+    let promoted = desk.wait_for_mail("jung@nuri.example", 2).await;
+    assert!(crate::helpers::parsed(&promoted[1].raw).body_text(0).unwrap().contains("SME-0004"));
+
+    let show = run(&desk, &["application", "show", "SME-0003"]);
+    let history: Vec<&str> = show.lines().skip_while(|l| *l != "history:").skip(1).collect();
+    assert_eq!(history.len(), 2, "{show}");
+    assert!(history[0].ends_with("staff phone: 010-5555-0003 -> 010-7777-0003 (staff via CLI, desk-kim)"), "{show}");
+    assert!(history[1].ends_with("staff attendees: 1 -> 2 (staff via CLI, desk-kim)"), "{show}");
+    let show = run(&desk, &["application", "show", "SME-0002"]);
+    assert!(show.starts_with("SME-0002 (cancelled"), "{show}");
+    assert!(show.contains("staff status: accepted -> cancelled (staff via CLI, desk-kim)"), "{show}");
+
+    // While the daemon runs: refused, and told what to do.
+    let (mut daemon, _log) = desk.spawn(&["run"], &[]);
+    let lock = desk.database().with_file_name("smebridge.sqlite.lock");
+    let started = std::time::Instant::now();
+    while std::fs::read_to_string(&lock).unwrap_or_default().trim() != daemon.id().to_string() {
+        assert!(started.elapsed() < std::time::Duration::from_secs(30), "the daemon must claim the database");
+        std::thread::sleep(std::time::Duration::from_millis(50));
+    }
+    let out = desk.smebridge(&["application", "edit", "SME-0001", "--phone", "010-0000-0000"]);
+    // SAFETY: kill(2) on the child we spawned.
+    unsafe { libc::kill(daemon.id() as i32, libc::SIGTERM) };
+    assert!(daemon.wait().unwrap().success());
+    assert!(!out.status.success());
+    let err = String::from_utf8_lossy(&out.stderr);
+    assert!(err.contains("staff commands need the database to themselves: stop the daemon"), "{err}");
+}
