@@ -154,6 +154,7 @@ struct RawEvent {
     thank_you_after: Option<String>,
     /// How to get to the venue (shown in the reminder).
     directions: Option<String>,
+    announcement_file: Option<PathBuf>,
 }
 
 /// The events as written: one `[event]` table or an array of `[[event]]` tables. Read by hand
@@ -487,6 +488,9 @@ pub struct EventConfig {
     pub thank_you_after: Option<SignedDuration>,
     /// How to get to the venue, for the reminder.
     pub directions: Option<String>,
+    /// The announcement the center sent (`announcement_file`, an `.eml` or text), read at load:
+    /// its text is never taken for an applicant's, and values typed into its quoted form are.
+    pub announcement: Option<std::sync::Arc<crate::parse::Announcement>>,
 }
 
 /// How long an event lasts when `ends_at` is not set: three hours.
@@ -658,7 +662,7 @@ impl Config {
             }
         };
 
-        let events = events(raw.event)?;
+        let events = events(raw.event, resolve)?;
 
         let date = |key: &str, value: &str| -> Result<jiff::civil::Date> {
             value.parse().with_context(|| format!("{key} {value:?} is not a date like \"2022-11-07\""))
@@ -765,7 +769,7 @@ pub const DEFAULT_BACKLOG_LIMIT: u64 = 50;
 /// The events, validated: `[event]` (its id defaults to [`EventId::DEFAULT`]) or `[[event]]`
 /// (each with its own id). Keys in messages are `event.deadline` for the single form and
 /// `event[2].deadline` for the second of several.
-fn events(raw: RawEvents) -> Result<Vec<EventConfig>> {
+fn events(raw: RawEvents, resolve: impl Fn(PathBuf) -> PathBuf) -> Result<Vec<EventConfig>> {
     let (single, raws) = match raw {
         RawEvents::One(event) => (true, vec![*event]),
         RawEvents::Many(events) => (false, events),
@@ -874,9 +878,23 @@ fn events(raw: RawEvents) -> Result<Vec<EventConfig>> {
             remind_before,
             thank_you_after,
             directions,
+            announcement: r
+                .announcement_file
+                .map(|f| announcement(&key("announcement_file"), &resolve(f)))
+                .transpose()?,
         });
     }
     Ok(events)
+}
+
+/// The announcement in `file`, which must hold some text.
+fn announcement(key: &str, file: &Path) -> Result<std::sync::Arc<crate::parse::Announcement>> {
+    let raw = std::fs::read(file).with_context(|| format!("cannot read {key} {}", file.display()))?;
+    let announcement = crate::parse::Announcement::read(&raw);
+    if announcement.is_empty() {
+        bail!("{key} {} holds no text", file.display());
+    }
+    Ok(std::sync::Arc::new(announcement))
 }
 
 fn non_empty(key: &str, value: &str) -> Result<String> {
@@ -1169,6 +1187,34 @@ mod tests {
             let err = format!("{:#}", load(&with(&format!("remind_before = {bad}"))).unwrap_err());
             assert!(err.contains("event.remind_before"), "{bad}: {err}");
         }
+    }
+
+    #[test]
+    fn an_announcement_file_is_read_at_load_and_a_missing_one_is_named() {
+        let dir = tempfile::tempdir().unwrap();
+        let text = EXAMPLE.replacen("\n[event]\n", "\n[event]\nannouncement_file = \"announcement.txt\"\n", 1);
+        let load_in = |dir: &Path| Config::from_toml(&text, &dir.join("smebridge.toml"), dir);
+        let err = format!("{:#}", load_in(dir.path()).unwrap_err());
+        assert!(err.contains("event.announcement_file") && err.contains("announcement.txt"), "{err}");
+        std::fs::write(dir.path().join("announcement.txt"), "[참가 신청서]\n■ 성 명 :\n■ 소 속 :\n").unwrap();
+        let config = load_in(dir.path()).unwrap();
+        let announcement = config.events[0].announcement.as_ref().expect("read at load");
+        assert_eq!(announcement.len(), 3);
+        assert!(load(EXAMPLE).unwrap().events[0].announcement.is_none(), "optional");
+
+        // Each of several events has its own.
+        let second = "[[event]]\nid = \"sem-2212\"\nname = \"AI 세미나\"\ndeadline = \"2022-12-08T23:59:59+09:00\"\n\
+                      starts_at = \"2022-12-09T10:00:00+09:00\"\nvenue = \"KAIST\"\nannouncement_file = \"seminar.txt\"\n\n[staff]\n";
+        let text = EXAMPLE
+            .replacen("\n[event]\n", "\n[[event]]\nid = \"ws-2211\"\nannouncement_file = \"announcement.txt\"\n", 1)
+            .replacen("\n[staff]\n", &format!("\n{second}"), 1);
+        let load_in = |dir: &Path| Config::from_toml(&text, &dir.join("smebridge.toml"), dir);
+        let err = format!("{:#}", load_in(dir.path()).unwrap_err());
+        assert!(err.contains("event[2].announcement_file") && err.contains("seminar.txt"), "{err}");
+        std::fs::write(dir.path().join("seminar.txt"), "[세미나 신청]\n■ 성 명 :\n").unwrap();
+        let config = load_in(dir.path()).unwrap();
+        let lines: Vec<usize> = config.events.iter().filter_map(|e| e.announcement.as_ref()).map(|a| a.len()).collect();
+        assert_eq!(lines, [3, 2]);
     }
 
     #[test]

@@ -281,7 +281,7 @@ impl Desk {
         }
 
         pipeline::record(&mut self.store, &batch, Timestamp::now())?;
-        let parsed = pipeline::parse(batch, READERS, shutdown);
+        let parsed = pipeline::parse(batch, &self.config, READERS, shutdown);
         let unread = pipeline::unread(&parsed);
         // Its outcomes are recorded as of the end of its reading.
         let now = Timestamp::now();

@@ -131,10 +131,20 @@ enum Command {
         dry_run: bool,
     },
     /// Show what smebridge reads in a message file (.eml): sender, subject, automatic-mail
-    /// signals and the applicant's fields. Needs no configuration.
+    /// signals, why it counts as an application or not, and the applicant's fields with where
+    /// each was read. Needs no configuration.
     Parse {
         /// The raw message.
         file: PathBuf,
+        /// The announcement the center sent (.eml or text), as `[event] announcement_file`: its
+        /// text is never data, values typed into its quoted form are; its sender is the center.
+        /// Repeat it for several events' announcements.
+        #[arg(long)]
+        announcement: Vec<PathBuf>,
+        /// The center's address, as the daemon knows it from `[smtp] from`: whether the mail is
+        /// addressed to it is weighed (default: the announcement's sender, else not weighed).
+        #[arg(long)]
+        center: Option<String>,
     },
     /// Internal: read one attached form from standard input in a confined child process (see
     /// `smebridge::isolate`).
@@ -542,9 +552,25 @@ fn run(cli: Cli) -> Result<ExitCode> {
                 report.sent, report.retrying, report.failed
             );
         }
-        Command::Parse { file } => {
+        Command::Parse { file, announcement, center } => {
             let raw = std::fs::read(&file).with_context(|| format!("cannot read {}", file.display()))?;
-            let inbound = smebridge::parse::parse(&raw, &smebridge::parse::sha256_hex(&raw), &isolate::ChildForms);
+            let announcements = announcement
+                .iter()
+                .map(|path| {
+                    let raw = std::fs::read(path).with_context(|| format!("cannot read {}", path.display()))?;
+                    anyhow::Ok(smebridge::parse::Announcement::read(&raw))
+                })
+                .collect::<Result<Vec<_>>>()?;
+            let announcements: Vec<&smebridge::parse::Announcement> = announcements.iter().collect();
+            let center = center
+                .map(|c| smebridge::domain::EmailAddress::parse(&c).with_context(|| format!("--center {c:?}")))
+                .transpose()?;
+            let context = smebridge::parse::Context {
+                announcements: &announcements,
+                center: center.as_ref(),
+                ..smebridge::parse::Context::new(&isolate::ChildForms)
+            };
+            let inbound = smebridge::parse::parse_with(&raw, &smebridge::parse::sha256_hex(&raw), &context);
             println!("{}", smebridge::parse::explain(&inbound));
         }
         Command::Backup { output } => {
@@ -558,14 +584,16 @@ fn run(cli: Cli) -> Result<ExitCode> {
         Command::Reparse { apply } => {
             let config = Config::load(&cli.config)?;
             let tz = config.timezone();
+            let setup = smebridge::pipeline::ParseSetup::of(&config);
+            let context = setup.context(&isolate::ChildForms);
             if apply {
                 let mut store = Store::open(ops::claim_for_reparse(&config.database.path)?)?;
-                let found = ops::reparse(&store, &isolate::ChildForms)?;
+                let found = ops::reparse(&store, &context)?;
                 let applied = ops::apply(&mut store, &found, &ops::actor(), smebridge::clock::now())?;
                 print!("{}", found.describe(tz, Some(applied)));
             } else {
                 let store = Store::open_read(&config.database.path)?;
-                print!("{}", ops::reparse(&store, &isolate::ChildForms)?.describe(tz, None));
+                print!("{}", ops::reparse(&store, &context)?.describe(tz, None));
             }
         }
         Command::Purge { dry_run } => {

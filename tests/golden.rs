@@ -5,14 +5,21 @@
 //! sizes and nesting, generated here in code, must parse in bounded time without a panic; and a
 //! seeded mutation run over the fixtures.
 //!
-//! The JSON keys: `classification` (`application`, `cancellation`, `inquiry`, `automatic`), the
-//! applicant's `name`, `organization`, `position`, `phone`, `attendees` (always compared; `null`
-//! means "not found"), and optionally `people`, `subject`, `from_name`, `forwarded_from`,
-//! `forwarded_from_name`, `english`, `message_id_synthesized`, `problems` (whether any are
-//! recorded), `guessed` (the fields taken from the signature or display name rather than stated),
-//! `sources` (where each field came from, as `smebridge parse` words it; an absent key means no
-//! source), `stated_email`, `doubts` (the doubtful values, in order) and `clean` (default
-//! `true`: no U+FFFD anywhere in the text read).
+//! The JSON keys: `classification` (`application`, `cancellation`, `inquiry`, `automatic`, and
+//! `unknown` for mail that is not an application: written to someone else, or applying to
+//! nothing), the applicant's `name`, `organization`, `position`, `phone`, `attendees` (always
+//! compared; `null` means "not found"), and optionally `people`, `subject`, `from_name`,
+//! `forwarded_from`, `forwarded_from_name`, `english`, `message_id_synthesized`, `problems`
+//! (whether any are recorded), `guessed` (the fields taken from the signature or display name
+//! rather than stated), `sources` (where each field came from, as `smebridge parse` words it; an
+//! absent key means no source), `stated_email`, `doubts` (the doubtful values, in order),
+//! `notes` (the remarks kept), `more_attendees` (a count stated against the recorded one),
+//! `evidence` (clues the classification must have weighed, as `smebridge parse` words them),
+//! `announcement` (a file under `tests/fixtures/announcements/` to parse with, as `[event]
+//! announcement_file`) and `clean` (default `true`: no U+FFFD anywhere in the text read).
+//!
+//! Every fixture is parsed knowing the center's address (`smebridge@kaist.ac.kr`), as the
+//! daemon parses.
 //!
 //! Whatever the JSON says, every field with a value must have a source and no field without one
 //! may have one.
@@ -21,12 +28,12 @@ use std::path::{Path, PathBuf};
 use std::time::{Duration, Instant};
 
 use serde_json::Value;
-use smebridge::parse::{parse, sha256_hex, InProcess, Inbound};
+use smebridge::parse::{Announcement, Inbound};
 
 #[path = "golden/fixture_json.rs"]
 mod fixture_json;
 
-use fixture_json::actual_json;
+use fixture_json::{actual_json, parse_announced};
 
 fn fixture_dir() -> PathBuf {
     Path::new(env!("CARGO_MANIFEST_DIR")).join("tests/fixtures")
@@ -81,7 +88,12 @@ fn with_crlf(raw: &[u8]) -> Vec<u8> {
 }
 
 fn parse_bytes(raw: &[u8]) -> Inbound {
-    parse(raw, &sha256_hex(raw), &InProcess)
+    parse_announced(raw, None)
+}
+
+/// The announcement a fixture's JSON names, read as `[event] announcement_file` is.
+fn announcement_of(expected: &Value) -> Option<Announcement> {
+    fixture_json::announcement_of(&fixture_dir(), expected)
 }
 
 /// Fields whose value and source disagree: a value without a source or a source without a value.
@@ -112,12 +124,13 @@ const ALWAYS: [&str; 6] = ["classification", "name", "organization", "position",
 
 /// Differences between what `raw` parses to and `expected`, one line each.
 fn mismatches(name: &str, endings: &str, raw: &[u8], expected: &Value) -> Vec<String> {
-    let inbound = parse_bytes(raw);
+    let announcement = announcement_of(expected);
+    let inbound = parse_announced(raw, announcement.as_ref());
     let actual = actual_json(&inbound);
     let mut out = Vec::new();
     let keys = expected.as_object().map(|o| o.keys().cloned().collect::<Vec<_>>()).unwrap_or_default();
     for key in ALWAYS.iter().map(|k| k.to_string()).chain(keys.into_iter().filter(|k| !ALWAYS.contains(&k.as_str()))) {
-        if key == "clean" {
+        if ["clean", "announcement", "evidence"].contains(&key.as_str()) {
             continue;
         }
         let want = expected.get(&key).cloned().unwrap_or(Value::Null);
@@ -128,6 +141,13 @@ fn mismatches(name: &str, endings: &str, raw: &[u8], expected: &Value) -> Vec<St
     }
     for wrong in unsourced(&inbound) {
         out.push(format!("{name} ({endings}): {wrong}"));
+    }
+    let weighed: Vec<String> = inbound.verdict.clues.iter().map(ToString::to_string).collect();
+    let auto: Vec<String> = inbound.auto_reply.iter().map(ToString::to_string).collect();
+    for clue in expected.get("evidence").and_then(Value::as_array).into_iter().flatten().filter_map(Value::as_str) {
+        if !weighed.iter().chain(&auto).any(|w| w == clue) {
+            out.push(format!("{name} ({endings}): evidence {clue:?} not weighed; weighed: {weighed:?} {auto:?}"));
+        }
     }
     if expected.get("people").is_none() && inbound.people.len() > 1 {
         out.push(format!("{name} ({endings}): people: expected at most one, got {:?}", inbound.people));
@@ -171,7 +191,7 @@ fn every_fixture_parses_as_expected_with_lf_and_crlf() {
 fn the_corpus_is_large_enough_and_complete() {
     let fixtures = fixtures();
     assert!(fixtures.len() >= 60, "only {} fixtures", fixtures.len());
-    for kind in ["application", "cancellation", "inquiry", "automatic"] {
+    for kind in ["application", "cancellation", "inquiry", "automatic", "unknown"] {
         assert!(fixtures.iter().any(|(_, _, e)| e["classification"] == kind), "no fixture is classified {kind}");
     }
 }
@@ -198,6 +218,9 @@ fn sources_are_expected_for_every_kind_of_source() {
         "attached forwarded mail, line",
         "attached form ",
         "default (1)",
+        "subject line",
+        "subject line, label '",
+        "typed into the quoted form, line",
     ] {
         assert!(all.iter().any(|s| s.contains(kind)), "no fixture expects a source like {kind:?}");
     }
@@ -209,7 +232,7 @@ fn sources_are_expected_for_every_kind_of_source() {
 fn explain_shows_each_value_with_its_expected_source() {
     for (name, raw, expected) in fixtures() {
         let Some(sources) = expected.get("sources").and_then(Value::as_object) else { continue };
-        let inbound = parse_bytes(&raw);
+        let inbound = parse_announced(&raw, announcement_of(&expected).as_ref());
         let explained = smebridge::parse::explain(&inbound);
         for (field, source) in sources {
             let label = if field == "stated_email" { "stated email" } else { field.as_str() };
@@ -246,8 +269,45 @@ fn explain_names_doubts_and_numbers_the_body_lines_the_sources_count() {
     assert!(explained.contains("forwarded     haneul.jung@bluewave.example (정하늘)"), "{explained}");
 }
 
+/// `smebridge parse` says why a mail was classified as it was: each clue with its weight, the
+/// score, and for an auto-reply without headers the clues of its words.
+#[test]
+fn explain_shows_the_evidence_weighed_and_each_new_source() {
+    let explained = |name: &str| {
+        let raw = std::fs::read(fixture_dir().join(format!("{name}.eml"))).unwrap();
+        let json = std::fs::read_to_string(fixture_dir().join(format!("{name}.json"))).unwrap();
+        let expected: Value = serde_json::from_str(&json).unwrap();
+        smebridge::parse::explain(&parse_announced(&raw, announcement_of(&expected).as_ref()))
+    };
+    let forward = explained("not-an-application-colleague-forwards-with-the-center-in-cc");
+    for line in [
+        "classified    addressed elsewhere (score -10)",
+        "  evidence    -3  the center is only in Cc; To names someone else",
+        "              -2  greets someone else: \"김과장님\"",
+        "              -2  for information: \"공유드립니다\"",
+        "              -2  asks someone else to apply: \"신청해 보세요.\"",
+        "              -1  passes on the center's own mail",
+    ] {
+        assert!(forward.lines().any(|l| l == line), "no line {line:?} in\n{forward}");
+    }
+    let auto = explained("auto-reply-without-headers-only-the-body-says-so");
+    assert!(auto.contains("auto-reply    yes by its words (score 4; 3 or more is automatic)\n"), "{auto}");
+    assert!(auto.contains("              +2  says the sender is away: \"부재중\"\n"), "{auto}");
+    let more = explained("change-sentence-one-more-person");
+    assert!(more.contains("attendees     2  ← sentence on line 3\n"), "{more}");
+    assert!(more.contains("  change      +1 against the count recorded  ← sentence on line 3\n"), "{more}");
+    let subject = explained("subject-only-with-slashes-from-a-galaxy");
+    assert!(subject.contains("phone         010-3030-4040  ← subject line\n"), "{subject}");
+    let quoted = explained("quoted-form-filled-in-below-outlooks-original-message");
+    assert!(
+        quoted.contains("name          배서준  ← typed into the quoted form, line 19, label '성 명'\n"),
+        "{quoted}"
+    );
+}
+
 /// The generator and the committed fixtures cannot drift apart: `tests/fixtures/make.py`, run
-/// into an empty directory, writes exactly the committed `.eml` and `.json` files, byte for byte
+/// into an empty directory, writes exactly the committed `.eml` and `.json` files and
+/// announcements (`announcements/`), byte for byte
 /// (needs `python3`, which `scripts/install-deps` installs). A fixture edited by hand, or a
 /// generator change not run, fails here. (The DOCX inside one fixture is deflated by Python's
 /// zlib; Debian's gives the committed bytes.)
@@ -272,8 +332,20 @@ fn the_committed_fixtures_are_exactly_what_make_py_writes() {
             })
             .collect()
     };
-    let (written, committed) = (files(out.path()), files(&fixture_dir()));
+    let announcements = |dir: &Path| -> std::collections::BTreeMap<String, Vec<u8>> {
+        std::fs::read_dir(dir.join("announcements"))
+            .unwrap()
+            .flatten()
+            .map(|entry| {
+                let name = entry.file_name().to_string_lossy().into_owned();
+                (format!("announcements/{name}"), std::fs::read(entry.path()).unwrap())
+            })
+            .collect()
+    };
+    let (mut written, mut committed) = (files(out.path()), files(&fixture_dir()));
     assert!(written.len() >= 2 * 60, "make.py wrote only {} files", written.len());
+    written.extend(announcements(out.path()));
+    committed.extend(announcements(&fixture_dir()));
     let differ: std::collections::BTreeSet<&String> =
         written.keys().chain(committed.keys()).filter(|name| written.get(*name) != committed.get(*name)).collect();
     assert!(

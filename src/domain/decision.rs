@@ -6,7 +6,7 @@
 
 use jiff::Timestamp;
 
-use super::{EmailAddress, Status};
+use super::{Classified, EmailAddress, Status};
 
 /// The envelope sender as the final server recorded it in `Return-Path:`.
 #[derive(Debug, Clone, PartialEq, Eq, serde::Serialize, serde::Deserialize)]
@@ -32,6 +32,9 @@ pub struct AutoSignals {
     pub is_report: bool,
     /// Our own loop-marker header is present: this is one of our replies coming back.
     pub loop_marker: bool,
+    /// No header says so, but the words do (a subject prefix like `[자동회신]`, a body about
+    /// being away until a date): why, as weighed by [`super::auto_reply`].
+    pub auto_reply_text: Option<String>,
 }
 
 /// Why a message is recorded but never answered.
@@ -48,6 +51,8 @@ pub enum Automatic {
     OwnAddress,
     OwnLoopMarker,
     NoSender,
+    /// An auto-reply by its words alone (see [`AutoSignals::auto_reply_text`]).
+    AutoReplyText(String),
 }
 
 impl Automatic {
@@ -65,6 +70,7 @@ impl Automatic {
             Automatic::OwnAddress => "our own address".into(),
             Automatic::OwnLoopMarker => "our own reply".into(),
             Automatic::NoSender => "no usable sender address".into(),
+            Automatic::AutoReplyText(why) => format!("auto-reply by its words ({why})"),
         }
     }
 }
@@ -104,6 +110,9 @@ pub fn automatic_reason(
     }
     if signals.autoreply_header {
         return Some(Automatic::AutoReplyHeader);
+    }
+    if let Some(why) = &signals.auto_reply_text {
+        return Some(Automatic::AutoReplyText(why.clone()));
     }
     if signals.is_report {
         return Some(Automatic::Report);
@@ -164,6 +173,8 @@ pub struct Facts {
     pub cancel_requested: bool,
     /// The mail asks a question rather than applying (see [`super::looks_like_inquiry`]).
     pub inquiry: bool,
+    /// Whether it is an application to the center at all (see [`super::classify`]).
+    pub classified: Classified,
     pub existing: Option<Existing>,
     /// How many people the mail registers (1 unless it says otherwise).
     pub attendees: u32,
@@ -206,6 +217,9 @@ pub enum Decision {
     ReopenLate,
     /// A cancellation from an address with no application: recorded for staff, not answered.
     CancelUnknown,
+    /// Not an application (written to someone else, or nothing in it applies and the sender
+    /// has no application): recorded for staff, never answered, changes nothing.
+    NotAnApplication,
     /// Before applications opened: recorded, never answered, not an application.
     BeforeOpens,
     /// For no event we can tell (or several): recorded for staff to assign. `ask`: the sender may
@@ -223,6 +237,10 @@ pub fn decide(facts: &Facts) -> Decision {
     if facts.before_opens {
         return Decision::BeforeOpens;
     }
+    // Mail to someone else is no application for any event: nobody is asked which one.
+    if facts.classified == Classified::AddressedElsewhere {
+        return Decision::NotAnApplication;
+    }
     let unrouted = Decision::Unrouted { ask: facts.unauthenticated.is_none() };
     let late = is_late(facts.arrived_at, facts.deadline);
     let existing = facts.existing.map(|e| e.status);
@@ -238,6 +256,11 @@ pub fn decide(facts: &Facts) -> Decision {
     }
     if facts.inquiry {
         return Decision::Inquiry;
+    }
+    // Nothing in it applies: from someone registered (for the event it was routed to) a
+    // follow-up that changes nothing; otherwise nothing to register, and no one to ask.
+    if facts.classified == Classified::NothingApplies && (existing.is_none() || facts.unrouted) {
+        return Decision::NotAnApplication;
     }
     if facts.unrouted {
         return unrouted;
@@ -289,6 +312,7 @@ mod tests {
             unauthenticated: None,
             cancel_requested: false,
             inquiry: false,
+            classified: Classified::Application,
             existing: None,
             attendees: 1,
             seats_left: None,
@@ -361,6 +385,55 @@ mod tests {
         assert_eq!(decide(&f), Decision::Hold("dmarc=fail".into()));
         f.automatic = Some(Automatic::Report);
         assert_eq!(decide(&f), Decision::Ignore(Automatic::Report), "automatic mail first");
+    }
+
+    #[test]
+    fn mail_that_is_not_an_application() {
+        let mut f = facts("2022-11-16T09:00:00+09:00");
+        f.classified = Classified::AddressedElsewhere;
+        assert_eq!(decide(&f), Decision::NotAnApplication);
+        f.existing = Some(Existing { status: Status::Accepted });
+        assert_eq!(decide(&f), Decision::NotAnApplication, "written to someone else: no update either");
+        f.cancel_requested = true;
+        assert_eq!(decide(&f), Decision::NotAnApplication, "nor a cancellation");
+        f.cancel_requested = false;
+        f.classified = Classified::NothingApplies;
+        assert_eq!(decide(&f), Decision::Update, "a registered applicant's thank-you: an update that changes nothing");
+        f.existing = None;
+        assert_eq!(decide(&f), Decision::NotAnApplication, "from anyone else: nothing to register");
+        f.cancel_requested = true;
+        assert_eq!(decide(&f), Decision::CancelUnknown, "a cancellation is weighed before");
+        f.cancel_requested = false;
+        f.inquiry = true;
+        assert_eq!(decide(&f), Decision::Inquiry, "so is a question");
+        f.inquiry = false;
+        f.automatic = Some(Automatic::AutoReplyText("score 3".into()));
+        assert_eq!(decide(&f), Decision::Ignore(Automatic::AutoReplyText("score 3".into())));
+    }
+
+    #[test]
+    fn mail_that_is_not_an_application_is_never_asked_which_event() {
+        let mut f = facts("2022-11-16T09:00:00+09:00");
+        f.unrouted = true;
+        assert_eq!(decide(&f), Decision::Unrouted { ask: true }, "an application for no event we can tell");
+        f.classified = Classified::AddressedElsewhere;
+        assert_eq!(decide(&f), Decision::NotAnApplication, "written to someone else");
+        f.classified = Classified::NothingApplies;
+        assert_eq!(decide(&f), Decision::NotAnApplication, "a thank-you");
+        f.existing = Some(Existing { status: Status::Accepted });
+        assert_eq!(decide(&f), Decision::NotAnApplication, "a thank-you for no event we can tell changes nothing");
+        f.before_opens = true;
+        assert_eq!(decide(&f), Decision::BeforeOpens, "before applications opened, whatever it is");
+    }
+
+    #[test]
+    fn an_auto_reply_by_its_words_is_automatic() {
+        let signals = AutoSignals {
+            auto_reply_text: Some("score 3: subject starts with \"[자동회신]\" +3".into()),
+            ..Default::default()
+        };
+        let reason = person(signals).unwrap();
+        assert_eq!(reason.label(), "auto-reply by its words (score 3: subject starts with \"[자동회신]\" +3)");
     }
 
     #[test]

@@ -2,7 +2,9 @@
 //! including "now", is an argument, so every rule is unit-tested.
 
 mod application;
+mod attendees;
 mod auth;
+mod classify;
 mod decision;
 mod email_address;
 mod event_id;
@@ -22,7 +24,9 @@ mod schedule;
 mod status_request;
 
 pub use application::{ApplicantFields, Change, Status};
+pub use attendees::more_attendees;
 pub use auth::{auth_verdict, RequireAuth};
+pub use classify::{auto_reply, classify, AutoClue, Classified, Clue, Verdict};
 pub use decision::{automatic_reason, decide, is_late, AutoSignals, Automatic, Decision, Existing, Facts, ReturnPath};
 pub use email_address::EmailAddress;
 pub use event_id::EventId;

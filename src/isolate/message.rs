@@ -69,11 +69,13 @@ pub fn serve_message(size: usize, answer_inbound: bool) -> Result<()> {
     let raw = read_input(size)?;
     let sha256 = sha256_hex(&raw);
     if !answer_inbound {
-        let inbound = crate::pipeline::read_message(&raw, &sha256, &NoForms);
+        let inbound = crate::pipeline::read_message(&raw, &sha256, &crate::parse::Context::new(&NoForms));
         drop(inbound);
         return answer("read", b"");
     }
-    let inbound = crate::pipeline::read_message(&raw, &sha256, &ChildForms);
+    // The child knows no configuration: a message this large is read without the announcements
+    // and without weighing whether the center was among its recipients.
+    let inbound = crate::pipeline::read_message(&raw, &sha256, &crate::parse::Context::new(&ChildForms));
     drop(raw);
     let json = serde_json::to_vec(&inbound).context("cannot write what the message says")?;
     answer("inbound", &json)
@@ -89,7 +91,7 @@ mod tests {
         let raw = b"From: =?UTF-8?B?6rmA66+87KSA?= <kim@hanbit-tech.example>\r\nSubject: apply\r\n\
             Message-ID: <a@hanbit-tech.example>\r\nContent-Type: text/plain; charset=utf-8\r\n\r\n\
             \xec\x84\xb1\xeb\xaa\x85: \xea\xb9\x80\xeb\xaf\xbc\xec\xa4\x80\r\n";
-        let inbound = crate::pipeline::read_message(raw, &sha256_hex(raw), &InProcess);
+        let inbound = crate::pipeline::read_message(raw, &sha256_hex(raw), &crate::parse::Context::new(&InProcess));
         let mut answer = b"inbound\n".to_vec();
         answer.extend(serde_json::to_vec(&inbound).unwrap());
         let back = decode(&answer).unwrap();

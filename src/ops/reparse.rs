@@ -7,8 +7,9 @@
 //! or a reopening changes the fields it states, a cancellation only its notes, people and
 //! sources; the other messages (repeats, mail after the deadline) changed nothing then and change
 //! nothing now. Each message is read as the daemon reads it ([`crate::pipeline::read_message`],
-//! attached forms through the [`FormReader`] given: the confined child processes of
-//! `crate::isolate` in `smebridge reparse`). What the replay ends with is compared with the
+//! with the context given: attached forms through the confined child processes of
+//! `crate::isolate` in `smebridge reparse`, the announcement of `[event] announcement_file`, the
+//! center's address). What the replay ends with is compared with the
 //! application as stored, value by value.
 //!
 //! What reparse corrects is how mail was read, never what the desk decided: no status changes, no
@@ -27,7 +28,7 @@ use jiff::Timestamp;
 use tracing::info;
 
 use crate::domain::{ApplicantFields, EventId, Outcome};
-use crate::parse::{FormReader, Inbound};
+use crate::parse::{self, Inbound};
 use crate::pipeline::{details_of, held_review_of, note_reply_to, read_message, review};
 use crate::reply::{application_number, format_ko};
 use crate::store::{Application, ApplicationMessage, ChangedBy, Field, FieldChange, Rewrite, Store};
@@ -127,7 +128,7 @@ impl Replayed {
     }
 
     fn changed(&mut self, inbound: &Inbound, message: &ApplicationMessage) {
-        let (merged, changes) = self.fields.merged_with(&inbound.stated);
+        let (merged, changes) = self.fields.merged_with(&inbound.stated_over(&self.fields));
         self.fields = merged;
         let details = details_of(inbound, true);
         for change in changes {
@@ -159,9 +160,10 @@ const FIELDS: [(Field, Getter); 5] = [
     (Field::Attendees, |f| Some(f.attendees.unwrap_or(1).to_string())),
 ];
 
-/// Read every message that made or changed an application again, attached forms with `forms`,
-/// and compare what each application would be with what it is. Writes nothing.
-pub fn reparse(store: &Store, forms: &dyn FormReader) -> Result<Reparse> {
+/// Read every message that made or changed an application again, as `context` says (attached
+/// forms, the announcements, the center's address: [`crate::pipeline::ParseSetup`]), and
+/// compare what each application would be with what it is. Writes nothing.
+pub fn reparse(store: &Store, context: &parse::Context<'_>) -> Result<Reparse> {
     let applications: BTreeMap<i64, Application> = store.applications()?.into_iter().map(|app| (app.id, app)).collect();
     let mut messages: BTreeMap<i64, Vec<ApplicationMessage>> = BTreeMap::new();
     for message in store.application_messages()? {
@@ -181,7 +183,7 @@ pub fn reparse(store: &Store, forms: &dyn FormReader) -> Result<Reparse> {
         for message in messages.get(id).into_iter().flatten() {
             let Some(role) = role(message) else { continue };
             let (sha256, raw) = store.stored_raw(message.message)?;
-            let mut inbound = read_message(&raw, &sha256, forms);
+            let mut inbound = read_message(&raw, &sha256, context);
             drop(raw);
             note_reply_to(&mut inbound);
             report.read += 1;
@@ -346,7 +348,7 @@ mod tests {
     use super::*;
     use crate::config::Config;
     use crate::domain::Stopped;
-    use crate::parse::{FormKind, InProcess, Unreadable};
+    use crate::parse::{FormKind, FormReader, InProcess, Unreadable};
     use crate::pipeline::{self, Incoming, Rules};
     use crate::reply::Replier;
     use crate::store::{MailboxUid, OutboxState};
@@ -398,22 +400,32 @@ mod tests {
 
     /// The message through the pipeline as the daemon runs it, forms read with `forms`.
     fn receive(desk: &mut Desk, raw: String, forms: &dyn FormReader) {
+        receive_bytes(desk, raw.replace('\n', "\r\n").into_bytes(), forms);
+    }
+
+    fn receive_bytes(desk: &mut Desk, raw: Vec<u8>, forms: &dyn FormReader) {
         desk.uid += 1;
         let incoming = Incoming {
             uid: desk.uid,
             arrived_at: "2022-11-16T01:00:00Z".parse::<Timestamp>().unwrap()
                 + jiff::SignedDuration::from_mins(desk.uid.into()),
-            raw: raw.replace('\n', "\r\n").into_bytes().into(),
+            raw: raw.into(),
             too_large: None,
         };
         let batch = pipeline::sort(&desk.store, vec![incoming]).unwrap();
         pipeline::record(&mut desk.store, &batch, Timestamp::now()).unwrap();
-        let parsed = pipeline::parse(batch, pipeline::Readers::in_process(forms), &CancellationToken::new());
+        let parsed = pipeline::parse(batch, &desk.config, pipeline::Readers::in_process(forms), &CancellationToken::new());
         let rules = Rules { config: &desk.config, replier: &desk.replier };
         for p in parsed {
             let at = MailboxUid { mailbox: "INBOX", uidvalidity: 1, uid: p.uid };
             pipeline::decide_and_store(&mut desk.store, rules, at, p, Timestamp::now()).unwrap();
         }
+    }
+
+    /// `reparse` as `smebridge reparse` runs it with the desk's configuration, forms read with
+    /// `forms`.
+    fn reparse_with(desk: &Desk, forms: &dyn FormReader) -> Reparse {
+        reparse(&desk.store, &pipeline::ParseSetup::of(&desk.config).context(forms)).unwrap()
     }
 
     fn mail(from: &str, id: &str, subject: &str, body: &str) -> String {
@@ -463,11 +475,37 @@ mod tests {
         assert_eq!(apps.len(), 3);
         assert_eq!(apps[0].fields.phone.as_deref(), Some("010-2222-4444"), "the update was applied");
 
-        let found = reparse(&desk.store, &forms).unwrap();
+        let found = reparse_with(&desk, &forms);
         assert_eq!(found.changed, [], "{}", found.describe(desk.config.timezone(), None));
         assert_eq!((found.applications, found.read, found.recorded), (3, 5, 6), "the repeat is not read again");
         let text = found.describe(desk.config.timezone(), None);
         assert!(text.starts_with("Reading the stored mail again changes nothing (5 message(s) read again"), "{text}");
+    }
+
+    /// Staff register the announcement (`announcement_file`) after replies typed into its quoted
+    /// form came in: reparse reads the form with it, as the daemon now does.
+    #[test]
+    fn an_announcement_registered_later_lets_reparse_read_the_form_typed_into_its_quote() {
+        let mut desk = desk();
+        let fixtures = Path::new(env!("CARGO_MANIFEST_DIR")).join("tests/fixtures");
+        let raw = std::fs::read(fixtures.join("quoted-form-filled-in-below-outlooks-original-message.eml")).unwrap();
+        receive_bytes(&mut desk, raw, &InProcess);
+        let before = desk.store.applications().unwrap().remove(0);
+        assert_eq!((before.fields.organization.as_deref(), before.fields.phone.as_deref()), (None, None));
+        assert_eq!(reparse_with(&desk, &InProcess).changed, [], "without the announcement nothing changes");
+
+        let announcement = std::fs::read(fixtures.join("announcements/announcement-ko.eml")).unwrap();
+        desk.config.events[0].announcement = Some(std::sync::Arc::new(parse::Announcement::read(&announcement)));
+        let found = reparse_with(&desk, &InProcess);
+        assert_eq!(found.changed.len(), 1);
+        let change = |field: Field| found.changed[0].changes.iter().find(|c| c.field == field).cloned().unwrap();
+        let organization = change(Field::Organization);
+        assert_eq!((organization.old, organization.new.as_deref()), (None, Some("미래로봇")));
+        let why = organization.why.unwrap();
+        assert!(why.starts_with("typed into the quoted form, line 20, label '소 속'"), "{why}");
+        assert_eq!(change(Field::Phone).new.as_deref(), Some("010-2231-8890"));
+        assert_eq!(change(Field::Position).new.as_deref(), Some("책임연구원"));
+        assert_eq!(change(Field::Attendees).new.as_deref(), Some("2"));
     }
 
     #[test]
@@ -480,7 +518,7 @@ mod tests {
         assert!(review.contains("the form 'form.docx' could not be read: the reader crashed (signal 6)"), "{review}");
         let outbox = desk.store.outbox_counts().unwrap();
 
-        let found = reparse(&desk.store, &InProcess).unwrap();
+        let found = reparse_with(&desk, &InProcess);
         assert_eq!(found.changed.len(), 1);
         let app = &found.changed[0];
         let change = |field: Field| app.changes.iter().find(|c| c.field == field).cloned();
@@ -525,7 +563,7 @@ mod tests {
         assert!(outbox.iter().all(|(state, _)| *state == OutboxState::Pending));
 
         // Read again: nothing left to change.
-        assert_eq!(reparse(&desk.store, &InProcess).unwrap().changed, []);
+        assert_eq!(reparse_with(&desk, &InProcess).changed, []);
 
         // Staff are told in the next summary, once.
         let day = jiff::civil::date(2022, 11, 16);
@@ -560,7 +598,7 @@ mod tests {
         assert_eq!(events, ["ws-2211", "sem-2303"]);
         assert_eq!(apps[1].fields.organization, None, "nothing read from the form");
 
-        let found = reparse(&desk.store, &InProcess).unwrap();
+        let found = reparse_with(&desk, &InProcess);
         assert!(found.several_events);
         assert_eq!(found.changed.len(), 1, "the workshop's application reads the same");
         assert_eq!((found.changed[0].application, found.changed[0].event.as_str()), (2, "sem-2303"));

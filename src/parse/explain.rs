@@ -1,6 +1,7 @@
 //! `smebridge parse`: an [`Inbound`] as staff and developers read it.
 
 use super::Inbound;
+use crate::domain::{automatic_reason, Classified, EmailAddress};
 
 /// A readable account of what was read from a message and from where, for `smebridge parse`:
 /// each field with its value and its source, the doubts and problems, then the body text as
@@ -51,14 +52,42 @@ pub fn explain(inbound: &Inbound) -> String {
         let name = inbound.forwarded_from_name.as_deref().map(|n| format!(" ({n})")).unwrap_or_default();
         line("forwarded", format!("{address}{name}"));
     }
-    let intent = if inbound.cancel_requested {
-        "asks to cancel"
-    } else if inbound.inquiry {
-        "asks a question (inquiry)"
-    } else {
-        "application"
+    if let Some(more) = inbound.more_attendees {
+        let source = sources.attendees.as_ref().map(|s| format!("  ← {s}")).unwrap_or_default();
+        line("  change", format!("{more:+} against the count recorded{source}"));
+    }
+    // In the order `crate::domain::decide` weighs them. The center's own address matters only
+    // for mail from it, which this does not know: `.invalid` is nobody's (RFC 2606).
+    let nobody = EmailAddress::parse("nobody@smebridge.invalid").ok();
+    let automatic =
+        nobody.and_then(|own| automatic_reason(&inbound.signals, &inbound.return_path, inbound.from.as_ref(), &own));
+    let intent = match (automatic, inbound.verdict.classified) {
+        (Some(automatic), _) => format!("automatic, never answered: {}", automatic.label()),
+        (None, Classified::AddressedElsewhere) => "not an application: written to someone else".into(),
+        _ if inbound.cancel_requested => "asks to cancel".into(),
+        _ if inbound.inquiry => "asks a question (inquiry)".into(),
+        (None, Classified::NothingApplies) => {
+            "applies to nothing: a registered applicant's follow-up, else not an application".into()
+        }
+        _ => "application".into(),
     };
-    line("intent", intent.into());
+    line("intent", intent);
+    let verdict = &inbound.verdict;
+    line("classified", format!("{} (score {})", verdict.classified.as_str(), verdict.score));
+    if verdict.clues.is_empty() {
+        line("  evidence", "none weighed".into());
+    }
+    for (i, clue) in verdict.clues.iter().enumerate() {
+        line(if i == 0 { "  evidence" } else { "" }, format!("{:+}  {clue}", clue.weight()));
+    }
+    if !inbound.auto_reply.is_empty() {
+        let score: i32 = inbound.auto_reply.iter().map(|c| c.weight()).sum();
+        let verdict = if inbound.signals.auto_reply_text.is_some() { "yes" } else { "no" };
+        line("auto-reply", format!("{verdict} by its words (score {score}; 3 or more is automatic)"));
+        for clue in &inbound.auto_reply {
+            line("", format!("{:+}  {clue}", clue.weight()));
+        }
+    }
     line("language", if inbound.english { "English first".into() } else { "Korean first".into() });
     line("doubts", if inbound.doubts.is_empty() { "none".into() } else { inbound.doubts.join("; ") });
     line("problems", if inbound.problems.is_empty() { "none".into() } else { inbound.problems.join("; ") });

@@ -19,14 +19,17 @@
 //! - `attachments/`: every attachment listed; attached forms (HWP, HWPX, DOCX, XLSX, PDF, also
 //!   inside a `winmail.dat`) turned into text, one file per format.
 //!
-//! What they read is combined here: the mail's own text first; when it states no fields, a
-//! forwarded mail (inline, or attached as message/rfc822, parsed on its own) or the attached
-//! application form, read through the [`FormReader`] the caller passes — in a child process
-//! with resource limits in the daemon (`crate::isolate`), in-process in tests ([`InProcess`]);
-//! then the signature block and the display name where nothing is stated. Each value keeps
-//! where it was read ([`Source`]).
+//! What they read is combined in `reading.rs`: the mail's own text first; when it states no
+//! fields, a forwarded mail (inline, or attached as message/rfc822, parsed on its own), the form
+//! typed into the quoted announcement, or the attached application form, read through the
+//! [`FormReader`] the caller passes — in a child process with resource limits in the daemon
+//! (`crate::isolate`), in-process in tests ([`InProcess`]); the subject line when nothing else
+//! states a field; then the signature block and the display name where nothing is stated. Each
+//! value keeps where it was read ([`Source`]). `verdict.rs` gathers the evidence the
+//! classification weighs (`crate::domain::classify`); `context.rs` holds what parsing knows
+//! besides the message ([`Context`]: the announcements, the center's address).
 //!
-//! The door is narrow: [`parse`] and [`explain`]; [`Inbound`] and the types of its fields;
+//! The door is narrow: [`parse`], [`parse_with`] and [`explain`]; [`Inbound`] and the types of its fields;
 //! [`sha256_hex`] and [`synthesized_message_id`] (a message's identity); [`clean_header_text`],
 //! [`LOOP_HEADER`] and [`strip_quoted`] for replies and summaries; the form readers' entry
 //! ([`FormKind`], [`kind_of`], [`extract_text`], [`Limits`], [`ExtractError`]), which
@@ -34,21 +37,27 @@
 
 mod applicant;
 mod attachments;
+mod context;
 mod explain;
 mod message;
+mod reading;
+mod verdict;
 
-use mail_parser::PartType;
 use sha2::{Digest, Sha256};
 
 use crate::domain::{
-    looks_like_inquiry, prefers_english, wants_cancellation, ApplicantFields, AutoSignals, EmailAddress, ReturnPath,
+    auto_reply, classify, looks_like_inquiry, more_attendees, prefers_english, wants_cancellation, ApplicantFields,
+    AutoClue, AutoSignals, Clue, EmailAddress, ReturnPath, Verdict,
 };
-use applicant::{Extracted, Fields, Guess};
+use applicant::Extracted;
+use reading::{read_applicant, states, Reading};
+use verdict::{clues, evidence_subject, Evidence};
 
-pub use applicant::{strip_quoted, FieldSources, Source};
+pub use applicant::{strip_quoted, Announcement, FieldSources, Source};
 pub use attachments::{
     extract_text, kind_of, Attachment, ExtractError, FormKind, FormReader, InProcess, Limits, NoForms, Unreadable,
 };
+pub use context::Context;
 pub use explain::explain;
 pub use message::{clean_header_text, Addressing, LOOP_HEADER};
 
@@ -87,6 +96,15 @@ pub struct Inbound {
     pub people: Vec<String>,
     /// What the applicant wrote under a remarks label (`비고`, `Notes`), for staff.
     pub notes: Option<String>,
+    /// A sentence asks for this many more (negative: fewer) attendees than recorded (`한 명 더
+    /// 가도 될까요`); `stated.attendees` then holds the count for a first mail. See
+    /// [`Inbound::stated_over`].
+    pub more_attendees: Option<i32>,
+    /// Whether the mail is an application to the center at all, and the evidence weighed.
+    pub verdict: Verdict,
+    /// What the words say about the mail being an auto-reply (weighed into
+    /// `signals.auto_reply_text`); empty when nothing does.
+    pub auto_reply: Vec<AutoClue>,
     /// For a forwarded application (inline or attached as message/rfc822) whose fields are in
     /// the forwarded mail: its original sender, whose application it is.
     pub forwarded_from: Option<EmailAddress>,
@@ -109,6 +127,19 @@ pub struct Inbound {
     pub addressing: Addressing,
 }
 
+impl Inbound {
+    /// What the mail states, as a change to an application that records `recorded`: a count
+    /// stated relative to the recorded one (`한 명 더`) is made absolute.
+    #[must_use]
+    pub fn stated_over(&self, recorded: &ApplicantFields) -> ApplicantFields {
+        let mut stated = self.stated.clone();
+        if let Some(more) = self.more_attendees {
+            stated.attendees = Some(more_attendees(recorded.attendees, more));
+        }
+        stated
+    }
+}
+
 /// Hex SHA-256 of the raw bytes: the identity of a message in the database.
 pub fn sha256_hex(raw: &[u8]) -> String {
     hex::encode(Sha256::digest(raw))
@@ -119,15 +150,21 @@ pub fn synthesized_message_id(sha256: &str) -> String {
     format!("{}@smebridge.invalid", &sha256[..32.min(sha256.len())])
 }
 
-/// Parse raw bytes, reading attached forms with `forms`. Never panics on its own account and
-/// never fails; see the module docs.
+/// Parse raw bytes, reading attached forms with `forms`, without an announcement and without
+/// knowing the center's address. Never panics on its own account and never fails; see the
+/// module docs.
 pub fn parse(raw: &[u8], sha256: &str, forms: &dyn FormReader) -> Inbound {
-    parse_at_depth(raw, sha256, 0, forms)
+    parse_with(raw, sha256, &Context::new(forms))
+}
+
+/// [`parse`] with what else is known: the announcement and the center's address.
+pub fn parse_with(raw: &[u8], sha256: &str, context: &Context<'_>) -> Inbound {
+    parse_at_depth(raw, sha256, 0, context)
 }
 
 /// [`parse`] for the top message (`depth` 0) or a forwarded message attached to it (1), which is
 /// never searched for further forwards (nor for forms).
-fn parse_at_depth(raw: &[u8], sha256: &str, depth: usize, forms: &dyn FormReader) -> Inbound {
+fn parse_at_depth(raw: &[u8], sha256: &str, depth: usize, context: &Context<'_>) -> Inbound {
     let mut problems = Vec::new();
     let (raw, limit_problem) = message::limit(raw);
     problems.extend(limit_problem);
@@ -167,16 +204,44 @@ fn parse_at_depth(raw: &[u8], sha256: &str, depth: usize, forms: &dyn FormReader
     }
 
     let subject = message.subject().map(clean_header_text);
-    let (field_text, _) = message::truncate_text(&text, message::MAX_FIELD_TEXT_BYTES);
-    let mut read = Reading { depth, forms, problems: &mut problems };
+    let (as_read, _) = message::truncate_text(&text, message::MAX_FIELD_TEXT_BYTES);
+    let announcement = applicant::answered(context.announcements, as_read, subject.as_deref());
+    // The announcement's own lines are never the applicant's, wherever they stand.
+    let masked = match announcement {
+        Some(announcement) => announcement.mask(as_read),
+        None => std::borrow::Cow::Borrowed(as_read),
+    };
+    let field_text: &str = &masked;
+    let mut read = Reading { depth, forms: context.forms, announcement, unmasked: as_read, problems: &mut problems };
     let applicant =
         read_applicant(&message, field_text, body.html, subject.as_deref(), from_name.as_deref(), &mut read);
     let stated = &applicant.stated;
-    let states_fields = stated.name.is_some() || stated.organization.is_some() || stated.phone.is_some();
+    let states_fields = stated.name.is_some()
+        || stated.organization.is_some()
+        || stated.phone.is_some()
+        || applicant.stated_sources.attendees.as_ref().is_some_and(Source::is_stated)
+        || applicant.stated_sources.position.as_ref().is_some_and(Source::is_stated);
     let own_text = applicant::strip_quoted(field_text);
     let cancel_requested = wants_cancellation(subject.as_deref(), own_text, states_fields);
     let inquiry = !cancel_requested && looks_like_inquiry(subject.as_deref(), own_text, states_fields);
     let english = prefers_english(subject.as_deref(), own_text);
+    let mut signals = signals;
+    let word_clues = applicant::clues_in_words(own_text, evidence_subject(subject.as_deref(), announcement));
+    let applies = word_clues.iter().any(|c| matches!(c, Clue::Applies(_)));
+    let auto_reply_clues = applicant::auto_reply_clues(subject.as_deref(), own_text, states_fields, applies);
+    signals.auto_reply_text = auto_reply(&auto_reply_clues);
+    let verdict = classify(clues(&Evidence {
+        message: &message,
+        center: context.center(),
+        announcement,
+        text: field_text,
+        unmasked: as_read,
+        own_text,
+        subject: subject.as_deref(),
+        applicant: &applicant,
+        attachments: &attachments,
+        words: word_clues,
+    }));
     let authentication_results = message
         .headers_raw()
         .filter(|(name, _)| name.eq_ignore_ascii_case("Authentication-Results"))
@@ -198,6 +263,7 @@ fn parse_at_depth(raw: &[u8], sha256: &str, depth: usize, forms: &dyn FormReader
     let mut seen = std::collections::HashSet::new();
     problems.retain(|problem| seen.insert(problem.clone()));
     let notes = applicant::find_notes(field_text);
+    let more_attendees = applicant.more_attendees;
 
     Inbound {
         message_id,
@@ -216,6 +282,9 @@ fn parse_at_depth(raw: &[u8], sha256: &str, depth: usize, forms: &dyn FormReader
         doubts,
         people: applicant.people,
         notes,
+        more_attendees,
+        verdict,
+        auto_reply: auto_reply_clues,
         forwarded_from: applicant.forwarded_from,
         forwarded_from_name: applicant.forwarded_from_name,
         cancel_requested,
@@ -247,6 +316,9 @@ fn unreadable(sha256: &str, problems: Vec<String>) -> Inbound {
         doubts: Vec::new(),
         people: Vec::new(),
         notes: None,
+        more_attendees: None,
+        verdict: Verdict::default(),
+        auto_reply: Vec::new(),
         forwarded_from: None,
         forwarded_from_name: None,
         cancel_requested: false,
@@ -257,310 +329,6 @@ fn unreadable(sha256: &str, problems: Vec<String>) -> Inbound {
         problems,
         addressing: Addressing::default(),
     }
-}
-
-/// Whose application a message carries and what it says.
-struct Applicant {
-    /// What the mail states (labels, tables, lists).
-    stated: ApplicantFields,
-    /// Where each stated field was read.
-    stated_sources: FieldSources,
-    /// An address stated under an email label.
-    stated_email: Option<String>,
-    people: Vec<String>,
-    /// Guesses from the signature block and the display name.
-    guess: Guess,
-    /// Where each guess came from.
-    guess_sources: FieldSources,
-    /// The display name as written: the last resort for the name.
-    display_name: Option<String>,
-    /// Where the display name is (the sender's, or a forwarded mail's sender's).
-    display_source: Source,
-    forwarded_from: Option<EmailAddress>,
-    forwarded_from_name: Option<String>,
-    /// With `forwarded_from`: the source of the applicant's email.
-    sender_source: Option<Source>,
-    /// A phone label whose value holds no phone number (see [`applicant::Reading`]).
-    unreadable_phone: Option<String>,
-    /// An attendees label whose value is no usable count.
-    unreadable_attendees: Option<String>,
-}
-
-impl Applicant {
-    /// The stated fields, completed with the guesses where they say nothing, and where each
-    /// came from.
-    fn completed(&self) -> (ApplicantFields, FieldSources) {
-        let stated = self.stated.clone();
-        let guess = self.guess.clone();
-        // A source only where its value is used: the first of stated, guessed, display name.
-        let pick = |stated: &Option<String>,
-                    stated_source: &Option<Source>,
-                    guess: &Option<String>,
-                    guess_source: &Option<Source>| {
-            match (stated, guess) {
-                (Some(_), _) => stated_source.clone(),
-                (None, Some(_)) => guess_source.clone(),
-                (None, None) => None,
-            }
-        };
-        let (s, g) = (&self.stated_sources, &self.guess_sources);
-        let name_source = pick(&stated.name, &s.name, &guess.name, &g.name)
-            .or_else(|| self.display_name.as_ref().map(|_| self.display_source.clone()));
-        let sources = FieldSources {
-            name: name_source,
-            organization: pick(&stated.organization, &s.organization, &guess.organization, &g.organization),
-            position: pick(&stated.position, &s.position, &guess.position, &g.position),
-            phone: pick(&stated.phone, &s.phone, &guess.phone, &g.phone),
-            email: None,
-            stated_email: self.stated_email.as_ref().and(s.stated_email.clone()),
-            attendees: if stated.attendees.is_some() { s.attendees.clone() } else { Some(Source::Default) },
-        };
-        let fields = ApplicantFields {
-            name: stated.name.or(guess.name).or_else(|| self.display_name.clone()),
-            organization: stated.organization.or(guess.organization),
-            position: stated.position.or(guess.position),
-            phone: stated.phone.or(guess.phone),
-            attendees: stated.attendees,
-        };
-        (fields, sources)
-    }
-}
-
-/// Guesses from the signature block of `text` and from the display name, the signature first,
-/// with where each came from.
-fn guesses(text: &str, display_name: Option<&str>) -> (Guess, FieldSources) {
-    let signed = applicant::from_signature(applicant::strip_quoted(text));
-    let display = display_name.map(applicant::from_display_name).unwrap_or_default();
-    let source = |in_signature: bool, in_display: bool| {
-        if in_signature {
-            Some(Source::Signature)
-        } else if in_display {
-            Some(Source::DisplayName)
-        } else {
-            None
-        }
-    };
-    let sources = FieldSources {
-        name: source(signed.name.is_some(), display.name.is_some()),
-        organization: source(signed.organization.is_some(), display.organization.is_some()),
-        position: source(signed.position.is_some(), display.position.is_some()),
-        phone: source(signed.phone.is_some(), display.phone.is_some()),
-        ..FieldSources::default()
-    };
-    (signed.or(display), sources)
-}
-
-/// How [`read_applicant`] reads: at which depth, with which form reader, and where to put what
-/// it cannot read.
-struct Reading<'a> {
-    depth: usize,
-    forms: &'a dyn FormReader,
-    problems: &'a mut Vec<String>,
-}
-
-/// Reads the applicant from the sender's own text, or — when that states no fields and the mail
-/// forwards one that does — from the forwarded mail (inline, or attached as message/rfc822), or
-/// from an attached form. `html`: the text is the HTML body converted.
-fn read_applicant(
-    message: &mail_parser::Message<'_>,
-    text: &str,
-    html: bool,
-    subject: Option<&str>,
-    from_name: Option<&str>,
-    read: &mut Reading<'_>,
-) -> Applicant {
-    let mut own = applicant::read(text);
-    if html {
-        own.sources = own.sources.map(Source::in_html);
-    }
-    if read.depth > 0 || states(&own.fields) {
-        return Applicant::own(own, guesses(text, from_name), from_name);
-    }
-    if let Some(forward) = applicant::find_inline_forward(text, subject) {
-        let mut theirs = applicant::read(&forward.body);
-        if states(&theirs.fields) {
-            // Line numbers in the forwarded body are lines of the body as read.
-            let inside = |source: Source| {
-                let source = source.shifted(forward.lines_before);
-                if html { source.in_html() } else { source }.forwarded(false)
-            };
-            theirs.sources = theirs.sources.map(inside);
-            let (guess, guess_sources) = guesses(&forward.body, forward.name.as_deref());
-            let sender_source = forward.from.as_ref().map(|_| Source::Sender.forwarded(false));
-            let forwarded_from = forward.from.clone();
-            let forwarded_from_name = forward.name.clone();
-            return Applicant {
-                guess,
-                guess_sources: guess_sources.map(|s| s.forwarded(false)),
-                display_name: forward.name.clone(),
-                display_source: Source::DisplayName.forwarded(false),
-                forwarded_from,
-                forwarded_from_name,
-                sender_source,
-                ..merged(own, theirs)
-            };
-        }
-    }
-    if let Some(inner) = attached_message(message, read.forms) {
-        let inner_states =
-            inner.stated.name.is_some() || inner.stated.organization.is_some() || inner.stated.phone.is_some();
-        if inner_states {
-            let inside = |source: Source| source.forwarded(true);
-            let guess = Guess {
-                name: inner.fields.name.clone(),
-                organization: inner.fields.organization.clone(),
-                position: inner.fields.position.clone(),
-                phone: inner.fields.phone.clone(),
-            };
-            // The inner mail's stated fields are those whose source is stated; its completed
-            // fields are the guesses, with their own sources.
-            let inner_sources = inner.sources.clone().map(inside);
-            let stated_sources = FieldSources {
-                name: inner.stated.name.as_ref().and(inner_sources.name.clone()),
-                organization: inner.stated.organization.as_ref().and(inner_sources.organization.clone()),
-                position: inner.stated.position.as_ref().and(inner_sources.position.clone()),
-                phone: inner.stated.phone.as_ref().and(inner_sources.phone.clone()),
-                email: None,
-                stated_email: inner_sources.stated_email.clone(),
-                attendees: inner.stated.attendees.and(inner_sources.attendees.clone()),
-            };
-            let theirs = Applicant {
-                stated: inner.stated,
-                stated_sources,
-                stated_email: inner.stated_email,
-                people: inner.people,
-                ..Applicant::own(applicant::Reading::default(), (Guess::default(), FieldSources::default()), None)
-            };
-            let none = (Guess::default(), FieldSources::default());
-            let statements = Applicant::own(own, none, None).then(theirs);
-            return Applicant {
-                guess,
-                guess_sources: inner_sources,
-                display_name: inner.from_name.clone(),
-                display_source: Source::DisplayName.forwarded(true),
-                sender_source: inner.from.as_ref().map(|_| Source::Sender.forwarded(true)),
-                forwarded_from: inner.from,
-                forwarded_from_name: inner.from_name,
-                ..statements
-            };
-        }
-    }
-    let forms = attachments::attached_form(message, read.forms);
-    read.problems.extend(forms.problems);
-    if let Some((attachment, mut form)) = forms.found {
-        // The application form filled in and attached: its fields, completed by what the mail
-        // itself says.
-        form.sources = form.sources.map(|source| source.in_form(&attachment));
-        let guessed = guesses(text, from_name);
-        let mine = Applicant::own(own, guessed, from_name);
-        return mine.then(Applicant::own(form, (Guess::default(), FieldSources::default()), None));
-    }
-    Applicant::own(own, guesses(text, from_name), from_name)
-}
-
-impl Applicant {
-    /// The applicant of the sender's own text, with the guesses `guessed` and the sender's
-    /// display name.
-    fn own(found: applicant::Reading, guessed: (Guess, FieldSources), display_name: Option<&str>) -> Applicant {
-        let (guess, guess_sources) = guessed;
-        Applicant {
-            stated: stated_fields(&found.fields),
-            stated_sources: found.sources,
-            stated_email: found.fields.email,
-            people: found.fields.people,
-            guess,
-            guess_sources,
-            display_name: display_name.map(str::to_owned),
-            display_source: Source::DisplayName,
-            forwarded_from: None,
-            forwarded_from_name: None,
-            sender_source: None,
-            unreadable_phone: found.unreadable_phone,
-            unreadable_attendees: found.unreadable_attendees,
-        }
-    }
-
-    /// `self`'s statements first, then `then`'s (the forwarder's own words before the forwarded
-    /// mail's, the mail's before its attached form's); the people `self` names, else `then`'s;
-    /// `self`'s guesses and everything else.
-    fn then(self, then: Applicant) -> Applicant {
-        let merged = merged_reading(self.stated, self.stated_sources, then.stated, then.stated_sources);
-        Applicant {
-            stated: merged.0,
-            stated_sources: merged.1,
-            stated_email: self.stated_email.or(then.stated_email),
-            people: if self.people.is_empty() { then.people } else { self.people },
-            unreadable_phone: self.unreadable_phone.or(then.unreadable_phone),
-            unreadable_attendees: self.unreadable_attendees.or(then.unreadable_attendees),
-            ..self
-        }
-    }
-}
-
-/// Whether extracted fields state anything that makes an application: a name, an organization
-/// or a phone number.
-fn states(found: &Fields) -> bool {
-    found.name.is_some() || found.organization.is_some() || found.phone.is_some()
-}
-
-fn stated_fields(found: &Fields) -> ApplicantFields {
-    ApplicantFields {
-        name: found.name.clone(),
-        organization: found.organization.clone(),
-        position: found.position.clone(),
-        phone: found.phone.clone(),
-        attendees: found.attendees,
-    }
-}
-
-/// The forwarder's own statements first, then the forwarded mail's (people likewise), as an
-/// applicant whose other parts the caller fills in.
-fn merged(own: applicant::Reading, theirs: applicant::Reading) -> Applicant {
-    let none = || (Guess::default(), FieldSources::default());
-    Applicant::own(own, none(), None).then(Applicant::own(theirs, none(), None))
-}
-
-/// Two sets of stated fields merged, first statement wins, with their sources.
-fn merged_reading(
-    first: ApplicantFields,
-    first_sources: FieldSources,
-    then: ApplicantFields,
-    then_sources: FieldSources,
-) -> (ApplicantFields, FieldSources) {
-    // A field's source goes with its value: take each from the side whose value is used.
-    let side = |first_has: bool, a: Option<Source>, b: Option<Source>| if first_has { a } else { b };
-    let sources = FieldSources {
-        name: side(first.name.is_some(), first_sources.name, then_sources.name),
-        organization: side(first.organization.is_some(), first_sources.organization, then_sources.organization),
-        position: side(first.position.is_some(), first_sources.position, then_sources.position),
-        phone: side(first.phone.is_some(), first_sources.phone, then_sources.phone),
-        email: None,
-        stated_email: first_sources.stated_email.or(then_sources.stated_email),
-        attendees: side(first.attendees.is_some(), first_sources.attendees, then_sources.attendees),
-    };
-    (merge_fields(first, then), sources)
-}
-
-fn merge_fields(first: ApplicantFields, then: ApplicantFields) -> ApplicantFields {
-    ApplicantFields {
-        name: first.name.or(then.name),
-        organization: first.organization.or(then.organization),
-        position: first.position.or(then.position),
-        phone: first.phone.or(then.phone),
-        attendees: first.attendees.or(then.attendees),
-    }
-}
-
-/// The first message attached as message/rfc822 (Outlook's "forward as attachment"), parsed on
-/// its own.
-fn attached_message(message: &mail_parser::Message<'_>, forms: &dyn FormReader) -> Option<Inbound> {
-    let part = message
-        .attachments
-        .iter()
-        .filter_map(|&id| message.parts.get(usize::try_from(id).ok()?))
-        .find(|part| matches!(part.body, PartType::Message(_)))?;
-    let bytes = message::part_bytes(message, part)?;
-    Some(parse_at_depth(&bytes, &sha256_hex(&bytes), 1, forms))
 }
 
 /// Single steps of [`parse`] on their own, for the benchmarks and the resource-bound tests that

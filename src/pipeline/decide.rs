@@ -196,6 +196,7 @@ pub(super) fn consider<'c>(
         unauthenticated: unauthenticated.clone(),
         cancel_requested: inbound.cancel_requested,
         inquiry: inbound.inquiry,
+        classified: inbound.verdict.classified,
         existing: existing.as_ref().map(|a| Existing { status: a.status }),
         attendees: inbound.fields.attendees.unwrap_or(1),
         seats_left,
@@ -237,6 +238,7 @@ pub(super) fn consider<'c>(
     let detail = match (&automatic, &decision, &route) {
         (Some(a), _, _) => Some(a.label()),
         (None, Decision::Hold(reason), _) => Some(format!("{HELD}{reason}")),
+        (None, Decision::NotAnApplication, _) => Some(format!("not an application: {}", inbound.verdict)),
         (None, Decision::Unrouted { .. }, Route::Unrouted { candidates }) => Some(unrouted_detail(config, candidates)),
         (None, Decision::BeforeOpens, _) => Some(before_opens_detail(event.map(|(e, _)| e))),
         _ => None,
@@ -567,6 +569,8 @@ fn plan(decision: &Decision, inbound: &Inbound, existing: Option<&Application>, 
             Plan::reply(Outcome::Inquiry, ApplicationWrite::None, ReplyKind::Inquiry, ApplicantFields::default())
         }
         (Decision::CancelUnknown, _, _) => Plan::quiet(Outcome::CancelWithoutApplication, ApplicationWrite::None),
+        // Staff see it as unclassified mail; nobody is answered, nothing changes.
+        (Decision::NotAnApplication, _, _) => Plan::quiet(Outcome::Unreadable, ApplicationWrite::None),
         (Decision::Hold(reason), None, Some((from, event))) => Plan::quiet(
             Outcome::Held,
             ApplicationWrite::Insert {
@@ -595,7 +599,7 @@ fn plan(decision: &Decision, inbound: &Inbound, existing: Option<&Application>, 
         ),
         (Decision::Update, Some(app), _) => {
             // Only what the mail states counts as a change, not guesses from a signature.
-            let (merged, changes) = app.fields.merged_with(&inbound.stated);
+            let (merged, changes) = app.fields.merged_with(&inbound.stated_over(&app.fields));
             if changes.is_empty() {
                 return Plan::quiet(Outcome::Repeat, ApplicationWrite::Touch { id: app.id });
             }
@@ -622,7 +626,7 @@ fn plan(decision: &Decision, inbound: &Inbound, existing: Option<&Application>, 
             app.fields.clone(),
         ),
         (Decision::Reopen(status), Some(app), _) => {
-            let (merged, _) = app.fields.merged_with(&inbound.stated);
+            let (merged, _) = app.fields.merged_with(&inbound.stated_over(&app.fields));
             let kind = if *status == Status::Waitlisted { ReplyKind::Waitlisted } else { ReplyKind::Reopened };
             Plan::reply(
                 Outcome::Reopened,

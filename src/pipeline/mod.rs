@@ -38,8 +38,8 @@ use tokio_util::sync::CancellationToken;
 use tracing::{error, info, warn};
 
 use crate::config::Config;
-use crate::domain::{hold_reason, read_plan, HoldCause, Outcome, ReadPlan, Stopped};
-use crate::parse::{self, FormReader, Inbound};
+use crate::domain::{hold_reason, read_plan, EmailAddress, HoldCause, Outcome, ReadPlan, Stopped};
+use crate::parse::{self, Announcement, FormReader, Inbound};
 use crate::reply::{Replier, ReplyKind};
 use crate::store::{ApplicationWrite, Arriving, MailboxUid, MessageOutcome, Reading, Store, NO_DETAILS};
 
@@ -177,14 +177,16 @@ pub fn record(store: &mut Store, batch: &[Arrival], now: Timestamp) -> Result<()
 
 /// Stage 4: read each message of the batch, in order, until `shutdown`; no write transaction is
 /// open meanwhile. The bytes are let go as soon as the message is read.
-pub fn parse(batch: Vec<Arrival>, readers: Readers<'_>, shutdown: &CancellationToken) -> Vec<Parsed> {
+pub fn parse(batch: Vec<Arrival>, config: &Config, readers: Readers<'_>, shutdown: &CancellationToken) -> Vec<Parsed> {
+    let setup = ParseSetup::of(config);
+    let context = setup.context(readers.forms);
     batch
         .into_iter()
         .map(|arrival| {
             let read = match arrival.plan {
                 ReadPlan::Known => Read::Known,
                 _ if shutdown.is_cancelled() => Read::NotRead,
-                _ => read(&arrival.incoming.raw, &arrival.sha256, readers),
+                _ => read(&arrival.incoming.raw, &arrival.sha256, readers, &context),
             };
             Parsed {
                 uid: arrival.incoming.uid,
@@ -200,9 +202,9 @@ pub fn parse(batch: Vec<Arrival>, readers: Readers<'_>, shutdown: &CancellationT
 /// Read one message: in this process, or apart in a child when it is large. A child that died
 /// or overran holds the message for staff; one that could not be started (or answered
 /// nonsense) is no evidence against the message, which is then read here.
-fn read(raw: &[u8], sha256: &str, readers: Readers<'_>) -> Read {
+fn read(raw: &[u8], sha256: &str, readers: Readers<'_>, context: &parse::Context<'_>) -> Read {
     if raw.len() <= LARGE_MESSAGE {
-        return Read::Read(Box::new(read_message(raw, sha256, readers.forms)));
+        return Read::Read(Box::new(read_message(raw, sha256, context)));
     }
     match (readers.apart)(raw) {
         Ok(inbound) => Read::Read(Box::new(inbound)),
@@ -212,7 +214,7 @@ fn read(raw: &[u8], sha256: &str, readers: Readers<'_>) -> Read {
         }
         Err(stopped) => {
             warn!(size = raw.len(), reason = %stopped, "a large message could not be read in a separate process; reading it here");
-            Read::Read(Box::new(read_message(raw, sha256, readers.forms)))
+            Read::Read(Box::new(read_message(raw, sha256, context)))
         }
     }
 }
@@ -282,9 +284,10 @@ pub fn read_suspect(
                 }
             };
             store.mark_reading(&[arrival.arriving()], now).context("cannot record the message before reading it")?;
+            let setup = ParseSetup::of(rules.config);
             let inbound = match read_apart {
                 Some(inbound) => inbound,
-                None => read_message(raw, &arrival.sha256, readers.forms),
+                None => read_message(raw, &arrival.sha256, &setup.context(readers.forms)),
             };
             let parsed = Parsed {
                 uid: arrival.incoming.uid,
@@ -327,12 +330,34 @@ fn hold(
     Ok(Processed::Recorded { outcome: Outcome::Quarantined, reply: None })
 }
 
+/// What parsing knows of the desk, from its configuration: the center's address and the
+/// announcements of its events (`announcement_file`). The daemon's parse stage, `smebridge
+/// reparse` and `smebridge application assign-event` read with it.
+pub struct ParseSetup<'a> {
+    own: EmailAddress,
+    announcements: Vec<&'a Announcement>,
+}
+
+impl<'a> ParseSetup<'a> {
+    pub fn of(config: &'a Config) -> ParseSetup<'a> {
+        ParseSetup {
+            own: config.own_address(),
+            announcements: config.events.iter().filter_map(|e| e.announcement.as_deref()).collect(),
+        }
+    }
+
+    /// The context to parse with, attached forms read with `forms`.
+    pub fn context<'b>(&'b self, forms: &'b dyn FormReader) -> parse::Context<'b> {
+        parse::Context { forms, announcements: &self.announcements, center: Some(&self.own) }
+    }
+}
+
 /// Read one message: the parse stage's work for one message, here and in the trial child
 /// (`crate::isolate::trial_read`). A panic in the parser becomes a recorded problem; what a
 /// panic cannot catch is what the marker, the trial and the child processes are for.
-pub fn read_message(raw: &[u8], sha256: &str, forms: &dyn FormReader) -> Inbound {
+pub fn read_message(raw: &[u8], sha256: &str, context: &parse::Context<'_>) -> Inbound {
     crate::isolate::fault::reading(raw);
-    match catch_unwind(AssertUnwindSafe(|| parse::parse(raw, sha256, forms))) {
+    match catch_unwind(AssertUnwindSafe(|| parse::parse_with(raw, sha256, context))) {
         Ok(inbound) => inbound,
         Err(_) => {
             error!("the parser panicked on a message; it is recorded unparsed");
@@ -397,7 +422,7 @@ mod tests {
     fn apart_here(count: &Cell<usize>) -> impl Fn(&[u8]) -> Result<Inbound, Stopped> + '_ {
         move |raw| {
             count.set(count.get() + 1);
-            Ok(read_message(raw, &parse::sha256_hex(raw), &InProcess))
+            Ok(read_message(raw, &parse::sha256_hex(raw), &parse::Context::new(&InProcess)))
         }
     }
 
@@ -408,7 +433,7 @@ mod tests {
     /// The batch through record, parse, decide and store, as the daemon runs it.
     fn through(desk: &mut Desk, batch: Vec<Arrival>, shutdown: &CancellationToken) -> Vec<Processed> {
         record(&mut desk.store, &batch, Timestamp::now()).unwrap();
-        let parsed = parse(batch, Readers::in_process(&InProcess), shutdown);
+        let parsed = parse(batch, &desk.config, Readers::in_process(&InProcess), shutdown);
         let unread = unread(&parsed);
         let rules = Rules { config: &desk.config, replier: &desk.replier };
         let now = Timestamp::now();
@@ -437,7 +462,7 @@ mod tests {
         assert!(desk.store.processed_uids("INBOX", 1).unwrap().is_empty(), "no UID counts before its outcome");
         assert_eq!(desk.store.message_count().unwrap(), 2, "the raw bytes are recorded");
 
-        let parsed = parse(batch, Readers::in_process(&InProcess), &CancellationToken::new());
+        let parsed = parse(batch, &desk.config, Readers::in_process(&InProcess), &CancellationToken::new());
         let rules = Rules { config: &desk.config, replier: &desk.replier };
         let now = Timestamp::now();
         let stored: Vec<Processed> = desk
@@ -603,7 +628,7 @@ mod tests {
         let batch = sort(&desk.store, vec![application(1), large_application(2), application(3)]).unwrap();
         record(&mut desk.store, &batch, Timestamp::now()).unwrap();
         let readers = Readers { apart: &apart, ..Readers::in_process(&InProcess) };
-        let parsed = parse(batch, readers, &CancellationToken::new());
+        let parsed = parse(batch, &desk.config, readers, &CancellationToken::new());
         assert_eq!(read_apart.get(), 1, "the large one alone");
         let rules = Rules { config: &desk.config, replier: &desk.replier };
         let now = Timestamp::now();
@@ -626,7 +651,7 @@ mod tests {
         record(&mut desk.store, &batch, Timestamp::now()).unwrap();
         let readers =
             Readers { apart: &|_| Err(Stopped::Memory { limit_mib: 256 }), ..Readers::in_process(&InProcess) };
-        let parsed = parse(batch, readers, &CancellationToken::new());
+        let parsed = parse(batch, &desk.config, readers, &CancellationToken::new());
         let rules = Rules { config: &desk.config, replier: &desk.replier };
         let now = Timestamp::now();
         let stored: Vec<Processed> = desk

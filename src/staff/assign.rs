@@ -52,7 +52,8 @@ pub fn assign_event(
                 );
             }
             // Read exactly as the pipeline reads a message (attached forms in child processes).
-            let inbound = pipeline::read_message(&message.raw, &message.sha256, &ChildForms);
+            let setup = pipeline::ParseSetup::of(rules.config);
+            let inbound = pipeline::read_message(&message.raw, &message.sha256, &setup.context(&ChildForms));
             let processed = pipeline::assign_to_event(store, rules, &message, inbound, target, now)?;
             let Processed::Recorded { outcome, reply } = processed else {
                 bail!("{reference} was not assigned");

@@ -37,6 +37,7 @@ mod operations;
 mod parse_cli;
 mod poison;
 mod purge;
+mod reading;
 mod replies;
 mod staff;
 mod summary;

@@ -1,22 +1,48 @@
 //! The parse result in the shape of the fixtures' `.json` files (the keys are described in
 //! `tests/golden.rs`): what the golden test compares, and what `cargo run --example fixture`
-//! prints (`examples/fixture.rs` includes this file).
+//! prints (`examples/fixture.rs` includes this file). Both read a fixture as the daemon does:
+//! knowing the center's address, and with the announcement the fixture's JSON names.
+
+use std::path::Path;
 
 use serde_json::{json, Value};
-use smebridge::domain::{automatic_reason, EmailAddress};
-use smebridge::parse::Inbound;
+use smebridge::domain::{automatic_reason, Classified, EmailAddress};
+use smebridge::parse::{parse_with, sha256_hex, Announcement, Context, InProcess, Inbound};
 
 const CENTER: &str = "smebridge@kaist.ac.kr";
 
-/// What the desk would make of the message, in the words of the fixtures.
+/// `raw` parsed as the daemon parses it: knowing the center's address, and with the
+/// announcement when one is given.
+pub fn parse_announced(raw: &[u8], announcement: Option<&Announcement>) -> Inbound {
+    let center = EmailAddress::parse(CENTER).expect("the center's address is valid");
+    let context = Context { forms: &InProcess, announcements: announcement.as_slice(), center: Some(&center) };
+    parse_with(raw, &sha256_hex(raw), &context)
+}
+
+/// The announcement a fixture's JSON names (a file under `fixtures/announcements/`), read as
+/// `[event] announcement_file` is.
+pub fn announcement_of(fixtures: &Path, expected: &Value) -> Option<Announcement> {
+    let file = expected.get("announcement")?.as_str()?;
+    let path = fixtures.join("announcements").join(file);
+    let raw = std::fs::read(&path).unwrap_or_else(|e| panic!("{}: {e}", path.display()));
+    Some(Announcement::read(&raw))
+}
+
+/// What the desk would make of the message from someone not registered yet, in the words of
+/// the fixtures (as `smebridge::domain::decide` orders it).
 pub fn classification(inbound: &Inbound) -> &'static str {
     let own = EmailAddress::parse(CENTER).expect("the center's address is valid");
+    let classified = inbound.verdict.classified;
     if automatic_reason(&inbound.signals, &inbound.return_path, inbound.from.as_ref(), &own).is_some() {
         "automatic"
+    } else if classified == Classified::AddressedElsewhere {
+        "unknown"
     } else if inbound.cancel_requested {
         "cancellation"
     } else if inbound.inquiry {
         "inquiry"
+    } else if classified == Classified::NothingApplies {
+        "unknown"
     } else {
         "application"
     }
@@ -43,6 +69,8 @@ pub fn actual_json(inbound: &Inbound) -> Value {
         "sources": sources(inbound),
         "stated_email": inbound.stated_email,
         "doubts": inbound.doubts,
+        "notes": inbound.notes,
+        "more_attendees": inbound.more_attendees,
     })
 }
 

@@ -1,58 +1,12 @@
-//! Attendee counts: under a label (`2명`, `두 명`, `2 people`, `본인 외 1명`) by
-//! [`parse_attendees`], and in a sentence of the applicant's own lines (`저 포함 3명
-//! 참석합니다`) by [`attendees_in_sentences`].
+//! Attendee counts under a label (`2명`, `두 명`, `2 people`, `본인 외 1명`): [`parse_attendees`].
+//! The numbers themselves are read by `numerals.rs`; counts in sentences (`저 포함 3명
+//! 참석합니다`, `한 명 더 가도 될까요`) by `sentences.rs`.
 
-use super::labels::parse_line;
-use super::text::{clean_value, is_colon, is_inline_space, is_space, to_halfwidth};
+use super::numerals::{leading_number, normalized, Number};
+use super::text::{clean_value, is_colon, is_space};
 
 /// Largest attendee count accepted by [`parse_attendees`].
 pub(super) const MAX_ATTENDEES: u32 = 50;
-
-/// Native Korean tens: word, value, whether it needs a counter (`스무 명`).
-const KO_TENS: &[(&str, u32, bool)] = &[("스물", 20, false), ("스무", 20, true), ("열", 10, false)];
-
-/// Native Korean units: word, value, whether it needs a counter. The
-/// attributive forms (`한`, `두`, `세`, `네`) are only numbers before `명`;
-/// alone, `네` means "yes".
-const KO_ONES: &[(&str, u32, bool)] = &[
-    ("하나", 1, false),
-    ("한", 1, true),
-    ("둘", 2, false),
-    ("두", 2, true),
-    ("셋", 3, false),
-    ("세", 3, true),
-    ("넷", 4, false),
-    ("네", 4, true),
-    ("다섯", 5, false),
-    ("여섯", 6, false),
-    ("일곱", 7, false),
-    ("여덟", 8, false),
-    ("아홉", 9, false),
-];
-
-/// English number words, `one` = 1 …
-const EN_NUMBERS: &[&str] = &[
-    "one",
-    "two",
-    "three",
-    "four",
-    "five",
-    "six",
-    "seven",
-    "eight",
-    "nine",
-    "ten",
-    "eleven",
-    "twelve",
-    "thirteen",
-    "fourteen",
-    "fifteen",
-    "sixteen",
-    "seventeen",
-    "eighteen",
-    "nineteen",
-    "twenty",
-];
 
 /// Counters that may follow the number.
 const COUNT_UNITS: &[&str] = &[
@@ -82,14 +36,14 @@ const COUNT_PREFIXES: &[&str] = &["총", "약", "total", "about"];
 /// `"two"`, `"총 3명"`, `"2명 (본인 포함)"` give `Some(n)`. Native Korean
 /// numerals up to 스물 and English words up to twenty are understood; a
 /// parenthesised note may follow. `None` for anything else and for counts
-/// outside `1..=50`.
+/// outside `1..=50`. Sino-Korean numerals (`이 명`) are read with their counter.
 #[must_use]
 pub fn parse_attendees(raw: &str) -> Option<u32> {
-    let text: String = raw.chars().map(to_halfwidth).collect::<String>().to_lowercase();
+    let text = normalized(raw);
     let text = clean_value(&text, false)?;
     let (besides, text) = strip_self(text);
     let text = strip_count_prefix(text);
-    let (count, rest, needs_unit) = leading_count(text)?;
+    let Number { value: count, rest, needs_counter: needs_unit, .. } = leading_number(text)?;
     let (has_unit, rest) = strip_unit(rest.trim_start_matches(is_space));
     let rest = rest.trim_matches(is_space);
     let note_only = rest.is_empty() || rest.starts_with(['(', '（', '[']);
@@ -133,45 +87,6 @@ fn strip_count_prefix(text: &str) -> &str {
         .map_or(text, |rest| rest.trim_start_matches(|c: char| is_space(c) || is_colon(c)))
 }
 
-/// A number at the start of `text` (digits, native Korean or English word):
-/// its value, the text after it, and whether it must be followed by a counter.
-fn leading_count(text: &str) -> Option<(u32, &str, bool)> {
-    leading_digits(text).or_else(|| leading_korean_count(text)).or_else(|| leading_english_count(text))
-}
-
-/// One to three ASCII digits.
-fn leading_digits(text: &str) -> Option<(u32, &str, bool)> {
-    let len = text.bytes().take_while(u8::is_ascii_digit).count();
-    if !(1..=3).contains(&len) {
-        return None;
-    }
-    Some((text[..len].parse().ok()?, &text[len..], false))
-}
-
-/// Native Korean numerals: `열`, `열두`, `스무`, `다섯` …
-fn leading_korean_count(text: &str) -> Option<(u32, &str, bool)> {
-    let (tens, rest, tens_needs_unit) = leading_word(text, KO_TENS).unwrap_or((0, text, false));
-    match leading_word(rest, KO_ONES) {
-        Some((ones, rest, needs_unit)) => Some((tens + ones, rest, needs_unit)),
-        None if tens > 0 => Some((tens, rest, tens_needs_unit)),
-        None => None,
-    }
-}
-
-/// The first of `words` that starts `text`: its value, the text after it,
-/// and its needs-a-counter flag.
-fn leading_word<'a>(text: &'a str, words: &[(&str, u32, bool)]) -> Option<(u32, &'a str, bool)> {
-    words.iter().find_map(|&(word, value, needs_unit)| text.strip_prefix(word).map(|rest| (value, rest, needs_unit)))
-}
-
-/// English number words `one` … `twenty`.
-fn leading_english_count(text: &str) -> Option<(u32, &str, bool)> {
-    let len = text.bytes().take_while(u8::is_ascii_alphabetic).count();
-    let position = EN_NUMBERS.iter().position(|&word| word == &text[..len])?;
-    let value = u32::try_from(position + 1).ok()?;
-    Some((value, &text[len..], false))
-}
-
 /// Removes a counter (`명`, `people` …) from the start of `text`; reports
 /// whether there was one.
 fn strip_unit(text: &str) -> (bool, &str) {
@@ -180,64 +95,6 @@ fn strip_unit(text: &str) -> (bool, &str) {
         .filter_map(|unit| text.strip_prefix(unit))
         .find(|rest| !rest.starts_with(|c: char| c.is_ascii_alphabetic()))
         .map_or((false, text), |rest| (true, rest))
-}
-
-/// A count of attendees in a sentence of the applicant's own lines:
-/// `저 포함 3명 참석합니다`, `김민준 외 1명 참가`, `두 명이 참석할 예정입니다`,
-/// `2 people will attend`, `a table for 3 people`.
-/// Returns the index of the line and the count.
-pub(super) fn attendees_in_sentences(lines: &[&str]) -> Option<(usize, u32)> {
-    lines
-        .iter()
-        .enumerate()
-        .filter(|(_, line)| parse_line(line).is_empty())
-        .find_map(|(index, line)| {
-            let text: String = line.chars().map(to_halfwidth).collect::<String>().to_lowercase();
-            korean_count_sentence(&text).or_else(|| english_count_sentence(&text)).map(|count| (index, count))
-        })
-        .filter(|(_, n)| (1..=MAX_ATTENDEES).contains(n))
-}
-
-/// Verbs that, after `N명`, make the number a count of attendees.
-const ATTEND_VERBS_KO: &[&str] = &["참석", "참가", "신청", "방문", "갑니다", "가겠", "함께"];
-
-fn korean_count_sentence(text: &str) -> Option<u32> {
-    text.char_indices().find_map(|(i, _)| {
-        let before = &text[..i];
-        let word_start =
-            before.is_empty() || before.ends_with(|c: char| is_space(c) || matches!(c, ',' | '(' | '.' | '총'));
-        if !word_start {
-            return None;
-        }
-        let (count, rest, _) = leading_count(&text[i..])?;
-        let rest = rest.trim_start_matches(is_inline_space).strip_prefix('명')?;
-        let rest =
-            rest.trim_start_matches(|c: char| is_space(c) || matches!(c, '이' | '가' | '은' | '는' | '도' | '서'));
-        if !ATTEND_VERBS_KO.iter().any(|verb| rest.starts_with(verb)) {
-            return None;
-        }
-        let besides = before.trim_end_matches(is_space).ends_with('외');
-        Some(count + u32::from(besides))
-    })
-}
-
-fn english_count_sentence(text: &str) -> Option<u32> {
-    let words: Vec<&str> = text.split_whitespace().map(|w| w.trim_matches(|c: char| !c.is_alphanumeric())).collect();
-    (0..words.len()).find_map(|k| {
-        let (count, rest, _) = leading_count(words[k])?;
-        if !rest.is_empty() {
-            return None;
-        }
-        let next = *words.get(k + 1)?;
-        let people = ["people", "persons", "attendees", "participants", "guests", "of"].contains(&next);
-        let verb_follows = words
-            .iter()
-            .skip(k + 2)
-            .take(4)
-            .any(|w| ["attend", "join", "come", "participat", "register"].iter().any(|v| w.starts_with(v)));
-        let for_people = k > 0 && words[k - 1] == "for" && next != "of";
-        (people && (verb_follows || for_people)).then_some(count)
-    })
 }
 
 #[cfg(test)]

@@ -29,13 +29,15 @@
 
 use serde::Serialize;
 
-use super::attendees::{attendees_in_sentences, parse_attendees, MAX_ATTENDEES};
+use super::attendees::{parse_attendees, MAX_ATTENDEES};
 use super::labels::{is_bare_label, parse_line, strip_list_marker, Field};
 use super::people::{header_row, record_row, split_cells, split_people, split_trailing_title, Record};
 use super::phone::find_phone;
 use super::quoted::strip_quoted;
+use super::sentences::{statements, Count};
+use super::signature::sign_off_index;
 use super::source::{FieldSources, Source};
-use super::text::{clean_value, find_email, is_space, to_halfwidth};
+use super::text::{after_arrow, clean_value, find_email, is_space, to_halfwidth};
 
 /// Applicant details found in an email body.
 ///
@@ -97,13 +99,62 @@ pub struct Reading {
     /// The first value under an attendees label that is not a usable count,
     /// though it has digits (`0명`, `120명`).
     pub unreadable_attendees: Option<String>,
+    /// A sentence asks for this many more (or, negative, fewer) attendees than recorded
+    /// (`한 명 더 가도 될까요`); `fields.attendees` then holds the count for a first mail
+    /// (one more than the applicant alone).
+    pub more_attendees: Option<i32>,
+}
+
+impl Reading {
+    /// `self`'s values, and `later`'s where `self` has none, each with its source (first
+    /// statement wins, as within one text).
+    #[must_use]
+    pub fn or(mut self, later: Reading) -> Reading {
+        let (f, l) = (&mut self.fields, later.fields);
+        let s = &mut self.sources;
+        let ls = later.sources;
+        macro_rules! take {
+            ($field:ident) => {
+                if f.$field.is_none() && l.$field.is_some() {
+                    f.$field = l.$field;
+                    s.$field = ls.$field;
+                }
+            };
+        }
+        take!(name);
+        take!(organization);
+        take!(position);
+        take!(phone);
+        if f.email.is_none() && l.email.is_some() {
+            f.email = l.email;
+            s.stated_email = ls.stated_email;
+        }
+        if f.attendees.is_none() && l.attendees.is_some() {
+            f.attendees = l.attendees;
+            s.attendees = ls.attendees;
+            self.more_attendees = later.more_attendees;
+        }
+        if f.people.is_empty() {
+            f.people = l.people;
+        }
+        fill(&mut self.unreadable_phone, later.unreadable_phone);
+        fill(&mut self.unreadable_attendees, later.unreadable_attendees);
+        self
+    }
 }
 
 /// [`extract_fields`], and where each value was read.
 #[must_use]
 pub fn read(text: &str) -> Reading {
-    let lines: Vec<&str> = strip_quoted(text).lines().collect();
-    let mut reader = Reader::default();
+    read_lines(strip_quoted(text).lines().collect())
+}
+
+/// [`read`] of lines already cut to the applicant's own (nothing is stripped).
+pub(super) fn read_lines(lines: Vec<&str>) -> Reading {
+    let mut reader = Reader { sign_off: sign_off_index(&lines), ..Reader::default() };
+    // Which lines are `label: value` lines, as far as the loop reads them (the sentences are
+    // read from the others).
+    let mut labelled: Vec<Option<bool>> = vec![None; lines.len()];
     let mut i = 0;
     while i < lines.len() {
         let line = i + 1;
@@ -113,6 +164,7 @@ pub fn read(text: &str) -> Reading {
             continue;
         }
         let entries = parse_line(lines[i]);
+        labelled[i] = Some(!entries.is_empty());
         if entries.is_empty() {
             if let Some(record) = record_row(lines[i]) {
                 reader.offer_record(&record, line);
@@ -138,7 +190,12 @@ pub fn read(text: &str) -> Reading {
         }
         i += 1;
     }
-    reader.finish(&lines)
+    let labelled: Vec<bool> = labelled
+        .into_iter()
+        .zip(&lines)
+        .map(|(known, line)| known.unwrap_or_else(|| !parse_line(line).is_empty()))
+        .collect();
+    reader.finish(&lines, &labelled)
 }
 
 /// The state of [`read`]: the fields so far, the hints, and where each was
@@ -153,6 +210,11 @@ struct Reader {
     hint_sources: [Option<Source>; 6],
     unreadable_phone: Option<String>,
     unreadable_attendees: Option<String>,
+    /// Where the signature block starts (a `-- ` line or the sign-off), as a line index.
+    sign_off: Option<usize>,
+    /// Phones under a label in the signature block (`Tel. 02-555-0142`), offered only after
+    /// what the applicant's sentences state: the applicant's own words beat the signature.
+    signature_phones: Vec<(String, Source)>,
 }
 
 impl Field {
@@ -199,6 +261,22 @@ impl Reader {
     /// [`Fields::offer`] with its source; a labelled phone or count that
     /// cannot be used is kept for [`Reading`].
     fn offer(&mut self, field: Field, value: &str, at: Source) {
+        // `연락처: 010-1111-2222 → 010-3333-4444`, `직위: 과장 → 차장`: the new value.
+        let value = after_arrow(value);
+        let line = match &at {
+            Source::Label { line, .. } | Source::TableCell { line, .. } => Some(*line),
+            _ => None,
+        };
+        let in_signature = matches!((line, self.sign_off), (Some(line), Some(start)) if line > start);
+        if field == Field::Phone && in_signature {
+            self.signature_phones.push((value.to_owned(), at));
+            return;
+        }
+        self.offer_now(field, value, at);
+    }
+
+    /// [`Reader::offer`], wherever the value is.
+    fn offer_now(&mut self, field: Field, value: &str, at: Source) {
         let label = match &at {
             Source::Label { label, .. } | Source::TableCell { label, .. } => label.clone(),
             _ => String::new(),
@@ -267,7 +345,7 @@ impl Reader {
 
     /// After every line: hints fill what no label stated; the count comes
     /// from a sentence, else from the people named.
-    fn finish(mut self, lines: &[&str]) -> Reading {
+    fn finish(mut self, lines: &[&str], labelled: &[bool]) -> Reading {
         let fields = &mut self.fields;
         let hints = std::mem::take(&mut self.hints);
         let before = filled(fields);
@@ -280,12 +358,46 @@ impl Reader {
                 self.sources[k] = self.hint_sources[k].take();
             }
         }
-        if fields.attendees.is_none() {
-            if let Some((index, count)) = attendees_in_sentences(lines) {
-                fields.attendees = Some(count);
-                self.sources[Field::Attendees as usize] = Some(Source::Sentence { line: index + 1 });
+        let mut more_attendees = None;
+        let said = statements(lines, labelled);
+        let sentence = |index: usize| Some(Source::Sentence { line: index + 1 });
+        for (slot, field, value) in [
+            (&mut fields.name, Field::Name, said.name),
+            (&mut fields.organization, Field::Organization, said.organization),
+            (&mut fields.position, Field::Position, said.position),
+            (&mut fields.phone, Field::Phone, said.phone),
+        ] {
+            if let (None, Some((value, index))) = (&slot, value) {
+                *slot = Some(value);
+                self.sources[field as usize] = sentence(index);
             }
         }
+        if fields.name.is_some() && fields.people.is_empty() {
+            if let Some(name) = fields.name.clone() {
+                fields.people.push(name);
+            }
+        }
+        if fields.attendees.is_none() {
+            match said.attendees {
+                Some((Count::Exactly(n), index)) => {
+                    fields.attendees = Some(n);
+                    self.sources[Field::Attendees as usize] = sentence(index);
+                }
+                Some((Count::More(more), index)) => {
+                    // A first mail: the applicant, and the change on top.
+                    let first = (1 + i64::from(more)).clamp(1, i64::from(MAX_ATTENDEES));
+                    fields.attendees = u32::try_from(first).ok();
+                    more_attendees = Some(more);
+                    self.sources[Field::Attendees as usize] = sentence(index);
+                }
+                None => {}
+            }
+        }
+        // Phones the signature block gives under a label count after the sentences.
+        for (value, at) in std::mem::take(&mut self.signature_phones) {
+            self.offer_now(Field::Phone, &value, at);
+        }
+        let fields = &mut self.fields;
         if fields.attendees.is_none() && fields.people.len() >= 2 {
             fields.attendees = u32::try_from(fields.people.len()).ok().filter(|&n| n <= MAX_ATTENDEES);
             if fields.attendees.is_some() {
@@ -299,6 +411,7 @@ impl Reader {
             sources: FieldSources { name, organization, position, phone, email: None, stated_email, attendees },
             unreadable_phone: self.unreadable_phone,
             unreadable_attendees: self.unreadable_attendees,
+            more_attendees,
         }
     }
 }
@@ -430,6 +543,17 @@ mod tests {
         assert_eq!(fields.position, some("팀장"));
         assert_eq!(fields.organization, some("Example Co., Ltd."));
         assert_eq!(fields.email, some("mj@hanbit.example"));
+    }
+
+    #[test]
+    fn a_labelled_change_from_old_to_new_gives_the_new_value() {
+        let body =
+            "연락처: 010-1111-2222 → 010-3333-4444\n직위: 과장 -> 차장\n성명: 김민준 ⇒ 김민중\n참석인원: 1명 → 2명";
+        let fields = extract_fields(body);
+        assert_eq!(fields.phone, some("010-3333-4444"));
+        assert_eq!(fields.position, some("차장"));
+        assert_eq!(fields.name, some("김민중"));
+        assert_eq!(fields.attendees, Some(2));
     }
 
     #[test]

@@ -6,7 +6,7 @@
 //! (`[성명]`, `【성명(Name)】`), numbered (`참석자 1:`) or joined (`소속/직위:`). Several
 //! `label: value` pairs on one line, split by `/`, `,`, `;`, `|` or a tab, are all read.
 
-use super::phone::find_phone;
+use super::phone::{find_phone, is_phone_char};
 use super::text::{closing_bracket, find_email, is_bar, is_colon, is_dash, is_inline_space, is_space, to_halfwidth};
 
 /// Which [`Fields`](super::fields::Fields) slot a label fills (and, as an index, which slot of
@@ -389,7 +389,9 @@ fn skip_separators(s: &str) -> &str {
 /// label's value: a valid phone number, or an address.
 fn is_self_evident(field: Field, value: &str) -> bool {
     match field {
-        Field::Phone => find_phone(value).is_some(),
+        // The number first (`HP 010-1234-5678 (휴대폰)`): `휴대폰 번호가 바뀌었습니다: 010-…` is a
+        // sentence, read by `sentences.rs`.
+        Field::Phone => value.split(|c: char| !is_phone_char(c)).next().and_then(find_phone).is_some(),
         Field::Email => value.split_whitespace().next().is_some_and(|token| find_email(token).is_some()),
         _ => false,
     }
@@ -667,8 +669,11 @@ mod tests {
     fn label_words_inside_sentences_are_not_taken() {
         let body = "I would like to know the name of the venue.\nName of the venue is unclear.\n\
                     이름은 김민준입니다.\n회사소개: 첨부 참조\nPhone me any time.\nThe title: is it final?";
-        let fields = extract_fields(body);
-        assert_eq!(fields.name, None);
+        let reading = crate::parse::applicant::fields::read(body);
+        let fields = reading.fields;
+        // `이름은 김민준입니다` is no label line, but a sentence stating the name (`sentences.rs`).
+        assert_eq!(reading.sources.name, Some(crate::parse::Source::Sentence { line: 3 }));
+        assert_eq!(fields.name.as_deref(), Some("김민준"));
         assert_eq!(fields.organization, None);
         assert_eq!(fields.phone, None);
         assert_eq!(fields.position, None);

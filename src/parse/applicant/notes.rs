@@ -3,8 +3,12 @@
 //!
 //! Only the applicant's own text counts (quoted announcements are stripped first), only lines
 //! that start with a notes label followed by `:`, `：` or a tab (a form row), and "nothing"
-//! answers (`없음`, `none`, `-`) are no notes.
+//! answers (`없음`, `none`, `-`) are no notes. The lines under a remarks label belong to it
+//! until a blank line, the next label (`성명:`, `기타:`) or the sign-off (`감사합니다.`): a
+//! remark written over several lines is kept whole, its lines joined by spaces.
 
+use super::guess;
+use super::labels::parse_line;
 use super::quoted::strip_quoted;
 
 /// Labels that introduce notes. Compared without spaces; ASCII case-insensitively.
@@ -33,7 +37,33 @@ const MAX_CHARS: usize = 500;
 
 /// The applicant's notes, several joined with ` / `; `None` when there are none.
 pub fn find_notes(text: &str) -> Option<String> {
-    let notes: Vec<&str> = strip_quoted(text).lines().filter_map(note_on_line).collect();
+    let lines: Vec<&str> = strip_quoted(text).lines().collect();
+    let mut notes: Vec<String> = Vec::new();
+    let mut i = 0;
+    while i < lines.len() {
+        let Some(first) = note_on_line(lines[i]) else {
+            i += 1;
+            continue;
+        };
+        let mut note: Vec<&str> = vec![first.value];
+        i += 1;
+        while let Some(line) = lines.get(i).map(|l| l.trim()) {
+            let ends = line.is_empty()
+                || note_on_line(line).is_some()
+                || !parse_line(line).is_empty()
+                || guess::is_closing(line)
+                || guess::name_before_closing(line).is_some();
+            if ends {
+                break;
+            }
+            note.push(line);
+            i += 1;
+        }
+        let joined = note.into_iter().filter(|part| !part.is_empty()).collect::<Vec<_>>().join(" ");
+        if !joined.is_empty() && !is_nothing(&joined) {
+            notes.push(joined);
+        }
+    }
     if notes.is_empty() {
         return None;
     }
@@ -44,8 +74,18 @@ pub fn find_notes(text: &str) -> Option<String> {
     })
 }
 
-/// The note a line gives, if it starts with a notes label.
-fn note_on_line(line: &str) -> Option<&str> {
+/// A notes label on a line, and what follows it there (maybe nothing: the note is below).
+struct Label<'a> {
+    value: &'a str,
+}
+
+/// Whether a note says there is none (`없음`, `N/A`).
+fn is_nothing(value: &str) -> bool {
+    NOTHING.iter().any(|n| value.eq_ignore_ascii_case(n))
+}
+
+/// The notes label a line starts with, and the value after it on that line.
+fn note_on_line(line: &str) -> Option<Label<'_>> {
     let line = line.trim_start_matches(|c: char| {
         c.is_whitespace() || matches!(c, '■' | '□' | '●' | '○' | '•' | '-' | '*' | '·' | '※' | '▶' | '>')
     });
@@ -55,9 +95,7 @@ fn note_on_line(line: &str) -> Option<&str> {
     if !LABELS.contains(&compact.as_str()) {
         return None;
     }
-    let value = rest.trim();
-    let nothing = NOTHING.iter().any(|n| value.eq_ignore_ascii_case(n));
-    (!value.is_empty() && !nothing).then_some(value)
+    Some(Label { value: rest.trim() })
 }
 
 /// `label: value`, `label：value` or `label<TAB>value`; the label is short (a few words).
@@ -92,6 +130,19 @@ mod tests {
         for nothing in ["비고: 없음", "비고:", "Remarks: N/A", "기타: -", "성명: 김민준"] {
             assert_eq!(find_notes(nothing), None, "{nothing:?}");
         }
+    }
+
+    #[test]
+    fn a_remark_over_several_lines_is_kept_until_a_blank_line_a_label_or_the_sign_off() {
+        let text = "성명: 김민준\n비고:\n휠체어를 이용합니다.\n엘리베이터 가까운 좌석이면\n좋겠습니다.\n\n감사합니다.";
+        assert_eq!(find_notes(text).as_deref(), Some("휠체어를 이용합니다. 엘리베이터 가까운 좌석이면 좋겠습니다."));
+        let text = "비고: 주차 1대 필요\n  오후 세션만 참석\n연락처: 010-1234-5678\n";
+        assert_eq!(find_notes(text).as_deref(), Some("주차 1대 필요 오후 세션만 참석"), "the next label ends it");
+        let text = "요청사항: 채식 도시락\n감사합니다.\n김민준 드림";
+        assert_eq!(find_notes(text).as_deref(), Some("채식 도시락"), "the sign-off ends it");
+        let text = "Remarks:\n- vegetarian meal\n- parking for one car\nBest regards,\nJane";
+        assert_eq!(find_notes(text).as_deref(), Some("- vegetarian meal - parking for one car"));
+        assert_eq!(find_notes("비고:\n\n성명: 김민준"), None, "a blank line right after the label: no notes");
     }
 
     #[test]

@@ -116,7 +116,7 @@ pub(super) fn find_phone(value: &str) -> Option<String> {
 }
 
 /// Characters that may appear in a written phone number.
-fn is_phone_char(c: char) -> bool {
+pub(super) fn is_phone_char(c: char) -> bool {
     let c = to_halfwidth(c);
     c.is_ascii_digit() || matches!(c, '+' | '.' | '(' | ')') || is_dash(c) || is_space(c)
 }

@@ -10,13 +10,15 @@
 //! ```
 //!
 //! [`from_signature`] finds the signature — after a `-- ` separator, from the last sign-off
-//! (`감사합니다`, `Best regards,`, `… 드림`), or else the last few short lines that are not
+//! (`감사합니다`, `Best regards,`, `… 드림`), or else the last paragraph when it opens with a
+//! person's name and holds no sentence, or else the last few short lines that are not
 //! sentences — splits each line into segments (`|`, `/`, `·`, `,`, tabs, wide gaps) and asks
 //! [`super::guess`] what each segment is. [`from_display_name`] does the same for display names
 //! such as `김서준/책임연구원/한빛테크` or `박혜린 [다온소재]`. Only what the body does not label
 //! is ever taken from here.
 
 use super::guess;
+use super::labels::{parse_line, Field};
 use super::phone::find_phone as normalize_phone_in;
 
 /// Most lines read as a signature.
@@ -50,8 +52,16 @@ impl Guess {
 
 /// Guesses from the signature of `own_text` (the applicant's text above any quote).
 pub fn from_signature(own_text: &str) -> Guess {
-    let lines: Vec<&str> = own_text.lines().map(str::trim).filter(|l| !l.is_empty()).collect();
-    let region = signature_region(&lines);
+    let all: Vec<&str> = own_text.lines().collect();
+    let lines: Vec<&str> = all.iter().map(|l| l.trim()).filter(|l| !l.is_empty()).collect();
+    let paragraph: Vec<&str>;
+    let mut region = signature_region(&lines);
+    if !marked(&lines) {
+        if let Some(start) = signature_paragraph(&all) {
+            paragraph = all[start..].iter().map(|l| l.trim()).filter(|l| !l.is_empty()).collect();
+            region = cap(&paragraph);
+        }
+    }
     let mut reader = Reader::default();
     for line in region {
         reader.line(line);
@@ -65,6 +75,42 @@ pub fn from_display_name(display: &str) -> Guess {
     let mut reader = Reader::default();
     reader.segments(&split_display_name(display));
     reader.finish()
+}
+
+/// Whether a separator or a sign-off marks where the signature starts among `lines` (the
+/// non-empty ones).
+fn marked(lines: &[&str]) -> bool {
+    lines.iter().any(|l| matches!(*l, "--" | "-- " | "—" | "――")) || {
+        let tail_start = lines.len().saturating_sub(12);
+        lines[tail_start..]
+            .iter()
+            .any(|l| guess::is_closing(l) || guess::name_before_closing(l).is_some() || starts_with_closing(l))
+    }
+}
+
+/// The last paragraph of `lines` (as they are, blank ones included) when it is a signature
+/// that no separator or sign-off marks: two to six short lines after a blank one, none of them
+/// a sentence or a name, organization or position label, the first opening with a person's
+/// name (`김민준 책임연구원` ↵ `(주)한빛테크` ↵ `Tel. 02-555-1234`). Its index.
+pub(super) fn signature_paragraph(lines: &[&str]) -> Option<usize> {
+    let end = lines.iter().rposition(|l| !l.trim().is_empty())? + 1;
+    // The whole text as one paragraph has no signature apart from it.
+    let start = lines[..end].iter().rposition(|l| l.trim().is_empty())? + 1;
+    let block = &lines[start..end];
+    if !(2..=6).contains(&block.len()) {
+        return None;
+    }
+    let first = block[0].trim();
+    let words: Vec<&str> = first.split_whitespace().collect();
+    let opens_with_name = guess::is_person_name(first)
+        || words.first().is_some_and(|w| guess::is_person_name(w))
+        || (words.len() >= 2 && guess::is_person_name(&words[..2].join(" ")));
+    let plain = block.iter().map(|l| l.trim()).all(|l| {
+        l.chars().count() <= MAX_BARE_LINE_CHARS
+            && !is_sentence(l)
+            && parse_line(l).iter().all(|e| matches!(e.field, Field::Phone | Field::Email))
+    });
+    (opens_with_name && plain).then_some(start)
 }
 
 /// The lines that make up the signature, possibly none.
@@ -83,6 +129,22 @@ fn signature_region<'a>(lines: &'a [&'a str]) -> &'a [&'a str] {
     &lines[lines.len() - bare..]
 }
 
+/// The index in `lines` (as they are, blank ones included) of the line where a signature block
+/// marked by a separator (`--`) or a sign-off (`감사합니다`, `김민준 드림`, `Best regards,`)
+/// starts; `None` when nothing marks one.
+pub(super) fn sign_off_index(lines: &[&str]) -> Option<usize> {
+    if let Some(i) = lines.iter().rposition(|l| matches!(l.trim(), "--" | "—" | "――")) {
+        return Some(i);
+    }
+    let filled: Vec<usize> = (0..lines.len()).filter(|&i| !lines[i].trim().is_empty()).collect();
+    let tail = &filled[filled.len().saturating_sub(12)..];
+    let signed_off = tail.iter().rev().copied().find(|&i| {
+        let line = lines[i].trim();
+        guess::is_closing(line) || guess::name_before_closing(line).is_some() || starts_with_closing(line)
+    });
+    signed_off.or_else(|| signature_paragraph(lines))
+}
+
 fn cap<'a>(lines: &'a [&'a str]) -> &'a [&'a str] {
     &lines[..lines.len().min(MAX_SIGNATURE_LINES)]
 }
@@ -98,14 +160,18 @@ fn starts_with_closing(line: &str) -> bool {
 
 /// A short line that is not a sentence and holds at least two segments or a phone number.
 fn is_bare_signature_line(line: &str) -> bool {
-    let sentence = line.ends_with(['.', '?', '!', '。', '？', '！'])
-        || line.ends_with("니다")
-        || line.ends_with("요")
-        || line.ends_with(':');
     let segments = split_segments(line);
     line.chars().count() <= MAX_BARE_LINE_CHARS
-        && !sentence
+        && !is_sentence(line)
         && (segments.len() >= 2 || normalize_phone_in(line).is_some())
+}
+
+/// A line that ends as a sentence (or a label waiting for its value) does.
+fn is_sentence(line: &str) -> bool {
+    line.ends_with(['.', '?', '!', '。', '？', '！'])
+        || line.ends_with("니다")
+        || line.ends_with("요")
+        || line.ends_with(':')
 }
 
 /// Splits a signature line at `|`, `/`, `·`, tabs, wide gaps and `, ` (except inside
@@ -398,6 +464,26 @@ mod tests {
             from_signature(text),
             guess(Some("이준호"), Some("세움엔지니어링"), Some("대표"), Some("010-4455-6677"))
         );
+    }
+
+    #[test]
+    fn a_last_paragraph_opening_with_a_name_and_no_sign_off() {
+        let text = "참가 신청합니다.\n\n김민준 책임연구원\n(주)한빛테크\nTel. 02-555-1234\nMobile. 010-1111-2222\n";
+        assert_eq!(
+            from_signature(text),
+            guess(Some("김민준"), Some("(주)한빛테크"), Some("책임연구원"), Some("010-1111-2222"))
+        );
+        let lines: Vec<&str> = text.lines().collect();
+        assert_eq!(sign_off_index(&lines), Some(2), "its labelled phones are the signature's");
+        // A form at the end is no signature, nor is a paragraph of sentences or the only one.
+        for text in [
+            "참가 신청합니다.\n\n성명: 김민준\n연락처: 010-1234-5678\n",
+            "안녕하세요.\n\n김민준입니다. 신청합니다.\n감사합니다!\n",
+            "김민준 책임연구원\n(주)한빛테크\n",
+        ] {
+            let lines: Vec<&str> = text.lines().collect();
+            assert_eq!(signature_paragraph(&lines), None, "{text}");
+        }
     }
 
     #[test]

@@ -25,8 +25,14 @@ pub enum Source {
     /// Written with the value of another label (`성명: 김민준 (팀장)`, `소속: 한빛테크 / 팀장`,
     /// `성명: 김민준 외 1명`).
     WithLabel { line: usize, label: String },
-    /// A count in a sentence (`저 포함 3명 참석합니다`).
+    /// A value stated in a sentence (`휴대폰 번호가 010-…으로 바뀌었습니다`, `저 포함 3명
+    /// 참석합니다`), see `sentences.rs`.
     Sentence { line: usize },
+    /// The subject line, with the label when it had one (`성명: 김민준 / …`), see `subject.rs`.
+    Subject { label: Option<String> },
+    /// Typed into the center's form quoted below a reply: a line of the quote that differs from
+    /// the announcement's (see `announcement.rs`).
+    QuotedForm { within: Box<Source> },
     /// The number of people the mail names, when it states no count.
     PeopleList { count: usize },
     /// The signature block at the end of the applicant's text.
@@ -54,6 +60,7 @@ impl Source {
             Source::PersonRow { line } => Source::PersonRow { line: line + by },
             Source::WithLabel { line, label } => Source::WithLabel { line: line + by, label },
             Source::Sentence { line } => Source::Sentence { line: line + by },
+            Source::QuotedForm { within } => Source::QuotedForm { within: Box::new(within.shifted(by)) },
             other => other,
         }
     }
@@ -84,7 +91,9 @@ impl Source {
     pub fn is_stated(&self) -> bool {
         match self {
             Source::Signature | Source::DisplayName | Source::Sender | Source::Default => false,
-            Source::ForwardedMail { within, .. } | Source::Form { within, .. } => within.is_stated(),
+            Source::ForwardedMail { within, .. } | Source::Form { within, .. } | Source::QuotedForm { within } => {
+                within.is_stated()
+            }
             _ => true,
         }
     }
@@ -99,6 +108,9 @@ impl fmt::Display for Source {
             Source::PersonRow { line } => write!(f, "numbered row of a person, line {line}"),
             Source::WithLabel { line, label } => write!(f, "line {line}, written with label '{label}'"),
             Source::Sentence { line } => write!(f, "sentence on line {line}"),
+            Source::Subject { label: None } => f.write_str("subject line"),
+            Source::Subject { label: Some(label) } => write!(f, "subject line, label '{label}'"),
+            Source::QuotedForm { within } => write!(f, "typed into the quoted form, {within}"),
             Source::PeopleList { count } => write!(f, "the {count} people named"),
             Source::Signature => f.write_str("signature block"),
             Source::DisplayName => f.write_str("sender's display name"),
@@ -190,6 +202,10 @@ mod tests {
         assert_eq!(Source::DisplayName.to_string(), "sender's display name");
         assert_eq!(Source::Default.to_string(), "default (1): no count stated");
         assert_eq!(Source::PeopleList { count: 3 }.to_string(), "the 3 people named");
+        assert_eq!(Source::Subject { label: None }.to_string(), "subject line");
+        let typed = Source::QuotedForm { within: Box::new(label.clone()) };
+        assert_eq!(typed.to_string(), "typed into the quoted form, line 4, label '성 명'");
+        assert!(typed.is_stated());
     }
 
     #[test]

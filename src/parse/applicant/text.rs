@@ -53,6 +53,18 @@ fn is_email(token: &str) -> bool {
 }
 
 /// Whitespace of any kind (incl. NBSP, U+3000) and zero-width characters.
+/// Arrows between an old value and a new one (`김민준 → 김민중`, `010-1111-2222 -> 010-3333-4444`).
+pub(super) const ARROWS: &[&str] = &["→", "->", "=>", "⇒"];
+
+/// The value after the last arrow of `value` (`과장 → 차장`: `차장`), or `value` without one.
+pub(super) fn after_arrow(value: &str) -> &str {
+    ARROWS
+        .iter()
+        .filter_map(|a| value.rfind(a).map(|at| at + a.len()))
+        .max()
+        .map_or(value, |at| value[at..].trim_matches(is_space))
+}
+
 pub(super) fn is_space(c: char) -> bool {
     c.is_whitespace() || matches!(c, '\u{200B}' | '\u{200C}' | '\u{200D}' | '\u{2060}' | '\u{FEFF}')
 }

@@ -32,7 +32,7 @@ pub use signals::LOOP_HEADER;
 pub(super) use addressing::addressing;
 pub(super) use body::{part_bytes, raw as raw_body, read as read_body};
 pub(super) use charset::{decode as decode_charset, is_hangul};
-pub(super) use headers::{first_address, repair as repair_headers};
+pub(super) use headers::{first_address, header_block_end, repair as repair_headers};
 pub(super) use limits::{truncate_text, MAX_FIELD_TEXT_BYTES};
 pub(super) use signals::{auto_signals, return_path};
 
