@@ -125,6 +125,17 @@ pub enum Classified {
     NothingApplies,
 }
 
+/// "Nothing applies" is concluded from what was read. When part of the mail could not be read
+/// (`unread`: a part, a nesting level or a form the limits cut off), the part not read may be the
+/// application: it stays one, with what it lacks for staff to review, rather than mail nobody
+/// looks at.
+pub fn unless_unread(classified: Classified, unread: bool) -> Classified {
+    match classified {
+        Classified::NothingApplies if unread => Classified::Application,
+        other => other,
+    }
+}
+
 impl Classified {
     pub fn as_str(self) -> &'static str {
         match self {
@@ -266,6 +277,9 @@ mod tests {
     #[test]
     fn a_mail_that_applies_to_nothing() {
         assert_eq!(kind(vec![Clue::CenterInTo, Clue::OnlyThanks("잘 받았습니다".into())]), Classified::NothingApplies);
+        assert_eq!(unless_unread(Classified::NothingApplies, true), Classified::Application, "what was not read may apply");
+        assert_eq!(unless_unread(Classified::NothingApplies, false), Classified::NothingApplies);
+        assert_eq!(unless_unread(Classified::AddressedElsewhere, true), Classified::AddressedElsewhere);
         assert_eq!(kind(vec![Clue::CenterInTo, Clue::GreetsSomeoneElse("민수야".into())]), Classified::NothingApplies);
         assert_eq!(kind(vec![]), Classified::NothingApplies);
         assert_eq!(kind(vec![Clue::CenterInTo, Clue::AttachesForm("신청서.hwp".into())]), Classified::Application);

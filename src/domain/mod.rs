@@ -26,7 +26,7 @@ mod status_request;
 pub use application::{ApplicantFields, Change, Status};
 pub use attendees::more_attendees;
 pub use auth::{auth_verdict, RequireAuth};
-pub use classify::{auto_reply, classify, AutoClue, Classified, Clue, Verdict};
+pub use classify::{auto_reply, classify, unless_unread, AutoClue, Classified, Clue, Verdict};
 pub use decision::{automatic_reason, decide, is_late, AutoSignals, Automatic, Decision, Existing, Facts, ReturnPath};
 pub use email_address::EmailAddress;
 pub use event_id::EventId;

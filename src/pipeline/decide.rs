@@ -196,7 +196,8 @@ pub(super) fn consider<'c>(
         unauthenticated: unauthenticated.clone(),
         cancel_requested: inbound.cancel_requested,
         inquiry: inbound.inquiry,
-        classified: inbound.verdict.classified,
+        // The problems are what could not be read (see `Inbound::problems`).
+        classified: crate::domain::unless_unread(inbound.verdict.classified, !inbound.problems.is_empty()),
         existing: existing.as_ref().map(|a| Existing { status: a.status }),
         attendees: inbound.fields.attendees.unwrap_or(1),
         seats_left,

@@ -116,7 +116,10 @@ async fn sigkill_at_random_moments_loses_nothing_and_answers_nothing_twice() {
     let uids: i64 = conn
         .query_row("SELECT COUNT(DISTINCT uid) FROM mailbox_uids m JOIN messages g ON g.id = m.message WHERE g.outcome = 'registered'", [], |r| r.get(0))
         .unwrap();
-    assert_eq!(registered, APPLICANTS as i64, "every application recorded exactly once");
+    let mut outcomes = conn.prepare("SELECT outcome, outcome_detail, COUNT(*) FROM messages GROUP BY 1, 2").unwrap();
+    let outcomes: Vec<(String, Option<String>, i64)> =
+        outcomes.query_map([], |r| Ok((r.get(0)?, r.get(1)?, r.get(2)?))).unwrap().map(Result::unwrap).collect();
+    assert_eq!(registered, APPLICANTS as i64, "every application recorded exactly once; outcomes: {outcomes:?}");
     assert_eq!(uids, APPLICANTS as i64);
     assert_eq!(desk.export().len(), APPLICANTS);
     assert_eq!(
