@@ -414,7 +414,8 @@ mod tests {
         };
         let batch = pipeline::sort(&desk.store, vec![incoming]).unwrap();
         pipeline::record(&mut desk.store, &batch, Timestamp::now()).unwrap();
-        let parsed = pipeline::parse(batch, &desk.config, pipeline::Readers::in_process(forms), &CancellationToken::new());
+        let parsed =
+            pipeline::parse(batch, &desk.config, pipeline::Readers::in_process(forms), &CancellationToken::new());
         let rules = Rules { config: &desk.config, replier: &desk.replier };
         for p in parsed {
             let at = MailboxUid { mailbox: "INBOX", uidvalidity: 1, uid: p.uid };
