@@ -277,7 +277,11 @@ mod tests {
     #[test]
     fn a_mail_that_applies_to_nothing() {
         assert_eq!(kind(vec![Clue::CenterInTo, Clue::OnlyThanks("잘 받았습니다".into())]), Classified::NothingApplies);
-        assert_eq!(unless_unread(Classified::NothingApplies, true), Classified::Application, "what was not read may apply");
+        assert_eq!(
+            unless_unread(Classified::NothingApplies, true),
+            Classified::Application,
+            "what was not read may apply"
+        );
         assert_eq!(unless_unread(Classified::NothingApplies, false), Classified::NothingApplies);
         assert_eq!(unless_unread(Classified::AddressedElsewhere, true), Classified::AddressedElsewhere);
         assert_eq!(kind(vec![Clue::CenterInTo, Clue::GreetsSomeoneElse("민수야".into())]), Classified::NothingApplies);
