@@ -275,6 +275,7 @@ impl Store {
         to: &EventId,
         status: Status,
         now: Timestamp,
+        actor: &str,
         make_reply: impl FnOnce(&Application) -> Result<Option<NewReply>>,
     ) -> Result<bool> {
         let tx = self.write()?;
@@ -297,6 +298,18 @@ impl Store {
              WHERE id IN (SELECT message FROM application_messages WHERE application = ?1)",
             params![id, to],
         )?;
+        // In its history: the event, and the status when it is judged differently there.
+        let mut changes = vec![(super::history::Field::Event, from.as_str(), to.as_str())];
+        if status != app.status {
+            changes.push((super::history::Field::Status, app.status.as_str(), status.as_str()));
+        }
+        for (field, old, new) in changes {
+            tx.exec(
+                "INSERT INTO application_history (application, at, field, old, new, by, why, message, actor)
+                 VALUES (?1, ?2, ?3, ?4, ?5, 'staff', 'staff via CLI: assign-event', NULL, ?6)",
+                params![id, now.as_second(), field, old, new, actor],
+            )?;
+        }
         if let Some(reply) = make_reply(&app)? {
             // It answers no message of its own: the application's messages were answered for the
             // event they first went to (outbox: one reply of a kind per message).

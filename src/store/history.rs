@@ -55,10 +55,12 @@ pub enum Field {
     Review,
     Status,
     Email,
+    /// The event it is for (staff moved it: `application assign-event`).
+    Event,
 }
 
 impl Field {
-    pub const ALL: [Field; 10] = [
+    pub const ALL: [Field; 11] = [
         Field::Name,
         Field::Organization,
         Field::Position,
@@ -69,6 +71,7 @@ impl Field {
         Field::Review,
         Field::Status,
         Field::Email,
+        Field::Event,
     ];
 
     pub fn as_str(self) -> &'static str {
@@ -83,6 +86,7 @@ impl Field {
             Field::Review => "review",
             Field::Status => "status",
             Field::Email => "email",
+            Field::Event => "event",
         }
     }
 

@@ -81,6 +81,7 @@ const MIGRATIONS: &[&str] = &[
     // The order here is the order applied (a file's place in this list is its schema version);
     // 0008 was set aside and never used.
     include_str!("../../migrations/0013_raw_messages.sql"),
+    include_str!("../../migrations/0014_history_of_events.sql"),
 ];
 
 pub struct Store {

@@ -268,6 +268,7 @@ pub(super) fn history_change(by: ChangedBy, field: Field, old: Option<&str>, new
         Field::Notes => ("비고", "Notes"),
         Field::Status => ("상태", "Status"),
         Field::Email => ("이메일", "Email"),
+        Field::Event => ("행사", "Event"),
         Field::Review => {
             return match new {
                 None => format!("{who}: 확인 사항 해소 (review notes cleared)"),

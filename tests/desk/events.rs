@@ -286,6 +286,16 @@ async fn an_ambiguous_mail_gets_one_question_and_staff_assign_it_with_the_usual_
     assert!(body(&mails[2].raw).contains("「산학협력 워크숍"), "{}", body(&mails[2].raw));
     assert!(export(&desk, &["--event", "sem-2212"]).1.is_empty());
     assert_eq!(export(&desk, &["--event", "ws-2211"]).1[0]["application_no"], application);
+    // The move is in the application's history, by staff, and `application show` lists it.
+    let conn = rusqlite::Connection::open(desk.database()).unwrap();
+    let moved: (String, String, String, String) = conn
+        .query_row("SELECT old, new, by, why FROM application_history WHERE field = 'event'", [], |r| {
+            Ok((r.get(0)?, r.get(1)?, r.get(2)?, r.get(3)?))
+        })
+        .unwrap();
+    assert_eq!(moved, ("sem-2212".into(), "ws-2211".into(), "staff".into(), "staff via CLI: assign-event".into()));
+    let shown = run(&desk, &["application", "show", &application]);
+    assert!(shown.contains("staff event: sem-2212 -> ws-2211 (staff via CLI: assign-event"), "{shown}");
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]

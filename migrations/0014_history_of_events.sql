@@ -1,0 +1,22 @@
+-- An application moved to another event by staff (`smebridge application assign-event`) is a
+-- change like any other: `application_history.field` may now be 'event' (old/new: the event
+-- ids). SQLite cannot change a CHECK in place, so the table is rebuilt with its rows and ids.
+CREATE TABLE application_history_new (
+    id          INTEGER PRIMARY KEY,
+    application INTEGER NOT NULL REFERENCES applications (id),
+    at          INTEGER NOT NULL,
+    field       TEXT    NOT NULL CHECK (field IN (
+                    'name', 'organization', 'position', 'phone', 'attendees', 'people', 'notes', 'review',
+                    'status', 'email', 'event')),
+    old         TEXT,
+    new         TEXT,
+    by          TEXT    NOT NULL CHECK (by IN ('mail', 'reparse', 'staff')),
+    why         TEXT,
+    message     INTEGER REFERENCES messages (id),
+    actor       TEXT
+) STRICT;
+INSERT INTO application_history_new (id, application, at, field, old, new, by, why, message, actor)
+    SELECT id, application, at, field, old, new, by, why, message, actor FROM application_history;
+DROP TABLE application_history;
+ALTER TABLE application_history_new RENAME TO application_history;
+CREATE INDEX application_history_by_application ON application_history (application, id);
