@@ -106,7 +106,7 @@ pub fn move_to_event(
     let thread = store.message_thread(app.last_message)?;
     let from = app.event.clone();
     let actor = crate::ops::actor();
-    let moved = store.move_application(id, &from, &event.id, status, now, &actor, |app| {
+    let moved = store.move_application(id, (&from, &event.id), status, now, &actor, |app| {
         let Some(kind) = kind else { return Ok(None) };
         let (in_reply_to, subject) = thread.clone().unwrap_or_default();
         let answers = crate::parse::sha256_hex(format!("moved-{}-{}-{}", app.id, event.id, now).as_bytes());

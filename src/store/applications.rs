@@ -267,12 +267,12 @@ impl Store {
     /// Give application `id` to event `to` with `status` (staff's correction of where it went),
     /// atomically with its reply: the application and every message that belongs to it now
     /// belong to `to`, routed by staff. `make_reply` sees the application as it was. False (and
-    /// nothing written) when the application is not (or no longer) for `from`.
+    /// nothing written) when the application is not (or no longer) for `from`. `actor`: who ran
+    /// the command, for the history.
     pub fn move_application(
         &mut self,
         id: i64,
-        from: &EventId,
-        to: &EventId,
+        (from, to): (&EventId, &EventId),
         status: Status,
         now: Timestamp,
         actor: &str,
