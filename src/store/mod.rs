@@ -691,7 +691,8 @@ mod tests {
         let dir = tempfile::tempdir().unwrap();
         let path = dir.path().join("db.sqlite");
         let raw_messages = MIGRATIONS.iter().position(|m| m.contains("CREATE TABLE raw_messages")).unwrap();
-        assert_eq!(raw_messages, MIGRATIONS.len() - 1, "the step after 0010's rebuild of messages");
+        let last_rebuild = MIGRATIONS.iter().rposition(|m| m.contains("RENAME TO messages")).unwrap();
+        assert!(raw_messages > last_rebuild, "a step after the last rebuild of messages (0010)");
         {
             let conn = Connection::open(&path).unwrap();
             for sql in &MIGRATIONS[..raw_messages] {
