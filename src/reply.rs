@@ -82,6 +82,29 @@ pub struct ReplyFacts<'a> {
     pub status: Option<Status>,
 }
 
+impl<'a> ReplyFacts<'a> {
+    /// The facts of a reply about application `application_id` for `event`, in Korean first,
+    /// stating no change, no earlier calendar and no status; the rest is set with struct update.
+    pub fn about(
+        event: &'a EventConfig,
+        application_id: i64,
+        fields: &'a ApplicantFields,
+        arrived_at: Timestamp,
+    ) -> ReplyFacts<'a> {
+        ReplyFacts {
+            event,
+            open_events: &[],
+            application_id: Some(application_id),
+            english: false,
+            fields,
+            arrived_at,
+            changes: &[],
+            calendar: CalendarSent::default(),
+            status: None,
+        }
+    }
+}
+
 pub struct Replier {
     env: minijinja::Environment<'static>,
     origins: TemplateOrigins,

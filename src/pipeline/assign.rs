@@ -117,17 +117,7 @@ pub fn move_to_event(
             in_reply_to: &in_reply_to,
             answers_sha256: &answers,
         };
-        let facts = ReplyFacts {
-            event,
-            open_events: &[],
-            application_id: Some(app.id),
-            english: false,
-            fields: &app.fields,
-            arrived_at: app.received_at,
-            changes: &[],
-            calendar: crate::reply::CalendarSent::default(),
-            status: None,
-        };
+        let facts = ReplyFacts::about(event, app.id, &app.fields, app.received_at);
         Ok(render_or_log(rules.replier, kind, &addressee, &facts))
     })?;
     if !moved {

@@ -421,17 +421,7 @@ pub(super) fn promote_waitlisted_for(
             in_reply_to: "",
             answers_sha256: &crate::parse::sha256_hex(answers.as_bytes()),
         };
-        let facts = ReplyFacts {
-            event,
-            open_events: &[],
-            application_id: Some(app.id),
-            english: false,
-            fields: &app.fields,
-            arrived_at: app.received_at,
-            changes: &[],
-            calendar,
-            status: None,
-        };
+        let facts = ReplyFacts { calendar, ..ReplyFacts::about(event, app.id, &app.fields, app.received_at) };
         Ok(render_or_log(rules.replier, ReplyKind::Promoted, &addressee, &facts))
     })?;
     if promoted > 0 {

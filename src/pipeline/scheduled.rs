@@ -11,7 +11,7 @@ use tracing::info;
 use super::decide::render_or_log;
 use super::Rules;
 use crate::domain::{is_due, EmailAddress, Scheduled};
-use crate::reply::{Addressee, CalendarSent, ReplyFacts};
+use crate::reply::{Addressee, ReplyFacts};
 use crate::store::Store;
 
 /// Queue every reminder and thank-you due at `now`; returns how many were queued.
@@ -37,15 +37,8 @@ pub fn queue_scheduled(store: &mut Store, rules: Rules<'_>, now: Timestamp) -> R
                     answers_sha256: &answers,
                 };
                 let facts = ReplyFacts {
-                    event,
-                    open_events: &[],
-                    application_id: Some(app.id),
-                    english: false,
-                    fields: &app.fields,
-                    arrived_at: app.received_at,
-                    changes: &[],
-                    calendar: CalendarSent::default(),
                     status: Some(app.status),
+                    ..ReplyFacts::about(event, app.id, &app.fields, app.received_at)
                 };
                 let Some(reply) = render_or_log(rules.replier, kind, &addressee, &facts) else { continue };
                 if store.queue_scheduled(app.id, &reply, now)? {

@@ -221,15 +221,8 @@ mod tests {
             attendees: Some(1),
         };
         let facts = ReplyFacts {
-            event: &replier.events[0],
-            open_events: &[],
-            application_id: Some(7),
             english,
-            fields: &fields,
-            arrived_at: "2022-11-16T01:00:00Z".parse().unwrap(),
-            changes: &[],
-            calendar: crate::reply::CalendarSent::default(),
-            status: None,
+            ..ReplyFacts::about(&replier.events[0], 7, &fields, "2022-11-16T01:00:00Z".parse().unwrap())
         };
         replier.body(ReplyKind::Ack, &facts).unwrap()
     }
@@ -412,15 +405,8 @@ mod tests {
     fn body(replier: &Replier, kind: ReplyKind, english: bool) -> String {
         let fields = ApplicantFields { name: Some("김민준".into()), ..Default::default() };
         let facts = ReplyFacts {
-            event: &replier.events[0],
-            open_events: &[],
-            application_id: Some(7),
             english,
-            fields: &fields,
-            arrived_at: "2022-11-16T01:00:00Z".parse().unwrap(),
-            changes: &[],
-            calendar: crate::reply::CalendarSent::default(),
-            status: None,
+            ..ReplyFacts::about(&replier.events[0], 7, &fields, "2022-11-16T01:00:00Z".parse().unwrap())
         };
         replier.body(kind, &facts).unwrap()
     }
@@ -483,17 +469,7 @@ mod tests {
         assert_eq!(replier.events.len(), 2);
         let fields = ApplicantFields { name: Some("김민준".into()), ..Default::default() };
         let ack_for = |event| {
-            let facts = ReplyFacts {
-                event,
-                open_events: &[],
-                application_id: Some(7),
-                english: false,
-                fields: &fields,
-                arrived_at: "2022-11-16T01:00:00Z".parse().unwrap(),
-                changes: &[],
-                calendar: crate::reply::CalendarSent::default(),
-                status: None,
-            };
+            let facts = ReplyFacts::about(event, 7, &fields, "2022-11-16T01:00:00Z".parse().unwrap());
             replier.body(ReplyKind::Ack, &facts).unwrap()
         };
         // The workshop on 18 Nov 2022, the seminar on 10 Mar 2023: 90 days after each.

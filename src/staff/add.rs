@@ -11,7 +11,7 @@ use jiff::Timestamp;
 use super::STAFF_VIA_CLI;
 use crate::domain::{ApplicantFields, EmailAddress, EventId, ReplyKind, Status};
 use crate::pipeline::Rules;
-use crate::reply::{application_number, Addressee, CalendarSent, ReplyFacts};
+use crate::reply::{application_number, Addressee, ReplyFacts};
 use crate::store::{StaffRecord, Store};
 
 /// What staff took down.
@@ -94,17 +94,7 @@ pub fn add(
             in_reply_to: "",
             answers_sha256: &stamp,
         };
-        let facts = ReplyFacts {
-            event,
-            open_events: &[],
-            application_id: Some(id),
-            english: false,
-            fields,
-            arrived_at: now,
-            changes: &[],
-            calendar: CalendarSent::default(),
-            status: Some(status),
-        };
+        let facts = ReplyFacts { status: Some(status), ..ReplyFacts::about(event, id, fields, now) };
         Ok(Some(
             rules.replier.render(kind, &addressee, &facts).with_context(|| format!("cannot write the {kind} reply"))?,
         ))

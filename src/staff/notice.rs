@@ -39,15 +39,10 @@ pub(super) fn queue_notice(
         answers_sha256: &answers,
     };
     let facts = ReplyFacts {
-        event,
-        open_events: &[],
-        application_id: Some(id),
-        english: false,
-        fields: &app.fields,
-        arrived_at: app.received_at,
         changes,
         calendar: store.calendar_sent(id)?,
         status: Some(app.status),
+        ..ReplyFacts::about(event, id, &app.fields, app.received_at)
     };
     let reply =
         rules.replier.render(kind, &addressee, &facts).with_context(|| format!("cannot write the {kind} reply"))?;
