@@ -24,6 +24,7 @@ use std::time::Duration;
 use anyhow::Result;
 use jiff::Timestamp;
 use rand::RngExt;
+use tokio::sync::Notify;
 use tokio_util::sync::CancellationToken;
 use tracing::{error, info, instrument, warn};
 
@@ -52,9 +53,18 @@ pub struct Desk {
     /// Answer whatever a first start finds in the mailbox (`--accept-backlog`).
     accept_backlog: bool,
     /// Opened beside a running daemon that holds the claim ([`Desk::open_for_staff`]): it may
-    /// write corrections, one transaction each, but never read the mailbox or send mail.
-    beside_daemon: bool,
+    /// write corrections, one transaction each, but never read the mailbox or send mail. The
+    /// daemon's pid, when its lock file names it (to nudge it: [`Desk::nudge_daemon`]).
+    beside_daemon: Option<Option<u32>>,
 }
+
+/// The signal a staff command sends the daemon after writing beside it ([`Desk::nudge_daemon`]):
+/// "replies are waiting: make a pass now", instead of at the next mail or IDLE timeout. Every
+/// smebridge that can hold the claim ignores it (`main` sets that up first), and `run` listens
+/// for it before it claims the database, so a nudge never kills the holder. A daemon older than
+/// this nudge cannot be beside a newer staff command: the schema differs (migration 0015), and
+/// a staff command refuses a database at another schema version.
+pub const NUDGE: libc::c_int = libc::SIGUSR1;
 
 /// How `once` and `run` start.
 #[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
@@ -115,7 +125,7 @@ impl Desk {
         let store = Store::open(Instance::claim(&config.database.path)?)?;
         let bcc = config.smtp.bcc_self.then(|| config.own_address());
         let sender = Sender::new(smtp, config.replies.limits, bcc, Timestamp::now);
-        Ok(Desk { config, store, replier, sender, accept_backlog: false, beside_daemon: false })
+        Ok(Desk { config, store, replier, sender, accept_backlog: false, beside_daemon: None })
     }
 
     /// [`Desk::open`] for a staff correction: when another smebridge (the daemon) holds the
@@ -126,12 +136,13 @@ impl Desk {
         match Desk::open(config.clone()) {
             Ok(desk) => Ok(desk),
             Err(e) if e.downcast_ref::<crate::instance::Busy>().is_some() => {
+                let pid = e.downcast_ref::<crate::instance::Busy>().and_then(|busy| busy.pid);
                 let replier = Replier::new(&config)?;
                 let smtp = Arc::new(Smtp::new(&config.smtp)?);
                 let store = Store::open_beside_daemon(&config.database.path)?;
                 let bcc = config.smtp.bcc_self.then(|| config.own_address());
                 let sender = Sender::new(smtp, config.replies.limits, bcc, Timestamp::now);
-                Ok(Desk { config, store, replier, sender, accept_backlog: false, beside_daemon: true })
+                Ok(Desk { config, store, replier, sender, accept_backlog: false, beside_daemon: Some(pid) })
             }
             Err(e) => Err(e),
         }
@@ -139,7 +150,17 @@ impl Desk {
 
     /// Opened beside the running daemon ([`Desk::open_for_staff`]): nothing may be sent from here.
     pub fn beside_daemon(&self) -> bool {
-        self.beside_daemon
+        self.beside_daemon.is_some()
+    }
+
+    /// Beside the running daemon: ask it to make a pass now ([`NUDGE`]), so that the replies
+    /// a correction queued go out at once. The daemon's pid, when it could be asked.
+    pub fn nudge_daemon(&self) -> Option<u32> {
+        let pid = self.beside_daemon.flatten()?;
+        let pid_t = libc::pid_t::try_from(pid).ok()?;
+        // SAFETY: kill(2) with a pid the claim's lock file names; the holder ignores or handles
+        // NUDGE (see its docs).
+        (unsafe { libc::kill(pid_t, NUDGE) } == 0).then_some(pid)
     }
 
     /// Staff give a message or an application to an event (`smebridge application
@@ -332,7 +353,7 @@ impl Desk {
 
     /// Send the replies that are due.
     pub async fn send_due(&mut self, backoff: Backoff) -> Result<SendReport> {
-        anyhow::ensure!(!self.beside_daemon, "the running smebridge sends the replies, not this one");
+        anyhow::ensure!(self.beside_daemon.is_none(), "the running smebridge sends the replies, not this one");
         self.sender.finish(&mut self.store, Timestamp::now(), backoff).await
     }
 
@@ -416,6 +437,8 @@ pub async fn once(config: Config, start: Start) -> Result<PassReport> {
 /// The daemon. Returns when `shutdown` completes (after finishing the message in hand), or with
 /// an error only for problems a restart would not fix (e.g. the database cannot be opened).
 pub async fn run(config: Config, start: Start, shutdown: impl Future<Output = ()> + Send + 'static) -> Result<()> {
+    // Before the claim: once the lock file names this process, staff commands may nudge it.
+    let nudge = listen_for_nudges();
     let mut desk = Desk::open(config)?;
     desk.accept_backlog = start.accept_backlog;
     let token = CancellationToken::new();
@@ -428,7 +451,7 @@ pub async fn run(config: Config, start: Start, shutdown: impl Future<Output = ()
 
     let mut failures: u32 = 0;
     while !token.is_cancelled() {
-        match session(&mut desk, &token, &mut failures).await {
+        match session(&mut desk, &token, &nudge, &mut failures).await {
             Ok(()) => break,
             Err(e) if e.is::<BacklogRefused>() => return Err(e),
             Err(e) => {
@@ -452,7 +475,7 @@ pub async fn run(config: Config, start: Start, shutdown: impl Future<Output = ()
 }
 
 /// One IMAP connection's life: sync, send, wait; until shutdown (Ok) or an error (Err).
-async fn session(desk: &mut Desk, shutdown: &CancellationToken, failures: &mut u32) -> Result<()> {
+async fn session(desk: &mut Desk, shutdown: &CancellationToken, nudge: &Notify, failures: &mut u32) -> Result<()> {
     let (mut conn, selected) = Connection::open(&desk.config.imap).await?;
     *failures = 0;
     if !conn.has_idle() {
@@ -480,15 +503,38 @@ async fn session(desk: &mut Desk, shutdown: &CancellationToken, failures: &mut u
             wait = wait.min(next + Duration::from_millis(200));
         }
         let woken = if conn.has_idle() {
-            let (back, woken) = conn.idle(wait, shutdown).await?;
+            // A nudge ends the IDLE as shutdown would (DONE, the connection kept), but only
+            // this round's token is cancelled.
+            let round = shutdown.child_token();
+            let idled = CancellationToken::new();
+            let idle = async {
+                let result = conn.idle(wait, &round).await;
+                idled.cancel();
+                result
+            };
+            let watch = async {
+                tokio::select! {
+                    _ = nudge.notified() => round.cancel(),
+                    _ = idled.cancelled() => {}
+                }
+            };
+            let (result, ()) = tokio::join!(idle, watch);
+            let (back, woken) = result?;
             conn = back;
-            woken
+            match woken {
+                Woken::Shutdown if !shutdown.is_cancelled() => Woken::Nudged,
+                woken => woken,
+            }
         } else {
             tokio::select! {
                 _ = tokio::time::sleep(wait) => Woken::Timeout,
+                _ = nudge.notified() => Woken::Nudged,
                 _ = shutdown.cancelled() => Woken::Shutdown,
             }
         };
+        if woken == Woken::Nudged {
+            info!("a staff command queued replies; making a pass now");
+        }
         if woken == Woken::Shutdown {
             conn.logout().await;
             return Ok(());
@@ -517,6 +563,23 @@ fn incoming(fetched: Fetched) -> Incoming {
         raw: Raw::new(fetched.raw),
         too_large: fetched.original_size,
     }
+}
+
+/// Listen for [`NUDGE`]: each one wakes the daemon's wait (one stored, if it comes mid-pass).
+fn listen_for_nudges() -> Arc<Notify> {
+    let nudge = Arc::new(Notify::new());
+    match tokio::signal::unix::signal(tokio::signal::unix::SignalKind::user_defined1()) {
+        Ok(mut signals) => {
+            let woken = nudge.clone();
+            tokio::spawn(async move {
+                while signals.recv().await.is_some() {
+                    woken.notify_one();
+                }
+            });
+        }
+        Err(e) => warn!(error = %e, "cannot listen for staff commands' nudges; their replies wait for the next pass"),
+    }
+    nudge
 }
 
 /// Jittered exponential backoff for reconnecting: 1 s, 2 s, 4 s … capped at 5 minutes, each

@@ -107,6 +107,8 @@ pub enum Woken {
     Timeout,
     /// Shutdown was asked for.
     Shutdown,
+    /// A staff command asked for a pass (`crate::daemon::NUDGE`).
+    Nudged,
 }
 
 /// Failures a person can act on, told apart for `smebridge check`.

@@ -91,8 +91,7 @@ enum Command {
     },
     /// Staff corrections: an application by its number (SME-0004), a recorded message by its
     /// reference (MSG-0012, as the summary shows unrouted mail). While the daemon runs, the
-    /// corrections are written beside it and it sends their replies on its next pass;
-    /// assign-event needs the database to itself (stop the daemon first).
+    /// corrections are written beside it and it sends their replies on its next pass.
     Application {
         #[command(subcommand)]
         action: ApplicationAction,
@@ -241,7 +240,7 @@ enum ApplicationAction {
     },
     /// Give an unrouted message (MSG-0012) or an application that went to the wrong event
     /// (SME-0004) to an event: it is decided as an application for that event and answered as
-    /// usual; the reply is sent now.
+    /// usual; the reply is sent now (by the daemon, on its next pass, while it runs).
     AssignEvent {
         /// SME-0004 or MSG-0012.
         reference: String,
@@ -298,6 +297,10 @@ fn main() -> ExitCode {
             }
         };
     }
+    // A staff command beside a claimant nudges it (`daemon::NUDGE`); `run` listens for it, every
+    // other command ignores it rather than die of it.
+    // SAFETY: signal(2) with SIG_IGN, before any thread starts.
+    unsafe { libc::signal(daemon::NUDGE, libc::SIG_IGN) };
     logging::init(cli.log_format, cli.verbose);
     match run(cli) {
         Ok(code) => code,
@@ -527,17 +530,9 @@ fn run(cli: Cli) -> Result<ExitCode> {
             let reference = smebridge::staff::Reference::parse(&reference)?;
             let event = event_of(&config, Some(&event))?.context("an event id is needed")?;
             let (assigned, report) = runtime.block_on(async {
-                let mut desk = daemon::Desk::open(config).map_err(|e| {
-                    match e.downcast_ref::<smebridge::instance::Busy>() {
-                    Some(_) => e.context(
-                        "staff commands need the database to themselves: stop the daemon (systemctl stop smebridge), \
-                         run the command, start it again",
-                    ),
-                    None => e,
-                }
-                })?;
+                let mut desk = open_for_staff(config)?;
                 let assigned = desk.assign_event(reference, &event)?;
-                let report = desk.send_due(smebridge::outbox::Backoff::Ignore).await?;
+                let report = send_for_staff(&mut desk).await?;
                 anyhow::Ok((assigned, report))
             })?;
             let what = match assigned {
@@ -547,10 +542,7 @@ fn run(cli: Cli) -> Result<ExitCode> {
                 },
                 smebridge::staff::Assigned::Application { status, .. } => format!("moved, {status}"),
             };
-            println!(
-                "{reference} assigned to {event}: {what}; replies sent {}, retrying {}, failed {}",
-                report.sent, report.retrying, report.failed
-            );
+            println!("{reference} assigned to {event}: {what}; {report}");
         }
         Command::Parse { file, announcement, center } => {
             let raw = std::fs::read(&file).with_context(|| format!("cannot read {}", file.display()))?;
@@ -677,7 +669,10 @@ fn open_for_staff(config: Config) -> Result<daemon::Desk> {
 /// its next pass. What happened, for the command's output.
 async fn send_for_staff(desk: &mut daemon::Desk) -> Result<String> {
     if desk.beside_daemon() {
-        return Ok("replies queued for the running smebridge to send on its next pass".to_owned());
+        return Ok(match desk.nudge_daemon() {
+            Some(pid) => format!("replies queued; the running smebridge (pid {pid}) was asked to send them now"),
+            None => "replies queued for the running smebridge to send on its next pass".to_owned(),
+        });
     }
     let report = desk.send_due(smebridge::outbox::Backoff::Ignore).await?;
     Ok(format!(

@@ -80,6 +80,17 @@ pub struct ReplyFacts<'a> {
     pub calendar: CalendarSent,
     /// The application's status, for a reply that states it (the answer to a status request).
     pub status: Option<Status>,
+    /// The event the application left (staff moved it): its calendar entry, if one was
+    /// published, is withdrawn by a `METHOD:CANCEL` file beside the reply's own.
+    pub withdrawn: Option<Withdrawn<'a>>,
+}
+
+/// The calendar entry of an event an application left.
+#[derive(Debug, Clone, Copy)]
+pub struct Withdrawn<'a> {
+    pub event: &'a EventConfig,
+    /// The calendar files sent for the application about that event.
+    pub calendar: CalendarSent,
 }
 
 impl<'a> ReplyFacts<'a> {
@@ -101,6 +112,7 @@ impl<'a> ReplyFacts<'a> {
             changes: &[],
             calendar: CalendarSent::default(),
             status: None,
+            withdrawn: None,
         }
     }
 }
@@ -160,6 +172,7 @@ impl Replier {
                 changes: std::slice::from_ref(&change),
                 calendar: CalendarSent::default(),
                 status: Some(Status::Accepted),
+                withdrawn: None,
             };
             let context = self.context(&facts);
             for (name, _) in templates::BUILT_IN {
@@ -223,14 +236,13 @@ impl Replier {
             builder = builder.in_reply_to(format!("<{}>", to.in_reply_to)).references(format!("<{}>", to.in_reply_to));
         }
         let text = SinglePart::plain(body);
-        let message = match self.calendar(kind, facts) {
-            Some((method, ics)) => {
-                let content_type = ContentType::parse(&format!("text/calendar; charset=utf-8; method={method}"))
-                    .context("the calendar's content type")?;
-                let file = Attachment::new(format!("{}.ics", facts.event.id.as_str())).body(ics, content_type);
-                builder.multipart(MultiPart::mixed().singlepart(text).singlepart(file))
-            }
-            None => builder.singlepart(text),
+        let files = self.calendar_files(kind, facts)?;
+        let message = if files.is_empty() {
+            builder.singlepart(text)
+        } else {
+            builder.multipart(
+                files.into_iter().fold(MultiPart::mixed().singlepart(text), |mixed, file| mixed.singlepart(file)),
+            )
         }
         .context("cannot build the reply")?;
         Ok(NewReply {
@@ -245,21 +257,48 @@ impl Replier {
 }
 
 impl Replier {
-    /// The `.ics` a reply of `kind` carries, if any (see [`calendar`]): its method and text.
-    /// Made from the event's facts and the application's number, so the same reply gives the
-    /// same file; `DTSTAMP` is when the mail being answered arrived.
-    fn calendar(&self, kind: ReplyKind, facts: &ReplyFacts<'_>) -> Option<(&'static str, String)> {
-        let method = calendar::method_for(kind, facts.calendar)?;
-        let number = application_number(facts.application_id?);
-        let event = facts.event;
+    /// The `.ics` files a reply of `kind` carries (see [`calendar`]): the withdrawal of the
+    /// entry of an event the application left, if one was published, then the reply's own entry,
+    /// if any. Made from the events' facts and the application's number, so the same reply gives
+    /// the same files; `DTSTAMP` is when the mail being answered arrived.
+    fn calendar_files(&self, kind: ReplyKind, facts: &ReplyFacts<'_>) -> Result<Vec<SinglePart>> {
+        let Some(id) = facts.application_id else { return Ok(Vec::new()) };
+        let withdrawal = facts
+            .withdrawn
+            .filter(|w| w.calendar.published)
+            .map(|w| (calendar::Method::Cancel, w.event, CalendarSent { count: facts.calendar.count, ..w.calendar }));
+        let own = calendar::method_for(kind, facts.calendar).map(|method| (method, facts.event, facts.calendar));
+        withdrawal
+            .into_iter()
+            .chain(own)
+            .map(|(method, event, sent)| {
+                let ics = self.calendar_entry(method, event, id, sent.count, facts.arrived_at);
+                let content_type =
+                    ContentType::parse(&format!("text/calendar; charset=utf-8; method={}", method.as_str()))
+                        .context("the calendar's content type")?;
+                Ok(Attachment::new(format!("{}.ics", event.id.as_str())).body(ics, content_type))
+            })
+            .collect()
+    }
+
+    /// One calendar file: `method` for application `id`'s entry in `event`.
+    fn calendar_entry(
+        &self,
+        method: calendar::Method,
+        event: &EventConfig,
+        id: i64,
+        sequence: u32,
+        stamp: Timestamp,
+    ) -> String {
+        let number = application_number(id);
         let uid = calendar::uid(&number, event.id.as_str(), self.from.email.domain());
         let description =
             format!("신청번호 {number} / Application no. {number}\n{} / {}", self.center.name, self.center.name_en);
         let entry = calendar::Entry {
             method,
             uid: &uid,
-            sequence: facts.calendar.count,
-            stamp: facts.arrived_at,
+            sequence,
+            stamp,
             starts_at: event.starts_at,
             ends_at: event.ends_at,
             timezone: &event.timezone,
@@ -270,7 +309,7 @@ impl Replier {
             organizer_name: &self.center.name,
             organizer_email: self.from.email.as_ref(),
         };
-        Some((method.as_str(), calendar::ics(&entry)))
+        calendar::ics(&entry)
     }
 }
 

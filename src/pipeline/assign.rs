@@ -14,7 +14,7 @@ use super::{Processed, Rules};
 use crate::config::EventConfig;
 use crate::domain::{is_late, EmailAddress, ReplyKind, Status};
 use crate::parse::Inbound;
-use crate::reply::{application_number, Addressee, ReplyFacts};
+use crate::reply::{application_number, Addressee, ReplyFacts, Withdrawn};
 use crate::store::{RecordedMessage, Store};
 
 /// Staff give an unrouted message to `event` (`smebridge application assign-event MSG-…`): it is
@@ -62,8 +62,9 @@ pub struct Moved {
 /// Staff move application `id` to `event` (`smebridge application assign-event SME-…`): it and
 /// its messages belong to `event` from now on; its status is judged again there (late if its
 /// first mail arrived after that event's deadline, waitlisted if it does not fit, a cancelled one
-/// stays cancelled) and the applicant gets that event's acknowledgement. Refused when the
-/// address already has an application for `event`.
+/// stays cancelled) and the applicant gets that event's acknowledgement, which also withdraws
+/// the old event's entry from their calendar (`METHOD:CANCEL`, when one was published). Refused
+/// when the address already has an application for `event`.
 pub fn move_to_event(
     store: &mut Store,
     rules: Rules<'_>,
@@ -105,6 +106,13 @@ pub fn move_to_event(
     };
     let thread = store.message_thread(app.last_message)?;
     let from = app.event.clone();
+    // The entry in the applicant's calendar for the event it leaves is withdrawn by the reply
+    // (when that event is still configured: its facts make the file).
+    let withdrawn = match rules.config.event(&from) {
+        Some(old) => Some(Withdrawn { event: old, calendar: store.calendar_sent_for(id, &from)? }),
+        None => None,
+    };
+    let calendar = store.calendar_sent_for(id, &event.id)?;
     let actor = crate::ops::actor();
     let moved = store.move_application(id, (&from, &event.id), status, now, &actor, |app| {
         let Some(kind) = kind else { return Ok(None) };
@@ -117,7 +125,8 @@ pub fn move_to_event(
             in_reply_to: &in_reply_to,
             answers_sha256: &answers,
         };
-        let facts = ReplyFacts::about(event, app.id, &app.fields, app.received_at);
+        let facts =
+            ReplyFacts { calendar, withdrawn, ..ReplyFacts::about(event, app.id, &app.fields, app.received_at) };
         Ok(render_or_log(rules.replier, kind, &addressee, &facts))
     })?;
     if !moved {

@@ -126,6 +126,7 @@ impl<'c> Verdict<'c> {
             changes: &self.plan.changes,
             calendar: self.calendar,
             status: self.plan.status,
+            withdrawn: None,
         };
         render_or_log(replier, kind, &addressee, &facts)
     }

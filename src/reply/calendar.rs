@@ -8,8 +8,10 @@
 //!   or re-opened after a cancellation); `METHOD:CANCEL` for its cancellation, only when a
 //!   calendar entry was published before ([`method_for`]).
 //! - One `UID` per application and event (`SME-0004.ws-2211@kaist.ac.kr`), so a client updates or
-//!   removes the entry it has. `SEQUENCE` counts the calendar messages sent for the application
-//!   before, so each one outranks the last.
+//!   removes the entry it has. `SEQUENCE` counts the replies sent for the application before
+//!   (of any event), so each file outranks every one before it.
+//! - An application staff move to another event withdraws the old event's entry in the same
+//!   reply that publishes the new one (two files: `crate::reply::Withdrawn`).
 //! - Times are local to the event's time zone (`DTSTART;TZID=Asia/Seoul:…`) with the
 //!   `VTIMEZONE` that defines it (the observances in force from the event's start to its end).
 //! - Text is escaped (`\\`, `\;`, `\,`, `\n`), lines end in CRLF and are folded at 75 octets
@@ -38,12 +40,14 @@ impl Method {
     }
 }
 
-/// The calendar messages sent for an application before this one (counted in the outbox).
+/// The replies sent for an application before this one (counted in the outbox), and whether its
+/// entry in one event's calendar is published.
 #[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
 pub struct CalendarSent {
-    /// How many replies that may carry a calendar file went to the application before.
+    /// How many replies went to the application before (of any event).
     pub count: u32,
-    /// Whether the last of them published the entry (it is in the applicant's calendar).
+    /// Whether the last calendar file about the event published the entry (it is in the
+    /// applicant's calendar).
     pub published: bool,
 }
 

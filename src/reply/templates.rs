@@ -480,6 +480,56 @@ mod tests {
         assert!(seminar.contains("(until 8 June 2023)"), "{seminar}");
     }
 
+    #[test]
+    fn a_moved_applications_reply_withdraws_the_old_events_entry_only_when_one_was_published() {
+        use crate::domain::EmailAddress;
+        use crate::reply::{Addressee, CalendarSent, Withdrawn};
+        use mail_parser::MimeHeaders;
+
+        let dir = tempfile::tempdir().unwrap();
+        let seminar = "[[event]]\nid = \"sem-2303\"\nname = \"AI 세미나 (AI Seminar)\"\n\
+                       deadline = \"2023-03-09T23:59:59+09:00\"\nstarts_at = \"2023-03-10T10:00:00+09:00\"\n\
+                       venue = \"KAIST 학술문화관\"\n\n[staff]\n";
+        let config = config_in(dir.path(), &[("[event]\n", "[[event]]\nid = \"ws-2211\"\n"), ("[staff]\n", seminar)]);
+        let replier = replier_ok(&config);
+        let (workshop, seminar) = (&replier.events[0], &replier.events[1]);
+        let fields = ApplicantFields { name: Some("김민준".into()), ..Default::default() };
+        let to = EmailAddress::parse("kim@daon.example").unwrap();
+        let answers = "ab".repeat(32);
+        let addressee =
+            Addressee { to: &to, display_name: None, subject: None, in_reply_to: "", answers_sha256: &answers };
+        // Moved from the workshop to the seminar; two replies went to the application before.
+        let files = |kind: ReplyKind, published: bool| -> Vec<String> {
+            let sent = CalendarSent { count: 2, published };
+            let facts = ReplyFacts {
+                calendar: CalendarSent { count: 2, published: false },
+                withdrawn: Some(Withdrawn { event: workshop, calendar: sent }),
+                ..ReplyFacts::about(seminar, 7, &fields, "2022-11-16T01:00:00Z".parse().unwrap())
+            };
+            let raw = replier.render(kind, &addressee, &facts).unwrap().raw;
+            let mail = mail_parser::MessageParser::default().parse(&raw).unwrap();
+            mail.attachments()
+                .map(|part| {
+                    let text = String::from_utf8(part.contents().to_vec()).unwrap();
+                    let line = |name: &str| text.lines().find(|l| l.starts_with(name)).unwrap_or_default().to_owned();
+                    format!(
+                        "{} {} {} {}",
+                        part.attachment_name().unwrap(),
+                        line("METHOD:"),
+                        line("UID:"),
+                        line("SEQUENCE:")
+                    )
+                })
+                .collect()
+        };
+        let cancel = "ws-2211.ics METHOD:CANCEL UID:SME-0007.ws-2211@kaist.ac.kr SEQUENCE:2";
+        let publish = "sem-2303.ics METHOD:PUBLISH UID:SME-0007.sem-2303@kaist.ac.kr SEQUENCE:2";
+        assert_eq!(files(ReplyKind::Ack, true), [cancel, publish]);
+        assert_eq!(files(ReplyKind::Ack, false), [publish], "nothing to withdraw");
+        assert_eq!(files(ReplyKind::Waitlisted, true), [cancel], "no place there, but the old entry goes");
+        assert!(files(ReplyKind::Late, false).is_empty());
+    }
+
     fn replier_ok(path: &Path) -> Replier {
         replier(path).unwrap()
     }

@@ -28,6 +28,10 @@ pub enum Assigned {
 
 /// Give `reference` to `event`, at `now`; see the module docs. Nothing is sent here: the
 /// replies wait in the outbox for the caller to send.
+///
+/// The change is one transaction, so it can run beside the daemon (see
+/// `crate::daemon::Desk::open_for_staff`). A message is read (its attached forms in child
+/// processes) before the transaction begins, so the daemon is never kept waiting on a reader.
 pub fn assign_event(
     store: &mut Store,
     rules: Rules<'_>,
@@ -54,14 +58,15 @@ pub fn assign_event(
             // Read exactly as the pipeline reads a message (attached forms in child processes).
             let setup = pipeline::ParseSetup::of(rules.config);
             let inbound = pipeline::read_message(&message.raw, &message.sha256, &setup.context(&ChildForms));
-            let processed = pipeline::assign_to_event(store, rules, &message, inbound, target, now)?;
+            let processed =
+                store.group(|store| pipeline::assign_to_event(store, rules, &message, inbound, target, now))?;
             let Processed::Recorded { outcome, reply } = processed else {
                 bail!("{reference} was not assigned");
             };
             Ok(Assigned::Message { outcome, application: store.application_of_message(id, event)?, reply })
         }
         Reference::Application(id) => {
-            let moved = pipeline::move_to_event(store, rules, id, target, now)?;
+            let moved = store.group(|store| pipeline::move_to_event(store, rules, id, target, now))?;
             Ok(Assigned::Application { status: moved.status, reply: moved.reply })
         }
     }

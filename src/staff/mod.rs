@@ -10,7 +10,8 @@
 //! transaction (`Desk::correct`): with the database to itself it claims it like `once` does and
 //! sends the replies it queued before it returns; beside a running daemon (which holds the
 //! claim) it only writes, and the daemon sends the queued replies on its next pass.
-//! `assign-event` reads attached forms in child processes and needs the claim.
+//! `assign-event` reads the message first (attached forms in child processes), then writes in
+//! one transaction like the others.
 
 mod add;
 mod assign;

@@ -13,9 +13,15 @@ use crate::reply::calendar::CALENDAR_KINDS;
 use crate::reply::CalendarSent;
 
 impl Store {
-    /// The replies that may carry a calendar file queued for application `id` so far.
+    /// The calendar files application `id` was sent before, for its event now
+    /// ([`calendar_sent_for`]).
     pub fn calendar_sent(&self, id: i64) -> Result<CalendarSent> {
         calendar_sent(&self.conn, id)
+    }
+
+    /// The calendar files application `id` was sent before, for `event` ([`calendar_sent_for`]).
+    pub fn calendar_sent_for(&self, id: i64, event: &EventId) -> Result<CalendarSent> {
+        calendar_sent_for(&self.conn, id, event)
     }
 
     /// The accepted applications of `event` that were never queued a `kind` (a reminder or a
@@ -57,18 +63,25 @@ impl Store {
     }
 }
 
-/// [`Store::calendar_sent`], inside a write transaction.
+/// [`Store::calendar_sent`], inside a write transaction: of the application's event now.
 pub(super) fn calendar_sent(conn: &Connection, id: i64) -> Result<CalendarSent> {
-    {
-        let kinds: Vec<&str> = CALENDAR_KINDS.iter().map(|k| k.as_str()).collect();
-        let (count, last): (i64, Option<String>) = conn.row(
-            "SELECT COUNT(*), (SELECT kind FROM outbox WHERE application = ?1 AND kind IN (?2, ?3, ?4, ?5)
-                               ORDER BY id DESC LIMIT 1)
-             FROM outbox WHERE application = ?1 AND kind IN (?2, ?3, ?4, ?5)",
-            params![id, kinds[0], kinds[1], kinds[2], kinds[3]],
-            |r| Ok((r.get(0)?, r.get(1)?)),
-        )?;
-        let published = last.as_deref().and_then(ReplyKind::parse).is_some_and(|k| k != ReplyKind::Cancelled);
-        Ok(CalendarSent { count: u32::try_from(count).unwrap_or(u32::MAX), published })
-    }
+    let event: EventId = conn.row("SELECT event FROM applications WHERE id = ?1", [id], |r| r.get(0))?;
+    calendar_sent_for(conn, id, &event)
+}
+
+/// The calendar files sent for application `id` before: `count` is every reply it was sent,
+/// whatever the event (so each calendar file's `SEQUENCE` outranks every one before it, also
+/// after a move between events and back); `published` is whether the last of them about
+/// `event` put the entry in the applicant's calendar.
+pub(super) fn calendar_sent_for(conn: &Connection, id: i64, event: &EventId) -> Result<CalendarSent> {
+    let kinds: Vec<&str> = CALENDAR_KINDS.iter().map(|k| k.as_str()).collect();
+    let (count, last): (i64, Option<String>) = conn.row(
+        "SELECT COUNT(*), (SELECT kind FROM outbox WHERE application = ?1 AND event = ?2 AND kind IN (?3, ?4, ?5, ?6)
+                           ORDER BY id DESC LIMIT 1)
+         FROM outbox WHERE application = ?1",
+        params![id, event, kinds[0], kinds[1], kinds[2], kinds[3]],
+        |r| Ok((r.get(0)?, r.get(1)?)),
+    )?;
+    let published = last.as_deref().and_then(ReplyKind::parse).is_some_and(|k| k != ReplyKind::Cancelled);
+    Ok(CalendarSent { count: u32::try_from(count).unwrap_or(u32::MAX), published })
 }

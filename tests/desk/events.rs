@@ -7,6 +7,7 @@
 
 use std::collections::HashMap;
 
+use crate::helpers::calendar::{calendars, parse_ics};
 use crate::helpers::{header, parsed, Desk, CENTER};
 
 /// Two overlapping events: the workshop takes applications from 2020, the seminar from 2021;
@@ -278,12 +279,38 @@ async fn an_ambiguous_mail_gets_one_question_and_staff_assign_it_with_the_usual_
     desk.wait_for_queue_empty();
     assert_eq!(desk.count(who).await, 2, "the question and the acknowledgement, nothing more");
 
-    // An application staff move to the other event: judged and acknowledged there.
+    // An application staff move to the other event, while the daemon runs: judged and
+    // acknowledged there, and the seminar's entry in the applicant's calendar is withdrawn by
+    // the same mail that publishes the workshop's.
+    let seminar_ack = calendars(&mails[1].raw);
+    assert_eq!(seminar_ack.len(), 1, "the seminar's acknowledgement publishes it");
+    let (mut daemon, log) = desk.spawn(&["run"], &[]);
+    let lock = desk.database().with_file_name("smebridge.sqlite.lock");
+    let started = std::time::Instant::now();
+    while std::fs::read_to_string(&lock).unwrap_or_default().trim() != daemon.id().to_string() {
+        assert!(started.elapsed() < std::time::Duration::from_secs(30), "the daemon must claim the database");
+        std::thread::sleep(std::time::Duration::from_millis(50));
+    }
     let application = rows[0]["application_no"].clone();
     let out = run(&desk, &["application", "assign-event", &application, "ws-2211"]);
     assert!(out.contains(&format!("{application} assigned to ws-2211: moved, accepted")), "{out}");
+    assert!(out.contains("was asked to send them now"), "{out}");
     let mails = desk.wait_for_mail(who, 3).await;
+    // SAFETY: kill(2) on the child we spawned.
+    unsafe { libc::kill(daemon.id() as i32, libc::SIGTERM) };
+    assert!(daemon.wait().unwrap().success(), "{}", std::fs::read_to_string(&log).unwrap_or_default());
     assert!(body(&mails[2].raw).contains("「산학협력 워크숍"), "{}", body(&mails[2].raw));
+    let files: Vec<HashMap<String, String>> = calendars(&mails[2].raw).iter().map(|ics| parse_ics(ics)).collect();
+    assert_eq!(files.len(), 2, "{files:?}");
+    let (withdrawn, published) = (&files[0], &files[1]);
+    let old = parse_ics(&seminar_ack[0]);
+    assert_eq!((withdrawn["METHOD"].as_str(), withdrawn["STATUS"].as_str()), ("CANCEL", "CANCELLED"));
+    assert_eq!(withdrawn["UID"], old["UID"], "the seminar's entry, as published");
+    assert!(withdrawn["UID"].ends_with(".sem-2212@kaist.ac.kr"), "{withdrawn:?}");
+    assert!(withdrawn["SEQUENCE"].parse::<u32>().unwrap() > old["SEQUENCE"].parse::<u32>().unwrap());
+    assert_eq!(published["METHOD"], "PUBLISH");
+    assert_eq!(published["UID"], format!("{application}.ws-2211@kaist.ac.kr"));
+    assert_eq!(published["DTSTART"], "2099-07-01T13:30:00+09:00");
     assert!(export(&desk, &["--event", "sem-2212"]).1.is_empty());
     assert_eq!(export(&desk, &["--event", "ws-2211"]).1[0]["application_no"], application);
     // The move is in the application's history, by staff, and `application show` lists it.

@@ -13,6 +13,7 @@
 //! child process ([`rss`]).
 
 pub mod bombs;
+pub mod calendar;
 pub mod rss;
 
 use std::path::{Path, PathBuf};
