@@ -387,6 +387,7 @@ mod tests {
                         recipient: to.clone(),
                         raw: b"r".to_vec(),
                         event: None,
+                        calendar: None,
                     }))
                 },
             )

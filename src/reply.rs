@@ -252,6 +252,9 @@ impl Replier {
             recipient: to.to.clone(),
             raw: message.formatted(),
             event: (kind != ReplyKind::WhichEvent).then(|| facts.event.id.clone()),
+            calendar: (facts.application_id.is_some()
+                && calendar::method_for(kind, facts.calendar) == Some(calendar::Method::Publish))
+            .then(|| calendar_facts(facts.event)),
         })
     }
 }
@@ -311,6 +314,13 @@ impl Replier {
         };
         calendar::ics(&entry)
     }
+}
+
+/// What `event`'s calendar entry says: its start, end, time zone, place and name, one line
+/// (stored with each reply that publishes the entry, `outbox.calendar`). When it changes, the
+/// entries published before are out of date.
+pub fn calendar_facts(event: &EventConfig) -> String {
+    format!("{} {} {} | {} | {}", event.starts_at, event.ends_at, event.timezone_name, event.venue, event.name)
 }
 
 /// The longest reply subject, in characters: a sender's 100,000-character subject must not make

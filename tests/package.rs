@@ -297,7 +297,7 @@ fn installed_with_dpkg_the_desk_has_its_user_private_state_and_hardened_units_an
     let lines: Vec<&str> = stdout.lines().collect();
     assert_eq!(lines.len(), 7, "{stdout}");
     assert_eq!(lines[0], "ok      configuration");
-    assert_eq!(lines[1], format!("ok      reply templates: all 26 from {TEMPLATES}"));
+    assert_eq!(lines[1], format!("ok      reply templates: all 28 from {TEMPLATES}"));
     assert_eq!(lines[2], "ok      database");
     assert_eq!(lines[3], "ok      database integrity: no database yet");
     assert!(lines[4].starts_with("ok      disk space: ") && lines[4].ends_with(&format!("at {STATE}")), "{stdout}");

@@ -1,6 +1,7 @@
 //! What the outbox sends: replies of each kind, and the staff summary (`outbox.kind`, checked in
 //! SQL by `migrations/0007_states_as_types.sql`, since several events by `0010_events.sql`, and
-//! since the applicant's journey by `0012_journey.sql`).
+//! since the applicant's journey by `0012_journey.sql`, since calendar updates by
+//! `0015_calendar_updates.sql`).
 
 use std::fmt;
 
@@ -35,10 +36,13 @@ pub enum ReplyKind {
     ThankYou,
     /// The applicant asked for their registration: the record, as it stands.
     Status,
+    /// The event's time, place or name changed after the applicant's calendar entry was
+    /// published: the entry again, updated.
+    Rescheduled,
 }
 
 impl ReplyKind {
-    pub const ALL: [ReplyKind; 13] = [
+    pub const ALL: [ReplyKind; 14] = [
         ReplyKind::Ack,
         ReplyKind::Late,
         ReplyKind::Update,
@@ -52,6 +56,7 @@ impl ReplyKind {
         ReplyKind::Reminder,
         ReplyKind::ThankYou,
         ReplyKind::Status,
+        ReplyKind::Rescheduled,
     ];
 
     /// The name stored in the outbox.
@@ -70,6 +75,7 @@ impl ReplyKind {
             ReplyKind::Reminder => "reminder",
             ReplyKind::ThankYou => "thank_you",
             ReplyKind::Status => "status",
+            ReplyKind::Rescheduled => "rescheduled",
         }
     }
 

@@ -2,7 +2,9 @@
 //! it ([`crate::domain::Scheduled`]), to every accepted application of the event, once each,
 //! through the outbox like every reply. Whether one is due is decided at `now`, which the daemon
 //! passes (its clock; nothing here reads one); once per application is kept by the database, so
-//! a second look, a second pass or a restart queues nothing twice.
+//! a second look, a second pass or a restart queues nothing twice. And when staff change an
+//! event's time, place or name, the applicants whose calendars hold the old entry get it again,
+//! updated.
 
 use anyhow::Result;
 use jiff::Timestamp;
@@ -10,14 +12,17 @@ use tracing::info;
 
 use super::decide::render_or_log;
 use super::Rules;
-use crate::domain::{is_due, EmailAddress, Scheduled};
-use crate::reply::{Addressee, ReplyFacts};
+use crate::config::EventConfig;
+use crate::domain::{is_due, EmailAddress, ReplyKind, Scheduled};
+use crate::reply::{calendar_facts, Addressee, ReplyFacts};
 use crate::store::Store;
 
-/// Queue every reminder and thank-you due at `now`; returns how many were queued.
+/// Queue every reminder and thank-you due at `now`, and the updated calendar entry for every
+/// applicant whose entry is out of date; returns how many were queued.
 pub fn queue_scheduled(store: &mut Store, rules: Rules<'_>, now: Timestamp) -> Result<usize> {
     let mut queued = 0;
     for event in &rules.config.events {
+        queued += queue_rescheduled(store, rules, event, now)?;
         for scheduled in Scheduled::ALL {
             if !is_due(scheduled, event.times(), now) {
                 continue;
@@ -52,6 +57,45 @@ pub fn queue_scheduled(store: &mut Store, rules: Rules<'_>, now: Timestamp) -> R
         }
     }
     Ok(queued)
+}
+
+/// Staff changed `event`'s time, place or name after calendar entries were published: each
+/// accepted applicant whose entry says otherwise gets it again (`rescheduled`: the entry,
+/// updated, with a short mail), until the event begins; never twice for the same change (the
+/// reply stores what it published). Returns how many were queued.
+fn queue_rescheduled(store: &mut Store, rules: Rules<'_>, event: &EventConfig, now: Timestamp) -> Result<usize> {
+    if now >= event.starts_at {
+        return Ok(0);
+    }
+    let kind = ReplyKind::Rescheduled;
+    let facts_now = calendar_facts(event);
+    let mut count = 0;
+    for app in store.out_of_date_calendars(&event.id, &facts_now)? {
+        let Ok(to) = EmailAddress::parse(&app.email) else { continue };
+        let (in_reply_to, subject) = store.message_thread(app.last_message)?.unwrap_or_default();
+        let calendar = store.calendar_sent_for(app.id, &event.id)?;
+        // Unique per reply (the count grows with each): the event may change again, or back.
+        let answers = crate::parse::sha256_hex(format!("{kind}-{}-{}-{}", app.id, event.id, calendar.count).as_bytes());
+        let addressee = Addressee {
+            to: &to,
+            display_name: app.fields.name.as_deref(),
+            subject: subject.as_deref(),
+            in_reply_to: &in_reply_to,
+            answers_sha256: &answers,
+        };
+        let facts = ReplyFacts {
+            calendar,
+            status: Some(app.status),
+            ..ReplyFacts::about(event, app.id, &app.fields, app.received_at)
+        };
+        let Some(reply) = render_or_log(rules.replier, kind, &addressee, &facts) else { continue };
+        store.queue_notice(app.id, &reply, now)?;
+        count += 1;
+    }
+    if count > 0 {
+        info!(event = event.id.as_str(), queued = count, "the event changed: updated calendar entries queued");
+    }
+    Ok(count)
 }
 
 /// How long until the next reminder or thank-you becomes due after `now` (`None`: none ahead).

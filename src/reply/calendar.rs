@@ -5,8 +5,9 @@
 //! rendered into the reply when it is queued, and the outbox keeps the whole message).
 //!
 //! - `METHOD:PUBLISH` for an accepted application (acknowledged, promoted from the waiting list,
-//!   or re-opened after a cancellation); `METHOD:CANCEL` for its cancellation, only when a
-//!   calendar entry was published before ([`method_for`]).
+//!   or re-opened after a cancellation), and again, updated, when staff change the event's time,
+//!   place or name (`rescheduled`); `METHOD:CANCEL` for its cancellation, only when a calendar
+//!   entry was published before ([`method_for`]).
 //! - One `UID` per application and event (`SME-0004.ws-2211@kaist.ac.kr`), so a client updates or
 //!   removes the entry it has. `SEQUENCE` counts the replies sent for the application before
 //!   (of any event), so each file outranks every one before it.
@@ -52,12 +53,12 @@ pub struct CalendarSent {
 }
 
 /// Whether a reply of `kind` carries a calendar file, and which: a publication for every reply
-/// that tells an applicant they have a place, a cancellation only of an entry published before.
-/// Updates, waiting lists, late and other replies carry none: the calendar's facts are the
-/// event's, and nothing the applicant writes changes them.
+/// that tells an applicant they have a place or that the event's facts changed, a cancellation
+/// only of an entry published before. Updates, waiting lists, late and other replies carry none:
+/// the calendar's facts are the event's, and nothing the applicant writes changes them.
 pub fn method_for(kind: ReplyKind, sent: CalendarSent) -> Option<Method> {
     match kind {
-        ReplyKind::Ack | ReplyKind::Promoted | ReplyKind::Reopened => Some(Method::Publish),
+        ReplyKind::Ack | ReplyKind::Promoted | ReplyKind::Reopened | ReplyKind::Rescheduled => Some(Method::Publish),
         ReplyKind::Cancelled if sent.published => Some(Method::Cancel),
         _ => None,
     }
@@ -65,8 +66,8 @@ pub fn method_for(kind: ReplyKind, sent: CalendarSent) -> Option<Method> {
 
 /// The replies counted in [`CalendarSent`] (as stored in `outbox.kind`), and of those the ones
 /// that publish.
-pub const CALENDAR_KINDS: [ReplyKind; 4] =
-    [ReplyKind::Ack, ReplyKind::Promoted, ReplyKind::Reopened, ReplyKind::Cancelled];
+pub const CALENDAR_KINDS: [ReplyKind; 5] =
+    [ReplyKind::Ack, ReplyKind::Promoted, ReplyKind::Reopened, ReplyKind::Rescheduled, ReplyKind::Cancelled];
 
 /// One calendar entry.
 #[derive(Debug, Clone)]
@@ -366,6 +367,7 @@ mod tests {
         assert_eq!(method_for(ReplyKind::Ack, none), Some(Method::Publish));
         assert_eq!(method_for(ReplyKind::Promoted, none), Some(Method::Publish));
         assert_eq!(method_for(ReplyKind::Reopened, CalendarSent { count: 2, published: false }), Some(Method::Publish));
+        assert_eq!(method_for(ReplyKind::Rescheduled, published), Some(Method::Publish));
         assert_eq!(method_for(ReplyKind::Cancelled, published), Some(Method::Cancel));
         assert_eq!(method_for(ReplyKind::Cancelled, none), None, "nothing to take out of a calendar");
         for kind in [ReplyKind::Update, ReplyKind::Waitlisted, ReplyKind::Late, ReplyKind::AfterDeadline] {

@@ -9,7 +9,7 @@ use std::path::{Path, PathBuf};
 use anyhow::{bail, Context, Result};
 
 /// Every template smebridge renders, as shipped in `config/templates/`.
-pub(super) const BUILT_IN: [(&str, &str); 26] = [
+pub(super) const BUILT_IN: [(&str, &str); 28] = [
     ("ack.ko.txt.j2", include_str!("../../config/templates/ack.ko.txt.j2")),
     ("ack.en.txt.j2", include_str!("../../config/templates/ack.en.txt.j2")),
     ("late.ko.txt.j2", include_str!("../../config/templates/late.ko.txt.j2")),
@@ -34,6 +34,8 @@ pub(super) const BUILT_IN: [(&str, &str); 26] = [
     ("thank_you.en.txt.j2", include_str!("../../config/templates/thank_you.en.txt.j2")),
     ("status.ko.txt.j2", include_str!("../../config/templates/status.ko.txt.j2")),
     ("status.en.txt.j2", include_str!("../../config/templates/status.en.txt.j2")),
+    ("rescheduled.ko.txt.j2", include_str!("../../config/templates/rescheduled.ko.txt.j2")),
+    ("rescheduled.en.txt.j2", include_str!("../../config/templates/rescheduled.en.txt.j2")),
     ("privacy_notice.ko.txt.j2", include_str!("../../config/templates/privacy_notice.ko.txt.j2")),
     ("privacy_notice.en.txt.j2", include_str!("../../config/templates/privacy_notice.en.txt.j2")),
 ];
@@ -248,10 +250,13 @@ mod tests {
         let dir = tempfile::tempdir().unwrap();
         let replier = replier(&config_in(dir.path(), &[])).expect("the built-in templates need no files");
         let origins = replier.template_origins();
-        assert_eq!(origins.built_in().len(), 26);
+        assert_eq!(origins.built_in().len(), BUILT_IN.len());
         assert!(origins.from_dir().is_empty());
         let templates = dir.path().join("templates");
-        assert_eq!(origins.describe(), format!("all 26 built in ({} does not exist)", templates.display()));
+        assert_eq!(
+            origins.describe(),
+            format!("all {} built in ({} does not exist)", BUILT_IN.len(), templates.display())
+        );
         assert_eq!(origins.warning(), None, "templates_dir is not set: its absence is normal");
 
         let body = ack_body(&replier, false);
@@ -279,8 +284,11 @@ mod tests {
         assert_eq!(origins.from_dir(), ["ack.en.txt.j2"]);
         assert_eq!(origins.origin("ack.en.txt.j2"), Some(&Origin::File(templates.join("ack.en.txt.j2"))));
         assert_eq!(origins.origin("ack.ko.txt.j2"), Some(&Origin::BuiltIn));
-        assert_eq!(origins.built_in().len(), 25);
-        assert_eq!(origins.describe(), format!("1 from {} (ack.en.txt.j2), 25 built in", templates.display()));
+        assert_eq!(origins.built_in().len(), BUILT_IN.len() - 1);
+        assert_eq!(
+            origins.describe(),
+            format!("1 from {} (ack.en.txt.j2), {} built in", templates.display(), BUILT_IN.len() - 1)
+        );
 
         let body = ack_body(&replier, true);
         let (english, korean) = body.split_once("------------").unwrap();
@@ -304,7 +312,11 @@ mod tests {
         let origins = replier(&config_in(dir.path(), &[])).unwrap().template_origins().clone();
         assert_eq!(
             origins.describe(),
-            format!("24 from {}, 2 built in (inquiry.ko.txt.j2, inquiry.en.txt.j2)", templates.display())
+            format!(
+                "{} from {}, 2 built in (inquiry.ko.txt.j2, inquiry.en.txt.j2)",
+                BUILT_IN.len() - 2,
+                templates.display()
+            )
         );
     }
 
@@ -352,7 +364,10 @@ mod tests {
             .block_on(crate::check::check(&config));
         let line = lines.iter().find(|l| l.what == "reply templates").unwrap();
         assert_eq!(line.problem, None);
-        assert_eq!(line.detail, Some(format!("1 from {} (late.en.txt.j2), 25 built in", templates.display())));
+        assert_eq!(
+            line.detail,
+            Some(format!("1 from {} (late.en.txt.j2), {} built in", templates.display(), BUILT_IN.len() - 1))
+        );
     }
 
     #[test]
@@ -369,7 +384,7 @@ mod tests {
 
         let config = config_in(dir.path(), &[("# templates_dir = \"templates\"", "templates_dir = \"tempaltes\"")]);
         let origins = replier(&config).unwrap().template_origins().clone();
-        assert_eq!(origins.built_in().len(), 26);
+        assert_eq!(origins.built_in().len(), BUILT_IN.len());
         let warning = origins.warning().expect("a configured directory that does not exist is warned about");
         assert!(warning.contains(&format!("templates_dir {} does not exist", dir.path().join("tempaltes").display())));
     }

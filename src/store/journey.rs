@@ -37,6 +37,24 @@ impl Store {
         Ok(rows.collect::<rusqlite::Result<_>>()?)
     }
 
+    /// The accepted applications of `event` whose calendar entry is out of date: the last
+    /// calendar file they were sent about `event` published facts other than `facts` (the
+    /// event's now, `crate::reply::calendar_facts`). Oldest first. An entry published before
+    /// smebridge kept the facts (`migrations/0015_calendar_updates.sql`) counts as current.
+    pub fn out_of_date_calendars(&self, event: &EventId, facts: &str) -> Result<Vec<Application>> {
+        let kinds = calendar_kinds_sql();
+        let mut stmt = self.conn.prepare_cached(&format!(
+            "SELECT {APPLICATION_COLUMNS} FROM applications
+             WHERE event = ?1 AND status = 'accepted'
+               AND (SELECT calendar FROM outbox
+                    WHERE outbox.application = applications.id AND outbox.event = ?1 AND outbox.kind IN ({kinds})
+                    ORDER BY outbox.id DESC LIMIT 1) != ?2
+             ORDER BY id"
+        ))?;
+        let rows = stmt.query_map(params![event, facts], application_from_row)?;
+        Ok(rows.collect::<rusqlite::Result<_>>()?)
+    }
+
     /// Queue `reply` (a reminder or a thank-you) for application `id`, unless one of its kind
     /// was queued for it before (the unique index of `migrations/0012_journey.sql`): whether it
     /// was queued now.
@@ -44,8 +62,8 @@ impl Store {
         let tx = self.write()?;
         let written = tx.exec(
             "INSERT INTO outbox (kind, answers, application, message_id, envelope_from, recipient, raw, state, attempts,
-                                 next_attempt_at, created_at, event)
-             VALUES (?1, NULL, ?2, ?3, ?4, ?5, ?6, 'pending', 0, ?7, ?7, ?8)
+                                 next_attempt_at, created_at, event, calendar)
+             VALUES (?1, NULL, ?2, ?3, ?4, ?5, ?6, 'pending', 0, ?7, ?7, ?8, ?9)
              ON CONFLICT DO NOTHING",
             params![
                 reply.kind,
@@ -56,6 +74,7 @@ impl Store {
                 reply.raw,
                 now.as_second(),
                 reply.event,
+                reply.calendar,
             ],
         )?;
         tx.commit()?;
@@ -74,14 +93,22 @@ pub(super) fn calendar_sent(conn: &Connection, id: i64) -> Result<CalendarSent> 
 /// after a move between events and back); `published` is whether the last of them about
 /// `event` put the entry in the applicant's calendar.
 pub(super) fn calendar_sent_for(conn: &Connection, id: i64, event: &EventId) -> Result<CalendarSent> {
-    let kinds: Vec<&str> = CALENDAR_KINDS.iter().map(|k| k.as_str()).collect();
+    let kinds = calendar_kinds_sql();
     let (count, last): (i64, Option<String>) = conn.row(
-        "SELECT COUNT(*), (SELECT kind FROM outbox WHERE application = ?1 AND event = ?2 AND kind IN (?3, ?4, ?5, ?6)
-                           ORDER BY id DESC LIMIT 1)
-         FROM outbox WHERE application = ?1",
-        params![id, event, kinds[0], kinds[1], kinds[2], kinds[3]],
+        &format!(
+            "SELECT COUNT(*), (SELECT kind FROM outbox WHERE application = ?1 AND event = ?2 AND kind IN ({kinds})
+                               ORDER BY id DESC LIMIT 1)
+             FROM outbox WHERE application = ?1"
+        ),
+        params![id, event],
         |r| Ok((r.get(0)?, r.get(1)?)),
     )?;
     let published = last.as_deref().and_then(ReplyKind::parse).is_some_and(|k| k != ReplyKind::Cancelled);
     Ok(CalendarSent { count: u32::try_from(count).unwrap_or(u32::MAX), published })
+}
+
+/// `'ack', 'promoted', …`: the replies that carry a calendar file, for an SQL `IN` (constant
+/// names, no applicant's text).
+fn calendar_kinds_sql() -> String {
+    CALENDAR_KINDS.iter().map(|k| format!("'{}'", k.as_str())).collect::<Vec<_>>().join(", ")
 }

@@ -677,6 +677,7 @@ mod tests {
                 recipient: sender.clone(),
                 raw: b"reply".to_vec(),
                 event: None,
+                calendar: None,
             }))
         };
         let first = store.commit_message(at, &message("aa", b"raw", &sender), &write, Timestamp::now(), reply).unwrap();

@@ -82,6 +82,7 @@ const MIGRATIONS: &[&str] = &[
     // 0008 was set aside and never used.
     include_str!("../../migrations/0013_raw_messages.sql"),
     include_str!("../../migrations/0014_history_of_events.sql"),
+    include_str!("../../migrations/0015_calendar_updates.sql"),
 ];
 
 pub struct Store {

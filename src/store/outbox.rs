@@ -86,6 +86,9 @@ pub struct NewReply {
     /// The event it is sent for (`None`: the staff summary, the question which event a sender
     /// means). A reply to it is in that event's thread.
     pub event: Option<EventId>,
+    /// What the calendar entry it publishes for `event` says (`crate::reply::calendar_facts`);
+    /// `None` when it publishes none. Kept to tell when the entry is out of date.
+    pub calendar: Option<String>,
 }
 
 /// A reply waiting in (or gone through) the outbox.
@@ -372,8 +375,8 @@ pub(super) fn insert_reply(
     now: i64,
 ) -> Result<i64> {
     tx.exec(
-        "INSERT INTO outbox (kind, answers, application, message_id, envelope_from, recipient, raw, state, attempts, next_attempt_at, created_at, event)
-         VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, 'pending', 0, ?8, ?8, ?9)",
+        "INSERT INTO outbox (kind, answers, application, message_id, envelope_from, recipient, raw, state, attempts, next_attempt_at, created_at, event, calendar)
+         VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, 'pending', 0, ?8, ?8, ?9, ?10)",
         params![
             reply.kind,
             answers,
@@ -384,6 +387,7 @@ pub(super) fn insert_reply(
             reply.raw,
             now,
             reply.event,
+            reply.calendar,
         ],
     )?;
     Ok(tx.last_insert_rowid())
@@ -408,6 +412,7 @@ mod tests {
                 recipient: sender.clone(),
                 raw: b"reply".to_vec(),
                 event: None,
+                calendar: None,
             }))
         };
         let id = store

@@ -80,6 +80,7 @@ pub(super) fn queue_one_reply(store: &mut Store) -> i64 {
             recipient: sender.clone(),
             raw: b"reply".to_vec(),
             event: None,
+            calendar: None,
         }))
     };
     store

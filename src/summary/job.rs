@@ -435,6 +435,7 @@ fn compose(
             envelope_from: config.smtp.envelope_from.clone(),
             recipient: EmailAddress::from_lettre(&recipient.to_lettre()),
             raw: message.formatted(),
+            calendar: None,
         });
     }
     Ok(mails)

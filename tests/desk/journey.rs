@@ -103,6 +103,62 @@ async fn an_accepted_applicant_gets_a_calendar_file_and_its_cancellation_the_wai
     assert_eq!(lee_entry["DTSTART"], "2022-11-18T13:30:00+09:00");
 }
 
+/// Staff move the workshop (a new time and room in the configuration): each accepted applicant
+/// whose calendar holds the entry gets it again, updated (same UID, higher SEQUENCE, the new
+/// time and place), with a short mail saying so; once per change, across passes; nobody on the
+/// waiting list; nothing when what changed is not in the calendar (directions); nothing once the
+/// event has begun.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_moved_event_updates_the_calendar_entry_of_every_accepted_applicant_once() {
+    let desk = Desk::start_with(DEADLINE, &[("event", "capacity = 1")]);
+    let (kim, lee) = ("kim@moved.example", "lee@moved.example");
+    desk.append_to_center(&apply("김이동", kim, "mv-kim@moved.example"), "16-Nov-2022 10:00:00 +0900").await;
+    desk.append_to_center(&apply("이대기", lee, "mv-lee@moved.example"), "16-Nov-2022 10:05:00 +0900").await;
+    once_at(&desk, "2022-11-16T12:00:00+09:00");
+    let ack = desk.wait_for_mail(kim, 1).await.remove(0).raw;
+    let first = parse_ics(&calendars(&ack)[0]);
+    desk.wait_for_mail(lee, 1).await;
+
+    let edit = |from: &str, to: &str| {
+        let toml = std::fs::read_to_string(&desk.config).unwrap();
+        assert!(toml.contains(from), "{from}");
+        std::fs::write(&desk.config, toml.replacen(from, to, 1)).unwrap();
+    };
+    // Not in the calendar (how to get there is in the mails, not the entry): nothing is sent.
+    edit("capacity = 1", "capacity = 1\ndirections = \"지하철 3호선 동대입구역 5번 출구\"");
+    once_at(&desk, "2022-11-16T13:00:00+09:00");
+    desk.wait_for_queue_empty();
+    assert_eq!(desk.count(kim).await, 1, "nothing changed for the calendar");
+
+    edit("2022-11-18T13:30:00+09:00", "2022-11-18T15:00:00+09:00");
+    edit("Banyan Tree Club & Spa Seoul, Festa Hall", "KAIST 학술문화관 2층");
+    once_at(&desk, "2022-11-16T14:00:00+09:00");
+    once_at(&desk, "2022-11-16T15:00:00+09:00");
+    let mails = desk.wait_for_mail(kim, 2).await;
+    desk.wait_for_queue_empty();
+    assert_eq!(desk.count(kim).await, 2, "one update for one change, across passes");
+    assert_eq!(desk.count(lee).await, 1, "the waiting list has no calendar entry to update");
+    let update = mails.into_iter().find(|m| m.raw != ack).unwrap().raw;
+    let text = body_of(&update);
+    assert!(text.contains("일정 또는 장소가 바뀌었습니다") && text.contains("KAIST 학술문화관 2층"), "{text}");
+    assert!(text.contains("SME-0001"), "{text}");
+    let files = calendars(&update);
+    assert_eq!(files.len(), 1, "{files:?}");
+    let entry = parse_ics(&files[0]);
+    assert_eq!(entry["METHOD"], "PUBLISH");
+    assert_eq!(entry["UID"], first["UID"], "the same entry, updated");
+    assert!(entry["SEQUENCE"].parse::<u32>().unwrap() > first["SEQUENCE"].parse::<u32>().unwrap());
+    assert_eq!(entry["DTSTART"], "2022-11-18T15:00:00+09:00");
+    assert_eq!(entry["LOCATION"], "KAIST 학술문화관 2층");
+    assert_eq!(desk.outbox().iter().filter(|(kind, _, _)| kind == "rescheduled").count(), 1);
+
+    // Moved again, but only noticed once the event has begun: too late to tell anyone.
+    edit("KAIST 학술문화관 2층", "KAIST 학술문화관 3층");
+    once_at(&desk, "2022-11-18T15:30:00+09:00");
+    desk.wait_for_queue_empty();
+    assert_eq!(desk.count(kim).await, 2, "nothing after the event began");
+}
+
 /// `smebridge ARGS` with the daemon's clock started at `clock` (see `crate::helpers::Desk::command`).
 fn once_at(desk: &Desk, clock: &str) -> String {
     let (mut command, log) = desk.command(&["once"]);

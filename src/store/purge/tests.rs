@@ -106,6 +106,7 @@ fn seed(store: &mut Store) -> String {
             recipient: kim.clone(),
             raw: "To: kim.purgetest@hanbit-purge.example\n\n김퍼지 님, 접수되었습니다.".as_bytes().to_vec(),
             event: Some(main.clone()),
+            calendar: None,
         }))
     };
     let when = at("2022-11-15T10:00:05+09:00");
@@ -151,6 +152,7 @@ fn seed(store: &mut Store) -> String {
         recipient: EmailAddress::parse("staff@kaist.ac.kr").unwrap(),
         raw: "1. 김퍼지 · (주)퍼지테크 · 010-7777-1234".as_bytes().to_vec(),
         event: None,
+        calendar: None,
     };
     let id = store.queue_mail(&summary, when).unwrap();
     let claim = store.claim_reply(id, when).unwrap().unwrap();
@@ -335,6 +337,7 @@ fn apply(store: &mut Store, event: &EventId, who: &str, name: &str, organization
             recipient: sender.clone(),
             raw: format!("To: {who}\n\n{name} 님, 접수되었습니다.").into_bytes(),
             event: Some(event.clone()),
+            calendar: None,
         }))
     };
     let when = at("2022-11-15T10:00:05+09:00");
@@ -371,6 +374,7 @@ fn unrouted(store: &mut Store, text: &str, arrived: &str, uid: u32) {
             recipient: sender.clone(),
             raw: format!("To: which.purgetest@unrouted-purge.example\n\n> {text}").into_bytes(),
             event: None,
+            calendar: None,
         }))
     };
     let uid = MailboxUid { mailbox: "INBOX", uidvalidity: 1, uid };
@@ -511,6 +515,7 @@ fn a_reply_waiting_to_be_sent_keeps_everything_of_its_event() {
             recipient: kim.clone(),
             raw: b"updated".to_vec(),
             event: Some(main.clone()),
+            calendar: None,
         }))
     };
     let uid = MailboxUid { mailbox: "INBOX", uidvalidity: 1, uid: 9 };
