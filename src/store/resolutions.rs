@@ -97,7 +97,7 @@ impl Store {
 #[cfg(test)]
 mod tests {
     use super::super::testing::{insert, message, store};
-    use super::super::{ApplicationWrite, MailboxUid, PurgeScope, Purged};
+    use super::super::{ApplicationWrite, MailboxUid, PurgeScope, Purged, MIGRATIONS};
     use super::*;
     use crate::domain::EmailAddress;
 
@@ -157,6 +157,33 @@ mod tests {
             store.message_state(made.message).unwrap(),
             Some(MessageState { outcome: Outcome::Registered, purged: false, application: made.application })
         );
+    }
+
+    #[test]
+    fn a_database_from_before_resolutions_keeps_its_messages_and_can_resolve_them() {
+        let dir = tempfile::tempdir().unwrap();
+        let path = dir.path().join("db.sqlite");
+        let step = MIGRATIONS.iter().position(|m| m.contains("CREATE TABLE message_resolutions")).unwrap();
+        {
+            let conn = rusqlite::Connection::open(&path).unwrap();
+            for sql in &MIGRATIONS[..step] {
+                conn.execute_batch(sql).unwrap();
+            }
+            conn.pragma_update(None, "user_version", step).unwrap();
+            conn.execute_batch(
+                "INSERT INTO messages (id, sha256, message_id, arrived_at, size, outcome, recorded_at)
+                   VALUES (5, 'a', 'a@x.example', 0, 3, 'inquiry', 0);
+                 INSERT INTO raw_messages (message, raw) VALUES (5, x'414243');",
+            )
+            .unwrap();
+        }
+        let mut store = super::super::testing::open(&path);
+        let version: usize = store.conn.pragma_query_value(None, "user_version", |r| r.get(0)).unwrap();
+        assert_eq!(version, MIGRATIONS.len());
+        assert_eq!(store.messages_with_outcomes(&NEEDS_A_PERSON).unwrap().len(), 1);
+        assert!(store.resolved_messages().unwrap().is_empty(), "nothing resolved by migrating");
+        assert!(store.resolve_message(5, "desk-kim", None, Timestamp::UNIX_EPOCH).unwrap());
+        assert!(store.resolve_message(6, "desk-kim", None, Timestamp::UNIX_EPOCH).is_err(), "no message 6");
     }
 
     #[test]
