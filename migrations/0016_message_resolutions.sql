@@ -1,5 +1,5 @@
 -- Staff have dealt with a recorded message that is no application (an inquiry, unreadable, too
--- large, held or unrouted mail, a cancellation from someone with no application):
+-- large, held-unread or unrouted mail, a cancellation from someone with no application):
 -- `smebridge application resolve MSG-0012 [--note TEXT]`. The daily summary stops listing it
 -- under "needs a person". One row per message, written once (resolving again writes nothing):
 -- when, who (`$SUDO_USER`, else `$USER`) and the note staff typed, if any. A note may name the

@@ -4,7 +4,7 @@
 //! - An application (`SME-0004`): its review notes are cleared, and the clearing is a row of its
 //!   history.
 //! - A recorded message that is no application (`MSG-0012`: an inquiry, unreadable, too large,
-//!   held or unrouted mail, a cancellation from someone with no application): who resolved it,
+//!   held-unread or unrouted mail, a cancellation from someone with no application): who resolved it,
 //!   when and the note are recorded beside it (`message_resolutions`).
 
 use anyhow::{bail, Context, Result};
