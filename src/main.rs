@@ -229,12 +229,14 @@ enum ApplicationAction {
         /// SME-0004.
         application: String,
     },
-    /// Mark what an application needed a person for as dealt with: its review notes are cleared
-    /// (recorded in its history with the note), so it no longer shows under "needs a person".
+    /// Mark what needed a person as dealt with, so it no longer shows under "needs a person":
+    /// an application's review notes are cleared (recorded in its history with the note); a
+    /// recorded message that is no application (an inquiry, unreadable or unrouted mail, …) is
+    /// marked resolved, with who, when and the note.
     Resolve {
-        /// SME-0004.
-        application: String,
-        /// Why, or what was done (kept in the history).
+        /// SME-0004 or MSG-0012.
+        reference: String,
+        /// Why, or what was done (kept in the history, or with the message).
         #[arg(long)]
         note: Option<String>,
     },
@@ -512,17 +514,17 @@ fn run(cli: Cli) -> Result<ExitCode> {
             })?;
             println!("{application}: {kind} queued again; {report}");
         }
-        Command::Application { action: ApplicationAction::Resolve { application, note } } => {
+        Command::Application { action: ApplicationAction::Resolve { reference, note } } => {
             let config = Config::load(&cli.config)?;
-            let id = application_id(&application)?;
+            let reference = smebridge::staff::Reference::parse(&reference)?;
             let mut desk = open_for_staff(config)?;
             let actor = ops::actor();
             let resolved = desk.correct(|store, _| {
-                smebridge::staff::resolve(store, id, note.as_deref(), &actor, smebridge::clock::now())
+                smebridge::staff::resolve(store, reference, note.as_deref(), &actor, smebridge::clock::now())
             })?;
             match resolved {
-                Some(_) => println!("{application}: resolved; it no longer needs a person"),
-                None => println!("{application}: nothing to resolve"),
+                true => println!("{reference}: resolved; it no longer needs a person"),
+                false => println!("{reference}: nothing to resolve"),
             }
         }
         Command::Application { action: ApplicationAction::AssignEvent { reference, event } } => {

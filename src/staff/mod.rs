@@ -1,7 +1,7 @@
 //! Staff corrections from the command line (`smebridge application …`), one file per command:
 //! `add.rs` registers someone by phone or in person; `assign.rs` gives an unrouted message or a misrouted application to an event; `edit.rs`
 //! shows, corrects and cancels an application, each change in its history; `resolve.rs` clears
-//! what an application needed a person for; `notice.rs` tells the applicant (`--notify`); `resend.rs` sends the
+//! what an application or a recorded message needed a person for; `notice.rs` tells the applicant (`--notify`); `resend.rs` sends the
 //! acknowledgement again.
 //!
 //! Staff name what they correct as the summary and the replies show it: an application by its

@@ -22,7 +22,8 @@
 //! `summaries.rs` (what each daily summary covered), `history.rs` (what changed in an application
 //! after it was made, and why), `rereading.rs` (what `smebridge reparse` reads), `purge.rs`
 //! (an event's personal data deleted, its counts kept, the file compacted) and `journey.rs`
-//! (calendar files sent before, reminders and thank-yous due). `copy.rs`
+//! (calendar files sent before, reminders and thank-yous due), `resolutions.rs` (recorded
+//! messages staff have dealt with). `copy.rs`
 //! copies the file: backups, and the copy kept before an upgrade migrates the database.
 
 mod applications;
@@ -35,6 +36,7 @@ mod messages;
 mod outbox;
 mod purge;
 mod rereading;
+mod resolutions;
 mod summaries;
 #[cfg(test)]
 mod testing;
@@ -61,6 +63,7 @@ pub use messages::{Arriving, CommitResult, MessageNote, MessageOutcome, NewMessa
 pub use outbox::{Claim, Envelope, Hold, NewReply, OutboxRow, OutboxState, TroubledReply};
 pub use purge::{tally, Compacted, Counted, Holdings, PurgeRecord, PurgeScope, Purged, PurgedCount};
 pub use rereading::ApplicationMessage;
+pub use resolutions::{MessageState, Resolution, NEEDS_A_PERSON};
 pub use summaries::{Covered, LastSummary};
 
 /// The schema version this smebridge brings a database to (`PRAGMA user_version`).
@@ -83,6 +86,7 @@ const MIGRATIONS: &[&str] = &[
     include_str!("../../migrations/0013_raw_messages.sql"),
     include_str!("../../migrations/0014_history_of_events.sql"),
     include_str!("../../migrations/0015_calendar_updates.sql"),
+    include_str!("../../migrations/0016_message_resolutions.sql"),
 ];
 
 pub struct Store {

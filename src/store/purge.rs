@@ -7,7 +7,8 @@
 //! - the applications (address, name, organization, position, phone, people, notes, sources,
 //!   review), their history (old and new values) and their links to messages;
 //! - each message's raw bytes ([`clear_raw_bytes`]: bodies, attachments, every header), sender,
-//!   subject, details and problems, and its attachment list (names, types, sizes, hashes);
+//!   subject, details and problems, its attachment list (names, types, sizes, hashes) and, when
+//!   staff resolved it, that resolution (who, when and the note they typed);
 //! - each reply's bytes, recipient and last error in the outbox, and those of every staff summary
 //!   (a summary lists applications and mail of every event); a mail still waiting to be sent is
 //!   never emptied: while the scope has one, nothing of it is purged ([`Purged::Waiting`]);
@@ -226,7 +227,8 @@ impl Store {
              DELETE FROM application_messages WHERE application IN (SELECT id FROM temp.purge_applications);
              UPDATE outbox SET application = NULL WHERE application IN (SELECT id FROM temp.purge_applications);
              DELETE FROM applications WHERE id IN (SELECT id FROM temp.purge_applications);
-             DELETE FROM attachments WHERE message IN (SELECT id FROM temp.purge_messages);",
+             DELETE FROM attachments WHERE message IN (SELECT id FROM temp.purge_messages);
+             DELETE FROM message_resolutions WHERE message IN (SELECT id FROM temp.purge_messages);",
         )?;
         clear_raw_bytes(&tx)?;
         tx.execute(

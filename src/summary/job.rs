@@ -17,7 +17,7 @@ use crate::config::Config;
 use crate::domain::{next_summary_time, summary_due, EmailAddress, EventId, MailKind, Outcome, SummaryWindow};
 use crate::export::XLSX_MIME;
 use crate::reply::{application_number, AutoSubmitted, LoopMarker};
-use crate::store::{ChangedBy, Covered, EventKind, Hold, LastSummary, NewReply, PurgedCount, Store};
+use crate::store::{ChangedBy, Covered, EventKind, Hold, LastSummary, NewReply, PurgedCount, Store, NEEDS_A_PERSON};
 
 /// How many forged-sender holds the summary lists one by one.
 const FORGED_SHOWN: usize = 10;
@@ -200,15 +200,10 @@ fn gather(
         });
     }
     needs_person.extend(forged);
-    for note in store.messages_with_outcomes(&[
-        Outcome::Inquiry,
-        Outcome::Unreadable,
-        Outcome::CancelWithoutApplication,
-        Outcome::TooLarge,
-        Outcome::Quarantined,
-        Outcome::Unrouted,
-    ])? {
-        if !wanted(note.event.as_ref()) {
+    // Staff said they dealt with these (`smebridge application resolve MSG-0012`).
+    let resolved = store.resolved_messages()?;
+    for note in store.messages_with_outcomes(&NEEDS_A_PERSON)? {
+        if !wanted(note.event.as_ref()) || resolved.contains(&note.id) {
             continue;
         }
         // An unrouted message whose sender has written since, to an event, is settled.
@@ -224,24 +219,33 @@ fn gather(
         // Never read again what stops the reader.
         let excerpt =
             if note.outcome == Outcome::Quarantined { String::new() } else { excerpt(&store.raw_message(note.id)?) };
+        // Each names its reference and the command that clears it first: the mail shows the
+        // first line or so of what follows.
+        let reference = message_reference(note.id);
         needs_person.push(Attention {
             kind,
             at: note.arrived_at,
             sender: note.sender,
             subject: note.subject,
             detail: match note.outcome {
-                Outcome::Quarantined => wording::held_unread(&note.detail.unwrap_or_default()),
-                Outcome::CancelWithoutApplication => wording::cancel_without_application(&excerpt),
-                Outcome::TooLarge => wording::too_large(&note.detail.unwrap_or_default()),
+                Outcome::Quarantined => {
+                    wording::message_item(&reference, &wording::held_unread(&note.detail.unwrap_or_default()))
+                }
+                Outcome::CancelWithoutApplication => {
+                    wording::message_item(&reference, &wording::cancel_without_application(&excerpt))
+                }
+                Outcome::TooLarge => {
+                    wording::message_item(&reference, &wording::too_large(&note.detail.unwrap_or_default()))
+                }
                 Outcome::Unrouted => format!(
                     "{} {excerpt}",
                     wording::unrouted(
-                        &message_reference(note.id),
+                        &reference,
                         &note.detail.clone().unwrap_or_default(),
                         store.which_event_asked(note.id)?,
                     )
                 ),
-                _ => excerpt,
+                _ => wording::message_item(&reference, &excerpt),
             },
         });
     }
@@ -498,5 +502,86 @@ mod tests {
         let rows: Vec<&[Data]> = review.rows().collect();
         assert_eq!(rows[0][3].to_string(), "제목 (Subject)");
         assert_eq!(rows[1][3].to_string(), "워크숍 참가 신청서 제출");
+    }
+
+    /// Record a message that is no application, with `outcome`, and return its row id.
+    fn record_message(store: &mut Store, n: u32, outcome: Outcome, text: &str, detail: Option<&str>) -> i64 {
+        let sender = EmailAddress::parse(&format!("ask{n}@question.example")).unwrap();
+        let raw = format!(
+            "From: ask{n}@question.example\r\nTo: desk@center.example\r\nSubject: q{n}\r\n\
+             Message-ID: <q{n}@question.example>\r\nContent-Type: text/plain; charset=utf-8\r\n\r\n{text}\r\n"
+        );
+        let sha = format!("{n:064x}");
+        let message_id = format!("q{n}@question.example");
+        let message = NewMessage {
+            sha256: &sha,
+            message_id: &message_id,
+            arrived_at: "2022-11-16T01:00:00Z".parse::<Timestamp>().unwrap()
+                + jiff::SignedDuration::from_mins(n.into()),
+            raw: raw.as_bytes(),
+            sender: Some(&sender),
+            subject: Some("문의"),
+            outcome,
+            outcome_detail: detail.map(str::to_owned),
+            problems: &[],
+            attachments: &[],
+            details: &NO_DETAILS,
+            event: None,
+        };
+        let at = MailboxUid { mailbox: "INBOX", uidvalidity: 1, uid: n };
+        store.commit_message(at, &message, &ApplicationWrite::None, Timestamp::now(), |_| Ok(None)).unwrap().message
+    }
+
+    #[test]
+    fn a_message_staff_resolved_leaves_needs_a_person_and_the_others_say_how_to_resolve_them() {
+        let dir = tempfile::tempdir().unwrap();
+        let mut store = Store::open(crate::instance::Instance::claim(&dir.path().join("db.sqlite")).unwrap()).unwrap();
+        let config =
+            Config::from_toml(include_str!("../../config/smebridge.toml"), Path::new("t.toml"), dir.path()).unwrap();
+        let parking = record_message(&mut store, 1, Outcome::Inquiry, "행사장에 주차가 가능한가요?", None);
+        let unreadable = record_message(&mut store, 2, Outcome::Unreadable, "???", None);
+        let unrouted =
+            record_message(&mut store, 3, Outcome::Unrouted, "신청합니다", Some("for which event? no rule told"));
+        let registered = record_message(&mut store, 4, Outcome::Registered, "성명: 김민준", None);
+        let day: Date = "2022-11-16".parse().unwrap();
+        let now: Timestamp = "2022-11-16T03:00:00Z".parse().unwrap();
+
+        let (input, _) = gather(&store, &config, day, now, None, None).unwrap();
+        let details: Vec<&str> = input.needs_person.iter().map(|a| a.detail.as_str()).collect();
+        assert_eq!(details.len(), 3, "{details:?}");
+        assert_eq!(
+            details[0],
+            format!(
+                "MSG-{parking:04} · 처리 후: smebridge application resolve MSG-{parking:04} · 행사장에 주차가 가능한가요?"
+            )
+        );
+        assert!(details[1].starts_with(&format!("MSG-{unreadable:04} · 처리 후: smebridge application resolve")));
+        let r = format!("MSG-{unrouted:04}");
+        assert!(
+            details[2].starts_with(&format!(
+                "{r} · 지정: smebridge application assign-event {r} <행사 ID> · 처리 후: smebridge application resolve {r} · \
+                 어느 행사인지 알 수 없음 (for which event? no rule told); 보낸 사람에게 묻지 않았습니다"
+            )),
+            "{}",
+            details[2]
+        );
+        assert!(!details.iter().any(|d| d.contains(&format!("MSG-{registered:04}"))));
+        // The mail shows each item's command whole, however long what follows.
+        let summary = render(&input).unwrap();
+        for id in [parking, unreadable, unrouted] {
+            assert!(summary.text.contains(&format!("smebridge application resolve MSG-{id:04}")), "{}", summary.text);
+        }
+        assert!(summary.subject.contains("확인 필요 3건"), "{}", summary.subject);
+
+        assert!(store.resolve_message(parking, "desk-kim", Some("answered by phone"), now).unwrap());
+        assert!(store.resolve_message(unrouted, "desk-kim", None, now).unwrap());
+        let (input, _) = gather(&store, &config, day, now, None, None).unwrap();
+        let details: Vec<&str> = input.needs_person.iter().map(|a| a.detail.as_str()).collect();
+        assert_eq!(details.len(), 1, "{details:?}");
+        assert!(details[0].starts_with(&format!("MSG-{unreadable:04} ")), "{details:?}");
+        let summary = render(&input).unwrap();
+        assert!(summary.subject.contains("확인 필요 1건"), "{}", summary.subject);
+        assert!(!summary.text.contains(&format!("MSG-{parking:04}")), "{}", summary.text);
+        assert!(!summary.text.contains(&format!("MSG-{unrouted:04}")), "{}", summary.text);
     }
 }

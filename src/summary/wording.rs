@@ -193,8 +193,9 @@ pub(super) fn held_unread(reason: &str) -> String {
     format!("읽지 않고 보류, 원본 보관 (held unread, raw message kept): {reason}")
 }
 
-/// A message for no event smebridge could tell: what it could be for, and the command that
-/// assigns it (`MSG-0012` is its reference).
+/// A message for no event smebridge could tell: the command that assigns it and the one that
+/// clears it when staff dealt with it otherwise (`MSG-0012` is its reference), then what it
+/// could be for. The commands come first: the mail cuts the line after a few words.
 pub(super) fn unrouted(reference: &str, detail: &str, asked: bool) -> String {
     let asked = if asked {
         "보낸 사람에게 어느 행사인지 물었습니다 (the sender was asked which event)"
@@ -202,8 +203,26 @@ pub(super) fn unrouted(reference: &str, detail: &str, asked: bool) -> String {
         "보낸 사람에게 묻지 않았습니다 (the sender was not asked)"
     };
     format!(
-        "{reference}: 어느 행사인지 알 수 없음 ({detail}); {asked}. 지정: smebridge application assign-event {reference} <행사 ID>"
+        "{reference} · 지정: smebridge application assign-event {reference} <행사 ID> · {} · 어느 행사인지 알 수 없음 ({detail}); {asked}.",
+        resolve_hint(reference)
     )
+}
+
+/// A recorded message that is no application but needs a person: its reference and the command
+/// that clears it once dealt with, then `what` it is (last: the mail cuts the line after a few
+/// words).
+pub(super) fn message_item(reference: &str, what: &str) -> String {
+    let hint = resolve_hint(reference);
+    if what.trim().is_empty() {
+        format!("{reference} · {hint}")
+    } else {
+        format!("{reference} · {hint} · {what}")
+    }
+}
+
+/// The command that takes message `reference` off the list once staff dealt with it.
+fn resolve_hint(reference: &str) -> String {
+    format!("처리 후: smebridge application resolve {reference}")
 }
 
 /// The line for messages skipped because they arrived before applications opened.

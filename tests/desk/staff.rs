@@ -282,6 +282,85 @@ async fn staff_resolve_clears_the_needs_a_person_item_from_the_summary_with_a_hi
     assert_eq!(run(&desk, &["application", "show", "SME-0001"]), show);
 }
 
+/// `resolve MSG-…` clears a recorded message that is no application: an inquiry is listed in the
+/// summary with its reference and the command, resolved beside the running daemon with who and
+/// the note, and the next summary no longer lists it. A message that made an application is
+/// refused, pointing at the application; so is a reference to no message.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn staff_resolve_clears_an_inquiry_by_its_message_reference_and_refuses_an_applications_message() {
+    let desk = Desk::start_with("2099-12-31T23:59:59+09:00", &[]);
+    let question = application(
+        "문의자",
+        "ask@question.example",
+        "주차 문의",
+        "행사장에 주차가 가능한가요?\n",
+        "q-1@question.example",
+    );
+    desk.send_to_center("ask@question.example", &question).await;
+    desk.once();
+    apply(&desk, "박지호", "park@garam.example", "성명: 박지호\n소속: 가람\n연락처: 010-5555-0003\n", 2).await;
+    let conn = rusqlite::Connection::open(desk.database()).unwrap();
+    let id_of = |outcome: &str| -> i64 {
+        conn.query_row("SELECT id FROM messages WHERE outcome = ?1", [outcome], |r| r.get(0)).unwrap()
+    };
+    let inquiry = format!("MSG-{:04}", id_of("inquiry"));
+    let registered = format!("MSG-{:04}", id_of("registered"));
+
+    let before = run(&desk, &["summary"]);
+    assert!(before.contains("확인 필요 (Needs a person): 1건"), "{before}");
+    assert!(
+        before.contains(&format!("{inquiry} · 처리 후: smebridge application resolve {inquiry} · 행사장에 주차가")),
+        "{before}"
+    );
+
+    // An application's message needs no person of its own: refused, naming the application.
+    let refused = desk.smebridge(&["application", "resolve", &registered, "--note", "no"]);
+    assert!(!refused.status.success());
+    let err = String::from_utf8_lossy(&refused.stderr);
+    assert!(
+        err.contains(&format!(
+            "{registered} was recorded as registered, not as something that needs a person: it belongs to application \
+             SME-0001; to clear what that application needs a person for: smebridge application resolve SME-0001"
+        )),
+        "{err}"
+    );
+    let refused = desk.smebridge(&["application", "resolve", "MSG-0999"]);
+    assert!(!refused.status.success());
+    assert!(String::from_utf8_lossy(&refused.stderr).contains("there is no message MSG-0999"));
+
+    // Beside the running daemon: written in one transaction while it holds the claim.
+    let (mut daemon, log) = desk.spawn(&["run"], &[]);
+    let lock = desk.database().with_file_name("smebridge.sqlite.lock");
+    let started = std::time::Instant::now();
+    while std::fs::read_to_string(&lock).unwrap_or_default().trim() != daemon.id().to_string() {
+        assert!(started.elapsed() < std::time::Duration::from_secs(30), "the daemon must claim the database");
+        std::thread::sleep(std::time::Duration::from_millis(50));
+    }
+    let out = desk.smebridge_with_env(
+        &["application", "resolve", &inquiry.to_lowercase(), "--note", "answered by phone: parking at the back"],
+        &[("SUDO_USER", "desk-kim")],
+    );
+    // SAFETY: kill(2) on the child we spawned.
+    unsafe { libc::kill(daemon.id() as i32, libc::SIGTERM) };
+    assert!(daemon.wait().unwrap().success(), "{}", std::fs::read_to_string(&log).unwrap_or_default());
+    assert!(out.status.success(), "{}", String::from_utf8_lossy(&out.stderr));
+    assert_eq!(String::from_utf8(out.stdout).unwrap(), format!("{inquiry}: resolved; it no longer needs a person\n"));
+    let recorded: (String, Option<String>) = conn
+        .query_row("SELECT actor, note FROM message_resolutions WHERE message = ?1", [id_of("inquiry")], |r| {
+            Ok((r.get(0)?, r.get(1)?))
+        })
+        .unwrap();
+    assert_eq!(recorded, ("desk-kim".to_owned(), Some("answered by phone: parking at the back".to_owned())));
+
+    let after = run(&desk, &["summary"]);
+    assert!(!after.contains(&inquiry), "{after}");
+    assert!(after.contains("확인 필요 (Needs a person): 0건"), "{after}");
+    // Nothing left to resolve: said so, nothing written.
+    assert_eq!(run(&desk, &["application", "resolve", &inquiry]), format!("{inquiry}: nothing to resolve\n"));
+    let rows: i64 = conn.query_row("SELECT COUNT(*) FROM message_resolutions", [], |r| r.get(0)).unwrap();
+    assert_eq!(rows, 1);
+}
+
 /// `edit --notify` and `cancel --notify`: the applicant gets, in their real mailbox, the same
 /// update and cancellation confirmations as for doing it by mail; the cancellation withdraws the
 /// calendar entry the acknowledgement published (METHOD:CANCEL, the same UID).
