@@ -198,7 +198,7 @@ pub(super) fn consider<'c>(
         cancel_requested: inbound.cancel_requested,
         inquiry: inbound.inquiry,
         // The problems are what could not be read (see `Inbound::problems`).
-        classified: crate::domain::unless_unread(inbound.verdict.classified, !inbound.problems.is_empty()),
+        classified: crate::domain::unless_unread(inbound.verdict.classified, inbound.partly_unread()),
         existing: existing.as_ref().map(|a| Existing { status: a.status }),
         attendees: inbound.fields.attendees.unwrap_or(1),
         seats_left,
