@@ -16,8 +16,8 @@ use super::{Parsed, Processed, Read, Rules};
 use crate::config::{Config, EventConfig};
 use crate::domain::{
     auth_verdict, automatic_reason, decide, is_status_request, reply_address, route, skipped_before_opens, Addressed,
-    ApplicantFields, Change, Decision, EmailAddress, EventId, EventRouting, Existing, Facts, Outcome, ReplyAddress,
-    Route, RouteReason, Status,
+    ApplicantFields, Automatic, Change, Decision, EmailAddress, EventId, EventRouting, Existing, Facts, Outcome,
+    ReplyAddress, Route, RouteReason, Status,
 };
 use crate::parse::Inbound;
 use crate::reply::{Addressee, CalendarSent, Replier, ReplyFacts, ReplyKind};
@@ -546,6 +546,9 @@ impl Plan {
 fn plan(decision: &Decision, inbound: &Inbound, existing: Option<&Application>, event: Option<&EventId>) -> Plan {
     let review = |extra: Option<&str>| review(inbound, extra);
     match (decision, existing, applicant(inbound).zip(event)) {
+        // Nobody to answer, yet maybe a person's application (a From its client mangled): staff
+        // see it among what needs a person, not among automatic mail.
+        (Decision::Ignore(Automatic::NoSender), _, _) => Plan::quiet(Outcome::Unreadable, ApplicationWrite::None),
         (Decision::Ignore(_), _, _) => Plan::quiet(Outcome::Automatic, ApplicationWrite::None),
         (Decision::Duplicate, _, _) => Plan::quiet(Outcome::Duplicate, ApplicationWrite::None),
         (Decision::BeforeOpens, _, _) => Plan::quiet(Outcome::BeforeOpens, ApplicationWrite::None),

@@ -79,6 +79,30 @@ async fn automatic_mail_of_every_kind_gets_no_reply() {
     assert_eq!(desk.export().len(), 1);
 }
 
+/// A From header its client mangled (the closing `>` lost) leaves nobody to answer: nothing is
+/// sent, but the mail is no automatic mail either: staff find it among what needs a person.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_mangled_from_is_not_answered_and_staff_are_shown_it() {
+    let desk = Desk::start();
+    let raw = apply("홍망가", "mangled@from.example", "mangled-1@from.example").replacen(
+        "<mangled@from.example>",
+        "<mangled@from.example",
+        1,
+    );
+    assert!(raw.contains("From: 홍망가 <mangled@from.example\n"), "{raw}");
+    desk.send_to_center("mangled@from.example", &raw).await;
+    let out = desk.once();
+    assert!(out.contains("recorded 1 new message") && out.contains("queued 0"), "{out}");
+    assert_eq!(desk.outcomes().last().unwrap().1, "unreadable", "{:?}", desk.outcomes());
+    assert!(desk.export().is_empty());
+    let summary = desk.smebridge(&["summary"]);
+    let summary = String::from_utf8_lossy(&summary.stdout);
+    assert!(summary.contains("확인 필요 (Needs a person): 1건"), "{summary}");
+    assert!(summary.contains("성명: 홍망가"), "the mail's text is shown: {summary}");
+    desk.wait_for_queue_empty();
+    assert_eq!(desk.count("mangled@from.example").await, 0);
+}
+
 /// An acknowledgement that comes back (forwarded, or reflected by a broken auto-responder) is
 /// recognised as our own and not answered.
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
