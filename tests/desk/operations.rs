@@ -11,7 +11,9 @@
 //! - `smebridge reparse`: an attached form that could not be read the first time (the debug-build
 //!   fault hook `SMEBRIDGE_FAULT_FORM=abort`, `src/isolate/fault.rs`) is read by reparse, shown,
 //!   and with `--apply` (refused while the daemon runs) recorded with no mail sent; the summary
-//!   says so.
+//!   says so;
+//! - `export`, `sheet` and `backup` refuse an `--output` that is not a regular file (a FIFO
+//!   standing in for a device) or is a symbolic link, and leave it as it was.
 
 use std::os::unix::fs::PermissionsExt;
 use std::path::{Path, PathBuf};
@@ -177,6 +179,61 @@ async fn backups_taken_while_the_daemon_answers_a_stream_of_applications_are_who
     let rows = fresh.export();
     assert_eq!(rows.len(), N);
     assert!(rows.iter().any(|r| r["email"] == "applicant7@ops.example" && r["phone"] == "010-4000-0007"));
+}
+
+/// `mkfifo PATH` with mode 0666 (a stand-in for a device such as `/dev/null`, which a test must
+/// not touch).
+fn mkfifo(path: &Path) {
+    let name = std::ffi::CString::new(path.as_os_str().as_encoded_bytes()).unwrap();
+    // SAFETY: a NUL-terminated path that lives across the call.
+    assert_eq!(unsafe { libc::mkfifo(name.as_ptr(), 0o666) }, 0, "mkfifo {}", path.display());
+    std::fs::set_permissions(path, std::fs::Permissions::from_mode(0o666)).unwrap();
+}
+
+/// `export`, `sheet` and `backup` write personal data only to a regular file: a FIFO (as a
+/// device would be) and a symbolic link are refused, not chmod-ed, not followed, not replaced.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn export_sheet_and_backup_refuse_an_output_that_is_not_a_regular_file_and_leave_it_as_it_was() {
+    use std::os::unix::fs::FileTypeExt;
+    let desk = Desk::start();
+    let (email, mail) = applicant(3);
+    desk.send_to_center(&email, &mail).await;
+    desk.once();
+    let fifo = desk.dir.path().join("fifo");
+    mkfifo(&fifo);
+    let target = desk.dir.path().join("shared.csv");
+    std::fs::write(&target, "someone else's file").unwrap();
+    std::fs::set_permissions(&target, std::fs::Permissions::from_mode(0o644)).unwrap();
+    let link = desk.dir.path().join("link.csv");
+    std::os::unix::fs::symlink(&target, &link).unwrap();
+
+    for output in [&fifo, &link] {
+        let output = output.to_str().unwrap();
+        for args in [
+            vec!["export", "--format", "csv", "--output", output],
+            vec!["sheet", "--output", output],
+            vec!["backup", "--output", output],
+        ] {
+            let out = desk.smebridge(&args);
+            assert_eq!(out.status.code(), Some(1), "{args:?}: {}{}", stdout(&out), stderr(&out));
+            let expected = match output.ends_with("fifo") {
+                true => "exists and is not a regular file (a FIFO)",
+                false => "is a symbolic link",
+            };
+            assert!(stderr(&out).contains(expected), "{args:?}: {}", stderr(&out));
+            let meta = std::fs::symlink_metadata(&fifo).unwrap();
+            assert!(meta.file_type().is_fifo(), "{args:?} replaced the FIFO");
+            assert_eq!(meta.permissions().mode() & 0o777, 0o666, "{args:?} changed the FIFO's mode");
+            assert!(std::fs::symlink_metadata(&link).unwrap().file_type().is_symlink(), "{args:?}");
+            assert_eq!(mode(&target), 0o644, "{args:?} narrowed the link's target");
+            assert_eq!(std::fs::read_to_string(&target).unwrap(), "someone else's file", "{args:?}");
+        }
+    }
+    // A regular file is still written, and private.
+    let csv = desk.dir.path().join("applications.csv");
+    succeeds(&desk, &["export", "--format", "csv", "--output", csv.to_str().unwrap()]);
+    assert_eq!(mode(&csv), 0o600);
+    assert!(std::fs::read_to_string(&csv).unwrap().contains(&email));
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
