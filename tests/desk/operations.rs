@@ -3,7 +3,8 @@
 //! - `smebridge backup` while `smebridge run` answers applications that keep arriving: every
 //!   copy is whole and consistent, and the last one, restored into a fresh desk, exports exactly
 //!   what the desk exports;
-//! - `smebridge restore` is refused while the daemon runs, and keeps the database it replaces;
+//! - `smebridge restore` is refused while the daemon runs, and keeps the database it replaces; a
+//!   backup that remembers another mailbox state is refused unless `--force`;
 //! - a database made by an older smebridge (schema 6, made here by the old migrations alone) is
 //!   copied before it is upgraded; a database from a newer smebridge is refused, untouched;
 //! - the acknowledgement in the applicant's real mailbox carries the privacy notice with the
@@ -282,6 +283,51 @@ async fn restore_is_refused_while_the_daemon_runs_and_afterwards_keeps_the_datab
     // The desk runs on it: the second application, still in the mailbox, is read again.
     desk.once();
     assert_eq!(desk.export().len(), 2);
+}
+
+/// A backup that remembers another UIDVALIDITY for the mailbox than the desk's database (as a
+/// backup of another desk's database does; made here from this desk's backup) is refused, and the
+/// database left as it was; `--force` restores it.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn restore_refuses_a_backup_that_remembers_another_mailbox_unless_forced() {
+    let desk = Desk::start();
+    let (email, mail) = applicant(4);
+    desk.send_to_center(&email, &mail).await;
+    desk.once();
+    let backup = desk.dir.path().join("other-desk.sqlite");
+    succeeds(&desk, &["backup", "--output", backup.to_str().unwrap()]);
+    let uidvalidity: u32 = {
+        let conn = rusqlite::Connection::open(&backup).unwrap();
+        let ours: u32 = conn.query_row("SELECT uidvalidity FROM mailbox_state", [], |r| r.get(0)).unwrap();
+        conn.execute("UPDATE mailbox_state SET uidvalidity = ?1", [ours + 7]).unwrap();
+        ours
+    };
+    let before = desk.export();
+
+    let out = desk.smebridge(&["restore", "--input", backup.to_str().unwrap()]);
+    assert_eq!(out.status.code(), Some(1), "{}", stdout(&out));
+    let expected = format!(
+        "is not a backup of this desk's mailbox: mailbox INBOX has UIDVALIDITY {} in the backup but {uidvalidity} in \
+         the database it replaces",
+        uidvalidity + 7
+    );
+    assert!(stderr(&out).contains(&expected), "{}", stderr(&out));
+    assert!(stderr(&out).contains("answer every applicant again; nothing was changed"), "{}", stderr(&out));
+    assert!(stderr(&out).contains("restore it with --force"), "{}", stderr(&out));
+    assert_eq!(desk.export(), before);
+    assert!(!std::fs::read_dir(desk.dir.path()).unwrap().any(|e| e
+        .unwrap()
+        .file_name()
+        .to_string_lossy()
+        .contains("before-restore")));
+
+    let restored = succeeds(&desk, &["restore", "--input", backup.to_str().unwrap(), "--force"]);
+    assert!(restored.contains("; the database it replaced is kept as "), "{restored}");
+    let now: u32 = rusqlite::Connection::open(desk.database())
+        .unwrap()
+        .query_row("SELECT uidvalidity FROM mailbox_state", [], |r| r.get(0))
+        .unwrap();
+    assert_eq!(now, uidvalidity + 7);
 }
 
 /// A database as smebridge 0.1 with schema 6 left it, made by the migrations of that time alone,
