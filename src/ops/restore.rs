@@ -5,22 +5,22 @@
 //!    refused with the words of every other refusal of a newer database.
 //! 2. The database is claimed ([`Instance::claim`]): while a daemon or any other writer uses it,
 //!    restore is refused, naming the holder's pid, and changes nothing.
-//! 2a. The backup must be of this desk's mailbox: where both the backup and the database it
+//! 3. The backup must be of this desk's mailbox: where both the backup and the database it
 //!    replaces remember a mailbox (`mailbox_state`: its name and UIDVALIDITY; the IMAP account
 //!    itself is not recorded), they must share one and agree on its UIDVALIDITY. A backup of
 //!    another desk's database would otherwise be taken for this desk's past, and the next pass
 //!    would record every message in the mailbox as new and answer every applicant again.
 //!    `--force` restores it anyway (after the server renumbered the mailbox, say: then the
 //!    messages are recognised by their bytes), saying what differed.
-//! 3. The backup is copied (SQLite's online backup API) into a new 0600 file beside the database
+//! 4. The backup is copied (SQLite's online backup API) into a new 0600 file beside the database
 //!    and checked.
-//! 4. The database it replaces is kept, whole and as it was (also when it is damaged, which is
+//! 5. The database it replaces is kept, whole and as it was (also when it is damaged, which is
 //!    why one restores): a hard link `<database>.before-restore-<time>.sqlite` to it, its `-wal`
 //!    and `-shm` renamed along; then the copy is renamed over the database in one step. A reader
 //!    that had the old database open keeps reading it to its end; every new one opens the
 //!    restored database, with no stale write-ahead log beside it. The kept copy is then turned
 //!    into one self-contained file where it can be (its WAL checkpointed into it).
-//! 5. The restored database is opened as every start opens it: a backup from an older smebridge
+//! 6. The restored database is opened as every start opens it: a backup from an older smebridge
 //!    is brought up to date (after the copy every upgrade keeps).
 
 use std::collections::BTreeMap;
