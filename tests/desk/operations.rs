@@ -12,7 +12,7 @@
 //! - `smebridge reparse`: an attached form that could not be read the first time (the debug-build
 //!   fault hook `SMEBRIDGE_FAULT_FORM=abort`, `src/isolate/fault.rs`) is read by reparse, shown,
 //!   and with `--apply` (refused while the daemon runs) recorded with no mail sent; the summary
-//!   says so;
+//!   says so; a name staff corrected is kept by `reparse --apply`;
 //! - `export`, `sheet` and `backup` refuse an `--output` that is not a regular file (a FIFO
 //!   standing in for a device) or is a symbolic link, and leave it as it was.
 
@@ -580,4 +580,34 @@ async fn reparse_reads_a_form_the_desk_could_not_read_shows_it_applies_it_withou
     assert!(!summary.contains("could not be read"), "{summary}");
 
     assert!(succeeds(&desk, &["reparse"]).starts_with("Reading the stored mail again changes nothing"));
+}
+
+/// `application edit` then `reparse --apply`: the name staff set stays, the report says it is
+/// kept, and the history has no reparse row undoing it.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn reparse_keeps_a_name_staff_corrected_and_says_so() {
+    let desk = Desk::start();
+    let (email, mail) = applicant(5);
+    desk.send_to_center(&email, &mail).await;
+    desk.once();
+    assert_eq!(desk.export()[0]["name"], "신청자5");
+    succeeds(&desk, &["application", "edit", "SME-0001", "--name", "정정된이름"]);
+
+    let shown = succeeds(&desk, &["reparse"]);
+    let kept = format!("SME-0001 {email}\n  name: 정정된이름 (kept: set by staff on ");
+    assert!(shown.contains(&kept), "{shown}");
+    assert!(shown.contains("the mail reads 신청자5)\n"), "{shown}");
+    assert!(shown.contains("Reading the stored mail again changes nothing ("), "{shown}");
+    assert!(shown.contains("1 value(s) set by staff are kept as they are"), "{shown}");
+    succeeds(&desk, &["reparse", "--apply"]);
+    assert_eq!(desk.export()[0]["name"], "정정된이름");
+    let history: Vec<(String, String)> = rusqlite::Connection::open(desk.database())
+        .unwrap()
+        .prepare("SELECT field, by FROM application_history ORDER BY id")
+        .unwrap()
+        .query_map([], |r| Ok((r.get(0)?, r.get(1)?)))
+        .unwrap()
+        .map(Result::unwrap)
+        .collect();
+    assert_eq!(history, [("name".to_owned(), "staff".to_owned())]);
 }
