@@ -282,7 +282,10 @@ pub fn integrity(path: &Path) -> Line {
     }
 }
 
-/// The database at `path`, read-only; without a WAL file, as immutable (no `-shm` is made).
+/// The database at `path`, read-only; without a WAL file, as immutable (no `-shm` is made). The
+/// immutable one is opened by a `file:` URI, which needs an absolute path: a relative one (a
+/// `[database] path` relative to a configuration named by a relative path) is made absolute
+/// first, from the working directory.
 fn open_read_only(path: &Path) -> rusqlite::Result<rusqlite::Connection> {
     let mut wal = path.as_os_str().to_owned();
     wal.push("-wal");
@@ -292,7 +295,18 @@ fn open_read_only(path: &Path) -> rusqlite::Result<rusqlite::Connection> {
     if Path::new(&wal).exists() {
         rusqlite::Connection::open_with_flags(path, flags)
     } else {
-        let mut uri = url::Url::from_file_path(path).map(|u| u.to_string()).unwrap_or_default();
+        let absolute = std::path::absolute(path).map_err(|e| {
+            rusqlite::Error::SqliteFailure(
+                rusqlite::ffi::Error::new(rusqlite::ffi::SQLITE_CANTOPEN),
+                Some(format!("cannot make {} absolute: {e}", path.display())),
+            )
+        })?;
+        let mut uri = url::Url::from_file_path(&absolute).map(|u| u.to_string()).map_err(|()| {
+            rusqlite::Error::SqliteFailure(
+                rusqlite::ffi::Error::new(rusqlite::ffi::SQLITE_CANTOPEN),
+                Some(format!("cannot name {} as a file: URI", absolute.display())),
+            )
+        })?;
         uri.push_str("?immutable=1");
         rusqlite::Connection::open_with_flags(uri, flags)
     }
@@ -551,6 +565,20 @@ mod tests {
             assert!(line.warning.unwrap_or_default().contains("mode 0640"));
         }
         assert!(problem(dir.path()).contains("is not a file"));
+    }
+
+    /// `smebridge check --config good.toml` with `[database] path = "db/smebridge.sqlite"`: the
+    /// path is relative to the working directory, and the check opens it there.
+    #[test]
+    fn the_integrity_check_opens_a_database_named_by_a_relative_path() {
+        let cwd = std::env::current_dir().unwrap();
+        let dir = tempfile::Builder::new().prefix(".check-relative-").tempdir_in(&cwd).unwrap();
+        let path = dir.path().join("db/smebridge.sqlite");
+        drop(crate::store::Store::open(crate::instance::Instance::claim(&path).unwrap()).unwrap());
+        let relative = path.strip_prefix(&cwd).unwrap();
+        assert!(relative.is_relative() && !Path::new(&format!("{}-wal", path.display())).exists());
+        let line = integrity(relative);
+        assert_eq!((line.problem, line.detail.as_deref()), (None, Some("PRAGMA integrity_check: ok")));
     }
 
     #[test]

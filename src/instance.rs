@@ -8,6 +8,11 @@
 //! refused at once with [`Busy`]: "another smebridge (pid N) is using DB" — also on a database
 //! that does not exist yet, since the lock is taken before the database is created.
 //!
+//! The lock file sits beside the database's real file: the path is resolved first (symbolic
+//! links, `..`, a relative path; for a database not made yet, its directory's real path), so a
+//! second configuration that names the same database through a symbolic link (or another path)
+//! finds the same lock and is refused.
+//!
 //! The lock belongs to the open file, not to the file's name: the kernel drops it when the process
 //! ends, however it ends (`kill -9` included), so a lock file left behind never blocks a restart.
 //! For the same reason the file is never removed: a process could otherwise lock a file that
@@ -77,7 +82,7 @@ impl Instance {
         if let Some(dir) = database.parent().filter(|d| !d.as_os_str().is_empty()) {
             std::fs::create_dir_all(dir).with_context(|| format!("cannot create the directory {}", dir.display()))?;
         }
-        let path = lock_path(database);
+        let path = lock_path(&real_path(database)?);
         let mut file = open_lock_file(&path)?;
         // The holder writes its pid right after taking the lock: for a moment the file may be
         // empty, or still name a holder that crashed. Then look again (the lock may be free by
@@ -111,6 +116,32 @@ impl Instance {
     pub fn database(&self) -> &Path {
         &self.database
     }
+}
+
+/// Where the database at `database` really is: every symbolic link followed (also one whose
+/// target does not exist yet: the database SQLite would create through it), as an absolute path
+/// without `.` or `..`. For a database that does not exist yet, its directory's real path and its
+/// name.
+fn real_path(database: &Path) -> Result<PathBuf> {
+    let mut path = database.to_path_buf();
+    // As many links as the kernel follows (Linux: 40) before ELOOP.
+    for _ in 0..40 {
+        if let Ok(real) = std::fs::canonicalize(&path) {
+            return Ok(real);
+        }
+        let dir = path.parent().filter(|d| !d.as_os_str().is_empty()).unwrap_or(Path::new(".")).to_path_buf();
+        match std::fs::read_link(&path) {
+            // A link to what is not there yet: follow it (a relative target is its directory's).
+            Ok(target) => path = dir.join(target),
+            Err(_) => {
+                let name = path.file_name().with_context(|| format!("{} names no file", database.display()))?;
+                let dir = std::fs::canonicalize(&dir)
+                    .with_context(|| format!("cannot find the directory of the database {}", database.display()))?;
+                return Ok(dir.join(name));
+            }
+        }
+    }
+    anyhow::bail!("{}: too many levels of symbolic links", database.display())
 }
 
 fn open_lock_file(path: &Path) -> Result<File> {
@@ -181,6 +212,41 @@ mod tests {
         assert_eq!(err.downcast_ref::<Busy>().unwrap().pid, None);
         assert!(err.to_string().starts_with("another smebridge (pid unknown) is using"), "{err}");
         drop(first);
+    }
+
+    /// A second configuration naming the database through a symbolic link (or `..`) is refused
+    /// while the first holds it: the lock sits beside the real file, not beside the link.
+    #[cfg(unix)]
+    #[test]
+    fn a_database_named_through_a_symbolic_link_is_the_same_claim() {
+        let dir = tempfile::tempdir().unwrap();
+        let real = dir.path().join("data/smebridge.sqlite");
+        let first = Instance::claim(&real).unwrap();
+        std::fs::write(&real, "").unwrap();
+        let link = dir.path().join("link.sqlite");
+        std::os::unix::fs::symlink(&real, &link).unwrap();
+        let err = Instance::claim(&link).unwrap_err();
+        assert_eq!(err.downcast_ref::<Busy>().map(|b| b.pid), Some(Some(std::process::id())), "{err:#}");
+        assert!(!dir.path().join("link.sqlite.lock").exists(), "no lock beside the link");
+        // A link to the directory, and `..` on the way.
+        std::os::unix::fs::symlink(dir.path().join("data"), dir.path().join("data-link")).unwrap();
+        for other in [dir.path().join("data-link/smebridge.sqlite"), dir.path().join("data/../data/smebridge.sqlite")] {
+            let err = Instance::claim(&other).unwrap_err();
+            assert!(err.downcast_ref::<Busy>().is_some(), "{}: {err:#}", other.display());
+        }
+        drop(first);
+
+        // A link to a database not made yet (SQLite would create its target): the same.
+        let future = dir.path().join("data/future.sqlite");
+        let dangling = dir.path().join("future-link.sqlite");
+        std::os::unix::fs::symlink("data/future.sqlite", &dangling).unwrap();
+        let first = Instance::claim(&future).unwrap();
+        let err = Instance::claim(&dangling).unwrap_err();
+        assert!(err.downcast_ref::<Busy>().is_some(), "{err:#}");
+        drop(first);
+        let by_link = Instance::claim(&dangling).unwrap();
+        assert_eq!(by_link.database(), dangling, "the claim still names the database as it was given");
+        assert!(Instance::claim(&future).unwrap_err().downcast_ref::<Busy>().is_some());
     }
 
     #[test]

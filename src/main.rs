@@ -113,6 +113,10 @@ enum Command {
     Restore {
         #[arg(long, value_name = "FILE")]
         input: PathBuf,
+        /// Restore it even though it remembers another mailbox (name or UIDVALIDITY) than the
+        /// database it replaces.
+        #[arg(long)]
+        force: bool,
     },
     /// Read every stored message again with this version's parser and show what that changes in
     /// each application; --apply records the changes (no mail is sent).
@@ -571,9 +575,9 @@ fn run(cli: Cli) -> Result<ExitCode> {
             let config = Config::load(&cli.config)?;
             println!("{}", ops::backup(&config.database.path, &output)?);
         }
-        Command::Restore { input } => {
+        Command::Restore { input, force } => {
             let config = Config::load(&cli.config)?;
-            println!("{}", ops::restore(&config.database.path, &input, jiff::Timestamp::now())?);
+            println!("{}", ops::restore(&config.database.path, &input, jiff::Timestamp::now(), force)?);
         }
         Command::Reparse { apply } => {
             let config = Config::load(&cli.config)?;

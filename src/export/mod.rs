@@ -5,12 +5,11 @@
 
 mod csv;
 mod json;
+mod output;
 mod sheet;
 mod xlsx;
 
-use std::fs::File;
 use std::io::Write;
-use std::path::Path;
 
 use anyhow::{Context, Result};
 use jiff::tz::TimeZone;
@@ -21,6 +20,7 @@ use crate::store::{Application, StoredAttachment};
 
 pub use self::csv::{csv_with_bom, defuse_formula, write_csv};
 pub use self::json::write_json;
+pub use self::output::{create_private_file, refuse_unless_regular_or_absent};
 pub use self::sheet::{sign_in_filename, sign_in_sheet, sign_in_sheet_for, SIGN_IN_SHEET, WAITLIST_SHEET};
 pub use self::xlsx::{xlsx, ReviewItem, XLSX_MIME};
 
@@ -69,26 +69,6 @@ pub const CSV_COLUMNS: [&str; 13] = [
     "notes",
     "sources",
 ];
-
-/// Create (or truncate) an export file that only its owner can read (mode 0600): it holds
-/// personal data. An existing file with a wider mode is narrowed first.
-pub fn create_private_file(path: &Path) -> Result<File> {
-    let mut options = std::fs::OpenOptions::new();
-    options.write(true).create(true).truncate(true);
-    #[cfg(unix)]
-    {
-        use std::os::unix::fs::{OpenOptionsExt, PermissionsExt};
-        options.mode(0o600);
-        let file = options.open(path).with_context(|| format!("cannot create {}", path.display()))?;
-        file.set_permissions(std::fs::Permissions::from_mode(0o600))
-            .with_context(|| format!("cannot make {} private (mode 0600)", path.display()))?;
-        Ok(file)
-    }
-    #[cfg(not(unix))]
-    {
-        options.open(path).with_context(|| format!("cannot create {}", path.display()))
-    }
-}
 
 /// One application as the export's cells, in [`CSV_COLUMNS`] order.
 pub fn row(app: &Application, tz: &TimeZone) -> [String; 13] {
@@ -171,24 +151,6 @@ fn oldest_first(apps: &[Application]) -> Vec<Application> {
 mod tests {
     use super::*;
     use crate::domain::ApplicantFields;
-
-    #[cfg(unix)]
-    #[test]
-    fn export_files_are_created_private_and_existing_ones_are_narrowed() {
-        use std::os::unix::fs::PermissionsExt;
-        let dir = tempfile::tempdir().unwrap();
-        let mode = |p: &Path| std::fs::metadata(p).unwrap().permissions().mode() & 0o777;
-        let new = dir.path().join("new.csv");
-        write_csv(create_private_file(&new).unwrap(), &[], &TimeZone::UTC, false).unwrap();
-        assert_eq!(mode(&new), 0o600);
-        assert!(std::fs::read_to_string(&new).unwrap().starts_with("email,"));
-        let old = dir.path().join("old.csv");
-        std::fs::write(&old, "old contents that are longer than the new ones").unwrap();
-        std::fs::set_permissions(&old, std::fs::Permissions::from_mode(0o644)).unwrap();
-        create_private_file(&old).unwrap().write_all(b"x").unwrap();
-        assert_eq!(mode(&old), 0o600);
-        assert_eq!(std::fs::read_to_string(&old).unwrap(), "x");
-    }
 
     /// An application with these attachments (for the csv and json tests).
     pub(super) fn with_attachments(attachments: Vec<StoredAttachment>) -> Application {

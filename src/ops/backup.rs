@@ -80,4 +80,42 @@ mod tests {
         assert_eq!(done.contents.messages, 0);
         assert!(done.to_string().contains("backups/smebridge-20221116.sqlite (schema "), "{done}");
     }
+
+    #[test]
+    fn a_destination_that_is_not_a_regular_file_is_refused_and_left_as_it_was() {
+        use std::os::unix::fs::{FileTypeExt, PermissionsExt};
+        let dir = tempfile::tempdir().unwrap();
+        let db = dir.path().join("smebridge.sqlite");
+        drop(crate::store::Store::open(crate::instance::Instance::claim(&db).unwrap()).unwrap());
+
+        let fifo = dir.path().join("fifo");
+        let name = std::ffi::CString::new(fifo.as_os_str().as_encoded_bytes()).unwrap();
+        // SAFETY: a NUL-terminated path that lives across the call.
+        assert_eq!(unsafe { libc::mkfifo(name.as_ptr(), 0o666) }, 0);
+        std::fs::set_permissions(&fifo, std::fs::Permissions::from_mode(0o666)).unwrap();
+        let err = format!("{:#}", backup(&db, &fifo).unwrap_err());
+        assert!(err.contains("exists and is not a regular file (a FIFO)"), "{err}");
+        let meta = std::fs::symlink_metadata(&fifo).unwrap();
+        assert!(meta.file_type().is_fifo(), "not replaced");
+        assert_eq!(meta.permissions().mode() & 0o777, 0o666, "not chmod-ed");
+
+        let target = dir.path().join("elsewhere.sqlite");
+        std::fs::write(&target, "not the database").unwrap();
+        let link = dir.path().join("link.sqlite");
+        std::os::unix::fs::symlink(&target, &link).unwrap();
+        let err = format!("{:#}", backup(&db, &link).unwrap_err());
+        assert!(err.contains("is a symbolic link"), "{err}");
+        assert!(std::fs::symlink_metadata(&link).unwrap().file_type().is_symlink());
+        assert_eq!(std::fs::read_to_string(&target).unwrap(), "not the database");
+
+        std::fs::create_dir(dir.path().join("d")).unwrap();
+        let err = format!("{:#}", backup(&db, &dir.path().join("d")).unwrap_err());
+        assert!(err.contains("(a directory)"), "{err}");
+        let left: Vec<String> = std::fs::read_dir(dir.path())
+            .unwrap()
+            .map(|e| e.unwrap().file_name().to_string_lossy().into_owned())
+            .filter(|n| n.contains("partial"))
+            .collect();
+        assert_eq!(left, Vec::<String>::new(), "no partial copy left behind");
+    }
 }

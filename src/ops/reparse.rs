@@ -18,6 +18,11 @@
 //! event; the report names the event then.) `--apply` writes each changed application and one history row per value
 //! (`by = 'reparse'`, where the new value was read, from which message) in one transaction; the
 //! next daily summary lists them.
+//!
+//! What staff set is never undone: a value whose last change in the application's history was
+//! made by staff (`by = 'staff'`: `application edit`, `application resolve`, …) is left as it is,
+//! with where it was read, however the mail reads now; the report lists it as kept ("kept: set by
+//! staff on …").
 
 use std::collections::BTreeMap;
 use std::fmt;
@@ -31,7 +36,7 @@ use crate::domain::{ApplicantFields, EventId, Outcome};
 use crate::parse::{self, Inbound};
 use crate::pipeline::{details_of, held_review_of, note_reply_to, read_message, review};
 use crate::reply::{application_number, format_ko};
-use crate::store::{Application, ApplicationMessage, ChangedBy, Field, FieldChange, Rewrite, Store};
+use crate::store::{Application, ApplicationMessage, ChangedBy, Field, FieldChange, HistoryEntry, Rewrite, Store};
 
 /// What reading the stored mail again changes.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -46,6 +51,25 @@ pub struct Reparse {
     pub recorded: i64,
     /// The applications belong to more than one event: each change names its event.
     pub several_events: bool,
+    /// Values the mail reads differently that staff set last: left as they are.
+    pub kept: Vec<Kept>,
+}
+
+/// A value the stored mail reads differently, left as staff set it (the last change of the
+/// field in the application's history was by staff).
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Kept {
+    pub application: i64,
+    pub event: EventId,
+    pub email: String,
+    pub field: Field,
+    /// The value as stored (as staff left it).
+    pub stored: Option<String>,
+    /// What the stored mail reads.
+    pub read: Option<String>,
+    /// When staff set it, and who.
+    pub at: Timestamp,
+    pub actor: Option<String>,
 }
 
 /// One application's changes.
@@ -176,7 +200,9 @@ pub fn reparse(store: &Store, context: &parse::Context<'_>) -> Result<Reparse> {
         applications: 0,
         recorded: store.message_count()?,
         several_events: events.len() > 1,
+        kept: Vec::new(),
     };
+    let staff = set_by_staff(store)?;
     for (id, app) in &applications {
         let mut replayed: Option<Replayed> = None;
         let mut arrivals = BTreeMap::new();
@@ -199,7 +225,33 @@ pub fn reparse(store: &Store, context: &parse::Context<'_>) -> Result<Reparse> {
         }
         let Some(replayed) = replayed else { continue };
         report.applications += 1;
-        let changes = compare(app, &replayed);
+        let mut changes = compare(app, &replayed);
+        let mut rewrite = Rewrite {
+            application: *id,
+            fields: replayed.fields,
+            people: replayed.people,
+            notes: replayed.notes,
+            review: replayed.review,
+            sources: replayed.sources,
+        };
+        // What staff set last stays as they set it (with where it was read), changed or not.
+        for field in Field::ALL {
+            let Some(entry) = staff.get(&(*id, field)) else { continue };
+            if let Some(at) = changes.iter().position(|c| c.field == field) {
+                let change = changes.remove(at);
+                report.kept.push(Kept {
+                    application: *id,
+                    event: app.event.clone(),
+                    email: app.email.clone(),
+                    field,
+                    stored: change.old,
+                    read: change.new,
+                    at: entry.at,
+                    actor: entry.actor.clone(),
+                });
+            }
+            keep_stored(&mut rewrite, app, field);
+        }
         if changes.is_empty() {
             continue;
         }
@@ -210,17 +262,44 @@ pub fn reparse(store: &Store, context: &parse::Context<'_>) -> Result<Reparse> {
             email: app.email.clone(),
             changes,
             arrivals,
-            rewrite: Rewrite {
-                application: *id,
-                fields: replayed.fields,
-                people: replayed.people,
-                notes: replayed.notes,
-                review: replayed.review,
-                sources: replayed.sources,
-            },
+            rewrite,
         });
     }
     Ok(report)
+}
+
+/// (application, field) → the history row of the field's last change, for every field whose last
+/// change was made by staff.
+fn set_by_staff(store: &Store) -> Result<BTreeMap<(i64, Field), HistoryEntry>> {
+    let mut last: BTreeMap<(i64, Field), HistoryEntry> = BTreeMap::new();
+    // Oldest first: a later row replaces an earlier one.
+    for entry in store.history_after(0, store.last_history_id()?)? {
+        last.insert((entry.application, entry.change.field), entry);
+    }
+    last.retain(|_, entry| entry.by == ChangedBy::Staff);
+    Ok(last)
+}
+
+/// Put `field` of `rewrite` back as `app` holds it, with where it was read.
+fn keep_stored(rewrite: &mut Rewrite, app: &Application, field: Field) {
+    let (to, from) = (&mut rewrite.fields, &app.fields);
+    match field {
+        Field::Name => to.name = from.name.clone(),
+        Field::Organization => to.organization = from.organization.clone(),
+        Field::Position => to.position = from.position.clone(),
+        Field::Phone => to.phone = from.phone.clone(),
+        Field::Attendees => to.attendees = from.attendees,
+        Field::People => rewrite.people = app.people.clone(),
+        Field::Notes => rewrite.notes = app.notes.clone(),
+        Field::Review => rewrite.review = app.review.clone(),
+        // Never changed by reparse.
+        Field::Status | Field::Email | Field::Event => {}
+    }
+    let key = field.as_str();
+    match app.sources.get(key) {
+        Some(source) => rewrite.sources.insert(key.to_owned(), source.clone()),
+        None => rewrite.sources.remove(key),
+    };
 }
 
 /// Every value of `app` that the replay reads differently.
@@ -269,35 +348,48 @@ impl Reparse {
     /// where the new one was read; then what was read and what happens next.
     pub fn describe(&self, tz: &TimeZone, applied: Option<Applied>) -> String {
         let mut out = String::new();
-        for app in &self.changed {
+        let when = |at: &Timestamp| format_ko(&at.to_zoned(tz.clone()));
+        let mut ids: Vec<i64> =
+            self.changed.iter().map(|a| a.application).chain(self.kept.iter().map(|k| k.application)).collect();
+        ids.sort_unstable();
+        ids.dedup();
+        for id in ids {
+            let app = self.changed.iter().find(|a| a.application == id);
+            let kept: Vec<&Kept> = self.kept.iter().filter(|k| k.application == id).collect();
+            let (event, email) = match (app, kept.first()) {
+                (Some(app), _) => (&app.event, &app.email),
+                (None, Some(kept)) => (&kept.event, &kept.email),
+                (None, None) => continue,
+            };
             match self.several_events {
-                true => out.push_str(&format!(
-                    "{} {} {}\n",
-                    application_number(app.application),
-                    app.event.tag(),
-                    app.email
-                )),
-                false => out.push_str(&format!("{} {}\n", application_number(app.application), app.email)),
+                true => out.push_str(&format!("{} {} {}\n", application_number(id), event.tag(), email)),
+                false => out.push_str(&format!("{} {}\n", application_number(id), email)),
             }
-            for change in &app.changes {
+            for change in app.map(|a| a.changes.as_slice()).unwrap_or_default() {
                 out.push_str(&format!(
                     "  {}: {} → {}\n",
                     change.field,
                     shown(change.old.as_deref()),
                     shown(change.new.as_deref())
                 ));
-                let arrived = change.message.and_then(|m| app.arrivals.get(&m));
+                let arrived = change.message.and_then(|m| app.and_then(|a| a.arrivals.get(&m)));
                 match (&change.why, arrived) {
-                    (Some(why), Some(at)) => out.push_str(&format!(
-                        "      from {why}, in the mail that arrived {}\n",
-                        format_ko(&at.to_zoned(tz.clone()))
-                    )),
-                    (None, Some(at)) => out.push_str(&format!(
-                        "      from the mail that arrived {}\n",
-                        format_ko(&at.to_zoned(tz.clone()))
-                    )),
+                    (Some(why), Some(at)) => {
+                        out.push_str(&format!("      from {why}, in the mail that arrived {}\n", when(at)))
+                    }
+                    (None, Some(at)) => out.push_str(&format!("      from the mail that arrived {}\n", when(at))),
                     _ => {}
                 }
+            }
+            for kept in kept {
+                let by = kept.actor.as_deref().map(|a| format!(" by {a}")).unwrap_or_default();
+                out.push_str(&format!(
+                    "  {}: {} (kept: set by staff on {}{by}; the mail reads {})\n",
+                    kept.field,
+                    shown(kept.stored.as_deref()),
+                    when(&kept.at),
+                    shown(kept.read.as_deref())
+                ));
             }
         }
         let values: usize = self.changed.iter().map(|a| a.changes.len()).sum();
@@ -320,6 +412,12 @@ impl Reparse {
                  are told in the next summary.\n",
                 applied.applications, applied.values
             )),
+        }
+        if !self.kept.is_empty() {
+            out.push_str(&format!(
+                "{} value(s) set by staff are kept as they are (reparse never undoes a correction by staff).\n",
+                self.kept.len()
+            ));
         }
         out
     }
@@ -583,6 +681,73 @@ mod tests {
         )
         .unwrap();
         assert!(!next.text.contains("re-read by smebridge reparse"), "told once: {}", next.text);
+    }
+
+    /// `application edit` set a value; reading the mail again neither undoes it nor its source,
+    /// and the report says it is kept.
+    #[test]
+    fn a_value_staff_set_last_is_kept_as_they_set_it_and_the_report_says_so() {
+        let mut desk = desk();
+        receive(&mut desk, with_form("kim@hanbit-tech.example", "k1@hanbit-tech.example"), &Crashing);
+        receive(
+            &mut desk,
+            mail("lee@daon.example", "l1@daon.example", "신청", "성명: 이서연\n소속: 다온\n연락처: 010-2222-3333\n"),
+            &InProcess,
+        );
+        let edited: Timestamp = "2022-11-16T04:00:00Z".parse().unwrap();
+        let staff_set = |desk: &mut Desk, id: i64, edit: crate::staff::Edit| {
+            let changes = crate::staff::edit(&mut desk.store, None, id, &edit, "operator", edited).unwrap();
+            assert_eq!(changes.len(), 1);
+        };
+        let by_staff = crate::staff::Edit { organization: Some("한빛 (직원 입력)".into()), ..Default::default() };
+        staff_set(&mut desk, 1, by_staff);
+        staff_set(&mut desk, 2, crate::staff::Edit { name: Some("이서윤".into()), ..Default::default() });
+        let before: Vec<Application> = desk.store.applications().unwrap();
+
+        let found = reparse_with(&desk, &InProcess);
+        assert_eq!(found.changed.len(), 1, "only the form's other values change");
+        let app = &found.changed[0];
+        assert_eq!(app.application, 1);
+        assert!(app.changes.iter().all(|c| c.field != Field::Organization), "{:?}", app.changes);
+        assert!(app.changes.iter().any(|c| c.field == Field::Phone), "{:?}", app.changes);
+        assert_eq!(app.rewrite.fields.organization.as_deref(), Some("한빛 (직원 입력)"));
+        assert_eq!(app.rewrite.sources.get("organization"), before[0].sources.get("organization"));
+        let kept: Vec<(i64, Field, Option<&str>, Option<&str>)> =
+            found.kept.iter().map(|k| (k.application, k.field, k.stored.as_deref(), k.read.as_deref())).collect();
+        assert_eq!(
+            kept,
+            [
+                (1, Field::Organization, Some("한빛 (직원 입력)"), Some("(주)한빛테크")),
+                (2, Field::Name, Some("이서윤"), Some("이서연")),
+            ]
+        );
+        let text = found.describe(desk.config.timezone(), None);
+        for line in [
+            "SME-0001 kim@hanbit-tech.example\n",
+            "  organization: 한빛 (직원 입력) (kept: set by staff on 2022년 11월 16일 (수) 오후 1:00 by operator; the \
+             mail reads (주)한빛테크)\n",
+            "SME-0002 lee@daon.example\n  name: 이서윤 (kept: set by staff on 2022년 11월 16일 (수) 오후 1:00 by \
+             operator; the mail reads 이서연)\n",
+            "2 value(s) set by staff are kept as they are (reparse never undoes a correction by staff).\n",
+        ] {
+            assert!(text.contains(line), "{line:?} not in:\n{text}");
+        }
+
+        let now: Timestamp = "2022-11-16T05:00:00Z".parse().unwrap();
+        apply(&mut desk.store, &found, "operator", now).unwrap();
+        let after = desk.store.applications().unwrap();
+        assert_eq!(after[0].fields.organization.as_deref(), Some("한빛 (직원 입력)"));
+        assert_eq!(after[0].fields.phone.as_deref(), Some("010-1234-5678"), "the rest is read from the form");
+        assert_eq!(after[1], before[1], "nothing else changed in the second");
+        let history = desk.store.history_after(0, desk.store.last_history_id().unwrap()).unwrap();
+        assert!(history
+            .iter()
+            .filter(|h| h.by == ChangedBy::Reparse)
+            .all(|h| h.application == 1 && h.change.field != Field::Organization));
+
+        // Read again: still kept, nothing else left to change.
+        let again = reparse_with(&desk, &InProcess);
+        assert_eq!((again.changed.len(), again.kept.len()), (0, 2));
     }
 
     #[test]

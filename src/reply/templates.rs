@@ -122,12 +122,21 @@ impl TemplateOrigins {
     }
 }
 
+/// How much work one rendering of a template may do (minijinja's fuel: about one unit per
+/// instruction). The shipped templates take a few thousand; a loop that would run for minutes
+/// and fill memory (`{% for i in range(10000) %}{% for j in range(10000) %}…`) stops here, in
+/// well under a second, with an error: the check every start makes (each template rendered once)
+/// then refuses the file, naming it.
+pub(super) const RENDER_FUEL: u64 = 1_000_000;
+
 /// The templates: each file of [`BUILT_IN`]'s names found in `dir`, else the built-in text.
-/// A file that cannot be read or does not parse is an error naming it.
+/// A file that cannot be read or does not parse is an error naming it. Every rendering has
+/// [`RENDER_FUEL`].
 pub(super) fn load(dir: &Path, dir_set: bool) -> Result<(minijinja::Environment<'static>, TemplateOrigins)> {
     let mut env = minijinja::Environment::new();
     env.set_keep_trailing_newline(true);
     env.set_undefined_behavior(minijinja::UndefinedBehavior::Strict);
+    env.set_fuel(Some(RENDER_FUEL));
 
     let dir_exists = match std::fs::metadata(dir) {
         Ok(meta) if meta.is_dir() => true,
@@ -348,6 +357,55 @@ mod tests {
         let problem = line.problem.as_deref().expect("check must fail on the broken template");
         assert!(problem.contains(&shown) && problem.contains("does not render"), "{problem}");
         assert!(lines.iter().find(|l| l.what == "configuration").unwrap().problem.is_none());
+    }
+
+    /// A template whose loops would run for minutes (and fill memory) runs out of fuel instead:
+    /// refused when the templates are loaded (as `check` and every start load them), naming the
+    /// file.
+    #[test]
+    fn a_template_that_would_run_for_minutes_runs_out_of_fuel_and_is_refused_naming_the_file() {
+        let dir = tempfile::tempdir().unwrap();
+        let templates = dir.path().join("templates");
+        std::fs::create_dir(&templates).unwrap();
+        let config = config_in(dir.path(), &[]);
+        std::fs::write(
+            templates.join("ack.en.txt.j2"),
+            "{% for i in range(10000) %}{% for j in range(10000) %}{% for k in range(100) %}x{% endfor %}{% endfor \
+             %}{% endfor %}",
+        )
+        .unwrap();
+        let err = format!("{:#}", replier(&config).err().unwrap());
+        let shown = templates.join("ack.en.txt.j2").display().to_string();
+        assert!(err.contains(&format!("the reply template {shown} does not render")), "{err}");
+        assert!(err.contains("ran out of fuel"), "{err}");
+    }
+
+    /// Every shipped template, rendered as the start's check renders it, takes less than a
+    /// hundredth of [`RENDER_FUEL`].
+    #[test]
+    fn the_shipped_templates_use_a_small_part_of_the_fuel() {
+        let dir = tempfile::tempdir().unwrap();
+        let replier = replier(&config_in(dir.path(), &[])).unwrap();
+        let fields = ApplicantFields {
+            name: Some("김민준".into()),
+            organization: Some("한빛테크".into()),
+            position: None,
+            phone: Some("010-1234-5678".into()),
+            attendees: Some(2),
+        };
+        let change = crate::domain::Change { field: "phone", before: None, after: "010-1234-5678".into() };
+        let facts = ReplyFacts {
+            changes: std::slice::from_ref(&change),
+            status: Some(crate::domain::Status::Accepted),
+            ..ReplyFacts::about(&replier.events[0], 7, &fields, "2022-11-16T01:00:00Z".parse().unwrap())
+        };
+        let context = replier.context(&facts);
+        for (name, _) in BUILT_IN {
+            let template = replier.env.get_template(name).unwrap();
+            let rendered = template.render_captured(&context).unwrap();
+            let (consumed, _) = rendered.state().fuel_levels().unwrap();
+            assert!(consumed > 0 && consumed < RENDER_FUEL / 100, "{name}: {consumed}");
+        }
     }
 
     #[test]

@@ -55,8 +55,11 @@ impl std::fmt::Display for Inspection {
 }
 
 /// Copy the database `from` is connected to into the file `to`, which it replaces (see the module
-/// documentation). Its directory is made (mode 0700) if needed.
+/// documentation). Its directory is made (mode 0700) if needed. A destination that exists and is
+/// not a regular file (a device, a FIFO, a directory, a symbolic link) is refused and left as it
+/// was: looked at before the copy is made and again just before the rename.
 pub fn copy_to_file(from: &Connection, to: &Path) -> Result<Inspection> {
+    crate::export::refuse_unless_regular_or_absent(to)?;
     let name = to.file_name().with_context(|| format!("{} is not a file name", to.display()))?;
     let dir = to.parent().filter(|d| !d.as_os_str().is_empty()).unwrap_or(Path::new("."));
     if !dir.is_dir() {
@@ -67,6 +70,7 @@ pub fn copy_to_file(from: &Connection, to: &Path) -> Result<Inspection> {
     partial.push(format!(".partial-{}", std::process::id()));
     let partial = dir.join(partial);
     let copied = write_copy(from, &partial).and_then(|inspection| {
+        crate::export::refuse_unless_regular_or_absent(to)?;
         std::fs::rename(&partial, to)
             .with_context(|| format!("cannot rename {} to {}", partial.display(), to.display()))?;
         // The rename itself is durable once the directory is.

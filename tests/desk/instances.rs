@@ -2,7 +2,8 @@
 //! `smebridge once` started together on one database, round after round, never answer an
 //! applicant twice; the ones refused exit non-zero at once, naming the pid of the one that holds
 //! the database — also when the database does not exist yet. Readers (`export`, `stats`,
-//! `summary`, `check`) keep working while the daemon holds it.
+//! `summary`, `check`) keep working while the daemon holds it. A configuration that names the
+//! database through a symbolic link is the same claim.
 
 use std::path::Path;
 use std::process::{Child, ExitStatus};
@@ -235,4 +236,39 @@ async fn readers_work_while_the_daemon_holds_the_database_and_writers_are_refuse
     stop(&mut started);
     assert_eq!(desk.count("staff@kaist.ac.kr").await, 0, "the refused `summary --send` sent nothing");
     assert_eq!(desk.count("kim@hanbit.example").await, 1);
+}
+
+/// A second configuration that names the daemon's database through a symbolic link (in another
+/// directory) finds the same claim: its `once` is refused, and no lock file is made beside the
+/// link. (The desk's configuration file is rewritten to be that second configuration while `run`,
+/// which read the first, holds the database.)
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_configuration_naming_the_database_through_a_symbolic_link_is_refused_while_the_daemon_holds_it() {
+    let desk = Desk::start();
+    desk.send_to_center(
+        "lee@daon.example",
+        &application("이서연", "lee@daon.example", "참가 신청", "성명: 이서연\n소속: 다온\n", "l1@daon.example"),
+    )
+    .await;
+    let mut started = start_together(&desk, &["run"]);
+    desk.wait_for_mail("lee@daon.example", 1).await;
+
+    let elsewhere = desk.dir.path().join("elsewhere");
+    std::fs::create_dir(&elsewhere).unwrap();
+    let link = elsewhere.join("smebridge.sqlite");
+    std::os::unix::fs::symlink(desk.database(), &link).unwrap();
+    let first = std::fs::read_to_string(&desk.config).unwrap();
+    let second = first.replace("path = \"smebridge.sqlite\"", &format!("path = \"{}\"", link.display()));
+    assert_ne!(first, second, "the configuration names its database as expected");
+    std::fs::write(&desk.config, &second).unwrap();
+    let out = desk.smebridge(&["once"]);
+    std::fs::write(&desk.config, &first).unwrap();
+
+    let stderr = String::from_utf8_lossy(&out.stderr);
+    assert_eq!(out.status.code(), Some(1), "{stderr}");
+    let expected = format!("another smebridge (pid {}) is using {}", started[0].pid(), link.display());
+    assert!(stderr.contains(&expected), "{stderr}");
+    assert!(!elsewhere.join("smebridge.sqlite.lock").exists(), "no lock beside the link");
+    stop(&mut started);
+    assert_eq!(desk.count("lee@daon.example").await, 1, "answered once");
 }

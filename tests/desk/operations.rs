@@ -3,7 +3,8 @@
 //! - `smebridge backup` while `smebridge run` answers applications that keep arriving: every
 //!   copy is whole and consistent, and the last one, restored into a fresh desk, exports exactly
 //!   what the desk exports;
-//! - `smebridge restore` is refused while the daemon runs, and keeps the database it replaces;
+//! - `smebridge restore` is refused while the daemon runs, and keeps the database it replaces; a
+//!   backup that remembers another mailbox state is refused unless `--force`;
 //! - a database made by an older smebridge (schema 6, made here by the old migrations alone) is
 //!   copied before it is upgraded; a database from a newer smebridge is refused, untouched;
 //! - the acknowledgement in the applicant's real mailbox carries the privacy notice with the
@@ -11,7 +12,9 @@
 //! - `smebridge reparse`: an attached form that could not be read the first time (the debug-build
 //!   fault hook `SMEBRIDGE_FAULT_FORM=abort`, `src/isolate/fault.rs`) is read by reparse, shown,
 //!   and with `--apply` (refused while the daemon runs) recorded with no mail sent; the summary
-//!   says so.
+//!   says so; a name staff corrected is kept by `reparse --apply`;
+//! - `export`, `sheet` and `backup` refuse an `--output` that is not a regular file (a FIFO
+//!   standing in for a device) or is a symbolic link, and leave it as it was.
 
 use std::os::unix::fs::PermissionsExt;
 use std::path::{Path, PathBuf};
@@ -179,6 +182,61 @@ async fn backups_taken_while_the_daemon_answers_a_stream_of_applications_are_who
     assert!(rows.iter().any(|r| r["email"] == "applicant7@ops.example" && r["phone"] == "010-4000-0007"));
 }
 
+/// `mkfifo PATH` with mode 0666 (a stand-in for a device such as `/dev/null`, which a test must
+/// not touch).
+fn mkfifo(path: &Path) {
+    let name = std::ffi::CString::new(path.as_os_str().as_encoded_bytes()).unwrap();
+    // SAFETY: a NUL-terminated path that lives across the call.
+    assert_eq!(unsafe { libc::mkfifo(name.as_ptr(), 0o666) }, 0, "mkfifo {}", path.display());
+    std::fs::set_permissions(path, std::fs::Permissions::from_mode(0o666)).unwrap();
+}
+
+/// `export`, `sheet` and `backup` write personal data only to a regular file: a FIFO (as a
+/// device would be) and a symbolic link are refused, not chmod-ed, not followed, not replaced.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn export_sheet_and_backup_refuse_an_output_that_is_not_a_regular_file_and_leave_it_as_it_was() {
+    use std::os::unix::fs::FileTypeExt;
+    let desk = Desk::start();
+    let (email, mail) = applicant(3);
+    desk.send_to_center(&email, &mail).await;
+    desk.once();
+    let fifo = desk.dir.path().join("fifo");
+    mkfifo(&fifo);
+    let target = desk.dir.path().join("shared.csv");
+    std::fs::write(&target, "someone else's file").unwrap();
+    std::fs::set_permissions(&target, std::fs::Permissions::from_mode(0o644)).unwrap();
+    let link = desk.dir.path().join("link.csv");
+    std::os::unix::fs::symlink(&target, &link).unwrap();
+
+    for output in [&fifo, &link] {
+        let output = output.to_str().unwrap();
+        for args in [
+            vec!["export", "--format", "csv", "--output", output],
+            vec!["sheet", "--output", output],
+            vec!["backup", "--output", output],
+        ] {
+            let out = desk.smebridge(&args);
+            assert_eq!(out.status.code(), Some(1), "{args:?}: {}{}", stdout(&out), stderr(&out));
+            let expected = match output.ends_with("fifo") {
+                true => "exists and is not a regular file (a FIFO)",
+                false => "is a symbolic link",
+            };
+            assert!(stderr(&out).contains(expected), "{args:?}: {}", stderr(&out));
+            let meta = std::fs::symlink_metadata(&fifo).unwrap();
+            assert!(meta.file_type().is_fifo(), "{args:?} replaced the FIFO");
+            assert_eq!(meta.permissions().mode() & 0o777, 0o666, "{args:?} changed the FIFO's mode");
+            assert!(std::fs::symlink_metadata(&link).unwrap().file_type().is_symlink(), "{args:?}");
+            assert_eq!(mode(&target), 0o644, "{args:?} narrowed the link's target");
+            assert_eq!(std::fs::read_to_string(&target).unwrap(), "someone else's file", "{args:?}");
+        }
+    }
+    // A regular file is still written, and private.
+    let csv = desk.dir.path().join("applications.csv");
+    succeeds(&desk, &["export", "--format", "csv", "--output", csv.to_str().unwrap()]);
+    assert_eq!(mode(&csv), 0o600);
+    assert!(std::fs::read_to_string(&csv).unwrap().contains(&email));
+}
+
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn restore_is_refused_while_the_daemon_runs_and_afterwards_keeps_the_database_it_replaces() {
     let desk = Desk::start();
@@ -225,6 +283,51 @@ async fn restore_is_refused_while_the_daemon_runs_and_afterwards_keeps_the_datab
     // The desk runs on it: the second application, still in the mailbox, is read again.
     desk.once();
     assert_eq!(desk.export().len(), 2);
+}
+
+/// A backup that remembers another UIDVALIDITY for the mailbox than the desk's database (as a
+/// backup of another desk's database does; made here from this desk's backup) is refused, and the
+/// database left as it was; `--force` restores it.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn restore_refuses_a_backup_that_remembers_another_mailbox_unless_forced() {
+    let desk = Desk::start();
+    let (email, mail) = applicant(4);
+    desk.send_to_center(&email, &mail).await;
+    desk.once();
+    let backup = desk.dir.path().join("other-desk.sqlite");
+    succeeds(&desk, &["backup", "--output", backup.to_str().unwrap()]);
+    let uidvalidity: u32 = {
+        let conn = rusqlite::Connection::open(&backup).unwrap();
+        let ours: u32 = conn.query_row("SELECT uidvalidity FROM mailbox_state", [], |r| r.get(0)).unwrap();
+        conn.execute("UPDATE mailbox_state SET uidvalidity = ?1", [ours + 7]).unwrap();
+        ours
+    };
+    let before = desk.export();
+
+    let out = desk.smebridge(&["restore", "--input", backup.to_str().unwrap()]);
+    assert_eq!(out.status.code(), Some(1), "{}", stdout(&out));
+    let expected = format!(
+        "is not a backup of this desk's mailbox: mailbox INBOX has UIDVALIDITY {} in the backup but {uidvalidity} in \
+         the database it replaces",
+        uidvalidity + 7
+    );
+    assert!(stderr(&out).contains(&expected), "{}", stderr(&out));
+    assert!(stderr(&out).contains("answer every applicant again; nothing was changed"), "{}", stderr(&out));
+    assert!(stderr(&out).contains("restore it with --force"), "{}", stderr(&out));
+    assert_eq!(desk.export(), before);
+    assert!(!std::fs::read_dir(desk.dir.path()).unwrap().any(|e| e
+        .unwrap()
+        .file_name()
+        .to_string_lossy()
+        .contains("before-restore")));
+
+    let restored = succeeds(&desk, &["restore", "--input", backup.to_str().unwrap(), "--force"]);
+    assert!(restored.contains("; the database it replaced is kept as "), "{restored}");
+    let now: u32 = rusqlite::Connection::open(desk.database())
+        .unwrap()
+        .query_row("SELECT uidvalidity FROM mailbox_state", [], |r| r.get(0))
+        .unwrap();
+    assert_eq!(now, uidvalidity + 7);
 }
 
 /// A database as smebridge 0.1 with schema 6 left it, made by the migrations of that time alone,
@@ -477,4 +580,34 @@ async fn reparse_reads_a_form_the_desk_could_not_read_shows_it_applies_it_withou
     assert!(!summary.contains("could not be read"), "{summary}");
 
     assert!(succeeds(&desk, &["reparse"]).starts_with("Reading the stored mail again changes nothing"));
+}
+
+/// `application edit` then `reparse --apply`: the name staff set stays, the report says it is
+/// kept, and the history has no reparse row undoing it.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn reparse_keeps_a_name_staff_corrected_and_says_so() {
+    let desk = Desk::start();
+    let (email, mail) = applicant(5);
+    desk.send_to_center(&email, &mail).await;
+    desk.once();
+    assert_eq!(desk.export()[0]["name"], "신청자5");
+    succeeds(&desk, &["application", "edit", "SME-0001", "--name", "정정된이름"]);
+
+    let shown = succeeds(&desk, &["reparse"]);
+    let kept = format!("SME-0001 {email}\n  name: 정정된이름 (kept: set by staff on ");
+    assert!(shown.contains(&kept), "{shown}");
+    assert!(shown.contains("the mail reads 신청자5)\n"), "{shown}");
+    assert!(shown.contains("Reading the stored mail again changes nothing ("), "{shown}");
+    assert!(shown.contains("1 value(s) set by staff are kept as they are"), "{shown}");
+    succeeds(&desk, &["reparse", "--apply"]);
+    assert_eq!(desk.export()[0]["name"], "정정된이름");
+    let history: Vec<(String, String)> = rusqlite::Connection::open(desk.database())
+        .unwrap()
+        .prepare("SELECT field, by FROM application_history ORDER BY id")
+        .unwrap()
+        .query_map([], |r| Ok((r.get(0)?, r.get(1)?)))
+        .unwrap()
+        .map(Result::unwrap)
+        .collect();
+    assert_eq!(history, [("name".to_owned(), "staff".to_owned())]);
 }
