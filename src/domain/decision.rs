@@ -401,7 +401,11 @@ mod tests {
         assert_eq!(decide(&f), Decision::Register(Status::Accepted), "no namesake: a status request is no question");
         f.namesake = true;
         f.existing = Some(Existing { status: Status::Accepted });
-        assert_eq!(decide(&f), Decision::Update, "from the address's own application: its own record (answered by the pipeline)");
+        assert_eq!(
+            decide(&f),
+            Decision::Update,
+            "from the address's own application: its own record (answered by the pipeline)"
+        );
     }
 
     #[test]

@@ -87,9 +87,16 @@ fn normalized_name(name: &str) -> String {
 /// The applications (by id, in the order given) among `candidates` with the same [`match_key`]
 /// as `fields`: none if the mail lacks the name or the organization.
 #[must_use]
-pub fn namesakes<'a>(fields: &ApplicantFields, candidates: impl IntoIterator<Item = (i64, &'a ApplicantFields)>) -> Vec<i64> {
+pub fn namesakes<'a>(
+    fields: &ApplicantFields,
+    candidates: impl IntoIterator<Item = (i64, &'a ApplicantFields)>,
+) -> Vec<i64> {
     let Some(key) = match_key(fields) else { return Vec::new() };
-    candidates.into_iter().filter(|(_, other)| match_key(other).as_deref() == Some(key.as_str())).map(|(id, _)| id).collect()
+    candidates
+        .into_iter()
+        .filter(|(_, other)| match_key(other).as_deref() == Some(key.as_str()))
+        .map(|(id, _)| id)
+        .collect()
 }
 
 /// How the note for staff about namesakes starts (see [`namesake_note`]).
@@ -166,7 +173,10 @@ mod tests {
     #[test]
     fn the_namesake_note_names_numbers_and_nothing_else() {
         assert_eq!(namesake_note(&[]), None);
-        assert_eq!(namesake_note(&["SME-0022".into()]).as_deref(), Some("같은 이름·소속의 신청이 있음: SME-0022 (다른 주소)"));
+        assert_eq!(
+            namesake_note(&["SME-0022".into()]).as_deref(),
+            Some("같은 이름·소속의 신청이 있음: SME-0022 (다른 주소)")
+        );
         assert_eq!(
             namesake_note(&["SME-0001".into(), "SME-0012".into()]).as_deref(),
             Some("같은 이름·소속의 신청이 있음: SME-0001, SME-0012 (다른 주소)")

@@ -15,9 +15,9 @@ use tracing::{debug, error, info, instrument, Span};
 use super::{Parsed, Processed, Read, Rules};
 use crate::config::{Config, EventConfig};
 use crate::domain::{
-    auth_verdict, automatic_reason, decide, is_status_request, namesake_note, reply_address, route, skipped_before_opens,
-    Addressed, ApplicantFields, Change, Decision, EmailAddress, EventId, EventRouting, Existing, Facts, Outcome, ReplyAddress,
-    Route, RouteReason, Status, NAMESAKE_NOTE,
+    auth_verdict, automatic_reason, decide, is_status_request, namesake_note, reply_address, route,
+    skipped_before_opens, Addressed, ApplicantFields, Change, Decision, EmailAddress, EventId, EventRouting, Existing,
+    Facts, Outcome, ReplyAddress, Route, RouteReason, Status, NAMESAKE_NOTE,
 };
 use crate::parse::Inbound;
 use crate::reply::{application_number, Addressee, CalendarSent, Replier, ReplyFacts, ReplyKind};
@@ -193,7 +193,10 @@ pub(super) fn consider<'c>(
     };
     let namesake_note = namesake_note(&namesakes.iter().map(|&id| application_number(id)).collect::<Vec<_>>());
     if !namesakes.is_empty() {
-        debug!(namesakes = namesakes.len(), "no application for this address; the same name and organization elsewhere");
+        debug!(
+            namesakes = namesakes.len(),
+            "no application for this address; the same name and organization elsewhere"
+        );
     }
     let seats_left = match event.and_then(|(e, _)| e.capacity.map(|c| (e, c))) {
         Some((event, capacity)) => Some(i64::from(capacity) - store.seats_taken(&event.id)?),

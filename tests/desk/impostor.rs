@@ -78,8 +78,7 @@ async fn the_same_name_and_organization_from_another_address_never_reaches_the_f
     );
     desk.send_to_center(ATTACKER, &cancel).await;
     // Someone else asks for the first applicant's record.
-    let ask =
-        application("홍길동팔", ASKER, "신청 확인", "성명: 홍길동팔\n소속: 팔비트\n", "ask-1@curious.example");
+    let ask = application("홍길동팔", ASKER, "신청 확인", "성명: 홍길동팔\n소속: 팔비트\n", "ask-1@curious.example");
     desk.send_to_center(ASKER, &ask).await;
     desk.once();
     desk.wait_for_queue_empty();
