@@ -1,5 +1,5 @@
-//! Applications: one per applicant and event, found by address or by name and organization
-//! within the event, listed with the attachments of every message that belongs to them; each
+//! Applications: one per applicant and event, found by address within the event (by name and
+//! organization only as namesakes, for a note to staff), listed with the attachments of every message that belongs to them; each
 //! event's waiting list moved up as its places free.
 
 use std::collections::{BTreeMap, HashMap};
