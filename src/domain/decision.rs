@@ -125,7 +125,7 @@ pub fn automatic_reason(
     let Some(sender) = sender else {
         return Some(Automatic::NoSender);
     };
-    if sender == own {
+    if sender.same_mailbox(own) {
         return Some(Automatic::OwnAddress);
     }
     if is_system_address(sender.as_str()) {
@@ -555,6 +555,13 @@ mod tests {
             let s = EmailAddress::parse(sender).unwrap();
             automatic_reason(&signals, &rp, Some(&s), &me)
         };
+        // The center's plus-addresses (routing by event uses them) are its own address too.
+        let plus = me.as_str().replacen('@', "+ws-2211@", 1);
+        let rp = || ReturnPath::Address("x@y.example".into());
+        assert_eq!(check(rp(), &plus), Some(Automatic::OwnAddress), "{plus}");
+        assert_eq!(check(rp(), &plus.to_uppercase()), Some(Automatic::OwnAddress));
+        let other = me.as_str().replacen('@', "x@", 1);
+        assert_eq!(check(rp(), &other), None, "{other} is someone else");
         assert_eq!(check(ReturnPath::Null, "kim@hanbit-tech.example"), Some(Automatic::NullReturnPath));
         assert!(check(ReturnPath::Address("MAILER-DAEMON@mx.example".into()), "kim@hanbit-tech.example").is_some());
         for system in [

@@ -33,6 +33,17 @@ impl EmailAddress {
         self.0.rsplit_once('@').map(|(_, domain)| domain).unwrap_or("")
     }
 
+    /// The same mailbox as `other`, a `+tag` after either local part aside
+    /// (`smebridge+ws-2211@kaist.ac.kr` is the center's own address).
+    pub fn same_mailbox(&self, other: &EmailAddress) -> bool {
+        let base = |a: &EmailAddress| -> (String, String) {
+            let local = a.local_part();
+            let local = local.split_once('+').map_or(local, |(base, _)| base);
+            (local.to_owned(), a.domain().to_owned())
+        };
+        self == other || base(self) == base(other)
+    }
+
     pub fn to_lettre(&self) -> lettre::Address {
         // Every EmailAddress was built from a lettre::Address, and lower-casing keeps it valid.
         lettre::Address::new(self.local_part(), self.domain())

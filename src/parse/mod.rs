@@ -127,7 +127,19 @@ pub struct Inbound {
     pub addressing: Addressing,
 }
 
+/// Problems that say what the mail lacks, not that part of it went unread.
+const NO_TEXT_BODY: &str = "no text body";
+const NO_FROM: &str = "no readable From address";
+
 impl Inbound {
+    /// Whether part of the mail could not be read (a part, a level of nesting or a form cut off
+    /// by the limits, structure that is no MIME, text that would not decode): then what was not
+    /// read may be the application. A mail that was read whole and holds no text, or no usable
+    /// From, was not partly unread: it lacks them.
+    pub fn partly_unread(&self) -> bool {
+        self.problems.iter().any(|p| p != NO_TEXT_BODY && p != NO_FROM)
+    }
+
     /// What the mail states, as a change to an application that records `recorded`: a count
     /// stated relative to the recorded one (`한 명 더`) is made absolute.
     #[must_use]
@@ -183,7 +195,7 @@ fn parse_at_depth(raw: &[u8], sha256: &str, depth: usize, context: &Context<'_>)
 
     let (from, from_name) = message::first_address(message.from());
     if from.is_none() {
-        problems.push("no readable From address".to_owned());
+        problems.push(NO_FROM.to_owned());
     }
     let (reply_to, _) = message::first_address(message.reply_to());
 
@@ -197,7 +209,7 @@ fn parse_at_depth(raw: &[u8], sha256: &str, depth: usize, context: &Context<'_>)
     problems.extend(body.problems);
     let text = body.text;
     if text.trim().is_empty() {
-        problems.push("no text body".to_owned());
+        problems.push(NO_TEXT_BODY.to_owned());
     }
     if body.lossy || text.contains('\u{FFFD}') {
         problems.push("the body contains characters that could not be decoded".to_owned());

@@ -16,8 +16,8 @@ use super::{Parsed, Processed, Read, Rules};
 use crate::config::{Config, EventConfig};
 use crate::domain::{
     auth_verdict, automatic_reason, decide, is_status_request, namesake_note, reply_address, route,
-    skipped_before_opens, Addressed, ApplicantFields, Change, Decision, EmailAddress, EventId, EventRouting, Existing,
-    Facts, Outcome, ReplyAddress, Route, RouteReason, Status, NAMESAKE_NOTE,
+    skipped_before_opens, Addressed, ApplicantFields, Automatic, Change, Decision, EmailAddress, EventId, EventRouting,
+    Existing, Facts, Outcome, ReplyAddress, Route, RouteReason, Status, NAMESAKE_NOTE,
 };
 use crate::parse::Inbound;
 use crate::reply::{application_number, Addressee, CalendarSent, Replier, ReplyFacts, ReplyKind};
@@ -211,7 +211,7 @@ pub(super) fn consider<'c>(
         cancel_requested: inbound.cancel_requested,
         inquiry: inbound.inquiry,
         // The problems are what could not be read (see `Inbound::problems`).
-        classified: crate::domain::unless_unread(inbound.verdict.classified, !inbound.problems.is_empty()),
+        classified: crate::domain::unless_unread(inbound.verdict.classified, inbound.partly_unread()),
         existing: existing.as_ref().map(|a| Existing { status: a.status }),
         namesake: namesake_note.is_some(),
         status_request: is_status_request(inbound.subject.as_deref(), crate::parse::strip_quoted(&inbound.text)),
@@ -557,6 +557,9 @@ impl Plan {
 fn plan(decision: &Decision, inbound: &Inbound, existing: Option<&Application>, event: Option<&EventId>) -> Plan {
     let review = |extra: Option<&str>| review(inbound, extra);
     match (decision, existing, applicant(inbound).zip(event)) {
+        // Nobody to answer, yet maybe a person's application (a From its client mangled): staff
+        // see it among what needs a person, not among automatic mail.
+        (Decision::Ignore(Automatic::NoSender), _, _) => Plan::quiet(Outcome::Unreadable, ApplicationWrite::None),
         (Decision::Ignore(_), _, _) => Plan::quiet(Outcome::Automatic, ApplicationWrite::None),
         (Decision::Duplicate, _, _) => Plan::quiet(Outcome::Duplicate, ApplicationWrite::None),
         (Decision::BeforeOpens, _, _) => Plan::quiet(Outcome::BeforeOpens, ApplicationWrite::None),

@@ -45,6 +45,12 @@ pub fn add(
         .with_context(|| crate::summary::unknown_event(config, &registration.event))?;
     let email = EmailAddress::parse(registration.email.trim()).context("--email is not an email address")?;
     let fields = &registration.fields;
+    super::one_line(&[
+        ("--name", fields.name.as_deref()),
+        ("--organization", fields.organization.as_deref()),
+        ("--position", fields.position.as_deref()),
+        ("--phone", fields.phone.as_deref()),
+    ])?;
     if fields.name.is_none() || fields.organization.is_none() {
         bail!("a registration needs --name and --organization");
     }

@@ -79,6 +79,12 @@ pub fn edit(
     actor: &str,
     now: Timestamp,
 ) -> Result<Vec<FieldChange>> {
+    super::one_line(&[
+        ("--name", edit.name.as_deref()),
+        ("--organization", edit.organization.as_deref()),
+        ("--position", edit.position.as_deref()),
+        ("--phone", edit.phone.as_deref()),
+    ])?;
     let app = store.application(id)?.with_context(|| format!("there is no application {}", application_number(id)))?;
     let mut fields = app.fields.clone();
     let mut changes = Vec::new();

@@ -28,6 +28,20 @@ pub use edit::{cancel, edit, show, Edit, STAFF_VIA_CLI};
 pub use resend::resend;
 pub use resolve::resolve;
 
+/// Refuse a value staff typed for a field (`--name`, `--phone`, …) that is not one line of
+/// text: a control character (a line break, a tab, an escape) would break the summary's lines,
+/// the export's cells and the replies that quote it.
+fn one_line(flags: &[(&str, Option<&str>)]) -> Result<()> {
+    for (flag, value) in flags {
+        if let Some(value) = value {
+            if value.chars().any(char::is_control) {
+                bail!("{flag} must be one line of text, without line breaks, tabs or other control characters");
+            }
+        }
+    }
+    Ok(())
+}
+
 /// What a staff command is about.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum Reference {
@@ -68,6 +82,15 @@ impl std::fmt::Display for Reference {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn field_values_are_one_line() {
+        assert!(one_line(&[("--name", Some("김민준")), ("--phone", None)]).is_ok());
+        for bad in ["a\nBcc: x@y.example", "a\tb", "a\u{1b}[31m", "a\r"] {
+            let err = one_line(&[("--name", Some("김민준")), ("--phone", Some(bad))]).unwrap_err().to_string();
+            assert!(err.starts_with("--phone must be one line"), "{bad:?}: {err}");
+        }
+    }
 
     #[test]
     fn applications_and_messages_are_named_as_staff_see_them() {

@@ -207,6 +207,16 @@ fn a_four_megabyte_header_stays_under_the_memory_bound() {
 }
 
 #[test]
+fn an_html_tag_with_150_000_attributes_is_read_not_fatal() {
+    // 50,000 overflowed the stack before the attributes were bounded; 150,000 stay under the
+    // 2 MiB read of a text part.
+    let raw = bombs::html_attribute_flood(150_000);
+    read_within_bound("150,000 attributes on one tag", &raw);
+    let (_, stdout, _) = parse_in_child(&raw);
+    assert!(stdout.contains("name") && stdout.contains("속성"), "{stdout}");
+}
+
+#[test]
 fn twenty_thousand_attachments_stay_under_the_memory_bound() {
     let problems = read_within_bound("20,000 attachments", &bombs::many_attachments(20_000));
     assert!(problems.contains("MIME parts"), "{problems}");

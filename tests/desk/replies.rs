@@ -57,12 +57,15 @@ async fn automatic_mail_of_every_kind_gets_no_reply() {
     desk.send_to_center("mailer@mx2.example", &report).await;
     // Mail from our own address.
     desk.send_to_center(CENTER, &apply("센터", CENTER, "self-1@kaist.ac.kr")).await;
+    // And from its plus-address (the one routing by event uses).
+    let plus = CENTER.replacen('@', "+main@", 1);
+    desk.send_to_center(&plus, &apply("센터", &plus, "self-2@kaist.ac.kr")).await;
     // And one real application, to prove replies do go out.
     desk.send_to_center("real@person.example", &apply("김실제", "real@person.example", "real-1@person.example")).await;
-    desk.stack.wait_for_delivery(CENTER, cases.len() + 4, Duration::from_secs(30)).unwrap();
+    desk.stack.wait_for_delivery(CENTER, cases.len() + 5, Duration::from_secs(30)).unwrap();
 
     let out = desk.once();
-    assert!(out.contains(&format!("recorded {} new message", cases.len() + 4)), "{out}");
+    assert!(out.contains(&format!("recorded {} new message", cases.len() + 5)), "{out}");
     assert!(out.contains("queued 1 repl"), "only the real application is answered: {out}");
     desk.wait_for_mail("real@person.example", 1).await;
     desk.wait_for_queue_empty();
@@ -72,8 +75,32 @@ async fn automatic_mail_of_every_kind_gets_no_reply() {
     assert_eq!(desk.count("nullsender@auto.example").await, 0);
     assert_eq!(desk.count("mailer@mx2.example").await, 0);
     let automatic = desk.outcomes().iter().filter(|(_, o)| o == "automatic").count();
-    assert_eq!(automatic, cases.len() + 3, "every automatic mail is recorded as such: {:?}", desk.outcomes());
+    assert_eq!(automatic, cases.len() + 4, "every automatic mail is recorded as such: {:?}", desk.outcomes());
     assert_eq!(desk.export().len(), 1);
+}
+
+/// A From header its client mangled (the closing `>` lost) leaves nobody to answer: nothing is
+/// sent, but the mail is no automatic mail either: staff find it among what needs a person.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_mangled_from_is_not_answered_and_staff_are_shown_it() {
+    let desk = Desk::start();
+    let raw = apply("홍망가", "mangled@from.example", "mangled-1@from.example").replacen(
+        "<mangled@from.example>",
+        "<mangled@from.example",
+        1,
+    );
+    assert!(raw.contains("From: 홍망가 <mangled@from.example\n"), "{raw}");
+    desk.send_to_center("mangled@from.example", &raw).await;
+    let out = desk.once();
+    assert!(out.contains("recorded 1 new message") && out.contains("queued 0"), "{out}");
+    assert_eq!(desk.outcomes().last().unwrap().1, "unreadable", "{:?}", desk.outcomes());
+    assert!(desk.export().is_empty());
+    let summary = desk.smebridge(&["summary"]);
+    let summary = String::from_utf8_lossy(&summary.stdout);
+    assert!(summary.contains("확인 필요 (Needs a person): 1건"), "{summary}");
+    assert!(summary.contains("성명: 홍망가"), "the mail's text is shown: {summary}");
+    desk.wait_for_queue_empty();
+    assert_eq!(desk.count("mangled@from.example").await, 0);
 }
 
 /// An acknowledgement that comes back (forwarded, or reflected by a broken auto-responder) is

@@ -142,10 +142,12 @@ pub fn decode(bytes: &[u8], label: Option<&str>) -> Decoded {
         Label::Korean => korean(bytes).or_else(|| utf8(bytes)).unwrap_or_else(|| by_mail_parser(bytes, "euc-kr")),
         Label::Utf8 => utf8(bytes)
             .or_else(|| korean_hangul(bytes))
+            .or_else(|| korean_despite_errors(bytes))
             .unwrap_or_else(|| Decoded { text: String::from_utf8_lossy(bytes).into_owned(), lossy: true }),
-        Label::Weak => {
-            utf8(bytes).or_else(|| korean_hangul(bytes)).unwrap_or_else(|| by_mail_parser(bytes, "windows-1252"))
-        }
+        Label::Weak => utf8(bytes)
+            .or_else(|| korean_hangul(bytes))
+            .or_else(|| korean_despite_errors(bytes))
+            .unwrap_or_else(|| by_mail_parser(bytes, "windows-1252")),
         Label::Other | Label::Iso2022Kr => {
             let by_label = by_mail_parser(bytes, label.unwrap_or_default());
             if !by_label.lossy {
@@ -193,6 +195,18 @@ fn korean_hangul(bytes: &[u8]) -> Option<Decoded> {
     let non_ascii = decoded.text.chars().filter(|c| !c.is_ascii()).count();
     let hangul = decoded.text.chars().filter(|&c| is_hangul(c)).count();
     (hangul > 0 && hangul * 2 >= non_ascii).then_some(decoded)
+}
+
+/// Korean text with a few bytes that are no EUC-KR/CP949 (a truncated character, a stray byte
+/// from a gateway): read as Korean, lossily, when Hangul makes up most of it and the errors are
+/// few (at most one per 10 syllables). One bad byte pair must not turn a whole Korean body into
+/// Latin-1 mojibake (found by attacking the binary).
+fn korean_despite_errors(bytes: &[u8]) -> Option<Decoded> {
+    let decoded = by_mail_parser(bytes, "euc-kr");
+    let errors = decoded.text.chars().filter(|&c| c == '\u{FFFD}').count();
+    let other = decoded.text.chars().filter(|&c| !c.is_ascii() && c != '\u{FFFD}').count();
+    let hangul = decoded.text.chars().filter(|&c| is_hangul(c)).count();
+    (hangul >= 4 && errors * 10 <= hangul && hangul * 2 >= other).then_some(decoded)
 }
 
 /// `bytes` through mail-parser's decoder for `label` (UTF-8, lossily, for a label it does not
@@ -341,6 +355,24 @@ mod tests {
         for label in [None, Some("iso-8859-1"), Some("us-ascii")] {
             assert_eq!(decode(&bytes, label), Decoded::clean("Zoë Müller, Präzision GmbH, café"), "{label:?}");
         }
+    }
+
+    #[test]
+    fn korean_with_one_bad_byte_pair_is_still_korean_and_marked_lossy() {
+        let mut bytes = euc_kr("성명: 강원시\n소속: 한빛테크\n연락처: 010-1234-5678\n");
+        bytes.extend_from_slice(b"\xc7\x41 ");
+        bytes.extend(euc_kr("참석합니다."));
+        for label in [None, Some("us-ascii"), Some("utf-8")] {
+            let decoded = decode(&bytes, label);
+            assert!(decoded.lossy, "{label:?}: {decoded:?}");
+            assert!(decoded.text.starts_with("성명: 강원시\n소속: 한빛테크\n"), "{label:?}: {}", decoded.text);
+        }
+        // Latin-1 prose is no Korean with errors.
+        let latin = encoding_rs::WINDOWS_1252
+            .encode("Résumé de la réunion: élèves, café, thé glacé, déjà vu, à bientôt. Müller Straße.")
+            .0
+            .into_owned();
+        assert!(decode(&latin, None).text.starts_with("Résumé de la réunion"));
     }
 
     #[test]

@@ -97,6 +97,20 @@ pub fn huge_header_field(bytes: usize) -> Vec<u8> {
     raw.into_bytes()
 }
 
+/// An HTML message whose one `<p>` tag carries `attributes` double-quoted attributes on a single
+/// line (as LMTP delivers it unfolded), then an application line: the markup that overflowed
+/// the tokenizer's stack.
+pub fn html_attribute_flood(attributes: usize) -> Vec<u8> {
+    let mut html = String::from("<html><body><p");
+    for i in 0..attributes {
+        let _ = write!(html, " a{i}=\"x\"");
+    }
+    html.push_str(">성명: 속성</p></body></html>\r\n");
+    let mut raw = head("attributes", "text/html; charset=utf-8");
+    raw.push_str(&html);
+    raw.into_bytes()
+}
+
 /// A message whose header block is `bytes` long: tiny header fields, one after another.
 pub fn many_header_fields(bytes: usize) -> Vec<u8> {
     let mut fields = String::new();

@@ -14,6 +14,11 @@
 //! breaks (`<td><p>김민준</p><p>(대표)</p></td>`) folded into spaces so the cells stay aligned;
 //! a one-cell row, or a cell holding a nested table (layout tables of groupware mail), keeps its
 //! lines. Nesting deeper than `MAX_TABLE_DEPTH` (32) is flattened.
+//!
+//! Before the tokenizer, every tag loses its attributes past 256 ([`attributes`]): html5gum's
+//! attribute states call one another, and enough attributes on one tag overflow the stack.
+
+mod attributes;
 
 use html5gum::emitters::callback::{CallbackEmitter, CallbackEvent};
 use html5gum::{Span, Tokenizer};
@@ -31,6 +36,8 @@ const HIDDEN: &[&[u8]] =
 
 /// Convert an HTML body to plain text.
 pub fn to_text(html: &str) -> String {
+    let html = attributes::bounded(html);
+    let html: &str = &html;
     let mut renderer = Renderer::new();
     let mut reader = Reader::default();
     {
