@@ -175,7 +175,15 @@ pub struct Facts {
     pub inquiry: bool,
     /// Whether it is an application to the center at all (see [`super::classify`]).
     pub classified: Classified,
+    /// The application the sender's address made for the event (applicants are matched by address
+    /// only: see [`super::namesakes`]).
     pub existing: Option<Existing>,
+    /// With no application of its own, the mail states the name and organization of an
+    /// application another address made (see [`super::namesakes`]). It changes nothing about
+    /// that application: it only turns a request for "my" record into a question for staff.
+    pub namesake: bool,
+    /// The mail asks for the sender's registration record (see [`super::is_status_request`]).
+    pub status_request: bool,
     /// How many people the mail registers (1 unless it says otherwise).
     pub attendees: u32,
     /// Places left under the event's capacity, if it has one.
@@ -257,6 +265,11 @@ pub fn decide(facts: &Facts) -> Decision {
     if facts.inquiry {
         return Decision::Inquiry;
     }
+    // "Is 김민수 registered?" from an address with no application, naming another address's
+    // application: for staff to answer, never registered as a new application (nor told anything).
+    if facts.status_request && facts.namesake && existing.is_none() && !facts.unrouted {
+        return Decision::Inquiry;
+    }
     // Nothing in it applies: from someone registered (for the event it was routed to) a
     // follow-up that changes nothing; otherwise nothing to register, and no one to ask.
     if facts.classified == Classified::NothingApplies && (existing.is_none() || facts.unrouted) {
@@ -314,6 +327,8 @@ mod tests {
             inquiry: false,
             classified: Classified::Application,
             existing: None,
+            namesake: false,
+            status_request: false,
             attendees: 1,
             seats_left: None,
             unrouted: false,
@@ -358,6 +373,39 @@ mod tests {
         assert_eq!(decide(&f), Decision::Reopen(Status::Accepted));
         f.seats_left = Some(0);
         assert_eq!(decide(&f), Decision::Reopen(Status::Waitlisted));
+    }
+
+    /// The same name and organization as another address's application: a namesake is a new
+    /// applicant; their cancellation finds no application of theirs; their request for the
+    /// record is a question for staff.
+    #[test]
+    fn a_namesake_from_another_address_is_a_new_applicant_and_touches_nothing() {
+        let mut f = facts("2022-11-16T09:00:00+09:00");
+        f.namesake = true;
+        assert_eq!(decide(&f), Decision::Register(Status::Accepted), "a second 김민수 gets their own seat");
+        f.arrived_at = ts("2022-11-18T09:00:00+09:00");
+        assert_eq!(decide(&f), Decision::Register(Status::Late), "late like any new applicant");
+        f.arrived_at = ts("2022-11-16T09:00:00+09:00");
+        f.cancel_requested = true;
+        assert_eq!(decide(&f), Decision::CancelUnknown, "cancels nothing: for staff");
+        f.cancel_requested = false;
+        f.classified = Classified::NothingApplies;
+        assert_eq!(decide(&f), Decision::NotAnApplication, "changes nothing: for staff");
+        f.classified = Classified::Application;
+        f.status_request = true;
+        assert_eq!(decide(&f), Decision::Inquiry, "asking for someone else's record: for staff");
+        f.unauthenticated = Some("dmarc=fail".into());
+        assert_eq!(decide(&f), Decision::Inquiry, "whoever sent it");
+        f.unauthenticated = None;
+        f.namesake = false;
+        assert_eq!(decide(&f), Decision::Register(Status::Accepted), "no namesake: a status request is no question");
+        f.namesake = true;
+        f.existing = Some(Existing { status: Status::Accepted });
+        assert_eq!(
+            decide(&f),
+            Decision::Update,
+            "from the address's own application: its own record (answered by the pipeline)"
+        );
     }
 
     #[test]

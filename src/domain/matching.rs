@@ -1,17 +1,21 @@
-//! Recognising an applicant who writes from another address.
+//! Noticing a namesake: an application with the same name and organization as a mail from
+//! another address.
 //!
-//! Applicants are matched by address first. When no application has the address, one with the
-//! same name and the same organization is the applicant's own: a colleague or assistant writing
-//! on their behalf, or the applicant writing from a personal address. The rule is deliberately
-//! narrow, because a wrong match changes or cancels someone else's registration:
+//! Applicants are matched by address only (the address an application was made from, compared
+//! case-insensitively). A mail from an address with no application for the event never changes,
+//! cancels or reveals another address's application, even when it states the same name and
+//! organization: a second 김민수 at the same big company is a second applicant, and anyone who
+//! knows a name and a company must learn nothing about that person. Such a match is only a hint
+//! for staff: the mail is handled as coming from a new applicant, and staff get a note naming the
+//! other application(s) by number ([`namesake_note`]) to judge whether it is the same person.
+//!
+//! The names are compared narrowly:
 //!
 //! - both the name and the organization must be known, on the mail and on the application;
 //!   a name alone never matches (two 김민준 at two companies are two people);
 //! - the name is compared without its whitespace and case folded (`김 민준` = `김민준`, as forms
 //!   space out Korean names; `Jane  Doe` = `jane doe`), the organization by [`organization_key`] (`(주)한빛테크` =
-//!   `한빛테크` = `㈜ 한빛 테크`);
-//! - exactly one application may match; with two or more, nothing matches and the mail is
-//!   treated as coming from a new applicant.
+//!   `한빛테크` = `㈜ 한빛 테크`).
 
 use super::ApplicantFields;
 
@@ -80,21 +84,31 @@ fn normalized_name(name: &str) -> String {
     name.split_whitespace().collect::<String>().to_lowercase()
 }
 
-/// The application (by id) that `fields` names by name and organization: the only one among
-/// `candidates` with the same [`match_key`]. `None` if the mail lacks either, or if no
-/// application or more than one matches.
+/// The applications (by id, in the order given) among `candidates` with the same [`match_key`]
+/// as `fields`: none if the mail lacks the name or the organization.
 #[must_use]
-pub fn same_applicant<'a>(
+pub fn namesakes<'a>(
     fields: &ApplicantFields,
     candidates: impl IntoIterator<Item = (i64, &'a ApplicantFields)>,
-) -> Option<i64> {
-    let key = match_key(fields)?;
-    let mut matching = candidates.into_iter().filter(|(_, other)| match_key(other).as_deref() == Some(key.as_str()));
-    let (id, _) = matching.next()?;
-    match matching.next() {
-        Some(_) => None,
-        None => Some(id),
-    }
+) -> Vec<i64> {
+    let Some(key) = match_key(fields) else { return Vec::new() };
+    candidates
+        .into_iter()
+        .filter(|(_, other)| match_key(other).as_deref() == Some(key.as_str()))
+        .map(|(id, _)| id)
+        .collect()
+}
+
+/// How the note for staff about namesakes starts (see [`namesake_note`]).
+pub const NAMESAKE_NOTE: &str = "같은 이름·소속의 신청이 있음";
+
+/// The note for staff about a mail from an address with no application whose name and
+/// organization are those of the applications numbered `numbers` (made from other addresses):
+/// their numbers and nothing else of them, e.g. `같은 이름·소속의 신청이 있음: SME-0022 (다른 주소)`.
+/// `None` when there are none.
+#[must_use]
+pub fn namesake_note(numbers: &[String]) -> Option<String> {
+    (!numbers.is_empty()).then(|| format!("{NAMESAKE_NOTE}: {} (다른 주소)", numbers.join(", ")))
 }
 
 #[cfg(test)]
@@ -111,7 +125,7 @@ mod tests {
     }
 
     #[test]
-    fn the_same_name_and_organization_written_differently_match() {
+    fn the_same_name_and_organization_written_differently_are_namesakes() {
         let stored = person(Some("김민준"), Some("(주)한빛테크"));
         for (name, org) in [
             ("김민준", "(주)한빛테크"),
@@ -120,40 +134,53 @@ mod tests {
             ("김민준", "주식회사 한빛테크"),
             ("김민준", "한빛테크(주)"),
         ] {
-            assert_eq!(same_applicant(&person(Some(name), Some(org)), [(7, &stored)]), Some(7), "{name} / {org}");
+            assert_eq!(namesakes(&person(Some(name), Some(org)), [(7, &stored)]), [7], "{name} / {org}");
         }
         let jane = person(Some("Jane  Doe"), Some("Acme Robotics Co., Ltd."));
-        assert_eq!(same_applicant(&person(Some("jane doe"), Some("ACME ROBOTICS INC")), [(3, &jane)]), Some(3));
+        assert_eq!(namesakes(&person(Some("jane doe"), Some("ACME ROBOTICS INC")), [(3, &jane)]), [3]);
     }
 
     #[test]
-    fn a_name_alone_never_matches() {
+    fn a_name_alone_is_no_namesake() {
         let stored = person(Some("김민준"), Some("(주)한빛테크"));
-        assert_eq!(same_applicant(&person(Some("김민준"), None), [(1, &stored)]), None, "no organization on the mail");
+        assert!(namesakes(&person(Some("김민준"), None), [(1, &stored)]).is_empty(), "no organization on the mail");
         let without_org = person(Some("김민준"), None);
-        assert_eq!(same_applicant(&person(Some("김민준"), Some("한빛테크")), [(1, &without_org)]), None, "none stored");
-        assert_eq!(same_applicant(&person(None, Some("한빛테크")), [(1, &stored)]), None, "no name on the mail");
+        assert!(namesakes(&person(Some("김민준"), Some("한빛테크")), [(1, &without_org)]).is_empty(), "none stored");
+        assert!(namesakes(&person(None, Some("한빛테크")), [(1, &stored)]).is_empty(), "no name on the mail");
         // An organization that is only a legal form normalizes to nothing.
         let bare = person(Some("김민준"), Some("(주)"));
-        assert_eq!(same_applicant(&person(Some("김민준"), Some("주식회사")), [(1, &bare)]), None);
+        assert!(namesakes(&person(Some("김민준"), Some("주식회사")), [(1, &bare)]).is_empty());
         assert_eq!(match_key(&bare), None);
     }
 
     #[test]
-    fn another_name_or_organization_does_not_match() {
+    fn another_name_or_organization_is_no_namesake() {
         let stored = person(Some("김민준"), Some("(주)한빛테크"));
-        assert_eq!(same_applicant(&person(Some("김민지"), Some("한빛테크")), [(1, &stored)]), None);
-        assert_eq!(same_applicant(&person(Some("김민준"), Some("한빛소재")), [(1, &stored)]), None);
+        assert!(namesakes(&person(Some("김민지"), Some("한빛테크")), [(1, &stored)]).is_empty());
+        assert!(namesakes(&person(Some("김민준"), Some("한빛소재")), [(1, &stored)]).is_empty());
     }
 
     #[test]
-    fn two_matching_applications_are_ambiguous_and_match_nothing() {
+    fn every_matching_application_is_a_namesake() {
         let first = person(Some("이서연"), Some("다온소재"));
         let second = person(Some("이서연"), Some("(주)다온소재"));
         let other = person(Some("박지훈"), Some("다온소재"));
         let mail = person(Some("이서연"), Some("다온소재"));
-        assert_eq!(same_applicant(&mail, [(1, &first), (2, &second), (3, &other)]), None);
-        assert_eq!(same_applicant(&mail, [(1, &first), (3, &other)]), Some(1));
+        assert_eq!(namesakes(&mail, [(1, &first), (2, &second), (3, &other)]), [1, 2]);
+        assert_eq!(namesakes(&mail, [(1, &first), (3, &other)]), [1]);
+    }
+
+    #[test]
+    fn the_namesake_note_names_numbers_and_nothing_else() {
+        assert_eq!(namesake_note(&[]), None);
+        assert_eq!(
+            namesake_note(&["SME-0022".into()]).as_deref(),
+            Some("같은 이름·소속의 신청이 있음: SME-0022 (다른 주소)")
+        );
+        assert_eq!(
+            namesake_note(&["SME-0001".into(), "SME-0012".into()]).as_deref(),
+            Some("같은 이름·소속의 신청이 있음: SME-0001, SME-0012 (다른 주소)")
+        );
     }
 
     #[test]

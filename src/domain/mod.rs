@@ -34,7 +34,7 @@ pub use intent::{looks_like_inquiry, prefers_english, wants_cancellation};
 pub use journey::{is_due, next_due, EventTimes, Scheduled};
 pub use limits::{rate_limit_wait, ReplyLimits, SentCounts};
 pub use mailbox::{classify_mailbox, MailboxChange};
-pub use matching::{match_key, same_applicant};
+pub use matching::{match_key, namesake_note, namesakes, NAMESAKE_NOTE};
 pub use organization::{organization_type, OrganizationType};
 pub use outcome::Outcome;
 pub use reading::{

@@ -4,7 +4,7 @@
 //!
 //! A message is first given to an event ([`crate::domain::route`]: its thread, a plus-address or
 //! subject tag, keywords, the only event open); everything after that (the applicant found by
-//! address or by name, the deadline, the seats, "one reply of a kind per applicant") is that
+//! address, namesakes from other addresses noted for staff, the deadline, the seats, "one reply of a kind per applicant") is that
 //! event's. What no rule gives to one event is recorded as unrouted, for staff to assign
 //! (`assign.rs`), and its sender is asked which event they mean.
 
@@ -15,12 +15,12 @@ use tracing::{debug, error, info, instrument, Span};
 use super::{Parsed, Processed, Read, Rules};
 use crate::config::{Config, EventConfig};
 use crate::domain::{
-    auth_verdict, automatic_reason, decide, is_status_request, reply_address, route, skipped_before_opens, Addressed,
-    ApplicantFields, Automatic, Change, Decision, EmailAddress, EventId, EventRouting, Existing, Facts, Outcome,
-    ReplyAddress, Route, RouteReason, Status,
+    auth_verdict, automatic_reason, decide, is_status_request, namesake_note, reply_address, route,
+    skipped_before_opens, Addressed, ApplicantFields, Automatic, Change, Decision, EmailAddress, EventId, EventRouting,
+    Existing, Facts, Outcome, ReplyAddress, Route, RouteReason, Status, NAMESAKE_NOTE,
 };
 use crate::parse::Inbound;
-use crate::reply::{Addressee, CalendarSent, Replier, ReplyFacts, ReplyKind};
+use crate::reply::{application_number, Addressee, CalendarSent, Replier, ReplyFacts, ReplyKind};
 use crate::store::{
     Application, ApplicationWrite, Details, MailboxUid, MessageOutcome, NewReply, Reading, Store, NO_DETAILS,
 };
@@ -182,9 +182,22 @@ pub(super) fn consider<'c>(
         debug!(event = event.id.as_str(), reason = reason.as_str(), "routed");
     }
     let existing = match event {
-        Some((event, _)) => existing_application(store, inbound, &event.id, unauthenticated.is_some())?,
+        Some((event, _)) => existing_application(store, inbound, &event.id)?,
         None => None,
     };
+    // With no application of its own: other addresses' applications with this name and
+    // organization, for staff to judge (never to be changed, cancelled or shown by this mail).
+    let namesakes = match (event, &existing) {
+        (Some((event, _)), None) => store.namesakes(&event.id, &inbound.fields)?,
+        _ => Vec::new(),
+    };
+    let namesake_note = namesake_note(&namesakes.iter().map(|&id| application_number(id)).collect::<Vec<_>>());
+    if !namesakes.is_empty() {
+        debug!(
+            namesakes = namesakes.len(),
+            "no application for this address; the same name and organization elsewhere"
+        );
+    }
     let seats_left = match event.and_then(|(e, _)| e.capacity.map(|c| (e, c))) {
         Some((event, capacity)) => Some(i64::from(capacity) - store.seats_taken(&event.id)?),
         None => None,
@@ -200,6 +213,8 @@ pub(super) fn consider<'c>(
         // The problems are what could not be read (see `Inbound::problems`).
         classified: crate::domain::unless_unread(inbound.verdict.classified, inbound.partly_unread()),
         existing: existing.as_ref().map(|a| Existing { status: a.status }),
+        namesake: namesake_note.is_some(),
+        status_request: is_status_request(inbound.subject.as_deref(), crate::parse::strip_quoted(&inbound.text)),
         attendees: inbound.fields.attendees.unwrap_or(1),
         seats_left,
         unrouted: event.is_none(),
@@ -207,6 +222,8 @@ pub(super) fn consider<'c>(
     });
 
     note_reply_to(inbound);
+    // In the review of the application it makes, and on the message.
+    inbound.problems.extend(namesake_note.clone());
     let mut plan = plan(&decision, inbound, existing.as_ref(), event.map(|(e, _)| &e.id));
     if let Some(app) = existing.as_ref().filter(|app| asks_for_status(inbound, app, plan.outcome)) {
         plan = Plan::status(app);
@@ -237,13 +254,18 @@ pub(super) fn consider<'c>(
     }
     Span::current().record("outcome", plan.outcome.as_str());
 
-    let detail = match (&automatic, &decision, &route) {
+    let base = match (&automatic, &decision, &route) {
         (Some(a), _, _) => Some(a.label()),
         (None, Decision::Hold(reason), _) => Some(format!("{HELD}{reason}")),
         (None, Decision::NotAnApplication, _) => Some(format!("not an application: {}", inbound.verdict)),
         (None, Decision::Unrouted { .. }, Route::Unrouted { candidates }) => Some(unrouted_detail(config, candidates)),
         (None, Decision::BeforeOpens, _) => Some(before_opens_detail(event.map(|(e, _)| e))),
         _ => None,
+    };
+    // The namesake note on a line of its own (see [`held_review_of`]; the summary shows it).
+    let detail = match (base, namesake_note) {
+        (Some(base), Some(note)) => Some(format!("{base}\n{note}")),
+        (base, note) => base.or(note),
     };
     let calendar = match (&plan.reply, &plan.write) {
         (Some(_), ApplicationWrite::Update { id, .. } | ApplicationWrite::Touch { id }) => store.calendar_sent(*id)?,
@@ -336,9 +358,16 @@ fn held_review(reason: &str) -> String {
     format!("sender not authenticated ({reason}): no reply was sent")
 }
 
-/// [`held_review`] from the outcome detail recorded with the held message, if it is one.
+/// What the review of the application a message made says beyond what reading the message finds,
+/// from the outcome detail recorded with it: [`held_review`] for a held message, and the note
+/// about namesakes at other addresses ([`crate::domain::namesake_note`]), each on its own line.
 pub(crate) fn held_review_of(outcome_detail: &str) -> Option<String> {
-    outcome_detail.strip_prefix(HELD).map(held_review)
+    let mut lines = outcome_detail.lines();
+    let held = lines.next().and_then(|first| first.strip_prefix(HELD)).map(held_review);
+    let namesake = outcome_detail.lines().find(|line| line.starts_with(NAMESAKE_NOTE)).map(str::to_owned);
+    // In the order the review was first written: the note among what reading found, then this.
+    let extra: Vec<String> = namesake.into_iter().chain(held).collect();
+    (!extra.is_empty()).then(|| extra.join("\n"))
 }
 
 /// What the message row records for `inbound`.
@@ -448,36 +477,18 @@ pub(super) fn render_or_log(
     }
 }
 
-/// The application this mail belongs to: the applicant's address first; else (see
-/// [`crate::domain::same_applicant`]) the only one with the same name and organization, so that
-/// a colleague, an assistant or the applicant's personal address updates the application
-/// instead of duplicating it. The application keeps its address; the message is linked to it
-/// and the reply goes to whoever wrote. A mail that fails the required sender authentication is
-/// matched by address only: it must not reach someone else's application just by naming them.
-/// Applicants are matched within the event: the same person may apply to two events.
-fn existing_application(
-    store: &Store,
-    inbound: &Inbound,
-    event: &EventId,
-    unauthenticated: bool,
-) -> Result<Option<Application>> {
+/// The application this mail belongs to: the one the applicant's address (the original sender
+/// of a forwarded application, else the sender; case-insensitive) made for the event. Never one
+/// found by name and organization: a mail naming someone else's application must not change,
+/// cancel or reveal it (see [`crate::domain::namesakes`]; staff get a note instead). Applicants
+/// are matched within the event: the same person may apply to two events.
+fn existing_application(store: &Store, inbound: &Inbound, event: &EventId) -> Result<Option<Application>> {
     let Some(from) = applicant(inbound) else { return Ok(None) };
-    if let Some(application) = store.application_by_email(event, from)? {
-        return Ok(Some(application));
-    }
-    if unauthenticated {
-        return Ok(None);
-    }
-    let found = store.application_by_name_and_organization(event, &inbound.fields)?;
-    if let Some(application) = &found {
-        debug!(application = application.id, "no application for this address; matched by name and organization");
-    }
-    Ok(found)
+    store.application_by_email(event, from)
 }
 
 /// Whether `inbound` asks for its application's record (see [`crate::domain::is_status_request`])
-/// and gets it: only from the application's own address (a colleague matched by name learns
-/// nothing this way), and only when the mail does nothing else (changes, cancels, or applies).
+/// and gets it: only from the application's own address (not from whoever forwarded it), and only when the mail does nothing else (changes, cancels, or applies).
 fn asks_for_status(inbound: &Inbound, app: &Application, outcome: Outcome) -> bool {
     matches!(outcome, Outcome::Repeat | Outcome::Inquiry | Outcome::AfterDeadline)
         && inbound.from.as_ref().is_some_and(|from| from.as_str() == app.email)
@@ -635,5 +646,23 @@ fn plan(decision: &Decision, inbound: &Inbound, existing: Option<&Application>, 
         }
         // decide() only registers mail with a sender and only updates known applicants.
         _ => Plan::quiet(Outcome::Unreadable, ApplicationWrite::None),
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn the_review_notes_in_an_outcome_detail_are_found_again_in_the_order_first_written() {
+        let note = "같은 이름·소속의 신청이 있음: SME-0022 (다른 주소)";
+        assert_eq!(held_review_of(note).as_deref(), Some(note));
+        let held = format!("{HELD}dmarc=fail\n{note}");
+        assert_eq!(
+            held_review_of(&held).as_deref(),
+            Some(format!("{note}\nsender not authenticated (dmarc=fail): no reply was sent").as_str())
+        );
+        assert_eq!(held_review_of("not an application: nothing applies"), None);
+        assert_eq!(held_review_of("not an application: nothing applies\nsender not authenticated: x"), None);
     }
 }

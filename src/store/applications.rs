@@ -1,5 +1,5 @@
-//! Applications: one per applicant and event, found by address or by name and organization
-//! within the event, listed with the attachments of every message that belongs to them; each
+//! Applications: one per applicant and event, found by address within the event (by name and
+//! organization only as namesakes, for a note to staff), listed with the attachments of every message that belongs to them; each
 //! event's waiting list moved up as its places free.
 
 use std::collections::{BTreeMap, HashMap};
@@ -10,7 +10,7 @@ use rusqlite::{params, Connection, OptionalExtension};
 
 use super::outbox::insert_reply;
 use super::{application_from_row, people_json, sources_json, Cached, NewReply, Store, APPLICATION_COLUMNS};
-use crate::domain::{match_key, same_applicant, ApplicantFields, EmailAddress, EventId, Status};
+use crate::domain::{match_key, namesakes, ApplicantFields, EmailAddress, EventId, Status};
 use crate::reply::CalendarSent;
 
 /// For a message that names nobody and gives no field (automatic mail, tests).
@@ -139,22 +139,16 @@ impl Store {
             .optional()?)
     }
 
-    /// The application for `event` of an applicant writing from an address no application for it
-    /// has: the only one with the same name and organization (see
-    /// [`crate::domain::same_applicant`]), if any.
-    pub fn application_by_name_and_organization(
-        &self,
-        event: &EventId,
-        fields: &ApplicantFields,
-    ) -> Result<Option<Application>> {
-        let Some(key) = match_key(fields) else { return Ok(None) };
+    /// The applications for `event` with the same name and organization as `fields` (see
+    /// [`crate::domain::namesakes`]), by id, oldest first.
+    pub fn namesakes(&self, event: &EventId, fields: &ApplicantFields) -> Result<Vec<i64>> {
+        let Some(key) = match_key(fields) else { return Ok(Vec::new()) };
         let mut stmt = self.conn.prepare_cached(&format!(
-            "SELECT {APPLICATION_COLUMNS} FROM applications WHERE event = ?1 AND match_key = ?2"
+            "SELECT {APPLICATION_COLUMNS} FROM applications WHERE event = ?1 AND match_key = ?2 ORDER BY id"
         ))?;
         let candidates: Vec<Application> =
             stmt.query_map(params![event, key], application_from_row)?.collect::<rusqlite::Result<_>>()?;
-        let id = same_applicant(fields, candidates.iter().map(|app| (app.id, &app.fields)));
-        Ok(id.and_then(|id| candidates.into_iter().find(|app| app.id == id)))
+        Ok(namesakes(fields, candidates.iter().map(|app| (app.id, &app.fields))))
     }
 
     /// The attachments of every message that belongs to each application, by application id;
@@ -505,7 +499,7 @@ mod tests {
     }
 
     #[test]
-    fn an_application_is_found_by_name_and_organization_only_when_unambiguous() {
+    fn namesakes_are_found_by_name_and_organization_and_follow_changes() {
         let (_dir, mut store) = store();
         let at = |uid| MailboxUid { mailbox: "INBOX", uidvalidity: 1, uid };
         let kim = EmailAddress::parse("kim@hanbit-tech.example").unwrap();
@@ -525,14 +519,11 @@ mod tests {
             organization: organization.map(str::to_owned),
             ..Default::default()
         };
-        let found =
-            store.application_by_name_and_organization(&main(), &asking("김민준", Some("주식회사 한빛테크"))).unwrap();
-        assert_eq!(found.map(|a| (a.id, a.email)), Some((id, "kim@hanbit-tech.example".to_owned())));
-        assert!(store.application_by_name_and_organization(&main(), &asking("김민준", None)).unwrap().is_none());
-        assert!(store
-            .application_by_name_and_organization(&main(), &asking("김민준", Some("한빛소재")))
-            .unwrap()
-            .is_none());
+        assert_eq!(store.namesakes(&main(), &asking("김민준", Some("주식회사 한빛테크"))).unwrap(), [id]);
+        assert!(store.namesakes(&main(), &asking("김민준", None)).unwrap().is_empty());
+        assert!(store.namesakes(&main(), &asking("김민준", Some("한빛소재"))).unwrap().is_empty());
+        let elsewhere = EventId::parse("other-event").unwrap();
+        assert!(store.namesakes(&elsewhere, &asking("김민준", Some("한빛테크"))).unwrap().is_empty(), "per event");
 
         // An update that changes the organization moves the key with it.
         let mut msg = message("k2", b"k2", &kim);
@@ -551,27 +542,20 @@ mod tests {
                 |_| Ok(None),
             )
             .unwrap();
-        assert!(store
-            .application_by_name_and_organization(&main(), &asking("김민준", Some("한빛테크")))
-            .unwrap()
-            .is_none());
-        assert!(store
-            .application_by_name_and_organization(&main(), &asking("김민준", Some("한빛소재")))
-            .unwrap()
-            .is_some());
+        assert!(store.namesakes(&main(), &asking("김민준", Some("한빛테크"))).unwrap().is_empty());
+        assert_eq!(store.namesakes(&main(), &asking("김민준", Some("한빛소재"))).unwrap(), [id]);
 
-        // A second 김민준 at 한빛소재 makes the name ambiguous: nothing matches.
+        // A second 김민준 at 한빛소재: both are namesakes, oldest first.
         let other = EmailAddress::parse("minjun@other.example").unwrap();
         let mut msg = message("k3", b"k3", &other);
         msg.message_id = "k3@x.example";
-        store
+        let second = store
             .commit_message(at(3), &msg, &insert(&other, "김 민준", "㈜한빛소재"), Timestamp::now(), |_| {
                 Ok(None)
             })
-            .unwrap();
-        assert!(store
-            .application_by_name_and_organization(&main(), &asking("김민준", Some("한빛소재")))
             .unwrap()
-            .is_none());
+            .application
+            .unwrap();
+        assert_eq!(store.namesakes(&main(), &asking("김민준", Some("한빛소재"))).unwrap(), [id, second]);
     }
 }

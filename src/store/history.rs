@@ -286,10 +286,7 @@ mod tests {
             organization: Some("한빛소재".into()),
             ..Default::default()
         };
-        assert_eq!(
-            store.application_by_name_and_organization(&EventId::default_id(), &found).unwrap().map(|a| a.id),
-            Some(id)
-        );
+        assert_eq!(store.namesakes(&EventId::default_id(), &found).unwrap(), [id]);
 
         let last = store.last_history_id().unwrap();
         let history = store.history_after(0, last).unwrap();

@@ -771,7 +771,7 @@ mod tests {
             organization: Some("한빛테크".into()),
             ..Default::default()
         };
-        assert!(store.application_by_name_and_organization(&EventId::default_id(), &found).unwrap().is_some());
+        assert_eq!(store.namesakes(&EventId::default_id(), &found).unwrap(), [1]);
         // A summary made before migration 6 covered what had been recorded by then (message 1,
         // recorded at 0, and both applications it made; not message 2, recorded at 1).
         let last = store.last_summary().unwrap().unwrap();

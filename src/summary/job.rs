@@ -231,9 +231,13 @@ fn gather(
                 Outcome::Quarantined => {
                     wording::message_item(&reference, &wording::held_unread(&note.detail.unwrap_or_default()))
                 }
-                Outcome::CancelWithoutApplication => {
-                    wording::message_item(&reference, &wording::cancel_without_application(&excerpt))
-                }
+                // With the note naming applications of the same name and organization at
+                // other addresses, when there are any (nothing else of them).
+                Outcome::CancelWithoutApplication => wording::message_item(
+                    &reference,
+                    &wording::cancel_without_application(&noted(note.detail.as_deref(), &excerpt)),
+                ),
+                Outcome::Inquiry => wording::message_item(&reference, &noted(note.detail.as_deref(), &excerpt)),
                 Outcome::TooLarge => {
                     wording::message_item(&reference, &wording::too_large(&note.detail.unwrap_or_default()))
                 }
@@ -274,14 +278,21 @@ fn gather(
 
     let by_email: std::collections::HashMap<(&EventId, &str), &crate::store::Application> =
         applications.iter().map(|a| ((&a.event, a.email.as_str()), a)).collect();
+    let by_id: std::collections::HashMap<i64, &crate::store::Application> =
+        applications.iter().map(|a| (a.id, a)).collect();
     let mut changes = Vec::new();
     for note in store.messages_with_outcomes(&[Outcome::Updated, Outcome::Cancelled, Outcome::Reopened])? {
         // New since the previous summary by when smebridge recorded it, not by arrival.
         if note.id <= told.last_message || note.id > covered.last_message {
             continue;
         }
-        let (Some(sender), Some(event)) = (note.sender.as_deref(), note.event.as_ref()) else { continue };
-        let Some(app) = by_email.get(&(event, sender)) else { continue };
+        // The application the message changed (linked to it whoever wrote it, e.g. a forward).
+        let Some(event) = note.event.as_ref() else { continue };
+        let linked = store.application_of_message(note.id, event)?.and_then(|id| by_id.get(&id).copied());
+        let Some(app) = linked.or_else(|| note.sender.as_deref().and_then(|s| by_email.get(&(event, s)).copied()))
+        else {
+            continue;
+        };
         changes.push(ChangeNote {
             application_no: application_number(app.id),
             name: app.fields.name.clone(),
@@ -291,8 +302,6 @@ fn gather(
     }
     // What changed in applications other than by their mail (`smebridge reparse --apply`, staff):
     // their mail is told above.
-    let by_id: std::collections::HashMap<i64, &crate::store::Application> =
-        applications.iter().map(|a| (a.id, a)).collect();
     for entry in store.history_after(told.last_history, covered.last_history)? {
         // Of another event than the one asked for: not this summary's.
         if entry.by == ChangedBy::Mail || (only.is_some() && !by_id.contains_key(&entry.application)) {
@@ -383,6 +392,14 @@ fn excerpt(raw: &[u8]) -> String {
     };
     let own = crate::parse::strip_quoted(&inbound.text);
     own.split_whitespace().collect::<Vec<_>>().join(" ").chars().take(200).collect()
+}
+
+/// `excerpt`, after the message's outcome detail when it has one (its lines joined with `; `).
+fn noted(detail: Option<&str>, excerpt: &str) -> String {
+    match detail.map(str::trim).filter(|d| !d.is_empty()) {
+        Some(detail) => format!("{} — {excerpt}", detail.replace('\n', "; ")),
+        None => excerpt.to_owned(),
+    }
 }
 
 /// One mail per staff recipient:

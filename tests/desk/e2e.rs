@@ -329,20 +329,27 @@ async fn the_application_form_attached_as_hwp_docx_or_pdf_is_read() {
         desk.send_to_center(&from, &mail).await;
     }
     desk.once();
-    // The three forms are the same person's, sent from three addresses: the first makes the
-    // application, the other two are found by the name and organization read from the form
-    // (their mails say nothing else), so each form must have been read.
+    // The three forms name the same person, sent from three addresses: each address is an
+    // applicant of its own (matched by address only), so each application shows what its form
+    // says (the mails say nothing else): each form must have been read. The second and third
+    // carry a note for staff naming the earlier ones by number.
     let rows = desk.export();
-    assert_eq!(rows.len(), 1, "{rows:?}");
-    let row = &rows[0];
-    assert_eq!(row["email"], "form0@forms.example");
-    assert_eq!(row["name"], "김민준", "{row:?}");
-    assert_eq!(row["phone"], "010-1234-5678", "{row:?}");
-    assert!(row["organization"].contains("한빛테크"), "{row:?}");
-    for file in ["application-form.hwp", "application-form.docx", "application-form.pdf"] {
+    assert_eq!(rows.len(), 3, "{rows:?}");
+    let files = ["application-form.hwp", "application-form.docx", "application-form.pdf"];
+    for (i, file) in files.iter().enumerate() {
+        let row = rows.iter().find(|r| r["email"] == format!("form{i}@forms.example")).unwrap();
+        assert_eq!(row["name"], "김민준", "{row:?}");
+        assert_eq!(row["phone"], "010-1234-5678", "{row:?}");
+        assert!(row["organization"].contains("한빛테크"), "{row:?}");
         assert!(row["attachments"].contains(file), "{row:?}");
     }
     let outcomes: Vec<String> = desk.outcomes().into_iter().map(|(_, outcome)| outcome).collect();
-    assert_eq!(outcomes[0], "registered");
-    assert!(outcomes[1..].iter().all(|o| o == "repeat" || o == "updated"), "{outcomes:?}");
+    assert_eq!(outcomes, ["registered"; 3]);
+    let conn = rusqlite::Connection::open(desk.database()).unwrap();
+    let review = |email: &str| -> String {
+        conn.query_row("SELECT COALESCE(review, '') FROM applications WHERE email = ?1", [email], |r| r.get(0)).unwrap()
+    };
+    assert!(!review("form0@forms.example").contains("같은 이름·소속"));
+    assert!(review("form1@forms.example").contains("같은 이름·소속의 신청이 있음: SME-0001 (다른 주소)"));
+    assert!(review("form2@forms.example").contains("같은 이름·소속의 신청이 있음: SME-0001, SME-0002 (다른 주소)"));
 }

@@ -29,6 +29,7 @@ mod events;
 mod faults;
 mod flood;
 mod hostile;
+mod impostor;
 mod instances;
 mod journey;
 mod logs;
