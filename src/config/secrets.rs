@@ -49,7 +49,7 @@ impl SecretFile {
         match value.to_str().and_then(|v| v.strip_prefix("credential:")) {
             Some(name) => {
                 if name.is_empty() || name == "." || name == ".." || name.contains('/') {
-                    bail!("{key} = \"credential:{name}\": the name after credential: must be a plain file name, as in LoadCredential={{name}}:/path");
+                    bail!("{key} = \"credential:{name}\": the name after credential: must be a plain file name, as in LoadCredential=imap-password:/path");
                 }
                 Ok(SecretFile::Credential(name.to_owned()))
             }

@@ -103,10 +103,12 @@ impl TemplateOrigins {
             ));
         }
         if !self.unused.is_empty() {
+            let names: Vec<&str> = BUILT_IN.iter().filter_map(|(name, _)| name.strip_suffix(".ko.txt.j2")).collect();
             warnings.push(format!(
-                "{} in {} not used: no reply has that name (the names are ack, late, update, after_deadline, cancelled, waitlisted, promoted, inquiry, which_event and privacy_notice, each .ko.txt.j2 and .en.txt.j2)",
+                "{} in {} not used: no reply has that name (the names are {}, each .ko.txt.j2 and .en.txt.j2)",
                 self.unused.join(", "),
-                self.dir.display()
+                self.dir.display(),
+                names.join(", ")
             ));
         }
         (!warnings.is_empty()).then(|| warnings.join("; "))
@@ -439,6 +441,10 @@ mod tests {
         let warning = origins.warning().expect("a misspelt file is warned about");
         assert!(warning.starts_with(&format!("ack.kr.txt.j2 in {} not used", templates.display())), "{warning}");
         assert!(!warning.contains("dpkg-dist"), "{warning}");
+        for name in ReplyKind::ALL.iter().flat_map(|kind| kind.templates()) {
+            let name = name.split('.').next().unwrap();
+            assert!(warning.contains(&format!(" {name},")), "every template's name is listed ({name}): {warning}");
+        }
 
         let config = config_in(dir.path(), &[("# templates_dir = \"templates\"", "templates_dir = \"tempaltes\"")]);
         let origins = replier(&config).unwrap().template_origins().clone();
