@@ -596,21 +596,21 @@ mod tests {
         {
             let mut store = crate::store::Store::open(crate::instance::Instance::claim(&db).unwrap()).unwrap();
             use crate::domain::{ApplicantFields, EmailAddress, EventId, Outcome, Status};
-            use crate::store::{ApplicationWrite, MailboxUid, NewMessage, NO_DETAILS};
+            use crate::store::{ApplicationWrite, Arriving, MailboxUid, MessageOutcome, NewMessage, NO_DETAILS};
             let sender = EmailAddress::parse("kim@hanbit.example").unwrap();
             let message = NewMessage {
-                sha256: "aa",
-                message_id: "m1@hanbit.example",
-                arrived_at: jiff::Timestamp::UNIX_EPOCH,
-                raw: b"raw",
-                sender: Some(&sender),
-                subject: None,
-                outcome: Outcome::Registered,
-                outcome_detail: None,
-                problems: &[],
-                attachments: &[],
-                details: &NO_DETAILS,
-                event: None,
+                arriving: Arriving { sha256: "aa", arrived_at: jiff::Timestamp::UNIX_EPOCH, raw: b"raw" },
+                outcome: MessageOutcome {
+                    message_id: "m1@hanbit.example",
+                    sender: Some(&sender),
+                    subject: None,
+                    outcome: Outcome::Registered,
+                    outcome_detail: None,
+                    problems: &[],
+                    attachments: &[],
+                    details: &NO_DETAILS,
+                    event: None,
+                },
             };
             let write = ApplicationWrite::Insert {
                 event: EventId::default_id(),

@@ -327,7 +327,7 @@ mod tests {
     }
 
     use crate::domain::{MailKind, Outcome, ReplyKind};
-    use crate::store::{ApplicationWrite, MailboxUid, NewMessage, NewReply, OutboxState};
+    use crate::store::{ApplicationWrite, Arriving, MailboxUid, MessageOutcome, NewMessage, NewReply, OutboxState};
 
     /// A stand-in transport for unit tests: answers from a script and records what it was given.
     struct Scripted {
@@ -360,18 +360,18 @@ mod tests {
         let to = EmailAddress::parse("kim@hanbit-tech.example").unwrap();
         let message_id = format!("m{uid}@x.example");
         let msg = NewMessage {
-            sha256: sha,
-            message_id: &message_id,
-            arrived_at: Timestamp::now(),
-            raw: b"x",
-            sender: Some(&to),
-            subject: None,
-            outcome: Outcome::Registered,
-            outcome_detail: None,
-            problems: &[],
-            attachments: &[],
-            details: &crate::store::NO_DETAILS,
-            event: None,
+            arriving: Arriving { sha256: sha, arrived_at: Timestamp::now(), raw: b"x" },
+            outcome: MessageOutcome {
+                message_id: &message_id,
+                sender: Some(&to),
+                subject: None,
+                outcome: Outcome::Registered,
+                outcome_detail: None,
+                problems: &[],
+                attachments: &[],
+                details: &crate::store::NO_DETAILS,
+                event: None,
+            },
         };
         store
             .commit_message(

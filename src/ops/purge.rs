@@ -401,7 +401,7 @@ fn mail_words(h: &Holdings) -> String {
 mod tests {
     use super::*;
     use crate::domain::{ApplicantFields, EmailAddress, Outcome, RouteReason, Status};
-    use crate::store::{ApplicationWrite, MailboxUid, NewMessage, NO_DETAILS};
+    use crate::store::{ApplicationWrite, Arriving, MailboxUid, MessageOutcome, NewMessage, NO_DETAILS};
 
     const DEFAULT: &str = include_str!("../../config/smebridge.toml");
 
@@ -455,18 +455,18 @@ venue = "Westin Bonaventure"
         let (sha, message_id) = (format!("sha-ops-{uid}"), format!("ops-{uid}@mail.example"));
         let subject = format!("{name} 신청");
         let message = NewMessage {
-            sha256: &sha,
-            message_id: &message_id,
-            arrived_at: at("2022-11-15T10:00:00+09:00"),
-            raw: raw.as_bytes(),
-            sender: Some(&sender),
-            subject: Some(&subject),
-            outcome: Outcome::Registered,
-            outcome_detail: None,
-            problems: &[],
-            attachments: &[],
-            details: &NO_DETAILS,
-            event: Some((event, RouteReason::SubjectTag)),
+            arriving: Arriving { sha256: &sha, arrived_at: at("2022-11-15T10:00:00+09:00"), raw: raw.as_bytes() },
+            outcome: MessageOutcome {
+                message_id: &message_id,
+                sender: Some(&sender),
+                subject: Some(&subject),
+                outcome: Outcome::Registered,
+                outcome_detail: None,
+                problems: &[],
+                attachments: &[],
+                details: &NO_DETAILS,
+                event: Some((event, RouteReason::SubjectTag)),
+            },
         };
         let write = ApplicationWrite::Insert {
             event: event.clone(),
@@ -616,21 +616,27 @@ venue = "Westin Bonaventure"
         // A bounce (mail for no event) that arrived on 1 December 2022, after the workshop.
         let daemon = EmailAddress::parse("mailer-daemon@bounce-ops.example").unwrap();
         let message = NewMessage {
-            sha256: "sha-bounce",
-            message_id: "bounce@bounce-ops.example",
-            arrived_at: at("2022-12-01T10:00:00+09:00"),
-            raw: b"From: mailer-daemon@bounce-ops.example\n\nBOUNCE-OPS-QUOTED",
-            sender: Some(&daemon),
-            subject: Some("Undelivered"),
-            outcome: Outcome::Automatic,
-            outcome_detail: None,
-            problems: &[],
-            attachments: &[],
-            details: &NO_DETAILS,
-            event: None,
+            arriving: Arriving {
+                sha256: "sha-bounce",
+                arrived_at: at("2022-12-01T10:00:00+09:00"),
+                raw: b"From: mailer-daemon@bounce-ops.example\n\nBOUNCE-OPS-QUOTED",
+            },
+            outcome: MessageOutcome {
+                message_id: "bounce@bounce-ops.example",
+                sender: Some(&daemon),
+                subject: Some("Undelivered"),
+                outcome: Outcome::Automatic,
+                outcome_detail: None,
+                problems: &[],
+                attachments: &[],
+                details: &NO_DETAILS,
+                event: None,
+            },
         };
         let uid = MailboxUid { mailbox: "INBOX", uidvalidity: 1, uid: 1 };
-        store.commit_message(uid, &message, &ApplicationWrite::None, message.arrived_at, |_| Ok(None)).unwrap();
+        store
+            .commit_message(uid, &message, &ApplicationWrite::None, message.arriving.arrived_at, |_| Ok(None))
+            .unwrap();
 
         // The workshop's data is due from 19 December; the bounce's from 1 January 2023.
         let report = purge(&mut store, &config, at("2022-12-31T23:00:00+09:00")).unwrap();

@@ -213,7 +213,7 @@ mod tests {
 
     use super::*;
     use crate::domain::EmailAddress;
-    use crate::store::{ApplicationWrite, MailboxUid, NewMessage, NO_DETAILS};
+    use crate::store::{ApplicationWrite, Arriving, MailboxUid, MessageOutcome, NewMessage, NO_DETAILS};
 
     fn store_at(path: &Path) -> Store {
         Store::open(Instance::claim(path).unwrap()).unwrap()
@@ -222,18 +222,18 @@ mod tests {
     fn one_message(store: &mut Store, sha: &str) {
         let sender = EmailAddress::parse("kim@hanbit-tech.example").unwrap();
         let message = NewMessage {
-            sha256: sha,
-            message_id: sha,
-            arrived_at: Timestamp::UNIX_EPOCH,
-            raw: sha.as_bytes(),
-            sender: Some(&sender),
-            subject: None,
-            outcome: crate::domain::Outcome::Automatic,
-            outcome_detail: None,
-            problems: &[],
-            attachments: &[],
-            details: &NO_DETAILS,
-            event: None,
+            arriving: Arriving { sha256: sha, arrived_at: Timestamp::UNIX_EPOCH, raw: sha.as_bytes() },
+            outcome: MessageOutcome {
+                message_id: sha,
+                sender: Some(&sender),
+                subject: None,
+                outcome: crate::domain::Outcome::Automatic,
+                outcome_detail: None,
+                problems: &[],
+                attachments: &[],
+                details: &NO_DETAILS,
+                event: None,
+            },
         };
         let at = MailboxUid { mailbox: "INBOX", uidvalidity: 1, uid: 1 };
         store.commit_message(at, &message, &ApplicationWrite::None, Timestamp::UNIX_EPOCH, |_| Ok(None)).unwrap();

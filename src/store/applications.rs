@@ -422,7 +422,7 @@ mod tests {
             sources: sources(&[("name", "line 3, label '성명'"), ("phone", "signature block")]),
         };
         let mut msg = message("p1", b"p1", &kim);
-        msg.details = &first;
+        msg.outcome.details = &first;
         let fields =
             ApplicantFields {
                 name: Some("김민준".into()), phone: Some("010-1234-5678".into()), ..Default::default()
@@ -440,8 +440,8 @@ mod tests {
         let later =
             Details { people: Vec::new(), notes: None, sources: sources(&[("phone", "line 1, label '연락처'")]) };
         let mut msg = message("p2", b"p2", &kim);
-        msg.message_id = "p2@x.example";
-        msg.details = &later;
+        msg.outcome.message_id = "p2@x.example";
+        msg.outcome.details = &later;
         let fields = ApplicantFields { phone: Some("010-9876-5432".into()), ..fields };
         store
             .commit_message(
@@ -467,7 +467,7 @@ mod tests {
         let at = |uid| MailboxUid { mailbox: "INBOX", uidvalidity: 7, uid };
         let first = [attachment("신청서.hwpx", 34_000), attachment("명함.png", 20)];
         let mut msg = message("s1", b"raw1", &kim);
-        msg.attachments = &first;
+        msg.outcome.attachments = &first;
         let app = store
             .commit_message(at(1), &msg, &insert(&kim, "김민준", "한빛테크"), Timestamp::now(), |_| Ok(None))
             .unwrap();
@@ -475,16 +475,16 @@ mod tests {
         // A second message (e.g. the corrected form) touches the same application.
         let second = [attachment("신청서-수정.pdf", 9)];
         let mut msg = message("s2", b"raw2", &kim);
-        msg.message_id = "m2@x.example";
-        msg.attachments = &second;
+        msg.outcome.message_id = "m2@x.example";
+        msg.outcome.attachments = &second;
         store
             .commit_message(at(2), &msg, &ApplicationWrite::Touch { id: app }, Timestamp::now(), |_| Ok(None))
             .unwrap();
         // A message that belongs to no application keeps its list, shown with nothing.
         let stray = [attachment("광고.pdf", 5)];
         let mut msg = message("s3", b"raw3", &other);
-        msg.message_id = "m3@x.example";
-        msg.attachments = &stray;
+        msg.outcome.message_id = "m3@x.example";
+        msg.outcome.attachments = &stray;
         store.commit_message(at(3), &msg, &ApplicationWrite::None, Timestamp::now(), |_| Ok(None)).unwrap();
 
         let listed = store.attachments_by_application().unwrap();
@@ -527,7 +527,7 @@ mod tests {
 
         // An update that changes the organization moves the key with it.
         let mut msg = message("k2", b"k2", &kim);
-        msg.message_id = "k2@x.example";
+        msg.outcome.message_id = "k2@x.example";
         let fields = ApplicantFields {
             name: Some("김민준".into()),
             organization: Some("한빛소재".into()),
@@ -548,7 +548,7 @@ mod tests {
         // A second 김민준 at 한빛소재: both are namesakes, oldest first.
         let other = EmailAddress::parse("minjun@other.example").unwrap();
         let mut msg = message("k3", b"k3", &other);
-        msg.message_id = "k3@x.example";
+        msg.outcome.message_id = "k3@x.example";
         let second = store
             .commit_message(at(3), &msg, &insert(&other, "김 민준", "㈜한빛소재"), Timestamp::now(), |_| {
                 Ok(None)

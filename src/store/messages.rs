@@ -15,38 +15,10 @@ use crate::parse::Attachment;
 /// A message as recorded.
 #[derive(Debug, Clone)]
 pub struct NewMessage<'a> {
-    pub sha256: &'a str,
-    pub message_id: &'a str,
-    pub arrived_at: Timestamp,
-    pub raw: &'a [u8],
-    pub sender: Option<&'a EmailAddress>,
-    pub subject: Option<&'a str>,
-    pub outcome: Outcome,
-    pub outcome_detail: Option<String>,
-    pub problems: &'a [String],
-    /// Listed in the `attachments` table, in the same transaction as the message.
-    pub attachments: &'a [Attachment],
-    /// What the message says beyond the fields, for the application it inserts or updates.
-    pub details: &'a Details,
-    /// The event it was decided for, and why (see [`MessageOutcome::event`]).
-    pub event: Option<(&'a EventId, RouteReason)>,
-}
-
-impl<'a> NewMessage<'a> {
-    /// Everything but the bytes.
-    fn outcome(&self) -> MessageOutcome<'a> {
-        MessageOutcome {
-            message_id: self.message_id,
-            sender: self.sender,
-            subject: self.subject,
-            outcome: self.outcome,
-            outcome_detail: self.outcome_detail.clone(),
-            problems: self.problems,
-            attachments: self.attachments,
-            details: self.details,
-            event: self.event,
-        }
-    }
+    /// Its bytes, as they arrived.
+    pub arriving: Arriving<'a>,
+    /// What reading it concluded.
+    pub outcome: MessageOutcome<'a>,
 }
 
 /// A message's raw bytes, recorded before it is read ([`Store::mark_reading`]).
@@ -180,9 +152,10 @@ impl Store {
     ) -> Result<CommitResult> {
         let now = now.as_second();
         let tx = self.write()?;
-        insert_message(&tx, message.sha256, message.message_id, message.arrived_at, message.raw, now)?;
-        let reading = Reading { sha256: message.sha256, arrived_at: message.arrived_at };
-        let committed = finish(&tx, at, reading, &message.outcome(), application, make_reply, now)?;
+        let NewMessage { arriving, outcome } = message;
+        insert_message(&tx, arriving.sha256, outcome.message_id, arriving.arrived_at, arriving.raw, now)?;
+        let reading = Reading { sha256: arriving.sha256, arrived_at: arriving.arrived_at };
+        let committed = finish(&tx, at, reading, outcome, application, make_reply, now)?;
         tx.commit()?;
         Ok(committed)
     }
@@ -535,11 +508,10 @@ mod tests {
 
         let sender = EmailAddress::parse("kim@x.example").unwrap();
         let message = message("aa", b"raw one", &sender);
-        let reading = Reading { sha256: "aa", arrived_at: message.arrived_at };
+        let reading = Reading { sha256: "aa", arrived_at: message.arriving.arrived_at };
         let committed =
-            store.finish_reading(at, reading, &message.outcome(), &ApplicationWrite::None, Timestamp::now(), |_| {
-                Ok(None)
-            });
+            store
+                .finish_reading(at, reading, &message.outcome, &ApplicationWrite::None, Timestamp::now(), |_| Ok(None));
         committed.unwrap();
         assert_eq!(store.read_state("aa").unwrap(), ReadState::Finished);
         assert_eq!(store.processed_uids("INBOX", 1).unwrap(), listed(&[1]));
@@ -593,11 +565,10 @@ mod tests {
         let sender = EmailAddress::parse("kim@x.example").unwrap();
         let message = message("zz", b"raw", &sender);
         let at = MailboxUid { mailbox: "INBOX", uidvalidity: 1, uid: 1 };
-        let reading = Reading { sha256: "zz", arrived_at: message.arrived_at };
+        let reading = Reading { sha256: "zz", arrived_at: message.arriving.arrived_at };
         let refused =
-            store.finish_reading(at, reading, &message.outcome(), &ApplicationWrite::None, Timestamp::now(), |_| {
-                Ok(None)
-            });
+            store
+                .finish_reading(at, reading, &message.outcome, &ApplicationWrite::None, Timestamp::now(), |_| Ok(None));
         assert!(format!("{:#}", refused.unwrap_err()).contains("not recorded before it was read"));
         assert!(store.processed_uids("INBOX", 1).unwrap().is_empty());
     }
@@ -698,7 +669,7 @@ mod tests {
         let kim = EmailAddress::parse("kim@hanbit-tech.example").unwrap();
         let list = [attachment("신청서.hwpx", 34_000)];
         let mut msg = message("same", b"raw", &kim);
-        msg.attachments = &list;
+        msg.outcome.attachments = &list;
         let write = insert(&kim, "김민준", "한빛테크");
         store
             .commit_message(

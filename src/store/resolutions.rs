@@ -106,8 +106,8 @@ mod tests {
         let sender = EmailAddress::parse("ask@question.example").unwrap();
         let mut m = message(sha, b"raw", &sender);
         let mid = format!("{sha}@question.example");
-        m.message_id = &mid;
-        m.outcome = outcome;
+        m.outcome.message_id = &mid;
+        m.outcome.outcome = outcome;
         let at = MailboxUid { mailbox: "INBOX", uidvalidity: 1, uid: sha.len() as u32 };
         store.commit_message(at, &m, &ApplicationWrite::None, Timestamp::now(), |_| Ok(None)).unwrap().message
     }
@@ -149,7 +149,7 @@ mod tests {
 
         let sender = EmailAddress::parse("kim@hanbit.example").unwrap();
         let mut m = message("cc", b"raw", &sender);
-        m.message_id = "app@hanbit.example";
+        m.outcome.message_id = "app@hanbit.example";
         let at = MailboxUid { mailbox: "INBOX", uidvalidity: 1, uid: 9 };
         let made =
             store.commit_message(at, &m, &insert(&sender, "김민준", "한빛"), Timestamp::now(), |_| Ok(None)).unwrap();

@@ -24,18 +24,18 @@ pub(super) fn store() -> (tempfile::TempDir, Store) {
 
 pub(super) fn message<'a>(sha: &'a str, raw: &'a [u8], sender: &'a EmailAddress) -> NewMessage<'a> {
     NewMessage {
-        sha256: sha,
-        message_id: "m1@x.example",
-        arrived_at: "2022-11-16T01:00:00Z".parse().unwrap(),
-        raw,
-        sender: Some(sender),
-        subject: Some("신청"),
-        outcome: Outcome::Registered,
-        outcome_detail: None,
-        problems: &[],
-        attachments: &[],
-        details: &NO_DETAILS,
-        event: None,
+        arriving: Arriving { sha256: sha, arrived_at: "2022-11-16T01:00:00Z".parse().unwrap(), raw },
+        outcome: MessageOutcome {
+            message_id: "m1@x.example",
+            sender: Some(sender),
+            subject: Some("신청"),
+            outcome: Outcome::Registered,
+            outcome_detail: None,
+            problems: &[],
+            attachments: &[],
+            details: &NO_DETAILS,
+            event: None,
+        },
     }
 }
 
@@ -53,7 +53,7 @@ pub(super) fn record(store: &mut Store, sha: &str, uid: u32, validity: u32) {
     let at = MailboxUid { mailbox: "INBOX", uidvalidity: validity, uid };
     let mut m = message(sha, &raw, &sender);
     let mid = format!("{sha}@x.example");
-    m.message_id = &mid;
+    m.outcome.message_id = &mid;
     store.commit_message(at, &m, &ApplicationWrite::None, Timestamp::now(), |_| Ok(None)).unwrap();
 }
 

@@ -471,7 +471,7 @@ mod tests {
 
     use super::*;
     use crate::domain::{ApplicantFields, Status};
-    use crate::store::{ApplicationWrite, MailboxUid, NewMessage, NO_DETAILS};
+    use crate::store::{ApplicationWrite, Arriving, MailboxUid, MessageOutcome, NewMessage, NO_DETAILS};
 
     #[test]
     fn the_subject_column_shows_the_mails_subject_not_the_applicants_name() {
@@ -482,18 +482,18 @@ mod tests {
         let sender = EmailAddress::parse("kim@hanbit.example").unwrap();
         let arrived_at: Timestamp = "2022-11-16T01:00:00Z".parse().unwrap();
         let message = NewMessage {
-            sha256: "aa",
-            message_id: "m1@hanbit.example",
-            arrived_at,
-            raw: b"raw",
-            sender: Some(&sender),
-            subject: Some("워크숍 참가 신청서 제출"),
-            outcome: Outcome::Registered,
-            outcome_detail: None,
-            problems: &[],
-            attachments: &[],
-            details: &NO_DETAILS,
-            event: None,
+            arriving: Arriving { sha256: "aa", arrived_at, raw: b"raw" },
+            outcome: MessageOutcome {
+                message_id: "m1@hanbit.example",
+                sender: Some(&sender),
+                subject: Some("워크숍 참가 신청서 제출"),
+                outcome: Outcome::Registered,
+                outcome_detail: None,
+                problems: &[],
+                attachments: &[],
+                details: &NO_DETAILS,
+                event: None,
+            },
         };
         let write = ApplicationWrite::Insert {
             event: EventId::default_id(),
@@ -531,19 +531,23 @@ mod tests {
         let sha = format!("{n:064x}");
         let message_id = format!("q{n}@question.example");
         let message = NewMessage {
-            sha256: &sha,
-            message_id: &message_id,
-            arrived_at: "2022-11-16T01:00:00Z".parse::<Timestamp>().unwrap()
-                + jiff::SignedDuration::from_mins(n.into()),
-            raw: raw.as_bytes(),
-            sender: Some(&sender),
-            subject: Some("문의"),
-            outcome,
-            outcome_detail: detail.map(str::to_owned),
-            problems: &[],
-            attachments: &[],
-            details: &NO_DETAILS,
-            event: None,
+            arriving: Arriving {
+                sha256: &sha,
+                arrived_at: "2022-11-16T01:00:00Z".parse::<Timestamp>().unwrap()
+                    + jiff::SignedDuration::from_mins(n.into()),
+                raw: raw.as_bytes(),
+            },
+            outcome: MessageOutcome {
+                message_id: &message_id,
+                sender: Some(&sender),
+                subject: Some("문의"),
+                outcome,
+                outcome_detail: detail.map(str::to_owned),
+                problems: &[],
+                attachments: &[],
+                details: &NO_DETAILS,
+                event: None,
+            },
         };
         let at = MailboxUid { mailbox: "INBOX", uidvalidity: 1, uid: n };
         store.commit_message(at, &message, &ApplicationWrite::None, Timestamp::now(), |_| Ok(None)).unwrap().message

@@ -183,7 +183,7 @@ mod tests {
     use super::*;
     use crate::domain::{ApplicantFields, EmailAddress, Outcome, RouteReason, Status};
     use crate::instance::Instance;
-    use crate::store::{ApplicationWrite, MailboxUid, NewMessage, NO_DETAILS};
+    use crate::store::{ApplicationWrite, Arriving, MailboxUid, MessageOutcome, NewMessage, NO_DETAILS};
     use crate::summary::{render_for, summary_if_due};
 
     fn at(s: &str) -> Timestamp {
@@ -206,18 +206,18 @@ mod tests {
         let sender = EmailAddress::parse(address).unwrap();
         let (sha, message_id) = (format!("sha-{uid}"), format!("m{uid}@hanbit.example"));
         let message = NewMessage {
-            sha256: &sha,
-            message_id: &message_id,
-            arrived_at: at("2022-11-15T10:00:00+09:00"),
-            raw: b"application",
-            sender: Some(&sender),
-            subject: Some("신청"),
-            outcome: Outcome::Registered,
-            outcome_detail: None,
-            problems: &[],
-            attachments: &[],
-            details: &NO_DETAILS,
-            event: Some((event, RouteReason::OnlyEvent)),
+            arriving: Arriving { sha256: &sha, arrived_at: at("2022-11-15T10:00:00+09:00"), raw: b"application" },
+            outcome: MessageOutcome {
+                message_id: &message_id,
+                sender: Some(&sender),
+                subject: Some("신청"),
+                outcome: Outcome::Registered,
+                outcome_detail: None,
+                problems: &[],
+                attachments: &[],
+                details: &NO_DETAILS,
+                event: Some((event, RouteReason::OnlyEvent)),
+            },
         };
         let write = ApplicationWrite::Insert {
             event: event.clone(),

@@ -1,7 +1,7 @@
 use std::path::Path;
 
 use super::super::testing::{attachment, open, queue_one_reply, store};
-use super::super::{ApplicationWrite, Details, MailboxUid, NewMessage, NewReply};
+use super::super::{ApplicationWrite, Arriving, Details, MailboxUid, MessageOutcome, NewMessage, NewReply};
 use super::*;
 use crate::domain::{ApplicantFields, EmailAddress, MailKind, Outcome, ReplyKind, RouteReason};
 
@@ -72,18 +72,18 @@ fn seed(store: &mut Store) -> String {
     };
     let attachments = [attachment("김퍼지_신청서.pdf", 120)];
     let message = NewMessage {
-        sha256: "sha-kim",
-        message_id: "m-kim@mail.example",
-        arrived_at: at("2022-11-15T10:00:00+09:00"),
-        raw: raw.as_bytes(),
-        sender: Some(&kim),
-        subject: Some("퍼지워크숍 신청"),
-        outcome: Outcome::Registered,
-        outcome_detail: None,
-        problems: &[],
-        attachments: &attachments,
-        details: &details,
-        event: Some((&main, RouteReason::OnlyEvent)),
+        arriving: Arriving { sha256: "sha-kim", arrived_at: at("2022-11-15T10:00:00+09:00"), raw: raw.as_bytes() },
+        outcome: MessageOutcome {
+            message_id: "m-kim@mail.example",
+            sender: Some(&kim),
+            subject: Some("퍼지워크숍 신청"),
+            outcome: Outcome::Registered,
+            outcome_detail: None,
+            problems: &[],
+            attachments: &attachments,
+            details: &details,
+            event: Some((&main, RouteReason::OnlyEvent)),
+        },
     };
     let write = ApplicationWrite::Insert {
         event: main.clone(),
@@ -117,30 +117,39 @@ fn seed(store: &mut Store) -> String {
 
     let asker = EmailAddress::parse("ask.purgetest@qna-purge.example").unwrap();
     let question = NewMessage {
-        sha256: "sha-ask",
-        message_id: "m-ask@mail.example",
-        raw: b"Subject: \xec\xa3\xbc\xec\xb0\xa8\n\nQUESTION-PURGE-BODY",
-        sender: Some(&asker),
-        subject: Some("주차문의퍼지"),
-        outcome: Outcome::Inquiry,
-        attachments: &[],
-        details: &NO_DETAILS_REF,
-        ..message.clone()
+        arriving: Arriving {
+            sha256: "sha-ask",
+            raw: b"Subject: \xec\xa3\xbc\xec\xb0\xa8\n\nQUESTION-PURGE-BODY",
+            ..message.arriving
+        },
+        outcome: MessageOutcome {
+            message_id: "m-ask@mail.example",
+            sender: Some(&asker),
+            subject: Some("주차문의퍼지"),
+            outcome: Outcome::Inquiry,
+            attachments: &[],
+            details: &NO_DETAILS_REF,
+            ..message.outcome.clone()
+        },
     };
     let uid = MailboxUid { uid: 2, ..uid };
     store.commit_message(uid, &question, &ApplicationWrite::None, when, |_| Ok(None)).unwrap();
 
     let daemon = EmailAddress::parse("mailer-daemon@hanbit-purge.example").unwrap();
     let bounce = NewMessage {
-        sha256: "sha-bounce",
-        message_id: "m-bounce@hanbit-purge.example",
-        arrived_at: at("2022-11-15T10:01:00+09:00"),
-        raw: b"From: mailer-daemon@hanbit-purge.example\n\nBOUNCE-PURGE-QUOTED",
-        sender: Some(&daemon),
-        subject: Some("Undelivered"),
-        outcome: Outcome::Automatic,
-        event: None,
-        ..question.clone()
+        arriving: Arriving {
+            sha256: "sha-bounce",
+            arrived_at: at("2022-11-15T10:01:00+09:00"),
+            raw: b"From: mailer-daemon@hanbit-purge.example\n\nBOUNCE-PURGE-QUOTED",
+        },
+        outcome: MessageOutcome {
+            message_id: "m-bounce@hanbit-purge.example",
+            sender: Some(&daemon),
+            subject: Some("Undelivered"),
+            outcome: Outcome::Automatic,
+            event: None,
+            ..question.outcome.clone()
+        },
     };
     let uid = MailboxUid { uid: 3, ..uid };
     store.commit_message(uid, &bounce, &ApplicationWrite::None, when, |_| Ok(None)).unwrap();
@@ -305,18 +314,18 @@ fn apply(store: &mut Store, event: &EventId, who: &str, name: &str, organization
     let raw = format!("From: {who}\n\n성명: {name}\n소속: {organization}\n{body}\n");
     let (sha, mid) = (format!("sha-{uid}"), format!("m-{uid}@mail.example"));
     let message = NewMessage {
-        sha256: &sha,
-        message_id: &mid,
-        arrived_at: at("2022-11-15T10:00:00+09:00"),
-        raw: raw.as_bytes(),
-        sender: Some(&sender),
-        subject: Some(name),
-        outcome: Outcome::Registered,
-        outcome_detail: None,
-        problems: &[],
-        attachments: &[],
-        details: &NO_DETAILS_REF,
-        event: Some((event, RouteReason::SubjectTag)),
+        arriving: Arriving { sha256: &sha, arrived_at: at("2022-11-15T10:00:00+09:00"), raw: raw.as_bytes() },
+        outcome: MessageOutcome {
+            message_id: &mid,
+            sender: Some(&sender),
+            subject: Some(name),
+            outcome: Outcome::Registered,
+            outcome_detail: None,
+            problems: &[],
+            attachments: &[],
+            details: &NO_DETAILS_REF,
+            event: Some((event, RouteReason::SubjectTag)),
+        },
     };
     let write = ApplicationWrite::Insert {
         event: event.clone(),
@@ -353,18 +362,18 @@ fn unrouted(store: &mut Store, text: &str, arrived: &str, uid: u32) {
     let raw = format!("From: which.purgetest@unrouted-purge.example\n\n{text}\n");
     let (sha, mid) = (format!("sha-{uid}"), format!("m-{uid}@mail.example"));
     let message = NewMessage {
-        sha256: &sha,
-        message_id: &mid,
-        arrived_at: at(arrived),
-        raw: raw.as_bytes(),
-        sender: Some(&sender),
-        subject: Some("신청"),
-        outcome: Outcome::Unrouted,
-        outcome_detail: None,
-        problems: &[],
-        attachments: &[],
-        details: &NO_DETAILS_REF,
-        event: None,
+        arriving: Arriving { sha256: &sha, arrived_at: at(arrived), raw: raw.as_bytes() },
+        outcome: MessageOutcome {
+            message_id: &mid,
+            sender: Some(&sender),
+            subject: Some("신청"),
+            outcome: Outcome::Unrouted,
+            outcome_detail: None,
+            problems: &[],
+            attachments: &[],
+            details: &NO_DETAILS_REF,
+            event: None,
+        },
     };
     let question = |_| {
         Ok(Some(NewReply {
@@ -389,18 +398,18 @@ fn own_copy(store: &mut Store, message_id: &str, text: &str, arrived: &str, uid:
     let raw = format!("From: smebridge@kaist.ac.kr\nMessage-ID: <{message_id}>\n\n{text}\n");
     let sha = format!("sha-{uid}");
     let message = NewMessage {
-        sha256: &sha,
-        message_id,
-        arrived_at: at(arrived),
-        raw: raw.as_bytes(),
-        sender: Some(&own),
-        subject: Some("접수"),
-        outcome: Outcome::Automatic,
-        outcome_detail: Some("our own reply".into()),
-        problems: &[],
-        attachments: &[],
-        details: &NO_DETAILS_REF,
-        event: None,
+        arriving: Arriving { sha256: &sha, arrived_at: at(arrived), raw: raw.as_bytes() },
+        outcome: MessageOutcome {
+            message_id,
+            sender: Some(&own),
+            subject: Some("접수"),
+            outcome: Outcome::Automatic,
+            outcome_detail: Some("our own reply".into()),
+            problems: &[],
+            attachments: &[],
+            details: &NO_DETAILS_REF,
+            event: None,
+        },
     };
     let uid = MailboxUid { mailbox: "INBOX", uidvalidity: 1, uid };
     store.commit_message(uid, &message, &ApplicationWrite::None, at(arrived), |_| Ok(None)).unwrap();
@@ -494,18 +503,18 @@ fn a_reply_waiting_to_be_sent_keeps_everything_of_its_event() {
     // A reply of the event waiting to be sent, and one to mail for no event.
     let kim = EmailAddress::parse("kim.purgetest@hanbit-purge.example").unwrap();
     let update = NewMessage {
-        sha256: "sha-update",
-        message_id: "m-update@mail.example",
-        arrived_at: at("2022-11-16T10:00:00+09:00"),
-        raw: b"update",
-        sender: Some(&kim),
-        subject: Some("update"),
-        outcome: Outcome::Updated,
-        outcome_detail: None,
-        problems: &[],
-        attachments: &[],
-        details: &NO_DETAILS_REF,
-        event: Some((&main, RouteReason::OnlyEvent)),
+        arriving: Arriving { sha256: "sha-update", arrived_at: at("2022-11-16T10:00:00+09:00"), raw: b"update" },
+        outcome: MessageOutcome {
+            message_id: "m-update@mail.example",
+            sender: Some(&kim),
+            subject: Some("update"),
+            outcome: Outcome::Updated,
+            outcome_detail: None,
+            problems: &[],
+            attachments: &[],
+            details: &NO_DETAILS_REF,
+            event: Some((&main, RouteReason::OnlyEvent)),
+        },
     };
     let reply = |_| {
         Ok(Some(NewReply {
@@ -519,7 +528,7 @@ fn a_reply_waiting_to_be_sent_keeps_everything_of_its_event() {
         }))
     };
     let uid = MailboxUid { mailbox: "INBOX", uidvalidity: 1, uid: 9 };
-    store.commit_message(uid, &update, &ApplicationWrite::None, update.arrived_at, reply).unwrap();
+    store.commit_message(uid, &update, &ApplicationWrite::None, update.arriving.arrived_at, reply).unwrap();
     queue_one_reply(&mut store);
     let db = dir.path().join("db.sqlite");
     let purged = store.purge(&scope(&main, &tz), at("2023-02-17T09:00:00+09:00")).unwrap();
@@ -550,18 +559,18 @@ fn counts_of_a_second_purge_add_to_those_of_the_first() {
     // mail is dated then): the same row of counts grows.
     let lee = EmailAddress::parse("lee@hanbit-purge.example").unwrap();
     let message = NewMessage {
-        sha256: "sha-lee",
-        message_id: "m-lee@mail.example",
-        arrived_at: at("2022-11-15T11:00:00+09:00"),
-        raw: b"late",
-        sender: Some(&lee),
-        subject: Some("late"),
-        outcome: Outcome::Registered,
-        outcome_detail: None,
-        problems: &[],
-        attachments: &[],
-        details: &NO_DETAILS_REF,
-        event: Some((&main, RouteReason::OnlyEvent)),
+        arriving: Arriving { sha256: "sha-lee", arrived_at: at("2022-11-15T11:00:00+09:00"), raw: b"late" },
+        outcome: MessageOutcome {
+            message_id: "m-lee@mail.example",
+            sender: Some(&lee),
+            subject: Some("late"),
+            outcome: Outcome::Registered,
+            outcome_detail: None,
+            problems: &[],
+            attachments: &[],
+            details: &NO_DETAILS_REF,
+            event: Some((&main, RouteReason::OnlyEvent)),
+        },
     };
     let write = ApplicationWrite::Insert {
         event: main.clone(),
