@@ -32,7 +32,7 @@ use crate::config::Config;
 use crate::domain::{Outcome, ReadPlan};
 use crate::imap::{batches, ConnectError, Connection, Fetched, Woken, FETCH_BATCH, FETCH_BATCH_BYTES};
 use crate::instance::Instance;
-use crate::isolate::{read_apart, trial_read, ChildForms};
+use crate::isolate::{trial_read, ApartReader, ChildForms};
 use crate::outbox::{Backoff, SendReport, Sender};
 use crate::pipeline::{self, promote_waitlisted, Incoming, Processed, Raw, Readers, Rules};
 use crate::reply::Replier;
@@ -40,16 +40,14 @@ use crate::smtp::Smtp;
 use crate::store::{MailboxUid, Store, Synced};
 use crate::{clock, staff, summary};
 
-/// How the daemon reads: attached forms, large messages and trials each in a confined child
-/// process (`crate::isolate`).
-const READERS: Readers<'static> = Readers { forms: &ChildForms, apart: &read_apart, trial: &trial_read };
-
 /// Everything a pass needs, opened once.
 pub struct Desk {
     pub config: Config,
     pub store: Store,
     replier: Replier,
     sender: Sender<Smtp>,
+    /// Reads a large message in a child process, with the center's address and announcements.
+    apart: ApartReader,
     /// Answer whatever a first start finds in the mailbox (`--accept-backlog`).
     accept_backlog: bool,
     /// Opened beside a running daemon that holds the claim ([`Desk::open_for_staff`]): it may
@@ -125,7 +123,8 @@ impl Desk {
         let store = Store::open(Instance::claim(&config.database.path)?)?;
         let bcc = config.smtp.bcc_self.then(|| config.own_address());
         let sender = Sender::new(smtp, config.replies.limits, bcc, Timestamp::now);
-        Ok(Desk { config, store, replier, sender, accept_backlog: false, beside_daemon: None })
+        let apart = ApartReader::of(&config);
+        Ok(Desk { config, store, replier, sender, apart, accept_backlog: false, beside_daemon: None })
     }
 
     /// [`Desk::open`] for a staff correction: when another smebridge (the daemon) holds the
@@ -142,7 +141,8 @@ impl Desk {
                 let store = Store::open_beside_daemon(&config.database.path)?;
                 let bcc = config.smtp.bcc_self.then(|| config.own_address());
                 let sender = Sender::new(smtp, config.replies.limits, bcc, Timestamp::now);
-                Ok(Desk { config, store, replier, sender, accept_backlog: false, beside_daemon: Some(pid) })
+                let apart = ApartReader::of(&config);
+                Ok(Desk { config, store, replier, sender, apart, accept_backlog: false, beside_daemon: Some(pid) })
             }
             Err(e) => Err(e),
         }
@@ -291,18 +291,22 @@ impl Desk {
             .into_iter()
             .partition(|a| matches!(a.plan, ReadPlan::Alone | ReadPlan::Hold { .. }));
         let rules = Rules { config: &self.config, replier: &self.replier };
+        // Attached forms, large messages and trials each in a confined child process
+        // (`crate::isolate`).
+        let apart = |raw: &[u8]| self.apart.read(raw);
+        let readers = Readers { forms: &ChildForms, apart: &apart, trial: &trial_read };
         for arrival in suspects {
             if shutdown.is_cancelled() {
                 return Ok(true);
             }
             let at = MailboxUid { mailbox, uidvalidity, uid: arrival.incoming.uid };
             let now = Timestamp::now();
-            let processed = pipeline::read_suspect(&mut self.store, rules, at, arrival, READERS, now)?;
+            let processed = pipeline::read_suspect(&mut self.store, rules, at, arrival, readers, now)?;
             report.count(&processed);
         }
 
         pipeline::record(&mut self.store, &batch, Timestamp::now())?;
-        let parsed = pipeline::parse(batch, &self.config, READERS, shutdown);
+        let parsed = pipeline::parse(batch, &self.config, readers, shutdown);
         let unread = pipeline::unread(&parsed);
         // Its outcomes are recorded as of the end of its reading.
         let now = Timestamp::now();

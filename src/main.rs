@@ -166,6 +166,12 @@ enum Command {
         size: usize,
         #[arg(long)]
         answer: bool,
+        /// The center's address (as `[smtp] from`).
+        #[arg(long)]
+        center: Option<String>,
+        /// An event's announcement file (repeated).
+        #[arg(long)]
+        announcement: Vec<PathBuf>,
     },
 }
 
@@ -291,7 +297,10 @@ fn main() -> ExitCode {
     // The confined children start nothing: no logging, no runtime, no configuration.
     let child = match &cli.command {
         Command::ReadForm { kind, size } => Some(isolate::serve_form(kind, *size)),
-        Command::ReadMessage { size, answer } => Some(isolate::serve_message(*size, *answer)),
+        Command::ReadMessage { size, answer, center, announcement } => {
+            let setup = isolate::Setup { center: center.clone(), announcements: announcement.clone() };
+            Some(isolate::serve_message(*size, *answer, &setup))
+        }
         _ => None,
     };
     if let Some(served) = child {

@@ -100,6 +100,9 @@ pub struct EventConfig {
     /// The announcement the center sent (`announcement_file`, an `.eml` or text), read at load:
     /// its text is never taken for an applicant's, and values typed into its quoted form are.
     pub announcement: Option<std::sync::Arc<crate::parse::Announcement>>,
+    /// Where it was read from (absolute, or as configured relative to the configuration's
+    /// directory): a large message read in a child process reads it there too.
+    pub announcement_file: Option<PathBuf>,
 }
 
 /// How long an event lasts when `ends_at` is not set: three hours.
@@ -221,6 +224,7 @@ pub(super) fn events(raw: RawEvents, resolve: impl Fn(PathBuf) -> PathBuf) -> Re
         let thank_you_after =
             r.thank_you_after.as_deref().map(|t| event_duration(&key("thank_you_after"), t)).transpose()?;
         let directions = r.directions.map(|d| d.trim().to_owned()).filter(|d| !d.is_empty());
+        let announcement_file = r.announcement_file.map(&resolve);
         events.push(EventConfig {
             id,
             name: non_empty(&key("name"), &r.name)?,
@@ -238,10 +242,8 @@ pub(super) fn events(raw: RawEvents, resolve: impl Fn(PathBuf) -> PathBuf) -> Re
             remind_before,
             thank_you_after,
             directions,
-            announcement: r
-                .announcement_file
-                .map(|f| announcement(&key("announcement_file"), &resolve(f)))
-                .transpose()?,
+            announcement: announcement_file.as_ref().map(|f| announcement(&key("announcement_file"), f)).transpose()?,
+            announcement_file,
         });
     }
     Ok(events)

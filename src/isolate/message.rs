@@ -13,15 +13,19 @@
 //!   times the size of the message (a 39 MB EUC-KR text part is a 60 MB string), and none of it
 //!   counts against the daemon's memory.
 //!
-//! Protocol: `smebridge read-message --size N [--answer]`, the raw message on standard input;
+//! Protocol: `smebridge read-message --size N [--answer [--center ADDRESS] [--announcement
+//! FILE]…]`, the raw message on standard input;
 //! on standard output `read` and a line break once it was read (the trial), or with `--answer`
 //! `inbound`, a line break and the `Inbound` as JSON.
+
+use std::path::PathBuf;
 
 use anyhow::{Context, Result};
 
 use super::{answer, confine, read_input, run, ChildForms, Limits};
-use crate::domain::Stopped;
-use crate::parse::{sha256_hex, Inbound, NoForms};
+use crate::config::Config;
+use crate::domain::{EmailAddress, Stopped};
+use crate::parse::{sha256_hex, Announcement, Inbound, NoForms};
 
 /// The trial's limits: 256 MiB, 30 s of CPU and 90 s of wall clock. Generous on purpose: the trial must only fail where
 /// the daemon itself would die or stall, and a message may be 40 MiB (`max_message_size`), whose
@@ -49,12 +53,34 @@ pub fn trial_read(raw: &[u8]) -> Result<(), Stopped> {
     }
 }
 
-/// Read `raw` whole in a child process confined to [`APART_LIMITS`], attached forms in children
-/// of their own ([`ChildForms`]): what it says, or how the child ended without saying it.
-pub fn read_apart(raw: &[u8]) -> Result<Inbound, Stopped> {
-    let size = raw.len().to_string();
-    let answer = run(&["read-message", "--size", &size, "--answer"], raw, APART_LIMITS, MAX_INBOUND)?;
-    decode(&answer)
+/// How the daemon reads a large message apart: with what parsing knows of the desk (the
+/// center's address, the events' announcement files), passed to the child as arguments, so that
+/// the child reads the message as the daemon's own parse stage would.
+#[derive(Debug, Clone, Default)]
+pub struct ApartReader {
+    args: Vec<String>,
+}
+
+impl ApartReader {
+    pub fn of(config: &Config) -> ApartReader {
+        let mut args = vec!["--center".to_owned(), config.own_address().to_string()];
+        // A path that is not UTF-8 cannot be an argument here; the child reads without it.
+        for file in config.events.iter().filter_map(|e| e.announcement_file.as_deref()?.to_str()) {
+            args.extend(["--announcement".to_owned(), file.to_owned()]);
+        }
+        ApartReader { args }
+    }
+
+    /// Read `raw` whole in a child process confined to [`APART_LIMITS`], attached forms in
+    /// children of their own ([`ChildForms`]): what it says, or how the child ended without
+    /// saying it.
+    pub fn read(&self, raw: &[u8]) -> Result<Inbound, Stopped> {
+        let size = raw.len().to_string();
+        let mut args = vec!["read-message", "--size", &size, "--answer"];
+        args.extend(self.args.iter().map(String::as_str));
+        let answer = run(&args, raw, APART_LIMITS, MAX_INBOUND)?;
+        decode(&answer)
+    }
 }
 
 fn decode(answer: &[u8]) -> Result<Inbound, Stopped> {
@@ -63,8 +89,18 @@ fn decode(answer: &[u8]) -> Result<Inbound, Stopped> {
     serde_json::from_slice(json).map_err(|_| Stopped::Garbled("an answer that does not read back".to_owned()))
 }
 
-/// The child: `smebridge read-message --size N [--answer]`.
-pub fn serve_message(size: usize, answer_inbound: bool) -> Result<()> {
+/// What the child reads a message with, from its arguments ([`ApartReader::of`]).
+#[derive(Debug, Clone, Default)]
+pub struct Setup {
+    /// `--center`: the center's address.
+    pub center: Option<String>,
+    /// `--announcement`: the events' announcement files.
+    pub announcements: Vec<PathBuf>,
+}
+
+/// The child: `smebridge read-message --size N [--answer [--center ADDRESS] [--announcement
+/// FILE]…]`.
+pub fn serve_message(size: usize, answer_inbound: bool, setup: &Setup) -> Result<()> {
     confine(if answer_inbound { APART_LIMITS } else { TRIAL_LIMITS })?;
     let raw = read_input(size)?;
     let sha256 = sha256_hex(&raw);
@@ -73,9 +109,22 @@ pub fn serve_message(size: usize, answer_inbound: bool) -> Result<()> {
         drop(inbound);
         return answer("read", b"");
     }
-    // The child knows no configuration: a message this large is read without the announcements
-    // and without weighing whether the center was among its recipients.
-    let inbound = crate::pipeline::read_message(&raw, &sha256, &crate::parse::Context::new(&ChildForms));
+    // As the daemon reads: an announcement file that cannot be read now (changed since the
+    // daemon started) is left out rather than the message.
+    let announcements: Vec<Announcement> = setup
+        .announcements
+        .iter()
+        .filter_map(|path| std::fs::read(path).ok())
+        .map(|raw| Announcement::read(&raw))
+        .collect();
+    let announcements: Vec<&Announcement> = announcements.iter().collect();
+    let center = setup.center.as_deref().and_then(|c| EmailAddress::parse(c).ok());
+    let context = crate::parse::Context {
+        announcements: &announcements,
+        center: center.as_ref(),
+        ..crate::parse::Context::new(&ChildForms)
+    };
+    let inbound = crate::pipeline::read_message(&raw, &sha256, &context);
     drop(raw);
     let json = serde_json::to_vec(&inbound).context("cannot write what the message says")?;
     answer("inbound", &json)

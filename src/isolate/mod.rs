@@ -36,7 +36,7 @@ use anyhow::{Context, Result};
 use crate::domain::{stopped_by, Ending, Stopped};
 
 pub use form::{serve_form, ChildForms, FORM_LIMITS};
-pub use message::{read_apart, serve_message, trial_read, APART_LIMITS, TRIAL_LIMITS};
+pub use message::{serve_message, trial_read, ApartReader, Setup, APART_LIMITS, TRIAL_LIMITS};
 
 /// What a child may use.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]

@@ -383,7 +383,7 @@ fn excerpt(raw: &[u8]) -> String {
     // large message is read apart, as the pipeline reads it, so the daemon never holds what
     // reading it takes; a child that fails leaves the excerpt empty.
     let inbound = if raw.len() > crate::pipeline::LARGE_MESSAGE {
-        match crate::isolate::read_apart(raw) {
+        match crate::isolate::ApartReader::default().read(raw) {
             Ok(inbound) => inbound,
             Err(_) => return String::new(),
         }

@@ -204,6 +204,44 @@ async fn what_applicants_mean_is_read_and_what_is_not_an_application_is_never_an
     assert_eq!(unclassified, 9, "nine mails that are not applications, each for staff:\n{summary}");
 }
 
+/// A message over 8 MiB is read in a child process: with the center's address and the
+/// announcement as the daemon reads, so a form typed into the quoted announcement is read there
+/// too (here the Outlook reply of the corpus, with a 9 MiB photo attached).
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_large_reply_is_read_apart_with_the_announcement() {
+    let desk = desk();
+    let (raw, expected) = fixture("quoted-form-filled-in-below-outlooks-original-message");
+    let head_end = raw.windows(4).position(|w| w == b"\r\n\r\n").unwrap();
+    let head = String::from_utf8(raw[..head_end].to_vec()).unwrap();
+    let entity_start = head.find("MIME-Version:").unwrap();
+    let (headers, entity_head) = head.split_at(entity_start);
+    let entity_head = entity_head.replacen("MIME-Version: 1.0\r\n", "", 1);
+    let photo: Vec<u8> = (0..9u32 << 20).map(|i| (i.wrapping_mul(2_654_435_761) >> 13) as u8).collect();
+    let mut large = format!(
+        "{headers}MIME-Version: 1.0\r\nContent-Type: multipart/mixed; boundary=\"outer-large\"\r\n\r\n\
+         --outer-large\r\n{entity_head}\r\n\r\n"
+    )
+    .into_bytes();
+    large.extend_from_slice(&raw[head_end + 4..]);
+    large.extend_from_slice(
+        b"\r\n--outer-large\r\nContent-Type: image/jpeg; name=\"photo.jpg\"\r\n\
+          Content-Disposition: attachment; filename=\"photo.jpg\"\r\nContent-Transfer-Encoding: base64\r\n\r\n",
+    );
+    large.extend_from_slice(helpers::bombs::base64_lines(&photo).as_bytes());
+    large.extend_from_slice(b"\r\n--outer-large--\r\n");
+    assert!(large.len() > 12 << 20, "over the 8 MiB that is read apart: {} bytes", large.len());
+
+    send(&desk, "seojun.bae@mirae-robot.example", &large, 1).await;
+    let report = desk.once();
+    assert!(report.contains("recorded 1 new message"), "{report}");
+    let rows = export_json(&desk);
+    let row = &rows["seojun.bae@mirae-robot.example"];
+    for key in ["name", "organization", "position", "phone", "attendees"] {
+        assert_eq!(row[key], exported(&expected, key), "{key}: {row}");
+    }
+    assert!(row["attachments"].to_string().contains("photo.jpg"), "{row}");
+}
+
 /// A registration as a mail client sends it (UTF-8 plain text).
 fn registration(name: &str, from: &str, id: &str, body: &str) -> Vec<u8> {
     helpers::crlf(&helpers::application(name, from, "워크숍 참가 신청", body, id)).into_bytes()
