@@ -55,6 +55,11 @@ pub enum SendError {
     /// the data was sent). Resending blindly could answer twice; see `crate::daemon`.
     #[error("no answer in time, outcome unknown: {0}")]
     Ambiguous(String),
+    /// The server refused our login (a wrong password, a refused OAuth2 token, no mechanism we
+    /// can use): the configuration is wrong, not this message. Nothing was sent; every reply
+    /// waits until the server accepts the login (see `crate::outbox`).
+    #[error("the SMTP server refused the login: {0}")]
+    LoginRefused(String),
 }
 
 /// Why a connection to the SMTP server could not be set up.
@@ -80,16 +85,32 @@ pub enum ConnectError {
 }
 
 impl ConnectError {
-    /// A connection that was never set up sent nothing: always safe to retry later, except when
-    /// the server refused our login (retrying the same password will not help).
-    /// A token that cannot be had or is refused is not permanent for the reply: once the
-    /// operator has fixed it (`smebridge oauth2 authorize`), the reply goes out.
+    /// A connection that was never set up sent nothing: always safe to retry later. When the
+    /// server refused our login (a wrong password, an access token refused also when new, a
+    /// refresh token revoked, no mechanism in common), retrying the same login will not help,
+    /// but that is no fault of the reply: [`SendError::LoginRefused`], and the reply goes out
+    /// once the operator has fixed the login. A token that cannot be had now (the provider is
+    /// unreachable) is a temporary failure, as an unreachable SMTP server is.
     fn into_send_error(self) -> SendError {
         match &self {
+            ConnectError::Smtp(e) if is_login_refusal(e) => SendError::LoginRefused(self.to_string()),
+            ConnectError::TokenRefused(_) | ConnectError::Token(TokenError::Refused(_)) => {
+                SendError::LoginRefused(self.to_string())
+            }
             ConnectError::Smtp(e) if e.is_permanent() => SendError::Permanent(self.to_string()),
             _ => SendError::Transient(self.to_string()),
         }
     }
+}
+
+/// Did setting up a connection fail because the server refused our login? The SMTP AUTH
+/// replies of RFC 4954: 530 (authentication required), 534 (mechanism too weak), 535
+/// (credentials invalid), 538 (encryption required for the mechanism); or lettre found no
+/// mechanism in common with the server (a client error: the only ones it raises while
+/// connecting concern AUTH, as STARTTLS is checked before). 454 (temporary authentication
+/// failure) is not: it is worth trying again.
+fn is_login_refusal(e: &lettre::transport::smtp::Error) -> bool {
+    e.is_client() || e.status().is_some_and(|code| matches!(code.to_string().as_str(), "530" | "534" | "535" | "538"))
 }
 
 /// Hands one finished message to a mail server.
@@ -359,7 +380,10 @@ impl ReplyTransport for Smtp {
                 // The transaction failed: a connection that still works could be reused after
                 // RSET, but a fresh one is simpler and failures are rare.
                 let _ = tokio::time::timeout(self.dial.timeout, conn.abort()).await;
-                if e.is_permanent() && !is_sending_quota(&e.to_string()) {
+                if e.status().is_some_and(|code| code.to_string() == "530") {
+                    // "530 5.7.0 Authentication required": the server wants a login we do not give.
+                    Err(SendError::LoginRefused(e.to_string()))
+                } else if e.is_permanent() && !is_sending_quota(&e.to_string()) {
                     Err(SendError::Permanent(e.to_string()))
                 } else if e.is_timeout() {
                     Err(SendError::Ambiguous(e.to_string()))
