@@ -39,6 +39,7 @@ mod poison;
 mod purge;
 mod reading;
 mod replies;
+mod retries;
 mod smtp_login;
 mod staff;
 mod summary;
