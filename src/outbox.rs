@@ -579,6 +579,75 @@ mod tests {
     }
 
     #[tokio::test]
+    async fn a_refused_login_keeps_every_reply_uncounted_and_backs_off_until_the_login_works() {
+        let (dir, mut store) = store_with_one_reply();
+        add_reply(&mut store, "t", 2);
+        add_reply(&mut store, "u", 3);
+        let refused =
+            || Err(SendError::LoginRefused("permanent error (535): 5.7.8 Error: authentication failed".into()));
+        let transport = Arc::new(scripted((0..8).map(|_| refused()).collect()));
+        let mut sender = Sender::new(transport.clone(), LIMITS, None, Timestamp::now);
+        let now = Timestamp::now();
+        let calls = |t: &Scripted| t.sent.lock().unwrap().len();
+
+        // The pass stops, saying why; nothing failed, no attempt counted.
+        let error = sender.finish(&mut store, now, Backoff::Respect).await.unwrap_err();
+        let refusal = error.downcast_ref::<SmtpLoginRefused>().expect("a refused login");
+        assert_eq!(refusal.kept, 3);
+        assert_eq!(refusal.retry_in, Duration::from_secs(60));
+        assert!(refusal.refusal.contains("535"));
+        assert_eq!(store.outbox_counts().unwrap(), vec![(OutboxState::Pending, 3)]);
+        assert!(store.due_replies(now, true, 0, 10).unwrap().iter().all(|r| r.attempts == 0), "not an attempt");
+        let tried = calls(&transport);
+        assert!((1..=3).contains(&tried), "the replies in flight together, no more: {tried}");
+
+        // Within the backoff the daemon tries nothing, also for a reply queued meanwhile.
+        add_reply(&mut store, "v", 4);
+        let soon = now.checked_add(SignedDuration::from_secs(30)).unwrap();
+        assert_eq!(sender.finish(&mut store, soon, Backoff::Respect).await.unwrap(), SendReport::default());
+        assert_eq!(calls(&transport), tried, "no login tried within the backoff");
+        let due = store.next_reply_due().unwrap().expect("pending").as_second();
+        assert_eq!(due, now.as_second() + 60, "all of them wait for the backoff");
+
+        // Refused again: the backoff grows.
+        let later = now.checked_add(SignedDuration::from_secs(61)).unwrap();
+        let error = sender.finish(&mut store, later, Backoff::Respect).await.unwrap_err();
+        let refusal = error.downcast_ref::<SmtpLoginRefused>().expect("a refused login");
+        assert_eq!((refusal.kept, refusal.retry_in), (4, Duration::from_secs(120)));
+
+        // The login works (`once` ignores the backoff): every reply goes out, each one attempt.
+        let transport = Arc::new(scripted((0..4).map(|_| Ok(())).collect()));
+        let mut fixed = Sender::new(transport.clone(), LIMITS, None, Timestamp::now);
+        let report = fixed.finish(&mut store, later, Backoff::Ignore).await.unwrap();
+        assert_eq!(report, SendReport { sent: 4, retrying: 0, failed: 0, held: 0, in_doubt: 0 });
+        let conn = rusqlite::Connection::open(dir.path().join("db.sqlite")).unwrap();
+        let attempts: Vec<i64> = conn
+            .prepare("SELECT attempts FROM outbox")
+            .unwrap()
+            .query_map([], |r| r.get(0))
+            .unwrap()
+            .map(Result::unwrap)
+            .collect();
+        assert_eq!(attempts, vec![1; 4]);
+    }
+
+    #[tokio::test]
+    async fn a_sent_reply_ends_the_login_backoff() {
+        let (_dir, mut store) = store_with_one_reply();
+        let refused = Err(SendError::LoginRefused("535 5.7.8".into()));
+        let transport = Arc::new(scripted(vec![refused, Ok(()), Ok(())]));
+        let mut sender = Sender::new(transport.clone(), LIMITS, None, Timestamp::now);
+        let now = Timestamp::now();
+        assert!(sender.finish(&mut store, now, Backoff::Respect).await.is_err());
+        // The login fixed, a pass that ignores the backoff (`once`) sends it…
+        assert_eq!(sender.finish(&mut store, now, Backoff::Ignore).await.unwrap().sent, 1);
+        // …and a reply queued now goes out at once, not after the old pause.
+        add_reply(&mut store, "t", 2);
+        assert_eq!(sender.finish(&mut store, now, Backoff::Respect).await.unwrap().sent, 1);
+        assert_eq!(transport.sent.lock().unwrap().len(), 3);
+    }
+
+    #[tokio::test]
     async fn a_permanent_failure_is_recorded_not_retried() {
         let (_dir, mut store) = store_with_one_reply();
         let transport = Arc::new(scripted(vec![Err(SendError::Permanent("550 no such user".into()))]));

@@ -445,6 +445,17 @@ mod tests {
     use super::*;
 
     #[test]
+    fn a_refused_or_revoked_token_is_a_refused_login_and_an_unreachable_provider_is_temporary() {
+        let refused = ConnectError::TokenRefused("535 5.7.8 Error: authentication failed".into());
+        assert!(matches!(refused.into_send_error(), SendError::LoginRefused(e) if e.contains("535")));
+        let revoked = ConnectError::Token(TokenError::Refused("invalid_grant".into()));
+        assert!(matches!(revoked.into_send_error(), SendError::LoginRefused(_)));
+        let away = ConnectError::Token(TokenError::Unavailable("connection refused".into()));
+        assert!(matches!(away.into_send_error(), SendError::Transient(_)));
+        assert!(matches!(ConnectError::Timeout.into_send_error(), SendError::Transient(_)));
+    }
+
+    #[test]
     fn a_providers_sending_quota_is_not_a_permanent_refusal() {
         assert!(is_sending_quota(
             "permanent error (554): 5.2.0 STOREDRV.Submission.Exception:SubmissionQuotaExceededException; Failed to process message"
