@@ -582,9 +582,9 @@ fn duration(key: &str, value: Option<RawDuration>, default_secs: u64, bound: Bou
 fn shown(d: Duration) -> String {
     let s = d.as_secs();
     let (n, unit) = match s {
-        _ if s % 86_400 == 0 => (s / 86_400, "day"),
-        _ if s % 3600 == 0 => (s / 3600, "hour"),
-        _ if s % 60 == 0 => (s / 60, "minute"),
+        _ if s.is_multiple_of(86_400) => (s / 86_400, "day"),
+        _ if s.is_multiple_of(3600) => (s / 3600, "hour"),
+        _ if s.is_multiple_of(60) => (s / 60, "minute"),
         _ => (s, "second"),
     };
     format!("{n} {unit}{}", if n == 1 { "" } else { "s" })
