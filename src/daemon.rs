@@ -470,10 +470,7 @@ pub async fn run(config: Config, start: Start, shutdown: impl Future<Output = ()
                     .max(crate::imap::suggested_backoff(&e).unwrap_or_default());
                 let error = format!("{e:#}");
                 let retry_in_s = delay.as_secs();
-                match stage {
-                    Stage::Connect => warn!(error, retry_in_s, "cannot reach the mailbox; retrying"),
-                    Stage::Pass => warn!(error, retry_in_s, "the pass failed; retrying"),
-                }
+                warn!(error, retry_in_s, "{}", what_failed(stage, &e));
                 // The outbox does not depend on IMAP: keep answering while the mailbox is away.
                 if let Err(e) = send_due_in_daemon(&mut desk).await {
                     error!(error = %format!("{e:#}"), "cannot send replies");
@@ -501,6 +498,17 @@ enum Stage {
 struct SessionError {
     error: anyhow::Error,
     stage: Stage,
+}
+
+/// The daemon's warning for a failed session, by what failed.
+fn what_failed(stage: Stage, error: &anyhow::Error) -> &'static str {
+    match stage {
+        Stage::Connect => "cannot connect to the mailbox; retrying",
+        Stage::Pass if error.chain().any(|cause| cause.is::<rusqlite::Error>()) => {
+            "the pass failed: the database could not be used; retrying"
+        }
+        Stage::Pass => "the pass failed; retrying",
+    }
 }
 
 /// Send what is due. A refused SMTP login is logged, not returned: the daemon goes on reading
@@ -669,5 +677,18 @@ mod tests {
         assert_eq!(reconnect_delay(50, 0.0), Duration::from_secs(300));
         assert_eq!(reconnect_delay(50, 1.0), Duration::from_secs(450));
         assert!(reconnect_delay(0, 0.0) >= Duration::from_secs(1));
+    }
+
+    #[test]
+    fn the_warning_says_what_failed() {
+        let full = rusqlite::Error::SqliteFailure(
+            rusqlite::ffi::Error::new(rusqlite::ffi::SQLITE_FULL),
+            Some("database or disk is full".into()),
+        );
+        let full = anyhow::Error::from(full).context("cannot record the message");
+        assert_eq!(what_failed(Stage::Pass, &full), "the pass failed: the database could not be used; retrying");
+        let imap = anyhow::anyhow!("connection reset").context("IMAP UID FETCH failed");
+        assert_eq!(what_failed(Stage::Pass, &imap), "the pass failed; retrying");
+        assert_eq!(what_failed(Stage::Connect, &imap), "cannot connect to the mailbox; retrying");
     }
 }
