@@ -27,7 +27,7 @@ use tokio::io::{AsyncRead, AsyncWrite, ReadBuf};
 use tokio::net::TcpStream;
 use tracing::debug;
 
-use crate::config::{Auth, Secret, Security, SmtpConfig};
+use crate::config::{Auth, Secret, SecretSource, Security, SmtpConfig};
 use crate::domain::EmailAddress;
 use crate::oauth2::{self, TokenError, TokenSource};
 
@@ -140,8 +140,9 @@ struct Dial {
 
 /// How a new connection logs in.
 enum Login {
-    /// `AUTH PLAIN` (or `LOGIN`).
-    Password(Credentials),
+    /// `AUTH PLAIN` (or `LOGIN`) with the password from the source, read per connection (as
+    /// IMAP does per login): a password file fixed while the daemon runs is used at its next try.
+    Password { username: String, source: SecretSource },
     /// `AUTH XOAUTH2` (or `OAUTHBEARER`) with a token from the source, fetched per connection.
     OAuth2 { username: String, source: Arc<TokenSource> },
 }
@@ -185,9 +186,10 @@ impl Smtp {
             }
         };
         let login = match &config.credentials {
-            Some((username, Auth::Password(secret))) => {
-                let password = secret.reveal().context("cannot read the SMTP password")?;
-                Some(Login::Password(Credentials::new(username.clone(), password.expose().to_owned())))
+            Some((username, Auth::Password(source))) => {
+                // A password that cannot be read is found at once, not at the first reply.
+                source.reveal().context("cannot read the SMTP password")?;
+                Some(Login::Password { username: username.clone(), source: source.clone() })
             }
             Some((username, Auth::OAuth2(source))) => {
                 Some(Login::OAuth2 { username: username.clone(), source: source.clone() })
@@ -281,8 +283,17 @@ impl Dial {
             conn.starttls(parameters.clone(), &self.hello).await?;
         }
         match &self.login {
-            Some(Login::Password(credentials)) => {
-                conn.auth(&[Mechanism::Plain, Mechanism::Login], credentials).await?;
+            Some(Login::Password { username, source }) => {
+                // Unreadable now (it was readable at the start): refused for good, as an
+                // unreadable secret file is for a token, until the operator fixes it.
+                let password = source.reveal().map_err(|e| {
+                    ConnectError::Token(TokenError::Refused(format!(
+                        "{:#}",
+                        e.context("cannot read the SMTP password")
+                    )))
+                })?;
+                let credentials = Credentials::new(username.clone(), password.expose().to_owned());
+                conn.auth(&[Mechanism::Plain, Mechanism::Login], &credentials).await?;
             }
             Some(Login::OAuth2 { username, source }) => self.oauth2(&mut conn, username, source).await?,
             None => {}
