@@ -425,7 +425,7 @@ pub async fn once(config: Config, start: Start) -> Result<PassReport> {
                 Ok(send) => {
                     format!("pending replies: sent {}, retrying {}, failed {}", send.sent, send.retrying, send.failed)
                 }
-                Err(smtp) if smtp.is::<SmtpLoginRefused>() => format!("no reply was sent: {smtp}"),
+                Err(smtp) if smtp.is::<SmtpLoginRefused>() => format!("pending replies: {smtp}"),
                 Err(smtp) => return Err(smtp.context(format!("{:#}", e.context("cannot read the mailbox")))),
             };
             return Err(e.context(format!("cannot read the mailbox; no staff summary was made; {sent}")));
@@ -437,7 +437,7 @@ pub async fn once(config: Config, start: Start) -> Result<PassReport> {
     // A refused SMTP login fails the pass: the configuration is wrong. What was recorded stays
     // recorded, and every reply (the staff summary too) waits in the outbox.
     let send = desk.send_due(Backoff::Ignore).await.with_context(|| {
-        format!("recorded {} new message(s), queued {} repl(ies); nothing was sent", sync.recorded, sync.replies_queued)
+        format!("recorded {} new message(s), queued {} repl(ies)", sync.recorded, sync.replies_queued)
     })?;
     Ok(PassReport { sync, send })
 }

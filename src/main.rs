@@ -393,7 +393,7 @@ fn run(cli: Cli) -> Result<ExitCode> {
                     let report = desk
                         .send_due(smebridge::outbox::Backoff::Ignore)
                         .await
-                        .with_context(|| format!("queued {queued} summary mail(s); nothing was sent"))?;
+                        .with_context(|| format!("queued {queued} summary mail(s)"))?;
                     anyhow::Ok((queued, report))
                 })?;
                 println!(

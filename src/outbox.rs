@@ -45,11 +45,13 @@ pub enum Backoff {
 #[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
 #[error(
     "the SMTP server refused the login (wrong password?): replies are kept and will be sent once it accepts \
-     ({kept} pending; {refusal})"
+     ({sent} sent before the refusal, {kept} pending; {refusal})"
 )]
 pub struct SmtpLoginRefused {
     /// What the server (or the token source) said.
     pub refusal: String,
+    /// Replies this pass sent before the refusal (none, unless the server accepted some logins).
+    pub sent: usize,
     /// Replies (and staff summaries) waiting in the outbox.
     pub kept: usize,
     /// When the daemon tries again.
@@ -217,7 +219,7 @@ impl<T: ReplyTransport + Send + Sync + 'static> Sender<T> {
                 store.postpone_due(until)?;
                 let kept = store.pending_count()?;
                 let retry_in = Duration::try_from(until.duration_since(now)).unwrap_or_default();
-                Err(SmtpLoginRefused { refusal, kept, retry_in }.into())
+                Err(SmtpLoginRefused { refusal, sent: report.sent, kept, retry_in }.into())
             }
             _ => Ok(report),
         }

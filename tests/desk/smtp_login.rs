@@ -70,7 +70,8 @@ async fn a_refused_smtp_login_fails_the_pass_keeps_every_reply_and_they_go_out_o
     assert!(!out.status.success(), "a refused SMTP login fails `once`:\n{stderr}");
     assert!(stderr.contains(REFUSED), "{stderr}");
     assert!(stderr.contains("535"), "the server's answer is shown:\n{stderr}");
-    assert!(stderr.contains("recorded 3 new message(s), queued 3 repl(ies); nothing was sent"), "{stderr}");
+    assert!(stderr.contains("recorded 3 new message(s), queued 3 repl(ies): the SMTP server refused"), "{stderr}");
+    assert!(stderr.contains("(0 sent before the refusal, 3 pending;"), "{stderr}");
     assert!(!stderr.contains("failed for good"), "{stderr}");
     let replies = |desk: &Desk| outbox(desk).into_iter().filter(|(kind, ..)| kind != "summary").collect::<Vec<_>>();
     assert_eq!(replies(&desk), vec![("ack".to_owned(), "pending".to_owned(), 0); 3], "kept, no attempt counted");
@@ -83,7 +84,10 @@ async fn a_refused_smtp_login_fails_the_pass_keeps_every_reply_and_they_go_out_o
     let out = desk.smebridge(&["summary", "--send"]);
     let stderr = String::from_utf8_lossy(&out.stderr);
     assert!(!out.status.success(), "a refused SMTP login fails `summary --send`:\n{stderr}");
-    assert!(stderr.contains("queued 1 summary mail(s); nothing was sent") && stderr.contains(REFUSED), "{stderr}");
+    assert!(
+        stderr.contains("queued 1 summary mail(s): the SMTP server refused") && stderr.contains(REFUSED),
+        "{stderr}"
+    );
     let summaries: Vec<_> = outbox(&desk).into_iter().filter(|(kind, ..)| kind == "summary").collect();
     assert!(!summaries.is_empty(), "{summaries:?}");
     assert!(summaries.iter().all(|(_, state, attempts)| state == "pending" && *attempts == 0), "{summaries:?}");
