@@ -335,7 +335,7 @@ impl Config {
             require_safe_security("imap", r.security, &r.host)?;
             non_empty("imap.username", &r.username)?;
             non_empty("imap.mailbox", &r.mailbox)?;
-            let timeout = duration("imap.timeout", r.timeout, 30)?;
+            let timeout = duration("imap.timeout", r.timeout, 30, MAX_TIMEOUT)?;
             let login = RawLogin {
                 password_env: r.password_env,
                 password_file: r.password_file,
@@ -351,26 +351,23 @@ impl Config {
                 security: r.security,
                 username: r.username,
                 mailbox: r.mailbox,
-                poll_interval: duration("imap.poll_interval", r.poll_interval, 60)?,
-                idle_timeout: duration("imap.idle_timeout", r.idle_timeout, 10 * 60)?,
-                idle_keepalive: duration("imap.idle_keepalive", r.idle_keepalive, 2 * 60)?,
+                poll_interval: duration("imap.poll_interval", r.poll_interval, 60, MAX_POLL_INTERVAL)?,
+                idle_timeout: duration("imap.idle_timeout", r.idle_timeout, 10 * 60, MAX_IDLE_TIMEOUT)?,
+                idle_keepalive: duration("imap.idle_keepalive", r.idle_keepalive, 2 * 60, MAX_TIMEOUT)?,
                 timeout,
                 ca_file: r.ca_file.map(resolve),
-                max_message_size: r.max_message_size.unwrap_or(40 * 1024 * 1024),
+                max_message_size: message_size(r.max_message_size)?,
                 processed_mailbox: r.processed_mailbox.map(|m| non_empty("imap.processed_mailbox", &m)).transpose()?,
             }
         };
         if imap.processed_mailbox.as_deref().is_some_and(|p| p.eq_ignore_ascii_case(&imap.mailbox)) {
             bail!("imap.processed_mailbox must differ from imap.mailbox");
         }
-        if imap.idle_timeout >= Duration::from_secs(29 * 60) {
-            bail!("imap.idle_timeout must be below 29 minutes (RFC 2177)");
-        }
 
         let smtp = {
             let r = raw.smtp;
             require_safe_security("smtp", r.security, &r.host)?;
-            let timeout = duration("smtp.timeout", r.timeout, 60)?;
+            let timeout = duration("smtp.timeout", r.timeout, 60, MAX_TIMEOUT)?;
             let login = RawLogin {
                 password_env: r.password_env,
                 password_file: r.password_file,
@@ -411,7 +408,7 @@ impl Config {
                     .map(|a| EmailAddress::parse(&a).context("smtp.envelope_from"))
                     .transpose()?,
                 bcc_self: r.bcc_self.unwrap_or(true),
-                sending_grace: duration("smtp.sending_grace", r.sending_grace, 120)?,
+                sending_grace: duration("smtp.sending_grace", r.sending_grace, 120, MAX_SENDING_GRACE)?,
                 timeout,
                 ca_file: r.ca_file.map(resolve),
             }
@@ -530,20 +527,83 @@ fn timestamp(key: &str, value: &str) -> Result<Timestamp> {
         .with_context(|| format!("{key} {value:?} is not an RFC 3339 time like \"2022-11-17T23:59:59+09:00\""))
 }
 
-fn duration(key: &str, value: Option<RawDuration>, default_secs: u64) -> Result<Duration> {
-    let d = match value {
-        None => Duration::from_secs(default_secs),
-        Some(RawDuration::Seconds(s)) => Duration::from_secs(s),
+/// The upper bound of a duration key, and why. A value past it is a slip (a digit too many,
+/// hours for seconds) that would otherwise pass `check` and stop the desk later, when the clock
+/// arithmetic that uses it overflows.
+#[derive(Debug, Clone, Copy)]
+struct Bound {
+    max: Duration,
+    /// Must the value stay below `max` (`imap.idle_timeout`), or may it equal it?
+    below: bool,
+    why: &'static str,
+}
+
+/// `[imap] timeout`, `[smtp] timeout`, `[imap] idle_keepalive`: at most an hour.
+const MAX_TIMEOUT: Bound =
+    Bound { max: Duration::from_secs(3600), below: false, why: "a server that has not answered in an hour will not" };
+/// `[imap] poll_interval`: at most a day.
+const MAX_POLL_INTERVAL: Bound =
+    Bound { max: Duration::from_secs(86_400), below: false, why: "mail must be read at least daily" };
+/// `[imap] idle_timeout`: below 29 minutes.
+const MAX_IDLE_TIMEOUT: Bound =
+    Bound { max: Duration::from_secs(29 * 60), below: true, why: "servers may end an IDLE after 30 minutes, RFC 2177" };
+/// `[smtp] sending_grace`: at most a day.
+const MAX_SENDING_GRACE: Bound = Bound {
+    max: Duration::from_secs(86_400),
+    below: false,
+    why: "a copy of a reply arrives in minutes, and an interrupted reply waits this long",
+};
+
+/// A duration key: seconds (`60`) or text (`"5m"`), longer than zero and within `bound`.
+fn duration(key: &str, value: Option<RawDuration>, default_secs: u64, bound: Bound) -> Result<Duration> {
+    let (d, written) = match value {
+        None => (Duration::from_secs(default_secs), default_secs.to_string()),
+        Some(RawDuration::Seconds(s)) => (Duration::from_secs(s), s.to_string()),
         Some(RawDuration::Text(t)) => {
             let signed: jiff::SignedDuration =
                 t.parse().with_context(|| format!("{key} {t:?} is not a duration like \"60s\" or \"5m\""))?;
-            Duration::try_from(signed).with_context(|| format!("{key} must not be negative"))?
+            (Duration::try_from(signed).with_context(|| format!("{key} must not be negative"))?, format!("{t:?}"))
         }
     };
     if d.is_zero() {
         bail!("{key} must be longer than zero");
     }
+    let (too_long, limit) = match bound.below {
+        true => (d >= bound.max, "below"),
+        false => (d > bound.max, "at most"),
+    };
+    if too_long {
+        bail!("{key} {written} is too long: it must be {limit} {} ({})", shown(bound.max), bound.why);
+    }
     Ok(d)
+}
+
+/// `1 day`, `29 minutes`, `1 hour`: a bound as the error states it.
+fn shown(d: Duration) -> String {
+    let s = d.as_secs();
+    let (n, unit) = match s {
+        _ if s.is_multiple_of(86_400) => (s / 86_400, "day"),
+        _ if s.is_multiple_of(3600) => (s / 3600, "hour"),
+        _ if s.is_multiple_of(60) => (s / 60, "minute"),
+        _ => (s, "second"),
+    };
+    format!("{n} {unit}{}", if n == 1 { "" } else { "s" })
+}
+
+/// `[imap] max_message_size`: bytes, default 40 MiB; at least 64 KiB (below it, ordinary
+/// applications would be recorded with their headers only), at most 1 GiB (a batch of messages
+/// is held in memory whole).
+fn message_size(value: Option<u64>) -> Result<u64> {
+    const MIN: u64 = 64 * 1024;
+    const MAX: u64 = 1024 * 1024 * 1024;
+    let size = value.unwrap_or(40 * 1024 * 1024);
+    if !(MIN..=MAX).contains(&size) {
+        bail!(
+            "imap.max_message_size = {size} is out of range: it must be between {MIN} (64 KiB) and {MAX} (1 GiB) bytes \
+             (larger mail is recorded with its headers only; the default is 41943040, 40 MiB)"
+        );
+    }
+    Ok(size)
 }
 
 fn require_safe_security(section: &str, security: Security, host: &str) -> Result<()> {

@@ -21,7 +21,7 @@ use std::future::Future;
 use std::sync::Arc;
 use std::time::Duration;
 
-use anyhow::Result;
+use anyhow::{Context, Result};
 use jiff::Timestamp;
 use rand::RngExt;
 use tokio::sync::Notify;
@@ -33,7 +33,7 @@ use crate::domain::{Outcome, ReadPlan};
 use crate::imap::{batches, ConnectError, Connection, Fetched, Woken, FETCH_BATCH, FETCH_BATCH_BYTES};
 use crate::instance::Instance;
 use crate::isolate::{trial_read, ApartReader, ChildForms};
-use crate::outbox::{Backoff, SendReport, Sender};
+use crate::outbox::{Backoff, SendReport, Sender, SmtpLoginRefused};
 use crate::pipeline::{self, promote_waitlisted, Incoming, Processed, Raw, Readers, Rules};
 use crate::reply::Replier;
 use crate::smtp::Smtp;
@@ -402,7 +402,8 @@ impl Desk {
 /// - anything else (unreachable, timeouts, a connection lost mid-sync): pending replies still go
 ///   out, as in the daemon, but no summary; the error says so.
 ///
-/// Both return an error (`smebridge once` exits non-zero).
+/// Both return an error (`smebridge once` exits non-zero), and so does a pass whose SMTP login
+/// was refused ([`SmtpLoginRefused`]: nothing is marked failed, every reply stays pending).
 pub async fn once(config: Config, start: Start) -> Result<PassReport> {
     let mut desk = Desk::open(config)?;
     desk.accept_backlog = start.accept_backlog;
@@ -424,17 +425,24 @@ pub async fn once(config: Config, start: Start) -> Result<PassReport> {
         // Nothing recorded, nothing to send: staff must decide first.
         Err(e) if e.is::<BacklogRefused>() => return Err(e),
         Err(e) => {
-            let send = desk.send_due(Backoff::Ignore).await?;
-            return Err(e.context(format!(
-                "cannot read the mailbox; no staff summary was made; pending replies: sent {}, retrying {}, failed {}",
-                send.sent, send.retrying, send.failed
-            )));
+            let sent = match desk.send_due(Backoff::Ignore).await {
+                Ok(send) => {
+                    format!("pending replies: sent {}, retrying {}, failed {}", send.sent, send.retrying, send.failed)
+                }
+                Err(smtp) if smtp.is::<SmtpLoginRefused>() => format!("pending replies: {smtp}"),
+                Err(smtp) => return Err(smtp.context(format!("{:#}", e.context("cannot read the mailbox")))),
+            };
+            return Err(e.context(format!("cannot read the mailbox; no staff summary was made; {sent}")));
         }
     };
     desk.note_read(began)?;
     desk.summary_if_due(clock::now())?;
     desk.queue_scheduled(clock::now())?;
-    let send = desk.send_due(Backoff::Ignore).await?;
+    // A refused SMTP login fails the pass: the configuration is wrong. What was recorded stays
+    // recorded, and every reply (the staff summary too) waits in the outbox.
+    let send = desk.send_due(Backoff::Ignore).await.with_context(|| {
+        format!("recorded {} new message(s), queued {} repl(ies)", sync.recorded, sync.replies_queued)
+    })?;
     Ok(PassReport { sync, send })
 }
 
@@ -453,18 +461,22 @@ pub async fn run(config: Config, start: Start, shutdown: impl Future<Output = ()
     });
     info!(mailbox = %desk.config.imap.mailbox, "smebridge is running");
 
+    // Failures since the last pass that completed: the backoff grows with them, whether the
+    // mailbox could not be reached or a pass failed after logging in (a full disk, say).
     let mut failures: u32 = 0;
     while !token.is_cancelled() {
         match session(&mut desk, &token, &nudge, &mut failures).await {
             Ok(()) => break,
-            Err(e) if e.is::<BacklogRefused>() => return Err(e),
-            Err(e) => {
+            Err(failed) if failed.error.is::<BacklogRefused>() => return Err(failed.error),
+            Err(SessionError { error: e, stage }) => {
                 failures = failures.saturating_add(1);
                 let delay = reconnect_delay(failures, rand::rng().random_range(0.0..1.0))
                     .max(crate::imap::suggested_backoff(&e).unwrap_or_default());
-                warn!(error = %format!("{e:#}"), retry_in_s = delay.as_secs(), "mailbox connection lost; reconnecting");
+                let error = format!("{e:#}");
+                let retry_in_s = delay.as_secs();
+                warn!(error, retry_in_s, "{}", what_failed(stage, &e));
                 // The outbox does not depend on IMAP: keep answering while the mailbox is away.
-                if let Err(e) = desk.send_due(Backoff::Respect).await {
+                if let Err(e) = send_due_in_daemon(&mut desk).await {
                     error!(error = %format!("{e:#}"), "cannot send replies");
                 }
                 tokio::select! {
@@ -478,16 +490,77 @@ pub async fn run(config: Config, start: Start, shutdown: impl Future<Output = ()
     Ok(())
 }
 
-/// One IMAP connection's life: sync, send, wait; until shutdown (Ok) or an error (Err).
-async fn session(desk: &mut Desk, shutdown: &CancellationToken, nudge: &Notify, failures: &mut u32) -> Result<()> {
-    let (mut conn, selected) = Connection::open(&desk.config.imap).await?;
-    *failures = 0;
+/// Where a session failed: what the daemon's warning names.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+enum Stage {
+    /// Connecting to the mailbox and logging in.
+    Connect,
+    /// A pass after logging in: reading the mailbox, recording, sending, waiting.
+    Pass,
+}
+
+struct SessionError {
+    error: anyhow::Error,
+    stage: Stage,
+}
+
+/// The daemon's warning for a failed session, by what failed.
+fn what_failed(stage: Stage, error: &anyhow::Error) -> &'static str {
+    match stage {
+        Stage::Connect => "cannot connect to the mailbox; retrying",
+        Stage::Pass if error.chain().any(|cause| cause.is::<rusqlite::Error>()) => {
+            "the pass failed: the database could not be used; retrying"
+        }
+        Stage::Pass => "the pass failed; retrying",
+    }
+}
+
+/// Send what is due. A refused SMTP login is logged, not returned: the daemon goes on reading
+/// the mailbox, and the replies wait in the outbox (with a backoff, see `crate::outbox`).
+async fn send_due_in_daemon(desk: &mut Desk) -> Result<()> {
+    match desk.send_due(Backoff::Respect).await {
+        Ok(_) => Ok(()),
+        Err(e) => match e.downcast_ref::<SmtpLoginRefused>() {
+            Some(refused) => {
+                error!(retry_in_s = refused.retry_in.as_secs(), "{refused}");
+                Ok(())
+            }
+            None => Err(e),
+        },
+    }
+}
+
+/// One IMAP connection's life: sync, send, wait; until shutdown (Ok) or an error (Err, with
+/// where it happened). `failures` is set back to 0 only when a pass completed (the mailbox read
+/// whole and what was due sent), so an error right after each login still backs off.
+async fn session(
+    desk: &mut Desk,
+    shutdown: &CancellationToken,
+    nudge: &Notify,
+    failures: &mut u32,
+) -> Result<(), SessionError> {
+    let (conn, selected) =
+        Connection::open(&desk.config.imap).await.map_err(|error| SessionError { error, stage: Stage::Connect })?;
+    passes(desk, conn, selected.uidvalidity, shutdown, nudge, failures)
+        .await
+        .map_err(|error| SessionError { error, stage: Stage::Pass })
+}
+
+/// The passes on one logged-in connection (see [`session`]).
+async fn passes(
+    desk: &mut Desk,
+    mut conn: Connection,
+    uidvalidity: u32,
+    shutdown: &CancellationToken,
+    nudge: &Notify,
+    failures: &mut u32,
+) -> Result<()> {
     if !conn.has_idle() {
         info!(poll_interval_s = desk.config.imap.poll_interval.as_secs(), "the server has no IDLE; polling");
     }
     loop {
         let began = clock::now();
-        desk.sync(&mut conn, selected.uidvalidity, shutdown).await?;
+        desk.sync(&mut conn, uidvalidity, shutdown).await?;
         if shutdown.is_cancelled() {
             conn.logout().await;
             return Ok(());
@@ -496,7 +569,9 @@ async fn session(desk: &mut Desk, shutdown: &CancellationToken, nudge: &Notify, 
         desk.note_read(began)?;
         desk.summary_if_due(clock::now())?;
         desk.queue_scheduled(clock::now())?;
-        desk.send_due(Backoff::Respect).await?;
+        send_due_in_daemon(desk).await?;
+        // A pass completed: the next failure starts the backoff afresh.
+        *failures = 0;
 
         let mut wait = if conn.has_idle() { desk.config.imap.idle_timeout } else { desk.config.imap.poll_interval };
         if let Some(next) = desk.until_next_reply()? {
@@ -606,5 +681,18 @@ mod tests {
         assert_eq!(reconnect_delay(50, 0.0), Duration::from_secs(300));
         assert_eq!(reconnect_delay(50, 1.0), Duration::from_secs(450));
         assert!(reconnect_delay(0, 0.0) >= Duration::from_secs(1));
+    }
+
+    #[test]
+    fn the_warning_says_what_failed() {
+        let full = rusqlite::Error::SqliteFailure(
+            rusqlite::ffi::Error::new(rusqlite::ffi::SQLITE_FULL),
+            Some("database or disk is full".into()),
+        );
+        let full = anyhow::Error::from(full).context("cannot record the message");
+        assert_eq!(what_failed(Stage::Pass, &full), "the pass failed: the database could not be used; retrying");
+        let imap = anyhow::anyhow!("connection reset").context("IMAP UID FETCH failed");
+        assert_eq!(what_failed(Stage::Pass, &imap), "the pass failed; retrying");
+        assert_eq!(what_failed(Stage::Connect, &imap), "cannot connect to the mailbox; retrying");
     }
 }

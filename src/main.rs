@@ -402,7 +402,11 @@ fn run(cli: Cli) -> Result<ExitCode> {
                     let mut desk = daemon::Desk::open(config)?;
                     let summary = summary::render_for(&desk.store, &desk.config, day, now, event.as_ref())?;
                     let queued = summary::queue_by_hand(&mut desk.store, &desk.config, &summary, now)?;
-                    let report = desk.send_due(smebridge::outbox::Backoff::Ignore).await?;
+                    // A refused SMTP login fails the command; the summary waits in the outbox.
+                    let report = desk
+                        .send_due(smebridge::outbox::Backoff::Ignore)
+                        .await
+                        .with_context(|| format!("queued {queued} summary mail(s)"))?;
                     anyhow::Ok((queued, report))
                 })?;
                 println!(

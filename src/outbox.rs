@@ -3,6 +3,12 @@
 //! `failed` when the server refused it for good or it kept failing for two days. Nothing is ever
 //! dropped silently: every outcome is written back to its row.
 //!
+//! A refused SMTP login (a wrong password, a refused OAuth2 token) is no property of one reply:
+//! the pass stops at once, the replies in hand go back to `pending` without their attempt
+//! counted, every pending reply waits a backoff that grows while the login keeps being refused
+//! (1 min, 2, 4, … 1 hour), and the pass ends with [`SmtpLoginRefused`]. Once the server
+//! accepts the login, they all go out (`smebridge once` tries at once whatever the backoff).
+//!
 //! No clock is read here. Each pass is given `now`, its time: what is due, when a hold ends and
 //! when a retry is due are reckoned from it. When the server took a reply (`sent_at`, which the
 //! rate limits count) is stamped by the clock the [`Sender`] was made with.
@@ -15,7 +21,7 @@ use std::sync::Arc;
 use anyhow::Result;
 use jiff::{SignedDuration, Timestamp};
 use tokio::task::JoinSet;
-use tracing::{error, info, instrument, warn};
+use tracing::{debug, error, info, instrument, warn};
 
 use crate::domain::{rate_limit_wait, EmailAddress, ReplyLimits, SentCounts};
 use crate::smtp::{ReplyTransport, SendError};
@@ -32,6 +38,24 @@ pub enum Backoff {
     Respect,
     /// `smebridge once`: every pending reply, now.
     Ignore,
+}
+
+/// A pass stopped because the SMTP server refused our login: nothing was marked failed, the
+/// replies stay pending. The daemon logs it and goes on; `once` and `summary --send` fail with it.
+#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+#[error(
+    "the SMTP server refused the login (wrong password?): replies are kept and will be sent once it accepts \
+     ({sent} sent before the refusal, {kept} pending; {refusal})"
+)]
+pub struct SmtpLoginRefused {
+    /// What the server (or the token source) said.
+    pub refusal: String,
+    /// Replies this pass sent before the refusal (none, unless the server accepted some logins).
+    pub sent: usize,
+    /// Replies (and staff summaries) waiting in the outbox.
+    pub kept: usize,
+    /// When the daemon tries again.
+    pub retry_in: Duration,
 }
 
 /// What one pass did.
@@ -90,6 +114,14 @@ pub struct Sender<T> {
     /// ignores retry times (`once`) follows the pumping during its sync.
     attempted: HashSet<i64>,
     report: SendReport,
+    /// The SMTP server refused our login in this pass (what it said): no more replies are
+    /// claimed until the pass ends with [`SmtpLoginRefused`].
+    refused: Option<String>,
+    /// Passes in a row whose login was refused (the backoff grows with them); 0 once a reply
+    /// went out.
+    refusals: u32,
+    /// After a refused login, no reply is tried before this, unless a pass ignores retry times.
+    paused_until: Option<Timestamp>,
 }
 
 impl<T: ReplyTransport + Send + Sync + 'static> Sender<T> {
@@ -109,6 +141,25 @@ impl<T: ReplyTransport + Send + Sync + 'static> Sender<T> {
             after: 0,
             attempted: HashSet::new(),
             report: SendReport::default(),
+            refused: None,
+            refusals: 0,
+            paused_until: None,
+        }
+    }
+
+    /// Whether no reply may be claimed now: the login was refused in this pass, or (unless the
+    /// pass ignores retry times) it was refused recently. Replies that come due meanwhile are
+    /// put off until the pause ends, so that nobody waits on them in vain.
+    fn paused(&self, store: &Store, now: Timestamp, backoff: Backoff) -> Result<bool> {
+        if self.refused.is_some() {
+            return Ok(true);
+        }
+        match self.paused_until {
+            Some(until) if backoff == Backoff::Respect && now < until => {
+                store.postpone_due(until)?;
+                Ok(true)
+            }
+            _ => Ok(false),
         }
     }
 
@@ -119,6 +170,9 @@ impl<T: ReplyTransport + Send + Sync + 'static> Sender<T> {
             done.extend(finished(joined));
         }
         self.record(store, &done, now)?;
+        if self.paused(store, now, backoff)? {
+            return Ok(());
+        }
         while self.in_flight.len() < WINDOW {
             let room = WINDOW - self.in_flight.len();
             let mut rows = store.due_replies(now, backoff == Backoff::Ignore, self.after, room)?;
@@ -144,7 +198,8 @@ impl<T: ReplyTransport + Send + Sync + 'static> Sender<T> {
     }
 
     /// Send every due reply once (`Backoff::Ignore`: every pending one), wait for all of them,
-    /// and return what this pass did.
+    /// and return what this pass did; [`SmtpLoginRefused`] when the server refused our login
+    /// (then the pass stopped there, and every reply is kept).
     #[instrument(skip_all)]
     pub async fn finish(&mut self, store: &mut Store, now: Timestamp, backoff: Backoff) -> Result<SendReport> {
         // A fresh look at the whole queue: rows passed over while pumping (not yet due then) count.
@@ -157,7 +212,17 @@ impl<T: ReplyTransport + Send + Sync + 'static> Sender<T> {
         }
         self.after = 0;
         self.attempted.clear();
-        Ok(std::mem::take(&mut self.report))
+        let report = std::mem::take(&mut self.report);
+        match (self.refused.take(), self.paused_until) {
+            (Some(refusal), Some(until)) => {
+                // Also the replies this pass never looked at wait for the backoff.
+                store.postpone_due(until)?;
+                let kept = store.pending_count()?;
+                let retry_in = Duration::try_from(until.duration_since(now)).unwrap_or_default();
+                Err(SmtpLoginRefused { refusal, sent: report.sent, kept, retry_in }.into())
+            }
+            _ => Ok(report),
+        }
     }
 
     /// Wait for the replies in flight and write back their outcomes, starting no new ones: after
@@ -174,10 +239,26 @@ impl<T: ReplyTransport + Send + Sync + 'static> Sender<T> {
         if done.is_empty() {
             return Ok(());
         }
+        if done.iter().any(|(_, result)| result.is_ok()) {
+            self.refusals = 0;
+            self.paused_until = None;
+        }
+        let refusal = done.iter().find_map(|(_, result)| match result {
+            Err(SendError::LoginRefused(refusal)) => Some(refusal),
+            _ => None,
+        });
+        if let (Some(refusal), None) = (refusal, &self.refused) {
+            // Once per pass: the backoff grows with the passes refused in a row.
+            self.refusals = self.refusals.saturating_add(1);
+            let delay = retry_delay(self.refusals);
+            self.paused_until = Some(now.saturating_add(SignedDuration::try_from(delay)?)?);
+            self.refused = Some(refusal.clone());
+        }
+        let resume = self.paused_until.unwrap_or(now);
         let report = &mut self.report;
         store.group(|store| {
             for (claimed, result) in done {
-                write_outcome(store, claimed, result, now, report)?;
+                write_outcome(store, claimed, result, now, resume, report)?;
             }
             Ok(())
         })
@@ -249,12 +330,14 @@ fn taken_meanwhile(id: i64) {
 }
 
 /// Write one send's outcome back to its row. If the claim no longer holds (someone else changed
-/// the row meanwhile), nothing is written over their change and the mismatch is logged.
+/// the row meanwhile), nothing is written over their change and the mismatch is logged. A reply
+/// that was not tried because the server refused our login waits until `resume`.
 fn write_outcome(
     store: &Store,
     claimed: &Claimed,
     result: &Result<Timestamp, SendError>,
     now: Timestamp,
+    resume: Timestamp,
     report: &mut SendReport,
 ) -> Result<()> {
     let (claim, row) = (claimed.claim, &claimed.row);
@@ -275,6 +358,14 @@ fn write_outcome(
             if held {
                 warn!(outbox = row.id, attempts, %error, "the server did not answer; whether the reply went out will be checked");
                 report.in_doubt += 1;
+            }
+            held
+        }
+        Err(SendError::LoginRefused(error)) => {
+            // Not an attempt: the reply never reached the server. The pass reports it once.
+            let held = store.release_claim(claim, resume, &format!("the SMTP server refused the login: {error}"))?;
+            if held {
+                debug!(outbox = row.id, "reply kept: the SMTP server refused the login");
             }
             held
         }
@@ -487,6 +578,75 @@ mod tests {
         assert_eq!(report, SendReport::default());
         assert_eq!(store.interrupted_sends(now.checked_add(SignedDuration::from_secs(1)).unwrap()).unwrap().len(), 1);
         assert!(store.mark_sent(theirs, now).unwrap(), "their claim still holds");
+    }
+
+    #[tokio::test]
+    async fn a_refused_login_keeps_every_reply_uncounted_and_backs_off_until_the_login_works() {
+        let (dir, mut store) = store_with_one_reply();
+        add_reply(&mut store, "t", 2);
+        add_reply(&mut store, "u", 3);
+        let refused =
+            || Err(SendError::LoginRefused("permanent error (535): 5.7.8 Error: authentication failed".into()));
+        let transport = Arc::new(scripted((0..8).map(|_| refused()).collect()));
+        let mut sender = Sender::new(transport.clone(), LIMITS, None, Timestamp::now);
+        let now = Timestamp::now();
+        let calls = |t: &Scripted| t.sent.lock().unwrap().len();
+
+        // The pass stops, saying why; nothing failed, no attempt counted.
+        let error = sender.finish(&mut store, now, Backoff::Respect).await.unwrap_err();
+        let refusal = error.downcast_ref::<SmtpLoginRefused>().expect("a refused login");
+        assert_eq!(refusal.kept, 3);
+        assert_eq!(refusal.retry_in, Duration::from_secs(60));
+        assert!(refusal.refusal.contains("535"));
+        assert_eq!(store.outbox_counts().unwrap(), vec![(OutboxState::Pending, 3)]);
+        assert!(store.due_replies(now, true, 0, 10).unwrap().iter().all(|r| r.attempts == 0), "not an attempt");
+        let tried = calls(&transport);
+        assert!((1..=3).contains(&tried), "the replies in flight together, no more: {tried}");
+
+        // Within the backoff the daemon tries nothing, also for a reply queued meanwhile.
+        add_reply(&mut store, "v", 4);
+        let soon = now.checked_add(SignedDuration::from_secs(30)).unwrap();
+        assert_eq!(sender.finish(&mut store, soon, Backoff::Respect).await.unwrap(), SendReport::default());
+        assert_eq!(calls(&transport), tried, "no login tried within the backoff");
+        let due = store.next_reply_due().unwrap().expect("pending").as_second();
+        assert_eq!(due, now.as_second() + 60, "all of them wait for the backoff");
+
+        // Refused again: the backoff grows.
+        let later = now.checked_add(SignedDuration::from_secs(61)).unwrap();
+        let error = sender.finish(&mut store, later, Backoff::Respect).await.unwrap_err();
+        let refusal = error.downcast_ref::<SmtpLoginRefused>().expect("a refused login");
+        assert_eq!((refusal.kept, refusal.retry_in), (4, Duration::from_secs(120)));
+
+        // The login works (`once` ignores the backoff): every reply goes out, each one attempt.
+        let transport = Arc::new(scripted((0..4).map(|_| Ok(())).collect()));
+        let mut fixed = Sender::new(transport.clone(), LIMITS, None, Timestamp::now);
+        let report = fixed.finish(&mut store, later, Backoff::Ignore).await.unwrap();
+        assert_eq!(report, SendReport { sent: 4, retrying: 0, failed: 0, held: 0, in_doubt: 0 });
+        let conn = rusqlite::Connection::open(dir.path().join("db.sqlite")).unwrap();
+        let attempts: Vec<i64> = conn
+            .prepare("SELECT attempts FROM outbox")
+            .unwrap()
+            .query_map([], |r| r.get(0))
+            .unwrap()
+            .map(Result::unwrap)
+            .collect();
+        assert_eq!(attempts, vec![1; 4]);
+    }
+
+    #[tokio::test]
+    async fn a_sent_reply_ends_the_login_backoff() {
+        let (_dir, mut store) = store_with_one_reply();
+        let refused = Err(SendError::LoginRefused("535 5.7.8".into()));
+        let transport = Arc::new(scripted(vec![refused, Ok(()), Ok(())]));
+        let mut sender = Sender::new(transport.clone(), LIMITS, None, Timestamp::now);
+        let now = Timestamp::now();
+        assert!(sender.finish(&mut store, now, Backoff::Respect).await.is_err());
+        // The login fixed, a pass that ignores the backoff (`once`) sends it…
+        assert_eq!(sender.finish(&mut store, now, Backoff::Ignore).await.unwrap().sent, 1);
+        // …and a reply queued now goes out at once, not after the old pause.
+        add_reply(&mut store, "t", 2);
+        assert_eq!(sender.finish(&mut store, now, Backoff::Respect).await.unwrap().sent, 1);
+        assert_eq!(transport.sent.lock().unwrap().len(), 3);
     }
 
     #[tokio::test]

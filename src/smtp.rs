@@ -27,7 +27,7 @@ use tokio::io::{AsyncRead, AsyncWrite, ReadBuf};
 use tokio::net::TcpStream;
 use tracing::debug;
 
-use crate::config::{Auth, Secret, Security, SmtpConfig};
+use crate::config::{Auth, Secret, SecretSource, Security, SmtpConfig};
 use crate::domain::EmailAddress;
 use crate::oauth2::{self, TokenError, TokenSource};
 
@@ -55,6 +55,11 @@ pub enum SendError {
     /// the data was sent). Resending blindly could answer twice; see `crate::daemon`.
     #[error("no answer in time, outcome unknown: {0}")]
     Ambiguous(String),
+    /// The server refused our login (a wrong password, a refused OAuth2 token, no mechanism we
+    /// can use): the configuration is wrong, not this message. Nothing was sent; every reply
+    /// waits until the server accepts the login (see `crate::outbox`).
+    #[error("the SMTP server refused the login: {0}")]
+    LoginRefused(String),
 }
 
 /// Why a connection to the SMTP server could not be set up.
@@ -80,16 +85,32 @@ pub enum ConnectError {
 }
 
 impl ConnectError {
-    /// A connection that was never set up sent nothing: always safe to retry later, except when
-    /// the server refused our login (retrying the same password will not help).
-    /// A token that cannot be had or is refused is not permanent for the reply: once the
-    /// operator has fixed it (`smebridge oauth2 authorize`), the reply goes out.
+    /// A connection that was never set up sent nothing: always safe to retry later. When the
+    /// server refused our login (a wrong password, an access token refused also when new, a
+    /// refresh token revoked, no mechanism in common), retrying the same login will not help,
+    /// but that is no fault of the reply: [`SendError::LoginRefused`], and the reply goes out
+    /// once the operator has fixed the login. A token that cannot be had now (the provider is
+    /// unreachable) is a temporary failure, as an unreachable SMTP server is.
     fn into_send_error(self) -> SendError {
         match &self {
+            ConnectError::Smtp(e) if is_login_refusal(e) => SendError::LoginRefused(self.to_string()),
+            ConnectError::TokenRefused(_) | ConnectError::Token(TokenError::Refused(_)) => {
+                SendError::LoginRefused(self.to_string())
+            }
             ConnectError::Smtp(e) if e.is_permanent() => SendError::Permanent(self.to_string()),
             _ => SendError::Transient(self.to_string()),
         }
     }
+}
+
+/// Did setting up a connection fail because the server refused our login? The SMTP AUTH
+/// replies of RFC 4954: 530 (authentication required), 534 (mechanism too weak), 535
+/// (credentials invalid), 538 (encryption required for the mechanism); or lettre found no
+/// mechanism in common with the server (a client error: the only ones it raises while
+/// connecting concern AUTH, as STARTTLS is checked before). 454 (temporary authentication
+/// failure) is not: it is worth trying again.
+fn is_login_refusal(e: &lettre::transport::smtp::Error) -> bool {
+    e.is_client() || e.status().is_some_and(|code| matches!(code.to_string().as_str(), "530" | "534" | "535" | "538"))
 }
 
 /// Hands one finished message to a mail server.
@@ -119,8 +140,9 @@ struct Dial {
 
 /// How a new connection logs in.
 enum Login {
-    /// `AUTH PLAIN` (or `LOGIN`).
-    Password(Credentials),
+    /// `AUTH PLAIN` (or `LOGIN`) with the password from the source, read per connection (as
+    /// IMAP does per login): a password file fixed while the daemon runs is used at its next try.
+    Password { username: String, source: SecretSource },
     /// `AUTH XOAUTH2` (or `OAUTHBEARER`) with a token from the source, fetched per connection.
     OAuth2 { username: String, source: Arc<TokenSource> },
 }
@@ -164,9 +186,10 @@ impl Smtp {
             }
         };
         let login = match &config.credentials {
-            Some((username, Auth::Password(secret))) => {
-                let password = secret.reveal().context("cannot read the SMTP password")?;
-                Some(Login::Password(Credentials::new(username.clone(), password.expose().to_owned())))
+            Some((username, Auth::Password(source))) => {
+                // A password that cannot be read is found at once, not at the first reply.
+                source.reveal().context("cannot read the SMTP password")?;
+                Some(Login::Password { username: username.clone(), source: source.clone() })
             }
             Some((username, Auth::OAuth2(source))) => {
                 Some(Login::OAuth2 { username: username.clone(), source: source.clone() })
@@ -260,8 +283,17 @@ impl Dial {
             conn.starttls(parameters.clone(), &self.hello).await?;
         }
         match &self.login {
-            Some(Login::Password(credentials)) => {
-                conn.auth(&[Mechanism::Plain, Mechanism::Login], credentials).await?;
+            Some(Login::Password { username, source }) => {
+                // Unreadable now (it was readable at the start): refused for good, as an
+                // unreadable secret file is for a token, until the operator fixes it.
+                let password = source.reveal().map_err(|e| {
+                    ConnectError::Token(TokenError::Refused(format!(
+                        "{:#}",
+                        e.context("cannot read the SMTP password")
+                    )))
+                })?;
+                let credentials = Credentials::new(username.clone(), password.expose().to_owned());
+                conn.auth(&[Mechanism::Plain, Mechanism::Login], &credentials).await?;
             }
             Some(Login::OAuth2 { username, source }) => self.oauth2(&mut conn, username, source).await?,
             None => {}
@@ -359,7 +391,10 @@ impl ReplyTransport for Smtp {
                 // The transaction failed: a connection that still works could be reused after
                 // RSET, but a fresh one is simpler and failures are rare.
                 let _ = tokio::time::timeout(self.dial.timeout, conn.abort()).await;
-                if e.is_permanent() && !is_sending_quota(&e.to_string()) {
+                if e.status().is_some_and(|code| code.to_string() == "530") {
+                    // "530 5.7.0 Authentication required": the server wants a login we do not give.
+                    Err(SendError::LoginRefused(e.to_string()))
+                } else if e.is_permanent() && !is_sending_quota(&e.to_string()) {
                     Err(SendError::Permanent(e.to_string()))
                 } else if e.is_timeout() {
                     Err(SendError::Ambiguous(e.to_string()))
@@ -419,6 +454,17 @@ impl AsyncTokioStream for TlsStream {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn a_refused_or_revoked_token_is_a_refused_login_and_an_unreachable_provider_is_temporary() {
+        let refused = ConnectError::TokenRefused("535 5.7.8 Error: authentication failed".into());
+        assert!(matches!(refused.into_send_error(), SendError::LoginRefused(e) if e.contains("535")));
+        let revoked = ConnectError::Token(TokenError::Refused("invalid_grant".into()));
+        assert!(matches!(revoked.into_send_error(), SendError::LoginRefused(_)));
+        let away = ConnectError::Token(TokenError::Unavailable("connection refused".into()));
+        assert!(matches!(away.into_send_error(), SendError::Transient(_)));
+        assert!(matches!(ConnectError::Timeout.into_send_error(), SendError::Transient(_)));
+    }
 
     #[test]
     fn a_providers_sending_quota_is_not_a_permanent_refusal() {

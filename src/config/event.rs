@@ -235,7 +235,10 @@ pub(super) fn events(raw: RawEvents, resolve: impl Fn(PathBuf) -> PathBuf) -> Re
             starts_at,
             venue: non_empty(&key("venue"), &r.venue)?,
             contact: r.contact,
-            capacity: r.capacity,
+            capacity: match r.capacity {
+                Some(0) => bail!("{} = 0 would put every applicant on the waiting list: it must be at least 1 (leave it out for no limit)", key("capacity")),
+                capacity => capacity,
+            },
             keywords: keywords.into_iter().map(|k| k.trim().to_owned()).collect(),
             announcement_message_ids,
             ends_at,
@@ -270,5 +273,11 @@ pub(super) fn event_duration(key: &str, text: &str) -> Result<SignedDuration> {
     if d <= SignedDuration::ZERO {
         bail!("{key} must be longer than zero");
     }
+    if d > MAX_SCHEDULE {
+        bail!("{key} {text:?} is too long: it must be at most 366 days (\"366d\")");
+    }
     Ok(d)
 }
+
+/// The longest reminder ahead of an event, or thank-you after it: a year.
+const MAX_SCHEDULE: SignedDuration = SignedDuration::from_hours(366 * 24);

@@ -140,10 +140,81 @@ fn staff_recipients_must_not_be_empty() {
 
 #[test]
 fn durations_accept_seconds_and_text() {
-    assert_eq!(duration("k", Some(RawDuration::Seconds(5)), 1).unwrap(), Duration::from_secs(5));
-    assert_eq!(duration("k", Some(RawDuration::Text("5m".into())), 1).unwrap(), Duration::from_secs(300));
-    assert!(duration("k", Some(RawDuration::Text("soon".into())), 1).is_err());
-    assert!(duration("k", Some(RawDuration::Seconds(0)), 1).is_err());
+    let day = MAX_POLL_INTERVAL;
+    assert_eq!(duration("k", Some(RawDuration::Seconds(5)), 1, day).unwrap(), Duration::from_secs(5));
+    assert_eq!(duration("k", Some(RawDuration::Text("5m".into())), 1, day).unwrap(), Duration::from_secs(300));
+    assert!(duration("k", Some(RawDuration::Text("soon".into())), 1, day).is_err());
+    assert!(duration("k", Some(RawDuration::Seconds(0)), 1, day).is_err());
+    assert_eq!(duration("k", Some(RawDuration::Text("24h".into())), 1, day).unwrap(), Duration::from_secs(86_400));
+    assert!(duration("k", Some(RawDuration::Seconds(86_401)), 1, day).is_err());
+    assert!(duration("k", Some(RawDuration::Seconds(u64::MAX)), 1, day).is_err());
+}
+
+/// `(section, line)` added at the top of `[section]` in the shipped example (whose keys there
+/// are commented out, so nothing is set twice).
+fn example_with(section: &str, line: &str) -> String {
+    let header = format!("\n[{section}]\n");
+    assert!(EXAMPLE.contains(&header), "{section}");
+    EXAMPLE.replacen(&header, &format!("{header}{line}\n"), 1)
+}
+
+fn load_error(section: &str, line: &str) -> String {
+    format!("{:#}", load(&example_with(section, line)).expect_err(line))
+}
+
+#[test]
+fn every_duration_key_has_an_upper_bound_named_in_the_error() {
+    // The red team's: it passed `check`, then `once` failed on the clock arithmetic.
+    let err = load_error("smtp", "sending_grace = \"999999999h\"");
+    assert!(err.contains("smtp.sending_grace \"999999999h\" is too long: it must be at most 1 day"), "{err}");
+    for (section, key, bound, over, within) in [
+        ("imap", "timeout", "at most 1 hour", "\"61m\"", "\"1h\""),
+        ("smtp", "timeout", "at most 1 hour", "3601", "3600"),
+        ("imap", "idle_keepalive", "at most 1 hour", "\"2h\"", "\"5m\""),
+        ("imap", "poll_interval", "at most 1 day", "\"25h\"", "\"24h\""),
+        ("imap", "idle_timeout", "below 29 minutes", "\"29m\"", "\"28m\""),
+        ("smtp", "sending_grace", "at most 1 day", "86401", "\"1h\""),
+    ] {
+        // The example sets poll_interval itself: replace that line rather than add one.
+        let set = |value: &str| {
+            let line = format!("{key} = {value}");
+            match EXAMPLE.lines().find(|l| l.starts_with(&format!("{key} ="))) {
+                Some(old) => EXAMPLE.replacen(old, &line, 1),
+                None => example_with(section, &line),
+            }
+        };
+        let err = format!("{:#}", load(&set(over)).expect_err(key));
+        assert!(err.contains(&format!("{section}.{key} {over} is too long: it must be {bound}")), "{err}");
+        load(&set(within)).unwrap_or_else(|e| panic!("{section}.{key} = {within}: {e:#}"));
+    }
+}
+
+#[test]
+fn an_events_reminder_and_thank_you_are_at_most_a_year_away() {
+    let starts = "starts_at = \"2022-11-18T13:30:00+09:00\"";
+    let with = |extra: &str| EXAMPLE.replacen(starts, &format!("{starts}\n{extra}"), 1);
+    let err = format!("{:#}", load(&with("remind_before = \"999999h\"")).unwrap_err());
+    assert!(err.contains("event.remind_before \"999999h\" is too long: it must be at most 366 days"), "{err}");
+    let err = format!("{:#}", load(&with("thank_you_after = \"367d\"")).unwrap_err());
+    assert!(err.contains("event.thank_you_after \"367d\" is too long"), "{err}");
+    let config = load(&with("remind_before = \"366d\"\nthank_you_after = \"30d\"")).unwrap();
+    assert_eq!(config.events[0].remind_before, Some(jiff::SignedDuration::from_hours(366 * 24)));
+}
+
+#[test]
+fn a_capacity_of_zero_and_an_absurd_message_size_are_refused_naming_the_key() {
+    let err = load_error("event", "capacity = 0");
+    assert!(err.contains("event.capacity = 0 would put every applicant on the waiting list"), "{err}");
+    assert_eq!(load(&example_with("event", "capacity = 1")).unwrap().events[0].capacity, Some(1));
+    for size in ["0", "65535", "1073741825"] {
+        let err = load_error("imap", &format!("max_message_size = {size}"));
+        assert!(err.contains(&format!("imap.max_message_size = {size} is out of range")), "{err}");
+    }
+    for size in [65536u64, 1 << 30] {
+        let config = load(&example_with("imap", &format!("max_message_size = {size}"))).unwrap();
+        assert_eq!(config.imap.max_message_size, size);
+    }
+    assert_eq!(load(EXAMPLE).unwrap().imap.max_message_size, 40 * 1024 * 1024, "the default");
 }
 
 #[test]

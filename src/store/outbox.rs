@@ -299,6 +299,34 @@ impl Store {
         )? == 1)
     }
 
+    /// `sending → pending` with the attempt given back: the reply never reached the server (it
+    /// refused our login first), so this claim does not count towards giving it up. To be tried
+    /// at `next_attempt_at`. False when the claim no longer holds. (The next claim gets the same
+    /// attempt number; this one is never used again: the sender writes one outcome per claim.)
+    #[must_use = "false means the claim no longer holds"]
+    pub fn release_claim(&self, claim: Claim, next_attempt_at: Timestamp, error: &str) -> Result<bool> {
+        Ok(self.conn.exec(
+            "UPDATE outbox SET state = 'pending', attempts = attempts - 1, next_attempt_at = ?3, last_error = ?4
+             WHERE id = ?1 AND state = 'sending' AND attempts = ?2",
+            params![claim.id, claim.attempt, next_attempt_at.as_second(), error],
+        )? == 1)
+    }
+
+    /// Put off every pending reply due before `until` until then (the SMTP server refuses our
+    /// login; see `crate::outbox`). How many were put off.
+    pub fn postpone_due(&self, until: Timestamp) -> Result<usize> {
+        Ok(self.conn.exec(
+            "UPDATE outbox SET next_attempt_at = ?1 WHERE state = 'pending' AND next_attempt_at < ?1",
+            [until.as_second()],
+        )?)
+    }
+
+    /// How many replies (and summaries) wait in the outbox.
+    pub fn pending_count(&self) -> Result<usize> {
+        let n: i64 = self.conn.row("SELECT COUNT(*) FROM outbox WHERE state = 'pending'", [], |r| r.get(0))?;
+        Ok(usize::try_from(n).unwrap_or_default())
+    }
+
     /// `sending → failed`: refused for good, or tried too often. False when the claim no longer
     /// holds.
     #[must_use = "false means the claim no longer holds"]

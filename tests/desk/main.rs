@@ -40,6 +40,8 @@ mod poison;
 mod purge;
 mod reading;
 mod replies;
+mod retries;
+mod smtp_login;
 mod staff;
 mod summary;
 mod tls;
