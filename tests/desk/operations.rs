@@ -383,6 +383,9 @@ async fn an_older_database_is_copied_before_it_is_upgraded_and_a_newer_one_is_re
     let rows = desk.export();
     let emails: Vec<&str> = rows.iter().map(|r| r["email"].as_str()).collect();
     assert_eq!(emails, ["old@old.example", email.as_str()], "the old application kept, the new one added");
+    // Postfix delivers after `once` returns: wait for it, then count.
+    desk.wait_for_mail(&email, 1).await;
+    desk.wait_for_queue_empty();
     assert_eq!(desk.delivered(&email), 1);
 
     // A newer smebridge's database: every command refuses it in the same words, nothing changes.
