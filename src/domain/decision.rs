@@ -35,6 +35,9 @@ pub struct AutoSignals {
     /// No header says so, but the words do (a subject prefix like `[자동회신]`, a body about
     /// being away until a date): why, as weighed by [`super::auto_reply`].
     pub auto_reply_text: Option<String>,
+    /// The `Sender` header's address: a list server names itself there (`list-bounces@…`,
+    /// `owner-…@…`) when it keeps the author's From.
+    pub sender_header: Option<String>,
 }
 
 /// Why a message is recorded but never answered.
@@ -117,6 +120,9 @@ pub fn automatic_reason(
     if signals.is_report {
         return Some(Automatic::Report);
     }
+    if let Some(sender) = signals.sender_header.as_deref().filter(|s| is_list_address(s)) {
+        return Some(Automatic::MailingList(format!("Sender: {}", sender.to_ascii_lowercase())));
+    }
     match return_path {
         ReturnPath::Null => return Some(Automatic::NullReturnPath),
         ReturnPath::Address(a) if is_system_address(a) => return Some(Automatic::SystemSender(a.to_ascii_lowercase())),
@@ -132,6 +138,18 @@ pub fn automatic_reason(
         return Some(Automatic::SystemSender(sender.as_str().to_owned()));
     }
     None
+}
+
+/// The addresses a list server sends as (in `Sender`, keeping the author's From). Narrower than
+/// [`is_system_address`]: a `Sender: noreply@…` of a web form or groupware sending for a person
+/// does not make their application automatic.
+fn is_list_address(address: &str) -> bool {
+    let local = address.rsplit_once('@').map(|(l, _)| l).unwrap_or(address).to_ascii_lowercase();
+    matches!(local.as_str(), "listserv" | "majordomo")
+        || local.ends_with("-request")
+        || local.starts_with("owner-")
+        || local.ends_with("-bounces")
+        || local.contains("-bounces+")
 }
 
 /// Addresses that belong to software, not people: bounces, list managers, "do not reply".
@@ -545,6 +563,17 @@ mod tests {
         assert!(person(AutoSignals { autoreply_header: true, ..Default::default() }).is_some());
         assert!(person(AutoSignals { is_report: true, ..Default::default() }).is_some());
         assert_eq!(person(AutoSignals { loop_marker: true, ..Default::default() }), Some(Automatic::OwnLoopMarker));
+        // A list that keeps the author's From names itself in Sender; a secretary sending for
+        // the boss does not make the mail automatic.
+        let sender = |v: &str| AutoSignals { sender_header: Some(v.into()), ..Default::default() };
+        assert_eq!(
+            person(sender("workshop-bounces@lists.example")),
+            Some(Automatic::MailingList("Sender: workshop-bounces@lists.example".into()))
+        );
+        assert!(person(sender("owner-workshop@lists.example")).is_some());
+        assert!(person(sender("workshop-bounces+kim=hanbit-tech.example@lists.example")).is_some());
+        assert_eq!(person(sender("secretary@hanbit-tech.example")), None);
+        assert_eq!(person(sender("noreply@groupware.example")), None, "a form or groupware sending for a person");
     }
 
     #[test]

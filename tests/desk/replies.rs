@@ -30,6 +30,7 @@ async fn automatic_mail_of_every_kind_gets_no_reply() {
         ("pj1@auto.example", "Precedence: junk".into()),
         ("li1@auto.example", "List-Id: <workshop.lists.example>".into()),
         ("lu1@auto.example", "List-Unsubscribe: <mailto:leave@lists.example>".into()),
+        ("ls1@auto.example", "Sender: workshop-bounces@lists.example".into()),
         ("xa1@auto.example", "X-Auto-Response-Suppress: All".into()),
         ("xo1@auto.example", "X-Auto-Response-Suppress: DR, OOF".into()),
         ("xr1@auto.example", "X-Autoreply: yes".into()),

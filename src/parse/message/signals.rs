@@ -40,6 +40,7 @@ pub fn auto_signals(message: &mail_parser::Message<'_>) -> AutoSignals {
             _ => continue,
         };
     }
+    signals.sender_header = message.sender().and_then(|s| s.first()).and_then(|a| a.address()).map(str::to_owned);
     signals.is_report = message
         .content_type()
         .map(|ct| {
@@ -83,5 +84,12 @@ mod tests {
         let s = signals_of("Auto-Submitted: auto-generated\r\nAuto-Submitted: no\r\n");
         assert_eq!(s.auto_submitted.as_deref(), Some("auto-generated"));
         assert_eq!(signals_of("Auto-Submitted: no\r\n").auto_submitted.as_deref(), Some("no"));
+    }
+
+    #[test]
+    fn the_sender_header_is_read() {
+        let s = signals_of("Sender: Workshop list <workshop-bounces@lists.example>\r\n");
+        assert_eq!(s.sender_header.as_deref(), Some("workshop-bounces@lists.example"));
+        assert_eq!(signals_of("").sender_header, None);
     }
 }
