@@ -522,10 +522,12 @@ fn run(cli: Cli) -> Result<ExitCode> {
         Command::Application { action: ApplicationAction::Resend { application } } => {
             let config = Config::load(&cli.config)?;
             let id = application_id(&application)?;
+            let actor = ops::actor();
             let (kind, report) = runtime.block_on(async {
                 let mut desk = open_for_staff(config)?;
-                let kind =
-                    desk.correct(|store, rules| smebridge::staff::resend(store, rules, id, smebridge::clock::now()))?;
+                let kind = desk.correct(|store, rules| {
+                    smebridge::staff::resend(store, rules, id, &actor, smebridge::clock::now())
+                })?;
                 let report = send_for_staff(&mut desk).await?;
                 anyhow::Ok((kind, report))
             })?;

@@ -293,7 +293,7 @@ fn keep_stored(rewrite: &mut Rewrite, app: &Application, field: Field) {
         Field::Notes => rewrite.notes = app.notes.clone(),
         Field::Review => rewrite.review = app.review.clone(),
         // Never changed by reparse.
-        Field::Status | Field::Email | Field::Event => {}
+        Field::Status | Field::Email | Field::Event | Field::Reply => {}
     }
     let key = field.as_str();
     match app.sources.get(key) {

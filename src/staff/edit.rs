@@ -17,6 +17,9 @@ use crate::store::{ChangedBy, Field, FieldChange, Rewrite, Store};
 /// The reason recorded with every change a staff command makes.
 pub const STAFF_VIA_CLI: &str = "staff via CLI";
 
+/// Why, in the history row of a notice staff had sent with `--notify`.
+const NOTIFIED: &str = "staff via CLI: --notify";
+
 /// The fields `edit` can set; `None` leaves a field as it is.
 #[derive(Debug, Clone, Default, PartialEq, Eq)]
 pub struct Edit {
@@ -142,7 +145,8 @@ pub fn edit(
                 after: c.new.clone().unwrap_or_default(),
             })
             .collect();
-        super::notice::queue_notice(store, rules, id, ReplyKind::Update, &told, now)?;
+        let by = super::notice::SentBy { why: NOTIFIED, actor };
+        super::notice::queue_notice(store, rules, id, ReplyKind::Update, &told, &by, now)?;
     }
     Ok(changes)
 }
@@ -166,7 +170,8 @@ pub fn cancel(
         .set_status_by_staff(id, Status::Cancelled, STAFF_VIA_CLI, actor, now)?
         .with_context(|| format!("there is no application {}", application_number(id)))?;
     if notify {
-        super::notice::queue_notice(store, rules, id, ReplyKind::Cancelled, &[], now)?;
+        let by = super::notice::SentBy { why: NOTIFIED, actor };
+        super::notice::queue_notice(store, rules, id, ReplyKind::Cancelled, &[], &by, now)?;
     }
     let promoted = pipeline::promote_waitlisted(store, rules, now)?;
     Ok((old, promoted))

@@ -2,7 +2,8 @@
 //! for doing it by mail (the same templates): an update confirmation after `edit`, a
 //! cancellation confirmation after `cancel` (with the calendar's `METHOD:CANCEL` when a calendar
 //! entry was published before). Queued in the outbox like every reply, in the thread of the
-//! application's last mail; rate limits apply when it is sent.
+//! application's last mail; rate limits apply when it is sent. Each notice is a row of the
+//! application's history (field `reply`: its kind, by staff, why and who).
 
 use anyhow::{Context, Result};
 use jiff::Timestamp;
@@ -12,14 +13,22 @@ use crate::pipeline::Rules;
 use crate::reply::{application_number, Addressee, ReplyFacts};
 use crate::store::Store;
 
-/// Queue a reply of `kind` about application `id` as it stands now, listing `changes`. Returns
-/// the outbox row.
+/// What staff did that the notice tells, and who: for the history row the notice leaves.
+pub(super) struct SentBy<'a> {
+    /// `staff via CLI: resend`, `staff via CLI: --notify`.
+    pub why: &'a str,
+    pub actor: &'a str,
+}
+
+/// Queue a reply of `kind` about application `id` as it stands now, listing `changes`, with a
+/// row of its history saying staff had it sent (`by`). Returns the outbox row.
 pub(super) fn queue_notice(
     store: &mut Store,
     rules: Rules<'_>,
     id: i64,
     kind: ReplyKind,
     changes: &[Change],
+    by: &SentBy<'_>,
     now: Timestamp,
 ) -> Result<i64> {
     let number = application_number(id);
@@ -46,5 +55,5 @@ pub(super) fn queue_notice(
     };
     let reply =
         rules.replier.render(kind, &addressee, &facts).with_context(|| format!("cannot write the {kind} reply"))?;
-    store.queue_notice(id, &reply, now)
+    store.queue_notice_by_staff(id, &reply, by.why, by.actor, now)
 }

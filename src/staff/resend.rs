@@ -11,6 +11,9 @@ use crate::pipeline::Rules;
 use crate::reply::application_number;
 use crate::store::Store;
 
+/// Why, in the history row the resent reply leaves.
+const RESENT: &str = "staff via CLI: resend";
+
 /// The replies that acknowledge an application.
 const ACKNOWLEDGEMENTS: [ReplyKind; 5] =
     [ReplyKind::Ack, ReplyKind::Late, ReplyKind::Waitlisted, ReplyKind::Promoted, ReplyKind::Reopened];
@@ -18,7 +21,7 @@ const ACKNOWLEDGEMENTS: [ReplyKind; 5] =
 /// Queue the last acknowledgement of application `id` again (for one never sent, e.g. an
 /// application staff added without `--notify`, the one its status calls for). Returns its kind.
 /// Nothing is sent here.
-pub fn resend(store: &mut Store, rules: Rules<'_>, id: i64, now: Timestamp) -> Result<ReplyKind> {
+pub fn resend(store: &mut Store, rules: Rules<'_>, id: i64, actor: &str, now: Timestamp) -> Result<ReplyKind> {
     let number = application_number(id);
     let app = store.application(id)?.with_context(|| format!("there is no application {number}"))?;
     let kind = match (app.status, store.last_reply_of(id, &ACKNOWLEDGEMENTS)?) {
@@ -28,6 +31,7 @@ pub fn resend(store: &mut Store, rules: Rules<'_>, id: i64, now: Timestamp) -> R
         (Status::Waitlisted, None) => ReplyKind::Waitlisted,
         (Status::Late, None) => ReplyKind::Late,
     };
-    super::notice::queue_notice(store, rules, id, kind, &[], now)?;
+    let by = super::notice::SentBy { why: RESENT, actor };
+    super::notice::queue_notice(store, rules, id, kind, &[], &by, now)?;
     Ok(kind)
 }

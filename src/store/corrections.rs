@@ -58,11 +58,33 @@ impl Store {
         Ok(Some(app.status))
     }
 
-    /// Queue `reply`, a notice about application `id` that answers no message (a staff command's
-    /// `--notify`), linked to the application like its other replies.
+    /// Queue `reply`, a notice about application `id` that answers no message (an updated
+    /// calendar entry), linked to the application like its other replies.
     pub fn queue_notice(&mut self, id: i64, reply: &NewReply, now: Timestamp) -> Result<i64> {
         let tx = self.write()?;
         let row = super::outbox::insert_reply(&tx, reply, None, Some(id), now.as_second())?;
+        tx.commit()?;
+        Ok(row)
+    }
+
+    /// [`Store::queue_notice`] for a reply staff had sent (`application resend`, `--notify`),
+    /// with a row of the application's history in the same transaction: field `reply`, its kind
+    /// as the new value, by staff, `why` and `actor`.
+    pub fn queue_notice_by_staff(
+        &mut self,
+        id: i64,
+        reply: &NewReply,
+        why: &str,
+        actor: &str,
+        now: Timestamp,
+    ) -> Result<i64> {
+        let tx = self.write()?;
+        let row = super::outbox::insert_reply(&tx, reply, None, Some(id), now.as_second())?;
+        tx.exec(
+            "INSERT INTO application_history (application, at, field, old, new, by, why, message, actor)
+             VALUES (?1, ?2, 'reply', NULL, ?3, 'staff', ?4, NULL, ?5)",
+            params![id, now.as_second(), reply.kind.as_str(), why, actor],
+        )?;
         tx.commit()?;
         Ok(row)
     }

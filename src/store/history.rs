@@ -57,10 +57,12 @@ pub enum Field {
     Email,
     /// The event it is for (staff moved it: `application assign-event`).
     Event,
+    /// A reply staff had sent (`application resend`, `--notify`): `new` is its kind.
+    Reply,
 }
 
 impl Field {
-    pub const ALL: [Field; 11] = [
+    pub const ALL: [Field; 12] = [
         Field::Name,
         Field::Organization,
         Field::Position,
@@ -72,6 +74,7 @@ impl Field {
         Field::Status,
         Field::Email,
         Field::Event,
+        Field::Reply,
     ];
 
     pub fn as_str(self) -> &'static str {
@@ -87,6 +90,7 @@ impl Field {
             Field::Status => "status",
             Field::Email => "email",
             Field::Event => "event",
+            Field::Reply => "reply",
         }
     }
 

@@ -87,6 +87,7 @@ const MIGRATIONS: &[&str] = &[
     include_str!("../../migrations/0014_history_of_events.sql"),
     include_str!("../../migrations/0015_calendar_updates.sql"),
     include_str!("../../migrations/0016_message_resolutions.sql"),
+    include_str!("../../migrations/0017_history_of_replies.sql"),
 ];
 
 pub struct Store {

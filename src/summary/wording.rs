@@ -288,6 +288,7 @@ pub(super) fn history_change(by: ChangedBy, field: Field, old: Option<&str>, new
         Field::Status => ("상태", "Status"),
         Field::Email => ("이메일", "Email"),
         Field::Event => ("행사", "Event"),
+        Field::Reply => ("회신 발송", "Reply sent"),
         Field::Review => {
             return match new {
                 None => format!("{who}: 확인 사항 해소 (review notes cleared)"),

@@ -481,8 +481,13 @@ async fn staff_resend_queues_the_acknowledgement_again_within_the_rate_limits() 
     let desk = Desk::start_with("2099-12-31T23:59:59+09:00", &[("replies", "max_per_sender_per_day = 2")]);
     apply(&desk, "김민준", KIM, "성명: 김민준\n소속: 다온소재\n연락처: 010-5555-0001\n", 1).await;
     let ack = desk.wait_for_mail(KIM, 1).await.remove(0).raw;
+    let resend = || {
+        let out = desk.smebridge_with_env(&["application", "resend", "SME-0001"], &[("SUDO_USER", "desk-kim")]);
+        assert!(out.status.success(), "{}", String::from_utf8_lossy(&out.stderr));
+        String::from_utf8(out.stdout).unwrap()
+    };
 
-    let out = run(&desk, &["application", "resend", "SME-0001"]);
+    let out = resend();
     assert_eq!(out, "SME-0001: ack queued again; replies sent 1, retrying 0, failed 0, held by the rate limits 0\n");
     let again = desk.wait_for_mail(KIM, 2).await.into_iter().find(|m| m.raw != ack).unwrap().raw;
     let (first, second) = (crate::helpers::parsed(&ack), crate::helpers::parsed(&again));
@@ -494,6 +499,14 @@ async fn staff_resend_queues_the_acknowledgement_again_within_the_rate_limits() 
     assert!(entry[0].contains("METHOD:PUBLISH") && entry[0].contains("UID:SME-0001.main@"), "{}", entry[0]);
 
     // A third mail to the same address today is over the limit: held back.
-    let out = run(&desk, &["application", "resend", "SME-0001"]);
+    let out = resend();
     assert_eq!(out, "SME-0001: ack queued again; replies sent 0, retrying 0, failed 0, held by the rate limits 1\n");
+
+    // Each resend is a row of the application's history, with who had it sent.
+    let show = run(&desk, &["application", "show", "SME-0001"]);
+    let history: Vec<&str> = show.lines().skip_while(|l| *l != "history:").skip(1).collect();
+    assert_eq!(history.len(), 2, "{show}");
+    for line in history {
+        assert!(line.ends_with("staff reply: - -> ack (staff via CLI: resend, desk-kim)"), "{show}");
+    }
 }
