@@ -155,9 +155,15 @@ impl Desk {
 
     /// Beside the running daemon: ask it to make a pass now ([`NUDGE`]), so that the replies
     /// a correction queued go out at once. The daemon's pid, when it could be asked.
+    /// Only a process that is smebridge (by `/proc/PID/comm`) is signalled: a pid left in the
+    /// lock file may now be another program's (reused, or of another pid namespace).
     pub fn nudge_daemon(&self) -> Option<u32> {
         let pid = self.beside_daemon.flatten()?;
-        let pid_t = libc::pid_t::try_from(pid).ok()?;
+        let pid_t = libc::pid_t::try_from(pid).ok().filter(|&p| p > 0)?;
+        let comm = std::fs::read_to_string(format!("/proc/{pid}/comm")).ok()?;
+        if comm.trim_end() != "smebridge" {
+            return None;
+        }
         // SAFETY: kill(2) with a pid the claim's lock file names; the holder ignores or handles
         // NUDGE (see its docs).
         (unsafe { libc::kill(pid_t, NUDGE) } == 0).then_some(pid)

@@ -447,7 +447,7 @@ fn run(cli: Cli) -> Result<ExitCode> {
                     smebridge::staff::edit(store, notify.then_some(rules), id, &edit, &actor, smebridge::clock::now())
                 })?;
                 let report = match notify && !changes.is_empty() {
-                    true => Some(send_for_staff(&mut desk).await?),
+                    true => Some(send_for_staff(&mut desk, true).await?),
                     false => None,
                 };
                 anyhow::Ok((changes, report))
@@ -476,7 +476,8 @@ fn run(cli: Cli) -> Result<ExitCode> {
                 let done = desk.correct(|store, rules| {
                     smebridge::staff::cancel(store, rules, id, notify, &actor, smebridge::clock::now())
                 })?;
-                let report = send_for_staff(&mut desk).await?;
+                // The cancellation's notice, and the mail of those who moved up.
+                let report = send_for_staff(&mut desk, notify || done.1 > 0).await?;
                 anyhow::Ok((done, report))
             })?;
             println!("{application} cancelled (was {old}); {promoted} moved up from the waiting list; {report}");
@@ -505,7 +506,7 @@ fn run(cli: Cli) -> Result<ExitCode> {
                     smebridge::staff::add(store, rules, &registration, notify, &actor, smebridge::clock::now())
                 })?;
                 let report = match added.reply {
-                    Some(_) => Some(send_for_staff(&mut desk).await?),
+                    Some(_) => Some(send_for_staff(&mut desk, true).await?),
                     None => None,
                 };
                 anyhow::Ok((added, report))
@@ -528,7 +529,7 @@ fn run(cli: Cli) -> Result<ExitCode> {
                 let kind = desk.correct(|store, rules| {
                     smebridge::staff::resend(store, rules, id, &actor, smebridge::clock::now())
                 })?;
-                let report = send_for_staff(&mut desk).await?;
+                let report = send_for_staff(&mut desk, true).await?;
                 anyhow::Ok((kind, report))
             })?;
             println!("{application}: {kind} queued again; {report}");
@@ -552,8 +553,14 @@ fn run(cli: Cli) -> Result<ExitCode> {
             let event = event_of(&config, Some(&event))?.context("an event id is needed")?;
             let (assigned, report) = runtime.block_on(async {
                 let mut desk = open_for_staff(config)?;
+                let pending = desk.store.pending_count()?;
                 let assigned = desk.assign_event(reference, &event)?;
-                let report = send_for_staff(&mut desk).await?;
+                // Its own reply, or the mail of someone moved up on the old event's waiting list.
+                let queued = match &assigned {
+                    smebridge::staff::Assigned::Message { reply, .. }
+                    | smebridge::staff::Assigned::Application { reply, .. } => reply.is_some(),
+                } || desk.store.pending_count()? > pending;
+                let report = send_for_staff(&mut desk, queued).await?;
                 anyhow::Ok((assigned, report))
             })?;
             let what = match assigned {
@@ -688,7 +695,10 @@ fn open_for_staff(config: Config) -> Result<daemon::Desk> {
 
 /// Send the replies a staff correction queued, now; beside the running daemon, leave them to
 /// its next pass. What happened, for the command's output.
-async fn send_for_staff(desk: &mut daemon::Desk) -> Result<String> {
+async fn send_for_staff(desk: &mut daemon::Desk, queued: bool) -> Result<String> {
+    if !queued {
+        return Ok("no reply to send".to_owned());
+    }
     if desk.beside_daemon() {
         return Ok(match desk.nudge_daemon() {
             Some(pid) => format!("replies queued; the running smebridge (pid {pid}) was asked to send them now"),

@@ -100,10 +100,8 @@ pub fn move_to_event(
         Status::Late => Some(ReplyKind::Late),
         Status::Cancelled => None,
     };
-    let kind = match kind {
-        Some(kind) if kind.once_per_applicant() && store.reply_kind_queued_for(&to, kind, Some(&event.id))? => None,
-        kind => kind,
-    };
+    // Not held to one per applicant and event: a move is news whatever was sent before (moved
+    // away and back, the applicant must hear where they stand, and their calendar be put right).
     let thread = store.message_thread(app.last_message)?;
     let from = app.event.clone();
     // The entry in the applicant's calendar for the event it leaves is withdrawn by the reply

@@ -59,12 +59,25 @@ pub fn queue_scheduled(store: &mut Store, rules: Rules<'_>, now: Timestamp) -> R
     Ok(queued)
 }
 
+/// Why a pending update or reminder is withdrawn (its error, in the summary's replies not sent).
+const BEGUN: &str = "not sent: the event had begun";
+const SUPERSEDED: &str = "not sent: a newer update of the event replaced it";
+
 /// Staff changed `event`'s time, place or name after calendar entries were published: each
 /// accepted applicant whose entry says otherwise gets it again (`rescheduled`: the entry,
 /// updated, with a short mail), until the event begins; never twice for the same change (the
 /// reply stores what it published). Returns how many were queued.
 fn queue_rescheduled(store: &mut Store, rules: Rules<'_>, event: &EventConfig, now: Timestamp) -> Result<usize> {
     if now >= event.starts_at {
+        // What still waits (a refused SMTP login, the rate limits) would come too late.
+        let late = store.withdraw_pending(&event.id, None, &[ReplyKind::Rescheduled, ReplyKind::Reminder], BEGUN)?;
+        if late > 0 {
+            info!(
+                event = event.id.as_str(),
+                withdrawn = late,
+                "the event began: unsent reminders and updates withdrawn"
+            );
+        }
         return Ok(0);
     }
     let kind = ReplyKind::Rescheduled;
@@ -89,6 +102,8 @@ fn queue_rescheduled(store: &mut Store, rules: Rules<'_>, event: &EventConfig, n
             ..ReplyFacts::about(event, app.id, &app.fields, app.received_at)
         };
         let Some(reply) = render_or_log(rules.replier, kind, &addressee, &facts) else { continue };
+        // An earlier update still waiting says what is no longer so: this one replaces it.
+        store.withdraw_pending(&event.id, Some(app.id), &[kind], SUPERSEDED)?;
         store.queue_notice(app.id, &reply, now)?;
         count += 1;
     }

@@ -31,6 +31,11 @@ pub fn resend(store: &mut Store, rules: Rules<'_>, id: i64, actor: &str, now: Ti
         (Status::Waitlisted, None) => ReplyKind::Waitlisted,
         (Status::Late, None) => ReplyKind::Late,
     };
+    // A copy still waiting (held by the rate limits, or a refused SMTP login) goes out in its
+    // time: a second would only pile up behind it.
+    if store.reply_waiting(id, kind)? {
+        bail!("{number}: its {kind} reply is already waiting to be sent (see the summary's replies); not queued again");
+    }
     let by = super::notice::SentBy { why: RESENT, actor };
     super::notice::queue_notice(store, rules, id, kind, &[], &by, now)?;
     Ok(kind)

@@ -167,6 +167,20 @@ impl Store {
         Ok(kind.as_deref().and_then(ReplyKind::parse))
     }
 
+    /// Whether a reply of `kind` to application `id` is still waiting to be sent (`pending`,
+    /// held by the rate limits or not).
+    pub fn reply_waiting(&self, id: i64, kind: ReplyKind) -> Result<bool> {
+        Ok(self
+            .conn
+            .row(
+                "SELECT 1 FROM outbox WHERE application = ?1 AND kind = ?2 AND state = 'pending' LIMIT 1",
+                params![id, kind.as_str()],
+                |_| Ok(()),
+            )
+            .optional()?
+            .is_some())
+    }
+
     /// Every history row of application `id`, oldest first.
     pub fn history_of(&self, id: i64) -> Result<Vec<HistoryEntry>> {
         Ok(self.history_after(0, i64::MAX)?.into_iter().filter(|h| h.application == id).collect())

@@ -55,6 +55,29 @@ impl Store {
         Ok(rows.collect::<rusqlite::Result<_>>()?)
     }
 
+    /// Withdraw the pending replies of `kinds` about `event` (of application `application`, or of
+    /// every one): they become `failed` with `why` as their error, so they are never sent and the
+    /// summary lists them among the replies not sent. How many.
+    pub fn withdraw_pending(
+        &mut self,
+        event: &EventId,
+        application: Option<i64>,
+        kinds: &[ReplyKind],
+        why: &str,
+    ) -> Result<usize> {
+        let kinds = kinds.iter().map(|k| format!("'{}'", k.as_str())).collect::<Vec<_>>().join(", ");
+        let tx = self.write()?;
+        let withdrawn = tx.exec(
+            &format!(
+                "UPDATE outbox SET state = 'failed', held_by = NULL, last_error = ?3
+                 WHERE state = 'pending' AND event = ?1 AND (?2 IS NULL OR application = ?2) AND kind IN ({kinds})"
+            ),
+            params![event, application, why],
+        )?;
+        tx.commit()?;
+        Ok(withdrawn)
+    }
+
     /// Queue `reply` (a reminder or a thank-you) for application `id`, unless one of its kind
     /// was queued for it before (the unique index of `migrations/0012_journey.sql`): whether it
     /// was queued now.

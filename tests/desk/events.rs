@@ -313,6 +313,17 @@ async fn an_ambiguous_mail_gets_one_question_and_staff_assign_it_with_the_usual_
     assert_eq!(published["DTSTART"], "2099-07-01T13:30:00+09:00");
     assert!(export(&desk, &["--event", "sem-2212"]).1.is_empty());
     assert_eq!(export(&desk, &["--event", "ws-2211"]).1[0]["application_no"], application);
+    // And back: the applicant hears it again (an acknowledgement of the seminar was sent before,
+    // but this is news), and the workshop's entry leaves the calendar for the seminar's.
+    let out = run(&desk, &["application", "assign-event", &application, "sem-2212"]);
+    assert!(out.contains(&format!("{application} assigned to sem-2212: moved, accepted; replies sent 1")), "{out}");
+    let mails = desk.wait_for_mail(who, 4).await;
+    let files: Vec<HashMap<String, String>> = calendars(&mails[3].raw).iter().map(|ics| parse_ics(ics)).collect();
+    let methods: Vec<(&str, &str)> = files.iter().map(|f| (f["METHOD"].as_str(), f["UID"].as_str())).collect();
+    let (ws, sem) = (format!("{application}.ws-2211@kaist.ac.kr"), format!("{application}.sem-2212@kaist.ac.kr"));
+    assert_eq!(methods, [("CANCEL", ws.as_str()), ("PUBLISH", sem.as_str())]);
+    assert!(files[1]["SEQUENCE"].parse::<u32>().unwrap() > old["SEQUENCE"].parse::<u32>().unwrap());
+    assert_eq!(export(&desk, &["--event", "sem-2212"]).1[0]["application_no"], application);
     // The move is in the application's history, by staff, and `application show` lists it.
     let conn = rusqlite::Connection::open(desk.database()).unwrap();
     let moved: (String, String, String, String) = conn

@@ -159,6 +159,47 @@ async fn a_moved_event_updates_the_calendar_entry_of_every_accepted_applicant_on
     assert_eq!(desk.count(kim).await, 2, "nothing after the event began");
 }
 
+/// Updates that cannot go out at once (here held by the rate limits) never tell the applicant
+/// something that is no longer so: a newer change replaces the update still waiting, and once
+/// the event has begun what still waits is withdrawn, never sent; staff see both among the
+/// replies not sent.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn an_update_still_waiting_is_replaced_by_a_newer_one_and_withdrawn_once_the_event_begins() {
+    let desk = Desk::start_with(DEADLINE, &[("replies", "max_per_sender_per_day = 1")]);
+    let kim = "kim@held.example";
+    desk.append_to_center(&apply("김대기", kim, "held-kim@held.example"), "16-Nov-2022 10:00:00 +0900").await;
+    once_at(&desk, "2022-11-16T12:00:00+09:00");
+    desk.wait_for_mail(kim, 1).await;
+    let edit = |from: &str, to: &str| {
+        let toml = std::fs::read_to_string(&desk.config).unwrap();
+        assert!(toml.contains(from), "{from}");
+        std::fs::write(&desk.config, toml.replacen(from, to, 1)).unwrap();
+    };
+    let rescheduled = |desk: &Desk| -> Vec<(String, Option<String>)> {
+        let conn = rusqlite::Connection::open(desk.database()).unwrap();
+        let mut stmt =
+            conn.prepare("SELECT state, last_error FROM outbox WHERE kind = 'rescheduled' ORDER BY id").unwrap();
+        stmt.query_map([], |r| Ok((r.get(0)?, r.get(1)?))).unwrap().map(Result::unwrap).collect()
+    };
+
+    edit("Banyan Tree Club & Spa Seoul, Festa Hall", "KAIST 학술문화관 2층");
+    once_at(&desk, "2022-11-16T13:00:00+09:00");
+    assert_eq!(rescheduled(&desk), [("pending".to_owned(), None)], "held by the rate limit");
+    edit("KAIST 학술문화관 2층", "Banyan Tree Club & Spa Seoul, Festa Hall");
+    once_at(&desk, "2022-11-16T14:00:00+09:00");
+    let states = rescheduled(&desk);
+    assert_eq!(states.len(), 2, "{states:?}");
+    assert_eq!(states[0], ("failed".to_owned(), Some("not sent: a newer update of the event replaced it".to_owned())));
+    assert_eq!(states[1].0, "pending");
+
+    // The event begins with the newer one still held: withdrawn, never sent.
+    once_at(&desk, "2022-11-18T13:31:00+09:00");
+    let states = rescheduled(&desk);
+    assert_eq!(states[1], ("failed".to_owned(), Some("not sent: the event had begun".to_owned())), "{states:?}");
+    desk.wait_for_queue_empty();
+    assert_eq!(desk.count(kim).await, 1, "only the acknowledgement reached the applicant");
+}
+
 /// `smebridge ARGS` with the daemon's clock started at `clock` (see `crate::helpers::Desk::command`).
 fn once_at(desk: &Desk, clock: &str) -> String {
     let (mut command, log) = desk.command(&["once"]);

@@ -501,6 +501,11 @@ async fn staff_resend_queues_the_acknowledgement_again_within_the_rate_limits() 
     // A third mail to the same address today is over the limit: held back.
     let out = resend();
     assert_eq!(out, "SME-0001: ack queued again; replies sent 0, retrying 0, failed 0, held by the rate limits 1\n");
+    // While that copy waits, another is not piled up behind it.
+    let refused = desk.smebridge(&["application", "resend", "SME-0001"]);
+    assert!(!refused.status.success());
+    let err = String::from_utf8_lossy(&refused.stderr);
+    assert!(err.contains("SME-0001: its ack reply is already waiting to be sent"), "{err}");
 
     // Each resend is a row of the application's history, with who had it sent.
     let show = run(&desk, &["application", "show", "SME-0001"]);
