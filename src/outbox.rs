@@ -173,8 +173,11 @@ impl<T: ReplyTransport + Send + Sync + 'static> Sender<T> {
         if self.paused(store, now, backoff)? {
             return Ok(());
         }
-        while self.in_flight.len() < WINDOW {
-            let room = WINDOW - self.in_flight.len();
+        // After a refused login, one reply at a time until one goes out: each SMTP connection
+        // logs in, and a provider counts every refused login towards locking the account.
+        let window = if self.refusals > 0 { 1 } else { WINDOW };
+        while self.in_flight.len() < window {
+            let room = window - self.in_flight.len();
             let mut rows = store.due_replies(now, backoff == Backoff::Ignore, self.after, room)?;
             let Some(last) = rows.last() else { break };
             self.after = last.id;
@@ -611,11 +614,13 @@ mod tests {
         let due = store.next_reply_due().unwrap().expect("pending").as_second();
         assert_eq!(due, now.as_second() + 60, "all of them wait for the backoff");
 
-        // Refused again: the backoff grows.
+        // Refused again: the backoff grows, and this time one login was tried, not one per
+        // connection (a provider counts each refused login towards locking the account).
         let later = now.checked_add(SignedDuration::from_secs(61)).unwrap();
         let error = sender.finish(&mut store, later, Backoff::Respect).await.unwrap_err();
         let refusal = error.downcast_ref::<SmtpLoginRefused>().expect("a refused login");
         assert_eq!((refusal.kept, refusal.retry_in), (4, Duration::from_secs(120)));
+        assert_eq!(calls(&transport), tried + 1, "one reply at a time after a refusal");
 
         // The login works (`once` ignores the backoff): every reply goes out, each one attempt.
         let transport = Arc::new(scripted((0..4).map(|_| Ok(())).collect()));
