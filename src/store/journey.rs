@@ -42,7 +42,7 @@ impl Store {
     /// event's now, `crate::reply::calendar_facts`). Oldest first. An entry published before
     /// smebridge kept the facts (`migrations/0015_calendar_updates.sql`) counts as current.
     pub fn out_of_date_calendars(&self, event: &EventId, facts: &str) -> Result<Vec<Application>> {
-        let kinds = calendar_kinds_sql();
+        let kinds = kinds_sql(&CALENDAR_KINDS);
         let mut stmt = self.conn.prepare_cached(&format!(
             "SELECT {APPLICATION_COLUMNS} FROM applications
              WHERE event = ?1 AND status = 'accepted'
@@ -65,7 +65,7 @@ impl Store {
         kinds: &[ReplyKind],
         why: &str,
     ) -> Result<usize> {
-        let kinds = kinds.iter().map(|k| format!("'{}'", k.as_str())).collect::<Vec<_>>().join(", ");
+        let kinds = kinds_sql(kinds);
         let tx = self.write()?;
         let withdrawn = tx.exec(
             &format!(
@@ -116,7 +116,7 @@ pub(super) fn calendar_sent(conn: &Connection, id: i64) -> Result<CalendarSent> 
 /// after a move between events and back); `published` is whether the last of them about
 /// `event` put the entry in the applicant's calendar.
 pub(super) fn calendar_sent_for(conn: &Connection, id: i64, event: &EventId) -> Result<CalendarSent> {
-    let kinds = calendar_kinds_sql();
+    let kinds = kinds_sql(&CALENDAR_KINDS);
     let (count, last): (i64, Option<String>) = conn.row(
         &format!(
             "SELECT COUNT(*), (SELECT kind FROM outbox WHERE application = ?1 AND event = ?2 AND kind IN ({kinds})
@@ -130,8 +130,8 @@ pub(super) fn calendar_sent_for(conn: &Connection, id: i64, event: &EventId) -> 
     Ok(CalendarSent { count: u32::try_from(count).unwrap_or(u32::MAX), published })
 }
 
-/// `'ack', 'promoted', …`: the replies that carry a calendar file, for an SQL `IN` (constant
-/// names, no applicant's text).
-fn calendar_kinds_sql() -> String {
-    CALENDAR_KINDS.iter().map(|k| format!("'{}'", k.as_str())).collect::<Vec<_>>().join(", ")
+/// `'ack', 'promoted', …`: reply kinds for an SQL `IN` (their constant names, no applicant's
+/// text).
+fn kinds_sql(kinds: &[ReplyKind]) -> String {
+    kinds.iter().map(|k| format!("'{}'", k.as_str())).collect::<Vec<_>>().join(", ")
 }

@@ -284,13 +284,7 @@ async fn an_ambiguous_mail_gets_one_question_and_staff_assign_it_with_the_usual_
     // the same mail that publishes the workshop's.
     let seminar_ack = calendars(&mails[1].raw);
     assert_eq!(seminar_ack.len(), 1, "the seminar's acknowledgement publishes it");
-    let (mut daemon, log) = desk.spawn(&["run"], &[]);
-    let lock = desk.database().with_file_name("smebridge.sqlite.lock");
-    let started = std::time::Instant::now();
-    while std::fs::read_to_string(&lock).unwrap_or_default().trim() != daemon.id().to_string() {
-        assert!(started.elapsed() < std::time::Duration::from_secs(30), "the daemon must claim the database");
-        std::thread::sleep(std::time::Duration::from_millis(50));
-    }
+    let (mut daemon, log) = desk.spawn_daemon();
     let application = rows[0]["application_no"].clone();
     let out = run(&desk, &["application", "assign-event", &application, "ws-2211"]);
     assert!(out.contains(&format!("{application} assigned to ws-2211: moved, accepted")), "{out}");

@@ -119,11 +119,7 @@ async fn a_moved_event_updates_the_calendar_entry_of_every_accepted_applicant_on
     let first = parse_ics(&calendars(&ack)[0]);
     desk.wait_for_mail(lee, 1).await;
 
-    let edit = |from: &str, to: &str| {
-        let toml = std::fs::read_to_string(&desk.config).unwrap();
-        assert!(toml.contains(from), "{from}");
-        std::fs::write(&desk.config, toml.replacen(from, to, 1)).unwrap();
-    };
+    let edit = |from: &str, to: &str| edit_config(&desk, from, to);
     // Not in the calendar (how to get there is in the mails, not the entry): nothing is sent.
     edit("capacity = 1", "capacity = 1\ndirections = \"지하철 3호선 동대입구역 5번 출구\"");
     once_at(&desk, "2022-11-16T13:00:00+09:00");
@@ -170,11 +166,7 @@ async fn an_update_still_waiting_is_replaced_by_a_newer_one_and_withdrawn_once_t
     desk.append_to_center(&apply("김대기", kim, "held-kim@held.example"), "16-Nov-2022 10:00:00 +0900").await;
     once_at(&desk, "2022-11-16T12:00:00+09:00");
     desk.wait_for_mail(kim, 1).await;
-    let edit = |from: &str, to: &str| {
-        let toml = std::fs::read_to_string(&desk.config).unwrap();
-        assert!(toml.contains(from), "{from}");
-        std::fs::write(&desk.config, toml.replacen(from, to, 1)).unwrap();
-    };
+    let edit = |from: &str, to: &str| edit_config(&desk, from, to);
     let rescheduled = |desk: &Desk| -> Vec<(String, Option<String>)> {
         let conn = rusqlite::Connection::open(desk.database()).unwrap();
         let mut stmt =
@@ -198,6 +190,13 @@ async fn an_update_still_waiting_is_replaced_by_a_newer_one_and_withdrawn_once_t
     assert_eq!(states[1], ("failed".to_owned(), Some("not sent: the event had begun".to_owned())), "{states:?}");
     desk.wait_for_queue_empty();
     assert_eq!(desk.count(kim).await, 1, "only the acknowledgement reached the applicant");
+}
+
+/// Staff edit the configuration: the first `from` becomes `to`.
+fn edit_config(desk: &Desk, from: &str, to: &str) {
+    let toml = std::fs::read_to_string(&desk.config).unwrap();
+    assert!(toml.contains(from), "{from}");
+    std::fs::write(&desk.config, toml.replacen(from, to, 1)).unwrap();
 }
 
 /// `smebridge ARGS` with the daemon's clock started at `clock` (see `crate::helpers::Desk::command`).

@@ -211,13 +211,7 @@ async fn staff_edit_and_cancel_by_number_are_recorded_in_the_history_and_the_wai
 
     // While the daemon runs: a correction is written beside it, and the command nudges the
     // daemon, which sends the notice at once (no new mail wakes it here).
-    let (mut daemon, log) = desk.spawn(&["run"], &[]);
-    let lock = desk.database().with_file_name("smebridge.sqlite.lock");
-    let started = std::time::Instant::now();
-    while std::fs::read_to_string(&lock).unwrap_or_default().trim() != daemon.id().to_string() {
-        assert!(started.elapsed() < std::time::Duration::from_secs(30), "the daemon must claim the database");
-        std::thread::sleep(std::time::Duration::from_millis(50));
-    }
+    let (mut daemon, log) = desk.spawn_daemon();
     let edited = desk.smebridge_with_env(
         &["application", "edit", "SME-0001", "--phone", "010-0000-0001", "--notify"],
         &[("SUDO_USER", "desk-kim")],
@@ -329,13 +323,7 @@ async fn staff_resolve_clears_an_inquiry_by_its_message_reference_and_refuses_an
     assert!(String::from_utf8_lossy(&refused.stderr).contains("there is no message MSG-0999"));
 
     // Beside the running daemon: written in one transaction while it holds the claim.
-    let (mut daemon, log) = desk.spawn(&["run"], &[]);
-    let lock = desk.database().with_file_name("smebridge.sqlite.lock");
-    let started = std::time::Instant::now();
-    while std::fs::read_to_string(&lock).unwrap_or_default().trim() != daemon.id().to_string() {
-        assert!(started.elapsed() < std::time::Duration::from_secs(30), "the daemon must claim the database");
-        std::thread::sleep(std::time::Duration::from_millis(50));
-    }
+    let (mut daemon, log) = desk.spawn_daemon();
     let out = desk.smebridge_with_env(
         &["application", "resolve", &inquiry.to_lowercase(), "--note", "answered by phone: parking at the back"],
         &[("SUDO_USER", "desk-kim")],

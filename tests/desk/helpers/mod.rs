@@ -108,6 +108,19 @@ impl Desk {
         (command.spawn().expect("smebridge must start"), log)
     }
 
+    /// Start `smebridge run` in the background and wait (at most 30 s) until it holds the claim on
+    /// the database (its pid in the lock file); returns the child and its log file.
+    pub fn spawn_daemon(&self) -> (Child, PathBuf) {
+        let (daemon, log) = self.spawn(&["run"], &[]);
+        let lock = self.database().with_file_name("smebridge.sqlite.lock");
+        let started = std::time::Instant::now();
+        while std::fs::read_to_string(&lock).unwrap_or_default().trim() != daemon.id().to_string() {
+            assert!(started.elapsed() < Duration::from_secs(30), "the daemon must claim the database");
+            std::thread::sleep(Duration::from_millis(50));
+        }
+        (daemon, log)
+    }
+
     /// Run `smebridge ARGS --config …` and return its output (standard error too, which is also
     /// kept as its log).
     pub fn smebridge(&self, args: &[&str]) -> Output {
