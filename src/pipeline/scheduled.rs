@@ -15,7 +15,7 @@ use super::Rules;
 use crate::config::EventConfig;
 use crate::domain::{is_due, EmailAddress, ReplyKind, Scheduled};
 use crate::reply::{calendar_facts, Addressee, ReplyFacts};
-use crate::store::Store;
+use crate::store::{Application, NewReply, Store};
 
 /// Queue every reminder and thank-you due at `now`, and the updated calendar entry for every
 /// applicant whose entry is out of date; returns how many were queued.
@@ -30,22 +30,12 @@ pub fn queue_scheduled(store: &mut Store, rules: Rules<'_>, now: Timestamp) -> R
             let kind = scheduled.reply_kind();
             let mut count = 0;
             for app in store.awaiting(&event.id, kind)? {
-                let Ok(to) = EmailAddress::parse(&app.email) else { continue };
-                // In the thread of the applicant's last mail, so their client shows it there.
-                let (in_reply_to, subject) = store.message_thread(app.last_message)?.unwrap_or_default();
-                let answers = crate::parse::sha256_hex(format!("{kind}-{}-{}", app.id, event.id).as_bytes());
-                let addressee = Addressee {
-                    to: &to,
-                    display_name: app.fields.name.as_deref(),
-                    subject: subject.as_deref(),
-                    in_reply_to: &in_reply_to,
-                    answers_sha256: &answers,
-                };
                 let facts = ReplyFacts {
                     status: Some(app.status),
                     ..ReplyFacts::about(event, app.id, &app.fields, app.received_at)
                 };
-                let Some(reply) = render_or_log(rules.replier, kind, &addressee, &facts) else { continue };
+                let seed = format!("{kind}-{}-{}", app.id, event.id);
+                let Some(reply) = render_about(store, rules, &app, kind, &seed, &facts)? else { continue };
                 if store.queue_scheduled(app.id, &reply, now)? {
                     count += 1;
                 }
@@ -84,24 +74,15 @@ fn queue_rescheduled(store: &mut Store, rules: Rules<'_>, event: &EventConfig, n
     let facts_now = calendar_facts(event);
     let mut count = 0;
     for app in store.out_of_date_calendars(&event.id, &facts_now)? {
-        let Ok(to) = EmailAddress::parse(&app.email) else { continue };
-        let (in_reply_to, subject) = store.message_thread(app.last_message)?.unwrap_or_default();
         let calendar = store.calendar_sent_for(app.id, &event.id)?;
-        // Unique per reply (the count grows with each): the event may change again, or back.
-        let answers = crate::parse::sha256_hex(format!("{kind}-{}-{}-{}", app.id, event.id, calendar.count).as_bytes());
-        let addressee = Addressee {
-            to: &to,
-            display_name: app.fields.name.as_deref(),
-            subject: subject.as_deref(),
-            in_reply_to: &in_reply_to,
-            answers_sha256: &answers,
-        };
         let facts = ReplyFacts {
             calendar,
             status: Some(app.status),
             ..ReplyFacts::about(event, app.id, &app.fields, app.received_at)
         };
-        let Some(reply) = render_or_log(rules.replier, kind, &addressee, &facts) else { continue };
+        // Unique per reply (the count grows with each): the event may change again, or back.
+        let seed = format!("{kind}-{}-{}-{}", app.id, event.id, calendar.count);
+        let Some(reply) = render_about(store, rules, &app, kind, &seed, &facts)? else { continue };
         // An earlier update still waiting says what is no longer so: this one replaces it.
         store.withdraw_pending(&event.id, Some(app.id), &[kind], SUPERSEDED)?;
         store.queue_notice(app.id, &reply, now)?;
@@ -111,6 +92,30 @@ fn queue_rescheduled(store: &mut Store, rules: Rules<'_>, event: &EventConfig, n
         info!(event = event.id.as_str(), queued = count, "the event changed: updated calendar entries queued");
     }
     Ok(count)
+}
+
+/// A reply of `kind` about `app` that answers no mail: in the thread of the applicant's last
+/// mail (so their client shows it there), its Message-ID made from `seed`. `None` when the
+/// address no longer parses or the template fails (logged).
+fn render_about(
+    store: &Store,
+    rules: Rules<'_>,
+    app: &Application,
+    kind: ReplyKind,
+    seed: &str,
+    facts: &ReplyFacts<'_>,
+) -> Result<Option<NewReply>> {
+    let Ok(to) = EmailAddress::parse(&app.email) else { return Ok(None) };
+    let (in_reply_to, subject) = store.message_thread(app.last_message)?.unwrap_or_default();
+    let answers = crate::parse::sha256_hex(seed.as_bytes());
+    let addressee = Addressee {
+        to: &to,
+        display_name: app.fields.name.as_deref(),
+        subject: subject.as_deref(),
+        in_reply_to: &in_reply_to,
+        answers_sha256: &answers,
+    };
+    Ok(render_or_log(rules.replier, kind, &addressee, facts))
 }
 
 /// How long until the next reminder or thank-you becomes due after `now` (`None`: none ahead).
